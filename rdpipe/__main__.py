@@ -1,0 +1,3 @@
+from rdpipe.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""The one error root of rdpipe, and the exit codes the CLI maps errors to.
+
+Every error rdpipe raises on purpose derives from :class:`RdpipeError`. Each subclass takes
+structured fields and composes its own message, written for the person running the pipeline:
+what went wrong, where, and what to try next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes shared by every command."""
+
+    OK = 0
+    FAILED = 1  # some work failed (a shot, an assembly); the rest was done
+    INVALID_INPUT = 2  # the user's input is wrong; nothing was spent
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class RdpipeError(Exception):
+    """Root of every error rdpipe raises on purpose; ``str()`` is the user-facing message."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message}\n{hint}")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a pipeline file, located by file, line, column and field path.
+
+    ``line`` and ``column`` are 1-based; 0 means "unknown". ``field`` is a path such as
+    ``shots[2].seconds``. ``severity`` is ``"error"`` or ``"warning"``.
+    """
+
+    file: str
+    line: int
+    column: int
+    field: str
+    message: str
+    severity: str = "error"
+
+    def format(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        field = f" {self.field}:" if self.field else ""
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}:{field} {prefix}{self.message}"
+
+
+class PipelineInvalid(RdpipeError):
+    """The pipeline file (or a file it includes) breaks one or more rules; nothing was sent."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = [d for d in diagnostics if d.severity == "error"]
+        self.warnings = [d for d in diagnostics if d.severity != "error"]
+        count = len(self.diagnostics)
+        lines = [d.format() for d in diagnostics]
+        noun = "error" if count == 1 else "errors"
+        super().__init__(
+            "\n".join(lines) + f"\n{count} {noun}; nothing was sent to the API.",
+        )
+
+
+class UsageError(RdpipeError):
+    """A command-line argument is wrong (a bad ``--set``, a file that does not exist)."""
+
+    exit_code = ExitCode.INVALID_INPUT
