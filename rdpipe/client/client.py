@@ -1,0 +1,219 @@
+"""The RelayDance client: submit a request, read a task, list models, download a clip.
+
+It takes request bodies already rendered by another layer (a mapping such as
+``{"model", "prompt", "seconds": "5", "metadata": {...}}``) and never sees YAML. Every outside
+influence enters through the constructor: the transports, ``sleep``, ``random``, the monotonic
+``clock`` and the ``wall_clock`` used to read ``Retry-After`` dates.
+
+Polling reads the relay envelope ``GET /v1/video/generations/{id}`` by default, because it alone
+carries the upstream seed, duration and failure reason; on 404 (a relay without that route) it
+falls back to ``GET /v1/videos/{id}`` and keeps using whichever form answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import random as random_module
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import anyio
+
+from rdpipe.client.config import ClientConfig
+from rdpipe.client.download import DownloadedClip, Downloader, ProgressCallback
+from rdpipe.client.errors import (
+    LinkExpired,
+    MalformedResponse,
+    NoAnswer,
+    ServerError,
+    SubmitOutcomeUnknown,
+    TaskNotFinished,
+    TaskNotFound,
+)
+from rdpipe.client.http import Answer, HttpSession, Transport
+from rdpipe.client.refusals import error_for_answer
+from rdpipe.client.retry import (
+    Retrier,
+    parse_retry_after,
+    should_retry_read,
+    should_retry_submit,
+)
+from rdpipe.client.shapes import (
+    ModelEntry,
+    TaskState,
+    TaskStatus,
+    is_known_status,
+    parse_models,
+    parse_task,
+    parse_task_id,
+)
+
+SUBMIT_PATH = "/v1/video/generations"
+ENVELOPE_PATH = "/v1/video/generations/{task_id}"
+VIDEO_OBJECT_PATH = "/v1/videos/{task_id}"
+CONTENT_PATH = "/v1/videos/{task_id}/content"
+MODELS_PATH = "/v1/models"
+
+logger = logging.getLogger("rdpipe.client")
+
+
+class RelayDanceClient:
+    """An async client of the RelayDance video API; use it as ``async with``."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: Transport | None = None,
+        storage_transport: Transport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        random: random_module.Random | None = None,
+        clock: Callable[[], float] = anyio.current_time,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self._session = HttpSession(
+            config, transport=transport, storage_transport=storage_transport
+        )
+        self._retrier = Retrier(
+            config.retry, sleep=sleep, random=random or random_module.Random(), clock=clock
+        )
+        self._wall_clock = wall_clock
+        self._downloader = Downloader(self._session, self._retrier, wall_clock)
+        self._task_paths = [ENVELOPE_PATH, VIDEO_OBJECT_PATH]
+        self._unknown_statuses: set[str] = set()
+
+    async def __aenter__(self) -> RelayDanceClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close both connection pools."""
+        await self._session.aclose()
+
+    async def submit(self, body: Mapping[str, Any]) -> str:
+        """Submit one generation request and return its task id.
+
+        Retried only when the request provably created nothing (no connection, or 429). When it
+        was sent and no clear answer came back, raises :class:`SubmitOutcomeUnknown`.
+        """
+        operation = f"POST {SUBMIT_PATH}"
+
+        async def attempt() -> Answer:
+            return self._checked(
+                await self._session.send("POST", SUBMIT_PATH, operation=operation, body=dict(body))
+            )
+
+        try:
+            answer = await self._retrier.run(
+                operation, self._session.api_host, attempt, retry_on=should_retry_submit
+            )
+            task_id = parse_task_id(answer.json())
+        except (NoAnswer, ServerError, MalformedResponse) as error:
+            raise SubmitOutcomeUnknown(operation, error.message.rstrip(".")) from error
+        if task_id is None:
+            raise SubmitOutcomeUnknown(operation, "the answer carried no task id")
+        logger.info("submitted task %s", task_id)
+        return task_id
+
+    async def get_task(self, task_id: str) -> TaskStatus:
+        """Read the task's current status, in whichever form the server offers."""
+        for index, template in enumerate(self._task_paths):
+            try:
+                answer = await self._read(template.format(task_id=task_id), task_id=task_id)
+            except TaskNotFound as error:
+                if error.status != 404 or index == len(self._task_paths) - 1:
+                    raise
+                continue
+            if index:  # remember the form that answered, so later polls go there first
+                self._task_paths.insert(0, self._task_paths.pop(index))
+            return self._status_from(answer, task_id)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def list_models(self) -> list[ModelEntry]:
+        """List the models the server offers."""
+        return parse_models((await self._read(MODELS_PATH)).json())
+
+    async def download(
+        self,
+        task_id: str,
+        dest: Path,
+        *,
+        video_url: str | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> DownloadedClip:
+        """Download the finished clip of ``task_id`` to ``dest`` and return its size and hash.
+
+        If the storage link has expired, the task is read again for a fresh link, and as a last
+        resort the clip is streamed through the API (``GET /v1/videos/{id}/content``).
+        """
+        if video_url is None:
+            video_url = await self._finished_url(task_id)
+        fetch = self._downloader.fetch
+        try:
+            return await fetch(video_url, dest, on_progress=on_progress, task_id=task_id)
+        except LinkExpired as error:
+            logger.info("%s; asking task %s for a fresh link", error.message, task_id)
+        fresh = await self.get_task(task_id)
+        if fresh.video_url and fresh.video_url != video_url:
+            try:
+                return await fetch(fresh.video_url, dest, on_progress=on_progress, task_id=task_id)
+            except LinkExpired as error:
+                logger.info("%s; streaming task %s through the API", error.message, task_id)
+        content = CONTENT_PATH.format(task_id=task_id)
+        return await fetch(content, dest, on_progress=on_progress, task_id=task_id)
+
+    async def _finished_url(self, task_id: str) -> str:
+        status = await self.get_task(task_id)
+        if status.state is not TaskState.SUCCEEDED:
+            raise TaskNotFinished(task_id, status.state.value)
+        return status.video_url or CONTENT_PATH.format(task_id=task_id)
+
+    async def _read(self, path: str, *, task_id: str | None = None) -> Answer:
+        operation = f"GET {path}"
+
+        async def attempt() -> Answer:
+            return self._checked(
+                await self._session.send("GET", path, operation=operation), task_id
+            )
+
+        return await self._retrier.run(
+            operation, self._session.api_host, attempt, retry_on=should_retry_read
+        )
+
+    def _checked(self, answer: Answer, task_id: str | None = None) -> Answer:
+        """Return a 2xx answer; raise the typed error for anything else."""
+        if answer.status < 300:
+            return answer
+        retry_after = parse_retry_after(answer.headers.get("retry-after"), self._wall_clock())
+        raise error_for_answer(
+            answer.operation, answer.status, answer.text, retry_after=retry_after, task_id=task_id
+        )
+
+    def _status_from(self, answer: Answer, task_id: str) -> TaskStatus:
+        document = answer.json()
+        if isinstance(document, dict) and document.get("data", "") is None and document.get("code"):
+            # A relay-style error delivered with a 2xx status.
+            raise error_for_answer(answer.operation, 400, answer.text, task_id=task_id)
+        status = parse_task(document, task_id)
+        if (
+            not is_known_status(status.raw_status)
+            and status.raw_status not in self._unknown_statuses
+        ):
+            self._unknown_statuses.add(status.raw_status)
+            logger.warning(
+                "task %s has status %r, which rdpipe does not know; treating it as pending",
+                task_id,
+                status.raw_status,
+            )
+        return status

@@ -1,0 +1,190 @@
+"""Streaming a finished clip to disk: chunked, length-checked, hashed, resumable, atomic.
+
+Bytes go to ``<dest>.part`` in chunks, so memory stays flat whatever the size; the SHA-256 is
+computed on the way. When a connection drops mid-body, the next attempt asks for the rest with
+``Range`` and keeps what it has if the server answers 206 (and starts over on 200). The length
+announced by ``Content-Length`` or ``Content-Range`` must match what arrived. The file is
+fsynced and renamed over ``dest`` only when complete, so ``dest`` is never half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio.to_thread
+
+from rdpipe.client.errors import DownloadIncomplete, LinkExpired, NoAnswer
+from rdpipe.client.http import BodyStream, HttpSession, url_label
+from rdpipe.client.refusals import error_for_answer
+from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_read
+
+ProgressCallback = Callable[[int, int | None], None]
+"""Called with (bytes on disk, total bytes or None) after every chunk."""
+
+CHUNK_SIZE = 1024 * 1024
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_EXPIRED_STATUSES = frozenset({403, 404, 410})
+
+
+@dataclass(frozen=True)
+class DownloadedClip:
+    """A clip safely on disk: where, how many bytes, and their SHA-256 (hex)."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+class _PartFile:
+    """The ``.part`` file being filled, and the running hash of what it holds."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self.path = dest.with_name(dest.name + ".part")
+        self.size = 0
+        self.validator: str | None = None  # ETag or Last-Modified, for If-Range
+        self._hash = hashlib.sha256()
+        self._file: BinaryIO | None = None
+
+    def open(self) -> None:
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("wb")
+
+    def restart(self) -> None:
+        """Throw away what was received: the server is sending the whole body again."""
+        assert self._file is not None
+        self._file.seek(0)
+        self._file.truncate()
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        """Append ``chunk`` and hash it (run in a worker thread; both block)."""
+        assert self._file is not None
+        self._file.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    def commit(self) -> DownloadedClip:
+        """Flush to stable storage and rename over ``dest`` atomically."""
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.path, self.dest)
+        _fsync_directory(self.dest.parent)
+        return DownloadedClip(self.dest, self.size, self._hash.hexdigest())
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:  # not possible on every platform; the rename itself is still atomic
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+class Downloader:
+    """Fetches one URL into one file under the client's retry policy."""
+
+    def __init__(
+        self, session: HttpSession, retrier: Retrier, wall_clock: Callable[[], float]
+    ) -> None:
+        self._session = session
+        self._retrier = retrier
+        self._wall_clock = wall_clock
+
+    async def fetch(
+        self,
+        url: str,
+        dest: Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        task_id: str | None = None,
+    ) -> DownloadedClip:
+        """Download ``url`` to ``dest``; raises :class:`LinkExpired` if storage refuses it."""
+        part = _PartFile(dest)
+        await anyio.to_thread.run_sync(part.open)
+        operation = f"the download of {url_label(url)}"
+        host = url_label(url).split("/", 1)[0] or self._session.api_host
+        try:
+            attempt = lambda: self._attempt(url, part, operation, on_progress, task_id)  # noqa: E731
+            await self._retrier.run(operation, host, attempt, retry_on=should_retry_read)
+            return await anyio.to_thread.run_sync(part.commit)
+        except BaseException:
+            await anyio.to_thread.run_sync(part.discard)
+            raise
+
+    async def _attempt(
+        self,
+        url: str,
+        part: _PartFile,
+        operation: str,
+        on_progress: ProgressCallback | None,
+        task_id: str | None,
+    ) -> None:
+        async with self._session.stream(
+            url, operation=operation, headers=_resume_headers(part)
+        ) as answer:
+            await self._check_status(url, answer, part, task_id)
+            total = await _expected_total(answer, part)
+            async for chunk in answer.chunks(CHUNK_SIZE):
+                await anyio.to_thread.run_sync(part.write, chunk)
+                if on_progress is not None:
+                    on_progress(part.size, total)
+            if total is not None and part.size != total:
+                raise DownloadIncomplete(url_label(url), total, part.size)
+
+    async def _check_status(
+        self, url: str, answer: BodyStream, part: _PartFile, task_id: str | None
+    ) -> None:
+        if answer.status < 400:
+            return
+        if answer.status == 416:  # our Range no longer fits the object: start again
+            await anyio.to_thread.run_sync(part.restart)
+            raise NoAnswer(answer.operation, "the server refused the resume range")
+        if answer.status in _EXPIRED_STATUSES and not self._session.is_api_url(url):
+            raise LinkExpired(url_label(url), answer.status)
+        retry_after = parse_retry_after(answer.headers.get("retry-after"), self._wall_clock())
+        text = await answer.error_text()
+        raise error_for_answer(
+            answer.operation, answer.status, text, retry_after=retry_after, task_id=task_id
+        )
+
+
+def _resume_headers(part: _PartFile) -> dict[str, str]:
+    if part.size == 0:
+        return {}
+    headers = {"Range": f"bytes={part.size}-"}
+    if part.validator:
+        headers["If-Range"] = part.validator
+    return headers
+
+
+async def _expected_total(answer: BodyStream, part: _PartFile) -> int | None:
+    """Return the full size the body should reach, restarting the part if Range was ignored."""
+    if answer.status == 206:
+        match = _CONTENT_RANGE.fullmatch(answer.headers.get("content-range", "").strip())
+        if match and int(match.group(1)) == part.size:
+            return None if match.group(3) == "*" else int(match.group(3))
+        await anyio.to_thread.run_sync(part.restart)
+        raise NoAnswer(answer.operation, "the server sent another byte range than asked for")
+    if part.size:
+        await anyio.to_thread.run_sync(part.restart)
+    part.validator = answer.headers.get("etag") or answer.headers.get("last-modified")
+    length = answer.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None

@@ -1,0 +1,193 @@
+"""The client's errors: each names a state the user can act on and composes its own message.
+
+Three outcomes of a request are kept apart, because they decide whether a paid submit may go out
+again: :class:`NotSent` (the connection never opened: safe to retry), an :class:`ApiError`
+(the server answered and refused, with its reason), and :class:`NoAnswer` (the request went out
+and nothing usable came back). For a submit, ``NoAnswer`` and a 5xx become
+:class:`SubmitOutcomeUnknown`, which is never retried.
+"""
+
+from __future__ import annotations
+
+from rdpipe.errors import ExitCode, RdpipeError
+
+_KEY_HINT = "Check RELAYDANCE_API_KEY (keys look like sk-...)."
+
+
+class RelayDanceError(RdpipeError):
+    """Root of every error the RelayDance client raises."""
+
+
+class NotSent(RelayDanceError):
+    """The connection to the server could not be opened, so the request never left."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(
+            f"could not reach RelayDance for {operation}: {reason}; nothing was sent.",
+            hint="Check your network connection and RELAYDANCE_BASE_URL.",
+        )
+
+
+class NoAnswer(RelayDanceError):
+    """The request was sent but no complete answer came back (timeout, dropped connection)."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(f"no answer from RelayDance for {operation}: {reason}.")
+
+
+class MalformedResponse(RelayDanceError):
+    """The server answered 2xx with a body the client cannot read."""
+
+    def __init__(self, operation: str, problem: str) -> None:
+        self.operation = operation
+        self.problem = problem
+        super().__init__(f"RelayDance sent an unreadable answer to {operation}: {problem}.")
+
+
+class ApiError(RelayDanceError):
+    """The server answered with an error status; ``server_message`` is its stated reason."""
+
+    def __init__(
+        self,
+        operation: str,
+        status: int,
+        code: str | None,
+        server_message: str,
+        *,
+        retry_after: float | None = None,
+        task_id: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.server_message = server_message
+        self.retry_after = retry_after
+        self.task_id = task_id
+        super().__init__(self._headline(), hint=self._hint())
+
+    def _reason(self) -> str:
+        label = f"{self.status} {self.code}" if self.code else str(self.status)
+        said = f": {self.server_message}" if self.server_message else ""
+        return f"({label}){said}"
+
+    def _headline(self) -> str:
+        return f"RelayDance answered {self.operation} with an error {self._reason()}"
+
+    def _hint(self) -> str | None:
+        return None
+
+
+class AuthenticationFailed(ApiError):
+    """The API key was refused (401): wrong, revoked or exhausted."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def _headline(self) -> str:
+        return f"RelayDance refused the API key {self._reason()}"
+
+    def _hint(self) -> str:
+        return _KEY_HINT
+
+
+class QuotaExceeded(ApiError):
+    """The account has no balance or quota left (402/403)."""
+
+    def _headline(self) -> str:
+        return f"the RelayDance account is out of quota {self._reason()}"
+
+    def _hint(self) -> str:
+        return "Top up the balance on relaydance.com, or run fewer shots."
+
+
+class InvalidRequest(ApiError):
+    """The server rejected the request as invalid (400), so nothing was generated or billed."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def _headline(self) -> str:
+        return f"RelayDance rejected {self.operation} as invalid {self._reason()}"
+
+    def _hint(self) -> str:
+        return "Fix the shot's parameters (model, seconds, ratio, references) and run again."
+
+
+class TaskNotFound(ApiError):
+    """The server does not know the task id (400 ``task_not_exist`` or 404)."""
+
+    def _headline(self) -> str:
+        return f"RelayDance has no task {self.task_id or '(unknown id)'} {self._reason()}"
+
+    def _hint(self) -> str:
+        return "The task may belong to another API key, or it has expired on the server."
+
+
+class RateLimited(ApiError):
+    """The server asked the client to slow down (429)."""
+
+    def _headline(self) -> str:
+        wait = "" if self.retry_after is None else f"; it asked to wait {self.retry_after:g} s"
+        return f"RelayDance is rate limiting {self.operation} {self._reason()}{wait}"
+
+    def _hint(self) -> str:
+        return "rdpipe already retried with back-off; lower the concurrency or try again later."
+
+
+class ServerError(ApiError):
+    """The server or the upstream behind it failed (5xx)."""
+
+    def _headline(self) -> str:
+        return f"RelayDance failed while handling {self.operation} {self._reason()}"
+
+    def _hint(self) -> str:
+        return "This is on the server's side; try again in a few minutes."
+
+
+class SubmitOutcomeUnknown(RelayDanceError):
+    """A submit was sent but its outcome is unknown: a task may exist, and may be billed."""
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        super().__init__(
+            f"the submit ({operation}) was sent but its outcome is unknown ({reason}); "
+            "a task may have been created and billed.",
+            hint=(
+                "rdpipe does not resubmit it on its own, to avoid paying twice. "
+                "Check the task list on relaydance.com before running the shot again."
+            ),
+        )
+
+
+class DownloadIncomplete(RelayDanceError):
+    """A download ended with fewer (or more) bytes than the server announced."""
+
+    def __init__(self, url_label: str, expected: int, received: int) -> None:
+        self.url_label = url_label
+        self.expected = expected
+        self.received = received
+        super().__init__(
+            f"the download from {url_label} ended at {received} of {expected} bytes.",
+            hint="The connection was cut; run again to resume.",
+        )
+
+
+class LinkExpired(RelayDanceError):
+    """The storage host refused a signed video URL (403/404): it has most likely expired."""
+
+    def __init__(self, url_label: str, status: int) -> None:
+        self.url_label = url_label
+        self.status = status
+        super().__init__(f"the video link on {url_label} was refused ({status}); it has expired.")
+
+
+class TaskNotFinished(RelayDanceError):
+    """A download was asked for a task that has not succeeded (yet)."""
+
+    def __init__(self, task_id: str, state: str) -> None:
+        self.task_id = task_id
+        self.state = state
+        super().__init__(f"task {task_id} has no video to download: it is {state}.")

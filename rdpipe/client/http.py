@@ -1,0 +1,185 @@
+"""The only module that imports httpx: requests out, answers and byte streams back.
+
+Swapping the HTTP library means rewriting this file alone. httpx exceptions are translated
+where they enter, chained with ``from``: a connection that never opened becomes
+:class:`NotSent`; anything that fails after the request may have left becomes
+:class:`NoAnswer`. Error statuses are *not* raised here; callers decide what they mean.
+
+Two httpx clients are used: one for the API host, which adds the key, and one without any
+credentials for the storage host that serves signed video URLs. A URL is fetched with the key
+only when its origin is the API's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Generator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from rdpipe.client.config import ClientConfig
+from rdpipe.client.errors import MalformedResponse, NoAnswer, NotSent
+
+Transport = httpx.AsyncBaseTransport
+"""The network seam: tests pass ``httpx.MockTransport`` or ``httpx.ASGITransport``."""
+
+_NEVER_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+def _translate(error: httpx.HTTPError, operation: str) -> NotSent | NoAnswer:
+    reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if isinstance(error, _NEVER_SENT):
+        return NotSent(operation, reason)
+    return NoAnswer(operation, reason)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Return the scheme, host and port of ``url``, with default ports filled in."""
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def url_label(url: str) -> str:
+    """Name ``url`` for messages and logs: host and path, never the (signed) query string."""
+    parts = urlsplit(url)
+    return f"{parts.netloc}{parts.path}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete, small answer: status, headers and the body as text."""
+
+    status: int
+    headers: Mapping[str, str]
+    text: str
+    operation: str
+
+    def json(self) -> Any:
+        """Parse the body as JSON, or raise :class:`MalformedResponse`."""
+        try:
+            return json.loads(self.text)
+        except ValueError as error:
+            raise MalformedResponse(self.operation, "the body is not JSON") from error
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key per request, so it sits in no default header and follows no redirect."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._key = config.api_key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        yield request
+
+
+class BodyStream:
+    """An answer whose body is read in chunks, for downloads of any size."""
+
+    def __init__(self, response: httpx.Response, operation: str) -> None:
+        self._response = response
+        self.operation = operation
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+
+    async def chunks(self, size: int) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of about ``size`` bytes."""
+        try:
+            async for chunk in self._response.aiter_raw(size):
+                yield chunk
+        except httpx.HTTPError as error:
+            raise _translate(error, self.operation) from error
+
+    async def error_text(self) -> str:
+        """Read up to 64 KiB of an error body as text."""
+        collected = bytearray()
+        async for chunk in self.chunks(_ERROR_BODY_LIMIT):
+            collected += chunk
+            if len(collected) >= _ERROR_BODY_LIMIT:
+                break
+        return collected.decode("utf-8", errors="replace")
+
+
+class _StreamContext:
+    def __init__(
+        self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], operation: str
+    ) -> None:
+        self._request = client.build_request("GET", url, headers=dict(headers))
+        self._client = client
+        self._operation = operation
+        self._response: httpx.Response | None = None
+
+    async def __aenter__(self) -> BodyStream:
+        try:
+            self._response = await self._client.send(
+                self._request, stream=True, follow_redirects=True
+            )
+        except httpx.HTTPError as error:
+            raise _translate(error, self._operation) from error
+        return BodyStream(self._response, self._operation)
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._response is not None:
+            await self._response.aclose()
+
+
+class HttpSession:
+    """The client's two connection pools: the API host (with the key) and storage (without)."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        transport: Transport | None = None,
+        storage_transport: Transport | None = None,
+    ) -> None:
+        t = config.timeouts
+        timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
+        self.base_url = config.base_url
+        self._api = httpx.AsyncClient(
+            base_url=config.base_url, auth=_BearerAuth(config), transport=transport, timeout=timeout
+        )
+        self._storage = httpx.AsyncClient(transport=storage_transport, timeout=timeout)
+
+    @property
+    def api_host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def is_api_url(self, url: str) -> bool:
+        """Say whether ``url`` (absolute, or a path on the API) belongs to the API origin."""
+        return not urlsplit(url).netloc or origin(url) == origin(self.base_url)
+
+    async def send(self, method: str, path: str, *, operation: str, body: Any = None) -> Answer:
+        """Send one request to the API host and read the whole answer."""
+        try:
+            response = await self._api.request(method, path, json=body)
+        except httpx.HTTPError as error:
+            raise _translate(error, operation) from error
+        return Answer(response.status_code, response.headers, response.text, operation)
+
+    def stream(
+        self, url: str, *, operation: str, headers: Mapping[str, str] | None = None
+    ) -> _StreamContext:
+        """Open a GET whose body is read in chunks; the key is sent to the API origin only."""
+        client = self._api if self.is_api_url(url) else self._storage
+        return _StreamContext(client, url, headers or {}, operation)
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+        await self._storage.aclose()

@@ -1,0 +1,91 @@
+"""Turning an error answer into a typed :class:`~rdpipe.client.errors.ApiError`.
+
+The server speaks two error formats and sometimes plain text (API contract, section 6): the
+OpenAI style ``{"error": {"message", "type", "code"}}`` and the relay style
+``{"code", "message", "data": null}``. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rdpipe.client.errors import (
+    ApiError,
+    AuthenticationFailed,
+    InvalidRequest,
+    QuotaExceeded,
+    RateLimited,
+    ServerError,
+    TaskNotFound,
+)
+
+_MESSAGE_LIMIT = 500
+
+
+def read_error_body(text: str) -> tuple[str | None, str]:
+    """Return the error ``(code, message)`` from a body in either JSON format or plain text."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None, _shorten(text)
+    if not isinstance(document, Mapping):
+        return None, _shorten(text)
+    nested = document.get("error")
+    if isinstance(nested, Mapping):
+        return _string(nested.get("code")) or _string(nested.get("type")), _message(nested)
+    if isinstance(nested, str):
+        return _string(document.get("code")), _shorten(nested)
+    return _string(document.get("code")), _message(document)
+
+
+def _message(document: Mapping[str, Any]) -> str:
+    message = document.get("message", document.get("detail", ""))
+    if not isinstance(message, str):
+        message = json.dumps(message, ensure_ascii=False)
+    # Upstream rejections arrive as the upstream JSON inside "message": show its own message.
+    _, inner = read_error_body(message) if message.lstrip().startswith("{") else (None, message)
+    return _shorten(inner)
+
+
+def _string(value: object) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+        return str(value)
+    return None
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+
+
+def error_for_answer(
+    operation: str,
+    status: int,
+    text: str,
+    *,
+    retry_after: float | None = None,
+    task_id: str | None = None,
+) -> ApiError:
+    """Build the typed error for an error answer of ``status`` with body ``text``."""
+    code, message = read_error_body(text)
+    kind = _error_class(status, code, task_id)
+    return kind(operation, status, code, message, retry_after=retry_after, task_id=task_id)
+
+
+def _error_class(status: int, code: str | None, task_id: str | None) -> type[ApiError]:
+    if status == 401:
+        return AuthenticationFailed
+    if status in (402, 403):
+        return QuotaExceeded
+    if code == "task_not_exist" or (status == 404 and task_id is not None):
+        return TaskNotFound
+    if status == 400 or code == "model_not_found":
+        # The relay answers an unknown model with 503 model_not_found: a refusal, not an outage.
+        return InvalidRequest
+    if status == 429:
+        return RateLimited
+    if status >= 500:
+        return ServerError
+    return ApiError
