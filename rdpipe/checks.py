@@ -1,0 +1,211 @@
+"""The rules a rendered pipeline must satisfy before any money is spent.
+
+Each rule looks at rendered shots (and the model) and returns problems at data paths; rules
+never raise. The catalog is advice: an unknown model id is a warning, a known model's limits
+are errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+from rdpipe.catalog import Catalog, ModelInfo
+from rdpipe.model import Pipeline, ShotFrame
+from rdpipe.render import Problem, RenderedShot, iter_citations
+
+#: The API's limits on reference media in one request.
+LIMITS = {"image": 9, "video": 3, "audio": 3}
+
+
+def check_model_structure(pipeline: Pipeline) -> list[Problem]:
+    """Rules about the file as a whole: unique shot ids, continuity links, the output path."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, shot in enumerate(pipeline.shots):
+        lower = shot.id.lower()
+        if lower in seen:
+            problems.append(
+                Problem(
+                    ("shots", index, "id"),
+                    f"shot id {shot.id!r} is already used by shots[{seen[lower]}] "
+                    "(ids name clip files, so they must differ even ignoring case)",
+                )
+            )
+        else:
+            seen[lower] = index
+    problems.extend(_continuity_problems(pipeline, seen))
+    output = PurePosixPath(pipeline.output.path.replace("\\", "/"))
+    if output.is_absolute() or ".." in output.parts or not output.name:
+        problems.append(
+            Problem(
+                ("output", "path"),
+                f"{pipeline.output.path!r} must be a file path inside the pipeline's folder "
+                "(relative, without '..')",
+            )
+        )
+    return problems
+
+
+def _continuity_problems(pipeline: Pipeline, ids: dict[str, int]) -> Iterator[Problem]:
+    links: dict[str, str] = {}
+    for index, shot in enumerate(pipeline.shots):
+        if not isinstance(shot.first_frame, ShotFrame):
+            continue
+        target = shot.first_frame.shot
+        where = ("shots", index, "first_frame", "shot")
+        if target.lower() not in ids:
+            close = difflib.get_close_matches(target, [s.id for s in pipeline.shots], n=1)
+            tail = f"; did you mean {close[0]!r}?" if close else ""
+            yield Problem(where, f"no shot with id {target!r}{tail}")
+        elif target.lower() == shot.id.lower():
+            yield Problem(where, "a shot cannot start from its own last frame")
+        else:
+            links[shot.id.lower()] = target.lower()
+    for start in links:
+        walked, node = [start], links[start]
+        while node in links and node not in walked:
+            walked.append(node)
+            node = links[node]
+        if node == start:
+            index = ids[start]
+            cycle = " -> ".join([*walked, start])
+            yield Problem(("shots", index, "first_frame"), f"continuity loops back: {cycle}")
+
+
+def check_shot(
+    shot: RenderedShot, pipeline: Pipeline, catalog: Catalog
+) -> tuple[list[Problem], list[Problem]]:
+    """Errors and warnings for one rendered shot: content limits, citations, model limits."""
+    located = _Locator(pipeline, shot)
+    errors = list(_content_problems(shot)) + list(_citation_problems(shot))
+    warnings: list[Problem] = []
+    info = catalog.get(shot.model)
+    if info is None:
+        close = difflib.get_close_matches(shot.model, catalog.ids(), n=1, cutoff=0.7)
+        tail = f"; did you mean {close[0]!r}?" if close else " (new models appear over time)"
+        warnings.append(
+            Problem(located("model"), f"model {shot.model!r} is not in rdpipe's catalog{tail}")
+        )
+    else:
+        errors.extend(_model_problems(shot, info, located))
+    callback = shot.request.get("metadata", {}).get("callback_url")
+    if callback is not None and urlsplit(str(callback)).scheme not in ("http", "https"):
+        errors.append(Problem(located("callback_url"), "callback_url must be an http(s) URL"))
+    return errors, warnings
+
+
+class _Locator:
+    """Finds where a shot's effective setting was written: the shot, defaults or the top."""
+
+    def __init__(self, pipeline: Pipeline, shot: RenderedShot) -> None:
+        self._pipeline = pipeline
+        self._shot = shot
+
+    def __call__(self, name: str) -> tuple[str | int, ...]:
+        own = self._pipeline.shots[self._shot.index]
+        if name in own.model_fields_set or not hasattr(own, name):
+            return ("shots", self._shot.index, name)
+        if name in self._pipeline.defaults.model_fields_set:
+            return ("defaults", name)
+        if name == "model" and self._pipeline.model is not None:
+            return ("model",)
+        return ("shots", self._shot.index, name)
+
+    def suffix(self, name: str) -> str:
+        """``" (shot 'x')"`` when the setting is not written in the shot itself."""
+        return "" if self(name)[0] == "shots" else f" (shot {self._shot.id!r})"
+
+
+def _content_problems(shot: RenderedShot) -> Iterator[Problem]:
+    roles = Counter(entry.get("role") for entry in shot.content())
+    counts = {
+        "image": roles["reference_image"],
+        "video": roles["reference_video"],
+        "audio": roles["reference_audio"],
+    }
+    where = ("shots", shot.index, "references")
+    for kind, limit in LIMITS.items():
+        if counts[kind] > limit:
+            yield Problem(where, f"{counts[kind]} {kind} references; the API takes at most {limit}")
+    if counts["audio"] and not (counts["image"] or counts["video"]):
+        yield Problem(where, "audio references need an image or video reference in the same shot")
+
+
+def _citation_problems(shot: RenderedShot) -> Iterator[Problem]:
+    roles = Counter(entry.get("role") for entry in shot.content())
+    carried = {
+        "image": roles["reference_image"],
+        "video": roles["reference_video"],
+        "audio": roles["reference_audio"],
+    }
+    reported: set[tuple[str, int]] = set()
+    for kind, number in iter_citations(str(shot.request["prompt"])):
+        if (kind, number) in reported:
+            continue
+        if not 1 <= number <= carried[kind]:
+            reported.add((kind, number))
+            have = f"only {carried[kind]}" if carried[kind] else "no"
+            yield Problem(
+                ("shots", shot.index, "prompt"),
+                f"@{kind}{number} is cited but the shot carries {have} {kind} reference"
+                f"{'' if carried[kind] == 1 else 's'}",
+            )
+
+
+def _model_problems(shot: RenderedShot, info: ModelInfo, located: _Locator) -> Iterator[Problem]:
+    seconds = shot.seconds
+    if seconds > info.max_seconds:
+        yield Problem(
+            located("seconds"),
+            f"{seconds} is above the {info.max_seconds} s maximum of {info.id}"
+            + located.suffix("seconds"),
+        )
+    elif seconds < info.min_seconds:
+        yield Problem(
+            located("seconds"),
+            f"{seconds} is below the {info.min_seconds} s minimum of {info.id}"
+            + located.suffix("seconds"),
+        )
+    metadata = shot.request.get("metadata", {})
+    ratio = metadata.get("ratio")
+    if ratio is not None and ratio not in info.ratios:
+        yield Problem(
+            located("ratio"), f"{ratio!r} is not offered by {info.id}" + located.suffix("ratio")
+        )
+    resolution = metadata.get("resolution")
+    if resolution is not None and resolution not in info.resolutions:
+        offered = ", ".join(info.resolutions)
+        hint = ""
+        if len(info.resolutions) == 1:
+            hint = f" (for Seedance 2.0 the resolution is part of the model id: {offered})"
+        yield Problem(
+            located("resolution"),
+            f"{resolution} is not offered by {info.id}{hint}" + located.suffix("resolution"),
+        )
+    audio = metadata.get("generate_audio")
+    if audio is not None and info.audio is not None and audio != info.audio:
+        fixed = "always has" if info.audio else "never has"
+        yield Problem(
+            located("generate_audio"),
+            f"{info.id} {fixed} audio; choose the -with-audio or -no-audio model instead",
+        )
+    roles = {entry.get("role") for entry in shot.content()}
+    if not info.reference_media and roles & {"reference_video", "reference_audio"}:
+        yield Problem(
+            ("shots", shot.index, "references"),
+            f"{info.id} does not take video or audio references (Seedance 2.0 models do)",
+        )
+
+
+def unused_references(pipeline: Pipeline) -> list[Problem]:
+    """References no shot carries: likely a typo or leftover, reported as warnings."""
+    used = {name for shot in pipeline.shots for name in shot.references}
+    return [
+        Problem(("references", name), f"reference {name!r} is not used by any shot")
+        for name in pipeline.references
+        if name not in used
+    ]

@@ -1,0 +1,145 @@
+"""``validate``, ``plan`` and ``schema``: everything that happens before the network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+
+if TYPE_CHECKING:
+    from rdpipe.plan import Plan
+    from rdpipe.validate import PreparedPipeline
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Set a template variable, name=value; wins over the file's vars. Repeatable.",
+        metavar="NAME=VALUE",
+    ),
+]
+AllowOutside = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-files",
+        help="Allow local media outside the pipeline's folder (only for pipelines you trust).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+
+def prepare(path: Path, sets: list[str] | None, allow_outside: bool) -> PreparedPipeline:
+    """Load, render and check a pipeline for a command, printing its warnings."""
+    from rdpipe.load.loader import parse_set_options
+    from rdpipe.validate import prepare_pipeline
+
+    prepared = prepare_pipeline(
+        path, cli_vars=parse_set_options(sets or []), allow_outside=allow_outside
+    )
+    console = make_console(stderr=True)
+    for warning in prepared.warnings:
+        console.print(warning.format(), style="yellow", markup=False)
+    return prepared
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Pipeline files to check.")],
+    sets: SetOption = None,
+    allow_outside: AllowOutside = False,
+) -> None:
+    """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing."""
+
+    def action() -> None:
+        from rdpipe.errors import PipelineInvalid
+
+        failed: PipelineInvalid | None = None
+        console = make_console()
+        for file in files:
+            try:
+                prepared = prepare(file, sets, allow_outside)
+            except PipelineInvalid as error:
+                failed = (
+                    error
+                    if failed is None
+                    else PipelineInvalid(failed.diagnostics + error.diagnostics + error.warnings)
+                )
+                continue
+            count = len(prepared.shots)
+            console.print(f"{prepared.loaded.shown_as}: OK ({count} shots)", markup=False)
+        if failed is not None:
+            raise failed
+
+    run_command(action)
+
+
+@app.command()
+def plan(
+    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    sets: SetOption = None,
+    allow_outside: AllowOutside = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show every request a run would send, and the generations and seconds it would bill."""
+
+    def action() -> None:
+        from rdpipe.plan import plan_run
+
+        prepared = prepare(file, sets, allow_outside)
+        result = plan_run(prepared.name, prepared.shots)
+        if as_json:
+            typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        else:
+            print_plan(result)
+
+    run_command(action)
+
+
+def print_plan(result: Plan) -> None:
+    """The human form of a plan: each request (data URLs shortened), then the totals."""
+    from rich.table import Table
+
+    console = make_console()
+    for job in result.jobs:
+        console.rule(f"[bold]{job.shot.id}[/]  {job.action.value}: {job.reason}", align="left")
+        body = json.dumps(_shorten_data_urls(job.shot.request), indent=2, ensure_ascii=False)
+        console.print(body, markup=False, highlight=False)
+    table = Table(title=f"Plan for {result.pipeline}", title_justify="left")
+    table.add_column("model")
+    table.add_column("generations", justify="right")
+    table.add_column("billed seconds", justify="right")
+    for model, totals in sorted(result.by_model.items()):
+        table.add_row(model, str(totals.generations), str(totals.billed_seconds))
+    table.add_row("total", str(result.generations), str(result.billed_seconds), style="bold")
+    console.print(table)
+
+
+def _shorten_data_urls(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
+        head = value[: value.index(",") + 1] if "," in value else value[:40]
+        return f"{head}... ({len(value)} characters)"
+    if isinstance(value, dict):
+        return {k: _shorten_data_urls(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten_data_urls(v) for v in value]
+    return value
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of pipeline files (for editors and CI)."""
+    from rdpipe.schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")

@@ -1,0 +1,29 @@
+"""The pipeline model: pydantic classes for everything a pipeline file may say. No I/O."""
+
+from __future__ import annotations
+
+from rdpipe.model.output import OutputSpec
+from rdpipe.model.pipeline import (
+    CITATION,
+    REQUEST_FIELDS,
+    Concurrency,
+    Frame,
+    Pipeline,
+    Reference,
+    Settings,
+    Shot,
+    ShotFrame,
+)
+
+__all__ = [
+    "CITATION",
+    "REQUEST_FIELDS",
+    "Concurrency",
+    "Frame",
+    "OutputSpec",
+    "Pipeline",
+    "Reference",
+    "Settings",
+    "Shot",
+    "ShotFrame",
+]

@@ -1,0 +1,159 @@
+"""The pipeline file as pydantic models: what a storyboard may say, and nothing about I/O.
+
+Field descriptions feed the JSON Schema in ``schemas/`` that editors use to autocomplete and
+flag mistakes, so they are written for the person editing the YAML.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from rdpipe.model.output import OutputSpec
+
+SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
+
+ShotId = Annotated[str, StringConstraints(pattern=SHOT_ID_PATTERN)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Ratio = Literal["16:9", "9:16", "1:1", "4:3", "3:4", "21:9", "adaptive"]
+
+#: Request fields a shot may set besides free-form ``metadata``; they go to the API as named.
+REQUEST_FIELDS = ("model", "seconds", "ratio", "resolution", "generate_audio", "callback_url")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reference(_Strict):
+    """A named piece of reference media: exactly one of ``image``, ``video`` or ``audio``.
+
+    Images may be a local file (relative to the pipeline file; sent as a data URL), an https URL
+    or a ``data:`` URL. Videos and audio must be http(s) URLs: the API accepts nothing else.
+    """
+
+    image: str | None = Field(default=None, description="Local image file, https URL or data URL.")
+    video: str | None = Field(default=None, description="http(s) URL of a reference video.")
+    audio: str | None = Field(default=None, description="http(s) URL of a reference audio clip.")
+    description: str | None = Field(default=None, description="A note for people; never sent.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Reference:
+        if sum(v is not None for v in (self.image, self.video, self.audio)) != 1:
+            raise ValueError("a reference is exactly one of image, video or audio")
+        return self
+
+    @property
+    def kind(self) -> Literal["image", "video", "audio"]:
+        if self.image is not None:
+            return "image"
+        if self.video is not None:
+            return "video"
+        return "audio"
+
+    @property
+    def source(self) -> str:
+        return self.image or self.video or self.audio or ""
+
+
+class ShotFrame(_Strict):
+    """A frame taken from another shot's clip (continuity): its last frame by default."""
+
+    shot: ShotId = Field(description="Id of the shot whose last frame starts this one.")
+
+
+Frame = str | ShotFrame
+
+
+class Settings(_Strict):
+    """Request settings, set in ``defaults`` for every shot and overridable per shot."""
+
+    model: str | None = Field(default=None, description="Model id, e.g. doubao-seedance-2-0-720p.")
+    seconds: int | None = Field(default=None, ge=1, le=60, description="Clip length in seconds.")
+    ratio: Ratio | None = Field(default=None, description="Aspect ratio of the clip.")
+    resolution: Literal["480p", "720p", "1080p"] | None = Field(
+        default=None, description="Resolution; for Seedance 2.0 it is part of the model id."
+    )
+    generate_audio: bool | None = Field(default=None, description="Ask for a sound track.")
+    callback_url: str | None = Field(
+        default=None, description="Webhook the API POSTs the final task state to."
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Other vendor parameters (seed, camera_fixed, watermark, ...), sent as given.",
+    )
+    retries: int | None = Field(
+        default=None, ge=0, le=10, description="Resubmits of a failed (unbilled) generation."
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _no_reserved_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        reserved = sorted(set(value) & {"content", *REQUEST_FIELDS[2:]})
+        if reserved:
+            raise ValueError(
+                f"set {', '.join(reserved)} as a shot field, not inside metadata "
+                "(content is built from references and frames)"
+            )
+        return value
+
+
+class Shot(Settings):
+    """One clip of the storyboard: one generation request."""
+
+    id: ShotId = Field(description="Unique id, safe as a file name: letters, digits, - and _.")
+    prompt: str = Field(description="What to generate; a Jinja template over the variables.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Variables for this shot.")
+    references: list[Name] = Field(
+        default_factory=list,
+        description="Names of references this shot carries, in content order (@image1 first).",
+    )
+    first_frame: Frame | None = Field(
+        default=None, description="Image (path or URL) or {shot: id} the clip starts from."
+    )
+    last_frame: str | None = Field(default=None, description="Image the clip ends on.")
+    caption: str | None = Field(default=None, description="Caption text for this shot.")
+
+
+class Concurrency(_Strict):
+    """How much runs at once."""
+
+    tasks: int = Field(default=4, ge=1, le=256, description="Generation tasks in flight at once.")
+    downloads: int = Field(default=4, ge=1, le=64, description="Clip downloads at once.")
+
+
+class Pipeline(_Strict):
+    """A storyboard: shots that become clips that become one video."""
+
+    version: Literal[1] = Field(description="Format version of this file; always 1.")
+    name: Name = Field(description="Name of the pipeline; used in output and state file names.")
+    model: str | None = Field(default=None, description="Default model id for every shot.")
+    include: list[str] = Field(
+        default_factory=list,
+        description="Other YAML files (relative to this one) merged in first: shared vars, "
+        "references, defaults and shots.",
+    )
+    defaults: Settings = Field(default_factory=Settings, description="Settings every shot gets.")
+    vars: dict[str, Any] = Field(default_factory=dict, description="Variables for every shot.")
+    references: dict[Name, Reference] = Field(
+        default_factory=dict, description="Named reference media, reusable across shots."
+    )
+    shots: list[Shot] = Field(min_length=1, description="The shots, in storyboard order.")
+    output: OutputSpec = Field(default_factory=OutputSpec, description="Where the video goes.")
+    concurrency: Concurrency = Field(default_factory=Concurrency, description="Parallelism.")
+    budget: int | None = Field(
+        default=None, ge=1, description="Most billed seconds one run may submit."
+    )
+
+
+CITATION = re.compile(r"@(image|video|audio)(\d+)")

@@ -1,0 +1,155 @@
+"""What a run would do: each shot's cache key, its action and why, and what it would cost.
+
+Pure: it takes rendered shots and (optionally) what the run state knows, and returns a
+:class:`Plan`; ``rdpipe plan`` prints it and ``rdpipe run`` executes it.
+
+A shot's key is the SHA-256 of its request body in canonical JSON. Local images are inside the
+body as data URLs, so the key covers their bytes and never their paths. A shot that starts from
+another shot's last frame also hashes that shot's key, so regenerating the first regenerates the
+second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from rdpipe.render import RenderedShot
+
+
+class Action(StrEnum):
+    """What the run does with a shot."""
+
+    GENERATE = "generate"  # submit a new (billed) task
+    RESUME = "resume"  # a task was already submitted: poll it, don't pay again
+    REUSE = "reuse"  # a verified clip with this key exists
+    BLOCKED = "blocked"  # an earlier submit's outcome is unknown; not resubmitted blindly
+
+
+@dataclass(frozen=True)
+class Job:
+    """One shot in the plan."""
+
+    shot: RenderedShot
+    key: str
+    action: Action
+    reason: str
+
+    @property
+    def billed_seconds(self) -> int:
+        return self.shot.seconds if self.action is Action.GENERATE else 0
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    generations: int = 0
+    billed_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every job in storyboard order, with totals of what would be submitted."""
+
+    pipeline: str
+    jobs: list[Job]
+    by_model: dict[str, ModelTotals] = field(default_factory=dict)
+
+    @property
+    def billed_seconds(self) -> int:
+        return sum(totals.billed_seconds for totals in self.by_model.values())
+
+    @property
+    def generations(self) -> int:
+        return sum(totals.generations for totals in self.by_model.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``rdpipe plan --json`` object."""
+        return {
+            "pipeline": self.pipeline,
+            "shots": [
+                {
+                    "id": job.shot.id,
+                    "key": job.key,
+                    "action": job.action.value,
+                    "reason": job.reason,
+                    "request": job.shot.request,
+                }
+                for job in self.jobs
+            ],
+            "totals": {
+                "generations": self.generations,
+                "billed_seconds": self.billed_seconds,
+                "by_model": {
+                    model: {"generations": t.generations, "billed_seconds": t.billed_seconds}
+                    for model, t in sorted(self.by_model.items())
+                },
+            },
+        }
+
+
+#: Asks the run state about a key: returns (action, reason), or None when nothing is known.
+StateLookup = Callable[[str], tuple[Action, str] | None]
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one byte form of a request that keys are computed from."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def shot_keys(shots: Sequence[RenderedShot]) -> dict[str, str]:
+    """Cache key of every shot, following continuity links (upstream keys are hashed in)."""
+    by_id = {shot.id: shot for shot in shots}
+    keys: dict[str, str] = {}
+
+    def key_of(shot: RenderedShot, depth: int = 0) -> str:
+        if shot.id in keys:
+            return keys[shot.id]
+        digest = hashlib.sha256(canonical_json(shot.request))
+        upstream = by_id.get(shot.first_frame_from or "")
+        if upstream is not None and depth < len(shots):
+            digest.update(b"\0first-frame-from\0" + key_of(upstream, depth + 1).encode())
+        keys[shot.id] = digest.hexdigest()
+        return keys[shot.id]
+
+    for shot in shots:
+        key_of(shot)
+    return keys
+
+
+def plan_run(
+    pipeline: str,
+    shots: Sequence[RenderedShot],
+    *,
+    lookup: StateLookup | None = None,
+    force: Mapping[str, bool] | None = None,
+) -> Plan:
+    """Decide each shot's action: reuse or resume what the state knows, else generate."""
+    keys = shot_keys(shots)
+    force = force or {}
+    jobs: list[Job] = []
+    first_with_key: dict[str, str] = {}
+    totals: dict[str, ModelTotals] = {}
+    for shot in shots:
+        key = keys[shot.id]
+        known = None if force.get(shot.id) or lookup is None else lookup(key)
+        if force.get(shot.id):
+            action, reason = Action.GENERATE, "forced with --force"
+        elif known is not None:
+            action, reason = known
+        elif key in first_with_key:
+            action, reason = Action.REUSE, f"same request as shot {first_with_key[key]!r}"
+        else:
+            action, reason = Action.GENERATE, "no clip for this request yet"
+        first_with_key.setdefault(key, shot.id)
+        job = Job(shot, key, action, reason)
+        jobs.append(job)
+        if action is Action.GENERATE:
+            before = totals.get(shot.model, ModelTotals())
+            totals[shot.model] = ModelTotals(
+                before.generations + 1, before.billed_seconds + shot.seconds
+            )
+    return Plan(pipeline, jobs, totals)

@@ -1,0 +1,78 @@
+"""Everything before the network: load, render and check a pipeline, reporting all problems.
+
+``prepare_pipeline`` is what ``validate``, ``plan`` and ``run`` share: it returns the rendered
+shots (request bodies exactly as they will be POSTed) or raises PipelineInvalid listing every
+error with file, line, column and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdpipe.catalog import Catalog, load_catalog
+from rdpipe.checks import check_model_structure, check_shot, unused_references
+from rdpipe.errors import Diagnostic, PipelineInvalid
+from rdpipe.load.loader import LoadedPipeline, load_pipeline
+from rdpipe.media import LocalMedia
+from rdpipe.render import Problem, RenderedShot, ShotRenderer
+
+
+@dataclass(frozen=True)
+class PreparedPipeline:
+    """A pipeline that passed every check, with its rendered shots and any warnings."""
+
+    loaded: LoadedPipeline
+    shots: list[RenderedShot]
+    warnings: list[Diagnostic]
+
+    @property
+    def name(self) -> str:
+        return self.loaded.pipeline.name
+
+
+def prepare_pipeline(
+    path: Path,
+    *,
+    cli_vars: Mapping[str, Any] | None = None,
+    allow_outside: bool = False,
+    catalog: Catalog | None = None,
+    cwd: Path | None = None,
+) -> PreparedPipeline:
+    """Load, render and check ``path``; raise PipelineInvalid with every error found."""
+    loaded = load_pipeline(path, cli_vars=cli_vars, cwd=cwd)
+    return check_loaded(loaded, allow_outside=allow_outside, catalog=catalog)
+
+
+def check_loaded(
+    loaded: LoadedPipeline, *, allow_outside: bool = False, catalog: Catalog | None = None
+) -> PreparedPipeline:
+    """Render and check an already loaded pipeline."""
+    catalog = catalog or load_catalog()
+    media = LocalMedia(loaded, allow_outside=allow_outside)
+    renderer = ShotRenderer(loaded.pipeline, media, cli_vars=loaded.cli_vars)
+    errors: list[Problem] = check_model_structure(loaded.pipeline)
+    for name, reference in loaded.pipeline.references.items():
+        media.url_for(reference.source, reference.kind, ("references", name, reference.kind))
+    shots, problems = renderer.render_all()
+    errors.extend(problems)
+    errors.extend(media.problems)
+    warnings = unused_references(loaded.pipeline)
+    for shot in shots:
+        shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
+        errors.extend(shot_errors)
+        warnings.extend(shot_warnings)
+    warning_diagnostics = [
+        loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
+    ]
+    if errors:
+        diagnostics = [loaded.diagnostic(p.path, p.message) for p in _unique(errors)]
+        diagnostics.sort(key=lambda d: (d.file != loaded.shown_as, d.file, d.line, d.column))
+        raise PipelineInvalid(diagnostics + warning_diagnostics)
+    return PreparedPipeline(loaded, shots, warning_diagnostics)
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
