@@ -1,0 +1,78 @@
+"""Run state: the journal of paid submits, the clip cache index, the run guard and the lock file.
+
+The scheduler records a submit intent before each POST and the task id the moment it returns,
+so a rerun after a crash resumes polling instead of paying twice. Everything here is plain
+stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames); it imports no other rdpipe layer.
+"""
+
+from __future__ import annotations
+
+from ._clips import ClipCheck, ClipProblem, ClipStore, clip_place, hash_file
+from ._errors import (
+    LockFileInvalid,
+    RunBusy,
+    StateError,
+    StateSchemaMismatch,
+    StateUnreadable,
+    StateWriteFailed,
+)
+from ._guard import RunGuard
+from ._lockfile import (
+    LOCK_VERSION,
+    LockFile,
+    ShotLock,
+    TakeLock,
+    lock_shot,
+    parse_lock,
+    render_lock,
+)
+from ._paths import StatePaths, prepare_state_dir
+from ._records import (
+    ClipFile,
+    ClipRecord,
+    IntentOutcome,
+    IntentRecord,
+    RunHolder,
+    ShotState,
+    TaskRecord,
+    TaskState,
+)
+from ._redact import redact_request, redact_url
+from ._schema import SCHEMA_VERSION
+from ._store import StateStore
+
+__all__ = [
+    "LOCK_VERSION",
+    "SCHEMA_VERSION",
+    "ClipCheck",
+    "ClipFile",
+    "ClipProblem",
+    "ClipRecord",
+    "ClipStore",
+    "IntentOutcome",
+    "IntentRecord",
+    "LockFile",
+    "LockFileInvalid",
+    "RunBusy",
+    "RunGuard",
+    "RunHolder",
+    "ShotLock",
+    "ShotState",
+    "StateError",
+    "StatePaths",
+    "StateSchemaMismatch",
+    "StateStore",
+    "StateUnreadable",
+    "StateWriteFailed",
+    "TakeLock",
+    "TaskRecord",
+    "TaskState",
+    "clip_place",
+    "hash_file",
+    "lock_shot",
+    "parse_lock",
+    "prepare_state_dir",
+    "redact_request",
+    "redact_url",
+    "render_lock",
+]

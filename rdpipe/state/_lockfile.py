@@ -1,0 +1,140 @@
+"""The lock file committed beside the pipeline: which clips it produced, like ``dvc.lock``.
+
+``<name>.rdpipe.lock`` sits next to ``<name>.yaml``. Shots keep pipeline order, mapping keys are
+sorted and empty fields omitted, so rewriting unchanged results gives identical bytes and git
+shows no diff. It holds no secrets: no API key, no download URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import LockFileInvalid
+from ._files import write_atomically
+from ._records import ClipRecord, ShotState
+
+LOCK_VERSION = 1
+_HEADER = "# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.\n"
+
+
+@dataclass(frozen=True)
+class TakeLock:
+    """One take's clip as the lock file records it."""
+
+    take: int
+    task_id: str
+    clip: str
+    sha256: str
+    seed: int | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True)
+class ShotLock:
+    """One shot's entry in the lock file: its key, model and a clip per take."""
+
+    shot_id: str
+    key: str
+    model: str | None
+    takes: tuple[TakeLock, ...]
+
+
+def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
+    """The lock entry of a shot from the state of each of its takes (newest clip per take).
+
+    Returns ``None`` when no take has a clip yet. The model is the one of the clip's task.
+    """
+    takes: list[TakeLock] = []
+    model: str | None = None
+    for state in states:
+        clip = state.clip
+        if clip is None:
+            continue
+        takes.append(_take_from_clip(clip))
+        tasks = [task for task in state.succeeded if task.task_id == clip.task_id]
+        model = model or (tasks[0].model if tasks else None)
+    if not takes:
+        return None
+    return ShotLock(shot_id=shot_id, key=states[0].key, model=model, takes=tuple(takes))
+
+
+def _take_from_clip(clip: ClipRecord) -> TakeLock:
+    return TakeLock(
+        take=clip.take,
+        task_id=clip.task_id,
+        clip=clip.path,
+        sha256=clip.sha256,
+        seed=clip.seed,
+        duration=clip.duration,
+    )
+
+
+def render_lock(shots: Sequence[ShotLock]) -> str:
+    """The lock file text for ``shots``, in the given (pipeline) order."""
+    version = yaml.safe_dump({"version": LOCK_VERSION}, sort_keys=True)
+    entries = [_shot_to_data(shot) for shot in shots]
+    body = yaml.safe_dump(
+        {"shots": entries}, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096
+    )
+    return _HEADER + version + body
+
+
+def parse_lock(text: str, path: Path) -> tuple[ShotLock, ...]:
+    """Read lock file text; raises :class:`LockFileInvalid` with a line number where known."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 0
+        raise LockFileInvalid(path, f"not valid YAML ({error.problem})", line) from error
+    if not isinstance(data, dict) or "version" not in data:
+        raise LockFileInvalid(path, "not an rdpipe lock file (no `version:`)")
+    if data["version"] != LOCK_VERSION:
+        raise LockFileInvalid(
+            path,
+            f"lock file version {data['version']!r} is not supported (this rdpipe reads "
+            f"version {LOCK_VERSION}); upgrade rdpipe",
+        )
+    try:
+        return tuple(_shot_from_data(entry) for entry in data.get("shots") or [])
+    except (KeyError, TypeError, ValueError) as error:
+        raise LockFileInvalid(path, f"malformed shot entry ({error!r})") from error
+
+
+class LockFile:
+    """Reads and atomically writes one pipeline's lock file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> tuple[ShotLock, ...]:
+        """The recorded shots, or none if the file does not exist yet."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return ()
+        return parse_lock(text, self.path)
+
+    def write(self, shots: Sequence[ShotLock]) -> bool:
+        """Write ``shots`` (temp file, fsync, rename, fsync dir); ``False`` if nothing changed."""
+        return write_atomically(self.path, render_lock(shots).encode("utf-8"))
+
+
+def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
+    takes = [_without_none(vars(take)) for take in sorted(shot.takes, key=lambda t: t.take)]
+    return _without_none({"id": shot.shot_id, "key": shot.key, "model": shot.model, "takes": takes})
+
+
+def _shot_from_data(entry: dict[str, Any]) -> ShotLock:
+    takes = tuple(TakeLock(**take) for take in entry.get("takes") or [])
+    return ShotLock(
+        shot_id=str(entry["id"]), key=str(entry["key"]), model=entry.get("model"), takes=takes
+    )
+
+
+def _without_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in data.items() if value is not None}

@@ -1,0 +1,82 @@
+"""The SQL the store runs, kept apart so the store reads as behaviour, not strings."""
+
+from __future__ import annotations
+
+_TASK_COLUMNS = """
+    t.task_id, t.intent_id, i.key, i.shot_id, i.take, i.attempt, i.model, t.submitted_at,
+    t.state, t.progress, t.error_code, t.error_message, t.seed, t.duration, t.updated_at,
+    t.finished_at
+"""
+_TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks t JOIN intents i USING (intent_id)"
+
+_INTENTS = """
+SELECT intent_id, key, shot_id, take, attempt, model, request_json, created_at, outcome, reason,
+    task_id, resolved_at
+FROM intents
+"""
+
+_CLIPS = """
+SELECT i.key, i.take, i.shot_id, c.task_id, c.path, c.size, c.sha256, c.duration, c.seed,
+    c.recorded_at
+FROM clips c JOIN tasks t USING (task_id) JOIN intents i USING (intent_id)
+"""
+
+COUNT_INTENTS = "SELECT count(*) FROM intents WHERE pipeline = ? AND key = ? AND take = ?"
+
+INSERT_INTENT = """
+INSERT INTO intents (pipeline, key, shot_id, take, attempt, model, request_json, created_at,
+    outcome)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+"""
+
+INTENT_OUTCOME = "SELECT outcome FROM intents WHERE intent_id = ? AND pipeline = ?"
+
+RESOLVE_INTENT = """
+UPDATE intents SET outcome = ?, reason = ?, task_id = coalesce(?, task_id), resolved_at = ?
+WHERE intent_id = ?
+"""
+
+RECOVER_PENDING = """
+UPDATE intents SET outcome = 'unknown', reason = ?, resolved_at = ?
+WHERE pipeline = ? AND outcome = 'pending'
+"""
+
+INSERT_TASK = """
+INSERT INTO tasks (task_id, intent_id, submitted_at, state, updated_at)
+VALUES (?, ?, ?, 'pending', ?)
+"""
+
+UPDATE_TASK = """
+UPDATE tasks SET state = ?, progress = coalesce(?, progress),
+    error_code = coalesce(?, error_code), error_message = coalesce(?, error_message),
+    seed = coalesce(?, seed), duration = coalesce(?, duration), updated_at = ?,
+    finished_at = CASE WHEN ? THEN coalesce(finished_at, ?) ELSE NULL END
+WHERE task_id = ?
+    AND intent_id IN (SELECT intent_id FROM intents WHERE pipeline = ?)
+"""
+
+UPSERT_CLIP = """
+INSERT INTO clips (task_id, path, size, sha256, duration, seed, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (task_id) DO UPDATE SET path = excluded.path, size = excluded.size,
+    sha256 = excluded.sha256, duration = excluded.duration, seed = excluded.seed,
+    recorded_at = excluded.recorded_at
+"""
+
+_NEWEST_FIRST = "ORDER BY i.intent_id DESC"
+
+TASK_BY_ID = f"{_TASKS} WHERE i.pipeline = ? AND t.task_id = ?"
+TASKS_OF_KEY = f"{_TASKS} WHERE i.pipeline = ? AND i.key = ? AND i.take = ? {_NEWEST_FIRST}"
+TASKS_IN_FLIGHT = f"""{_TASKS}
+WHERE i.pipeline = ? AND t.state IN ('pending', 'running') ORDER BY t.submitted_at, i.intent_id
+"""
+
+INTENTS_OF_KEY = f"{_INTENTS} WHERE pipeline = ? AND key = ? AND take = ? ORDER BY intent_id DESC"
+INTENTS_UNKNOWN = f"""{_INTENTS}
+WHERE pipeline = ? AND outcome IN ('pending', 'unknown') ORDER BY intent_id
+"""
+
+CLIPS_OF_KEY = f"""{_CLIPS}
+WHERE i.pipeline = ? AND i.key = ? AND i.take = ? ORDER BY c.recorded_at DESC, c.clip_id DESC
+"""
+CLIP_OF_TASK = f"{_CLIPS} WHERE i.pipeline = ? AND c.task_id = ?"

@@ -1,0 +1,130 @@
+"""Plain records the run state hands out: pure data, safe to pass to the planner.
+
+Times are epoch seconds from the clock the :class:`~rdpipe.state.StateStore` was opened with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+TaskState = Literal["pending", "running", "succeeded", "failed"]
+"""A task's last known state on the server; ``succeeded`` and ``failed`` are final."""
+
+IntentOutcome = Literal["pending", "submitted", "unknown", "refused", "abandoned"]
+"""What became of a submit intent.
+
+``pending``: recorded, the POST may be on the wire. ``unknown``: sent, no answer (or the run
+died before recording one); it may have been billed. ``refused``: the server said no; nothing was
+billed. ``abandoned``: an unknown intent the user chose to resubmit over (``--resubmit-unknown``).
+"""
+
+FINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed"})
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    """A submit about to be sent (or sent): recorded durably before the POST."""
+
+    intent_id: int
+    key: str
+    shot_id: str
+    take: int
+    attempt: int
+    model: str | None
+    request_json: str
+    created_at: float
+    outcome: IntentOutcome
+    reason: str | None
+    task_id: str | None
+    resolved_at: float | None
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A task the server accepted, with its last polled status."""
+
+    task_id: str
+    intent_id: int
+    key: str
+    shot_id: str
+    take: int
+    attempt: int
+    model: str | None
+    submitted_at: float
+    state: TaskState
+    progress: int | None
+    error_code: str | None
+    error_message: str | None
+    seed: int | None
+    duration: float | None
+    updated_at: float
+    finished_at: float | None
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the server reported a final state (nothing more to poll)."""
+        return self.state in FINAL_STATES
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    """A clip file adopted into the clip store; ``path`` is POSIX, relative to the output dir."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    """A downloaded clip the state knows about, and the task that produced it."""
+
+    key: str
+    take: int
+    shot_id: str
+    task_id: str
+    path: str
+    size: int
+    sha256: str
+    duration: float | None
+    seed: int | None
+    recorded_at: float
+
+    @property
+    def file(self) -> ClipFile:
+        """The part of the record that :meth:`ClipStore.verify` checks."""
+        return ClipFile(path=self.path, size=self.size, sha256=self.sha256)
+
+
+@dataclass(frozen=True)
+class ShotState:
+    """Everything the state knows about one key and take; every tuple is newest first.
+
+    The planner reads it in this order: a clip (verify it with :class:`ClipStore` first), then an
+    in-flight task to resume polling, then unknown submits to report, then failed tasks.
+    """
+
+    key: str
+    take: int
+    clips: tuple[ClipRecord, ...]
+    in_flight: tuple[TaskRecord, ...]
+    succeeded: tuple[TaskRecord, ...]
+    failed: tuple[TaskRecord, ...]
+    unknown: tuple[IntentRecord, ...]
+    refused: tuple[IntentRecord, ...]
+    attempts: int
+
+    @property
+    def clip(self) -> ClipRecord | None:
+        """The newest recorded clip, not yet verified against the disk."""
+        return self.clips[0] if self.clips else None
+
+
+@dataclass(frozen=True)
+class RunHolder:
+    """Who holds a pipeline's run guard, as written into the guard file; fields may be unknown."""
+
+    pid: int | None
+    host: str | None
+    started_at: float | None

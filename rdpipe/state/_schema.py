@@ -1,0 +1,143 @@
+"""The SQLite schema of ``state.db`` and the one function that opens it.
+
+WAL mode lets ``rdpipe status`` read while a run writes; ``synchronous=FULL`` makes every commit
+fsync the WAL, so a recorded task id survives a crash or power loss, not only a killed process.
+The schema version lives in ``PRAGMA user_version``; a database from a newer rdpipe is refused,
+an older one is migrated step by step inside one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from ._errors import StateSchemaMismatch, StateUnreadable
+from ._files import fsync_directory
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html
+
+_SCHEMA_1 = """
+CREATE TABLE intents (
+    intent_id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    key TEXT NOT NULL,
+    shot_id TEXT NOT NULL,
+    take INTEGER NOT NULL CHECK (take >= 1),
+    attempt INTEGER NOT NULL,
+    model TEXT,
+    request_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    outcome TEXT NOT NULL
+        CHECK (outcome IN ('pending', 'submitted', 'unknown', 'refused', 'abandoned')),
+    reason TEXT,
+    task_id TEXT UNIQUE,
+    resolved_at REAL
+);
+CREATE INDEX intents_by_key ON intents (pipeline, key, take);
+CREATE INDEX intents_by_outcome ON intents (pipeline, outcome);
+CREATE TABLE tasks (
+    task_id TEXT PRIMARY KEY,
+    intent_id INTEGER NOT NULL UNIQUE REFERENCES intents (intent_id),
+    submitted_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed')),
+    progress INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    seed INTEGER,
+    duration REAL,
+    updated_at REAL NOT NULL,
+    finished_at REAL
+);
+CREATE INDEX tasks_by_state ON tasks (state);
+CREATE TABLE clips (
+    clip_id INTEGER PRIMARY KEY,
+    task_id TEXT NOT NULL UNIQUE REFERENCES tasks (task_id),
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    duration REAL,
+    seed INTEGER,
+    recorded_at REAL NOT NULL
+);
+"""
+
+# Migration n creates version n from version n - 1. Add entries; never edit a released one.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: lambda connection: _run_script(connection, _SCHEMA_1),
+}
+
+
+def _run_script(connection: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first; run statement by statement inside our transaction.
+    for statement in script.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+
+
+def connect(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:
+    """Open (creating if needed) the state database at ``path`` and bring its schema up to date."""
+    created = not path.exists()
+    connection = sqlite3.connect(
+        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        connection.row_factory = sqlite3.Row
+        _configure(connection, path)
+        _migrate(connection, path)
+    except sqlite3.DatabaseError as error:
+        connection.close()
+        raise StateUnreadable(
+            path,
+            f"the file is damaged or not an SQLite database ({error})",
+            hint="Move it aside and run again; rdpipe will submit every shot anew.",
+        ) from error
+    except BaseException:
+        connection.close()
+        raise
+    if created:
+        fsync_directory(path.parent)
+    return connection
+
+
+def _configure(connection: sqlite3.Connection, path: Path) -> None:
+    mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise StateUnreadable(
+            path,
+            f"SQLite could not switch it to WAL mode (got {mode!r})",
+            hint="Keep the pipeline on a local disk; network filesystems often lack WAL support.",
+        )
+    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        _check_identity(connection, path, version)
+        if version > SCHEMA_VERSION:
+            raise StateSchemaMismatch(path, found=version, supported=SCHEMA_VERSION)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[step](connection)
+        if version != SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _check_identity(connection: sqlite3.Connection, path: Path, version: int) -> None:
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    tables = connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
+    fresh = version == 0 and application_id == 0 and tables == 0
+    if not fresh and application_id != APPLICATION_ID:
+        raise StateUnreadable(
+            path,
+            "it is an SQLite database, but not one written by rdpipe",
+            hint="Move it aside, or point rdpipe at a different pipeline directory.",
+        )

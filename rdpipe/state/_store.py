@@ -1,0 +1,258 @@
+"""The journal of submitted tasks and the cache index of finished clips, in one SQLite file.
+
+Every ``record_*`` method is one transaction that has committed (and fsynced the WAL) when it
+returns: "never pay twice" rests on ``record_intent`` before the POST and ``record_submitted``
+the moment it answers. Calls block for one commit (about a millisecond on a local SSD); they are
+serialised by an internal lock, so the scheduler may call them from worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from . import _queries as queries
+from ._errors import StateWriteFailed
+from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
+from ._redact import redact_request
+from ._schema import connect
+
+_TASK_STATES = ("pending", "running", "succeeded", "failed")
+
+
+class StateStore:
+    """Run state of the pipelines in one directory, seen through one pipeline's name."""
+
+    def __init__(
+        self, connection: sqlite3.Connection, path: Path, pipeline: str, clock: Callable[[], float]
+    ) -> None:
+        self._connection = connection
+        self._path = path
+        self._pipeline = pipeline
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, path: Path, *, pipeline: str, clock: Callable[[], float]) -> StateStore:
+        """Open or create the database at ``path``; ``clock`` returns epoch seconds."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return cls(connect(path), path, pipeline, clock)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def pipeline(self) -> str:
+        return self._pipeline
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # Writes ---------------------------------------------------------------------------------
+
+    def record_intent(self, *, key: str, shot_id: str, take: int, request_json: str) -> int:
+        """Durably note that a submit for ``key``/``take`` is about to be sent; returns its id.
+
+        ``request_json`` is the body as sent; URL query strings and inline data are redacted.
+        """
+        if take < 1:
+            raise ValueError(f"take numbers start at 1, got {take}")
+        body = redact_request(request_json)
+        model = json.loads(body).get("model")
+        model = model if isinstance(model, str) else None
+        with self._write(f"the submit of shot '{shot_id}' take {take}") as db:
+            attempt = (
+                1 + db.execute(queries.COUNT_INTENTS, (self._pipeline, key, take)).fetchone()[0]
+            )
+            cursor = db.execute(
+                queries.INSERT_INTENT,
+                (self._pipeline, key, shot_id, take, attempt, model, body, self._clock()),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def record_submitted(self, intent_id: int, task_id: str) -> TaskRecord:
+        """Durably bind the task id the server returned to its intent; returns after the commit."""
+        now = self._clock()
+        with self._write(f"task {task_id}") as db:
+            self._resolve(db, intent_id, "submitted", None, now, task_id=task_id)
+            db.execute(queries.INSERT_TASK, (task_id, intent_id, now, now))
+        return self._task(task_id)
+
+    def record_unknown(self, intent_id: int, reason: str) -> None:
+        """Note that the submit was sent but its outcome is unknown: it may have been billed."""
+        with self._write(f"the unknown outcome of submit {intent_id}") as db:
+            self._resolve(db, intent_id, "unknown", reason, self._clock())
+
+    def record_refused(self, intent_id: int, reason: str) -> None:
+        """Note that the server refused the submit (nothing billed), with its reason."""
+        with self._write(f"the refusal of submit {intent_id}") as db:
+            self._resolve(db, intent_id, "refused", reason, self._clock())
+
+    def abandon_unknown(self, intent_id: int, reason: str) -> None:
+        """Stop reporting an unknown submit, because the user chose to submit again over it."""
+        with self._write(f"abandoning submit {intent_id}") as db:
+            self._resolve(db, intent_id, "abandoned", reason, self._clock(), expect="unknown")
+
+    def recover_interrupted(self) -> list[IntentRecord]:
+        """Mark intents a crashed run left without an answer as unknown, and return them.
+
+        Call it once, holding the :class:`RunGuard`, before planning: only then can no live
+        run still be waiting for the answer to one of them.
+        """
+        reason = "the previous run stopped after sending this submit, before recording its answer"
+        with self._write("interrupted submits") as db:
+            db.execute(queries.RECOVER_PENDING, (reason, self._clock(), self._pipeline))
+        return [i for i in self.unknown_submits() if i.reason == reason]
+
+    def record_status(
+        self,
+        task_id: str,
+        *,
+        state: TaskState,
+        progress: int | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        seed: int | None = None,
+        duration: float | None = None,
+    ) -> TaskRecord:
+        """Store the latest polled status of a task; ``None`` fields keep their stored value."""
+        if state not in _TASK_STATES:
+            raise ValueError(f"unknown task state {state!r}; expected one of {_TASK_STATES}")
+        now = self._clock()
+        final = state in ("succeeded", "failed")
+        values = (state, progress, error_code, error_message, seed, duration, now, final, now)
+        with self._write(f"the status of task {task_id}") as db:
+            cursor = db.execute(queries.UPDATE_TASK, (*values, task_id, self._pipeline))
+            if cursor.rowcount != 1:
+                raise ValueError(f"task {task_id} is not recorded for '{self._pipeline}'")
+        return self._task(task_id)
+
+    def record_clip(
+        self,
+        task_id: str,
+        clip: ClipFile,
+        *,
+        duration: float | None = None,
+        seed: int | None = None,
+    ) -> ClipRecord:
+        """Index a clip adopted by :class:`ClipStore` as the result of ``task_id``.
+
+        Recording the same task again (a re-download) replaces its row; clips of other tasks stay.
+        ``duration`` and ``seed`` default to what the task's last status reported.
+        """
+        task = self._task(task_id)
+        duration = task.duration if duration is None else duration
+        seed = task.seed if seed is None else seed
+        row = (task_id, clip.path, clip.size, clip.sha256, duration, seed, self._clock())
+        with self._write(f"the clip of task {task_id}") as db:
+            db.execute(queries.UPSERT_CLIP, row)
+        return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
+
+    # Reads ----------------------------------------------------------------------------------
+
+    def lookup(self, key: str, take: int) -> ShotState:
+        """What the state knows about one key and take (pure data for the planner)."""
+        where = (self._pipeline, key, take)
+        tasks = self._tasks(queries.TASKS_OF_KEY, where)
+        intents = self._intents(queries.INTENTS_OF_KEY, where)
+        return ShotState(
+            key=key,
+            take=take,
+            clips=tuple(self._clips(queries.CLIPS_OF_KEY, where)),
+            in_flight=tuple(t for t in tasks if not t.is_final),
+            succeeded=tuple(t for t in tasks if t.state == "succeeded"),
+            failed=tuple(t for t in tasks if t.state == "failed"),
+            unknown=tuple(i for i in intents if i.outcome in ("pending", "unknown")),
+            refused=tuple(i for i in intents if i.outcome == "refused"),
+            attempts=len(intents),
+        )
+
+    def in_flight(self) -> list[TaskRecord]:
+        """Every task of this pipeline still to be polled, oldest submit first."""
+        return self._tasks(queries.TASKS_IN_FLIGHT, (self._pipeline,))
+
+    def unknown_submits(self) -> list[IntentRecord]:
+        """Every submit of this pipeline whose outcome is unknown (or was never recorded)."""
+        return self._intents(queries.INTENTS_UNKNOWN, (self._pipeline,))
+
+    def task(self, task_id: str) -> TaskRecord | None:
+        """The task with this id, if this pipeline recorded it."""
+        found = self._tasks(queries.TASK_BY_ID, (self._pipeline, task_id))
+        return found[0] if found else None
+
+    # Helpers --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction, committed (WAL fsynced) before the ``with`` block exits."""
+        with self._lock:
+            db = self._connection
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+            except BaseException as error:
+                if db.in_transaction:
+                    with suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                if isinstance(error, sqlite3.IntegrityError) or not isinstance(
+                    error, sqlite3.Error
+                ):
+                    raise
+                raise StateWriteFailed(self._path, what, str(error)) from error
+
+    def _resolve(
+        self,
+        db: sqlite3.Connection,
+        intent_id: int,
+        outcome: str,
+        reason: str | None,
+        now: float,
+        *,
+        task_id: str | None = None,
+        expect: str | None = None,
+    ) -> None:
+        allowed = (expect,) if expect else ("pending", "unknown")
+        row = db.execute(queries.INTENT_OUTCOME, (intent_id, self._pipeline)).fetchone()
+        if row is None or row[0] not in allowed:
+            found = "no such intent" if row is None else f"its outcome is already {row[0]!r}"
+            raise ValueError(f"cannot mark submit {intent_id} {outcome}: {found}")
+        db.execute(queries.RESOLVE_INTENT, (outcome, reason, task_id, now, intent_id))
+
+    def _task(self, task_id: str) -> TaskRecord:
+        found = self.task(task_id)
+        if found is None:
+            raise ValueError(f"task {task_id} is not recorded for '{self._pipeline}'")
+        return found
+
+    def _rows(self, sql: str, parameters: tuple[Any, ...]) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._connection.execute(sql, parameters).fetchall()
+
+    def _tasks(self, sql: str, parameters: tuple[Any, ...]) -> list[TaskRecord]:
+        return [TaskRecord(**row) for row in self._rows(sql, parameters)]
+
+    def _intents(self, sql: str, parameters: tuple[Any, ...]) -> list[IntentRecord]:
+        return [IntentRecord(**row) for row in self._rows(sql, parameters)]
+
+    def _clips(self, sql: str, parameters: tuple[Any, ...]) -> list[ClipRecord]:
+        return [ClipRecord(**row) for row in self._rows(sql, parameters)]
