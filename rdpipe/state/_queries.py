@@ -36,6 +36,8 @@ UPDATE intents SET outcome = ?, reason = ?, task_id = coalesce(?, task_id), reso
 WHERE intent_id = ?
 """
 
+PENDING_INTENTS = "SELECT intent_id FROM intents WHERE pipeline = ? AND outcome = 'pending'"
+
 RECOVER_PENDING = """
 UPDATE intents SET outcome = 'unknown', reason = ?, resolved_at = ?
 WHERE pipeline = ? AND outcome = 'pending'

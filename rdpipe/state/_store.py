@@ -120,8 +120,9 @@ class StateStore:
         """
         reason = "the previous run stopped after sending this submit, before recording its answer"
         with self._write("interrupted submits") as db:
+            pending = [row[0] for row in db.execute(queries.PENDING_INTENTS, (self._pipeline,))]
             db.execute(queries.RECOVER_PENDING, (reason, self._clock(), self._pipeline))
-        return [i for i in self.unknown_submits() if i.reason == reason]
+        return [i for i in self.unknown_submits() if i.intent_id in pending]
 
     def record_status(
         self,
