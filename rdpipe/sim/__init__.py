@@ -1,0 +1,38 @@
+"""The RelayDance simulator: a real HTTP server speaking the relay's contract, for tests and
+offline previews.
+
+>>> with run_simulator(SimConfig(api_key="sk-sim")) as sim:  # doctest: +SKIP
+...     sim.base_url, sim.storage_url
+
+It shares no code with :mod:`rdpipe.client`; it plays the server, with its own model table.
+"""
+
+from __future__ import annotations
+
+from rdpipe.sim.callbacks import CallbackDelivery
+from rdpipe.sim.catalog import MODELS, ModelSpec, frame_size
+from rdpipe.sim.clips import synthetic_bytes
+from rdpipe.sim.config import SimConfig, Timing
+from rdpipe.sim.faults import ENDPOINTS, Faults
+from rdpipe.sim.recorder import RecordedRequest
+from rdpipe.sim.render import RenderFailed
+from rdpipe.sim.server import PortUnavailable, open_simulator, run_simulator
+from rdpipe.sim.sim_server import SimServer
+
+__all__ = [
+    "ENDPOINTS",
+    "MODELS",
+    "CallbackDelivery",
+    "Faults",
+    "ModelSpec",
+    "PortUnavailable",
+    "RecordedRequest",
+    "RenderFailed",
+    "SimConfig",
+    "SimServer",
+    "Timing",
+    "frame_size",
+    "open_simulator",
+    "run_simulator",
+    "synthetic_bytes",
+]

@@ -1,0 +1,110 @@
+"""The API origin: the relay's routes, its auth check and its two error formats."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from rdpipe.sim.clips import ClipResponse
+from rdpipe.sim.responses import Rejection, invalid_request, openai_error, relay_error
+from rdpipe.sim.state import SimState
+from rdpipe.sim.tasks import Phase, Task
+from rdpipe.sim.validation import parse_submission
+from rdpipe.sim.views import (
+    ENVELOPE_STATUS,
+    generation_envelope,
+    model_list,
+    submit_answer,
+    video_object,
+)
+
+
+def _authorize(request: Request, state: SimState) -> None:
+    """Refuse a request without the right bearer key (any key when none is configured)."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise openai_error(401, "No API key provided (Authorization: Bearer sk-...)",
+                           code="invalid_api_key")  # fmt: skip
+    expected = state.config.api_key
+    if expected is not None and key != expected:
+        raise openai_error(401, "Invalid token", code="invalid_api_key")
+
+
+def _task_or_400(request: Request, state: SimState) -> Task:
+    task = state.task(request.path_params["task_id"])
+    if task is None:
+        raise relay_error(400, "task_not_exist", "task_not_exist")
+    return task
+
+
+def build_api_app(state: SimState) -> Starlette:
+    """The API origin's ASGI app."""
+
+    async def submit(request: Request) -> Response:
+        _authorize(request, state)
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise invalid_request("request body is not valid JSON") from None
+        task = state.submit(parse_submission(body))
+        return JSONResponse(submit_answer(task))
+
+    async def get_video(request: Request) -> Response:
+        _authorize(request, state)
+        task = _task_or_400(request, state)
+        now = state.clock()
+        return JSONResponse(video_object(task, now, state.download_url(task, now)))
+
+    async def get_generation(request: Request) -> Response:
+        _authorize(request, state)
+        task = _task_or_400(request, state)
+        now = state.clock()
+        return JSONResponse(generation_envelope(task, now, state.download_url(task, now)))
+
+    async def get_content(request: Request) -> Response:
+        _authorize(request, state)
+        task = state.task(request.path_params["task_id"])
+        if task is None:
+            raise openai_error(404, "Task not found", kind="invalid_request_error")
+        phase = task.phase(state.clock())
+        if phase is not Phase.COMPLETED or task.clip is None:
+            raise openai_error(
+                400,
+                f"Task is not completed yet, current status: {ENVELOPE_STATUS[phase]}",
+                kind="invalid_request_error",
+            )
+        head = request.method == "HEAD"
+        return ClipResponse(task.clip, request.headers.get("range"), head=head)
+
+    async def list_models(request: Request) -> Response:
+        _authorize(request, state)
+        return JSONResponse(model_list())
+
+    routes = [
+        Route("/v1/video/generations", submit, methods=["POST"]),
+        Route("/v1/video/generations/{task_id}", get_generation, methods=["GET"]),
+        Route("/v1/videos/{task_id}", get_video, methods=["GET"]),
+        Route("/v1/videos/{task_id}/content", get_content, methods=["GET", "HEAD"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+    ]
+    handlers = {Rejection: _rejection_response, HTTPException: _routing_error}
+    return Starlette(routes=routes, exception_handlers=handlers)
+
+
+async def _rejection_response(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Rejection)
+    return error.to_response()
+
+
+async def _routing_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    message = f"Invalid URL ({request.method} {request.url.path})"
+    if error.status_code == 405:
+        message = f"Method {request.method} not allowed on {request.url.path}"
+    return openai_error(error.status_code, message, kind="invalid_request_error").to_response()

@@ -1,0 +1,149 @@
+"""Fault injection: which requests go wrong, and how, decided by a seeded random generator.
+
+A :class:`Faults` value says what to break; a :class:`FaultInjector` draws the decisions for
+one request at a time from ``random.Random(seed)``, so a sequence of requests meets the same
+faults on every run. Replacing the faults of a running simulator starts a fresh injector.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from enum import Enum
+
+ENDPOINTS = frozenset({"submit", "video", "generation", "content", "models", "storage"})
+"""Short endpoint names that faults can target (see :attr:`Faults.endpoints`)."""
+
+DOWNLOAD_ENDPOINTS = frozenset({"content", "storage"})
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"Faults.{name} must be between 0 and 1, got {value}")
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What the simulator breaks on purpose; the default breaks nothing.
+
+    Request faults (``server_error_rate``, ``rate_limit_*``, ``drop_rate``, ``truncate_rate``,
+    ``delay``) hit only the endpoints in ``endpoints`` (short names from :data:`ENDPOINTS`;
+    ``None`` means all). A 429 is answered before the request is handled, so a rate-limited
+    submit creates nothing. A 5xx or a dropped connection on ``submit`` happens *after* the
+    task was created, which is what makes a submit's outcome unknown to the client.
+
+    - ``server_error_rate``: share of requests answered 500, 502 or 503.
+    - ``rate_limit_burst``: the next N targeted requests are answered 429.
+    - ``rate_limit_rate``: share of requests answered 429 after the burst.
+    - ``retry_after``: seconds in the 429's ``Retry-After`` header; ``None`` sends none.
+    - ``drop_rate``: share of requests whose connection closes halfway through the body.
+    - ``truncate_rate``: share of downloads (``content``, ``storage``) that stop short of
+      their ``Content-Length``.
+    - ``delay``: seconds to wait before answering.
+    - ``expired_urls``: storage URLs are issued already expired.
+    - ``task_failure_rate``: share of new tasks that end ``failed`` (moderation).
+    - ``extra_unknown``: seconds new tasks read ``unknown`` beyond :class:`Timing`.
+    - ``callback_deliveries``: how many times the final state is POSTed to ``callback_url``.
+    """
+
+    server_error_rate: float = 0.0
+    rate_limit_burst: int = 0
+    rate_limit_rate: float = 0.0
+    retry_after: int | None = None
+    drop_rate: float = 0.0
+    truncate_rate: float = 0.0
+    delay: float = 0.0
+    expired_urls: bool = False
+    task_failure_rate: float = 0.0
+    extra_unknown: float = 0.0
+    callback_deliveries: int = 1
+    endpoints: frozenset[str] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "server_error_rate",
+            "rate_limit_rate",
+            "drop_rate",
+            "truncate_rate",
+            "task_failure_rate",
+        ):
+            _check_rate(name, getattr(self, name))
+        for name in ("rate_limit_burst", "delay", "extra_unknown", "callback_deliveries"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"Faults.{name} must not be negative")
+        if self.endpoints is not None:
+            endpoints = frozenset(self.endpoints)
+            object.__setattr__(self, "endpoints", endpoints)
+            unknown = sorted(endpoints - ENDPOINTS)
+            if unknown:
+                known = ", ".join(sorted(ENDPOINTS))
+                raise ValueError(f"unknown endpoint(s) {unknown}; known: {known}")
+
+    def targets(self, endpoint: str) -> bool:
+        """Whether request faults apply to ``endpoint``."""
+        return self.endpoints is None or endpoint in self.endpoints
+
+
+class FaultKind(Enum):
+    """The one thing that goes wrong with a request, if anything."""
+
+    NONE = "none"
+    RATE_LIMIT = "rate_limit"
+    SERVER_ERROR = "server_error"
+    DROP = "drop"
+    TRUNCATE = "truncate"
+
+
+@dataclass(frozen=True)
+class FaultDecision:
+    """What happens to one request: a kind, a 5xx status when it is one, and a delay."""
+
+    kind: FaultKind = FaultKind.NONE
+    status: int = 0
+    delay: float = 0.0
+
+
+_SERVER_ERROR_STATUSES = (500, 502, 503)
+
+
+class FaultInjector:
+    """Draws fault decisions for requests and task outcomes from one seeded generator.
+
+    Not thread-safe by itself: the simulator calls it from its event loop only.
+    """
+
+    def __init__(self, faults: Faults, seed: int) -> None:
+        self.faults = faults
+        self._random = random.Random(seed)
+        self._burst_left = faults.rate_limit_burst
+
+    def decide(self, endpoint: str) -> FaultDecision:
+        """Decide the fate of one request to ``endpoint``."""
+        faults = self.faults
+        if not faults.targets(endpoint):
+            return FaultDecision()
+        delay = faults.delay
+        if self._burst_left > 0:
+            self._burst_left -= 1
+            return FaultDecision(FaultKind.RATE_LIMIT, 429, delay)
+        if self._draw(faults.rate_limit_rate):
+            return FaultDecision(FaultKind.RATE_LIMIT, 429, delay)
+        if self._draw(faults.server_error_rate):
+            status = self._random.choice(_SERVER_ERROR_STATUSES)
+            return FaultDecision(FaultKind.SERVER_ERROR, status, delay)
+        if self._draw(faults.drop_rate):
+            return FaultDecision(FaultKind.DROP, 0, delay)
+        if endpoint in DOWNLOAD_ENDPOINTS and self._draw(faults.truncate_rate):
+            return FaultDecision(FaultKind.TRUNCATE, 0, delay)
+        return FaultDecision(FaultKind.NONE, 0, delay)
+
+    def task_fails(self) -> bool:
+        """Decide whether a newly created task will end ``failed``."""
+        return self._draw(self.faults.task_failure_rate)
+
+    def _draw(self, rate: float) -> bool:
+        # Draw nothing when the rate is zero, so switching one fault on does not reshuffle
+        # the decisions of the others.
+        if rate <= 0.0:
+            return False
+        return self._random.random() < rate

@@ -1,0 +1,70 @@
+"""The handle a running simulator gives its owner: addresses, observations and knobs."""
+
+from __future__ import annotations
+
+from rdpipe.sim.callbacks import CallbackDelivery
+from rdpipe.sim.catalog import MODELS
+from rdpipe.sim.faults import Faults
+from rdpipe.sim.recorder import RecordedRequest
+from rdpipe.sim.state import SimState
+
+DEFAULT_SYNTHETIC_MODEL = "doubao-seedance-2-0-480p"
+
+
+class SimServer:
+    """A running simulator. Every method is safe to call from any thread."""
+
+    def __init__(self, state: SimState, base_url: str, storage_url: str) -> None:
+        self._state = state
+        self.base_url = base_url
+        self.storage_url = storage_url
+
+    @property
+    def api_key(self) -> str | None:
+        """The bearer key the API wants (``None``: any key)."""
+        return self._state.config.api_key
+
+    @property
+    def faults(self) -> Faults:
+        """The faults now injected; assign a new :class:`Faults` to change them."""
+        return self._state.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._state.faults = faults
+
+    def counters(self) -> dict[str, int]:
+        """Requests received so far, by endpoint key (see :func:`rdpipe.sim.recorder.classify`)."""
+        return self._state.recorder.counters()
+
+    def requests(self) -> list[RecordedRequest]:
+        """The requests received so far (the last 10,000), oldest first."""
+        return self._state.recorder.requests()
+
+    def created_task_ids(self) -> list[str]:
+        """Ids of the tasks created by ``POST /v1/video/generations``, in order."""
+        return self._state.created_task_ids()
+
+    def callbacks(self) -> list[CallbackDelivery]:
+        """Webhook POSTs made so far, in order."""
+        return self._state.callbacks()
+
+    def renders(self) -> int:
+        """How many clips were rendered (cache hits do not count)."""
+        return self._state.cache.renders
+
+    def clear_observations(self) -> None:
+        """Forget counters, logged requests, created task ids and webhook deliveries."""
+        self._state.clear_observations()
+
+    def add_completed_task(self, content_size: int, *, model: str = DEFAULT_SYNTHETIC_MODEL) -> str:
+        """Add a task that finished long ago; its clip is ``content_size`` synthetic bytes.
+
+        The bytes are streamed in chunks, never held in memory whole; byte ``n`` is ``n % 251``
+        (see :func:`rdpipe.sim.synthetic_bytes`). Returns the task id.
+        """
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}")
+        if content_size < 0:
+            raise ValueError("content_size must not be negative")
+        return self._state.add_completed_task(content_size, model)

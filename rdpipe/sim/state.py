@@ -1,0 +1,165 @@
+"""The simulated service's memory: tasks, faults, the clip cache and what it has observed.
+
+Handlers run on the server's event loop; tests call in from their own thread, so the task
+table and the logs are guarded by a lock. Background work (rendering, webhooks) runs in a task
+group the server owns.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+import anyio
+
+from rdpipe.sim.callbacks import CallbackDelivery, post_json
+from rdpipe.sim.catalog import MODELS
+from rdpipe.sim.clips import ClipSource, FileClip, SyntheticClip
+from rdpipe.sim.config import SimConfig
+from rdpipe.sim.faults import FaultInjector, Faults
+from rdpipe.sim.recorder import RequestRecorder
+from rdpipe.sim.render import ClipCache, RenderFailed, clip_spec_for
+from rdpipe.sim.signing import UrlSigner
+from rdpipe.sim.storage import clip_path
+from rdpipe.sim.tasks import Phase, Task, TaskIds
+from rdpipe.sim.validation import Submission, parse_submission
+from rdpipe.sim.views import callback_body
+
+RENDER_FAILURE_CODE = "InternalServiceError"
+_POLL_LIMIT = 0.25
+
+
+class Spawner(Protocol):
+    """Starts background jobs (an anyio task group fits)."""
+
+    def start_soon(
+        self, func: Callable[[Task], Coroutine[Any, Any, None]], task: Task, /
+    ) -> object: ...
+
+
+class SimState:
+    """Everything the API and storage origins share."""
+
+    def __init__(self, config: SimConfig, cache: ClipCache, spawner: Spawner) -> None:
+        self.config = config
+        self.clock = config.clock
+        self.cache = cache
+        self.recorder = RequestRecorder()
+        self.storage_url = ""
+        self._spawner = spawner
+        self._lock = threading.Lock()
+        self._tasks: dict[str, Task] = {}
+        self._by_upstream: dict[str, Task] = {}
+        self._created: list[str] = []
+        self._callbacks: list[CallbackDelivery] = []
+        self._ids = TaskIds(config.seed)
+        self.signer = UrlSigner(random.Random(f"signing:{config.seed}").randbytes(32))
+        self.injector = FaultInjector(config.faults, config.seed)
+
+    @property
+    def faults(self) -> Faults:
+        return self.injector.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self.injector = FaultInjector(faults, self.config.seed)
+
+    def submit(self, submission: Submission) -> Task:
+        """Create a task for a valid submit and start its background work."""
+        task = self._new_task(submission, self.injector.task_fails())
+        with self._lock:
+            self._created.append(task.id)
+        self._spawner.start_soon(self._work_on, task)
+        return task
+
+    def add_completed_task(self, content_size: int, model: str) -> str:
+        """A task finished long ago whose clip is ``content_size`` synthetic bytes."""
+        body = {"model": model, "prompt": "synthetic clip", "seconds": "5"}
+        task = self._new_task(parse_submission(body), will_fail=False, past=True)
+        task.clip = SyntheticClip(content_size)
+        task.ready_at = task.planned_end
+        return task.id
+
+    def task(self, task_id: str) -> Task | None:
+        with self._lock:
+            return self._tasks.get(task_id)
+
+    def stored_clip(self, name: str) -> ClipSource | None:
+        with self._lock:
+            task = self._by_upstream.get(name)
+        return task.clip if task is not None else None
+
+    def download_url(self, task: Task, now: float) -> str:
+        """A freshly signed storage URL for a completed task's clip, else ``""``."""
+        if task.phase(now) is not Phase.COMPLETED:
+            return ""
+        lifetime = -1.0 if self.faults.expired_urls else self.config.timing.url_lifetime
+        return self.signer.sign(self.storage_url, clip_path(task.upstream_id), int(now + lifetime))
+
+    def created_task_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._created)
+
+    def callbacks(self) -> list[CallbackDelivery]:
+        with self._lock:
+            return list(self._callbacks)
+
+    def clear_observations(self) -> None:
+        """Forget counters, logged requests, created ids and webhook deliveries."""
+        self.recorder.clear()
+        with self._lock:
+            self._created.clear()
+            self._callbacks.clear()
+
+    def _new_task(self, submission: Submission, will_fail: bool, past: bool = False) -> Task:
+        timing = self.config.timing
+        now = self.clock()
+        unknown = timing.unknown + self.faults.extra_unknown
+        created = now - (unknown + timing.queued + timing.running + 1) if past else now
+        with self._lock:
+            task = Task(
+                id=self._ids.task_id(),
+                upstream_id=self._ids.upstream_id(created),
+                submission=submission,
+                created_at=created,
+                queued_at=created + unknown,
+                started_at=created + unknown + timing.queued,
+                planned_end=created + unknown + timing.queued + timing.running,
+                will_fail=will_fail,
+            )
+            self._tasks[task.id] = task
+            self._by_upstream[task.upstream_id] = task
+        return task
+
+    async def _work_on(self, task: Task) -> None:
+        if not task.will_fail:
+            await self._render(task)
+        if task.submission.callback_url:
+            await self._call_back(task)
+
+    async def _render(self, task: Task) -> None:
+        try:
+            path = await self.cache.clip_path(clip_spec_for(task.submission))
+        except RenderFailed as error:
+            task.error = (RENDER_FAILURE_CODE, error.message)
+        else:
+            task.clip = FileClip(path)
+        task.ready_at = self.clock()
+
+    async def _call_back(self, task: Task) -> None:
+        while (finished := task.finished_at(self.clock())) is None:
+            await anyio.sleep(min(max(task.planned_end - self.clock(), 0.01), _POLL_LIMIT))
+        url = task.submission.callback_url or ""
+        for _ in range(self.faults.callback_deliveries):
+            now = max(self.clock(), finished)
+            body = callback_body(task, now, self.download_url(task, now))
+            delivery = await post_json(url, body)
+            with self._lock:
+                self._callbacks.append(delivery)
+
+
+def default_model() -> str:
+    """The model synthetic tasks claim to come from."""
+    return next(iter(MODELS))

@@ -1,0 +1,99 @@
+"""Tasks and their lifecycle: a task's state is a function of its record and the clock.
+
+A task reads ``unknown``, then ``queued``, then ``in_progress``, then ``completed`` or
+``failed``, at times fixed when it was submitted. The one thing time alone cannot decide is
+whether the clip has been rendered: a task that should be done but has no clip yet stays
+``in_progress`` at 99 %.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+from rdpipe.sim.clips import ClipSource
+from rdpipe.sim.validation import Submission
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+FAILURE_CODE = "OutputVideoSensitiveContentDetected"
+FAILURE_MESSAGE = "The request failed because the output video may contain sensitive information."
+
+
+class Phase(Enum):
+    """Where a task is in its lifecycle; values are the OpenAI-form statuses."""
+
+    UNKNOWN = "unknown"
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass
+class Task:
+    """One generation task; times are clock seconds fixed at submit.
+
+    Only ``clip``, ``ready_at`` and ``error`` change after creation (when the render ends).
+    """
+
+    id: str
+    upstream_id: str
+    submission: Submission
+    created_at: float
+    queued_at: float
+    started_at: float
+    planned_end: float
+    will_fail: bool
+    clip: ClipSource | None = None
+    ready_at: float | None = None
+    error: tuple[str, str] | None = None
+
+    def phase(self, now: float) -> Phase:
+        """The task's status at clock time ``now``."""
+        if now < self.queued_at:
+            return Phase.UNKNOWN
+        if now < self.started_at:
+            return Phase.QUEUED
+        if now < self.planned_end:
+            return Phase.IN_PROGRESS
+        if self.will_fail or self.error is not None:
+            return Phase.FAILED
+        return Phase.COMPLETED if self.clip is not None else Phase.IN_PROGRESS
+
+    def progress(self, now: float) -> int:
+        """Percent done at ``now``: 0 before start, 1-99 running, 100 when final."""
+        phase = self.phase(now)
+        if phase in (Phase.COMPLETED, Phase.FAILED):
+            return 100
+        if phase is not Phase.IN_PROGRESS:
+            return 0
+        running = max(self.planned_end - self.started_at, 1e-9)
+        return max(1, min(99, int(99 * (now - self.started_at) / running)))
+
+    def finished_at(self, now: float) -> float | None:
+        """When the task reached its final state, or ``None`` if it has not."""
+        if self.phase(now) not in (Phase.COMPLETED, Phase.FAILED):
+            return None
+        return max(self.planned_end, self.ready_at or 0.0)
+
+    def failure(self) -> tuple[str, str]:
+        """The failed task's ``(code, message)``."""
+        return self.error or (FAILURE_CODE, FAILURE_MESSAGE)
+
+
+class TaskIds:
+    """Makes relay task ids (``task_`` + 32 letters and digits) and upstream ``cgt-`` ids."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(seed)
+
+    def task_id(self) -> str:
+        return "task_" + "".join(self._random.choices(_ID_ALPHABET, k=32))
+
+    def upstream_id(self, now: float) -> str:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now))
+        suffix = "".join(self._random.choices(string.ascii_lowercase + string.digits, k=5))
+        return f"cgt-{stamp}-{suffix}"

@@ -1,0 +1,136 @@
+"""The JSON shapes a task is shown in: the OpenAI video object, the relay envelope with the raw
+upstream object inside, the webhook body, and the model list.
+
+Each function is pure: a task, the clock time and the download URL in, a dict out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdpipe.sim.catalog import FPS, MODELS
+from rdpipe.sim.tasks import Phase, Task
+
+JsonObject = dict[str, Any]
+
+ENVELOPE_STATUS = {
+    Phase.UNKNOWN: "SUBMITTED",
+    Phase.QUEUED: "QUEUED",
+    Phase.IN_PROGRESS: "IN_PROGRESS",
+    Phase.COMPLETED: "SUCCESS",
+    Phase.FAILED: "FAILURE",
+}
+UPSTREAM_STATUS = {
+    Phase.UNKNOWN: "queued",
+    Phase.QUEUED: "queued",
+    Phase.IN_PROGRESS: "running",
+    Phase.COMPLETED: "succeeded",
+    Phase.FAILED: "failed",
+}
+
+
+def submit_answer(task: Task) -> JsonObject:
+    """The body of a successful submit (the relay's richer form of the documented one)."""
+    return {
+        "id": task.id,
+        "task_id": task.id,
+        "object": "video",
+        "model": task.submission.model.id,
+        "status": "queued",
+        "progress": 0,
+        "created_at": int(task.created_at),
+    }
+
+
+def video_object(task: Task, now: float, url: str) -> JsonObject:
+    """``GET /v1/videos/{id}``: the OpenAI video object."""
+    phase = task.phase(now)
+    submission = task.submission
+    body: JsonObject = {
+        "id": task.id,
+        "task_id": task.id,
+        "object": "video",
+        "model": submission.model.id,
+        "status": phase.value,
+        "progress": task.progress(now),
+        "created_at": int(task.created_at),
+        # The relay fills completed_at with the last update time even while running.
+        "completed_at": int(task.finished_at(now) or now),
+        "seconds": str(submission.seconds),
+        "size": f"{submission.width}x{submission.height}",
+        "metadata": {"url": url},
+    }
+    if phase is Phase.FAILED:
+        code, message = task.failure()
+        body["error"] = {"message": message, "code": code}
+    return body
+
+
+def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
+    """``GET /v1/video/generations/{id}``: the relay envelope around the raw upstream task."""
+    phase = task.phase(now)
+    finished = task.finished_at(now)
+    started = phase not in (Phase.UNKNOWN, Phase.QUEUED)
+    data: JsonObject = {
+        "task_id": task.id,
+        "status": ENVELOPE_STATUS[phase],
+        "progress": f"{task.progress(now)}%",
+        "fail_reason": task.failure()[1] if phase is Phase.FAILED else "",
+        "result_url": url,
+        "submit_time": int(task.created_at),
+        "start_time": int(task.started_at) if started else 0,
+        "finish_time": int(finished) if finished is not None else 0,
+        "properties": {
+            "origin_model_name": task.submission.model.id,
+            "upstream_model_name": task.submission.model.upstream,
+        },
+        "data": upstream_object(task, now, url),
+    }
+    return {"code": "success", "message": "", "data": data}
+
+
+def upstream_object(task: Task, now: float, url: str) -> JsonObject:
+    """The raw upstream (``cgt-``) task, as the model service reports it."""
+    phase = task.phase(now)
+    submission = task.submission
+    body: JsonObject = {
+        "id": task.upstream_id,
+        "model": submission.model.upstream,
+        "status": UPSTREAM_STATUS[phase],
+        "created_at": int(task.created_at),
+        "updated_at": int(task.finished_at(now) or now),
+        "seed": submission.seed if submission.seed >= 0 else _drawn_seed(task.id),
+        "resolution": submission.resolution,
+        "ratio": submission.ratio,
+        "duration": submission.seconds,
+        "framespersecond": FPS,
+        "generate_audio": submission.audio,
+    }
+    if phase is Phase.COMPLETED:
+        body["content"] = {"video_url": url}
+        tokens = submission.width * submission.height * FPS * submission.seconds // 1024
+        body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
+    if phase is Phase.FAILED:
+        code, message = task.failure()
+        body["error"] = {"code": code, "message": message}
+    return body
+
+
+def callback_body(task: Task, now: float, url: str) -> JsonObject:
+    """The webhook body: the upstream task object plus the relay's ``task_id``."""
+    return {**upstream_object(task, now, url), "task_id": task.id}
+
+
+def model_list() -> JsonObject:
+    """``GET /v1/models``."""
+    data = [
+        {"id": spec.id, "object": "model", "created": spec.created, "owned_by": "volcengine",
+         "supported_endpoint_types": ["openai-video"]}
+        for spec in MODELS.values()
+    ]  # fmt: skip
+    return {"object": "list", "success": True, "data": data}
+
+
+def _drawn_seed(task_id: str) -> int:
+    """The seed the upstream "chose" when none was given: stable for a task."""
+    return int.from_bytes(task_id.encode()[-4:], "big") % 2**31
