@@ -28,6 +28,7 @@ ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk, total bytes or None) after every chunk."""
 
 CHUNK_SIZE = 1024 * 1024
+"""Bytes gathered in memory before one write to disk."""
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _EXPIRED_STATUSES = frozenset({403, 404, 410})
 
@@ -142,10 +143,14 @@ class Downloader:
         ) as answer:
             await self._check_status(url, answer, part, task_id)
             total = await _expected_total(answer, part)
-            async for chunk in answer.chunks(CHUNK_SIZE):
-                await anyio.to_thread.run_sync(part.write, chunk)
-                if on_progress is not None:
-                    on_progress(part.size, total)
+            pending = bytearray()
+            try:
+                async for chunk in answer.chunks():
+                    pending += chunk
+                    if len(pending) >= CHUNK_SIZE:
+                        await _write(part, pending, total, on_progress)
+            finally:  # what arrived before a cut is good: keep it for the resume
+                await _write(part, pending, total, on_progress)
             if total is not None and part.size != total:
                 raise DownloadIncomplete(url_label(url), total, part.size)
 
@@ -166,10 +171,24 @@ class Downloader:
         )
 
 
+async def _write(
+    part: _PartFile, pending: bytearray, total: int | None, on_progress: ProgressCallback | None
+) -> None:
+    """Move the ``pending`` bytes to the part file, then report progress."""
+    if not pending:
+        return
+    await anyio.to_thread.run_sync(part.write, bytes(pending))
+    pending.clear()
+    if on_progress is not None:
+        on_progress(part.size, total)
+
+
 def _resume_headers(part: _PartFile) -> dict[str, str]:
+    # Identity encoding: lengths and ranges then count the bytes that land on disk.
+    headers = {"Accept-Encoding": "identity"}
     if part.size == 0:
-        return {}
-    headers = {"Range": f"bytes={part.size}-"}
+        return headers
+    headers["Range"] = f"bytes={part.size}-"
     if part.validator:
         headers["If-Range"] = part.validator
     return headers

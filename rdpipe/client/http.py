@@ -93,10 +93,10 @@ class BodyStream:
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
 
-    async def chunks(self, size: int) -> AsyncIterator[bytes]:
-        """Yield the body in chunks of about ``size`` bytes."""
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives, undecoded, nothing held back."""
         try:
-            async for chunk in self._response.aiter_raw(size):
+            async for chunk in self._response.aiter_raw():
                 yield chunk
         except httpx.HTTPError as error:
             raise _translate(error, self.operation) from error
@@ -104,7 +104,7 @@ class BodyStream:
     async def error_text(self) -> str:
         """Read up to 64 KiB of an error body as text."""
         collected = bytearray()
-        async for chunk in self.chunks(_ERROR_BODY_LIMIT):
+        async for chunk in self.chunks():
             collected += chunk
             if len(collected) >= _ERROR_BODY_LIMIT:
                 break
