@@ -1,0 +1,144 @@
+"""``rdpipe sim serve``: run the RelayDance simulator in the foreground."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rdpipe.sim import SimConfig
+
+sim_app = typer.Typer(
+    name="sim",
+    help="The RelayDance simulator: a local stand-in for the API, for tests and free previews.",
+    no_args_is_help=True,
+)
+app.add_typer(sim_app)
+
+_FAULTS = "Faults"
+
+
+def _wait_for_ctrl_c() -> None:
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        return
+
+
+def serve_simulator(config: SimConfig, console: Console, wait: Callable[[], None]) -> None:
+    """Start the simulator, print where it is and how to use it, and serve until ``wait`` ends."""
+    from rdpipe.sim import run_simulator
+
+    with run_simulator(config) as sim:
+        key = config.api_key or "sk-anything"
+        console.print("RelayDance simulator listening")
+        console.print(f"  API      {sim.base_url}")
+        console.print(f"  storage  {sim.storage_url}")
+        console.print("Point rdpipe at it:")
+        console.print(f"  export RELAYDANCE_BASE_URL={sim.base_url}")
+        console.print(f"  export RELAYDANCE_API_KEY={key}")
+        if config.api_key is None:
+            console.print("  (any API key is accepted)")
+        console.print("Press Ctrl-C to stop.")
+        wait()
+    console.print("simulator stopped")
+
+
+@sim_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port (0: any free port).")] = 8765,
+    storage_port: Annotated[
+        int, typer.Option(help="Storage (clip download) port (0: any free port).")
+    ] = 0,
+    api_key: Annotated[str, typer.Option(help="Bearer key the API accepts.")] = "sk-sim",
+    any_key: Annotated[bool, typer.Option(help="Accept any bearer key.")] = False,
+    realistic: Annotated[
+        bool, typer.Option(help="Real-world pace: start after ~6 s, finish after ~3 min.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed for task ids and fault decisions.")] = 0,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Keep rendered clips here (default: a temp dir).")
+    ] = None,
+    error_rate: Annotated[
+        float, typer.Option(help="Share of requests answered 5xx.", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    rate_limit_burst: Annotated[
+        int, typer.Option(help="Answer the first N requests 429.", rich_help_panel=_FAULTS)
+    ] = 0,
+    rate_limit_rate: Annotated[
+        float, typer.Option(help="Share of requests answered 429.", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    retry_after: Annotated[
+        int | None,
+        typer.Option(help="Retry-After seconds on 429s (default: none).", rich_help_panel=_FAULTS),
+    ] = None,
+    drop_rate: Annotated[
+        float,
+        typer.Option(help="Share of connections dropped mid-body.", rich_help_panel=_FAULTS),
+    ] = 0.0,
+    truncate_rate: Annotated[
+        float,
+        typer.Option(help="Share of downloads cut short.", rich_help_panel=_FAULTS),
+    ] = 0.0,
+    delay: Annotated[
+        float, typer.Option(help="Seconds to wait before answering.", rich_help_panel=_FAULTS)
+    ] = 0.0,
+    expired_urls: Annotated[
+        bool, typer.Option(help="Issue storage URLs already expired.", rich_help_panel=_FAULTS)
+    ] = False,
+    failure_rate: Annotated[
+        float,
+        typer.Option(help="Share of tasks that fail moderation.", rich_help_panel=_FAULTS),
+    ] = 0.0,
+    unknown_seconds: Annotated[
+        float,
+        typer.Option(help="Extra seconds tasks read 'unknown'.", rich_help_panel=_FAULTS),
+    ] = 0.0,
+    callback_deliveries: Annotated[
+        int, typer.Option(help="Webhook POSTs per finished task.", rich_help_panel=_FAULTS)
+    ] = 1,
+    fault_endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Limit request faults to this endpoint (repeatable): submit, video, "
+            "generation, content, models, storage.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = None,
+) -> None:
+    """Serve the simulated RelayDance API (and its storage origin) until Ctrl-C."""
+    import os
+
+    def action() -> None:
+        from rdpipe.errors import UsageError
+        from rdpipe.sim import Faults, SimConfig, Timing
+
+        try:
+            faults = Faults(
+                server_error_rate=error_rate, rate_limit_burst=rate_limit_burst,
+                rate_limit_rate=rate_limit_rate, retry_after=retry_after, drop_rate=drop_rate,
+                truncate_rate=truncate_rate, delay=delay, expired_urls=expired_urls,
+                task_failure_rate=failure_rate, extra_unknown=unknown_seconds,
+                callback_deliveries=callback_deliveries,
+                endpoints=frozenset(fault_endpoint) if fault_endpoint else None,
+            )  # fmt: skip
+        except ValueError as error:
+            raise UsageError(f"bad fault option: {error}") from None
+        config = SimConfig(
+            api_key=None if any_key else api_key,
+            timing=Timing.realistic() if realistic else Timing.fast(),
+            faults=faults, seed=seed, work_dir=work_dir, environ=dict(os.environ),
+            host=host, port=port, storage_port=storage_port,
+        )  # fmt: skip
+        serve_simulator(config, make_console(), _wait_for_ctrl_c)
+
+    run_command(action)
