@@ -1,0 +1,49 @@
+"""Fixtures for pipeline-file tests: a storyboard tree built from a dict, and a CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from PIL import Image
+from typer.testing import CliRunner
+
+from rdpipe.cli import app
+
+#: Writes files under tmp_path: text for str values, an image for ("image", (w, h)) tuples.
+TreeMaker = Callable[[dict[str, object]], Path]
+
+
+@pytest.fixture
+def make_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TreeMaker:
+    """Build a storyboard folder from a mapping of relative paths to contents; cwd is its root."""
+    monkeypatch.chdir(tmp_path)
+
+    def make(files: dict[str, object]) -> Path:
+        for name, content in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, tuple) and content[0] == "image":
+                width, height = content[1]
+                fmt = content[2] if len(content) > 2 else "PNG"
+                Image.new("RGB", (width, height), (90, 120, 200)).save(path, format=fmt)
+            elif isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(str(content), encoding="utf-8")
+        return tmp_path
+
+    return make
+
+
+@pytest.fixture
+def cli() -> Callable[..., Result]:
+    """Invoke the rdpipe CLI in-process and return click's result (stdout and stderr apart)."""
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return invoke
