@@ -1,0 +1,45 @@
+"""The assembly stage: one storyboard video from many clips (the only code that runs ffmpeg).
+
+Public names are re-exported here; the modules behind them are free to change.
+"""
+
+from __future__ import annotations
+
+from rdpipe.assemble.argv import (
+    build_card_argv,
+    build_concat_argv,
+    build_crossfade_argv,
+    build_last_frame_argv,
+    build_normalise_argv,
+)
+from rdpipe.assemble.errors import AssemblyInvalid, ClipCorrupt, ClipMissing, FfmpegFailed
+from rdpipe.assemble.frames import extract_last_frame
+from rdpipe.assemble.plan import ClipInput, JoinPlan, Span, plan_join
+from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip, probe_duration
+from rdpipe.assemble.stage import AssemblyResult, assemble, probe_clips
+from rdpipe.assemble.target import TargetFormat
+
+__all__ = [
+    "AssemblyInvalid",
+    "AssemblyResult",
+    "AudioInfo",
+    "ClipCorrupt",
+    "ClipInfo",
+    "ClipInput",
+    "ClipMissing",
+    "FfmpegFailed",
+    "JoinPlan",
+    "Span",
+    "TargetFormat",
+    "assemble",
+    "build_card_argv",
+    "build_concat_argv",
+    "build_crossfade_argv",
+    "build_last_frame_argv",
+    "build_normalise_argv",
+    "extract_last_frame",
+    "plan_join",
+    "probe_clip",
+    "probe_clips",
+    "probe_duration",
+]

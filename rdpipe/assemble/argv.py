@@ -1,0 +1,205 @@
+"""Pure builders of every ffmpeg command line the assembly stage runs (golden-tested).
+
+Each returns the argv list; none looks at the disk. Normalised pieces are QuickTime files with
+H.264 video and 16-bit PCM audio: PCM joins sample-exactly (AAC cannot, its 1024-sample frames
+and encoder priming shift every join), and the final join encodes the audio to AAC once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
+from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
+
+_HEAD = ("-hide_banner", "-nostdin", "-loglevel", "warning", "-y")
+_STEREO = f"aformat=sample_fmts=s16:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+# Warnings the copy join must not print: each means timestamps went backwards or jumped.
+TIMESTAMP_WARNINGS = ("Non-monotonic", "non monotonically", "Invalid DTS", "Invalid PTS",
+                      "out of order", "discontinuity")  # fmt: skip
+
+
+def encode_args(target: TargetFormat, *, preset: str, crf: int, dest: Path) -> list[str]:
+    """Encoder settings shared by every normalised piece, so their streams join by copy."""
+    return [
+        "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+        "-profile:v", "high", "-video_track_timescale", str(target.timescale()),
+        "-c:a", "pcm_s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+        "-f", "mov", str(dest),
+    ]  # fmt: skip
+
+
+def build_normalise_argv(
+    ffmpeg: str,
+    piece: ClipPiece,
+    target: TargetFormat,
+    *,
+    preset: str,
+    crf: int,
+    dest: Path,
+    overlay: Path | None = None,
+) -> list[str]:
+    """Normalise one stretch of a clip: fitted size, target rate, exact frame and sample count."""
+    inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a")
+    return [ffmpeg, *_HEAD, *inputs, "-filter_complex", ";".join(graph),
+            "-map", "[v]", "-map", "[a]", "-frames:v", str(piece.frames),
+            *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
+
+
+def build_crossfade_argv(
+    ffmpeg: str,
+    piece: CrossfadePiece,
+    target: TargetFormat,
+    *,
+    preset: str,
+    crf: int,
+    dest: Path,
+    overlays: tuple[Path | None, Path | None] = (None, None),
+) -> list[str]:
+    """Blend the tail of one shot into the head of the next, both normalised on the way."""
+    inputs, graph = _piece_inputs(piece.before, target, 0, overlays[0], "va", "aa")
+    count = _input_count(inputs)
+    more_inputs, more_graph = _piece_inputs(piece.after, target, count, overlays[1], "vb", "ab")
+    seconds = target.seconds_of(piece.frames)
+    graph += more_graph
+    graph.append(f"[va][vb]xfade=transition=fade:duration={seconds:.6f}:offset=0[v]")
+    graph.append(f"[aa][ab]acrossfade=ns={target.samples_of(piece.frames)}[a]")
+    return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", ";".join(graph),
+            "-map", "[v]", "-map", "[a]", "-frames:v", str(piece.frames),
+            *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
+
+
+def build_card_argv(
+    ffmpeg: str, image: Path, frames: int, target: TargetFormat, *, preset: str, crf: int,
+    dest: Path,
+) -> list[str]:  # fmt: skip
+    """Turn a rendered card image into a piece with silence under it."""
+    rate = fraction_text(target.fps)
+    return [ffmpeg, *_HEAD, "-loop", "1", "-framerate", rate, "-i", str(image),
+            "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
+            "-filter_complex",
+            f"[0:v]format=yuv420p,setsar=1[v];[1:a]{_STEREO},"
+            f"atrim=end_sample={target.samples_of(frames)}[a]",
+            "-map", "[v]", "-map", "[a]", "-frames:v", str(frames),
+            *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
+
+
+def build_concat_argv(
+    ffmpeg: str,
+    concat_list: Path,
+    dest: Path,
+    *,
+    metadata: Path | None = None,
+    music: str | None = None,
+    audio_graph: str | None = None,
+    audio_bsf: str | None = None,
+) -> list[str]:
+    """Join the listed files by stream copy; audio is copied, or filtered and encoded to AAC.
+
+    ``audio_graph`` reads ``[0:a]`` (and ``[2:a]`` or ``[1:a]``, the music) and writes ``[a]``;
+    without it and without ``audio_bsf`` the audio is encoded as it comes.
+    """
+    argv = [ffmpeg, *_HEAD, "-f", "concat", "-safe", "0", "-i", str(concat_list)]
+    if metadata is not None:
+        argv += ["-f", "ffmetadata", "-i", str(metadata)]
+    if music is not None:
+        argv += ["-stream_loop", "-1", "-i", music]
+    argv += ["-map", "0:v:0", "-c:v", "copy"]
+    if audio_graph is not None:
+        argv += ["-filter_complex", audio_graph, "-map", "[a]", *_aac()]
+    elif audio_bsf is not None:
+        argv += ["-map", "0:a:0", "-c:a", "copy", "-bsf:a", audio_bsf]
+    else:
+        argv += ["-map", "0:a:0", *_aac()]
+    if metadata is not None:
+        argv += ["-map_metadata", "1", "-map_chapters", "1"]
+    return [*argv, "-movflags", "+faststart", "-f", "mp4", str(dest)]
+
+
+def build_last_frame_argv(ffmpeg: str, clip: Path, dest: Path) -> list[str]:
+    """Write the last frame of a clip as PNG: decode the final second, keep the latest frame."""
+    return [ffmpeg, *_HEAD, "-sseof", "-1", "-i", str(clip), "-map", "0:v:0",
+            "-update", "1", "-f", "image2", "-c:v", "png", str(dest)]  # fmt: skip
+
+
+def build_check_argv(ffmpeg: str, video: Path) -> list[str]:
+    """Decode a whole file and discard it; any output on stderr is a decoding error."""
+    return [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video),
+            "-f", "null", "-"]  # fmt: skip
+
+
+def _aac() -> list[str]:
+    return ["-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
+
+
+def _input_count(inputs: list[str]) -> int:
+    return inputs.count("-i")
+
+
+def _piece_inputs(
+    piece: ClipPiece,
+    target: TargetFormat,
+    first_index: int,
+    overlay: Path | None,
+    video_label: str,
+    audio_label: str,
+) -> tuple[list[str], list[str]]:
+    """Inputs and filter chains that turn one stretch of a clip into the target format."""
+    seconds = target.seconds_of(piece.frames)
+    read_for = f"{seconds + 1:.6f}"
+    inputs = ["-ss", f"{piece.start:.6f}"] if piece.start > 0 else []
+    inputs += ["-t", read_for, "-i", str(piece.info.path)]
+    index = first_index
+    source = f"[{index}:v]"
+    graph: list[str] = []
+    if piece.info.audio is not None:
+        audio_in = f"[{index}:a]aresample=async=1:first_pts=0,{_STEREO}"
+    else:
+        inputs += ["-f", "lavfi", "-t", read_for, "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
+        index += 1
+        audio_in = f"[{index}:a]{_STEREO}"
+    video = _video_chain(piece, target)
+    if overlay is not None:
+        inputs += ["-i", str(overlay)]
+        index += 1
+        graph.append(f"{source}{video}[{video_label}0]")
+        graph.append(f"[{video_label}0][{index}:v]overlay=0:0,format=yuv420p[{video_label}]")
+    else:
+        graph.append(f"{source}{video}[{video_label}]")
+    graph.append(f"{audio_in},{_audio_tail(piece, target)}[{audio_label}]")
+    return inputs, graph
+
+
+def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
+    """Square pixels, the target rate, fitted with black bars (never stretched), faded."""
+    sar = piece.info.sample_aspect_ratio
+    steps = ["setpts=PTS-STARTPTS"]
+    if sar != 1:
+        steps.append(f"scale=trunc(iw*{sar.numerator}/{sar.denominator}/2)*2:ih,setsar=1")
+    w, h = target.width, target.height
+    steps += [
+        f"fps={fraction_text(target.fps)}",
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2",
+        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black",
+        "setsar=1",
+        "format=yuv420p",
+        "tpad=stop_mode=clone:stop_duration=2",
+        f"trim=end_frame={piece.frames}",
+    ]
+    if piece.fade_in:
+        steps.append(f"fade=t=in:s=0:n={piece.fade_in}")
+    if piece.fade_out:
+        steps.append(f"fade=t=out:s={piece.frames - piece.fade_out}:n={piece.fade_out}")
+    return ",".join(steps)
+
+
+def _audio_tail(piece: ClipPiece, target: TargetFormat) -> str:
+    """Pad with silence or cut so the audio lasts exactly as long as the piece's frames."""
+    samples = target.samples_of(piece.frames)
+    steps = ["apad", f"atrim=end_sample={samples}"]
+    if piece.fade_in:
+        steps.append(f"afade=t=in:ns={target.samples_of(piece.fade_in)}")
+    if piece.fade_out:
+        fade = target.samples_of(piece.fade_out)
+        steps.append(f"afade=t=out:ss={samples - fade}:ns={fade}")
+    return ",".join(steps)

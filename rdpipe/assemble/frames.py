@@ -1,0 +1,50 @@
+"""Single frames out of clips: the last frame for continuity, a middle frame for the sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio.to_thread
+import av
+from PIL import Image
+
+from rdpipe.assemble.argv import build_last_frame_argv
+from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
+from rdpipe.assemble.runner import run_ffmpeg
+
+
+async def extract_last_frame(clip: Path, dest: Path, *, ffmpeg: str) -> Path:
+    """Write the clip's last frame to ``dest`` as PNG (for a next shot's first frame)."""
+    if not clip.is_file():
+        raise ClipMissing(clip.stem, clip)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.stem}.partial.png")
+    await run_ffmpeg(build_last_frame_argv(ffmpeg, clip, partial), step=f"reading {clip.name}")
+    if not partial.is_file():
+        raise ClipCorrupt(clip.stem, clip, "no frame could be decoded")
+    partial.replace(dest)
+    return dest
+
+
+async def grab_frame(clip: Path, at: float, *, shot_id: str) -> Image.Image:
+    """The first frame at or after ``at`` seconds, decoded in-process."""
+    try:
+        return await anyio.to_thread.run_sync(_grab_blocking, clip, at)
+    except (av.FFmpegError, StopIteration) as error:
+        raise ClipCorrupt(shot_id, clip, "no frame could be decoded") from error
+
+
+def _grab_blocking(clip: Path, at: float) -> Image.Image:
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        if at > 0 and stream.time_base is not None:
+            container.seek(int(at / stream.time_base), stream=stream, backward=True)
+        last = None
+        for frame in container.decode(stream):
+            last = frame
+            if frame.time is not None and frame.time >= at:
+                break
+        if last is None:
+            raise StopIteration
+        image: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
+        return image

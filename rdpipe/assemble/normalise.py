@@ -1,0 +1,171 @@
+"""Normalise the pieces of a plan, each at most once, in parallel, into a content-keyed cache.
+
+A piece's cache key hashes the bytes of its source clip(s) with every parameter that shapes
+the output, so re-assembling after one clip changed re-encodes only that clip's pieces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+
+from rdpipe.assemble.argv import build_card_argv, build_crossfade_argv, build_normalise_argv
+from rdpipe.assemble.images import render_caption, render_card
+from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
+from rdpipe.assemble.runner import run_ffmpeg
+from rdpipe.assemble.target import TargetFormat
+
+_VERSION = 1  # bump when the argv builders change what a cached piece contains
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """Everything a normalisation run needs besides the piece itself."""
+
+    ffmpeg: str
+    target: TargetFormat
+    preset: str
+    crf: int
+    cache_dir: Path
+    base_dir: Path
+
+
+async def digest_files(paths: Sequence[Path]) -> dict[Path, str]:
+    """SHA-256 of each distinct file, read in worker threads."""
+    digests: dict[Path, str] = {}
+
+    async def _one(path: Path) -> None:
+        digests[path] = await anyio.to_thread.run_sync(_digest, path)
+
+    async with anyio.create_task_group() as group:
+        for path in dict.fromkeys(paths):
+            group.start_soon(_one, path)
+    return digests
+
+
+def piece_key(piece: Piece, encoder: Encoder, digests: Mapping[Path, str]) -> str:
+    """Cache key of a piece: its sources' content and every parameter of its encoding."""
+    target = encoder.target
+    fields: dict[str, object] = {
+        "version": _VERSION,
+        "size": [target.width, target.height],
+        "fps": str(target.fps),
+        "preset": encoder.preset,
+        "crf": encoder.crf,
+        "piece": _describe(piece, digests),
+    }
+    text = json.dumps(fields, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+async def normalise_pieces(
+    pieces: Sequence[Piece],
+    encoder: Encoder,
+    digests: Mapping[Path, str],
+    *,
+    concurrency: int,
+) -> tuple[list[Path], int]:
+    """Paths of the normalised pieces in order, and how many had to be encoded now."""
+    encoder.cache_dir.mkdir(parents=True, exist_ok=True)
+    keys = [piece_key(piece, encoder, digests) for piece in pieces]
+    todo = {k: p for k, p in zip(keys, pieces, strict=True) if not _cached(encoder, k).is_file()}
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    async def _one(key: str, piece: Piece) -> None:
+        async with limiter:
+            await _encode(piece, key, encoder)
+
+    async with anyio.create_task_group() as group:
+        for key, piece in todo.items():
+            group.start_soon(_one, key, piece)
+    return [_cached(encoder, key) for key in keys], len(todo)
+
+
+async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
+    dest = _cached(encoder, key)
+    partial = dest.with_name(f"{dest.stem}.partial.mov")
+    size = (encoder.target.width, encoder.target.height)
+    if isinstance(piece, CardPiece):
+        image = encoder.base_dir / piece.card.image if piece.card.image else None
+        png = await anyio.to_thread.run_sync(
+            lambda: render_card(piece.card, size, dest.with_suffix(".png"), image=image)
+        )
+        argv = build_card_argv(
+            encoder.ffmpeg,
+            png,
+            piece.frames,
+            encoder.target,
+            preset=encoder.preset,
+            crf=encoder.crf,
+            dest=partial,
+        )
+        step = f"drawing the {piece.name} card"
+    elif isinstance(piece, CrossfadePiece):
+        overlays = (
+            await _overlay(piece.before, dest, "a", size),
+            await _overlay(piece.after, dest, "b", size),
+        )
+        argv = build_crossfade_argv(
+            encoder.ffmpeg,
+            piece,
+            encoder.target,
+            overlays=overlays,
+            preset=encoder.preset,
+            crf=encoder.crf,
+            dest=partial,
+        )
+        step = f"crossfading shot {piece.before.shot_id!r} into {piece.after.shot_id!r}"
+    else:
+        overlay = await _overlay(piece, dest, "a", size)
+        argv = build_normalise_argv(
+            encoder.ffmpeg,
+            piece,
+            encoder.target,
+            overlay=overlay,
+            preset=encoder.preset,
+            crf=encoder.crf,
+            dest=partial,
+        )
+        step = f"normalising shot {piece.shot_id!r}"
+    await run_ffmpeg(argv, step=step)
+    partial.replace(dest)
+
+
+async def _overlay(piece: ClipPiece, dest: Path, tag: str, size: tuple[int, int]) -> Path | None:
+    if piece.caption is None:
+        return None
+    png = dest.with_name(f"{dest.stem}.caption-{tag}.png")
+    text = piece.caption
+    return await anyio.to_thread.run_sync(lambda: render_caption(text, size, png))
+
+
+def _describe(piece: Piece, digests: Mapping[Path, str]) -> dict[str, object]:
+    if isinstance(piece, CardPiece):
+        return {"card": piece.card.model_dump(mode="json"), "frames": piece.frames}
+    if isinstance(piece, CrossfadePiece):
+        return {
+            "before": _describe(piece.before, digests),
+            "after": _describe(piece.after, digests),
+        }
+    return {
+        "clip": digests[piece.info.path],
+        "start": round(piece.start, 6),
+        "frames": piece.frames,
+        "fade": [piece.fade_in, piece.fade_out],
+        "caption": piece.caption,
+    }
+
+
+def _cached(encoder: Encoder, key: str) -> Path:
+    return encoder.cache_dir / f"{key}.mov"
+
+
+def _digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,0 +1,280 @@
+"""The pure plan of a join: copy or normalise, the pieces to encode, chapters and caption cues.
+
+Nothing here touches a file; :func:`plan_join` takes probed clip parameters and returns what
+the runner must do, with the reason the copy path was or was not taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+from rdpipe.assemble.errors import AssemblyInvalid
+from rdpipe.assemble.probe import ClipInfo
+from rdpipe.assemble.target import TargetFormat, rate_of
+from rdpipe.model.output import CardSpec, ClipTrim, OutputSpec
+
+_COPY_CODECS = {"h264", "hevc"}
+_KEY_NAMES = ("video codec", "profile", "width", "height", "sample aspect ratio",
+              "pixel format", "frame rate", "time base", "audio")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClipInput:
+    """One shot's clip as the assembly stage receives it."""
+
+    shot_id: str
+    path: Path
+    prompt: str = ""
+    caption: str | None = None
+    trim: ClipTrim | None = None
+
+
+@dataclass(frozen=True)
+class ClipPiece:
+    """A stretch of one clip, normalised on its own: ``frames`` frames from ``start`` seconds."""
+
+    shot_id: str
+    info: ClipInfo
+    start: float
+    frames: int
+    fade_in: int = 0
+    fade_out: int = 0
+    caption: str | None = None  # drawn into the picture when set
+
+
+@dataclass(frozen=True)
+class CardPiece:
+    """A title or end card shown for ``frames`` frames."""
+
+    name: Literal["title", "end"]
+    card: CardSpec
+    frames: int
+
+
+@dataclass(frozen=True)
+class CrossfadePiece:
+    """The overlap of two shots: the tail of ``before`` blended into the head of ``after``."""
+
+    before: ClipPiece
+    after: ClipPiece
+    frames: int
+
+
+Piece = ClipPiece | CardPiece | CrossfadePiece
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the output with a title: a chapter or a caption cue; seconds."""
+
+    title: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class JoinPlan:
+    """What the assembly will do, and why."""
+
+    copy: bool
+    reason: str
+    target: TargetFormat
+    pieces: tuple[Piece, ...]
+    chapters: tuple[Span, ...]
+    cues: tuple[Span, ...]
+    duration: float
+    shots: tuple[Span, ...] = field(default=())
+
+
+def plan_join(
+    clips: Sequence[ClipInput],
+    infos: Sequence[ClipInfo],
+    spec: OutputSpec,
+    target: TargetFormat | None = None,
+    *,
+    copy_refused: str | None = None,
+) -> JoinPlan:
+    """Decide how to join the probed clips; ``infos[i]`` describes ``clips[i]``.
+
+    ``copy_refused`` forces normalisation, with that reason (a copy join that went wrong).
+    """
+    if not clips:
+        raise AssemblyInvalid("there are no clips to assemble")
+    blocker = copy_refused or copy_blocker(clips, infos, spec)
+    if blocker is None:
+        return _copy_plan(clips, infos, spec)
+    return _normalise_plan(clips, infos, spec, _target_for(infos[0], spec, target), blocker)
+
+
+def copy_blocker(
+    clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: OutputSpec
+) -> str | None:
+    """Why the clips cannot be joined by stream copy, or ``None`` when they can."""
+    first = infos[0]
+    for clip, info in zip(clips, infos, strict=True):
+        if reason := _clip_blocker(clip, info, first, clips[0].shot_id):
+            return reason
+    if spec.transition.kind != "cut":
+        return f"the {spec.transition.kind} transition redraws the joins"
+    if spec.title_card or spec.end_card:
+        return "title and end cards are drawn into the video"
+    if spec.captions.burn_in and any(c.caption for c in clips):
+        return "captions are burned into the picture"
+    if spec.fps is not None and rate_of(spec.fps) != first.frame_rate:
+        return f"output.fps {spec.fps} differs from the clips' {float(first.frame_rate):g}"
+    return None
+
+
+def _clip_blocker(clip: ClipInput, info: ClipInfo, first: ClipInfo, first_id: str) -> str | None:
+    if info.codec not in _COPY_CODECS:
+        return f"shot {clip.shot_id!r} is {info.codec}, which an mp4 cannot carry as is"
+    if info.audio is None or info.audio.codec != "aac":
+        return f"shot {clip.shot_id!r} has no AAC audio"
+    if clip.trim is not None:
+        return f"shot {clip.shot_id!r} is trimmed"
+    if abs(info.audio.duration - info.video_duration) > float(1 / info.frame_rate):
+        return f"shot {clip.shot_id!r} has audio and video of different lengths"
+    for name, mine, theirs in zip(_KEY_NAMES, info.join_key(), first.join_key(), strict=True):
+        if mine != theirs:
+            return f"shot {clip.shot_id!r} differs from shot {first_id!r} in {name}"
+    return None
+
+
+def _target_for(first: ClipInfo, spec: OutputSpec, target: TargetFormat | None) -> TargetFormat:
+    fps = rate_of(spec.fps) if spec.fps is not None else None
+    if target is not None:
+        return target if fps is None else TargetFormat(target.width, target.height, fps)
+    width, height = first.width, first.height
+    if first.sample_aspect_ratio != 1:
+        width = round(width * first.sample_aspect_ratio)
+    return TargetFormat(width + width % 2, height + height % 2, fps or first.frame_rate)
+
+
+def _copy_plan(clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: OutputSpec) -> JoinPlan:
+    first = infos[0]
+    target = TargetFormat(first.width, first.height, first.frame_rate)
+    pieces = tuple(
+        ClipPiece(c.shot_id, i, 0.0, i.frames) for c, i in zip(clips, infos, strict=True)
+    )
+    # The concat demuxer places each file after the previous one's container duration.
+    lengths = [i.container_duration for i in infos]
+    shots = _consecutive([c.shot_id for c in clips], lengths)
+    return _finish(True, "all clips share codec, size, rate and audio", target, pieces,
+                   clips, shots, spec, sum(lengths))  # fmt: skip
+
+
+def _normalise_plan(
+    clips: Sequence[ClipInput],
+    infos: Sequence[ClipInfo],
+    spec: OutputSpec,
+    target: TargetFormat,
+    reason: str,
+) -> JoinPlan:
+    frames = [_frames_of(c, i, target) for c, i in zip(clips, infos, strict=True)]
+    burn = spec.captions.burn_in
+    transition = spec.transition
+    overlap = target.frames_in(transition.seconds) if transition.kind == "crossfade" else 0
+    half_fade = target.frames_in(transition.seconds / 2) if transition.kind == "fade" else 0
+    pieces: list[Piece] = []
+    shot_spans: list[Span] = []
+    cursor = 0
+    if spec.title_card:
+        pieces.append(
+            CardPiece("title", spec.title_card, target.frames_in(spec.title_card.seconds))
+        )
+        cursor += pieces[-1].frames
+    last = len(clips) - 1
+    for index, (clip, info) in enumerate(zip(clips, infos, strict=True)):
+        head = overlap if index > 0 else 0
+        tail = overlap if index < last else 0
+        body = frames[index] - head - tail
+        if body < 1:
+            raise AssemblyInvalid(
+                f"the {transition.seconds:g} s crossfade is longer than the shot allows",
+                shot_id=clip.shot_id,
+            )
+        start = (clip.trim.start if clip.trim else 0.0) + target.seconds_of(head)
+        caption = clip.caption if burn else None
+        fade_in = half_fade if index > 0 else 0
+        fade_out = half_fade if index < last else 0
+        shot_start = cursor - (overlap + 1) // 2 if index > 0 else cursor
+        pieces.append(ClipPiece(clip.shot_id, info, start, body, fade_in, fade_out, caption))
+        cursor += body
+        if tail:
+            after = clips[index + 1]
+            pieces.append(CrossfadePiece(
+                ClipPiece(clip.shot_id, info, start + target.seconds_of(body), tail,
+                          caption=caption),
+                ClipPiece(after.shot_id, infos[index + 1],
+                          after.trim.start if after.trim else 0.0, tail,
+                          caption=after.caption if burn else None),
+                tail,
+            ))  # fmt: skip
+            cursor += tail
+        shot_end = cursor - tail // 2 if tail else cursor
+        shot_spans.append(Span(clip.shot_id, target.seconds_of(shot_start),
+                               target.seconds_of(shot_end)))  # fmt: skip
+    if spec.end_card:
+        pieces.append(CardPiece("end", spec.end_card, target.frames_in(spec.end_card.seconds)))
+        cursor += pieces[-1].frames
+    return _finish(False, reason, target, tuple(pieces), clips, tuple(shot_spans), spec,
+                   target.seconds_of(cursor))  # fmt: skip
+
+
+def _frames_of(clip: ClipInput, info: ClipInfo, target: TargetFormat) -> int:
+    start = clip.trim.start if clip.trim else 0.0
+    end = info.video_duration
+    if clip.trim and clip.trim.end is not None:
+        end = min(end, clip.trim.end)
+    if end - start <= 0:
+        raise AssemblyInvalid(
+            f"trim starts at {start:g} s but the clip lasts {info.video_duration:g} s",
+            shot_id=clip.shot_id,
+        )
+    return target.frames_in(end - start)
+
+
+def _consecutive(ids: Sequence[str], lengths: Sequence[float]) -> tuple[Span, ...]:
+    spans, cursor = [], 0.0
+    for shot_id, length in zip(ids, lengths, strict=True):
+        spans.append(Span(shot_id, cursor, cursor + length))
+        cursor += length
+    return tuple(spans)
+
+
+def _finish(
+    copy: bool,
+    reason: str,
+    target: TargetFormat,
+    pieces: tuple[Piece, ...],
+    clips: Sequence[ClipInput],
+    shots: tuple[Span, ...],
+    spec: OutputSpec,
+    duration: float,
+) -> JoinPlan:
+    chapters = list(shots) if spec.chapters else []
+    if spec.chapters and spec.title_card:
+        chapters.insert(0, Span(_first_line(spec.title_card.text), 0.0, shots[0].start))
+    if spec.chapters and spec.end_card:
+        chapters.append(Span(_first_line(spec.end_card.text), shots[-1].end, duration))
+    cues = tuple(
+        Span(clip.caption, shot.start, shot.end)
+        for clip, shot in zip(clips, shots, strict=True)
+        if clip.caption
+    )
+    return JoinPlan(copy, reason, target, pieces, tuple(chapters), cues, duration, shots)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "card"
+
+
+def fraction_text(value: Fraction) -> str:
+    """A rate as ffmpeg reads it: ``30000/1001`` or ``25``."""
+    return (
+        str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    )

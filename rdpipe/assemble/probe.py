@@ -1,0 +1,158 @@
+"""Read the stream parameters of a clip once, with PyAV.
+
+There is no ffprobe on the machines rdpipe targets (the bundled imageio-ffmpeg ships only the
+ffmpeg binary), and parsing ``ffmpeg -i`` banners is fragile. PyAV links the same libav*
+libraries, so it reads exactly what ffmpeg will see, in-process, without spawning anything.
+The probe demuxes every packet (it decodes nothing) to learn each stream's true first
+timestamp and end: containers' duration fields are absent in WebM and rounded elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import anyio.to_thread
+import av
+
+from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Parameters of a clip's first audio stream; times in seconds."""
+
+    codec: str
+    sample_rate: int
+    channels: int
+    time_base: Fraction
+    first_pts: int  # in time_base; negative when the encoder's priming samples are kept
+    duration: float
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """Parameters of a clip that decide whether it can be joined by stream copy."""
+
+    path: Path
+    container: str
+    codec: str
+    profile: str | None
+    width: int
+    height: int
+    sample_aspect_ratio: Fraction
+    pixel_format: str
+    frame_rate: Fraction
+    time_base: Fraction
+    frames: int
+    video_duration: float  # seconds of picture, from the first frame to the end of the last
+    container_duration: float  # what libavformat reports, which the concat demuxer adds up
+    start_time: float  # earliest timestamp over all streams, in seconds
+    audio: AudioInfo | None
+
+    def join_key(self) -> tuple[object, ...]:
+        """The parameters two clips must share for a stream-copy join."""
+        audio = self.audio
+        audio_key = None if audio is None else (audio.codec, audio.sample_rate, audio.channels)
+        return (
+            self.codec,
+            self.profile,
+            self.width,
+            self.height,
+            self.sample_aspect_ratio,
+            self.pixel_format,
+            self.frame_rate,
+            self.time_base,
+            audio_key,
+        )
+
+
+async def probe_clip(path: Path, *, shot_id: str) -> ClipInfo:
+    """Probe one clip in a worker thread; a missing or unreadable file names its shot."""
+    if not path.is_file():
+        raise ClipMissing(shot_id, path)
+    try:
+        return await anyio.to_thread.run_sync(_probe_blocking, path)
+    except (av.FFmpegError, _NoVideo, ValueError) as error:
+        raise ClipCorrupt(shot_id, path, str(error)) from error
+
+
+async def probe_duration(path: Path) -> float:
+    """Seconds of picture in a clip, for the scheduler's records."""
+    info = await probe_clip(path, shot_id=path.stem)
+    return info.video_duration
+
+
+class _NoVideo(Exception):
+    """The file opened but has no video stream."""
+
+
+def _probe_blocking(path: Path) -> ClipInfo:
+    with av.open(str(path)) as container:
+        if not container.streams.video:
+            raise _NoVideo("no video stream")
+        video = container.streams.video[0]
+        audio = container.streams.audio[0] if container.streams.audio else None
+        spans = _packet_spans(container, [s for s in (video, audio) if s is not None])
+        context = video.codec_context
+        rate = video.average_rate or video.guessed_rate or Fraction(25)
+        v_first, v_end, frames = spans[video.index]
+        time_base = Fraction(video.time_base or Fraction(1, 1000))
+        firsts = [
+            float(first * Fraction(s.time_base or 1))
+            for s, (first, _e, _n) in ((s, spans[s.index]) for s in (video, audio) if s is not None)
+        ]
+        return ClipInfo(
+            path=path,
+            container=container.format.name,
+            codec=context.name,
+            profile=context.profile,
+            width=context.width,
+            height=context.height,
+            sample_aspect_ratio=Fraction(video.sample_aspect_ratio or 1) or Fraction(1),
+            pixel_format=context.format.name if context.format else "unknown",
+            frame_rate=Fraction(rate),
+            time_base=time_base,
+            frames=frames,
+            video_duration=float((v_end - v_first) * time_base),
+            container_duration=(container.duration or 0) / av.time_base,
+            start_time=min(firsts),
+            audio=None if audio is None else _audio_info(audio, spans[audio.index]),
+        )
+
+
+def _audio_info(stream: av.audio.stream.AudioStream, span: tuple[int, int, int]) -> AudioInfo:
+    first, end, _count = span
+    time_base = Fraction(stream.time_base or Fraction(1, stream.rate))
+    context = stream.codec_context
+    return AudioInfo(
+        codec=context.name,
+        sample_rate=context.sample_rate,
+        channels=context.channels,
+        time_base=time_base,
+        first_pts=first,
+        duration=float((end - max(first, 0)) * time_base),
+    )
+
+
+def _packet_spans(
+    container: av.container.InputContainer, streams: list[av.stream.Stream]
+) -> dict[int, tuple[int, int, int]]:
+    """First pts, end (pts + duration) and packet count of each stream, without decoding."""
+    spans: dict[int, tuple[int, int, int]] = {s.index: (0, 0, 0) for s in streams}
+    seen: set[int] = set()
+    for packet in container.demux(streams):
+        if packet.pts is None:
+            continue
+        index = packet.stream.index
+        first, end, count = spans[index]
+        if index not in seen:
+            seen.add(index)
+            first, end = packet.pts, packet.pts
+        spans[index] = (
+            min(first, packet.pts),
+            max(end, packet.pts + (packet.duration or 0)),
+            count + 1,
+        )
+    return spans

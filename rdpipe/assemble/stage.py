@@ -1,0 +1,224 @@
+"""The assembly stage: probe the clips, plan the join, copy or normalise, then the sidecars."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from rdpipe.assemble.argv import build_concat_argv
+from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
+from rdpipe.assemble.concat import build_priming_drop_bsf, format_concat_list, timestamp_warnings
+from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
+from rdpipe.assemble.errors import AssemblyInvalid
+from rdpipe.assemble.music import build_audio_graph
+from rdpipe.assemble.normalise import Encoder, digest_files, normalise_pieces
+from rdpipe.assemble.plan import (
+    ClipInput,
+    ClipPiece,
+    CrossfadePiece,
+    JoinPlan,
+    Piece,
+    Span,
+    plan_join,
+)
+from rdpipe.assemble.probe import ClipInfo, probe_clip
+from rdpipe.assemble.runner import run_ffmpeg
+from rdpipe.assemble.target import TargetFormat
+from rdpipe.model.output import OutputSpec
+
+
+@dataclass(frozen=True)
+class AssemblyResult:
+    """What the stage produced; ``encoded`` counts pieces encoded now (cache misses)."""
+
+    output: Path
+    duration: float
+    copied: bool
+    reason: str
+    encoded: int
+    chapters: tuple[Span, ...]
+    sidecars: tuple[Path, ...]
+
+
+async def probe_clips(clips: Sequence[ClipInput], *, concurrency: int = 8) -> list[ClipInfo]:
+    """Probe every clip once, in parallel; errors name the shot."""
+    infos: list[ClipInfo | None] = [None] * len(clips)
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def _one(index: int, clip: ClipInput) -> None:
+        async with limiter:
+            infos[index] = await probe_clip(clip.path, shot_id=clip.shot_id)
+
+    async with anyio.create_task_group() as group:
+        for index, clip in enumerate(clips):
+            group.start_soon(_one, index, clip)
+    return [info for info in infos if info is not None]
+
+
+async def assemble(
+    clips: Sequence[ClipInput],
+    spec: OutputSpec,
+    *,
+    output: Path,
+    cache_dir: Path,
+    ffmpeg: str,
+    target: TargetFormat | None = None,
+    concurrency: int = 2,
+    base_dir: Path | None = None,
+) -> AssemblyResult:
+    """Build the storyboard video at ``output`` from the clips, plus its sidecar files.
+
+    Clips that share every stream parameter are joined by stream copy; otherwise each is
+    normalised once into ``cache_dir`` (``concurrency`` encodes at a time) and the normalised
+    pieces are joined by copy. ``base_dir`` resolves the relative paths of ``spec``.
+    """
+    base = base_dir if base_dir is not None else output.parent
+    infos = await probe_clips(clips)
+    plan = plan_join(clips, infos, spec, target)
+    work = Path(tempfile.mkdtemp(prefix="join-", dir=_ensure(cache_dir)))
+    try:
+        encoded = 0
+        if plan.copy and not await _join_copy(plan, infos, spec, output, work, ffmpeg, base):
+            plan = plan_join(clips, infos, spec, target, copy_refused="the copy join was unclean")
+        if not plan.copy:
+            encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base)
+            encoded = await _join_normalised(plan, encoder, spec, output, work, concurrency)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    sidecars = await _write_sidecars(plan, clips, infos, spec, output)
+    return AssemblyResult(output, plan.duration, plan.copy, plan.reason, encoded,
+                          plan.chapters, sidecars)  # fmt: skip
+
+
+async def _join_copy(
+    plan: JoinPlan,
+    infos: Sequence[ClipInfo],
+    spec: OutputSpec,
+    output: Path,
+    work: Path,
+    ffmpeg: str,
+    base: Path,
+) -> bool:
+    """Join the clips as they are; ``False`` when ffmpeg reported broken timestamps."""
+    entries = [(i.path, round(i.container_duration, 6)) for i in infos]
+    warnings = await _run_join(plan, entries, spec, output, work, ffmpeg, base, copy=infos)
+    return not warnings
+
+
+async def _join_normalised(
+    plan: JoinPlan, encoder: Encoder, spec: OutputSpec, output: Path, work: Path, concurrency: int
+) -> int:
+    sources = [i.path for p in plan.pieces for i in _infos_of(p)]
+    digests = await digest_files(sources)
+    paths, encoded = await normalise_pieces(plan.pieces, encoder, digests, concurrency=concurrency)
+    target = plan.target
+    entries = [
+        (path, target.seconds_of(p.frames)) for path, p in zip(paths, plan.pieces, strict=True)
+    ]
+    await _run_join(plan, entries, spec, output, work, encoder.ffmpeg, encoder.base_dir, copy=None)
+    return encoded
+
+
+async def _run_join(
+    plan: JoinPlan,
+    entries: Sequence[tuple[Path, float]],
+    spec: OutputSpec,
+    output: Path,
+    work: Path,
+    ffmpeg: str,
+    base: Path,
+    *,
+    copy: Sequence[ClipInfo] | None,
+) -> list[str]:
+    """Run the concat join into a partial file, rename it into place, return timestamp warnings."""
+    concat_list = work / "clips.ffconcat"
+    concat_list.write_text(format_concat_list(entries), encoding="utf-8")
+    metadata = None
+    if plan.chapters:
+        metadata = work / "chapters.ffmeta"
+        metadata.write_text(format_ffmetadata(plan.chapters), encoding="utf-8")
+    music = _music_source(spec, base)
+    music_input = None if music is None else (2 if metadata is not None else 1)
+    graph = build_audio_graph(
+        spec, duration=plan.duration, music_input=music_input, realign=copy is not None
+    )
+    if copy is not None and spec.music is None and spec.loudness is None:
+        graph = None
+    bsf = build_priming_drop_bsf(copy) if copy is not None and graph is None else None
+    _ensure(output.parent)
+    partial = output.with_name(f".{output.stem}.partial.mp4")
+    argv = build_concat_argv(ffmpeg, concat_list, partial, metadata=metadata, music=music,
+                             audio_graph=graph, audio_bsf=bsf)  # fmt: skip
+    stderr = await run_ffmpeg(argv, step=f"joining the clips into {output.name}")
+    warnings = timestamp_warnings(stderr)
+    if warnings and copy is not None:
+        partial.unlink(missing_ok=True)
+        return warnings
+    partial.replace(output)
+    return warnings
+
+
+def _music_source(spec: OutputSpec, base: Path) -> str | None:
+    if spec.music is None:
+        return None
+    source = spec.music.source
+    if source.startswith(("http://", "https://")):
+        return source
+    path = base / source
+    if not path.is_file():
+        raise AssemblyInvalid(f"music file not found: {path}")
+    return str(path)
+
+
+async def _write_sidecars(
+    plan: JoinPlan,
+    clips: Sequence[ClipInput],
+    infos: Sequence[ClipInfo],
+    spec: OutputSpec,
+    output: Path,
+) -> tuple[Path, ...]:
+    written: list[Path] = []
+    formats = {"srt": format_srt, "vtt": format_vtt}
+    if plan.cues:
+        for suffix in spec.captions.sidecars:
+            written.append(
+                _write_text(output.with_suffix(f".{suffix}"), formats[suffix](plan.cues))
+            )
+    if spec.contact_sheet:
+        entries = [
+            SheetEntry(c.shot_id, c.path, _middle(c, i), c.prompt)
+            for c, i in zip(clips, infos, strict=True)
+        ]
+        written.append(await write_contact_sheet(entries, output.with_suffix(".contact.png")))
+    return tuple(written)
+
+
+def _middle(clip: ClipInput, info: ClipInfo) -> float:
+    start = clip.trim.start if clip.trim else 0.0
+    end = clip.trim.end if clip.trim and clip.trim.end else info.video_duration
+    return (start + min(end, info.video_duration)) / 2
+
+
+def _infos_of(piece: Piece) -> list[ClipInfo]:
+    if isinstance(piece, ClipPiece):
+        return [piece.info]
+    if isinstance(piece, CrossfadePiece):
+        return [piece.before.info, piece.after.info]
+    return []
+
+
+def _write_text(path: Path, text: str) -> Path:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path
+
+
+def _ensure(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
