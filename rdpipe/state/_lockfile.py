@@ -76,11 +76,15 @@ def _take_from_clip(clip: ClipRecord) -> TakeLock:
 
 def render_lock(shots: Sequence[ShotLock]) -> str:
     """The lock file text for ``shots``, in the given (pipeline) order."""
-    version = yaml.safe_dump({"version": LOCK_VERSION}, sort_keys=True)
-    entries = [_shot_to_data(shot) for shot in shots]
-    body = yaml.safe_dump(
-        {"shots": entries}, sort_keys=True, default_flow_style=False, allow_unicode=True, width=4096
-    )
+    options: dict[str, Any] = {
+        "Dumper": _Dumper,
+        "sort_keys": True,
+        "default_flow_style": False,
+        "allow_unicode": True,
+        "width": 4096,
+    }
+    version = yaml.dump({"version": LOCK_VERSION}, **options)
+    body = yaml.dump({"shots": [_shot_to_data(shot) for shot in shots]}, **options)
     return _HEADER + version + body
 
 
@@ -124,9 +128,33 @@ class LockFile:
         return write_atomically(self.path, render_lock(shots).encode("utf-8"))
 
 
+class _Quoted(str):
+    """A hash, always single-quoted so every YAML reader sees a string (``'0123…'``)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Quotes hashes, and strings starting like a number that YAML 1.2 would read as one."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    quote = isinstance(value, _Quoted) or value[:1] in tuple("0123456789+-.")
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:str", str(value), style="'" if quote else None
+    )
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_Quoted, _represent_str)
+
+
 def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
-    takes = [_without_none(vars(take)) for take in sorted(shot.takes, key=lambda t: t.take)]
-    return _without_none({"id": shot.shot_id, "key": shot.key, "model": shot.model, "takes": takes})
+    takes = [_take_to_data(take) for take in sorted(shot.takes, key=lambda t: t.take)]
+    entry = {"id": shot.shot_id, "key": _Quoted(shot.key), "model": shot.model, "takes": takes}
+    return _without_none(entry)
+
+
+def _take_to_data(take: TakeLock) -> dict[str, Any]:
+    return _without_none({**vars(take), "sha256": _Quoted(take.sha256)})
 
 
 def _shot_from_data(entry: dict[str, Any]) -> ShotLock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def clock() -> SteppingClock:
 
 
 @pytest.fixture
-def new_clock() -> type[SteppingClock]:
+def new_clock() -> Callable[[], SteppingClock]:
     """Tests import nothing from conftest (importlib mode), so the clock class is a fixture."""
     return SteppingClock
 

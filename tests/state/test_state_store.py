@@ -159,7 +159,7 @@ def test_earlier_clips_are_kept(store: StateStore) -> None:
 
 
 def test_pipelines_sharing_a_database_do_not_see_each_other(
-    tmp_path: Path, new_clock: type[Clock]
+    tmp_path: Path, new_clock: Callable[[], Clock]
 ) -> None:
     """Two pipelines in one directory share state.db but each sees only its own tasks."""
     path = tmp_path / "state.db"
@@ -198,7 +198,7 @@ def test_database_is_in_wal_mode_with_full_sync(store: StateStore) -> None:
 
 
 def test_signed_urls_and_api_key_never_reach_disk(tmp_path: Path, clock: Clock) -> None:
-    """Signed URL tokens in a request are redacted, and an API key known to nobody appears nowhere."""
+    """Signed URL tokens in a request are redacted, and an API key given to nobody is nowhere."""
     api_key = "sk-test-" + "k" * 40
     signed = "https://tos.example.com/ref.png?X-Tos-Signature=SECRETSIG&X-Tos-Expires=60"
     content = [{"type": "image_url", "image_url": {"url": signed}, "role": "reference_image"}]

@@ -1,0 +1,114 @@
+"""The clip store: atomic adoption of downloads, no overwrite of paid clips, and verification."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from rdpipe.state import ClipStore, clip_place
+
+KEY = "3f2a9c0e1b7d" + "0" * 52
+PLACE = "clips/opening/1-3f2a9c0e1b7d.mp4"
+
+
+def _download(store: ClipStore, data: bytes, place: str = PLACE) -> Path:
+    partial = store.partial_path(place)
+    partial.write_bytes(data)
+    return partial
+
+
+def test_clip_place_includes_shot_take_and_key(tmp_path: Path) -> None:
+    """A clip's place is clips/<shot>/<take>-<key[:12]>.mp4, so a new key never reuses a place."""
+    assert clip_place("opening", 1, KEY) == PLACE
+    assert clip_place("opening", 2, "a" * 64) == "clips/opening/2-aaaaaaaaaaaa.mp4"
+
+
+@pytest.mark.parametrize("shot_id", ["", "..", "a/b", "a\\b"])
+def test_clip_place_refuses_unsafe_shot_ids(shot_id: str) -> None:
+    """A shot id that would escape or nest directories is refused."""
+    with pytest.raises(ValueError, match="cannot be used as a directory name"):
+        clip_place(shot_id, 1, KEY)
+
+
+def test_adopt_moves_download_into_place(tmp_path: Path) -> None:
+    """Adopting a .part download moves it to its final place and reports its size and sha256."""
+    store = ClipStore(tmp_path)
+    partial = _download(store, b"mp4 bytes")
+    clip = store.adopt(partial, PLACE, expected_size=9)
+    assert (clip.path, clip.size, clip.sha256) == (
+        PLACE,
+        9,
+        hashlib.sha256(b"mp4 bytes").hexdigest(),
+    )
+    assert (tmp_path / PLACE).read_bytes() == b"mp4 bytes"
+    assert sorted(p.name for p in (tmp_path / "clips/opening").iterdir()) == [Path(PLACE).name]
+
+
+def test_truncated_download_is_not_adopted(tmp_path: Path) -> None:
+    """A download shorter than the server announced stays a .part file and is not adopted."""
+    store = ClipStore(tmp_path)
+    partial = _download(store, b"short")
+    with pytest.raises(ValueError, match="has 5 bytes, expected 9"):
+        store.adopt(partial, PLACE, expected_size=9)
+    assert partial.exists()
+    assert not (tmp_path / PLACE).exists()
+
+
+def test_different_clip_never_overwrites_a_paid_one(tmp_path: Path) -> None:
+    """A second, different clip for the same place goes beside the first, which is kept."""
+    store = ClipStore(tmp_path)
+    store.adopt(_download(store, b"first take"), PLACE)
+    second = store.adopt(_download(store, b"second take"), PLACE)
+    assert second.path == "clips/opening/1-3f2a9c0e1b7d-2.mp4"
+    assert (tmp_path / PLACE).read_bytes() == b"first take"
+    assert (tmp_path / second.path).read_bytes() == b"second take"
+
+
+def test_identical_clip_is_adopted_once(tmp_path: Path) -> None:
+    """Downloading the same clip again reuses the file in place and leaves no copy or .part."""
+    store = ClipStore(tmp_path)
+    first = store.adopt(_download(store, b"same"), PLACE)
+    again = store.adopt(_download(store, b"same"), PLACE)
+    assert again == first
+    assert [p.name for p in (tmp_path / "clips/opening").iterdir()] == [Path(PLACE).name]
+
+
+def test_verify_accepts_an_intact_clip(tmp_path: Path) -> None:
+    """A clip whose size and hash still match is reported intact."""
+    store = ClipStore(tmp_path)
+    clip = store.adopt(_download(store, b"good"), PLACE)
+    assert store.verify(clip).ok
+
+
+def test_verify_rejects_deleted_clip(tmp_path: Path) -> None:
+    """A clip deleted since it was recorded is reported missing, so it is not trusted."""
+    store = ClipStore(tmp_path)
+    clip = store.adopt(_download(store, b"good"), PLACE)
+    (tmp_path / PLACE).unlink()
+    check = store.verify(clip)
+    assert (check.ok, check.problem, check.detail) == (False, "missing", f"{PLACE} is missing")
+
+
+def test_verify_rejects_truncated_clip(tmp_path: Path) -> None:
+    """A clip whose size changed is reported, even without hashing."""
+    store = ClipStore(tmp_path)
+    clip = store.adopt(_download(store, b"good bytes"), PLACE)
+    (tmp_path / PLACE).write_bytes(b"good")
+    assert store.verify(clip, check_hash=False).problem == "size"
+
+
+def test_verify_rejects_corrupted_clip_of_same_size(tmp_path: Path) -> None:
+    """A clip with the same size but different bytes fails the hash check."""
+    store = ClipStore(tmp_path)
+    clip = store.adopt(_download(store, b"good"), PLACE)
+    (tmp_path / PLACE).write_bytes(b"evil")
+    assert store.verify(clip).problem == "sha256"
+    assert store.verify(clip, check_hash=False).ok
+
+
+def test_paths_outside_the_store_are_refused(tmp_path: Path) -> None:
+    """A recorded path that climbs out of the output directory is refused."""
+    with pytest.raises(ValueError, match="must stay inside"):
+        ClipStore(tmp_path).resolve("../elsewhere.mp4")

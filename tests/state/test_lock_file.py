@@ -1,0 +1,168 @@
+"""The committed lock file: stable bytes, pipeline order, sorted keys, readable back, no secrets."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rdpipe.state import (
+    ClipFile,
+    LockFile,
+    LockFileInvalid,
+    ShotLock,
+    StateStore,
+    TakeLock,
+    lock_shot,
+    parse_lock,
+    render_lock,
+)
+
+ZETA = ShotLock(
+    shot_id="zeta",
+    key="9e8d7c6b5a41" + "1" * 52,
+    model="doubao-seedance-2-0-720p",
+    takes=(
+        TakeLock(take=2, task_id="task_b", clip="clips/zeta/2-9e8d7c6b5a41.mp4", sha256="bb" * 32),
+        TakeLock(
+            take=1,
+            task_id="task_a",
+            clip="clips/zeta/1-9e8d7c6b5a41.mp4",
+            sha256="aa" * 32,
+            seed=42,
+            duration=5.0,
+        ),
+    ),
+)
+ALPHA = ShotLock(
+    shot_id="alpha",
+    key="0123456789" * 6 + "0123",
+    model=None,
+    takes=(TakeLock(take=1, task_id="task_c", clip="clips/alpha/1-012345678901.mp4", sha256="cc"),),
+)
+
+GOLDEN = f"""\
+# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.
+version: 1
+shots:
+- id: zeta
+  key: '{ZETA.key}'
+  model: doubao-seedance-2-0-720p
+  takes:
+  - clip: clips/zeta/1-9e8d7c6b5a41.mp4
+    duration: 5.0
+    seed: 42
+    sha256: '{"aa" * 32}'
+    take: 1
+    task_id: task_a
+  - clip: clips/zeta/2-9e8d7c6b5a41.mp4
+    sha256: '{"bb" * 32}'
+    take: 2
+    task_id: task_b
+- id: alpha
+  key: '{ALPHA.key}'
+  takes:
+  - clip: clips/alpha/1-012345678901.mp4
+    sha256: 'cc'
+    take: 1
+    task_id: task_c
+"""
+
+
+def test_lock_text_keeps_pipeline_order_and_sorts_keys() -> None:
+    """Shots keep pipeline order, takes go by number, keys are sorted and hashes quoted."""
+    assert render_lock([ZETA, ALPHA]) == GOLDEN
+
+
+def test_rewrite_without_changes_leaves_file_untouched(tmp_path: Path) -> None:
+    """Writing the same shots again reports no change and keeps the bytes and mtime."""
+    lock = LockFile(tmp_path / "lighthouse.rdpipe.lock")
+    assert lock.write([ZETA, ALPHA]) is True
+    os.utime(lock.path, (1_000_000, 1_000_000))
+    assert lock.write([ZETA, ALPHA]) is False
+    assert lock.path.read_text() == GOLDEN
+    assert lock.path.stat().st_mtime == 1_000_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lighthouse.rdpipe.lock"]
+
+
+def test_changed_shots_replace_the_file(tmp_path: Path) -> None:
+    """Writing different shots replaces the file and leaves no temp file behind."""
+    lock = LockFile(tmp_path / "lighthouse.rdpipe.lock")
+    lock.write([ZETA, ALPHA])
+    assert lock.write([ALPHA]) is True
+    assert lock.read() == (ALPHA,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lighthouse.rdpipe.lock"]
+
+
+def test_lock_file_reads_back_what_was_written(tmp_path: Path) -> None:
+    """Reading the lock file gives the shots written, in order, with takes sorted by number."""
+    lock = LockFile(tmp_path / "p.rdpipe.lock")
+    lock.write([ZETA, ALPHA])
+    zeta, alpha = lock.read()
+    assert (zeta.shot_id, alpha) == ("zeta", ALPHA)
+    assert [t.take for t in zeta.takes] == [1, 2]
+    assert set(zeta.takes) == set(ZETA.takes)
+
+
+def test_missing_lock_file_reads_as_empty(tmp_path: Path) -> None:
+    """A pipeline that never ran has an empty lock."""
+    assert LockFile(tmp_path / "p.rdpipe.lock").read() == ()
+
+
+def test_unsupported_version_is_refused(tmp_path: Path) -> None:
+    """A lock file of another version is refused, naming the file and the version."""
+    with pytest.raises(
+        LockFileInvalid, match=r"p.rdpipe.lock: lock file version 2 is not supported"
+    ):
+        parse_lock("version: 2\nshots: []\n", tmp_path / "p.rdpipe.lock")
+
+
+def test_broken_yaml_points_at_the_line(tmp_path: Path) -> None:
+    """Broken YAML in the lock file is reported with its line number."""
+    with pytest.raises(LockFileInvalid, match=r"p.rdpipe.lock:3: not valid YAML"):
+        parse_lock("version: 1\nshots:\n- id: a: b\n- id: c\n", tmp_path / "p.rdpipe.lock")
+
+
+_SCALARS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shot_id=_SCALARS, key=_SCALARS, task_id=_SCALARS, seed=st.integers() | st.none())
+def test_any_strings_round_trip(shot_id: str, key: str, task_id: str, seed: int | None) -> None:
+    """Ids that look like numbers, booleans or YAML syntax survive a write and read unchanged."""
+    shot = ShotLock(shot_id, key, "m", (TakeLock(1, task_id, "clips/x.mp4", "00", seed, 4.5),))
+    assert parse_lock(render_lock([shot]), Path("p.rdpipe.lock")) == (shot,)
+
+
+def test_lock_from_store_has_model_and_no_secrets(
+    tmp_path: Path, clock: Callable[[], float]
+) -> None:
+    """A lock entry built from the state names the model and seed and holds no key or URL token."""
+    signed = "https://tos.example.com/out.mp4?X-Tos-Signature=SECRETSIG"
+    body = json.dumps(
+        {"model": "seedance-1-5-pro", "prompt": "p", "metadata": {"callback_url": signed}}
+    )
+    key = "f" * 64
+    with StateStore.open(tmp_path / "state.db", pipeline="p", clock=clock) as store:
+        for take, task_id in [(1, "task_a"), (2, "task_b")]:
+            intent = store.record_intent(key=key, shot_id="s", take=take, request_json=body)
+            store.record_submitted(intent, task_id)
+            store.record_status(task_id, state="succeeded", seed=take * 10, duration=4.0)
+        store.record_clip("task_a", ClipFile(f"clips/s/1-{key[:12]}.mp4", 3, "ab"))
+        shot = lock_shot("s", [store.lookup(key, take) for take in (1, 2, 3)])
+    assert shot == ShotLock(
+        "s",
+        key,
+        "seedance-1-5-pro",
+        (TakeLock(1, "task_a", f"clips/s/1-{key[:12]}.mp4", "ab", 10, 4.0),),
+    )
+    assert lock_shot("t", []) is None
+    text = render_lock([shot])
+    assert "SECRETSIG" not in text
+    assert "sk-" not in text
+    assert "http" not in text
