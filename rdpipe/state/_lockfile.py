@@ -76,16 +76,19 @@ def _take_from_clip(clip: ClipRecord) -> TakeLock:
 
 def render_lock(shots: Sequence[ShotLock]) -> str:
     """The lock file text for ``shots``, in the given (pipeline) order."""
-    options: dict[str, Any] = {
-        "Dumper": _Dumper,
-        "sort_keys": True,
-        "default_flow_style": False,
-        "allow_unicode": True,
-        "width": 4096,
-    }
-    version = yaml.dump({"version": LOCK_VERSION}, **options)
-    body = yaml.dump({"shots": [_shot_to_data(shot) for shot in shots]}, **options)
-    return _HEADER + version + body
+    version = _dump({"version": LOCK_VERSION})
+    return _HEADER + version + _dump({"shots": [_shot_to_data(shot) for shot in shots]})
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
 
 
 def parse_lock(text: str, path: Path) -> tuple[ShotLock, ...]:
