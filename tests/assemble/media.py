@@ -1,0 +1,61 @@
+"""What a viewer would notice about a produced file: streams, lengths, chapters, decode errors."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+
+@dataclass(frozen=True)
+class Produced:
+    """Facts about an output file, measured by decoding it."""
+
+    width: int
+    height: int
+    frame_rate: Fraction
+    video_seconds: float
+    audio_seconds: float  # decoded samples / sample rate; 0 when there is no audio track
+    audio_start: float
+    audio_end: float
+    video_end: float
+    chapters: list[tuple[str, float]]
+
+
+def measure(path: Path) -> Produced:
+    """Decode the whole file and measure it."""
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        rate = Fraction(video.average_rate or 0)
+        chapters = [
+            (c["metadata"].get("title", ""), float(c["start"] * c["time_base"]))
+            for c in container.chapters()
+        ]
+        width, height = video.codec_context.width, video.codec_context.height
+        frames, video_end = 0, 0.0
+        for frame in container.decode(video=0):
+            frames += 1
+            video_end = max(video_end, float(frame.time or 0) + float(1 / rate))
+    samples, audio_start, audio_end, sample_rate = 0, 0.0, 0.0, 1
+    with av.open(str(path)) as container:
+        if container.streams.audio:
+            sample_rate = container.streams.audio[0].rate
+            for index, frame in enumerate(container.decode(audio=0)):
+                if index == 0:
+                    audio_start = float(frame.time or 0)
+                samples += frame.samples
+                audio_end = float(frame.time or 0) + frame.samples / sample_rate
+    return Produced(width, height, rate, float(frames / rate), samples / sample_rate,
+                    audio_start, audio_end, video_end, chapters)  # fmt: skip
+
+
+def decode_errors(ffmpeg: str, path: Path) -> str:
+    """Whatever ffmpeg prints at level ``error`` while decoding the whole file."""
+    result = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-i", str(path), "-f", "null", "-"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return result.stderr + ("" if result.returncode == 0 else f"exit {result.returncode}")
