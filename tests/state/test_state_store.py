@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rdpipe.state import ClipFile, StateStore
+from rdpipe.state import ClipFile, StateStore, StateWriteFailed
 
 KEY = "3f2a9c0e1b7d" + "0" * 52
 OTHER_KEY = "9e8d7c6b5a41" + "1" * 52
@@ -215,3 +215,26 @@ def test_signed_urls_and_api_key_never_reach_disk(tmp_path: Path, clock: Clock) 
     assert b"SECRETSIG" not in on_disk
     assert api_key.encode() not in on_disk
     assert b"ref.png" in on_disk  # the scan does read the journal
+
+
+def test_identical_key_in_another_shot_shares_the_task(store: StateStore) -> None:
+    """A shot whose key equals another's finds that shot's task, so it is generated only once."""
+    intent = store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+    store.record_submitted(intent, "task_a")
+    assert [t.shot_id for t in store.lookup(KEY, 1).in_flight] == ["opening"]
+
+
+def test_full_disk_stops_the_run_with_a_clear_error(store: StateStore) -> None:
+    """A write the disk cannot take raises StateWriteFailed naming the shot, and records nothing."""
+    pages = store._connection.execute("PRAGMA page_count").fetchone()[0]
+    store._connection.execute(f"PRAGMA max_page_count={pages}")
+    big = request(note="x" * 200_000)
+    with pytest.raises(StateWriteFailed) as caught:
+        store.record_intent(key=KEY, shot_id="opening", take=1, request_json=big)
+    assert str(caught.value).startswith(
+        f"Could not record the submit of shot 'opening' take 1 in {store.path}: "
+        "database or disk is full.\nrdpipe stops submitting"
+    )
+    store._connection.execute("PRAGMA max_page_count=1073741823")
+    assert store.lookup(KEY, 1).attempts == 0
+    store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
