@@ -40,6 +40,7 @@ def _task_or_400(request: Request, state: SimState) -> Task:
     task = state.task(request.path_params["task_id"])
     if task is None:
         raise relay_error(400, "task_not_exist", "task_not_exist")
+    state.observe(task)
     return task
 
 
@@ -72,6 +73,7 @@ def build_api_app(state: SimState) -> Starlette:
         task = state.task(request.path_params["task_id"])
         if task is None:
             raise openai_error(404, "Task not found", kind="invalid_request_error")
+        state.observe(task)
         phase = task.phase(state.clock())
         if phase is not Phase.COMPLETED or task.clip is None:
             raise openai_error(

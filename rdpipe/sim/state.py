@@ -67,17 +67,30 @@ class SimState:
         self.injector = FaultInjector(faults, self.config.seed)
 
     def submit(self, submission: Submission) -> Task:
-        """Create a task for a valid submit and start its background work."""
+        """Create a task for a valid submit; with a webhook, start its work at once."""
         task = self._new_task(submission, self.injector.task_fails())
         with self._lock:
             self._created.append(task.id)
-        self._spawner.start_soon(self._work_on, task)
+        if submission.callback_url:
+            self.observe(task)
         return task
+
+    def observe(self, task: Task) -> None:
+        """Note that someone looks at ``task``: render its clip if that has not begun.
+
+        Rendering waits for the first look so that tasks nobody polls (validation tests,
+        abandoned runs) cost no CPU; a task still cannot complete before its clip exists.
+        """
+        if task.work_started:
+            return
+        task.work_started = True
+        self._spawner.start_soon(self._work_on, task)
 
     def add_completed_task(self, content_size: int, model: str) -> str:
         """A task finished long ago whose clip is ``content_size`` synthetic bytes."""
         body = {"model": model, "prompt": "synthetic clip", "seconds": "5"}
         task = self._new_task(parse_submission(body), will_fail=False, past=True)
+        task.work_started = True
         task.clip = SyntheticClip(content_size)
         task.ready_at = task.planned_end
         return task.id

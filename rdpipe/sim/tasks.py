@@ -36,7 +36,7 @@ class Phase(Enum):
 class Task:
     """One generation task; times are clock seconds fixed at submit.
 
-    Only ``clip``, ``ready_at`` and ``error`` change after creation (when the render ends).
+    Only ``work_started``, ``clip``, ``ready_at`` and ``error`` change after creation.
     """
 
     id: str
@@ -47,6 +47,7 @@ class Task:
     started_at: float
     planned_end: float
     will_fail: bool
+    work_started: bool = False
     clip: ClipSource | None = None
     ready_at: float | None = None
     error: tuple[str, str] | None = None
