@@ -1,51 +1,16 @@
-"""Fixtures for the client tests: a scripted mock server and a client wired to it."""
+"""Fixtures for the client tests: a scripted mock server, a client wired to it, the simulator."""
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from rdpipe.client import ApiKey, ClientConfig, RecordingClock, RelayDanceClient, RetryPolicy
-
-API_KEY = "sk-test-0123456789abcdef"
-BASE_URL = "https://api.relay.test"
-STORAGE = "https://storage.cdn.test"
-
-Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
-
-
-class Script:
-    """A mock server: answers each (method, path) from a queue, and records every request."""
-
-    def __init__(self) -> None:
-        self.replies: dict[tuple[str, str], list[Reply]] = {}
-        self.requests: list[httpx.Request] = []
-
-    def add(self, method: str, path: str, *replies: Reply) -> None:
-        self.replies.setdefault((method, path), []).extend(replies)
-
-    def json(self, method: str, path: str, status: int, body: Any, **headers: str) -> None:
-        self.add(method, path, httpx.Response(status, json=body, headers=headers))
-
-    def count(self, method: str, path: str) -> int:
-        return sum(1 for r in self.requests if r.method == method and r.url.path == path)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        queue = self.replies.get((request.method, request.url.path))
-        if not queue:
-            return httpx.Response(404, json={"error": {"message": "no such route"}})
-        reply = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(reply, Exception):
-            raise reply
-        if callable(reply) and not isinstance(reply, httpx.Response):
-            return reply(request)
-        return reply
+from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
+from tests.client.mock_server import API_KEY, BASE_URL, SIM_KEY, Script
 
 
 @pytest.fixture
@@ -89,5 +54,14 @@ async def client(
         yield made
 
 
-def body_of(request: httpx.Request) -> Any:
-    return json.loads(request.content)
+@pytest.fixture(scope="session")
+def client_sim() -> Iterator[SimServer]:
+    with run_simulator(SimConfig(api_key=SIM_KEY, timing=Timing.fast(), seed=0)) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_sim(client_sim: SimServer) -> SimServer:
+    client_sim.faults = Faults()
+    client_sim.clear_observations()
+    return client_sim

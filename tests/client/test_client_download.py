@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from rdpipe.client import DownloadIncomplete, RelayDanceClient, TaskNotFinished
-
-from .conftest import API_KEY, STORAGE, Script
+from tests.client.mock_server import API_KEY, STORAGE, Script
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,7 @@ from rdpipe.client import (
     TaskNotFound,
     TaskState,
 )
-
-from .conftest import API_KEY, Script, body_of
+from tests.client.mock_server import API_KEY, Script, body_of
 
 pytestmark = pytest.mark.anyio
 

@@ -23,8 +23,7 @@ from rdpipe.client import (
     TaskState,
 )
 from rdpipe.client.retry import parse_retry_after
-
-from .conftest import Script
+from tests.client.mock_server import Script
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,6 @@ import logging
 import socket
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -25,11 +24,11 @@ from rdpipe.client import (
     TaskStatus,
     Timeouts,
 )
-from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator, synthetic_bytes
+from rdpipe.sim import Faults, SimServer, synthetic_bytes
+from tests.client.mock_server import SIM_KEY as KEY
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-sim-client-secret-7f3a9c"
 SUBMIT = "POST /v1/video/generations"
 BODY = {
     "model": "doubao-seedance-2-0-480p",
@@ -38,19 +37,6 @@ BODY = {
     "metadata": {"ratio": "16:9", "resolution": "480p"},
 }
 MiB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[SimServer]:
-    with run_simulator(SimConfig(api_key=KEY, timing=Timing.fast(), seed=0)) as server:
-        yield server
-
-
-@pytest.fixture
-def fresh_sim(sim: SimServer) -> SimServer:
-    sim.faults = Faults()
-    sim.clear_observations()
-    return sim
 
 
 def _config(base_url: str, *, attempts: int = 5) -> ClientConfig:

@@ -1,0 +1,138 @@
+"""``rdpipe models``: the video models the server offers, with the local catalog's limits.
+
+The server's list is the truth; the catalog adds durations, resolutions, ratios and audio where
+it knows the id. Models the catalog knows but the server does not list are shown apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from rdpipe.catalog import Catalog, ModelInfo
+    from rdpipe.client import ClientConfig, ModelEntry
+
+OFFLINE_KEY = "sk-offline"
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One line of the listing: a model id, whether the server offers it, what the catalog says."""
+
+    id: str
+    offered: bool
+    owned_by: str | None
+    info: ModelInfo | None
+
+    def as_json(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "id": self.id,
+            "offered": self.offered,
+            "owned_by": self.owned_by,
+            "in_catalog": info is not None,
+            "family": info.family if info else None,
+            "min_seconds": info.min_seconds if info else None,
+            "max_seconds": info.max_seconds if info else None,
+            "resolutions": list(info.resolutions) if info else None,
+            "ratios": list(info.ratios) if info else None,
+            "audio": info.audio if info else None,
+        }
+
+
+def is_video_model(entry: ModelEntry, catalog: Catalog) -> bool:
+    """Say whether a listed model makes videos (a relay also lists chat models)."""
+    types = entry.endpoint_types
+    return catalog.get(entry.id) is not None or not types or any("video" in t for t in types)
+
+
+def merge_models(server: Sequence[ModelEntry], catalog: Catalog) -> list[ModelRow]:
+    """Server models first (in id order), then catalog models the server does not offer."""
+    offered = {entry.id: entry for entry in server if is_video_model(entry, catalog)}
+    rows = [ModelRow(i, True, offered[i].owned_by, catalog.get(i)) for i in sorted(offered)]
+    missing = [i for i in catalog.ids() if i not in offered]
+    return rows + [ModelRow(i, False, None, catalog.get(i)) for i in missing]
+
+
+def _audio_text(audio: bool | None) -> str:
+    return {None: "generate_audio", True: "always", False: "no"}[audio]
+
+
+def models_table(rows: Sequence[ModelRow]) -> Table:
+    """The listing as a rich table (aspect ratios are in ``--json``); gaps are noted."""
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    table.add_column("model", no_wrap=True)
+    for name in ("family", "seconds", "resolutions", "audio", "note"):
+        table.add_column(name)
+    for row in rows:
+        info = row.info
+        note = "" if row.offered and info else "not offered" if info else "not in local catalog"
+        if info is None:
+            table.add_row(row.id, "", "", "", "", note)
+            continue
+        table.add_row(
+            row.id,
+            info.family,
+            f"{info.min_seconds}-{info.max_seconds}",
+            ",".join(info.resolutions),
+            _audio_text(info.audio),
+            note,
+        )
+    return table
+
+
+async def fetch_models(config: ClientConfig) -> list[ModelEntry]:
+    """Ask the server for its models."""
+    from rdpipe.client import RelayDanceClient
+
+    async with RelayDanceClient(config) as client:
+        return await client.list_models()
+
+
+def list_server_models(environ: Mapping[str, str], *, offline: bool) -> list[ModelEntry]:
+    """Read the model list from RelayDance, or from a simulator started for the purpose."""
+    import anyio
+
+    from rdpipe.client import ApiKey, ClientConfig
+
+    if not offline:
+        return anyio.run(fetch_models, ClientConfig.from_environ(environ))
+    from rdpipe.sim import SimConfig, run_simulator
+
+    with run_simulator(SimConfig(api_key=OFFLINE_KEY)) as sim:
+        return anyio.run(fetch_models, ClientConfig(ApiKey(OFFLINE_KEY), sim.base_url))
+
+
+@app.command()
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Ask the built-in simulator instead of RelayDance.")
+    ] = False,
+) -> None:
+    """List the video models the server offers, with the local catalog's limits."""
+
+    def action() -> None:
+        import os
+
+        from rdpipe.catalog import load_catalog
+
+        rows = merge_models(list_server_models(os.environ, offline=offline), load_catalog())
+        console = make_console()
+        if as_json:
+            console.print_json(json.dumps([row.as_json() for row in rows]))
+        else:
+            console.print(models_table(rows))
+
+    run_command(action)

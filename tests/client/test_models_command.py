@@ -1,0 +1,101 @@
+"""``rdpipe models``: the server's list merged with the local catalog, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from rdpipe.catalog import load_catalog
+from rdpipe.cli import app
+from rdpipe.cli.models_commands import merge_models
+from rdpipe.client import ModelEntry
+from rdpipe.sim import SimServer
+from tests.client.mock_server import SIM_KEY
+
+VIDEO = ("openai-video",)
+
+
+def test_merge_keeps_video_models_and_notes_gaps() -> None:
+    """Chat models drop out, unknown video ids stay without limits, unlisted catalog ids follow."""
+    catalog = load_catalog()
+    server = [
+        ModelEntry("gpt-4o", "openai", ("openai",)),
+        ModelEntry("doubao-seedance-2-0-720p", "volc", VIDEO),
+        ModelEntry("seedance-3-0-preview", "volc", VIDEO),
+    ]
+    rows = merge_models(server, catalog)
+    offered = [(r.id, r.info is not None) for r in rows if r.offered]
+    assert offered == [("doubao-seedance-2-0-720p", True), ("seedance-3-0-preview", False)]
+    assert {r.id for r in rows if not r.offered} == set(catalog.ids()) - {
+        "doubao-seedance-2-0-720p"
+    }
+    limits = rows[0].as_json()
+    assert (limits["min_seconds"], limits["max_seconds"], limits["resolutions"]) == (
+        4,
+        15,
+        ["720p"],
+    )
+
+
+def test_models_json_against_the_simulator(client_sim: SimServer) -> None:
+    """--json lists the simulator's models with catalog limits, and flags ids the catalog lacks."""
+    environ = {"RELAYDANCE_API_KEY": SIM_KEY, "RELAYDANCE_BASE_URL": client_sim.base_url}
+    result = CliRunner().invoke(app, ["models", "--json"], env=environ)
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.output)}
+    assert rows["seedance-1-5-pro-with-audio"]["audio"] is True
+    assert rows["doubao-seedance-2-0-1080p"]["max_seconds"] == 15
+    assert rows["doubao-seedance-1-0-lite-i2v"]["in_catalog"] is False
+    assert all(row["offered"] for row in rows.values())
+
+
+def test_models_table_marks_unknown_ids(client_sim: SimServer) -> None:
+    """The table shows limits for known models and notes ids missing from the local catalog."""
+    environ = {
+        "RELAYDANCE_API_KEY": SIM_KEY,
+        "RELAYDANCE_BASE_URL": client_sim.base_url,
+        "COLUMNS": "160",
+    }
+    result = CliRunner().invoke(app, ["models"], env=environ)
+    assert result.exit_code == 0, result.output
+    lines = {
+        line.split()[0]: line.split() for line in result.output.splitlines()[1:] if line.strip()
+    }
+    assert lines["doubao-seedance-2-0-480p"] == [
+        "doubao-seedance-2-0-480p",
+        "seedance-2.0",
+        "4-15",
+        "480p",
+        "generate_audio",
+    ]
+    assert lines["doubao-seedance-1-0-lite-i2v"][1:] == ["not", "in", "local", "catalog"]
+
+
+def test_models_without_key_explains_setup() -> None:
+    """Without RELAYDANCE_API_KEY the command exits 2 and says how to set it or use --offline."""
+    result = CliRunner().invoke(app, ["models"], env={"RELAYDANCE_API_KEY": None})
+    assert result.exit_code == 2
+    assert "RELAYDANCE_API_KEY is not set" in result.output
+    assert "--offline" in result.output
+
+
+def test_models_with_wrong_key_says_so(client_sim: SimServer) -> None:
+    """A key the server refuses exits 2 with the authentication message, never echoing the key."""
+    environ = {
+        "RELAYDANCE_API_KEY": "sk-wrong-secret-123",
+        "RELAYDANCE_BASE_URL": client_sim.base_url,
+    }
+    result = CliRunner().invoke(app, ["models"], env=environ)
+    assert result.exit_code == 2
+    assert "RelayDance refused the API key (401" in result.output
+    assert "sk-wrong-secret-123" not in result.output
+
+
+def test_models_offline() -> None:
+    """--offline lists the built-in simulator's models without any key."""
+    result = CliRunner().invoke(
+        app, ["models", "--offline", "--json"], env={"RELAYDANCE_API_KEY": None}
+    )
+    assert result.exit_code == 0, result.output
+    assert "doubao-seedance-2-0-720p" in {row["id"] for row in json.loads(result.output)}
