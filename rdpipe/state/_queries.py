@@ -21,19 +21,18 @@ SELECT i.key, i.take, i.shot_id, c.task_id, c.path, c.size, c.sha256, c.duration
 FROM clips c JOIN tasks t USING (task_id) JOIN intents i USING (intent_id)
 """
 
-COUNT_INTENTS = "SELECT count(*) FROM intents WHERE pipeline = ? AND key = ? AND take = ?"
-
 INSERT_INTENT = """
-INSERT INTO intents (pipeline, key, shot_id, take, attempt, model, request_json, created_at,
+INSERT INTO intents (pipeline, key, shot_id, take, model, request_json, created_at, attempt,
     outcome)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+SELECT ?, ?, ?, ?, ?, ?, ?, 1 + count(*), 'pending'
+FROM intents WHERE pipeline = ? AND key = ? AND take = ?
 """
 
 INTENT_OUTCOME = "SELECT outcome FROM intents WHERE intent_id = ? AND pipeline = ?"
 
 RESOLVE_INTENT = """
-UPDATE intents SET outcome = ?, reason = ?, task_id = coalesce(?, task_id), resolved_at = ?
-WHERE intent_id = ?
+UPDATE intents SET outcome = ?, reason = ?, resolved_at = ?
+WHERE intent_id = ? AND pipeline = ? AND outcome IN (?, ?)
 """
 
 PENDING_INTENTS = "SELECT intent_id FROM intents WHERE pipeline = ? AND outcome = 'pending'"
@@ -43,9 +42,11 @@ UPDATE intents SET outcome = 'unknown', reason = ?, resolved_at = ?
 WHERE pipeline = ? AND outcome = 'pending'
 """
 
+# The trigger tasks_resolve_intent marks the intent submitted in the same statement.
 INSERT_TASK = """
 INSERT INTO tasks (task_id, intent_id, submitted_at, state, updated_at)
-VALUES (?, ?, ?, 'pending', ?)
+SELECT ?, intent_id, ?, 'pending', ? FROM intents
+WHERE intent_id = ? AND pipeline = ? AND outcome IN ('pending', 'unknown')
 """
 
 UPDATE_TASK = """

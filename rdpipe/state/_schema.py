@@ -51,6 +51,12 @@ CREATE TABLE tasks (
     finished_at REAL
 );
 CREATE INDEX tasks_by_state ON tasks (state);
+CREATE TRIGGER tasks_resolve_intent AFTER INSERT ON tasks
+BEGIN
+    UPDATE intents SET outcome = 'submitted', task_id = NEW.task_id,
+        resolved_at = NEW.submitted_at
+    WHERE intent_id = NEW.intent_id;
+END;
 CREATE TABLE clips (
     clip_id INTEGER PRIMARY KEY,
     task_id TEXT NOT NULL UNIQUE REFERENCES tasks (task_id),
@@ -71,9 +77,12 @@ MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
 
 def _run_script(connection: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement inside our transaction.
-    for statement in script.split(";"):
-        if statement.strip():
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
             connection.execute(statement)
+            statement = ""
 
 
 def connect(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:

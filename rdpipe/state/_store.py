@@ -78,39 +78,41 @@ class StateStore:
         body = redact_request(request_json)
         model = json.loads(body).get("model")
         model = model if isinstance(model, str) else None
-        with self._write(f"the submit of shot '{shot_id}' take {take}") as db:
-            attempt = (
-                1 + db.execute(queries.COUNT_INTENTS, (self._pipeline, key, take)).fetchone()[0]
-            )
-            cursor = db.execute(
-                queries.INSERT_INTENT,
-                (self._pipeline, key, shot_id, take, attempt, model, body, self._clock()),
-            )
+        row = (self._pipeline, key, shot_id, take, model, body, self._clock())
+        cursor = self._execute(
+            f"the submit of shot '{shot_id}' take {take}",
+            queries.INSERT_INTENT,
+            (*row, self._pipeline, key, take),
+        )
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
     def record_submitted(self, intent_id: int, task_id: str) -> TaskRecord:
-        """Durably bind the task id the server returned to its intent; returns after the commit."""
+        """Durably bind the task id the server returned to its intent; returns after the commit.
+
+        One INSERT (a trigger resolves the intent), so no signal can split it in two.
+        """
         now = self._clock()
-        with self._write(f"task {task_id}") as db:
-            self._resolve(db, intent_id, "submitted", None, now, task_id=task_id)
-            db.execute(queries.INSERT_TASK, (task_id, intent_id, now, now))
+        parameters = (task_id, now, now, intent_id, self._pipeline)
+        try:
+            cursor = self._execute(f"task {task_id}", queries.INSERT_TASK, parameters)
+        except sqlite3.IntegrityError as error:
+            raise ValueError(f"task {task_id} is already recorded ({error})") from error
+        if cursor.rowcount != 1:
+            raise ValueError(self._not_open(intent_id, "submitted"))
         return self._task(task_id)
 
     def record_unknown(self, intent_id: int, reason: str) -> None:
         """Note that the submit was sent but its outcome is unknown: it may have been billed."""
-        with self._write(f"the unknown outcome of submit {intent_id}") as db:
-            self._resolve(db, intent_id, "unknown", reason, self._clock())
+        self._resolve(intent_id, "unknown", reason, ("pending", "pending"))
 
     def record_refused(self, intent_id: int, reason: str) -> None:
         """Note that the server refused the submit (nothing billed), with its reason."""
-        with self._write(f"the refusal of submit {intent_id}") as db:
-            self._resolve(db, intent_id, "refused", reason, self._clock())
+        self._resolve(intent_id, "refused", reason, ("pending", "unknown"))
 
     def abandon_unknown(self, intent_id: int, reason: str) -> None:
         """Stop reporting an unknown submit, because the user chose to submit again over it."""
-        with self._write(f"abandoning submit {intent_id}") as db:
-            self._resolve(db, intent_id, "abandoned", reason, self._clock(), expect="unknown")
+        self._resolve(intent_id, "abandoned", reason, ("pending", "unknown"))
 
     def recover_interrupted(self) -> list[IntentRecord]:
         """Mark intents a crashed run left without an answer as unknown, and return them.
@@ -141,10 +143,10 @@ class StateStore:
         now = self._clock()
         final = state in ("succeeded", "failed")
         values = (state, progress, error_code, error_message, seed, duration, now, final, now)
-        with self._write(f"the status of task {task_id}") as db:
-            cursor = db.execute(queries.UPDATE_TASK, (*values, task_id, self._pipeline))
-            if cursor.rowcount != 1:
-                raise ValueError(f"task {task_id} is not recorded for '{self._pipeline}'")
+        parameters = (*values, task_id, self._pipeline)
+        cursor = self._execute(f"the status of task {task_id}", queries.UPDATE_TASK, parameters)
+        if cursor.rowcount != 1:
+            raise ValueError(f"task {task_id} is not recorded for '{self._pipeline}'")
         return self._task(task_id)
 
     def record_clip(
@@ -164,8 +166,7 @@ class StateStore:
         duration = task.duration if duration is None else duration
         seed = task.seed if seed is None else seed
         row = (task_id, clip.path, clip.size, clip.sha256, duration, seed, self._clock())
-        with self._write(f"the clip of task {task_id}") as db:
-            db.execute(queries.UPSERT_CLIP, row)
+        self._execute(f"the clip of task {task_id}", queries.UPSERT_CLIP, row)
         return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
 
     # Reads ----------------------------------------------------------------------------------
@@ -221,23 +222,28 @@ class StateStore:
                     raise
                 raise StateWriteFailed(self._path, what, str(error)) from error
 
-    def _resolve(
-        self,
-        db: sqlite3.Connection,
-        intent_id: int,
-        outcome: str,
-        reason: str | None,
-        now: float,
-        *,
-        task_id: str | None = None,
-        expect: str | None = None,
-    ) -> None:
-        allowed = (expect,) if expect else ("pending", "unknown")
-        row = db.execute(queries.INTENT_OUTCOME, (intent_id, self._pipeline)).fetchone()
-        if row is None or row[0] not in allowed:
-            found = "no such intent" if row is None else f"its outcome is already {row[0]!r}"
-            raise ValueError(f"cannot mark submit {intent_id} {outcome}: {found}")
-        db.execute(queries.RESOLVE_INTENT, (outcome, reason, task_id, now, intent_id))
+    def _resolve(self, intent_id: int, outcome: str, reason: str, allowed: tuple[str, str]) -> None:
+        parameters = (outcome, reason, self._clock(), intent_id, self._pipeline, *allowed)
+        cursor = self._execute(
+            f"submit {intent_id} as {outcome}", queries.RESOLVE_INTENT, parameters
+        )
+        if cursor.rowcount != 1:
+            raise ValueError(self._not_open(intent_id, outcome))
+
+    def _not_open(self, intent_id: int, outcome: str) -> str:
+        row = self._rows(queries.INTENT_OUTCOME, (intent_id, self._pipeline))
+        found = f"its outcome is already {row[0][0]!r}" if row else "no such submit intent"
+        return f"cannot mark submit {intent_id} {outcome}: {found}"
+
+    def _execute(self, what: str, sql: str, parameters: tuple[Any, ...]) -> sqlite3.Cursor:
+        """Run one statement as its own transaction: committed, WAL fsynced, when it returns."""
+        with self._lock:
+            try:
+                return self._connection.execute(sql, parameters)
+            except sqlite3.IntegrityError:
+                raise
+            except sqlite3.Error as error:
+                raise StateWriteFailed(self._path, what, str(error)) from error
 
     def _task(self, task_id: str) -> TaskRecord:
         found = self.task(task_id)

@@ -238,3 +238,15 @@ def test_full_disk_stops_the_run_with_a_clear_error(store: StateStore) -> None:
     store._connection.execute("PRAGMA max_page_count=1073741823")
     assert store.lookup(KEY, 1).attempts == 0
     store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+
+
+def test_recording_a_task_id_is_one_statement(store: StateStore) -> None:
+    """Recording a task id runs as one autocommitted statement, so Ctrl-C cannot split it."""
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)
+    store.record_submitted(intent, "task_a")
+    store._connection.set_trace_callback(None)
+    writes = {s for s in statements if s.split()[0] != "SELECT"}
+    assert [w.split()[:3] for w in writes] == [["INSERT", "INTO", "tasks"]]  # no BEGIN, COMMIT
+    assert store.lookup(KEY, 1).unknown == ()
