@@ -7,6 +7,7 @@ and encoder priming shift every join), and the final join encodes the audio to A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
@@ -90,18 +91,22 @@ def build_concat_argv(
     dest: Path,
     *,
     metadata: Path | None = None,
+    audio_sources: Sequence[Path] = (),
     music: str | None = None,
     audio_graph: str | None = None,
     audio_bsf: str | None = None,
 ) -> list[str]:
     """Join the listed files by stream copy; audio is copied, or filtered and encoded to AAC.
 
-    ``audio_graph`` reads ``[0:a]`` (and ``[2:a]`` or ``[1:a]``, the music) and writes ``[a]``;
-    without it and without ``audio_bsf`` the audio is encoded as it comes.
+    Inputs are numbered: 0 the concat list, then the metadata, each of ``audio_sources`` (clips
+    read again for their sound alone), then the music. ``audio_graph`` writes ``[a]``; without
+    it and without ``audio_bsf`` the joined audio is encoded as it comes.
     """
     argv = [ffmpeg, *_HEAD, "-f", "concat", "-safe", "0", "-i", str(concat_list)]
     if metadata is not None:
         argv += ["-f", "ffmetadata", "-i", str(metadata)]
+    for source in audio_sources:
+        argv += ["-vn", "-i", str(source)]
     if music is not None:
         argv += ["-stream_loop", "-1", "-i", music]
     argv += ["-map", "0:v:0", "-c:v", "copy"]
@@ -189,7 +194,9 @@ def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
     if piece.fade_in:
         steps.append(f"fade=t=in:s=0:n={piece.fade_in}")
     if piece.fade_out:
-        steps.append(f"fade=t=out:s={piece.frames - piece.fade_out}:n={piece.fade_out}")
+        # The fade filter leaves its last faded frame a step above black; end one frame early.
+        start = max(0, piece.frames - piece.fade_out - 1)
+        steps.append(f"fade=t=out:s={start}:n={piece.fade_out}")
     return ",".join(steps)
 
 

@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rdpipe.assemble.target import SAMPLE_RATE
 from rdpipe.model.output import OutputSpec
 
 _STEREO = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 
 
-def build_audio_graph(
-    spec: OutputSpec, *, duration: float, music_input: int | None, realign: bool
-) -> str | None:
-    """Filtergraph from ``[0:a]`` (and the music input) to ``[a]``, or ``None`` if none is needed.
+def build_clip_audio_chain(first_input: int, samples: Sequence[int]) -> str:
+    """Decode each clip's sound on its own, cut or pad it to its slot, and join: ``[clips]``.
 
-    ``realign`` resamples the clips' audio to its timestamps first: joined AAC clips overlap by
-    part of a frame at every join, and without it those overlaps would add up to drift.
+    Used when copied clips need their audio mixed: decoding the concat demuxer's joined AAC
+    would keep every clip's encoder priming and overhang, which add up to drift.
     """
+    chains = [
+        f"[{first_input + index}:a]{_STEREO},apad,atrim=end_sample={count}[c{index}]"
+        for index, count in enumerate(samples)
+    ]
+    joined = "".join(f"[c{index}]" for index in range(len(samples)))
+    return ";".join([*chains, f"{joined}concat=n={len(samples)}:v=0:a=1[clips]"])
+
+
+def build_audio_graph(
+    spec: OutputSpec, *, duration: float, music_input: int | None, clips: str = "[0:a]"
+) -> list[str]:
+    """Filter chains from the clips' sound (and the music input) to ``[a]``; empty if none."""
     music = spec.music if music_input is not None else None
-    if music is None and spec.loudness is None and not realign:
-        return None
+    if music is None and spec.loudness is None:
+        return []
     steps: list[str] = []
-    clips = "[0:a]"
-    if realign:
-        steps.append(f"{clips}aresample=async=1:min_hard_comp=0.005:first_pts=0,{_STEREO}[clips]")
-        clips = "[clips]"
     mixed = clips
     if music is not None:
         fade_start = max(0.0, duration - music.fade_out)
@@ -46,4 +54,4 @@ def build_audio_graph(
         steps.append(f"{mixed}loudnorm=I={spec.loudness:g}:TP=-1.5:LRA=11,{_STEREO}[a]")
     else:
         steps.append(f"{mixed}anull[a]")
-    return ";".join(steps)
+    return steps

@@ -10,13 +10,14 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import anyio
 import anyio.to_thread
 
 from rdpipe.assemble.argv import build_card_argv, build_crossfade_argv, build_normalise_argv
 from rdpipe.assemble.images import render_caption, render_card
+from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
@@ -43,9 +44,7 @@ async def digest_files(paths: Sequence[Path]) -> dict[Path, str]:
     async def _one(path: Path) -> None:
         digests[path] = await anyio.to_thread.run_sync(_digest, path)
 
-    async with anyio.create_task_group() as group:
-        for path in dict.fromkeys(paths):
-            group.start_soon(_one, path)
+    await run_all([partial(_one, path) for path in dict.fromkeys(paths)], limit=4)
     return digests
 
 
@@ -75,21 +74,14 @@ async def normalise_pieces(
     encoder.cache_dir.mkdir(parents=True, exist_ok=True)
     keys = [piece_key(piece, encoder, digests) for piece in pieces]
     todo = {k: p for k, p in zip(keys, pieces, strict=True) if not _cached(encoder, k).is_file()}
-    limiter = anyio.CapacityLimiter(max(1, concurrency))
-
-    async def _one(key: str, piece: Piece) -> None:
-        async with limiter:
-            await _encode(piece, key, encoder)
-
-    async with anyio.create_task_group() as group:
-        for key, piece in todo.items():
-            group.start_soon(_one, key, piece)
+    jobs = [partial(_encode, piece, key, encoder) for key, piece in todo.items()]
+    await run_all(jobs, limit=concurrency)
     return [_cached(encoder, key) for key in keys], len(todo)
 
 
 async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
     dest = _cached(encoder, key)
-    partial = dest.with_name(f"{dest.stem}.partial.mov")
+    unfinished = dest.with_name(f"{dest.stem}.partial.mov")
     size = (encoder.target.width, encoder.target.height)
     if isinstance(piece, CardPiece):
         image = encoder.base_dir / piece.card.image if piece.card.image else None
@@ -103,7 +95,7 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
             encoder.target,
             preset=encoder.preset,
             crf=encoder.crf,
-            dest=partial,
+            dest=unfinished,
         )
         step = f"drawing the {piece.name} card"
     elif isinstance(piece, CrossfadePiece):
@@ -118,7 +110,7 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
             overlays=overlays,
             preset=encoder.preset,
             crf=encoder.crf,
-            dest=partial,
+            dest=unfinished,
         )
         step = f"crossfading shot {piece.before.shot_id!r} into {piece.after.shot_id!r}"
     else:
@@ -130,11 +122,11 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
             overlay=overlay,
             preset=encoder.preset,
             crf=encoder.crf,
-            dest=partial,
+            dest=unfinished,
         )
         step = f"normalising shot {piece.shot_id!r}"
     await run_ffmpeg(argv, step=step)
-    partial.replace(dest)
+    unfinished.replace(dest)
 
 
 async def _overlay(piece: ClipPiece, dest: Path, tag: str, size: tuple[int, int]) -> Path | None:

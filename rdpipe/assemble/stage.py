@@ -6,17 +6,18 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
-
-import anyio
 
 from rdpipe.assemble.argv import build_concat_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
 from rdpipe.assemble.concat import build_priming_drop_bsf, format_concat_list, timestamp_warnings
 from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
 from rdpipe.assemble.errors import AssemblyInvalid
-from rdpipe.assemble.music import build_audio_graph
+from rdpipe.assemble.music import build_audio_graph, build_clip_audio_chain
 from rdpipe.assemble.normalise import Encoder, digest_files, normalise_pieces
+from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import (
     ClipInput,
     ClipPiece,
@@ -28,7 +29,7 @@ from rdpipe.assemble.plan import (
 )
 from rdpipe.assemble.probe import ClipInfo, probe_clip
 from rdpipe.assemble.runner import run_ffmpeg
-from rdpipe.assemble.target import TargetFormat
+from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
 from rdpipe.model.output import OutputSpec
 
 
@@ -48,15 +49,11 @@ class AssemblyResult:
 async def probe_clips(clips: Sequence[ClipInput], *, concurrency: int = 8) -> list[ClipInfo]:
     """Probe every clip once, in parallel; errors name the shot."""
     infos: list[ClipInfo | None] = [None] * len(clips)
-    limiter = anyio.CapacityLimiter(concurrency)
 
     async def _one(index: int, clip: ClipInput) -> None:
-        async with limiter:
-            infos[index] = await probe_clip(clip.path, shot_id=clip.shot_id)
+        infos[index] = await probe_clip(clip.path, shot_id=clip.shot_id)
 
-    async with anyio.create_task_group() as group:
-        for index, clip in enumerate(clips):
-            group.start_soon(_one, index, clip)
+    await run_all([partial(_one, i, c) for i, c in enumerate(clips)], limit=concurrency)
     return [info for info in infos if info is not None]
 
 
@@ -143,24 +140,41 @@ async def _run_join(
         metadata = work / "chapters.ffmeta"
         metadata.write_text(format_ffmetadata(plan.chapters), encoding="utf-8")
     music = _music_source(spec, base)
-    music_input = None if music is None else (2 if metadata is not None else 1)
-    graph = build_audio_graph(
-        spec, duration=plan.duration, music_input=music_input, realign=copy is not None
+    sources = [i.path for i in copy] if copy is not None and _mixes_audio(spec) else []
+    first_source = 2 if metadata is not None else 1
+    graph: list[str] = []
+    clips_label = "[0:a]"
+    if sources and copy is not None:
+        samples = _slot_samples([i.container_duration for i in copy])
+        graph.append(build_clip_audio_chain(first_source, samples))
+        clips_label = "[clips]"
+    music_input = None if music is None else first_source + len(sources)
+    graph += build_audio_graph(
+        spec, duration=plan.duration, music_input=music_input, clips=clips_label
     )
-    if copy is not None and spec.music is None and spec.loudness is None:
-        graph = None
-    bsf = build_priming_drop_bsf(copy) if copy is not None and graph is None else None
+    bsf = build_priming_drop_bsf(copy) if copy is not None and not graph else None
     _ensure(output.parent)
-    partial = output.with_name(f".{output.stem}.partial.mp4")
-    argv = build_concat_argv(ffmpeg, concat_list, partial, metadata=metadata, music=music,
-                             audio_graph=graph, audio_bsf=bsf)  # fmt: skip
+    unfinished = output.with_name(f".{output.stem}.partial.mp4")
+    argv = build_concat_argv(ffmpeg, concat_list, unfinished, metadata=metadata,
+                             audio_sources=sources, music=music,
+                             audio_graph=";".join(graph) or None, audio_bsf=bsf)  # fmt: skip
     stderr = await run_ffmpeg(argv, step=f"joining the clips into {output.name}")
     warnings = timestamp_warnings(stderr)
     if warnings and copy is not None:
-        partial.unlink(missing_ok=True)
+        unfinished.unlink(missing_ok=True)
         return warnings
-    partial.replace(output)
+    unfinished.replace(output)
     return warnings
+
+
+def _mixes_audio(spec: OutputSpec) -> bool:
+    return spec.music is not None or spec.loudness is not None
+
+
+def _slot_samples(lengths: Sequence[float]) -> list[int]:
+    """Samples of each clip's slot, rounded so the running total never drifts."""
+    ends = list(accumulate(round(length * SAMPLE_RATE) for length in lengths))
+    return [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _music_source(spec: OutputSpec, base: Path) -> str | None:
@@ -213,9 +227,9 @@ def _infos_of(piece: Piece) -> list[ClipInfo]:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    unfinished = path.with_name(f".{path.name}.partial")
+    unfinished.write_text(text, encoding="utf-8")
+    unfinished.replace(path)
     return path
 
 
