@@ -143,3 +143,20 @@ async def test_list_models(client: RelayDanceClient, script: Script) -> None:
     """list_models returns the ids the server lists."""
     script.json("GET", "/v1/models", 200, {"object": "list", "data": [{"id": "m1"}, {"id": "m2"}]})
     assert [m.id for m in await client.list_models()] == ["m1", "m2"]
+
+
+async def test_key_absent_from_errors_and_their_causes(
+    client: RelayDanceClient, script: Script
+) -> None:
+    """No raised error, nor the httpx exception chained under it, shows the key."""
+    script.add("GET", "/v1/models", httpx.Response(401, json={"error": {"message": "bad key"}}))
+    script.add("POST", "/v1/video/generations", httpx.ReadTimeout("timed out"))
+    script.add("GET", f"/v1/video/generations/{TASK}", httpx.ConnectError("refused"))
+    calls = [client.list_models(), client.submit(BODY), client.get_task(TASK)]
+    for call in calls:
+        with pytest.raises(Exception) as caught:
+            await call
+        chain = [caught.value, caught.value.__cause__]
+        text = " ".join(f"{e!s} {e!r} {getattr(e, '__dict__', '')}" for e in chain)
+        assert API_KEY not in text
+    assert repr(client.config).count("********") == 1
