@@ -1,9 +1,9 @@
 """The journal of submitted tasks and the cache index of finished clips, in one SQLite file.
 
-Every ``record_*`` method is one transaction that has committed (and fsynced the WAL) when it
-returns: "never pay twice" rests on ``record_intent`` before the POST and ``record_submitted``
-the moment it answers. Calls block for one commit (about a millisecond on a local SSD); they are
-serialised by an internal lock, so the scheduler may call them from worker threads.
+Every ``record_*`` method is a single autocommitted statement that has committed (and fsynced
+the WAL) when it returns: "never pay twice" rests on ``record_intent`` before the POST and
+``record_submitted`` the moment it answers. Calls block for one commit (about a millisecond on
+a local SSD); they are serialised by an internal lock, so they may run in worker threads.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class StateStore:
         self._path = path
         self._pipeline = pipeline
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @classmethod
     def open(cls, path: Path, *, pipeline: str, clock: Callable[[], float]) -> StateStore:
@@ -174,12 +174,14 @@ class StateStore:
     def lookup(self, key: str, take: int) -> ShotState:
         """What the state knows about one key and take (pure data for the planner)."""
         where = (self._pipeline, key, take)
-        tasks = self._tasks(queries.TASKS_OF_KEY, where)
-        intents = self._intents(queries.INTENTS_OF_KEY, where)
+        with self._snapshot():
+            tasks = self._tasks(queries.TASKS_OF_KEY, where)
+            intents = self._intents(queries.INTENTS_OF_KEY, where)
+            clips = self._clips(queries.CLIPS_OF_KEY, where)
         return ShotState(
             key=key,
             take=take,
-            clips=tuple(self._clips(queries.CLIPS_OF_KEY, where)),
+            clips=tuple(clips),
             in_flight=tuple(t for t in tasks if not t.is_final),
             succeeded=tuple(t for t in tasks if t.state == "succeeded"),
             failed=tuple(t for t in tasks if t.state == "failed"),
@@ -221,6 +223,16 @@ class StateStore:
                 ):
                     raise
                 raise StateWriteFailed(self._path, what, str(error)) from error
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """A read transaction, so several queries see one consistent state."""
+        with self._lock:
+            self._connection.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self._connection.execute("COMMIT")
 
     def _resolve(self, intent_id: int, outcome: str, reason: str, allowed: tuple[str, str]) -> None:
         parameters = (outcome, reason, self._clock(), intent_id, self._pipeline, *allowed)
