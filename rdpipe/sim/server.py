@@ -51,9 +51,17 @@ class _DroppedConnectionFilter(logging.Filter):
 
 
 def _listen(host: str, port: int) -> socket.socket:
+    # proto must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets
+    # whose proto says TCP, and without it every response after a connection's first waits
+    # ~40 ms for a delayed ACK (Nagle).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        sock = socket.create_server((host, port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
     except OSError as error:
+        sock.close()
         raise PortUnavailable(host, port, error.strerror or str(error)) from error
     sock.setblocking(False)
     return sock
