@@ -120,7 +120,7 @@ class RelayDanceClient:
             )
             task_id = parse_task_id(answer.json())
         except (NoAnswer, ServerError, MalformedResponse) as error:
-            raise SubmitOutcomeUnknown(operation, error.message.rstrip(".")) from error
+            raise SubmitOutcomeUnknown(operation, _why_unknown(error)) from error
         if task_id is None:
             raise SubmitOutcomeUnknown(operation, "the answer carried no task id")
         logger.info("submitted task %s", task_id)
@@ -217,3 +217,12 @@ class RelayDanceClient:
                 status.raw_status,
             )
         return status
+
+
+def _why_unknown(error: NoAnswer | ServerError | MalformedResponse) -> str:
+    if isinstance(error, NoAnswer):
+        return error.reason
+    if isinstance(error, ServerError):
+        said = f": {error.server_message}" if error.server_message else ""
+        return f"the server answered {error.status}{said}"
+    return error.problem

@@ -187,7 +187,12 @@ async def test_submit_not_retried_after_read_timeout(
         await client.submit({"model": "m", "prompt": "p"})
     assert script.count("POST", SUBMIT) == 1
     assert isinstance(caught.value.__cause__, Exception)
-    assert "outcome is unknown" in str(caught.value)
+    assert str(caught.value) == (
+        "the submit (POST /v1/video/generations) was sent but its outcome is unknown "
+        "(ReadTimeout: timed out); a task may have been created and billed.\n"
+        "rdpipe does not resubmit it on its own, to avoid paying twice. "
+        "Check the task list on relaydance.com before running the shot again."
+    )
 
 
 async def test_submit_not_retried_after_dropped_connection(
