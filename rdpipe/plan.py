@@ -31,6 +31,16 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What the run state says about a key: the action, why, and what to continue from."""
+
+    action: Action
+    reason: str
+    task_id: str | None = None  # RESUME: the task already paid for
+    clip: str | None = None  # REUSE: the verified clip, relative to the output directory
+
+
+@dataclass(frozen=True)
 class Job:
     """One shot in the plan."""
 
@@ -38,6 +48,9 @@ class Job:
     key: str
     action: Action
     reason: str
+    task_id: str | None = None
+    clip: str | None = None
+    same_as: str | None = None  # REUSE within this run: the shot generating the same request
 
     @property
     def billed_seconds(self) -> int:
@@ -91,8 +104,8 @@ class Plan:
         }
 
 
-#: Asks the run state about a key: returns (action, reason), or None when nothing is known.
-StateLookup = Callable[[str], tuple[Action, str] | None]
+#: Asks the run state about a key; None when nothing is known about it.
+StateLookup = Callable[[str], Decision | None]
 
 
 def canonical_json(value: Any) -> bytes:
@@ -135,18 +148,20 @@ def plan_run(
     totals: dict[str, ModelTotals] = {}
     for shot in shots:
         key = keys[shot.id]
-        known = None if force.get(shot.id) or lookup is None else lookup(key)
-        if force.get(shot.id):
-            action, reason = Action.GENERATE, "forced with --force"
+        forced = force.get(shot.id, False)
+        known = None if forced or lookup is None else lookup(key)
+        if key in first_with_key and not forced:
+            same = first_with_key[key]
+            job = Job(shot, key, Action.REUSE, f"same request as shot {same!r}", same_as=same)
+        elif forced:
+            job = Job(shot, key, Action.GENERATE, "forced with --force")
         elif known is not None:
-            action, reason = known
-        elif key in first_with_key:
-            action, reason = Action.REUSE, f"same request as shot {first_with_key[key]!r}"
+            job = Job(shot, key, known.action, known.reason, known.task_id, known.clip)
         else:
-            action, reason = Action.GENERATE, "no clip for this request yet"
+            job = Job(shot, key, Action.GENERATE, "no clip for this request yet")
         first_with_key.setdefault(key, shot.id)
-        job = Job(shot, key, action, reason)
         jobs.append(job)
+        action = job.action
         if action is Action.GENERATE:
             before = totals.get(shot.model, ModelTotals())
             totals[shot.model] = ModelTotals(

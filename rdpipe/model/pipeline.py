@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from rdpipe.model.output import OutputSpec
+from rdpipe.model.output import ClipTrim, OutputSpec
 
 SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$"
@@ -123,6 +123,9 @@ class Shot(Settings):
     )
     last_frame: str | None = Field(default=None, description="Image the clip ends on.")
     caption: str | None = Field(default=None, description="Caption text for this shot.")
+    trim: ClipTrim | None = Field(
+        default=None, description="The part of the clip used in the storyboard video."
+    )
 
 
 class Concurrency(_Strict):

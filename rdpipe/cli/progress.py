@@ -1,0 +1,131 @@
+"""Showing a run as it goes: a rich live view, plain log lines, or JSON lines for machines."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rdpipe.scheduler import Phase, ShotUpdate
+
+_STYLE = {
+    Phase.DONE: "green",
+    Phase.CACHED: "cyan",
+    Phase.FAILED: "red",
+    Phase.UNKNOWN: "magenta",
+    Phase.SKIPPED: "yellow",
+}
+
+
+class JsonLinesReporter:
+    """One JSON object per update, flushed at once: ``{"event": "shot", ...}``."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def update(self, update: ShotUpdate) -> None:
+        event: dict[str, Any] = {
+            "event": "shot",
+            "id": update.shot_id,
+            "status": update.phase.value,
+        }
+        for name in ("task_id", "progress", "message", "clip"):
+            value = getattr(update, name)
+            if value is not None:
+                event[name] = value
+        if update.attempt > 1:
+            event["attempt"] = update.attempt
+        self.emit(event)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self._stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+        self._stream.flush()
+
+
+class PlainReporter:
+    """A log line per change of phase (not per progress tick), for logs and pipes."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._last: dict[str, Phase] = {}
+
+    def update(self, update: ShotUpdate) -> None:
+        if self._last.get(update.shot_id) == update.phase and update.message is None:
+            return
+        self._last[update.shot_id] = update.phase
+        parts = [f"{update.shot_id}: {update.phase.value}"]
+        if update.task_id:
+            parts.append(f"task {update.task_id}")
+        if update.message:
+            parts.append(update.message)
+        self._console.print(" - ".join(parts), markup=False, highlight=False)
+
+
+@dataclass
+class _Row:
+    phase: Phase = Phase.WAITING
+    started: float | None = None
+    progress: int | None = None
+    task_id: str | None = None
+    message: str | None = None
+
+
+class LiveReporter:
+    """A line per shot (state, elapsed, progress) and an overall bar, redrawn in place."""
+
+    def __init__(
+        self, console: Console, shot_ids: Sequence[str], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._console = console
+        self._clock = clock
+        self._rows = {shot_id: _Row() for shot_id in shot_ids}
+        self._overall = Progress(
+            TextColumn("[bold]shots"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self._bar = self._overall.add_task("shots", total=len(shot_ids))
+        self._live = Live(console=console, refresh_per_second=4, get_renderable=self._render)
+
+    def __enter__(self) -> LiveReporter:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.__exit__(None, None, None)
+
+    def update(self, update: ShotUpdate) -> None:
+        row = self._rows.setdefault(update.shot_id, _Row())
+        if row.started is None and update.phase is not Phase.WAITING:
+            row.started = self._clock()
+        row.phase = update.phase
+        row.progress = update.progress if update.progress is not None else row.progress
+        row.task_id = update.task_id or row.task_id
+        row.message = update.message
+        done = sum(r.phase.final for r in self._rows.values())
+        self._overall.update(self._bar, completed=done)
+
+    def _render(self) -> Group:
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
+        for column in ("shot", "state", "elapsed", "progress", "task / note"):
+            table.add_column(column)
+        now = self._clock()
+        for shot_id, row in self._rows.items():
+            elapsed = f"{now - row.started:5.0f}s" if row.started and not row.phase.final else ""
+            progress = (
+                f"{row.progress}%" if row.progress is not None and not row.phase.final else ""
+            )
+            note = row.message or row.task_id or ""
+            table.add_row(
+                shot_id, f"[{_STYLE.get(row.phase, '')}]{row.phase.value}", elapsed, progress, note
+            )
+        return Group(table, self._overall)

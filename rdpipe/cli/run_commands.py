@@ -1,0 +1,283 @@
+"""``run``, ``status`` and ``assemble``: generating clips and building the storyboard video."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.pipeline_commands import AllowOutside, JsonOption, SetOption, prepare
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rdpipe.client import DownloadedClip, TaskStatus
+    from rdpipe.plan import Plan
+    from rdpipe.run import RunSettings, RunSummary, Workspace
+    from rdpipe.scheduler import GenerationApi, Reporter
+    from rdpipe.validate import PreparedPipeline
+
+FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
+
+
+@app.command()
+def run(
+    file: FileArgument,
+    sets: SetOption = None,
+    allow_outside: AllowOutside = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Run against the built-in simulator: free, local.")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Tasks in flight.")
+    ] = None,
+    max_seconds: Annotated[
+        int | None,
+        typer.Option("--max-seconds", min=0, help="Refuse to bill more generation seconds."),
+    ] = None,
+    force: Annotated[
+        list[str] | None,
+        typer.Option("--force", help="Regenerate this shot even if cached. Repeatable."),
+    ] = None,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop at the first failed shot.")
+    ] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Build the video from the shots that succeeded.")
+    ] = False,
+    resubmit_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--resubmit-unknown",
+            help="Submit again shots whose earlier submit had an unknown outcome (may pay twice).",
+        ),
+    ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another run of this pipeline.")
+    ] = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate every shot that has no clip yet, then join the clips into one video."""
+    from rdpipe.run import RunSettings
+
+    settings = RunSettings(
+        offline=offline,
+        concurrency=concurrency,
+        max_seconds=max_seconds,
+        force=tuple(force or ()),
+        fail_fast=fail_fast,
+        partial=partial,
+        resubmit_unknown=resubmit_unknown,
+        wait_for_other_run=wait,
+    )
+
+    def action() -> int:
+        prepared = prepare(file, sets, allow_outside)
+        summary = perform_run(prepared, settings, as_json=as_json)
+        return int(summary.exit_code)
+
+    code = run_command(action)
+    raise typer.Exit(code)
+
+
+def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool) -> RunSummary:
+    """Hold the run guard, plan against the state, generate, record and assemble."""
+    from rdpipe.run import Workspace, check_budget, plan_with_state
+    from rdpipe.state import ClipStore, RunGuard, StateStore, prepare_state_dir
+
+    console = make_console(stderr=as_json)
+    workspace = Workspace.for_pipeline(prepared, offline=settings.offline)
+    prepare_state_dir(workspace.state.state_dir)
+    guard = RunGuard(workspace.state.state_dir, workspace.state.pipeline)
+    with guard.acquire(wait=settings.wait_for_other_run):
+        store = StateStore.open(
+            workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
+        )
+        with store:
+            for intent in store.recover_interrupted():
+                console.print(
+                    f"[yellow]shot {intent.shot_id}: a submit was interrupted before its answer "
+                    "was recorded; it may have been billed and will not be resent blindly[/]"
+                )
+            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), settings)
+            check_budget(plan, prepared, settings)
+            _announce(console, plan, settings)
+            summary = _execute(prepared, plan, workspace, store, settings, as_json, console)
+    _finish(console, summary, as_json)
+    return summary
+
+
+def _announce(console: Console, plan: Plan, settings: RunSettings) -> None:
+    from rdpipe.plan import Action
+
+    reused = sum(job.action is Action.REUSE for job in plan.jobs)
+    resumed = sum(job.action is Action.RESUME for job in plan.jobs)
+    where = "the offline simulator (free)" if settings.offline else "RelayDance"
+    console.print(
+        f"{plan.pipeline}: {plan.generations} to generate ({plan.billed_seconds} s billed on "
+        f"{where}), {resumed} to resume, {reused} cached",
+        markup=False,
+    )
+
+
+def _execute(
+    prepared: PreparedPipeline,
+    plan: Plan,
+    workspace: Workspace,
+    store: object,
+    settings: RunSettings,
+    as_json: bool,
+    console: Console,
+) -> RunSummary:
+    import anyio
+
+    from rdpipe.run import RunSummary, assemble_video, execute, scheduler_options
+    from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
+    from rdpipe.state import StateStore
+
+    assert isinstance(store, StateStore)
+    environ = dict(os.environ)
+    base = SchedulerOptions(polling=OFFLINE_POLLING) if settings.offline else SchedulerOptions()
+    options = scheduler_options(prepared, settings, base)
+    needs_api = any(job.action.value in ("generate", "resume") for job in plan.jobs)
+
+    async def main() -> RunSummary:
+        with _reporter(console, plan, as_json) as reporter:
+            async with _api(settings, workspace, environ, needed=needs_api) as api:
+                results = await _interruptible(
+                    execute(
+                        prepared,
+                        plan,
+                        workspace,
+                        api=api,
+                        store=store,
+                        reporter=reporter,
+                        options=options,
+                        environ=environ,
+                    ),
+                    console,
+                )
+        summary = RunSummary(prepared.name, workspace, results, plan)
+        if summary.failed and not settings.partial:
+            summary.notes.append(
+                f"video not built: {summary.failed} shot(s) did not finish; rerun to retry "
+                "them, or pass --partial to build from the shots that did"
+            )
+        elif settings.assemble:
+            summary.output = await assemble_video(prepared, results, workspace, environ=environ)
+        return summary
+
+    return anyio.run(main)
+
+
+@asynccontextmanager
+async def _api(
+    settings: RunSettings, workspace: Workspace, environ: dict[str, str], *, needed: bool
+) -> AsyncIterator[GenerationApi]:
+    """The RelayDance client, or one pointed at the built-in simulator with --offline."""
+    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+
+    if not needed:
+        yield _NoApi()
+        return
+    if not settings.offline:
+        async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
+            yield client
+        return
+    from rdpipe.sim import SimConfig, Timing, run_simulator
+
+    sim_config = SimConfig(
+        api_key=None,
+        timing=Timing.fast(),
+        work_dir=workspace.state.state_dir / "sim",
+        environ=environ,
+    )
+    with run_simulator(sim_config) as sim:
+        config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
+        async with RelayDanceClient(config) as client:
+            yield client
+
+
+class _NoApi:
+    """Stands in for the client when every shot is cached: no key needed, nothing sent."""
+
+    async def submit(self, body: dict[str, Any]) -> str:
+        raise AssertionError("a fully cached run must not submit")
+
+    async def get_task(self, task_id: str) -> TaskStatus:
+        raise AssertionError("a fully cached run must not poll")
+
+    async def download(
+        self, task_id: str, dest: Path, *, video_url: str | None = None
+    ) -> DownloadedClip:
+        raise AssertionError("a fully cached run must not download")
+
+
+@contextmanager
+def _reporter(console: Console, plan: Plan, as_json: bool) -> Iterator[Reporter]:
+    from rdpipe.cli.progress import JsonLinesReporter, LiveReporter, PlainReporter
+
+    if as_json:
+        yield JsonLinesReporter(sys.stdout)
+    elif console.is_terminal:
+        with LiveReporter(console, [job.shot.id for job in plan.jobs]) as live:
+            yield live
+    else:
+        yield PlainReporter(console)
+
+
+async def _interruptible(work: object, console: Console) -> list:  # type: ignore[type-arg]
+    """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once."""
+    import signal
+
+    import anyio
+
+    result: list = []  # type: ignore[type-arg]
+    interrupted = False
+
+    async def watch(scope: anyio.CancelScope) -> None:
+        nonlocal interrupted
+        with anyio.open_signal_receiver(signal.SIGINT) as signals:
+            async for _ in signals:
+                if interrupted:
+                    console.print("interrupted again: exiting now (the run state is consistent)")
+                    os._exit(130)
+                interrupted = True
+                console.print(
+                    "[yellow]stopping: no new submits; tasks already submitted are recorded. "
+                    "Press Ctrl-C again to exit at once.[/]"
+                )
+                scope.cancel()
+
+    async with anyio.create_task_group() as group:
+        with anyio.CancelScope() as scope:
+            group.start_soon(watch, scope)
+            result = await work  # type: ignore[misc]
+        group.cancel_scope.cancel()
+    if interrupted:
+        raise KeyboardInterrupt
+    return result
+
+
+def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
+    for note in summary.notes:
+        console.print(f"[yellow]{note}[/]")
+    for result in summary.results:
+        if not result.ok:
+            console.print(
+                f"[red]{result.shot_id}: {result.phase.value}: {result.message}[/]", markup=True
+            )
+    if as_json:
+        sys.stdout.write(json.dumps(summary.to_json(), ensure_ascii=False) + "\n")
+        return
+    counts = f"{summary.submitted} submitted, {summary.reused} reused, {summary.failed} failed"
+    where = f" -> {summary.output}" if summary.output else ""
+    console.print(f"{summary.pipeline}: {counts}{where}", markup=False)

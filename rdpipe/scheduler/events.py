@@ -1,0 +1,67 @@
+"""What the scheduler tells the outside world while it works: one update per change of a shot.
+
+The CLI turns updates into a live view, plain log lines or JSON lines; tests collect them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Phase(StrEnum):
+    """Where a shot is in its run."""
+
+    WAITING = "waiting"  # for a free slot or for the shot it continues from
+    SUBMITTING = "submitting"
+    GENERATING = "generating"  # submitted; polling the task
+    DOWNLOADING = "downloading"
+    DONE = "done"
+    CACHED = "cached"  # a verified clip already existed: nothing was requested
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # a submit whose outcome is unknown; not resubmitted
+    SKIPPED = "skipped"  # not run (stopped, or the shot it depends on failed)
+
+    @property
+    def final(self) -> bool:
+        return self in _FINAL
+
+
+_FINAL = frozenset({Phase.DONE, Phase.CACHED, Phase.FAILED, Phase.UNKNOWN, Phase.SKIPPED})
+
+
+@dataclass(frozen=True)
+class ShotUpdate:
+    """A change in one shot's run; ``message`` explains failures in the server's words."""
+
+    shot_id: str
+    phase: Phase
+    task_id: str | None = None
+    progress: int | None = None
+    attempt: int = 1
+    message: str | None = None
+    clip: str | None = None
+
+
+class Reporter(Protocol):
+    """Receives every update, in order, on the event loop's thread."""
+
+    def update(self, update: ShotUpdate) -> None: ...
+
+
+class NullReporter:
+    """Discards updates."""
+
+    def update(self, update: ShotUpdate) -> None:
+        return None
+
+
+class CollectingReporter:
+    """Keeps every update, for tests and summaries."""
+
+    def __init__(self) -> None:
+        self.updates: list[ShotUpdate] = []
+
+    def update(self, update: ShotUpdate) -> None:
+        self.updates.append(update)

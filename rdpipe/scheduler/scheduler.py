@@ -1,0 +1,393 @@
+"""Moves planned jobs between the API, the run state and the clip store, concurrently.
+
+The only place that opens task groups and limiters. Every shot is its own task; a limiter
+bounds the generations in flight and another the downloads. A shot that continues from
+another shot's last frame waits for it (the continuity links form a DAG); everything else runs
+in parallel.
+
+Money rules, in the order they happen for a new generation:
+
+1. a submit *intent* is written durably before the POST;
+2. the POST and the recording of its task id run shielded from cancellation, so Ctrl-C cannot
+   strike between "paid" and "written down";
+3. a submit whose outcome is unknown is recorded and reported, never resent (unless the user
+   asks with ``--resubmit-unknown``);
+4. a failed generation is not billed, so it is resubmitted up to ``retries`` times.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+
+from rdpipe.client import (
+    AuthenticationFailed,
+    DownloadedClip,
+    QuotaExceeded,
+    RelayDanceError,
+    SubmitOutcomeUnknown,
+    TaskNotFound,
+    TaskState,
+    TaskStatus,
+)
+from rdpipe.errors import RdpipeError
+from rdpipe.plan import Action, Job
+from rdpipe.render import continuity_placeholder
+from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
+from rdpipe.scheduler.options import SchedulerOptions
+from rdpipe.state import ClipStore, StateStore, clip_place
+
+
+class GenerationApi(Protocol):
+    """The part of the RelayDance client the scheduler uses."""
+
+    async def submit(self, body: dict[str, Any]) -> str: ...
+
+    async def get_task(self, task_id: str) -> TaskStatus: ...
+
+    async def download(
+        self, task_id: str, dest: Path, *, video_url: str | None = None
+    ) -> DownloadedClip: ...
+
+
+#: Writes the last frame of a clip as a PNG at the given path (the assembly stage does this).
+FrameExtractor = Callable[[Path, Path], Awaitable[Path]]
+#: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video.
+ClipProbe = Callable[[Path], Awaitable[float]]
+
+
+@dataclass(frozen=True)
+class ShotResult:
+    """How one shot ended."""
+
+    shot_id: str
+    key: str
+    phase: Phase
+    task_id: str | None = None
+    clip: str | None = None  # relative to the output directory
+    message: str | None = None
+    seed: int | None = None
+    duration: float | None = None
+    submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
+
+    @property
+    def ok(self) -> bool:
+        return self.phase in (Phase.DONE, Phase.CACHED)
+
+
+class RunAborted(RdpipeError):
+    """An error that concerns every shot (a bad key, an empty balance): the run stopped."""
+
+    def __init__(self, cause: RdpipeError) -> None:
+        super().__init__(
+            f"the run stopped: {cause.message}",
+            hint=cause.hint or "Tasks already submitted are recorded; rerun to resume them.",
+        )
+
+
+class _ShotFailed(Exception):
+    """Ends one shot's work with a result (internal control flow)."""
+
+    def __init__(self, phase: Phase, message: str, task_id: str | None = None) -> None:
+        super().__init__(message)
+        self.phase = phase
+        self.message = message
+        self.task_id = task_id
+
+
+class Scheduler:
+    """Runs the jobs of one plan; create one per run."""
+
+    def __init__(
+        self,
+        *,
+        api: GenerationApi,
+        journal: StateStore,
+        clips: ClipStore,
+        reporter: Reporter,
+        options: SchedulerOptions,
+        probe: ClipProbe,
+        extract_frame: FrameExtractor,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._api = api
+        self._journal = journal
+        self._clips = clips
+        self._reporter = reporter
+        self._options = options
+        self._probe = probe
+        self._extract_frame = extract_frame
+        self._rng = rng or random.Random()
+        self._task_slots = anyio.CapacityLimiter(options.tasks)
+        self._download_slots = anyio.CapacityLimiter(options.downloads)
+        self._finished: dict[str, anyio.Event] = {}
+        self._results: dict[str, ShotResult] = {}
+        self._stop_submitting = False
+
+    async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
+        """Run every job; return one result per job, in job order."""
+        self._finished = {job.shot.id: anyio.Event() for job in jobs}
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self._options.run_deadline is not None:
+                scope.deadline = anyio.current_time() + self._options.run_deadline
+            async with anyio.create_task_group() as group:
+                for job in jobs:
+                    group.start_soon(self._run_job, job, name=f"shot {job.shot.id}")
+        for job in jobs:
+            if job.shot.id not in self._results:
+                reason = "the run's deadline passed" if scope.cancelled_caught else "not run"
+                self._results[job.shot.id] = ShotResult(
+                    job.shot.id, job.key, Phase.SKIPPED, message=reason
+                )
+        return [self._results[job.shot.id] for job in jobs]
+
+    def stop_submitting(self) -> None:
+        """Let in-flight work finish but send no new submit (the first Ctrl-C)."""
+        self._stop_submitting = True
+
+    # One shot -------------------------------------------------------------------------------
+
+    async def _run_job(self, job: Job) -> None:
+        shot_id = job.shot.id
+        try:
+            result = await self._outcome(job)
+        except _ShotFailed as failure:
+            result = ShotResult(
+                shot_id, job.key, failure.phase, failure.task_id, message=failure.message
+            )
+        except (AuthenticationFailed, QuotaExceeded) as error:
+            self._finish(ShotResult(shot_id, job.key, Phase.FAILED, message=error.message))
+            raise RunAborted(error) from error
+        self._finish(result)
+        if self._options.fail_fast and result.phase in (Phase.FAILED, Phase.UNKNOWN):
+            self._scope.cancel()
+
+    def _finish(self, result: ShotResult) -> None:
+        self._results[result.shot_id] = result
+        self._report(
+            result.shot_id,
+            result.phase,
+            task_id=result.task_id,
+            message=result.message,
+            clip=result.clip,
+        )
+        self._finished[result.shot_id].set()
+
+    async def _outcome(self, job: Job) -> ShotResult:
+        if job.action is Action.REUSE:
+            return await self._reuse(job)
+        if job.action is Action.BLOCKED:
+            raise _ShotFailed(Phase.UNKNOWN, job.reason)
+        if job.action is Action.RESUME and job.task_id is not None:
+            async with self._task_slots:
+                status = await self._follow(job, job.task_id)
+            if status.state is TaskState.SUCCEEDED:
+                return await self._download(job, status, submits=0)
+            if job.shot.retries < 1:
+                raise _ShotFailed(Phase.FAILED, _failure_text(status), status.task_id)
+        request = job.shot.request
+        if job.shot.first_frame_from is not None:
+            request = await self._continue_from(job, job.shot.first_frame_from)
+        return await self._generate(job, request)
+
+    async def _reuse(self, job: Job) -> ShotResult:
+        if job.same_as is not None:
+            await self._finished[job.same_as].wait()
+            source = self._results[job.same_as]
+            if not source.ok:
+                raise _ShotFailed(
+                    Phase.SKIPPED, f"shot {job.same_as!r} with the same request did not finish"
+                )
+            return replace(source, shot_id=job.shot.id, phase=Phase.CACHED, submits=0)
+        record = self._journal.lookup(job.key, 1).clip
+        return ShotResult(
+            job.shot.id,
+            job.key,
+            Phase.CACHED,
+            task_id=record.task_id if record else None,
+            clip=job.clip,
+            seed=record.seed if record else None,
+            duration=record.duration if record else None,
+        )
+
+    async def _generate(self, job: Job, request: dict[str, Any]) -> ShotResult:
+        attempts = job.shot.retries + 1
+        last: TaskStatus | None = None
+        async with self._task_slots:
+            for attempt in range(1, attempts + 1):
+                if self._stop_submitting:
+                    raise _ShotFailed(Phase.SKIPPED, "stopped before submitting")
+                task_id = await self._submit(job, request, attempt)
+                last = await self._follow(job, task_id, attempt=attempt)
+                if last.state is TaskState.SUCCEEDED:
+                    break
+                if attempt < attempts:
+                    self._report(
+                        job.shot.id,
+                        Phase.SUBMITTING,
+                        task_id=task_id,
+                        attempt=attempt + 1,
+                        message=f"{_failure_text(last)}; submitting again (not billed)",
+                    )
+        assert last is not None
+        if last.state is not TaskState.SUCCEEDED:
+            raise _ShotFailed(Phase.FAILED, _failure_text(last), last.task_id)
+        return await self._download(job, last, submits=attempt)
+
+    async def _submit(self, job: Job, request: dict[str, Any], attempt: int) -> str:
+        self._report(job.shot.id, Phase.SUBMITTING, attempt=attempt)
+        if self._options.resubmit_unknown:
+            for unknown in self._journal.lookup(job.key, 1).unknown:
+                self._journal.abandon_unknown(
+                    unknown.intent_id, "resubmitted with --resubmit-unknown"
+                )
+        body = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+        with anyio.CancelScope(shield=True):
+            intent = self._journal.record_intent(
+                key=job.key, shot_id=job.shot.id, take=1, request_json=body
+            )
+            try:
+                task_id = await self._api.submit(request)
+            except SubmitOutcomeUnknown as error:
+                self._journal.record_unknown(intent, error.message)
+                raise _ShotFailed(
+                    Phase.UNKNOWN,
+                    f"{error.message}. It may have been billed, so rdpipe will not resend it; "
+                    "check your RelayDance dashboard, then rerun with --resubmit-unknown "
+                    "to submit it again",
+                ) from error
+            except (AuthenticationFailed, QuotaExceeded) as error:
+                self._journal.record_refused(intent, error.message)
+                raise
+            except RelayDanceError as error:
+                self._journal.record_refused(intent, error.message)
+                raise _ShotFailed(Phase.FAILED, f"refused: {error.message}") from error
+            self._journal.record_submitted(intent, task_id)
+        self._report(job.shot.id, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
+        return task_id
+
+    async def _follow(self, job: Job, task_id: str, *, attempt: int = 1) -> TaskStatus:
+        """Poll a task until it finishes, recording each new status."""
+        self._report(job.shot.id, Phase.GENERATING, task_id=task_id, attempt=attempt)
+        deadline = self._options.shot_deadline
+        with anyio.move_on_after(deadline) as scope:
+            for delay in self._options.polling.delays(self._rng):
+                await anyio.sleep(delay)
+                try:
+                    status = await self._api.get_task(task_id)
+                except TaskNotFound as error:
+                    self._journal.record_status(
+                        task_id,
+                        state="failed",
+                        error_code="task_not_exist",
+                        error_message=error.message,
+                    )
+                    raise _ShotFailed(Phase.FAILED, error.message, task_id) from error
+                self._journal.record_status(
+                    task_id,
+                    state=status.state.value,
+                    progress=status.progress,
+                    error_code=status.error_code,
+                    error_message=status.error_message,
+                    seed=status.seed,
+                    duration=status.duration,
+                )
+                if status.state.finished:
+                    return status
+                self._report(
+                    job.shot.id,
+                    Phase.GENERATING,
+                    task_id=task_id,
+                    progress=status.progress,
+                    attempt=attempt,
+                )
+        assert scope.cancelled_caught
+        minutes = deadline / 60
+        raise _ShotFailed(
+            Phase.FAILED,
+            f"task {task_id} gave no result within {minutes:g} min; it stays recorded, "
+            "so rerunning picks it up without paying again",
+            task_id,
+        )
+
+    async def _download(self, job: Job, status: TaskStatus, *, submits: int) -> ShotResult:
+        task_id = status.task_id
+        place = clip_place(job.shot.id, 1, job.key)
+        incoming = self._clips.resolve(place).with_name(f".incoming-{task_id}.mp4")
+        incoming.parent.mkdir(parents=True, exist_ok=True)
+        async with self._download_slots:
+            self._report(job.shot.id, Phase.DOWNLOADING, task_id=task_id)
+            for attempt in (1, 2):
+                try:
+                    await self._api.download(task_id, incoming, video_url=status.video_url)
+                    duration = await self._probe(incoming)
+                    break
+                except RdpipeError as error:
+                    incoming.unlink(missing_ok=True)
+                    if attempt == 2:
+                        raise _ShotFailed(
+                            Phase.FAILED,
+                            f"the clip of task {task_id} could not be downloaded whole: "
+                            f"{error.message}; rerun to try again (it is paid for and recorded)",
+                            task_id,
+                        ) from error
+                    status = replace(status, video_url=None)
+        stored = self._clips.adopt(incoming, place)
+        record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
+        return ShotResult(
+            job.shot.id,
+            job.key,
+            Phase.DONE,
+            task_id=task_id,
+            clip=stored.path,
+            seed=record.seed,
+            duration=record.duration,
+            submits=submits,
+        )
+
+    async def _continue_from(self, job: Job, upstream_id: str) -> dict[str, Any]:
+        """Wait for the shot this one continues from and put its last frame in the request."""
+        self._report(job.shot.id, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
+        await self._finished[upstream_id].wait()
+        upstream = self._results[upstream_id]
+        if not upstream.ok or upstream.clip is None:
+            raise _ShotFailed(
+                Phase.SKIPPED,
+                f"it starts from the last frame of shot {upstream_id!r}, which did not finish",
+            )
+        clip = self._clips.resolve(upstream.clip)
+        frame = clip.with_name(f"{clip.stem}-last-frame.png")
+        if not frame.exists():
+            await self._extract_frame(clip, frame)
+        url = "data:image/png;base64," + base64.b64encode(frame.read_bytes()).decode("ascii")
+        request: dict[str, Any] = _replace_placeholder(
+            job.shot.request, continuity_placeholder(upstream_id), url
+        )
+        return request
+
+    def _report(self, shot_id: str, phase: Phase, **fields: Any) -> None:
+        self._reporter.update(ShotUpdate(shot_id, phase, **fields))
+
+
+def _failure_text(status: TaskStatus) -> str:
+    reason = status.error_message or "no reason given"
+    code = f" ({status.error_code})" if status.error_code else ""
+    return f"generation failed: {reason}{code}"
+
+
+def _replace_placeholder(value: Any, placeholder: str, url: str) -> Any:
+    if value == placeholder:
+        return url
+    if isinstance(value, dict):
+        return {k: _replace_placeholder(v, placeholder, url) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_placeholder(v, placeholder, url) for v in value]
+    return value
