@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from rdpipe.sim import Faults, SimServer
-from tests.sim.conftest import submit
+from tests.sim.simclient import submit
 
 
 class _Receiver:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 
 from rdpipe.sim import SimConfig, SimServer, run_simulator, synthetic_bytes
-from tests.sim.conftest import submit, wait_final
+from tests.sim.simclient import submit, wait_final
 
 
 def test_content_before_completion_is_400_with_status(api: httpx.Client) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from rdpipe.sim import Faults, SimServer
 from rdpipe.sim.faults import FaultInjector, FaultKind
-from tests.sim.conftest import SMALL_MODEL, submit, wait_final
+from tests.sim.simclient import SMALL_MODEL, submit, wait_final
 
 BODY = {"model": SMALL_MODEL, "prompt": "a red kite", "seconds": "4"}
 

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from rdpipe.sim import Faults, SimServer
-from tests.sim.conftest import SMALL_MODEL, submit, wait_final
+from tests.sim.simclient import SMALL_MODEL, submit, wait_final
 
 TASK_ID = re.compile(r"^task_[A-Za-z0-9]{32}$")
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from rdpipe.sim import SimServer
-from tests.sim.conftest import SMALL_MODEL
+from tests.sim.simclient import SMALL_MODEL
 
 
 def _png_data_url(width: int, height: int) -> str:
