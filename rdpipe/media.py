@@ -72,6 +72,9 @@ class LocalMedia:
         return image.data_url if image is not None else source
 
     def _local_image(self, source: str, where: DataPath) -> LocalImage | None:
+        if "\0" in source:
+            self._problem(where, f"{source!r} is not a valid file path")
+            return None
         base = self.loaded.base_dir(where)
         path = (base / source).resolve()
         if path in self._images:
@@ -89,10 +92,14 @@ class LocalMedia:
                 "or pass --allow-outside-files if you trust this pipeline",
             )
             return None
-        if not path.is_file():
+        try:
+            size = path.stat().st_size if path.is_file() else None
+        except OSError as error:
+            self._problem(where, f"{source!r} cannot be read: {error.strerror}")
+            return None
+        if size is None:
             self._problem(where, f"image file {source!r} not found (looked at {path})")
             return None
-        size = path.stat().st_size
         if size >= MAX_IMAGE_BYTES:
             self._problem(where, f"{source!r} is {size / 2**20:.1f} MB; images must be under 30 MB")
             return None

@@ -94,7 +94,9 @@ def _probe_blocking(path: Path) -> ClipInfo:
             raise _NoVideo("no video stream")
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        spans = _packet_spans(container, [s for s in (video, audio) if s is not None])
+        spans = _header_spans(container, video, audio) or _packet_spans(
+            container, [s for s in (video, audio) if s is not None]
+        )
         context = video.codec_context
         rate = video.average_rate or video.guessed_rate or Fraction(25)
         v_first, v_end, frames = spans[video.index]
@@ -134,6 +136,35 @@ def _audio_info(stream: av.audio.stream.AudioStream, span: tuple[int, int, int])
         first_pts=first,
         duration=float((end - max(first, 0)) * time_base),
     )
+
+
+def _header_spans(
+    container: av.container.InputContainer,
+    video: av.video.stream.VideoStream,
+    audio: av.audio.stream.AudioStream | None,
+) -> dict[int, tuple[int, int, int]] | None:
+    """Spans from the stream headers (MP4 indexes every packet), or ``None`` when absent.
+
+    Only each stream's first packet is read, for its first timestamp: the header reports the
+    start of the edit list, not the priming packets before it.
+    """
+    streams = [s for s in (video, audio) if s is not None]
+    if any(not s.duration or not s.frames for s in streams):
+        return None
+    firsts: dict[int, int] = {}
+    for packet in container.demux(streams):
+        if packet.pts is not None and packet.stream.index not in firsts:
+            firsts[packet.stream.index] = packet.pts
+        if len(firsts) == len(streams):
+            break
+    if len(firsts) < len(streams):
+        return None
+    spans = {}
+    for stream in streams:
+        begin = min(firsts[stream.index], stream.start_time or 0)
+        start = stream.start_time or 0
+        spans[stream.index] = (begin, start + (stream.duration or 0), stream.frames)
+    return spans
 
 
 def _packet_spans(

@@ -41,9 +41,33 @@ def run_command(action: Callable[[], T]) -> T:
     try:
         return action()
     except RdpipeError as error:
-        console = make_console(stderr=True)
-        console.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        _report(error)
         raise typer.Exit(int(error.exit_code)) from None
+    except BaseExceptionGroup as group:
+        # Task groups wrap what their tasks raise; rdpipe's own errors are still just errors.
+        matched, rest = group.split(RdpipeError)
+        if matched is None or rest is not None:
+            raise
+        leaves = _leaves(matched)
+        for leaf in leaves:
+            _report(leaf)
+        raise typer.Exit(max(int(leaf.exit_code) for leaf in leaves)) from None
     except KeyboardInterrupt:
         make_console(stderr=True).print("interrupted", style="yellow")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+
+def _report(error: RdpipeError) -> None:
+    console = make_console(stderr=True)
+    console.print("[bold red]error:[/] ", end="", markup=True)
+    console.print(str(error), markup=False, highlight=False)
+
+
+def _leaves(group: BaseExceptionGroup[RdpipeError]) -> list[RdpipeError]:
+    found: list[RdpipeError] = []
+    for item in group.exceptions:
+        if isinstance(item, BaseExceptionGroup):
+            found.extend(_leaves(item))
+        else:
+            found.append(item)
+    return found

@@ -68,7 +68,7 @@ def _load(path: Path, *, cwd: Path, chain: tuple[Path, ...]) -> Document:
                     )
                 ]
             )
-        if not target_path.is_file():
+        if not _is_file(target_path):
             raise YamlError(
                 [
                     Diagnostic(
@@ -93,7 +93,8 @@ def _include_targets(
     raw = data.get("include", [])
     if isinstance(raw, str):
         raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+    valid = isinstance(raw, list) and all(isinstance(i, str) and "\0" not in i for i in raw)
+    if not valid:
         position = sources.find(("include",))
         line, column = (position.line, position.column) if position else (0, 0)
         raise YamlError(
@@ -157,3 +158,10 @@ def _copy_sources(into: SourceMap, sources: SourceMap, path: DataPath, offset: i
             index = p[depth] if p[:depth] == path and len(p) > depth else None
             if isinstance(index, int):
                 table[(*path, index + offset, *p[depth + 1 :])] = position
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, say: as good as missing
+        return False
