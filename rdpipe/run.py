@@ -17,7 +17,14 @@ from typing import Any
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Decision, Plan, plan_run
-from rdpipe.scheduler import Phase, Reporter, Scheduler, SchedulerOptions, ShotResult
+from rdpipe.scheduler import (
+    Phase,
+    PollSchedule,
+    Reporter,
+    Scheduler,
+    SchedulerOptions,
+    ShotResult,
+)
 from rdpipe.scheduler.scheduler import GenerationApi
 from rdpipe.state import (
     ClipStore,
@@ -102,6 +109,7 @@ class RunSettings:
     resubmit_unknown: bool = False
     wait_for_other_run: float = 0.0
     assemble: bool = True
+    poll_interval: float | None = None  # first poll delay in seconds; None: the default
 
 
 @dataclass
@@ -224,10 +232,13 @@ def scheduler_options(
 ) -> SchedulerOptions:
     concurrency = prepared.loaded.pipeline.concurrency
     tasks = settings.concurrency or concurrency.tasks
+    polling = base.polling
+    if settings.poll_interval is not None:
+        polling = PollSchedule.every(settings.poll_interval)
     return SchedulerOptions(
         tasks=tasks,
         downloads=concurrency.downloads,
-        polling=base.polling,
+        polling=polling,
         shot_deadline=base.shot_deadline,
         run_deadline=base.run_deadline,
         fail_fast=settings.fail_fast,

@@ -63,6 +63,15 @@ def run(
     wait: Annotated[
         float, typer.Option("--wait", help="Seconds to wait for another run of this pipeline.")
     ] = 0.0,
+    poll_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--poll-interval",
+            min=0.05,
+            help="Seconds before the first status poll of a task (backs off to 4x). "
+            "Default 7.5, or 0.3 with --offline.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -77,6 +86,7 @@ def run(
         partial=partial,
         resubmit_unknown=resubmit_unknown,
         wait_for_other_run=wait,
+        poll_interval=poll_interval,
     )
 
     def action() -> int:

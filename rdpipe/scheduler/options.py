@@ -15,13 +15,18 @@ class PollSchedule:
     lockstep.
     """
 
-    first: float = 8.0
+    first: float = 7.5
     factor: float = 1.5
     cap: float = 30.0
     jitter: float = 0.2
 
     def delays(self, rng: random.Random) -> _Delays:
         return _Delays(self, rng)
+
+    @classmethod
+    def every(cls, seconds: float) -> PollSchedule:
+        """A schedule starting at ``seconds`` and backing off to four times that."""
+        return cls(first=seconds, cap=4 * seconds)
 
 
 class _Delays:
