@@ -38,6 +38,7 @@ class Decision:
     reason: str
     task_id: str | None = None  # RESUME: the task already paid for
     clip: str | None = None  # REUSE: the verified clip, relative to the output directory
+    failed_before: bool = False  # GENERATE: the last attempt failed (not billed)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Job:
     task_id: str | None = None
     clip: str | None = None
     same_as: str | None = None  # REUSE within this run: the shot generating the same request
+    failed_before: bool = False
 
     @property
     def billed_seconds(self) -> int:
@@ -156,7 +158,15 @@ def plan_run(
         elif forced:
             job = Job(shot, key, Action.GENERATE, "forced with --force")
         elif known is not None:
-            job = Job(shot, key, known.action, known.reason, known.task_id, known.clip)
+            job = Job(
+                shot,
+                key,
+                known.action,
+                known.reason,
+                known.task_id,
+                known.clip,
+                failed_before=known.failed_before,
+            )
         else:
             job = Job(shot, key, Action.GENERATE, "no clip for this request yet")
         first_with_key.setdefault(key, shot.id)

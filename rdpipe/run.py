@@ -192,8 +192,14 @@ def decide(
         )
     if state.failed:
         task = state.failed[0]
-        reason = task.error_message or task.error_code or "no reason given"
-        return Decision(Action.GENERATE, f"the last attempt failed ({reason}); trying again")
+        reason = task.error_message or "no reason given"
+        if task.error_code:
+            reason += f" ({task.error_code})"
+        return Decision(
+            Action.GENERATE,
+            f"the last attempt failed: {reason}; trying again",
+            failed_before=True,
+        )
     return None
 
 
@@ -375,13 +381,67 @@ async def assemble_video(
     ]
     if not clips:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
+    target = _target_format(prepared)
+    stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
+    fingerprint = _assembly_fingerprint(clips, prepared, target)
+    if _up_to_date(workspace.video, stamp, fingerprint):
+        return workspace.video
     outcome = await assemble(
         clips,
         prepared.loaded.pipeline.output,
         output=workspace.video,
         cache_dir=workspace.output_dir / ".cache",
         ffmpeg=find_ffmpeg(environ),
-        target=_target_format(prepared),
+        target=target,
         base_dir=prepared.loaded.root,
     )
+    video = outcome.output.stat()
+    stamp.write_text(f"{fingerprint} {video.st_size} {video.st_mtime_ns}\n", encoding="utf-8")
     return outcome.output
+
+
+def _assembly_fingerprint(clips: Sequence[Any], prepared: PreparedPipeline, target: Any) -> str:
+    """A digest of everything the video is made from: clip files, their order and the spec."""
+    import hashlib
+
+    parts: list[Any] = [prepared.loaded.pipeline.output.model_dump(mode="json"), repr(target)]
+    for clip in clips:
+        info = clip.path.stat()
+        parts.append(
+            [clip.shot_id, str(clip.path), info.st_size, info.st_mtime_ns, clip.caption,
+             clip.prompt, clip.trim.model_dump() if clip.trim else None]
+        )  # fmt: skip
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _up_to_date(video: Path, stamp: Path, fingerprint: str) -> bool:
+    """Whether ``video`` was built from exactly these inputs and is untouched since."""
+    try:
+        recorded = stamp.read_text(encoding="utf-8").split()
+        info = video.stat()
+    except OSError:
+        return False
+    return recorded == [fingerprint, str(info.st_size), str(info.st_mtime_ns)]
+
+
+def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
+    """Results for the shots whose clips are on disk, for assembling without the API."""
+    results: list[ShotResult] = []
+    clips = {job.key: job.clip for job in plan.jobs if job.clip}
+    for job in plan.jobs:
+        clip = clips.get(job.key)
+        if clip is None:
+            continue
+        record = store.lookup(job.key, 1).clip
+        results.append(
+            ShotResult(
+                job.shot.id,
+                job.key,
+                Phase.CACHED,
+                task_id=record.task_id if record else None,
+                clip=clip,
+                seed=record.seed if record else None,
+                duration=record.duration if record else None,
+            )
+        )
+    return results

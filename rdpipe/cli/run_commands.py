@@ -291,3 +291,53 @@ def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     counts = f"{summary.submitted} submitted, {summary.reused} reused, {summary.failed} failed"
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {counts}{where}", markup=False)
+
+
+@app.command("assemble")
+def assemble_command(
+    file: FileArgument,
+    sets: SetOption = None,
+    allow_outside: AllowOutside = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Assemble the offline preview's clips.")
+    ] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
+    ] = False,
+) -> None:
+    """Rebuild the storyboard video from the clips on disk; sends nothing to the API."""
+
+    def action() -> None:
+        import anyio
+
+        from rdpipe.plan import Action
+        from rdpipe.run import (
+            RunSettings,
+            Workspace,
+            assemble_video,
+            cached_results,
+            plan_with_state,
+        )
+        from rdpipe.state import ClipStore, StateStore
+
+        prepared = prepare(file, sets, allow_outside)
+        workspace = Workspace.for_pipeline(prepared, offline=offline)
+        with StateStore.open(
+            workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
+        ) as store:
+            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
+            missing = [job.shot.id for job in plan.jobs if job.action is not Action.REUSE]
+            if missing and not partial:
+                from rdpipe.errors import RdpipeError
+
+                raise RdpipeError(
+                    f"no clip yet for {', '.join(missing)}",
+                    hint="Run `rdpipe run` first, or pass --partial to leave them out.",
+                )
+            results = cached_results(plan, store)
+        output = anyio.run(
+            lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
+        )
+        make_console().print(f"{prepared.name}: {output}", markup=False)
+
+    run_command(action)

@@ -175,3 +175,46 @@ def test_missing_clip_is_downloaded_again_without_paying(
     assert again.exit_code == 0, again.stderr
     assert submits(online) == 0
     assert Path(summary_of(again)["shots"][0]["clip"]).is_file()
+
+
+def test_status_explains_each_shot(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """status shows cached, failed and to-generate shots with their reasons, sending nothing."""
+    from rdpipe.sim import Faults
+
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
+    assert rdpipe_cli("run", str(path)).exit_code == 0
+    online.faults = Faults(task_failure_rate=1.0)
+    write(path, pipeline_text({"a": "one", "b": "two"}))
+    assert rdpipe_cli("run", str(path)).exit_code == 1
+    write(path, pipeline_text({"a": "one", "b": "two", "c": "three"}))
+    online.clear_observations()
+    result = rdpipe_cli("status", str(path), "--json")
+    assert result.exit_code == 0
+    assert online.counters() == {}
+    shots = {s["id"]: s for s in json.loads(result.stdout)["shots"]}
+    assert shots["a"]["status"] == "cached"
+    assert shots["b"]["status"] == "failed"
+    assert "OutputVideoSensitiveContentDetected" in shots["b"]["reason"]
+    assert shots["c"]["status"] == "to generate"
+
+
+def test_assemble_rebuilds_from_clips_on_disk(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """assemble rebuilds the video from cached clips without a request; a gap needs --partial."""
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "one", "b": "two"}))
+    assert rdpipe_cli("run", str(path)).exit_code == 0
+    video = tmp_path / "out" / "film.mp4"
+    video.unlink()
+    online.clear_observations()
+    result = rdpipe_cli("assemble", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
+    assert abs(duration_of(video) - 8.0) < 0.1
+    write(path, pipeline_text({"a": "one", "b": "two", "c": "new"}))
+    gap = rdpipe_cli("assemble", str(path))
+    assert gap.exit_code == 1
+    assert "no clip yet for c" in gap.stderr
+    assert rdpipe_cli("assemble", str(path), "--partial").exit_code == 0
