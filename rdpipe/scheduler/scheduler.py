@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
+import anyio.lowlevel
 
 from rdpipe.client import (
     AuthenticationFailed,
@@ -250,6 +251,8 @@ class Scheduler:
                     unknown.intent_id, "resubmitted with --resubmit-unknown"
                 )
         body = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
+        # A cancelled run must not slip into the shielded section below: check first.
+        await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
             intent = self._journal.record_intent(
                 key=job.key, shot_id=job.shot.id, take=1, request_json=body
