@@ -110,6 +110,8 @@ class RunSettings:
     wait_for_other_run: float = 0.0
     assemble: bool = True
     poll_interval: float | None = None  # first poll delay in seconds; None: the default
+    shot_timeout: float = 30 * 60.0  # seconds one generation may take
+    run_timeout: float | None = None  # seconds the whole run may take
 
 
 @dataclass
@@ -245,8 +247,8 @@ def scheduler_options(
         tasks=tasks,
         downloads=concurrency.downloads,
         polling=polling,
-        shot_deadline=base.shot_deadline,
-        run_deadline=base.run_deadline,
+        shot_deadline=settings.shot_timeout,
+        run_deadline=settings.run_timeout,
         fail_fast=settings.fail_fast,
         resubmit_unknown=settings.resubmit_unknown,
     )

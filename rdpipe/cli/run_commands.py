@@ -72,6 +72,14 @@ def run(
             "Default 7.5, or 0.3 with --offline.",
         ),
     ] = None,
+    shot_timeout: Annotated[
+        float,
+        typer.Option("--shot-timeout", min=1, help="Minutes to wait for one generation."),
+    ] = 30.0,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=1, help="Minutes for the whole run (default: no limit)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -87,6 +95,8 @@ def run(
         resubmit_unknown=resubmit_unknown,
         wait_for_other_run=wait,
         poll_interval=poll_interval,
+        shot_timeout=shot_timeout * 60,
+        run_timeout=None if timeout is None else timeout * 60,
     )
 
     def action() -> int:
@@ -262,7 +272,8 @@ async def _interruptible(work: object, console: Console) -> list:  # type: ignor
                     os._exit(130)
                 interrupted = True
                 console.print(
-                    "[yellow]stopping: no new submits; tasks already submitted are recorded. "
+                    "[yellow]stopping: no new submits. Tasks already submitted are recorded: "
+                    "run the same command again to pick them up without paying twice. "
                     "Press Ctrl-C again to exit at once.[/]"
                 )
                 scope.cancel()
