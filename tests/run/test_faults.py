@@ -41,8 +41,6 @@ PROMPTS = {
     "elk": "an elk lifts its head in a misty meadow",
     "storm": "lightning forks over a distant mountain range",
     "pines": "snow slides off the branches of tall pines",
-    "trail": "boots crunch along a frosty forest trail",
-    "peak": "sunrise paints a granite peak pink",
 }
 
 
@@ -168,3 +166,49 @@ def test_rerun_after_faults_submits_only_unfinished_shots(
     assert rerun.summary is not None
     video = probe_video(Path(rerun.summary["output"]))
     assert abs(video.duration - SECONDS * len(PROMPTS)) < 0.2
+
+
+@pytest.fixture(scope="module")
+def answered_5xx(sim: SimServer, tmp_path_factory: pytest.TempPathFactory) -> FaultedRun:
+    """Run a two-shot pipeline whose every submit creates its task but is answered 503-ish."""
+    prompts = {"ferry": "a ferry crosses a fjord at noon", "glacier": "a glacier calves"}
+    pipeline = write_pipeline(tmp_path_factory.mktemp("fjord"), "fjord", prompts, sim)
+    sim.faults = Faults(server_error_rate=1.0, endpoints=frozenset({"submit"}))
+    try:
+        result = run_to_end(pipeline, sim)
+    finally:
+        sim.faults = Faults()
+    created = created_by_shot(sim, "fjord")
+    return FaultedRun(
+        pipeline, result.code, result.shots(), result.stderr, created, posts_by_shot(sim, prompts)
+    )
+
+
+def test_submit_answered_5xx_is_reported_unknown_and_not_resent(answered_5xx: FaultedRun) -> None:
+    """A submit answered 5xx after its task was created is reported unknown and sent only once."""
+    assert answered_5xx.code == 1
+    assert {shot: entry["status"] for shot, entry in answered_5xx.shots.items()} == {
+        "ferry": "unknown",
+        "glacier": "unknown",
+    }
+    assert answered_5xx.posts == {"ferry": 1, "glacier": 1}
+    assert {shot: len(tasks) for shot, tasks in answered_5xx.created.items()} == {
+        "ferry": 1,
+        "glacier": 1,
+    }
+    for shot, entry in answered_5xx.shots.items():
+        assert "simulated upstream error" in entry["message"]
+        assert f"{shot}: unknown: {entry['message']}" in answered_5xx.console
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="scheduler.py:263 appends '. It may have been billed' to SubmitOutcomeUnknown's "
+    "message, which already ends 'may have been created and billed.'",
+)
+def test_unknown_submit_message_reads_once(answered_5xx: FaultedRun) -> None:
+    """The unknown-outcome report says "may have been billed" once and has no doubled full stop."""
+    for entry in answered_5xx.shots.values():
+        message = entry["message"]
+        assert ".." not in message
+        assert message.count("billed") == 1
