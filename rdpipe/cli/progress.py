@@ -125,7 +125,7 @@ class LiveReporter:
                 f"{row.progress}%" if row.progress is not None and not row.phase.final else ""
             )
             note = row.message or row.task_id or ""
-            table.add_row(
-                shot_id, f"[{_STYLE.get(row.phase, '')}]{row.phase.value}", elapsed, progress, note
-            )
+            style = _STYLE.get(row.phase)
+            state = f"[{style}]{row.phase.value}[/]" if style else row.phase.value
+            table.add_row(shot_id, state, elapsed, progress, note)
         return Group(table, self._overall)
