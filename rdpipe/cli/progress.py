@@ -12,6 +12,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rdpipe.scheduler import Phase, ShotUpdate
 
@@ -127,5 +128,5 @@ class LiveReporter:
             note = row.message or row.task_id or ""
             style = _STYLE.get(row.phase)
             state = f"[{style}]{row.phase.value}[/]" if style else row.phase.value
-            table.add_row(shot_id, state, elapsed, progress, note)
+            table.add_row(Text(shot_id), state, elapsed, progress, Text(note))
         return Group(table, self._overall)

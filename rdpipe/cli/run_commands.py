@@ -290,11 +290,13 @@ async def _interruptible(work: object, console: Console) -> list:  # type: ignor
 
 def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     for note in summary.notes:
-        console.print(f"[yellow]{note}[/]")
+        console.print(note, style="yellow", markup=False)
     for result in summary.results:
         if not result.ok:
             console.print(
-                f"[red]{result.shot_id}: {result.phase.value}: {result.message}[/]", markup=True
+                f"{result.shot_id}: {result.phase.value}: {result.message}",
+                style="red",
+                markup=False,
             )
     if as_json:
         sys.stdout.write(json.dumps(summary.to_json(), ensure_ascii=False) + "\n")
