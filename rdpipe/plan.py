@@ -88,6 +88,7 @@ class Plan:
             "shots": [
                 {
                     "id": job.shot.id,
+                    "take": job.shot.take,
                     "key": job.key,
                     "action": job.action.value,
                     "reason": job.reason,
@@ -106,8 +107,8 @@ class Plan:
         }
 
 
-#: Asks the run state about a key; None when nothing is known about it.
-StateLookup = Callable[[str], Decision | None]
+#: Asks the run state about a key and take; None when nothing is known about it.
+StateLookup = Callable[[str, int], Decision | None]
 
 
 def canonical_json(value: Any) -> bytes:
@@ -116,19 +117,23 @@ def canonical_json(value: Any) -> bytes:
 
 
 def shot_keys(shots: Sequence[RenderedShot]) -> dict[str, str]:
-    """Cache key of every shot, following continuity links (upstream keys are hashed in)."""
-    by_id = {shot.id: shot for shot in shots}
+    """Cache key of every take (by label), following continuity links.
+
+    A shot that starts from another's last frame hashes in the key of that shot's picked take
+    (or its first), so regenerating the upstream clip regenerates this one.
+    """
+    upstream_take = {shot.id: shot for shot in shots if shot.take == (shot.pick or 1)}
     keys: dict[str, str] = {}
 
     def key_of(shot: RenderedShot, depth: int = 0) -> str:
-        if shot.id in keys:
-            return keys[shot.id]
+        if shot.label in keys:
+            return keys[shot.label]
         digest = hashlib.sha256(canonical_json(shot.request))
-        upstream = by_id.get(shot.first_frame_from or "")
+        upstream = upstream_take.get(shot.first_frame_from or "")
         if upstream is not None and depth < len(shots):
             digest.update(b"\0first-frame-from\0" + key_of(upstream, depth + 1).encode())
-        keys[shot.id] = digest.hexdigest()
-        return keys[shot.id]
+        keys[shot.label] = digest.hexdigest()
+        return keys[shot.label]
 
     for shot in shots:
         key_of(shot)
@@ -149,12 +154,12 @@ def plan_run(
     first_with_key: dict[str, str] = {}
     totals: dict[str, ModelTotals] = {}
     for shot in shots:
-        key = keys[shot.id]
+        key = keys[shot.label]
         forced = force.get(shot.id, False)
-        known = None if forced or lookup is None else lookup(key)
+        known = None if forced or lookup is None else lookup(key, shot.take)
         if key in first_with_key and not forced:
             same = first_with_key[key]
-            job = Job(shot, key, Action.REUSE, f"same request as shot {same!r}", same_as=same)
+            job = Job(shot, key, Action.REUSE, f"same request as {same!r}", same_as=same)
         elif forced:
             job = Job(shot, key, Action.GENERATE, "forced with --force")
         elif known is not None:
@@ -169,7 +174,7 @@ def plan_run(
             )
         else:
             job = Job(shot, key, Action.GENERATE, "no clip for this request yet")
-        first_with_key.setdefault(key, shot.id)
+        first_with_key.setdefault(key, shot.label)
         jobs.append(job)
         action = job.action
         if action is Action.GENERATE:

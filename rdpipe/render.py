@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 import jinja2
@@ -57,6 +57,14 @@ class RenderedShot:
     first_frame_from: str | None = None  # continuity: the shot whose last frame starts this one
     caption: str | None = None
     retries: int = 1
+    take: int = 1
+    takes: int = 1
+    pick: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``coast`` for a single-take shot, ``coast#2`` for its second take."""
+        return self.id if self.takes == 1 else f"{self.id}#{self.take}"
 
     @property
     def model(self) -> str:
@@ -110,14 +118,53 @@ class ShotRenderer:
         self._environment = make_environment()
 
     def render_all(self) -> tuple[list[RenderedShot], list[Problem]]:
+        """Every take of every shot, in storyboard order."""
         shots: list[RenderedShot] = []
         problems: list[Problem] = []
         for index, shot in enumerate(self._pipeline.shots):
             rendered, found = self.render(index, shot)
             problems.extend(found)
             if rendered is not None:
-                shots.append(rendered)
+                takes, found = self._takes(rendered, shot)
+                problems.extend(found)
+                shots.extend(takes)
         return shots, problems
+
+    def _takes(
+        self, rendered: RenderedShot, shot: Shot
+    ) -> tuple[list[RenderedShot], list[Problem]]:
+        """Expand a shot into its takes: each its own request, differing by seed.
+
+        Take 1 keeps the request as written (adding takes never invalidates it). Later takes
+        get the seed from ``seeds:``, or one derived from the request, so reruns reproduce them.
+        """
+        base: DataPath = ("shots", rendered.index)
+        seeds = shot.seeds
+        count = _first(shot.takes, self._pipeline.defaults.takes, len(seeds) if seeds else None, 1)
+        problems: list[Problem] = []
+        if seeds is not None and len(seeds) != count:
+            problems.append(
+                Problem(
+                    (*base, "seeds"), f"{len(seeds)} seeds for {count} takes; give one per take"
+                )
+            )
+        if shot.pick is not None and shot.pick > count:
+            problems.append(
+                Problem((*base, "pick"), f"take {shot.pick} does not exist: the shot has {count}")
+            )
+        if problems:
+            return [], problems
+        takes = []
+        for take in range(1, count + 1):
+            request = rendered.request
+            seed = seeds[take - 1] if seeds is not None else None
+            if seed is None and take > 1:
+                seed = derived_seed(rendered.request, take)
+            if seed is not None:
+                metadata = {**request.get("metadata", {}), "seed": seed}
+                request = {**request, "metadata": metadata}
+            takes.append(replace(rendered, request=request, take=take, takes=count, pick=shot.pick))
+        return takes, []
 
     def render(self, index: int, shot: Shot) -> tuple[RenderedShot | None, list[Problem]]:
         """Render one shot; returns ``(None, problems)`` when it cannot be built."""
@@ -237,6 +284,15 @@ class ShotRenderer:
         url = self._media.url_for(reference.source, reference.kind, where)
         payload = f"{reference.kind}_url"
         return {"type": payload, payload: {"url": url}, "role": _ROLES[reference.kind]}
+
+
+def derived_seed(request: dict[str, Any], take: int) -> int:
+    """A reproducible seed for a later take of a request: same file, same takes."""
+    import hashlib
+    import json
+
+    text = json.dumps(request, sort_keys=True, separators=(",", ":")) + f"#take{take}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31
 
 
 def continuity_placeholder(shot_id: str) -> str:

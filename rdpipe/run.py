@@ -7,15 +7,15 @@ guard, the manifest and the lock file. The scheduler does the concurrent work.
 
 from __future__ import annotations
 
-import json
-import os
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.manifest import ManifestReporter, TakeView, build_manifest, views_of, write_manifest
 from rdpipe.plan import Action, Decision, Plan, plan_run
 from rdpipe.scheduler import (
     Phase,
@@ -29,10 +29,10 @@ from rdpipe.scheduler.scheduler import GenerationApi
 from rdpipe.state import (
     ClipStore,
     LockFile,
+    ShotState,
     StatePaths,
     StateStore,
     lock_shot,
-    redact_request,
 )
 from rdpipe.validate import PreparedPipeline
 
@@ -137,6 +137,13 @@ class RunSummary:
     def failed(self) -> int:
         return sum(not result.ok for result in self.results)
 
+    def shots_without_clip(self, prepared: PreparedPipeline) -> list[str]:
+        """Shots with no finished take to put in the video (the pick, or any take)."""
+        from rdpipe.storyboard import picked_takes
+
+        chosen = {result.shot_id for result in picked_takes(prepared, self.results)}
+        return [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+
     @property
     def exit_code(self) -> ExitCode:
         return ExitCode.OK if self.failed == 0 else ExitCode.FAILED
@@ -148,6 +155,7 @@ class RunSummary:
             "shots": [
                 {
                     "id": result.shot_id,
+                    "take": result.take,
                     "status": result.phase.value,
                     "task_id": result.task_id,
                     "clip": str(self.workspace.output_dir / result.clip) if result.clip else None,
@@ -163,10 +171,10 @@ class RunSummary:
 
 
 def decide(
-    store: StateStore, clips: ClipStore, key: str, *, resubmit_unknown: bool
+    store: StateStore, clips: ClipStore, key: str, take: int, *, resubmit_unknown: bool
 ) -> Decision | None:
-    """What the run state says about one key: reuse, resume, block or retry."""
-    state = store.lookup(key, 1)
+    """What the run state says about one key and take: reuse, resume, block or retry."""
+    state = store.lookup(key, take)
     for clip in state.clips:
         if clips.verify(clip.file).ok:
             return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
@@ -219,7 +227,9 @@ def plan_with_state(
     return plan_run(
         prepared.name,
         prepared.shots,
-        lookup=lambda key: decide(store, clips, key, resubmit_unknown=settings.resubmit_unknown),
+        lookup=lambda key, take: decide(
+            store, clips, key, take, resubmit_unknown=settings.resubmit_unknown
+        ),
         force={name: True for name in settings.force},
     )
 
@@ -275,11 +285,14 @@ async def execute(
     async def extract(clip: Path, dest: Path) -> Path:
         return await extract_last_frame(clip, dest, ffmpeg=ffmpeg)
 
+    def progress(takes: Mapping[str, TakeView], running: bool) -> None:
+        record_manifest(prepared, plan, takes, workspace, running=running)
+
     scheduler = Scheduler(
         api=api,
         journal=store,
         clips=ClipStore(workspace.output_dir),
-        reporter=reporter,
+        reporter=ManifestReporter(reporter, progress),
         options=options,
         probe=probe_duration,
         extract_frame=extract,
@@ -289,8 +302,31 @@ async def execute(
         results = await scheduler.run(plan.jobs)
     finally:
         write_lock_file(prepared, plan, store, workspace)
-    write_manifest(prepared, plan, results, workspace)
+    record_manifest(prepared, plan, views_of(results, plan), workspace, running=False)
     return results
+
+
+def record_manifest(
+    prepared: PreparedPipeline,
+    plan: Plan,
+    takes: Mapping[str, TakeView],
+    workspace: Workspace,
+    *,
+    running: bool,
+    video: Path | None = None,
+) -> None:
+    """Write ``manifest.json`` for the current state of the run."""
+    sheet = workspace.video.with_suffix(".contact.png")
+    document = build_manifest(
+        prepared,
+        plan,
+        takes,
+        video=workspace.video.name if video is not None else None,
+        contact_sheet=sheet.name if video is not None and sheet.exists() else None,
+        running=running,
+        now=time.time(),
+    )
+    write_manifest(workspace.manifest, document)
 
 
 def write_lock_file(
@@ -299,131 +335,11 @@ def write_lock_file(
     """Rewrite the committed lock file (not for offline previews): one entry per finished shot."""
     if workspace.offline:
         return
-    entries = []
+    states: dict[str, list[ShotState]] = {}
     for job in plan.jobs:
-        entry = lock_shot(job.shot.id, [store.lookup(job.key, 1)])
-        if entry is not None:
-            entries.append(entry)
+        states.setdefault(job.shot.id, []).append(store.lookup(job.key, job.shot.take))
+    entries = [entry for shot_id, taken in states.items() if (entry := lock_shot(shot_id, taken))]
     LockFile(workspace.state.lock_file).write(entries)
-
-
-def write_manifest(
-    prepared: PreparedPipeline, plan: Plan, results: Sequence[ShotResult], workspace: Workspace
-) -> None:
-    """``manifest.json``: each shot's request (data URLs reduced to hashes), task, clip, hashes."""
-    shots = []
-    for job, result in zip(plan.jobs, results, strict=True):
-        request = json.loads(redact_request(json.dumps(job.shot.request)))
-        shots.append(
-            {
-                "id": job.shot.id,
-                "key": job.key,
-                "status": result.phase.value,
-                "task_id": result.task_id,
-                "clip": result.clip,
-                "seed": result.seed,
-                "duration": result.duration,
-                "message": result.message,
-                "request": request,
-            }
-        )
-    document = {"pipeline": prepared.name, "version": 1, "shots": shots}
-    workspace.output_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(workspace.manifest, document)
-
-
-def _write_json(path: Path, document: Any) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    os.replace(temporary, path)
-
-
-def _target_format(prepared: PreparedPipeline) -> Any:
-    """The storyboard's frame size from the file's ratio and resolution, when both are known."""
-    import re
-
-    from rdpipe.assemble import TargetFormat
-
-    pipeline = prepared.loaded.pipeline
-    ratio = pipeline.defaults.ratio
-    resolution: str | None = pipeline.defaults.resolution
-    if resolution is None:
-        found = re.search(r"-(480p|720p|1080p)$", pipeline.defaults.model or pipeline.model or "")
-        resolution = found.group(1) if found else None
-    if ratio is None or ratio == "adaptive" or resolution is None:
-        return None
-    return TargetFormat.from_ratio(ratio, resolution)
-
-
-async def assemble_video(
-    prepared: PreparedPipeline,
-    results: Sequence[ShotResult],
-    workspace: Workspace,
-    *,
-    environ: Mapping[str, str],
-) -> Path:
-    """Join the finished clips, in storyboard order, into the storyboard video."""
-    from rdpipe.assemble import ClipInput, assemble
-    from rdpipe.ffmpeg_path import find_ffmpeg
-
-    shots = {shot.id: shot for shot in prepared.loaded.pipeline.shots}
-    rendered = {shot.id: shot for shot in prepared.shots}
-    clips = [
-        ClipInput(
-            shot_id=result.shot_id,
-            path=workspace.output_dir / result.clip,
-            prompt=str(rendered[result.shot_id].request["prompt"]),
-            caption=rendered[result.shot_id].caption,
-            trim=shots[result.shot_id].trim,
-        )
-        for result in results
-        if result.ok and result.clip is not None
-    ]
-    if not clips:
-        raise RdpipeError("no clip to assemble: no shot has finished yet")
-    target = _target_format(prepared)
-    stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
-    fingerprint = _assembly_fingerprint(clips, prepared, target)
-    if _up_to_date(workspace.video, stamp, fingerprint):
-        return workspace.video
-    outcome = await assemble(
-        clips,
-        prepared.loaded.pipeline.output,
-        output=workspace.video,
-        cache_dir=workspace.output_dir / ".cache",
-        ffmpeg=find_ffmpeg(environ),
-        target=target,
-        base_dir=prepared.loaded.root,
-    )
-    video = outcome.output.stat()
-    stamp.write_text(f"{fingerprint} {video.st_size} {video.st_mtime_ns}\n", encoding="utf-8")
-    return outcome.output
-
-
-def _assembly_fingerprint(clips: Sequence[Any], prepared: PreparedPipeline, target: Any) -> str:
-    """A digest of everything the video is made from: clip files, their order and the spec."""
-    import hashlib
-
-    parts: list[Any] = [prepared.loaded.pipeline.output.model_dump(mode="json"), repr(target)]
-    for clip in clips:
-        info = clip.path.stat()
-        parts.append(
-            [clip.shot_id, str(clip.path), info.st_size, info.st_mtime_ns, clip.caption,
-             clip.prompt, clip.trim.model_dump() if clip.trim else None]
-        )  # fmt: skip
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def _up_to_date(video: Path, stamp: Path, fingerprint: str) -> bool:
-    """Whether ``video`` was built from exactly these inputs and is untouched since."""
-    try:
-        recorded = stamp.read_text(encoding="utf-8").split()
-        info = video.stat()
-    except OSError:
-        return False
-    return recorded == [fingerprint, str(info.st_size), str(info.st_mtime_ns)]
 
 
 def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
@@ -434,7 +350,7 @@ def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
         clip = clips.get(job.key)
         if clip is None:
             continue
-        record = store.lookup(job.key, 1).clip
+        record = store.lookup(job.key, job.shot.take).clip
         results.append(
             ShotResult(
                 job.shot.id,
@@ -444,6 +360,7 @@ def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
                 clip=clip,
                 seed=record.seed if record else None,
                 duration=record.duration if record else None,
+                take=job.shot.take,
             )
         )
     return results

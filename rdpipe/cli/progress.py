@@ -41,6 +41,8 @@ class JsonLinesReporter:
             value = getattr(update, name)
             if value is not None:
                 event[name] = value
+        if update.takes > 1:
+            event["take"] = update.take
         if update.attempt > 1:
             event["attempt"] = update.attempt
         self.emit(event)
@@ -58,10 +60,10 @@ class PlainReporter:
         self._last: dict[str, Phase] = {}
 
     def update(self, update: ShotUpdate) -> None:
-        if self._last.get(update.shot_id) == update.phase and update.message is None:
+        if self._last.get(update.label) == update.phase and update.message is None:
             return
-        self._last[update.shot_id] = update.phase
-        parts = [f"{update.shot_id}: {update.phase.value}"]
+        self._last[update.label] = update.phase
+        parts = [f"{update.label}: {update.phase.value}"]
         if update.task_id:
             parts.append(f"task {update.task_id}")
         if update.message:
@@ -105,7 +107,7 @@ class LiveReporter:
         self._live.__exit__(None, None, None)
 
     def update(self, update: ShotUpdate) -> None:
-        row = self._rows.setdefault(update.shot_id, _Row())
+        row = self._rows.setdefault(update.label, _Row())
         if row.started is None and update.phase is not Phase.WAITING:
             row.started = self._clock()
         row.phase = update.phase

@@ -159,9 +159,11 @@ def _execute(
 ) -> RunSummary:
     import anyio
 
-    from rdpipe.run import RunSummary, assemble_video, execute, scheduler_options
+    from rdpipe.manifest import views_of
+    from rdpipe.run import RunSummary, execute, record_manifest, scheduler_options
     from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
     from rdpipe.state import StateStore
+    from rdpipe.storyboard import assemble_video
 
     assert isinstance(store, StateStore)
     environ = dict(os.environ)
@@ -186,13 +188,16 @@ def _execute(
                     console,
                 )
         summary = RunSummary(prepared.name, workspace, results, plan)
-        if summary.failed and not settings.partial:
+        missing = summary.shots_without_clip(prepared)
+        if missing and not settings.partial:
             summary.notes.append(
-                f"video not built: {summary.failed} shot(s) did not finish; rerun to retry "
-                "them, or pass --partial to build from the shots that did"
+                f"video not built: no finished take for {', '.join(missing)}; rerun to retry, "
+                "or pass --partial to build from the shots that did"
             )
         elif settings.assemble:
             summary.output = await assemble_video(prepared, results, workspace, environ=environ)
+            views = views_of(results, plan)
+            record_manifest(prepared, plan, views, workspace, running=False, video=summary.output)
         return summary
 
     return anyio.run(main)
@@ -248,7 +253,7 @@ def _reporter(console: Console, plan: Plan, as_json: bool) -> Iterator[Reporter]
     if as_json:
         yield JsonLinesReporter(sys.stdout)
     elif console.is_terminal:
-        with LiveReporter(console, [job.shot.id for job in plan.jobs]) as live:
+        with LiveReporter(console, [job.shot.label for job in plan.jobs]) as live:
             yield live
     else:
         yield PlainReporter(console)
@@ -323,15 +328,17 @@ def assemble_command(
     def action() -> None:
         import anyio
 
+        from rdpipe.manifest import TakeView
         from rdpipe.plan import Action
         from rdpipe.run import (
             RunSettings,
             Workspace,
-            assemble_video,
             cached_results,
             plan_with_state,
+            record_manifest,
         )
         from rdpipe.state import ClipStore, StateStore
+        from rdpipe.storyboard import assemble_video, picked_takes
 
         prepared = prepare(file, sets, allow_outside)
         workspace = Workspace.for_pipeline(prepared, offline=offline)
@@ -339,18 +346,25 @@ def assemble_command(
             workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
         ) as store:
             plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
-            missing = [job.shot.id for job in plan.jobs if job.action is not Action.REUSE]
-            if missing and not partial:
-                from rdpipe.errors import RdpipeError
-
-                raise RdpipeError(
-                    f"no clip yet for {', '.join(missing)}",
-                    hint="Run `rdpipe run` first, or pass --partial to leave them out.",
-                )
             results = cached_results(plan, store)
+        chosen = {result.shot_id for result in picked_takes(prepared, results)}
+        missing = [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+        if missing and not partial:
+            from rdpipe.errors import RdpipeError
+
+            raise RdpipeError(
+                f"no clip yet for {', '.join(missing)}",
+                hint="Run `rdpipe run` first, or pass --partial to leave them out.",
+            )
         output = anyio.run(
             lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
         )
+        labels = {(job.shot.id, job.shot.take): job.shot.label for job in plan.jobs}
+        views = {labels[r.shot_id, r.take]: TakeView.of(r) for r in results}
+        for job in plan.jobs:
+            if job.action is not Action.REUSE:
+                views.setdefault(job.shot.label, TakeView(status="waiting", message=job.reason))
+        record_manifest(prepared, plan, views, workspace, running=False, video=output)
         make_console().print(f"{prepared.name}: {output}", markup=False)
 
     run_command(action)

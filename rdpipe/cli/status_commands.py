@@ -55,6 +55,8 @@ def status(
             rows.append(
                 {
                     "id": job.shot.id,
+                    "take": job.shot.take,
+                    "label": job.shot.label,
                     "status": "failed" if job.failed_before else _LABEL[job.action.value],
                     "reason": job.reason,
                     "task_id": job.task_id,
@@ -71,7 +73,7 @@ def status(
         for column in ("shot", "status", "why"):
             table.add_column(column)
         for row in rows:
-            table.add_row(row["id"], row["status"], row["reason"])
+            table.add_row(row["label"], row["status"], row["reason"])
         make_console().print(table)
 
     run_command(action)

@@ -95,6 +95,13 @@ class Settings(_Strict):
     retries: int | None = Field(
         default=None, ge=0, le=10, description="Resubmits of a failed (unbilled) generation."
     )
+    takes: int | None = Field(
+        default=None,
+        ge=1,
+        le=20,
+        description="Generations of the shot, each its own task with its own seed; "
+        "pick the best with pick: or `rdpipe pick`.",
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -123,6 +130,16 @@ class Shot(Settings):
     )
     last_frame: str | None = Field(default=None, description="Image the clip ends on.")
     caption: str | None = Field(default=None, description="Caption text for this shot.")
+    seeds: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        description="Seeds of the takes, in order (sets takes: when that is not given).",
+    )
+    pick: int | None = Field(
+        default=None,
+        ge=1,
+        description="The take used in the storyboard; default: the first take that succeeded.",
+    )
     trim: ClipTrim | None = Field(
         default=None, description="The part of the clip used in the storyboard video."
     )

@@ -42,6 +42,13 @@ class ShotUpdate:
     attempt: int = 1
     message: str | None = None
     clip: str | None = None
+    take: int = 1
+    takes: int = 1
+
+    @property
+    def label(self) -> str:
+        """``coast``, or ``coast#2`` for the second of several takes."""
+        return self.shot_id if self.takes == 1 else f"{self.shot_id}#{self.take}"
 
 
 class Reporter(Protocol):

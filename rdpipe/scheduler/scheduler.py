@@ -77,6 +77,7 @@ class ShotResult:
     seed: int | None = None
     duration: float | None = None
     submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
+    take: int = 1
 
     @property
     def ok(self) -> bool:
@@ -134,21 +135,23 @@ class Scheduler:
 
     async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
         """Run every job; return one result per job, in job order."""
-        self._finished = {job.shot.id: anyio.Event() for job in jobs}
+        self._finished = {job.shot.label: anyio.Event() for job in jobs}
+        self._labels: dict[str, list[str]] = {}
+        for job in jobs:
+            self._labels.setdefault(job.shot.id, []).append(job.shot.label)
+        self._jobs = {job.shot.label: job for job in jobs}
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._options.run_deadline is not None:
                 scope.deadline = anyio.current_time() + self._options.run_deadline
             async with anyio.create_task_group() as group:
                 for job in jobs:
-                    group.start_soon(self._run_job, job, name=f"shot {job.shot.id}")
+                    group.start_soon(self._run_job, job, name=f"shot {job.shot.label}")
         for job in jobs:
-            if job.shot.id not in self._results:
+            if job.shot.label not in self._results:
                 reason = "the run's deadline passed" if scope.cancelled_caught else "not run"
-                self._results[job.shot.id] = ShotResult(
-                    job.shot.id, job.key, Phase.SKIPPED, message=reason
-                )
-        return [self._results[job.shot.id] for job in jobs]
+                self._results[job.shot.label] = self._result(job, Phase.SKIPPED, message=reason)
+        return [self._results[job.shot.label] for job in jobs]
 
     def stop_submitting(self) -> None:
         """Let in-flight work finish but send no new submit (the first Ctrl-C)."""
@@ -157,30 +160,32 @@ class Scheduler:
     # One shot -------------------------------------------------------------------------------
 
     async def _run_job(self, job: Job) -> None:
-        shot_id = job.shot.id
         try:
             result = await self._outcome(job)
         except _ShotFailed as failure:
-            result = ShotResult(
-                shot_id, job.key, failure.phase, failure.task_id, message=failure.message
+            result = self._result(
+                job, failure.phase, task_id=failure.task_id, message=failure.message
             )
         except (AuthenticationFailed, QuotaExceeded) as error:
-            self._finish(ShotResult(shot_id, job.key, Phase.FAILED, message=error.message))
+            self._finish(job, self._result(job, Phase.FAILED, message=error.message))
             raise RunAborted(error) from error
-        self._finish(result)
+        self._finish(job, result)
         if self._options.fail_fast and result.phase in (Phase.FAILED, Phase.UNKNOWN):
             self._scope.cancel()
 
-    def _finish(self, result: ShotResult) -> None:
-        self._results[result.shot_id] = result
+    def _result(self, job: Job, phase: Phase, **fields: Any) -> ShotResult:
+        return ShotResult(job.shot.id, job.key, phase, take=job.shot.take, **fields)
+
+    def _finish(self, job: Job, result: ShotResult) -> None:
+        self._results[job.shot.label] = result
         self._report(
-            result.shot_id,
+            job,
             result.phase,
             task_id=result.task_id,
             message=result.message,
             clip=result.clip,
         )
-        self._finished[result.shot_id].set()
+        self._finished[job.shot.label].set()
 
     async def _outcome(self, job: Job) -> ShotResult:
         if job.action is Action.REUSE:
@@ -205,13 +210,14 @@ class Scheduler:
             source = self._results[job.same_as]
             if not source.ok:
                 raise _ShotFailed(
-                    Phase.SKIPPED, f"shot {job.same_as!r} with the same request did not finish"
+                    Phase.SKIPPED, f"{job.same_as!r} with the same request did not finish"
                 )
-            return replace(source, shot_id=job.shot.id, phase=Phase.CACHED, submits=0)
-        record = self._journal.lookup(job.key, 1).clip
-        return ShotResult(
-            job.shot.id,
-            job.key,
+            return replace(
+                source, shot_id=job.shot.id, take=job.shot.take, phase=Phase.CACHED, submits=0
+            )
+        record = self._journal.lookup(job.key, job.shot.take).clip
+        return self._result(
+            job,
             Phase.CACHED,
             task_id=record.task_id if record else None,
             clip=job.clip,
@@ -232,7 +238,7 @@ class Scheduler:
                     break
                 if attempt < attempts:
                     self._report(
-                        job.shot.id,
+                        job,
                         Phase.SUBMITTING,
                         task_id=task_id,
                         attempt=attempt + 1,
@@ -244,9 +250,9 @@ class Scheduler:
         return await self._download(job, last, submits=attempt)
 
     async def _submit(self, job: Job, request: dict[str, Any], attempt: int) -> str:
-        self._report(job.shot.id, Phase.SUBMITTING, attempt=attempt)
+        self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
-            for unknown in self._journal.lookup(job.key, 1).unknown:
+            for unknown in self._journal.lookup(job.key, job.shot.take).unknown:
                 self._journal.abandon_unknown(
                     unknown.intent_id, "resubmitted with --resubmit-unknown"
                 )
@@ -255,7 +261,7 @@ class Scheduler:
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
             intent = self._journal.record_intent(
-                key=job.key, shot_id=job.shot.id, take=1, request_json=body
+                key=job.key, shot_id=job.shot.id, take=job.shot.take, request_json=body
             )
             try:
                 task_id = await self._api.submit(request)
@@ -274,12 +280,12 @@ class Scheduler:
                 self._journal.record_refused(intent, error.message)
                 raise _ShotFailed(Phase.FAILED, f"refused: {error.message}") from error
             self._journal.record_submitted(intent, task_id)
-        self._report(job.shot.id, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
+        self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 
     async def _follow(self, job: Job, task_id: str, *, attempt: int = 1) -> TaskStatus:
         """Poll a task until it finishes, recording each new status."""
-        self._report(job.shot.id, Phase.GENERATING, task_id=task_id, attempt=attempt)
+        self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt)
         deadline = self._options.shot_deadline
         with anyio.move_on_after(deadline) as scope:
             for delay in self._options.polling.delays(self._rng):
@@ -306,7 +312,7 @@ class Scheduler:
                 if status.state.finished:
                     return status
                 self._report(
-                    job.shot.id,
+                    job,
                     Phase.GENERATING,
                     task_id=task_id,
                     progress=status.progress,
@@ -323,11 +329,11 @@ class Scheduler:
 
     async def _download(self, job: Job, status: TaskStatus, *, submits: int) -> ShotResult:
         task_id = status.task_id
-        place = clip_place(job.shot.id, 1, job.key)
+        place = clip_place(job.shot.id, job.shot.take, job.key)
         incoming = self._clips.resolve(place).with_name(f".incoming-{task_id}.mp4")
         incoming.parent.mkdir(parents=True, exist_ok=True)
         async with self._download_slots:
-            self._report(job.shot.id, Phase.DOWNLOADING, task_id=task_id)
+            self._report(job, Phase.DOWNLOADING, task_id=task_id)
             for attempt in (1, 2):
                 try:
                     await self._api.download(task_id, incoming, video_url=status.video_url)
@@ -345,9 +351,8 @@ class Scheduler:
                     status = replace(status, video_url=None)
         stored = self._clips.adopt(incoming, place)
         record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
-        return ShotResult(
-            job.shot.id,
-            job.key,
+        return self._result(
+            job,
             Phase.DONE,
             task_id=task_id,
             clip=stored.path,
@@ -358,10 +363,12 @@ class Scheduler:
 
     async def _continue_from(self, job: Job, upstream_id: str) -> dict[str, Any]:
         """Wait for the shot this one continues from and put its last frame in the request."""
-        self._report(job.shot.id, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
-        await self._finished[upstream_id].wait()
-        upstream = self._results[upstream_id]
-        if not upstream.ok or upstream.clip is None:
+        self._report(job, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
+        labels = self._labels.get(upstream_id, [])
+        for label in labels:
+            await self._finished[label].wait()
+        upstream = picked_result([self._results[label] for label in labels], self._pick(labels))
+        if upstream is None or upstream.clip is None:
             raise _ShotFailed(
                 Phase.SKIPPED,
                 f"it starts from the last frame of shot {upstream_id!r}, which did not finish",
@@ -376,8 +383,22 @@ class Scheduler:
         )
         return request
 
-    def _report(self, shot_id: str, phase: Phase, **fields: Any) -> None:
-        self._reporter.update(ShotUpdate(shot_id, phase, **fields))
+    def _pick(self, labels: Sequence[str]) -> int | None:
+        return self._jobs[labels[0]].shot.pick if labels else None
+
+    def _report(self, job: Job, phase: Phase, **fields: Any) -> None:
+        shot = job.shot
+        self._reporter.update(
+            ShotUpdate(shot.id, phase, take=shot.take, takes=shot.takes, **fields)
+        )
+
+
+def picked_result(takes: Sequence[ShotResult], pick: int | None) -> ShotResult | None:
+    """The take a shot uses: ``pick`` if it finished, else the first take that did."""
+    finished = [result for result in takes if result.ok]
+    if pick is not None:
+        return next((result for result in finished if result.take == pick), None)
+    return finished[0] if finished else None
 
 
 def _failure_text(status: TaskStatus) -> str:

@@ -1,0 +1,197 @@
+"""``manifest.json``: what a run made, per shot and take, for people, the review page and tools.
+
+Paths in it are relative to its own directory. It holds each take's request with data URLs
+reduced to hashes and signed URLs stripped, never a secret. During a run it is rewritten at
+most once a second so the review page can show progress.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rdpipe.plan import Plan
+from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate
+from rdpipe.scheduler.scheduler import picked_result
+from rdpipe.state import redact_request
+from rdpipe.validate import PreparedPipeline
+
+MANIFEST_VERSION = 2
+
+
+@dataclass(frozen=True)
+class TakeView:
+    """The latest known state of one take."""
+
+    status: str = Phase.WAITING.value
+    task_id: str | None = None
+    clip: str | None = None
+    seed: int | None = None
+    duration: float | None = None
+    message: str | None = None
+
+    @classmethod
+    def of(cls, result: ShotResult) -> TakeView:
+        return cls(
+            result.phase.value,
+            result.task_id,
+            result.clip,
+            result.seed,
+            result.duration,
+            result.message,
+        )
+
+
+def build_manifest(
+    prepared: PreparedPipeline,
+    plan: Plan,
+    takes: Mapping[str, TakeView],
+    *,
+    video: str | None,
+    contact_sheet: str | None,
+    running: bool,
+    now: float,
+) -> dict[str, Any]:
+    """The manifest document; ``takes`` maps each job's label to its state."""
+    shots: dict[str, dict[str, Any]] = {}
+    model = prepared.loaded.pipeline
+    for job in plan.jobs:
+        rendered = job.shot
+        view = takes.get(rendered.label, TakeView())
+        entry = shots.get(rendered.id)
+        if entry is None:
+            entry = _shot_entry(prepared, rendered.index)
+            entry["prompt"] = rendered.request["prompt"]
+            entry["model"] = rendered.model
+            entry["seconds"] = rendered.seconds
+            entry["settings"] = _settings(rendered.request)
+            entry["caption"] = rendered.caption
+            entry["pick"] = rendered.pick
+            shots[rendered.id] = entry
+        entry["takes"].append(
+            {
+                "take": rendered.take,
+                "key": job.key,
+                **view.__dict__,
+                "request": json.loads(redact_request(json.dumps(rendered.request))),
+            }
+        )
+    for entry in shots.values():
+        results = [
+            ShotResult(entry["id"], t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])
+            for t in entry["takes"]
+        ]
+        chosen = picked_result(results, entry.pop("pick"))
+        entry["picked"] = chosen.take if chosen is not None else None
+        # The shot's outcome at a glance: the take the storyboard uses, else the first one.
+        main = entry["takes"][(entry["picked"] or 1) - 1]
+        for name in ("status", "key", "task_id", "clip", "seed", "duration", "message"):
+            entry[name] = main[name]
+    return {
+        "pipeline": model.name,
+        "version": MANIFEST_VERSION,
+        "pipeline_file": str(prepared.loaded.path),
+        "video": video,
+        "contact_sheet": contact_sheet,
+        "updated_at": now,
+        "running": running,
+        "shots": list(shots.values()),
+    }
+
+
+def _shot_entry(prepared: PreparedPipeline, index: int) -> dict[str, Any]:
+    shot = prepared.loaded.pipeline.shots[index]
+    references = []
+    for name in shot.references:
+        reference = prepared.loaded.pipeline.references[name]
+        references.append(
+            {
+                "name": name,
+                "kind": reference.kind,
+                "source": reference.source,
+                "path": _local_path(
+                    prepared, ("references", name, reference.kind), reference.source
+                ),
+            }
+        )
+    frames: dict[str, Any] = {}
+    for role in ("first_frame", "last_frame"):
+        frame = getattr(shot, role)
+        if frame is None or isinstance(frame, str):
+            where = ("shots", index, role)
+            frames[role] = (
+                None
+                if frame is None
+                else {"source": frame, "path": _local_path(prepared, where, frame)}
+            )
+        else:
+            frames[role] = {"shot": frame.shot}
+    return {"id": shot.id, "index": index, "references": references, **frames, "takes": []}
+
+
+def _local_path(
+    prepared: PreparedPipeline, where: tuple[str | int, ...], source: str
+) -> str | None:
+    if "://" in source or source.startswith("data:"):
+        return None
+    return str((prepared.loaded.base_dir(where) / source).resolve())
+
+
+def _settings(request: Mapping[str, Any]) -> dict[str, Any]:
+    metadata = request.get("metadata", {})
+    return {k: v for k, v in metadata.items() if k not in ("content", "callback_url")}
+
+
+def write_manifest(path: Path, document: Mapping[str, Any]) -> None:
+    """Replace the manifest atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class ManifestReporter:
+    """Passes updates on, and keeps the manifest current during the run (at most once a second)."""
+
+    def __init__(
+        self,
+        inner: Reporter,
+        write: Callable[[Mapping[str, TakeView], bool], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 1.0,
+    ) -> None:
+        self._inner = inner
+        self._write = write
+        self._clock = clock
+        self._interval = interval
+        self._last = -interval
+        self.takes: dict[str, TakeView] = {}
+
+    def update(self, update: ShotUpdate) -> None:
+        self._inner.update(update)
+        view = self.takes.get(update.label, TakeView())
+        self.takes[update.label] = replace(
+            view,
+            status=update.phase.value,
+            task_id=update.task_id or view.task_id,
+            clip=update.clip or view.clip,
+            message=update.message,
+        )
+        now = self._clock()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._write(self.takes, True)
+
+
+def views_of(results: Sequence[ShotResult], plan: Plan) -> dict[str, TakeView]:
+    """Each job's label mapped to the view of its final result."""
+    return {
+        job.shot.label: TakeView.of(result) for job, result in zip(plan.jobs, results, strict=True)
+    }
