@@ -8,6 +8,7 @@ submits go out and another without it once polling starts, 10 % of tasks failing
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -139,11 +140,13 @@ def test_faulted_run_pays_at_most_once_per_attempt(faulted: FaultedRun) -> None:
     """No shot has more paid tasks than 1 + retries, and each done shot keeps its last task."""
     print("paid tasks per shot:", {shot: len(tasks) for shot, tasks in faulted.created.items()})
     print("submits received per shot:", dict(faulted.posts))
+    manifest_path = faulted.pipeline.parent / "out" / "manifest.json"
+    manifest = {shot["id"]: shot for shot in json.loads(manifest_path.read_text("utf-8"))["shots"]}
     for shot in PROMPTS:
         tasks = faulted.created.get(shot, [])
         assert len(tasks) <= 1 + RETRIES, f"{shot}: {len(tasks)} paid submits"
         if faulted.shots[shot]["status"] == "done":
-            assert faulted.shots[shot]["task_id"] == tasks[-1]
+            assert faulted.shots[shot]["task_id"] == manifest[shot]["task_id"] == tasks[-1]
         if faulted.shots[shot]["status"] == "unknown":
             assert tasks, f"{shot}: reported unknown, yet the server never created a task"
 
