@@ -1,0 +1,130 @@
+"""``rdpipe review`` (every take side by side, in a page) and ``rdpipe pick`` (choose one)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.errors import UsageError
+
+
+def manifest_path(file: Path, *, offline: bool) -> Path:
+    """Where a run of the pipeline ``file`` writes its manifest (validates the file)."""
+    from rdpipe.load.loader import load_pipeline
+
+    loaded = load_pipeline(file)
+    output_dir = loaded.path.parent / Path(loaded.pipeline.output.path).parent
+    return (output_dir / "offline" if offline else output_dir) / "manifest.json"
+
+
+@app.command()
+def review(
+    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Review the offline preview's takes instead.")
+    ] = False,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Serve the page on 127.0.0.1: live progress, pick buttons."),
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve; 0: any free port.")] = 0,
+    open_page: Annotated[
+        bool | None,
+        typer.Option("--open/--no-open", help="Open the page in a browser [default: on a tty]."),
+    ] = None,
+) -> None:
+    """Write review.html beside the video: every take of every shot, playable, with details."""
+
+    def action() -> None:
+        from rdpipe.review import build_page
+        from rdpipe.yaml_edit import PickNotSet, read_picks
+
+        manifest = manifest_path(file, offline=offline)
+        console = make_console()
+        should_open = sys.stdout.isatty() if open_page is None else open_page
+        try:
+            picks = read_picks(file)
+        except PickNotSet:
+            picks = {}
+        if not serve:
+            page = build_page(manifest, picks=picks)
+            console.print(f"Wrote {page}", markup=False)
+            if should_open:
+                _open(page.resolve().as_uri())
+            return
+        if manifest.exists():
+            build_page(manifest, picks=picks)
+        _serve_until_interrupted(manifest, file, port, should_open)
+
+    run_command(action)
+
+
+def _serve_until_interrupted(manifest: Path, file: Path, port: int, should_open: bool) -> None:
+    from rdpipe.review import serve
+
+    console = make_console()
+    with serve(manifest, file.resolve(), port=port) as server:
+        console.print(f"Reviewing at {server.url}  (Ctrl-C to stop)", markup=False)
+        if should_open:
+            _open(server.url)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("review server stopped", markup=False)
+
+
+def _open(url: str) -> None:
+    import webbrowser
+
+    webbrowser.open(url)
+
+
+@app.command()
+def pick(
+    file: Annotated[Path, typer.Argument(help="The pipeline file (the shot must be in it).")],
+    shot: Annotated[str, typer.Argument(help="Id of the shot.")],
+    take: Annotated[
+        int | None,
+        typer.Argument(help="The take to use (1 is the first); 0 clears the pick."),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove pick: (use the first take that succeeded).")
+    ] = False,
+) -> None:
+    """Choose the take of a shot used in the video: sets pick: in the file, keeping its layout.
+
+    Nothing is regenerated; run `rdpipe assemble FILE` afterwards to rebuild the video.
+    """
+
+    def action() -> None:
+        from rdpipe.yaml_edit import set_pick
+
+        if (take is None) == (not clear) or (take is not None and take < 0):
+            raise UsageError(
+                "give a take number (1 or more), or --clear",
+                hint=f"For example: rdpipe pick {file} {shot} 2",
+            )
+        wanted = None if clear or take == 0 else take
+        change = set_pick(file, shot, wanted)
+        console = make_console()
+        if not change.changed:
+            console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged", markup=False)
+            return
+        console.print(
+            f"{shot}: {_describe(wanted)} (was {_describe(change.before)}) in {file}", markup=False
+        )
+        console.print(
+            f"Nothing is regenerated. Run `rdpipe assemble {file}` to rebuild the video.",
+            markup=False,
+        )
+
+    run_command(action)
+
+
+def _describe(take: int | None) -> str:
+    return "the first take that succeeded" if take is None else f"take {take}"

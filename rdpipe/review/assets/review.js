@@ -1,0 +1,123 @@
+// The review page's live view: poll the review server every 2 s and replace the cards that
+// changed, and send picks. Opened from disk (data-live="0") the page is static and this does
+// nothing. Playing videos and the focused button survive a card's replacement.
+(function () {
+  "use strict";
+  if (document.body.dataset.live !== "1") {
+    return;
+  }
+  var POLL_MS = 2000;
+  var token = document.querySelector('meta[name="rdpipe-token"]').content;
+  var status = document.getElementById("status");
+  var busy = false;
+
+  function say(text, isError) {
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  function fragment(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html.trim();
+    return holder.content.firstElementChild;
+  }
+
+  function swap(old, html) {
+    var fresh = fragment(html);
+    var active = document.activeElement;
+    var focusedId = active && old.contains(active) ? active.id : "";
+    old.querySelectorAll("video[data-clip]").forEach(function (video) {
+      var selector = 'video[data-clip="' + CSS.escape(video.dataset.clip) + '"]';
+      var twin = fresh.querySelector(selector);
+      if (twin) {
+        twin.replaceWith(video);
+      }
+    });
+    old.replaceWith(fresh);
+    if (focusedId) {
+      var again = document.getElementById(focusedId);
+      if (again) {
+        again.focus();
+      }
+    }
+  }
+
+  function apply(state) {
+    var header = document.getElementById("storyboard");
+    if (header.dataset.version !== state.header.version) {
+      swap(header, state.header.html);
+    }
+    var list = document.getElementById("shots");
+    var wanted = {};
+    state.shots.forEach(function (shot, position) {
+      wanted[shot.id] = true;
+      var card = document.getElementById("shot-" + shot.id);
+      if (!card) {
+        list.insertBefore(fragment(shot.html), list.children[position] || null);
+      } else if (card.dataset.version !== shot.version) {
+        swap(card, shot.html);
+      }
+    });
+    Array.prototype.slice.call(list.children).forEach(function (card) {
+      if (!wanted[card.dataset.shot]) {
+        card.remove();
+      }
+    });
+    document.body.dataset.updated = String(state.updated_at);
+  }
+
+  function poll() {
+    return fetch("api/state", { cache: "no-store" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("the server answered " + response.status);
+        }
+        return response.json();
+      })
+      .then(apply);
+  }
+
+  function loop() {
+    poll()
+      .catch(function (error) {
+        say("Live view paused: " + error.message, true);
+      })
+      .then(function () {
+        window.setTimeout(loop, POLL_MS);
+      });
+  }
+
+  function pick(shot, take) {
+    busy = true;
+    say("Saving the pick for " + shot + "…");
+    return fetch("api/pick", {
+      method: "POST",
+      cache: "no-store",
+      headers: { "Content-Type": "application/json", "X-Rdpipe-Token": token },
+      body: JSON.stringify({ shot: shot, take: take }),
+    })
+      .then(function (response) {
+        return response.json().then(function (body) {
+          say(response.ok ? body.message : body.error, !response.ok);
+        });
+      })
+      .then(poll)
+      .catch(function (error) {
+        say("Could not save the pick: " + error.message, true);
+      })
+      .then(function () {
+        busy = false;
+      });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button.pick");
+    if (!button || busy) {
+      return;
+    }
+    var take = button.dataset.take === "" ? null : Number(button.dataset.take);
+    pick(button.dataset.shot, take);
+  });
+
+  window.setTimeout(loop, POLL_MS);
+})();

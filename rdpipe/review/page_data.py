@@ -1,0 +1,256 @@
+"""The review page's data: a run's ``manifest.json`` (version 2) as cards, with page-relative links.
+
+Paths in the manifest are relative to its own directory; here they become URLs relative to
+the page, so the page opens from disk and from the review server alike. Local reference
+images get thumbnails; URL references stay text (the page makes no outside requests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.review.thumbs import make_thumbnail
+
+MANIFEST_VERSION = 2
+THUMBS_DIR = Path("review") / "thumbs"
+IN_PROGRESS = frozenset({"waiting", "submitting", "generating", "downloading"})
+SUCCEEDED = frozenset({"done", "cached"})
+
+
+class ManifestUnusable(RdpipeError):
+    """The run's manifest is missing or cannot be read; nothing was written."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, path: Path, reason: str, *, missing: bool = False) -> None:
+        self.path, self.reason, self.missing = path, reason, missing
+        super().__init__(
+            f"{path}: {reason}",
+            hint="Run the pipeline first: `rdpipe run FILE` (add --offline for a free preview, "
+            "and pass --offline to review it).",
+        )
+
+
+@dataclass(frozen=True)
+class Media:
+    """A reference or a first/last frame: a thumbnail for local images, else its source."""
+
+    label: str
+    kind: str  # image, video, audio, or shot (a frame taken from another shot)
+    source: str
+    thumb: str | None = None  # URL of the thumbnail, relative to the page
+    missing: bool = False  # a local file that could not be read
+
+
+@dataclass(frozen=True)
+class TakeCard:
+    """One generation of a shot, as the page shows it."""
+
+    take: int
+    status: str
+    task_id: str | None
+    clip: str | None  # URL relative to the page
+    seed: int | None
+    duration: float | None
+    message: str | None
+
+    @property
+    def playable(self) -> bool:
+        return self.clip is not None and self.status in SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ShotCard:
+    """One shot: its takes, the one in the storyboard, and what was asked for."""
+
+    id: str
+    index: int
+    prompt: str
+    model: str | None
+    seconds: float | None
+    settings: tuple[tuple[str, str], ...]
+    references: tuple[Media, ...]
+    frames: tuple[Media, ...]
+    caption: str | None
+    picked: int | None  # the take in the storyboard video
+    chosen: int | None  # the pick: written in the pipeline file now (assembly may be pending)
+    takes: tuple[TakeCard, ...]
+
+    @property
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for take in self.takes:
+            counts[take.status] = counts.get(take.status, 0) + 1
+        parts = ", ".join(f"{n} {status}" for status, n in counts.items())
+        noun = "take" if len(self.takes) == 1 else "takes"
+        return f"{len(self.takes)} {noun}: {parts}" if self.takes else "no takes yet"
+
+    @property
+    def pending_pick(self) -> bool:
+        """The file picks a take that the storyboard video does not use yet."""
+        return self.chosen is not None and self.chosen != self.picked
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    """Everything the page shows, from one manifest."""
+
+    pipeline: str
+    pipeline_file: str | None
+    video: str | None
+    contact_sheet: str | None
+    updated_at: float | None
+    running: bool
+    shots: tuple[ShotCard, ...]
+    notice: str | None = None
+
+    @property
+    def updated(self) -> str:
+        if self.updated_at is None:
+            return "never"
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.updated_at))
+
+    @property
+    def pipeline_name(self) -> str:
+        return Path(self.pipeline_file).name if self.pipeline_file else f"{self.pipeline}.yaml"
+
+
+def waiting_page(pipeline: str, pipeline_file: Path, notice: str) -> ReviewPage:
+    """The page before a run has written its manifest (the live view waits for it)."""
+    return ReviewPage(pipeline, str(pipeline_file), None, None, None, False, (), notice)
+
+
+def load_review(
+    manifest_path: Path, *, page_dir: Path, picks: Mapping[str, int | None] | None = None
+) -> ReviewPage:
+    """Read a manifest into page data, making thumbnails under ``page_dir/review/thumbs``.
+
+    ``picks`` are the ``pick:`` values in the pipeline file now; without them the page only
+    shows the take each storyboard used.
+    """
+    document = read_manifest(manifest_path)
+    links = _Links(manifest_path.parent, page_dir)
+    shots = tuple(_shot(entry, links, picks or {}) for entry in document.get("shots") or [])
+    return ReviewPage(
+        pipeline=str(document.get("pipeline") or manifest_path.parent.name),
+        pipeline_file=_text(document.get("pipeline_file")),
+        video=links.file(document.get("video")),
+        contact_sheet=links.file(document.get("contact_sheet")),
+        updated_at=_number(document.get("updated_at")),
+        running=bool(document.get("running")),
+        shots=tuple(sorted(shots, key=lambda shot: shot.index)),
+    )
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest as JSON, checked for the version this page understands."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestUnusable(
+            path, "no manifest: this pipeline has not run yet", missing=True
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ManifestUnusable(path, f"cannot read the manifest ({error})") from error
+    if not isinstance(document, dict):
+        raise ManifestUnusable(path, "the manifest is not a JSON object")
+    version = document.get("version")
+    if version != MANIFEST_VERSION:
+        raise ManifestUnusable(
+            path, f"manifest version {version!r}; this rdpipe reads version {MANIFEST_VERSION}"
+        )
+    return document
+
+
+class _Links:
+    """Turns manifest paths into URLs relative to the page, and makes thumbnails."""
+
+    def __init__(self, manifest_dir: Path, page_dir: Path) -> None:
+        self.manifest_dir = manifest_dir
+        self.page_dir = page_dir
+
+    def file(self, value: object) -> str | None:
+        if not isinstance(value, str) or not value:
+            return None
+        return self.url(self.manifest_dir / value)
+
+    def url(self, target: Path) -> str:
+        relative = os.path.relpath(target.absolute(), self.page_dir.absolute())
+        return quote(Path(relative).as_posix(), safe="/")
+
+    def media(self, label: str, entry: Mapping[str, Any]) -> Media:
+        if isinstance(entry.get("shot"), str):
+            return Media(label, "shot", entry["shot"])
+        kind = str(entry.get("kind") or "image")
+        source = str(entry.get("source") or "")
+        path = entry.get("path")
+        if not isinstance(path, str) or kind != "image":
+            return Media(label, kind, source)
+        thumb = make_thumbnail(Path(path), self.page_dir / THUMBS_DIR)
+        if thumb is None:
+            return Media(label, kind, source, missing=True)
+        return Media(label, kind, source, thumb=self.url(thumb))
+
+
+def _shot(entry: Mapping[str, Any], links: _Links, picks: Mapping[str, int | None]) -> ShotCard:
+    shot_id = str(entry.get("id"))
+    references = [
+        links.media(str(ref.get("name") or ref.get("source") or "reference"), ref)
+        for ref in entry.get("references") or []
+        if isinstance(ref, dict)
+    ]
+    frames = [
+        links.media(label, entry[role])
+        for role, label in (("first_frame", "first frame"), ("last_frame", "last frame"))
+        if isinstance(entry.get(role), dict)
+    ]
+    settings = entry.get("settings")
+    settings = settings if isinstance(settings, dict) else {}
+    return ShotCard(
+        id=shot_id,
+        index=int(entry.get("index") or 0),
+        prompt=str(entry.get("prompt") or ""),
+        model=_text(entry.get("model")),
+        seconds=_number(entry.get("seconds")),
+        settings=tuple((str(k), json.dumps(v, ensure_ascii=False)) for k, v in settings.items()),
+        references=tuple(references),
+        frames=tuple(frames),
+        caption=_text(entry.get("caption")),
+        picked=_integer(entry.get("picked")),
+        chosen=picks.get(shot_id),
+        takes=tuple(_take(t, links) for t in entry.get("takes") or [] if isinstance(t, dict)),
+    )
+
+
+def _take(entry: Mapping[str, Any], links: _Links) -> TakeCard:
+    return TakeCard(
+        take=_integer(entry.get("take")) or 1,
+        status=str(entry.get("status") or "unknown"),
+        task_id=_text(entry.get("task_id")),
+        clip=links.file(entry.get("clip")),
+        seed=_integer(entry.get("seed")),
+        duration=_number(entry.get("duration")),
+        message=_text(entry.get("message")),
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _integer(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
