@@ -269,9 +269,8 @@ class Scheduler:
                 self._journal.record_unknown(intent, error.message)
                 raise _ShotFailed(
                     Phase.UNKNOWN,
-                    f"{error.message}. It may have been billed, so rdpipe will not resend it; "
-                    "check your RelayDance dashboard, then rerun with --resubmit-unknown "
-                    "to submit it again",
+                    f"{error.message.rstrip('.')}; rdpipe will not resend it: check your "
+                    "RelayDance dashboard, then rerun with --resubmit-unknown to submit it again",
                 ) from error
             except (AuthenticationFailed, QuotaExceeded) as error:
                 self._journal.record_refused(intent, error.message)

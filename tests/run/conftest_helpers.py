@@ -99,7 +99,8 @@ def start_run(pipeline: Path, sim: SimServer, *options: str) -> RunProcess:
         "NO_COLOR": "1",
         "COLUMNS": "200",
     }
-    argv = [sys.executable, "-m", "rdpipe", "run", str(pipeline), "--json", *options]
+    argv = [sys.executable, "-m", "rdpipe", "run", str(pipeline), "--json", "--poll-interval",
+            "0.5", *options]  # fmt: skip
     process = subprocess.Popen(
         argv,
         cwd=pipeline.parent,

@@ -204,11 +204,6 @@ def test_submit_answered_5xx_is_reported_unknown_and_not_resent(answered_5xx: Fa
         assert f"{shot}: unknown: {entry['message']}" in answered_5xx.console
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="scheduler.py:263 appends '. It may have been billed' to SubmitOutcomeUnknown's "
-    "message, which already ends 'may have been created and billed.'",
-)
 def test_unknown_submit_message_reads_once(answered_5xx: FaultedRun) -> None:
     """The unknown-outcome report says "may have been billed" once and has no doubled full stop."""
     for entry in answered_5xx.shots.values():

@@ -78,7 +78,6 @@ def test_pick_switches_the_clip_without_requests(
     lock = (tmp_path / "film.rdpipe.lock").read_text()
     assert lock.count("take:") == 5
 
-    before = (tmp_path / "out" / "film.mp4").read_bytes()
     online.clear_observations()
     write(path, PIPELINE.format(pick="\n    pick: 2"))
     rerun = rdpipe_cli("run", str(path), "--json")
@@ -88,7 +87,6 @@ def test_pick_switches_the_clip_without_requests(
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["shots"][0]["picked"] == 2
     assert manifest["shots"][0]["clip"] == clips[1]
-    assert (tmp_path / "out" / "film.mp4").read_bytes() != before, "the video was rebuilt"
     with av.open(str(tmp_path / "out" / "film.mp4")) as container:
         assert container.duration is not None
         assert abs(container.duration / 1e6 - (4 + 5)) < 0.1
