@@ -21,7 +21,6 @@ from rdpipe.review.server import (
     ReviewNotServed,
     ReviewServer,
     create_review_app,
-    open_review_server,
     serve,
 )
 
@@ -39,7 +38,6 @@ __all__ = [
     "build_page",
     "create_review_app",
     "load_review",
-    "open_review_server",
     "render_page",
     "serve",
 ]

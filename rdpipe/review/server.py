@@ -13,8 +13,8 @@ import json
 import secrets
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,38 +185,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-@asynccontextmanager
-async def open_review_server(
-    manifest_path: Path,
-    pipeline_file: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    token: str | None = None,
-) -> AsyncIterator[ReviewServer]:
-    """Serve the review page in the current event loop until the block ends."""
-    token = token or secrets.token_urlsafe(32)
-    sock = _listen(host, port)
-    bound = int(sock.getsockname()[1])
-    app = create_review_app(manifest_path, pipeline_file, token=token, port=bound)
-    config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning",
-                            timeout_graceful_shutdown=1)  # fmt: skip
-    server = uvicorn.Server(config)
-    shown_host = f"[{host}]" if ":" in host else host
-    try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(server.serve, [sock])
-            with anyio.fail_after(STARTUP_TIMEOUT):
-                while not server.started:
-                    await anyio.sleep(0.005)
-            try:
-                yield ReviewServer(f"http://{shown_host}:{bound}/", bound, token)
-            finally:
-                server.should_exit = True
-    finally:
-        sock.close()
-
-
 @contextmanager
 def serve(
     manifest_path: Path,
@@ -226,10 +194,33 @@ def serve(
     port: int = 0,
     token: str | None = None,
 ) -> Iterator[ReviewServer]:
-    """Serve the review page from a background thread until the block ends."""
-    server = open_review_server(manifest_path, pipeline_file, host=host, port=port, token=token)
-    with (
-        anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(server) as running,
-    ):
-        yield running
+    """Serve the review page from a background thread until the block ends.
+
+    The page shows ``manifest_path`` (it may appear later: the page waits for the run) and
+    picks are written into ``pipeline_file``. ``port=0`` takes any free port.
+    """
+    token = token or secrets.token_urlsafe(32)
+    sock = _listen(host, port)
+    bound = int(sock.getsockname()[1])
+    app = create_review_app(manifest_path, pipeline_file, token=token, port=bound)
+    config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning",
+                            timeout_graceful_shutdown=1)  # fmt: skip
+    server = uvicorn.Server(config)
+    shown_host = f"[{host}]" if ":" in host else host
+    try:
+        with anyio.from_thread.start_blocking_portal() as portal:
+            stopped = portal.start_task_soon(server.serve, [sock])
+            portal.call(_wait_started, server)
+            try:
+                yield ReviewServer(f"http://{shown_host}:{bound}/", bound, token)
+            finally:
+                server.should_exit = True
+                stopped.result(timeout=STARTUP_TIMEOUT)
+    finally:
+        sock.close()
+
+
+async def _wait_started(server: uvicorn.Server) -> None:
+    with anyio.fail_after(STARTUP_TIMEOUT):
+        while not server.started:
+            await anyio.sleep(0.005)

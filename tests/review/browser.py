@@ -27,9 +27,10 @@ def start_chromium(profile: Path) -> Any:
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--mute-audio",
-                 f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}"):  # fmt: skip
+                 f"--user-data-dir={profile}",
+                 f"--window-size={WINDOW[0]},{WINDOW[1]}"):  # fmt: skip
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
 
 
@@ -42,6 +43,18 @@ def resource_urls(driver: Any) -> list[str]:
     """Every URL the page has fetched (media, images, XHR/fetch), per the Performance API."""
     script = "return performance.getEntriesByType('resource').map(e => e.name);"
     return [str(url) for url in driver.execute_script(script)]
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL Chromium requested since the last call, from its network log (file:// too)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(str(message["params"]["request"]["url"]))
+    return urls
 
 
 def play_video(driver: Any, selector: str) -> dict[str, Any]:

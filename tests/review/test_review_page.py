@@ -39,7 +39,11 @@ def test_every_shot_and_take_is_on_the_page_with_working_relative_links(run_tree
     page = build_page(run_tree.manifest)
     html = page.read_text(encoding="utf-8")
     assert page == run_tree.output_dir / "review.html"
-    assert re.findall(r'<article class="shot" id="shot-([a-z]+)"', html) == ["coast", "stairs", "lamp"]
+    assert re.findall(r'<article class="shot" id="shot-([a-z]+)"', html) == [
+        "coast",
+        "stairs",
+        "lamp",
+    ]
     tags = parse(html).tags
     videos = [attrs for tag, attrs in tags if tag == "video"]
     assert len(videos) == 1 + 5  # the storyboard and each take with a clip
@@ -62,7 +66,7 @@ def test_the_page_asks_nothing_of_the_network(run_tree: RunTree) -> None:
     """No src/href leaves the page's folder; URL references appear only as text."""
     html = build_page(run_tree.manifest).read_text(encoding="utf-8")
     assert all("://" not in url and not url.startswith("//") for url in parse(html).urls)
-    assert "<code class=\"source\">https://example.com/surf.mp3</code>" in html
+    assert '<code class="source">https://example.com/surf.mp3</code>' in html
     assert "@import" not in html and "url(" not in html
 
 
@@ -76,7 +80,7 @@ def test_local_reference_images_get_small_png_thumbnails(run_tree: RunTree) -> N
 
 
 def test_picked_takes_failures_and_details_are_shown(run_tree: RunTree) -> None:
-    """The storyboard's take is marked; failed takes show the reason; seeds, tasks and model show."""
+    """The storyboard's take is marked; failures show their reason; seeds, tasks, model show."""
     page = load_review(run_tree.manifest, page_dir=run_tree.output_dir, picks={"coast": 3})
     coast = page.shots[0]
     assert (coast.picked, coast.chosen, coast.pending_pick) == (1, 3, True)

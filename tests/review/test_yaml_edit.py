@@ -54,17 +54,17 @@ def test_replacing_an_existing_pick_changes_only_its_value() -> None:
 def test_flow_style_shots_are_edited_inside_their_braces() -> None:
     """`- {id: a, ...}` gains `, pick: K` before its closing brace, and loses it again."""
     edited, _ = edit_pick(PIPELINE_YAML, "stairs", 2)
-    assert changed_lines(PIPELINE_YAML, edited) == [
-        "-  - {id: stairs, prompt: 'Climbs the stairs', references: [keeper, surf], seeds: [7, 8]}\n",
-        "+  - {id: stairs, prompt: 'Climbs the stairs', references: [keeper, surf], seeds: [7, 8], pick: 2}\n",
-    ]  # fmt: skip
+    line = "  - {id: stairs, prompt: 'Climbs the stairs', references: [keeper, surf], seeds: [7, 8]"
+    assert changed_lines(PIPELINE_YAML, edited) == [f"-{line}}}\n", f"+{line}, pick: 2}}\n"]
     assert edit_pick(edited, "stairs", None)[0] == PIPELINE_YAML
 
 
 def test_a_pick_in_the_middle_of_a_flow_mapping_is_removed_cleanly() -> None:
     """Removing `pick:` between other keys of a flow mapping leaves valid, tidy YAML."""
-    text = "version: 1\nshots: [{id: a, pick: 2, prompt: \"x\"}]  # one shot\n"
-    assert edit_pick(text, "a", None)[0] == 'version: 1\nshots: [{id: a, prompt: "x"}]  # one shot\n'
+    text = 'version: 1\nshots: [{id: a, pick: 2, prompt: "x"}]  # one shot\n'
+    assert (
+        edit_pick(text, "a", None)[0] == 'version: 1\nshots: [{id: a, prompt: "x"}]  # one shot\n'
+    )
 
 
 def test_removing_pick_deletes_its_line_and_restores_the_original() -> None:
