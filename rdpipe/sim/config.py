@@ -58,6 +58,9 @@ class SimConfig:
     into a temporary directory removed when the simulator stops; give a directory to keep the
     clip cache between runs. ``clock`` returns Unix seconds; ``environ`` is where ``ffmpeg`` is
     looked up (see :func:`rdpipe.ffmpeg_path.find_ffmpeg`).
+
+    ``clip_file`` serves that one mp4 as the clip of every task instead of rendering one per
+    distinct request, so a benchmark of a thousand tasks costs no ffmpeg run at all.
     """
 
     api_key: str | None = "sk-sim"
@@ -70,3 +73,4 @@ class SimConfig:
     host: str = "127.0.0.1"
     port: int = 0
     storage_port: int = 0
+    clip_file: Path | None = None

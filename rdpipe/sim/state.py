@@ -153,6 +153,10 @@ class SimState:
             await self._call_back(task)
 
     async def _render(self, task: Task) -> None:
+        if self.config.clip_file is not None:
+            task.clip = FileClip(self.config.clip_file)
+            task.ready_at = self.clock()
+            return
         try:
             path = await self.cache.clip_path(clip_spec_for(task.submission))
         except RenderFailed as error:
