@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from rdpipe.scheduler import (
     Scheduler,
     SchedulerOptions,
     ShotResult,
+    Waker,
 )
 from rdpipe.scheduler.scheduler import GenerationApi
 from rdpipe.state import (
@@ -35,6 +36,9 @@ from rdpipe.state import (
     lock_shot,
 )
 from rdpipe.validate import PreparedPipeline
+
+#: Polling while webhooks are expected: slow, a backstop for deliveries that never come.
+WEBHOOK_BACKSTOP = PollSchedule(first=30.0, cap=120.0)
 
 
 class BudgetExceeded(RdpipeError):
@@ -110,6 +114,8 @@ class RunSettings:
     wait_for_other_run: float = 0.0
     assemble: bool = True
     poll_interval: float | None = None  # first poll delay in seconds; None: the default
+    listen: str | None = None  # HOST:PORT of the webhook receiver
+    public_url: str | None = None  # how RelayDance reaches the receiver
     shot_timeout: float = 30 * 60.0  # seconds one generation may take
     run_timeout: float | None = None  # seconds the whole run may take
 
@@ -253,6 +259,8 @@ def scheduler_options(
     polling = base.polling
     if settings.poll_interval is not None:
         polling = PollSchedule.every(settings.poll_interval)
+    elif settings.listen is not None:
+        polling = WEBHOOK_BACKSTOP  # callbacks wake shots; polling only catches lost ones
     return SchedulerOptions(
         tasks=tasks,
         downloads=concurrency.downloads,
@@ -275,6 +283,8 @@ async def execute(
     options: SchedulerOptions,
     environ: Mapping[str, str],
     rng: random.Random | None = None,
+    waker: Waker | None = None,
+    callback_url: Callable[[str], str] | None = None,
 ) -> list[ShotResult]:
     """Run the plan's jobs with the scheduler, then record the lock file and manifest."""
     from rdpipe.assemble import extract_last_frame, probe_duration
@@ -297,6 +307,8 @@ async def execute(
         probe=probe_duration,
         extract_frame=extract,
         rng=rng,
+        waker=waker,
+        callback_url=callback_url,
     )
     try:
         results = await scheduler.run(plan.jobs)

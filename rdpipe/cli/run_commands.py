@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from rdpipe.client import DownloadedClip, TaskStatus
     from rdpipe.plan import Plan
     from rdpipe.run import RunSettings, RunSummary, Workspace
-    from rdpipe.scheduler import GenerationApi, Reporter
+    from rdpipe.scheduler import GenerationApi, Reporter, Waker
     from rdpipe.validate import PreparedPipeline
 
 FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
@@ -80,6 +80,22 @@ def run(
         float | None,
         typer.Option("--timeout", min=1, help="Minutes for the whole run (default: no limit)."),
     ] = None,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            "--listen",
+            help="Receive RelayDance's webhooks on HOST:PORT: finished shots are picked up at "
+            "once, and polling slows to a backstop.",
+            metavar="HOST:PORT",
+        ),
+    ] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            help="The URL at which RelayDance reaches --listen (default: http://HOST:PORT).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -95,6 +111,8 @@ def run(
         resubmit_unknown=resubmit_unknown,
         wait_for_other_run=wait,
         poll_interval=poll_interval,
+        listen=listen,
+        public_url=public_url,
         shot_timeout=shot_timeout * 60,
         run_timeout=None if timeout is None else timeout * 60,
     )
@@ -173,7 +191,10 @@ def _execute(
 
     async def main() -> RunSummary:
         with _reporter(console, plan, as_json) as reporter:
-            async with _api(settings, workspace, environ, needed=needs_api) as api:
+            async with (
+                _api(settings, workspace, environ, needed=needs_api) as api,
+                _webhooks(settings, plan) as (waker, callback_url),
+            ):
                 results = await _interruptible(
                     execute(
                         prepared,
@@ -184,6 +205,8 @@ def _execute(
                         reporter=reporter,
                         options=options,
                         environ=environ,
+                        waker=waker,
+                        callback_url=callback_url,
                     ),
                     console,
                 )
@@ -229,6 +252,25 @@ async def _api(
         config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
         async with RelayDanceClient(config) as client:
             yield client
+
+
+@asynccontextmanager
+async def _webhooks(
+    settings: RunSettings, plan: Plan
+) -> AsyncIterator[tuple[Waker | None, Callable[[str], str] | None]]:
+    """With --listen, a webhook receiver that wakes shots as their callbacks arrive."""
+    if settings.listen is None:
+        yield None, None
+        return
+    from rdpipe.scheduler import Waker
+    from rdpipe.webhook import WebhookReceiver, parse_listen, serve_webhooks
+
+    host, port = parse_listen(settings.listen)
+    public = settings.public_url or f"http://{host}:{port}"
+    waker = Waker()
+    receiver = WebhookReceiver(waker, {job.shot.label for job in plan.jobs})
+    async with serve_webhooks(receiver, host, port):
+        yield waker, lambda label: receiver.callback_url(public, label)
 
 
 class _NoApi:

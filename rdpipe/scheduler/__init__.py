@@ -12,6 +12,7 @@ from rdpipe.scheduler.scheduler import (
     Scheduler,
     ShotResult,
 )
+from rdpipe.scheduler.waker import Waker
 
 __all__ = [
     "OFFLINE_POLLING",
@@ -28,4 +29,5 @@ __all__ = [
     "SchedulerOptions",
     "ShotResult",
     "ShotUpdate",
+    "Waker",
 ]

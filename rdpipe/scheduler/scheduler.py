@@ -43,6 +43,7 @@ from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import SchedulerOptions
+from rdpipe.scheduler.waker import Waker
 from rdpipe.state import ClipStore, StateStore, clip_place
 
 
@@ -118,6 +119,8 @@ class Scheduler:
         probe: ClipProbe,
         extract_frame: FrameExtractor,
         rng: random.Random | None = None,
+        waker: Waker | None = None,
+        callback_url: Callable[[str], str] | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -127,6 +130,8 @@ class Scheduler:
         self._probe = probe
         self._extract_frame = extract_frame
         self._rng = rng or random.Random()
+        self._waker = waker or Waker()
+        self._callback_url = callback_url
         self._task_slots = anyio.CapacityLimiter(options.tasks)
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
@@ -264,7 +269,7 @@ class Scheduler:
                 key=job.key, shot_id=job.shot.id, take=job.shot.take, request_json=body
             )
             try:
-                task_id = await self._api.submit(request)
+                task_id = await self._api.submit(self._with_callback(job, request))
             except SubmitOutcomeUnknown as error:
                 self._journal.record_unknown(intent, error.message)
                 raise _ShotFailed(
@@ -288,7 +293,7 @@ class Scheduler:
         deadline = self._options.shot_deadline
         with anyio.move_on_after(deadline) as scope:
             for delay in self._options.polling.delays(self._rng):
-                await anyio.sleep(delay)
+                await self._waker.sleep(job.shot.label, delay)
                 try:
                     status = await self._api.get_task(task_id)
                 except TaskNotFound as error:
@@ -381,6 +386,20 @@ class Scheduler:
             job.shot.request, continuity_placeholder(upstream_id), url
         )
         return request
+
+    def _with_callback(self, job: Job, request: dict[str, Any]) -> dict[str, Any]:
+        """The body to send: with this run's webhook URL when a receiver listens.
+
+        The URL carries a per-run secret, so it is added here and nowhere else: it is not part
+        of the cache key, the journal or the manifest.
+        """
+        if self._callback_url is None:
+            return request
+        metadata = {
+            **request.get("metadata", {}),
+            "callback_url": self._callback_url(job.shot.label),
+        }
+        return {**request, "metadata": metadata}
 
     def _pick(self, labels: Sequence[str]) -> int | None:
         return self._jobs[labels[0]].shot.pick if labels else None
