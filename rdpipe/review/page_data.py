@@ -220,7 +220,7 @@ def _shot(entry: Mapping[str, Any], links: _Links, picks: Mapping[str, int | Non
         prompt=str(entry.get("prompt") or ""),
         model=_text(entry.get("model")),
         seconds=_number(entry.get("seconds")),
-        settings=tuple((str(k), json.dumps(v, ensure_ascii=False)) for k, v in settings.items()),
+        settings=tuple((str(k), _shown(v)) for k, v in settings.items()),
         references=tuple(references),
         frames=tuple(frames),
         caption=_text(entry.get("caption")),
@@ -240,6 +240,10 @@ def _take(entry: Mapping[str, Any], links: _Links) -> TakeCard:
         duration=_number(entry.get("duration")),
         message=_text(entry.get("message")),
     )
+
+
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _text(value: object) -> str | None:

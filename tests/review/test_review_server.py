@@ -105,3 +105,16 @@ def test_the_server_listens_only_on_loopback(run_tree: RunTree) -> None:
         serve(run_tree.manifest, run_tree.pipeline, host="0.0.0.0"),
     ):
         pass
+
+
+def test_before_the_run_starts_the_page_waits_for_the_manifest(run_tree: RunTree) -> None:
+    """Served before any manifest exists, the page says it is waiting, then shows the run."""
+    document = run_tree.manifest.read_text(encoding="utf-8")
+    run_tree.manifest.unlink()
+    with serve(run_tree.manifest, run_tree.pipeline) as running:
+        page = httpx.get(running.url, timeout=10)
+        assert page.status_code == 200
+        assert "Waiting for the run: no manifest: this pipeline has not run yet." in page.text
+        run_tree.manifest.write_text(document, encoding="utf-8")
+        state = httpx.get(f"{running.url}api/state", timeout=10).json()
+        assert [shot["id"] for shot in state["shots"]] == ["coast", "stairs", "lamp"]
