@@ -50,7 +50,7 @@ def run_command(action: Callable[[], T]) -> T:
         if matched is None or rest is not None:
             raise
         leaves = _leaves(matched)
-        for leaf in leaves:
+        for leaf in {str(leaf): leaf for leaf in leaves}.values():  # one reason, said once
             _report(leaf)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in leaves)) from None
     except KeyboardInterrupt:

@@ -31,6 +31,7 @@ import anyio.lowlevel
 from rdpipe.client import (
     AuthenticationFailed,
     DownloadedClip,
+    NotSent,
     QuotaExceeded,
     RelayDanceError,
     SubmitOutcomeUnknown,
@@ -83,6 +84,10 @@ class ShotResult:
     @property
     def ok(self) -> bool:
         return self.phase in (Phase.DONE, Phase.CACHED)
+
+
+#: Errors that concern every shot alike: the run stops at the first one.
+_FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
 
 
 class RunAborted(RdpipeError):
@@ -171,7 +176,7 @@ class Scheduler:
             result = self._result(
                 job, failure.phase, task_id=failure.task_id, message=failure.message
             )
-        except (AuthenticationFailed, QuotaExceeded) as error:
+        except _FATAL as error:
             self._finish(job, self._result(job, Phase.FAILED, message=error.message))
             raise RunAborted(error) from error
         self._finish(job, result)
@@ -277,12 +282,14 @@ class Scheduler:
                     f"{error.message.rstrip('.')}; rdpipe will not resend it: check your "
                     "RelayDance dashboard, then rerun with --resubmit-unknown to submit it again",
                 ) from error
-            except (AuthenticationFailed, QuotaExceeded) as error:
+            except _FATAL as error:
                 self._journal.record_refused(intent, error.message)
                 raise
             except RelayDanceError as error:
                 self._journal.record_refused(intent, error.message)
-                raise _ShotFailed(Phase.FAILED, f"refused: {error.message}") from error
+                raise _ShotFailed(
+                    Phase.FAILED, f"refused by RelayDance: {error.message}"
+                ) from error
             self._journal.record_submitted(intent, task_id)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id

@@ -1,4 +1,4 @@
-"""Webhooks: `run --listen` wakes shots as callbacks arrive; forged and odd deliveries are refused."""
+"""Webhooks: `run --listen` wakes shots as callbacks arrive; forged deliveries are refused."""
 
 from __future__ import annotations
 
