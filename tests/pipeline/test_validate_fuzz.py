@@ -18,7 +18,8 @@ SEEDS = [
     (ROOT / "pipelines" / "lighthouse" / "lighthouse.yaml").read_text(),
     (ROOT / "pipelines" / "continuity" / "continuity.yaml").read_text(),
 ]
-EXAMPLES = int(os.environ.get("RDPIPE_FUZZ_EXAMPLES", "150"))
+LONG = os.environ.get("RDPIPE_LONG_TESTS") == "1"
+EXAMPLES = int(os.environ.get("RDPIPE_FUZZ_EXAMPLES", "1500" if LONG else "150"))
 
 scalars = st.one_of(
     st.none(),

@@ -1,9 +1,8 @@
 """`rdpipe run` as a process: SIGKILLed at random moments it resumes without paying twice, and
 two runs of one pipeline never both submit.
 
-Timing: against a (simulated) real endpoint the scheduler first polls a task 8 s after submit,
-so one run lives about 10-16 s. To afford ten kills in the time budget, three pipelines are
-killed side by side (four kills each) against one simulator. Each chain's kill delays are
+Timing: the runs poll every 0.5 s, so one run lives a few seconds. To afford twenty kills in the
+time budget, three pipelines are killed side by side (seven kills each) against one simulator. Each chain's kill delays are
 seeded random draws, one per slice of the run's life and in rising order, so that kills land
 in the submit, poll, download and assembly phases. ``RDPIPE_LONG_TESTS=1`` kills each chain
 twelve times.
@@ -40,7 +39,7 @@ from tests.run.conftest_helpers import (
 )
 
 LONG = os.environ.get("RDPIPE_LONG_TESTS") == "1"
-KILLS_PER_CHAIN = 12 if LONG else 4
+KILLS_PER_CHAIN = 12 if LONG else 7
 KILL_WINDOW = (0.3, 11.0)  # seconds after start; a fresh run lives about 10-16 s
 
 CHAINS = {
