@@ -6,10 +6,8 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,10 +17,8 @@ from rdpipe.cli.pipeline_commands import AllowOutside, JsonOption, SetOption, pr
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rdpipe.client import DownloadedClip, TaskStatus
     from rdpipe.plan import Plan
     from rdpipe.run import RunSettings, RunSummary, Workspace
-    from rdpipe.scheduler import GenerationApi, Reporter, Waker
     from rdpipe.validate import PreparedPipeline
 
 FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
@@ -177,6 +173,7 @@ def _execute(
 ) -> RunSummary:
     import anyio
 
+    from rdpipe.cli.run_session import interruptible, open_api, open_reporter, open_webhooks
     from rdpipe.manifest import views_of
     from rdpipe.run import RunSummary, execute, record_manifest, scheduler_options
     from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
@@ -190,12 +187,12 @@ def _execute(
     needs_api = any(job.action.value in ("generate", "resume") for job in plan.jobs)
 
     async def main() -> RunSummary:
-        with _reporter(console, plan, as_json) as reporter:
+        with open_reporter(console, plan, as_json) as reporter:
             async with (
-                _api(settings, workspace, environ, needed=needs_api) as api,
-                _webhooks(settings, plan) as (waker, callback_url),
+                open_api(settings, workspace, environ, needed=needs_api) as api,
+                open_webhooks(settings, plan) as (waker, callback_url),
             ):
-                results = await _interruptible(
+                results = await interruptible(
                     execute(
                         prepared,
                         plan,
@@ -226,115 +223,6 @@ def _execute(
     return anyio.run(main)
 
 
-@asynccontextmanager
-async def _api(
-    settings: RunSettings, workspace: Workspace, environ: dict[str, str], *, needed: bool
-) -> AsyncIterator[GenerationApi]:
-    """The RelayDance client, or one pointed at the built-in simulator with --offline."""
-    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
-
-    if not needed:
-        yield _NoApi()
-        return
-    if not settings.offline:
-        async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
-            yield client
-        return
-    from rdpipe.sim import SimConfig, Timing, run_simulator
-
-    sim_config = SimConfig(
-        api_key=None,
-        timing=Timing.fast(),
-        work_dir=workspace.state.state_dir / "sim",
-        environ=environ,
-    )
-    with run_simulator(sim_config) as sim:
-        config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
-        async with RelayDanceClient(config) as client:
-            yield client
-
-
-@asynccontextmanager
-async def _webhooks(
-    settings: RunSettings, plan: Plan
-) -> AsyncIterator[tuple[Waker | None, Callable[[str], str] | None]]:
-    """With --listen, a webhook receiver that wakes shots as their callbacks arrive."""
-    if settings.listen is None:
-        yield None, None
-        return
-    from rdpipe.scheduler import Waker
-    from rdpipe.webhook import WebhookReceiver, parse_listen, serve_webhooks
-
-    host, port = parse_listen(settings.listen)
-    public = settings.public_url or f"http://{host}:{port}"
-    waker = Waker()
-    receiver = WebhookReceiver(waker, {job.shot.label for job in plan.jobs})
-    async with serve_webhooks(receiver, host, port):
-        yield waker, lambda label: receiver.callback_url(public, label)
-
-
-class _NoApi:
-    """Stands in for the client when every shot is cached: no key needed, nothing sent."""
-
-    async def submit(self, body: dict[str, Any]) -> str:
-        raise AssertionError("a fully cached run must not submit")
-
-    async def get_task(self, task_id: str) -> TaskStatus:
-        raise AssertionError("a fully cached run must not poll")
-
-    async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None
-    ) -> DownloadedClip:
-        raise AssertionError("a fully cached run must not download")
-
-
-@contextmanager
-def _reporter(console: Console, plan: Plan, as_json: bool) -> Iterator[Reporter]:
-    from rdpipe.cli.progress import JsonLinesReporter, LiveReporter, PlainReporter
-
-    if as_json:
-        yield JsonLinesReporter(sys.stdout)
-    elif console.is_terminal:
-        with LiveReporter(console, [job.shot.label for job in plan.jobs]) as live:
-            yield live
-    else:
-        yield PlainReporter(console)
-
-
-async def _interruptible(work: object, console: Console) -> list:  # type: ignore[type-arg]
-    """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once."""
-    import signal
-
-    import anyio
-
-    result: list = []  # type: ignore[type-arg]
-    interrupted = False
-
-    async def watch(scope: anyio.CancelScope) -> None:
-        nonlocal interrupted
-        with anyio.open_signal_receiver(signal.SIGINT) as signals:
-            async for _ in signals:
-                if interrupted:
-                    console.print("interrupted again: exiting now (the run state is consistent)")
-                    os._exit(130)
-                interrupted = True
-                console.print(
-                    "[yellow]stopping: no new submits. Tasks already submitted are recorded: "
-                    "run the same command again to pick them up without paying twice. "
-                    "Press Ctrl-C again to exit at once.[/]"
-                )
-                scope.cancel()
-
-    async with anyio.create_task_group() as group:
-        with anyio.CancelScope() as scope:
-            group.start_soon(watch, scope)
-            result = await work  # type: ignore[misc]
-        group.cancel_scope.cancel()
-    if interrupted:
-        raise KeyboardInterrupt
-    return result
-
-
 def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     for note in summary.notes:
         console.print(note, style="yellow", markup=False)
@@ -351,62 +239,3 @@ def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     counts = f"{summary.submitted} submitted, {summary.reused} reused, {summary.failed} failed"
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {counts}{where}", markup=False)
-
-
-@app.command("assemble")
-def assemble_command(
-    file: FileArgument,
-    sets: SetOption = None,
-    allow_outside: AllowOutside = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Assemble the offline preview's clips.")
-    ] = False,
-    partial: Annotated[
-        bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
-    ] = False,
-) -> None:
-    """Rebuild the storyboard video from the clips on disk; sends nothing to the API."""
-
-    def action() -> None:
-        import anyio
-
-        from rdpipe.manifest import TakeView
-        from rdpipe.plan import Action
-        from rdpipe.run import (
-            RunSettings,
-            Workspace,
-            cached_results,
-            plan_with_state,
-            record_manifest,
-        )
-        from rdpipe.state import ClipStore, StateStore
-        from rdpipe.storyboard import assemble_video, picked_takes
-
-        prepared = prepare(file, sets, allow_outside)
-        workspace = Workspace.for_pipeline(prepared, offline=offline)
-        with StateStore.open(
-            workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
-        ) as store:
-            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
-            results = cached_results(plan, store)
-        chosen = {result.shot_id for result in picked_takes(prepared, results)}
-        missing = [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
-        if missing and not partial:
-            from rdpipe.errors import RdpipeError
-
-            raise RdpipeError(
-                f"no clip yet for {', '.join(missing)}",
-                hint="Run `rdpipe run` first, or pass --partial to leave them out.",
-            )
-        output = anyio.run(
-            lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
-        )
-        labels = {(job.shot.id, job.shot.take): job.shot.label for job in plan.jobs}
-        views = {labels[r.shot_id, r.take]: TakeView.of(r) for r in results}
-        for job in plan.jobs:
-            if job.action is not Action.REUSE:
-                views.setdefault(job.shot.label, TakeView(status="waiting", message=job.reason))
-        record_manifest(prepared, plan, views, workspace, running=False, video=output)
-        make_console().print(f"{prepared.name}: {output}", markup=False)
-
-    run_command(action)

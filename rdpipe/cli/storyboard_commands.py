@@ -1,0 +1,72 @@
+"""``rdpipe assemble``: rebuild the storyboard video from the clips on disk, offline."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.pipeline_commands import AllowOutside, SetOption, prepare
+
+
+@app.command("assemble")
+def assemble_command(
+    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    sets: SetOption = None,
+    allow_outside: AllowOutside = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Assemble the offline preview's clips.")
+    ] = False,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
+    ] = False,
+) -> None:
+    """Rebuild the storyboard video from the clips on disk; sends nothing to the API."""
+
+    def action() -> None:
+        import anyio
+
+        from rdpipe.manifest import TakeView
+        from rdpipe.plan import Action
+        from rdpipe.run import (
+            RunSettings,
+            Workspace,
+            cached_results,
+            plan_with_state,
+            record_manifest,
+        )
+        from rdpipe.state import ClipStore, StateStore
+        from rdpipe.storyboard import assemble_video, picked_takes
+
+        prepared = prepare(file, sets, allow_outside)
+        workspace = Workspace.for_pipeline(prepared, offline=offline)
+        with StateStore.open(
+            workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
+        ) as store:
+            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
+            results = cached_results(plan, store)
+        chosen = {result.shot_id for result in picked_takes(prepared, results)}
+        missing = [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+        if missing and not partial:
+            from rdpipe.errors import RdpipeError
+
+            raise RdpipeError(
+                f"no clip yet for {', '.join(missing)}",
+                hint="Run `rdpipe run` first, or pass --partial to leave them out.",
+            )
+        output = anyio.run(
+            lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
+        )
+        labels = {(job.shot.id, job.shot.take): job.shot.label for job in plan.jobs}
+        views = {labels[r.shot_id, r.take]: TakeView.of(r) for r in results}
+        for job in plan.jobs:
+            if job.action is not Action.REUSE:
+                views.setdefault(job.shot.label, TakeView(status="waiting", message=job.reason))
+        record_manifest(prepared, plan, views, workspace, running=False, video=output)
+        make_console().print(f"{prepared.name}: {output}", markup=False)
+
+    run_command(action)
