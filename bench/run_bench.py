@@ -62,6 +62,7 @@ class Bench:
     latencies: list[float]
     lags: list[float]
     cpu_share: list[float]
+    notes: list[str]
 
     def rdpipe(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "rdpipe", *args]
@@ -87,8 +88,14 @@ class Bench:
         self.latencies += probe.samples
         self.lags += self.lag.samples
         self.cpu_share.append((time.process_time() - cpu) / max(run.wall, 1e-9))
-        if run.returncode != 0 or run.finals["done"] != shots:
+        if run.finals["done"] != shots:
             raise RuntimeError(f"{name}: exit {run.returncode}, {dict(run.finals)}\n{run.stderr}")
+        if run.returncode != 0:
+            last = run.stderr.strip().splitlines()[-1:] or ["no message"]
+            self.notes.append(
+                f"{name}: every clip was generated, then rdpipe exited "
+                f"{run.returncode} after generation: {last[0]}"
+            )
         counters = {k: v for k, v in self.sim.counters().items() if k != PROBE_KEY}
         return run, counters
 
@@ -108,7 +115,7 @@ def open_bench(scaled: ScaledTime) -> Iterator[Bench]:
         ):
             lag = LoopLag()
             watcher = portal.start_task_soon(lag.watch)
-            yield Bench(sim, scaled, work, _child_environ(sim.base_url, work), lag, [], [], [])
+            yield Bench(sim, scaled, work, _child_environ(sim.base_url, work), lag, [], [], [], [])
             watcher.cancel()
 
 
@@ -286,10 +293,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         rows += noop_rows(bench, sizes)
         rows.append(help_row(bench, sizes.help_runs))
         rows.append(simulator_row(bench))
+        notes = bench.notes
     rows += assembly(args.with_assembly)
     loads.append(load_average())
     text = describe(scaled, sys.argv[1:], args.with_assembly, " → ".join(loads))
     text = f"{text}\n\n{table(rows)}"
+    if notes:
+        text += "\n\n" + "\n".join(f"- {note}" for note in notes)
     print(f"\n{text}")
     if not (args.no_write or args.quick):
         write_section(ROOT / "BENCHMARKS.md", text)
