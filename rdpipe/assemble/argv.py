@@ -1,8 +1,10 @@
 """Pure builders of every ffmpeg command line the assembly stage runs (golden-tested).
 
 Each returns the argv list; none looks at the disk. Normalised pieces are QuickTime files with
-H.264 video and 16-bit PCM audio: PCM joins sample-exactly (AAC cannot, its 1024-sample frames
-and encoder priming shift every join), and the final join encodes the audio to AAC once.
+H.264 video and two audio tracks of the same sound: AAC first, which the final join copies (its
+encoder priming dropped, as on the copy path) so a re-assembly encodes nothing but the changed
+pieces; and 16-bit PCM second, which joins sample-exactly and feeds the music and loudness
+filters (decoded AAC would carry each piece's priming and padding into the mix).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
 from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
 
 _HEAD = ("-hide_banner", "-nostdin", "-loglevel", "warning", "-y")
+AAC_ARGS = ("aac", "-b:a", "192k")
 _STEREO = f"aformat=sample_fmts=s16:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 # Warnings the copy join must not print: each means timestamps went backwards or jumped.
 TIMESTAMP_WARNINGS = ("Non-monotonic", "non monotonically", "Invalid DTS", "Invalid PTS",
@@ -21,13 +24,23 @@ TIMESTAMP_WARNINGS = ("Non-monotonic", "non monotonically", "Invalid DTS", "Inva
 
 
 def encode_args(target: TargetFormat, *, preset: str, crf: int, dest: Path) -> list[str]:
-    """Encoder settings shared by every normalised piece, so their streams join by copy."""
+    """Maps and encoder settings shared by every normalised piece, so they join by copy.
+
+    The filtergraph before them ends in ``[v]`` and ``[a]``; ``[a]`` is split into the AAC
+    track (first) and the PCM track (second).
+    """
     return [
+        "-map", "[v]", "-map", "[aac]", "-map", "[pcm]",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-video_track_timescale", str(target.timescale()),
-        "-c:a", "pcm_s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
-        "-f", "mov", str(dest),
+        "-c:a:0", *AAC_ARGS, "-c:a:1", "pcm_s16le", "-ar", str(SAMPLE_RATE),
+        "-ac", str(CHANNELS), "-f", "mov", str(dest),
     ]  # fmt: skip
+
+
+def _split_audio(graph: list[str]) -> str:
+    """The filtergraph text, with ``[a]`` split for the two audio tracks."""
+    return ";".join([*graph, "[a]asplit=2[aac][pcm]"])
 
 
 def build_normalise_argv(
@@ -42,8 +55,8 @@ def build_normalise_argv(
 ) -> list[str]:
     """Normalise one stretch of a clip: fitted size, target rate, exact frame and sample count."""
     inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a")
-    return [ffmpeg, *_HEAD, *inputs, "-filter_complex", ";".join(graph),
-            "-map", "[v]", "-map", "[a]", "-frames:v", str(piece.frames),
+    return [ffmpeg, *_HEAD, *inputs, "-filter_complex", _split_audio(graph),
+            "-frames:v", str(piece.frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
 
 
@@ -65,8 +78,8 @@ def build_crossfade_argv(
     graph += more_graph
     graph.append(f"[va][vb]xfade=transition=fade:duration={seconds:.6f}:offset=0[v]")
     graph.append(f"[aa][ab]acrossfade=ns={target.samples_of(piece.frames)}[a]")
-    return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", ";".join(graph),
-            "-map", "[v]", "-map", "[a]", "-frames:v", str(piece.frames),
+    return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", _split_audio(graph),
+            "-frames:v", str(piece.frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
 
 
@@ -79,9 +92,9 @@ def build_card_argv(
     return [ffmpeg, *_HEAD, "-loop", "1", "-framerate", rate, "-i", str(image),
             "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
             "-filter_complex",
-            f"[0:v]format=yuv420p,setsar=1[v];[1:a]{_STEREO},"
-            f"atrim=end_sample={target.samples_of(frames)}[a]",
-            "-map", "[v]", "-map", "[a]", "-frames:v", str(frames),
+            _split_audio(["[0:v]format=yuv420p,setsar=1[v]",
+                          f"[1:a]{_STEREO},atrim=end_sample={target.samples_of(frames)}[a]"]),
+            "-frames:v", str(frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
 
 
@@ -134,7 +147,7 @@ def build_check_argv(ffmpeg: str, video: Path) -> list[str]:
 
 
 def _aac() -> list[str]:
-    return ["-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
+    return ["-c:a", *AAC_ARGS, "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
 
 
 def _input_count(inputs: list[str]) -> int:

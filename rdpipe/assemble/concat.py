@@ -1,10 +1,11 @@
 """Join files with the concat demuxer, and check what came out.
 
-On the copy path the clips' AAC audio is copied too. Each AAC clip starts with encoder priming
-packets (negative timestamps) that the concat demuxer places over the end of the previous clip:
-ffmpeg then warns "Non-monotonic DTS" and every later clip's sound slips by a frame of audio.
-Dropping the priming packets of every clip but the first (the ``noise`` bitstream filter's
-``drop`` expression, which sees output timestamps) keeps each clip's sound where its picture is.
+AAC audio is copied too, from the clips on the copy path and from the normalised pieces. Each
+AAC file starts with encoder priming packets (negative timestamps) that the concat demuxer
+places over the end of the previous file: ffmpeg then warns "Non-monotonic DTS" and every later
+file's sound slips by a frame of audio. Dropping the priming packets of every file but the
+first (the ``noise`` bitstream filter's ``drop`` expression) keeps each file's sound where its
+picture is.
 """
 
 from __future__ import annotations
@@ -26,20 +27,20 @@ def format_concat_list(entries: Sequence[tuple[Path, float]]) -> str:
 
 
 def build_priming_drop_bsf(infos: Sequence[ClipInfo]) -> str | None:
-    """``noise`` bitstream filter dropping the priming packets of clips after the first."""
+    """``noise`` bitstream filter dropping the priming packets of the files after the first.
+
+    Packets are picked by their index in the joined stream, not by timestamp: a normalised
+    piece's priming lands on the last packet of the piece before it, at the same time.
+    """
     windows: list[str] = []
-    offset = 0.0
+    first = 0
     for index, info in enumerate(infos):
         audio = info.audio
-        if index > 0 and audio is not None and audio.first_pts < 0:
-            # The concat demuxer shifts each file so that its earliest timestamp lands on
-            # the sum of the previous files' durations.
-            shift = round((offset - info.start_time) / audio.time_base)
-            # AAC packets are 1024 samples long: a 512-tick margin absorbs rounding.
-            low = shift + audio.first_pts - 512
-            high = shift - 512
-            windows.append(f"between(pts\\,{low}\\,{high})")
-        offset += round(info.container_duration, 6)
+        if audio is None:
+            continue
+        if index > 0 and audio.priming_packets:
+            windows.append(f"between(n\\,{first}\\,{first + audio.priming_packets - 1})")
+        first += audio.packets
     if not windows:
         return None
     return "noise=drop='" + "+".join(windows) + "'"

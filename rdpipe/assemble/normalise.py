@@ -19,10 +19,11 @@ from rdpipe.assemble.argv import build_card_argv, build_crossfade_argv, build_no
 from rdpipe.assemble.images import render_caption, render_card
 from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
+from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
 
-_VERSION = 1  # bump when the argv builders change what a cached piece contains
+_VERSION = 2  # bump when the argv builders change what a cached piece contains
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,14 @@ class Encoder:
     base_dir: Path
 
 
-async def digest_files(paths: Sequence[Path]) -> dict[Path, str]:
-    """SHA-256 of each distinct file, read in worker threads."""
+async def digest_files(
+    paths: Sequence[Path], *, cache: ProbeCache | None = None
+) -> dict[Path, str]:
+    """SHA-256 of each distinct file, read in worker threads, or recalled from ``cache``."""
     digests: dict[Path, str] = {}
 
     async def _one(path: Path) -> None:
-        digests[path] = await anyio.to_thread.run_sync(_digest, path)
+        digests[path] = await anyio.to_thread.run_sync(_digest_remembered, path, cache)
 
     await run_all([partial(_one, path) for path in dict.fromkeys(paths)], limit=4)
     return digests
@@ -156,6 +159,16 @@ def _describe(piece: Piece, digests: Mapping[Path, str]) -> dict[str, object]:
 
 def _cached(encoder: Encoder, key: str) -> Path:
     return encoder.cache_dir / f"{key}.mov"
+
+
+def _digest_remembered(path: Path, cache: ProbeCache | None) -> str:
+    known = cache.recall_digest(path) if cache is not None else None
+    if known is not None:
+        return known
+    digest = _digest(path)
+    if cache is not None:
+        cache.remember_digest(path, digest)
+    return digest
 
 
 def _digest(path: Path) -> str:

@@ -29,6 +29,8 @@ class AudioInfo:
     time_base: Fraction
     first_pts: int  # in time_base; negative when the encoder's priming samples are kept
     duration: float
+    packets: int = 0  # packets in the stream, priming included
+    priming_packets: int = 0  # packets before time zero (encoder priming)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ async def probe_duration(path: Path) -> float:
     return info.video_duration
 
 
+# First pts, end pts, packets and priming packets of one stream, in its time base.
+_Span = tuple[int, int, int, int]
+
+
 class _NoVideo(Exception):
     """The file opened but has no video stream."""
 
@@ -99,11 +105,11 @@ def _probe_blocking(path: Path) -> ClipInfo:
         )
         context = video.codec_context
         rate = video.average_rate or video.guessed_rate or Fraction(25)
-        v_first, v_end, frames = spans[video.index]
+        v_first, v_end, frames, _primed = spans[video.index]
         time_base = Fraction(video.time_base or Fraction(1, 1000))
         firsts = [
             float(first * Fraction(s.time_base or 1))
-            for s, (first, _e, _n) in ((s, spans[s.index]) for s in (video, audio) if s is not None)
+            for s, (first, *_rest) in ((s, spans[s.index]) for s in (video, audio) if s is not None)
         ]
         return ClipInfo(
             path=path,
@@ -124,8 +130,8 @@ def _probe_blocking(path: Path) -> ClipInfo:
         )
 
 
-def _audio_info(stream: av.audio.stream.AudioStream, span: tuple[int, int, int]) -> AudioInfo:
-    first, end, _count = span
+def _audio_info(stream: av.audio.stream.AudioStream, span: _Span) -> AudioInfo:
+    first, end, count, primed = span
     time_base = Fraction(stream.time_base or Fraction(1, stream.rate))
     context = stream.codec_context
     return AudioInfo(
@@ -135,6 +141,8 @@ def _audio_info(stream: av.audio.stream.AudioStream, span: tuple[int, int, int])
         time_base=time_base,
         first_pts=first,
         duration=float((end - max(first, 0)) * time_base),
+        packets=count,
+        priming_packets=primed,
     )
 
 
@@ -142,42 +150,51 @@ def _header_spans(
     container: av.container.InputContainer,
     video: av.video.stream.VideoStream,
     audio: av.audio.stream.AudioStream | None,
-) -> dict[int, tuple[int, int, int]] | None:
+) -> dict[int, _Span] | None:
     """Spans from the stream headers (MP4 indexes every packet), or ``None`` when absent.
 
-    Only each stream's first packet is read, for its first timestamp: the header reports the
-    start of the edit list, not the priming packets before it.
+    Only each stream's first packets are read, up to time zero, for the first timestamp and
+    the priming packets: the header reports the start of the edit list, not what is before it.
     """
     streams = [s for s in (video, audio) if s is not None]
     if any(not s.duration or not s.frames for s in streams):
         return None
     firsts: dict[int, int] = {}
+    primed = dict.fromkeys((s.index for s in streams), 0)
+    started: set[int] = set()
     for packet in container.demux(streams):
-        if packet.pts is not None and packet.stream.index not in firsts:
-            firsts[packet.stream.index] = packet.pts
-        if len(firsts) == len(streams):
+        if packet.pts is None:
+            continue
+        index = packet.stream.index
+        firsts.setdefault(index, packet.pts)
+        if packet.pts < 0:
+            primed[index] += 1
+        else:
+            started.add(index)
+        if len(started) == len(streams):
             break
-    if len(firsts) < len(streams):
+    if len(started) < len(streams):
         return None
     spans = {}
     for stream in streams:
         begin = min(firsts[stream.index], stream.start_time or 0)
         start = stream.start_time or 0
-        spans[stream.index] = (begin, start + (stream.duration or 0), stream.frames)
+        end = start + (stream.duration or 0)
+        spans[stream.index] = (begin, end, stream.frames, primed[stream.index])
     return spans
 
 
 def _packet_spans(
     container: av.container.InputContainer, streams: list[av.stream.Stream]
-) -> dict[int, tuple[int, int, int]]:
-    """First pts, end (pts + duration) and packet count of each stream, without decoding."""
-    spans: dict[int, tuple[int, int, int]] = {s.index: (0, 0, 0) for s in streams}
+) -> dict[int, _Span]:
+    """First pts, end (pts + duration), packet and priming counts per stream, without decoding."""
+    spans: dict[int, _Span] = {s.index: (0, 0, 0, 0) for s in streams}
     seen: set[int] = set()
     for packet in container.demux(streams):
         if packet.pts is None:
             continue
         index = packet.stream.index
-        first, end, count = spans[index]
+        first, end, count, primed = spans[index]
         if index not in seen:
             seen.add(index)
             first, end = packet.pts, packet.pts
@@ -185,5 +202,6 @@ def _packet_spans(
             min(first, packet.pts),
             max(end, packet.pts + (packet.duration or 0)),
             count + 1,
+            primed + (packet.pts < 0),
         )
     return spans

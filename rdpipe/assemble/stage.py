@@ -27,7 +27,8 @@ from rdpipe.assemble.plan import (
     Span,
     plan_join,
 )
-from rdpipe.assemble.probe import ClipInfo, probe_clip
+from rdpipe.assemble.probe import ClipInfo
+from rdpipe.assemble.probe_cache import ProbeCache, probe_remembered
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
 from rdpipe.model.output import OutputSpec
@@ -46,12 +47,17 @@ class AssemblyResult:
     sidecars: tuple[Path, ...]
 
 
-async def probe_clips(clips: Sequence[ClipInput], *, concurrency: int = 8) -> list[ClipInfo]:
-    """Probe every clip once, in parallel; errors name the shot."""
+async def probe_clips(
+    clips: Sequence[ClipInput], *, concurrency: int = 8, cache: ProbeCache | None = None
+) -> list[ClipInfo]:
+    """Probe every clip once, in parallel, recalling unchanged ones from ``cache``.
+
+    Errors name the shot.
+    """
     infos: list[ClipInfo | None] = [None] * len(clips)
 
     async def _one(index: int, clip: ClipInput) -> None:
-        infos[index] = await probe_clip(clip.path, shot_id=clip.shot_id)
+        infos[index] = await probe_remembered(clip.path, shot_id=clip.shot_id, cache=cache)
 
     await run_all([partial(_one, i, c) for i, c in enumerate(clips)], limit=concurrency)
     return [info for info in infos if info is not None]
@@ -75,7 +81,8 @@ async def assemble(
     pieces are joined by copy. ``base_dir`` resolves the relative paths of ``spec``.
     """
     base = base_dir if base_dir is not None else output.parent
-    infos = await probe_clips(clips)
+    probes = ProbeCache(cache_dir / "probes")
+    infos = await probe_clips(clips, cache=probes)
     plan = plan_join(clips, infos, spec, target)
     work = Path(tempfile.mkdtemp(prefix="join-", dir=_ensure(cache_dir)))
     try:
@@ -84,7 +91,7 @@ async def assemble(
             plan = plan_join(clips, infos, spec, target, copy_refused="the copy join was unclean")
         if not plan.copy:
             encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base)
-            encoded = await _join_normalised(plan, encoder, spec, output, work, concurrency)
+            encoded = await _join_normalised(plan, encoder, spec, output, work, concurrency, probes)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sidecars = await _write_sidecars(plan, clips, infos, spec, output)
@@ -103,21 +110,36 @@ async def _join_copy(
 ) -> bool:
     """Join the clips as they are; ``False`` when ffmpeg reported broken timestamps."""
     entries = [(i.path, round(i.container_duration, 6)) for i in infos]
-    warnings = await _run_join(plan, entries, spec, output, work, ffmpeg, base, copy=infos)
+    warnings = await _run_join(
+        plan, entries, spec, output, work, ffmpeg, base, copy=infos, listed=infos
+    )
     return not warnings
 
 
 async def _join_normalised(
-    plan: JoinPlan, encoder: Encoder, spec: OutputSpec, output: Path, work: Path, concurrency: int
+    plan: JoinPlan,
+    encoder: Encoder,
+    spec: OutputSpec,
+    output: Path,
+    work: Path,
+    concurrency: int,
+    probes: ProbeCache,
 ) -> int:
+    """Normalise the pieces not yet in the cache, then join them all by stream copy."""
     sources = [i.path for p in plan.pieces for i in _infos_of(p)]
-    digests = await digest_files(sources)
+    digests = await digest_files(sources, cache=probes)
     paths, encoded = await normalise_pieces(plan.pieces, encoder, digests, concurrency=concurrency)
     target = plan.target
     entries = [
         (path, target.seconds_of(p.frames)) for path, p in zip(paths, plan.pieces, strict=True)
     ]
-    await _run_join(plan, entries, spec, output, work, encoder.ffmpeg, encoder.base_dir, copy=None)
+    # Pieces are probed (once: they never change) for their AAC priming, dropped at the joins.
+    listed = None
+    if not _mixes_audio(spec):
+        named = [ClipInput(f"piece {i}", path) for i, path in enumerate(paths)]
+        listed = await probe_clips(named, cache=probes)
+    await _run_join(plan, entries, spec, output, work, encoder.ffmpeg, encoder.base_dir,
+                    copy=None, listed=listed)  # fmt: skip
     return encoded
 
 
@@ -131,8 +153,13 @@ async def _run_join(
     base: Path,
     *,
     copy: Sequence[ClipInfo] | None,
+    listed: Sequence[ClipInfo] | None,
 ) -> list[str]:
-    """Run the concat join into a partial file, rename it into place, return timestamp warnings."""
+    """Run the concat join into a partial file, rename it into place, return timestamp warnings.
+
+    ``copy`` are the clips on the copy path; ``listed`` the probes of the listed files, whose
+    AAC is copied (priming dropped) unless the sound is mixed, which decodes it instead.
+    """
     concat_list = work / "clips.ffconcat"
     concat_list.write_text(format_concat_list(entries), encoding="utf-8")
     metadata = None
@@ -143,7 +170,8 @@ async def _run_join(
     sources = [i.path for i in copy] if copy is not None and _mixes_audio(spec) else []
     first_source = 2 if metadata is not None else 1
     graph: list[str] = []
-    clips_label = "[0:a]"
+    # Normalised pieces carry AAC first and sample-exact PCM second: mix the PCM.
+    clips_label = "[0:a]" if copy is not None else "[0:a:1]"
     if sources and copy is not None:
         samples = _slot_samples([i.container_duration for i in copy])
         graph.append(build_clip_audio_chain(first_source, samples))
@@ -152,7 +180,9 @@ async def _run_join(
     graph += build_audio_graph(
         spec, duration=plan.duration, music_input=music_input, clips=clips_label
     )
-    bsf = build_priming_drop_bsf(copy) if copy is not None and not graph else None
+    bsf = None
+    if listed is not None and not graph:
+        bsf = build_priming_drop_bsf(listed) or "null"
     _ensure(output.parent)
     unfinished = output.with_name(f".{output.stem}.partial.mp4")
     argv = build_concat_argv(ffmpeg, concat_list, unfinished, metadata=metadata,

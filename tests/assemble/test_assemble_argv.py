@@ -16,14 +16,14 @@ from rdpipe.model.output import OutputSpec
 
 
 def _info(name: str, *, rate: int = 25, audio: bool = True) -> ClipInfo:
-    sound = AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, 2.0) if audio else None
+    sound = AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, 2.0, 95, 1) if audio else None
     return ClipInfo(Path(f"/clips/{name}.mp4"), "mp4", "h264", "High", 1280, 720, Fraction(1),
                     "yuv420p", Fraction(rate), Fraction(1, 12800), 2 * rate, 2.0, 2.0,
                     -1024 / 48000, sound)  # fmt: skip
 
 
 def test_normalise_argv_is_stable() -> None:
-    """A silent portrait-size clip is fitted, padded, given silence and cut to exact lengths."""
+    """A silent clip is fitted, padded, given silence, cut to exact lengths, with AAC and PCM."""
     piece = ClipPiece("b", _info("b", rate=30, audio=False), 0.5, 25, fade_in=3)
     argv = build_normalise_argv("ffmpeg", piece, TargetFormat(640, 360, Fraction(25)),
                                 preset="veryfast", crf=20, dest=Path("/cache/k.mov"))  # fmt: skip
@@ -37,20 +37,21 @@ def test_normalise_argv_is_stable() -> None:
         "pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
         "tpad=stop_mode=clone:stop_duration=2,trim=end_frame=25,fade=t=in:s=0:n=3[v];"
         "[1:a]aformat=sample_fmts=s16:sample_rates=48000:channel_layouts=stereo,"
-        "apad,atrim=end_sample=48000,afade=t=in:ns=5760[a]",
-        "-map", "[v]", "-map", "[a]", "-frames:v", "25",
+        "apad,atrim=end_sample=48000,afade=t=in:ns=5760[a];[a]asplit=2[aac][pcm]",
+        "-frames:v", "25", "-map", "[v]", "-map", "[aac]", "-map", "[pcm]",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-video_track_timescale", "12800",
-        "-c:a", "pcm_s16le", "-ar", "48000", "-ac", "2", "-f", "mov", "/cache/k.mov",
+        "-c:a:0", "aac", "-b:a", "192k", "-c:a:1", "pcm_s16le", "-ar", "48000", "-ac", "2",
+        "-f", "mov", "/cache/k.mov",
     ]  # fmt: skip
 
 
 def test_copy_argv_drops_later_clips_priming() -> None:
-    """The copy join copies both streams and drops the priming packets of the second clip on."""
-    bsf = build_priming_drop_bsf([_info("a"), _info("b")])
+    """The copy join copies both streams and drops the priming packet of the second clip on."""
+    bsf = build_priming_drop_bsf([_info("a"), _info("b"), _info("c")])
     argv = build_concat_argv("ffmpeg", Path("/w/list"), Path("/o.mp4"),
                              metadata=Path("/w/meta"), audio_bsf=bsf)  # fmt: skip
-    assert bsf == "noise=drop='between(pts\\,95488\\,96512)'"
+    assert bsf == "noise=drop='between(n\\,95\\,95)+between(n\\,190\\,190)'"
     assert argv[6:] == [
         "-f", "concat", "-safe", "0", "-i", "/w/list", "-f", "ffmetadata", "-i", "/w/meta",
         "-map", "0:v:0", "-c:v", "copy", "-map", "0:a:0", "-c:a", "copy", "-bsf:a", bsf,
@@ -81,6 +82,6 @@ def test_exports_are_complete() -> None:
     """Every public name of the package is listed in __all__ and exists."""
     public = {n for n in dir(rdpipe.assemble) if not n.startswith("_")} - {"annotations"}
     modules = {"argv", "chapters", "concat", "contact_sheet", "errors", "frames", "images",
-               "music", "normalise", "parallel", "plan", "probe", "runner", "stage",
+               "music", "normalise", "parallel", "plan", "probe", "probe_cache", "runner", "stage",
                "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
