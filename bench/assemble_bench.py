@@ -1,8 +1,11 @@
 """Time rdpipe's assembly against plain ffmpeg, a single-pass filtergraph and MoviePy.
 
-Run: ``.venv/bin/python bench/assemble_bench.py [--clips 100] [--mixed 12] [--moviepy 8]``.
-Every comparison runs on the same generated clips in one run and prints a Markdown table of
-ratios (paste it into BENCHMARKS.md). Needs the ``bench`` extra (MoviePy).
+Run: ``.venv/bin/python bench/assemble_bench.py [--clips 100] [--mixed 12] [--repeat 3]
+[--moviepy-compatible 24] [--moviepy-mixed 12]``. Every comparison runs on the same generated
+clips in one run and prints a Markdown table of ratios (paste it into BENCHMARKS.md). The fast
+cases run ``--repeat`` times, A and B alternately, and report medians: this machine's noise is
+±30% run to run. Every timed rdpipe run starts from an empty cache, except the re-assembly.
+Needs the ``bench`` extra (MoviePy).
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ import argparse
 import contextlib
 import os
 import platform
+import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -27,7 +32,8 @@ from rdpipe.model.output import OutputSpec
 SPEC = OutputSpec(contact_sheet=False, preset="veryfast")
 TARGET = TargetFormat.from_ratio("16:9", "360p", 25)
 # (width, height, rate, audio, webm) cycled over the mixed set
-MIXED = [(640, 360, "24", True, False), (1280, 720, "25", False, False),
+Recipe = tuple[int, int, str, bool, bool]
+MIXED: list[Recipe] = [(640, 360, "24", True, False), (1280, 720, "25", False, False),
          (854, 480, "30000/1001", True, False), (360, 640, "30", True, False),
          (640, 360, "25", True, True), (1920, 1080, "30", False, False)]  # fmt: skip
 
@@ -126,57 +132,107 @@ def moviepy_join(clips: list[Path], out: Path) -> None:
         clip.close()
 
 
+Row = tuple[str, str, float, float, float, str]
+
+
+def median_pair(repeat: int, run_a: Callable[[int], object], run_b: Callable[[int], object]
+                ) -> tuple[float, float]:  # fmt: skip
+    """Median seconds of A and of B, run alternately ``repeat`` times so noise hits both."""
+    times_a, times_b = [], []
+    for attempt in range(repeat):
+        times_b.append(timed(partial(run_b, attempt)))
+        times_a.append(timed(partial(run_a, attempt)))
+    return statistics.median(times_a), statistics.median(times_b)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clips", type=int, default=100, help="compatible clips to copy-join")
     parser.add_argument("--mixed", type=int, default=12, help="heterogeneous clips")
-    parser.add_argument("--moviepy", type=int, default=8, help="clips given to MoviePy")
+    parser.add_argument("--moviepy-compatible", type=int, default=24,
+                        help="compatible clips given to MoviePy (0 skips)")  # fmt: skip
+    parser.add_argument("--moviepy-mixed", type=int, default=12,
+                        help="mixed clips given to MoviePy (0 skips)")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=2.0, help="length of each clip")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each non-MoviePy case; medians are reported")  # fmt: skip
     args = parser.parse_args()
     ffmpeg = find_ffmpeg(os.environ)
     work = Path(tempfile.mkdtemp(prefix="rdpipe-bench-"))
+    count = max(args.clips, args.moviepy_compatible)
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
         same = list(pool.map(lambda i: make_clip(ffmpeg, work / f"same{i}.mp4", (640, 360), "25",
                                                  True, False, args.seconds, i * 3 % 360),
-                             range(args.clips)))  # fmt: skip
+                             range(count)))  # fmt: skip
         recipes = [MIXED[i % len(MIXED)] for i in range(args.mixed)]
         mixed = list(pool.map(lambda i: make_clip(
             ffmpeg, work / f"mixed{i}.{'webm' if recipes[i][4] else 'mp4'}",
             recipes[i][:2], recipes[i][2], recipes[i][3], recipes[i][4], args.seconds, i * 29),
             range(args.mixed)))  # fmt: skip
-    rows: list[tuple[str, str, float, float, float, str]] = []
-
-    plain = timed(lambda: plain_concat(ffmpeg, same, work / "plain.mp4"))
-    ours = timed(lambda: rdpipe_join(ffmpeg, same, work / "copy.mp4", work / "c1"))
-    rows.append((f"copy join, {args.clips} compatible clips", "rdpipe / ffmpeg concat -c copy",
-                 ours, plain, ours / plain, "≤ 1.5"))  # fmt: skip
-
-    subset = same[: args.moviepy]
-    ours_small = timed(lambda: rdpipe_join(ffmpeg, subset, work / "copy_s.mp4", work / "c2"))
-    movie = timed(lambda: moviepy_join(subset, work / "moviepy_same.mp4"))
-    rows.append((f"compatible, {args.moviepy} clips", "MoviePy / rdpipe",
-                 movie, ours_small, movie / ours_small, "≥ 100"))  # fmt: skip
-
-    mixed_small = mixed[: args.moviepy]
-    ours_mixed_small = timed(
-        lambda: rdpipe_join(ffmpeg, mixed_small, work / "m_s.mp4", work / "c3")
-    )
-    movie_mixed = timed(lambda: moviepy_join(mixed_small, work / "moviepy_mixed.mp4"))
-    rows.append((f"mixed, {args.moviepy} clips", "MoviePy / rdpipe", movie_mixed,
-                 ours_mixed_small, movie_mixed / ours_mixed_small, "≥ 6"))  # fmt: skip
-
-    audio = [recipe[3] for recipe in recipes]
-    one_pass = timed(lambda: single_pass(ffmpeg, mixed, audio, args.seconds, work / "single.mp4"))
-    normalise = timed(lambda: rdpipe_join(ffmpeg, mixed, work / "norm.mp4", work / "c4"))
-    rows.append((f"normalise, {args.mixed} mixed clips", "rdpipe / single-pass filtergraph",
-                 normalise, one_pass, normalise / one_pass, "≤ 1.0"))  # fmt: skip
-
-    w, h, rate, has_audio, webm = recipes[1]
-    make_clip(ffmpeg, mixed[1], (w, h), rate, has_audio, webm, args.seconds, 200)
-    again = timed(lambda: rdpipe_join(ffmpeg, mixed, work / "norm.mp4", work / "c4"))
-    rows.append((f"one of {args.mixed} mixed clips changed", "single pass / rdpipe re-assembly",
-                 one_pass, again, one_pass / again, "≥ 5"))  # fmt: skip
+    rows = copy_rows(ffmpeg, same[: args.clips], work, args)
+    rows += moviepy_rows(ffmpeg, same, mixed, work, args)
+    rows += normalise_rows(ffmpeg, mixed, recipes, work, args)
     print_table(rows, args)
+
+
+def copy_rows(ffmpeg: str, same: list[Path], work: Path, args: argparse.Namespace) -> list[Row]:
+    """rdpipe's copy join against plain ``ffmpeg -f concat -c copy``, both from cold."""
+    ours, plain = median_pair(
+        args.repeat,
+        lambda n: rdpipe_join(ffmpeg, same, work / "copy.mp4", work / f"copy-cache{n}"),
+        lambda n: plain_concat(ffmpeg, same, work / "plain.mp4"),
+    )
+    return [(f"copy join, {len(same)} compatible clips", "rdpipe / ffmpeg concat -c copy",
+             ours, plain, ours / plain, "≤ 1.5")]  # fmt: skip
+
+
+def moviepy_rows(
+    ffmpeg: str, same: list[Path], mixed: list[Path], work: Path, args: argparse.Namespace
+) -> list[Row]:
+    """MoviePy against rdpipe on the same clips, each rdpipe run with an empty cache."""
+    rows: list[Row] = []
+    cases = [("compatible", same[: args.moviepy_compatible], "≥ 100"),
+             ("mixed", mixed[: args.moviepy_mixed], "≥ 6")]  # fmt: skip
+    for name, clips, goal in cases:
+        if not clips:
+            continue
+        ours = timed(partial(rdpipe_join, ffmpeg, clips, work / f"{name}.mp4", work / f"mp-{name}"))
+        movie = timed(partial(moviepy_join, clips, work / f"moviepy-{name}.mp4"))
+        rows.append((f"{name}, {len(clips)} clips", "MoviePy / rdpipe", movie, ours,
+                     movie / ours, goal))  # fmt: skip
+    return rows
+
+
+def normalise_rows(
+    ffmpeg: str, mixed: list[Path], recipes: list[Recipe], work: Path, args: argparse.Namespace
+) -> list[Row]:
+    """rdpipe's normalise path against one hand-written filtergraph, then after one change."""
+    audio = [recipe[3] for recipe in recipes]
+    normalise, one_pass = median_pair(
+        args.repeat,
+        lambda n: rdpipe_join(ffmpeg, mixed, work / "norm.mp4", work / f"norm-cache{n}"),
+        lambda n: single_pass(ffmpeg, mixed, audio, args.seconds, work / "single.mp4"),
+    )
+    w, h, rate, has_audio, webm = recipes[1]
+    cache = work / f"norm-cache{args.repeat - 1}"
+
+    def change_and_assemble(attempt: int) -> None:
+        make_clip(ffmpeg, mixed[1], (w, h), rate, has_audio, webm, args.seconds, 200 + attempt)
+        start = time.perf_counter()
+        result = rdpipe_join(ffmpeg, mixed, work / "norm.mp4", cache)
+        again.append(time.perf_counter() - start)
+        assert result.encoded == 1, result.encoded
+
+    again: list[float] = []
+    for attempt in range(args.repeat):
+        change_and_assemble(attempt)
+    reassembly = statistics.median(again)
+    return [
+        (f"normalise, {len(mixed)} mixed clips", "rdpipe / single-pass filtergraph",
+         normalise, one_pass, normalise / one_pass, "≤ 1.0"),
+        (f"one of {len(mixed)} mixed clips changed", "single pass / rdpipe re-assembly",
+         one_pass, reassembly, one_pass / reassembly, "≥ 5"),
+    ]  # fmt: skip
 
 
 def print_table(
@@ -191,7 +247,7 @@ def print_table(
             if line.startswith("model name")
         )
     print(f"Machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"clips of {args.seconds:g} s\n")  # fmt: skip
+          f"clips of {args.seconds:g} s; medians of {args.repeat} runs\n")  # fmt: skip
     print("| case | ratio measured | A (s) | B (s) | A / B | goal |")
     print("|---|---|---:|---:|---:|---|")
     for case, what, a, b, ratio, goal in rows:
