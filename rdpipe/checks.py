@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from rdpipe.catalog import Catalog, ModelInfo
 from rdpipe.model import Pipeline, ShotFrame
-from rdpipe.render import Problem, RenderedShot, iter_citations
+from rdpipe.render import RenderedShot
+from rdpipe.templates import Problem, iter_citations
 
 #: The API's limits on reference media in one request.
 LIMITS = {"image": 9, "video": 3, "audio": 3}

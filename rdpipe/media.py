@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath
-from rdpipe.render import MediaKind, Problem
+from rdpipe.templates import MediaKind, Problem
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 300, 6000

@@ -1,29 +1,29 @@
-"""Shots to request bodies: sandboxed Jinja over the variables, then the API's JSON shape.
+"""Shots to request bodies in the API's JSON shape, one per take.
 
-Pure: local media reach the request only through the :class:`MediaResolver` passed in, and
-problems come back as values (a data path and a message) for the caller to locate in the file.
-Templates run in Jinja's immutable sandbox with undefined variables as errors, so a pipeline
-file from someone else cannot read files or the environment, or run code.
+Pure: strings go through :mod:`rdpipe.templates`, local media reach the request only through
+the :class:`MediaResolver` passed in, and problems come back as values (a data path and a
+message) for the caller to locate in the file.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
-
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, Reference, Shot, ShotFrame
+from rdpipe.templates import (
+    Citations,
+    MediaKind,
+    Problem,
+    TemplateRun,
+    make_environment,
+)
 
-MediaKind = Literal["image", "video", "audio"]
 #: The API's default clip length, used when no level of the file sets ``seconds``.
 DEFAULT_SECONDS = 5
-#: Longest text a template may produce; a prompt is a few hundred characters.
-MAX_RENDERED = 100_000
 
 _ROLES: dict[MediaKind, str] = {
     "image": "reference_image",
@@ -36,14 +36,6 @@ class MediaResolver(Protocol):
     """Turns a media source written in the file into the URL the request carries."""
 
     def url_for(self, source: str, kind: MediaKind, where: DataPath) -> str: ...
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something wrong with a shot, at a data path such as ``("shots", 2, "prompt")``."""
-
-    path: DataPath
-    message: str
 
 
 @dataclass(frozen=True)
@@ -77,29 +69,6 @@ class RenderedShot:
     def content(self) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = self.request.get("metadata", {}).get("content", [])
         return content
-
-
-@dataclass
-class _Citations:
-    """Maps a shot's reference names to ``@imageN``-style citations in content order."""
-
-    by_name: dict[str, str] = field(default_factory=dict)
-    counts: dict[MediaKind, int] = field(
-        default_factory=lambda: {"image": 0, "video": 0, "audio": 0}
-    )
-
-    def add(self, name: str, kind: MediaKind) -> None:
-        self.counts[kind] += 1
-        self.by_name[name] = f"@{kind}{self.counts[kind]}"
-
-
-def make_environment() -> ImmutableSandboxedEnvironment:
-    """The Jinja environment every template renders in: sandboxed, strict, no autoescape."""
-    return ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-    )
 
 
 class ShotRenderer:
@@ -173,7 +142,7 @@ class ShotRenderer:
         citations = self._citations(index, shot, problems)
         variables = {**self._pipeline.vars, **shot.vars, **self._cli_vars}
         context = {**variables, "shot": {"id": shot.id, "index": index}}
-        template = _TemplateRun(self._environment, context, citations, problems)
+        template = TemplateRun(self._environment, context, citations, problems)
 
         prompt = template.render(shot.prompt, (*base, "prompt"))
         if not prompt.strip() and not any(p.path == (*base, "prompt") for p in problems):
@@ -233,8 +202,8 @@ class ShotRenderer:
         settings["retries"] = _first(shot.retries, defaults.retries)
         return settings
 
-    def _citations(self, index: int, shot: Shot, problems: list[Problem]) -> _Citations:
-        citations = _Citations()
+    def _citations(self, index: int, shot: Shot, problems: list[Problem]) -> Citations:
+        citations = Citations()
         known = self._pipeline.references
         for position, name in enumerate(shot.references):
             reference = known.get(name)
@@ -252,7 +221,7 @@ class ShotRenderer:
         return citations
 
     def _content(
-        self, index: int, shot: Shot, template: _TemplateRun, problems: list[Problem]
+        self, index: int, shot: Shot, template: TemplateRun, problems: list[Problem]
     ) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = []
         for position, name in enumerate(shot.references):
@@ -312,105 +281,3 @@ def _defined(known: Mapping[str, Reference]) -> str:
     if not known:
         return "; the file defines no references: add them under references:"
     return f"; defined: {', '.join(sorted(known))}"
-
-
-class _TemplateRun:
-    """Renders the strings of one shot, recording problems instead of raising."""
-
-    def __init__(
-        self,
-        environment: ImmutableSandboxedEnvironment,
-        context: dict[str, Any],
-        citations: _Citations,
-        problems: list[Problem],
-    ) -> None:
-        self._environment = environment
-        self._context = {**context, "ref": self._ref}
-        self._citations = citations
-        self._problems = problems
-
-    def _ref(self, name: str) -> str:
-        citation = self._citations.by_name.get(name)
-        if citation is None:
-            raise _CitationError(name)
-        return citation
-
-    def render(self, text: str, path: DataPath) -> str:
-        if "{" not in text:
-            return text
-        try:
-            rendered = self._environment.from_string(text).render(self._context)
-        except _CitationError as error:
-            self._problems.append(Problem(path, error.message(self._citations)))
-            return text
-        except jinja2.UndefinedError as error:
-            self._problems.append(Problem(path, self._undefined(error)))
-            return text
-        except jinja2.TemplateSyntaxError as error:
-            self._problems.append(
-                Problem(
-                    path, f"template syntax error: {error.message} (template line {error.lineno})"
-                )
-            )
-            return text
-        except jinja2.exceptions.SecurityError as error:
-            self._problems.append(Problem(path, f"not allowed in a template: {error}"))
-            return text
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError) as error:
-            self._problems.append(Problem(path, f"template error: {error}"))
-            return text
-        if len(rendered) > MAX_RENDERED:
-            self._problems.append(
-                Problem(path, f"renders to {len(rendered)} characters; the limit is {MAX_RENDERED}")
-            )
-        return rendered
-
-    def render_value(self, value: Any, path: DataPath) -> Any:
-        """Render every string inside a nested value (metadata)."""
-        if isinstance(value, str):
-            return self.render(value, path)
-        if isinstance(value, dict):
-            return {k: self.render_value(v, (*path, k)) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.render_value(v, (*path, i)) for i, v in enumerate(value)]
-        return value
-
-    def _undefined(self, error: jinja2.UndefinedError) -> str:
-        message = error.message or "undefined variable"
-        names = [k for k in self._context if k != "ref"]
-        name = _undefined_name(message)
-        if name:
-            close = difflib.get_close_matches(name, names, n=1)
-            if close:
-                return f"{message}; did you mean {close[0]!r}?"
-            return f"{message}; define it under vars:, in the shot's vars: or with --set {name}=..."
-        return message
-
-
-class _CitationError(Exception):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
-
-    def message(self, citations: _Citations) -> str:
-        carried = ", ".join(citations.by_name) or "none"
-        return (
-            f"ref({self.name!r}): this shot does not carry that reference "
-            f"(add it to the shot's references:; it carries: {carried})"
-        )
-
-
-def _undefined_name(message: str) -> str | None:
-    # Jinja's messages read "'keeperr' is undefined".
-    if message.startswith("'") and "' is undefined" in message:
-        return message[1 : message.index("' is undefined")]
-    return None
-
-
-def iter_citations(prompt: str) -> Iterator[tuple[MediaKind, int]]:
-    """Every ``@image2``-style citation in a rendered prompt, as (kind, number)."""
-    from rdpipe.model import CITATION
-
-    for match in CITATION.finditer(prompt):
-        kind: MediaKind = match.group(1)  # type: ignore[assignment]
-        yield kind, int(match.group(2))

@@ -17,7 +17,8 @@ from rdpipe.checks import check_model_structure, check_shot, unused_references
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
-from rdpipe.render import Problem, RenderedShot, ShotRenderer
+from rdpipe.render import RenderedShot, ShotRenderer
+from rdpipe.templates import Problem
 
 
 @dataclass(frozen=True)
