@@ -4,8 +4,8 @@ two runs of one pipeline never both submit.
 Timing: the runs poll every 0.5 s, so one run lives a few seconds. To afford twenty kills in
 the time budget, three pipelines are killed side by side (seven kills each) against one
 simulator. Each chain's kill delays are seeded random draws, one per slice of the run's life
-and in rising order, so that kills land in the submit, poll, download and assembly phases. ``RDPIPE_LONG_TESTS=1`` kills each chain
-twelve times.
+and in rising order, so that kills land in the submit, poll, download and assembly phases.
+``RDPIPE_LONG_TESTS=1`` kills each chain twelve times.
 """
 
 from __future__ import annotations
