@@ -23,16 +23,20 @@ TIMESTAMP_WARNINGS = ("Non-monotonic", "non monotonically", "Invalid DTS", "Inva
                       "out of order", "discontinuity")  # fmt: skip
 
 
-def encode_args(target: TargetFormat, *, preset: str, crf: int, dest: Path) -> list[str]:
+def encode_args(
+    target: TargetFormat, *, preset: str, crf: int, dest: Path, threads: int | None = None
+) -> list[str]:
     """Maps and encoder settings shared by every normalised piece, so they join by copy.
 
     The filtergraph before them ends in ``[v]`` and ``[a]``; ``[a]`` is split into the AAC
-    track (first) and the PCM track (second).
+    track (first) and the PCM track (second). ``threads`` caps x264's threads: when several
+    short pieces encode at once, one thread each beats frame threads contending for cores.
     """
+    limit = [] if threads is None else ["-threads:v", str(threads)]
     return [
         "-map", "[v]", "-map", "[aac]", "-map", "[pcm]",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-        "-profile:v", "high", "-video_track_timescale", str(target.timescale()),
+        "-profile:v", "high", "-video_track_timescale", str(target.timescale()), *limit,
         "-c:a:0", *AAC_ARGS, "-c:a:1", "pcm_s16le", "-ar", str(SAMPLE_RATE),
         "-ac", str(CHANNELS), "-f", "mov", str(dest),
     ]  # fmt: skip
@@ -52,12 +56,16 @@ def build_normalise_argv(
     crf: int,
     dest: Path,
     overlay: Path | None = None,
+    threads: int | None = None,
 ) -> list[str]:
-    """Normalise one stretch of a clip: fitted size, target rate, exact frame and sample count."""
-    inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a")
+    """Normalise one stretch of a clip: fitted size, target rate, exact frame and sample count.
+
+    ``threads`` caps the threads of the decoder and of the encoder.
+    """
+    inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a", threads)
     return [ffmpeg, *_HEAD, *inputs, "-filter_complex", _split_audio(graph),
             "-frames:v", str(piece.frames),
-            *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
+            *encode_args(target, preset=preset, crf=crf, dest=dest, threads=threads)]  # fmt: skip
 
 
 def build_crossfade_argv(
@@ -69,18 +77,21 @@ def build_crossfade_argv(
     crf: int,
     dest: Path,
     overlays: tuple[Path | None, Path | None] = (None, None),
+    threads: int | None = None,
 ) -> list[str]:
     """Blend the tail of one shot into the head of the next, both normalised on the way."""
-    inputs, graph = _piece_inputs(piece.before, target, 0, overlays[0], "va", "aa")
+    inputs, graph = _piece_inputs(piece.before, target, 0, overlays[0], "va", "aa", threads)
     count = _input_count(inputs)
-    more_inputs, more_graph = _piece_inputs(piece.after, target, count, overlays[1], "vb", "ab")
+    more_inputs, more_graph = _piece_inputs(
+        piece.after, target, count, overlays[1], "vb", "ab", threads
+    )
     seconds = target.seconds_of(piece.frames)
     graph += more_graph
     graph.append(f"[va][vb]xfade=transition=fade:duration={seconds:.6f}:offset=0[v]")
     graph.append(f"[aa][ab]acrossfade=ns={target.samples_of(piece.frames)}[a]")
     return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", _split_audio(graph),
             "-frames:v", str(piece.frames),
-            *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
+            *encode_args(target, preset=preset, crf=crf, dest=dest, threads=threads)]  # fmt: skip
 
 
 def build_card_argv(
@@ -161,11 +172,13 @@ def _piece_inputs(
     overlay: Path | None,
     video_label: str,
     audio_label: str,
+    threads: int | None = None,
 ) -> tuple[list[str], list[str]]:
     """Inputs and filter chains that turn one stretch of a clip into the target format."""
     seconds = target.seconds_of(piece.frames)
     read_for = f"{seconds + 1:.6f}"
-    inputs = ["-ss", f"{piece.start:.6f}"] if piece.start > 0 else []
+    inputs = [] if threads is None else ["-threads", str(threads)]
+    inputs += ["-ss", f"{piece.start:.6f}"] if piece.start > 0 else []
     inputs += ["-t", read_for, "-i", str(piece.info.path)]
     index = first_index
     source = f"[{index}:v]"

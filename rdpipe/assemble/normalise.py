@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -36,6 +36,8 @@ class Encoder:
     crf: int
     cache_dir: Path
     base_dir: Path
+    cores: int = 1
+    threads: int | None = None  # per encode; set by normalise_pieces
 
 
 async def digest_files(
@@ -77,6 +79,10 @@ async def normalise_pieces(
     encoder.cache_dir.mkdir(parents=True, exist_ok=True)
     keys = [piece_key(piece, encoder, digests) for piece in pieces]
     todo = {k: p for k, p in zip(keys, pieces, strict=True) if not _cached(encoder, k).is_file()}
+    # Cores shared out between the encodes running at once: one thread each when many pieces
+    # encode, every core for a lone changed piece.
+    running = max(1, min(concurrency, len(todo)))
+    encoder = replace(encoder, threads=max(1, encoder.cores // running))
     jobs = [partial(_encode, piece, key, encoder) for key, piece in todo.items()]
     await run_all(jobs, limit=concurrency)
     return [_cached(encoder, key) for key in keys], len(todo)
@@ -114,6 +120,7 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
             preset=encoder.preset,
             crf=encoder.crf,
             dest=unfinished,
+            threads=encoder.threads,
         )
         step = f"crossfading shot {piece.before.shot_id!r} into {piece.after.shot_id!r}"
     else:
@@ -126,6 +133,7 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
             preset=encoder.preset,
             crf=encoder.crf,
             dest=unfinished,
+            threads=encoder.threads,
         )
         step = f"normalising shot {piece.shot_id!r}"
     await run_ffmpeg(argv, step=step)

@@ -72,10 +72,19 @@ class ClipInfo:
 
 async def probe_clip(path: Path, *, shot_id: str) -> ClipInfo:
     """Probe one clip in a worker thread; a missing or unreadable file names its shot."""
+    return await anyio.to_thread.run_sync(lambda: probe_clip_blocking(path, shot_id=shot_id))
+
+
+def probe_clip_blocking(path: Path, *, shot_id: str) -> ClipInfo:
+    """Probe one clip in the calling thread (libav releases the GIL while it reads).
+
+    Callers that probe many clips run a few batches of this in worker threads: a thread hop
+    per clip costs as much as the probe itself.
+    """
     if not path.is_file():
         raise ClipMissing(shot_id, path)
     try:
-        return await anyio.to_thread.run_sync(_probe_blocking, path)
+        return _probe_blocking(path)
     except (av.FFmpegError, _NoVideo, ValueError) as error:
         raise ClipCorrupt(shot_id, path, str(error)) from error
 

@@ -2,73 +2,118 @@
 
 A record is keyed by the file's resolved path, inode, size and modification time (ns): a clip
 written again, or replaced by a rename, gets a new key, and its stale record is never read.
-Records are small JSON files written beside their final name and renamed into place, so a
-concurrent run never reads half a record; an unreadable record counts as absent.
+All records live in one JSON file, read once and written once per assembly (one small file
+per clip cost more than probing it): written beside its final name and renamed into place, so
+a concurrent run never reads half of it. When two runs save at once, the last one wins; what
+the other learnt is probed again next time. An unreadable file counts as empty.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
-from dataclasses import dataclass
+import threading
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
-
-from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip
+from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 
 _VERSION = 2  # bump when ClipInfo or the probe's reading of a file changes
 
 
-@dataclass(frozen=True)
 class ProbeCache:
-    """A directory of per-file records: each file's :class:`ClipInfo` and SHA-256 digest."""
+    """Each file's :class:`ClipInfo` and SHA-256 digest, kept in one JSON file.
 
-    directory: Path
+    Safe to use from several worker threads at once; call :meth:`save` when done.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._records = _load(path)
+        self._touched: set[str] = set()
+        self._changed = False
+        self._lock = threading.Lock()
 
     def recall_info(self, path: Path) -> ClipInfo | None:
         """The remembered probe of ``path`` as it is now on disk, or ``None``."""
-        record = self._read(path, "probe.json")
-        if record is None:
-            return None
+        record = self._recall(path).get("probe")
         try:
-            return _decode(json.loads(record), path)
+            return None if record is None else _decode(record, path)
         except (ValueError, KeyError, TypeError):
             return None
 
     def remember_info(self, info: ClipInfo) -> None:
         """Store the probe of ``info.path`` under the file's current identity."""
-        self._write(info.path, "probe.json", json.dumps(_encode(info)))
+        self._remember(info.path, "probe", _encode(info))
 
     def recall_digest(self, path: Path) -> str | None:
         """The remembered SHA-256 of ``path`` as it is now on disk, or ``None``."""
-        return self._read(path, "sha256")
+        digest = self._recall(path).get("sha256")
+        return digest if isinstance(digest, str) else None
 
     def remember_digest(self, path: Path, digest: str) -> None:
         """Store the SHA-256 of ``path`` under the file's current identity."""
-        self._write(path, "sha256", digest)
+        self._remember(path, "sha256", digest)
 
-    def _read(self, path: Path, kind: str) -> str | None:
+    def save(self) -> None:
+        """Write the records learnt or used now, plus older ones whose file is unchanged."""
+        if not self._changed:
+            return
+        with self._lock:
+            kept = {key: record for key, record in self._records.items()
+                    if key in self._touched or _still(record, key)}  # fmt: skip
+            self._changed = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        unfinished = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.partial")
+        unfinished.write_text(json.dumps({"version": _VERSION, "files": kept}), encoding="utf-8")
+        unfinished.replace(self.path)
+
+    def _recall(self, path: Path) -> dict[str, Any]:
         try:
-            return (self.directory / f"{_identity(path)}.{kind}").read_text(encoding="utf-8")
+            key = _identity(path)
         except OSError:
-            return None
+            return {}
+        with self._lock:
+            record = self._records.get(key, {})
+            if record:
+                self._touched.add(key)
+            return record
 
-    def _write(self, path: Path, kind: str, text: str) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        dest = self.directory / f"{_identity(path)}.{kind}"
-        unfinished = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.partial")
-        unfinished.write_text(text, encoding="utf-8")
-        unfinished.replace(dest)
+    def _remember(self, path: Path, kind: str, value: object) -> None:
+        key = _identity(path)
+        with self._lock:
+            record = self._records.setdefault(key, {"path": str(path.resolve())})
+            record[kind] = value
+            self._touched.add(key)
+            self._changed = True
+
+
+def _load(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("version") != _VERSION:
+        return {}
+    files = document.get("files")
+    return files if isinstance(files, dict) else {}
+
+
+def _still(record: dict[str, Any], key: str) -> bool:
+    """Whether the file a record describes is still the same file."""
+    try:
+        return _identity(Path(record["path"])) == key
+    except (OSError, KeyError, TypeError):
+        return False
 
 
 def _identity(path: Path) -> str:
     """A key that changes whenever the file at ``path`` is rewritten or replaced."""
     stat = path.stat()
-    text = f"{_VERSION}\0{path.resolve()}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    text = f"{os.path.abspath(path)}\0{stat.st_ino}\0{stat.st_size}\0{stat.st_mtime_ns}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -122,13 +167,15 @@ def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
     )
 
 
-async def probe_remembered(path: Path, *, shot_id: str, cache: ProbeCache | None) -> ClipInfo:
-    """Probe a clip, or recall its probe when the file is unchanged since the last one."""
-    if cache is None:
-        return await probe_clip(path, shot_id=shot_id)
-    known = await anyio.to_thread.run_sync(cache.recall_info, path)
+def probe_remembered(path: Path, *, shot_id: str, cache: ProbeCache | None) -> ClipInfo:
+    """Probe a clip, or recall its probe when the file is unchanged since the last one.
+
+    Blocking: run it in a worker thread.
+    """
+    known = cache.recall_info(path) if cache is not None else None
     if known is not None:
         return known
-    info = await probe_clip(path, shot_id=shot_id)
-    await anyio.to_thread.run_sync(cache.remember_info, info)
+    info = probe_clip_blocking(path, shot_id=shot_id)
+    if cache is not None:
+        cache.remember_info(info)
     return info

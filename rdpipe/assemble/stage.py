@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
+
+import anyio.to_thread
 
 from rdpipe.assemble.argv import build_concat_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
@@ -48,18 +51,23 @@ class AssemblyResult:
 
 
 async def probe_clips(
-    clips: Sequence[ClipInput], *, concurrency: int = 8, cache: ProbeCache | None = None
+    clips: Sequence[ClipInput], *, concurrency: int | None = None, cache: ProbeCache | None = None
 ) -> list[ClipInfo]:
-    """Probe every clip once, in parallel, recalling unchanged ones from ``cache``.
+    """Probe every clip once, recalling unchanged ones from ``cache``; errors name the shot.
 
-    Errors name the shot.
+    The clips are dealt into ``concurrency`` batches (by default one per core), each probed
+    in one worker thread.
     """
     infos: list[ClipInfo | None] = [None] * len(clips)
+    batches = max(1, min(concurrency or os.cpu_count() or 1, len(clips)))
 
-    async def _one(index: int, clip: ClipInput) -> None:
-        infos[index] = await probe_remembered(clip.path, shot_id=clip.shot_id, cache=cache)
+    def _batch(first: int) -> None:
+        for index in range(first, len(clips), batches):
+            clip = clips[index]
+            infos[index] = probe_remembered(clip.path, shot_id=clip.shot_id, cache=cache)
 
-    await run_all([partial(_one, i, c) for i, c in enumerate(clips)], limit=concurrency)
+    jobs = [partial(anyio.to_thread.run_sync, _batch, first) for first in range(batches)]
+    await run_all(jobs, limit=batches)
     return [info for info in infos if info is not None]
 
 
@@ -71,17 +79,19 @@ async def assemble(
     cache_dir: Path,
     ffmpeg: str,
     target: TargetFormat | None = None,
-    concurrency: int = 2,
+    concurrency: int | None = None,
     base_dir: Path | None = None,
 ) -> AssemblyResult:
     """Build the storyboard video at ``output`` from the clips, plus its sidecar files.
 
     Clips that share every stream parameter are joined by stream copy; otherwise each is
-    normalised once into ``cache_dir`` (``concurrency`` encodes at a time) and the normalised
-    pieces are joined by copy. ``base_dir`` resolves the relative paths of ``spec``.
+    normalised once into ``cache_dir`` (``concurrency`` encodes at a time, by default one per
+    core) and the normalised pieces are joined by copy. ``base_dir`` resolves the relative
+    paths of ``spec``.
     """
+    cores = os.cpu_count() or 1
     base = base_dir if base_dir is not None else output.parent
-    probes = ProbeCache(cache_dir / "probes")
+    probes = await anyio.to_thread.run_sync(ProbeCache, cache_dir / "probes.json")
     infos = await probe_clips(clips, cache=probes)
     plan = plan_join(clips, infos, spec, target)
     work = Path(tempfile.mkdtemp(prefix="join-", dir=_ensure(cache_dir)))
@@ -90,10 +100,13 @@ async def assemble(
         if plan.copy and not await _join_copy(plan, infos, spec, output, work, ffmpeg, base):
             plan = plan_join(clips, infos, spec, target, copy_refused="the copy join was unclean")
         if not plan.copy:
-            encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base)
-            encoded = await _join_normalised(plan, encoder, spec, output, work, concurrency, probes)
+            encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base, cores)
+            encoded = await _join_normalised(
+                plan, encoder, spec, output, work, concurrency or cores, probes
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        await anyio.to_thread.run_sync(probes.save)
     sidecars = await _write_sidecars(plan, clips, infos, spec, output)
     return AssemblyResult(output, plan.duration, plan.copy, plan.reason, encoded,
                           plan.chapters, sidecars)  # fmt: skip
