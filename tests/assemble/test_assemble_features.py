@@ -110,18 +110,20 @@ def _loudness(ffmpeg: str, path: Path) -> float:
     return float(tail.split("I:")[1].split("LUFS")[0])
 
 
+@pytest.mark.parametrize("copy", [True, False], ids=["copy", "normalise"])
 def test_music_bed_and_loudness_target(
-    matching_clips: list[Path], tmp_path: Path, ffmpeg: str
+    copy: bool, matching_clips: list[Path], tmp_path: Path, ffmpeg: str
 ) -> None:
-    """A music bed plays under copied clips and the result meets the loudness target."""
+    """A music bed plays under copied or normalised clips and meets the loudness target."""
     music = tmp_path / "bed.wav"
     subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=1.5", str(music)],
                    check=True)  # fmt: skip
     spec = OutputSpec(music=MusicSpec(source="bed.wav", fade_out=0.5), loudness=-20,
-                      contact_sheet=False)  # fmt: skip
+                      contact_sheet=False, fps=None if copy else 30)  # fmt: skip
     result = _run(_shots(matching_clips), spec, tmp_path, ffmpeg)
     produced = measure(result.output)
-    assert result.copied
+    assert result.copied is copy
+    assert produced.video_seconds == pytest.approx(4.0, abs=1 / 25)
     assert produced.audio_end == pytest.approx(produced.video_end, abs=1 / 25)
     assert _loudness(ffmpeg, result.output) == pytest.approx(-20, abs=1.5)
 

@@ -124,3 +124,27 @@ def test_each_distinct_clip_is_encoded_once_and_cached(
     )
     assert (first.encoded, again.encoded, third.encoded) == (2, 0, 1)
     assert measure(third.output).video_seconds == pytest.approx(3.0, abs=3 / 25)
+
+
+def test_a_rewritten_clip_is_probed_again(tmp_path: Path, ffmpeg: str) -> None:
+    """A clip rewritten in place with another length is not mistaken for the remembered one."""
+    clip = make_clip(ffmpeg, ClipRecipe("retake", 320, 180, "25", seconds=1.0), tmp_path)
+    cache = tmp_path / "cache"
+    first = _run([clip, clip], tmp_path, ffmpeg, cache=cache)
+    make_clip(ffmpeg, ClipRecipe("retake", 320, 180, "25", seconds=2.0), tmp_path)
+    second = _run([clip, clip], tmp_path, ffmpeg, cache=cache)
+    assert first.duration == pytest.approx(2.0, abs=0.05)
+    assert second.duration == pytest.approx(4.0, abs=0.05)
+    assert measure(second.output).video_seconds == pytest.approx(4.0, abs=1 / 25)
+
+
+def test_unchanged_reassembly_encodes_nothing_and_matches(
+    mixed_clips: list[Path], tmp_path: Path, ffmpeg: str
+) -> None:
+    """Assembling mixed clips again from the cache encodes nothing and gives the same video."""
+    first = _run(mixed_clips[:3], tmp_path, ffmpeg, target=TARGET)
+    before = measure(first.output)
+    again = _run(mixed_clips[:3], tmp_path, ffmpeg, target=TARGET)
+    assert (first.encoded, again.encoded) == (3, 0)
+    assert measure(again.output) == before
+    assert decode_errors(ffmpeg, again.output) == ""
