@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rdpipe.plan import Plan
-from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate
-from rdpipe.scheduler.scheduler import picked_result
+from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
 from rdpipe.validate import PreparedPipeline
 
@@ -47,61 +46,68 @@ class TakeView:
         )
 
 
-def build_manifest(
-    prepared: PreparedPipeline,
-    plan: Plan,
-    takes: Mapping[str, TakeView],
-    *,
-    video: str | None,
-    contact_sheet: str | None,
-    running: bool,
-    now: float,
-) -> dict[str, Any]:
-    """The manifest document; ``takes`` maps each job's label to its state."""
-    shots: dict[str, dict[str, Any]] = {}
-    model = prepared.loaded.pipeline
-    for job in plan.jobs:
-        rendered = job.shot
-        view = takes.get(rendered.label, TakeView())
-        entry = shots.get(rendered.id)
-        if entry is None:
-            entry = _shot_entry(prepared, rendered.index)
-            entry["prompt"] = rendered.request["prompt"]
-            entry["model"] = rendered.model
-            entry["seconds"] = rendered.seconds
-            entry["settings"] = _settings(rendered.request)
-            entry["caption"] = rendered.caption
-            entry["pick"] = rendered.pick
-            shots[rendered.id] = entry
-        entry["takes"].append(
-            {
-                "take": rendered.take,
-                "key": job.key,
-                **view.__dict__,
-                "request": json.loads(redact_request(json.dumps(rendered.request))),
-            }
-        )
-    for entry in shots.values():
-        results = [
-            ShotResult(entry["id"], t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])
-            for t in entry["takes"]
-        ]
-        chosen = picked_result(results, entry.pop("pick"))
-        entry["picked"] = chosen.take if chosen is not None else None
-        # The shot's outcome at a glance: the take the storyboard uses, else the first one.
-        main = entry["takes"][(entry["picked"] or 1) - 1]
-        for name in ("status", "key", "task_id", "clip", "seed", "duration", "message"):
-            entry[name] = main[name]
-    return {
-        "pipeline": model.name,
-        "version": MANIFEST_VERSION,
-        "pipeline_file": str(prepared.loaded.path),
-        "video": video,
-        "contact_sheet": contact_sheet,
-        "updated_at": now,
-        "running": running,
-        "shots": list(shots.values()),
-    }
+class ManifestBuilder:
+    """Builds manifest documents for one plan; the parts that do not change are built once."""
+
+    def __init__(self, prepared: PreparedPipeline, plan: Plan) -> None:
+        self._prepared = prepared
+        self._shots: dict[str, dict[str, Any]] = {}
+        self._takes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self._picks: dict[str, int | None] = {}
+        for job in plan.jobs:
+            rendered = job.shot
+            if rendered.id not in self._shots:
+                entry = _shot_entry(prepared, rendered.index)
+                entry["prompt"] = rendered.request["prompt"]
+                entry["model"] = rendered.model
+                entry["seconds"] = rendered.seconds
+                entry["settings"] = _settings(rendered.request)
+                entry["caption"] = rendered.caption
+                self._shots[rendered.id] = entry
+                self._takes[rendered.id] = []
+                self._picks[rendered.id] = rendered.pick
+            request = json.loads(redact_request(json.dumps(rendered.request)))
+            static = {"take": rendered.take, "key": job.key, "request": request}
+            self._takes[rendered.id].append((rendered.label, static))
+
+    def document(
+        self,
+        takes: Mapping[str, TakeView],
+        *,
+        video: str | None,
+        contact_sheet: str | None,
+        running: bool,
+        now: float,
+    ) -> dict[str, Any]:
+        """The manifest for the given state of each take (by label)."""
+        shots = []
+        for shot_id, static in self._shots.items():
+            entry = {**static, "takes": []}
+            for label, take in self._takes[shot_id]:
+                view = takes.get(label, TakeView())
+                entry["takes"].append({"take": take["take"], "key": take["key"],
+                                       **view.__dict__, "request": take["request"]})  # fmt: skip
+            results = [
+                ShotResult(shot_id, t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])
+                for t in entry["takes"]
+            ]
+            chosen = picked_result(results, self._picks[shot_id])
+            entry["picked"] = chosen.take if chosen is not None else None
+            # The shot's outcome at a glance: the take the storyboard uses, else the first one.
+            main = entry["takes"][(entry["picked"] or 1) - 1]
+            for name in ("status", "key", "task_id", "clip", "seed", "duration", "message"):
+                entry[name] = main[name]
+            shots.append(entry)
+        return {
+            "pipeline": self._prepared.loaded.pipeline.name,
+            "version": MANIFEST_VERSION,
+            "pipeline_file": str(self._prepared.loaded.path),
+            "video": video,
+            "contact_sheet": contact_sheet,
+            "updated_at": now,
+            "running": running,
+            "shots": shots,
+        }
 
 
 def _shot_entry(prepared: PreparedPipeline, index: int) -> dict[str, Any]:
@@ -148,10 +154,11 @@ def _settings(request: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_manifest(path: Path, document: Mapping[str, Any]) -> None:
-    """Replace the manifest atomically."""
+    """Replace the manifest atomically; compact while the run goes on, indented at the end."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    indent = None if document.get("running") else 2
+    text = json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
 

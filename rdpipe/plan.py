@@ -78,6 +78,11 @@ class Plan:
         return sum(totals.billed_seconds for totals in self.by_model.values())
 
     @property
+    def needs_api(self) -> bool:
+        """Whether running the plan sends anything: a submit, a poll or a download."""
+        return any(job.action in (Action.GENERATE, Action.RESUME) for job in self.jobs)
+
+    @property
     def generations(self) -> int:
         return sum(totals.generations for totals in self.by_model.values())
 

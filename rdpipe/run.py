@@ -15,18 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.manifest import ManifestReporter, TakeView, build_manifest, views_of, write_manifest
+from rdpipe.manifest import (
+    ManifestBuilder,
+    ManifestReporter,
+    TakeView,
+    views_of,
+    write_manifest,
+)
 from rdpipe.plan import Action, Decision, Plan, plan_run
 from rdpipe.scheduler import (
+    GenerationApi,
     Phase,
     PollSchedule,
     Reporter,
-    Scheduler,
     SchedulerOptions,
     ShotResult,
+    ShotUpdate,
     Waker,
 )
-from rdpipe.scheduler.scheduler import GenerationApi
 from rdpipe.state import (
     ClipStore,
     LockFile,
@@ -286,23 +292,41 @@ async def execute(
     waker: Waker | None = None,
     callback_url: Callable[[str], str] | None = None,
 ) -> list[ShotResult]:
-    """Run the plan's jobs with the scheduler, then record the lock file and manifest."""
+    """Run the plan's jobs with the scheduler, then record the lock file and manifest.
+
+    A plan with nothing to send (every shot cached or blocked) is settled from the state
+    alone, without loading the scheduler, the HTTP client or ffmpeg.
+    """
+    if not plan.needs_api:
+        results = settle_without_api(plan, store)
+        for job, result in zip(plan.jobs, results, strict=True):
+            reporter.update(
+                ShotUpdate(job.shot.id, result.phase, task_id=result.task_id,
+                           message=result.message, clip=result.clip,
+                           take=job.shot.take, takes=job.shot.takes)
+            )  # fmt: skip
+        write_lock_file(prepared, plan, store, workspace)
+        record_manifest(prepared, plan, views_of(results, plan), workspace, running=False)
+        return results
     from rdpipe.assemble import extract_last_frame, probe_duration
     from rdpipe.ffmpeg_path import find_ffmpeg
+    from rdpipe.scheduler.scheduler import Scheduler
 
     ffmpeg = find_ffmpeg(environ)
 
     async def extract(clip: Path, dest: Path) -> Path:
         return await extract_last_frame(clip, dest, ffmpeg=ffmpeg)
 
+    builder = ManifestBuilder(prepared, plan)
+
     def progress(takes: Mapping[str, TakeView], running: bool) -> None:
-        record_manifest(prepared, plan, takes, workspace, running=running)
+        record_manifest(prepared, plan, takes, workspace, running=running, builder=builder)
 
     scheduler = Scheduler(
         api=api,
         journal=store,
         clips=ClipStore(workspace.output_dir),
-        reporter=ManifestReporter(reporter, progress),
+        reporter=ManifestReporter(reporter, progress, interval=max(1.0, len(plan.jobs) / 200)),
         options=options,
         probe=probe_duration,
         extract_frame=extract,
@@ -314,7 +338,8 @@ async def execute(
         results = await scheduler.run(plan.jobs)
     finally:
         write_lock_file(prepared, plan, store, workspace)
-    record_manifest(prepared, plan, views_of(results, plan), workspace, running=False)
+    views = views_of(results, plan)
+    record_manifest(prepared, plan, views, workspace, running=False, builder=builder)
     return results
 
 
@@ -326,12 +351,11 @@ def record_manifest(
     *,
     running: bool,
     video: Path | None = None,
+    builder: ManifestBuilder | None = None,
 ) -> None:
     """Write ``manifest.json`` for the current state of the run."""
     sheet = workspace.video.with_suffix(".contact.png")
-    document = build_manifest(
-        prepared,
-        plan,
+    document = (builder or ManifestBuilder(prepared, plan)).document(
         takes,
         video=workspace.video.name if video is not None else None,
         contact_sheet=sheet.name if video is not None and sheet.exists() else None,
@@ -354,15 +378,18 @@ def write_lock_file(
     LockFile(workspace.state.lock_file).write(entries)
 
 
-def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
-    """Results for the shots whose clips are on disk, for assembling without the API."""
-    results: list[ShotResult] = []
+def settle_without_api(plan: Plan, store: StateStore) -> list[ShotResult]:
+    """Results of a plan that sends nothing: cached clips, and blocked or missing shots."""
     clips = {job.key: job.clip for job in plan.jobs if job.clip}
+    results: list[ShotResult] = []
     for job in plan.jobs:
+        take = job.shot.take
         clip = clips.get(job.key)
         if clip is None:
+            phase = Phase.UNKNOWN if job.action is Action.BLOCKED else Phase.SKIPPED
+            results.append(ShotResult(job.shot.id, job.key, phase, message=job.reason, take=take))
             continue
-        record = store.lookup(job.key, job.shot.take).clip
+        record = store.lookup(job.key, take).clip
         results.append(
             ShotResult(
                 job.shot.id,
@@ -372,7 +399,7 @@ def cached_results(plan: Plan, store: StateStore) -> list[ShotResult]:
                 clip=clip,
                 seed=record.seed if record else None,
                 duration=record.duration if record else None,
-                take=job.shot.take,
+                take=take,
             )
         )
     return results

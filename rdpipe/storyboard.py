@@ -6,15 +6,18 @@ no-op rerun costs no encoding.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rdpipe.errors import RdpipeError
+from rdpipe.model.output import ClipTrim
 from rdpipe.run import Workspace
-from rdpipe.scheduler import ShotResult
-from rdpipe.scheduler.scheduler import picked_result
+from rdpipe.scheduler import ShotResult, picked_result
 from rdpipe.validate import PreparedPipeline
 
 
@@ -31,23 +34,6 @@ def picked_takes(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> l
     return chosen
 
 
-def _target_format(prepared: PreparedPipeline) -> Any:
-    """The storyboard's frame size from the file's ratio and resolution, when both are known."""
-    import re
-
-    from rdpipe.assemble import TargetFormat
-
-    pipeline = prepared.loaded.pipeline
-    ratio = pipeline.defaults.ratio
-    resolution: str | None = pipeline.defaults.resolution
-    if resolution is None:
-        found = re.search(r"-(480p|720p|1080p)$", pipeline.defaults.model or pipeline.model or "")
-        resolution = found.group(1) if found else None
-    if ratio is None or ratio == "adaptive" or resolution is None:
-        return None
-    return TargetFormat.from_ratio(ratio, resolution)
-
-
 async def assemble_video(
     prepared: PreparedPipeline,
     results: Sequence[ShotResult],
@@ -55,14 +41,14 @@ async def assemble_video(
     *,
     environ: Mapping[str, str],
 ) -> Path:
-    """Join the finished clips, in storyboard order, into the storyboard video."""
-    from rdpipe.assemble import ClipInput, assemble
-    from rdpipe.ffmpeg_path import find_ffmpeg
+    """Join the finished clips, in storyboard order, into the storyboard video.
 
+    Nothing is imported or encoded when the video was built from exactly these inputs.
+    """
     shots = {shot.id: shot for shot in prepared.loaded.pipeline.shots}
     rendered = {(shot.id, shot.take): shot for shot in prepared.shots}
-    clips = [
-        ClipInput(
+    pieces = [
+        _Piece(
             shot_id=result.shot_id,
             path=workspace.output_dir / result.clip,
             prompt=str(rendered[result.shot_id, result.take].request["prompt"]),
@@ -72,20 +58,23 @@ async def assemble_video(
         for result in picked_takes(prepared, results)
         if result.clip is not None
     ]
-    if not clips:
+    if not pieces:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
-    target = _target_format(prepared)
+    size = _target_size(prepared)
     stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
-    fingerprint = _assembly_fingerprint(clips, prepared, target)
+    fingerprint = _assembly_fingerprint(pieces, prepared, size)
     if _up_to_date(workspace.video, stamp, fingerprint):
         return workspace.video
+    from rdpipe.assemble import ClipInput, TargetFormat, assemble
+    from rdpipe.ffmpeg_path import find_ffmpeg
+
     outcome = await assemble(
-        clips,
+        [ClipInput(p.shot_id, p.path, p.prompt, p.caption, p.trim) for p in pieces],
         prepared.loaded.pipeline.output,
         output=workspace.video,
         cache_dir=workspace.output_dir / ".cache",
         ffmpeg=find_ffmpeg(environ),
-        target=target,
+        target=TargetFormat.from_ratio(*size) if size else None,
         base_dir=prepared.loaded.root,
     )
     video = outcome.output.stat()
@@ -93,16 +82,38 @@ async def assemble_video(
     return outcome.output
 
 
-def _assembly_fingerprint(clips: Sequence[Any], prepared: PreparedPipeline, target: Any) -> str:
-    """A digest of everything the video is made from: clip files, their order and the spec."""
-    import hashlib
+@dataclass(frozen=True)
+class _Piece:
+    shot_id: str
+    path: Path
+    prompt: str
+    caption: str | None
+    trim: ClipTrim | None
 
-    parts: list[Any] = [prepared.loaded.pipeline.output.model_dump(mode="json"), repr(target)]
-    for clip in clips:
-        info = clip.path.stat()
+
+def _target_size(prepared: PreparedPipeline) -> tuple[str, str] | None:
+    """The storyboard's (ratio, resolution) from the file, when both are known."""
+    pipeline = prepared.loaded.pipeline
+    ratio = pipeline.defaults.ratio
+    resolution: str | None = pipeline.defaults.resolution
+    if resolution is None:
+        found = re.search(r"-(480p|720p|1080p)$", pipeline.defaults.model or pipeline.model or "")
+        resolution = found.group(1) if found else None
+    if ratio is None or ratio == "adaptive" or resolution is None:
+        return None
+    return ratio, resolution
+
+
+def _assembly_fingerprint(
+    pieces: Sequence[_Piece], prepared: PreparedPipeline, size: tuple[str, str] | None
+) -> str:
+    """A digest of everything the video is made from: clip files, their order and the spec."""
+    parts: list[Any] = [prepared.loaded.pipeline.output.model_dump(mode="json"), size]
+    for piece in pieces:
+        info = piece.path.stat()
         parts.append(
-            [clip.shot_id, str(clip.path), info.st_size, info.st_mtime_ns, clip.caption,
-             clip.prompt, clip.trim.model_dump() if clip.trim else None]
+            [piece.shot_id, str(piece.path), info.st_size, info.st_mtime_ns, piece.caption,
+             piece.prompt, piece.trim.model_dump() if piece.trim else None]
         )  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 

@@ -184,7 +184,7 @@ def _execute(
     environ = dict(os.environ)
     base = SchedulerOptions(polling=OFFLINE_POLLING) if settings.offline else SchedulerOptions()
     options = scheduler_options(prepared, settings, base)
-    needs_api = any(job.action.value in ("generate", "resume") for job in plan.jobs)
+    needs_api = plan.needs_api
 
     async def main() -> RunSummary:
         with open_reporter(console, plan, as_json) as reporter:

@@ -23,11 +23,11 @@ async def open_api(
     settings: RunSettings, workspace: Workspace, environ: dict[str, str], *, needed: bool
 ) -> AsyncIterator[GenerationApi]:
     """The RelayDance client, or one pointed at the built-in simulator with --offline."""
-    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
-
     if not needed:
         yield _NoApi()
         return
+    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+
     if not settings.offline:
         async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
             yield client

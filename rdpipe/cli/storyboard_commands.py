@@ -30,14 +30,13 @@ def assemble_command(
     def action() -> None:
         import anyio
 
-        from rdpipe.manifest import TakeView
-        from rdpipe.plan import Action
+        from rdpipe.manifest import views_of
         from rdpipe.run import (
             RunSettings,
             Workspace,
-            cached_results,
             plan_with_state,
             record_manifest,
+            settle_without_api,
         )
         from rdpipe.state import ClipStore, StateStore
         from rdpipe.storyboard import assemble_video, picked_takes
@@ -48,7 +47,7 @@ def assemble_command(
             workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
         ) as store:
             plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
-            results = cached_results(plan, store)
+            results = settle_without_api(plan, store)
         chosen = {result.shot_id for result in picked_takes(prepared, results)}
         missing = [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
         if missing and not partial:
@@ -61,11 +60,7 @@ def assemble_command(
         output = anyio.run(
             lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
         )
-        labels = {(job.shot.id, job.shot.take): job.shot.label for job in plan.jobs}
-        views = {labels[r.shot_id, r.take]: TakeView.of(r) for r in results}
-        for job in plan.jobs:
-            if job.action is not Action.REUSE:
-                views.setdefault(job.shot.label, TakeView(status="waiting", message=job.reason))
+        views = views_of(results, plan)
         record_manifest(prepared, plan, views, workspace, running=False, video=output)
         make_console().print(f"{prepared.name}: {output}", markup=False)
 

@@ -35,6 +35,9 @@ _NEVER_SENT = (
 )
 _ERROR_BODY_LIMIT = 64 * 1024
 
+#: Idle connections kept per origin: enough for a few hundred tasks in flight.
+KEEPALIVE = 256
+
 
 def _translate(error: httpx.HTTPError, operation: str) -> NotSent | NoAnswer:
     reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
@@ -152,10 +155,18 @@ class HttpSession:
         t = config.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
         self.base_url = config.base_url
+        # Keep a connection alive per concurrent task (httpx keeps only 20 by default).
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEEPALIVE)
         self._api = httpx.AsyncClient(
-            base_url=config.base_url, auth=_BearerAuth(config), transport=transport, timeout=timeout
+            base_url=config.base_url,
+            auth=_BearerAuth(config),
+            transport=transport,
+            timeout=timeout,
+            limits=limits,
         )
-        self._storage = httpx.AsyncClient(transport=storage_transport, timeout=timeout)
+        self._storage = httpx.AsyncClient(
+            transport=storage_transport, timeout=timeout, limits=limits
+        )
 
     @property
     def api_host(self) -> str:

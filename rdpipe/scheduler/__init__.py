@@ -1,16 +1,19 @@
-"""The scheduler: runs a plan's jobs concurrently against the API, the run state and the clips."""
+"""The scheduler: runs a plan's jobs concurrently against the API, the run state and the clips.
+
+:class:`~rdpipe.scheduler.scheduler.Scheduler` itself lives in ``rdpipe.scheduler.scheduler``
+and imports the HTTP client; this package's names are light, so reading results costs nothing.
+"""
 
 from __future__ import annotations
 
 from rdpipe.scheduler.events import CollectingReporter, NullReporter, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import OFFLINE_POLLING, PollSchedule, SchedulerOptions
-from rdpipe.scheduler.scheduler import (
+from rdpipe.scheduler.results import (
     ClipProbe,
     FrameExtractor,
     GenerationApi,
-    RunAborted,
-    Scheduler,
     ShotResult,
+    picked_result,
 )
 from rdpipe.scheduler.waker import Waker
 
@@ -24,10 +27,9 @@ __all__ = [
     "Phase",
     "PollSchedule",
     "Reporter",
-    "RunAborted",
-    "Scheduler",
     "SchedulerOptions",
     "ShotResult",
     "ShotUpdate",
     "Waker",
+    "picked_result",
 ]

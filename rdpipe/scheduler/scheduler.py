@@ -20,17 +20,16 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import anyio
 import anyio.lowlevel
+import anyio.to_thread
 
 from rdpipe.client import (
     AuthenticationFailed,
-    DownloadedClip,
     NotSent,
     QuotaExceeded,
     RelayDanceError,
@@ -44,47 +43,15 @@ from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import SchedulerOptions
+from rdpipe.scheduler.results import (
+    ClipProbe,
+    FrameExtractor,
+    GenerationApi,
+    ShotResult,
+    picked_result,
+)
 from rdpipe.scheduler.waker import Waker
 from rdpipe.state import ClipStore, StateStore, clip_place
-
-
-class GenerationApi(Protocol):
-    """The part of the RelayDance client the scheduler uses."""
-
-    async def submit(self, body: dict[str, Any]) -> str: ...
-
-    async def get_task(self, task_id: str) -> TaskStatus: ...
-
-    async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None
-    ) -> DownloadedClip: ...
-
-
-#: Writes the last frame of a clip as a PNG at the given path (the assembly stage does this).
-FrameExtractor = Callable[[Path, Path], Awaitable[Path]]
-#: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video.
-ClipProbe = Callable[[Path], Awaitable[float]]
-
-
-@dataclass(frozen=True)
-class ShotResult:
-    """How one shot ended."""
-
-    shot_id: str
-    key: str
-    phase: Phase
-    task_id: str | None = None
-    clip: str | None = None  # relative to the output directory
-    message: str | None = None
-    seed: int | None = None
-    duration: float | None = None
-    submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
-    take: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.phase in (Phase.DONE, Phase.CACHED)
-
 
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
@@ -299,6 +266,7 @@ class Scheduler:
         self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt)
         deadline = self._options.shot_deadline
         with anyio.move_on_after(deadline) as scope:
+            last_state: TaskState | None = None
             for delay in self._options.polling.delays(self._rng):
                 await self._waker.sleep(job.shot.label, delay)
                 try:
@@ -311,15 +279,19 @@ class Scheduler:
                         error_message=error.message,
                     )
                     raise _ShotFailed(Phase.FAILED, error.message, task_id) from error
-                self._journal.record_status(
-                    task_id,
-                    state=status.state.value,
-                    progress=status.progress,
-                    error_code=status.error_code,
-                    error_message=status.error_message,
-                    seed=status.seed,
-                    duration=status.duration,
-                )
+                if status.state is not last_state:
+                    # Only changes of state are written (a disk-synced commit each); progress
+                    # ticks are shown, not stored.
+                    last_state = status.state
+                    self._journal.record_status(
+                        task_id,
+                        state=status.state.value,
+                        progress=status.progress,
+                        error_code=status.error_code,
+                        error_message=status.error_message,
+                        seed=status.seed,
+                        duration=status.duration,
+                    )
                 if status.state.finished:
                     return status
                 self._report(
@@ -360,7 +332,7 @@ class Scheduler:
                             task_id,
                         ) from error
                     status = replace(status, video_url=None)
-        stored = self._clips.adopt(incoming, place)
+        stored = await anyio.to_thread.run_sync(self._clips.adopt, incoming, place)
         record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
         return self._result(
             job,
@@ -416,14 +388,6 @@ class Scheduler:
         self._reporter.update(
             ShotUpdate(shot.id, phase, take=shot.take, takes=shot.takes, **fields)
         )
-
-
-def picked_result(takes: Sequence[ShotResult], pick: int | None) -> ShotResult | None:
-    """The take a shot uses: ``pick`` if it finished, else the first take that did."""
-    finished = [result for result in takes if result.ok]
-    if pick is not None:
-        return next((result for result in finished if result.take == pick), None)
-    return finished[0] if finished else None
 
 
 def _failure_text(status: TaskStatus) -> str:

@@ -23,10 +23,10 @@ from rdpipe.scheduler import (
     CollectingReporter,
     Phase,
     PollSchedule,
-    Scheduler,
     SchedulerOptions,
     ShotResult,
 )
+from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
 
 

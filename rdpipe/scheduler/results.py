@@ -1,0 +1,63 @@
+"""What the scheduler needs from outside (its ports) and what it gives back (its results).
+
+Kept apart from the scheduler itself so that code reading results (the manifest, the
+storyboard, a fully cached rerun) does not import the HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from rdpipe.scheduler.events import Phase
+
+if TYPE_CHECKING:
+    from rdpipe.client import DownloadedClip, TaskStatus
+
+
+class GenerationApi(Protocol):
+    """The part of the RelayDance client the scheduler uses."""
+
+    async def submit(self, body: dict[str, Any]) -> str: ...
+
+    async def get_task(self, task_id: str) -> TaskStatus: ...
+
+    async def download(
+        self, task_id: str, dest: Path, *, video_url: str | None = None
+    ) -> DownloadedClip: ...
+
+
+#: Writes the last frame of a clip as a PNG at the given path (the assembly stage does this).
+FrameExtractor = Callable[[Path, Path], Awaitable[Path]]
+#: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video.
+ClipProbe = Callable[[Path], Awaitable[float]]
+
+
+@dataclass(frozen=True)
+class ShotResult:
+    """How one shot ended."""
+
+    shot_id: str
+    key: str
+    phase: Phase
+    task_id: str | None = None
+    clip: str | None = None  # relative to the output directory
+    message: str | None = None
+    seed: int | None = None
+    duration: float | None = None
+    submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
+    take: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return self.phase in (Phase.DONE, Phase.CACHED)
+
+
+def picked_result(takes: Sequence[ShotResult], pick: int | None) -> ShotResult | None:
+    """The take a shot uses: ``pick`` if it finished, else the first take that did."""
+    finished = [result for result in takes if result.ok]
+    if pick is not None:
+        return next((result for result in finished if result.take == pick), None)
+    return finished[0] if finished else None
