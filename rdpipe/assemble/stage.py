@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import accumulate
 from pathlib import Path
@@ -18,6 +18,7 @@ from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
 from rdpipe.assemble.concat import build_priming_drop_bsf, format_concat_list, timestamp_warnings
 from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
 from rdpipe.assemble.errors import AssemblyInvalid
+from rdpipe.assemble.mp4_header import header_signature
 from rdpipe.assemble.music import build_audio_graph, build_clip_audio_chain
 from rdpipe.assemble.normalise import Encoder, digest_files, normalise_pieces
 from rdpipe.assemble.parallel import run_all
@@ -55,20 +56,50 @@ async def probe_clips(
 ) -> list[ClipInfo]:
     """Probe every clip once, recalling unchanged ones from ``cache``; errors name the shot.
 
-    The clips are dealt into ``concurrency`` batches (by default one per core), each probed
-    in one worker thread.
+    A clip whose MP4 header matches an already probed one's box for box (see
+    :mod:`rdpipe.assemble.mp4_header`) takes that probe. Work is dealt into ``concurrency``
+    batches (by default one per core), each run in one worker thread.
     """
-    infos: list[ClipInfo | None] = [None] * len(clips)
     batches = max(1, min(concurrency or os.cpu_count() or 1, len(clips)))
+    infos: list[ClipInfo | None] = [None] * len(clips)
+    signatures: list[bytes | None] = [None] * len(clips)
 
-    def _batch(first: int) -> None:
+    def _recall(first: int) -> None:
         for index in range(first, len(clips), batches):
+            path = clips[index].path
+            infos[index] = cache.recall_info(path) if cache is not None else None
+            if infos[index] is None:
+                signatures[index] = header_signature(path)
+
+    await _in_batches(_recall, batches)
+    # Each clip to probe, or the earlier clip whose probe it takes (its header twin).
+    first_of: dict[bytes, int] = {}
+    source = {}
+    for index, info in enumerate(infos):
+        signature = signatures[index]
+        if info is None:
+            source[index] = index if signature is None else first_of.setdefault(signature, index)
+    probed = [index for index, origin in source.items() if origin == index]
+
+    def _probe(first: int) -> None:
+        for index in probed[first::batches]:
             clip = clips[index]
             infos[index] = probe_remembered(clip.path, shot_id=clip.shot_id, cache=cache)
 
-    jobs = [partial(anyio.to_thread.run_sync, _batch, first) for first in range(batches)]
-    await run_all(jobs, limit=batches)
+    await _in_batches(_probe, batches)
+    for index, origin in source.items():
+        twin = infos[origin]
+        if origin != index and twin is not None:
+            infos[index] = replace(twin, path=clips[index].path)
+            if cache is not None:
+                cache.remember_info(replace(twin, path=clips[index].path))
     return [info for info in infos if info is not None]
+
+
+async def _in_batches(work: Callable[[int], None], batches: int) -> None:
+    """Run ``work(0)`` .. ``work(batches - 1)`` each in its own worker thread."""
+    await run_all([partial(anyio.to_thread.run_sync, work, i) for i in range(batches)],
+                  limit=batches)  # fmt: skip
 
 
 async def assemble(

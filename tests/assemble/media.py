@@ -31,7 +31,7 @@ def measure(path: Path) -> Produced:
         video = container.streams.video[0]
         rate = Fraction(video.average_rate or 0)
         chapters = [
-            (c["metadata"].get("title", ""), float(c["start"] * c["time_base"]))
+            (c["metadata"].get("title", ""), float(c["start"] * Fraction(c["time_base"] or 0)))
             for c in container.chapters()
         ]
         width, height = video.codec_context.width, video.codec_context.height
@@ -43,11 +43,11 @@ def measure(path: Path) -> Produced:
     with av.open(str(path)) as container:
         if container.streams.audio:
             sample_rate = container.streams.audio[0].rate
-            for index, frame in enumerate(container.decode(audio=0)):
+            for index, sound in enumerate(container.decode(container.streams.audio[0])):
                 if index == 0:
-                    audio_start = float(frame.time or 0)
-                samples += frame.samples
-                audio_end = float(frame.time or 0) + frame.samples / sample_rate
+                    audio_start = float(sound.time or 0)
+                samples += sound.samples
+                audio_end = float(sound.time or 0) + sound.samples / sample_rate
     return Produced(width, height, rate, float(frames / rate), samples / sample_rate,
                     audio_start, audio_end, video_end, chapters)  # fmt: skip
 

@@ -70,7 +70,7 @@ def test_fade_dips_to_black_between_shots(
     spec = OutputSpec(transition=TransitionSpec(kind="fade", seconds=0.4), contact_sheet=False)
     result = _run(_shots(matching_clips[:2]), spec, tmp_path, ffmpeg)
     with av.open(str(result.output)) as container:
-        frames = [f.to_image() for f in container.decode(video=0)]
+        frames = [f.to_image() for f in container.decode(video=0)]  # type: ignore[no-untyped-call]
     assert len(frames) == 50
     brightness = [ImageStat.Stat(frame.convert("L")).mean[0] for frame in frames]
     assert brightness[24] < 15 and brightness[25] < 15

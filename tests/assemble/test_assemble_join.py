@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import anyio
 import pytest
 
-from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat, assemble
+from rdpipe.assemble import (
+    AssemblyResult,
+    ClipInput,
+    TargetFormat,
+    assemble,
+    probe_clip,
+    probe_clips,
+)
 from rdpipe.model.output import OutputSpec
 from tests.assemble.clips import MIXED, ClipRecipe, make_clip
 from tests.assemble.media import decode_errors, measure
@@ -40,7 +48,7 @@ def test_mixed_clips_join_into_one_clean_video(
     produced = measure(result.output)
     assert not result.copied
     assert decode_errors(ffmpeg, result.output) == ""
-    assert (produced.width, produced.height, produced.frame_rate) == (640, 360, 25)
+    assert (produced.width, produced.height, produced.frame_rate) == (640, 360, Fraction(25))
     assert produced.video_seconds == pytest.approx(len(MIXED) * 1.0, abs=len(MIXED) / 25)
     assert produced.audio_start == pytest.approx(0.0, abs=0.03)
     assert produced.audio_end == pytest.approx(produced.video_end, abs=1 / 25)
@@ -63,7 +71,7 @@ def test_portrait_clip_is_fitted_with_bars_not_stretched(
     spec = OutputSpec(contact_sheet=False, fps=25)  # differs from the clip's 30: normalise
     result = _run(portrait, tmp_path, ffmpeg, spec=spec, target=TARGET)
     with av.open(str(result.output)) as container:
-        image = next(container.decode(video=0)).to_image()
+        image = next(container.decode(video=0)).to_image()  # type: ignore[no-untyped-call]
     assert image.size == (640, 360)
     assert max(image.getpixel((5, 180))) < 20  # left bar
     assert max(image.getpixel((634, 180))) < 20  # right bar
@@ -148,3 +156,15 @@ def test_unchanged_reassembly_encodes_nothing_and_matches(
     assert (first.encoded, again.encoded) == (3, 0)
     assert measure(again.output) == before
     assert decode_errors(ffmpeg, again.output) == ""
+
+
+def test_header_twins_get_the_probe_of_their_own_file(
+    matching_clips: list[Path], mixed_clips: list[Path], tmp_path: Path, ffmpeg: str
+) -> None:
+    """Clips probed together, some sharing a header layout, read as each one alone would."""
+    longer = make_clip(ffmpeg, ClipRecipe("longer", 320, 180, "25", seconds=1.5), tmp_path)
+    paths = [*matching_clips, longer, *mixed_clips]
+    together = anyio.run(lambda: probe_clips(_inputs(paths)))
+    alone = [anyio.run(lambda p=p: probe_clip(p, shot_id="x")) for p in paths]  # type: ignore[misc]
+    assert together == alone
+    assert together[4].frames == 38 and together[0].frames == 25
