@@ -83,7 +83,9 @@ async def normalise_pieces(
     # encode, every core for a lone changed piece.
     running = max(1, min(concurrency, len(todo)))
     encoder = replace(encoder, threads=max(1, encoder.cores // running))
-    jobs = [partial(_encode, piece, key, encoder) for key, piece in todo.items()]
+    # Costliest first, so no big piece is left running alone on one core at the end.
+    order = sorted(todo.items(), key=lambda item: _cost(item[1]), reverse=True)
+    jobs = [partial(_encode, piece, key, encoder) for key, piece in order]
     await run_all(jobs, limit=concurrency)
     return [_cached(encoder, key) for key in keys], len(todo)
 
@@ -163,6 +165,15 @@ def _describe(piece: Piece, digests: Mapping[Path, str]) -> dict[str, object]:
         "fade": [piece.fade_in, piece.fade_out],
         "caption": piece.caption,
     }
+
+
+def _cost(piece: Piece) -> int:
+    """Rough decoding work of a piece: source pixels times frames."""
+    if isinstance(piece, CardPiece):
+        return piece.frames
+    if isinstance(piece, CrossfadePiece):
+        return _cost(piece.before) + _cost(piece.after)
+    return piece.info.width * piece.info.height * piece.frames
 
 
 def _cached(encoder: Encoder, key: str) -> Path:
