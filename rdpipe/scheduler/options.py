@@ -45,6 +45,31 @@ class _Delays:
         return max(0.0, base + self._rng.uniform(-spread, spread))
 
 
+class FinishEstimate:
+    """When will a running task finish? Extrapolated from its last two progress readings.
+
+    Used to poll close to the expected end instead of up to a whole backoff step after it:
+    without it a task is seen finished, on average, half a capped delay late.
+    """
+
+    def __init__(self) -> None:
+        self._readings: list[tuple[float, int]] = []
+
+    def add(self, now: float, progress: int | None) -> None:
+        rising = not self._readings or (progress or 0) > self._readings[-1][1]
+        if progress is not None and 0 < progress < 100 and rising:
+            self._readings = [*self._readings[-1:], (now, progress)]
+
+    def remaining(self) -> float | None:
+        """Seconds until 100 % at the recent rate, or None without two rising readings."""
+        if len(self._readings) < 2:
+            return None
+        (t1, p1), (t2, p2) = self._readings
+        if t2 <= t1:
+            return None
+        return (100 - p2) * (t2 - t1) / (p2 - p1)
+
+
 #: A quick cadence for the local simulator, whose tasks take a second or two.
 OFFLINE_POLLING = PollSchedule(first=0.3, factor=1.5, cap=1.0, jitter=0.1)
 

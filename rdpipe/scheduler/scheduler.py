@@ -42,7 +42,7 @@ from rdpipe.errors import RdpipeError
 from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
-from rdpipe.scheduler.options import SchedulerOptions
+from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
     FrameExtractor,
@@ -267,7 +267,11 @@ class Scheduler:
         deadline = self._options.shot_deadline
         with anyio.move_on_after(deadline) as scope:
             last_state: TaskState | None = None
-            for delay in self._options.polling.delays(self._rng):
+            polling = self._options.polling
+            delays = polling.delays(self._rng)
+            estimate = FinishEstimate()
+            delay = next(delays)
+            while True:
                 await self._waker.sleep(job.shot.label, delay)
                 try:
                     status = await self._api.get_task(task_id)
@@ -301,6 +305,11 @@ class Scheduler:
                     progress=status.progress,
                     attempt=attempt,
                 )
+                estimate.add(anyio.current_time(), status.progress)
+                delay = next(delays)
+                remaining = estimate.remaining()
+                if remaining is not None:  # poll just after the expected end, not long after
+                    delay = min(delay, max(remaining * 1.05, polling.first / 2))
         assert scope.cancelled_caught
         minutes = deadline / 60
         raise _ShotFailed(

@@ -165,6 +165,16 @@ def test_polls_back_off_and_stay_few(tmp_path: Path) -> None:
     assert list(api.polls.values()) == [8]
 
 
+def test_progress_brings_the_last_poll_close_to_the_end(tmp_path: Path) -> None:
+    """A 200 s task is seen finished within 2 s of its end, not a whole 30 s step later."""
+    api = ScriptedApi(duration=200.0)
+    options = SchedulerOptions(polling=PollSchedule(first=8, factor=1.5, cap=30, jitter=0.0))
+    _, _, elapsed = run_scheduler(tmp_path, api, shots("a"), options)
+    # Backoff alone polls at 185 s and then 215 s; the progress rate points at 200 s.
+    assert 200.0 <= elapsed <= 202.0
+    assert list(api.polls.values()) == [9]
+
+
 def test_failed_generation_is_resubmitted_then_reported(tmp_path: Path) -> None:
     """A moderated task is resubmitted up to `retries` times, then reported with its reason."""
     api = ScriptedApi(duration=30.0, fail_times={"bad": 5, "flaky": 1})
