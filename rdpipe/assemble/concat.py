@@ -16,6 +16,8 @@ from pathlib import Path
 from rdpipe.assemble.argv import TIMESTAMP_WARNINGS
 from rdpipe.assemble.probe import ClipInfo
 
+_WINDOWS_PER_FILTER = 64
+
 
 def format_concat_list(entries: Sequence[tuple[Path, float]]) -> str:
     """An ffconcat script: each file with the duration after which the next one starts."""
@@ -27,23 +29,30 @@ def format_concat_list(entries: Sequence[tuple[Path, float]]) -> str:
 
 
 def build_priming_drop_bsf(infos: Sequence[ClipInfo]) -> str | None:
-    """``noise`` bitstream filter dropping the priming packets of the files after the first.
+    """``noise`` bitstream filters dropping the priming packets of the files after the first.
 
     Packets are picked by their index in the joined stream, not by timestamp: a normalised
     piece's priming lands on the last packet of the piece before it, at the same time.
+    ffmpeg cannot parse an expression of much more than a hundred terms, so the windows are
+    split over a chain of filters, each counting only the packets the ones before it let by.
     """
-    windows: list[str] = []
+    windows: list[tuple[int, int]] = []
     first = 0
     for index, info in enumerate(infos):
         audio = info.audio
         if audio is None:
             continue
         if index > 0 and audio.priming_packets:
-            windows.append(f"between(n\\,{first}\\,{first + audio.priming_packets - 1})")
+            windows.append((first, first + audio.priming_packets - 1))
         first += audio.packets
-    if not windows:
-        return None
-    return "noise=drop='" + "+".join(windows) + "'"
+    filters: list[str] = []
+    dropped = 0
+    for start in range(0, len(windows), _WINDOWS_PER_FILTER):
+        chunk = windows[start : start + _WINDOWS_PER_FILTER]
+        terms = [f"between(n\\,{low - dropped}\\,{high - dropped})" for low, high in chunk]
+        filters.append("noise=drop='" + "+".join(terms) + "'")
+        dropped += sum(high - low + 1 for low, high in chunk)
+    return ",".join(filters) or None
 
 
 def timestamp_warnings(stderr: str) -> list[str]:

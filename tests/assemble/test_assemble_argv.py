@@ -85,3 +85,12 @@ def test_exports_are_complete() -> None:
                "mp4_header", "music", "normalise", "parallel", "plan", "probe", "probe_cache",
                "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
+
+
+def test_priming_drop_is_split_over_a_chain_for_many_clips() -> None:
+    """Two hundred clips give a chain of filters whose indices skip what earlier ones dropped."""
+    bsf = build_priming_drop_bsf([_info(f"c{i}") for i in range(200)]) or ""
+    filters = bsf.split(",noise=")
+    assert len(filters) == 4 and all(f.count("between") <= 64 for f in filters)
+    assert "between(n\\,6080\\,6080)'" in filters[0]  # clip 64 in the first filter
+    assert filters[1].startswith("drop='between(n\\,6111\\,6111)")  # clip 65, 64 dropped before
