@@ -115,6 +115,8 @@ def single_pass(
         "20",
         "-c:a",
         "aac",
+        "-b:a",
+        "192k",  # the same audio rate rdpipe's output has: compare equal outputs
         str(out),
     ]
     subprocess.run(argv, check=True)
