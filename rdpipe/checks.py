@@ -121,13 +121,14 @@ class _Locator:
         return "" if self(name)[0] == "shots" else f" (shot {self._shot.id!r})"
 
 
-def _content_problems(shot: RenderedShot) -> Iterator[Problem]:
+def _reference_counts(shot: RenderedShot) -> dict[str, int]:
+    """How many reference images, videos and audios a shot carries."""
     roles = Counter(entry.get("role") for entry in shot.content())
-    counts = {
-        "image": roles["reference_image"],
-        "video": roles["reference_video"],
-        "audio": roles["reference_audio"],
-    }
+    return {kind: roles[f"reference_{kind}"] for kind in ("image", "video", "audio")}
+
+
+def _content_problems(shot: RenderedShot) -> Iterator[Problem]:
+    counts = _reference_counts(shot)
     where = ("shots", shot.index, "references")
     for kind, limit in LIMITS.items():
         if counts[kind] > limit:
@@ -137,12 +138,7 @@ def _content_problems(shot: RenderedShot) -> Iterator[Problem]:
 
 
 def _citation_problems(shot: RenderedShot) -> Iterator[Problem]:
-    roles = Counter(entry.get("role") for entry in shot.content())
-    carried = {
-        "image": roles["reference_image"],
-        "video": roles["reference_video"],
-        "audio": roles["reference_audio"],
-    }
+    carried = _reference_counts(shot)
     reported: set[tuple[str, int]] = set()
     for kind, number in iter_citations(str(shot.request["prompt"])):
         if (kind, number) in reported:

@@ -30,6 +30,13 @@ AllowOutside = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline", help="The offline preview: the built-in simulator and its own outputs."
+    ),
+]
 
 
 def prepare(path: Path, sets: list[str] | None, allow_outside: bool) -> PreparedPipeline:

@@ -6,13 +6,19 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rdpipe.cli.app import app, make_console, run_command
-from rdpipe.cli.pipeline_commands import AllowOutside, JsonOption, SetOption, prepare
+from rdpipe.cli.pipeline_commands import (
+    AllowOutside,
+    FileArgument,
+    JsonOption,
+    OfflineOption,
+    SetOption,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,17 +27,13 @@ if TYPE_CHECKING:
     from rdpipe.run import RunSettings, RunSummary, Workspace
     from rdpipe.validate import PreparedPipeline
 
-FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
-
 
 @app.command()
 def run(
     file: FileArgument,
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Run against the built-in simulator: free, local.")
-    ] = False,
+    offline: OfflineOption = False,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Tasks in flight.")
     ] = None,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from rdpipe.cli.app import app, make_console, run_command
-from rdpipe.cli.pipeline_commands import AllowOutside, JsonOption, SetOption, prepare
+from rdpipe.cli.pipeline_commands import (
+    AllowOutside,
+    FileArgument,
+    JsonOption,
+    OfflineOption,
+    SetOption,
+    prepare,
+)
 
 _LABEL = {
     "reuse": "cached",
@@ -22,12 +28,10 @@ _LABEL = {
 
 @app.command()
 def status(
-    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    file: FileArgument,
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Show the offline preview's state instead.")
-    ] = False,
+    offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show each shot: cached, in flight, failed, unknown, or to be generated, and why."""

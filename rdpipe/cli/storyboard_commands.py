@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from rdpipe.cli.app import app, make_console, run_command
-from rdpipe.cli.pipeline_commands import AllowOutside, SetOption, prepare
+from rdpipe.cli.pipeline_commands import (
+    AllowOutside,
+    FileArgument,
+    OfflineOption,
+    SetOption,
+    prepare,
+)
 
 
 @app.command("assemble")
 def assemble_command(
-    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    file: FileArgument,
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Assemble the offline preview's clips.")
-    ] = False,
+    offline: OfflineOption = False,
     partial: Annotated[
         bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
     ] = False,
