@@ -108,12 +108,12 @@ class Scheduler:
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
         self._results: dict[str, ShotResult] = {}
-        self._stop_submitting = False
+        self._labels: dict[str, list[str]] = {}  # shot id -> labels of its takes
+        self._jobs: dict[str, Job] = {}
 
     async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
         """Run every job; return one result per job, in job order."""
         self._finished = {job.shot.label: anyio.Event() for job in jobs}
-        self._labels: dict[str, list[str]] = {}
         for job in jobs:
             self._labels.setdefault(job.shot.id, []).append(job.shot.label)
         self._jobs = {job.shot.label: job for job in jobs}
@@ -129,10 +129,6 @@ class Scheduler:
                 reason = "the run's deadline passed" if scope.cancelled_caught else "not run"
                 self._results[job.shot.label] = self._result(job, Phase.SKIPPED, message=reason)
         return [self._results[job.shot.label] for job in jobs]
-
-    def stop_submitting(self) -> None:
-        """Let in-flight work finish but send no new submit (the first Ctrl-C)."""
-        self._stop_submitting = True
 
     # One shot -------------------------------------------------------------------------------
 
@@ -207,8 +203,6 @@ class Scheduler:
         last: TaskStatus | None = None
         async with self._task_slots:
             for attempt in range(1, attempts + 1):
-                if self._stop_submitting:
-                    raise _ShotFailed(Phase.SKIPPED, "stopped before submitting")
                 task_id = await self._submit(job, request, attempt)
                 last = await self._follow(job, task_id, attempt=attempt)
                 if last.state is TaskState.SUCCEEDED:
