@@ -8,13 +8,13 @@ most once a second so the review page can show progress.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
 from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
@@ -155,12 +155,9 @@ def _settings(request: Mapping[str, Any]) -> dict[str, Any]:
 
 def write_manifest(path: Path, document: Mapping[str, Any]) -> None:
     """Replace the manifest atomically; compact while the run goes on, indented at the end."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    indent = None if document.get("running") else 2
-    text = json.dumps(document, indent=indent, ensure_ascii=False) + "\n"
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    running = bool(document.get("running"))
+    text = json.dumps(document, indent=None if running else 2, ensure_ascii=False) + "\n"
+    write_atomically(path, text.encode("utf-8"), durable=not running)
 
 
 class ManifestReporter:

@@ -12,8 +12,6 @@ searched for.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from ruamel.yaml import YAML, MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.files import write_atomically
 
 _BOM = "\ufeff"
 
@@ -93,7 +92,7 @@ def set_pick(pipeline_file: Path, shot_id: str, take: int | None) -> PickChange:
     text = raw[len(bom) :]
     edited, change = edit_pick(text, shot_id, take, shown_as=shown)
     if change.changed:
-        _write_atomically(pipeline_file, bom + edited)
+        write_atomically(pipeline_file, (bom + edited).encode("utf-8"))
     return change
 
 
@@ -276,18 +275,3 @@ def _with_pick(data: dict[str, Any], shot_id: str, take: int | None) -> dict[str
                 shot["pick"] = take
         shots.append(shot)
     return {**data, "shots": shots}
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside the target, keep its permissions, then rename over it."""
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -35,6 +35,7 @@ from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.probe_cache import ProbeCache, probe_remembered
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
+from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec
 
 
@@ -301,9 +302,7 @@ def _infos_of(piece: Piece) -> list[ClipInfo]:
 
 
 def _write_text(path: Path, text: str) -> Path:
-    unfinished = path.with_name(f".{path.name}.partial")
-    unfinished.write_text(text, encoding="utf-8")
-    unfinished.replace(path)
+    write_atomically(path, text.encode("utf-8"))
     return path
 
 

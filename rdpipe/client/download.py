@@ -23,6 +23,7 @@ from rdpipe.client.errors import DownloadIncomplete, LinkExpired, NoAnswer
 from rdpipe.client.http import BodyStream, HttpSession, url_label
 from rdpipe.client.refusals import error_for_answer
 from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_read
+from rdpipe.files import fsync_directory
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk, total bytes or None) after every chunk."""
@@ -79,24 +80,13 @@ class _PartFile:
         os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.path, self.dest)
-        _fsync_directory(self.dest.parent)
+        fsync_directory(self.dest.parent)
         return DownloadedClip(self.dest, self.size, self._hash.hexdigest())
 
     def discard(self) -> None:
         if self._file is not None:
             self._file.close()
         self.path.unlink(missing_ok=True)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:  # not possible on every platform; the rename itself is still atomic
-        return
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 class Downloader:

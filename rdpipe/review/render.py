@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from rdpipe.files import write_atomically
 from rdpipe.review.page_data import ReviewPage, load_review
 
 PAGE_NAME = "review.html"
@@ -46,7 +45,7 @@ def build_page(
     """Write the static review page for a run (default: ``review.html`` beside the manifest)."""
     target = out or manifest_path.parent / PAGE_NAME
     page = load_review(manifest_path, page_dir=target.parent, picks=picks)
-    _write_atomically(target, render_page(page))
+    write_atomically(target, render_page(page).encode("utf-8"), durable=False)
     return target
 
 
@@ -103,19 +102,6 @@ def _environment() -> Environment:
 def _asset(name: str) -> str:
     text = resources.files("rdpipe.review").joinpath("assets", name).read_text(encoding="utf-8")
     return text.replace("</", "<\\/")  # cannot close the inline <style>/<script> early
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def state_json(page: ReviewPage, live: LiveView) -> str:

@@ -7,9 +7,10 @@ gets a new thumbnail and an unchanged one is never redrawn.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from pathlib import Path
+
+from rdpipe.files import write_atomically
 
 THUMB_SIZE = (320, 320)  # pixels, the longest side fits; the page shows them smaller
 
@@ -32,13 +33,7 @@ def make_thumbnail(source: Path, thumbs_dir: Path) -> Path | None:
             picture = image.convert("RGBA")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
         return None
-    thumbs_dir.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=thumbs_dir, prefix=".thumb.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            picture.save(handle, format="PNG")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    png = io.BytesIO()
+    picture.save(png, format="PNG")
+    write_atomically(target, png.getvalue(), durable=False)
     return target

@@ -2,7 +2,7 @@
 
 The scheduler records a submit intent before each POST and the task id the moment it returns,
 so a rerun after a crash resumes polling instead of paying twice. Everything here is plain
-stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames); it imports no other rdpipe layer.
+stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames from :mod:`rdpipe.files`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ._files import fsync_directory, fsync_file
+from rdpipe.files import fsync_directory, fsync_file
+
 from ._records import ClipFile
 
 ClipProblem = Literal["missing", "size", "sha256"]

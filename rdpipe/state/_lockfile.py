@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
+from rdpipe.files import write_atomically
+
 from ._errors import LockFileInvalid
-from ._files import write_atomically
 from ._records import ClipRecord, ShotState
 
 LOCK_VERSION = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._files import write_atomically
+from rdpipe.files import write_atomically
 
 STATE_DIR_NAME = ".rdpipe"
 

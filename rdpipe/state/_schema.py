@@ -12,8 +12,9 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from rdpipe.files import fsync_directory
+
 from ._errors import StateSchemaMismatch, StateUnreadable
-from ._files import fsync_directory
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html

@@ -1,4 +1,8 @@
-"""Durable file writes: fsync the bytes, rename into place, fsync the directory."""
+"""Atomic, durable file writes: the one way rdpipe replaces a file.
+
+Write a temporary file beside the target, fsync it, rename it into place, fsync the directory:
+a reader sees the old file or the new one, never half of one, even after a crash.
+"""
 
 from __future__ import annotations
 
@@ -23,14 +27,20 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def write_atomically(path: Path, data: bytes) -> bool:
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> bool:
     """Replace ``path`` with ``data`` via a temp file beside it; returns ``False`` if unchanged.
 
-    An unchanged file is not touched at all, so its mtime stays and git sees nothing.
+    An unchanged file is not touched at all, so its mtime stays and git sees nothing. The file
+    keeps its permissions (a new one gets 0o644). ``durable=False`` skips the fsyncs, for files
+    rewritten often whose loss costs nothing (progress snapshots).
     """
-    with contextlib.suppress(FileNotFoundError):
+    try:
         if path.read_bytes() == data:
             return False
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o644
+    path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
@@ -38,11 +48,14 @@ def write_atomically(path: Path, data: bytes) -> bool:
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
+        os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    fsync_directory(path.parent)
+    if durable:
+        fsync_directory(path.parent)
     return True
