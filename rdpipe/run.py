@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.load.loader import LoadedPipeline
 from rdpipe.manifest import (
     ManifestBuilder,
     ManifestReporter,
@@ -84,9 +85,9 @@ class Workspace:
     offline: bool
 
     @classmethod
-    def for_pipeline(cls, prepared: PreparedPipeline, *, offline: bool) -> Workspace:
-        path = prepared.loaded.path
-        relative = Path(prepared.loaded.pipeline.output.path)
+    def for_pipeline(cls, loaded: LoadedPipeline, *, offline: bool) -> Workspace:
+        path = loaded.path
+        relative = Path(loaded.pipeline.output.path)
         output_dir = (path.parent / relative).parent
         state = StatePaths.for_pipeline(path)
         if offline:

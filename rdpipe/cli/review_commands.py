@@ -16,10 +16,9 @@ from rdpipe.errors import UsageError
 def manifest_path(file: Path, *, offline: bool) -> Path:
     """Where a run of the pipeline ``file`` writes its manifest (validates the file)."""
     from rdpipe.load.loader import load_pipeline
+    from rdpipe.run import Workspace
 
-    loaded = load_pipeline(file)
-    output_dir = loaded.path.parent / Path(loaded.pipeline.output.path).parent
-    return (output_dir / "offline" if offline else output_dir) / "manifest.json"
+    return Workspace.for_pipeline(load_pipeline(file), offline=offline).manifest
 
 
 @app.command()

@@ -130,7 +130,7 @@ def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: b
     from rdpipe.state import ClipStore, RunGuard, StateStore, prepare_state_dir
 
     console = make_console(stderr=as_json)
-    workspace = Workspace.for_pipeline(prepared, offline=settings.offline)
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     prepare_state_dir(workspace.state.state_dir)
     guard = RunGuard(workspace.state.state_dir, workspace.state.pipeline)
     with guard.acquire(wait=settings.wait_for_other_run):

@@ -43,7 +43,7 @@ def status(
         from rdpipe.state import ClipStore, StateStore
 
         prepared = prepare(file, sets, allow_outside)
-        workspace = Workspace.for_pipeline(prepared, offline=offline)
+        workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
         settings = RunSettings(offline=offline)
         rows: list[dict[str, Any]] = []
         if workspace.state.database.exists():

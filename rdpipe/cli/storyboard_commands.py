@@ -45,7 +45,7 @@ def assemble_command(
         from rdpipe.storyboard import assemble_video, picked_takes
 
         prepared = prepare(file, sets, allow_outside)
-        workspace = Workspace.for_pipeline(prepared, offline=offline)
+        workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
         with StateStore.open(
             workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
         ) as store:
