@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from rdpipe.errors import UsageError
 from rdpipe.scheduler import Waker
+from rdpipe.sockets import listen_tcp
 
 #: Callback bodies are task objects of a few kilobytes.
 MAX_BODY = 64 * 1024
@@ -84,19 +85,12 @@ class WebhookReceiver:
 @asynccontextmanager
 async def serve_webhooks(receiver: WebhookReceiver, host: str, port: int) -> AsyncIterator[None]:
     """Serve the receiver in the current event loop for the duration of the block."""
-    import socket
-
     import anyio
     import uvicorn
 
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP explicitly, so asyncio sets TCP_NODELAY on accepted connections.
-    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
+        listener = listen_tcp(host, port)
     except OSError as error:
-        listener.close()
         raise UsageError(
             f"--listen {host}:{port}: cannot listen there ({error.strerror})"
         ) from None

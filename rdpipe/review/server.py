@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rdpipe.errors import RdpipeError
 from rdpipe.review.page_data import ManifestUnusable, ReviewPage, load_review, waiting_page
 from rdpipe.review.render import LiveView, render_cards, render_page
+from rdpipe.sockets import listen_tcp
 from rdpipe.yaml_edit import PickNotSet, ShotNotInFile, read_picks, set_pick
 
 TOKEN_HEADER = "X-Rdpipe-Token"
@@ -173,16 +174,10 @@ def _listen(host: str, port: int) -> socket.socket:
         loopback = False
     if not loopback:
         raise ReviewNotServed(host, port, "not a loopback address")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        sock.bind((host, port))
-        sock.listen(64)
+        return listen_tcp(host, port, backlog=64)
     except OSError as error:
-        sock.close()
         raise ReviewNotServed(host, port, error.strerror or str(error)) from error
-    sock.setblocking(False)
-    return sock
 
 
 @contextmanager

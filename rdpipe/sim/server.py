@@ -27,6 +27,7 @@ from rdpipe.sim.render import ClipCache
 from rdpipe.sim.sim_server import SimServer
 from rdpipe.sim.state import SimState
 from rdpipe.sim.storage import build_storage_app
+from rdpipe.sockets import listen_tcp
 
 STARTUP_TIMEOUT = 10.0
 SHUTDOWN_TIMEOUT = 5.0
@@ -51,20 +52,10 @@ class _DroppedConnectionFilter(logging.Filter):
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    # proto must be IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on accepted sockets
-    # whose proto says TCP, and without it every response after a connection's first waits
-    # ~40 ms for a delayed ACK (Nagle).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
+        return listen_tcp(host, port)
     except OSError as error:
-        sock.close()
         raise PortUnavailable(host, port, error.strerror or str(error)) from error
-    sock.setblocking(False)
-    return sock
 
 
 def _server(app: object) -> uvicorn.Server:
