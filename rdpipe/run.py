@@ -119,7 +119,6 @@ class RunSettings:
     partial: bool = False
     resubmit_unknown: bool = False
     wait_for_other_run: float = 0.0
-    assemble: bool = True
     poll_interval: float | None = None  # first poll delay in seconds; None: the default
     listen: str | None = None  # HOST:PORT of the webhook receiver
     public_url: str | None = None  # how RelayDance reaches the receiver
@@ -149,13 +148,6 @@ class RunSummary:
     @property
     def failed(self) -> int:
         return sum(not result.ok for result in self.results)
-
-    def shots_without_clip(self, prepared: PreparedPipeline) -> list[str]:
-        """Shots with no finished take to put in the video (the pick, or any take)."""
-        from rdpipe.storyboard import picked_takes
-
-        chosen = {result.shot_id for result in picked_takes(prepared, self.results)}
-        return [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
 
     @property
     def exit_code(self) -> ExitCode:

@@ -34,6 +34,12 @@ def picked_takes(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> l
     return chosen
 
 
+def shots_without_clip(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> list[str]:
+    """Shots with no finished take to put in the video (the pick, or any take)."""
+    chosen = {result.shot_id for result in picked_takes(prepared, results)}
+    return [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+
+
 async def assemble_video(
     prepared: PreparedPipeline,
     results: Sequence[ShotResult],

@@ -180,7 +180,7 @@ def _execute(
     from rdpipe.run import RunSummary, execute, record_manifest, scheduler_options
     from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
     from rdpipe.state import StateStore
-    from rdpipe.storyboard import assemble_video
+    from rdpipe.storyboard import assemble_video, shots_without_clip
 
     assert isinstance(store, StateStore)
     environ = dict(os.environ)
@@ -210,13 +210,13 @@ def _execute(
                     console,
                 )
         summary = RunSummary(prepared.name, workspace, results, plan)
-        missing = summary.shots_without_clip(prepared)
+        missing = shots_without_clip(prepared, results)
         if missing and not settings.partial:
             summary.notes.append(
                 f"video not built: no finished take for {', '.join(missing)}; rerun to retry, "
                 "or pass --partial to build from the shots that did"
             )
-        elif settings.assemble:
+        else:
             summary.output = await assemble_video(prepared, results, workspace, environ=environ)
             views = views_of(results, plan)
             record_manifest(prepared, plan, views, workspace, running=False, video=summary.output)

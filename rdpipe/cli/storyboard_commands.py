@@ -42,7 +42,7 @@ def assemble_command(
             settle_without_api,
         )
         from rdpipe.state import ClipStore, StateStore
-        from rdpipe.storyboard import assemble_video, picked_takes
+        from rdpipe.storyboard import assemble_video, shots_without_clip
 
         prepared = prepare(file, sets, allow_outside)
         workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
@@ -51,8 +51,7 @@ def assemble_command(
         ) as store:
             plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
             results = settle_without_api(plan, store)
-        chosen = {result.shot_id for result in picked_takes(prepared, results)}
-        missing = [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+        missing = shots_without_clip(prepared, results)
         if missing and not partial:
             from rdpipe.errors import RdpipeError
 
