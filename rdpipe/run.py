@@ -298,7 +298,7 @@ async def execute(
                            message=result.message, clip=result.clip,
                            take=job.shot.take, takes=job.shot.takes)
             )  # fmt: skip
-        write_lock_file(prepared, plan, store, workspace)
+        write_lock_file(plan, store, workspace)
         record_manifest(prepared, plan, views_of(results, plan), workspace, running=False)
         return results
     from rdpipe.assemble import extract_last_frame, probe_duration
@@ -330,7 +330,7 @@ async def execute(
     try:
         results = await scheduler.run(plan.jobs)
     finally:
-        write_lock_file(prepared, plan, store, workspace)
+        write_lock_file(plan, store, workspace)
     views = views_of(results, plan)
     record_manifest(prepared, plan, views, workspace, running=False, builder=builder)
     return results
@@ -358,9 +358,7 @@ def record_manifest(
     write_manifest(workspace.manifest, document)
 
 
-def write_lock_file(
-    prepared: PreparedPipeline, plan: Plan, store: StateStore, workspace: Workspace
-) -> None:
+def write_lock_file(plan: Plan, store: StateStore, workspace: Workspace) -> None:
     """Rewrite the committed lock file (not for offline previews): one entry per finished shot."""
     if workspace.offline:
         return
