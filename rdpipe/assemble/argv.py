@@ -151,12 +151,6 @@ def build_last_frame_argv(ffmpeg: str, clip: Path, dest: Path) -> list[str]:
             "-update", "1", "-f", "image2", "-c:v", "png", str(dest)]  # fmt: skip
 
 
-def build_check_argv(ffmpeg: str, video: Path) -> list[str]:
-    """Decode a whole file and discard it; any output on stderr is a decoding error."""
-    return [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video),
-            "-f", "null", "-"]  # fmt: skip
-
-
 def _aac() -> list[str]:
     return ["-c:a", *AAC_ARGS, "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
 

@@ -7,7 +7,6 @@ The page and the live view's JSON share the same card templates: each card carri
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -102,8 +101,3 @@ def _environment() -> Environment:
 def _asset(name: str) -> str:
     text = resources.files("rdpipe.review").joinpath("assets", name).read_text(encoding="utf-8")
     return text.replace("</", "<\\/")  # cannot close the inline <style>/<script> early
-
-
-def state_json(page: ReviewPage, live: LiveView) -> str:
-    """The live view's JSON document."""
-    return json.dumps(render_cards(page, live), ensure_ascii=False)

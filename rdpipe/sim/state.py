@@ -15,7 +15,6 @@ from typing import Any, Protocol
 import anyio
 
 from rdpipe.sim.callbacks import CallbackDelivery, post_json
-from rdpipe.sim.catalog import MODELS
 from rdpipe.sim.clips import ClipSource, FileClip, SyntheticClip
 from rdpipe.sim.config import SimConfig
 from rdpipe.sim.faults import FaultInjector, Faults
@@ -175,8 +174,3 @@ class SimState:
             delivery = await post_json(url, body)
             with self._lock:
                 self._callbacks.append(delivery)
-
-
-def default_model() -> str:
-    """The model synthetic tasks claim to come from."""
-    return next(iter(MODELS))
