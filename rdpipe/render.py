@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from rdpipe.load.yaml_source import DataPath
-from rdpipe.model import Pipeline, Reference, Shot, ShotFrame
+from rdpipe.model import REQUEST_FIELDS, Pipeline, Reference, Shot, ShotFrame
 from rdpipe.templates import (
     Citations,
     MediaKind,
@@ -196,8 +196,9 @@ class ShotRenderer:
 
     def _settings(self, shot: Shot) -> dict[str, Any]:
         defaults = self._pipeline.defaults
-        names = ("model", "seconds", "ratio", "resolution", "generate_audio", "callback_url")
-        settings = {name: _first(getattr(shot, name), getattr(defaults, name)) for name in names}
+        settings = {
+            name: _first(getattr(shot, name), getattr(defaults, name)) for name in REQUEST_FIELDS
+        }
         settings["model"] = settings["model"] or self._pipeline.model
         settings["retries"] = _first(shot.retries, defaults.retries)
         return settings

@@ -8,6 +8,7 @@ recorded as values (a data path and a message) instead of raised, so all are rep
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rdpipe.load.yaml_source import DataPath
 
 MediaKind = Literal["image", "video", "audio"]
+#: A hand-written citation of reference media in a prompt: ``@image2``.
+CITATION = re.compile(r"@(image|video|audio)(\d+)")
 #: Longest text a template may produce; a prompt is a few hundred characters.
 MAX_RENDERED = 100_000
 
@@ -148,8 +151,6 @@ def _undefined_name(message: str) -> str | None:
 
 def iter_citations(prompt: str) -> Iterator[tuple[MediaKind, int]]:
     """Every ``@image2``-style citation in a rendered prompt, as (kind, number)."""
-    from rdpipe.model import CITATION
-
     for match in CITATION.finditer(prompt):
         kind: MediaKind = match.group(1)  # type: ignore[assignment]
         yield kind, int(match.group(2))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rdpipe.model.output import OutputSpec
 from rdpipe.model.pipeline import (
-    CITATION,
     REQUEST_FIELDS,
     Concurrency,
     Frame,
@@ -16,7 +15,6 @@ from rdpipe.model.pipeline import (
 )
 
 __all__ = [
-    "CITATION",
     "REQUEST_FIELDS",
     "Concurrency",
     "Frame",

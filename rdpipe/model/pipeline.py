@@ -6,7 +6,6 @@ flag mistakes, so they are written for the person editing the YAML.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -174,6 +173,3 @@ class Pipeline(_Strict):
     budget: int | None = Field(
         default=None, ge=1, description="Most billed seconds one run may submit."
     )
-
-
-CITATION = re.compile(r"@(image|video|audio)(\d+)")

@@ -6,7 +6,7 @@ and imports the HTTP client; this package's names are light, so reading results 
 
 from __future__ import annotations
 
-from rdpipe.scheduler.events import CollectingReporter, NullReporter, Phase, Reporter, ShotUpdate
+from rdpipe.scheduler.events import CollectingReporter, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import OFFLINE_POLLING, PollSchedule, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -23,7 +23,6 @@ __all__ = [
     "CollectingReporter",
     "FrameExtractor",
     "GenerationApi",
-    "NullReporter",
     "Phase",
     "PollSchedule",
     "Reporter",

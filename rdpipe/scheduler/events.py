@@ -57,13 +57,6 @@ class Reporter(Protocol):
     def update(self, update: ShotUpdate) -> None: ...
 
 
-class NullReporter:
-    """Discards updates."""
-
-    def update(self, update: ShotUpdate) -> None:
-        return None
-
-
 class CollectingReporter:
     """Keeps every update, for tests and summaries."""
 
