@@ -64,7 +64,9 @@ def serve(
     realistic: Annotated[
         bool, typer.Option(help="Real-world pace: start after ~6 s, finish after ~3 min.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Seed for task ids and fault decisions.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed for fault decisions (task ids are never reused).")
+    ] = 0,
     work_dir: Annotated[
         Path | None, typer.Option(help="Keep rendered clips here (default: a temp dir).")
     ] = None,

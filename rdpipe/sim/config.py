@@ -2,7 +2,7 @@
 
 Everything outside the simulator that influences it (the clock, the seed, the work directory,
 the environment used to find ffmpeg) arrives here, so two servers built from equal configs
-behave the same.
+behave the same, except for task ids: those are unique to each server, as the relay's are.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from rdpipe.sim.recorder import RequestRecorder
 from rdpipe.sim.render import ClipCache, RenderFailed, clip_spec_for
 from rdpipe.sim.signing import UrlSigner
 from rdpipe.sim.storage import clip_path
-from rdpipe.sim.tasks import Phase, Task, TaskIds
+from rdpipe.sim.tasks import Phase, Task, TaskIds, failure_for
 from rdpipe.sim.validation import Submission, parse_submission
 from rdpipe.sim.views import callback_body
 
@@ -53,7 +53,7 @@ class SimState:
         self._by_upstream: dict[str, Task] = {}
         self._created: list[str] = []
         self._callbacks: list[CallbackDelivery] = []
-        self._ids = TaskIds(config.seed)
+        self._ids = TaskIds()
         self.signer = UrlSigner(random.Random(f"signing:{config.seed}").randbytes(32))
         self.injector = FaultInjector(config.faults, config.seed)
 
@@ -67,7 +67,10 @@ class SimState:
 
     def submit(self, submission: Submission) -> Task:
         """Create a task for a valid submit; with a webhook, start its work at once."""
-        task = self._new_task(submission, self.injector.task_fails())
+        fails = self.injector.task_fails(submission.prompt)
+        task = self._new_task(submission, fails)
+        if fails:
+            task.error = failure_for(self.faults.failure_code)
         with self._lock:
             self._created.append(task.id)
         if submission.callback_url:
@@ -131,8 +134,11 @@ class SimState:
         unknown = timing.unknown + self.faults.extra_unknown
         created = now - (unknown + timing.queued + timing.running + 1) if past else now
         with self._lock:
+            task_id = self._ids.task_id()
+            while task_id in self._tasks:  # 190 random bits: a guarantee, not an expectation
+                task_id = self._ids.task_id()
             task = Task(
-                id=self._ids.task_id(),
+                id=task_id,
                 upstream_id=self._ids.upstream_id(created),
                 submission=submission,
                 created_at=created,

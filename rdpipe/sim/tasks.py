@@ -20,6 +20,33 @@ from rdpipe.sim.validation import Submission
 _ID_ALPHABET = string.ascii_letters + string.digits
 FAILURE_CODE = "OutputVideoSensitiveContentDetected"
 FAILURE_MESSAGE = "The request failed because the output video may contain sensitive information."
+_MAY_CONTAIN = "The request failed because the {} may contain {}."
+#: What the upstream says with each failure code the simulator can produce (Faults.failure_code).
+FAILURE_MESSAGES = {
+    FAILURE_CODE: FAILURE_MESSAGE,
+    "OutputAudioSensitiveContentDetected": _MAY_CONTAIN.format(
+        "output audio", "sensitive information"
+    ),
+    "InputTextSensitiveContentDetected": _MAY_CONTAIN.format("input text", "sensitive information"),
+    "InputImageSensitiveContentDetected": _MAY_CONTAIN.format(
+        "input image", "sensitive information"
+    ),
+    "InputImageSensitiveContentDetected.PrivacyInformation": _MAY_CONTAIN.format(
+        "input image", "real person"
+    ),
+    "InputVideoSensitiveContentDetected": _MAY_CONTAIN.format(
+        "input video", "sensitive information"
+    ),
+    "InputAudioSensitiveContentDetected": _MAY_CONTAIN.format(
+        "input audio", "sensitive information"
+    ),
+    "InternalServiceError": "The service encountered an unexpected internal error.",
+}
+
+
+def failure_for(code: str) -> tuple[str, str]:
+    """The ``(code, message)`` a task failing with ``code`` reports."""
+    return code, FAILURE_MESSAGES.get(code, f"The request failed ({code}).")
 
 
 class Phase(Enum):
@@ -86,10 +113,15 @@ class Task:
 
 
 class TaskIds:
-    """Makes relay task ids (``task_`` + 32 letters and digits) and upstream ``cgt-`` ids."""
+    """Makes relay task ids (``task_`` + 32 letters and digits) and upstream ``cgt-`` ids.
 
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)
+    Ids come from the operating system's randomness, not from the simulator's seed: like the
+    relay's, they are never handed out twice, also by another simulator or one restarted with the
+    same seed (issue 10: a seeded generator reissued the ids of the previous offline run).
+    """
+
+    def __init__(self) -> None:
+        self._random = random.SystemRandom()
 
     def task_id(self) -> str:
         return "task_" + "".join(self._random.choices(_ID_ALPHABET, k=32))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import httpx
 
-from rdpipe.sim import Faults, SimServer
+from rdpipe.sim import Faults, SimConfig, SimServer, run_simulator
 from tests.sim.simclient import SMALL_MODEL, submit, wait_final
 
 TASK_ID = re.compile(r"^task_[A-Za-z0-9]{32}$")
@@ -130,3 +131,17 @@ def test_requests_are_logged_with_headers_and_body(api: httpx.Client, sim: SimSe
     )
     assert request.headers["authorization"] == "Bearer sk-sim-test"
     assert b"logged prompt" in request.body
+
+
+def test_a_restarted_simulator_never_reissues_a_task_id(tmp_path: Path) -> None:
+    """Two simulators started one after the other with one seed give out no id twice (issue 10)."""
+    config = SimConfig(api_key="sk-ids", seed=7, work_dir=tmp_path)
+    issued: list[str] = []
+    for _ in range(2):
+        with run_simulator(config) as server:
+            headers = {"Authorization": "Bearer sk-ids"}
+            with httpx.Client(base_url=server.base_url, headers=headers) as client:
+                issued += [submit(client, prompt=f"shot {n}") for n in range(3)]
+            assert server.created_task_ids() == issued[-3:]
+    assert len(set(issued)) == 6
+    assert all(TASK_ID.match(task_id) for task_id in issued)
