@@ -143,6 +143,7 @@ class ShotRenderer:
         variables = {**self._pipeline.vars, **shot.vars, **self._cli_vars}
         context = {**variables, "shot": {"id": shot.id, "index": index}}
         template = TemplateRun(self._environment, context, citations, problems)
+        template.resolve_variables(variables, self._variable_origins(index, shot))
 
         prompt = template.render(shot.prompt, (*base, "prompt"))
         if not prompt.strip() and not any(p.path == (*base, "prompt") for p in problems):
@@ -169,8 +170,6 @@ class ShotRenderer:
             problems.append(
                 Problem(base, "no model: set model: at the top of the file, in defaults or here")
             )
-        if problems:
-            return None, problems
         request: dict[str, Any] = {
             "model": model,
             "prompt": prompt,
@@ -178,6 +177,10 @@ class ShotRenderer:
         }
         if metadata:
             request["metadata"] = metadata
+        request = template.finish(request, base)
+        caption = template.finish(caption, (*base, "caption"))
+        if problems:
+            return None, problems
         retries = settings["retries"]
         return (
             RenderedShot(
@@ -193,6 +196,14 @@ class ShotRenderer:
             ),
             [],
         )
+
+    def _variable_origins(self, index: int, shot: Shot) -> dict[str, DataPath]:
+        """Where each variable a shot sees was defined: ``--set`` wins over the shot's vars,
+        which win over the pipeline's."""
+        origins: dict[str, DataPath] = {name: ("vars", name) for name in self._pipeline.vars}
+        origins.update({name: ("shots", index, "vars", name) for name in shot.vars})
+        origins.update({name: ("--set", name) for name in self._cli_vars})
+        return origins
 
     def _settings(self, shot: Shot) -> dict[str, Any]:
         defaults = self._pipeline.defaults

@@ -143,7 +143,7 @@ def _merge_mapping(
 
 
 def _replace_sources(into: SourceMap, sources: SourceMap, path: DataPath) -> None:
-    for table, source_table in ((into.values, sources.values), (into.keys, sources.keys)):
+    for table, source_table in zip(into.tables(), sources.tables(), strict=True):
         for stale in [p for p in table if p[: len(path)] == path]:
             del table[stale]
         for p, position in source_table.items():
@@ -153,7 +153,7 @@ def _replace_sources(into: SourceMap, sources: SourceMap, path: DataPath) -> Non
 
 def _copy_sources(into: SourceMap, sources: SourceMap, path: DataPath, offset: int) -> None:
     depth = len(path)
-    for table, source_table in ((into.values, sources.values), (into.keys, sources.keys)):
+    for table, source_table in zip(into.tables(), sources.tables(), strict=True):
         for p, position in source_table.items():
             index = p[depth] if p[:depth] == path and len(p) > depth else None
             if isinstance(index, int):

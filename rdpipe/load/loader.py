@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pydantic
-import yaml
 from pydantic_core import ErrorDetails
 
 from rdpipe.errors import Diagnostic, PipelineInvalid, UsageError
 from rdpipe.load.includes import Document, load_document, shown_name
+from rdpipe.load.scalars import read_plain, written_value
 from rdpipe.load.yaml_source import DataPath, Position, SourceMap, YamlError, display_path
 from rdpipe.model import Pipeline
 
@@ -60,7 +60,11 @@ class LoadedPipeline:
 
 
 def parse_set_options(options: list[str]) -> dict[str, Any]:
-    """Parse ``--set key=value`` options; values are read as YAML scalars (5, true, text)."""
+    """Parse ``--set key=value`` options; a value reads as a plain YAML scalar, as written.
+
+    ``--set code=0755`` renders as ``0755`` and ``--set night=false`` is false in a template
+    test, exactly as the same value written under ``vars:`` (see :mod:`rdpipe.load.scalars`).
+    """
     result: dict[str, Any] = {}
     for option in options:
         name, sep, raw = option.partition("=")
@@ -70,11 +74,7 @@ def parse_set_options(options: list[str]) -> dict[str, Any]:
                 f"--set {option!r} is not of the form name=value",
                 hint="For example: --set keeper='an old sailor'",
             )
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        result[name] = value if isinstance(value, (str, int, float, bool)) else raw
+        result[name] = read_plain(raw)
     return result
 
 
@@ -90,8 +90,9 @@ def load_pipeline(
     except YamlError as error:
         raise PipelineInvalid(error.diagnostics) from None
     shown = shown_name(path, cwd)
+    _keep_written_vars(document)
     try:
-        pipeline = Pipeline.model_validate(document.data)
+        pipeline = _validate(document)
     except pydantic.ValidationError as error:
         raise PipelineInvalid(
             diagnostics_from_validation(error.errors(), document, shown)
@@ -106,6 +107,71 @@ def load_pipeline(
     )
 
 
+def _validate(document: Document) -> Pipeline:
+    """Validate the data; where text is expected but YAML typed a scalar, use its source text.
+
+    ``id: 007``, ``prompt: 1.50`` or ``caption: 12:30:00`` read as written; numbers and
+    booleans stay typed where the model expects them (``seconds``, ``generate_audio``).
+    """
+    for _ in range(_TEXT_PASSES):
+        try:
+            return Pipeline.model_validate(document.data)
+        except pydantic.ValidationError as error:
+            changed = False
+            for item in error.errors():
+                if item["type"] not in _TEXT_EXPECTED:
+                    continue
+                path, _ = _data_path(item["loc"], document.data, item["type"])
+                text = document.sources.texts.get(path)
+                if text is not None and _replace(document.data, path, text):
+                    changed = True
+            if not changed:
+                raise
+    return Pipeline.model_validate(document.data)
+
+
+#: Validation errors that mean "text was expected here".
+_TEXT_EXPECTED = frozenset({"string_type", "literal_error", "string_pattern_mismatch"})
+#: A text replacement may reveal errors under it (a union's other branch): a few passes suffice.
+_TEXT_PASSES = 3
+
+
+def _replace(data: Any, path: DataPath, text: str) -> bool:
+    """Put ``text`` at ``path`` unless it is already text; True when something changed."""
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    if not path or isinstance(node[path[-1]], str):
+        return False
+    node[path[-1]] = text
+    return True
+
+
+def _keep_written_vars(document: Document) -> None:
+    """Variables keep the text of typed scalars, so ``{{ code }}`` renders ``0755``."""
+    data = document.data
+    tables: list[DataPath] = [("vars",)]
+    shots = data.get("shots")
+    if isinstance(shots, list):
+        tables += [("shots", index, "vars") for index in range(len(shots))]
+    for path in tables:
+        node: Any = data
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            for key in list(node):
+                node[key] = _written(node[key], (*path, key), document.sources.texts)
+
+
+def _written(value: Any, path: DataPath, texts: Mapping[DataPath, str]) -> Any:
+    if isinstance(value, dict):
+        return {key: _written(item, (*path, key), texts) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_written(item, (*path, index), texts) for index, item in enumerate(value)]
+    text = texts.get(path)
+    return value if text is None else written_value(value, text)
+
+
 def diagnostics_from_validation(
     errors: list[ErrorDetails], document: Document, shown: str
 ) -> list[Diagnostic]:
@@ -116,7 +182,7 @@ def diagnostics_from_validation(
         is_key = error["type"] == "extra_forbidden"
         lookup = path if error["type"] != "missing" else path[:-1]
         where = document.sources.find(lookup, key=is_key) or Position(shown, 0, 0)
-        message = _message(error, path)
+        message = _message(error, path, document.sources.texts.get(path))
         located.append(
             (
                 path,
@@ -158,9 +224,12 @@ def _has(node: Any, part: int | str) -> bool:
     return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
-def _message(error: ErrorDetails, path: DataPath) -> str:
+def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
+    """The message for one validation error, quoting the value as the user wrote it."""
     kind = error["type"]
-    value = error.get("input")
+    value: Any = error.get("input")
+    if written is not None and not isinstance(value, (dict, list)):
+        value = _AsWritten(written)
     context = error.get("ctx") or {}
     if kind == "missing":
         return "is required but missing"
@@ -193,7 +262,16 @@ def _message(error: ErrorDetails, path: DataPath) -> str:
     return message.removeprefix("Value error, ")
 
 
+class _AsWritten(str):
+    """A value shown in a message exactly as written in the file (``0755``, not ``493``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _kind_of(value: Any) -> str:
+    if isinstance(value, _AsWritten):
+        return str(value) or "nothing (null)"
     if value is None:
         return "nothing (null)"
     if isinstance(value, dict):

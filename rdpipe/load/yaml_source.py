@@ -8,6 +8,7 @@ silent overwrite.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,16 @@ from typing import Any
 import yaml
 
 from rdpipe.errors import Diagnostic
+from rdpipe.load.scalars import (
+    BOOL_TAG,
+    CORE_RESOLVERS,
+    FLOAT_TAG,
+    INT_TAG,
+    MERGE_TAG,
+    NULL_TAG,
+    STR_TAG,
+    construct,
+)
 
 #: A location inside the data: mapping keys and list indices, as pydantic's ``loc``.
 DataPath = tuple[str | int, ...]
@@ -34,10 +45,19 @@ class Position:
 
 @dataclass
 class SourceMap:
-    """Positions of values (``values``) and of mapping keys (``keys``) by data path."""
+    """Positions of values (``values``) and mapping keys (``keys``) by data path.
+
+    ``texts`` holds the source text of every plain scalar that YAML typed as a number, a
+    boolean or a null, so that where text is expected it reads as written.
+    """
 
     values: dict[DataPath, Position] = field(default_factory=dict)
     keys: dict[DataPath, Position] = field(default_factory=dict)
+    texts: dict[DataPath, str] = field(default_factory=dict)
+
+    def tables(self) -> tuple[dict[DataPath, Any], ...]:
+        """The path-keyed tables, for code that moves or merges paths."""
+        return (self.values, self.keys, self.texts)
 
     def find(self, path: DataPath, *, key: bool = False) -> Position | None:
         """The position of ``path``, or of its nearest enclosing value that has one."""
@@ -50,10 +70,9 @@ class SourceMap:
         return None
 
     def update(self, other: SourceMap, *, prefix: DataPath = ()) -> None:
-        for path, position in other.values.items():
-            self.values[prefix + path] = position
-        for path, position in other.keys.items():
-            self.keys[prefix + path] = position
+        for table, other_table in zip(self.tables(), other.tables(), strict=True):
+            for path, item in other_table.items():
+                table[prefix + path] = item
 
 
 class YamlError(Exception):
@@ -79,9 +98,28 @@ def _position(file: str, node: yaml.Node) -> Position:
     return Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class _CoreLoader(yaml.SafeLoader):
+    """PyYAML's safe loader resolving plain scalars by the YAML 1.2 core schema."""
+
+
+_CoreLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in CORE_RESOLVERS:
+    _CoreLoader.add_implicit_resolver(_tag, _pattern, list(_first))
+
+#: Tags built by the core schema's rules; any other explicit tag goes to PyYAML's safe set.
+_CORE_TAGS = frozenset({NULL_TAG, BOOL_TAG, INT_TAG, FLOAT_TAG, STR_TAG})
+#: A value that YAML reads as a flow mapping or rejects, but the user meant as a template.
+_TEMPLATE_START = ("{{", "{%", "{#")
+_UNQUOTED_TEMPLATE = re.compile(
+    r"^(?P<lead>\s*(?:- +)*(?:(?:\"[^\"]*\"|'[^']*'|[^\s'\"{\[#-][^:#]*?):[ \t]+)?)"
+    r"(?P<value>\{[{%#].*)$"
+)
+
+
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, text: str) -> None:
         self.file = file
+        self.text = text
         self.sources = SourceMap()
         self.problems: list[Diagnostic] = []
         self._constructor = yaml.SafeLoader("")
@@ -99,17 +137,33 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return self._constructor.construct_object(node, deep=True)
+        assert isinstance(node, yaml.ScalarNode)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.ScalarNode, path: DataPath) -> Any:
+        self.sources.texts.pop(path, None)
+        if node.tag not in _CORE_TAGS:
+            return self._constructor.construct_object(node, deep=True)
+        text = str(node.value)
+        if node.style is None and node.tag != STR_TAG:
+            self.sources.texts[path] = text
+        return construct(node.tag, text)
 
     def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[str, Any]:
-        self._constructor.flatten_mapping(node)
-        result: dict[str, Any] = {}
+        if node.flow_style and self.text.startswith(_TEMPLATE_START, node.start_mark.index):
+            self.problems.append(_unquoted_template(self.file, self.text, node, path))
+            return {}
+        result = self._merged(node, path)
+        self.sources.values[path] = _position(self.file, node)
+        written: set[str] = set()
         for key_node, value_node in node.value:
-            key = self._constructor.construct_object(key_node, deep=True)
-            where = _position(self.file, key_node)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in result:
+            if key_node.tag == MERGE_TAG:
+                continue
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            if key in written:
+                where = _position(self.file, key_node)
                 self.problems.append(
                     Diagnostic(
                         self.file,
@@ -120,23 +174,130 @@ class _Builder:
                     )
                 )
                 continue
-            self.sources.keys[(*path, key)] = where
+            written.add(key)
+            self.sources.keys[(*path, key)] = _position(self.file, key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
+
+    def _merged(self, node: yaml.MappingNode, path: DataPath) -> dict[str, Any]:
+        """The keys ``<<: *anchor`` merges in; the first mapping named wins (YAML merge spec)."""
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != MERGE_TAG:
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
+            sources = sources or [value_node]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    raise yaml.MarkedYAMLError(
+                        problem="'<<' merges mappings only (an &anchor of keys, or a list of them)",
+                        problem_mark=source.start_mark,
+                    )
+                for key, value in self._mapping(source, path).items():
+                    merged.setdefault(key, value)
+        return merged
+
+    def _key(self, node: yaml.Node, path: DataPath) -> str | None:
+        if isinstance(node, yaml.ScalarNode):
+            return str(node.value)
+        where = _position(self.file, node)
+        self.problems.append(
+            Diagnostic(
+                self.file, where.line, where.column, display_path(path), "a key must be plain text"
+            )
+        )
+        return None
+
+
+def _unquoted_template(file: str, text: str, node: yaml.Node, path: DataPath) -> Diagnostic:
+    """A ``prompt: {{ x }}`` that YAML read as a mapping: say to quote it, with the fixed line."""
+    line_text = text.splitlines()[node.start_mark.line]
+    start, end = node.start_mark.column, node.start_mark.column
+    if node.end_mark.line == node.start_mark.line:
+        end = node.end_mark.column
+    value = line_text[start:end] if end > start else line_text[start:]
+    fixed = line_text[:start] + _quoted(value) + line_text[start + len(value) :]
+    return Diagnostic(
+        file,
+        node.start_mark.line + 1,
+        start + 1,
+        display_path(path),
+        _quote_advice(fixed),
+    )
+
+
+def _quote_advice(fixed_line: str) -> str:
+    return (
+        "a value that starts with '{{', '{%' or '{#' must be quoted, or YAML reads it as a "
+        f"mapping; write:  {fixed_line.strip()}"
+    )
+
+
+def _quoted(value: str) -> str:
+    if '"' in value and "'" not in value:
+        return f"'{value}'"
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _syntax_advice(text: str, error: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
+    """For a syntax error caused by an unquoted template, the line, column and advice."""
+    problem = error.problem_mark
+    if problem is None:
+        return None
+    lines = text.splitlines()
+    first = min(problem.line, error.context_mark.line if error.context_mark else problem.line)
+    for number in range(min(problem.line, len(lines) - 1), max(first - 1, 0) - 1, -1):
+        match = _UNQUOTED_TEMPLATE.match(lines[number])
+        if match and match.group("lead").strip():
+            value = match.group("value")
+            comment = re.search(r"\s#(?!\})", value)
+            if comment:
+                value = value[: comment.start()]
+            value = value.rstrip()
+            fixed = match.group("lead") + _quoted(value)
+            return number + 1, len(match.group("lead")) + 1, _quote_advice(fixed)
+    return None
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain data and its source map.
 
-    Raises :class:`YamlError` for syntax errors, unsafe tags and duplicate keys.
+    Plain scalars follow the YAML 1.2 core schema (see :mod:`rdpipe.load.scalars`); the text of
+    each non-text one is kept in ``SourceMap.texts``. Merge keys (``<<: *anchor``) follow the
+    spec: keys written beside them win. An empty document after a trailing ``---`` is ignored.
+    Raises :class:`YamlError` for syntax errors, unsafe tags, duplicate keys, unquoted
+    templates and a second document.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is None:
+        nodes = [
+            node
+            for node in yaml.compose_all(text, Loader=_CoreLoader)
+            if node is not None and not _is_empty(node)
+        ]
+        if not nodes:
             return None, SourceMap()
-        builder = _Builder(file)
-        data = builder.build(node, ())
+        if len(nodes) > 1:
+            second = nodes[1].start_mark.line + 1
+            raise YamlError(
+                [
+                    Diagnostic(
+                        file,
+                        second,
+                        1,
+                        "",
+                        f"the file holds {len(nodes)} YAML documents (a second one starts at "
+                        f"line {second}, after a '---'); a pipeline is one document: remove the "
+                        "'---' or move what follows it into a file of its own",
+                    )
+                ]
+            )
+        builder = _Builder(file, text)
+        data = builder.build(nodes[0], ())
     except yaml.MarkedYAMLError as error:
+        advice = _syntax_advice(text, error)
+        if advice is not None:
+            raise YamlError([Diagnostic(file, advice[0], advice[1], "", advice[2])]) from None
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
         column = mark.column + 1 if mark else 0
@@ -149,6 +310,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     if builder.problems:
         raise YamlError(builder.problems)
     return data, builder.sources
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """A document with no content: what a trailing ``---`` leaves."""
+    return isinstance(node, yaml.ScalarNode) and node.style is None and node.value == ""
 
 
 def read_yaml(path: Path, shown_as: str) -> tuple[Any, SourceMap]:
