@@ -183,8 +183,9 @@ def decide(
     for clip in state.clips:
         if clips.verify(clip.file).ok:
             return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
-    if state.succeeded:
-        task = state.succeeded[0]
+    finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
+    if finished:
+        task = finished[0]
         return Decision(
             Action.RESUME,
             f"task {task.task_id} finished; its clip is missing, downloading it again",

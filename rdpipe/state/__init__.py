@@ -15,6 +15,7 @@ from ._errors import (
     StateSchemaMismatch,
     StateUnreadable,
     StateWriteFailed,
+    TaskReissued,
 )
 from ._guard import RunGuard
 from ._lockfile import (
@@ -66,6 +67,7 @@ __all__ = [
     "StateWriteFailed",
     "TakeLock",
     "TaskRecord",
+    "TaskReissued",
     "TaskState",
     "clip_place",
     "hash_file",

@@ -88,6 +88,19 @@ class StateWriteFailed(StateError):
         )
 
 
+class TaskReissued(StateError):
+    """The server gave a task's id to a later submit, so the id no longer names that task."""
+
+    def __init__(self, task_id: str, shot_id: str) -> None:
+        self.task_id = task_id
+        self.shot_id = shot_id
+        super().__init__(
+            f"task {task_id} of shot '{shot_id}' can no longer be followed: the server has since "
+            "given its id to another submit",
+            hint="Run again: the shot is submitted anew.",
+        )
+
+
 class LockFileInvalid(StateError):
     """The committed lock file (``<name>.rdpipe.lock``) cannot be read."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 _TASK_COLUMNS = """
     t.task_id, t.intent_id, i.key, i.shot_id, i.take, i.attempt, i.model, t.submitted_at,
     t.state, t.progress, t.error_code, t.error_message, t.seed, t.duration, t.updated_at,
-    t.finished_at
+    t.finished_at, t.reissued_at
 """
 _TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks t JOIN intents i USING (intent_id)"
 
@@ -16,9 +16,9 @@ FROM intents
 """
 
 _CLIPS = """
-SELECT i.key, i.take, i.shot_id, c.task_id, c.path, c.size, c.sha256, c.duration, c.seed,
+SELECT i.key, i.take, i.shot_id, t.task_id, c.path, c.size, c.sha256, c.duration, c.seed,
     c.recorded_at
-FROM clips c JOIN tasks t USING (task_id) JOIN intents i USING (intent_id)
+FROM clips c JOIN tasks t ON t.intent_id = c.intent_id JOIN intents i ON i.intent_id = t.intent_id
 """
 
 INSERT_INTENT = """
@@ -42,7 +42,8 @@ UPDATE intents SET outcome = 'unknown', reason = ?, resolved_at = ?
 WHERE pipeline = ? AND outcome = 'pending'
 """
 
-# The trigger tasks_resolve_intent marks the intent submitted in the same statement.
+# The trigger tasks_resolve_intent marks the intent submitted in the same statement, and
+# tasks_retire_reissued_id marks an earlier task with the same id reissued.
 INSERT_TASK = """
 INSERT INTO tasks (task_id, intent_id, submitted_at, state, updated_at)
 SELECT ?, intent_id, ?, 'pending', ? FROM intents
@@ -54,21 +55,24 @@ UPDATE tasks SET state = ?, progress = coalesce(?, progress),
     error_code = coalesce(?, error_code), error_message = coalesce(?, error_message),
     seed = coalesce(?, seed), duration = coalesce(?, duration), updated_at = ?,
     finished_at = CASE WHEN ? THEN coalesce(finished_at, ?) ELSE NULL END
-WHERE task_id = ?
+WHERE task_id = ? AND reissued_at IS NULL
     AND intent_id IN (SELECT intent_id FROM intents WHERE pipeline = ?)
 """
 
 UPSERT_CLIP = """
-INSERT INTO clips (task_id, path, size, sha256, duration, seed, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (task_id) DO UPDATE SET path = excluded.path, size = excluded.size,
+INSERT INTO clips (intent_id, path, size, sha256, duration, seed, recorded_at)
+SELECT t.intent_id, ?, ?, ?, ?, ?, ? FROM tasks t JOIN intents i ON i.intent_id = t.intent_id
+WHERE t.task_id = ? AND t.reissued_at IS NULL AND i.pipeline = ?
+ON CONFLICT (intent_id) DO UPDATE SET path = excluded.path, size = excluded.size,
     sha256 = excluded.sha256, duration = excluded.duration, seed = excluded.seed,
     recorded_at = excluded.recorded_at
 """
 
 _NEWEST_FIRST = "ORDER BY i.intent_id DESC"
+# The task an id names now first (not reissued), then older ones with the same id.
+_CURRENT_FIRST = "ORDER BY t.reissued_at IS NOT NULL, i.intent_id DESC"
 
-TASK_BY_ID = f"{_TASKS} WHERE i.pipeline = ? AND t.task_id = ?"
+TASK_BY_ID = f"{_TASKS} WHERE i.pipeline = ? AND t.task_id = ? {_CURRENT_FIRST}"
 TASKS_OF_KEY = f"{_TASKS} WHERE i.pipeline = ? AND i.key = ? AND i.take = ? {_NEWEST_FIRST}"
 TASKS_IN_FLIGHT = f"""{_TASKS}
 WHERE i.pipeline = ? AND t.state IN ('pending', 'running') ORDER BY t.submitted_at, i.intent_id
@@ -82,4 +86,4 @@ WHERE pipeline = ? AND outcome IN ('pending', 'unknown') ORDER BY intent_id
 CLIPS_OF_KEY = f"""{_CLIPS}
 WHERE i.pipeline = ? AND i.key = ? AND i.take = ? ORDER BY c.recorded_at DESC, c.clip_id DESC
 """
-CLIP_OF_TASK = f"{_CLIPS} WHERE i.pipeline = ? AND c.task_id = ?"
+CLIP_OF_TASK = f"{_CLIPS} WHERE i.pipeline = ? AND t.task_id = ? {_CURRENT_FIRST}"

@@ -42,7 +42,12 @@ class IntentRecord:
 
 @dataclass(frozen=True)
 class TaskRecord:
-    """A task the server accepted, with its last polled status."""
+    """A task the server accepted, with its last polled status.
+
+    ``reissued_at`` is set once the server gave the same task id to a later submit: the id now
+    names that task, so this one can no longer be polled or downloaded (if it had not finished,
+    it was marked failed with the code ``task_id_reused``).
+    """
 
     task_id: str
     intent_id: int
@@ -60,11 +65,17 @@ class TaskRecord:
     duration: float | None
     updated_at: float
     finished_at: float | None
+    reissued_at: float | None = None
 
     @property
     def is_final(self) -> bool:
         """Whether the server reported a final state (nothing more to poll)."""
         return self.state in FINAL_STATES
+
+    @property
+    def can_follow(self) -> bool:
+        """Whether the task id still names this task on the server (it was not reissued)."""
+        return self.reissued_at is None
 
 
 @dataclass(frozen=True)

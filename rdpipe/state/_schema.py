@@ -16,7 +16,7 @@ from rdpipe.files import fsync_directory
 
 from ._errors import StateSchemaMismatch, StateUnreadable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html
 
 _SCHEMA_1 = """
@@ -70,9 +70,93 @@ CREATE TABLE clips (
 );
 """
 
+# Version 2: a task id is no longer unique. A server may hand out an id again (the offline
+# simulator did, issue 10): the newer task is a task of its own, keyed by its intent, and the
+# older one is marked reissued (``reissued_at``): it can no longer be polled or downloaded, since
+# its id now names the newer task; if it was still running it becomes failed ``task_id_reused``.
+# At most one task per id is not reissued (index ``tasks_live_id``). Tables are rebuilt the way
+# sqlite.org/lang_altertable.html#otheralter describes (foreign keys are off while migrating).
+_SCHEMA_2 = """
+CREATE TABLE intents_v2 (
+    intent_id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    key TEXT NOT NULL,
+    shot_id TEXT NOT NULL,
+    take INTEGER NOT NULL CHECK (take >= 1),
+    attempt INTEGER NOT NULL,
+    model TEXT,
+    request_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    outcome TEXT NOT NULL
+        CHECK (outcome IN ('pending', 'submitted', 'unknown', 'refused', 'abandoned')),
+    reason TEXT,
+    task_id TEXT,
+    resolved_at REAL
+);
+INSERT INTO intents_v2 SELECT intent_id, pipeline, key, shot_id, take, attempt, model,
+    request_json, created_at, outcome, reason, task_id, resolved_at FROM intents;
+CREATE TABLE tasks_v2 (
+    intent_id INTEGER PRIMARY KEY REFERENCES intents (intent_id),
+    task_id TEXT NOT NULL,
+    submitted_at REAL NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'succeeded', 'failed')),
+    progress INTEGER,
+    error_code TEXT,
+    error_message TEXT,
+    seed INTEGER,
+    duration REAL,
+    updated_at REAL NOT NULL,
+    finished_at REAL,
+    reissued_at REAL
+);
+INSERT INTO tasks_v2 SELECT intent_id, task_id, submitted_at, state, progress, error_code,
+    error_message, seed, duration, updated_at, finished_at, NULL FROM tasks;
+CREATE TABLE clips_v2 (
+    clip_id INTEGER PRIMARY KEY,
+    intent_id INTEGER NOT NULL UNIQUE REFERENCES tasks (intent_id),
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    duration REAL,
+    seed INTEGER,
+    recorded_at REAL NOT NULL
+);
+INSERT INTO clips_v2 SELECT c.clip_id, t.intent_id, c.path, c.size, c.sha256, c.duration, c.seed,
+    c.recorded_at FROM clips c JOIN tasks t USING (task_id);
+DROP TABLE clips;
+DROP TABLE tasks;
+DROP TABLE intents;
+ALTER TABLE intents_v2 RENAME TO intents;
+ALTER TABLE tasks_v2 RENAME TO tasks;
+ALTER TABLE clips_v2 RENAME TO clips;
+CREATE INDEX intents_by_key ON intents (pipeline, key, take);
+CREATE INDEX intents_by_outcome ON intents (pipeline, outcome);
+CREATE INDEX tasks_by_state ON tasks (state);
+CREATE UNIQUE INDEX tasks_live_id ON tasks (task_id) WHERE reissued_at IS NULL;
+CREATE TRIGGER tasks_retire_reissued_id BEFORE INSERT ON tasks
+BEGIN
+    UPDATE tasks SET reissued_at = NEW.submitted_at, updated_at = NEW.submitted_at,
+        finished_at = coalesce(finished_at, NEW.submitted_at),
+        error_code = CASE WHEN state IN ('succeeded', 'failed') THEN error_code
+            ELSE 'task_id_reused' END,
+        error_message = CASE WHEN state IN ('succeeded', 'failed') THEN error_message
+            ELSE 'the server gave this task id to a later submit, so this task can no longer '
+                || 'be followed' END,
+        state = CASE WHEN state IN ('succeeded', 'failed') THEN state ELSE 'failed' END
+    WHERE task_id = NEW.task_id AND reissued_at IS NULL;
+END;
+CREATE TRIGGER tasks_resolve_intent AFTER INSERT ON tasks
+BEGIN
+    UPDATE intents SET outcome = 'submitted', task_id = NEW.task_id,
+        resolved_at = NEW.submitted_at
+    WHERE intent_id = NEW.intent_id;
+END;
+"""
+
 # Migration n creates version n from version n - 1. Add entries; never edit a released one.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda connection: _run_script(connection, _SCHEMA_1),
+    2: lambda connection: _run_script(connection, _SCHEMA_2),
 }
 
 
@@ -96,6 +180,7 @@ def connect(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:
         connection.row_factory = sqlite3.Row
         _configure(connection, path)
         _migrate(connection, path)
+        connection.execute("PRAGMA foreign_keys=ON")  # off while migrating: tables are rebuilt
     except sqlite3.DatabaseError as error:
         connection.close()
         raise StateUnreadable(
@@ -120,7 +205,6 @@ def _configure(connection: sqlite3.Connection, path: Path) -> None:
             hint="Keep the pipeline on a local disk; network filesystems often lack WAL support.",
         )
     connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("PRAGMA foreign_keys=ON")
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
@@ -133,6 +217,8 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[step](connection)
         if version != SCHEMA_VERSION:
+            if connection.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                raise sqlite3.DatabaseError("its records do not refer to each other")
             connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             connection.execute(f"PRAGMA application_id={APPLICATION_ID}")
         connection.execute("COMMIT")

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from . import _queries as queries
-from ._errors import StateWriteFailed
+from ._errors import StateWriteFailed, TaskReissued
 from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
 from ._redact import redact_request
 from ._schema import connect
@@ -90,7 +90,9 @@ class StateStore:
     def record_submitted(self, intent_id: int, task_id: str) -> TaskRecord:
         """Durably bind the task id the server returned to its intent; returns after the commit.
 
-        One INSERT (a trigger resolves the intent), so no signal can split it in two.
+        One INSERT (a trigger resolves the intent), so no signal can split it in two. An id
+        the server gave out before makes a task of its own; the earlier task with that id is
+        marked reissued (see :attr:`TaskRecord.reissued_at`).
         """
         now = self._clock()
         parameters = (task_id, now, now, intent_id, self._pipeline)
@@ -145,9 +147,10 @@ class StateStore:
         values = (state, progress, error_code, error_message, seed, duration, now, final, now)
         parameters = (*values, task_id, self._pipeline)
         cursor = self._execute(f"the status of task {task_id}", queries.UPDATE_TASK, parameters)
+        task = self._task(task_id)
         if cursor.rowcount != 1:
-            raise ValueError(f"task {task_id} is not recorded for '{self._pipeline}'")
-        return self._task(task_id)
+            raise TaskReissued(task_id, task.shot_id)
+        return task
 
     def record_clip(
         self,
@@ -163,10 +166,14 @@ class StateStore:
         ``duration`` and ``seed`` default to what the task's last status reported.
         """
         task = self._task(task_id)
+        if not task.can_follow:
+            raise TaskReissued(task_id, task.shot_id)
         duration = task.duration if duration is None else duration
         seed = task.seed if seed is None else seed
-        row = (task_id, clip.path, clip.size, clip.sha256, duration, seed, self._clock())
-        self._execute(f"the clip of task {task_id}", queries.UPSERT_CLIP, row)
+        row = (clip.path, clip.size, clip.sha256, duration, seed, self._clock())
+        self._execute(
+            f"the clip of task {task_id}", queries.UPSERT_CLIP, (*row, task_id, self._pipeline)
+        )
         return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
 
     # Reads ----------------------------------------------------------------------------------
@@ -199,7 +206,7 @@ class StateStore:
         return self._intents(queries.INTENTS_UNKNOWN, (self._pipeline,))
 
     def task(self, task_id: str) -> TaskRecord | None:
-        """The task with this id, if this pipeline recorded it."""
+        """The task this id names, if this pipeline recorded it (else the newest it reissued)."""
         found = self._tasks(queries.TASK_BY_ID, (self._pipeline, task_id))
         return found[0] if found else None
 

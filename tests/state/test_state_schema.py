@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rdpipe.state import SCHEMA_VERSION, StateSchemaMismatch, StateStore, StateUnreadable
+from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS
 
 
 def _open(path: Path) -> StateStore:
@@ -54,3 +55,38 @@ def test_garbage_file_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StateUnreadable, match="damaged or not an SQLite database"):
         _open(path)
+
+
+def test_version_1_database_is_migrated_keeping_every_record(tmp_path: Path) -> None:
+    """A state.db of schema 1 keeps its tasks and clips, and then accepts a reused task id."""
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path, isolation_level=None) as writer:
+        writer.execute("BEGIN")
+        MIGRATIONS[1](writer)
+        writer.execute(
+            "INSERT INTO intents VALUES (1, 'p', 'k1', 'coast', 1, 1, 'm', '{}', 10.0, "
+            "'pending', NULL, NULL, NULL)"
+        )
+        writer.execute(
+            "INSERT INTO tasks VALUES ('task_x', 1, 11.0, 'succeeded', 100, NULL, NULL, 5, "
+            "4.0, 12.0, 12.0)"
+        )
+        writer.execute(
+            "INSERT INTO clips VALUES (1, 'task_x', 'clips/coast/1-k1.mp4', 9, 'ab', 4.0, 5, 13.0)"
+        )
+        writer.execute("PRAGMA user_version=1")
+        writer.execute(f"PRAGMA application_id={APPLICATION_ID}")
+        writer.execute("COMMIT")
+    with _open(path) as store:
+        state = store.lookup("k1", 1)
+        assert [(c.task_id, c.path, c.seed) for c in state.clips] == [
+            ("task_x", "clips/coast/1-k1.mp4", 5)
+        ]
+        assert [(t.task_id, t.state, t.can_follow) for t in state.succeeded] == [
+            ("task_x", "succeeded", True)
+        ]
+        intent = store.record_intent(key="k2", shot_id="lamp", take=1, request_json="{}")
+        assert store.record_submitted(intent, "task_x").shot_id == "lamp"
+    with sqlite3.connect(path) as reader:
+        assert reader.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+        assert reader.execute("PRAGMA foreign_key_check").fetchall() == []
