@@ -22,6 +22,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.files import write_atomically
+from rdpipe.load.yaml_source import YamlError, parse_yaml
 
 _BOM = "\ufeff"
 
@@ -162,12 +163,20 @@ def _compose(text: str, shown_as: str) -> Node:
 
 
 def _load(text: str, shown_as: str) -> Any:
+    """The file's data read exactly as ``rdpipe run`` reads it (``id: 007`` is ``"007"``)."""
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except MarkedYAMLError as error:
-        raise _yaml_problem(error, shown_as) from None
-    except YAMLError as error:
-        raise PipelineNotEditable(shown_as, str(error)) from None
+        data, sources = parse_yaml(text, shown_as)
+    except YamlError as error:
+        first = error.diagnostics[0]
+        raise PipelineNotEditable(
+            shown_as, first.message, line=first.line, column=first.column
+        ) from None
+    shots = data.get("shots") if isinstance(data, dict) else None
+    for index, shot in enumerate(shots if isinstance(shots, list) else []):
+        written = sources.texts.get(("shots", index, "id"))
+        if isinstance(shot, dict) and written is not None:
+            shot["id"] = written
+    return data
 
 
 def _yaml_problem(error: MarkedYAMLError, shown_as: str) -> PipelineNotEditable:
@@ -257,8 +266,8 @@ def _replace(text: str, value: Node, replacement: str) -> str:
 def _verify(edited: str, data: Any, shot_id: str, take: int | None, shown_as: str) -> None:
     expected = _with_pick(data, shot_id, take)
     try:
-        actual = YAML(typ="safe", pure=True).load(edited)
-    except YAMLError:
+        actual = _load(edited, shown_as)
+    except PipelineNotEditable:
         actual = None
     if actual != expected:
         raise PipelineNotEditable(

@@ -159,3 +159,17 @@ def test_set_pick_writes_atomically_and_keeps_permissions(tmp_path: Path) -> Non
     before = path.stat().st_mtime_ns, path.stat().st_ino
     assert not set_pick(path, "coast", 2).changed
     assert (path.stat().st_mtime_ns, path.stat().st_ino) == before
+
+
+@pytest.mark.parametrize("shot_id", ["007", "no", "1e3", "0x1F"])
+def test_pick_finds_ids_as_written(shot_id: str, tmp_path: Path) -> None:
+    """Ids that YAML 1.1 or 1.2 would type (007, no, 1e3) are found as `rdpipe run` reads them."""
+    text = (
+        "version: 1\nname: d\nmodel: m\n"
+        f"shots:\n  - {{id: {shot_id}, prompt: x, takes: 2}}\n  - {{id: b, prompt: y}}\n"
+    )
+    edited, change = edit_pick(text, shot_id, 2)
+    assert edited == text.replace("takes: 2}", "takes: 2, pick: 2}")
+    path = tmp_path / "sb.yaml"
+    path.write_text(edited, encoding="utf-8")
+    assert read_picks(path) == {shot_id: 2, "b": None}
