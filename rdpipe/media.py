@@ -1,9 +1,11 @@
 """Reference media: checks local images against the API's limits and inlines them as data URLs.
 
 The API takes images as https or ``data:`` URLs, videos and audio as http(s) URLs only. A
-local image is read, checked (format, 300-6000 px a side, aspect 0.4-2.5, under 30 MB) and sent
-as a base64 data URL. Local paths must stay inside the pipeline's directory unless the user
-allows otherwise, so a pipeline from someone else cannot upload their private files.
+local image is read, checked (format, 300-6000 px a side as displayed, aspect 0.4-2.5, under
+30 MB) and sent as a base64 data URL: byte for byte, or converted when it is MPO, HEIC, AVIF,
+CMYK or EXIF-rotated (``rdpipe.images`` says why). Local paths must stay inside the pipeline's
+directory unless the user allows otherwise, so a pipeline from someone else cannot upload their
+private files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rdpipe.images import API_FORMATS, CONVERTED_FORMATS, Picture, UnreadableImage, read_picture
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.templates import MediaKind, Problem
@@ -20,15 +23,6 @@ from rdpipe.templates import MediaKind, Problem
 MAX_IMAGE_BYTES = 30 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 300, 6000
 MIN_ASPECT, MAX_ASPECT = 0.4, 2.5
-#: Pillow format name -> MIME type, for the formats the API accepts.
-IMAGE_FORMATS = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-    "TIFF": "image/tiff",
-    "GIF": "image/gif",
-}
 WEB_SCHEMES = ("http", "https")
 
 
@@ -103,29 +97,30 @@ class LocalMedia:
         if size >= MAX_IMAGE_BYTES:
             self._problem(where, f"{source!r} is {size / 2**20:.1f} MB; images must be under 30 MB")
             return None
-        data = path.read_bytes()
-        mime = self._inspect(data, source, where)
-        if mime is None:
+        try:
+            picture = read_picture(path.read_bytes())
+            if not self._inspect(picture, source, where):
+                return None
+            data, mime = picture.for_api()
+        except UnreadableImage as error:
+            self._problem(where, f"{source!r} {error.detail}")
+            return None
+        if len(data) >= MAX_IMAGE_BYTES:
+            self._problem(
+                where,
+                f"{source!r} is {len(data) / 2**20:.1f} MB once converted to "
+                f"{mime.removeprefix('image/').upper()}; images must be under 30 MB",
+            )
             return None
         encoded = base64.b64encode(data).decode("ascii")
         return LocalImage(path, size, f"data:{mime};base64,{encoded}")
 
-    def _inspect(self, data: bytes, source: str, where: DataPath) -> str | None:
-        import io
-
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                kind, (width, height) = image.format or "", image.size
-        except (UnidentifiedImageError, OSError):
-            self._problem(where, f"{source!r} is not an image rdpipe can read")
-            return None
-        mime = IMAGE_FORMATS.get(kind)
-        if mime is None:
-            allowed = ", ".join(name.lower() for name in IMAGE_FORMATS)
+    def _inspect(self, picture: Picture, source: str, where: DataPath) -> bool:
+        kind, (width, height) = picture.format, picture.size
+        if kind not in API_FORMATS and kind not in CONVERTED_FORMATS:
+            allowed = ", ".join(name.lower() for name in API_FORMATS)
             self._problem(where, f"{source!r} is {kind or 'an unknown format'}; use {allowed}")
-            return None
+            return False
         problems = []
         for side, value in (("width", width), ("height", height)):
             if not MIN_SIDE <= value <= MAX_SIDE:
@@ -134,9 +129,9 @@ class LocalMedia:
         if not MIN_ASPECT <= aspect <= MAX_ASPECT:
             problems.append(f"aspect ratio {aspect:.2f} is outside {MIN_ASPECT}-{MAX_ASPECT}")
         if problems:
-            self._problem(where, f"{source!r} ({width}x{height}): " + "; ".join(problems))
-            return None
-        return mime
+            self._problem(where, f"{source!r} ({picture.describe_size()}): " + "; ".join(problems))
+            return False
+        return True
 
     def _problem(self, where: DataPath, message: str) -> None:
         problem = Problem(where, message)
