@@ -19,6 +19,7 @@ from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
 from rdpipe.render import RenderedShot, ShotRenderer
 from rdpipe.templates import Problem
+from rdpipe.timeline_checks import check_timeline
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def check_loaded(
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)
         warnings.extend(shot_warnings)
+    errors.extend(check_timeline(loaded.pipeline, shots))
     warning_diagnostics = [
         loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
     ]

@@ -14,8 +14,9 @@ from typing import Literal
 
 from rdpipe.assemble.errors import AssemblyInvalid
 from rdpipe.assemble.probe import ClipInfo
-from rdpipe.assemble.target import TargetFormat, rate_of
+from rdpipe.assemble.target import TargetFormat
 from rdpipe.model.output import CardSpec, ClipTrim, OutputSpec
+from rdpipe.model.timeline import ShotLength, frame_rate, plan_timeline
 
 _COPY_CODECS = {"h264", "hevc"}
 _KEY_NAMES = ("video codec", "profile", "width", "height", "sample aspect ratio",
@@ -124,7 +125,7 @@ def copy_blocker(
         return "title and end cards are drawn into the video"
     if spec.captions.burn_in and any(c.caption for c in clips):
         return "captions are burned into the picture"
-    if spec.fps is not None and rate_of(spec.fps) != first.frame_rate:
+    if spec.fps is not None and frame_rate(spec.fps) != first.frame_rate:
         return f"output.fps {spec.fps} differs from the clips' {float(first.frame_rate):g}"
     return None
 
@@ -145,7 +146,7 @@ def _clip_blocker(clip: ClipInput, info: ClipInfo, first: ClipInfo, first_id: st
 
 
 def _target_for(first: ClipInfo, spec: OutputSpec, target: TargetFormat | None) -> TargetFormat:
-    fps = rate_of(spec.fps) if spec.fps is not None else None
+    fps = frame_rate(spec.fps) if spec.fps is not None else None
     if target is not None:
         return target if fps is None else TargetFormat(target.width, target.height, fps)
     width, height = first.width, first.height
@@ -174,68 +175,45 @@ def _normalise_plan(
     target: TargetFormat,
     reason: str,
 ) -> JoinPlan:
-    frames = [_frames_of(c, i, target) for c, i in zip(clips, infos, strict=True)]
+    lengths = [
+        ShotLength(c.shot_id, i.video_duration, c.trim) for c, i in zip(clips, infos, strict=True)
+    ]
+    timeline = plan_timeline(lengths, spec, target.fps, probed=True)
+    if timeline.problems:  # the clips differ from the lengths validate checked
+        problem = timeline.problems[0]
+        raise AssemblyInvalid(problem.message, shot_id=problem.shot_id)
     burn = spec.captions.burn_in
-    transition = spec.transition
-    overlap = target.frames_in(transition.seconds) if transition.kind == "crossfade" else 0
-    half_fade = target.frames_in(transition.seconds / 2) if transition.kind == "fade" else 0
     pieces: list[Piece] = []
     shot_spans: list[Span] = []
     cursor = 0
     if spec.title_card:
-        pieces.append(
-            CardPiece("title", spec.title_card, target.frames_in(spec.title_card.seconds))
-        )
-        cursor += pieces[-1].frames
-    last = len(clips) - 1
-    for index, (clip, info) in enumerate(zip(clips, infos, strict=True)):
-        head = overlap if index > 0 else 0
-        tail = overlap if index < last else 0
-        body = frames[index] - head - tail
-        if body < 1:
-            raise AssemblyInvalid(
-                f"the {transition.seconds:g} s crossfade is longer than the shot allows",
-                shot_id=clip.shot_id,
-            )
-        start = (clip.trim.start if clip.trim else 0.0) + target.seconds_of(head)
+        pieces.append(CardPiece("title", spec.title_card, timeline.title_frames))
+        cursor += timeline.title_frames
+    for index, (clip, info, timing) in enumerate(zip(clips, infos, timeline.shots, strict=True)):
+        start = timing.start + target.seconds_of(timing.head)
         caption = clip.caption if burn else None
-        fade_in = half_fade if index > 0 else 0
-        fade_out = half_fade if index < last else 0
-        shot_start = cursor - (overlap + 1) // 2 if index > 0 else cursor
-        pieces.append(ClipPiece(clip.shot_id, info, start, body, fade_in, fade_out, caption))
-        cursor += body
-        if tail:
+        shot_start = cursor - (timing.head + 1) // 2 if timing.head else cursor
+        pieces.append(ClipPiece(clip.shot_id, info, start, timing.body, timing.fade_in,
+                                timing.fade_out, caption))  # fmt: skip
+        cursor += timing.body
+        if timing.tail:
             after = clips[index + 1]
             pieces.append(CrossfadePiece(
-                ClipPiece(clip.shot_id, info, start + target.seconds_of(body), tail,
-                          caption=caption),
-                ClipPiece(after.shot_id, infos[index + 1],
-                          after.trim.start if after.trim else 0.0, tail,
-                          caption=after.caption if burn else None),
-                tail,
+                ClipPiece(clip.shot_id, info, start + target.seconds_of(timing.body),
+                          timing.tail, caption=caption),
+                ClipPiece(after.shot_id, infos[index + 1], timeline.shots[index + 1].start,
+                          timing.tail, caption=after.caption if burn else None),
+                timing.tail,
             ))  # fmt: skip
-            cursor += tail
-        shot_end = cursor - tail // 2 if tail else cursor
+            cursor += timing.tail
+        shot_end = cursor - timing.tail // 2
         shot_spans.append(Span(clip.shot_id, target.seconds_of(shot_start),
                                target.seconds_of(shot_end)))  # fmt: skip
     if spec.end_card:
-        pieces.append(CardPiece("end", spec.end_card, target.frames_in(spec.end_card.seconds)))
-        cursor += pieces[-1].frames
+        pieces.append(CardPiece("end", spec.end_card, timeline.end_frames))
+        cursor += timeline.end_frames
     return _finish(False, reason, target, tuple(pieces), clips, tuple(shot_spans), spec,
                    target.seconds_of(cursor))  # fmt: skip
-
-
-def _frames_of(clip: ClipInput, info: ClipInfo, target: TargetFormat) -> int:
-    start = clip.trim.start if clip.trim else 0.0
-    end = info.video_duration
-    if clip.trim and clip.trim.end is not None:
-        end = min(end, clip.trim.end)
-    if end - start <= 0:
-        raise AssemblyInvalid(
-            f"trim starts at {start:g} s but the clip lasts {info.video_duration:g} s",
-            shot_id=clip.shot_id,
-        )
-    return target.frames_in(end - start)
 
 
 def _consecutive(ids: Sequence[str], lengths: Sequence[float]) -> tuple[Span, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rdpipe.model.timeline import frame_rate
+
 _RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4),
            "21:9": (21, 9)}  # fmt: skip
 SAMPLE_RATE = 48_000
@@ -30,11 +32,7 @@ class TargetFormat:
         across, down = _RATIOS[ratio]
         short = int(resolution.rstrip("p"))
         scale = Fraction(short, min(across, down))
-        return cls(_even(across * scale), _even(down * scale), _rate(fps))
-
-    def frames_in(self, seconds: float) -> int:
-        """Whole frames closest to ``seconds`` at this rate, at least one."""
-        return max(1, round(Fraction(seconds) * self.fps))
+        return cls(_even(across * scale), _even(down * scale), frame_rate(fps))
 
     def seconds_of(self, frames: int) -> float:
         """Seconds that ``frames`` frames last at this rate."""
@@ -54,18 +52,3 @@ class TargetFormat:
 
 def _even(value: Fraction) -> int:
     return max(2, round(value / 2) * 2)
-
-
-def _rate(fps: Fraction | float) -> Fraction:
-    """A frame rate as a fraction, recognising the NTSC rates written as decimals."""
-    if isinstance(fps, Fraction):
-        return fps
-    for ntsc in (24, 30, 60):
-        if abs(fps - ntsc * 1000 / 1001) < 0.01:
-            return Fraction(ntsc * 1000, 1001)
-    return Fraction(fps).limit_denominator(1001)
-
-
-def rate_of(fps: Fraction | float) -> Fraction:
-    """Public form of the frame-rate reading used for ``output.fps``."""
-    return _rate(fps)

@@ -254,8 +254,10 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
         return f"expected a list, got {_kind_of(value)}"
     if kind == "too_short":
         return "must not be empty"
-    if kind in {"greater_than_equal", "greater_than"}:
-        return f"{value!r} is below the minimum of {context.get('ge', context.get('gt'))}"
+    if kind == "greater_than":  # an exclusive bound: "below the minimum of 0" would be wrong
+        return f"{value!r} must be more than {context.get('gt')}"
+    if kind == "greater_than_equal":
+        return f"{value!r} is below the minimum of {context.get('ge')}"
     if kind in {"less_than_equal", "less_than"}:
         return f"{value!r} is above the maximum of {context.get('le', context.get('lt'))}"
     message = str(error["msg"])
