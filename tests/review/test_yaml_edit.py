@@ -170,6 +170,7 @@ def test_pick_finds_ids_as_written(shot_id: str, tmp_path: Path) -> None:
     )
     edited, change = edit_pick(text, shot_id, 2)
     assert edited == text.replace("takes: 2}", "takes: 2, pick: 2}")
+    assert (change.before, change.after) == (None, 2)
     path = tmp_path / "sb.yaml"
     path.write_text(edited, encoding="utf-8")
     assert read_picks(path) == {shot_id: 2, "b": None}
