@@ -13,8 +13,11 @@ byte for byte: its data URL is part of the shot's cache key, so such a file keep
 - MPO, the multi-picture JPEG many cameras write: every JPEG decoder shows its primary picture,
   so that picture's own JPEG bytes are cut out unchanged; only the MPF index segment, which
   points at the pictures cut away, is dropped. Nothing is re-encoded.
-- EXIF orientation 2-8: viewers turn the picture upright, so its pixels are turned upright
-  (``ImageOps.exif_transpose``) and re-encoded, and the size limits apply to the upright size.
+- EXIF orientation 2-8: viewers turn the picture upright, so its pixels are turned upright (with
+  ``ImageOps.exif_transpose``'s table) and re-encoded; the size limits apply to the upright size.
+  Only the EXIF tag counts: Pillow would also obey an XMP ``tiff:Orientation``, which browsers
+  and photo viewers ignore, and a PNG's ``eXIf`` chunk counts only before the pixel data (where
+  the PNG specification puts it; looking after it would decode every PNG on every run).
 - CMYK (print JPEGs and TIFFs; Pillow undoes Adobe's inverted CMYK when reading): converted to
   sRGB through the file's ICC profile, or with Pillow's formula when it has none.
 - HEIC/HEIF (iPhones' default, read with pi-heif, which also applies the file's rotation) and
@@ -52,6 +55,16 @@ CONVERTED_FORMATS = ("MPO", "HEIF", "AVIF")
 _LOSSLESS_FORMATS = frozenset({"PNG", "BMP", "TIFF", "GIF"})
 _PNG_MODES = frozenset({"1", "L", "P", "RGB", "I;16"})
 _ORIENTATION_TAG = 0x0112
+#: EXIF orientation -> the ``Image.Transpose`` member that turns the stored pixels upright.
+_UPRIGHT = {
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_270",
+    7: "TRANSVERSE",
+    8: "ROTATE_90",
+}
 _SIDES_SWAPPED = frozenset({5, 6, 7, 8})
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
@@ -92,7 +105,7 @@ class Picture:
             data, kind = primary_jpeg(data), "JPEG"
         if kind in API_FORMATS and self.orientation == 1 and self.mode != "CMYK":
             return data, API_FORMATS[kind]
-        return _reencode(data, lossless=kind in _LOSSLESS_FORMATS)
+        return _reencode(data, self.orientation, lossless=kind in _LOSSLESS_FORMATS)
 
 
 def read_picture(data: bytes) -> Picture:
@@ -114,15 +127,17 @@ def primary_jpeg(data: bytes) -> bytes:
     if data[:2] != b"\xff\xd8":
         raise UnreadableImage("is not an image rdpipe can read (no JPEG start marker)")
     kept, position = bytearray(data[:2]), 2
-    while position + 4 <= len(data):
+    while position + 2 <= len(data) and data[position] == 0xFF:
         marker = data[position + 1]
-        if data[position] != 0xFF:
-            break
         if marker == 0xFF:  # fill byte before a marker
             position += 1
             continue
         if marker == 0xD9:
             return bytes(kept + data[position : position + 2])
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            kept += data[position : position + 2]
+            position += 2
+            continue
         end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
         if not (marker == 0xE2 and data[position + 4 : position + 8] == b"MPF\0"):
             kept += data[position:end]
@@ -188,20 +203,32 @@ def _register_heif() -> bool:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (TIFF: the file's own tag), 1 when absent, broken or invalid."""
+    from PIL import Image
+
     try:
-        value = image.getexif().get(_ORIENTATION_TAG, 1)
-    except (OSError, SyntaxError, ValueError, TypeError):  # a broken EXIF block: shown as stored
+        if hasattr(image, "tag_v2"):
+            value = image.tag_v2.get(_ORIENTATION_TAG, 1)
+        elif raw := image.info.get("exif"):
+            exif = Image.Exif()
+            exif.load(raw)
+            value = exif.get(_ORIENTATION_TAG, 1)
+        else:
+            return 1
+    except (OSError, SyntaxError, ValueError, TypeError, KeyError):  # broken EXIF: as stored
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _reencode(data: bytes, *, lossless: bool) -> tuple[bytes, str]:
+def _reencode(data: bytes, orientation: int, *, lossless: bool) -> tuple[bytes, str]:
     """Decode, turn upright, convert to sRGB and encode as PNG or JPEG, without metadata."""
-    from PIL import ImageOps
+    from PIL import Image
 
     try:
         with _open(data) as opened:
-            image = _to_srgb(ImageOps.exif_transpose(opened))
+            turn = _UPRIGHT.get(orientation)
+            upright = opened.transpose(Image.Transpose[turn]) if turn else opened.copy()
+        image = _to_srgb(upright)
     except (OSError, SyntaxError, ValueError) as error:
         raise UnreadableImage(
             "is not an image rdpipe can read (its pixels do not decode)"

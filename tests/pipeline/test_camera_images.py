@@ -24,7 +24,7 @@ import pytest
 from click.testing import Result
 from PIL import Image, ImageChops, features
 
-from rdpipe.images import read_picture
+from rdpipe.images import primary_jpeg, read_picture
 from rdpipe.validate import prepare_pipeline
 
 HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
@@ -113,6 +113,9 @@ UNCHANGED = {
     "grayscale PNG": lambda: encoded(picture("L"), "PNG"),
     "16-bit PNG": lambda: encoded(Image.new("I;16", (400, 300), 40000), "PNG"),
     "WebP": lambda: encoded(picture(), "WEBP", lossless=True),
+    "BMP": lambda: encoded(picture(), "BMP"),
+    "TIFF": lambda: encoded(picture(), "TIFF"),
+    "GIF": lambda: encoded(picture(), "GIF"),
 }
 
 
@@ -128,7 +131,7 @@ def test_files_the_api_takes_are_sent_byte_for_byte(kind: str, make_tree: MakeTr
     fmt = opened(data).format
     mime, sent = sent_image(make_tree, data)
     assert sent == data
-    assert mime == {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}[str(fmt)]
+    assert mime == f"image/{str(fmt).lower()}"
 
 
 def test_mpo_sends_its_primary_jpeg_cut_out_unchanged(make_tree: MakeTree) -> None:
@@ -156,6 +159,19 @@ def test_mpo_sends_its_primary_jpeg_cut_out_unchanged(make_tree: MakeTree) -> No
     image = opened(sent)
     assert (image.format, getattr(image, "n_frames", 1)) == ("JPEG", 1)
     assert image.tobytes() == primary.tobytes()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"progressive": True}, {"restart_marker_blocks": 1}],
+    ids=["progressive", "restarts"],
+)
+def test_cutting_the_first_picture_walks_every_scan(options: dict[str, object]) -> None:
+    """The MPO cutter keeps a whole JPEG whole: many scans, or restart markers inside a scan."""
+    buffer = io.BytesIO()
+    picture().save(buffer, format="JPEG", quality=90, **options)
+    data = buffer.getvalue()
+    assert primary_jpeg(data) == data
 
 
 def test_mpo_turned_on_its_side_is_sent_upright(make_tree: MakeTree) -> None:
@@ -195,6 +211,15 @@ def test_exif_rotated_jpeg_is_sent_upright(orientation: int, make_tree: MakeTree
     assert dict(image.getexif()) == {}
 
 
+def test_xmp_orientation_alone_is_not_obeyed(make_tree: MakeTree) -> None:
+    """An XMP tiff:Orientation without an EXIF one is ignored, as viewers do: sent as is."""
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description tiff:Orientation="6"/></x:xmpmeta>'
+    data = encoded(picture(), "JPEG", xmp=xmp)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.getexif().get(0x0112) == 6  # what Pillow's exif_transpose would obey
+    assert sent_image(make_tree, data) == ("image/jpeg", data)
+
+
 def test_exif_rotated_png_stays_lossless(make_tree: MakeTree) -> None:
     """A PNG with an EXIF orientation is turned upright and sent as PNG, pixel for pixel."""
     mime, sent = sent_image(make_tree, encoded(picture(), "PNG", 8), name="ref.png")
@@ -229,6 +254,16 @@ def test_adobe_cmyk_jpeg_is_sent_as_srgb(make_tree: MakeTree) -> None:
     image = opened(sent)
     assert (mime, image.format, image.mode, image.size) == ("image/jpeg", "JPEG", "RGB", (400, 300))
     assert difference(image, picture().point(lambda v: 255 if v > 100 else 0)) <= JPEG_TOLERANCE
+
+
+def test_cmyk_tiff_is_sent_as_lossless_png(make_tree: MakeTree) -> None:
+    """A CMYK TIFF is sent as an RGB PNG: no lossy step is added to a lossless file."""
+    cmyk = Image.new("CMYK", (400, 300), (0, 255, 255, 0))
+    cmyk.paste((255, 255, 0, 0), (0, 0, 100, 100))
+    mime, sent = sent_image(make_tree, encoded(cmyk, "TIFF"), "print.tif")
+    image = opened(sent)
+    assert (mime, image.format, image.mode) == ("image/png", "PNG", "RGB")
+    assert image.tobytes() == picture().point(lambda v: 255 if v > 100 else 0).tobytes()
 
 
 def _swapped_profile() -> bytes:
