@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from rdpipe.catalog import Catalog, ModelInfo
 from rdpipe.model import Pipeline, ShotFrame
 from rdpipe.render import RenderedShot
-from rdpipe.templates import Problem, iter_citations
+from rdpipe.templates import TEMPLATE_SYNTAX, Problem, iter_citations
 
 #: The API's limits on reference media in one request.
 LIMITS = {"image": 9, "video": 3, "audio": 3}
@@ -206,3 +206,21 @@ def unused_references(pipeline: Pipeline) -> list[Problem]:
         for name in pipeline.references
         if name not in used
     ]
+
+
+def card_templates(pipeline: Pipeline) -> list[Problem]:
+    """Cards are drawn as written, not rendered: template syntax in one is likely a mistake."""
+    problems = []
+    for name in ("title_card", "end_card"):
+        card = getattr(pipeline.output, name)
+        found = TEMPLATE_SYNTAX.search(card.text) if card is not None else None
+        if found is not None:
+            snippet = card.text[found.start() : found.start() + 30]
+            problems.append(
+                Problem(
+                    ("output", name, "text"),
+                    f"cards are drawn as written, not rendered as templates: {snippet!r} will "
+                    "appear on screen as typed",
+                )
+            )
+    return problems

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rdpipe.catalog import Catalog, load_catalog
-from rdpipe.checks import check_model_structure, check_shot, unused_references
+from rdpipe.checks import card_templates, check_model_structure, check_shot, unused_references
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
@@ -61,7 +61,7 @@ def check_loaded(
     shots, problems = renderer.render_all()
     errors.extend(problems)
     errors.extend(media.problems)
-    warnings = unused_references(loaded.pipeline)
+    warnings = unused_references(loaded.pipeline) + card_templates(loaded.pipeline)
     for shot in shots:
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)
