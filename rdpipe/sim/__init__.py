@@ -13,7 +13,7 @@ from rdpipe.sim.callbacks import CallbackDelivery
 from rdpipe.sim.catalog import MODELS, ModelSpec, frame_size
 from rdpipe.sim.clips import synthetic_bytes
 from rdpipe.sim.config import SimConfig, Timing
-from rdpipe.sim.faults import ENDPOINTS, Faults
+from rdpipe.sim.faults import ENDPOINTS, Faults, StoredBody
 from rdpipe.sim.recorder import RecordedRequest
 from rdpipe.sim.render import RenderFailed
 from rdpipe.sim.server import PortUnavailable, open_simulator, run_simulator
@@ -30,6 +30,7 @@ __all__ = [
     "RenderFailed",
     "SimConfig",
     "SimServer",
+    "StoredBody",
     "Timing",
     "frame_size",
     "open_simulator",

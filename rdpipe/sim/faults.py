@@ -23,6 +23,20 @@ def _check_rate(name: str, value: float) -> None:
 
 
 @dataclass(frozen=True)
+class StoredBody:
+    """What the storage origin sends, with status 200, in place of a clip.
+
+    ``data=None`` sends the clip's own bytes (under another ``content_type``: a mislabelled
+    clip). ``declared_length``, larger than the body, is a ``Content-Length`` to claim: the
+    connection is cut after the body, as by a server that died mid-way.
+    """
+
+    content_type: str
+    data: bytes | None = None
+    declared_length: int | None = None
+
+
+@dataclass(frozen=True)
 class Faults:
     """What the simulator breaks on purpose; the default breaks nothing.
 
@@ -42,6 +56,11 @@ class Faults:
     - ``delay``: seconds to wait before answering.
     - ``expired_urls``: storage URLs are issued already expired.
     - ``task_failure_rate``: share of new tasks that end ``failed`` (moderation).
+    - ``failure_code``: the upstream code those tasks fail with (API contract, section 13),
+      such as ``InputTextSensitiveContentDetected``; its message comes from
+      :data:`rdpipe.sim.tasks.FAILURE_MESSAGES`.
+    - ``failing_prompts``: only tasks whose prompt contains this text may fail; ``None``: all.
+    - ``stored_body``: the storage origin answers every clip request 200 with this instead.
     - ``extra_unknown``: seconds new tasks read ``unknown`` beyond :class:`Timing`.
     - ``callback_deliveries``: how many times the final state is POSTed to ``callback_url``.
     """
@@ -57,6 +76,9 @@ class Faults:
     task_failure_rate: float = 0.0
     extra_unknown: float = 0.0
     callback_deliveries: int = 1
+    failure_code: str = "OutputVideoSensitiveContentDetected"
+    failing_prompts: str | None = None
+    stored_body: StoredBody | None = None
     endpoints: frozenset[str] | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -137,8 +159,11 @@ class FaultInjector:
             return FaultDecision(FaultKind.TRUNCATE, 0, delay)
         return FaultDecision(FaultKind.NONE, 0, delay)
 
-    def task_fails(self) -> bool:
-        """Decide whether a newly created task will end ``failed``."""
+    def task_fails(self, prompt: str = "") -> bool:
+        """Decide whether a newly created task with ``prompt`` will end ``failed``."""
+        wanted = self.faults.failing_prompts
+        if wanted is not None and wanted not in prompt:
+            return False
         return self._draw(self.faults.task_failure_rate)
 
     def _draw(self, rate: float) -> bool:

@@ -13,8 +13,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from rdpipe.sim.clips import ClipResponse, ClipSource
+from rdpipe.sim.faults import Faults, StoredBody
+from rdpipe.sim.middleware import ConnectionDropped
 from rdpipe.sim.signing import UrlSigner
 
 CLIP_PREFIX = "/clips/"
@@ -24,6 +27,9 @@ class ClipLookup(Protocol):
     """Finds the clip stored under an object name (an upstream ``cgt-`` id)."""
 
     def stored_clip(self, name: str) -> ClipSource | None: ...
+
+    @property
+    def faults(self) -> Faults: ...
 
 
 def clip_path(name: str) -> str:
@@ -35,6 +41,28 @@ def _xml_error(status: int, code: str, message: str) -> Response:
     body = f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code>"
     body += f"<Message>{message}</Message></Error>"
     return Response(body, status_code=status, media_type="application/xml")
+
+
+async def _replaced(replacement: StoredBody, clip: ClipSource) -> Response:
+    """A 200 carrying ``replacement`` instead of the clip (see :attr:`Faults.stored_body`)."""
+    data = replacement.data
+    if data is None:
+        data = b"".join([chunk async for chunk in clip.read(0, clip.size)])
+    if replacement.declared_length is None:
+        return Response(data, 200, media_type=replacement.content_type)
+    response = _ShortResponse(data, 200, media_type=replacement.content_type)
+    response.headers["content-length"] = str(replacement.declared_length)
+    return response
+
+
+class _ShortResponse(Response):
+    """Announces more bytes than it sends, then drops the connection (a server dying mid-body)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code,
+                    "headers": self.raw_headers})  # fmt: skip
+        await send({"type": "http.response.body", "body": self.body, "more_body": True})
+        raise ConnectionDropped("simulated short body")
 
 
 def build_storage_app(
@@ -52,6 +80,9 @@ def build_storage_app(
         if clip is None:
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
         head = request.method == "HEAD"
+        replacement = clips.faults.stored_body
+        if replacement is not None:
+            return await _replaced(replacement, clip)
         return ClipResponse(clip, request.headers.get("range"), head=head)
 
     routes = [Route(CLIP_PREFIX + "{name}.mp4", download, methods=["GET", "HEAD"])]

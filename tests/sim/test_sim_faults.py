@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from rdpipe.sim import Faults, SimServer
+from rdpipe.sim import Faults, SimServer, StoredBody, synthetic_bytes
 from rdpipe.sim.faults import FaultInjector, FaultKind
 from tests.sim.simclient import SMALL_MODEL, submit, wait_final
 
@@ -118,6 +118,66 @@ def test_failed_task_reports_moderation_in_every_form(api: httpx.Client, sim: Si
     assert envelope["data"]["status"] == "failed"
     assert content.status_code == 400
     assert content.json()["error"]["message"].endswith("FAILURE")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("InputTextSensitiveContentDetected", "the input text may contain sensitive information"),
+        ("InputImageSensitiveContentDetected.PrivacyInformation", "input image may contain real"),
+        ("OutputAudioSensitiveContentDetected", "output audio may contain sensitive"),
+        ("SomethingNew", "The request failed (SomethingNew)."),
+    ],
+)
+def test_failure_code_and_prompt_choose_how_tasks_fail(
+    api: httpx.Client, sim: SimServer, code: str, message: str
+) -> None:
+    """Tasks fail with the chosen upstream code, and only those whose prompt matches."""
+    sim.faults = Faults(task_failure_rate=1.0, failure_code=code, failing_prompts="forbidden")
+    refused = wait_final(api, submit(api, prompt="a forbidden word"))
+    spared = wait_final(api, submit(api, prompt="a harmless word"), timeout=60)
+    assert (refused["status"], refused["error"]["code"]) == ("failed", code)
+    assert message in refused["error"]["message"]
+    assert spared["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("stored", "content_type", "length"),
+    [
+        (StoredBody("application/json", b'{"e": 1}'), "application/json", 8),
+        (StoredBody("text/html", b"<html></html>"), "text/html; charset=utf-8", 13),
+        (StoredBody("video/mp4", b""), "video/mp4", 0),
+        (StoredBody("application/octet-stream"), "application/octet-stream", 4096),
+    ],
+)
+def test_stored_body_replaces_the_clip(
+    api: httpx.Client,
+    plain: httpx.Client,
+    sim: SimServer,
+    stored: StoredBody,
+    content_type: str,
+    length: int,
+) -> None:
+    """Storage answers 200 with the chosen body and type; data=None keeps the clip's bytes."""
+    task_id = sim.add_completed_task(content_size=4096)
+    url = api.get(f"/v1/videos/{task_id}").json()["metadata"]["url"]
+    sim.faults = Faults(stored_body=stored)
+    answer = plain.get(url)
+    assert (answer.status_code, answer.headers["content-type"]) == (200, content_type)
+    assert len(answer.content) == length == int(answer.headers["content-length"])
+    if stored.data is None:
+        assert answer.content == synthetic_bytes(0, 4096)
+
+
+def test_stored_body_shorter_than_announced_is_cut(
+    api: httpx.Client, plain: httpx.Client, sim: SimServer
+) -> None:
+    """A declared length above the body's ends the connection after the body."""
+    task_id = sim.add_completed_task(content_size=4096)
+    url = api.get(f"/v1/videos/{task_id}").json()["metadata"]["url"]
+    sim.faults = Faults(stored_body=StoredBody("video/mp4", b"abc", declared_length=100))
+    with pytest.raises(httpx.RemoteProtocolError, match="received 3 bytes, expected 100"):
+        plain.get(url)
 
 
 def test_extra_unknown_keeps_new_tasks_unknown(api: httpx.Client, sim: SimServer) -> None:
