@@ -36,11 +36,17 @@ _EXPIRED_STATUSES = frozenset({403, 404, 410})
 
 @dataclass(frozen=True)
 class DownloadedClip:
-    """A clip safely on disk: where, how many bytes, and their SHA-256 (hex)."""
+    """A clip safely on disk: where, how many bytes, and their SHA-256 (hex).
+
+    ``content_type`` is what the server said it sent and ``source`` the host and path it came
+    from: the bytes decide whether it is a video, these say what arrived when it is not.
+    """
 
     path: Path
     size: int
     sha256: str
+    content_type: str | None = None
+    source: str = ""
 
 
 class _PartFile:
@@ -51,6 +57,9 @@ class _PartFile:
         self.path = dest.with_name(dest.name + ".part")
         self.size = 0
         self.validator: str | None = None  # ETag or Last-Modified, for If-Range
+        self.content_type: str | None = None
+        self.source = ""
+        self.expected: int | None = None  # the whole body's announced size, once known
         self._hash = hashlib.sha256()
         self._file: BinaryIO | None = None
 
@@ -81,7 +90,8 @@ class _PartFile:
         self._file.close()
         os.replace(self.path, self.dest)
         fsync_directory(self.dest.parent)
-        return DownloadedClip(self.dest, self.size, self._hash.hexdigest())
+        digest = self._hash.hexdigest()
+        return DownloadedClip(self.dest, self.size, digest, self.content_type, self.source)
 
     def discard(self) -> None:
         if self._file is not None:
@@ -110,15 +120,32 @@ class Downloader:
         """Download ``url`` to ``dest``; raises :class:`LinkExpired` if storage refuses it."""
         part = _PartFile(dest)
         await anyio.to_thread.run_sync(part.open)
-        operation = f"the download of {url_label(url)}"
-        host = url_label(url).split("/", 1)[0] or self._session.api_host
         try:
-            attempt = lambda: self._attempt(url, part, operation, on_progress, task_id)  # noqa: E731
-            await self._retrier.run(operation, host, attempt, retry_on=should_retry_read)
+            await self._attempts(url, part, on_progress, task_id)
             return await anyio.to_thread.run_sync(part.commit)
         except BaseException:
             await anyio.to_thread.run_sync(part.discard)
             raise
+
+    async def _attempts(
+        self,
+        url: str,
+        part: _PartFile,
+        on_progress: ProgressCallback | None,
+        task_id: str | None,
+    ) -> None:
+        """Fetch under the retry policy; a body still short at the end says how short."""
+        operation = f"the download of {url_label(url)}"
+        host = url_label(url).split("/", 1)[0] or self._session.api_host
+        attempt = lambda: self._attempt(url, part, operation, on_progress, task_id)  # noqa: E731
+        try:
+            await self._retrier.run(operation, host, attempt, retry_on=should_retry_read)
+        except (NoAnswer, DownloadIncomplete) as error:
+            if part.expected is None:  # no body ever started: nothing to count
+                raise
+            raise DownloadIncomplete(
+                part.source, part.expected, part.size, part.content_type
+            ) from error
 
     async def _attempt(
         self,
@@ -132,7 +159,10 @@ class Downloader:
             url, operation=operation, headers=_resume_headers(part)
         ) as answer:
             await self._check_status(url, answer, part, task_id)
-            total = await _expected_total(answer, part)
+            total = part.expected = await _expected_total(answer, part)
+            part.content_type = answer.headers.get("content-type") or part.content_type
+            label = url_label(url)
+            part.source = self._session.api_host + label if label.startswith("/") else label
             pending = bytearray()
             try:
                 async for chunk in answer.chunks():
@@ -142,7 +172,7 @@ class Downloader:
             finally:  # what arrived before a cut is good: keep it for the resume
                 await _write(part, pending, total, on_progress)
             if total is not None and part.size != total:
-                raise DownloadIncomplete(url_label(url), total, part.size)
+                raise DownloadIncomplete(url_label(url), total, part.size, part.content_type)
 
     async def _check_status(
         self, url: str, answer: BodyStream, part: _PartFile, task_id: str | None

@@ -165,12 +165,16 @@ class SubmitOutcomeUnknown(RelayDanceError):
 class DownloadIncomplete(RelayDanceError):
     """A download ended with fewer (or more) bytes than the server announced."""
 
-    def __init__(self, url_label: str, expected: int, received: int) -> None:
+    def __init__(
+        self, url_label: str, expected: int, received: int, content_type: str | None = None
+    ) -> None:
         self.url_label = url_label
         self.expected = expected
         self.received = received
+        self.content_type = content_type
+        kind = f" of {content_type}" if content_type else ""
         super().__init__(
-            f"the download from {url_label} ended at {received} of {expected} bytes.",
+            f"the download from {url_label} ended at {received} of {expected} bytes{kind}.",
             hint="The connection was cut; run again to resume.",
         )
 

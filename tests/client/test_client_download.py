@@ -187,3 +187,42 @@ async def test_download_of_unfinished_task(
     )
     with pytest.raises(TaskNotFinished, match="it is running"):
         await client.download(TASK, tmp_path / "c.mp4")
+
+
+async def test_download_says_what_arrived(
+    client: RelayDanceClient, script: Script, tmp_path: Path
+) -> None:
+    """The client keeps any 200 body; the clip records its stated type and where it came from."""
+    body = b'{"error": "gone"}'
+    script.add("GET", f"/clips/{TASK}.mp4", _streamed(200, body, **{"Content-Type": "text/json"}))
+    clip = await client.download(TASK, tmp_path / "c.mp4", video_url=OLD_URL)
+    assert (clip.size, clip.content_type, clip.source) == (
+        len(body),
+        "text/json",
+        f"storage.cdn.test/clips/{TASK}.mp4",
+    )
+
+
+async def test_body_cut_on_every_attempt_counts_all_that_arrived(
+    client: RelayDanceClient, script: Script, tmp_path: Path
+) -> None:
+    """A body cut on every attempt fails as DownloadIncomplete counting the bytes of them all."""
+
+    def stingy(request: httpx.Request) -> httpx.Response:
+        start = int(request.headers.get("range", "bytes=0-").removeprefix("bytes=").rstrip("-"))
+        headers = {"Content-Type": "video/mp4", "Content-Length": str(len(CLIP) - start)}
+        if start:
+            headers["Content-Range"] = f"bytes {start}-{len(CLIP) - 1}/{len(CLIP)}"
+        return httpx.Response(
+            206 if start else 200, headers=headers, stream=_Body(CLIP[start:][:100_000], cut=True)
+        )
+
+    script.add("GET", f"/clips/{TASK}.mp4", stingy)
+    with pytest.raises(DownloadIncomplete) as caught:
+        await client.download(TASK, tmp_path / "c.mp4", video_url=OLD_URL)
+    assert caught.value.message == (
+        f"the download from storage.cdn.test/clips/{TASK}.mp4 ended at 400000 of {len(CLIP)} "
+        "bytes of video/mp4."
+    )
+    assert len(_storage_requests(script)) == 4
+    assert list(tmp_path.iterdir()) == []
