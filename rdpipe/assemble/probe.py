@@ -17,6 +17,7 @@ import anyio.to_thread
 import av
 
 from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
+from rdpipe.errors import RdpipeError
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,15 @@ def probe_clip_blocking(path: Path, *, shot_id: str) -> ClipInfo:
 
 
 async def probe_duration(path: Path) -> float:
-    """Seconds of picture in a clip, for the scheduler's records."""
-    info = await probe_clip(path, shot_id=path.stem)
+    """Seconds of picture in a freshly downloaded clip, for the scheduler's records.
+
+    Its error names neither a shot nor the path: the file is a temporary download that is
+    removed at once, and the scheduler, which knows the shot and the task, words the message.
+    """
+    try:
+        info = await probe_clip(path, shot_id=path.stem)
+    except ClipCorrupt as error:
+        raise RdpipeError(f"not a readable video ({error.reason})") from error
     return info.video_duration
 
 

@@ -12,7 +12,8 @@ Money rules, in the order they happen for a new generation:
    strike between "paid" and "written down";
 3. a submit whose outcome is unknown is recorded and reported, never resent (unless the user
    asks with ``--resubmit-unknown``);
-4. a failed generation is not billed, so it is resubmitted up to ``retries`` times.
+4. a failed generation is not billed, so it is resubmitted up to ``retries`` times, unless
+   its input was refused (the same request would be refused again; see ``failures``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -41,7 +43,9 @@ from rdpipe.client import (
 from rdpipe.errors import RdpipeError
 from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
+from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
+from rdpipe.scheduler.failures import classify_failure, failure_text
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -77,6 +81,10 @@ class _ShotFailed(Exception):
         self.task_id = task_id
 
 
+class _ClipProblem(Exception):
+    """A download brought no usable clip; the text says what arrived (internal control flow)."""
+
+
 class Scheduler:
     """Runs the jobs of one plan; create one per run."""
 
@@ -110,6 +118,7 @@ class Scheduler:
         self._results: dict[str, ShotResult] = {}
         self._labels: dict[str, list[str]] = {}  # shot id -> labels of its takes
         self._jobs: dict[str, Job] = {}
+        self._submits: dict[str, int] = {}  # label -> POSTs that created (or may have) a task
 
     async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
         """Run every job; return one result per job, in job order."""
@@ -147,7 +156,10 @@ class Scheduler:
             self._scope.cancel()
 
     def _result(self, job: Job, phase: Phase, **fields: Any) -> ShotResult:
-        return ShotResult(job.shot.id, job.key, phase, take=job.shot.take, **fields)
+        submits = self._submits.get(job.shot.label, 0)
+        return ShotResult(
+            job.shot.id, job.key, phase, take=job.shot.take, submits=submits, **fields
+        )
 
     def _finish(self, job: Job, result: ShotResult) -> None:
         self._results[job.shot.label] = result
@@ -169,9 +181,9 @@ class Scheduler:
             async with self._task_slots:
                 status = await self._follow(job, job.task_id)
             if status.state is TaskState.SUCCEEDED:
-                return await self._download(job, status, submits=0)
-            if job.shot.retries < 1:
-                raise _ShotFailed(Phase.FAILED, _failure_text(status), status.task_id)
+                return await self._download(job, status)
+            if job.shot.retries < 1 or not classify_failure(status.error_code).retried:
+                raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
         request = job.shot.request
         if job.shot.first_frame_from is not None:
             request = await self._continue_from(job, job.shot.first_frame_from)
@@ -207,18 +219,20 @@ class Scheduler:
                 last = await self._follow(job, task_id, attempt=attempt)
                 if last.state is TaskState.SUCCEEDED:
                     break
+                if not classify_failure(last.error_code).retried:
+                    break  # the input was refused: the same request would be refused again
                 if attempt < attempts:
                     self._report(
                         job,
                         Phase.SUBMITTING,
                         task_id=task_id,
                         attempt=attempt + 1,
-                        message=f"{_failure_text(last)}; submitting again (not billed)",
+                        message=f"{_failure_text(job, last)}; submitting again (not billed)",
                     )
         assert last is not None
         if last.state is not TaskState.SUCCEEDED:
-            raise _ShotFailed(Phase.FAILED, _failure_text(last), last.task_id)
-        return await self._download(job, last, submits=attempt)
+            raise _ShotFailed(Phase.FAILED, _failure_text(job, last), last.task_id)
+        return await self._download(job, last)
 
     async def _submit(self, job: Job, request: dict[str, Any], attempt: int) -> str:
         self._report(job, Phase.SUBMITTING, attempt=attempt)
@@ -238,6 +252,7 @@ class Scheduler:
                 task_id = await self._api.submit(self._with_callback(job, request))
             except SubmitOutcomeUnknown as error:
                 self._journal.record_unknown(intent, error.message)
+                self._count_submit(job)  # it may have created a task, and may be billed
                 raise _ShotFailed(
                     Phase.UNKNOWN,
                     f"{error.message.rstrip('.')}; rdpipe will not resend it: check your "
@@ -252,6 +267,7 @@ class Scheduler:
                     Phase.FAILED, f"refused by RelayDance: {error.message}"
                 ) from error
             self._journal.record_submitted(intent, task_id)
+            self._count_submit(job)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 
@@ -313,7 +329,7 @@ class Scheduler:
             task_id,
         )
 
-    async def _download(self, job: Job, status: TaskStatus, *, submits: int) -> ShotResult:
+    async def _download(self, job: Job, status: TaskStatus) -> ShotResult:
         task_id = status.task_id
         place = clip_place(job.shot.id, job.shot.take, job.key)
         incoming = self._clips.resolve(place).with_name(f".incoming-{task_id}.mp4")
@@ -322,18 +338,17 @@ class Scheduler:
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
             for attempt in (1, 2):
                 try:
-                    await self._api.download(task_id, incoming, video_url=status.video_url)
-                    duration = await self._probe(incoming)
+                    duration = await self._fetch_clip(task_id, incoming, status.video_url)
                     break
-                except RdpipeError as error:
+                except _ClipProblem as problem:
                     incoming.unlink(missing_ok=True)
                     if attempt == 2:
                         raise _ShotFailed(
                             Phase.FAILED,
-                            f"the clip of task {task_id} could not be downloaded whole: "
-                            f"{error.message}; rerun to try again (it is paid for and recorded)",
+                            f"the clip of task {task_id} {problem}; rerun to try again "
+                            "(it is paid for and recorded)",
                             task_id,
-                        ) from error
+                        ) from problem
                     status = replace(status, video_url=None)
         stored = await anyio.to_thread.run_sync(self._clips.adopt, incoming, place)
         record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
@@ -344,8 +359,20 @@ class Scheduler:
             clip=stored.path,
             seed=record.seed,
             duration=record.duration,
-            submits=submits,
         )
+
+    async def _fetch_clip(self, task_id: str, incoming: Path, video_url: str | None) -> float:
+        """Download a clip to ``incoming`` and return its duration; its bytes say if it is one."""
+        try:
+            clip = await self._api.download(task_id, incoming, video_url=video_url)
+        except RdpipeError as error:
+            raise _ClipProblem(f"could not be downloaded whole: {error.message}") from error
+        try:
+            return await self._probe(incoming)
+        except RdpipeError as error:
+            head = await anyio.to_thread.run_sync(_read_head, incoming)
+            sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
+            raise _ClipProblem(f"did not arrive: {sent}") from error
 
     async def _continue_from(self, job: Job, upstream_id: str) -> dict[str, Any]:
         """Wait for the shot this one continues from and put its last frame in the request."""
@@ -368,6 +395,10 @@ class Scheduler:
             job.shot.request, continuity_placeholder(upstream_id), url
         )
         return request
+
+    def _count_submit(self, job: Job) -> None:
+        label = job.shot.label
+        self._submits[label] = self._submits.get(label, 0) + 1
 
     def _with_callback(self, job: Job, request: dict[str, Any]) -> dict[str, Any]:
         """The body to send: with this run's webhook URL when a receiver listens.
@@ -393,10 +424,14 @@ class Scheduler:
         )
 
 
-def _failure_text(status: TaskStatus) -> str:
-    reason = status.error_message or "no reason given"
-    code = f" ({status.error_code})" if status.error_code else ""
-    return f"generation failed: {reason}{code}"
+def _failure_text(job: Job, status: TaskStatus) -> str:
+    failure = classify_failure(status.error_code)
+    return failure_text(job.shot, failure, status.error_code, status.error_message)
+
+
+def _read_head(path: Path) -> bytes:
+    with path.open("rb") as file:
+        return file.read(HEAD_SIZE)
 
 
 def _replace_placeholder(value: Any, placeholder: str, url: str) -> Any:

@@ -1,0 +1,200 @@
+"""Failure codes classified and worded for the film-maker; what a non-video download brought."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rdpipe.render import RenderedShot
+from rdpipe.scheduler.arrivals import HEAD_SIZE, first_line, not_a_video
+from rdpipe.scheduler.failures import (
+    FAILURE_CODES,
+    FailureKind,
+    UpstreamFailure,
+    classify_failure,
+    failure_text,
+)
+
+NOT_RESUBMITTED = "; it was not resubmitted, since the same request would be refused again: "
+
+
+def _image(role: str) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}, "role": role}
+
+
+def _media(kind: str) -> dict[str, Any]:
+    return {"type": f"{kind}_url", f"{kind}_url": {"url": "https://x.test/m"}, "role": kind}
+
+
+def _shot(
+    content: list[dict[str, Any]] | None = None,
+    references: tuple[str, ...] = (),
+    first_frame_from: str | None = None,
+    **metadata: Any,
+) -> RenderedShot:
+    if content:
+        metadata["content"] = content
+    request = {"model": "m", "prompt": "p", "seconds": "5", "metadata": metadata}
+    return RenderedShot(0, "beam", request, references, first_frame_from=first_frame_from)
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("InputTextSensitiveContentDetected", UpstreamFailure(FailureKind.INPUT_REFUSED, "text")),
+        (
+            "InputImageSensitiveContentDetected.PrivacyInformation",
+            UpstreamFailure(FailureKind.INPUT_REFUSED, "image", "PrivacyInformation"),
+        ),
+        ("InputVideoSensitiveContentDetected", UpstreamFailure(FailureKind.INPUT_REFUSED, "video")),
+        ("InputAudioSensitiveContentDetected", UpstreamFailure(FailureKind.INPUT_REFUSED, "audio")),
+        (
+            "InputImageSensitiveContentDetected.Copyright",
+            UpstreamFailure(FailureKind.INPUT_REFUSED, "image", "Copyright"),
+        ),
+        ("InputSensitiveContentDetected", UpstreamFailure(FailureKind.INPUT_REFUSED)),
+        (
+            "OutputVideoSensitiveContentDetected",
+            UpstreamFailure(FailureKind.OUTPUT_REFUSED, "video"),
+        ),
+        (
+            "OutputAudioSensitiveContentDetected",
+            UpstreamFailure(FailureKind.OUTPUT_REFUSED, "audio"),
+        ),
+        (
+            "OutputImageSensitiveContentDetected",
+            UpstreamFailure(FailureKind.OUTPUT_REFUSED, "image"),
+        ),
+        ("InternalServiceError", UpstreamFailure(FailureKind.OTHER)),
+        (None, UpstreamFailure(FailureKind.OTHER)),
+    ],
+)
+def test_failure_codes_are_classified(code: str | None, expected: UpstreamFailure) -> None:
+    """Input* codes are input refusals (kin included), Output* output refusals, others plain."""
+    assert classify_failure(code) == expected
+    assert classify_failure(code).retried is (expected.kind is not FailureKind.INPUT_REFUSED)
+
+
+def test_every_listed_code_matches_its_pattern() -> None:
+    """The table and the pattern agree, so the table only documents what was seen."""
+    for code, failure in FAILURE_CODES.items():
+        prefix = "Input" if failure.kind is FailureKind.INPUT_REFUSED else "Output"
+        assert code.startswith(prefix + (failure.medium or "").capitalize())
+
+
+def test_refused_prompt_says_so_and_what_to_do() -> None:
+    """A text refusal names the prompt and asks for a rephrasing."""
+    text = failure_text(
+        _shot(),
+        classify_failure("InputTextSensitiveContentDetected"),
+        "InputTextSensitiveContentDetected",
+        "The input text may contain sensitive information.",
+    )
+    assert text == (
+        "RelayDance refused the prompt (InputTextSensitiveContentDetected: The input text may "
+        "contain sensitive information.)" + NOT_RESUBMITTED + "rephrase the prompt, then rerun"
+    )
+
+
+def test_refused_privacy_image_names_the_reference_and_the_asset_library() -> None:
+    """A privacy refusal of a shot's one image names it as the file does and offers assets."""
+    code = "InputImageSensitiveContentDetected.PrivacyInformation"
+    shot = _shot([_image("reference_image"), _media("audio")], ("keeper", "surf"))
+    assert failure_text(shot, classify_failure(code), code, "real person") == (
+        f"RelayDance refused the image 'keeper' ({code}: real person), which may show a real "
+        "person" + NOT_RESUBMITTED + "replace the image, or use an approved portrait from "
+        "RelayDance's asset library (an asset:// URL), then rerun"
+    )
+
+
+def test_refused_image_among_several_lists_them_all() -> None:
+    """The server does not say which image it refused: every candidate is named."""
+    code = "InputImageSensitiveContentDetected"
+    shot = _shot([_image("reference_image")] * 3, ("keeper", "lamp", "boat"))
+    assert failure_text(shot, classify_failure(code), code, None) == (
+        f"RelayDance refused one of the images 'keeper', 'lamp' or 'boat' (it does not say "
+        f"which) ({code}: no reason given)" + NOT_RESUBMITTED + "replace the image, then rerun"
+    )
+
+
+def test_refused_frames_are_named_by_their_fields() -> None:
+    """First/last-frame images are named by field, a continuity frame by its source shot."""
+    code = "InputImageSensitiveContentDetected"
+    frames = _shot([_image("first_frame"), _image("last_frame")], first_frame_from="stairs")
+    assert failure_text(frames, classify_failure(code), code, "x").startswith(
+        "RelayDance refused one of the images in first_frame (the last frame of shot 'stairs') "
+        "or in last_frame (it does not say which)"
+    )
+    assert failure_text(_shot([_image("last_frame")]), classify_failure(code), code, "x") == (
+        f"RelayDance refused the image in last_frame ({code}: x)" + NOT_RESUBMITTED
+        + "replace the image, then rerun"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "advice"),
+    [
+        ("InputVideoSensitiveContentDetected", "the video 'dance'", "replace the video"),
+        ("InputAudioSensitiveContentDetected", "the audio 'surf'", "replace the audio"),
+        ("InputImageSensitiveContentDetected", "an input image", "replace the image"),
+        (
+            "InputSensitiveContentDetected",
+            "the shot's input",
+            "change the prompt or the references",
+        ),
+    ],
+)
+def test_other_input_refusals_name_their_input(code: str, expected: str, advice: str) -> None:
+    """Video and audio refusals name their reference; an input the shot lacks is generic."""
+    shot = _shot([_media("video"), _media("audio")], ("dance", "surf"))
+    assert failure_text(shot, classify_failure(code), code, "m") == (
+        f"RelayDance refused {expected} ({code}: m)" + NOT_RESUBMITTED + f"{advice}, then rerun"
+    )
+
+
+def test_output_audio_refusal_suggests_turning_audio_off() -> None:
+    """The audio check's known workaround is named, unless audio is already off."""
+    code = "OutputAudioSensitiveContentDetected"
+    failure = classify_failure(code)
+    assert failure_text(_shot(), failure, code, "audio") == (
+        f"generation failed: audio ({code}); RelayDance's audio check often misfires: "
+        "generate_audio: false on this shot is a known workaround"
+    )
+    silent = _shot(generate_audio=False)
+    assert failure_text(silent, failure, code, "audio") == f"generation failed: audio ({code})"
+
+
+def test_output_video_refusal_reads_as_before() -> None:
+    """An output refusal keeps the server's reason and code, and nothing else."""
+    code = "OutputVideoSensitiveContentDetected"
+    assert failure_text(_shot(), classify_failure(code), code, None) == (
+        f"generation failed: no reason given ({code})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "content_type", "head", "expected"),
+    [
+        (20, "application/json", b'{"error": "gone"}\n\n', "h/c.mp4 sent 20 bytes of "
+         'application/json instead of a video; its first line: {"error": "gone"}'),
+        (70, "text/html", b"\n<!DOCTYPE html>\n<html>", "h/c.mp4 sent 70 bytes of text/html "
+         "instead of a video; its first line: <!DOCTYPE html>"),
+        (0, "video/mp4", b"", "h/c.mp4 sent an empty body (video/mp4) instead of a video"),
+        (1, None, b"\x00", "h/c.mp4 sent 1 byte of no stated type, not a readable video (x)"),
+        (9, "video/mp4", b"\x00\x00\x00\x20ftyp", "h/c.mp4 sent 9 bytes of video/mp4, "
+         "not a readable video (x)"),
+    ],
+)  # fmt: skip
+def test_not_a_video_reports_what_arrived(
+    size: int, content_type: str | None, head: bytes, expected: str
+) -> None:
+    """Size, stated type, and the first line of a text body; the probe's word for binaries."""
+    assert not_a_video("h/c.mp4", size, content_type, head, "not a readable video (x)") == expected
+
+
+def test_first_line_is_shortened_and_survives_a_cut_character() -> None:
+    """A long line is cut to 120 characters; a multibyte character cut by the head is dropped."""
+    head = ("é" * HEAD_SIZE).encode()[:HEAD_SIZE]
+    assert first_line(head) == "é" * 119 + "…"
+    assert first_line(b"   \n\t\n") is None
