@@ -99,7 +99,9 @@ async def probe_duration(path: Path) -> float:
     try:
         info = await probe_clip(path, shot_id=path.stem)
     except ClipCorrupt as error:
-        raise RdpipeError(f"not a readable video ({error.reason})") from error
+        cause = error.__cause__
+        reason = cause.strerror if isinstance(cause, av.FFmpegError) else None
+        raise RdpipeError(f"not a readable video ({reason or error.reason})") from error
     return info.video_duration
 
 

@@ -366,7 +366,8 @@ class Scheduler:
         try:
             clip = await self._api.download(task_id, incoming, video_url=video_url)
         except RdpipeError as error:
-            raise _ClipProblem(f"could not be downloaded whole: {error.message}") from error
+            reason = error.message.rstrip(".")
+            raise _ClipProblem(f"could not be downloaded whole: {reason}") from error
         try:
             return await self._probe(incoming)
         except RdpipeError as error:

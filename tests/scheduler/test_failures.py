@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import time
+from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
+from rdpipe.client import TaskState, TaskStatus
+from rdpipe.plan import Action, Job, plan_run
 from rdpipe.render import RenderedShot
+from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.arrivals import HEAD_SIZE, first_line, not_a_video
 from rdpipe.scheduler.failures import (
     FAILURE_CODES,
@@ -15,6 +22,8 @@ from rdpipe.scheduler.failures import (
     classify_failure,
     failure_text,
 )
+from rdpipe.scheduler.scheduler import Scheduler
+from rdpipe.state import ClipStore, StateStore
 
 NOT_RESUBMITTED = "; it was not resubmitted, since the same request would be refused again: "
 
@@ -198,3 +207,84 @@ def test_first_line_is_shortened_and_survives_a_cut_character() -> None:
     head = ("é" * HEAD_SIZE).encode()[:HEAD_SIZE]
     assert first_line(head) == "é" * 119 + "…"
     assert first_line(b"   \n\t\n") is None
+
+
+class _RefusingApi:
+    """Every task fails with ``code``; counts submits."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.submitted: list[dict[str, Any]] = []
+
+    async def submit(self, body: dict[str, Any]) -> str:
+        self.submitted.append(body)
+        return f"task_{len(self.submitted)}"
+
+    async def get_task(self, task_id: str) -> TaskStatus:
+        return TaskStatus(task_id, TaskState.FAILED, error_code=self.code, error_message="no")
+
+    async def download(self, task_id: str, dest: Path, *, video_url: str | None = None) -> Any:
+        raise AssertionError("nothing succeeds here")
+
+
+def _run(tmp_path: Path, api: _RefusingApi, jobs: list[Job]) -> list[ShotResult]:
+    async def unused(path: Path, *rest: Path) -> Any:
+        raise AssertionError("no clip to read")
+
+    async def main() -> list[ShotResult]:
+        with StateStore.open(tmp_path / "state.db", pipeline="film", clock=time.time) as store:
+            for job in jobs:
+                if job.task_id is not None:  # an earlier run submitted it
+                    intent = store.record_intent(
+                        key=job.key, shot_id=job.shot.id, take=1, request_json="{}"
+                    )
+                    store.record_submitted(intent, job.task_id)
+            scheduler = Scheduler(
+                api=api,
+                journal=store,
+                clips=ClipStore(tmp_path / "out"),
+                reporter=CollectingReporter(),
+                options=SchedulerOptions(polling=PollSchedule.every(0.01)),
+                probe=unused,
+                extract_frame=unused,
+                rng=random.Random(1),
+            )
+            return await scheduler.run(jobs)
+
+    return anyio.run(main)
+
+
+def _retrying_shot(prompt: str) -> RenderedShot:
+    request = {"model": "m", "prompt": prompt, "seconds": "5"}
+    return RenderedShot(0, "beam", request, retries=3)
+
+
+def test_input_refusal_is_not_resubmitted_output_refusal_is(tmp_path: Path) -> None:
+    """With retries: 3 a refused input costs 1 submit, a refused output 4; each is counted."""
+    for code, expected in (
+        ("InputTextSensitiveContentDetected", 1),
+        ("OutputVideoSensitiveContentDetected", 4),
+    ):
+        api = _RefusingApi(code)
+        jobs = plan_run("film", [_retrying_shot(code)]).jobs
+        (result,) = _run(tmp_path / code, api, jobs)
+        assert (len(api.submitted), result.submits, result.phase.value) == (
+            expected,
+            expected,
+            "failed",
+        )
+
+
+def test_resumed_task_whose_input_was_refused_is_not_resubmitted(tmp_path: Path) -> None:
+    """A task from an earlier run that failed on its input is reported, not submitted again."""
+    api = _RefusingApi("InputImageSensitiveContentDetected")
+    (planned,) = plan_run("film", [_retrying_shot("p")]).jobs
+    job = Job(planned.shot, planned.key, Action.RESUME, "following", task_id="task_old")
+    (result,) = _run(tmp_path, api, [job])
+    assert api.submitted == []
+    assert (result.task_id, result.submits) == ("task_old", 0)
+    assert result.message == (
+        "RelayDance refused an input image (InputImageSensitiveContentDetected: no)"
+        + NOT_RESUBMITTED
+        + "replace the image, then rerun"
+    )
