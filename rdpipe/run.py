@@ -125,6 +125,11 @@ class RunSettings:
     shot_timeout: float = 30 * 60.0  # seconds one generation may take
     run_timeout: float | None = None  # seconds the whole run may take
 
+    @property
+    def resubmits_unknown(self) -> bool:
+        """Whether a submit of unknown outcome is sent again: asked for, or free (offline)."""
+        return self.resubmit_unknown or self.offline
+
 
 @dataclass
 class RunSummary:
@@ -234,7 +239,7 @@ def plan_with_state(
         prepared.name,
         prepared.shots,
         lookup=lambda key, take: decide(
-            store, clips, key, take, resubmit_unknown=settings.resubmit_unknown
+            store, clips, key, take, resubmit_unknown=settings.resubmits_unknown
         ),
         force={name: True for name in settings.force},
     )
@@ -268,7 +273,8 @@ def scheduler_options(
         shot_deadline=settings.shot_timeout,
         run_deadline=settings.run_timeout,
         fail_fast=settings.fail_fast,
-        resubmit_unknown=settings.resubmit_unknown,
+        resubmit_unknown=settings.resubmits_unknown,
+        resubmit_lost=settings.offline,  # the simulator forgets its tasks when a run ends
     )
 
 

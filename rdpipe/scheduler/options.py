@@ -85,3 +85,6 @@ class SchedulerOptions:
     run_deadline: float | None = None  # seconds for the whole run
     fail_fast: bool = False  # stop everything at the first failed shot
     resubmit_unknown: bool = False  # submit again over a submit whose outcome is unknown
+    # A resumed task the server says does not exist is submitted again in the same run. Only
+    # where submits are free: the offline simulator forgets its tasks when its run ends.
+    resubmit_lost: bool = False

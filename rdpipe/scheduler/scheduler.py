@@ -55,7 +55,7 @@ from rdpipe.scheduler.results import (
     picked_result,
 )
 from rdpipe.scheduler.waker import Waker
-from rdpipe.state import ClipStore, StateStore, clip_place
+from rdpipe.state import ClipStore, StateStore, TaskReissued, clip_place
 
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
@@ -79,6 +79,10 @@ class _ShotFailed(Exception):
         self.phase = phase
         self.message = message
         self.task_id = task_id
+
+
+class _TaskLost(_ShotFailed):
+    """The server says a task it accepted does not exist (internal control flow)."""
 
 
 class _ClipProblem(Exception):
@@ -148,6 +152,9 @@ class Scheduler:
             result = self._result(
                 job, failure.phase, task_id=failure.task_id, message=failure.message
             )
+        except TaskReissued as error:  # another pipeline's submit got this task's id
+            message = f"{error.message}; rerun to submit the shot anew"
+            result = self._result(job, Phase.FAILED, task_id=error.task_id, message=message)
         except _FATAL as error:
             self._finish(job, self._result(job, Phase.FAILED, message=error.message))
             raise RunAborted(error) from error
@@ -178,16 +185,43 @@ class Scheduler:
         if job.action is Action.BLOCKED:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
         if job.action is Action.RESUME and job.task_id is not None:
-            async with self._task_slots:
-                status = await self._follow(job, job.task_id)
-            if status.state is TaskState.SUCCEEDED:
-                return await self._download(job, status)
-            if job.shot.retries < 1 or not classify_failure(status.error_code).retried:
-                raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
+            status = await self._resume(job, job.task_id)
+            if status is not None:
+                if status.state is TaskState.SUCCEEDED:
+                    return await self._download(job, status)
+                if job.shot.retries < 1 or not classify_failure(status.error_code).retried:
+                    raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
         request = job.shot.request
         if job.shot.first_frame_from is not None:
             request = await self._continue_from(job, job.shot.first_frame_from)
         return await self._generate(job, request)
+
+    async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
+        """Follow a task an earlier run submitted; ``None``: it is lost, and resubmitting is free.
+
+        A task the server does not know (issue 10: the offline simulator's tasks end with its
+        run; online, another API key or an expired task) is journaled as failed, so it never
+        wedges the shot: offline it is submitted again now, online the next run does that.
+        """
+        try:
+            async with self._task_slots:
+                return await self._follow(job, task_id)
+        except _TaskLost as lost:
+            if not self._options.resubmit_lost:
+                raise _ShotFailed(
+                    Phase.FAILED,
+                    f"{lost.message.rstrip('.')}. An earlier run submitted it: it may belong to "
+                    "another API key, or RelayDance no longer keeps it. It is marked failed, so "
+                    "the next run submits this shot again (billed).",
+                    task_id,
+                ) from lost
+        self._report(
+            job,
+            Phase.SUBMITTING,
+            task_id=task_id,
+            message=f"task {task_id} ended with an earlier offline run; submitting again (free)",
+        )
+        return None
 
     async def _reuse(self, job: Job) -> ShotResult:
         if job.same_as is not None:
@@ -286,18 +320,20 @@ class Scheduler:
                 try:
                     status = await self._api.get_task(task_id)
                 except TaskNotFound as error:
-                    self._journal.record_status(
+                    self._record_status(
+                        job,
                         task_id,
                         state="failed",
                         error_code="task_not_exist",
                         error_message=error.message,
                     )
-                    raise _ShotFailed(Phase.FAILED, error.message, task_id) from error
+                    raise _TaskLost(Phase.FAILED, error.message, task_id) from error
                 if status.state is not last_state:
                     # Only changes of state are written (a disk-synced commit each); progress
                     # ticks are shown, not stored.
                     last_state = status.state
-                    self._journal.record_status(
+                    self._record_status(
+                        job,
                         task_id,
                         state=status.state.value,
                         progress=status.progress,
@@ -335,6 +371,7 @@ class Scheduler:
         incoming = self._clips.resolve(place).with_name(f".incoming-{task_id}.mp4")
         incoming.parent.mkdir(parents=True, exist_ok=True)
         async with self._download_slots:
+            self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
             for attempt in (1, 2):
                 try:
@@ -396,6 +433,20 @@ class Scheduler:
             job.shot.request, continuity_placeholder(upstream_id), url
         )
         return request
+
+    def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
+        self._check_owner(job, task_id)
+        self._journal.record_status(task_id, **fields)
+
+    def _check_owner(self, job: Job, task_id: str) -> None:
+        """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task.
+
+        A server that hands out an id twice (issue 10) makes the id answer for the later task:
+        its status and clip must not be taken for this shot's.
+        """
+        current = self._journal.task(task_id)
+        if current is None or (current.key, current.take) != (job.key, job.shot.take):
+            raise TaskReissued(task_id, job.shot.id)
 
     def _count_submit(self, job: Job) -> None:
         label = job.shot.label

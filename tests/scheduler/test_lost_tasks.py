@@ -1,0 +1,164 @@
+"""Servers that forget tasks or hand out a task id twice: shots finish or fail clearly, never wedge.
+
+The relay here is a scripted in-memory API on trio's MockClock. A new ``Relay`` is a restarted
+server: it has forgotten every task and counts its ids from 1 again, as the seeded offline
+simulator did (issue 10).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from trio.testing import MockClock
+
+from rdpipe.client import TaskNotFound, TaskState, TaskStatus
+from rdpipe.plan import plan_run
+from rdpipe.render import RenderedShot
+from rdpipe.run import decide
+from rdpipe.scheduler import CollectingReporter, Phase, PollSchedule, SchedulerOptions, ShotResult
+from rdpipe.scheduler.scheduler import Scheduler
+from rdpipe.state import ClipStore, StateStore
+
+FAST = PollSchedule(first=5, cap=20, jitter=0.0)
+
+
+@dataclass
+class Relay:
+    """Tasks last ``duration`` virtual seconds; ids count from 1, or are all ``same_id``."""
+
+    duration: float = 30.0
+    same_id: str | None = None
+    submitted: list[str] = field(default_factory=list)
+    _tasks: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    async def submit(self, body: dict[str, Any]) -> str:
+        self.submitted.append(body["prompt"])
+        task_id = self.same_id or f"task_{len(self.submitted):032d}"
+        self._tasks[task_id] = (anyio.current_time(), body["prompt"])
+        return task_id
+
+    async def get_task(self, task_id: str) -> TaskStatus:
+        if task_id not in self._tasks:
+            raise TaskNotFound("GET /v1/videos", 400, "task_not_exist", "", task_id=task_id)
+        started, _ = self._tasks[task_id]
+        if anyio.current_time() - started < self.duration:
+            return TaskStatus(task_id, TaskState.RUNNING, progress=50)
+        return TaskStatus(task_id, TaskState.SUCCEEDED, video_url="https://storage/x", seed=7)
+
+    async def download(self, task_id: str, dest: Path, *, video_url: str | None = None) -> Any:
+        dest.write_bytes(f"clip of {self._tasks[task_id][1]}".encode())
+        return None
+
+
+def shots(*prompts: str) -> list[RenderedShot]:
+    return [
+        RenderedShot(index=i, id=f"s{i}", request={"model": "m", "prompt": p, "seconds": "5"})
+        for i, p in enumerate(prompts)
+    ]
+
+
+async def _probe(path: Path) -> float:
+    return 5.0
+
+
+async def _extract(clip: Path, dest: Path) -> Path:
+    raise AssertionError("no continuity here")
+
+
+def run_once(
+    tmp_path: Path, relay: Relay, rendered: list[RenderedShot], **options: Any
+) -> list[ShotResult]:
+    """One run against the journal in ``tmp_path``, planned from it the way ``rdpipe run`` does."""
+
+    async def main() -> list[ShotResult]:
+        with StateStore.open(tmp_path / "state.db", pipeline="film", clock=lambda: 0.0) as store:
+            clips = ClipStore(tmp_path / "out")
+            plan = plan_run(
+                "film",
+                rendered,
+                lookup=lambda key, take: decide(store, clips, key, take, resubmit_unknown=False),
+            )
+            scheduler = Scheduler(
+                api=relay,
+                journal=store,
+                clips=clips,
+                reporter=CollectingReporter(),
+                options=SchedulerOptions(polling=FAST, **options),
+                probe=_probe,
+                extract_frame=_extract,
+                rng=random.Random(1),
+            )
+            return await scheduler.run(plan.jobs)
+
+    clock = MockClock(autojump_threshold=0)
+    return anyio.run(main, backend="trio", backend_options={"clock": clock})
+
+
+def clip_text(tmp_path: Path, result: ShotResult) -> bytes:
+    assert result.clip is not None
+    return (tmp_path / "out" / result.clip).read_bytes()
+
+
+def stop_mid_generation(tmp_path: Path, rendered: list[RenderedShot]) -> None:
+    """A first run whose tasks outlive it: they stay journaled in flight."""
+    results = run_once(tmp_path, Relay(duration=3600.0), rendered, shot_deadline=60.0)
+    assert [r.phase for r in results] == [Phase.FAILED] * len(rendered)
+
+
+def test_offline_a_forgotten_task_is_resubmitted_under_a_reissued_id(tmp_path: Path) -> None:
+    """A restarted server knows no earlier task and gives out the same ids again: offline, the
+    shots are submitted again at once (free) and finish with their own clips."""
+    rendered = shots("coast", "lamp")
+    stop_mid_generation(tmp_path, rendered)
+    restarted = Relay()
+    results = run_once(tmp_path, restarted, rendered, resubmit_lost=True)
+    assert [(r.phase, r.submits) for r in results] == [(Phase.DONE, 1), (Phase.DONE, 1)]
+    assert sorted(r.task_id or "" for r in results) == [f"task_{n:032d}" for n in (1, 2)]
+    assert [clip_text(tmp_path, r) for r in results] == [b"clip of coast", b"clip of lamp"]
+    assert run_once(tmp_path, Relay(), rendered)[0].phase is Phase.CACHED
+
+
+def test_online_a_forgotten_task_fails_clearly_and_the_next_run_submits_again(
+    tmp_path: Path,
+) -> None:
+    """Online, a task the server does not know fails the shot with the reason (nothing sent);
+    the next run submits it again instead of reporting the same failure forever."""
+    rendered = shots("coast")
+    stop_mid_generation(tmp_path, rendered)
+    restarted = Relay()
+    (failed,) = run_once(tmp_path, restarted, rendered)
+    assert (failed.phase, restarted.submitted) == (Phase.FAILED, [])
+    assert failed.message == (
+        f"RelayDance has no task {failed.task_id} (400 task_not_exist). An earlier run submitted "
+        "it: it may belong to another API key, or RelayDance no longer keeps it. It is marked "
+        "failed, so the next run submits this shot again (billed)."
+    )
+    (done,) = run_once(tmp_path, restarted, rendered)
+    assert (done.phase, restarted.submitted) == (Phase.DONE, ["coast"])
+
+
+def test_a_server_answering_one_id_for_every_submit_never_crashes_the_run(
+    tmp_path: Path,
+) -> None:
+    """One after another, every shot finishes under the same id with its own clip; at once, the
+    shot whose id was taken over fails with a clear reason and the rerun finishes it."""
+    rendered = shots("coast", "lamp")
+    one_by_one = run_once(tmp_path / "a", Relay(same_id="task_same"), rendered, tasks=1)
+    assert [r.phase for r in one_by_one] == [Phase.DONE, Phase.DONE]
+    assert [clip_text(tmp_path / "a", r) for r in one_by_one] == [b"clip of coast", b"clip of lamp"]
+
+    relay = Relay(same_id="task_same")
+    together = run_once(tmp_path / "b", relay, rendered, tasks=2)
+    assert sorted(r.phase.value for r in together) == ["done", "failed"]
+    (lost,) = [r for r in together if r.phase is Phase.FAILED]
+    assert lost.message == (
+        f"task task_same of shot '{lost.shot_id}' can no longer be followed: the server has since "
+        "given its id to another submit; rerun to submit the shot anew"
+    )
+    rerun = run_once(tmp_path / "b", relay, rendered, tasks=2)
+    assert sorted(r.phase.value for r in rerun) == ["cached", "done"]
+    assert [clip_text(tmp_path / "b", r) for r in rerun] == [b"clip of coast", b"clip of lamp"]
