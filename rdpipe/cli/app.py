@@ -6,12 +6,15 @@ fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from rdpipe.errors import ExitCode, RdpipeError
 
@@ -33,29 +36,31 @@ def make_console(*, stderr: bool = False) -> Console:
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
 
 
-def run_command(action: Callable[[], T]) -> T:
-    """Run one command body, turning rdpipe's errors into a message and an exit code.
+def run_command(action: Callable[[], T], *, state_dir: Path | None = None) -> T:
+    """Run one command body, turning every exception into a message and an exit code.
 
     This is the only place errors become exit codes: invalid input exits 2, a failure 1,
-    Ctrl-C 130. Unexpected exceptions are not caught: they are bugs and keep their traceback.
+    Ctrl-C 130, also when a task group wraps them. Any other exception is a bug: the user gets
+    one paragraph and the traceback goes to a crash log (in ``state_dir``, the pipeline's
+    ``.rdpipe/``, when the command has one), exit 1.
     """
     try:
         return action()
-    except RdpipeError as error:
-        _report(error)
-        raise typer.Exit(int(error.exit_code)) from None
-    except BaseExceptionGroup as group:
-        # Task groups wrap what their tasks raise; rdpipe's own errors are still just errors.
-        matched, rest = group.split(RdpipeError)
-        if matched is None or rest is not None:
-            raise
-        leaves = _leaves(matched)
-        for leaf in {str(leaf): leaf for leaf in leaves}.values():  # one reason, said once
+    except (typer.Exit, typer.Abort, TyperException):
+        raise  # typer's own control flow and usage errors
+    except BaseException as error:
+        if _interrupted(error):
+            make_console(stderr=True).print("interrupted", style="yellow")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        if not isinstance(error, Exception):
+            raise  # SystemExit, GeneratorExit
+        leaves = _leaves(error)
+        errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
+        if len(errors) < len(leaves):
+            errors = [_crash_report(error, state_dir)]
+        for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
             _report(leaf)
-        raise typer.Exit(max(int(leaf.exit_code) for leaf in leaves)) from None
-    except KeyboardInterrupt:
-        make_console(stderr=True).print("interrupted", style="yellow")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
 
 
 def _report(error: RdpipeError) -> None:
@@ -64,11 +69,21 @@ def _report(error: RdpipeError) -> None:
     console.print(str(error), markup=False, highlight=False)
 
 
-def _leaves(group: BaseExceptionGroup[RdpipeError]) -> list[RdpipeError]:
-    found: list[RdpipeError] = []
-    for item in group.exceptions:
-        if isinstance(item, BaseExceptionGroup):
-            found.extend(_leaves(item))
-        else:
-            found.append(item)
-    return found
+def _leaves(error: BaseException) -> list[BaseException]:
+    """The exceptions inside task groups' wrappers (``error`` itself when it is no group)."""
+    if not isinstance(error, BaseExceptionGroup):
+        return [error]
+    return [leaf for item in error.exceptions for leaf in _leaves(item)]
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether Ctrl-C (or the cancellation it causes) is among what ``error`` carries."""
+    from asyncio import CancelledError
+
+    return any(isinstance(leaf, KeyboardInterrupt | CancelledError) for leaf in _leaves(error))
+
+
+def _crash_report(error: BaseException, state_dir: Path | None) -> RdpipeError:
+    from rdpipe.cli.crash import report_crash
+
+    return report_crash(error, state_dir=state_dir, environ=os.environ, argv=sys.argv)

@@ -98,6 +98,7 @@ def run(
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
     from rdpipe.run import RunSettings
+    from rdpipe.state import StatePaths
 
     settings = RunSettings(
         offline=offline,
@@ -120,7 +121,7 @@ def run(
         summary = perform_run(prepared, settings, as_json=as_json)
         return int(summary.exit_code)
 
-    code = run_command(action)
+    code = run_command(action, state_dir=StatePaths.for_pipeline(file.absolute()).state_dir)
     raise typer.Exit(code)
 
 
@@ -139,9 +140,14 @@ def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: b
         )
         with store:
             for intent in store.recover_interrupted():
+                then = (
+                    "it is submitted again (free offline)"
+                    if settings.offline
+                    else "it may have been billed and will not be resent blindly"
+                )
                 console.print(
                     f"[yellow]shot {intent.shot_id}: a submit was interrupted before its answer "
-                    "was recorded; it may have been billed and will not be resent blindly[/]"
+                    f"was recorded; {then}[/]"
                 )
             plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), settings)
             check_budget(plan, prepared, settings)
@@ -194,20 +200,17 @@ def _execute(
                 open_api(settings, workspace, environ, needed=needs_api) as api,
                 open_webhooks(settings, plan) as (waker, callback_url),
             ):
-                results = await interruptible(
-                    execute(
-                        prepared,
-                        plan,
-                        workspace,
-                        api=api,
-                        store=store,
-                        reporter=reporter,
-                        options=options,
-                        environ=environ,
-                        waker=waker,
-                        callback_url=callback_url,
-                    ),
-                    console,
+                results = await execute(
+                    prepared,
+                    plan,
+                    workspace,
+                    api=api,
+                    store=store,
+                    reporter=reporter,
+                    options=options,
+                    environ=environ,
+                    waker=waker,
+                    callback_url=callback_url,
                 )
         summary = RunSummary(prepared.name, workspace, results, plan)
         missing = shots_without_clip(prepared, results)
@@ -222,7 +225,11 @@ def _execute(
             record_manifest(prepared, plan, views, workspace, running=False, video=summary.output)
         return summary
 
-    return anyio.run(main)
+    async def until_interrupted() -> RunSummary:
+        # Ctrl-C is watched from start to end (simulator start-up, generation, assembly alike).
+        return await interruptible(main(), console)
+
+    return anyio.run(until_interrupted)
 
 
 def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from rdpipe.plan import Plan
     from rdpipe.run import RunSettings, Workspace
     from rdpipe.scheduler import GenerationApi, Reporter, Waker
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -93,13 +95,16 @@ def open_reporter(console: Console, plan: Plan, as_json: bool) -> Iterator[Repor
         yield PlainReporter(console)
 
 
-async def interruptible(work: object, console: Console) -> list:  # type: ignore[type-arg]
-    """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once."""
+async def interruptible(work: Awaitable[T], console: Console) -> T:
+    """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once.
+
+    Either way the process ends with :class:`KeyboardInterrupt` (exit 130), also when the
+    stopped work raised on its way out (ffmpeg, which a terminal's Ctrl-C reaches too, fails).
+    """
     import signal
 
     import anyio
 
-    result: list = []  # type: ignore[type-arg]
     interrupted = False
 
     async def watch(scope: anyio.CancelScope) -> None:
@@ -117,11 +122,15 @@ async def interruptible(work: object, console: Console) -> list:  # type: ignore
                 )
                 scope.cancel()
 
-    async with anyio.create_task_group() as group:
-        with anyio.CancelScope() as scope:
-            group.start_soon(watch, scope)
-            result = await work  # type: ignore[misc]
-        group.cancel_scope.cancel()
+    try:
+        async with anyio.create_task_group() as group:
+            with anyio.CancelScope() as scope:
+                group.start_soon(watch, scope)
+                result = await work
+            group.cancel_scope.cancel()
+    except Exception:
+        if not interrupted:
+            raise
     if interrupted:
         raise KeyboardInterrupt
     return result

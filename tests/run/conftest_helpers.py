@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -118,6 +119,60 @@ def start_run(pipeline: Path, sim: SimServer, *options: str) -> RunProcess:
         reader.start()
         run._readers.append(reader)
     return run
+
+
+def start_offline_run(pipeline: Path, *options: str, ffmpeg: Path | None = None) -> RunProcess:
+    """Start ``python -m rdpipe run PIPELINE --offline --json OPTIONS`` in its own session.
+
+    ``ffmpeg`` replaces the ffmpeg that rdpipe and its simulator run (``RDPIPE_FFMPEG``).
+    """
+    env = {} if ffmpeg is None else {"RDPIPE_FFMPEG": str(ffmpeg)}
+    return spawn_run(pipeline, "--offline", *options, env=env)
+
+
+def spawn_run(pipeline: Path, *options: str, env: dict[str, str]) -> RunProcess:
+    """Start ``python -m rdpipe run PIPELINE --json OPTIONS``, ``env`` added, in its own session.
+
+    Its own session (process group) lets a test press Ctrl-C the way a terminal does, to rdpipe
+    and its ffmpeg children at once (:func:`press_ctrl_c`).
+    """
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **env}
+    argv = [sys.executable, "-m", "rdpipe", "run", str(pipeline), "--json", *options]
+    process = subprocess.Popen(
+        argv, cwd=pipeline.parent, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, encoding="utf-8", start_new_session=True,
+    )  # fmt: skip
+    run = RunProcess(process, time.monotonic())
+    assert process.stdout is not None and process.stderr is not None
+    for stream, sink in ((process.stdout, run.lines), (process.stderr, run.stderr)):
+        reader = threading.Thread(target=_drain, args=(stream, sink), daemon=True)
+        reader.start()
+        run._readers.append(reader)
+    return run
+
+
+def press_ctrl_c(run: RunProcess) -> None:
+    """SIGINT to the run's whole process group, as a terminal's Ctrl-C sends it."""
+    os.killpg(run.process.pid, signal.SIGINT)
+
+
+def wait_for_status(run: RunProcess, status: str, timeout: float = 60) -> None:
+    """Wait until the run has reported ``status`` for some shot."""
+    deadline = time.monotonic() + timeout
+    while status not in run.statuses():
+        assert run.process.poll() is None, f"the run ended before {status}: {run.error_text}"
+        assert time.monotonic() < deadline, f"no shot reached {status}: {run.error_text}"
+        time.sleep(0.02)
+
+
+def slow_ffmpeg(folder: Path, seconds: float) -> Path:
+    """An ffmpeg that waits ``seconds`` before each run: holds a render or an assembly open."""
+    from rdpipe.ffmpeg_path import find_ffmpeg
+
+    script = folder / "slow-ffmpeg"
+    script.write_text(f'#!/bin/sh\nsleep {seconds}\nexec "{find_ffmpeg({})}" "$@"\n')
+    script.chmod(0o755)
+    return script
 
 
 def _drain(stream: Any, sink: list[str]) -> None:

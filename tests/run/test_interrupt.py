@@ -7,13 +7,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from rdpipe.sim import SimConfig, SimServer, Timing, run_simulator
-from tests.run.conftest import pipeline_text, write
+from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
+from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
+from tests.run.conftest_helpers import (
+    RunProcess,
+    assert_whole_clip,
+    press_ctrl_c,
+    slow_ffmpeg,
+    spawn_run,
+    wait_for_status,
+)
 
 KEY = "sk-interrupt-test"
 
@@ -71,3 +79,51 @@ def test_second_ctrl_c_exits_at_once(slow_sim: SimServer, tmp_path: Path) -> Non
     run.send_signal(signal.SIGINT)
     run.communicate(timeout=30)
     assert run.returncode == 130
+
+
+STOPPING = (
+    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
+    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
+)
+
+
+def wait_until(condition: Callable[[], bool], run: RunProcess, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert run.process.poll() is None, f"the run ended first: {run.error_text}"
+        assert time.monotonic() < deadline, run.error_text
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("moment", ["submit", "download", "assembly"])
+def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
+    moment: str, sim: SimServer, tmp_path: Path
+) -> None:
+    """Ctrl-C to the process group (rdpipe and its ffmpeg) while a submit waits for its answer,
+    a clip downloads or ffmpeg joins the video: one stop message, exit 130, no traceback; the
+    rerun exits 0 with the video and no second POST."""
+    pipeline = write(tmp_path / "film.yaml", pipeline_text({"a": "a lighthouse at night"}))
+    env = {"RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": SIM_API_KEY}
+    options = ("--poll-interval", "0.1")
+    if moment == "submit":
+        sim.faults = Faults(delay=1.0, endpoints=frozenset({"submit"}))
+        run = spawn_run(pipeline, *options, env=env)
+        wait_until(lambda: submits(sim) == 1, run)
+    elif moment == "download":
+        sim.faults = Faults(delay=1.0, endpoints=frozenset({"storage"}))
+        run = spawn_run(pipeline, *options, env=env)
+        wait_until(lambda: any(r.origin == "storage" for r in sim.requests()), run)
+    else:
+        ffmpeg = slow_ffmpeg(tmp_path, 1.0)
+        run = spawn_run(pipeline, *options, env={**env, "RDPIPE_FFMPEG": str(ffmpeg)})
+        wait_for_status(run, "done")
+    press_ctrl_c(run)
+    assert run.wait(timeout=30) == 130, run.error_text
+    assert run.error_text.endswith(STOPPING + "interrupted\n"), run.error_text
+    assert "Traceback" not in run.error_text + "".join(run.lines)
+
+    sim.faults = Faults()
+    rerun = spawn_run(pipeline, *options, env=env)
+    assert rerun.wait(timeout=60) == 0, rerun.error_text
+    assert (submits(sim), len(sim.created_task_ids())) == (1, 1)
+    assert_whole_clip(tmp_path / "out" / "film.mp4", 4)

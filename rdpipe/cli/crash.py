@@ -1,0 +1,103 @@
+"""An exception nobody expected: one paragraph for the user, the traceback in a log file.
+
+A bug must not greet a film-maker with sixty lines of traceback (issue 10), and must not lose the
+traceback either: it goes to ``crash-<time>-<pid>.log`` in the pipeline's ``.rdpipe/`` folder when
+the command has one, else in the user's cache folder, else in the temp folder. The API key is
+removed from both the paragraph and the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from rdpipe.errors import RdpipeError
+from rdpipe.state import prepare_state_dir
+
+_KEY_VARIABLE = "RELAYDANCE_API_KEY"
+_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-]{4,}")
+_SUMMARY_LIMIT = 300
+
+
+class CrashReport(RdpipeError):
+    """The paragraph shown for an unexpected exception (a bug); the traceback is in ``log``."""
+
+    def __init__(self, summary: str, log: Path | None) -> None:
+        self.summary = summary
+        self.log = log
+        where = (
+            f"The details are in {log}; please include that file in a bug report."
+            if log is not None
+            else "No crash log could be written; rerun with the same arguments to see it again."
+        )
+        super().__init__(
+            f"rdpipe stopped on an unexpected error: {summary}. This is a bug in rdpipe, not a "
+            "problem with your pipeline. Work already paid for is safe: submitted tasks and "
+            "downloaded clips are recorded as they happen, so running the same command again "
+            f"picks up where this one stopped without paying twice. {where}"
+        )
+
+
+def report_crash(
+    error: BaseException,
+    *,
+    state_dir: Path | None,
+    environ: Mapping[str, str],
+    argv: Sequence[str],
+) -> CrashReport:
+    """Write the traceback of ``error`` to a crash log and return the paragraph that names it."""
+    summary = redact(_summary(error), environ)
+    text = "".join(traceback.format_exception(error))
+    header = (
+        f"rdpipe crash report, {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n"
+        f"command: {' '.join(argv)}\n"
+        f"python: {sys.version.split()[0]} on {sys.platform}\n\n"
+    )
+    log = _write_log(redact(header + text, environ), state_dir, _other_dirs(environ))
+    return CrashReport(summary, log)
+
+
+def redact(text: str, environ: Mapping[str, str]) -> str:
+    """``text`` without the API key of ``environ``, nor anything shaped like an ``sk-`` key."""
+    key = environ.get(_KEY_VARIABLE, "").strip()
+    if key:
+        text = text.replace(key, "[API key]")
+    return _KEY_PATTERN.sub("sk-[redacted]", text)
+
+
+def _summary(error: BaseException) -> str:
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    message = str(error).strip().splitlines()
+    text = type(error).__name__ + (f": {message[0]}" if message else "")
+    if len(text) > _SUMMARY_LIMIT:
+        text = text[: _SUMMARY_LIMIT - 1] + "…"
+    return text.rstrip(".")
+
+
+def _other_dirs(environ: Mapping[str, str]) -> list[Path]:
+    cache = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return [Path(cache) / "rdpipe", Path(tempfile.gettempdir())]
+
+
+def _write_log(text: str, state_dir: Path | None, others: list[Path]) -> Path | None:
+    name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    first = [state_dir] if state_dir is not None and state_dir.parent.is_dir() else []
+    for folder in first + others:
+        try:
+            if folder == state_dir:
+                prepare_state_dir(folder)  # with its .gitignore of "*": logs stay out of git
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return path
+    return None

@@ -1,0 +1,85 @@
+"""A bug deep inside a run: one paragraph for the user, the traceback in a crash log, exit 1."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+from click.testing import Result
+
+from rdpipe.cli.app import run_command
+from rdpipe.sim import SimServer
+from rdpipe.state import ClipFile, ClipStore
+from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, summary_of, write
+
+PARAGRAPH = (
+    "error: rdpipe stopped on an unexpected error: RuntimeError: disk gremlin with key "
+    "[API key]. This is a bug in rdpipe, not a problem with your pipeline. Work already paid "
+    "for is safe: submitted tasks and downloaded clips are recorded as they happen, so running "
+    "the same command again picks up where this one stopped without paying twice. The details "
+    "are in {log}; please include that file in a bug report.\n"
+)
+
+
+def test_a_fault_deep_in_a_run_prints_one_paragraph_and_logs_the_traceback(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception in a worker thread under the scheduler's task group: no traceback, exit 1.
+
+    The paragraph names the log (in the pipeline's .rdpipe/), which holds the traceback; the
+    API key is in neither. The rerun pays nothing twice: it downloads the recorded tasks.
+    """
+
+    def broken_adopt(self: ClipStore, incoming: Path, place: str) -> ClipFile:
+        raise RuntimeError(f"disk gremlin with key {SIM_API_KEY}")
+
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "a red kite", "b": "a blue boat"}))
+    with monkeypatch.context() as patch:
+        patch.setattr(ClipStore, "adopt", broken_adopt)
+        crashed = rdpipe_cli("run", str(path))
+    assert crashed.exit_code == 1
+    found = re.search(r"The details are in (\S+); please", crashed.stderr)
+    assert found is not None, crashed.stderr
+    log = Path(found.group(1))
+    assert log.parent == tmp_path / ".rdpipe" and log.name.startswith("crash-")
+    assert crashed.stderr.endswith(PARAGRAPH.format(log=log))
+    assert "Traceback" not in crashed.stdout + crashed.stderr
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in text and "in broken_adopt" in text
+    assert "RuntimeError: disk gremlin with key [API key]" in text
+    assert SIM_API_KEY not in crashed.stderr + text
+    assert submits(online) == 2
+
+    rerun = rdpipe_cli("run", str(path), "--json")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert submits(online) == 2, "the rerun resumed the paid tasks"
+    assert [shot["status"] for shot in summary_of(rerun)["shots"]] == ["done", "done"]
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        KeyboardInterrupt(),
+        BaseExceptionGroup("tasks", [KeyboardInterrupt()]),
+        BaseExceptionGroup("outer", [BaseExceptionGroup("inner", [KeyboardInterrupt()])]),
+        BaseExceptionGroup("tasks", [ValueError("x"), KeyboardInterrupt()]),
+    ],
+)
+def test_ctrl_c_inside_task_groups_exits_130_with_one_line(
+    raised: BaseException, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """However task groups wrap a KeyboardInterrupt, the command says one word and exits 130."""
+
+    def action() -> None:
+        raise raised
+
+    with pytest.raises(typer.Exit) as caught:
+        run_command(action)
+    assert caught.value.exit_code == 130
+    assert capsys.readouterr() == ("", "interrupted\n")

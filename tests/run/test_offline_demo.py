@@ -1,0 +1,106 @@
+"""The offline demo survives what a user does to it: edits, Ctrl-C, --force, reruns (issue 10).
+
+Every run is a real ``rdpipe run --offline`` process, so each starts its own simulator, as a
+user's runs do: tasks of an earlier run are unknown to it, and its task ids are new.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from tests.run.conftest_helpers import (
+    RunProcess,
+    assert_whole_clip,
+    clip_files,
+    press_ctrl_c,
+    probe_video,
+    slow_ffmpeg,
+    start_offline_run,
+    wait_for_status,
+)
+
+DEMO = Path(__file__).parents[2] / "pipelines" / "lighthouse"
+SECONDS = {"coast": 5, "stairs": 4, "lamp": 4, "beam": 5}
+STOPPING = (
+    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
+    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
+)
+RESUBMITTED = re.compile(r"^task task_\w{32} ended with an earlier offline run; submitting again")
+
+
+def finish(run: RunProcess) -> tuple[int, dict[str, object]]:
+    """Wait for a run; return its exit code and its summary, checking it printed no traceback."""
+    code = run.wait(timeout=120)
+    output = "".join(run.lines) + run.error_text
+    assert "Traceback" not in output and "error:" not in output, output
+    events = run.events()
+    return code, events[-1] if events and "shots" in events[-1] else {}
+
+
+def statuses(summary: dict[str, object]) -> dict[str, str]:
+    shots = summary["shots"]
+    assert isinstance(shots, list)
+    return {shot["id"]: shot["status"] for shot in shots}
+
+
+def assert_outputs_decode(out: Path) -> None:
+    """Every clip decodes whole at its shot's length, and so does the video."""
+    clips = clip_files(out)
+    assert {clip.parent.name for clip in clips} == set(SECONDS)
+    for clip in clips:
+        assert_whole_clip(clip, SECONDS[clip.parent.name])
+    assert abs(probe_video(out / "lighthouse.mp4").duration - sum(SECONDS.values())) < 0.2
+
+
+def edit(pipeline: Path, old: str, new: str) -> None:
+    text = pipeline.read_text(encoding="utf-8")
+    assert old in text
+    pipeline.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
+    """run, edit, run, Ctrl-C mid-run, run, --force, run: exit 0, 0, 130, 0, 0, 0; no traceback."""
+    folder = tmp_path / "lighthouse"
+    shutil.copytree(DEMO, folder, ignore=shutil.ignore_patterns("out", ".rdpipe"))
+    pipeline, out = folder / "lighthouse.yaml", folder / "out" / "offline"
+
+    code, summary = finish(start_offline_run(pipeline))
+    assert (code, summary["submitted"], set(statuses(summary).values())) == (0, 4, {"done"})
+    assert_outputs_decode(out)
+
+    edit(pipeline, "lights the great lamp", "lights the old lamp")
+    code, summary = finish(start_offline_run(pipeline))
+    assert (code, summary["submitted"], summary["reused"]) == (0, 1, 3)
+    assert statuses(summary)["lamp"] == "done"
+    assert_outputs_decode(out)
+
+    edit(pipeline, "storm-battered coast", "storm-lashed coast")
+    edit(pipeline, "finds a small boat", "finds a lost boat")
+    interrupted = start_offline_run(pipeline, ffmpeg=slow_ffmpeg(tmp_path, 1.0))
+    wait_for_status(interrupted, "generating")
+    press_ctrl_c(interrupted)
+    code, summary = finish(interrupted)
+    assert (code, summary) == (130, {})
+    assert interrupted.error_text.endswith(STOPPING + "interrupted\n"), interrupted.error_text
+    assert_outputs_decode(out)  # what earlier runs made is intact
+
+    resumed = start_offline_run(pipeline)
+    code, summary = finish(resumed)
+    assert (code, summary["submitted"]) == (0, 2)
+    assert statuses(summary) == dict.fromkeys(SECONDS, "done") | {
+        "stairs": "cached",
+        "lamp": "cached",
+    }
+    messages = [str(event.get("message", "")) for event in resumed.events()]
+    assert any(RESUBMITTED.match(message) for message in messages), messages
+    assert_outputs_decode(out)
+
+    code, summary = finish(start_offline_run(pipeline, "--force", "lamp"))
+    assert (code, summary["submitted"], statuses(summary)["lamp"]) == (0, 1, "done")
+    assert_outputs_decode(out)
+
+    code, summary = finish(start_offline_run(pipeline))
+    assert (code, summary["submitted"], summary["reused"]) == (0, 0, 4)
+    assert_outputs_decode(out)
