@@ -19,6 +19,8 @@ from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
 from rdpipe.render import RenderedShot, ShotRenderer
 from rdpipe.templates import Problem
+from rdpipe.text import SystemFonts, system_fonts
+from rdpipe.text_checks import check_text
 from rdpipe.timeline_checks import check_timeline
 
 
@@ -49,9 +51,14 @@ def prepare_pipeline(
 
 
 def check_loaded(
-    loaded: LoadedPipeline, *, allow_outside: bool = False, catalog: Catalog | None = None
+    loaded: LoadedPipeline,
+    *,
+    allow_outside: bool = False,
+    catalog: Catalog | None = None,
+    fonts: SystemFonts | None = None,
 ) -> PreparedPipeline:
-    """Render and check an already loaded pipeline."""
+    """Render and check an already loaded pipeline (``fonts``: the installed fonts to count
+    on for drawing text; by default what fontconfig finds)."""
     catalog = catalog or load_catalog()
     media = LocalMedia(loaded, allow_outside=allow_outside)
     renderer = ShotRenderer(loaded.pipeline, media, cli_vars=loaded.cli_vars)
@@ -67,6 +74,9 @@ def check_loaded(
         errors.extend(shot_errors)
         warnings.extend(shot_warnings)
     errors.extend(check_timeline(loaded.pipeline, shots))
+    text_errors, text_warnings = check_text(loaded, shots, system=fonts or system_fonts())
+    errors.extend(text_errors)
+    warnings.extend(text_warnings)
     warning_diagnostics = [
         loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
     ]

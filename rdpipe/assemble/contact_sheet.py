@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import anyio.to_thread
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from rdpipe.assemble.frames import grab_frame
+from rdpipe.text import FontChain, Typesetter, draw_block, layout_text
 
 _THUMB_WIDTH = 320
 _COLUMNS = 4
-_PROMPT_CHARS = 90
+_PROMPT_CHARS = 180  # more than two lines hold
 
 
 @dataclass(frozen=True)
@@ -28,19 +28,22 @@ class SheetEntry:
     prompt: str
 
 
-async def write_contact_sheet(entries: Sequence[SheetEntry], dest: Path) -> Path:
+async def write_contact_sheet(
+    entries: Sequence[SheetEntry], dest: Path, *, fonts: FontChain
+) -> Path:
     """Grab a frame of every shot and lay them out in a grid, written beside the video."""
     frames = [await grab_frame(e.clip, e.at, shot_id=e.shot_id) for e in entries]
-    return await anyio.to_thread.run_sync(_draw, entries, frames, dest)
+    return await anyio.to_thread.run_sync(_draw, entries, frames, dest, fonts)
 
 
-def _draw(entries: Sequence[SheetEntry], frames: Sequence[Image.Image], dest: Path) -> Path:
+def _draw(
+    entries: Sequence[SheetEntry], frames: Sequence[Image.Image], dest: Path, fonts: FontChain
+) -> Path:
     ratio = frames[0].height / max(1, frames[0].width)
     thumb = (_THUMB_WIDTH, max(2, round(_THUMB_WIDTH * min(ratio, 1.8))))
     columns = min(_COLUMNS, len(entries))
     rows = math.ceil(len(entries) / columns)
-    title_font = ImageFont.load_default(size=16)
-    prompt_font = ImageFont.load_default(size=12)
+    title, prompt_text = Typesetter(fonts, 16), Typesetter(fonts, 12)
     cell = (thumb[0] + 16, thumb[1] + 74)
     sheet = Image.new("RGB", (columns * cell[0] + 16, rows * cell[1] + 16), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
@@ -48,11 +51,13 @@ def _draw(entries: Sequence[SheetEntry], frames: Sequence[Image.Image], dest: Pa
         x = 16 + (index % columns) * cell[0]
         y = 16 + (index // columns) * cell[1]
         sheet.paste(ImageOps.pad(frame.convert("RGB"), thumb, color=(0, 0, 0)), (x, y))
-        draw.text((x, y + thumb[1] + 6), entry.shot_id, font=title_font, fill=(255, 255, 255))
-        prompt = textwrap.shorten(entry.prompt, _PROMPT_CHARS, placeholder="…") or " "
-        lines = textwrap.wrap(prompt, 48)[:2]
-        draw.multiline_text((x, y + thumb[1] + 28), "\n".join(lines), font=prompt_font,
-                            fill=(190, 190, 190))  # fmt: skip
+        heading = layout_text(entry.shot_id, title, thumb[0], max_lines=1)
+        draw_block(draw, heading, (x, y + thumb[1] + 6), fill=(255, 255, 255), width=thumb[0])
+        # Whitespace collapsed and a generous cut; the layout ends what does not fit with "…"
+        # (textwrap.shorten would keep nothing of a prompt written without spaces).
+        prompt = " ".join(entry.prompt.split())[:_PROMPT_CHARS]
+        lines = layout_text(prompt, prompt_text, thumb[0], max_lines=2)
+        draw_block(draw, lines, (x, y + thumb[1] + 28), fill=(190, 190, 190), width=thumb[0])
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.stem}.partial.png")
     sheet.save(partial, format="PNG")

@@ -1,58 +1,65 @@
 """Pictures drawn with Pillow: title and end cards, and caption overlays for burn-in.
 
-Text uses Pillow's built-in scalable font (``ImageFont.load_default(size=...)``), so nothing
-depends on the fonts installed on the machine.
+Text goes through :mod:`rdpipe.text`: each character in the first font of the chain that has
+it (bundled Noto fonts unless ``output.font`` says otherwise), wrapped by rendered width, and
+right-to-left scripts in visual order.
 """
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageColor, ImageDraw, ImageOps
 
 from rdpipe.model.output import CardSpec
+from rdpipe.text import FontChain, TextBlock, Typesetter, draw_block, layout_text
+
+#: Share of the frame's width a line of text may take.
+_TEXT_WIDTH = 0.9
 
 
-def render_card(card: CardSpec, size: tuple[int, int], dest: Path, *, image: Path | None) -> Path:
-    """Draw a card: its image fitted inside the frame on its colour, text centred on top."""
+def render_card(
+    card: CardSpec, size: tuple[int, int], dest: Path, *, image: Path | None, fonts: FontChain
+) -> Path:
+    """Draw a card: its image fitted inside the frame on its colour, text centred on top.
+
+    Text too tall for the frame is drawn smaller until it fits (down to 12 pixels).
+    """
     background = ImageColor.getrgb(card.background)
     canvas = Image.new("RGB", size, background)
     if image is not None:
         with Image.open(image) as picture:
             fitted = ImageOps.pad(picture.convert("RGB"), size, color=background)
         canvas.paste(fitted)
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=max(12, size[1] // 12))
-    text = _wrap(card.text, size[0], font)
-    draw.multiline_text(
-        (size[0] / 2, size[1] / 2), text, font=font, fill=ImageColor.getrgb(card.color),
-        anchor="mm", align="center", stroke_width=max(1, size[1] // 240),
+    block = _fitted(card.text.strip(), fonts, size, max(12, size[1] // 12))
+    draw_block(
+        ImageDraw.Draw(canvas), block, (size[0] / 2, size[1] / 2), anchor="mm", align="center",
+        fill=ImageColor.getrgb(card.color), stroke_width=max(1, size[1] // 240),
         stroke_fill=background,
     )  # fmt: skip
     return _save(canvas, dest)
 
 
-def render_caption(text: str, size: tuple[int, int], dest: Path) -> Path:
+def render_caption(text: str, size: tuple[int, int], dest: Path, *, fonts: FontChain) -> Path:
     """Draw a caption near the bottom of a transparent frame, white on a dark outline."""
     canvas = Image.new("RGBA", size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(canvas)
-    font = ImageFont.load_default(size=max(10, size[1] // 18))
-    wrapped = _wrap(text, size[0], font)
-    draw.multiline_text(
-        (size[0] / 2, size[1] * 0.92), wrapped, font=font, fill=(255, 255, 255, 255),
-        anchor="md", align="center", stroke_width=max(1, size[1] // 180),
+    setter = Typesetter(fonts, max(10, size[1] // 18))
+    block = layout_text(text.strip(), setter, size[0] * _TEXT_WIDTH)
+    draw_block(
+        ImageDraw.Draw(canvas), block, (size[0] / 2, size[1] * 0.92), anchor="md",
+        align="center", fill=(255, 255, 255, 255), stroke_width=max(1, size[1] // 180),
         stroke_fill=(0, 0, 0, 255),
     )  # fmt: skip
     return _save(canvas, dest)
 
 
-def _wrap(text: str, width: int, font: ImageFont.FreeTypeFont | ImageFont.ImageFont) -> str:
-    """Wrap each paragraph so lines fit in nine tenths of the width."""
-    probe = font.getbbox("abcdefghijklmnopqrstuvwxyz")
-    letter = max(1.0, (probe[2] - probe[0]) / 26)
-    columns = max(8, int(width * 0.9 / letter))
-    return "\n".join(textwrap.fill(line, columns) or " " for line in text.strip().splitlines())
+def _fitted(text: str, fonts: FontChain, size: tuple[int, int], pixels: int) -> TextBlock:
+    """``text`` laid out at ``pixels``, or smaller until it fits nine tenths of the frame."""
+    while True:
+        block = layout_text(text, Typesetter(fonts, pixels), size[0] * _TEXT_WIDTH)
+        if pixels <= 12 or block.height <= size[1] * _TEXT_WIDTH:
+            return block
+        pixels = max(12, pixels * 5 // 6)
 
 
 def _save(canvas: Image.Image, dest: Path) -> Path:

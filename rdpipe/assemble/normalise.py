@@ -22,6 +22,7 @@ from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
+from rdpipe.text import FontChain, load_font_chain
 
 _VERSION = 2  # bump when the argv builders change what a cached piece contains
 
@@ -38,6 +39,10 @@ class Encoder:
     base_dir: Path
     cores: int = 1
     threads: int | None = None  # per encode; set by normalise_pieces
+    fonts: FontChain | None = None  # for cards and burned captions; None: the bundled fonts
+
+    def font_chain(self) -> FontChain:
+        return self.fonts or load_font_chain(None, self.base_dir)
 
 
 async def digest_files(
@@ -64,6 +69,8 @@ def piece_key(piece: Piece, encoder: Encoder, digests: Mapping[Path, str]) -> st
         "crf": encoder.crf,
         "piece": _describe(piece, digests),
     }
+    if _draws_text(piece):
+        fields["fonts"] = encoder.font_chain().identity()
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -94,10 +101,13 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
     dest = _cached(encoder, key)
     unfinished = dest.with_name(f"{dest.stem}.partial.mov")
     size = (encoder.target.width, encoder.target.height)
+    fonts = encoder.font_chain()
     if isinstance(piece, CardPiece):
         image = encoder.base_dir / piece.card.image if piece.card.image else None
         png = await anyio.to_thread.run_sync(
-            lambda: render_card(piece.card, size, dest.with_suffix(".png"), image=image)
+            lambda: render_card(
+                piece.card, size, dest.with_suffix(".png"), image=image, fonts=fonts
+            )
         )
         argv = build_card_argv(
             encoder.ffmpeg,
@@ -111,8 +121,8 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
         step = f"drawing the {piece.name} card"
     elif isinstance(piece, CrossfadePiece):
         overlays = (
-            await _overlay(piece.before, dest, "a", size),
-            await _overlay(piece.after, dest, "b", size),
+            await _overlay(piece.before, dest, "a", size, fonts),
+            await _overlay(piece.after, dest, "b", size, fonts),
         )
         argv = build_crossfade_argv(
             encoder.ffmpeg,
@@ -126,7 +136,7 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
         )
         step = f"crossfading shot {piece.before.shot_id!r} into {piece.after.shot_id!r}"
     else:
-        overlay = await _overlay(piece, dest, "a", size)
+        overlay = await _overlay(piece, dest, "a", size, fonts)
         argv = build_normalise_argv(
             encoder.ffmpeg,
             piece,
@@ -142,12 +152,22 @@ async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
     unfinished.replace(dest)
 
 
-async def _overlay(piece: ClipPiece, dest: Path, tag: str, size: tuple[int, int]) -> Path | None:
+async def _overlay(
+    piece: ClipPiece, dest: Path, tag: str, size: tuple[int, int], fonts: FontChain
+) -> Path | None:
     if piece.caption is None:
         return None
     png = dest.with_name(f"{dest.stem}.caption-{tag}.png")
     text = piece.caption
-    return await anyio.to_thread.run_sync(lambda: render_caption(text, size, png))
+    return await anyio.to_thread.run_sync(lambda: render_caption(text, size, png, fonts=fonts))
+
+
+def _draws_text(piece: Piece) -> bool:
+    if isinstance(piece, CardPiece):
+        return True
+    if isinstance(piece, CrossfadePiece):
+        return _draws_text(piece.before) or _draws_text(piece.after)
+    return piece.caption is not None
 
 
 def _describe(piece: Piece, digests: Mapping[Path, str]) -> dict[str, object]:

@@ -37,6 +37,7 @@ from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
 from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec
+from rdpipe.text import FontChain, load_font_chain, system_fonts
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ async def assemble(
     """
     cores = os.cpu_count() or 1
     base = base_dir if base_dir is not None else output.parent
+    fonts = await anyio.to_thread.run_sync(
+        lambda: load_font_chain(spec.font, base, system=system_fonts())
+    )
     probes = await anyio.to_thread.run_sync(ProbeCache, cache_dir / "probes.json")
     infos = await probe_clips(clips, cache=probes)
     plan = plan_join(clips, infos, spec, target)
@@ -132,14 +136,15 @@ async def assemble(
         if plan.copy and not await _join_copy(plan, infos, spec, output, work, ffmpeg, base):
             plan = plan_join(clips, infos, spec, target, copy_refused="the copy join was unclean")
         if not plan.copy:
-            encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base, cores)
+            encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base, cores,
+                              fonts=fonts)  # fmt: skip
             encoded = await _join_normalised(
                 plan, encoder, spec, output, work, concurrency or cores, probes
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
         await anyio.to_thread.run_sync(probes.save)
-    sidecars = await _write_sidecars(plan, clips, infos, spec, output)
+    sidecars = await _write_sidecars(plan, clips, infos, spec, output, fonts)
     return AssemblyResult(output, plan.duration, plan.copy, plan.reason, encoded,
                           plan.chapters, sidecars)  # fmt: skip
 
@@ -270,6 +275,7 @@ async def _write_sidecars(
     infos: Sequence[ClipInfo],
     spec: OutputSpec,
     output: Path,
+    fonts: FontChain,
 ) -> tuple[Path, ...]:
     written: list[Path] = []
     formats = {"srt": format_srt, "vtt": format_vtt}
@@ -283,7 +289,8 @@ async def _write_sidecars(
             SheetEntry(c.shot_id, c.path, _middle(c, i), c.prompt)
             for c, i in zip(clips, infos, strict=True)
         ]
-        written.append(await write_contact_sheet(entries, output.with_suffix(".contact.png")))
+        sheet = output.with_suffix(".contact.png")
+        written.append(await write_contact_sheet(entries, sheet, fonts=fonts))
     return tuple(written)
 
 

@@ -114,6 +114,15 @@ class OutputSpec(BaseModel):
     )
     title_card: CardSpec | None = Field(default=None, description="A card before the first shot.")
     end_card: CardSpec | None = Field(default=None, description="A card after the last shot.")
+    font: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Font of the text rdpipe draws (cards, burned-in captions, the contact "
+        "sheet): a .ttf, .otf or .ttc file relative to the pipeline file, or the name of an "
+        "installed font family (found with fontconfig). Characters it lacks are drawn with the "
+        "bundled Noto fonts, then any installed font that has them. Omit to use the bundled "
+        "fonts.",
+    )
     music: MusicSpec | None = Field(default=None, description="A music bed under the video.")
     loudness: float | None = Field(
         default=None,

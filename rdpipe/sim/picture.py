@@ -1,5 +1,9 @@
 """The still picture under every preview clip, drawn with Pillow (no system fonts needed).
 
+The prompt is drawn with rdpipe's bundled fonts (:mod:`rdpipe.text`), so a prompt in any
+script the storyboard may use reads as written; installed fonts are left out so that equal
+specs give equal pictures on every machine.
+
 It shows what a person needs to judge a storyboard: the prompt, the model and clip settings,
 and the first reference image (or a placeholder for an image the simulator cannot fetch).
 A moving marker is added later by ffmpeg along the track drawn at the bottom.
@@ -9,8 +13,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from rdpipe.text import FontChain, Typesetter, draw_block, layout_text, load_font_chain
 
 BACKGROUND = (24, 33, 46)
 TEXT = (235, 238, 242)
@@ -104,30 +112,16 @@ def _draw_prompt(
     draw: ImageDraw.ImageDraw, spec: PictureSpec, box: tuple[int, int, int, int]
 ) -> None:
     left, top, right, bottom = box
-    size = max(12, spec.height // 22)
-    font = _font(size)
-    line_height = size * 5 // 4
+    setter = Typesetter(_bundled_fonts(), max(12, spec.height // 22), shaping=False)
+    line_height = layout_text("", setter, right - left).line_height
     max_lines = max(1, (bottom - top) // line_height)
-    lines = wrap_text(spec.prompt, font, right - left)
-    if len(lines) > max_lines:
-        lines = [*lines[: max_lines - 1], _fit(lines[max_lines - 1] + " ...", font, right - left)]
-    for index, line in enumerate(lines):
-        draw.text((left, top + index * line_height), line, font=font, fill=TEXT)
+    block = layout_text(spec.prompt, setter, right - left, max_lines=max_lines)
+    draw_block(draw, block, (left, top), fill=TEXT, width=right - left)
 
 
-def wrap_text(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Break ``text`` into lines no wider than ``width`` pixels, keeping its own line breaks."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        line = ""
-        for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if line and font.getlength(candidate) > width:
-                lines.append(line)
-                candidate = word
-            line = _fit(candidate, font, width)
-        lines.append(line)
-    return lines
+@cache
+def _bundled_fonts() -> FontChain:
+    return load_font_chain(None, Path("."))
 
 
 def _fit(text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
