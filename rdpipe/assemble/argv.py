@@ -5,10 +5,17 @@ H.264 video and two audio tracks of the same sound: AAC first, which the final j
 encoder priming dropped, as on the copy path) so a re-assembly encodes nothing but the changed
 pieces; and 16-bit PCM second, which joins sample-exactly and feeds the music and loudness
 filters (decoded AAC would carry each piece's priming and padding into the mix).
+
+A clip's timeline starts at its first picture (issue 11 §2): a piece seeks past whatever the
+file holds before that frame (sound that starts earlier is cut there, frames an edit list hides
+are never shown) and cuts both streams at the same instants; silence fills sound that starts
+late, and sound shorter or longer than the picture is padded or cut at its end. Each stream
+keeps its offset to the other, whatever the file's start times and edit lists.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -172,7 +179,8 @@ def _piece_inputs(
     seconds = target.seconds_of(piece.frames)
     read_for = f"{seconds + 1:.6f}"
     inputs = [] if threads is None else ["-threads", str(threads)]
-    inputs += ["-ss", f"{piece.start:.6f}"] if piece.start > 0 else []
+    seek = _seek_of(piece)
+    inputs += ["-ss", _microseconds_down(seek)] if seek > 0 else []
     inputs += ["-t", read_for, "-i", str(piece.info.path)]
     index = first_index
     source = f"[{index}:v]"
@@ -195,15 +203,34 @@ def _piece_inputs(
     return inputs, graph
 
 
+def _seek_of(piece: ClipPiece) -> float:
+    """Seconds into the file (on ffmpeg's clock) where the piece starts on the clip's timeline.
+
+    The shot's t=0 is its first picture (see :mod:`rdpipe.assemble.probe`): the seek skips
+    whatever the file holds before it, so both streams keep their offset to each other, and
+    the input's accurate seek cuts sound from before the picture.
+    """
+    return piece.info.video_start - piece.info.file_start + piece.start
+
+
+def _microseconds_down(seconds: float) -> str:
+    """``seconds`` as ffmpeg reads a time, rounded down: a frame at the seek point is kept."""
+    return f"{math.floor(seconds * 1_000_000 + 1e-6) / 1_000_000:.6f}"
+
+
 def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
-    """Square pixels, the target rate, fitted with black bars (never stretched), faded."""
+    """Square pixels, the target rate, fitted with black bars (never stretched), faded.
+
+    Frames keep their times: the rate filter starts at zero, the shot's first picture, and
+    holds the first frame kept by the seek until its own time, as the sound is not moved.
+    """
     sar = piece.info.sample_aspect_ratio
-    steps = ["setpts=PTS-STARTPTS"]
+    steps = []
     if sar != 1:
         steps.append(f"scale=trunc(iw*{sar.numerator}/{sar.denominator}/2)*2:ih,setsar=1")
     w, h = target.width, target.height
     steps += [
-        f"fps={fraction_text(target.fps)}",
+        f"fps={fraction_text(target.fps)}:start_time=0",
         f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2",
         f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black",
         "setsar=1",

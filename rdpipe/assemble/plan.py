@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 from rdpipe.assemble.errors import AssemblyInvalid
-from rdpipe.assemble.probe import ClipInfo
+from rdpipe.assemble.probe import AudioInfo, ClipInfo
 from rdpipe.assemble.target import TargetFormat
 from rdpipe.model.output import CardSpec, ClipTrim, OutputSpec
 from rdpipe.model.timeline import ShotLength, frame_rate, plan_timeline
 
 _COPY_CODECS = {"h264", "hevc"}
+_PRIMING_SECONDS = 0.1  # AAC encoder priming an edit list hides: up to 2112 samples, rounded up
+_START_TOLERANCE = 0.001  # seconds between a copied clip's first picture and first sound
 _KEY_NAMES = ("video codec", "profile", "width", "height", "sample aspect ratio",
               "pixel format", "frame rate", "time base", "audio")  # fmt: skip
 
@@ -137,11 +139,32 @@ def _clip_blocker(clip: ClipInput, info: ClipInfo, first: ClipInfo, first_id: st
         return f"shot {clip.shot_id!r} has no AAC audio"
     if clip.trim is not None:
         return f"shot {clip.shot_id!r} is trimmed"
+    if reason := _offset_blocker(info, info.audio):
+        return f"shot {clip.shot_id!r} {reason}"
     if abs(info.audio.duration - info.video_duration) > float(1 / info.frame_rate):
         return f"shot {clip.shot_id!r} has audio and video of different lengths"
     for name, mine, theirs in zip(_KEY_NAMES, info.join_key(), first.join_key(), strict=True):
         if mine != theirs:
             return f"shot {clip.shot_id!r} differs from shot {first_id!r} in {name}"
+    return None
+
+
+def _offset_blocker(info: ClipInfo, audio: AudioInfo) -> str | None:
+    """Why a clip's streams do not start together, which a copy join would keep (issue 11 §2).
+
+    The concat demuxer shifts each file as a whole: sound before the first picture would play
+    over the previous shot's last frame (and lengthen every later shot's slot), silence before
+    late sound would stay, and frames an edit list hides would show.
+    """
+    if info.hidden_frames:
+        return f"has {info.hidden_frames} frames its edit list hides"
+    lag = audio.start - info.video_start
+    if abs(lag) > _START_TOLERANCE:
+        side = "after" if lag > 0 else "before"
+        return f"starts its sound {abs(lag) * 1000:.0f} ms {side} its picture"
+    hidden = audio.start - float(audio.first_pts * audio.time_base)
+    if hidden > _PRIMING_SECONDS:
+        return f"has {hidden:.2f} s of sound its edit list hides"
     return None
 
 

@@ -5,6 +5,12 @@ ffmpeg binary), and parsing ``ffmpeg -i`` banners is fragile. PyAV links the sam
 libraries, so it reads exactly what ffmpeg will see, in-process, without spawning anything.
 The probe demuxes every packet (it decodes nothing) to learn each stream's true first
 timestamp and end: containers' duration fields are absent in WebM and rounded elsewhere.
+
+A clip's timeline starts at its first picture: ``video_start`` is when that frame is shown,
+after the container's edit list (an MP4 cut by stream copy keeps frames it never shows, counted
+in ``hidden_frames``), and ``AudioInfo.start`` when the first sound is heard, encoder priming
+excluded. ``file_start`` is where ffmpeg's clock for the file starts (the earliest stream), so
+a seek of ``video_start - file_start`` lands on the first picture.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ class AudioInfo:
     first_pts: int  # in time_base; negative when the encoder's priming samples are kept
     duration: float
     packets: int = 0  # packets in the stream, priming included
-    priming_packets: int = 0  # packets before time zero (encoder priming)
+    priming_packets: int = 0  # packets before the stream's start (encoder priming, edits)
+    start: float = 0.0  # seconds: when the first sound is heard
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,9 @@ class ClipInfo:
     container_duration: float  # what libavformat reports, which the concat demuxer adds up
     start_time: float  # earliest timestamp over all streams, in seconds
     audio: AudioInfo | None
+    video_start: float = 0.0  # seconds: when the first frame is shown (t=0 of the shot)
+    file_start: float = 0.0  # seconds: where ffmpeg's clock for the file starts
+    hidden_frames: int = 0  # frames before the first shown one (decoded, never shown)
 
     def join_key(self) -> tuple[object, ...]:
         """The parameters two clips must share for a stream-copy join."""
@@ -124,7 +134,9 @@ def _probe_blocking(path: Path) -> ClipInfo:
         )
         context = video.codec_context
         rate = video.average_rate or video.guessed_rate or Fraction(25)
-        v_first, v_end, frames, _primed = spans[video.index]
+        v_first, v_end, frames, hidden = spans[video.index]
+        v_start = v_first if video.start_time is None else video.start_time
+        hidden = hidden if v_first < v_start else 0
         time_base = Fraction(video.time_base or Fraction(1, 1000))
         firsts = [
             float(first * Fraction(s.time_base or 1))
@@ -141,11 +153,14 @@ def _probe_blocking(path: Path) -> ClipInfo:
             pixel_format=context.format.name if context.format else "unknown",
             frame_rate=Fraction(rate),
             time_base=time_base,
-            frames=frames,
-            video_duration=float((v_end - v_first) * time_base),
+            frames=frames - hidden,
+            video_duration=float((v_end - max(v_first, v_start)) * time_base),
             container_duration=(container.duration or 0) / av.time_base,
             start_time=min(firsts),
             audio=None if audio is None else _audio_info(audio, spans[audio.index]),
+            video_start=float(v_start * time_base),
+            file_start=(container.start_time or 0) / av.time_base,
+            hidden_frames=hidden,
         )
 
 
@@ -162,6 +177,7 @@ def _audio_info(stream: av.audio.stream.AudioStream, span: _Span) -> AudioInfo:
         duration=float((end - max(first, 0)) * time_base),
         packets=count,
         priming_packets=primed,
+        start=float(max(first, stream.start_time or 0) * time_base),
     )
 
 

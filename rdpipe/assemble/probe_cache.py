@@ -21,7 +21,7 @@ from typing import Any
 
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 
-_VERSION = 2  # bump when ClipInfo or the probe's reading of a file changes
+_VERSION = 3  # bump when ClipInfo or the probe's reading of a file changes
 
 
 class ProbeCache:
@@ -134,18 +134,21 @@ def _encode(info: ClipInfo) -> dict[str, Any]:
         "time_base": _fraction(info.time_base),
         "frames": info.frames,
         "durations": [info.video_duration, info.container_duration, info.start_time],
+        "starts": [info.video_start, info.file_start, info.hidden_frames],
         "audio": None if audio is None else _encode_audio(audio),
     }
 
 
 def _encode_audio(audio: AudioInfo) -> list[object]:
     return [audio.codec, audio.sample_rate, audio.channels, _fraction(audio.time_base),
-            audio.first_pts, audio.duration, audio.packets, audio.priming_packets]  # fmt: skip
+            audio.first_pts, audio.duration, audio.packets, audio.priming_packets,
+            audio.start]  # fmt: skip
 
 
 def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
     audio = record["audio"]
     video_duration, container_duration, start_time = record["durations"]
+    video_start, file_start, hidden_frames = record["starts"]
     return ClipInfo(
         path=path,
         container=record["container"],
@@ -164,6 +167,9 @@ def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
         audio=None
         if audio is None
         else AudioInfo(audio[0], audio[1], audio[2], Fraction(*audio[3]), *audio[4:]),
+        video_start=video_start,
+        file_start=file_start,
+        hidden_frames=hidden_frames,
     )
 
 

@@ -49,3 +49,54 @@ MIXED = (
     ClipRecipe("vp9", 640, 360, "25", webm=True, hue=180),
     ClipRecipe("vp9silent", 480, 360, "30", webm=True, audio=False, hue=270),
 )
+
+
+@dataclass(frozen=True)
+class MarkedClip:
+    """A clip whose picture flashes white while its sound beeps, ``mark`` seconds into the shot.
+
+    The shot starts at its first picture. ``video_delay`` and ``audio_delay`` start each stream
+    that long after the file does (``-itsoffset``), as cameras and re-muxes leave them; ``cut``
+    stream-copies the clip from that second of a longer one, so an MP4 edit list hides the
+    frames (and sound) before it.
+    """
+
+    name: str
+    mark: float = 1.0
+    seconds: float = 2.0  # of picture
+    rate: str = "25"
+    video_delay: float = 0.0
+    audio_delay: float = 0.0
+    audio_seconds: float | None = None  # by default the sound ends with the picture
+    cut: float = 0.0
+    webm: bool = False
+
+
+def make_marked_clip(ffmpeg: str, clip: MarkedClip, directory: Path) -> Path:
+    """Encode a black 160x120 clip with a 0.1 s white flash and a 50 ms 1 kHz beep in sync."""
+    dest = directory / f"{clip.name}.{'webm' if clip.webm else 'mp4'}"
+    flash = clip.cut + clip.mark
+    picture = (
+        f"color=black:s=160x120:r={clip.rate}:d={clip.cut + clip.seconds},"
+        f"drawbox=enable='between(t,{flash},{flash + 0.1})':color=white:t=fill"
+    )
+    beep = clip.video_delay + flash - clip.audio_delay
+    heard = clip.audio_seconds or clip.video_delay + clip.cut + clip.seconds - clip.audio_delay
+    sound = f"aevalsrc='if(between(t,{beep},{beep + 0.05}),sin(6283.2*t),0)':s=48000:d={heard}"
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-itsoffset", str(clip.video_delay), "-f", "lavfi", "-i", picture,
+            "-itsoffset", str(clip.audio_delay), "-f", "lavfi", "-i", sound,
+            "-map", "0:v", "-map", "1:a"]  # fmt: skip
+    if clip.webm:
+        argv += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus"]
+    else:
+        argv += ["-c:v", "libx264", "-preset", "ultrafast", "-g", "250", "-pix_fmt", "yuv420p",
+                 "-c:a", "aac", "-ac", "2"]  # fmt: skip
+    if not clip.cut:
+        subprocess.run([*argv, str(dest)], check=True)
+        return dest
+    uncut = dest.with_name(f"{clip.name}-uncut.mp4")
+    subprocess.run([*argv, str(uncut)], check=True)
+    subprocess.run([*argv[:6], "-ss", str(clip.cut), "-i", str(uncut), "-c", "copy", str(dest)],
+                   check=True)  # fmt: skip
+    return dest

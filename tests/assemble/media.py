@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -59,3 +60,41 @@ def decode_errors(ffmpeg: str, path: Path) -> str:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     return result.stderr + ("" if result.returncode == 0 else f"exit {result.returncode}")
+
+
+def flash_times(path: Path) -> list[float]:
+    """When the picture turns white (mean luma above half), in seconds of the file's clock."""
+    times: list[float] = []
+    lit = False
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            small = frame.reformat(width=16, height=12, format="gray")
+            plane = small.planes[0]
+            rows = [bytes(plane)[r * plane.line_size : r * plane.line_size + 16] for r in range(12)]
+            bright = sum(map(sum, rows)) > 128 * 16 * 12
+            if bright and not lit:
+                times.append(float(frame.time or 0))
+            lit = bright
+    return times
+
+
+def beep_times(path: Path, *, threshold: float = 0.3, gap: float = 0.2) -> list[float]:
+    """When the sound first rises above ``threshold`` after ``gap`` seconds below it."""
+    times: list[float] = []
+    last = -gap
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            code, full_scale = _SAMPLE_CODES[frame.format.name]
+            step = 1 if frame.format.is_planar else len(frame.layout.channels)
+            values = array(code, bytes(frame.planes[0]))[: frame.samples * step : step]
+            for index, value in enumerate(values):
+                if abs(value) > threshold * full_scale:
+                    at = float(frame.time or 0) + index / frame.sample_rate
+                    if at - last >= gap:
+                        times.append(at)
+                    last = at
+    return times
+
+
+_SAMPLE_CODES = {"fltp": ("f", 1.0), "flt": ("f", 1.0), "s16": ("h", 32768), "s16p": ("h", 32768)}

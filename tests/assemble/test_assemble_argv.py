@@ -32,7 +32,7 @@ def test_normalise_argv_is_stable() -> None:
         "-ss", "0.500000", "-t", "2.000000", "-i", "/clips/b.mp4",
         "-f", "lavfi", "-t", "2.000000", "-i", "anullsrc=r=48000:cl=stereo",
         "-filter_complex",
-        "[0:v]setpts=PTS-STARTPTS,fps=25,"
+        "[0:v]fps=25:start_time=0,"
         "scale=640:360:force_original_aspect_ratio=decrease:force_divisible_by=2,"
         "pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
         "tpad=stop_mode=clone:stop_duration=2,trim=end_frame=25,fade=t=in:s=0:n=3[v];"
