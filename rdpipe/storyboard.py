@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,8 @@ from rdpipe.model.output import ClipTrim
 from rdpipe.run import Workspace
 from rdpipe.scheduler import ShotResult, picked_result
 from rdpipe.validate import PreparedPipeline
+
+_FINGERPRINT_VERSION = 2  # bump when the same inputs make a different video
 
 
 def picked_takes(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> list[ShotResult]:
@@ -66,12 +67,11 @@ async def assemble_video(
     ]
     if not pieces:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
-    size = _target_size(prepared)
     stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
-    fingerprint = _assembly_fingerprint(pieces, prepared, size)
+    fingerprint = _assembly_fingerprint(pieces, prepared)
     if _up_to_date(workspace.video, stamp, fingerprint):
         return workspace.video
-    from rdpipe.assemble import ClipInput, TargetFormat, assemble
+    from rdpipe.assemble import ClipInput, assemble
     from rdpipe.ffmpeg_path import find_ffmpeg
 
     outcome = await assemble(
@@ -80,7 +80,6 @@ async def assemble_video(
         output=workspace.video,
         cache_dir=workspace.output_dir / ".cache",
         ffmpeg=find_ffmpeg(environ),
-        target=TargetFormat.from_ratio(*size) if size else None,
         base_dir=prepared.loaded.root,
     )
     video = outcome.output.stat()
@@ -97,24 +96,16 @@ class _Piece:
     trim: ClipTrim | None
 
 
-def _target_size(prepared: PreparedPipeline) -> tuple[str, str] | None:
-    """The storyboard's (ratio, resolution) from the file, when both are known."""
-    pipeline = prepared.loaded.pipeline
-    ratio = pipeline.defaults.ratio
-    resolution: str | None = pipeline.defaults.resolution
-    if resolution is None:
-        found = re.search(r"-(480p|720p|1080p)$", pipeline.defaults.model or pipeline.model or "")
-        resolution = found.group(1) if found else None
-    if ratio is None or ratio == "adaptive" or resolution is None:
-        return None
-    return ratio, resolution
+def _assembly_fingerprint(pieces: Sequence[_Piece], prepared: PreparedPipeline) -> str:
+    """A digest of everything the video is made from: clip files, their order and the spec.
 
-
-def _assembly_fingerprint(
-    pieces: Sequence[_Piece], prepared: PreparedPipeline, size: tuple[str, str] | None
-) -> str:
-    """A digest of everything the video is made from: clip files, their order and the spec."""
-    parts: list[Any] = [prepared.loaded.pipeline.output.model_dump(mode="json"), size]
+    The video's size and rate are the clips' own (or ``output.size``/``output.fps``), never
+    one computed from the storyboard's ratio (issue 11 §4), so they need no part of their own.
+    """
+    parts: list[Any] = [
+        _FINGERPRINT_VERSION,
+        prepared.loaded.pipeline.output.model_dump(mode="json"),
+    ]
     for piece in pieces:
         info = piece.path.stat()
         parts.append(

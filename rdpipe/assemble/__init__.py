@@ -14,6 +14,7 @@ from rdpipe.assemble.argv import (
 )
 from rdpipe.assemble.errors import AssemblyInvalid, ClipCorrupt, ClipMissing, FfmpegFailed
 from rdpipe.assemble.frames import extract_last_frame
+from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.plan import ClipInput, JoinPlan, Span, plan_join
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip, probe_duration
 from rdpipe.assemble.stage import AssemblyResult, assemble, probe_clips
@@ -29,6 +30,7 @@ __all__ = [
     "ClipMissing",
     "FfmpegFailed",
     "JoinPlan",
+    "Orientation",
     "Span",
     "TargetFormat",
     "assemble",

@@ -132,8 +132,12 @@ def build_concat_argv(
     Inputs are numbered: 0 the concat list, then the metadata, each of ``audio_sources`` (clips
     read again for their sound alone), then the music. ``audio_graph`` writes ``[a]``; without
     it and without ``audio_bsf`` the joined audio is encoded as it comes.
+
+    ``-copyts`` keeps the first file's AAC priming before zero, where the muxer's edit list
+    hides it: ffmpeg would otherwise start the join's clock there, putting every picture 21 ms
+    late and the sound read again from the clips (the music path) 21 ms early (issue 11 §2).
     """
-    argv = [ffmpeg, *_HEAD, "-f", "concat", "-safe", "0", "-i", str(concat_list)]
+    argv = [ffmpeg, *_HEAD, "-copyts", "-f", "concat", "-safe", "0", "-i", str(concat_list)]
     if metadata is not None:
         argv += ["-f", "ffmetadata", "-i", str(metadata)]
     for source in audio_sources:
@@ -224,7 +228,9 @@ def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
     Frames keep their times: the rate filter starts at zero, the shot's first picture, and
     holds the first frame kept by the seek until its own time, as the sound is not moved.
     """
-    sar = piece.info.sample_aspect_ratio
+    # ffmpeg has already turned the picture upright (autorotate, issue 11 §1): its pixels have
+    # the shape they have once turned.
+    sar = piece.info.display_sample_aspect_ratio
     steps = []
     if sar != 1:
         steps.append(f"scale=trunc(iw*{sar.numerator}/{sar.denominator}/2)*2:ih,setsar=1")

@@ -10,11 +10,15 @@ from PIL import Image
 
 from rdpipe.assemble.argv import build_last_frame_argv
 from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
+from rdpipe.assemble.orientation import frame_orientation
 from rdpipe.assemble.runner import run_ffmpeg
 
 
 async def extract_last_frame(clip: Path, dest: Path, *, ffmpeg: str) -> Path:
-    """Write the clip's last frame to ``dest`` as PNG (for a next shot's first frame)."""
+    """Write the clip's last frame to ``dest`` as PNG (for a next shot's first frame).
+
+    The way up a viewer sees it: ffmpeg turns a clip tagged with a display matrix as it decodes.
+    """
     if not clip.is_file():
         raise ClipMissing(clip.stem, clip)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +31,7 @@ async def extract_last_frame(clip: Path, dest: Path, *, ffmpeg: str) -> Path:
 
 
 async def grab_frame(clip: Path, at: float, *, shot_id: str) -> Image.Image:
-    """The first frame at or after ``at`` seconds, decoded in-process."""
+    """The first frame at or after ``at`` seconds, decoded in-process and turned upright."""
     try:
         return await anyio.to_thread.run_sync(_grab_blocking, clip, at)
     except (av.FFmpegError, StopIteration) as error:
@@ -47,4 +51,4 @@ def _grab_blocking(clip: Path, at: float) -> Image.Image:
         if last is None:
             raise StopIteration
         image: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
-        return image
+        return frame_orientation(last).upright(image)

@@ -5,6 +5,9 @@ a hundred clips from the same model at the same length and settings have headers
 only in sample sizes, chunk offsets and timestamps of creation. :func:`header_signature` keeps
 every box that shapes what the probe reports (codec setup, time scales, edit lists, durations,
 frame counts) and drops the rest, so two clips with equal signatures probe alike.
+
+:func:`display_matrix` reads the video track's display matrix from the same header: PyAV
+reports it only on decoded frames, and decoding a frame costs more than the whole probe.
 """
 
 from __future__ import annotations
@@ -48,6 +51,55 @@ def header_signature(path: Path) -> bytes | None:
     if not stsd or not all(any(c in part for c in _OUT_OF_BAND) for part in stsd):
         return None
     return b"\0".join(parts)
+
+
+def display_matrix(path: Path) -> tuple[float, ...] | None:
+    """The first video track's display matrix (nine values, row by row), or ``None``.
+
+    As libavformat's mov demuxer reads it: the track's ``tkhd`` matrix times the movie's
+    ``mvhd`` matrix (ISO/IEC 14496-12 §8.2.2, §8.3.2; 16.16 fixed point, 2.30 in the last
+    column). ``None`` when the file is not an MP4/MOV or has no video track.
+    """
+    try:
+        with path.open("rb") as handle:
+            moov = _find_moov(handle)
+        if moov is None:
+            return None
+        movie = _MATRIX_IDENTITY
+        for kind, payload in _boxes(moov):
+            if kind == b"mvhd":
+                movie = _matrix(payload, 36 if payload[:1] != b"\x01" else 48)
+            elif kind == b"trak" and (track := _video_track_matrix(payload)) is not None:
+                return _multiply(track, movie)
+    except (OSError, struct.error, ValueError):
+        return None
+    return None
+
+
+_MATRIX_IDENTITY: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def _video_track_matrix(trak: bytes) -> tuple[float, ...] | None:
+    """The ``tkhd`` matrix of a track whose handler is ``vide``, else ``None``."""
+    boxes = dict(_boxes(trak))
+    handler = dict(_boxes(boxes.get(b"mdia", b""))).get(b"hdlr", b"")
+    if handler[8:12] != b"vide" or b"tkhd" not in boxes:
+        return None
+    tkhd = boxes[b"tkhd"]
+    return _matrix(tkhd, 40 if tkhd[:1] != b"\x01" else 52)
+
+
+def _matrix(payload: bytes, offset: int) -> tuple[float, ...]:
+    values = struct.unpack_from(">9i", payload, offset)
+    return tuple(v / (1 << (30 if i % 3 == 2 else 16)) for i, v in enumerate(values))
+
+
+def _multiply(left: tuple[float, ...], right: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(
+        sum(left[row * 3 + k] * right[k * 3 + col] for k in range(3))
+        for row in range(3)
+        for col in range(3)
+    )
 
 
 def _find_moov(handle: BinaryIO) -> bytes | None:

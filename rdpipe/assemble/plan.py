@@ -21,7 +21,7 @@ from rdpipe.model.timeline import ShotLength, frame_rate, plan_timeline
 _COPY_CODECS = {"h264", "hevc"}
 _PRIMING_SECONDS = 0.1  # AAC encoder priming an edit list hides: up to 2112 samples, rounded up
 _START_TOLERANCE = 0.001  # seconds between a copied clip's first picture and first sound
-_KEY_NAMES = ("video codec", "profile", "width", "height", "sample aspect ratio",
+_KEY_NAMES = ("video codec", "profile", "width", "height", "orientation", "sample aspect ratio",
               "pixel format", "frame rate", "time base", "audio")  # fmt: skip
 
 
@@ -129,6 +129,8 @@ def copy_blocker(
         return "captions are burned into the picture"
     if spec.fps is not None and frame_rate(spec.fps) != first.frame_rate:
         return f"output.fps {spec.fps} differs from the clips' {float(first.frame_rate):g}"
+    if spec.frame_size not in (None, first.display_size):
+        return f"output.size {spec.size} differs from the clips' {_size_text(first.display_size)}"
     return None
 
 
@@ -145,6 +147,9 @@ def _clip_blocker(clip: ClipInput, info: ClipInfo, first: ClipInfo, first_id: st
         return f"shot {clip.shot_id!r} has audio and video of different lengths"
     for name, mine, theirs in zip(_KEY_NAMES, info.join_key(), first.join_key(), strict=True):
         if mine != theirs:
+            if name == "orientation":
+                return (f"shot {clip.shot_id!r} is shown {info.orientation.describe()}, "
+                        f"shot {first_id!r} {first.orientation.describe()}")  # fmt: skip
             return f"shot {clip.shot_id!r} differs from shot {first_id!r} in {name}"
     return None
 
@@ -169,18 +174,26 @@ def _offset_blocker(info: ClipInfo, audio: AudioInfo) -> str | None:
 
 
 def _target_for(first: ClipInfo, spec: OutputSpec, target: TargetFormat | None) -> TargetFormat:
-    fps = frame_rate(spec.fps) if spec.fps is not None else None
-    if target is not None:
-        return target if fps is None else TargetFormat(target.width, target.height, fps)
-    width, height = first.width, first.height
-    if first.sample_aspect_ratio != 1:
-        width = round(width * first.sample_aspect_ratio)
-    return TargetFormat(width + width % 2, height + height % 2, fps or first.frame_rate)
+    """The normalised format: ``output.size``/``output.fps``, else ``target``, else the first
+    clip's picture as it is shown (turned upright, square pixels) at its nominal rate.
+
+    Never a size computed from the storyboard's ratio: the models' sizes are not the ratio's
+    arithmetic (864x480 for 16:9 at 480p), and the video would change size with its cards.
+    """
+    width, height = first.display_size if target is None else (target.width, target.height)
+    width, height = spec.frame_size or (width, height)
+    fps = first.frame_rate if target is None else target.fps
+    fps = fps if spec.fps is None else frame_rate(spec.fps)
+    return TargetFormat(width + width % 2, height + height % 2, fps)
+
+
+def _size_text(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
 
 
 def _copy_plan(clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: OutputSpec) -> JoinPlan:
     first = infos[0]
-    target = TargetFormat(first.width, first.height, first.frame_rate)
+    target = TargetFormat(*first.display_size, first.frame_rate)
     pieces = tuple(
         ClipPiece(c.shot_id, i, 0.0, i.frames) for c, i in zip(clips, infos, strict=True)
     )

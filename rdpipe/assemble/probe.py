@@ -23,6 +23,8 @@ import anyio.to_thread
 import av
 
 from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
+from rdpipe.assemble.mp4_header import display_matrix
+from rdpipe.assemble.orientation import UPRIGHT, Orientation, frame_orientation
 from rdpipe.errors import RdpipeError
 
 
@@ -60,6 +62,7 @@ class ClipInfo:
     container_duration: float  # what libavformat reports, which the concat demuxer adds up
     start_time: float  # earliest timestamp over all streams, in seconds
     audio: AudioInfo | None
+    orientation: Orientation = UPRIGHT  # how a player turns the coded picture to show it
     video_start: float = 0.0  # seconds: when the first frame is shown (t=0 of the shot)
     file_start: float = 0.0  # seconds: where ffmpeg's clock for the file starts
     hidden_frames: int = 0  # frames before the first shown one (decoded, never shown)
@@ -73,12 +76,25 @@ class ClipInfo:
             self.profile,
             self.width,
             self.height,
+            self.orientation,
             self.sample_aspect_ratio,
             self.pixel_format,
             self.frame_rate,
             self.time_base,
             audio_key,
         )
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height of the picture as a viewer sees it: square pixels, turned upright."""
+        width = round(self.width * self.sample_aspect_ratio) or self.width
+        return (self.height, width) if self.orientation.swaps_axes else (width, self.height)
+
+    @property
+    def display_sample_aspect_ratio(self) -> Fraction:
+        """The pixel shape once the picture is turned upright (a quarter turn inverts it)."""
+        sar = self.sample_aspect_ratio
+        return 1 / sar if self.orientation.swaps_axes and sar else sar
 
 
 async def probe_clip(path: Path, *, shot_id: str) -> ClipInfo:
@@ -133,7 +149,9 @@ def _probe_blocking(path: Path) -> ClipInfo:
             container, [s for s in (video, audio) if s is not None]
         )
         context = video.codec_context
-        rate = video.average_rate or video.guessed_rate or Fraction(25)
+        # The nominal rate (r_frame_rate, unless absurd beside the average): the average of a
+        # clip with a hole in its timestamps is no rate it was shot at (issue 11 §4).
+        rate = video.guessed_rate or video.average_rate or Fraction(25)
         v_first, v_end, frames, hidden = spans[video.index]
         v_start = v_first if video.start_time is None else video.start_time
         hidden = hidden if v_first < v_start else 0
@@ -144,6 +162,7 @@ def _probe_blocking(path: Path) -> ClipInfo:
         ]
         return ClipInfo(
             path=path,
+            orientation=_orientation(path, container, video),
             container=container.format.name,
             codec=context.name,
             profile=context.profile,
@@ -162,6 +181,19 @@ def _probe_blocking(path: Path) -> ClipInfo:
             file_start=(container.start_time or 0) / av.time_base,
             hidden_frames=hidden,
         )
+
+
+def _orientation(
+    path: Path, container: av.container.InputContainer, video: av.video.stream.VideoStream
+) -> Orientation:
+    """The video track's display matrix: from the MP4 header, else on the first decoded frame."""
+    if "mp4" in container.format.name.split(","):
+        matrix = display_matrix(path)
+        return UPRIGHT if matrix is None else Orientation.from_matrix(matrix)
+    container.seek(0)
+    for frame in container.decode(video):
+        return frame_orientation(frame)
+    return UPRIGHT
 
 
 def _audio_info(stream: av.audio.stream.AudioStream, span: _Span) -> AudioInfo:

@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 
 _VERSION = 3  # bump when ClipInfo or the probe's reading of a file changes
@@ -128,6 +129,7 @@ def _encode(info: ClipInfo) -> dict[str, Any]:
         "codec": info.codec,
         "profile": info.profile,
         "size": [info.width, info.height],
+        "orientation": list(info.orientation.matrix),  # a record without it is probed again
         "sar": _fraction(info.sample_aspect_ratio),
         "pixel_format": info.pixel_format,
         "frame_rate": _fraction(info.frame_rate),
@@ -156,6 +158,7 @@ def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
         profile=record["profile"],
         width=record["size"][0],
         height=record["size"][1],
+        orientation=Orientation.from_matrix(record["orientation"]),
         sample_aspect_ratio=Fraction(*record["sar"]),
         pixel_format=record["pixel_format"],
         frame_rate=Fraction(*record["frame_rate"]),

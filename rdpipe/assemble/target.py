@@ -1,14 +1,15 @@
-"""The picture and sound format every clip is normalised into when they cannot be copied."""
+"""The picture and sound format every clip is normalised into when they cannot be copied.
+
+The frame size and rate come from the clips (see :func:`rdpipe.assemble.plan.plan_join`), never
+from arithmetic on a storyboard's ratio: Seedance's 16:9 at 480p is 864x480, not 854x480
+(relaydance-api.md §14, issue 11 §4).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
 
-from rdpipe.model.timeline import frame_rate
-
-_RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4),
-           "21:9": (21, 9)}  # fmt: skip
 SAMPLE_RATE = 48_000
 CHANNELS = 2
 
@@ -20,19 +21,6 @@ class TargetFormat:
     width: int
     height: int
     fps: Fraction
-
-    @classmethod
-    def from_ratio(cls, ratio: str, resolution: str, fps: Fraction | float = 24) -> TargetFormat:
-        """Size from a pipeline's ``ratio`` ("16:9") and ``resolution`` ("720p", the short side).
-
-        Raises ``ValueError`` for a ratio such as ``adaptive`` that names no size.
-        """
-        if ratio not in _RATIOS or not resolution.rstrip("p").isdigit():
-            raise ValueError(f"no frame size for ratio {ratio!r} at {resolution!r}")
-        across, down = _RATIOS[ratio]
-        short = int(resolution.rstrip("p"))
-        scale = Fraction(short, min(across, down))
-        return cls(_even(across * scale), _even(down * scale), frame_rate(fps))
 
     def seconds_of(self, frames: int) -> float:
         """Seconds that ``frames`` frames last at this rate."""
@@ -48,7 +36,3 @@ class TargetFormat:
         while ticks < 10_000:
             ticks *= 2
         return ticks
-
-
-def _even(value: Fraction) -> int:
-    return max(2, round(value / 2) * 2)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -145,9 +145,31 @@ class OutputSpec(BaseModel):
         description="Frame rate of the video when clips must be normalised; omit to use the "
         "first clip's rate.",
     )
+    size: str | None = Field(
+        default=None,
+        pattern=r"^[1-9][0-9]{0,4}x[1-9][0-9]{0,4}$",
+        description="Frame size of the video as WIDTHxHEIGHT in pixels, both even (e.g. "
+        "`1280x720`); clips of another shape get black bars. Omit to use the first clip's size "
+        "as it is shown (turned upright).",
+    )
     preset: Literal[
         "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
     ] = Field(default="veryfast", description="x264 speed preset used when clips are re-encoded.")
     crf: int = Field(
         default=20, ge=0, le=51, description="x264 quality when re-encoding; lower is better."
     )
+
+    @field_validator("size")
+    @classmethod
+    def _even_size(cls, size: str | None) -> str | None:
+        if size is not None and any(int(side) % 2 for side in size.split("x")):
+            raise ValueError(f"size {size} must have an even width and height (H.264 4:2:0)")
+        return size
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """``size`` as width and height in pixels, or ``None`` when not set."""
+        if self.size is None:
+            return None
+        width, height = self.size.split("x")
+        return int(width), int(height)

@@ -1,7 +1,9 @@
 """Thumbnails of local reference images for the review page, made once with Pillow.
 
 A thumbnail's name hashes the source's path, size and modification time, so an edited image
-gets a new thumbnail and an unchanged one is never redrawn.
+gets a new thumbnail and an unchanged one is never redrawn. It shows the picture the API is sent
+(:meth:`rdpipe.images.Picture.for_api`): a phone photo tagged with an EXIF rotation upright, a
+HEIC decoded, as a viewer sees the file (issue 11 §1).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import io
 from pathlib import Path
 
 from rdpipe.files import write_atomically
+from rdpipe.images import UnreadableImage, read_picture
 
 THUMB_SIZE = (320, 320)  # pixels, the longest side fits; the page shows them smaller
+_VERSION = 2  # in every thumbnail's name: bump when the drawing changes
 
 
 def make_thumbnail(source: Path, thumbs_dir: Path) -> Path | None:
@@ -23,15 +27,17 @@ def make_thumbnail(source: Path, thumbs_dir: Path) -> Path | None:
         stat = source.stat()
     except OSError:
         return None
-    tag = f"{source.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+    tag = f"{_VERSION}\0{source.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
     target = thumbs_dir / f"{source.stem[:40]}-{hashlib.sha256(tag).hexdigest()[:16]}.png"
     if target.exists():
         return target
     try:
-        with Image.open(source) as image:
+        sent, _kind = read_picture(source.read_bytes()).for_api()
+        with Image.open(io.BytesIO(sent)) as image:
             image.thumbnail(THUMB_SIZE)
             picture = image.convert("RGBA")
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError):
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError,
+            UnreadableImage):  # fmt: skip
         return None
     png = io.BytesIO()
     picture.save(png, format="PNG")

@@ -47,12 +47,14 @@ def test_normalise_argv_is_stable() -> None:
 
 
 def test_copy_argv_drops_later_clips_priming() -> None:
-    """The copy join copies both streams and drops the priming packet of the second clip on."""
+    """The copy join copies both streams, drops the priming packet of the second clip on, and
+    keeps the timestamps (the first clip's priming stays before zero)."""
     bsf = build_priming_drop_bsf([_info("a"), _info("b"), _info("c")])
     argv = build_concat_argv("ffmpeg", Path("/w/list"), Path("/o.mp4"),
                              metadata=Path("/w/meta"), audio_bsf=bsf)  # fmt: skip
     assert bsf == "noise=drop='between(n\\,95\\,95)+between(n\\,190\\,190)'"
     assert argv[6:] == [
+        "-copyts",
         "-f", "concat", "-safe", "0", "-i", "/w/list", "-f", "ffmetadata", "-i", "/w/meta",
         "-map", "0:v:0", "-c:v", "copy", "-map", "0:a:0", "-c:a", "copy", "-bsf:a", bsf,
         "-map_metadata", "1", "-map_chapters", "1", "-movflags", "+faststart", "-f", "mp4",
@@ -82,8 +84,8 @@ def test_exports_are_complete() -> None:
     """Every public name of the package is listed in __all__ and exists."""
     public = {n for n in dir(rdpipe.assemble) if not n.startswith("_")} - {"annotations"}
     modules = {"argv", "chapters", "concat", "contact_sheet", "errors", "frames", "images",
-               "mp4_header", "music", "normalise", "parallel", "plan", "probe", "probe_cache",
-               "runner", "stage", "target"}  # fmt: skip
+               "mp4_header", "music", "normalise", "orientation", "parallel", "plan", "probe",
+               "probe_cache", "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
 
 

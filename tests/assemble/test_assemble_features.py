@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import anyio
@@ -32,7 +33,7 @@ from rdpipe.model.output import (
 )
 from tests.assemble.media import decode_errors, measure
 
-TARGET = TargetFormat(320, 180, TargetFormat.from_ratio("16:9", "180p", 25).fps)
+TARGET = TargetFormat(320, 180, Fraction(25))
 
 
 def _run(clips: list[ClipInput], spec: OutputSpec, tmp_path: Path, ffmpeg: str) -> AssemblyResult:

@@ -20,7 +20,7 @@ from rdpipe.model.output import OutputSpec
 from tests.assemble.clips import MIXED, ClipRecipe, make_clip
 from tests.assemble.media import decode_errors, measure
 
-TARGET = TargetFormat.from_ratio("16:9", "360p", 25)
+TARGET = TargetFormat(640, 360, Fraction(25))
 
 
 def _inputs(paths: list[Path]) -> list[ClipInput]:
