@@ -45,13 +45,27 @@ class Face:
 
 
 def open_face(name: str, path: Path, index: int = 0) -> Face:
-    """A face whose file is known to open and to have a character map, or FontUnavailable."""
+    """A face whose file opens, maps characters and has outlines, or FontUnavailable."""
     try:
         codepoints(path, index)
+        outlined = has_outlines(path, index)
     except (OSError, TTLibError, KeyError, AssertionError) as error:
         reason = f"{path} is not a font file rdpipe can read ({error})"
         raise FontUnavailable(name, reason) from error
+    if not outlined:
+        reason = f"{path} has no outlines, only bitmaps of one size (such as colour emoji fonts)"
+        raise FontUnavailable(name, reason)
     return Face(name, path, index)
+
+
+@lru_cache(maxsize=64)
+def has_outlines(path: Path, index: int) -> bool:
+    """Whether the face's glyphs are outlines (TrueType or CFF), drawable at any size.
+
+    FreeType refuses other sizes of a bitmap-only font (Noto Color Emoji's CBDT strikes).
+    """
+    with path.open("rb") as handle, TTFont(handle, fontNumber=index, lazy=True) as font:
+        return any(table in font for table in ("glyf", "CFF ", "CFF2"))
 
 
 @lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
-from rdpipe.text.faces import FONT_SUFFIXES, Face, codepoints
+from rdpipe.text.faces import FONT_SUFFIXES, Face, codepoints, has_outlines
 
 _TIMEOUT = 10.0
 _FORMAT = "%{file}|%{index}|%{family}|%{style}\n"
@@ -95,8 +95,9 @@ def _covering(fc_list: str, char: str) -> Face | None:
 
 
 def _readable_codepoints(path: Path, index: int) -> frozenset[int]:
+    """The face's characters if rdpipe can draw it at any size, otherwise none."""
     try:
-        return codepoints(path, index)
+        return codepoints(path, index) if has_outlines(path, index) else frozenset()
     except Exception:  # a broken installed font is one we cannot use, whatever its fault
         return frozenset()
 

@@ -6,9 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fontTools.ttLib import TTFont
 
 import rdpipe.text
 from rdpipe.text import Face, FontUnavailable, NoSystemFonts, load_font_chain, system_fonts
+from rdpipe.text.faces import has_outlines
 
 BUNDLED = ["Noto Sans", "Noto Sans Arabic", "Heebo", "Noto Sans CJK SC"]
 
@@ -79,6 +81,19 @@ def test_fonts_that_cannot_be_had_are_refused(tmp_path: Path, font: str, message
     with pytest.raises(FontUnavailable) as caught:
         load_font_chain(font, tmp_path, system=NoSystemFonts())
     assert caught.value.message.startswith(message.format(root=tmp_path))
+
+
+def test_a_font_without_outlines_is_refused(tmp_path: Path) -> None:
+    """A font of bitmaps only (like Noto Color Emoji), which FreeType draws at one size, is
+    refused as output.font, and passed over when it is the installed font with a character."""
+    font = TTFont(str(_heebo()), recalcBBoxes=False)
+    for table in ("glyf", "loca", "gvar", "HVAR", "fvar", "avar", "STAT"):
+        if table in font:
+            del font[table]
+    font.save(tmp_path / "bitmaps.ttf")
+    with pytest.raises(FontUnavailable, match="has no outlines, only bitmaps of one size"):
+        load_font_chain("bitmaps.ttf", tmp_path)
+    assert not has_outlines(tmp_path / "bitmaps.ttf", 0) and has_outlines(_heebo(), 0)
 
 
 def test_installed_fonts_fill_what_the_bundled_lack() -> None:
