@@ -210,9 +210,12 @@ def _runs(visual: str, setter: Typesetter) -> Iterable[Run]:
     groups: list[tuple[Face, list[str]]] = []
     previous: Face | None = None
     for char in visual:
-        if ignorable(char) and char != " ":
-            continue
-        face = setter.chain.face_for(char, after=previous) or setter.chain.primary
+        if ignorable(char) and unicodedata.category(char) != "Zs":
+            continue  # format controls and variation selectors have no glyph
+        face = setter.chain.face_for(char, after=previous)
+        if face is None and unicodedata.category(char) == "Zs":
+            char, face = " ", setter.chain.face_for(" ", after=previous)  # a space no font has
+        face = face or setter.chain.primary
         if groups and groups[-1][0] == face:
             groups[-1][1].append(char)
         else:

@@ -182,6 +182,19 @@ def test_mixed_scripts_are_ordered_and_split_into_font_runs(chain: FontChain) ->
     ]
 
 
+def test_spaces_other_than_ascii_keep_their_width(chain: FontChain) -> None:
+    """An ideographic space (U+3000) is drawn a full em wide, a no-break space like a space;
+    format controls (a zero-width joiner, a left-to-right mark) take no room and draw nothing."""
+    setter = Typesetter(chain, SIZE, False)
+
+    def width(text: str) -> float:
+        return layout_text(text, setter, 2000).width
+
+    assert width("第一章\u3000日本") == pytest.approx(width("第一章日本") + SIZE, abs=1)
+    assert width("a\u00a0b") == pytest.approx(width("a b"), abs=1)
+    assert width("a\u200d\u200eb") == pytest.approx(width("ab"), abs=1)
+
+
 def test_right_to_left_paragraphs_align_right(chain: FontChain) -> None:
     """With ``align="start"`` a Hebrew line sits at the right edge of its box, Latin at the left."""
     setter = Typesetter(chain, SIZE, False)
