@@ -119,12 +119,14 @@ class Downloader:
     ) -> DownloadedClip:
         """Download ``url`` to ``dest``; raises :class:`LinkExpired` if storage refuses it."""
         part = _PartFile(dest)
-        await anyio.to_thread.run_sync(part.open)
         try:
+            await anyio.to_thread.run_sync(part.open)
             await self._attempts(url, part, on_progress, task_id)
             return await anyio.to_thread.run_sync(part.commit)
         except BaseException:
-            await anyio.to_thread.run_sync(part.discard)
+            # Shielded: a cancelled download (Ctrl-C) must still close and remove its file.
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(part.discard)
             raise
 
     async def _attempts(
