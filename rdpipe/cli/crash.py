@@ -72,13 +72,25 @@ def redact(text: str, environ: Mapping[str, str]) -> str:
 
 
 def _summary(error: BaseException) -> str:
-    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-        error = error.exceptions[0]
+    """The first error inside any task-group wrappers, one line, noting how many others differ."""
+    lines = list(dict.fromkeys(_line(leaf) for leaf in _leaves(error)))
+    others = len(lines) - 1
+    more = f" (and {others} other error{'s' if others > 1 else ''})" if others else ""
+    return lines[0] + more
+
+
+def _line(error: BaseException) -> str:
     message = str(error).strip().splitlines()
     text = type(error).__name__ + (f": {message[0]}" if message else "")
     if len(text) > _SUMMARY_LIMIT:
         text = text[: _SUMMARY_LIMIT - 1] + "…"
     return text.rstrip(".")
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if not isinstance(error, BaseExceptionGroup):
+        return [error]
+    return [leaf for item in error.exceptions for leaf in _leaves(item)]
 
 
 def _other_dirs(environ: Mapping[str, str]) -> list[Path]:

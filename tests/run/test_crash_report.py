@@ -83,3 +83,23 @@ def test_ctrl_c_inside_task_groups_exits_130_with_one_line(
         run_command(action)
     assert caught.value.exit_code == 130
     assert capsys.readouterr() == ("", "interrupted\n")
+
+
+def test_a_command_without_a_pipeline_logs_its_crash_in_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With no pipeline folder to write to, the crash log goes to $XDG_CACHE_HOME/rdpipe."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("RELAYDANCE_API_KEY", "sk-secret-value-1234")
+
+    def action() -> None:
+        raise ExceptionGroup("tasks", [KeyError("sk-secret-value-1234")])
+
+    with pytest.raises(typer.Exit) as caught:
+        run_command(action)
+    assert caught.value.exit_code == 1
+    (log,) = (tmp_path / "cache" / "rdpipe").glob("crash-*.log")
+    assert capsys.readouterr().err == PARAGRAPH.replace(
+        "RuntimeError: disk gremlin with key [API key]", "KeyError: '[API key]'"
+    ).format(log=log)
+    assert "sk-secret-value-1234" not in log.read_text(encoding="utf-8")
