@@ -6,10 +6,17 @@ user's runs do: tasks of an earlier run are unknown to it, and its task ids are 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from click.testing import Result
+
+from rdpipe.state import StateStore
+from tests.run.conftest import pipeline_text, summary_of, write
 from tests.run.conftest_helpers import (
     RunProcess,
     assert_whole_clip,
@@ -104,3 +111,23 @@ def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
     code, summary = finish(start_offline_run(pipeline))
     assert (code, summary["submitted"], summary["reused"]) == (0, 0, 4)
     assert_outputs_decode(out)
+
+
+def test_offline_a_submit_cut_off_before_its_answer_is_sent_again(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A submit journaled without an answer (the process was killed mid-POST) blocks an online
+    run, but offline submits are free: the next offline run says so and sends it again."""
+    pipeline = write(tmp_path / "film.yaml", pipeline_text({"a": "a lighthouse at dawn"}))
+    plan = json.loads(rdpipe_cli("plan", str(pipeline), "--json").stdout)
+    database = tmp_path / ".rdpipe" / "offline" / "state.db"
+    with StateStore.open(database, pipeline="film", clock=time.time) as store:
+        store.record_intent(key=plan["shots"][0]["key"], shot_id="a", take=1, request_json="{}")
+
+    result = rdpipe_cli("run", str(pipeline), "--offline", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "shot a: a submit was interrupted before its answer was recorded; it is submitted again "
+        "(free offline)"
+    )
+    assert [shot["status"] for shot in summary_of(result)["shots"]] == ["done"]
