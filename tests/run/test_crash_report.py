@@ -36,7 +36,7 @@ def test_a_fault_deep_in_a_run_prints_one_paragraph_and_logs_the_traceback(
     API key is in neither. The rerun pays nothing twice: it downloads the recorded tasks.
     """
 
-    def broken_adopt(self: ClipStore, incoming: Path, place: str) -> ClipFile:
+    def broken_adopt(self: ClipStore, *args: object, **kwargs: object) -> ClipFile:
         raise RuntimeError(f"disk gremlin with key {SIM_API_KEY}")
 
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "a red kite", "b": "a blue boat"}))
