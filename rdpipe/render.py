@@ -15,11 +15,13 @@ from typing import Any, Protocol
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import REQUEST_FIELDS, Pipeline, Reference, Shot, ShotFrame
 from rdpipe.templates import (
+    RESERVED_NAMES,
     Citations,
     MediaKind,
     Problem,
+    TemplateEngine,
     TemplateRun,
-    make_environment,
+    VariableLayer,
 )
 
 #: The API's default clip length, used when no level of the file sets ``seconds``.
@@ -84,12 +86,14 @@ class ShotRenderer:
         self._pipeline = pipeline
         self._media = media
         self._cli_vars = dict(cli_vars or {})
-        self._environment = make_environment()
+        self._engine = TemplateEngine()
+        # Problems inside variables, with the shots whose rendering met them.
+        self._variable_problems: dict[Problem, list[str]] = {}
 
     def render_all(self) -> tuple[list[RenderedShot], list[Problem]]:
         """Every take of every shot, in storyboard order."""
         shots: list[RenderedShot] = []
-        problems: list[Problem] = []
+        problems: list[Problem] = self._reserved_names()
         for index, shot in enumerate(self._pipeline.shots):
             rendered, found = self.render(index, shot)
             problems.extend(found)
@@ -97,7 +101,32 @@ class ShotRenderer:
                 takes, found = self._takes(rendered, shot)
                 problems.extend(found)
                 shots.extend(takes)
-        return shots, problems
+        return shots, problems + self._located_variable_problems()
+
+    def _reserved_names(self) -> list[Problem]:
+        layers = [("vars",), *(("shots", i, "vars") for i in range(len(self._pipeline.shots)))]
+        tables = [self._pipeline.vars, *(shot.vars for shot in self._pipeline.shots)]
+        return [
+            Problem(
+                (*prefix, name),
+                f"{name!r} is a name rdpipe gives every template ({{{{ shot.id }}}}, "
+                "{{ ref('x') }}); rename this variable",
+            )
+            for prefix, table in zip(layers, tables, strict=True)
+            for name in sorted(RESERVED_NAMES & set(table))
+        ]
+
+    def _located_variable_problems(self) -> list[Problem]:
+        """Each problem inside a variable once, naming the shots it broke unless it broke all."""
+        every = len(self._pipeline.shots)
+        located = []
+        for problem, shots in self._variable_problems.items():
+            names = ", ".join(repr(shot) for shot in shots)
+            suffix = "" if len(shots) == every else f" (rendering shot {names})"
+            if len(shots) > 1 and len(shots) != every:
+                suffix = f" (rendering shots {names})"
+            located.append(Problem(problem.path, problem.message + suffix))
+        return located
 
     def _takes(
         self, rendered: RenderedShot, shot: Shot
@@ -140,12 +169,20 @@ class ShotRenderer:
         base: DataPath = ("shots", index)
         problems: list[Problem] = []
         citations = self._citations(index, shot, problems)
-        variables = {**self._pipeline.vars, **shot.vars, **self._cli_vars}
-        context = {**variables, "shot": {"id": shot.id, "index": index}}
-        template = TemplateRun(self._environment, context, citations, problems)
-        template.resolve_variables(variables, self._variable_origins(index, shot))
+        layers = [
+            VariableLayer(self._pipeline.vars, ("vars",)),
+            VariableLayer(shot.vars, ("shots", index, "vars")),
+            VariableLayer(self._cli_vars, ("--set",)),
+        ]
+        template = TemplateRun(
+            self._engine, layers, {"shot": {"id": shot.id, "index": index}}, citations, problems
+        )
 
-        prompt = template.render(shot.prompt, (*base, "prompt"))
+        def text(value: str, name: str) -> str:
+            where: DataPath = (*base, name)
+            return str(template.finish(template.render(value, where), where))
+
+        prompt = text(shot.prompt, "prompt")
         if not prompt.strip() and not any(p.path == (*base, "prompt") for p in problems):
             problems.append(Problem((*base, "prompt"), "the prompt is empty after rendering"))
         settings = self._settings(shot)
@@ -154,17 +191,16 @@ class ShotRenderer:
             if settings[name] is not None:
                 metadata[name] = settings[name]
         if isinstance(metadata.get("callback_url"), str):
-            metadata["callback_url"] = template.render(
-                metadata["callback_url"], (*base, "callback_url")
-            )
+            metadata["callback_url"] = text(metadata["callback_url"], "callback_url")
         extra = {**self._pipeline.defaults.metadata, **shot.metadata}
-        metadata.update(template.render_value(extra, (*base, "metadata")))
+        where: DataPath = (*base, "metadata")
+        metadata.update(template.finish(template.render_value(extra, where), where))
         content = self._content(index, shot, template, problems)
         if content:
             metadata["content"] = content
-        caption = None
-        if shot.caption is not None:
-            caption = template.render(shot.caption, (*base, "caption"))
+        caption = None if shot.caption is None else text(shot.caption, "caption")
+        for problem in template.variable_problems:
+            self._variable_problems.setdefault(problem, []).append(shot.id)
         model = settings["model"]
         if not model:
             problems.append(
@@ -177,9 +213,7 @@ class ShotRenderer:
         }
         if metadata:
             request["metadata"] = metadata
-        request = template.finish(request, base)
-        caption = template.finish(caption, (*base, "caption"))
-        if problems:
+        if problems or template.variable_problems:
             return None, problems
         retries = settings["retries"]
         return (
@@ -196,14 +230,6 @@ class ShotRenderer:
             ),
             [],
         )
-
-    def _variable_origins(self, index: int, shot: Shot) -> dict[str, DataPath]:
-        """Where each variable a shot sees was defined: ``--set`` wins over the shot's vars,
-        which win over the pipeline's."""
-        origins: dict[str, DataPath] = {name: ("vars", name) for name in self._pipeline.vars}
-        origins.update({name: ("shots", index, "vars", name) for name in shot.vars})
-        origins.update({name: ("--set", name) for name in self._cli_vars})
-        return origins
 
     def _settings(self, shot: Shot) -> dict[str, Any]:
         defaults = self._pipeline.defaults
@@ -248,7 +274,7 @@ class ShotRenderer:
             if isinstance(frame, ShotFrame):
                 content.append(_image_entry(continuity_placeholder(frame.shot), role))
                 continue
-            source = template.render(frame, where)
+            source = str(template.finish(template.render(frame, where), where))
             content.append(_image_entry(self._media.url_for(source, "image", where), role))
         if shot.references and (shot.first_frame is not None or shot.last_frame is not None):
             problems.append(

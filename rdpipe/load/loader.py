@@ -123,13 +123,16 @@ def _validate(document: Document) -> Pipeline:
                     continue
                 path, _ = _data_path(item["loc"], document.data, item["type"])
                 text = document.sources.texts.get(path)
-                if text is not None and _replace(document.data, path, text):
-                    changed = True
+                # A null is "no value" even where text is expected: prompt: null is no prompt.
+                if text is not None and item["input"] is not None:
+                    changed = _replace(document.data, path, text) or changed
             if not changed:
                 raise
     return Pipeline.model_validate(document.data)
 
 
+#: Words YAML 1.1 read as booleans; YAML 1.2, and rdpipe, read them as text.
+_YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 #: Validation errors that mean "text was expected here".
 _TEXT_EXPECTED = frozenset({"string_type", "literal_error", "string_pattern_mismatch"})
 #: A text replacement may reveal errors under it (a union's other branch): a few passes suffice.
@@ -228,7 +231,7 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
     """The message for one validation error, quoting the value as the user wrote it."""
     kind = error["type"]
     value: Any = error.get("input")
-    if written is not None and not isinstance(value, (dict, list)):
+    if written is not None and value is not None and not isinstance(value, (dict, list)):
         value = _AsWritten(written)
     context = error.get("ctx") or {}
     if kind == "missing":
@@ -244,7 +247,13 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
         )
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return f"{value!r} is not a whole number"
+    if kind in {"float_parsing", "float_type"}:
+        return f"{value!r} is not a number (write seconds as 1.5, not 0:01.5)"
+    if kind == "finite_number":
+        return f"{value!r} is not a finite number"
     if kind in {"bool_parsing", "bool_type"}:
+        if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+            return f"{value!r} is text in YAML 1.2; write true or false"
         return f"{value!r} is not true or false"
     if kind in {"string_type"}:
         return f"expected text, got {_kind_of(value)}"

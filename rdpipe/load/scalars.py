@@ -25,21 +25,23 @@ FLOAT_TAG = "tag:yaml.org,2002:float"
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
-#: The core schema's implicit resolution: (tag, pattern, possible first characters).
-CORE_RESOLVERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    (NULL_TAG, re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
-    (BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-    (INT_TAG, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+#: The core schema's implicit resolution: (tag, pattern, possible first characters; ""
+#: stands for the empty value, which is null).
+CORE_RESOLVERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
+    (NULL_TAG, re.compile(r"^(?:~|null|Null|NULL|)$"), ("~", "n", "N", "")),
+    (BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), tuple("tTfF")),
+    (INT_TAG, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), tuple("-+0123456789")),
     (
         FLOAT_TAG,
         re.compile(
             r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
         ),
-        "-+0123456789.",
+        tuple("-+0123456789."),
     ),
-    (MERGE_TAG, re.compile(r"^<<$"), "<"),
+    (MERGE_TAG, re.compile(r"^<<$"), ("<",)),
 )
+_PATTERNS = {tag: pattern for tag, pattern, _ in CORE_RESOLVERS}
 
 
 def resolve_tag(text: str) -> str:
@@ -51,7 +53,13 @@ def resolve_tag(text: str) -> str:
 
 
 def construct(tag: str, text: str) -> Any:
-    """The Python value of a scalar of a core-schema ``tag`` (``0755`` is 755, ``0o17`` is 15)."""
+    """The Python value of a scalar of a core-schema ``tag`` (``0755`` is 755, ``0o17`` is 15).
+
+    Raises ``ValueError`` when ``text`` is not of that tag (``!!int abc``, ``!!bool yes``).
+    """
+    pattern = _PATTERNS.get(tag)
+    if pattern is not None and not pattern.match(text):
+        raise ValueError(f"{text!r} is not a {tag}")
     if tag == NULL_TAG:
         return None
     if tag == BOOL_TAG:
@@ -85,6 +93,9 @@ class WrittenInt(int):
     def __str__(self) -> str:
         return self.written
 
+    def __repr__(self) -> str:
+        return self.written
+
 
 class WrittenFloat(float):
     """A float that renders as it was written (``1.50``, ``1e3``, ``.5``)."""
@@ -97,6 +108,9 @@ class WrittenFloat(float):
         return instance
 
     def __str__(self) -> str:
+        return self.written
+
+    def __repr__(self) -> str:
         return self.written
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from rdpipe.errors import Diagnostic
+from rdpipe.load import quoting
 from rdpipe.load.scalars import (
     BOOL_TAG,
     CORE_RESOLVERS,
@@ -108,12 +109,10 @@ for _tag, _pattern, _first in CORE_RESOLVERS:
 
 #: Tags built by the core schema's rules; any other explicit tag goes to PyYAML's safe set.
 _CORE_TAGS = frozenset({NULL_TAG, BOOL_TAG, INT_TAG, FLOAT_TAG, STR_TAG})
-#: A value that YAML reads as a flow mapping or rejects, but the user meant as a template.
-_TEMPLATE_START = ("{{", "{%", "{#")
-_UNQUOTED_TEMPLATE = re.compile(
-    r"^(?P<lead>\s*(?:- +)*(?:(?:\"[^\"]*\"|'[^']*'|[^\s'\"{\[#-][^:#]*?):[ \t]+)?)"
-    r"(?P<value>\{[{%#].*)$"
-)
+#: The tags of plain mappings and lists: any other on a collection (``!!set``, ``!!omap``).
+_COLLECTIONS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+#: An anchor or tag written before a node's own text.
+_PROPERTIES = re.compile(r"(?:[&!]\S*[ \t]+)*")
 
 
 class _Builder:
@@ -133,6 +132,10 @@ class _Builder:
                 problem_mark=node.start_mark,
             )
         self.sources.values[path] = _position(self.file, node)
+        if isinstance(node, yaml.MappingNode) and node.flow_style and self._misread(node, path):
+            return {}
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTIONS:
+            self._problem(node, path, f"the tag {node.tag!r} is not supported here")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -142,42 +145,77 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: DataPath) -> Any:
         self.sources.texts.pop(path, None)
-        if node.tag not in _CORE_TAGS:
-            return self._constructor.construct_object(node, deep=True)
         text = str(node.value)
+        if node.tag not in _CORE_TAGS:
+            self._problem(
+                node,
+                path,
+                f"the tag {node.tag!r} is not supported; write the value as text, a number, "
+                "true/false or null",
+            )
+            return text
+        try:
+            value = construct(node.tag, text)
+        except ValueError:
+            kind = node.tag.rsplit(":", 1)[-1]
+            self._problem(node, path, f"{text!r} is not a valid !!{kind}")
+            return text
         if node.style is None and node.tag != STR_TAG:
             self.sources.texts[path] = text
-        return construct(node.tag, text)
+        return value
+
+    def _problem(
+        self, node: yaml.Node, path: DataPath, message: str, *, column: int | None = None
+    ) -> None:
+        """Record a problem once, however many aliases lead to its node."""
+        where = _position(self.file, node)
+        column = where.column if column is None else column
+        problem = Diagnostic(self.file, where.line, column, display_path(path), message)
+        seen = {(p.line, p.column, p.message) for p in self.problems}
+        if (problem.line, problem.column, problem.message) not in seen:
+            self.problems.append(problem)
 
     def _mapping(self, node: yaml.MappingNode, path: DataPath) -> dict[str, Any]:
-        if node.flow_style and self.text.startswith(_TEMPLATE_START, node.start_mark.index):
-            self.problems.append(_unquoted_template(self.file, self.text, node, path))
-            return {}
         result = self._merged(node, path)
         self.sources.values[path] = _position(self.file, node)
         written: set[str] = set()
+        merges = 0
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
+                merges += 1
+                if merges > 1:
+                    self._problem(
+                        key_node,
+                        path,
+                        "'<<' is given twice; merge several anchors with one list: <<: [*a, *b]",
+                    )
                 continue
             key = self._key(key_node, path)
             if key is None:
                 continue
             if key in written:
-                where = _position(self.file, key_node)
-                self.problems.append(
-                    Diagnostic(
-                        self.file,
-                        where.line,
-                        where.column,
-                        display_path((*path, key)),
-                        f"key {key!r} is given twice; the second would silently win",
-                    )
+                self._problem(
+                    key_node,
+                    (*path, key),
+                    f"key {key!r} is given twice; the second would silently win",
                 )
                 continue
             written.add(key)
             self.sources.keys[(*path, key)] = _position(self.file, key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
+
+    def _misread(self, node: yaml.Node, path: DataPath) -> bool:
+        """A flow collection that was meant as text (``prompt: {{ x }}``): advise quoting."""
+        start = _flow_start(self.text, node)
+        opener = self.text[start : start + 2]
+        text_key = bool(path) and path[-1] in quoting.TEXT_KEYS
+        if opener not in ("{{", "{%", "{#") and not text_key:
+            return False
+        line = self.text.splitlines()[node.start_mark.line]
+        column = start - (node.start_mark.index - node.start_mark.column)
+        self._problem(node, path, quoting.advice(line, column), column=column + 1)
+        return True
 
     def _merged(self, node: yaml.MappingNode, path: DataPath) -> dict[str, Any]:
         """The keys ``<<: *anchor`` merges in; the first mapping named wins (YAML merge spec)."""
@@ -191,7 +229,7 @@ class _Builder:
                 if not isinstance(source, yaml.MappingNode):
                     raise yaml.MarkedYAMLError(
                         problem="'<<' merges mappings only (an &anchor of keys, or a list of them)",
-                        problem_mark=source.start_mark,
+                        problem_mark=key_node.start_mark,
                     )
                 for key, value in self._mapping(source, path).items():
                     merged.setdefault(key, value)
@@ -200,64 +238,25 @@ class _Builder:
     def _key(self, node: yaml.Node, path: DataPath) -> str | None:
         if isinstance(node, yaml.ScalarNode):
             return str(node.value)
-        where = _position(self.file, node)
-        self.problems.append(
-            Diagnostic(
-                self.file, where.line, where.column, display_path(path), "a key must be plain text"
-            )
-        )
+        if not (isinstance(node, yaml.MappingNode) and self._misread(node, path)):
+            self._problem(node, path, "a key must be plain text")
         return None
 
 
-def _unquoted_template(file: str, text: str, node: yaml.Node, path: DataPath) -> Diagnostic:
-    """A ``prompt: {{ x }}`` that YAML read as a mapping: say to quote it, with the fixed line."""
-    line_text = text.splitlines()[node.start_mark.line]
-    start, end = node.start_mark.column, node.start_mark.column
-    if node.end_mark.line == node.start_mark.line:
-        end = node.end_mark.column
-    value = line_text[start:end] if end > start else line_text[start:]
-    fixed = line_text[:start] + _quoted(value) + line_text[start + len(value) :]
-    return Diagnostic(
-        file,
-        node.start_mark.line + 1,
-        start + 1,
-        display_path(path),
-        _quote_advice(fixed),
-    )
-
-
-def _quote_advice(fixed_line: str) -> str:
-    return (
-        "a value that starts with '{{', '{%' or '{#' must be quoted, or YAML reads it as a "
-        f"mapping; write:  {fixed_line.strip()}"
-    )
-
-
-def _quoted(value: str) -> str:
-    if '"' in value and "'" not in value:
-        return f"'{value}'"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+def _flow_start(text: str, node: yaml.Node) -> int:
+    """Where a flow collection's own text starts, past an ``&anchor`` or ``!tag`` before it."""
+    match = _PROPERTIES.match(text, node.start_mark.index)
+    return match.end() if match else node.start_mark.index
 
 
 def _syntax_advice(text: str, error: yaml.MarkedYAMLError) -> tuple[int, int, str] | None:
-    """For a syntax error caused by an unquoted template, the line, column and advice."""
+    """For a syntax error caused by an unquoted brace, the line, column and advice."""
     problem = error.problem_mark
     if problem is None:
         return None
-    lines = text.splitlines()
-    first = min(problem.line, error.context_mark.line if error.context_mark else problem.line)
-    for number in range(min(problem.line, len(lines) - 1), max(first - 1, 0) - 1, -1):
-        match = _UNQUOTED_TEMPLATE.match(lines[number])
-        if match and match.group("lead").strip():
-            value = match.group("value")
-            comment = re.search(r"\s#(?!\})", value)
-            if comment:
-                value = value[: comment.start()]
-            value = value.rstrip()
-            fixed = match.group("lead") + _quoted(value)
-            return number + 1, len(match.group("lead")) + 1, _quote_advice(fixed)
-    return None
+    context = error.context_mark.line if error.context_mark else problem.line
+    first = max(min(problem.line, context) - 1, 0)
+    return quoting.first_misread(text.splitlines(), range(problem.line, first - 1, -1))
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -304,6 +303,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         reason = error.problem or str(error)
         if error.context:
             reason = f"{reason} ({error.context})"
+        if "undefined alias" in reason:
+            reason += "; anchors are local to one file: an included file cannot use another's"
         raise YamlError([Diagnostic(file, line, column, "", f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as error:
         raise YamlError([Diagnostic(file, 0, 0, "", f"invalid YAML: {error}")]) from None

@@ -10,7 +10,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_FROZEN = ConfigDict(extra="forbid", frozen=True)
+#: YAML already typed every value: no text read as a number, no true read as 1, no infinity.
+_FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class ClipTrim(BaseModel):

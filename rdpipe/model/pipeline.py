@@ -31,7 +31,9 @@ REQUEST_FIELDS = ("model", "seconds", "ratio", "resolution", "generate_audio", "
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # YAML already typed every value: no text read as a number ("1_0"), no true as 1,
+    # no "yes" as a boolean (YAML 1.2 reads it as text), no infinity.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Reference(_Strict):

@@ -13,8 +13,8 @@ TAIL = "\n1 error; nothing was sent to the API.\n"
 
 CASES: dict[str, tuple[dict[str, object], str]] = {
     "yaml syntax": (
-        {"sb.yaml": HEAD + "shots:\n  - id: a\n    prompt: [unclosed\n"},
-        "sb.yaml:7:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
+        {"sb.yaml": HEAD + "shots:\n  - id: a\n    prompt: x\n    seconds: [unclosed\n"},
+        "sb.yaml:8:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
         "(while parsing a flow sequence)",
     ),
     "duplicate key": (

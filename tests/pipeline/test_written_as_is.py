@@ -110,7 +110,7 @@ def test_numbers_and_booleans_stay_typed_where_expected(make_tree: Tree, cli: Cl
     ("line", "expected"),
     [
         ("    seconds: 0x3D\n", "sb.yaml:7:14: shots[0].seconds: 0x3D is above the maximum of 60"),
-        ("    seconds: 1e3\n", "sb.yaml:7:14: shots[0].seconds: 1e3 is above the maximum of 60"),
+        ("    seconds: 1e3\n", "sb.yaml:7:14: shots[0].seconds: 1e3 is not a whole number"),
         ("    seconds: 4.50\n", "sb.yaml:7:14: shots[0].seconds: 4.50 is not a whole number"),
         (
             "    ratio: 1.50\n",
@@ -189,22 +189,30 @@ generated_scalars = st.one_of(
 def test_any_implicit_scalar_reaches_the_prompt_as_written(
     scalars: list[str], make_tree: Tree
 ) -> None:
-    """Plain scalars of every YAML 1.1 implicit type, in vars and as the prompt, read as written."""
+    """Plain scalars of every YAML 1.1 implicit type read as written: in vars, and as a
+    prompt and a caption (where a null means "none", so it is not placed there)."""
     variables = "".join(f"  v{i}: {text}\n" for i, text in enumerate(scalars))
     cited = " | ".join(f"{{{{ v{i} }}}}" for i in range(len(scalars)))
+    texts = [text for text in scalars if text not in NULLS] or ["12:30"]
     make_tree(
         {
             "sb.yaml": HEAD + "vars:\n" + variables + "shots:\n"
             f'  - id: a\n    prompt: "<{cited}>"\n'
-            f"  - id: b\n    prompt: {scalars[0]}\n    caption: {scalars[-1]}\n"
+            f"  - id: b\n    prompt: {texts[0]}\n    caption: {texts[-1]}\n"
         }
     )
     shots = {shot.id: shot for shot in prepare_pipeline(Path("sb.yaml")).shots}
     assert shots["a"].request["prompt"] == "<" + " | ".join(scalars) + ">"
-    assert shots["b"].request["prompt"] == scalars[0]
-    assert shots["b"].caption == (
-        None if scalars[-1] in {"~", "null", "NULL", "Null"} else scalars[-1]
-    )
+    assert (shots["b"].request["prompt"], shots["b"].caption) == (texts[0], texts[-1])
+
+
+NULLS = {"~", "null", "NULL", "Null"}
+
+
+def test_null_means_no_value(make_tree: Tree, cli: Cli) -> None:
+    """``prompt: null`` is a missing prompt (not the word null); ``caption: ~`` is none."""
+    make_tree({"sb.yaml": HEAD + "shots:\n  - {id: a, prompt: null, caption: ~}\n"})
+    assert error_of(cli) == "sb.yaml:5:21: shots[0].prompt: expected text, got nothing (null)"
 
 
 HARBOUR = (
@@ -283,10 +291,9 @@ def test_unrendered_template_syntax_never_reaches_a_request(make_tree: Tree, cli
         }
     )
     assert error_of(cli) == (
-        "sb.yaml:6:50: shots[0].metadata.note: still holds template syntax after rendering "
-        "('{{ mood }}'): it would be sent as written. A variable or a string printed by the "
-        "template carries it; to send braces on purpose, write them inside "
-        "{% raw %}...{% endraw %}"
+        "sb.yaml:6:50: shots[0].metadata.note: the text still holds template syntax after "
+        "rendering ('{{ mood }}') and would be sent as written; to send braces on purpose, "
+        "write them inside {% raw %}...{% endraw %}"
     )
 
 
@@ -351,7 +358,7 @@ def test_literal_braces_without_raw_say_how(
         (
             "    prompt: {{ look }} shot of a harbour  # the opening\n",
             "sb.yaml:7:13: a value that starts with '{{', '{%' or '{#' must be quoted, or YAML "
-            'reads it as a mapping; write:  prompt: "{{ look }} shot of a harbour"',
+            'reads it as a mapping; write:  prompt: "{{ look }} shot of a harbour"  # the opening',
         ),
         (
             "    prompt: {% if look %}{{ look }}{% endif %} harbour\n",
