@@ -6,19 +6,29 @@ line endings survive exactly, in block style (``- id: a``) and flow style (``- {
 alike. Re-dumping the document would re-flow long lines and respace flow mappings. Every
 edit is checked by loading the result: if anything but the pick changed, nothing is written.
 
+Aliases are kept where they are written: ruamel's composer gives an alias (``*p``) as the node
+it names, positioned at its anchor elsewhere in the file, so the composer here wraps each one
+in an :class:`_AliasNode` that keeps the alias's own position. A shot that other shots merge
+(``- &wide {...}`` then ``- <<: *wide``) is not edited when that would change their pick too.
+A shot that merges a ``pick:`` gets one of its own (explicit keys win over merged ones); to
+clear it, ``pick: null`` is written, as removing nothing would leave the merged pick.
+
 Only the main file is edited: a shot that comes from an included file is reported, not
 searched for.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML, MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.files import write_atomically
@@ -70,6 +80,14 @@ class PipelineNotEditable(PickNotSet):
             f"{where}: cannot edit pick: {reason}",
             hint="Fix the file (`rdpipe validate FILE` lists problems) or set pick: by hand.",
         )
+
+
+class AnchorShared(PickNotSet):
+    """The edit would change what an anchor stands for elsewhere (a merged shot, say)."""
+
+    def __init__(self, file: str, reason: str, hint: str, *, line: int, column: int) -> None:
+        self.file, self.reason, self.line, self.column = file, reason, line, column
+        super().__init__(f"{file}:{line}:{column}: cannot edit pick: {reason}", hint=hint)
 
 
 @dataclass(frozen=True)
@@ -126,16 +144,27 @@ def edit_pick(
     entries = shot_node.value
     found = next((i for i, (key, _) in enumerate(entries) if _key_is(key, "pick")), None)
     newline = "\r\n" if "\r\n" in text else "\n"
-    if found is None and take is None:
+    if take is None and shot_data.get("pick") is None:
         return text, PickChange(shot_id, before, None)
-    if found is None:
-        assert take is not None
-        edited = _insert(text, shot_node, f"pick: {take}", newline)
-    elif take is None:
-        edited = _remove(text, shot_node, found)
+    if found is not None:
+        _refuse_shared_value(root, entries[found][1], shot_id, shown_as)
+    wanted: dict[str, Any] = {}
+    if take is not None:
+        wanted = {"pick": take}
+        if found is None:
+            edited = _insert(text, shot_node, f"pick: {take}", newline)
+        else:
+            edited = _replace(text, entries[found][1], str(take))
     else:
-        edited = _replace(text, entries[found][1], str(take))
-    _verify(edited, data, shot_id, take, shown_as)
+        edited = text if found is None else _remove(text, shot_node, found)
+        if found is None or _pick_in(edited, shot_id, shown_as) is not None:
+            # A pick merged in (<<: *anchor) would still apply: an explicit null wins over it.
+            wanted = {"pick": None}
+            if found is None:
+                edited = _insert(text, shot_node, "pick: null", newline)
+            else:
+                edited = _replace(text, entries[found][1], "null")
+    _verify(edited, data, shot_id, wanted, shown_as, root, shot_node)
     return edited, PickChange(shot_id, before, take)
 
 
@@ -150,9 +179,38 @@ def _read(path: Path) -> str:
         raise PipelineNotEditable(str(path), "the file is not UTF-8 text") from None
 
 
+class _AliasNode(Node):
+    """An alias (``*name``) where it is written; ``target`` is the anchored node it names."""
+
+    __slots__ = ("target",)
+    id = "alias"
+
+    def __init__(self, target: Node, start_mark: Any, end_mark: Any) -> None:
+        super().__init__(target.ctag, target.value, start_mark, end_mark)
+        self.target = target
+
+
+class _AliasKeepingComposer(Composer):
+    """ruamel's composer, but an alias is an :class:`_AliasNode` at the alias's position."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.parser.check_event(AliasEvent):
+            return super().compose_node(parent, index)
+        event = self.parser.peek_event()
+        target = super().compose_node(parent, index)
+        return _AliasNode(target, event.start_mark, event.end_mark)
+
+
+def _target(node: Node) -> Node:
+    """The node an alias stands for; any other node itself."""
+    return node.target if isinstance(node, _AliasNode) else node
+
+
 def _compose(text: str, shown_as: str) -> Node:
+    yaml = YAML(typ="rt")
+    yaml.Composer = _AliasKeepingComposer
     try:
-        node = YAML(typ="rt").compose(text)
+        node = yaml.compose(text)
     except MarkedYAMLError as error:
         raise _yaml_problem(error, shown_as) from None
     except YAMLError as error:
@@ -190,12 +248,14 @@ def _find_shot(
 ) -> tuple[MappingNode, dict[str, Any]]:
     includes = data.get("include") if isinstance(data, dict) else None
     includes = [str(item) for item in includes] if isinstance(includes, list) else []
-    shots_node = next((v for k, v in root.value if _key_is(k, "shots")), None)
+    shots_node = next((_target(v) for k, v in root.value if _key_is(k, "shots")), None)
     shots_data = data.get("shots") if isinstance(data, dict) else None
     if isinstance(shots_node, SequenceNode) and isinstance(shots_data, list):
-        for node, shot in zip(shots_node.value, shots_data, strict=True):
-            found = isinstance(node, MappingNode) and isinstance(shot, dict)
-            if found and shot.get("id") == shot_id:
+        for item, shot in zip(shots_node.value, shots_data, strict=True):
+            node = _target(item)
+            if not (isinstance(node, MappingNode) and isinstance(shot, dict)):
+                continue
+            if shot.get("id") == shot_id:
                 return node, shot
     raise ShotNotInFile(shown_as, shot_id, includes)
 
@@ -217,6 +277,7 @@ def _is_int(value: object) -> bool:
 
 
 def _key_is(node: Node, name: str) -> bool:
+    node = _target(node)
     return isinstance(node, ScalarNode) and node.value == name
 
 
@@ -263,24 +324,154 @@ def _replace(text: str, value: Node, replacement: str) -> str:
     return text[:start] + replacement + text[end:]
 
 
-def _verify(edited: str, data: Any, shot_id: str, take: int | None, shown_as: str) -> None:
-    expected = _with_pick(data, shot_id, take)
+def _verify(
+    edited: str,
+    data: Any,
+    shot_id: str,
+    pick: Mapping[str, Any],
+    shown_as: str,
+    root: Node,
+    shot_node: MappingNode,
+) -> None:
+    """Refuse ``edited`` unless it reads as ``data`` with the shot's pick: replaced by ``pick``."""
+    expected = _with_pick(data, shot_id, pick)
     try:
         actual = _load(edited, shown_as)
     except PipelineNotEditable:
         actual = None
-    if actual != expected:
-        raise PipelineNotEditable(
-            shown_as, f"the layout around shot {shot_id!r} is too unusual to edit safely"
-        )
+    if actual == expected:
+        return
+    uses = [alias for alias in _aliases(root) if alias.target is shot_node]
+    if uses and actual is not None:
+        raise _shared_shot(shown_as, shot_id, shot_node, pick.get("pick"), uses, actual, expected)
+    raise PipelineNotEditable(
+        shown_as, f"the layout around shot {shot_id!r} is too unusual to edit safely"
+    )
 
 
-def _with_pick(data: dict[str, Any], shot_id: str, take: int | None) -> dict[str, Any]:
+def _with_pick(data: dict[str, Any], shot_id: str, pick: Mapping[str, Any]) -> dict[str, Any]:
     shots = []
     for shot in data["shots"]:
         if isinstance(shot, dict) and shot.get("id") == shot_id:
-            shot = {k: v for k, v in shot.items() if k != "pick"}
-            if take is not None:
-                shot["pick"] = take
+            shot = {k: v for k, v in shot.items() if k != "pick"} | dict(pick)
         shots.append(shot)
     return {**data, "shots": shots}
+
+
+def _pick_in(text: str, shot_id: str, shown_as: str) -> Any:
+    """The shot's pick: as ``text`` reads (``None`` also if it does not read)."""
+    try:
+        data = _load(text, shown_as)
+    except PipelineNotEditable:
+        return None
+    shots = data.get("shots") if isinstance(data, dict) else None
+    for shot in shots if isinstance(shots, list) else []:
+        if isinstance(shot, dict) and shot.get("id") == shot_id:
+            return shot.get("pick")
+    return None
+
+
+def _aliases(root: Node) -> list[_AliasNode]:
+    """Every alias written in the document, in the order they appear."""
+    found: list[_AliasNode] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _AliasNode):
+            found.append(node)
+        elif isinstance(node, MappingNode):
+            stack.extend(item for entry in node.value for item in entry)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return sorted(found, key=lambda alias: int(alias.start_mark.index))
+
+
+def _refuse_shared_value(root: Node, value: Node, shot_id: str, shown_as: str) -> None:
+    """A pick: value that is anchored (``pick: &p 2``) and used elsewhere is not edited."""
+    if isinstance(value, _AliasNode) or value.anchor is None:
+        return
+    uses = [alias for alias in _aliases(root) if alias.target is value]
+    if uses:
+        raise AnchorShared(
+            shown_as,
+            f"the pick: of shot {shot_id!r} is anchored (&{value.anchor}) and used again at "
+            f"{_lines(uses)} (*{value.anchor}): changing it would change that too",
+            f"Edit the file by hand, keeping &{value.anchor} for what uses it.",
+            line=value.start_mark.line + 1,
+            column=value.start_mark.column + 1,
+        )
+
+
+def _shared_shot(
+    shown_as: str,
+    shot_id: str,
+    shot_node: MappingNode,
+    take: int | None,
+    uses: Sequence[_AliasNode],
+    actual: Any,
+    expected: dict[str, Any],
+) -> AnchorShared:
+    """Why a shot other nodes alias (``<<: *wide``) was not edited, and what to do instead."""
+    anchor = shot_node.anchor
+    line, column = shot_node.start_mark.line + 1, shot_node.start_mark.column + 1
+    changed = _changed_shots(actual, expected, shot_id)
+    if not changed:
+        return AnchorShared(
+            shown_as,
+            f"shot {shot_id!r} is anchored (&{anchor}) and used again at {_lines(uses)} "
+            f"(*{anchor}): changing its pick: would change that too",
+            "Write pick: by hand.",
+            line=line,
+            column=column,
+        )
+    names = _and(changed)
+    reason = (
+        f"shot {shot_id!r} is anchored (&{anchor}) and merged into "
+        f"{'shot' if len(changed) == 1 else 'shots'} {names} (<<: *{anchor}): "
+        f"changing its pick: would change the pick of {names} too"
+    )
+    if len(changed) == 1:
+        alone = (
+            f"To choose a take for {changed[0]!r} alone, run "
+            f"`rdpipe pick {shlex.quote(shown_as)} {shlex.quote(changed[0])} K` "
+            f"or write pick: in {changed[0]!r} by hand"
+        )
+        who = repr(changed[0])
+    else:
+        alone = (
+            f"To choose a take for one of them alone, run `rdpipe pick {shlex.quote(shown_as)} "
+            "SHOT K` or write pick: in that shot by hand"
+        )
+        who = "all of them"
+    if take is None:
+        wanted = (
+            f"if {who} should go back to the first take that succeeded too, "
+            f"remove pick: from {shot_id!r} by hand"
+        )
+    else:
+        wanted = f"if {who} should use take {take} too, write pick: {take} in {shot_id!r} by hand"
+    hint = f"{alone} (its own keys win over merged ones); {wanted}."
+    return AnchorShared(shown_as, reason, hint, line=line, column=column)
+
+
+def _changed_shots(actual: Any, expected: dict[str, Any], shot_id: str) -> list[str]:
+    """Ids of the shots other than ``shot_id`` that read differently in ``actual``."""
+    shots = actual.get("shots") if isinstance(actual, dict) else None
+    if not isinstance(shots, list) or len(shots) != len(expected["shots"]):
+        return []
+    return [
+        str(shot.get("id"))
+        for shot, wanted in zip(shots, expected["shots"], strict=True)
+        if shot != wanted and isinstance(shot, dict) and shot.get("id") != shot_id
+    ]
+
+
+def _lines(aliases: Sequence[_AliasNode]) -> str:
+    numbers = sorted({int(alias.start_mark.line) + 1 for alias in aliases})
+    return ("line " if len(numbers) == 1 else "lines ") + _and([str(n) for n in numbers], "")
+
+
+def _and(items: Sequence[str], quote: str = "'") -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b' and 'c'``."""
+    shown = [f"{quote}{item}{quote}" for item in items]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rdpipe.yaml_edit import (
+    AnchorShared,
+    PickChange,
     PipelineNotEditable,
     ShotNotInFile,
     TakeOutOfRange,
@@ -174,3 +176,152 @@ def test_pick_finds_ids_as_written(shot_id: str, tmp_path: Path) -> None:
     path = tmp_path / "sb.yaml"
     path.write_text(edited, encoding="utf-8")
     assert read_picks(path) == {shot_id: 2, "b": None}
+
+
+HEAD = "version: 1\nname: d\nmodel: m\nvars:\n  p: &p A prompt\n  t: &t 3\n  five: &five 5\n"
+
+
+@pytest.mark.parametrize(
+    ("shot", "last_line"),
+    [
+        ("  - id: a\n    prompt: *p\n", "    prompt: *p\n"),
+        ("  - id: a\n    prompt: x\n    takes: *t\n", "    takes: *t\n"),
+        (
+            "  - id: a\n    prompt: x\n    seconds: *five   # the usual\n",
+            "    seconds: *five   # the usual\n",
+        ),
+        ("  - prompt: x\n    id: *n\n", "    id: *n\n"),
+        ("  - id: a\n    prompt: x\n    references:\n      - *k\n", "      - *k\n"),
+    ],
+)
+def test_an_alias_as_the_last_value_gets_pick_after_it(shot: str, last_line: str) -> None:
+    """`prompt: *p` ends the shot where the alias is written, not where &p is anchored."""
+    text = HEAD + "  n: &n a\n  k: &k keeper\nshots:\n" + shot + "  - id: b\n    prompt: y\n"
+    edited, change = edit_pick(text, "a", 2)
+    assert edited == text.replace(last_line, last_line + "    pick: 2\n")
+    assert (change.before, change.after) == (None, 2)
+    assert edit_pick(edited, "a", None)[0] == text
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("  - {id: a, prompt: *p}\n", "  - {id: a, prompt: *p, pick: 2}\n"),
+        ("  - {id: a, takes: *t}   # three\n", "  - {id: a, takes: *t, pick: 2}   # three\n"),
+        (
+            "  - {id: a,\n     prompt: *p   # long\n    }\n",
+            "  - {id: a,\n     prompt: *p, pick: 2   # long\n    }\n",
+        ),
+    ],
+)
+def test_an_alias_ending_a_flow_shot_gets_pick_before_the_brace(line: str, expected: str) -> None:
+    """In `{..., prompt: *p}` the pick goes right after `*p`, before the brace and any comment."""
+    text = HEAD + "shots:\n" + line
+    edited, _ = edit_pick(text, "a", 2)
+    assert edited == HEAD + "shots:\n" + expected
+    assert edit_pick(edited, "a", None)[0] == text
+
+
+def test_an_alias_with_a_comment_in_a_crlf_file_keeps_both() -> None:
+    """CRLF line endings and the comment after `*p` stay; pick: gets a CRLF of its own."""
+    text = "x: &p A prompt\r\nshots:\r\n  - id: a\r\n    prompt: *p  # shared\r\n  - id: b\r\n"
+    edited, _ = edit_pick(text, "a", 1)
+    assert edited == text.replace("*p  # shared\r\n", "*p  # shared\r\n    pick: 1\r\n")
+
+
+def test_a_pick_written_as_an_alias_is_replaced_and_removed_where_it_is_written() -> None:
+    """`pick: *one` becomes `pick: 2` (the anchor stays) and --clear removes that line only."""
+    text = "x: &one 1\nshots:\n  - id: a\n    prompt: y\n    takes: 2\n    pick: *one  # c\n"
+    edited, change = edit_pick(text, "a", 2)
+    assert edited == text.replace("pick: *one  # c", "pick: 2  # c")
+    assert (change.before, change.after) == (1, 2)
+    assert edit_pick(text, "a", None)[0] == text.replace("    pick: *one  # c\n", "")
+
+
+def test_an_anchored_pick_used_by_another_shot_is_not_changed() -> None:
+    """`pick: &p 1` with `pick: *p` elsewhere: editing it would change the other shot."""
+    text = "shots:\n  - {id: a, takes: 2, pick: &p 1}\n  - {id: b, takes: 2, pick: *p}\n"
+    with pytest.raises(AnchorShared) as caught:
+        edit_pick(text, "a", 2, shown_as="sb.yaml")
+    assert str(caught.value) == (
+        "sb.yaml:2:29: cannot edit pick: the pick: of shot 'a' is anchored (&p) and used again "
+        "at line 3 (*p): changing it would change that too\n"
+        "Edit the file by hand, keeping &p for what uses it."
+    )
+    edited, _ = edit_pick(text, "b", 2)
+    assert edited == text.replace("pick: *p}", "pick: 2}")
+
+
+WIDE = (
+    "version: 1\nname: d\nmodel: m\nshots:\n"
+    "  - &wide {id: wide, prompt: 'Wide view', takes: 3}\n"
+    "  - <<: *wide\n    id: dusk\n"
+)
+
+
+def test_a_shot_other_shots_merge_is_not_edited_and_the_merging_shots_are_named() -> None:
+    """pick: in `- &wide {...}` would apply to `- <<: *wide` too: say so and what to do."""
+    with pytest.raises(AnchorShared) as caught:
+        edit_pick(WIDE, "wide", 2, shown_as="sb.yaml")
+    assert str(caught.value) == (
+        "sb.yaml:5:5: cannot edit pick: shot 'wide' is anchored (&wide) and merged into shot "
+        "'dusk' (<<: *wide): changing its pick: would change the pick of 'dusk' too\n"
+        "To choose a take for 'dusk' alone, run `rdpipe pick sb.yaml dusk K` or write pick: in "
+        "'dusk' by hand (its own keys win over merged ones); if 'dusk' should use take 2 too, "
+        "write pick: 2 in 'wide' by hand."
+    )
+    assert caught.value.exit_code == 2
+    two = WIDE + "  - <<: *wide\n    id: night\n"
+    with pytest.raises(AnchorShared) as both:
+        edit_pick(two.replace("takes: 3}", "takes: 3, pick: 1}"), "wide", None, shown_as="sb.yaml")
+    assert str(both.value) == (
+        "sb.yaml:5:5: cannot edit pick: shot 'wide' is anchored (&wide) and merged into shots "
+        "'dusk' and 'night' (<<: *wide): changing its pick: would change the pick of 'dusk' "
+        "and 'night' too\n"
+        "To choose a take for one of them alone, run `rdpipe pick sb.yaml SHOT K` or write "
+        "pick: in that shot by hand (its own keys win over merged ones); if all of them should "
+        "go back to the first take that succeeded too, remove pick: from 'wide' by hand."
+    )
+
+
+def test_an_anchored_shot_is_edited_when_every_merging_shot_has_its_own_pick() -> None:
+    """A merging shot's own pick: wins, so picking for the anchored shot changes only it."""
+    text = WIDE + "    pick: 1\n"
+    edited, _ = edit_pick(text, "wide", 2)
+    assert edited == text.replace("takes: 3}", "takes: 3, pick: 2}")
+
+
+@pytest.mark.parametrize(
+    ("shot", "expected"),
+    [
+        ("  - <<: *wide\n    id: dusk\n", "  - <<: *wide\n    id: dusk\n    pick: 2\n"),
+        ("  - id: dusk\n    <<: *wide\n", "  - id: dusk\n    <<: *wide\n    pick: 2\n"),
+        ("  - {id: dusk, <<: *wide}  # c\n", "  - {id: dusk, <<: *wide, pick: 2}  # c\n"),
+    ],
+)
+def test_a_shot_that_merges_another_is_picked_in_its_own_mapping(shot: str, expected: str) -> None:
+    """`- <<: *wide` with its own id gets pick: among its own keys, even with `<<` last."""
+    text = WIDE.split("  - <<:")[0] + shot
+    edited, change = edit_pick(text, "dusk", 2)
+    assert edited == WIDE.split("  - <<:")[0] + expected
+    assert (change.before, change.after) == (None, 2)
+
+
+def test_a_pick_merged_from_the_anchor_is_overridden_by_an_explicit_one(tmp_path: Path) -> None:
+    """A merged pick: 1 gets an explicit pick in the merging shot; --clear writes pick: null."""
+    text = WIDE.replace("takes: 3}", "takes: 3, pick: 1}")
+    edited, change = edit_pick(text, "dusk", 3)
+    assert edited == text + "    pick: 3\n"
+    assert (change.before, change.after) == (1, 3)
+    cleared, change = edit_pick(edited, "dusk", None)
+    assert cleared == text + "    pick: null\n"
+    assert (change.before, change.after) == (3, None)
+    cleared_merged, change = edit_pick(text, "dusk", None)
+    assert cleared_merged == text + "    pick: null\n"
+    assert (change.before, change.changed) == (1, True)
+    assert edit_pick(cleared, "dusk", None) == (cleared, PickChange("dusk", None, None))
+    path = tmp_path / "sb.yaml"
+    path.write_text(cleared.replace("\n", "\r\n"), encoding="utf-8")
+    set_pick(path, "dusk", 2)
+    assert path.read_bytes() == (text + "    pick: 2\n").replace("\n", "\r\n").encode()
+    assert read_picks(path) == {"wide": 1, "dusk": 2}
