@@ -8,12 +8,15 @@ are errors.
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from rdpipe.catalog import Catalog, ModelInfo
+from rdpipe.load.scalars import YAML11_BOOLEANS
+from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, ShotFrame
 from rdpipe.render import RenderedShot
 from rdpipe.templates import TEMPLATE_SYNTAX, Problem, iter_citations
@@ -96,7 +99,33 @@ def check_shot(
     callback = shot.request.get("metadata", {}).get("callback_url")
     if callback is not None and urlsplit(str(callback)).scheme not in ("http", "https"):
         errors.append(Problem(located("callback_url"), "callback_url must be an http(s) URL"))
+    errors.extend(
+        _json_problems(shot.request.get("metadata", {}), ("shots", shot.index, "metadata"))
+    )
+    warnings.extend(_text_booleans(shot))
     return errors, warnings
+
+
+def _text_booleans(shot: RenderedShot) -> Iterator[Problem]:
+    """Metadata such as ``camera_fixed: yes``, which goes out as the text "yes"."""
+    for key, value in shot.request.get("metadata", {}).items():
+        if isinstance(value, str) and value.lower() in YAML11_BOOLEANS:
+            yield Problem(
+                ("shots", shot.index, "metadata", key),
+                f"sent as the text {value!r}; for a boolean write true or false",
+            )
+
+
+def _json_problems(value: object, path: DataPath) -> Iterator[Problem]:
+    """Numbers JSON cannot carry (``.inf``, ``.nan``): the request could not be sent."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield Problem(path, f"{value} is not a finite number, and JSON cannot carry it")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _json_problems(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_problems(item, (*path, index))
 
 
 class _Locator:
@@ -208,19 +237,84 @@ def unused_references(pipeline: Pipeline) -> list[Problem]:
     ]
 
 
-def card_templates(pipeline: Pipeline) -> list[Problem]:
-    """Cards are drawn as written, not rendered: template syntax in one is likely a mistake."""
+#: Where a pipeline's strings are templates (``*`` is any key or index); elsewhere braces are
+#: used as typed.
+_TEMPLATED: tuple[tuple[str | int, ...], ...] = (
+    ("vars",),
+    ("defaults", "callback_url"),
+    ("defaults", "metadata"),
+    ("shots", "*", "prompt"),
+    ("shots", "*", "caption"),
+    ("shots", "*", "callback_url"),
+    ("shots", "*", "metadata"),
+    ("shots", "*", "vars"),
+    ("shots", "*", "first_frame"),
+    ("shots", "*", "last_frame"),
+)
+
+
+def untemplated_syntax(pipeline: Pipeline) -> list[Problem]:
+    """Template syntax in a string that is not a template (a reference, a card, a path).
+
+    Such a string is used as typed: ``image: "https://{{ host }}/k.png"`` would be fetched
+    literally, ``output.path: out/{{ brand }}.mp4`` named so on disk.
+    """
     problems = []
-    for name in ("title_card", "end_card"):
-        card = getattr(pipeline.output, name)
-        found = TEMPLATE_SYNTAX.search(card.text) if card is not None else None
-        if found is not None:
-            snippet = card.text[found.start() : found.start() + 30]
+    for path, text in _strings(pipeline.model_dump(exclude_defaults=True), ()):
+        found = TEMPLATE_SYNTAX.search(text)
+        if found is not None and not any(_under(path, prefix) for prefix in _TEMPLATED):
+            snippet = text[found.start() : found.start() + 30]
             problems.append(
                 Problem(
-                    ("output", name, "text"),
-                    f"cards are drawn as written, not rendered as templates: {snippet!r} will "
-                    "appear on screen as typed",
+                    path,
+                    f"is not a template, so {snippet!r} would be used as typed; only a shot's "
+                    "prompt, caption, callback_url, metadata, frames and vars are rendered",
                 )
             )
     return problems
+
+
+def colour_problems(pipeline: Pipeline) -> list[Problem]:
+    """Card colours the assembly could not draw, found before any clip is paid for."""
+    from PIL import ImageColor
+
+    problems = []
+    for card_name in ("title_card", "end_card"):
+        card = getattr(pipeline.output, card_name)
+        for field in ("background", "color"):
+            value = getattr(card, field) if card is not None else None
+            if value is None:
+                continue
+            try:
+                ImageColor.getrgb(value)
+            except ValueError:
+                hint = f" (did you mean '#{value}'?)" if _is_hex(value) else ""
+                problems.append(
+                    Problem(
+                        ("output", card_name, field),
+                        f"{value!r} is not a colour: use a CSS name such as 'black' or "
+                        f"#rrggbb{hint}",
+                    )
+                )
+    return problems
+
+
+def _is_hex(value: str) -> bool:
+    return len(value) in (3, 6, 8) and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
+def _strings(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[DataPath, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _under(path: DataPath, prefix: tuple[str | int, ...]) -> bool:
+    return len(path) >= len(prefix) and all(
+        want == "*" or want == part for want, part in zip(prefix, path, strict=False)
+    )

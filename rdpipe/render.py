@@ -104,8 +104,9 @@ class ShotRenderer:
         return shots, problems + self._located_variable_problems()
 
     def _reserved_names(self) -> list[Problem]:
-        layers = [("vars",), *(("shots", i, "vars") for i in range(len(self._pipeline.shots)))]
-        tables = [self._pipeline.vars, *(shot.vars for shot in self._pipeline.shots)]
+        shots = self._pipeline.shots
+        layers = [("vars",), *(("shots", i, "vars") for i in range(len(shots))), ("--set",)]
+        tables = [self._pipeline.vars, *(shot.vars for shot in shots), self._cli_vars]
         return [
             Problem(
                 (*prefix, name),
@@ -183,7 +184,8 @@ class ShotRenderer:
             return str(template.finish(template.render(value, where), where))
 
         prompt = text(shot.prompt, "prompt")
-        if not prompt.strip() and not any(p.path == (*base, "prompt") for p in problems):
+        reported = template.variable_problems or any(p.path == (*base, "prompt") for p in problems)
+        if not prompt.strip() and not reported:
             problems.append(Problem((*base, "prompt"), "the prompt is empty after rendering"))
         settings = self._settings(shot)
         metadata: dict[str, Any] = {}

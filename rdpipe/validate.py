@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from rdpipe.catalog import Catalog, load_catalog
-from rdpipe.checks import card_templates, check_model_structure, check_shot, unused_references
+from rdpipe.checks import (
+    check_model_structure,
+    check_shot,
+    colour_problems,
+    untemplated_syntax,
+    unused_references,
+)
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
@@ -63,12 +69,13 @@ def check_loaded(
     media = LocalMedia(loaded, allow_outside=allow_outside)
     renderer = ShotRenderer(loaded.pipeline, media, cli_vars=loaded.cli_vars)
     errors: list[Problem] = check_model_structure(loaded.pipeline)
+    errors += untemplated_syntax(loaded.pipeline) + colour_problems(loaded.pipeline)
     for name, reference in loaded.pipeline.references.items():
         media.url_for(reference.source, reference.kind, ("references", name, reference.kind))
     shots, problems = renderer.render_all()
     errors.extend(problems)
     errors.extend(media.problems)
-    warnings = unused_references(loaded.pipeline) + card_templates(loaded.pipeline)
+    warnings = unused_references(loaded.pipeline)
     for shot in shots:
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)

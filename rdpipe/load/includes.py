@@ -92,7 +92,7 @@ def _include_targets(
 ) -> list[tuple[int, str, tuple[int, int]]]:
     raw = data.get("include", [])
     if isinstance(raw, str):
-        raw = [raw]
+        raw = data["include"] = [raw]  # one file may be written without a list
     valid = isinstance(raw, list) and all(isinstance(i, str) and "\0" not in i for i in raw)
     if not valid:
         position = sources.find(("include",))

@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 
 from rdpipe.errors import Diagnostic, PipelineInvalid, UsageError
 from rdpipe.load.includes import Document, load_document, shown_name
-from rdpipe.load.scalars import read_plain, written_value
+from rdpipe.load.scalars import YAML11_BOOLEANS, read_plain, written_value
 from rdpipe.load.yaml_source import DataPath, Position, SourceMap, YamlError, display_path
 from rdpipe.model import Pipeline
 
@@ -53,10 +53,16 @@ class LoadedPipeline:
     def diagnostic(
         self, path: DataPath, message: str, *, severity: str = "error", key: bool = False
     ) -> Diagnostic:
+        if path[:1] == ("--set",):  # a command-line variable: no place in any file
+            return Diagnostic("--set", 0, 0, display_path(path[1:]), message, severity)
         where = self.position(path, key=key)
         return Diagnostic(
             where.file, where.line, where.column, display_path(path), message, severity
         )
+
+
+#: Top-level keys starting with this are ignored: a place to define ``&anchors``.
+EXTENSION = "x-"
 
 
 def parse_set_options(options: list[str]) -> dict[str, Any]:
@@ -90,6 +96,8 @@ def load_pipeline(
     except YamlError as error:
         raise PipelineInvalid(error.diagnostics) from None
     shown = shown_name(path, cwd)
+    for key in [k for k in document.data if isinstance(k, str) and k.startswith(EXTENSION)]:
+        del document.data[key]  # x-…: a place for anchors, ignored (as in Compose files)
     _keep_written_vars(document)
     try:
         pipeline = _validate(document)
@@ -119,9 +127,12 @@ def _validate(document: Document) -> Pipeline:
         except pydantic.ValidationError as error:
             changed = False
             for item in error.errors():
+                path, _ = _data_path(item["loc"], document.data, item["type"])
+                if item["type"] in _CONTAINER_EXPECTED and item["input"] is None and path:
+                    changed = _remove(document.data, path) or changed  # ``defaults:``: unset
+                    continue
                 if item["type"] not in _TEXT_EXPECTED:
                     continue
-                path, _ = _data_path(item["loc"], document.data, item["type"])
                 text = document.sources.texts.get(path)
                 # A null is "no value" even where text is expected: prompt: null is no prompt.
                 if text is not None and item["input"] is not None:
@@ -131,10 +142,10 @@ def _validate(document: Document) -> Pipeline:
     return Pipeline.model_validate(document.data)
 
 
-#: Words YAML 1.1 read as booleans; YAML 1.2, and rdpipe, read them as text.
-_YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 #: Validation errors that mean "text was expected here".
 _TEXT_EXPECTED = frozenset({"string_type", "literal_error", "string_pattern_mismatch"})
+#: Validation errors that mean "a mapping or a list was expected here".
+_CONTAINER_EXPECTED = frozenset({"dict_type", "model_type", "model_attributes_type", "list_type"})
 #: A text replacement may reveal errors under it (a union's other branch): a few passes suffice.
 _TEXT_PASSES = 3
 
@@ -148,6 +159,17 @@ def _replace(data: Any, path: DataPath, text: str) -> bool:
         return False
     node[path[-1]] = text
     return True
+
+
+def _remove(data: Any, path: DataPath) -> bool:
+    """Drop the key at ``path`` (a mapping's key only); True when something changed."""
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    if isinstance(node, dict) and path[-1] in node:
+        del node[path[-1]]
+        return True
+    return False
 
 
 def _keep_written_vars(document: Document) -> None:
@@ -252,7 +274,7 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
     if kind == "finite_number":
         return f"{value!r} is not a finite number"
     if kind in {"bool_parsing", "bool_type"}:
-        if isinstance(value, str) and value.lower() in _YAML11_BOOLEANS:
+        if isinstance(value, str) and value.lower() in YAML11_BOOLEANS:
             return f"{value!r} is text in YAML 1.2; write true or false"
         return f"{value!r} is not true or false"
     if kind in {"string_type"}:

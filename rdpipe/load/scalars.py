@@ -42,6 +42,8 @@ CORE_RESOLVERS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     (MERGE_TAG, re.compile(r"^<<$"), ("<",)),
 )
 _PATTERNS = {tag: pattern for tag, pattern, _ in CORE_RESOLVERS}
+#: Words YAML 1.1 read as booleans; YAML 1.2, and so rdpipe, reads them as text.
+YAML11_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})
 
 
 def resolve_tag(text: str) -> str:

@@ -24,6 +24,7 @@ import jinja2.meta
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.templates.sandbox import MAX_RENDERED, PromptSandbox, make_environment
 from rdpipe.templates.source import (
+    LITERAL_BRACE,
     TEMPLATE_SYNTAX,
     brace_candidates,
     has_template,
@@ -38,6 +39,10 @@ MediaKind = Literal["image", "video", "audio"]
 CITATION = re.compile(r"@(image|video|audio)(\d+)")
 #: Names rdpipe puts in every template; a variable may not take them.
 RESERVED_NAMES = frozenset({"shot", "ref"})
+_NONCHARACTER = (
+    f"holds U+{ord(LITERAL_BRACE):04X}, a Unicode noncharacter (reserved for programs' own use, "
+    "never for text): remove it"
+)
 #: Characters all the templates of one pipeline may produce: a bound on alias bombs.
 MAX_TOTAL_RENDERED = 20_000_000
 
@@ -182,6 +187,9 @@ class TemplateRun:
     def _render(
         self, text: str, path: DataPath, *, owner: _Definition | None, problems: list[Problem]
     ) -> str:
+        if LITERAL_BRACE in text:
+            problems.append(Problem(path, _NONCHARACTER))
+            return text.replace(LITERAL_BRACE, "")
         if "{" not in text:
             return text
         try:
@@ -304,8 +312,10 @@ class TemplateRun:
         close = difflib.get_close_matches(name, sorted(known), n=1)
         if close:
             return f"{message}; did you mean {close[0]!r}?"
-        word = re.compile(rf"\b{re.escape(name)}\b")
-        snippet = next((s for s in brace_candidates(text) if word.search(s)), None)
+        # Braces around a bare word (``{{DAILY_SPECIAL}}``) may be meant as text; a spaced
+        # ``{{ name }}`` is how templates are written.
+        bare = re.compile(rf"\{{\{{{re.escape(name)}\}}\}}")
+        snippet = next((s for s in brace_candidates(text) if bare.fullmatch(s)), None)
         return (
             f"{message}; define it under vars:, in the shot's vars: or with --set {name}=..."
             + literal_braces_hint(snippet)

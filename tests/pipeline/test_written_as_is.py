@@ -508,19 +508,3 @@ def test_prompts_end_the_same_with_or_without_templates(make_tree: Tree, cli: Cl
         "templated": "A harbour.\n",
         "stripped": "A harbour.",
     }
-
-
-def test_template_syntax_on_a_card_warns(make_tree: Tree, cli: Cli) -> None:
-    """Cards are not templates: braces on one are drawn as typed, and validate says so."""
-    make_tree(
-        {
-            "sb.yaml": HEAD + "vars: {title: Harbour}\nshots:\n  - {id: a, prompt: x}\n"
-            'output: {title_card: {text: "{{ title }}"}}\n'
-        }
-    )
-    result = cli("validate", "sb.yaml")
-    assert result.exit_code == 0
-    assert result.stderr == (
-        "sb.yaml:7:29: output.title_card.text: warning: cards are drawn as written, not "
-        "rendered as templates: '{{ title }}' will appear on screen as typed\n"
-    )
