@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from rdpipe.scheduler import (
 from rdpipe.state import (
     ClipStore,
     LockFile,
+    MediaVerdicts,
     ShotState,
     StatePaths,
     StateStore,
@@ -183,17 +184,25 @@ class RunSummary:
 def decide(
     store: StateStore, clips: ClipStore, key: str, take: int, *, resubmit_unknown: bool
 ) -> Decision | None:
-    """What the run state says about one key and take: reuse, resume, block or retry."""
+    """What the run state says about one key and take: reuse, resume, block or retry.
+
+    A recorded clip is reused only when it is intact and whole (``clips`` checks its media);
+    otherwise the task that made it is downloaded again (paid for: never resubmitted).
+    """
     state = store.lookup(key, take)
+    damage: str | None = None
     for clip in state.clips:
-        if clips.verify(clip.file).ok:
+        check = clips.verify(clip.file)
+        if check.ok:
             return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
+        damage = damage or check.detail
     finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
     if finished:
         task = finished[0]
         return Decision(
             Action.RESUME,
-            f"task {task.task_id} finished; its clip is missing, downloading it again",
+            f"task {task.task_id} finished; {damage or 'its clip is missing'}, "
+            "downloading it again (no new charge)",
             task_id=task.task_id,
         )
     if state.in_flight:
@@ -308,7 +317,7 @@ async def execute(
         write_lock_file(plan, store, workspace)
         record_manifest(prepared, plan, views_of(results, plan), workspace, running=False)
         return results
-    from rdpipe.assemble import extract_last_frame, probe_duration
+    from rdpipe.assemble import extract_last_frame, probe_whole_duration
     from rdpipe.ffmpeg_path import find_ffmpeg
     from rdpipe.scheduler.scheduler import Scheduler
 
@@ -328,7 +337,7 @@ async def execute(
         clips=ClipStore(workspace.output_dir),
         reporter=ManifestReporter(reporter, progress, interval=max(1.0, len(plan.jobs) / 200)),
         options=options,
-        probe=probe_duration,
+        probe=probe_whole_duration,
         extract_frame=extract,
         rng=rng,
         waker=waker,
@@ -370,8 +379,12 @@ def write_lock_file(plan: Plan, store: StateStore, workspace: Workspace) -> None
     if workspace.offline:
         return
     states: dict[str, list[ShotState]] = {}
+    verdicts = MediaVerdicts(workspace.output_dir / ".cache" / "media.json")
     for job in plan.jobs:
-        states.setdefault(job.shot.id, []).append(store.lookup(job.key, job.shot.take))
+        state = store.lookup(job.key, job.shot.take)
+        # Only verified clips: not one whose media was found incomplete (issue 11 §3).
+        whole = tuple(c for c in state.clips if (v := verdicts.recall(c.sha256)) is None or v.whole)
+        states.setdefault(job.shot.id, []).append(replace(state, clips=whole))
     entries = [entry for shot_id, taken in states.items() if (entry := lock_shot(shot_id, taken))]
     LockFile(workspace.state.lock_file).write(entries)
 

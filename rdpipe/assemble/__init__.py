@@ -12,7 +12,14 @@ from rdpipe.assemble.argv import (
     build_last_frame_argv,
     build_normalise_argv,
 )
-from rdpipe.assemble.errors import AssemblyInvalid, ClipCorrupt, ClipMissing, FfmpegFailed
+from rdpipe.assemble.completeness import media_gap, probe_whole_duration
+from rdpipe.assemble.errors import (
+    AssemblyInvalid,
+    ClipCorrupt,
+    ClipIncomplete,
+    ClipMissing,
+    FfmpegFailed,
+)
 from rdpipe.assemble.frames import extract_last_frame
 from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.plan import ClipInput, JoinPlan, Span, plan_join
@@ -25,6 +32,7 @@ __all__ = [
     "AssemblyResult",
     "AudioInfo",
     "ClipCorrupt",
+    "ClipIncomplete",
     "ClipInfo",
     "ClipInput",
     "ClipMissing",
@@ -40,8 +48,10 @@ __all__ = [
     "build_last_frame_argv",
     "build_normalise_argv",
     "extract_last_frame",
+    "media_gap",
     "plan_join",
     "probe_clip",
     "probe_clips",
     "probe_duration",
+    "probe_whole_duration",
 ]

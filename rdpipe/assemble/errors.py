@@ -32,6 +32,24 @@ class ClipCorrupt(RdpipeError):
         )
 
 
+class ClipIncomplete(RdpipeError):
+    """A shot's clip is a video with part of its media missing (a download cut short, a full disk).
+
+    Its header may still promise the whole length: joined as it is, the video would be short
+    and break up where the file ends (issue 11 §3).
+    """
+
+    def __init__(self, shot_id: str, path: Path, problem: str) -> None:
+        self.shot_id = shot_id
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"shot {shot_id!r}: clip is incomplete: {path} has {problem}",
+            hint="`rdpipe assemble` or `rdpipe run` downloads a clip rdpipe generated again from "
+            "its task (no new charge); replace any other clip with a whole copy.",
+        )
+
+
 class FfmpegFailed(RdpipeError):
     """An ffmpeg run exited with an error; the message carries its last lines of output."""
 

@@ -15,6 +15,7 @@ import anyio.to_thread
 
 from rdpipe.assemble.argv import build_concat_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
+from rdpipe.assemble.completeness import check_clips_whole
 from rdpipe.assemble.concat import build_priming_drop_bsf, format_concat_list, timestamp_warnings
 from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
 from rdpipe.assemble.errors import AssemblyInvalid
@@ -37,6 +38,7 @@ from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
 from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec
+from rdpipe.state import MediaVerdicts
 from rdpipe.text import FontChain, load_font_chain, system_fonts
 
 
@@ -128,6 +130,9 @@ async def assemble(
         lambda: load_font_chain(spec.font, base, system=system_fonts())
     )
     probes = await anyio.to_thread.run_sync(ProbeCache, cache_dir / "probes.json")
+    # Only whole clips are joined (issue 11 §3): a header may promise what is not there.
+    verdicts = MediaVerdicts(cache_dir / "media.json")
+    await check_clips_whole(clips, digests=probes, verdicts=verdicts)
     infos = await probe_clips(clips, cache=probes)
     plan = plan_join(clips, infos, spec, target)
     work = Path(tempfile.mkdtemp(prefix="join-", dir=_ensure(cache_dir)))

@@ -127,8 +127,9 @@ def run(
 
 def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool) -> RunSummary:
     """Hold the run guard, plan against the state, generate, record and assemble."""
+    from rdpipe.refetch import whole_clip_store
     from rdpipe.run import Workspace, check_budget, plan_with_state
-    from rdpipe.state import ClipStore, RunGuard, StateStore, prepare_state_dir
+    from rdpipe.state import RunGuard, StateStore, prepare_state_dir
 
     console = make_console(stderr=as_json)
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
@@ -149,7 +150,8 @@ def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: b
                     f"[yellow]shot {intent.shot_id}: a submit was interrupted before its answer "
                     f"was recorded; {then}[/]"
                 )
-            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), settings)
+            clips = whole_clip_store(workspace.output_dir)
+            plan = plan_with_state(prepared, store, clips, settings)
             check_budget(plan, prepared, settings)
             _announce(console, plan, settings)
             summary = _execute(prepared, plan, workspace, store, settings, as_json, console)

@@ -77,7 +77,7 @@ class _NoApi:
         raise AssertionError("a fully cached run must not poll")
 
     async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None
+        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
     ) -> DownloadedClip:
         raise AssertionError("a fully cached run must not download")
 

@@ -39,8 +39,9 @@ def status(
     def action() -> None:
         from rich.table import Table
 
+        from rdpipe.refetch import whole_clip_store
         from rdpipe.run import RunSettings, Workspace, plan_with_state
-        from rdpipe.state import ClipStore, StateStore
+        from rdpipe.state import StateStore
 
         prepared = prepare(file, sets, allow_outside)
         workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
@@ -50,7 +51,8 @@ def status(
             with StateStore.open(
                 workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
             ) as store:
-                plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), settings)
+                clips = whole_clip_store(workspace.output_dir)
+                plan = plan_with_state(prepared, store, clips, settings)
         else:
             from rdpipe.plan import plan_run
 

@@ -1,10 +1,14 @@
-"""``rdpipe assemble``: rebuild the storyboard video from the clips on disk, offline."""
+"""``rdpipe assemble``: rebuild the storyboard video from the clips on disk.
+
+It sends nothing, except to download again a paid clip it finds damaged on disk (GETs only,
+never a submit; issue 11 §3).
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +21,13 @@ from rdpipe.cli.pipeline_commands import (
     prepare,
 )
 
+if TYPE_CHECKING:
+    from rdpipe.plan import Plan
+    from rdpipe.run import Workspace
+    from rdpipe.scheduler import ShotResult
+    from rdpipe.state import StateStore
+    from rdpipe.validate import PreparedPipeline
+
 
 @app.command("assemble")
 def assemble_command(
@@ -28,12 +39,16 @@ def assemble_command(
         bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
     ] = False,
 ) -> None:
-    """Rebuild the storyboard video from the clips on disk; sends nothing to the API."""
+    """Rebuild the storyboard video from the clips on disk; submits nothing.
+
+    A clip found cut short or damaged is downloaded again from its (paid) task.
+    """
 
     def action() -> None:
         import anyio
 
         from rdpipe.manifest import views_of
+        from rdpipe.refetch import finished_resumes, whole_clip_store
         from rdpipe.run import (
             RunSettings,
             Workspace,
@@ -41,7 +56,7 @@ def assemble_command(
             record_manifest,
             settle_without_api,
         )
-        from rdpipe.state import ClipStore, StateStore
+        from rdpipe.state import StateStore
         from rdpipe.storyboard import assemble_video, shots_without_clip
 
         prepared = prepare(file, sets, allow_outside)
@@ -49,7 +64,10 @@ def assemble_command(
         with StateStore.open(
             workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
         ) as store:
-            plan = plan_with_state(prepared, store, ClipStore(workspace.output_dir), RunSettings())
+            clips = whole_clip_store(workspace.output_dir)
+            plan = plan_with_state(prepared, store, clips, RunSettings())
+            if finished_resumes(plan, store):
+                plan = _refetch(prepared, plan, workspace, store)
             results = settle_without_api(plan, store)
         missing = shots_without_clip(prepared, results)
         if missing and not partial:
@@ -67,3 +85,44 @@ def assemble_command(
         make_console().print(f"{prepared.name}: {output}", markup=False)
 
     run_command(action)
+
+
+def _refetch(
+    prepared: PreparedPipeline, plan: Plan, workspace: Workspace, store: StateStore
+) -> Plan:
+    """Download again the clips of finished tasks found missing or damaged; the plan after.
+
+    Holds the run guard (a run of the same pipeline may not download at the same time) and
+    rewrites the lock file, which names the clips now on disk.
+    """
+    import anyio
+
+    from rdpipe.cli.run_session import open_api, open_reporter
+    from rdpipe.plan import Plan
+    from rdpipe.refetch import finished_resumes, refetch_clips, whole_clip_store
+    from rdpipe.run import RunSettings, plan_with_state, write_lock_file
+    from rdpipe.state import RunGuard, prepare_state_dir
+
+    console = make_console()
+    jobs = finished_resumes(plan, store)
+    settings = RunSettings(offline=workspace.offline)
+    for job in jobs:
+        console.print(f"{job.shot.label}: {job.reason}", markup=False, highlight=False)
+
+    async def main() -> list[ShotResult]:
+        with open_reporter(console, Plan(plan.pipeline, jobs), as_json=False) as reporter:
+            async with open_api(settings, workspace, dict(os.environ), needed=True) as api:
+                return await refetch_clips(
+                    jobs, workspace.output_dir, api=api, store=store, reporter=reporter
+                )
+
+    prepare_state_dir(workspace.state.state_dir)
+    with RunGuard(workspace.state.state_dir, workspace.state.pipeline).acquire():
+        results = anyio.run(main)
+    for result in results:
+        if not result.ok:
+            console.print(f"{result.shot_id}: {result.phase.value}: {result.message}",
+                          style="red", markup=False)  # fmt: skip
+    plan = plan_with_state(prepared, store, whole_clip_store(workspace.output_dir), RunSettings())
+    write_lock_file(plan, store, workspace)
+    return plan

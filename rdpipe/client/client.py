@@ -150,16 +150,21 @@ class RelayDanceClient:
         dest: Path,
         *,
         video_url: str | None = None,
+        through_api: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> DownloadedClip:
         """Download the finished clip of ``task_id`` to ``dest`` and return its size and hash.
 
         If the storage link has expired, the task is read again for a fresh link, and as a last
-        resort the clip is streamed through the API (``GET /v1/videos/{id}/content``).
+        resort the clip is streamed through the API (``GET /v1/videos/{id}/content``), where
+        ``through_api`` goes at once: for a clip that storage sent broken.
         """
+        fetch = self._downloader.fetch
+        if through_api:
+            content = CONTENT_PATH.format(task_id=task_id)
+            return await fetch(content, dest, on_progress=on_progress, task_id=task_id)
         if video_url is None:
             video_url = await self._finished_url(task_id)
-        fetch = self._downloader.fetch
         try:
             return await fetch(video_url, dest, on_progress=on_progress, task_id=task_id)
         except LinkExpired as error:

@@ -12,6 +12,7 @@ from rdpipe.scheduler.results import (
     ClipProbe,
     FrameExtractor,
     GenerationApi,
+    MediaIncomplete,
     ShotResult,
     picked_result,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "CollectingReporter",
     "FrameExtractor",
     "GenerationApi",
+    "MediaIncomplete",
     "Phase",
     "PollSchedule",
     "Reporter",

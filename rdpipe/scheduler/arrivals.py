@@ -19,13 +19,18 @@ def not_a_video(source: str, size: int, content_type: str | None, head: bytes, p
 
     ``head`` is the start of the body, ``probe`` what reading it as a video said.
     """
-    sent = f"{source or 'the server'} sent {_amount(size, content_type)}"
+    sent = what_was_sent(source, size, content_type)
     line = first_line(head)
     if line is not None:
         return f"{sent} instead of a video; its first line: {line}"
     if size == 0:
         return f"{sent} instead of a video"
     return f"{sent}, {probe}"
+
+
+def what_was_sent(source: str, size: int, content_type: str | None) -> str:
+    """``host/path sent 48867 bytes of video/mp4``: the size and stated type of a body."""
+    return f"{source or 'the server'} sent {_amount(size, content_type)}"
 
 
 def _amount(size: int, content_type: str | None) -> str:

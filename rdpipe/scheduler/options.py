@@ -88,3 +88,6 @@ class SchedulerOptions:
     # A resumed task the server says does not exist is submitted again in the same run. Only
     # where submits are free: the offline simulator forgets its tasks when its run ends.
     resubmit_lost: bool = False
+    # False: only follow tasks already submitted and download their clips, never submitting
+    # (`rdpipe assemble` fetching a paid clip again that it found damaged on disk).
+    submits: bool = True

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rdpipe.errors import RdpipeError
 from rdpipe.scheduler.events import Phase
 
 if TYPE_CHECKING:
@@ -25,14 +26,23 @@ class GenerationApi(Protocol):
     async def get_task(self, task_id: str) -> TaskStatus: ...
 
     async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None
+        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
     ) -> DownloadedClip: ...
 
 
 #: Writes the last frame of a clip as a PNG at the given path (the assembly stage does this).
 FrameExtractor = Callable[[Path, Path], Awaitable[Path]]
-#: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video.
+#: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video
+#: (:class:`MediaIncomplete` when it is a video with parts missing).
 ClipProbe = Callable[[Path], Awaitable[float]]
+
+
+class MediaIncomplete(RdpipeError):
+    """A downloaded video lacks part of its media (issue 11 §3); ``problem`` says what."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(f"the video is incomplete: {problem}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ from rdpipe.client import (
 from rdpipe.errors import RdpipeError
 from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
-from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video
+from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.failures import classify_failure, failure_text
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
@@ -51,11 +52,12 @@ from rdpipe.scheduler.results import (
     ClipProbe,
     FrameExtractor,
     GenerationApi,
+    MediaIncomplete,
     ShotResult,
     picked_result,
 )
 from rdpipe.scheduler.waker import Waker
-from rdpipe.state import ClipStore, StateStore, TaskReissued, clip_place
+from rdpipe.state import ClipFile, ClipStore, StateStore, TaskReissued, clip_place
 
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
@@ -191,6 +193,10 @@ class Scheduler:
                     return await self._download(job, status)
                 if job.shot.retries < 1 or not classify_failure(status.error_code).retried:
                     raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
+        if not self._options.submits:
+            raise _ShotFailed(
+                Phase.FAILED, f"{job.reason}; it has no clip to download (`rdpipe run` submits it)"
+            )
         request = job.shot.request
         if job.shot.first_frame_from is not None:
             request = await self._continue_from(job, job.shot.first_frame_from)
@@ -373,21 +379,10 @@ class Scheduler:
         async with self._download_slots:
             self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
-            for attempt in (1, 2):
-                try:
-                    duration = await self._fetch_clip(task_id, incoming, status.video_url)
-                    break
-                except _ClipProblem as problem:
-                    incoming.unlink(missing_ok=True)
-                    if attempt == 2:
-                        raise _ShotFailed(
-                            Phase.FAILED,
-                            f"the clip of task {task_id} {problem}; rerun to try again "
-                            "(it is paid for and recorded)",
-                            task_id,
-                        ) from problem
-                    status = replace(status, video_url=None)
-        stored = await anyio.to_thread.run_sync(self._clips.adopt, incoming, place)
+            duration = await self._fetch_whole(task_id, incoming, status.video_url)
+        adopt = partial(self._clips.adopt, incoming, place, restores=self._recorded(job, task_id))
+        stored = await anyio.to_thread.run_sync(adopt)
+        self._clips.note_whole(stored.sha256)
         record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
         return self._result(
             job,
@@ -398,15 +393,53 @@ class Scheduler:
             duration=record.duration,
         )
 
-    async def _fetch_clip(self, task_id: str, incoming: Path, video_url: str | None) -> float:
+    def _recorded(self, job: Job, task_id: str) -> ClipFile | None:
+        """The clip recorded for ``task_id``: downloaded again, the same bytes take its place."""
+        clips = self._journal.lookup(job.key, job.shot.take).clips
+        return next((clip.file for clip in clips if clip.task_id == task_id), None)
+
+    async def _fetch_whole(self, task_id: str, incoming: Path, video_url: str | None) -> float:
+        """Download the clip until it arrives whole: from its link, a fresh link, then the API.
+
+        A clip is paid for, so one that arrives broken, short or as something else (a JSON or
+        HTML page) is fetched again, never resubmitted (issue 11 §3); the API's own
+        ``/content`` is the last resort, as for an expired link. Returns its duration.
+        """
+        sources = [_LINK] if video_url else []
+        sources += [_FRESH_LINK, _THROUGH_API]
+        for source in sources:
+            try:
+                return await self._fetch_clip(task_id, incoming, source, video_url)
+            except _ClipProblem as problem:
+                incoming.unlink(missing_ok=True)
+                if source == sources[-1]:
+                    tried = _tried(sources, task_id)
+                    raise _ShotFailed(
+                        Phase.FAILED,
+                        f"the clip of task {task_id} {problem}; tried {tried}; rerun to try "
+                        "again (it is paid for and recorded)",
+                        task_id,
+                    ) from problem
+        raise AssertionError("unreachable: the last source returns or raises")
+
+    async def _fetch_clip(
+        self, task_id: str, incoming: Path, source: str, video_url: str | None
+    ) -> float:
         """Download a clip to ``incoming`` and return its duration; its bytes say if it is one."""
         try:
-            clip = await self._api.download(task_id, incoming, video_url=video_url)
+            if source == _THROUGH_API:
+                clip = await self._api.download(task_id, incoming, through_api=True)
+            else:
+                link = video_url if source == _LINK else None
+                clip = await self._api.download(task_id, incoming, video_url=link)
         except RdpipeError as error:
             reason = error.message.rstrip(".")
             raise _ClipProblem(f"could not be downloaded whole: {reason}") from error
         try:
             return await self._probe(incoming)
+        except MediaIncomplete as error:
+            sent = what_was_sent(clip.source, clip.size, clip.content_type)
+            raise _ClipProblem(f"is incomplete: {sent}; {error.problem}") from error
         except RdpipeError as error:
             head = await anyio.to_thread.run_sync(_read_head, incoming)
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
@@ -474,6 +507,17 @@ class Scheduler:
         self._reporter.update(
             ShotUpdate(shot.id, phase, take=shot.take, takes=shot.takes, **fields)
         )
+
+
+_LINK = "its link"
+_FRESH_LINK = "a fresh link from the task"
+_THROUGH_API = "GET /v1/videos/{task_id}/content"
+
+
+def _tried(sources: Sequence[str], task_id: str) -> str:
+    """``its link, a fresh link from the task and GET /v1/videos/task_…/content``."""
+    named = [source.format(task_id=task_id) for source in sources]
+    return ", ".join(named[:-1]) + f" and {named[-1]}"
 
 
 def _failure_text(job: Job, status: TaskStatus) -> str:

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from rdpipe.sim.clips import ClipResponse
 from rdpipe.sim.responses import Rejection, invalid_request, openai_error, relay_error
 from rdpipe.sim.state import SimState
+from rdpipe.sim.storage import replaced_body
 from rdpipe.sim.tasks import Phase, Task
 from rdpipe.sim.validation import parse_submission
 from rdpipe.sim.views import (
@@ -81,6 +82,9 @@ def build_api_app(state: SimState) -> Starlette:
                 f"Task is not completed yet, current status: {ENVELOPE_STATUS[phase]}",
                 kind="invalid_request_error",
             )
+        replacement = state.faults.stored_body
+        if replacement is not None and "content" in replacement.endpoints:
+            return await replaced_body(replacement, task.clip)
         head = request.method == "HEAD"
         return ClipResponse(task.clip, request.headers.get("range"), head=head)
 

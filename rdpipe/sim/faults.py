@@ -28,12 +28,24 @@ class StoredBody:
 
     ``data=None`` sends the clip's own bytes (under another ``content_type``: a mislabelled
     clip). ``declared_length``, larger than the body, is a ``Content-Length`` to claim: the
-    connection is cut after the body, as by a server that died mid-way.
+    connection is cut after the body, as by a server that died mid-way. ``fraction`` sends only
+    that share of the body, with no ``Content-Length``, and closes the connection: the body
+    ends cleanly, so only its content shows it is short (issue 11 §3). ``endpoints`` are the
+    downloads answered so: ``storage``, and ``content`` for ``GET /v1/videos/{id}/content``.
     """
 
     content_type: str
     data: bytes | None = None
     declared_length: int | None = None
+    fraction: float | None = None
+    endpoints: frozenset[str] = frozenset({"storage"})
+
+    def __post_init__(self) -> None:
+        if self.fraction is not None:
+            _check_rate("StoredBody.fraction", self.fraction)
+        unknown = sorted(set(self.endpoints) - DOWNLOAD_ENDPOINTS)
+        if unknown:
+            raise ValueError(f"StoredBody.endpoints: {unknown} are not downloads")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ It is a separate app on its own port, so a client that sends its API key there c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from starlette.applications import Starlette
@@ -43,11 +43,14 @@ def _xml_error(status: int, code: str, message: str) -> Response:
     return Response(body, status_code=status, media_type="application/xml")
 
 
-async def _replaced(replacement: StoredBody, clip: ClipSource) -> Response:
+async def replaced_body(replacement: StoredBody, clip: ClipSource) -> Response:
     """A 200 carrying ``replacement`` instead of the clip (see :attr:`Faults.stored_body`)."""
     data = replacement.data
     if data is None:
         data = b"".join([chunk async for chunk in clip.read(0, clip.size)])
+    if replacement.fraction is not None:
+        cut = data[: int(len(data) * replacement.fraction)]
+        return _UnannouncedResponse(cut, 200, media_type=replacement.content_type)
     if replacement.declared_length is None:
         return Response(data, 200, media_type=replacement.content_type)
     response = _ShortResponse(data, 200, media_type=replacement.content_type)
@@ -63,6 +66,15 @@ class _ShortResponse(Response):
                     "headers": self.raw_headers})  # fmt: skip
         await send({"type": "http.response.body", "body": self.body, "more_body": True})
         raise ConnectionDropped("simulated short body")
+
+
+class _UnannouncedResponse(Response):
+    """A body sent with no ``Content-Length``, then the connection closed: it looks complete."""
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        super().init_headers(headers)
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self.raw_headers.append((b"connection", b"close"))
 
 
 def build_storage_app(
@@ -81,8 +93,8 @@ def build_storage_app(
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
         head = request.method == "HEAD"
         replacement = clips.faults.stored_body
-        if replacement is not None:
-            return await _replaced(replacement, clip)
+        if replacement is not None and "storage" in replacement.endpoints:
+            return await replaced_body(replacement, clip)
         return ClipResponse(clip, request.headers.get("range"), head=head)
 
     routes = [Route(CLIP_PREFIX + "{name}.mp4", download, methods=["GET", "HEAD"])]

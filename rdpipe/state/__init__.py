@@ -7,7 +7,7 @@ stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames from :mod:`rdpipe.fi
 
 from __future__ import annotations
 
-from ._clips import ClipCheck, ClipProblem, ClipStore, clip_place, hash_file
+from ._clips import ClipCheck, ClipProblem, ClipStore, MediaCheck, clip_place, hash_file
 from ._errors import (
     LockFileInvalid,
     RunBusy,
@@ -41,6 +41,7 @@ from ._records import (
 from ._redact import redact_request, redact_url
 from ._schema import SCHEMA_VERSION
 from ._store import StateStore
+from ._verdicts import MediaVerdict, MediaVerdicts
 
 __all__ = [
     "LOCK_VERSION",
@@ -54,6 +55,9 @@ __all__ = [
     "IntentRecord",
     "LockFile",
     "LockFileInvalid",
+    "MediaCheck",
+    "MediaVerdict",
+    "MediaVerdicts",
     "RunBusy",
     "RunGuard",
     "RunHolder",

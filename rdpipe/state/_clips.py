@@ -3,7 +3,12 @@
 A clip's place is ``clips/<shot_id>/<take>-<key[:12]>.mp4`` under the output directory, so a
 changed shot (a new key) never overwrites the clip of an earlier version. A clip already at the
 place is never overwritten either: a different clip of the same key and take goes beside it as
-``<take>-<key[:12]>-2.mp4``, and so on, because every clip was paid for.
+``<take>-<key[:12]>-2.mp4``, and so on, because every clip was paid for. The one exception is
+a recorded clip found damaged on disk: the same bytes downloaded again (the same SHA-256) take
+its place back.
+
+A clip is sound when its size and hash are as recorded and its media is whole (issue 11 §3):
+the store asks ``media_check`` once per content and keeps the answer in :class:`MediaVerdicts`.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
@@ -18,8 +24,12 @@ from typing import Literal
 from rdpipe.files import fsync_directory, fsync_file
 
 from ._records import ClipFile
+from ._verdicts import MediaVerdict, MediaVerdicts
 
-ClipProblem = Literal["missing", "size", "sha256"]
+ClipProblem = Literal["missing", "size", "sha256", "incomplete"]
+
+#: Says what a clip file's media lacks, or ``None`` when it is whole (the assembly stage has one).
+MediaCheck = Callable[[Path], str | None]
 
 _CHUNK = 1 << 20
 _KEY_PREFIX = 12
@@ -59,8 +69,10 @@ def hash_file(path: Path) -> str:
 class ClipStore:
     """Clips under one output directory; every path it takes or returns is relative to it."""
 
-    def __init__(self, output_dir: Path) -> None:
+    def __init__(self, output_dir: Path, *, media_check: MediaCheck | None = None) -> None:
         self.output_dir = output_dir
+        self.verdicts = MediaVerdicts(output_dir / ".cache" / "media.json")
+        self._media_check = media_check
 
     def resolve(self, relative: str) -> Path:
         """The absolute path of a relative clip path, refusing paths that escape the store."""
@@ -75,18 +87,31 @@ class ClipStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target.with_name(target.name + ".part")
 
-    def adopt(self, partial: Path, relative: str, *, expected_size: int | None = None) -> ClipFile:
+    def adopt(
+        self,
+        partial: Path,
+        relative: str,
+        *,
+        expected_size: int | None = None,
+        restores: ClipFile | None = None,
+    ) -> ClipFile:
         """Move a finished download into its place atomically and return what was stored.
 
         The file is fsynced, hashed and linked into place (never over an existing file), then the
-        directory is fsynced. An identical clip already there is reused. Raises ``ValueError``
-        if ``expected_size`` is given and the download is shorter or longer.
+        directory is fsynced. An identical clip already there is reused. A download with the
+        hash of ``restores`` (a recorded clip found damaged) replaces that clip's file. Raises
+        ``ValueError`` if ``expected_size`` is given and the download is shorter or longer.
         """
         size = partial.stat().st_size
         if expected_size is not None and size != expected_size:
             raise ValueError(f"{partial} has {size} bytes, expected {expected_size}")
         fsync_file(partial)
         sha256 = hash_file(partial)
+        if restores is not None and (restores.size, restores.sha256) == (size, sha256):
+            target = self.resolve(restores.path)
+            os.replace(partial, target)
+            fsync_directory(target.parent)
+            return restores
         for candidate in _candidates(relative):
             target = self.resolve(candidate)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +126,11 @@ class ClipStore:
         return ClipFile(path=candidate, size=size, sha256=sha256)
 
     def verify(self, clip: ClipFile, *, check_hash: bool = True) -> ClipCheck:
-        """Check that a recorded clip is still on disk with its size (and hash) unchanged."""
+        """Check that a recorded clip is still on disk with its size (and hash) unchanged.
+
+        With ``check_hash``, its media must also be whole, as far as the store knows (it asks
+        its ``media_check`` about contents it has no verdict on).
+        """
         path = self.resolve(clip.path)
         try:
             size = path.stat().st_size
@@ -109,9 +138,29 @@ class ClipStore:
             return ClipCheck(path, "missing", f"{clip.path} is missing")
         if size != clip.size:
             return ClipCheck(path, "size", f"{clip.path} has {size} bytes, expected {clip.size}")
-        if check_hash and hash_file(path) != clip.sha256:
+        if not check_hash:
+            return ClipCheck(path, None, f"{clip.path} is intact")
+        if hash_file(path) != clip.sha256:
             return ClipCheck(path, "sha256", f"{clip.path} changed since it was downloaded")
+        problem = self.media_problem(path, clip.sha256)
+        if problem is not None:
+            return ClipCheck(path, "incomplete", f"{clip.path} is incomplete: {problem}")
         return ClipCheck(path, None, f"{clip.path} is intact")
+
+    def media_problem(self, path: Path, sha256: str) -> str | None:
+        """What the media of ``path`` (whose hash is ``sha256``) lacks; ``None``: whole or unknown.
+
+        Asked of ``media_check`` once per content; without one, only known verdicts count.
+        """
+        verdict = self.verdicts.recall(sha256)
+        if verdict is None and self._media_check is not None:
+            verdict = MediaVerdict(self._media_check(path))
+            self.verdicts.remember(sha256, verdict)
+        return None if verdict is None else verdict.problem
+
+    def note_whole(self, sha256: str) -> None:
+        """Record that the content with this hash was checked and found whole."""
+        self.verdicts.remember(sha256, MediaVerdict())
 
 
 def _candidates(relative: str) -> list[str]:

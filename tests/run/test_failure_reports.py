@@ -1,14 +1,15 @@
 """`rdpipe run` reports failures as they are (issue 10 §7), through the simulator's HTTP path.
 
-A refused input is not resubmitted and its message names the input as the file does; a storage
-answer that is not a video is described (bytes, type, first line) under the shot's own name;
-the summary counts every submit that created a task.
+A refused input is not resubmitted and its message names the input as the file does; a download
+that is not a video from storage and from the API alike is described (bytes, type, first line)
+under the shot's own name; the summary counts every submit that created a task.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -28,6 +29,7 @@ from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, summary_of, 
 
 NOT_RESUBMITTED = "; it was not resubmitted, since the same request would be refused again: "
 PAID_FOR = "; rerun to try again (it is paid for and recorded)"
+BOTH = frozenset({"storage", "content"})  # storage and the API's /content send the same
 REFERENCES = """version: 1
 name: film
 model: doubao-seedance-2-0-480p
@@ -147,28 +149,35 @@ def _storage_paths(sim: SimServer) -> list[str]:
     return [r.path for r in sim.requests() if r.origin == "storage"]
 
 
+def _tried(sim: SimServer, task: str) -> tuple[str, str]:
+    """The source of the last try, then the sources tried, as the failure message words them."""
+    content = f"/v1/videos/{task}/content"
+    tried = f"its link, a fresh link from the task and GET {content}"
+    return sim.base_url.split("//", 1)[1] + content, tried
+
+
 def test_json_from_storage_is_described_under_the_shot_and_counted(
     online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
     """A 20-byte JSON answer is reported as such under the shot's name; 2 paid submits count 2."""
     body = b'{"error": "expired"}'
-    online.faults = Faults(stored_body=StoredBody("application/json", body))
+    online.faults = Faults(stored_body=StoredBody("application/json", body, endpoints=BOTH))
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one", "b": "two"}))
     result = rdpipe_cli("run", str(path))
     assert result.exit_code == 1
     assert submits(online) == 2
-    storage = online.storage_url.split("//", 1)[1]
     lines = result.stdout.splitlines()
     failed = [line for line in lines if ": failed: " in line]
     assert len(failed) == 2 and len(set(_storage_paths(online))) == 2
     for line in failed:
         shot, _, message = line.partition(": failed: ")
         task = message.removeprefix("the clip of task ").split(" ", 1)[0]
-        clip = next(p for p in _storage_paths(online) if storage + p in message)
+        content, tried = _tried(online, task)
         assert shot in ("a", "b") and ".incoming" not in message
         assert message == (
-            f"the clip of task {task} did not arrive: {storage}{clip} sent 20 bytes of "
-            f"application/json instead of a video; its first line: {body.decode()}" + PAID_FOR
+            f"the clip of task {task} did not arrive: {content} sent 20 bytes of "
+            f"application/json instead of a video; its first line: {body.decode()}; "
+            f"tried {tried}" + PAID_FOR
         )
     assert lines[-1] == "film: 2 submitted, 0 reused, 2 failed"
 
@@ -197,14 +206,16 @@ def test_other_bodies_from_storage_are_described(
     sent: str,
 ) -> None:
     """An HTML page, an empty body and a broken MP4 are each described by what arrived."""
-    online.faults = Faults(stored_body=stored)
+    online.faults = Faults(stored_body=replace(stored, endpoints=BOTH))
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
     result = rdpipe_cli("run", str(path), "--json")
     assert result.exit_code == 1
     (task,) = online.created_task_ids()
-    clip = online.storage_url.split("//", 1)[1] + _storage_paths(online)[-1]
+    content, tried = _tried(online, task)
     message = _failures(result)["a"]
-    assert message == f"the clip of task {task} did not arrive: {clip} {sent}" + PAID_FOR
+    assert message == f"the clip of task {task} did not arrive: {content} {sent}; tried {tried}" + (
+        PAID_FOR
+    )
     assert summary_of(result)["submitted"] == 1
 
 
@@ -251,13 +262,15 @@ def _schedule_one(sim: SimServer, folder: Path) -> ShotResult:
 
 def test_body_shorter_than_announced_says_how_short(sim: SimServer, tmp_path: Path) -> None:
     """A clip that stops short on every try reports the bytes that came, of how many, and type."""
-    sim.faults = Faults(stored_body=StoredBody("video/mp4", b"\0" * 7, declared_length=5000))
+    short = StoredBody("video/mp4", b"\0" * 7, declared_length=5000, endpoints=BOTH)
+    sim.faults = Faults(stored_body=short)
     result = _schedule_one(sim, tmp_path)
     (task,) = sim.created_task_ids()
-    clip = sim.storage_url.split("//", 1)[1] + _storage_paths(sim)[-1]
+    content, tried = _tried(sim, task)
     assert (result.phase.value, result.submits) == ("failed", 1)
     assert result.message == (
-        f"the clip of task {task} could not be downloaded whole: the download from {clip} "
-        "ended at 7 of 5000 bytes of video/mp4" + PAID_FOR
+        f"the clip of task {task} could not be downloaded whole: the download from {content} "
+        f"ended at 7 of 5000 bytes of video/mp4; tried {tried}" + PAID_FOR
     )
     assert len(_storage_paths(sim)) == 6, "3 tries, then 3 more with a fresh link"
+    assert sim.counters()["GET /v1/videos/{id}/content"] == 3, "then 3 through the API"

@@ -180,6 +180,26 @@ def test_stored_body_shorter_than_announced_is_cut(
         plain.get(url)
 
 
+def test_stored_body_fraction_ends_early_without_a_length(
+    api: httpx.Client, plain: httpx.Client, sim: SimServer
+) -> None:
+    """A fraction sends that share of the clip with no Content-Length and closes: no error."""
+    task_id = sim.add_completed_task(content_size=4000)
+    url = api.get(f"/v1/videos/{task_id}").json()["metadata"]["url"]
+    sim.faults = Faults(stored_body=StoredBody("video/mp4", fraction=0.55))
+    answer = plain.get(url)
+    assert (answer.status_code, answer.content) == (200, synthetic_bytes(0, 2200))
+    assert "content-length" not in answer.headers
+    assert answer.headers["connection"] == "close"
+    content = api.get(f"/v1/videos/{task_id}/content")
+    assert content.content == synthetic_bytes(0, 4000), "the API's /content is spared"
+    sim.faults = Faults(
+        stored_body=StoredBody("video/mp4", fraction=0.5, endpoints=frozenset({"content"}))
+    )
+    assert api.get(f"/v1/videos/{task_id}/content").content == synthetic_bytes(0, 2000)
+    assert plain.get(url).content == synthetic_bytes(0, 4000)
+
+
 def test_extra_unknown_keeps_new_tasks_unknown(api: httpx.Client, sim: SimServer) -> None:
     """With extra_unknown, a new task reads unknown (SUBMITTED in the envelope) for that long."""
     sim.faults = Faults(extra_unknown=5.0)
