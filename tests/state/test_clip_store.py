@@ -108,6 +108,35 @@ def test_verify_rejects_corrupted_clip_of_same_size(tmp_path: Path) -> None:
     assert store.verify(clip, check_hash=False).ok
 
 
+def test_verify_rejects_incomplete_media_asking_once_per_content(tmp_path: Path) -> None:
+    """A clip whose media check finds a gap is incomplete; the verdict is kept by its hash."""
+    asked: list[Path] = []
+
+    def check(path: Path) -> str | None:
+        asked.append(path)
+        return "it holds 24 of its 48 video frames"
+
+    clip = ClipStore(tmp_path).adopt(_download(ClipStore(tmp_path), b"cut"), PLACE)
+    found = ClipStore(tmp_path, media_check=check).verify(clip)
+    assert (found.problem, found.detail) == (
+        "incomplete", f"{PLACE} is incomplete: it holds 24 of its 48 video frames"
+    )  # fmt: skip
+    assert ClipStore(tmp_path, media_check=check).verify(clip).problem == "incomplete"
+    assert ClipStore(tmp_path).verify(clip).problem == "incomplete", "known without a check"
+    assert asked == [tmp_path / PLACE]
+
+
+def test_adopt_puts_the_same_bytes_back_over_a_damaged_clip(tmp_path: Path) -> None:
+    """Downloaded again with the recorded hash, a clip damaged on disk takes its place back."""
+    store = ClipStore(tmp_path)
+    clip = store.adopt(_download(store, b"whole clip"), PLACE)
+    (tmp_path / PLACE).write_bytes(b"whole")
+    assert store.adopt(_download(store, b"whole clip"), PLACE, restores=clip) == clip
+    assert (tmp_path / PLACE).read_bytes() == b"whole clip"
+    other = store.adopt(_download(store, b"other clip"), PLACE, restores=clip)
+    assert other.path == PLACE.replace(".mp4", "-2.mp4"), "other bytes never overwrite it"
+
+
 def test_paths_outside_the_store_are_refused(tmp_path: Path) -> None:
     """A recorded path that climbs out of the output directory is refused."""
     with pytest.raises(ValueError, match="must stay inside"):
