@@ -83,9 +83,9 @@ def test_caption_and_chapter_text() -> None:
 def test_exports_are_complete() -> None:
     """Every public name of the package is listed in __all__ and exists."""
     public = {n for n in dir(rdpipe.assemble) if not n.startswith("_")} - {"annotations"}
-    modules = {"argv", "chapters", "concat", "contact_sheet", "errors", "frames", "images",
-               "mp4_header", "music", "normalise", "orientation", "parallel", "plan", "probe",
-               "probe_cache", "runner", "stage", "target"}  # fmt: skip
+    modules = {"argv", "chapters", "completeness", "concat", "contact_sheet", "errors", "frames",
+               "images", "mp4_header", "music", "normalise", "orientation", "parallel", "plan",
+               "probe", "probe_cache", "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
 
 
