@@ -28,6 +28,7 @@ class Action(StrEnum):
     RESUME = "resume"  # a task was already submitted: poll it, don't pay again
     REUSE = "reuse"  # a verified clip with this key exists
     BLOCKED = "blocked"  # an earlier submit's outcome is unknown; not resubmitted blindly
+    REFUSED = "refused"  # the same request's input was refused; resent only with --force
 
 
 @dataclass(frozen=True)

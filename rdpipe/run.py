@@ -34,6 +34,7 @@ from rdpipe.scheduler import (
     ShotUpdate,
     Waker,
 )
+from rdpipe.scheduler.failures import classify_failure
 from rdpipe.state import (
     ClipStore,
     LockFile,
@@ -225,6 +226,13 @@ def decide(
         reason = task.error_message or "no reason given"
         if task.error_code:
             reason += f" ({task.error_code})"
+        if not classify_failure(task.error_code).retried:
+            said = f"{task.error_code}: {task.error_message or 'no reason given'}"
+            return Decision(
+                Action.REFUSED,
+                f"RelayDance refused this request's input in task {task.task_id} ({said}); it is "
+                "not sent again unchanged: change the shot, or pass --force to try it anyway",
+            )
         return Decision(
             Action.GENERATE,
             f"the last attempt failed: {reason}; trying again",
@@ -397,7 +405,9 @@ def settle_without_api(plan: Plan, store: StateStore) -> list[ShotResult]:
         take = job.shot.take
         clip = clips.get(job.key)
         if clip is None:
-            phase = Phase.UNKNOWN if job.action is Action.BLOCKED else Phase.SKIPPED
+            phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
+                job.action, Phase.SKIPPED
+            )
             results.append(ShotResult(job.shot.id, job.key, phase, message=job.reason, take=take))
             continue
         record = store.lookup(job.key, take).clip

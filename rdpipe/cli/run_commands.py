@@ -218,8 +218,9 @@ def _execute(
         missing = shots_without_clip(prepared, results)
         if missing and not settings.partial:
             summary.notes.append(
-                f"video not built: no finished take for {', '.join(missing)}; rerun to retry, "
-                "or pass --partial to build from the shots that did"
+                f"video not built: no finished take for {', '.join(missing)}; deal with the "
+                "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
+                "from the shots that did"
             )
         else:
             summary.output = await assemble_video(prepared, results, workspace, environ=environ)

@@ -22,6 +22,7 @@ _LABEL = {
     "reuse": "cached",
     "resume": "in flight",
     "blocked": "unknown",
+    "refused": "refused",
     "generate": "to generate",
 }
 

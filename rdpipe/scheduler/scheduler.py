@@ -186,6 +186,8 @@ class Scheduler:
             return await self._reuse(job)
         if job.action is Action.BLOCKED:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
+        if job.action is Action.REFUSED:
+            raise _ShotFailed(Phase.FAILED, job.reason)
         if job.action is Action.RESUME and job.task_id is not None:
             status = await self._resume(job, job.task_id)
             if status is not None:

@@ -7,6 +7,7 @@ under the shot's own name; the summary counts every submit that created a task.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -73,6 +74,31 @@ def test_refused_prompt_is_submitted_once_and_named(
     lines = result.stdout.splitlines()
     assert f"a: failed: {message}" in lines and f"b: failed: {message}" in lines
     assert lines[-1] == "film: 2 submitted, 0 reused, 2 failed"
+
+
+def test_rerun_does_not_resend_a_refused_input(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """An unchanged rerun sends no refused request again; status says why; --force sends it."""
+    online.faults = Faults(task_failure_rate=1.0, failure_code="InputTextSensitiveContentDetected")
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
+    assert rdpipe_cli("run", str(path)).exit_code == 1
+    online.clear_observations()
+    again = rdpipe_cli("run", str(path), "--json")
+    assert again.exit_code == 1
+    assert submits(online) == 0
+    (message,) = _failures(again).values()
+    assert message.startswith("RelayDance refused this request's input in task task_")
+    assert message.endswith(
+        f" ({_said('InputTextSensitiveContentDetected')}); it is not sent again unchanged: "
+        "change the shot, or pass --force to try it anyway"
+    )
+    status = rdpipe_cli("status", str(path), "--json")
+    assert [row["status"] for row in json.loads(status.stdout)["shots"]] == ["refused"]
+    online.faults = Faults()
+    forced = rdpipe_cli("run", str(path), "--force", "a")
+    assert forced.exit_code == 0, forced.stdout
+    assert submits(online) == 1
 
 
 def test_refused_portrait_names_the_reference_and_the_others_go_on(
