@@ -10,22 +10,43 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.render import RenderedShot
 from rdpipe.templates import Problem
-from rdpipe.text import FontChain, FontUnavailable, SystemFonts, load_font_chain
+
+if TYPE_CHECKING:
+    from rdpipe.text import FontChain, SystemFonts
+
+#: Characters the bundled Noto Sans always has: text made only of them needs no font loaded,
+#: which keeps ``validate``, ``plan`` and cached reruns from reading fonts (or running fc-list).
+_ALWAYS_DRAWN = frozenset(map(chr, range(0x20, 0x7F))) | {"\n", "\t"}
 
 
 def check_text(
     loaded: LoadedPipeline, shots: Sequence[RenderedShot], *, system: SystemFonts | None = None
 ) -> tuple[list[Problem], list[Problem]]:
-    """Errors (cards, burned captions, ``output.font``) and warnings (contact sheet prompts)."""
+    """Errors (cards, burned captions, ``output.font``) and warnings (contact sheet prompts).
+
+    ``system`` is the installed fonts to count on; by default what fontconfig finds, asked only
+    when some text needs more than plain ASCII.
+    """
     output = loaded.pipeline.output
     where: DataPath = ("output", "font")
+    texts = [card.text for card in (output.title_card, output.end_card) if card is not None]
+    texts += [shot.caption or "" for shot in shots] + [
+        str(shot.request["prompt"]) for shot in shots
+    ]
+    if output.font is None and all(set(text) <= _ALWAYS_DRAWN for text in texts):
+        return [], []
+    from rdpipe.text import FontUnavailable, load_font_chain, system_fonts
+
     try:
-        chain = load_font_chain(output.font, loaded.base_dir(where), system=system)
+        chain = load_font_chain(
+            output.font, loaded.base_dir(where), system=system or system_fonts()
+        )
     except FontUnavailable as error:
         return [Problem(where, f"{error.message}. {error.hint}")], []
     errors: list[Problem] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdpipe.catalog import Catalog, load_catalog
 from rdpipe.checks import (
@@ -25,9 +25,11 @@ from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
 from rdpipe.render import RenderedShot, ShotRenderer
 from rdpipe.templates import Problem
-from rdpipe.text import SystemFonts, system_fonts
 from rdpipe.text_checks import check_text
 from rdpipe.timeline_checks import check_timeline
+
+if TYPE_CHECKING:
+    from rdpipe.text import SystemFonts
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def check_loaded(
         errors.extend(shot_errors)
         warnings.extend(shot_warnings)
     errors.extend(check_timeline(loaded.pipeline, shots))
-    text_errors, text_warnings = check_text(loaded, shots, system=fonts or system_fonts())
+    text_errors, text_warnings = check_text(loaded, shots, system=fonts)
     errors.extend(text_errors)
     warnings.extend(text_warnings)
     warning_diagnostics = [
