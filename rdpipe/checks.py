@@ -118,14 +118,9 @@ def _text_booleans(shot: RenderedShot) -> Iterator[Problem]:
 
 def _json_problems(value: object, path: DataPath) -> Iterator[Problem]:
     """Numbers JSON cannot carry (``.inf``, ``.nan``): the request could not be sent."""
-    if isinstance(value, float) and not math.isfinite(value):
-        yield Problem(path, f"{value} is not a finite number, and JSON cannot carry it")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _json_problems(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _json_problems(item, (*path, index))
+    for where, leaf in _leaves(value, path):
+        if isinstance(leaf, float) and not math.isfinite(leaf):
+            yield Problem(where, f"{leaf} is not a finite number, and JSON cannot carry it")
 
 
 class _Locator:
@@ -260,10 +255,10 @@ def untemplated_syntax(pipeline: Pipeline) -> list[Problem]:
     literally, ``output.path: out/{{ brand }}.mp4`` named so on disk.
     """
     problems = []
-    for path, text in _strings(pipeline.model_dump(exclude_defaults=True), ()):
-        found = TEMPLATE_SYNTAX.search(text)
+    for path, text in _leaves(pipeline.model_dump(exclude_defaults=True), ()):
+        found = TEMPLATE_SYNTAX.search(text) if isinstance(text, str) else None
         if found is not None and not any(_under(path, prefix) for prefix in _TEMPLATED):
-            snippet = text[found.start() : found.start() + 30]
+            snippet = str(text)[found.start() : found.start() + 30]
             problems.append(
                 Problem(
                     path,
@@ -303,15 +298,16 @@ def _is_hex(value: str) -> bool:
     return len(value) in (3, 6, 8) and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
-def _strings(value: object, path: tuple[str | int, ...]) -> Iterator[tuple[DataPath, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
+def _leaves(value: object, path: DataPath) -> Iterator[tuple[DataPath, object]]:
+    """Every value inside nested mappings and lists, with its data path."""
+    if isinstance(value, dict):
         for key, item in value.items():
-            yield from _strings(item, (*path, key))
+            yield from _leaves(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _strings(item, (*path, index))
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
 
 
 def _under(path: DataPath, prefix: tuple[str | int, ...]) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 NULL_TAG = "tag:yaml.org,2002:null"
 BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -82,55 +82,45 @@ def construct(tag: str, text: str) -> Any:
     return text
 
 
-class WrittenInt(int):
+class _Written:
+    """Renders as the text written; subclasses are numbers, so arithmetic and tests work."""
+
+    written: str
+
+    def __str__(self) -> str:
+        return self.written
+
+    def __repr__(self) -> str:
+        return self.written
+
+
+class WrittenInt(_Written, int):
     """An integer that renders as it was written (``0755``, ``+5``, ``0x1F``)."""
 
-    written: str
-
     def __new__(cls, value: int, written: str) -> WrittenInt:
-        instance = super().__new__(cls, value)
-        instance.written = written
-        return instance
-
-    def __str__(self) -> str:
-        return self.written
-
-    def __repr__(self) -> str:
-        return self.written
+        return _keep(int.__new__(cls, value), written)
 
 
-class WrittenFloat(float):
+class WrittenFloat(_Written, float):
     """A float that renders as it was written (``1.50``, ``1e3``, ``.5``)."""
 
-    written: str
-
     def __new__(cls, value: float, written: str) -> WrittenFloat:
-        instance = super().__new__(cls, value)
-        instance.written = written
-        return instance
-
-    def __str__(self) -> str:
-        return self.written
-
-    def __repr__(self) -> str:
-        return self.written
+        return _keep(float.__new__(cls, value), written)
 
 
-class WrittenBool(int):
+class WrittenBool(_Written, int):
     """A boolean (``bool`` cannot be subclassed) that renders as written: ``true``, ``FALSE``."""
 
-    written: str
-
     def __new__(cls, value: bool, written: str) -> WrittenBool:
-        instance = super().__new__(cls, int(value))
-        instance.written = written
-        return instance
+        return _keep(int.__new__(cls, int(value)), written)
 
-    def __str__(self) -> str:
-        return self.written
 
-    def __repr__(self) -> str:
-        return self.written
+_W = TypeVar("_W", bound=_Written)
+
+
+def _keep(instance: _W, written: str) -> _W:
+    instance.written = written
+    return instance
 
 
 class WrittenNull(str):

@@ -8,41 +8,15 @@ or the exact message a user reads.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdpipe.load.loader import parse_set_options
 from rdpipe.validate import prepare_pipeline
-
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-TAIL = "\n1 error; nothing was sent to the API.\n"
-Tree = Callable[[dict[str, object]], Path]
-Cli = Callable[..., Result]
-
-
-def bodies(cli: Cli, *args: str) -> dict[str, dict[str, Any]]:
-    """The request body of every shot as ``plan --json`` prints it, by shot label."""
-    result = cli("plan", "sb.yaml", "--json", *args)
-    assert result.exit_code == 0, result.stderr
-    shots = json.loads(result.stdout)["shots"]
-    return {
-        shot["id"] if shot["take"] == 1 else f"{shot['id']}#{shot['take']}": shot["request"]
-        for shot in shots
-    }
-
-
-def error_of(cli: Cli) -> str:
-    """The one error ``validate`` reports, without the 'error: ' prefix and the tail."""
-    result = cli("validate", "sb.yaml")
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: ") and result.stderr.endswith(TAIL), result.stderr
-    return result.stderr.removeprefix("error: ").removesuffix(TAIL)
+from tests.pipeline.requests import HEAD, Cli, Tree, bodies, error_of
 
 
 def test_issue_example_posts_every_scalar_as_written(make_tree: Tree, cli: Cli) -> None:

@@ -5,32 +5,10 @@ exact message before anything is sent (found by trying to break the loader).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-Tree = Callable[[dict[str, object]], Path]
-Cli = Callable[..., Result]
-
-
-def prompts(cli: Cli, *args: str) -> dict[str, Any]:
-    """Each shot's POSTed prompt by id, from ``plan --json``."""
-    result = cli("plan", "sb.yaml", "--json", *args)
-    assert result.exit_code == 0, result.stderr
-    return {shot["id"]: shot["request"]["prompt"] for shot in json.loads(result.stdout)["shots"]}
-
-
-def errors_of(cli: Cli, *args: str) -> list[str]:
-    """The lines ``validate`` prints before its count line; exit 2 is asserted."""
-    result = cli("validate", "sb.yaml", *args)
-    assert result.exit_code == 2, result.stdout + result.stderr
-    lines = result.stderr.removeprefix("error: ").splitlines()
-    assert lines[-1].endswith("nothing was sent to the API.")
-    return lines[:-1]
+from tests.pipeline.requests import HEAD, Cli, Tree, errors_of, prompts
 
 
 @pytest.mark.parametrize(
