@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.model.output import OutputSpec
 
 SPEC = OutputSpec(contact_sheet=False, preset="veryfast")
-TARGET = TargetFormat.from_ratio("16:9", "360p", 25)
+TARGET = TargetFormat(640, 360, Fraction(25))
 # (width, height, rate, audio, webm) cycled over the mixed set
 Recipe = tuple[int, int, str, bool, bool]
 MIXED: list[Recipe] = [(640, 360, "24", True, False), (1280, 720, "25", False, False),

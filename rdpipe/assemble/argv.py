@@ -1,10 +1,12 @@
 """Pure builders of every ffmpeg command line the assembly stage runs (golden-tested).
 
 Each returns the argv list; none looks at the disk. Normalised pieces are QuickTime files with
-H.264 video and two audio tracks of the same sound: AAC first, which the final join copies (its
-encoder priming dropped, as on the copy path) so a re-assembly encodes nothing but the changed
-pieces; and 16-bit PCM second, which joins sample-exactly and feeds the music and loudness
-filters (decoded AAC would carry each piece's priming and padding into the mix).
+H.264 video and 16-bit PCM sound, exactly as many samples as their frames last. The final join
+copies the video and encodes the sound once, to AAC, from sample-exact PCM: the pieces' own on
+the normalise path, each clip's sound decoded and cut to its picture (:func:`build_sound_argv`)
+on the copy path. AAC copied clip by clip cannot do that: every AAC file ends on a whole
+1024-sample frame, so each carried a few ms of padding into the join, and the sound of the
+twelfth 3 s shot came 88 ms after its picture (issue 12 §1).
 
 A clip's timeline starts at its first picture (issue 11 §2): a piece seeks past whatever the
 file holds before that frame (sound that starts earlier is cut there, frames an edit list hides
@@ -20,11 +22,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
+from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
 
 _HEAD = ("-hide_banner", "-nostdin", "-loglevel", "warning", "-y")
 AAC_ARGS = ("aac", "-b:a", "192k")
 _STEREO = f"aformat=sample_fmts=s16:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+_RAW_PCM = ("-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS))
+# A clip's sound on its picture's clock (silence before sound that starts late), in stereo.
+# More channels are mixed down as ITU-R BS.775 says: centre and surrounds at -3 dB, LFE left
+# out. The mix is made in float: for integer output swresample divides the coefficients by
+# their sum, which left a 5.1 clip's centre channel 10.7 dB quieter than a stereo clip
+# (issue 12 §4). Stereo and mono sound is not touched by it.
+_SOUND_IN = (
+    f"aresample=async=1:first_pts=0:osr={SAMPLE_RATE}:ochl=stereo:osf=fltp:"
+    f"clev=0.7071:slev=0.7071:lfe_mix_level=0,{_STEREO}"
+)
 # Warnings the copy join must not print: each means timestamps went backwards or jumped.
 TIMESTAMP_WARNINGS = ("Non-monotonic", "non monotonically", "Invalid DTS", "Invalid PTS",
                       "out of order", "discontinuity")  # fmt: skip
@@ -35,23 +48,18 @@ def encode_args(
 ) -> list[str]:
     """Maps and encoder settings shared by every normalised piece, so they join by copy.
 
-    The filtergraph before them ends in ``[v]`` and ``[a]``; ``[a]`` is split into the AAC
-    track (first) and the PCM track (second). ``threads`` caps x264's threads: when several
-    short pieces encode at once, one thread each beats frame threads contending for cores.
+    The filtergraph before them ends in ``[v]`` and ``[a]`` (PCM, sample-exact). ``threads``
+    caps x264's threads: when several short pieces encode at once, one thread each beats frame
+    threads contending for cores.
     """
     limit = [] if threads is None else ["-threads:v", str(threads)]
     return [
-        "-map", "[v]", "-map", "[aac]", "-map", "[pcm]",
+        "-map", "[v]", "-map", "[a]",
         "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-video_track_timescale", str(target.timescale()), *limit,
-        "-c:a:0", *AAC_ARGS, "-c:a:1", "pcm_s16le", "-ar", str(SAMPLE_RATE),
-        "-ac", str(CHANNELS), "-f", "mov", str(dest),
+        "-c:a", "pcm_s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
+        "-f", "mov", str(dest),
     ]  # fmt: skip
-
-
-def _split_audio(graph: list[str]) -> str:
-    """The filtergraph text, with ``[a]`` split for the two audio tracks."""
-    return ";".join([*graph, "[a]asplit=2[aac][pcm]"])
 
 
 def build_normalise_argv(
@@ -70,7 +78,7 @@ def build_normalise_argv(
     ``threads`` caps the threads of the decoder and of the encoder.
     """
     inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a", threads)
-    return [ffmpeg, *_HEAD, *inputs, "-filter_complex", _split_audio(graph),
+    return [ffmpeg, *_HEAD, *inputs, "-filter_complex", ";".join(graph),
             "-frames:v", str(piece.frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest, threads=threads)]  # fmt: skip
 
@@ -96,7 +104,7 @@ def build_crossfade_argv(
     graph += more_graph
     graph.append(f"[va][vb]xfade=transition=fade:duration={seconds:.6f}:offset=0[v]")
     graph.append(f"[aa][ab]acrossfade=ns={target.samples_of(piece.frames)}[a]")
-    return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", _split_audio(graph),
+    return [ffmpeg, *_HEAD, *inputs, *more_inputs, "-filter_complex", ";".join(graph),
             "-frames:v", str(piece.frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest, threads=threads)]  # fmt: skip
 
@@ -110,8 +118,8 @@ def build_card_argv(
     return [ffmpeg, *_HEAD, "-loop", "1", "-framerate", rate, "-i", str(image),
             "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
             "-filter_complex",
-            _split_audio(["[0:v]format=yuv420p,setsar=1[v]",
-                          f"[1:a]{_STEREO},atrim=end_sample={target.samples_of(frames)}[a]"]),
+            ";".join(["[0:v]format=yuv420p,setsar=1[v]",
+                      f"[1:a]{_STEREO},atrim=end_sample={target.samples_of(frames)}[a]"]),
             "-frames:v", str(frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
 
@@ -122,48 +130,64 @@ def build_concat_argv(
     dest: Path,
     *,
     metadata: Path | None = None,
-    audio_sources: Sequence[Path] = (),
+    sound: Path | None = None,
     music: str | None = None,
     audio_graph: str | None = None,
-    audio_bsf: str | None = None,
 ) -> list[str]:
-    """Join the listed files by stream copy; audio is copied, or filtered and encoded to AAC.
+    """Join the listed files' video by stream copy, and encode the sound to AAC once.
 
-    Inputs are numbered: 0 the concat list, then the metadata, each of ``audio_sources`` (clips
-    read again for their sound alone), then the music. ``audio_graph`` writes ``[a]``; without
-    it and without ``audio_bsf`` the joined audio is encoded as it comes.
+    Inputs are numbered: 0 the concat list, then the metadata, then ``sound`` (the copy path's
+    raw PCM, see :func:`build_sound_argv`; without it the listed files' own first audio track
+    is the sound), then the music. ``audio_graph`` writes ``[a]``; without it the
+    sound is encoded as it comes.
 
     ``-copyts`` keeps the first file's AAC priming before zero, where the muxer's edit list
     hides it: ffmpeg would otherwise start the join's clock there, putting every picture 21 ms
-    late and the sound read again from the clips (the music path) 21 ms early (issue 11 §2).
+    late against the sound (issue 11 §2).
     """
     argv = [ffmpeg, *_HEAD, "-copyts", "-f", "concat", "-safe", "0", "-i", str(concat_list)]
+    audio = "0:a:0"
     if metadata is not None:
         argv += ["-f", "ffmetadata", "-i", str(metadata)]
-    for source in audio_sources:
-        argv += ["-vn", "-i", str(source)]
+    if sound is not None:
+        audio = f"{_input_count(argv)}:a:0"
+        argv += [*_RAW_PCM, "-i", str(sound)]
     if music is not None:
         argv += ["-stream_loop", "-1", "-i", music]
     argv += ["-map", "0:v:0", "-c:v", "copy"]
     if audio_graph is not None:
-        argv += ["-filter_complex", audio_graph, "-map", "[a]", *_aac()]
-    elif audio_bsf is not None:
-        argv += ["-map", "0:a:0", "-c:a", "copy", "-bsf:a", audio_bsf]
-    else:
-        argv += ["-map", "0:a:0", *_aac()]
+        argv += ["-filter_complex", audio_graph]
+        audio = "[a]"
+    argv += ["-map", audio, "-c:a", *AAC_ARGS, "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
     if metadata is not None:
         argv += ["-map_metadata", "1", "-map_chapters", "1"]
     return [*argv, "-movflags", "+faststart", "-f", "mp4", str(dest)]
+
+
+def build_sound_argv(ffmpeg: str, clips: Sequence[tuple[ClipInfo, int]], dest: Path) -> list[str]:
+    """Write the sound of copied clips as raw PCM: each clip's ``samples`` samples in turn.
+
+    Each clip's sound is read on its picture's clock, as a normalised piece's is, then padded
+    with silence or cut at its end to exactly the samples its picture lasts. Raw PCM files
+    join by appending their bytes, so batches of clips can be written at once.
+    """
+    argv = [ffmpeg, *_HEAD]
+    chains = []
+    for index, (info, samples) in enumerate(clips):
+        seek = info.video_start - info.file_start
+        argv += ["-ss", _microseconds_down(seek)] if seek > 0 else []
+        argv += ["-vn", "-i", str(info.path)]
+        chains.append(f"[{index}:a]{_SOUND_IN},apad,atrim=end_sample={samples}[s{index}]")
+    joined = "".join(f"[s{index}]" for index in range(len(clips)))
+    chains.append(f"{joined}concat=n={len(clips)}:v=0:a=1[a]")
+    return [*argv, "-filter_complex", ";".join(chains), "-map", "[a]",
+            "-c:a", "pcm_s16le", *_RAW_PCM, str(dest)]  # fmt: skip
 
 
 def build_last_frame_argv(ffmpeg: str, clip: Path, dest: Path) -> list[str]:
     """Write the last frame of a clip as PNG: decode the final second, keep the latest frame."""
     return [ffmpeg, *_HEAD, "-sseof", "-1", "-i", str(clip), "-map", "0:v:0",
             "-update", "1", "-f", "image2", "-c:v", "png", str(dest)]  # fmt: skip
-
-
-def _aac() -> list[str]:
-    return ["-c:a", *AAC_ARGS, "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS)]
 
 
 def _input_count(inputs: list[str]) -> int:
@@ -190,7 +214,7 @@ def _piece_inputs(
     source = f"[{index}:v]"
     graph: list[str] = []
     if piece.info.audio is not None:
-        audio_in = f"[{index}:a]aresample=async=1:first_pts=0,{_STEREO}"
+        audio_in = f"[{index}:a]{_SOUND_IN}"
     else:
         inputs += ["-f", "lavfi", "-t", read_for, "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo"]
         index += 1

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from pathlib import Path
 
+from rdpipe.assemble.errors import AssemblyInvalid
 from rdpipe.assemble.target import SAMPLE_RATE
 from rdpipe.model.output import OutputSpec
+from rdpipe.music_checks import music_file_problem
 
 _STEREO = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 
 
-def build_clip_audio_chain(first_input: int, samples: Sequence[int]) -> str:
-    """Decode each clip's sound on its own, cut or pad it to its slot, and join: ``[clips]``.
+def music_input(spec: OutputSpec, base: Path) -> str | None:
+    """What ffmpeg reads the music from: its URL, or its file checked to hold sound.
 
-    Used when copied clips need their audio mixed: decoding the concat demuxer's joined AAC
-    would keep every clip's encoder priming and overhang, which add up to drift.
+    ``validate`` checked the file already; this catches one changed since, before ffmpeg runs,
+    with the same message rather than ffmpeg's output (issue 12 §3).
     """
-    chains = [
-        f"[{first_input + index}:a]{_STEREO},apad,atrim=end_sample={count}[c{index}]"
-        for index, count in enumerate(samples)
-    ]
-    joined = "".join(f"[c{index}]" for index in range(len(samples)))
-    return ";".join([*chains, f"{joined}concat=n={len(samples)}:v=0:a=1[clips]"])
+    if spec.music is None:
+        return None
+    source = spec.music.source
+    if source.startswith(("http://", "https://")):
+        return source
+    path = base / source
+    problem = music_file_problem(path)
+    if problem is not None:
+        raise AssemblyInvalid(f"output.music.source: music file {source!r} {problem}")
+    return str(path)
 
 
 def build_audio_graph(

@@ -24,7 +24,7 @@ from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
 from rdpipe.text import FontChain, load_font_chain
 
-_VERSION = 3  # bump when the argv builders change what a cached piece contains
+_VERSION = 4  # bump when the argv builders change what a cached piece contains
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def copy_blocker(
         return f"the {spec.transition.kind} transition redraws the joins"
     if spec.title_card or spec.end_card:
         return "title and end cards are drawn into the video"
-    if spec.captions.burn_in and any(c.caption for c in clips):
+    if spec.captions.burn_in and any(_caption(c) for c in clips):
         return "captions are burned into the picture"
     if spec.fps is not None and frame_rate(spec.fps) != first.frame_rate:
         return f"output.fps {spec.fps} differs from the clips' {float(first.frame_rate):g}"
@@ -197,8 +197,9 @@ def _copy_plan(clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: Outp
     pieces = tuple(
         ClipPiece(c.shot_id, i, 0.0, i.frames) for c, i in zip(clips, infos, strict=True)
     )
-    # The concat demuxer places each file after the previous one's container duration.
-    lengths = [i.container_duration for i in infos]
+    # Each clip's slot is its picture (the concat list gives it as each file's duration); the
+    # sound is cut to the same length.
+    lengths = [i.video_duration for i in infos]
     shots = _consecutive([c.shot_id for c in clips], lengths)
     return _finish(True, "all clips share codec, size, rate and audio", target, pieces,
                    clips, shots, spec, sum(lengths))  # fmt: skip
@@ -227,7 +228,7 @@ def _normalise_plan(
         cursor += timeline.title_frames
     for index, (clip, info, timing) in enumerate(zip(clips, infos, timeline.shots, strict=True)):
         start = timing.start + target.seconds_of(timing.head)
-        caption = clip.caption if burn else None
+        caption = _caption(clip) if burn else None
         shot_start = cursor - (timing.head + 1) // 2 if timing.head else cursor
         pieces.append(ClipPiece(clip.shot_id, info, start, timing.body, timing.fade_in,
                                 timing.fade_out, caption))  # fmt: skip
@@ -238,7 +239,7 @@ def _normalise_plan(
                 ClipPiece(clip.shot_id, info, start + target.seconds_of(timing.body),
                           timing.tail, caption=caption),
                 ClipPiece(after.shot_id, infos[index + 1], timeline.shots[index + 1].start,
-                          timing.tail, caption=after.caption if burn else None),
+                          timing.tail, caption=_caption(after) if burn else None),
                 timing.tail,
             ))  # fmt: skip
             cursor += timing.tail
@@ -276,11 +277,16 @@ def _finish(
     if spec.chapters and spec.end_card:
         chapters.append(Span(_first_line(spec.end_card.text), shots[-1].end, duration))
     cues = tuple(
-        Span(clip.caption, shot.start, shot.end)
+        Span(caption, shot.start, shot.end)
         for clip, shot in zip(clips, shots, strict=True)
-        if clip.caption
+        if (caption := _caption(clip))
     )
     return JoinPlan(copy, reason, target, pieces, tuple(chapters), cues, duration, shots)
+
+
+def _caption(clip: ClipInput) -> str | None:
+    """The shot's caption, or ``None`` when it has none or only blanks (no empty cue)."""
+    return clip.caption if clip.caption and clip.caption.strip() else None
 
 
 def _first_line(text: str) -> str:

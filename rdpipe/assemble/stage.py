@@ -13,14 +13,13 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from rdpipe.assemble.argv import build_concat_argv
+from rdpipe.assemble.argv import build_concat_argv, build_sound_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
 from rdpipe.assemble.completeness import check_clips_whole
-from rdpipe.assemble.concat import build_priming_drop_bsf, format_concat_list, timestamp_warnings
+from rdpipe.assemble.concat import format_concat_list, timestamp_warnings
 from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
-from rdpipe.assemble.errors import AssemblyInvalid
 from rdpipe.assemble.mp4_header import header_signature
-from rdpipe.assemble.music import build_audio_graph, build_clip_audio_chain
+from rdpipe.assemble.music import build_audio_graph, music_input
 from rdpipe.assemble.normalise import Encoder, digest_files, normalise_pieces
 from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import (
@@ -38,8 +37,11 @@ from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE, TargetFormat
 from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec
+from rdpipe.model.timeline import exact, round_half_up
 from rdpipe.state import MediaVerdicts
 from rdpipe.text import FontChain, load_font_chain, system_fonts
+
+_SOUND_BATCH = 64  # clips one ffmpeg reads the sound of at once
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,9 @@ async def assemble(
     work = Path(tempfile.mkdtemp(prefix="join-", dir=_ensure(cache_dir)))
     try:
         encoded = 0
-        if plan.copy and not await _join_copy(plan, infos, spec, output, work, ffmpeg, base):
+        if plan.copy and not await _join_copy(
+            plan, infos, spec, output, work, ffmpeg, base, concurrency or cores
+        ):
             plan = plan_join(clips, infos, spec, target, copy_refused="the copy join was unclean")
         if not plan.copy:
             encoder = Encoder(ffmpeg, plan.target, spec.preset, spec.crf, cache_dir, base, cores,
@@ -162,13 +166,54 @@ async def _join_copy(
     work: Path,
     ffmpeg: str,
     base: Path,
+    cores: int,
 ) -> bool:
-    """Join the clips as they are; ``False`` when ffmpeg reported broken timestamps."""
-    entries = [(i.path, round(i.container_duration, 6)) for i in infos]
-    warnings = await _run_join(
-        plan, entries, spec, output, work, ffmpeg, base, copy=infos, listed=infos
-    )
+    """Join the clips' video as it is, under their sound cut to it; ``False`` when ffmpeg
+    reported broken timestamps."""
+    lengths = [i.video_duration for i in infos]
+    entries = [(i.path, round(length, 6)) for i, length in zip(infos, lengths, strict=True)]
+    shots = [p.shot_id for p in plan.pieces if isinstance(p, ClipPiece)]
+    sound = await _write_clip_sound(shots, infos, _slot_samples(lengths), work, ffmpeg, cores)
+    warnings = await _run_join(plan, entries, spec, output, work, ffmpeg, base, sound=sound)
     return not warnings
+
+
+async def _write_clip_sound(
+    shots: Sequence[str],
+    infos: Sequence[ClipInfo],
+    samples: Sequence[int],
+    work: Path,
+    ffmpeg: str,
+    cores: int,
+) -> Path:
+    """The copied clips' sound as one raw PCM file, each clip exactly its picture's samples.
+
+    Batches of clips are read by one ffmpeg each, ``cores`` at a time (one ffmpeg reading
+    hundreds of files holds them all open at once), and their files appended in order.
+    """
+    size = min(_SOUND_BATCH, -(-len(infos) // max(1, cores)))
+    batches = [range(first, min(first + size, len(infos))) for first in range(0, len(infos), size)]
+    parts = [work / f"sound-{number}.pcm" for number in range(len(batches))]
+
+    async def _read(batch: range, part: Path) -> None:
+        argv = build_sound_argv(ffmpeg, [(infos[i], samples[i]) for i in batch], part)
+        names = f"{shots[batch[0]]!r}" + (f" to {shots[batch[-1]]!r}" if len(batch) > 1 else "")
+        await run_ffmpeg(argv, step=f"reading the sound of shot {names}")
+
+    await run_all([partial(_read, b, p) for b, p in zip(batches, parts, strict=True)], limit=cores)
+    if len(parts) == 1:
+        return parts[0]
+    sound = work / "sound.pcm"
+    await anyio.to_thread.run_sync(_append_files, parts, sound)
+    return sound
+
+
+def _append_files(parts: Sequence[Path], dest: Path) -> None:
+    with dest.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
+            part.unlink()
 
 
 async def _join_normalised(
@@ -180,7 +225,7 @@ async def _join_normalised(
     concurrency: int,
     probes: ProbeCache,
 ) -> int:
-    """Normalise the pieces not yet in the cache, then join them all by stream copy."""
+    """Normalise the pieces not yet in the cache, then join them: video copied, PCM encoded."""
     sources = [i.path for p in plan.pieces for i in _infos_of(p)]
     digests = await digest_files(sources, cache=probes)
     paths, encoded = await normalise_pieces(plan.pieces, encoder, digests, concurrency=concurrency)
@@ -188,13 +233,8 @@ async def _join_normalised(
     entries = [
         (path, target.seconds_of(p.frames)) for path, p in zip(paths, plan.pieces, strict=True)
     ]
-    # Pieces are probed (once: they never change) for their AAC priming, dropped at the joins.
-    listed = None
-    if not _mixes_audio(spec):
-        named = [ClipInput(f"piece {i}", path) for i, path in enumerate(paths)]
-        listed = await probe_clips(named, cache=probes)
     await _run_join(plan, entries, spec, output, work, encoder.ffmpeg, encoder.base_dir,
-                    copy=None, listed=listed)  # fmt: skip
+                    sound=None)  # fmt: skip
     return encoded
 
 
@@ -207,13 +247,14 @@ async def _run_join(
     ffmpeg: str,
     base: Path,
     *,
-    copy: Sequence[ClipInfo] | None,
-    listed: Sequence[ClipInfo] | None,
+    sound: Path | None,
 ) -> list[str]:
     """Run the concat join into a partial file, rename it into place, return timestamp warnings.
 
-    ``copy`` are the clips on the copy path; ``listed`` the probes of the listed files, whose
-    AAC is copied (priming dropped) unless the sound is mixed, which decodes it instead.
+    ``sound`` is the copy path's PCM (the clips' sound cut to their pictures); without it the
+    sound is the listed pieces' own PCM. Either is sample-exact, mixed with the music and
+    loudness filters when set, and encoded to AAC once. A copy join that reports broken
+    timestamps leaves no file.
     """
     concat_list = work / "clips.ffconcat"
     concat_list.write_text(format_concat_list(entries), encoding="utf-8")
@@ -221,57 +262,29 @@ async def _run_join(
     if plan.chapters:
         metadata = work / "chapters.ffmeta"
         metadata.write_text(format_ffmetadata(plan.chapters), encoding="utf-8")
-    music = _music_source(spec, base)
-    sources = [i.path for i in copy] if copy is not None and _mixes_audio(spec) else []
+    music = await anyio.to_thread.run_sync(music_input, spec, base)
     first_source = 2 if metadata is not None else 1
-    graph: list[str] = []
-    # Normalised pieces carry AAC first and sample-exact PCM second: mix the PCM.
-    clips_label = "[0:a]" if copy is not None else "[0:a:1]"
-    if sources and copy is not None:
-        samples = _slot_samples([i.container_duration for i in copy])
-        graph.append(build_clip_audio_chain(first_source, samples))
-        clips_label = "[clips]"
-    music_input = None if music is None else first_source + len(sources)
-    graph += build_audio_graph(
-        spec, duration=plan.duration, music_input=music_input, clips=clips_label
-    )
-    bsf = None
-    if listed is not None and not graph:
-        bsf = build_priming_drop_bsf(listed) or "null"
+    clips_label = "[0:a:0]" if sound is None else f"[{first_source}:a]"
+    music_index = None if music is None else first_source + (sound is not None)
+    graph = build_audio_graph(spec, duration=plan.duration, music_input=music_index,
+                              clips=clips_label)  # fmt: skip
     _ensure(output.parent)
     unfinished = output.with_name(f".{output.stem}.partial.mp4")
-    argv = build_concat_argv(ffmpeg, concat_list, unfinished, metadata=metadata,
-                             audio_sources=sources, music=music,
-                             audio_graph=";".join(graph) or None, audio_bsf=bsf)  # fmt: skip
+    argv = build_concat_argv(ffmpeg, concat_list, unfinished, metadata=metadata, sound=sound,
+                             music=music, audio_graph=";".join(graph) or None)  # fmt: skip
     stderr = await run_ffmpeg(argv, step=f"joining the clips into {output.name}")
     warnings = timestamp_warnings(stderr)
-    if warnings and copy is not None:
+    if warnings and sound is not None:
         unfinished.unlink(missing_ok=True)
         return warnings
     unfinished.replace(output)
     return warnings
 
 
-def _mixes_audio(spec: OutputSpec) -> bool:
-    return spec.music is not None or spec.loudness is not None
-
-
 def _slot_samples(lengths: Sequence[float]) -> list[int]:
     """Samples of each clip's slot, rounded so the running total never drifts."""
-    ends = list(accumulate(round(length * SAMPLE_RATE) for length in lengths))
+    ends = [round_half_up(exact(end) * SAMPLE_RATE) for end in accumulate(lengths)]
     return [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
-
-
-def _music_source(spec: OutputSpec, base: Path) -> str | None:
-    if spec.music is None:
-        return None
-    source = spec.music.source
-    if source.startswith(("http://", "https://")):
-        return source
-    path = base / source
-    if not path.is_file():
-        raise AssemblyInvalid(f"music file not found: {path}")
-    return str(path)
 
 
 async def _write_sidecars(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rdpipe.model.timeline import round_half_up
+
 SAMPLE_RATE = 48_000
 CHANNELS = 2
 
@@ -28,7 +30,7 @@ class TargetFormat:
 
     def samples_of(self, frames: int) -> int:
         """Audio samples that last exactly as long as ``frames`` frames (to the nearest one)."""
-        return round(frames * SAMPLE_RATE / self.fps)
+        return round_half_up(frames * SAMPLE_RATE / self.fps)
 
     def timescale(self) -> int:
         """An mp4/mov track timescale in which every frame lasts a whole number of ticks."""

@@ -7,6 +7,7 @@ disagree (issue 10 §5). Pure: lengths in seconds in, frame counts and problems 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,9 +36,22 @@ def planned_fps(spec: OutputSpec) -> Fraction:
     return PLANNED_FPS if spec.fps is None else frame_rate(spec.fps)
 
 
-def frames_in(seconds: float, fps: Fraction) -> int:
-    """Whole frames closest to ``seconds`` at ``fps``; zero for less than half a frame."""
-    return round(Fraction(seconds) * fps)
+def round_half_up(value: Fraction) -> int:
+    """The whole number closest to ``value``, halves rounded up (Python's ``round`` goes to the
+    even one: 12.5 frames would be 12 and 37.5 frames 38)."""
+    return math.floor(value + Fraction(1, 2))
+
+
+def exact(seconds: float | Fraction) -> Fraction:
+    """``seconds`` as written: a float by its shortest decimal (0.3 is 3/10, not the binary
+    0.29999…), so that a length of exactly half a frame rounds up as it reads."""
+    return seconds if isinstance(seconds, Fraction) else Fraction(repr(float(seconds)))
+
+
+def frames_in(seconds: float | Fraction, fps: Fraction) -> int:
+    """Whole frames closest to ``seconds`` at ``fps``, a half frame rounded up; validate and
+    the assembly count every length with it."""
+    return round_half_up(exact(seconds) * fps)
 
 
 @dataclass(frozen=True)
@@ -114,13 +128,15 @@ def plan_timeline(
 def _transition_frames(spec: OutputSpec, fps: Fraction, kind: str, parts: int) -> int:
     """Frames a transition of ``kind`` takes at each side of a join; at least one."""
     transition = spec.transition
-    return max(1, frames_in(transition.seconds / parts, fps)) if transition.kind == kind else 0
+    if transition.kind != kind:
+        return 0
+    return max(1, frames_in(exact(transition.seconds) / parts, fps))
 
 
-def _kept(shot: ShotLength) -> float:
+def _kept(shot: ShotLength) -> Fraction:
     """Seconds of the shot left after its trim (a trim past its end keeps it to its end)."""
     trim = shot.trim or ClipTrim()
-    return min(shot.seconds, trim.end or shot.seconds) - trim.start
+    return min(exact(shot.seconds), exact(trim.end or shot.seconds)) - exact(trim.start)
 
 
 def _trimmed(

@@ -78,19 +78,31 @@ def flash_times(path: Path) -> list[float]:
     return times
 
 
-def beep_times(path: Path, *, threshold: float = 0.3, gap: float = 0.2) -> list[float]:
-    """When the sound first rises above ``threshold`` after ``gap`` seconds below it."""
+def beep_times(
+    path: Path, *, threshold: float = 0.3, gap: float = 0.2, played: bool = False
+) -> list[float]:
+    """When the sound first rises above ``threshold`` after ``gap`` seconds below it.
+
+    ``played`` times each sample as a player does, one after the other from the first decoded
+    frame's time, rather than by each frame's timestamp: a track whose packets overlap (copied
+    AAC with its padding) sounds later than its timestamps say.
+    """
     times: list[float] = []
     last = -gap
+    heard: float | None = None
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
         for frame in container.decode(stream):
             code, full_scale = _SAMPLE_CODES[frame.format.name]
             step = 1 if frame.format.is_planar else len(frame.layout.channels)
             values = array(code, bytes(frame.planes[0]))[: frame.samples * step : step]
+            start = float(frame.time or 0)
+            if played:
+                start = start if heard is None else heard
+                heard = start + frame.samples / frame.sample_rate
             for index, value in enumerate(values):
                 if abs(value) > threshold * full_scale:
-                    at = float(frame.time or 0) + index / frame.sample_rate
+                    at = start + index / frame.sample_rate
                     if at - last >= gap:
                         times.append(at)
                     last = at

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import rdpipe.assemble
 from rdpipe.assemble import ClipInfo, ClipInput, TargetFormat, build_concat_argv, plan_join
-from rdpipe.assemble.argv import build_normalise_argv
+from rdpipe.assemble.argv import build_normalise_argv, build_sound_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
-from rdpipe.assemble.concat import build_priming_drop_bsf
 from rdpipe.assemble.plan import ClipPiece, Span
 from rdpipe.assemble.probe import AudioInfo
 from rdpipe.model.output import OutputSpec
@@ -23,7 +22,7 @@ def _info(name: str, *, rate: int = 25, audio: bool = True) -> ClipInfo:
 
 
 def test_normalise_argv_is_stable() -> None:
-    """A silent clip is fitted, padded, given silence, cut to exact lengths, with AAC and PCM."""
+    """A silent clip is fitted, padded, given silence, cut to exact lengths, with PCM sound."""
     piece = ClipPiece("b", _info("b", rate=30, audio=False), 0.5, 25, fade_in=3)
     argv = build_normalise_argv("ffmpeg", piece, TargetFormat(640, 360, Fraction(25)),
                                 preset="veryfast", crf=20, dest=Path("/cache/k.mov"))  # fmt: skip
@@ -37,28 +36,43 @@ def test_normalise_argv_is_stable() -> None:
         "pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
         "tpad=stop_mode=clone:stop_duration=2,trim=end_frame=25,fade=t=in:s=0:n=3[v];"
         "[1:a]aformat=sample_fmts=s16:sample_rates=48000:channel_layouts=stereo,"
-        "apad,atrim=end_sample=48000,afade=t=in:ns=5760[a];[a]asplit=2[aac][pcm]",
-        "-frames:v", "25", "-map", "[v]", "-map", "[aac]", "-map", "[pcm]",
+        "apad,atrim=end_sample=48000,afade=t=in:ns=5760[a]",
+        "-frames:v", "25", "-map", "[v]", "-map", "[a]",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
         "-profile:v", "high", "-video_track_timescale", "12800",
-        "-c:a:0", "aac", "-b:a", "192k", "-c:a:1", "pcm_s16le", "-ar", "48000", "-ac", "2",
-        "-f", "mov", "/cache/k.mov",
+        "-c:a", "pcm_s16le", "-ar", "48000", "-ac", "2", "-f", "mov", "/cache/k.mov",
     ]  # fmt: skip
 
 
-def test_copy_argv_drops_later_clips_priming() -> None:
-    """The copy join copies both streams, drops the priming packet of the second clip on, and
-    keeps the timestamps (the first clip's priming stays before zero)."""
-    bsf = build_priming_drop_bsf([_info("a"), _info("b"), _info("c")])
+def test_copy_argv_copies_the_video_and_encodes_the_cut_sound() -> None:
+    """The copy join copies the video, keeps its timestamps (the first clip's priming stays
+    before zero) and encodes the clips' sound, read as raw PCM, to AAC once."""
     argv = build_concat_argv("ffmpeg", Path("/w/list"), Path("/o.mp4"),
-                             metadata=Path("/w/meta"), audio_bsf=bsf)  # fmt: skip
-    assert bsf == "noise=drop='between(n\\,95\\,95)+between(n\\,190\\,190)'"
+                             metadata=Path("/w/meta"), sound=Path("/w/sound.pcm"))  # fmt: skip
     assert argv[6:] == [
         "-copyts",
         "-f", "concat", "-safe", "0", "-i", "/w/list", "-f", "ffmetadata", "-i", "/w/meta",
-        "-map", "0:v:0", "-c:v", "copy", "-map", "0:a:0", "-c:a", "copy", "-bsf:a", bsf,
+        "-f", "s16le", "-ar", "48000", "-ac", "2", "-i", "/w/sound.pcm",
+        "-map", "0:v:0", "-c:v", "copy",
+        "-map", "2:a:0", "-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2",
         "-map_metadata", "1", "-map_chapters", "1", "-movflags", "+faststart", "-f", "mp4",
         "/o.mp4",
+    ]  # fmt: skip
+
+
+def test_sound_argv_cuts_each_clip_to_its_picture() -> None:
+    """Each copied clip's sound is put on its picture's clock, mixed down to stereo (BS.775
+    levels, in float), padded or cut to its samples, and the clips joined as raw PCM."""
+    argv = build_sound_argv("ffmpeg", [(_info("a"), 96000), (_info("b"), 96001)], Path("/w/s"))
+    tail = "apad,atrim=end_sample="
+    chain = ("aresample=async=1:first_pts=0:osr=48000:ochl=stereo:osf=fltp:clev=0.7071:"
+             "slev=0.7071:lfe_mix_level=0,"
+             "aformat=sample_fmts=s16:sample_rates=48000:channel_layouts=stereo,")  # fmt: skip
+    assert argv[6:] == [
+        "-vn", "-i", "/clips/a.mp4", "-vn", "-i", "/clips/b.mp4",
+        "-filter_complex",
+        f"[0:a]{chain}{tail}96000[s0];[1:a]{chain}{tail}96001[s1];[s0][s1]concat=n=2:v=0:a=1[a]",
+        "-map", "[a]", "-c:a", "pcm_s16le", "-f", "s16le", "-ar", "48000", "-ac", "2", "/w/s",
     ]  # fmt: skip
 
 
@@ -87,12 +101,3 @@ def test_exports_are_complete() -> None:
                "images", "mp4_header", "music", "normalise", "orientation", "parallel", "plan",
                "probe", "probe_cache", "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
-
-
-def test_priming_drop_is_split_over_a_chain_for_many_clips() -> None:
-    """Two hundred clips give a chain of filters whose indices skip what earlier ones dropped."""
-    bsf = build_priming_drop_bsf([_info(f"c{i}") for i in range(200)]) or ""
-    filters = bsf.split(",noise=")
-    assert len(filters) == 4 and all(f.count("between") <= 64 for f in filters)
-    assert "between(n\\,6080\\,6080)'" in filters[0]  # clip 64 in the first filter
-    assert filters[1].startswith("drop='between(n\\,6111\\,6111)")  # clip 65, 64 dropped before

@@ -193,7 +193,7 @@ def test_normalising_seeks_to_the_first_picture() -> None:
     assert argv[6:12] == ["-ss", "0.750000", "-t", "2.000000", "-i", "/clips/late.mp4"]
     graph = argv[argv.index("-filter_complex") + 1]
     assert graph.startswith("[0:v]fps=25:start_time=0,scale=")
-    assert "[0:a]aresample=async=1:first_pts=0," in graph
+    assert "[0:a]aresample=async=1:first_pts=0:" in graph
     plan = plan_join([ClipInput("late", late.path)], [late], OutputSpec())
     assert not plan.copy
     assert plan.reason == "shot 'late' starts its sound 500 ms before its picture"
