@@ -21,6 +21,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from rdpipe.assemble.colour import card_scale_options, scale_options, tag_filter
 from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
@@ -118,7 +119,8 @@ def build_card_argv(
     return [ffmpeg, *_HEAD, "-loop", "1", "-framerate", rate, "-i", str(image),
             "-f", "lavfi", "-i", f"anullsrc=r={SAMPLE_RATE}:cl=stereo",
             "-filter_complex",
-            ";".join(["[0:v]format=yuv420p,setsar=1[v]",
+            ";".join([f"[0:v]scale={card_scale_options(target.colour)},format=yuv420p,"
+                      f"setsar=1,{tag_filter(target.colour)}[v]",
                       f"[1:a]{_STEREO},atrim=end_sample={target.samples_of(frames)}[a]"]),
             "-frames:v", str(frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest)]  # fmt: skip
@@ -247,7 +249,8 @@ def _microseconds_down(seconds: float) -> str:
 
 
 def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
-    """Square pixels, the target rate, fitted with black bars (never stretched), faded.
+    """Square pixels, the target rate, fitted with black bars (never stretched), in the
+    target's colours (limited range, issue 12 §2), faded.
 
     Frames keep their times: the rate filter starts at zero, the shot's first picture, and
     holds the first frame kept by the seek until its own time, as the sound is not moved.
@@ -259,12 +262,14 @@ def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
     if sar != 1:
         steps.append(f"scale=trunc(iw*{sar.numerator}/{sar.denominator}/2)*2:ih,setsar=1")
     w, h = target.width, target.height
+    colour = scale_options(piece.info.colour, target.colour)
     steps += [
         f"fps={fraction_text(target.fps)}:start_time=0",
-        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2",
+        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}",
         f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black",
         "setsar=1",
         "format=yuv420p",
+        tag_filter(target.colour),
         "tpad=stop_mode=clone:stop_duration=2",
         f"trim=end_frame={piece.frames}",
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
 from rdpipe.text import FontChain, load_font_chain
 
-_VERSION = 4  # bump when the argv builders change what a cached piece contains
+_VERSION = 5  # bump when the argv builders change what a cached piece contains
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def piece_key(piece: Piece, encoder: Encoder, digests: Mapping[Path, str]) -> st
         "version": _VERSION,
         "size": [target.width, target.height],
         "fps": str(target.fps),
+        "colour": astuple(target.colour),
         "preset": encoder.preset,
         "crf": encoder.crf,
         "piece": _describe(piece, digests),

@@ -145,6 +145,8 @@ def _clip_blocker(clip: ClipInput, info: ClipInfo, first: ClipInfo, first_id: st
         return f"shot {clip.shot_id!r} {reason}"
     if abs(info.audio.duration - info.video_duration) > float(1 / info.frame_rate):
         return f"shot {clip.shot_id!r} has audio and video of different lengths"
+    if difference := info.colour.difference(first.colour):
+        return f"shot {clip.shot_id!r} differs from shot {first_id!r} in {difference}"
     for name, mine, theirs in zip(_KEY_NAMES, info.join_key(), first.join_key(), strict=True):
         if mine != theirs:
             if name == "orientation":
@@ -184,7 +186,8 @@ def _target_for(first: ClipInfo, spec: OutputSpec, target: TargetFormat | None) 
     width, height = spec.frame_size or (width, height)
     fps = first.frame_rate if target is None else target.fps
     fps = fps if spec.fps is None else frame_rate(spec.fps)
-    return TargetFormat(width + width % 2, height + height % 2, fps)
+    # Limited range whatever the first clip's: no player shows a mix of ranges right.
+    return TargetFormat(width + width % 2, height + height % 2, fps, first.colour.limited())
 
 
 def _size_text(size: tuple[int, int]) -> str:
@@ -193,7 +196,7 @@ def _size_text(size: tuple[int, int]) -> str:
 
 def _copy_plan(clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: OutputSpec) -> JoinPlan:
     first = infos[0]
-    target = TargetFormat(*first.display_size, first.frame_rate)
+    target = TargetFormat(*first.display_size, first.frame_rate, first.colour)
     pieces = tuple(
         ClipPiece(c.shot_id, i, 0.0, i.frames) for c, i in zip(clips, infos, strict=True)
     )

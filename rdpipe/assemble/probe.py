@@ -22,6 +22,7 @@ from pathlib import Path
 import anyio.to_thread
 import av
 
+from rdpipe.assemble.colour import UNSTATED, Colour
 from rdpipe.assemble.errors import ClipCorrupt, ClipMissing
 from rdpipe.assemble.mp4_header import display_matrix
 from rdpipe.assemble.orientation import UPRIGHT, Orientation, frame_orientation
@@ -66,6 +67,7 @@ class ClipInfo:
     video_start: float = 0.0  # seconds: when the first frame is shown (t=0 of the shot)
     file_start: float = 0.0  # seconds: where ffmpeg's clock for the file starts
     hidden_frames: int = 0  # frames before the first shown one (decoded, never shown)
+    colour: Colour = UNSTATED  # what the pixel values mean (range, matrix, primaries, transfer)
 
     def join_key(self) -> tuple[object, ...]:
         """The parameters two clips must share for a stream-copy join."""
@@ -156,6 +158,7 @@ def _probe_blocking(path: Path) -> ClipInfo:
         v_start = v_first if video.start_time is None else video.start_time
         hidden = hidden if v_first < v_start else 0
         time_base = Fraction(video.time_base or Fraction(1, 1000))
+        pixel_format = context.format.name if context.format else "unknown"
         firsts = [
             float(first * Fraction(s.time_base or 1))
             for s, (first, *_rest) in ((s, spans[s.index]) for s in (video, audio) if s is not None)
@@ -169,7 +172,7 @@ def _probe_blocking(path: Path) -> ClipInfo:
             width=context.width,
             height=context.height,
             sample_aspect_ratio=Fraction(video.sample_aspect_ratio or 1) or Fraction(1),
-            pixel_format=context.format.name if context.format else "unknown",
+            pixel_format=pixel_format,
             frame_rate=Fraction(rate),
             time_base=time_base,
             frames=frames - hidden,
@@ -180,7 +183,10 @@ def _probe_blocking(path: Path) -> ClipInfo:
             video_start=float(v_start * time_base),
             file_start=(container.start_time or 0) / av.time_base,
             hidden_frames=hidden,
-        )
+            colour=Colour.from_codes(range_code=context.color_range, matrix=context.colorspace,
+                                     primaries=context.color_primaries,
+                                     transfer=context.color_trc, pixel_format=pixel_format),
+        )  # fmt: skip
 
 
 def _orientation(

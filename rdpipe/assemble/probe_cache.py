@@ -15,14 +15,16 @@ import json
 import os
 import secrets
 import threading
+from dataclasses import astuple
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from rdpipe.assemble.colour import Colour
 from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 
-_VERSION = 3  # bump when ClipInfo or the probe's reading of a file changes
+_VERSION = 4  # bump when ClipInfo or the probe's reading of a file changes
 
 
 class ProbeCache:
@@ -138,6 +140,7 @@ def _encode(info: ClipInfo) -> dict[str, Any]:
         "durations": [info.video_duration, info.container_duration, info.start_time],
         "starts": [info.video_start, info.file_start, info.hidden_frames],
         "audio": None if audio is None else _encode_audio(audio),
+        "colour": list(astuple(info.colour)),
     }
 
 
@@ -173,6 +176,7 @@ def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
         video_start=video_start,
         file_start=file_start,
         hidden_frames=hidden_frames,
+        colour=Colour(*record["colour"]),
     )
 
 

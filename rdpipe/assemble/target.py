@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from rdpipe.assemble.colour import UNSTATED, Colour
 from rdpipe.model.timeline import round_half_up
 
 SAMPLE_RATE = 48_000
@@ -18,11 +19,13 @@ CHANNELS = 2
 
 @dataclass(frozen=True)
 class TargetFormat:
-    """Frame size in pixels and frame rate in frames per second; audio is always 48 kHz stereo."""
+    """Frame size in pixels, frame rate in frames per second and the colour description every
+    piece is converted to; audio is always 48 kHz stereo."""
 
     width: int
     height: int
     fps: Fraction
+    colour: Colour = UNSTATED  # always limited range: see rdpipe.assemble.colour
 
     def seconds_of(self, frames: int) -> float:
         """Seconds that ``frames`` frames last at this rate."""

@@ -32,8 +32,8 @@ def test_normalise_argv_is_stable() -> None:
         "-f", "lavfi", "-t", "2.000000", "-i", "anullsrc=r=48000:cl=stereo",
         "-filter_complex",
         "[0:v]fps=25:start_time=0,"
-        "scale=640:360:force_original_aspect_ratio=decrease:force_divisible_by=2,"
-        "pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,"
+        "scale=640:360:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=tv,"
+        "pad=640:360:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,format=yuv420p,setparams=range=tv,"
         "tpad=stop_mode=clone:stop_duration=2,trim=end_frame=25,fade=t=in:s=0:n=3[v];"
         "[1:a]aformat=sample_fmts=s16:sample_rates=48000:channel_layouts=stereo,"
         "apad,atrim=end_sample=48000,afade=t=in:ns=5760[a]",
@@ -97,7 +97,8 @@ def test_caption_and_chapter_text() -> None:
 def test_exports_are_complete() -> None:
     """Every public name of the package is listed in __all__ and exists."""
     public = {n for n in dir(rdpipe.assemble) if not n.startswith("_")} - {"annotations"}
-    modules = {"argv", "chapters", "completeness", "concat", "contact_sheet", "errors", "frames",
+    modules = {"argv", "chapters", "colour", "completeness", "concat", "contact_sheet", "errors",
+               "frames",
                "images", "mp4_header", "music", "normalise", "orientation", "parallel", "plan",
                "probe", "probe_cache", "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
