@@ -23,6 +23,7 @@ from rdpipe.checks import (
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.media import LocalMedia
+from rdpipe.music_checks import check_music
 from rdpipe.render import RenderedShot, ShotRenderer
 from rdpipe.templates import Problem
 from rdpipe.text_checks import check_text
@@ -83,6 +84,7 @@ def check_loaded(
         errors.extend(shot_errors)
         warnings.extend(shot_warnings)
     errors.extend(check_timeline(loaded.pipeline, shots))
+    errors.extend(check_music(loaded, allow_outside=allow_outside))
     text_errors, text_warnings = check_text(loaded, shots, system=fonts)
     errors.extend(text_errors)
     warnings.extend(text_warnings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
@@ -51,14 +52,39 @@ class ClipIncomplete(RdpipeError):
 
 
 class FfmpegFailed(RdpipeError):
-    """An ffmpeg run exited with an error; the message carries its last lines of output."""
+    """An ffmpeg run exited with an error: one paragraph with what it was doing and why.
+
+    Never ffmpeg's output as it is (issue 12 §3): an input it could not open is named with
+    ffmpeg's reason, anything else gets ffmpeg's last line without its filtergraph text.
+    ``tail`` keeps the last lines of its output.
+    """
 
     def __init__(self, step: str, returncode: int, tail: list[str]) -> None:
         self.step = step
         self.returncode = returncode
         self.tail = tail
-        shown = "\n".join(f"  {line}" for line in tail) or "  (no output)"
-        super().__init__(f"ffmpeg failed while {step} (exit status {returncode}):\n{shown}")
+        super().__init__(f"ffmpeg failed while {step} (exit status {returncode}): {_reason(tail)}")
+
+
+def _reason(tail: list[str]) -> str:
+    """ffmpeg's reason in one sentence, from the last lines it printed."""
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in tail if line.strip()]
+    opened = [m for line in lines if (m := _OPENING.fullmatch(line))]
+    if opened:
+        why = next((m.group(1) for line in lines if (m := _OPEN_REASON.fullmatch(line))), "")
+        return f"it could not read {opened[-1].group(1)}" + (f" ({why})" if why else "")
+    if not lines:
+        return "it printed nothing"
+    # A summary ("Error binding filtergraph inputs/outputs") follows the line that says why.
+    said = lines[-2:] if len(lines) > 1 and lines[-1].startswith("Error") else lines[-1:]
+    text = "; ".join(_GRAPH_TEXT.sub("in the filtergraph", line).rstrip(".") for line in said)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+_LOG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")
+_OPENING = re.compile(r"Error opening input file (.+?)\.?")
+_OPEN_REASON = re.compile(r"Error opening input files?: (.+)")
+_GRAPH_TEXT = re.compile(r"in filtergraph description .*?(?= matches| is | does |$)")
 
 
 class AssemblyInvalid(RdpipeError):
