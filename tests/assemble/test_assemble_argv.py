@@ -11,7 +11,7 @@ from rdpipe.assemble.argv import build_normalise_argv, build_sound_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
 from rdpipe.assemble.plan import ClipPiece, Span
 from rdpipe.assemble.probe import AudioInfo
-from rdpipe.model.output import OutputSpec
+from rdpipe.model.output import CaptionsSpec, OutputSpec
 
 
 def _info(name: str, *, rate: int = 25, audio: bool = True) -> ClipInfo:
@@ -102,3 +102,15 @@ def test_exports_are_complete() -> None:
                "images", "mp4_header", "music", "normalise", "orientation", "parallel", "plan",
                "probe", "probe_cache", "runner", "stage", "target"}  # fmt: skip
     assert set(rdpipe.assemble.__all__) == public - modules
+
+
+def test_a_blank_caption_makes_no_cue() -> None:
+    """A caption of spaces writes no cue and burns nothing in (the clips are still copied)."""
+    clips = [ClipInput("a", Path("/clips/a.mp4"), caption="Hello"),
+             ClipInput("b", Path("/clips/b.mp4"), caption="   "),
+             ClipInput("c", Path("/clips/c.mp4"), caption=" \n\t")]  # fmt: skip
+    infos = [_info("a"), _info("b"), _info("c")]
+    plan = plan_join(clips, infos, OutputSpec())
+    assert plan.cues == (Span("Hello", 0.0, 2.0),)
+    burned = plan_join(clips[1:], infos[1:], OutputSpec(captions=CaptionsSpec(burn_in=True)))
+    assert burned.copy and burned.cues == ()  # no cue: no .srt or .vtt is written

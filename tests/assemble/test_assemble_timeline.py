@@ -16,7 +16,7 @@ from rdpipe.assemble import AssemblyInvalid, ClipInfo, ClipInput, TargetFormat, 
 from rdpipe.assemble.plan import ClipPiece, CrossfadePiece
 from rdpipe.assemble.probe import AudioInfo
 from rdpipe.model.output import ClipTrim, OutputSpec, TransitionSpec
-from rdpipe.model.timeline import PLANNED_FPS, ShotLength, plan_timeline
+from rdpipe.model.timeline import PLANNED_FPS, ShotLength, frames_in, plan_timeline
 from tests.assemble.clips import ClipRecipe, make_clip
 
 TARGET = TargetFormat(320, 180, PLANNED_FPS)
@@ -128,3 +128,25 @@ def test_assembling_a_short_clip_stops_before_ffmpeg(tmp_path: Path, ffmpeg: str
         anyio.run(main)
     assert not (tmp_path / "film.mp4").exists()
     assert not list((tmp_path / "cache").glob("*.mov"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "seconds", "frames"),
+    [("crossfade", 0.5, 13), ("crossfade", 1.5, 38), ("crossfade", 0.3, 8), ("fade", 1.0, 13),
+     ("fade", 3.0, 38), ("crossfade", 0.54, 14)],
+)  # fmt: skip
+def test_lengths_round_half_frames_up(kind: str, seconds: float, frames: int) -> None:
+    """A length of a whole number of frames and a half rounds up, the same in validate's
+    timeline and in the assembly's pieces (0.5 s at 25 fps is 13 frames, as 1.5 s is 38)."""
+    fps = Fraction(25)
+    spec = OutputSpec(transition=TransitionSpec(kind=kind, seconds=seconds))  # type: ignore[arg-type]
+    timeline = plan_timeline([ShotLength("a", 4.0), ShotLength("b", 4.0)], spec, fps)
+    counted = timeline.shots[0].tail or timeline.shots[0].fade_out
+    assert counted == frames
+    clips = [ClipInput("a", Path("/clips/a.mp4")), ClipInput("b", Path("/clips/b.mp4"))]
+    infos = [_info("a", 4.0), _info("b", 4.0)]
+    plan = plan_join(clips, infos, spec, TargetFormat(320, 180, fps))
+    drawn = [p.frames for p in plan.pieces if isinstance(p, CrossfadePiece)]
+    drawn += [p.fade_out for p in plan.pieces if isinstance(p, ClipPiece) and p.fade_out]
+    assert drawn == [frames]
+    assert frames_in(0.02, fps) == 1 and frames_in(0.0199, fps) == 0
