@@ -33,6 +33,15 @@ def whole_clip_store(output_dir: Path) -> ClipStore:
     return ClipStore(output_dir, media_check=check_media)
 
 
+def clip_damage(job: Job, store: StateStore, clips: ClipStore) -> str:
+    """What is wrong with the recorded clip of a job to download again (``… is incomplete: …``)."""
+    for clip in store.lookup(job.key, job.shot.take).clips:
+        check = clips.verify(clip.file)
+        if not check.ok:
+            return check.detail
+    return "its clip is missing"
+
+
 def finished_resumes(plan: Plan, store: StateStore) -> list[Job]:
     """Jobs whose task finished but whose clip is missing or damaged: to download again."""
     return [
@@ -52,8 +61,12 @@ async def refetch_clips(
     api: GenerationApi,
     store: StateStore,
     reporter: Reporter,
+    offline: bool = False,
 ) -> list[ShotResult]:
-    """Download the clips of finished tasks again, never submitting; one result per job."""
+    """Download the clips of finished tasks again, never submitting; one result per job.
+
+    ``offline``: the API is a new simulator, which has none of an earlier run's tasks.
+    """
     from rdpipe.assemble import probe_whole_duration
     from rdpipe.scheduler.scheduler import Scheduler
 
@@ -65,7 +78,7 @@ async def refetch_clips(
         journal=store,
         clips=ClipStore(output_dir),
         reporter=reporter,
-        options=SchedulerOptions(polling=_FINISHED_POLLING, submits=False),
+        options=SchedulerOptions(polling=_FINISHED_POLLING, submits=False, offline=offline),
         probe=probe_whole_duration,
         extract_frame=no_frames,
     )

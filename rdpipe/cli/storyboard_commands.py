@@ -48,7 +48,7 @@ def assemble_command(
         import anyio
 
         from rdpipe.manifest import views_of
-        from rdpipe.refetch import finished_resumes, whole_clip_store
+        from rdpipe.refetch import clip_damage, finished_resumes, whole_clip_store
         from rdpipe.run import (
             RunSettings,
             Workspace,
@@ -66,17 +66,14 @@ def assemble_command(
         ) as store:
             clips = whole_clip_store(workspace.output_dir)
             plan = plan_with_state(prepared, store, clips, RunSettings())
-            if finished_resumes(plan, store):
+            refetched = finished_resumes(plan, store)
+            if refetched:
                 plan = _refetch(prepared, plan, workspace, store)
             results = settle_without_api(plan, store)
+            damaged = {job.shot.id: clip_damage(job, store, clips) for job in refetched}
         missing = shots_without_clip(prepared, results)
         if missing and not partial:
-            from rdpipe.errors import RdpipeError
-
-            raise RdpipeError(
-                f"no clip yet for {', '.join(missing)}",
-                hint="Run `rdpipe run` first, or pass --partial to leave them out.",
-            )
+            raise _no_clip_error(missing, damaged, offline=offline)
         output = anyio.run(
             lambda: assemble_video(prepared, results, workspace, environ=dict(os.environ))
         )
@@ -85,6 +82,22 @@ def assemble_command(
         make_console().print(f"{prepared.name}: {output}", markup=False)
 
     run_command(action)
+
+
+def _no_clip_error(missing: list[str], damaged: dict[str, str], *, offline: bool) -> Exception:
+    """Shots the video cannot be built without: never generated, or their clip on disk is
+    damaged and could not be downloaded again (``damaged`` says how)."""
+    from rdpipe.errors import RdpipeError
+
+    new = [shot for shot in missing if shot not in damaged]
+    parts = [f"no clip yet for {', '.join(new)}"] if new else []
+    parts += [
+        f"the clip of {shot} is not whole and could not be downloaded again: {damaged[shot]}"
+        for shot in missing
+        if shot in damaged
+    ]
+    run = "`rdpipe run --offline` first (free)" if offline else "`rdpipe run` first"
+    return RdpipeError("; ".join(parts), hint=f"Run {run}, or pass --partial to leave them out.")
 
 
 def _refetch(
@@ -113,7 +126,12 @@ def _refetch(
         with open_reporter(console, Plan(plan.pipeline, jobs), as_json=False) as reporter:
             async with open_api(settings, workspace, dict(os.environ), needed=True) as api:
                 return await refetch_clips(
-                    jobs, workspace.output_dir, api=api, store=store, reporter=reporter
+                    jobs,
+                    workspace.output_dir,
+                    api=api,
+                    store=store,
+                    reporter=reporter,
+                    offline=workspace.offline,
                 )
 
     prepare_state_dir(workspace.state.state_dir)

@@ -91,3 +91,5 @@ class SchedulerOptions:
     # False: only follow tasks already submitted and download their clips, never submitting
     # (`rdpipe assemble` fetching a paid clip again that it found damaged on disk).
     submits: bool = True
+    # The API is the offline simulator: nothing is billed, and its tasks end with its run.
+    offline: bool = False

@@ -215,6 +215,14 @@ class Scheduler:
             async with self._task_slots:
                 return await self._follow(job, task_id)
         except _TaskLost as lost:
+            if self._options.offline and not self._options.submits:
+                raise _ShotFailed(
+                    Phase.FAILED,
+                    f"the offline simulator no longer has task {task_id}: it keeps a task only "
+                    "while the offline run that submitted it lasts, so the clip cannot be "
+                    "downloaded again; `rdpipe run --offline` generates the shot again (free)",
+                    task_id,
+                ) from lost
             if not self._options.resubmit_lost:
                 raise _ShotFailed(
                     Phase.FAILED,

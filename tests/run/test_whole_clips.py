@@ -273,6 +273,36 @@ def test_clip_cut_short_on_disk_is_fetched_again_from_its_task(
     assert _duration(video) == pytest.approx(2 * _whole(clip), abs=0.05)
 
 
+def test_offline_clip_cut_short_on_disk_is_reported_as_cut_and_free(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """Offline, the simulator that made a clip ended with its run: assemble says the clip on disk
+    is cut and that generating it again is free (not "no clip yet", not "billed"), and the next
+    offline run generates it again."""
+    path = write(tmp_path / "film.yaml", pipeline_text(TWO_SHOTS))
+    assert rdpipe_cli("run", str(path), "--offline").exit_code == 0
+    clips = tmp_path / "out" / "offline"
+    clip = next((clips / "clips" / "a").glob("*.mp4"))
+    whole = clip.stat().st_size
+    clip.write_bytes(clip.read_bytes()[: int(whole * CUT)])
+    result = rdpipe_cli("assemble", str(path), "--offline")
+    assert result.exit_code == 1
+    relative = clip.relative_to(clips).as_posix()
+    error = result.stderr.removeprefix("error: ").splitlines()
+    assert error[0] == (
+        f"the clip of a is not whole and could not be downloaded again: {relative} has "
+        f"{int(whole * CUT)} bytes, expected {whole}"
+    )
+    assert (
+        error[1] == "Run `rdpipe run --offline` first (free), or pass --partial to leave them out."
+    )
+    assert "keeps a task only while the offline run that submitted it lasts" in result.stdout
+    assert "`rdpipe run --offline` generates the shot again (free)" in result.stdout
+    assert "billed" not in result.stdout + result.stderr
+    assert rdpipe_cli("run", str(path), "--offline").exit_code == 0
+    assert _whole(clips / "film.mp4") > 0
+
+
 def test_clip_recorded_cut_short_by_an_earlier_rdpipe_is_replaced(
     online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
