@@ -32,6 +32,8 @@ ClipProblem = Literal["missing", "size", "sha256", "incomplete"]
 MediaCheck = Callable[[Path], str | None]
 
 _CHUNK = 1 << 20
+#: Downloads go to ``clips/<shot>/.incoming-<task id>.mp4`` (``.part`` while they arrive).
+INCOMING_PREFIX = ".incoming-"
 _KEY_PREFIX = 12
 
 
@@ -80,6 +82,12 @@ class ClipStore:
         if pure.is_absolute() or ".." in pure.parts:
             raise ValueError(f"clip path {relative!r} must stay inside {self.output_dir}")
         return self.output_dir.joinpath(*pure.parts)
+
+    def incoming_path(self, relative: str, task_id: str) -> Path:
+        """Where the download of ``task_id``'s clip meant for ``relative`` arrives, to adopt."""
+        target = self.resolve(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target.with_name(f"{INCOMING_PREFIX}{task_id}.mp4")
 
     def partial_path(self, relative: str) -> Path:
         """Where to download the clip meant for ``relative``: a ``.part`` file beside it."""
@@ -157,6 +165,19 @@ class ClipStore:
             verdict = MediaVerdict(self._media_check(path))
             self.verdicts.remember(sha256, verdict)
         return None if verdict is None else verdict.problem
+
+    def remove_stale_downloads(self) -> list[Path]:
+        """Delete the downloads a stopped run left half-way (``clips/*/.incoming-*``).
+
+        Call it holding the :class:`RunGuard`, so no download can be under way. A clip is paid
+        for, so what they held is downloaded again from its task when needed, never resubmitted.
+        """
+        removed: list[Path] = []
+        for path in sorted(self.output_dir.glob(f"clips/*/{INCOMING_PREFIX}*")):
+            if path.is_file() and path.name.endswith((".mp4", ".mp4.part")):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
 
     def note_whole(self, sha256: str) -> None:
         """Record that the content with this hash was checked and found whole."""

@@ -62,11 +62,30 @@ class RunGuard:
         finally:
             os.close(descriptor)  # closing releases the flock
 
+    def held(self) -> bool:
+        """Whether a run seems to hold the guard now, read from the file the holder writes.
+
+        Asked without touching the lock, so asking never makes a starting run wait or refuse
+        (``rdpipe status`` in a loop); a holder killed with ``-9`` is seen dead by its pid.
+        """
+        holder = self.holder()
+        if holder is None or holder.pid is None:
+            return False
+        if holder.host != self._host:
+            return True  # another machine's run: its pid cannot be checked from here
+        try:
+            os.kill(holder.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def holder(self) -> RunHolder | None:
         """Who the guard file names, or ``None``; it may name a holder that just released it."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except OSError:  # never created, or unreadable here
             return None
         return _parse_holder(text)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 _TASK_COLUMNS = """
     t.task_id, t.intent_id, i.key, i.shot_id, i.take, i.attempt, i.model, t.submitted_at,
     t.state, t.progress, t.error_code, t.error_message, t.seed, t.duration, t.updated_at,
-    t.finished_at, t.reissued_at
+    t.finished_at, t.reissued_at, i.api_host
 """
 _TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks t JOIN intents i USING (intent_id)"
 
 _INTENTS = """
 SELECT intent_id, key, shot_id, take, attempt, model, request_json, created_at, outcome, reason,
-    task_id, resolved_at
+    task_id, resolved_at, api_host
 FROM intents
 """
 
@@ -22,9 +22,9 @@ FROM clips c JOIN tasks t ON t.intent_id = c.intent_id JOIN intents i ON i.inten
 """
 
 INSERT_INTENT = """
-INSERT INTO intents (pipeline, key, shot_id, take, model, request_json, created_at, attempt,
-    outcome)
-SELECT ?, ?, ?, ?, ?, ?, ?, 1 + count(*), 'pending'
+INSERT INTO intents (pipeline, key, shot_id, take, model, request_json, created_at, api_host,
+    attempt, outcome)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, 1 + count(*), 'pending'
 FROM intents WHERE pipeline = ? AND key = ? AND take = ?
 """
 

@@ -38,6 +38,7 @@ class IntentRecord:
     reason: str | None
     task_id: str | None
     resolved_at: float | None
+    api_host: str | None = None  # where it was sent; None: recorded before rdpipe noted hosts
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class TaskRecord:
 
     ``reissued_at`` is set once the server gave the same task id to a later submit: the id now
     names that task, so this one can no longer be polled or downloaded (if it had not finished,
-    it was marked failed with the code ``task_id_reused``).
+    it was marked failed with the code ``task_id_reused``). ``api_host`` is the API host it was
+    submitted to (``None``: unknown, recorded before rdpipe noted hosts, or offline).
     """
 
     task_id: str
@@ -66,6 +68,7 @@ class TaskRecord:
     updated_at: float
     finished_at: float | None
     reissued_at: float | None = None
+    api_host: str | None = None
 
     @property
     def is_final(self) -> bool:

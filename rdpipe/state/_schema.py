@@ -14,9 +14,10 @@ from pathlib import Path
 
 from rdpipe.files import fsync_directory
 
+from ._access import unusable
 from ._errors import StateSchemaMismatch, StateUnreadable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html
 
 _SCHEMA_1 = """
@@ -153,10 +154,18 @@ BEGIN
 END;
 """
 
+# Version 3: each submit records the API host it went to (``host[:port]``, never the key), so
+# a run pointed at another server (RELAYDANCE_BASE_URL) neither follows nor gives up a task it
+# cannot know. Submits recorded before have NULL: their host is unknown.
+_SCHEMA_3 = """
+ALTER TABLE intents ADD COLUMN api_host TEXT;
+"""
+
 # Migration n creates version n from version n - 1. Add entries; never edit a released one.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda connection: _run_script(connection, _SCHEMA_1),
     2: lambda connection: _run_script(connection, _SCHEMA_2),
+    3: lambda connection: _run_script(connection, _SCHEMA_3),
 }
 
 
@@ -173,9 +182,12 @@ def _run_script(connection: sqlite3.Connection, script: str) -> None:
 def connect(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:
     """Open (creating if needed) the state database at ``path`` and bring its schema up to date."""
     created = not path.exists()
-    connection = sqlite3.connect(
-        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-    )
+    try:
+        connection = sqlite3.connect(
+            path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise unusable(path, error, writing=True) from error
     try:
         connection.row_factory = sqlite3.Row
         _configure(connection, path)
@@ -183,16 +195,71 @@ def connect(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:
         connection.execute("PRAGMA foreign_keys=ON")  # off while migrating: tables are rebuilt
     except sqlite3.DatabaseError as error:
         connection.close()
-        raise StateUnreadable(
-            path,
-            f"the file is damaged or not an SQLite database ({error})",
-            hint="Move it aside and run again; rdpipe will submit every shot anew.",
-        ) from error
+        raise unusable(path, error, writing=True) from error
     except BaseException:
         connection.close()
         raise
     if created:
         fsync_directory(path.parent)
+    return connection
+
+
+def connect_read_only(path: Path, *, busy_timeout: float = 10.0) -> sqlite3.Connection:
+    """A copy in memory of the state database at ``path``, read without writing beside it.
+
+    For commands that only read (``status``), so they work on a read-only checkout and never
+    migrate the file: an older schema is brought up to date in the copy. The copy refuses writes.
+    """
+    try:
+        source = _open_read_only(path, busy_timeout)
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+    except sqlite3.Error as error:
+        raise unusable(path, error, writing=False) from error
+    try:
+        copy.row_factory = sqlite3.Row
+        _migrate(copy, path)
+        copy.execute("PRAGMA foreign_keys=ON")
+        copy.execute("PRAGMA query_only=ON")
+    except sqlite3.DatabaseError as error:
+        copy.close()
+        raise unusable(path, error, writing=False) from error
+    except BaseException:
+        copy.close()
+        raise
+    return copy
+
+
+def _open_read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Open ``path`` read-only; without its WAL index files and no way to create them, immutable.
+
+    SQLite reads a WAL database read-only only where its ``-shm`` file exists or can be created
+    (sqlite.org/wal.html#readonly). A cleanly closed database has no ``-wal`` left, so reading it
+    as immutable then misses nothing.
+    """
+    if not path.is_file():
+        raise sqlite3.OperationalError("unable to open database file")
+    uri = path.absolute().as_uri()
+    try:
+        return _checked(f"{uri}?mode=ro", busy_timeout)
+    except sqlite3.OperationalError:
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise
+    return _checked(f"{uri}?immutable=1", busy_timeout)
+
+
+def _checked(uri: str, busy_timeout: float) -> sqlite3.Connection:
+    """A connection to ``uri`` that has read the schema (SQLite opens files lazily)."""
+    connection = sqlite3.connect(uri, timeout=busy_timeout, uri=True, check_same_thread=False)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 

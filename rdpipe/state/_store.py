@@ -21,7 +21,7 @@ from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
 from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
 from ._redact import redact_request
-from ._schema import connect
+from ._schema import connect, connect_read_only
 
 _TASK_STATES = ("pending", "running", "succeeded", "failed")
 
@@ -39,8 +39,16 @@ class StateStore:
         self._lock = threading.RLock()
 
     @classmethod
-    def open(cls, path: Path, *, pipeline: str, clock: Callable[[], float]) -> StateStore:
-        """Open or create the database at ``path``; ``clock`` returns epoch seconds."""
+    def open(
+        cls, path: Path, *, pipeline: str, clock: Callable[[], float], read_only: bool = False
+    ) -> StateStore:
+        """Open or create the database at ``path``; ``clock`` returns epoch seconds.
+
+        ``read_only`` reads a copy of an existing database and never writes a byte beside it
+        (``status`` on a read-only checkout); its ``record_*`` methods then fail.
+        """
+        if read_only:
+            return cls(connect_read_only(path), path, pipeline, clock)
         path.parent.mkdir(parents=True, exist_ok=True)
         return cls(connect(path), path, pipeline, clock)
 
@@ -68,17 +76,26 @@ class StateStore:
 
     # Writes ---------------------------------------------------------------------------------
 
-    def record_intent(self, *, key: str, shot_id: str, take: int, request_json: str) -> int:
+    def record_intent(
+        self,
+        *,
+        key: str,
+        shot_id: str,
+        take: int,
+        request_json: str,
+        api_host: str | None = None,
+    ) -> int:
         """Durably note that a submit for ``key``/``take`` is about to be sent; returns its id.
 
         ``request_json`` is the body as sent; URL query strings and inline data are redacted.
+        ``api_host`` is where it goes (``host[:port]``, never a key): a task is followed there.
         """
         if take < 1:
             raise ValueError(f"take numbers start at 1, got {take}")
         body = redact_request(request_json)
         model = json.loads(body).get("model")
         model = model if isinstance(model, str) else None
-        row = (self._pipeline, key, shot_id, take, model, body, self._clock())
+        row = (self._pipeline, key, shot_id, take, model, body, self._clock(), api_host)
         cursor = self._execute(
             f"the submit of shot '{shot_id}' take {take}",
             queries.INSERT_INTENT,

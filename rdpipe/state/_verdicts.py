@@ -6,13 +6,15 @@ digest in one small JSON file (``<output dir>/.cache/media.json``) and never com
 the same content. A copy of a clip, or the same clip downloaded again, shares its verdict.
 
 The file is rewritten whole after each new verdict (beside its final name, then renamed), merged
-with what another process may have written meanwhile; an unreadable file counts as empty.
+with what another process may have written meanwhile; an unreadable file counts as empty, and
+one that cannot be written (a read-only checkout) only keeps its verdicts in memory.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +57,9 @@ class MediaVerdicts:
             self._verdicts = {**_load(self.path), **self._verdicts, sha256: verdict.problem}
             document = {"version": _VERSION, "sha256": self._verdicts}
             data = json.dumps(document, indent=0, sort_keys=True).encode()
-            write_atomically(self.path, data, durable=False)
+            # A cache: on a read-only checkout the verdict is kept for this process only.
+            with suppress(OSError):
+                write_atomically(self.path, data, durable=False)
 
 
 def _load(path: Path) -> dict[str, str | None]:
