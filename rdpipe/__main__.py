@@ -1,3 +1,3 @@
-from rdpipe.cli import main
+from rdpipe.entry import main
 
 main()

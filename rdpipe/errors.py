@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from rdpipe.redaction import redact, redact_optional
+
 
 class ExitCode(IntEnum):
     """Process exit codes shared by every command."""
@@ -18,14 +20,20 @@ class ExitCode(IntEnum):
     FAILED = 1  # some work failed (a shot, an assembly); the rest was done
     INVALID_INPUT = 2  # the user's input is wrong; nothing was spent
     INTERRUPTED = 130  # Ctrl-C
+    OUTPUT_CLOSED = 141  # stdout or stderr cannot be written (128 + SIGPIPE, as a shell reports)
 
 
 class RdpipeError(Exception):
-    """Root of every error rdpipe raises on purpose; ``str()`` is the user-facing message."""
+    """Root of every error rdpipe raises on purpose; ``str()`` is the user-facing message.
+
+    Message and hint are redacted (:func:`rdpipe.redaction.redact`): whatever a cause quoted,
+    no secret travels on into the journal, the manifest or the console.
+    """
 
     exit_code: ExitCode = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message, hint = redact(message), redact_optional(hint)
         self.message = message
         self.hint = hint
         super().__init__(message if hint is None else f"{message}\n{hint}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
+from rdpipe.redaction import redact_optional
 from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
 from rdpipe.validate import PreparedPipeline
@@ -86,7 +87,8 @@ class ManifestBuilder:
             for label, take in self._takes[shot_id]:
                 view = takes.get(label, TakeView())
                 entry["takes"].append({"take": take["take"], "key": take["key"],
-                                       **view.__dict__, "request": take["request"]})  # fmt: skip
+                                       **view.__dict__, "message": redact_optional(view.message),
+                                       "request": take["request"]})  # fmt: skip
             results = [
                 ShotResult(shot_id, t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])
                 for t in entry["takes"]

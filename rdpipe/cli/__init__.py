@@ -24,5 +24,7 @@ _register_commands()
 
 
 def main() -> None:
-    """Entry point of the ``rdpipe`` console script."""
-    app()
+    """Run the command line (kept for old scripts: the console script is ``rdpipe.entry``)."""
+    from rdpipe.entry import main as run_entry
+
+    run_entry()

@@ -17,6 +17,9 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.redaction import redact
+from rdpipe.sending import anything_sent, forget_sent
+from rdpipe.standard_streams import OutputClosed
 
 app = typer.Typer(
     name="rdpipe",
@@ -40,21 +43,29 @@ def run_command(action: Callable[[], T], *, state_dir: Path | None = None) -> T:
     """Run one command body, turning every exception into a message and an exit code.
 
     This is the only place errors become exit codes: invalid input exits 2, a failure 1,
-    Ctrl-C 130, also when a task group wraps them. Any other exception is a bug: the user gets
-    one paragraph and the traceback goes to a crash log (in ``state_dir``, the pipeline's
-    ``.rdpipe/``, when the command has one), exit 1.
+    Ctrl-C 130, also when a task group wraps them. A file or folder the environment will not
+    let rdpipe write (full disk, read-only, a folder in a file's place) is said in one paragraph
+    (:mod:`rdpipe.cli.file_problems`), exit 2 before anything was sent, else 1. A closed
+    standard output goes up to the entry point (:mod:`rdpipe.entry`, exit 141). Any other
+    exception is a bug: the user gets one paragraph and the traceback goes to a crash log (in
+    ``state_dir``, the pipeline's ``.rdpipe/``, when the command has one), exit 1.
     """
+    forget_sent()
     try:
         return action()
     except (typer.Exit, typer.Abort, TyperException):
         raise  # typer's own control flow and usage errors
     except BaseException as error:
+        closed = [leaf for leaf in _leaves(error) if isinstance(leaf, OutputClosed)]
+        if closed:
+            raise closed[0] from None  # not a bug: the entry point says so in one line
         if _interrupted(error):
             make_console(stderr=True).print("interrupted", style="yellow")
+            _reported.append(True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
-        leaves = _leaves(error)
+        leaves = [_environment_problem(leaf) or leaf for leaf in _leaves(error)]
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
             errors = [_crash_report(error, state_dir)]
@@ -63,10 +74,25 @@ def run_command(action: Callable[[], T], *, state_dir: Path | None = None) -> T:
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
 
 
+#: Holds ``True`` once a command has said "interrupted" (the entry point must not say it again).
+_reported: list[bool] = []
+
+
+def interruption_reported() -> bool:
+    """Whether a command of this process already told the user it was interrupted."""
+    return bool(_reported)
+
+
+def _environment_problem(error: BaseException) -> RdpipeError | None:
+    from rdpipe.cli.file_problems import file_problem
+
+    return file_problem(error, sent=anything_sent())
+
+
 def _report(error: RdpipeError) -> None:
     console = make_console(stderr=True)
     console.print("[bold red]error:[/] ", end="", markup=True)
-    console.print(str(error), markup=False, highlight=False)
+    console.print(redact(str(error)), markup=False, highlight=False)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -78,9 +104,12 @@ def _leaves(error: BaseException) -> list[BaseException]:
 
 def _interrupted(error: BaseException) -> bool:
     """Whether Ctrl-C (or the cancellation it causes) is among what ``error`` carries."""
-    from asyncio import CancelledError
-
-    return any(isinstance(leaf, KeyboardInterrupt | CancelledError) for leaf in _leaves(error))
+    # No import here: a Ctrl-C that cut an import short (asyncio's, say) leaves that package
+    # half-loaded, and importing it again would fail with a NameError instead.
+    asyncio = sys.modules.get("asyncio")
+    cancelled = getattr(asyncio, "CancelledError", KeyboardInterrupt)
+    kinds = (KeyboardInterrupt, cancelled)
+    return any(isinstance(leaf, kinds) for leaf in _leaves(error))
 
 
 def _crash_report(error: BaseException, state_dir: Path | None) -> RdpipeError:

@@ -8,8 +8,8 @@ removed from both the paragraph and the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
 import sys
 import tempfile
 import time
@@ -18,10 +18,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
+from rdpipe.redaction import redact as redact_secrets
 from rdpipe.state import prepare_state_dir
 
 _KEY_VARIABLE = "RELAYDANCE_API_KEY"
-_KEY_PATTERN = re.compile(r"sk-[A-Za-z0-9_\-]{4,}")
 _SUMMARY_LIMIT = 300
 
 
@@ -64,11 +64,8 @@ def report_crash(
 
 
 def redact(text: str, environ: Mapping[str, str]) -> str:
-    """``text`` without the API key of ``environ``, nor anything shaped like an ``sk-`` key."""
-    key = environ.get(_KEY_VARIABLE, "").strip()
-    if key:
-        text = text.replace(key, "[API key]")
-    return _KEY_PATTERN.sub("sk-[redacted]", text)
+    """``text`` without the API key of ``environ``, nor any secret :mod:`rdpipe.redaction` knows."""
+    return redact_secrets(text, [environ.get(_KEY_VARIABLE, "")])
 
 
 def _summary(error: BaseException) -> str:
@@ -99,17 +96,40 @@ def _other_dirs(environ: Mapping[str, str]) -> list[Path]:
 
 
 def _write_log(text: str, state_dir: Path | None, others: list[Path]) -> Path | None:
+    """Write the log to the first folder that takes all of it; ``None`` if none does.
+
+    A folder on a full or read-only disk is skipped, and what it took of the log is removed:
+    a log is named to the user only when every byte of it is on disk.
+    """
     name = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     first = [state_dir] if state_dir is not None and state_dir.parent.is_dir() else []
+    data = text.encode("utf-8", "backslashreplace")
     for folder in first + others:
         try:
             if folder == state_dir:
                 prepare_state_dir(folder)  # with its .gitignore of "*": logs stay out of git
             else:
                 folder.mkdir(parents=True, exist_ok=True)
-            path = folder / name
-            path.write_text(text, encoding="utf-8")
         except OSError:
             continue
-        return path
+        path = folder / name
+        if _write_whole(path, data):
+            return path
     return None
+
+
+def _write_whole(path: Path, data: bytes) -> bool:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except OSError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return False
+    return True

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from rdpipe.redaction import redact, redact_optional
 from rdpipe.scheduler import Phase, ShotUpdate
 
 _STYLE = {
@@ -40,7 +41,7 @@ class JsonLinesReporter:
         for name in ("task_id", "progress", "message", "clip"):
             value = getattr(update, name)
             if value is not None:
-                event[name] = value
+                event[name] = redact(value) if name == "message" else value
         if update.takes > 1:
             event["take"] = update.take
         if update.attempt > 1:
@@ -67,7 +68,7 @@ class PlainReporter:
         if update.task_id:
             parts.append(f"task {update.task_id}")
         if update.message:
-            parts.append(update.message)
+            parts.append(redact(update.message))
         self._console.print(" - ".join(parts), markup=False, highlight=False)
 
 
@@ -113,7 +114,7 @@ class LiveReporter:
         row.phase = update.phase
         row.progress = update.progress if update.progress is not None else row.progress
         row.task_id = update.task_id or row.task_id
-        row.message = update.message
+        row.message = redact_optional(update.message)
         done = sum(r.phase.final for r in self._rows.values())
         self._overall.update(self._bar, completed=done)
 

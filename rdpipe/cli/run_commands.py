@@ -19,6 +19,7 @@ from rdpipe.cli.pipeline_commands import (
     SetOption,
     prepare,
 )
+from rdpipe.redaction import redact, redact_optional
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -127,6 +128,7 @@ def run(
 
 def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool) -> RunSummary:
     """Hold the run guard, plan against the state, generate, record and assemble."""
+    from rdpipe.cli.file_problems import check_run_paths
     from rdpipe.refetch import whole_clip_store
     from rdpipe.run import Workspace, check_budget, plan_with_state
     from rdpipe.state import RunGuard, StateStore, prepare_state_dir
@@ -134,6 +136,10 @@ def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: b
     console = make_console(stderr=as_json)
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     prepare_state_dir(workspace.state.state_dir)
+    # The lock file, manifest and video are written last: a folder in their way stops us now.
+    check_run_paths(
+        [workspace.state.lock_file, workspace.manifest, workspace.video], [workspace.output_dir]
+    )
     guard = RunGuard(workspace.state.state_dir, workspace.state.pipeline)
     with guard.acquire(wait=settings.wait_for_other_run):
         store = StateStore.open(
@@ -241,12 +247,12 @@ def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     for result in summary.results:
         if not result.ok:
             console.print(
-                f"{result.shot_id}: {result.phase.value}: {result.message}",
+                f"{result.shot_id}: {result.phase.value}: {redact_optional(result.message)}",
                 style="red",
                 markup=False,
             )
     if as_json:
-        sys.stdout.write(json.dumps(summary.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(redact(json.dumps(summary.to_json(), ensure_ascii=False)) + "\n")
         return
     counts = f"{summary.submitted} submitted, {summary.reused} reused, {summary.failed} failed"
     where = f" -> {summary.output}" if summary.output else ""

@@ -6,7 +6,14 @@ Public names are re-exported here; the modules behind them are implementation.
 from __future__ import annotations
 
 from rdpipe.client.client import RelayDanceClient
-from rdpipe.client.config import ApiKey, ClientConfig, InvalidBaseUrl, MissingApiKey, Timeouts
+from rdpipe.client.config import (
+    ApiKey,
+    ClientConfig,
+    InvalidApiKey,
+    InvalidBaseUrl,
+    MissingApiKey,
+    Timeouts,
+)
 from rdpipe.client.download import DownloadedClip, ProgressCallback
 from rdpipe.client.errors import (
     ApiError,
@@ -20,6 +27,7 @@ from rdpipe.client.errors import (
     QuotaExceeded,
     RateLimited,
     RelayDanceError,
+    RequestNotBuilt,
     ServerError,
     SubmitOutcomeUnknown,
     TaskNotFinished,
@@ -37,6 +45,7 @@ __all__ = [
     "ClientConfig",
     "DownloadIncomplete",
     "DownloadedClip",
+    "InvalidApiKey",
     "InvalidBaseUrl",
     "InvalidRequest",
     "LinkExpired",
@@ -51,6 +60,7 @@ __all__ = [
     "RecordingClock",
     "RelayDanceClient",
     "RelayDanceError",
+    "RequestNotBuilt",
     "RetryPolicy",
     "ServerError",
     "SubmitOutcomeUnknown",

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from rdpipe.client.retry import RetryPolicy
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.redaction import remember_secret
 
 KEY_VARIABLE = "RELAYDANCE_API_KEY"
 BASE_URL_VARIABLE = "RELAYDANCE_BASE_URL"
@@ -26,6 +27,7 @@ class ApiKey:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember_secret(value)  # whatever quotes it later, redact() takes it out
 
     def reveal(self) -> str:
         """Return the key itself, for the ``Authorization`` header and nothing else."""
@@ -62,15 +64,44 @@ class MissingApiKey(RdpipeError):
         )
 
 
-class InvalidBaseUrl(RdpipeError):
-    """``RELAYDANCE_BASE_URL`` is not an http(s) URL."""
+class InvalidApiKey(RdpipeError):
+    """``RELAYDANCE_API_KEY`` holds a character no API key has; the key itself is never shown.
+
+    A key goes into an HTTP header, where a line break or a control character is refused by the
+    HTTP library (which then quotes the whole header in its error) or, worse, splits the header.
+    """
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, value: str) -> None:
-        self.value = value
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
         super().__init__(
-            f"{BASE_URL_VARIABLE} is not an http(s) URL: {value!r}",
+            f"{KEY_VARIABLE} is not a usable API key: it contains {problem}. An API key is one "
+            "word of printable ASCII characters (keys look like sk-...); nothing was sent, and "
+            "the key is not shown here.",
+            hint=(
+                f"Set it again with the key alone (export {KEY_VARIABLE}=sk-...), "
+                "or run with --offline to use the built-in simulator."
+            ),
+        )
+
+
+class InvalidBaseUrl(RdpipeError):
+    """``RELAYDANCE_BASE_URL`` is not an http(s) URL rdpipe can send requests to."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, value: str, problem: str | None = None) -> None:
+        self.value = value
+        self.problem = problem
+        shown = _without_user_info(value)
+        message = (
+            f"{BASE_URL_VARIABLE} is not an http(s) URL: {shown!r}"
+            if problem is None
+            else f"{BASE_URL_VARIABLE} is not a usable API address ({shown!r}): {problem}"
+        )
+        super().__init__(
+            message + "; nothing was sent.",
             hint=f"Unset it to use {DEFAULT_BASE_URL}, or set it like https://relaydance.com.",
         )
 
@@ -96,19 +127,82 @@ class ClientConfig:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ClientConfig:
-        """Read ``RELAYDANCE_API_KEY`` and ``RELAYDANCE_BASE_URL`` from ``environ``."""
+        """Read ``RELAYDANCE_API_KEY`` and ``RELAYDANCE_BASE_URL`` from ``environ``.
+
+        Both are checked here, where they are read, so that a bad value stops the command with
+        exit 2 before any request is built (and before a library can quote the key).
+        """
         key = environ.get(KEY_VARIABLE, "").strip()
         if not key:
             raise MissingApiKey()
+        remember_secret(key)
+        check_api_key(key)
         base_url = environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
         return cls(api_key=ApiKey(key), base_url=normalise_base_url(base_url))
 
 
+def check_api_key(key: str) -> None:
+    """Refuse a key with whitespace or a character outside printable ASCII, naming only where."""
+    for position, character in enumerate(key, start=1):
+        if not "!" <= character <= "~":
+            raise InvalidApiKey(f"{_character_kind(character)} at character {position}")
+
+
 def normalise_base_url(value: str) -> str:
     """Check ``value`` is an http(s) URL and drop a trailing slash and a ``/v1`` suffix."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    problem = _text_problem(value)
+    if problem is not None:
+        raise InvalidBaseUrl(value, problem)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as error:
+        raise InvalidBaseUrl(value, f"its host or port cannot be read ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidBaseUrl(value)
-    trimmed = value.rstrip("/")
+    problem = _part_problem(parts.username, parts.query, parts.fragment, port)
+    if problem is not None:
+        raise InvalidBaseUrl(value, problem)
     # People paste the OpenAI-style base (".../v1"); the client adds /v1 itself.
-    return trimmed.removesuffix("/v1")
+    trimmed = value.rstrip("/").removesuffix("/v1").rstrip("/")
+    if "/v1/" in urlsplit(trimmed).path + "/":
+        raise InvalidBaseUrl(
+            value, "it names an API path; give the address in front of /v1, rdpipe adds the rest"
+        )
+    return trimmed
+
+
+def _text_problem(value: str) -> str | None:
+    for position, character in enumerate(value, start=1):
+        if character.isspace() or not character.isprintable():
+            return f"it contains {_character_kind(character)} at character {position}"
+    return None
+
+
+def _part_problem(username: str | None, query: str, fragment: str, port: int | None) -> str | None:
+    if username is not None:
+        return f"it carries a user name or password; the key goes in {KEY_VARIABLE}"
+    if query or fragment:
+        return "it has a query string or fragment (?... or #...); give the address alone"
+    if port == 0:
+        return "its port is 0"
+    return None
+
+
+def _character_kind(character: str) -> str:
+    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space"}
+    if character in names:
+        return names[character]
+    if character.isspace():
+        return "a space character"
+    if ord(character) < 0x20 or ord(character) == 0x7F or not character.isprintable():
+        return "a control character"
+    return "a character outside printable ASCII"
+
+
+def _without_user_info(value: str) -> str:
+    """``value`` with any ``user:password@`` blanked, for messages."""
+    scheme, separator, rest = value.partition("://")
+    if not separator or "@" not in rest.split("/", 1)[0]:
+        return value
+    return f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -30,6 +30,23 @@ class NotSent(RelayDanceError):
         )
 
 
+class RequestNotBuilt(NotSent):
+    """The request could not be put together (a header or URL the HTTP library refuses).
+
+    Nothing left the machine, so nothing was billed; sending it again would fail the same way,
+    so it is not retried.
+    """
+
+    def __init__(self, operation: str, reason: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        RelayDanceError.__init__(
+            self,
+            f"rdpipe could not build the request {operation}: {reason}; nothing was sent.",
+            hint="Check RELAYDANCE_API_KEY and RELAYDANCE_BASE_URL, then run again.",
+        )
+
+
 class NoAnswer(RelayDanceError):
     """The request was sent but no complete answer came back (timeout, dropped connection)."""
 

@@ -1,9 +1,11 @@
 """The only module that imports httpx: requests out, answers and byte streams back.
 
 Swapping the HTTP library means rewriting this file alone. httpx exceptions are translated
-where they enter, chained with ``from``: a connection that never opened becomes
-:class:`NotSent`; anything that fails after the request may have left becomes
-:class:`NoAnswer`. Error statuses are *not* raised here; callers decide what they mean.
+where they enter, chained with ``from``: a request that could not be built (a header value or
+URL the library refuses) becomes :class:`RequestNotBuilt` and a connection that never opened
+:class:`NotSent`, both "never sent"; anything that fails after the request may have left becomes
+:class:`NoAnswer`. Reasons are redacted, since h11 quotes a refused header whole. Error
+statuses are *not* raised here; callers decide what they mean.
 
 Two httpx clients are used: one for the API host, which adds the key, and one without any
 credentials for the storage host that serves signed video URLs. A URL is fetched with the key
@@ -22,7 +24,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from rdpipe.client.config import ClientConfig
-from rdpipe.client.errors import MalformedResponse, NoAnswer, NotSent
+from rdpipe.client.errors import MalformedResponse, NoAnswer, NotSent, RequestNotBuilt
+from rdpipe.redaction import redact
+from rdpipe.sending import note_sent
 
 Transport = httpx.AsyncBaseTransport
 """The network seam: tests pass ``httpx.MockTransport`` or ``httpx.ASGITransport``."""
@@ -39,8 +43,15 @@ _ERROR_BODY_LIMIT = 64 * 1024
 KEEPALIVE = 256
 
 
-def _translate(error: httpx.HTTPError, operation: str) -> NotSent | NoAnswer:
-    reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+#: Raised while the request is put together, before a byte of it leaves: h11 refuses a header
+#: value (a key with a line break), httpx a URL or text it cannot encode.
+_NOT_BUILT = (httpx.LocalProtocolError, httpx.InvalidURL, UnicodeError)
+
+
+def _translate(error: Exception, operation: str) -> NotSent | NoAnswer:
+    reason = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+    if isinstance(error, _NOT_BUILT):
+        return RequestNotBuilt(operation, reason)
     if isinstance(error, _NEVER_SENT):
         return NotSent(operation, reason)
     return NoAnswer(operation, reason)
@@ -118,17 +129,18 @@ class _StreamContext:
     def __init__(
         self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], operation: str
     ) -> None:
-        self._request = client.build_request("GET", url, headers=dict(headers))
+        self._url = url
+        self._headers = dict(headers)
         self._client = client
         self._operation = operation
         self._response: httpx.Response | None = None
 
     async def __aenter__(self) -> BodyStream:
         try:
-            self._response = await self._client.send(
-                self._request, stream=True, follow_redirects=True
-            )
-        except httpx.HTTPError as error:
+            request = self._client.build_request("GET", self._url, headers=self._headers)
+            note_sent()
+            self._response = await self._client.send(request, stream=True, follow_redirects=True)
+        except (httpx.HTTPError, *_NOT_BUILT) as error:
             raise _translate(error, self._operation) from error
         return BodyStream(self._response, self._operation)
 
@@ -179,8 +191,10 @@ class HttpSession:
     async def send(self, method: str, path: str, *, operation: str, body: Any = None) -> Answer:
         """Send one request to the API host and read the whole answer."""
         try:
-            response = await self._api.request(method, path, json=body)
-        except httpx.HTTPError as error:
+            request = self._api.build_request(method, path, json=body)
+            note_sent()
+            response = await self._api.send(request)
+        except (httpx.HTTPError, *_NOT_BUILT) as error:
             raise _translate(error, operation) from error
         return Answer(response.status_code, response.headers, response.text, operation)
 

@@ -33,6 +33,7 @@ from rdpipe.client.errors import (
     NotSent,
     RateLimited,
     RelayDanceError,
+    RequestNotBuilt,
 )
 
 T = TypeVar("T")
@@ -69,6 +70,8 @@ class RetryPolicy:
 
 def should_retry_read(error: RelayDanceError) -> bool:
     """Say whether a failed read (poll, models, download) may simply be tried again."""
+    if isinstance(error, RequestNotBuilt):
+        return False  # it would fail the same way: nothing about it is transient
     if isinstance(error, NotSent | NoAnswer | DownloadIncomplete):
         return True
     if isinstance(error, InvalidRequest) or not isinstance(error, ApiError):
@@ -78,6 +81,8 @@ def should_retry_read(error: RelayDanceError) -> bool:
 
 def should_retry_submit(error: RelayDanceError) -> bool:
     """Say whether a failed submit may go out again: only if it provably created nothing."""
+    if isinstance(error, RequestNotBuilt):
+        return False
     return isinstance(error, NotSent | RateLimited)
 
 

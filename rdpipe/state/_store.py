@@ -17,6 +17,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from rdpipe.redaction import redact, redact_optional
+
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
 from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
@@ -161,6 +163,7 @@ class StateStore:
             raise ValueError(f"unknown task state {state!r}; expected one of {_TASK_STATES}")
         now = self._clock()
         final = state in ("succeeded", "failed")
+        error_message = redact_optional(error_message)
         values = (state, progress, error_code, error_message, seed, duration, now, final, now)
         parameters = (*values, task_id, self._pipeline)
         cursor = self._execute(f"the status of task {task_id}", queries.UPDATE_TASK, parameters)
@@ -259,7 +262,7 @@ class StateStore:
                 self._connection.execute("COMMIT")
 
     def _resolve(self, intent_id: int, outcome: str, reason: str, allowed: tuple[str, str]) -> None:
-        parameters = (outcome, reason, self._clock(), intent_id, self._pipeline, *allowed)
+        parameters = (outcome, redact(reason), self._clock(), intent_id, self._pipeline, *allowed)
         cursor = self._execute(
             f"submit {intent_id} as {outcome}", queries.RESOLVE_INTENT, parameters
         )

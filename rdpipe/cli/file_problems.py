@@ -1,0 +1,151 @@
+"""Files and folders the environment will not let rdpipe write: one paragraph, never a crash log.
+
+A full disk, a read-only mount, a missing permission or a folder where a file should be (or the
+other way round) is nothing rdpipe got wrong, so it is no bug report: the user is told which
+path, why, and what to do. Exit 2 when it is found before anything was sent (the README's
+"invalid input, nothing was sent"), else 1, with the reminder that a rerun resumes what was paid
+for. :func:`check_run_paths` finds the paths a run writes last (the lock file beside the
+pipeline, the manifest, the video) in the way before it spends anything.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path, PurePath
+from types import TracebackType
+
+from rdpipe.errors import ExitCode, RdpipeError
+
+_FULL = ("the disk is full", "Free some space on it")
+_CAUSES: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: _FULL,
+    errno.EDQUOT: ("your disk quota is used up", "Free some space within your quota"),
+    errno.EROFS: (
+        "it is on a read-only file system",
+        "Make it writable (or move the pipeline to a writable folder)",
+    ),
+    errno.EACCES: ("permission denied", "Make the folder writable for this user"),
+    errno.EPERM: ("the operation is not permitted", "Make the folder writable for this user"),
+    errno.EISDIR: ("a folder is in the way of the file", "Remove or rename that folder"),
+    errno.ENOTDIR: (
+        "a file is in the way of a folder on that path",
+        "Remove or rename the file that stands where a folder should be",
+    ),
+}
+# SQLite says it in words; "unable to open" is worked out from what is at the path.
+_SQLITE_CAUSES = {
+    "database or disk is full": _FULL,
+    "attempt to write a readonly database": (
+        "the file is read-only",
+        "Make it writable (or move the pipeline to a writable folder)",
+    ),
+    "disk I/O error": (
+        "the disk reported an input/output error (it may be full or failing)",
+        "Check the disk and its free space",
+    ),
+}
+_PATH_NAMES = ("path", "self", "dest", "destination", "target", "file", "folder", "directory")
+
+
+class PathNotWritable(RdpipeError):
+    """rdpipe cannot write a file or folder it needs, for a reason of its environment."""
+
+    def __init__(self, path: PurePath | None, cause: str, action: str, *, sent: bool) -> None:
+        self.path = path
+        self.cause = cause
+        self.exit_code = ExitCode.FAILED if sent else ExitCode.INVALID_INPUT
+        what = f"cannot write {path}" if path is not None else "cannot write its files"
+        then = (
+            "run the same command again: work already paid for is recorded, and it is not "
+            "paid for twice."
+            if sent
+            else "run the same command again; nothing was sent."
+        )
+        super().__init__(f"rdpipe {what}: {cause}. {action}, then {then}")
+
+
+def file_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
+    """The paragraph for ``error`` if the environment caused it, else ``None`` (maybe a bug)."""
+    import sqlite3
+
+    if isinstance(error, sqlite3.Error):
+        return _sqlite_problem(error, sent=sent)
+    if not isinstance(error, OSError) or error.errno not in _CAUSES:
+        return None
+    path = _named_path(error)
+    cause, action = _CAUSES[error.errno]
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) and path is not None:
+        action = f"{action} (the disk that holds {path.parent})"
+    return PathNotWritable(path, cause, action, sent=sent)
+
+
+def check_run_paths(paths: list[Path], folders: list[Path]) -> None:
+    """Refuse now, before anything is sent, a run whose last writes would fail.
+
+    ``paths`` are files the run writes (a folder at one of them fails), ``folders`` the folders
+    it writes in (they, or the nearest folder above them that exists, must be writable).
+    """
+    for path in paths:
+        if path.is_dir():
+            cause, action = _CAUSES[errno.EISDIR]
+            raise PathNotWritable(path, cause, action, sent=False)
+    for folder in folders:
+        existing = next(p for p in (folder, *folder.parents) if p.exists())
+        if not existing.is_dir():
+            cause, action = _CAUSES[errno.ENOTDIR]
+            raise PathNotWritable(folder, cause, action, sent=False)
+        if not os.access(existing, os.W_OK | os.X_OK):
+            code = errno.EROFS if _read_only(existing) else errno.EACCES
+            cause, action = _CAUSES[code]
+            raise PathNotWritable(existing, cause, action, sent=False)
+
+
+def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
+    text = str(error)
+    path = _named_path(error)
+    if text in _SQLITE_CAUSES:
+        cause, action = _SQLITE_CAUSES[text]
+        return PathNotWritable(path, cause, action, sent=sent)
+    if text != "unable to open database file" or path is None:
+        return None
+    local = Path(path)
+    if local.is_dir():
+        cause, action = _CAUSES[errno.EISDIR]
+    elif _read_only(local.parent):
+        cause, action = _CAUSES[errno.EROFS]
+    elif not os.access(local.parent, os.W_OK):
+        cause, action = _CAUSES[errno.EACCES]
+    else:
+        return None
+    return PathNotWritable(path, cause, action, sent=sent)
+
+
+def _named_path(error: BaseException) -> PurePath | None:
+    """The path ``error`` names, else the innermost path the failing code was working on."""
+    if isinstance(error, OSError):
+        for name in (error.filename2, error.filename):  # a rename fails at its target
+            if isinstance(name, str | bytes | PurePath) and name:
+                return Path(os.fsdecode(name))
+    return _path_in_traceback(error.__traceback__)
+
+
+def _path_in_traceback(trace: TracebackType | None) -> PurePath | None:
+    frames = []
+    while trace is not None:
+        frames.append(trace.tb_frame)
+        trace = trace.tb_next
+    for frame in reversed(frames):
+        found = [frame.f_locals.get(name) for name in _PATH_NAMES]
+        found += list(frame.f_locals.values())
+        for value in found:
+            if isinstance(value, PurePath):
+                return value
+    return None
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

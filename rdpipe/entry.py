@@ -1,0 +1,108 @@
+"""The ``rdpipe`` console script: small, so that it can catch what arrives before the CLI loads.
+
+Importing the command line takes a few tenths of a second; a Ctrl-C in that time, or in click's
+argument parsing, used to end in a traceback or in silence. Here every path ends the same way:
+Ctrl-C says ``interrupted`` (exit 130), a closed or broken standard output says so in one line
+(exit 141, :mod:`rdpipe.standard_streams`), anything else is the command's own exit code. This
+module imports nothing at its top but ``signal`` and ``sys``, so that the time in which a
+Ctrl-C can still show a traceback is Python's own start-up.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+TYPE_CHECKING = False  # not typing's: importing typing would widen the window for a traceback
+if TYPE_CHECKING:
+    from rdpipe.standard_streams import GuardedStream
+
+INTERRUPTED_EXIT = 130
+
+
+def main() -> None:
+    """Run the command line and exit with its code; no traceback on Ctrl-C or a closed output."""
+    try:
+        code = _run()
+    except KeyboardInterrupt:
+        code = _interrupted()
+    except BaseException as error:  # sorted out in _stopped, re-raised unless a closed output
+        code = _stopped(error)
+    sys.exit(code)
+
+
+def _run() -> int:
+    guards = _quietly_loaded()
+    code = _invoke()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # a failure now is still reported, not printed at interpreter exit
+    failed = next((guard.failure for guard in guards if guard.failure is not None), None)
+    if failed is not None:  # a write from another thread found the stream closed
+        raise failed
+    return code
+
+
+def _quietly_loaded() -> list[GuardedStream]:
+    """Guard the standard streams and import the command line, holding Ctrl-C back meanwhile.
+
+    A KeyboardInterrupt raised in the middle of an import leaves modules half-loaded (and one
+    raised inside importlib's own callbacks is printed and lost), so a Ctrl-C now is noted and
+    raised once the imports are done.
+    """
+    pending: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pending.append(number))
+    try:
+        from rdpipe.standard_streams import guard_standard_streams
+
+        guards = guard_standard_streams()
+        import rdpipe.cli  # noqa: F401 - the slow part: typer, rich and every command module
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pending:
+        raise KeyboardInterrupt
+    return guards
+
+
+def _invoke() -> int:
+    """Run typer's app with click's own handling off, so every ending is decided here."""
+    import typer
+    from typer.exceptions import TyperException
+
+    from rdpipe.cli import app
+    from rdpipe.cli.app import interruption_reported
+
+    try:
+        result = app(standalone_mode=False)
+    except typer.Abort:  # click's "Aborted!": Ctrl-C or Ctrl-D at a prompt
+        raise KeyboardInterrupt from None
+    except TyperException as error:  # a usage error: click says it as it always does
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        else:
+            sys.stderr.write(f"Error: {error.format_message()}\n")
+        return error.exit_code
+    code = result if isinstance(result, int) else 0
+    if code == INTERRUPTED_EXIT and not interruption_reported():
+        raise KeyboardInterrupt  # typer turned a Ctrl-C outside a command body into a bare 130
+    return code
+
+
+def _interrupted() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the goodbye
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    except BaseException:  # the output may be closed too; the exit code says it all
+        pass
+    return INTERRUPTED_EXIT
+
+
+def _stopped(error: BaseException) -> int:
+    """Exit 141 for a closed output; anything else goes on up unchanged."""
+    closed = sys.modules.get("rdpipe.standard_streams")
+    if closed is None or not isinstance(error, closed.OutputClosed):
+        raise error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    closed.say_output_closed(error)
+    return int(closed.OUTPUT_CLOSED_EXIT)
