@@ -62,10 +62,12 @@ async def refetch_clips(
     store: StateStore,
     reporter: Reporter,
     offline: bool = False,
+    api_host: str | None = None,
 ) -> list[ShotResult]:
     """Download the clips of finished tasks again, never submitting; one result per job.
 
     ``offline``: the API is a new simulator, which has none of an earlier run's tasks.
+    ``api_host``: where ``api`` sends requests; a task submitted elsewhere is not asked there.
     """
     from rdpipe.assemble import probe_whole_duration
     from rdpipe.scheduler.scheduler import Scheduler
@@ -78,7 +80,9 @@ async def refetch_clips(
         journal=store,
         clips=ClipStore(output_dir),
         reporter=reporter,
-        options=SchedulerOptions(polling=_FINISHED_POLLING, submits=False, offline=offline),
+        options=SchedulerOptions(
+            polling=_FINISHED_POLLING, submits=False, offline=offline, api_host=api_host
+        ),
         probe=probe_whole_duration,
         extract_frame=no_frames,
     )

@@ -146,7 +146,13 @@ class RunSummary:
 
     @property
     def submitted(self) -> int:
+        """New POSTs this run sent (each created a task, or may have)."""
         return sum(result.submits for result in self.results)
+
+    @property
+    def resumed(self) -> int:
+        """Shots finished from a task an earlier run paid for (followed or downloaded again)."""
+        return sum(r.phase is Phase.DONE and r.submits == 0 for r in self.results)
 
     @property
     def reused(self) -> int:
@@ -154,11 +160,32 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
-        return sum(not result.ok for result in self.results)
+        """Shots that ended without a clip: failed, or skipped because of another's failure."""
+        return sum(result.phase in (Phase.FAILED, Phase.SKIPPED) for result in self.results)
+
+    @property
+    def unknown(self) -> int:
+        """Shots whose task (or submit) this run could not account for; not resubmitted."""
+        return sum(result.phase is Phase.UNKNOWN for result in self.results)
+
+    @property
+    def in_flight(self) -> int:
+        """Shots stopped early while their paid task runs on; the next run follows them."""
+        return sum(result.phase is Phase.IN_FLIGHT for result in self.results)
 
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.OK if self.failed == 0 else ExitCode.FAILED
+        return ExitCode.OK if all(result.ok for result in self.results) else ExitCode.FAILED
+
+    def counts(self) -> str:
+        """``4 submitted, 0 resumed, 0 reused, 1 failed, 3 in flight`` (zero extras left out)."""
+        text = (
+            f"{self.submitted} submitted, {self.resumed} resumed, {self.reused} reused, "
+            f"{self.failed} failed"
+        )
+        for count, name in ((self.unknown, "unknown"), (self.in_flight, "in flight")):
+            text += f", {count} {name}" if count else ""
+        return text
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` summary object."""
@@ -177,18 +204,29 @@ class RunSummary:
                 for result in self.results
             ],
             "submitted": self.submitted,
+            "resumed": self.resumed,
             "reused": self.reused,
             "failed": self.failed,
+            "unknown": self.unknown,
+            "in_flight": self.in_flight,
         }
 
 
 def decide(
-    store: StateStore, clips: ClipStore, key: str, take: int, *, resubmit_unknown: bool
+    store: StateStore,
+    clips: ClipStore,
+    key: str,
+    take: int,
+    *,
+    resubmit_unknown: bool,
+    run_in_progress: bool = False,
 ) -> Decision | None:
     """What the run state says about one key and take: reuse, resume, block or retry.
 
     A recorded clip is reused only when it is intact and whole (``clips`` checks its media);
     otherwise the task that made it is downloaded again (paid for: never resubmitted).
+    ``run_in_progress``: another run holds the guard (``status`` asks), so a finished task
+    without a clip is being downloaded, not missing.
     """
     state = store.lookup(key, take)
     damage: str | None = None
@@ -200,27 +238,22 @@ def decide(
     finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
     if finished:
         task = finished[0]
-        return Decision(
-            Action.RESUME,
-            f"task {task.task_id} finished; {damage or 'its clip is missing'}, "
-            "downloading it again (no new charge)",
-            task_id=task.task_id,
-        )
+        if run_in_progress and damage is None:
+            why = "the run in progress is downloading its clip (no new charge)"
+        else:
+            why = f"{damage or 'its clip is missing'}, downloading it again (no new charge)"
+        return Decision(Action.RESUME, f"task {task.task_id} finished; {why}", task_id=task.task_id)
     if state.in_flight:
         task = state.in_flight[0]
+        who = "the run in progress follows it" if run_in_progress else "following it"
+        where = f" to {task.api_host}" if task.api_host else ""
         return Decision(
             Action.RESUME,
-            f"task {task.task_id} was submitted earlier; following it (no new charge)",
+            f"task {task.task_id} was submitted earlier{where}; {who} (no new charge)",
             task_id=task.task_id,
         )
     if state.unknown and not resubmit_unknown:
-        intent = state.unknown[0]
-        return Decision(
-            Action.BLOCKED,
-            f"an earlier submit's outcome is unknown ({intent.reason or 'no answer'}); it may have "
-            "been billed, so it is not resent: check your RelayDance dashboard, then rerun with "
-            "--resubmit-unknown",
-        )
+        return Decision(Action.BLOCKED, _unknown_reason(state.unknown[0].reason))
     if state.failed:
         task = state.failed[0]
         reason = task.error_message or "no reason given"
@@ -232,6 +265,7 @@ def decide(
                 Action.REFUSED,
                 f"RelayDance refused this request's input in task {task.task_id} ({said}); it is "
                 "not sent again unchanged: change the shot, or pass --force to try it anyway",
+                task_id=task.task_id,
             )
         return Decision(
             Action.GENERATE,
@@ -241,11 +275,23 @@ def decide(
     return None
 
 
+def _unknown_reason(reason: str | None) -> str:
+    """Why a shot whose earlier submit has an unknown outcome is not resent (one sentence)."""
+    said = (reason or "no answer came back").rstrip(".")
+    billed = "" if "billed" in said else "; it may have been billed"
+    return (
+        f"an earlier submit is unresolved: {said}{billed}. It is not resent: check your "
+        "RelayDance dashboard, then rerun with --resubmit-unknown"
+    )
+
+
 def plan_with_state(
     prepared: PreparedPipeline,
     store: StateStore,
     clips: ClipStore,
     settings: RunSettings,
+    *,
+    run_in_progress: bool = False,
 ) -> Plan:
     """The plan of this run: every shot's action given what the state knows."""
     ids = [shot.id for shot in prepared.shots]
@@ -256,7 +302,12 @@ def plan_with_state(
         prepared.name,
         prepared.shots,
         lookup=lambda key, take: decide(
-            store, clips, key, take, resubmit_unknown=settings.resubmits_unknown
+            store,
+            clips,
+            key,
+            take,
+            resubmit_unknown=settings.resubmits_unknown,
+            run_in_progress=run_in_progress,
         ),
         force={name: True for name in settings.force},
     )
@@ -408,7 +459,11 @@ def settle_without_api(plan: Plan, store: StateStore) -> list[ShotResult]:
             phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
                 job.action, Phase.SKIPPED
             )
-            results.append(ShotResult(job.shot.id, job.key, phase, message=job.reason, take=take))
+            results.append(
+                ShotResult(
+                    job.shot.id, job.key, phase, task_id=job.task_id, message=job.reason, take=take
+                )
+            )
             continue
         record = store.lookup(job.key, take).clip
         results.append(

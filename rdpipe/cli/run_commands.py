@@ -157,6 +157,7 @@ def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: b
                     f"was recorded; {then}[/]"
                 )
             clips = whole_clip_store(workspace.output_dir)
+            clips.remove_stale_downloads()  # a killed run's; no download is under way now
             plan = plan_with_state(prepared, store, clips, settings)
             check_budget(plan, prepared, settings)
             _announce(console, plan, settings)
@@ -170,10 +171,14 @@ def _announce(console: Console, plan: Plan, settings: RunSettings) -> None:
 
     reused = sum(job.action is Action.REUSE for job in plan.jobs)
     resumed = sum(job.action is Action.RESUME for job in plan.jobs)
-    where = "the offline simulator (free)" if settings.offline else "RelayDance"
+    seconds = (
+        f"{plan.billed_seconds} s on the offline simulator, free"
+        if settings.offline
+        else f"{plan.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
+    )
     console.print(
-        f"{plan.pipeline}: {plan.generations} to generate ({plan.billed_seconds} s billed on "
-        f"{where}), {resumed} to resume, {reused} cached",
+        f"{plan.pipeline}: {plan.generations} to generate ({seconds}), {resumed} to resume, "
+        f"{reused} cached",
         markup=False,
     )
 
@@ -187,9 +192,17 @@ def _execute(
     as_json: bool,
     console: Console,
 ) -> RunSummary:
+    from dataclasses import replace
+
     import anyio
 
-    from rdpipe.cli.run_session import interruptible, open_api, open_reporter, open_webhooks
+    from rdpipe.cli.run_session import (
+        api_host_of,
+        interruptible,
+        open_api,
+        open_reporter,
+        open_webhooks,
+    )
     from rdpipe.manifest import views_of
     from rdpipe.run import RunSummary, execute, record_manifest, scheduler_options
     from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
@@ -215,7 +228,7 @@ def _execute(
                     api=api,
                     store=store,
                     reporter=reporter,
-                    options=options,
+                    options=replace(options, api_host=api_host_of(api, settings)),
                     environ=environ,
                     waker=waker,
                     callback_url=callback_url,
@@ -254,6 +267,5 @@ def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
     if as_json:
         sys.stdout.write(redact(json.dumps(summary.to_json(), ensure_ascii=False)) + "\n")
         return
-    counts = f"{summary.submitted} submitted, {summary.reused} reused, {summary.failed} failed"
     where = f" -> {summary.output}" if summary.output else ""
-    console.print(f"{summary.pipeline}: {counts}{where}", markup=False)
+    console.print(f"{summary.pipeline}: {summary.counts()}{where}", markup=False)

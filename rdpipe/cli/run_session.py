@@ -48,6 +48,19 @@ async def open_api(
             yield client
 
 
+def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
+    """The API host recorded with each submit and checked before a task is followed.
+
+    ``None`` offline: every offline run starts its own simulator on a new port, in a state of
+    its own.
+    """
+    from rdpipe.client import RelayDanceClient
+
+    if settings.offline or not isinstance(api, RelayDanceClient):
+        return None
+    return api.api_host
+
+
 @asynccontextmanager
 async def open_webhooks(
     settings: RunSettings, plan: Plan

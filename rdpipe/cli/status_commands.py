@@ -42,18 +42,23 @@ def status(
 
         from rdpipe.refetch import whole_clip_store
         from rdpipe.run import RunSettings, Workspace, plan_with_state
-        from rdpipe.state import StateStore
+        from rdpipe.state import RunGuard, StateStore
 
         prepared = prepare(file, sets, allow_outside)
         workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
         settings = RunSettings(offline=offline)
         rows: list[dict[str, Any]] = []
         if workspace.state.database.exists():
+            # Read-only: status writes nothing, so it works on a read-only checkout.
             with StateStore.open(
-                workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
+                workspace.state.database,
+                pipeline=workspace.state.pipeline,
+                clock=time.time,
+                read_only=True,
             ) as store:
                 clips = whole_clip_store(workspace.output_dir)
-                plan = plan_with_state(prepared, store, clips, settings)
+                running = RunGuard(workspace.state.state_dir, workspace.state.pipeline).held()
+                plan = plan_with_state(prepared, store, clips, settings, run_in_progress=running)
         else:
             from rdpipe.plan import plan_run
 

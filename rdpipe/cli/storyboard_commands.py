@@ -110,11 +110,11 @@ def _refetch(
     """
     import anyio
 
-    from rdpipe.cli.run_session import open_api, open_reporter
+    from rdpipe.cli.run_session import api_host_of, open_api, open_reporter
     from rdpipe.plan import Plan
     from rdpipe.refetch import finished_resumes, refetch_clips, whole_clip_store
     from rdpipe.run import RunSettings, plan_with_state, write_lock_file
-    from rdpipe.state import RunGuard, prepare_state_dir
+    from rdpipe.state import ClipStore, RunGuard, prepare_state_dir
 
     console = make_console()
     jobs = finished_resumes(plan, store)
@@ -132,10 +132,12 @@ def _refetch(
                     store=store,
                     reporter=reporter,
                     offline=workspace.offline,
+                    api_host=api_host_of(api, settings),
                 )
 
     prepare_state_dir(workspace.state.state_dir)
     with RunGuard(workspace.state.state_dir, workspace.state.pipeline).acquire():
+        ClipStore(workspace.output_dir).remove_stale_downloads()  # a killed run's
         results = anyio.run(main)
     for result in results:
         if not result.ok:

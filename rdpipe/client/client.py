@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 
@@ -85,6 +86,14 @@ class RelayDanceClient:
         self._downloader = Downloader(self._session, self._retrier, wall_clock)
         self._task_paths = [ENVELOPE_PATH, VIDEO_OBJECT_PATH]
         self._unknown_statuses: set[str] = set()
+
+    @property
+    def api_host(self) -> str:
+        """``host[:port]`` of the API, without any user info: recorded with each submit."""
+        parts = urlsplit(self.config.base_url)
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{host}:{parts.port}" if parts.port else host
 
     async def __aenter__(self) -> RelayDanceClient:
         return self

@@ -21,6 +21,7 @@ class Phase(StrEnum):
     CACHED = "cached"  # a verified clip already existed: nothing was requested
     FAILED = "failed"
     UNKNOWN = "unknown"  # a submit whose outcome is unknown; not resubmitted
+    IN_FLIGHT = "in flight"  # stopped early while its paid task runs; the next run follows it
     SKIPPED = "skipped"  # not run (stopped, or the shot it depends on failed)
 
     @property
@@ -28,7 +29,9 @@ class Phase(StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({Phase.DONE, Phase.CACHED, Phase.FAILED, Phase.UNKNOWN, Phase.SKIPPED})
+_FINAL = frozenset(
+    {Phase.DONE, Phase.CACHED, Phase.FAILED, Phase.UNKNOWN, Phase.IN_FLIGHT, Phase.SKIPPED}
+)
 
 
 @dataclass(frozen=True)

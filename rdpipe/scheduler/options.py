@@ -91,5 +91,8 @@ class SchedulerOptions:
     # False: only follow tasks already submitted and download their clips, never submitting
     # (`rdpipe assemble` fetching a paid clip again that it found damaged on disk).
     submits: bool = True
+    # The API host (host[:port]) this run talks to: recorded with each submit, and a task
+    # recorded for another host is not polled here. None: not checked (offline, tests).
+    api_host: str | None = None
     # The API is the offline simulator: nothing is billed, and its tasks end with its run.
     offline: bool = False

@@ -33,9 +33,13 @@ import anyio.to_thread
 
 from rdpipe.client import (
     AuthenticationFailed,
+    NoAnswer,
     NotSent,
     QuotaExceeded,
+    RateLimited,
     RelayDanceError,
+    RequestNotBuilt,
+    ServerError,
     SubmitOutcomeUnknown,
     TaskNotFound,
     TaskState,
@@ -44,6 +48,7 @@ from rdpipe.client import (
 from rdpipe.errors import RdpipeError
 from rdpipe.plan import Action, Job
 from rdpipe.render import continuity_placeholder
+from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.failures import classify_failure, failure_text
@@ -61,6 +66,9 @@ from rdpipe.state import ClipFile, ClipStore, StateStore, TaskReissued, clip_pla
 
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
+#: A poll that met these is simply asked again later: a GET is safe to repeat. Not a request
+#: that could not even be built (a key with a line break): no wait mends it.
+_POLL_OUTAGE = (NotSent, NoAnswer, ServerError, RateLimited)
 
 
 class RunAborted(RdpipeError):
@@ -85,6 +93,10 @@ class _ShotFailed(Exception):
 
 class _TaskLost(_ShotFailed):
     """The server says a task it accepted does not exist (internal control flow)."""
+
+    def __init__(self, error: TaskNotFound, task_id: str, message: str) -> None:
+        super().__init__(Phase.UNKNOWN, message, task_id)
+        self.error = error
 
 
 class _ClipProblem(Exception):
@@ -125,6 +137,10 @@ class Scheduler:
         self._labels: dict[str, list[str]] = {}  # shot id -> labels of its takes
         self._jobs: dict[str, Job] = {}
         self._submits: dict[str, int] = {}  # label -> POSTs that created (or may have) a task
+        self._following: dict[str, str] = {}  # label -> its task not yet seen finished
+        self._downloading: set[str] = set()  # labels whose finished task is being downloaded
+        self._stopped_by: str | None = None  # why the run was stopped early, if it was
+        self._outage = False  # polls are failing to reach RelayDance (noted once)
 
     async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
         """Run every job; return one result per job, in job order."""
@@ -139,11 +155,29 @@ class Scheduler:
             async with anyio.create_task_group() as group:
                 for job in jobs:
                     group.start_soon(self._run_job, job, name=f"shot {job.shot.label}")
+        if scope.cancelled_caught and self._stopped_by is None:
+            self._stopped_by = "the run's time limit (--timeout) passed"
         for job in jobs:
             if job.shot.label not in self._results:
-                reason = "the run's deadline passed" if scope.cancelled_caught else "not run"
-                self._results[job.shot.label] = self._result(job, Phase.SKIPPED, message=reason)
+                self._results[job.shot.label] = self._unfinished(job)
         return [self._results[job.shot.label] for job in jobs]
+
+    def _unfinished(self, job: Job) -> ShotResult:
+        """The result of a shot the run stopped before it ended: its paid task stays followed."""
+        label = job.shot.label
+        if self._stopped_by is None:
+            return self._result(job, Phase.SKIPPED, message="not run")
+        task_id = self._following.get(label)
+        downloading = label in self._downloading
+        message = notes.stopped_text(
+            self._stopped_by,
+            has_task=task_id is not None,
+            downloading=downloading,
+            submitted=label in self._submits,
+        )
+        if task_id is None:
+            return self._result(job, Phase.SKIPPED, message=message)
+        return self._result(job, Phase.IN_FLIGHT, task_id=task_id, message=message)
 
     # One shot -------------------------------------------------------------------------------
 
@@ -162,6 +196,8 @@ class Scheduler:
             raise RunAborted(error) from error
         self._finish(job, result)
         if self._options.fail_fast and result.phase in (Phase.FAILED, Phase.UNKNOWN):
+            if self._stopped_by is None:
+                self._stopped_by = "stopped after the first failure (--fail-fast)"
             self._scope.cancel()
 
     def _result(self, job: Job, phase: Phase, **fields: Any) -> ShotResult:
@@ -187,7 +223,7 @@ class Scheduler:
         if job.action is Action.BLOCKED:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
         if job.action is Action.REFUSED:
-            raise _ShotFailed(Phase.FAILED, job.reason)
+            raise _ShotFailed(Phase.FAILED, job.reason, job.task_id)
         if job.action is Action.RESUME and job.task_id is not None:
             status = await self._resume(job, job.task_id)
             if status is not None:
@@ -197,7 +233,9 @@ class Scheduler:
                     raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
         if not self._options.submits:
             raise _ShotFailed(
-                Phase.FAILED, f"{job.reason}; it has no clip to download (`rdpipe run` submits it)"
+                Phase.FAILED,
+                f"{job.reason}; it has no clip to download (`rdpipe run` submits it)",
+                job.task_id,
             )
         request = job.shot.request
         if job.shot.first_frame_from is not None:
@@ -205,17 +243,29 @@ class Scheduler:
         return await self._generate(job, request)
 
     async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
-        """Follow a task an earlier run submitted; ``None``: it is lost, and resubmitting is free.
+        """Follow a task an earlier run submitted; ``None``: submit the shot anew instead.
 
-        A task the server does not know (issue 10: the offline simulator's tasks end with its
-        run; online, another API key or an expired task) is journaled as failed, so it never
-        wedges the shot: offline it is submitted again now, online the next run does that.
+        A task recorded for another API host is not polled on this one. A task the server does
+        not know stays recorded as it was (another API key or server may know it): the shot is
+        reported unknown, and submitted anew only where that is free (offline: the simulator's
+        tasks end with its run, issue 10) or asked for (``--resubmit-unknown``, billed).
         """
+        submitted_to = self._submitted_to(task_id)
+        asked = self._options.api_host
+        if submitted_to is not None and asked is not None and submitted_to != asked:
+            if not self._options.resubmit_unknown:
+                raise _ShotFailed(
+                    Phase.UNKNOWN, notes.elsewhere_text(task_id, submitted_to, asked), task_id
+                )
+            message = notes.elsewhere_resubmitted_text(task_id, submitted_to, asked)
+            self._report(job, Phase.SUBMITTING, task_id=task_id, message=message)
+            return None
         try:
             async with self._task_slots:
                 return await self._follow(job, task_id)
         except _TaskLost as lost:
             if self._options.offline and not self._options.submits:
+                self._record_lost(job, task_id, lost.message)
                 raise _ShotFailed(
                     Phase.FAILED,
                     f"the offline simulator no longer has task {task_id}: it keeps a task only "
@@ -223,21 +273,28 @@ class Scheduler:
                     "downloaded again; `rdpipe run --offline` generates the shot again (free)",
                     task_id,
                 ) from lost
-            if not self._options.resubmit_lost:
-                raise _ShotFailed(
-                    Phase.FAILED,
-                    f"{lost.message.rstrip('.')}. An earlier run submitted it: it may belong to "
-                    "another API key, or RelayDance no longer keeps it. It is marked failed, so "
-                    "the next run submits this shot again (billed).",
-                    task_id,
-                ) from lost
-        self._report(
-            job,
-            Phase.SUBMITTING,
-            task_id=task_id,
-            message=f"task {task_id} ended with an earlier offline run; submitting again (free)",
-        )
+            if self._options.resubmit_lost:
+                message = (
+                    f"task {task_id} ended with an earlier offline run; submitting again (free)"
+                )
+            elif self._options.resubmit_unknown and self._options.submits:
+                message = notes.lost_resubmitted_text(task_id, lost.error, asked, submitted_to)
+            else:
+                raise
+            self._record_lost(job, task_id, message)
+        self._report(job, Phase.SUBMITTING, task_id=task_id, message=message)
         return None
+
+    def _record_lost(self, job: Job, task_id: str, message: str) -> None:
+        """Give up a task the server does not know: only where resubmitting is free or asked."""
+        self._following.pop(job.shot.label, None)
+        self._record_status(
+            job, task_id, state="failed", error_code="task_not_exist", error_message=message
+        )
+
+    def _submitted_to(self, task_id: str) -> str | None:
+        record = self._journal.task(task_id)
+        return record.api_host if record is not None else None
 
     async def _reuse(self, job: Job) -> ShotResult:
         if job.same_as is not None:
@@ -296,7 +353,11 @@ class Scheduler:
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
             intent = self._journal.record_intent(
-                key=job.key, shot_id=job.shot.id, take=job.shot.take, request_json=body
+                key=job.key,
+                shot_id=job.shot.id,
+                take=job.shot.take,
+                request_json=body,
+                api_host=self._options.api_host,
             )
             try:
                 task_id = await self._api.submit(self._with_callback(job, request))
@@ -317,12 +378,18 @@ class Scheduler:
                     Phase.FAILED, f"refused by RelayDance: {error.message}"
                 ) from error
             self._journal.record_submitted(intent, task_id)
+            self._following[job.shot.label] = task_id
             self._count_submit(job)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 
     async def _follow(self, job: Job, task_id: str, *, attempt: int = 1) -> TaskStatus:
-        """Poll a task until it finishes, recording each new status."""
+        """Poll a task until it finishes, recording each new status.
+
+        A poll that cannot reach RelayDance is asked again at the next delay until the shot's
+        deadline: a GET is safe to repeat, and the task runs on whether or not it is watched.
+        """
+        self._following[job.shot.label] = task_id
         self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt)
         deadline = self._options.shot_deadline
         with anyio.move_on_after(deadline) as scope:
@@ -336,14 +403,16 @@ class Scheduler:
                 try:
                     status = await self._api.get_task(task_id)
                 except TaskNotFound as error:
-                    self._record_status(
-                        job,
-                        task_id,
-                        state="failed",
-                        error_code="task_not_exist",
-                        error_message=error.message,
-                    )
-                    raise _TaskLost(Phase.FAILED, error.message, task_id) from error
+                    submitted_to = self._submitted_to(task_id)
+                    text = notes.lost_text(task_id, error, self._options.api_host, submitted_to)
+                    raise _TaskLost(error, task_id, text) from error
+                except RequestNotBuilt:
+                    raise
+                except _POLL_OUTAGE as error:
+                    self._note_outage(job, task_id, error, attempt)
+                    delay = next(delays)
+                    continue
+                self._outage = False
                 if status.state is not last_state:
                     # Only changes of state are written (a disk-synced commit each); progress
                     # ticks are shown, not stored.
@@ -359,6 +428,7 @@ class Scheduler:
                         duration=status.duration,
                     )
                 if status.state.finished:
+                    self._following.pop(job.shot.label, None)
                     return status
                 self._report(
                     job,
@@ -381,11 +451,20 @@ class Scheduler:
             task_id,
         )
 
+    def _note_outage(self, job: Job, task_id: str, error: RelayDanceError, attempt: int) -> None:
+        """Say once per outage (not once per shot or poll) that polls cannot reach RelayDance."""
+        if self._outage:
+            return
+        self._outage = True
+        message = notes.outage_text(error, self._options.shot_deadline / 60)
+        self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt, message=message)
+
     async def _download(self, job: Job, status: TaskStatus) -> ShotResult:
         task_id = status.task_id
         place = clip_place(job.shot.id, job.shot.take, job.key)
-        incoming = self._clips.resolve(place).with_name(f".incoming-{task_id}.mp4")
-        incoming.parent.mkdir(parents=True, exist_ok=True)
+        incoming = self._clips.incoming_path(place, task_id)
+        self._downloading.add(job.shot.label)
+        self._following[job.shot.label] = task_id
         async with self._download_slots:
             self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)

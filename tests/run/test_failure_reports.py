@@ -73,7 +73,7 @@ def test_refused_prompt_is_submitted_once_and_named(
     )  # fmt: skip
     lines = result.stdout.splitlines()
     assert f"a: failed: {message}" in lines and f"b: failed: {message}" in lines
-    assert lines[-1] == "film: 2 submitted, 0 reused, 2 failed"
+    assert lines[-1] == "film: 2 submitted, 0 resumed, 0 reused, 2 failed"
 
 
 def test_rerun_does_not_resend_a_refused_input(
@@ -205,7 +205,7 @@ def test_json_from_storage_is_described_under_the_shot_and_counted(
             f"application/json instead of a video; its first line: {body.decode()}; "
             f"tried {tried}" + PAID_FOR
         )
-    assert lines[-1] == "film: 2 submitted, 0 reused, 2 failed"
+    assert lines[-1] == "film: 2 submitted, 0 resumed, 0 reused, 2 failed"
 
 
 @pytest.mark.parametrize(

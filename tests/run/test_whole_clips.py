@@ -98,7 +98,10 @@ def test_clip_cut_short_without_length_is_fetched_again(
     result = rdpipe_cli("run", str(path))
     assert result.exit_code == 0, result.stdout
     video = tmp_path / "out" / "film.mp4"
-    assert result.stdout.splitlines()[-1] == f"film: 2 submitted, 0 reused, 0 failed -> {video}"
+    assert (
+        result.stdout.splitlines()[-1]
+        == f"film: 2 submitted, 0 resumed, 0 reused, 0 failed -> {video}"
+    )
     assert submits(online) == 2
     for task in online.created_task_ids():
         assert _after_first_download(_task_requests(online, task)) == FETCHED_AGAIN
@@ -138,7 +141,7 @@ def test_clip_that_stays_cut_short_is_reported_with_what_arrived(
         f"link from the task and GET {content}" + PAID_FOR
     )
     assert message in result.stdout.splitlines(), result.stdout
-    assert result.stdout.splitlines()[-1] == "film: 1 submitted, 0 reused, 1 failed"
+    assert result.stdout.splitlines()[-1] == "film: 1 submitted, 0 resumed, 0 reused, 1 failed"
     assert submits(online) == 1
     assert _lock(tmp_path) == {}
     assert _manifest_clips(tmp_path) == {"a": None}
@@ -227,7 +230,9 @@ def test_no_video_from_storage_falls_back_to_the_api(
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
     result = rdpipe_cli("run", str(path))
     assert result.exit_code == 0, result.stdout
-    assert result.stdout.splitlines()[-1].startswith("film: 1 submitted, 0 reused, 0 failed -> ")
+    assert result.stdout.splitlines()[-1].startswith(
+        "film: 1 submitted, 0 resumed, 0 reused, 0 failed -> "
+    )
     (task,) = online.created_task_ids()
     assert _after_first_download(_task_requests(online, task)) == FETCHED_AGAIN
     take = _lock(tmp_path)["a"]
@@ -256,7 +261,7 @@ def test_clip_cut_short_on_disk_is_fetched_again_from_its_task(
     assert result.exit_code == 0, result.stdout
     video = tmp_path / "out" / "film.mp4"
     last = {
-        "run": f"film: 0 submitted, 1 reused, 0 failed -> {video}",
+        "run": f"film: 0 submitted, 1 resumed, 1 reused, 0 failed -> {video}",
         "assemble": f"film: {video}",
     }
     assert result.stdout.splitlines()[-1] == last[command]
@@ -321,7 +326,9 @@ def test_clip_recorded_cut_short_by_an_earlier_rdpipe_is_replaced(
     online.clear_observations()
     result = rdpipe_cli("run", str(path))
     assert result.exit_code == 0, result.stdout
-    assert result.stdout.splitlines()[-1].startswith("film: 0 submitted, 1 reused, 0 failed -> ")
+    assert result.stdout.splitlines()[-1].startswith(
+        "film: 0 submitted, 1 resumed, 1 reused, 0 failed -> "
+    )
     assert online.counters() == {"GET /v1/video/generations/{id}": 1, "GET storage": 1}
     fetched = _lock(tmp_path)["a"]
     assert (fetched.task_id, fetched.sha256) == (take.task_id, hashlib.sha256(whole).hexdigest())

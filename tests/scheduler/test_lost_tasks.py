@@ -122,23 +122,27 @@ def test_offline_a_forgotten_task_is_resubmitted_under_a_reissued_id(tmp_path: P
     assert run_once(tmp_path, Relay(), rendered)[0].phase is Phase.CACHED
 
 
-def test_online_a_forgotten_task_fails_clearly_and_the_next_run_submits_again(
+def test_online_a_task_the_server_does_not_know_stays_recorded_until_the_user_pays_again(
     tmp_path: Path,
 ) -> None:
-    """Online, a task the server does not know fails the shot with the reason (nothing sent);
-    the next run submits it again instead of reporting the same failure forever."""
+    """Online, a task the server asked does not know is never given up on that word alone: the
+    shot is unknown, nothing is sent, a rerun asks again; only --resubmit-unknown pays anew."""
     rendered = shots("coast")
     stop_mid_generation(tmp_path, rendered)
-    restarted = Relay()
-    (failed,) = run_once(tmp_path, restarted, rendered)
-    assert (failed.phase, restarted.submitted) == (Phase.FAILED, [])
-    assert failed.message == (
-        f"RelayDance has no task {failed.task_id} (400 task_not_exist). An earlier run submitted "
-        "it: it may belong to another API key, or RelayDance no longer keeps it. It is marked "
-        "failed, so the next run submits this shot again (billed)."
+    other = Relay()  # another API key, another server, or a relay that dropped the task
+    for _ in range(2):
+        (lost,) = run_once(tmp_path, other, rendered)
+        assert (lost.phase, lost.submits, other.submitted) == (Phase.UNKNOWN, 0, [])
+    assert lost.message == (
+        f"RelayDance has no task {lost.task_id} (400 task_not_exist); an earlier run submitted "
+        "it. It stays recorded and is not submitted again: if it was submitted with another API "
+        "key or server, set RELAYDANCE_API_KEY and RELAYDANCE_BASE_URL back to those and rerun "
+        "to follow it (no new charge); if RelayDance no longer keeps it, rerun with "
+        "--resubmit-unknown to pay for a new one"
     )
-    (done,) = run_once(tmp_path, restarted, rendered)
-    assert (done.phase, restarted.submitted) == (Phase.DONE, ["coast"])
+    (done,) = run_once(tmp_path, other, rendered, resubmit_unknown=True)
+    assert (done.phase, done.submits, other.submitted) == (Phase.DONE, 1, ["coast"])
+    assert clip_text(tmp_path, done) == b"clip of coast"
 
 
 def test_a_server_answering_one_id_for_every_submit_never_crashes_the_run(
