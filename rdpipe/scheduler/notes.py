@@ -68,7 +68,7 @@ def outage_text(error: RelayDanceError, minutes: float) -> str:
     detail = error.reason if isinstance(error, NotSent | NoAnswer) else error.message.rstrip(".")
     return (
         f"could not reach RelayDance to poll ({detail}); polls are safe to repeat, so rdpipe "
-        f"keeps polling each task until its deadline ({minutes:g} min after submit)"
+        f"keeps polling each task until its deadline (--shot-timeout, {minutes:g} min)"
     )
 
 

@@ -22,7 +22,7 @@ OUTAGE = 2.0  # seconds: longer than the (shortened) retries of one poll
 NOTE_HEAD = "could not reach RelayDance to poll ("
 NOTE_TAIL = (
     "); polls are safe to repeat, so rdpipe keeps polling each task until its deadline "
-    "(30 min after submit)"
+    "(--shot-timeout, 30 min)"
 )
 
 

@@ -126,7 +126,7 @@ def test_polls_outlast_a_network_outage_and_say_so_once(tmp_path: Path) -> None:
     notes = [u.message for u in reporter.updates if u.message and "could not reach" in u.message]
     assert notes == [
         "could not reach RelayDance to poll ([Errno 111] Connection refused); polls are safe to "
-        "repeat, so rdpipe keeps polling each task until its deadline (30 min after submit)"
+        "repeat, so rdpipe keeps polling each task until its deadline (--shot-timeout, 30 min)"
     ]
     assert sorted(relay.submitted) == ["coast", "lamp"]
 
