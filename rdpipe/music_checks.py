@@ -2,7 +2,7 @@
 
 A music bed is mixed in at the very end of the assembly, after every clip was paid for; a
 missing, empty or soundless file (a text file named ``.mp3``, a video without an audio track)
-would only fail there, as an ffmpeg error dump (issue 12 §3). The file is opened with PyAV,
+would only fail there, as an ffmpeg error dump (issue 11). The file is opened with PyAV,
 imported only when a pipeline has music, so ``validate`` and ``plan`` stay fast without it.
 A URL is not fetched here.
 """

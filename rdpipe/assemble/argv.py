@@ -6,7 +6,7 @@ copies the video and encodes the sound once, to AAC, from sample-exact PCM: the 
 the normalise path, each clip's sound decoded and cut to its picture (:func:`build_sound_argv`)
 on the copy path. AAC copied clip by clip cannot do that: every AAC file ends on a whole
 1024-sample frame, so each carried a few ms of padding into the join, and the sound of the
-twelfth 3 s shot came 88 ms after its picture (issue 12 §1).
+twelfth 3 s shot came 88 ms after its picture (issue 11).
 
 A clip's timeline starts at its first picture (issue 11 §2): a piece seeks past whatever the
 file holds before that frame (sound that starts earlier is cut there, frames an edit list hides
@@ -34,7 +34,7 @@ _RAW_PCM = ("-f", "s16le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS))
 # More channels are mixed down as ITU-R BS.775 says: centre and surrounds at -3 dB, LFE left
 # out. The mix is made in float: for integer output swresample divides the coefficients by
 # their sum, which left a 5.1 clip's centre channel 10.7 dB quieter than a stereo clip
-# (issue 12 §4). Stereo and mono sound is not touched by it.
+# (issue 11). Stereo and mono sound is not touched by it.
 _SOUND_IN = (
     f"aresample=async=1:first_pts=0:osr={SAMPLE_RATE}:ochl=stereo:osf=fltp:"
     f"clev=0.7071:slev=0.7071:lfe_mix_level=0,{_STEREO}"
@@ -250,7 +250,7 @@ def _microseconds_down(seconds: float) -> str:
 
 def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
     """Square pixels, the target rate, fitted with black bars (never stretched), in the
-    target's colours (limited range, issue 12 §2), faded.
+    target's colours (limited range, issue 11), faded.
 
     Frames keep their times: the rate filter starts at zero, the shot's first picture, and
     holds the first frame kept by the seek until its own time, as the sound is not moved.

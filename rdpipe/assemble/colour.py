@@ -1,4 +1,4 @@
-"""What a clip's pixel values mean: their range, matrix, primaries and transfer (issue 12 §2).
+"""What a clip's pixel values mean: their range, matrix, primaries and transfer (issue 11).
 
 A joined video has one colour description, in its first file's header, that every shot is
 shown by. A full-range clip (0-255, a JPEG-style ``yuvj420p`` or an MJPEG camera file) first in

@@ -54,7 +54,7 @@ class ClipIncomplete(RdpipeError):
 class FfmpegFailed(RdpipeError):
     """An ffmpeg run exited with an error: one paragraph with what it was doing and why.
 
-    Never ffmpeg's output as it is (issue 12 §3): an input it could not open is named with
+    Never ffmpeg's output as it is (issue 11): an input it could not open is named with
     ffmpeg's reason, anything else gets ffmpeg's last line without its filtergraph text.
     ``tail`` keeps the last lines of its output.
     """

@@ -16,7 +16,7 @@ def music_input(spec: OutputSpec, base: Path) -> str | None:
     """What ffmpeg reads the music from: its URL, or its file checked to hold sound.
 
     ``validate`` checked the file already; this catches one changed since, before ffmpeg runs,
-    with the same message rather than ffmpeg's output (issue 12 §3).
+    with the same message rather than ffmpeg's output (issue 11).
     """
     if spec.music is None:
         return None

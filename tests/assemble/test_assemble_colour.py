@@ -1,4 +1,4 @@
-"""Every shot keeps its levels whatever range its neighbours are in (issue 12 §2).
+"""Every shot keeps its levels whatever range its neighbours are in (issue 11).
 
 A full-range clip (``yuvj420p`` H.264, or MJPEG with PCM sound, as cameras write them) joined
 first with limited-range clips tagged the whole video full range, so the other shots showed

@@ -1,4 +1,4 @@
-"""5.1 sound is mixed down to stereo at ITU-R BS.775 levels, and stereo is left alone (issue 12 §4).
+"""5.1 sound is mixed down to stereo at ITU-R BS.775 levels, and stereo is left alone (issue 11).
 
 ffmpeg's default downmix divides the coefficients by their sum, so a 5.1 clip among stereo
 clips came out quieter (its centre channel 10.7 dB down). Each shot of the output is decoded

@@ -1,4 +1,4 @@
-"""No drift over many shots: each shot's sound lasts exactly its picture (issue 12 §1).
+"""No drift over many shots: each shot's sound lasts exactly its picture (issue 11).
 
 Every AAC clip ends with encoder padding (a 3 s clip decodes to 3.008 s of sound); copied or
 joined piece by piece, that padding put each later beep 8 ms further behind its flash. Twelve

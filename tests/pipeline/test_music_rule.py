@@ -1,7 +1,7 @@
 """``output.music.source`` is checked by ``validate``: a file inside the folder with sound in it.
 
 A bad music file used to surface only at the end of the assembly, after every clip was paid
-for, as ffmpeg's error output (issue 12 §3). Each case is refused with its located message
+for, as ffmpeg's error output (issue 11). Each case is refused with its located message
 (exit 2); the file is opened with PyAV only when a pipeline has music.
 """
 
