@@ -15,6 +15,8 @@ import sys
 
 TYPE_CHECKING = False  # not typing's: importing typing would widen the window for a traceback
 if TYPE_CHECKING:
+    from typing import Any
+
     from rdpipe.standard_streams import GuardedStream
 
 INTERRUPTED_EXIT = 130
@@ -28,10 +30,16 @@ def main() -> None:
         code = _interrupted()
     except BaseException as error:  # sorted out in _stopped, re-raised unless a closed output
         code = _stopped(error)
+    # A Ctrl-C that landed in code run by exec() (dataclasses and namedtuple build methods so)
+    # sets CPython's "unhandled KeyboardInterrupt" flag even when it was handled, and the
+    # interpreter then kills itself with SIGINT at exit instead of exiting with our code.
+    # Running one statement through exec() clears the flag (pythonrun.c run_eval_code_obj).
+    exec("pass")
     sys.exit(code)
 
 
 def _run() -> int:
+    sys.unraisablehook = _redeliver_lost_interrupts
     guards = _quietly_loaded()
     code = _invoke()
     for stream in (sys.stdout, sys.stderr):
@@ -61,6 +69,25 @@ def _quietly_loaded() -> list[GuardedStream]:
     if pending:
         raise KeyboardInterrupt
     return guards
+
+
+def _redeliver_lost_interrupts(unraisable: Any) -> None:
+    """Send again a Ctrl-C that landed where Python can only print it and drop it.
+
+    A KeyboardInterrupt raised inside a weakref callback (importlib's module-lock clean-up runs
+    in one on every import) is "Exception ignored": a traceback on stderr, and the command goes
+    on as if no Ctrl-C came. The signal is sent again a moment later from another thread
+    (raised here, it would land in this hook and be dropped again), in ordinary code.
+    """
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        import os
+        import threading
+
+        resend = threading.Timer(0.05, os.kill, args=(os.getpid(), signal.SIGINT))
+        resend.daemon = True
+        resend.start()
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def _invoke() -> int:

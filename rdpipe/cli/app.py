@@ -109,7 +109,22 @@ def _interrupted(error: BaseException) -> bool:
     asyncio = sys.modules.get("asyncio")
     cancelled = getattr(asyncio, "CancelledError", KeyboardInterrupt)
     kinds = (KeyboardInterrupt, cancelled)
-    return any(isinstance(leaf, kinds) for leaf in _leaves(error))
+    return any(isinstance(leaf, kinds) or _hides_interrupt(leaf) for leaf in _leaves(error))
+
+
+def _hides_interrupt(error: BaseException) -> bool:
+    """Whether a Ctrl-C is behind ``error``: in its chain, or named in its text.
+
+    Native code that calls back into Python reports a Ctrl-C landing there as its own error:
+    pydantic-core building a model's schema while its module loads raises a ``SchemaError``
+    whose message ends in ``KeyboardInterrupt:``, with nothing chained.
+    """
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or "KeyboardInterrupt" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _crash_report(error: BaseException, state_dir: Path | None) -> RdpipeError:

@@ -110,8 +110,13 @@ def list_server_models(environ: Mapping[str, str], *, offline: bool) -> list[Mod
         return anyio.run(fetch_models, ClientConfig.from_environ(environ))
     from rdpipe.sim import SimConfig, run_simulator
 
-    with run_simulator(SimConfig(api_key=OFFLINE_KEY)) as sim:
-        return anyio.run(fetch_models, ClientConfig(ApiKey(OFFLINE_KEY), sim.base_url))
+    async def fetch_offline() -> list[ModelEntry]:
+        # Started inside the event loop, where Ctrl-C cancels: outside it, a KeyboardInterrupt
+        # landing while anyio's portal thread starts leaves it running, and exit waits forever.
+        with run_simulator(SimConfig(api_key=OFFLINE_KEY)) as sim:
+            return await fetch_models(ClientConfig(ApiKey(OFFLINE_KEY), sim.base_url))
+
+    return anyio.run(fetch_offline)
 
 
 @app.command()
