@@ -96,7 +96,7 @@ def _invoke() -> int:
     from typer.exceptions import TyperException
 
     from rdpipe.cli import app
-    from rdpipe.cli.app import interruption_reported
+    from rdpipe.cli.app import interruption_reported, run_command
 
     try:
         result = app(standalone_mode=False)
@@ -109,10 +109,26 @@ def _invoke() -> int:
         else:
             sys.stderr.write(f"Error: {error.format_message()}\n")
         return error.exit_code
+    except Exception as error:  # outside any command's run_command: the same mapping, no trace
+        return _mapped(error, run_command)
     code = result if isinstance(result, int) else 0
     if code == INTERRUPTED_EXIT and not interruption_reported():
         raise KeyboardInterrupt  # typer turned a Ctrl-C outside a command body into a bare 130
     return code
+
+
+def _mapped(error: Exception, run_command: Any) -> int:
+    """The exit code (and message) ``run_command`` gives ``error``."""
+    import typer
+
+    def fail() -> None:
+        raise error
+
+    try:
+        run_command(fail)
+    except typer.Exit as done:
+        return done.exit_code
+    return 1  # run_command always exits for a raised error; this keeps the types honest
 
 
 def _interrupted() -> int:

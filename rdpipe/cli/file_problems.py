@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path, PurePath
 from types import TracebackType
 
@@ -46,6 +47,8 @@ _SQLITE_CAUSES = {
     ),
 }
 _PATH_NAMES = ("path", "self", "dest", "destination", "target", "file", "folder", "directory")
+# The temporary names rdpipe writes beside a file before renaming (rdpipe.files, the caches).
+_TEMPORARY = re.compile(r"\.(?P<name>.+?)(?:\.[A-Za-z0-9_]+)?\.(?:tmp|partial)")
 
 
 class PathNotWritable(RdpipeError):
@@ -122,12 +125,22 @@ def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | No
 
 
 def _named_path(error: BaseException) -> PurePath | None:
-    """The path ``error`` names, else the innermost path the failing code was working on."""
+    """The path ``error`` names, else the innermost path the failing code was working on.
+
+    A temporary file written beside its target (``.film.yaml.k2j4x9.tmp``) is named as the
+    target (``film.yaml``): that is the file the user knows.
+    """
+    path: PurePath | None = None
     if isinstance(error, OSError):
         for name in (error.filename2, error.filename):  # a rename fails at its target
             if isinstance(name, str | bytes | PurePath) and name:
-                return Path(os.fsdecode(name))
-    return _path_in_traceback(error.__traceback__)
+                path = Path(os.fsdecode(name))
+                break
+    path = path or _path_in_traceback(error.__traceback__)
+    if path is None:
+        return None
+    temporary = _TEMPORARY.fullmatch(path.name)
+    return path.with_name(temporary["name"]) if temporary else path
 
 
 def _path_in_traceback(trace: TracebackType | None) -> PurePath | None:

@@ -143,10 +143,14 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of pipeline files (for editors and CI)."""
-    from rdpipe.schema import schema_text
 
-    text = schema_text()
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    def action() -> None:
+        from rdpipe.schema import schema_text
+
+        text = schema_text()
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            output.write_text(text, encoding="utf-8")
+
+    run_command(action)

@@ -103,3 +103,34 @@ def test_a_command_without_a_pipeline_logs_its_crash_in_the_user_cache(
         "RuntimeError: disk gremlin with key [API key]", "KeyError: '[API key]'"
     ).format(log=log)
     assert "sk-secret-value-1234" not in log.read_text(encoding="utf-8")
+
+
+def test_a_bug_outside_any_command_body_is_one_paragraph_too(tmp_path: Path) -> None:
+    """An exception that escapes a command before its run_command (the console script's safety
+    net): the same paragraph and crash log, exit 1, no traceback on the screen."""
+    import os
+    import subprocess
+    import sys
+
+    planted = (
+        "import sys; from rdpipe.cli import app\n"
+        "@app.command('boom')\n"
+        "def boom() -> None:\n"
+        "    raise RuntimeError('planted outside run_command')\n"
+        "sys.argv[0] = 'rdpipe'\n"
+        "from rdpipe.entry import main; main()\n"
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-c", planted, "boom"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    (log,) = (tmp_path / "cache" / "rdpipe").glob("crash-*.log")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == PARAGRAPH.replace(
+        "RuntimeError: disk gremlin with key [API key]", "RuntimeError: planted outside run_command"
+    ).format(log=log)

@@ -147,24 +147,45 @@ def test_a_folder_without_write_permission_is_named_before_anything_is_sent(
     assert _crash_logs(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("command", "path"),
+    [
+        (("run", "film.yaml", "--offline"), ".rdpipe"),
+        (("pick", "film.yaml", "a", "1"), "film.yaml"),  # not its temporary file's name
+        (("schema", "-o", "film.schema.json"), "film.schema.json"),
+    ],
+)
 def test_a_read_only_pipeline_folder_is_named_before_anything_is_sent(
-    tmp_path: Path, mount: Callable[..., None]
+    tmp_path: Path, mount: Callable[..., None], command: tuple[str, ...], path: str
 ) -> None:
     """The tester's `lighthouse.run.lock ... Read-only file system ... This is a bug`: now one
-    paragraph and exit 2."""
+    paragraph naming the file the user knows, and exit 2, for every command that writes."""
     project = tmp_path / "project"
     mount(project, "1m")
     write_pipeline(project)
     subprocess.run(["mount", "-o", "remount,ro", str(project)], check=True)
-    result = run_rdpipe(
-        "run", "film.yaml", "--offline", cwd=project, env=environment(tmp_path / "cache")
-    )
+    result = run_rdpipe(*command, cwd=project, env=environment(tmp_path / "cache"))
+    shown = path if command[0] == "schema" else f"{project}/{path}"  # as typed, or resolved
     assert result.returncode == 2
     assert result.stderr == (
-        f"error: rdpipe cannot write {project}/.rdpipe: it is on a read-only file system. Make "
-        f"it writable (or move the pipeline to a writable folder), {NOTHING_SENT}"
+        f"error: rdpipe cannot write {shown}: it is on a read-only file system. Make it "
+        f"writable (or move the pipeline to a writable folder), {NOTHING_SENT}"
     )
     assert _crash_logs(tmp_path) == []
+
+
+def test_a_file_in_the_way_of_the_schema_output_folder_is_one_paragraph(tmp_path: Path) -> None:
+    """`schema -o` used to write outside the error mapping: a traceback, now one paragraph."""
+    (tmp_path / "schemas").write_text("a file", encoding="utf-8")
+    result = run_rdpipe(
+        "schema", "-o", "schemas/pipeline.json", cwd=tmp_path, env=environment(tmp_path)
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: rdpipe cannot write schemas/pipeline.json: a file is in the way of a folder on "
+        "that path. Remove or rename the file that stands where a folder should be, "
+        f"{NOTHING_SENT}"
+    )
 
 
 def test_an_output_disk_that_fills_up_is_named_and_the_rerun_finishes(
