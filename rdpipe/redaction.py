@@ -6,7 +6,7 @@ a key back) never reaches a screen or a file. It removes, in this order:
 
 - every secret the process was told about with :func:`remember_secret` (the API key, as read),
   also in the escaped spellings a ``repr()`` or JSON gives it;
-- the value after ``Bearer``/``Basic``/``Token``, however the header was quoted;
+- the value after ``Bearer``, and of an ``Authorization`` header, however it was quoted;
 - anything shaped like an ``sk-`` key.
 
 It sits below every layer (like :mod:`rdpipe.errors`), so the client and the state can use it.
@@ -22,8 +22,10 @@ from collections.abc import Iterable
 KEY_MARK = "[API key]"
 _SHORTEST_SECRET = 6  # shorter values would blank out ordinary words
 _KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_\-]{4,}")
-# "Bearer <token>" as h11 quotes it (b'Bearer sk-…\nX') or as a header line shows it.
-_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic|token)(\s+)(?!\[)([^\s'\"]{8,})")
+# "Bearer <key>" as h11 quotes it (b'Bearer sk-…\nX'); case-sensitive, as rdpipe sends it, so
+# prose ("a bearer of news") stays. And any "Authorization: <value>" header line.
+_CREDENTIAL = re.compile(r"\b(Bearer)(\s+)(?!\[)([^\s'\"]{6,})")
+_HEADER = re.compile(r"(?i)\b(authorization)([\"']?\s*[:=]\s*[\"']?)(?!\[)([^\"'\r\n,}]+)")
 
 _lock = threading.Lock()
 _remembered: set[str] = set()
@@ -44,7 +46,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         known.update(_spellings(value))
     for form in sorted(known, key=len, reverse=True):  # longest first: a form may hold another
         text = text.replace(form, KEY_MARK)
-    text = _CREDENTIAL.sub(lambda found: f"{found[1]}{found[2]}[redacted]", text)
+    for pattern in (_HEADER, _CREDENTIAL):
+        text = pattern.sub(lambda found: f"{found[1]}{found[2]}[redacted]", text)
     return _KEY_SHAPE.sub("sk-[redacted]", text)
 
 

@@ -37,10 +37,16 @@ def test_a_remembered_key_is_removed_in_every_spelling_a_message_can_quote() -> 
             "Illegal header value b'Bearer abcdefgh\\nX'",
             "Illegal header value b'Bearer [redacted]'",
         ),
-        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: Basic [redacted]"),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "Authorization: [redacted]"),
+        ("{'authorization': 'Bearer abcdefgh'}", "{'authorization': '[redacted]'}"),
         ("key sk-live-0123456789 refused", "key sk-[redacted] refused"),
         ("a desk-lamp and a task-1234 stay", "a desk-lamp and a task-1234 stay"),
         ("an invalid Bearer token", "an invalid Bearer token"),
+        ("a basic composition, a token gesture", "a basic composition, a token gesture"),
+        (
+            "the bearer of evidence; authorization failed",
+            "the bearer of evidence; authorization failed",
+        ),
     ],
 )
 def test_credentials_and_key_shapes_are_removed_and_ordinary_words_kept(
