@@ -70,11 +70,6 @@ class SourceMap:
                 return position
         return None
 
-    def update(self, other: SourceMap, *, prefix: DataPath = ()) -> None:
-        for table, other_table in zip(self.tables(), other.tables(), strict=True):
-            for path, item in other_table.items():
-                table[prefix + path] = item
-
 
 class YamlError(Exception):
     """The text is not valid YAML (or uses a feature rdpipe refuses); carries diagnostics."""
