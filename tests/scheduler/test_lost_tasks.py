@@ -7,23 +7,16 @@ simulator did (issue 10).
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
-from trio.testing import MockClock
 
 from rdpipe.client import TaskNotFound, TaskState, TaskStatus
-from rdpipe.plan import plan_run
 from rdpipe.render import RenderedShot
-from rdpipe.run import decide
-from rdpipe.scheduler import CollectingReporter, Phase, PollSchedule, SchedulerOptions, ShotResult
-from rdpipe.scheduler.scheduler import Scheduler
-from rdpipe.state import ClipStore, StateStore
-
-FAST = PollSchedule(first=5, cap=20, jitter=0.0)
+from rdpipe.scheduler import Phase, ShotResult
+from tests.scheduler.journal_runs import run_once, shots
 
 
 @dataclass
@@ -52,50 +45,6 @@ class Relay:
     async def download(self, task_id: str, dest: Path, *, video_url: str | None = None) -> Any:
         dest.write_bytes(f"clip of {self._tasks[task_id][1]}".encode())
         return None
-
-
-def shots(*prompts: str) -> list[RenderedShot]:
-    return [
-        RenderedShot(index=i, id=f"s{i}", request={"model": "m", "prompt": p, "seconds": "5"})
-        for i, p in enumerate(prompts)
-    ]
-
-
-async def _probe(path: Path) -> float:
-    return 5.0
-
-
-async def _extract(clip: Path, dest: Path) -> Path:
-    raise AssertionError("no continuity here")
-
-
-def run_once(
-    tmp_path: Path, relay: Relay, rendered: list[RenderedShot], **options: Any
-) -> list[ShotResult]:
-    """One run against the journal in ``tmp_path``, planned from it the way ``rdpipe run`` does."""
-
-    async def main() -> list[ShotResult]:
-        with StateStore.open(tmp_path / "state.db", pipeline="film", clock=lambda: 0.0) as store:
-            clips = ClipStore(tmp_path / "out")
-            plan = plan_run(
-                "film",
-                rendered,
-                lookup=lambda key, take: decide(store, clips, key, take, resubmit_unknown=False),
-            )
-            scheduler = Scheduler(
-                api=relay,
-                journal=store,
-                clips=clips,
-                reporter=CollectingReporter(),
-                options=SchedulerOptions(polling=FAST, **options),
-                probe=_probe,
-                extract_frame=_extract,
-                rng=random.Random(1),
-            )
-            return await scheduler.run(plan.jobs)
-
-    clock = MockClock(autojump_threshold=0)
-    return anyio.run(main, backend="trio", backend_options={"clock": clock})
 
 
 def clip_text(tmp_path: Path, result: ShotResult) -> bytes:

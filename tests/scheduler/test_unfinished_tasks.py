@@ -6,23 +6,18 @@ The relay is a scripted in-memory API on trio's MockClock: minutes of polling ta
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import anyio
-from trio.testing import MockClock
 
 from rdpipe.client import NotSent, TaskState, TaskStatus
-from rdpipe.plan import plan_run
 from rdpipe.render import RenderedShot
-from rdpipe.run import decide
-from rdpipe.scheduler import CollectingReporter, Phase, PollSchedule, SchedulerOptions, ShotResult
-from rdpipe.scheduler.scheduler import Scheduler
-from rdpipe.state import ClipStore, StateStore
-
-POLLING = PollSchedule(first=5, cap=20, jitter=0.0)
+from rdpipe.scheduler import CollectingReporter, Phase, ShotResult
+from rdpipe.state import StateStore
+from tests.scheduler import journal_runs
+from tests.scheduler.journal_runs import shots
 
 
 @dataclass
@@ -66,50 +61,12 @@ class Relay:
         return None
 
 
-def shots(*prompts: str) -> list[RenderedShot]:
-    return [
-        RenderedShot(index=i, id=f"s{i}", request={"model": "m", "prompt": p, "seconds": "5"})
-        for i, p in enumerate(prompts)
-    ]
-
-
-async def _probe(path: Path) -> float:
-    return 5.0
-
-
-async def _extract(clip: Path, dest: Path) -> Path:
-    dest.write_bytes(b"last frame")
-    return dest
-
-
 def run_once(
     tmp_path: Path, relay: Relay, rendered: list[RenderedShot], **options: Any
 ) -> tuple[list[ShotResult], CollectingReporter]:
-    """One run against the journal in ``tmp_path``, planned from it the way ``rdpipe run`` does."""
+    """One run, with what it reported."""
     reporter = CollectingReporter()
-
-    async def main() -> list[ShotResult]:
-        with StateStore.open(tmp_path / "state.db", pipeline="film", clock=lambda: 0.0) as store:
-            clips = ClipStore(tmp_path / "out")
-            plan = plan_run(
-                "film",
-                rendered,
-                lookup=lambda key, take: decide(store, clips, key, take, resubmit_unknown=False),
-            )
-            scheduler = Scheduler(
-                api=relay,
-                journal=store,
-                clips=clips,
-                reporter=reporter,
-                options=SchedulerOptions(polling=POLLING, **options),
-                probe=_probe,
-                extract_frame=_extract,
-                rng=random.Random(1),
-            )
-            return await scheduler.run(plan.jobs)
-
-    clock = MockClock(autojump_threshold=0)
-    return anyio.run(main, backend="trio", backend_options={"clock": clock}), reporter
+    return journal_runs.run_once(tmp_path, relay, rendered, reporter=reporter, **options), reporter
 
 
 def in_flight(tmp_path: Path) -> list[str]:
