@@ -7,9 +7,11 @@ a reader sees the old file or the new one, never half of one, even after a crash
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def fsync_file(path: Path) -> None:
@@ -59,3 +61,17 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> bool:
     if durable:
         fsync_directory(path.parent)
     return True
+
+
+def read_cache_section(path: Path, version: int, section: str) -> dict[str, Any]:
+    """The mapping under ``section`` of a JSON cache file written with ``version``; ``{}`` when
+    the file is missing, unreadable, of another version or shaped otherwise (a cache may be lost).
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("version") != version:
+        return {}
+    found = document.get(section)
+    return found if isinstance(found, dict) else {}

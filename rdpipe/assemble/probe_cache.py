@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import threading
 from dataclasses import astuple
 from fractions import Fraction
@@ -23,6 +22,7 @@ from typing import Any
 from rdpipe.assemble.colour import Colour
 from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
+from rdpipe.files import read_cache_section, write_atomically
 
 _VERSION = 4  # bump when ClipInfo or the probe's reading of a file changes
 
@@ -69,10 +69,8 @@ class ProbeCache:
             kept = {key: record for key, record in self._records.items()
                     if key in self._touched or _still(record, key)}  # fmt: skip
             self._changed = False
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        unfinished = self.path.with_name(f".{self.path.name}.{secrets.token_hex(6)}.partial")
-        unfinished.write_text(json.dumps({"version": _VERSION, "files": kept}), encoding="utf-8")
-        unfinished.replace(self.path)
+        data = json.dumps({"version": _VERSION, "files": kept}).encode()
+        write_atomically(self.path, data, durable=False)
 
     def _recall(self, path: Path) -> dict[str, Any]:
         try:
@@ -95,14 +93,7 @@ class ProbeCache:
 
 
 def _load(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(document, dict) or document.get("version") != _VERSION:
-        return {}
-    files = document.get("files")
-    return files if isinstance(files, dict) else {}
+    return read_cache_section(path, _VERSION, "files")
 
 
 def _still(record: dict[str, Any], key: str) -> bool:

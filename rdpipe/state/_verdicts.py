@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdpipe.files import write_atomically
+from rdpipe.files import read_cache_section, write_atomically
 
 _VERSION = 1  # bump when the check changes what it finds
 
@@ -63,13 +63,5 @@ class MediaVerdicts:
 
 
 def _load(path: Path) -> dict[str, str | None]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(document, dict) or document.get("version") != _VERSION:
-        return {}
-    verdicts = document.get("sha256")
-    if not isinstance(verdicts, dict):
-        return {}
+    verdicts = read_cache_section(path, _VERSION, "sha256")
     return {k: v for k, v in verdicts.items() if isinstance(k, str) and isinstance(v, str | None)}
