@@ -15,9 +15,10 @@ import anyio
 import av
 import pytest
 
-from rdpipe.assemble import AssemblyResult, ClipInput, assemble, plan_join, probe_clip
+from rdpipe.assemble import AssemblyResult, ClipInput, plan_join, probe_clip
 from rdpipe.assemble.colour import UNSTATED, Colour, scale_options, tag_filter
 from rdpipe.model.output import OutputSpec
+from tests.assemble.joining import join, numbered
 
 SECONDS = 2.0
 # Grey with a red box in the top-left corner; white all over from 1 s to 1.2 s.
@@ -65,13 +66,7 @@ def _shown(path: Path, seconds: float) -> tuple[tuple[int, ...], tuple[int, ...]
 
 
 def _assemble(paths: list[Path], tmp_path: Path, ffmpeg: str) -> AssemblyResult:
-    inputs = [ClipInput(f"shot{i}", path) for i, path in enumerate(paths)]
-
-    async def main() -> AssemblyResult:
-        return await assemble(inputs, OutputSpec(contact_sheet=False), output=tmp_path / "o.mp4",
-                              cache_dir=tmp_path / "cache", ffmpeg=ffmpeg)  # fmt: skip
-
-    return anyio.run(main)
+    return join(numbered(paths), OutputSpec(contact_sheet=False), tmp_path, ffmpeg, name="o.mp4")
 
 
 @pytest.mark.parametrize(

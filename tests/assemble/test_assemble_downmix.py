@@ -12,12 +12,12 @@ import subprocess
 from array import array
 from pathlib import Path
 
-import anyio
 import av
 import pytest
 
-from rdpipe.assemble import AssemblyResult, ClipInput, assemble
+from rdpipe.assemble import AssemblyResult
 from rdpipe.model.output import OutputSpec
+from tests.assemble.joining import join, numbered
 
 SECONDS = 2.0
 AMPLITUDE = 0.9  # near full scale: a stereo clip must not be made to clip
@@ -63,13 +63,7 @@ def _levels(path: Path, shots: int) -> list[tuple[float, float]]:
 
 
 def _assemble(paths: list[Path], tmp_path: Path, ffmpeg: str) -> AssemblyResult:
-    inputs = [ClipInput(f"shot{i}", path) for i, path in enumerate(paths)]
-
-    async def main() -> AssemblyResult:
-        return await assemble(inputs, OutputSpec(contact_sheet=False), output=tmp_path / "o.mp4",
-                              cache_dir=tmp_path / "cache", ffmpeg=ffmpeg)  # fmt: skip
-
-    return anyio.run(main)
+    return join(numbered(paths), OutputSpec(contact_sheet=False), tmp_path, ffmpeg, name="o.mp4")
 
 
 def test_five_one_among_stereo_keeps_its_level(

@@ -12,13 +12,13 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import anyio
 import av
 import pytest
 
-from rdpipe.assemble import AssemblyResult, ClipInput, assemble
+from rdpipe.assemble import AssemblyResult
 from rdpipe.model.output import CardSpec, OutputSpec, TransitionSpec
 from tests.assemble.clips import MarkedClip, make_marked_clip
+from tests.assemble.joining import join, numbered
 from tests.assemble.media import beep_times, flash_times
 
 SHOTS = 12
@@ -45,13 +45,7 @@ def three_seconds(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def _assemble(clip: Path, spec: OutputSpec, tmp_path: Path, ffmpeg: str) -> AssemblyResult:
-    clips = [ClipInput(f"shot{i}", clip) for i in range(SHOTS)]
-
-    async def main() -> AssemblyResult:
-        return await assemble(clips, spec, output=tmp_path / "film.mp4", ffmpeg=ffmpeg,
-                              cache_dir=tmp_path / "cache")  # fmt: skip
-
-    return anyio.run(main)
+    return join(numbered([clip] * SHOTS), spec, tmp_path, ffmpeg)
 
 
 def _stream_seconds(path: Path) -> tuple[float, float, int]:

@@ -9,22 +9,16 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import anyio
 import pytest
 
-from rdpipe.assemble import AssemblyInvalid, ClipInput, FfmpegFailed, assemble
+from rdpipe.assemble import AssemblyInvalid, FfmpegFailed
 from rdpipe.model.output import MusicSpec, OutputSpec
+from tests.assemble.joining import join, numbered
 
 
 def _assemble(clips: list[Path], source: str, tmp_path: Path, ffmpeg: str) -> None:
     spec = OutputSpec(contact_sheet=False, music=MusicSpec(source=source))
-    inputs = [ClipInput(f"shot{i}", path) for i, path in enumerate(clips)]
-
-    async def main() -> None:
-        await assemble(inputs, spec, output=tmp_path / "film.mp4", cache_dir=tmp_path / "cache",
-                       ffmpeg=ffmpeg, base_dir=tmp_path)  # fmt: skip
-
-    anyio.run(main)
+    join(numbered(clips), spec, tmp_path, ffmpeg, base_dir=tmp_path)
 
 
 @pytest.mark.parametrize(

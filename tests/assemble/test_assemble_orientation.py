@@ -17,6 +17,7 @@ from PIL import Image
 from rdpipe.assemble import AssemblyResult, ClipInput, assemble, extract_last_frame
 from rdpipe.assemble.frames import grab_frame
 from rdpipe.model.output import CardSpec, OutputSpec
+from tests.assemble.joining import join
 from tests.assemble.oriented import PhoneClip, Viewed, make_phone_clip, view, view_image
 
 CARD = CardSpec(text="x", seconds=0.5)  # draws the video, so a title card forces normalising
@@ -49,12 +50,7 @@ def _assemble(
     names: list[str], path: str, phone: dict[str, Path], tmp_path: Path, ffmpeg: str
 ) -> AssemblyResult:
     clips = [ClipInput(f"{i}-{name}", phone[name]) for i, name in enumerate(names)]
-
-    async def main() -> AssemblyResult:
-        return await assemble(clips, SPECS[path], output=tmp_path / "out.mp4",
-                              cache_dir=tmp_path / "cache", ffmpeg=ffmpeg)  # fmt: skip
-
-    return anyio.run(main)
+    return join(clips, SPECS[path], tmp_path, ffmpeg, name="out.mp4")
 
 
 def _shots(frames: list[Viewed], *, card: bool) -> list[list[Viewed]]:

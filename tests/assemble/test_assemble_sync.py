@@ -14,17 +14,17 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-import anyio
 import av
 import pytest
 
-from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat, assemble, plan_join
+from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat, plan_join
 from rdpipe.assemble.argv import build_normalise_argv
 from rdpipe.assemble.plan import ClipPiece
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.model.output import CardSpec, ClipTrim, MusicSpec, OutputSpec, TransitionSpec
 from tests.assemble.clips import MarkedClip, make_marked_clip
+from tests.assemble.joining import join
 from tests.assemble.media import beep_times, flash_times
 
 FRAME = 1 / 25
@@ -56,11 +56,7 @@ def marked(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, P
 
 def _assemble(clips: list[ClipInput], spec: OutputSpec, tmp_path: Path, ffmpeg: str,
               target: TargetFormat | None = TARGET) -> AssemblyResult:  # fmt: skip
-    async def main() -> AssemblyResult:
-        return await assemble(clips, spec, output=tmp_path / "film.mp4", ffmpeg=ffmpeg,
-                              cache_dir=tmp_path / "cache", target=target)  # fmt: skip
-
-    return anyio.run(main)
+    return join(clips, spec, tmp_path, ffmpeg, target=target)
 
 
 def _planned_marks(starts: list[float], clips: list[ClipInput], marks: list[float]) -> list[float]:

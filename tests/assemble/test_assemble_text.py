@@ -10,14 +10,14 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import anyio
 import av
 from PIL import Image, ImageDraw
 
-from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat, assemble
+from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat
 from rdpipe.assemble.images import render_caption
 from rdpipe.model.output import CaptionsSpec, CardSpec, OutputSpec
 from rdpipe.text import bundled_faces, load_font_chain
+from tests.assemble.joining import join
 
 TARGET = TargetFormat(640, 360, Fraction(25))
 TITLE = "第一章"
@@ -29,13 +29,7 @@ def _assemble(clip: Path, tmp_path: Path, ffmpeg: str) -> AssemblyResult:
         title_card=CardSpec(text=TITLE, seconds=1.0), captions=CaptionsSpec(burn_in=True)
     )
     clips = [ClipInput("cafe", clip, prompt="清晨的咖啡馆，阳光洒在木桌上", caption=CAPTION)]  # noqa: RUF001
-
-    async def main() -> AssemblyResult:
-        return await assemble(clips, spec, output=tmp_path / "film.mp4",
-                              cache_dir=tmp_path / "cache", ffmpeg=ffmpeg, target=TARGET,
-                              base_dir=tmp_path)  # fmt: skip
-
-    return anyio.run(main)
+    return join(clips, spec, tmp_path, ffmpeg, target=TARGET, base_dir=tmp_path)
 
 
 def _frame_at(path: Path, seconds: float) -> Image.Image:
