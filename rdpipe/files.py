@@ -75,3 +75,11 @@ def read_cache_section(path: Path, version: int, section: str) -> dict[str, Any]
         return {}
     found = document.get(section)
     return found if isinstance(found, dict) else {}
+
+
+def on_read_only_filesystem(folder: Path) -> bool:
+    """Whether ``folder`` is on a read-only mount (``False`` if that cannot be told)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

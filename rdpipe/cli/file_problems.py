@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 from types import TracebackType
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.files import on_read_only_filesystem
 
 _FULL = ("the disk is full", "Free some space on it")
 _CAUSES: dict[int, tuple[str, str]] = {
@@ -99,7 +100,7 @@ def check_run_paths(paths: list[Path], folders: list[Path]) -> None:
             cause, action = _CAUSES[errno.ENOTDIR]
             raise PathNotWritable(folder, cause, action, sent=False)
         if not os.access(existing, os.W_OK | os.X_OK):
-            code = errno.EROFS if _read_only(existing) else errno.EACCES
+            code = errno.EROFS if on_read_only_filesystem(existing) else errno.EACCES
             cause, action = _CAUSES[code]
             raise PathNotWritable(existing, cause, action, sent=False)
 
@@ -115,7 +116,7 @@ def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | No
     local = Path(path)
     if local.is_dir():
         cause, action = _CAUSES[errno.EISDIR]
-    elif _read_only(local.parent):
+    elif on_read_only_filesystem(local.parent):
         cause, action = _CAUSES[errno.EROFS]
     elif not os.access(local.parent, os.W_OK):
         cause, action = _CAUSES[errno.EACCES]
@@ -155,10 +156,3 @@ def _path_in_traceback(trace: TracebackType | None) -> PurePath | None:
             if isinstance(value, PurePath):
                 return value
     return None
-
-
-def _read_only(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False

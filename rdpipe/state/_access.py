@@ -12,6 +12,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+from rdpipe.files import on_read_only_filesystem
+
 from ._errors import StateUnreadable
 
 _DAMAGED_HINT = (
@@ -64,7 +66,7 @@ def access_problem(path: Path, *, writing: bool) -> tuple[str, str] | None:
         return "permission denied: this user may not read it", owner
     if not writing:
         return None
-    if _read_only_filesystem(folder):
+    if on_read_only_filesystem(folder):
         return "it is on a read-only filesystem", _READ_ONLY_HINT
     if path.exists() and not os.access(path, os.W_OK):
         return "permission denied: this user may not write to it", owner
@@ -75,13 +77,6 @@ def access_problem(path: Path, *, writing: bool) -> tuple[str, str] | None:
             owner,
         )
     return None
-
-
-def _read_only_filesystem(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
 
 
 def _said(error: BaseException) -> str:
