@@ -54,13 +54,19 @@ class JsonLinesReporter:
 
 
 class PlainReporter:
-    """A log line per change of phase (not per progress tick), for logs and pipes."""
+    """A log line per change of phase (not per progress tick), for logs and pipes.
+
+    A cached shot gets no line: nothing happened to it, and the run's summary line counts it
+    (``100 reused``), so a rerun that changes nothing prints that one line (issue 12).
+    """
 
     def __init__(self, console: Console) -> None:
         self._console = console
         self._last: dict[str, Phase] = {}
 
     def update(self, update: ShotUpdate) -> None:
+        if update.phase is Phase.CACHED and update.message is None:
+            return
         if self._last.get(update.label) == update.phase and update.message is None:
             return
         self._last[update.label] = update.phase

@@ -171,6 +171,8 @@ def _announce(console: Console, plan: Plan, settings: RunSettings) -> None:
 
     reused = sum(job.action is Action.REUSE for job in plan.jobs)
     resumed = sum(job.action is Action.RESUME for job in plan.jobs)
+    if not plan.generations and not resumed:
+        return  # nothing to do: the summary line at the end says it all (issue 12)
     seconds = (
         f"{plan.billed_seconds} s on the offline simulator, free"
         if settings.offline

@@ -1,0 +1,73 @@
+"""What ``rdpipe run`` prints to a pipe: a line per change, none for a cached shot (issue 12).
+
+Each run is a real ``rdpipe run --offline`` process whose stdout is a pipe, so the plain
+(non-TTY) reporter is the one in use, exactly as in a log file or a CI job.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.cli_process import PIPELINE, environment, run_rdpipe, write_pipeline
+
+TASK = r"task_\w{32}"
+
+
+def test_cached_rerun_prints_one_summary_line(tmp_path: Path) -> None:
+    """A rerun that changes nothing prints exactly the summary line, no line per cached shot."""
+    project, env = tmp_path / "project", environment(tmp_path / "cache")
+    write_pipeline(project)
+    first = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
+    assert first.returncode == 0, first.stderr
+
+    rerun = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
+
+    video = project / "out" / "offline" / "film.mp4"
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout == f"film: 0 submitted, 0 resumed, 2 reused, 0 failed -> {video}\n"
+    assert rerun.stderr == ""
+
+
+def test_rerun_prints_only_the_shots_that_changed(tmp_path: Path) -> None:
+    """With one prompt edited, the plan line, that shot's phases and the summary; the cached shot
+    is only counted."""
+    project, env = tmp_path / "project", environment(tmp_path / "cache")
+    write_pipeline(project)
+    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+    write_pipeline(project, PIPELINE.replace("a blue boat", "a green boat"))
+
+    rerun = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
+
+    video = project / "out" / "offline" / "film.mp4"
+    assert rerun.returncode == 0, rerun.stderr
+    expected = [
+        r"film: 1 to generate \(4 s on the offline simulator, free\), 0 to resume, 1 cached",
+        r"b: submitting",
+        rf"b: generating - task {TASK}",
+        rf"b: downloading - task {TASK}",
+        rf"b: done - task {TASK}",
+        re.escape(f"film: 1 submitted, 0 resumed, 1 reused, 0 failed -> {video}"),
+    ]
+    lines = rerun.stdout.splitlines()
+    assert len(lines) == len(expected), rerun.stdout
+    for line, pattern in zip(lines, expected, strict=True):
+        assert re.fullmatch(pattern, line), (line, pattern)
+
+
+def test_json_lines_stay_per_shot(tmp_path: Path) -> None:
+    """``--json`` still reports every shot of a cached rerun, one event each, then the summary."""
+    project, env = tmp_path / "project", environment(tmp_path / "cache")
+    write_pipeline(project)
+    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+
+    rerun = run_rdpipe("run", "film.yaml", "--offline", "--json", cwd=project, env=env)
+
+    assert rerun.returncode == 0, rerun.stderr
+    events = [json.loads(line) for line in rerun.stdout.splitlines()]
+    assert [(e["event"], e["id"], e["status"]) for e in events[:-1]] == [
+        ("shot", "a", "cached"),
+        ("shot", "b", "cached"),
+    ]
+    assert events[-1]["reused"] == 2
