@@ -54,11 +54,11 @@ def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
     ``None`` offline: every offline run starts its own simulator on a new port, in a state of
     its own.
     """
+    if settings.offline or isinstance(api, _NoApi):
+        return None  # a cached run: importing the client would cost httpx (~0.09 s)
     from rdpipe.client import RelayDanceClient
 
-    if settings.offline or not isinstance(api, RelayDanceClient):
-        return None
-    return api.api_host
+    return api.api_host if isinstance(api, RelayDanceClient) else None
 
 
 @asynccontextmanager
