@@ -1,7 +1,8 @@
 """What a run would do: each shot's cache key, its action and why, and what it would cost.
 
 Pure: it takes rendered shots and (optionally) what the run state knows, and returns a
-:class:`Plan`; ``rdpipe plan`` prints it and ``rdpipe run`` executes it.
+:class:`Plan`; ``rdpipe plan`` prints it and ``rdpipe run`` executes it. :func:`decide` is the
+never-pay-twice rule: what the state of one key and take allows (reuse, resume, block, retry).
 
 A shot's key is the SHA-256 of its request body in canonical JSON. Local images are inside the
 body as data URLs, so the key covers their bytes and never their paths. A shot that starts from
@@ -16,9 +17,12 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rdpipe.render import RenderedShot
+
+if TYPE_CHECKING:
+    from rdpipe.state import ClipCheck, ClipFile, ShotState
 
 
 class Action(StrEnum):
@@ -189,3 +193,90 @@ def plan_run(
                 before.generations + 1, before.billed_seconds + shot.seconds
             )
     return Plan(pipeline, jobs, totals)
+
+class ShotStates(Protocol):
+    """What :func:`decide` reads of the run state (:class:`~rdpipe.state.StateStore` has it)."""
+
+    def lookup(self, key: str, take: int) -> ShotState: ...
+
+
+class ClipVerifier(Protocol):
+    """What :func:`decide` asks of the clips on disk (:class:`~rdpipe.state.ClipStore` has it)."""
+
+    def verify(self, clip: ClipFile) -> ClipCheck: ...
+
+
+def decide(
+    store: ShotStates,
+    clips: ClipVerifier,
+    key: str,
+    take: int,
+    *,
+    resubmit_unknown: bool,
+    run_in_progress: bool = False,
+) -> Decision | None:
+    """What the run state says about one key and take: reuse, resume, block or retry.
+
+    A recorded clip is reused only when it is intact and whole (``clips`` checks its media);
+    otherwise the task that made it is downloaded again (paid for: never resubmitted).
+    ``run_in_progress``: another run holds the guard (``status`` asks), so a finished task
+    without a clip is being downloaded, not missing. ``None``: the state knows nothing useful.
+    """
+    # Imported here: the failure codes live with the scheduler, which `rdpipe plan` never loads.
+    from rdpipe.scheduler.failures import classify_failure
+
+    state = store.lookup(key, take)
+    damage: str | None = None
+    for clip in state.clips:
+        check = clips.verify(clip.file)
+        if check.ok:
+            return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
+        damage = damage or check.detail
+    finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
+    if finished:
+        task = finished[0]
+        if run_in_progress and damage is None:
+            why = "the run in progress is downloading its clip (no new charge)"
+        else:
+            why = f"{damage or 'its clip is missing'}, downloading it again (no new charge)"
+        return Decision(Action.RESUME, f"task {task.task_id} finished; {why}", task_id=task.task_id)
+    if state.in_flight:
+        task = state.in_flight[0]
+        who = "the run in progress follows it" if run_in_progress else "following it"
+        where = f" to {task.api_host}" if task.api_host else ""
+        return Decision(
+            Action.RESUME,
+            f"task {task.task_id} was submitted earlier{where}; {who} (no new charge)",
+            task_id=task.task_id,
+        )
+    if state.unknown and not resubmit_unknown:
+        return Decision(Action.BLOCKED, _unknown_reason(state.unknown[0].reason))
+    if state.failed:
+        task = state.failed[0]
+        reason = task.error_message or "no reason given"
+        if task.error_code:
+            reason += f" ({task.error_code})"
+        if not classify_failure(task.error_code).retried:
+            said = f"{task.error_code}: {task.error_message or 'no reason given'}"
+            return Decision(
+                Action.REFUSED,
+                f"RelayDance refused this request's input in task {task.task_id} ({said}); it is "
+                "not sent again unchanged: change the shot, or pass --force to try it anyway",
+                task_id=task.task_id,
+            )
+        return Decision(
+            Action.GENERATE,
+            f"the last attempt failed: {reason}; trying again",
+            failed_before=True,
+        )
+    return None
+
+
+def _unknown_reason(reason: str | None) -> str:
+    """Why a shot whose earlier submit has an unknown outcome is not resent (one sentence)."""
+    said = (reason or "no answer came back").rstrip(".")
+    billed = "" if "billed" in said else "; it may have been billed"
+    return (
+        f"an earlier submit is unresolved: {said}{billed}. It is not resent: check your "
+        "RelayDance dashboard, then rerun with --resubmit-unknown"
+    )

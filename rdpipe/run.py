@@ -23,7 +23,7 @@ from rdpipe.manifest import (
     views_of,
     write_manifest,
 )
-from rdpipe.plan import Action, Decision, Plan, plan_run
+from rdpipe.plan import Action, Plan, decide, plan_run
 from rdpipe.scheduler import (
     GenerationApi,
     Phase,
@@ -34,7 +34,6 @@ from rdpipe.scheduler import (
     ShotUpdate,
     Waker,
 )
-from rdpipe.scheduler.failures import classify_failure
 from rdpipe.state import (
     ClipStore,
     LockFile,
@@ -210,79 +209,6 @@ class RunSummary:
             "unknown": self.unknown,
             "in_flight": self.in_flight,
         }
-
-
-def decide(
-    store: StateStore,
-    clips: ClipStore,
-    key: str,
-    take: int,
-    *,
-    resubmit_unknown: bool,
-    run_in_progress: bool = False,
-) -> Decision | None:
-    """What the run state says about one key and take: reuse, resume, block or retry.
-
-    A recorded clip is reused only when it is intact and whole (``clips`` checks its media);
-    otherwise the task that made it is downloaded again (paid for: never resubmitted).
-    ``run_in_progress``: another run holds the guard (``status`` asks), so a finished task
-    without a clip is being downloaded, not missing.
-    """
-    state = store.lookup(key, take)
-    damage: str | None = None
-    for clip in state.clips:
-        check = clips.verify(clip.file)
-        if check.ok:
-            return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
-        damage = damage or check.detail
-    finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
-    if finished:
-        task = finished[0]
-        if run_in_progress and damage is None:
-            why = "the run in progress is downloading its clip (no new charge)"
-        else:
-            why = f"{damage or 'its clip is missing'}, downloading it again (no new charge)"
-        return Decision(Action.RESUME, f"task {task.task_id} finished; {why}", task_id=task.task_id)
-    if state.in_flight:
-        task = state.in_flight[0]
-        who = "the run in progress follows it" if run_in_progress else "following it"
-        where = f" to {task.api_host}" if task.api_host else ""
-        return Decision(
-            Action.RESUME,
-            f"task {task.task_id} was submitted earlier{where}; {who} (no new charge)",
-            task_id=task.task_id,
-        )
-    if state.unknown and not resubmit_unknown:
-        return Decision(Action.BLOCKED, _unknown_reason(state.unknown[0].reason))
-    if state.failed:
-        task = state.failed[0]
-        reason = task.error_message or "no reason given"
-        if task.error_code:
-            reason += f" ({task.error_code})"
-        if not classify_failure(task.error_code).retried:
-            said = f"{task.error_code}: {task.error_message or 'no reason given'}"
-            return Decision(
-                Action.REFUSED,
-                f"RelayDance refused this request's input in task {task.task_id} ({said}); it is "
-                "not sent again unchanged: change the shot, or pass --force to try it anyway",
-                task_id=task.task_id,
-            )
-        return Decision(
-            Action.GENERATE,
-            f"the last attempt failed: {reason}; trying again",
-            failed_before=True,
-        )
-    return None
-
-
-def _unknown_reason(reason: str | None) -> str:
-    """Why a shot whose earlier submit has an unknown outcome is not resent (one sentence)."""
-    said = (reason or "no answer came back").rstrip(".")
-    billed = "" if "billed" in said else "; it may have been billed"
-    return (
-        f"an earlier submit is unresolved: {said}{billed}. It is not resent: check your "
-        "RelayDance dashboard, then rerun with --resubmit-unknown"
-    )
 
 
 def plan_with_state(

@@ -13,9 +13,8 @@ from typing import Any
 import anyio
 from trio.testing import MockClock
 
-from rdpipe.plan import plan_run
+from rdpipe.plan import decide, plan_run
 from rdpipe.render import RenderedShot
-from rdpipe.run import decide
 from rdpipe.scheduler import (
     CollectingReporter,
     GenerationApi,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rdpipe.run import decide
+from rdpipe.plan import decide
 from rdpipe.state import ClipFile, ClipStore, StateStore, TaskReissued
 
 KEY = "3f2a9c0e1b7d" + "0" * 52
