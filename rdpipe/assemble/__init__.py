@@ -12,6 +12,7 @@ from rdpipe.assemble.argv import (
     build_last_frame_argv,
     build_normalise_argv,
 )
+from rdpipe.assemble.clip_probes import probe_clips
 from rdpipe.assemble.completeness import media_gap, probe_whole_duration
 from rdpipe.assemble.errors import (
     AssemblyInvalid,
@@ -24,7 +25,7 @@ from rdpipe.assemble.frames import extract_last_frame
 from rdpipe.assemble.orientation import Orientation
 from rdpipe.assemble.plan import ClipInput, JoinPlan, Span, plan_join
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip, probe_duration
-from rdpipe.assemble.stage import AssemblyResult, assemble, probe_clips
+from rdpipe.assemble.stage import AssemblyResult, assemble
 from rdpipe.assemble.target import TargetFormat
 
 __all__ = [

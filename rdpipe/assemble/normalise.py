@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, replace
+from dataclasses import astuple, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -22,27 +22,23 @@ from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
-from rdpipe.text import FontChain, load_font_chain
+from rdpipe.text import FontChain
 
 _VERSION = 5  # bump when the argv builders change what a cached piece contains
 
 
-@dataclass(frozen=True)
-class Encoder:
-    """Everything a normalisation run needs besides the piece itself."""
+@dataclass(frozen=True, kw_only=True)
+class EncodeOptions:
+    """How the pieces of a join are encoded, besides the piece itself."""
 
     ffmpeg: str
     target: TargetFormat
-    preset: str
-    crf: int
-    cache_dir: Path
-    base_dir: Path
-    cores: int = 1
-    threads: int | None = None  # per encode; set by normalise_pieces
-    fonts: FontChain | None = None  # for cards and burned captions; None: the bundled fonts
-
-    def font_chain(self) -> FontChain:
-        return self.fonts or load_font_chain(None, self.base_dir)
+    preset: str  # x264 preset
+    crf: int  # x264 quality
+    cache_dir: Path  # the normalised pieces, each named by its key
+    base_dir: Path  # resolves card images
+    fonts: FontChain  # for cards and burned captions
+    cores: int = 1  # shared out between the encodes running at once
 
 
 async def digest_files(
@@ -58,109 +54,125 @@ async def digest_files(
     return digests
 
 
-def piece_key(piece: Piece, encoder: Encoder, digests: Mapping[Path, str]) -> str:
-    """Cache key of a piece: its sources' content and every parameter of its encoding."""
-    target = encoder.target
+def piece_key(piece: Piece, options: EncodeOptions, digests: Mapping[Path, str]) -> str:
+    """Cache key of a piece: its sources' content and every parameter of its encoding.
+
+    Blocking when the piece draws text (the fonts' files are looked at).
+    """
+    target = options.target
     fields: dict[str, object] = {
         "version": _VERSION,
         "size": [target.width, target.height],
         "fps": str(target.fps),
         "colour": astuple(target.colour),
-        "preset": encoder.preset,
-        "crf": encoder.crf,
+        "preset": options.preset,
+        "crf": options.crf,
         "piece": _describe(piece, digests),
     }
     if _draws_text(piece):
-        fields["fonts"] = encoder.font_chain().identity()
+        fields["fonts"] = options.fonts.identity()
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 async def normalise_pieces(
     pieces: Sequence[Piece],
-    encoder: Encoder,
+    options: EncodeOptions,
     digests: Mapping[Path, str],
     *,
     concurrency: int,
 ) -> tuple[list[Path], int]:
     """Paths of the normalised pieces in order, and how many had to be encoded now."""
-    encoder.cache_dir.mkdir(parents=True, exist_ok=True)
-    keys = [piece_key(piece, encoder, digests) for piece in pieces]
-    todo = {k: p for k, p in zip(keys, pieces, strict=True) if not _cached(encoder, k).is_file()}
+    keys, todo = await anyio.to_thread.run_sync(_pieces_to_encode, pieces, options, digests)
     # Cores shared out between the encodes running at once: one thread each when many pieces
     # encode, every core for a lone changed piece.
     running = max(1, min(concurrency, len(todo)))
-    encoder = replace(encoder, threads=max(1, encoder.cores // running))
+    threads = max(1, options.cores // running)
     # Costliest first, so no big piece is left running alone on one core at the end.
     order = sorted(todo.items(), key=lambda item: _cost(item[1]), reverse=True)
-    jobs = [partial(_encode, piece, key, encoder) for key, piece in order]
+    jobs = [partial(_encode, piece, key, options, threads=threads) for key, piece in order]
     await run_all(jobs, limit=concurrency)
-    return [_cached(encoder, key) for key in keys], len(todo)
+    return [_cached(options, key) for key in keys], len(todo)
 
 
-async def _encode(piece: Piece, key: str, encoder: Encoder) -> None:
-    dest = _cached(encoder, key)
+def _pieces_to_encode(
+    pieces: Sequence[Piece], options: EncodeOptions, digests: Mapping[Path, str]
+) -> tuple[list[str], dict[str, Piece]]:
+    """Each piece's key, and the pieces not yet in the cache by key. Blocking."""
+    options.cache_dir.mkdir(parents=True, exist_ok=True)
+    keys = [piece_key(piece, options, digests) for piece in pieces]
+    todo = {k: p for k, p in zip(keys, pieces, strict=True) if not _cached(options, k).is_file()}
+    return keys, todo
+
+
+async def _encode(piece: Piece, key: str, options: EncodeOptions, *, threads: int) -> None:
+    """Encode one piece into the cache under ``key``, with x264 (and decoders) on ``threads``."""
+    dest = _cached(options, key)
     unfinished = dest.with_name(f"{dest.stem}.partial.mov")
-    size = (encoder.target.width, encoder.target.height)
-    fonts = encoder.font_chain()
+    size = (options.target.width, options.target.height)
+    fonts = options.fonts
     if isinstance(piece, CardPiece):
-        image = encoder.base_dir / piece.card.image if piece.card.image else None
+        image = options.base_dir / piece.card.image if piece.card.image else None
         png = await anyio.to_thread.run_sync(
             lambda: render_card(
                 piece.card, size, dest.with_suffix(".png"), image=image, fonts=fonts
             )
         )
         argv = build_card_argv(
-            encoder.ffmpeg,
+            options.ffmpeg,
             png,
             piece.frames,
-            encoder.target,
-            preset=encoder.preset,
-            crf=encoder.crf,
+            options.target,
+            preset=options.preset,
+            crf=options.crf,
             dest=unfinished,
         )
         step = f"drawing the {piece.name} card"
     elif isinstance(piece, CrossfadePiece):
         overlays = (
-            await _overlay(piece.before, dest, "a", size, fonts),
-            await _overlay(piece.after, dest, "b", size, fonts),
+            await _overlay(piece.before, _caption_png(dest, "a"), options),
+            await _overlay(piece.after, _caption_png(dest, "b"), options),
         )
         argv = build_crossfade_argv(
-            encoder.ffmpeg,
+            options.ffmpeg,
             piece,
-            encoder.target,
+            options.target,
             overlays=overlays,
-            preset=encoder.preset,
-            crf=encoder.crf,
+            preset=options.preset,
+            crf=options.crf,
             dest=unfinished,
-            threads=encoder.threads,
+            threads=threads,
         )
         step = f"crossfading shot {piece.before.shot_id!r} into {piece.after.shot_id!r}"
     else:
-        overlay = await _overlay(piece, dest, "a", size, fonts)
+        overlay = await _overlay(piece, _caption_png(dest, "a"), options)
         argv = build_normalise_argv(
-            encoder.ffmpeg,
+            options.ffmpeg,
             piece,
-            encoder.target,
+            options.target,
             overlay=overlay,
-            preset=encoder.preset,
-            crf=encoder.crf,
+            preset=options.preset,
+            crf=options.crf,
             dest=unfinished,
-            threads=encoder.threads,
+            threads=threads,
         )
         step = f"normalising shot {piece.shot_id!r}"
     await run_ffmpeg(argv, step=step)
-    unfinished.replace(dest)
+    await anyio.to_thread.run_sync(unfinished.replace, dest)
 
 
-async def _overlay(
-    piece: ClipPiece, dest: Path, tag: str, size: tuple[int, int], fonts: FontChain
-) -> Path | None:
+async def _overlay(piece: ClipPiece, png: Path, options: EncodeOptions) -> Path | None:
+    """The piece's caption drawn at ``png`` (transparent, the target's size), if it has one."""
     if piece.caption is None:
         return None
-    png = dest.with_name(f"{dest.stem}.caption-{tag}.png")
-    text = piece.caption
-    return await anyio.to_thread.run_sync(lambda: render_caption(text, size, png, fonts=fonts))
+    text, size = piece.caption, (options.target.width, options.target.height)
+    return await anyio.to_thread.run_sync(
+        lambda: render_caption(text, size, png, fonts=options.fonts)
+    )
+
+
+def _caption_png(dest: Path, tag: str) -> Path:
+    return dest.with_name(f"{dest.stem}.caption-{tag}.png")
 
 
 def _draws_text(piece: Piece) -> bool:
@@ -197,8 +209,8 @@ def _cost(piece: Piece) -> int:
     return piece.info.width * piece.info.height * piece.frames
 
 
-def _cached(encoder: Encoder, key: str) -> Path:
-    return encoder.cache_dir / f"{key}.mov"
+def _cached(options: EncodeOptions, key: str) -> Path:
+    return options.cache_dir / f"{key}.mov"
 
 
 def _digest_remembered(path: Path, cache: ProbeCache | None) -> str:
