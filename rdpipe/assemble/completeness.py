@@ -17,6 +17,7 @@ all (``bench/verify_bench.py``), once per content: verdicts are kept by SHA-256 
 
 from __future__ import annotations
 
+import os
 import struct
 from collections import deque
 from collections.abc import Sequence
@@ -57,7 +58,7 @@ def media_gap(path: Path) -> str | None:
         return layout.describe() if layout.mp4 and not layout.whole else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Layout:
     """The top-level boxes of a file, as far as they go: is it an MP4, is any box cut short."""
 
@@ -104,14 +105,10 @@ def _box_layout(path: Path) -> _Layout:
             if length < 8:
                 break  # not boxes any more
             if offset + length > size:
-                return _Layout(True, size, kind, offset + length - size, *_indexed(seen))
+                return _Layout(mp4=True, size=size, cut_box=kind, short_by=offset + length - size,
+                               has_moov=b"moov" in seen, has_mdat=b"mdat" in seen)  # fmt: skip
             offset += length
-    return _Layout(not first, size, None, 0, *_indexed(seen))
-
-
-def _indexed(kinds: set[bytes]) -> tuple[bool, bool]:
-    """Whether the boxes seen include the index (``moov``), and media data (``mdat``)."""
-    return b"moov" in kinds, b"mdat" in kinds
+    return _Layout(mp4=not first, size=size, has_moov=b"moov" in seen, has_mdat=b"mdat" in seen)
 
 
 def _stream_gap(container: av.container.InputContainer, layout: _Layout) -> str | None:
@@ -269,18 +266,28 @@ async def check_clips_whole(
 
     Each content is checked once: verdicts are kept by SHA-256, and the digests of unchanged
     files are recalled from the probe cache. Missing files are left to the probe to report.
+    Files are read, and verdicts written, in worker threads.
     """
-    present = [clip for clip in clips if clip.path.is_file()]
+    present = await anyio.to_thread.run_sync(_present, clips)
     sums = await digest_files([clip.path for clip in present], cache=digests)
 
     async def _check(clip: ClipInput) -> None:
         if verdicts.recall(sums[clip.path]) is None:
-            verdict = MediaVerdict(await anyio.to_thread.run_sync(media_gap, clip.path))
-            verdicts.remember(sums[clip.path], verdict)
+            await anyio.to_thread.run_sync(_judge, clip.path, sums[clip.path], verdicts)
 
     await run_all([partial(_check, clip) for clip in present], limit=4)
     for clip in present:
         verdict = verdicts.recall(sums[clip.path])
         if verdict is not None and verdict.problem is not None:
-            size = clip.path.stat().st_size
+            size = await anyio.to_thread.run_sync(os.path.getsize, clip.path)
             raise ClipIncomplete(clip.shot_id, clip.path, f"{size} bytes: {verdict.problem}")
+
+
+def _present(clips: Sequence[ClipInput]) -> list[ClipInput]:
+    """The clips whose file is there. Blocking."""
+    return [clip for clip in clips if clip.path.is_file()]
+
+
+def _judge(path: Path, sha256: str, verdicts: MediaVerdicts) -> None:
+    """Check the clip at ``path`` and keep the verdict under its digest. Blocking."""
+    verdicts.remember(sha256, MediaVerdict(media_gap(path)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol, cast
 
 import anyio.to_thread
 import av
@@ -18,16 +19,31 @@ async def extract_last_frame(clip: Path, dest: Path, *, ffmpeg: str) -> Path:
     """Write the clip's last frame to ``dest`` as PNG (for a next shot's first frame).
 
     The way up a viewer sees it: ffmpeg turns a clip tagged with a display matrix as it decodes.
+    Raises :class:`ClipMissing` without the clip, :class:`ClipCorrupt` when no frame decodes.
     """
-    if not clip.is_file():
+    unfinished = dest.with_name(f".{dest.stem}.partial.png")
+    if not await anyio.to_thread.run_sync(_prepare, clip, dest):
         raise ClipMissing(clip.stem, clip)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(f".{dest.stem}.partial.png")
-    await run_ffmpeg(build_last_frame_argv(ffmpeg, clip, partial), step=f"reading {clip.name}")
-    if not partial.is_file():
+    await run_ffmpeg(build_last_frame_argv(ffmpeg, clip, unfinished), step=f"reading {clip.name}")
+    if not await anyio.to_thread.run_sync(_move_into_place, unfinished, dest):
         raise ClipCorrupt(clip.stem, clip, "no frame could be decoded")
-    partial.replace(dest)
     return dest
+
+
+def _prepare(clip: Path, dest: Path) -> bool:
+    """Make ``dest``'s folder when ``clip`` is there; whether it is. Blocking."""
+    if not clip.is_file():
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return True
+
+
+def _move_into_place(unfinished: Path, dest: Path) -> bool:
+    """Rename ``unfinished`` to ``dest``; ``False`` when ffmpeg wrote nothing. Blocking."""
+    if not unfinished.is_file():
+        return False
+    unfinished.replace(dest)
+    return True
 
 
 async def grab_frame(clip: Path, at: float, *, shot_id: str) -> Image.Image:
@@ -50,5 +66,11 @@ def _grab_blocking(clip: Path, at: float) -> Image.Image:
                 break
         if last is None:
             raise StopIteration
-        image: Image.Image = last.to_image()  # type: ignore[no-untyped-call]
+        image = cast(_Picture, last).to_image()
         return frame_orientation(last).upright(image)
+
+
+class _Picture(Protocol):
+    """A decoded video frame as PyAV converts it (its stub leaves ``to_image`` untyped)."""
+
+    def to_image(self) -> Image.Image: ...
