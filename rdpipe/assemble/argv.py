@@ -78,7 +78,8 @@ def build_normalise_argv(
 
     ``threads`` caps the threads of the decoder and of the encoder.
     """
-    inputs, graph = _piece_inputs(piece, target, 0, overlay, "v", "a", threads)
+    inputs, graph = _piece_inputs(piece, target, first_index=0, overlay=overlay,
+                                  labels=("v", "a"), threads=threads)  # fmt: skip
     return [ffmpeg, *_HEAD, *inputs, "-filter_complex", ";".join(graph),
             "-frames:v", str(piece.frames),
             *encode_args(target, preset=preset, crf=crf, dest=dest, threads=threads)]  # fmt: skip
@@ -96,11 +97,12 @@ def build_crossfade_argv(
     threads: int | None = None,
 ) -> list[str]:
     """Blend the tail of one shot into the head of the next, both normalised on the way."""
-    inputs, graph = _piece_inputs(piece.before, target, 0, overlays[0], "va", "aa", threads)
-    count = _input_count(inputs)
+    inputs, graph = _piece_inputs(piece.before, target, first_index=0, overlay=overlays[0],
+                                  labels=("va", "aa"), threads=threads)  # fmt: skip
     more_inputs, more_graph = _piece_inputs(
-        piece.after, target, count, overlays[1], "vb", "ab", threads
-    )
+        piece.after, target, first_index=_input_count(inputs), overlay=overlays[1],
+        labels=("vb", "ab"), threads=threads,
+    )  # fmt: skip
     seconds = target.seconds_of(piece.frames)
     graph += more_graph
     graph.append(f"[va][vb]xfade=transition=fade:duration={seconds:.6f}:offset=0[v]")
@@ -199,13 +201,18 @@ def _input_count(inputs: list[str]) -> int:
 def _piece_inputs(
     piece: ClipPiece,
     target: TargetFormat,
+    *,
     first_index: int,
     overlay: Path | None,
-    video_label: str,
-    audio_label: str,
-    threads: int | None = None,
+    labels: tuple[str, str],
+    threads: int | None,
 ) -> tuple[list[str], list[str]]:
-    """Inputs and filter chains that turn one stretch of a clip into the target format."""
+    """Inputs and filter chains that turn one stretch of a clip into the target format.
+
+    Inputs are numbered from ``first_index``; the chains end in the video and audio
+    ``labels``.
+    """
+    video_label, audio_label = labels
     seconds = target.seconds_of(piece.frames)
     read_for = f"{seconds + 1:.6f}"
     inputs = [] if threads is None else ["-threads", str(threads)]

@@ -79,7 +79,7 @@ class Span:
     end: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JoinPlan:
     """What the assembly will do, and why."""
 
@@ -110,7 +110,8 @@ def plan_join(
     blocker = copy_refused or copy_blocker(clips, infos, spec)
     if blocker is None:
         return _copy_plan(clips, infos, spec)
-    return _normalise_plan(clips, infos, spec, _target_for(infos[0], spec, target), blocker)
+    return _normalise_plan(clips, infos, spec, target=_target_for(infos[0], spec, target),
+                           reason=blocker)  # fmt: skip
 
 
 def copy_blocker(
@@ -198,20 +199,22 @@ def _copy_plan(clips: Sequence[ClipInput], infos: Sequence[ClipInfo], spec: Outp
     first = infos[0]
     target = TargetFormat(*first.display_size, first.frame_rate, first.colour)
     pieces = tuple(
-        ClipPiece(c.shot_id, i, 0.0, i.frames) for c, i in zip(clips, infos, strict=True)
+        ClipPiece(shot_id=c.shot_id, info=i, start=0.0, frames=i.frames)
+        for c, i in zip(clips, infos, strict=True)
     )
     # Each clip's slot is its picture (the concat list gives it as each file's duration); the
     # sound is cut to the same length.
     lengths = [i.video_duration for i in infos]
     shots = _consecutive([c.shot_id for c in clips], lengths)
-    return _finish(True, "all clips share codec, size, rate and audio", target, pieces,
-                   clips, shots, spec, sum(lengths))  # fmt: skip
+    return _finish(clips, spec, copy=True, reason="all clips share codec, size, rate and audio",
+                   target=target, pieces=pieces, shots=shots, duration=sum(lengths))  # fmt: skip
 
 
 def _normalise_plan(
     clips: Sequence[ClipInput],
     infos: Sequence[ClipInfo],
     spec: OutputSpec,
+    *,
     target: TargetFormat,
     reason: str,
 ) -> JoinPlan:
@@ -233,17 +236,20 @@ def _normalise_plan(
         start = timing.start + target.seconds_of(timing.head)
         caption = _caption(clip) if burn else None
         shot_start = cursor - (timing.head + 1) // 2 if timing.head else cursor
-        pieces.append(ClipPiece(clip.shot_id, info, start, timing.body, timing.fade_in,
-                                timing.fade_out, caption))  # fmt: skip
+        pieces.append(ClipPiece(shot_id=clip.shot_id, info=info, start=start,
+                                frames=timing.body, fade_in=timing.fade_in,
+                                fade_out=timing.fade_out, caption=caption))  # fmt: skip
         cursor += timing.body
         if timing.tail:
             after = clips[index + 1]
             pieces.append(CrossfadePiece(
-                ClipPiece(clip.shot_id, info, start + target.seconds_of(timing.body),
-                          timing.tail, caption=caption),
-                ClipPiece(after.shot_id, infos[index + 1], timeline.shots[index + 1].start,
-                          timing.tail, caption=_caption(after) if burn else None),
-                timing.tail,
+                before=ClipPiece(shot_id=clip.shot_id, info=info,
+                                 start=start + target.seconds_of(timing.body),
+                                 frames=timing.tail, caption=caption),
+                after=ClipPiece(shot_id=after.shot_id, info=infos[index + 1],
+                                start=timeline.shots[index + 1].start, frames=timing.tail,
+                                caption=_caption(after) if burn else None),
+                frames=timing.tail,
             ))  # fmt: skip
             cursor += timing.tail
         shot_end = cursor - timing.tail // 2
@@ -252,8 +258,8 @@ def _normalise_plan(
     if spec.end_card:
         pieces.append(CardPiece("end", spec.end_card, timeline.end_frames))
         cursor += timeline.end_frames
-    return _finish(False, reason, target, tuple(pieces), clips, tuple(shot_spans), spec,
-                   target.seconds_of(cursor))  # fmt: skip
+    return _finish(clips, spec, copy=False, reason=reason, target=target, pieces=tuple(pieces),
+                   shots=tuple(shot_spans), duration=target.seconds_of(cursor))  # fmt: skip
 
 
 def _consecutive(ids: Sequence[str], lengths: Sequence[float]) -> tuple[Span, ...]:
@@ -265,15 +271,17 @@ def _consecutive(ids: Sequence[str], lengths: Sequence[float]) -> tuple[Span, ..
 
 
 def _finish(
+    clips: Sequence[ClipInput],
+    spec: OutputSpec,
+    *,
     copy: bool,
     reason: str,
     target: TargetFormat,
     pieces: tuple[Piece, ...],
-    clips: Sequence[ClipInput],
     shots: tuple[Span, ...],
-    spec: OutputSpec,
     duration: float,
 ) -> JoinPlan:
+    """The plan, with its chapters (shots, and cards when set) and caption cues."""
     chapters = list(shots) if spec.chapters else []
     if spec.chapters and spec.title_card:
         chapters.insert(0, Span(_first_line(spec.title_card.text), 0.0, shots[0].start))
@@ -284,7 +292,8 @@ def _finish(
         for clip, shot in zip(clips, shots, strict=True)
         if (caption := _caption(clip))
     )
-    return JoinPlan(copy, reason, target, pieces, tuple(chapters), cues, duration, shots)
+    return JoinPlan(copy=copy, reason=reason, target=target, pieces=pieces, shots=shots,
+                    chapters=tuple(chapters), cues=cues, duration=duration)  # fmt: skip
 
 
 def _caption(clip: ClipInput) -> str | None:
