@@ -3,7 +3,8 @@
 Templates run in Jinja's immutable sandbox with undefined variables as errors, so a pipeline
 file from someone else cannot read files or the environment, or run code (:mod:`.sandbox`).
 :mod:`.source` prepares a template's text (tag-only lines, literal braces); :mod:`.run`
-renders a shot's strings with its variables.
+renders a shot's strings with its variables. Jinja itself is imported only once a string
+holds a template.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from rdpipe.templates.run import (
     VariableLayer,
     iter_citations,
 )
-from rdpipe.templates.sandbox import MAX_RENDERED
-from rdpipe.templates.source import TEMPLATE_SYNTAX
+from rdpipe.templates.source import MAX_RENDERED, TEMPLATE_SYNTAX
 
 __all__ = [
     "CITATION",

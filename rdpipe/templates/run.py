@@ -15,16 +15,12 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import jinja2
-import jinja2.exceptions
-import jinja2.meta
+from typing import TYPE_CHECKING, Any, Literal
 
 from rdpipe.load.yaml_source import DataPath
-from rdpipe.templates.sandbox import MAX_RENDERED, PromptSandbox, make_environment
 from rdpipe.templates.source import (
     LITERAL_BRACE,
+    MAX_RENDERED,
     TEMPLATE_SYNTAX,
     brace_candidates,
     has_template,
@@ -33,6 +29,11 @@ from rdpipe.templates.source import (
     prepare_source,
     unmark,
 )
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from rdpipe.templates.sandbox import PromptSandbox
 
 MediaKind = Literal["image", "video", "audio"]
 #: A hand-written citation of reference media in a prompt: ``@image2``.
@@ -78,15 +79,30 @@ class VariableLayer:
 
 
 class TemplateEngine:
-    """The sandbox, compiled templates by text, and the work spent: shared by all shots."""
+    """The sandbox, compiled templates by text, and the work spent: shared by all shots.
+
+    Jinja is imported, and the sandbox built, by the first string that holds a template: a
+    pipeline of plain prompts never pays for them (issue 12, start-up).
+    """
 
     def __init__(self) -> None:
-        self.environment: PromptSandbox = make_environment()
+        self._environment: PromptSandbox | None = None
         self._compiled: dict[str, tuple[jinja2.Template, frozenset[str]]] = {}
         self._spent = 0
 
+    @property
+    def environment(self) -> PromptSandbox:
+        """The sandbox every template renders in, built on first use."""
+        if self._environment is None:
+            from rdpipe.templates.sandbox import make_environment
+
+            self._environment = make_environment()
+        return self._environment
+
     def compile(self, text: str) -> tuple[jinja2.Template, frozenset[str]]:
         """The template of ``text`` and the names it reads; raises TemplateSyntaxError."""
+        import jinja2.meta
+
         found = self._compiled.get(text)
         if found is None:
             parsed = self.environment.parse(prepare_source(text))
@@ -99,7 +115,9 @@ class TemplateEngine:
         """Count rendered characters; raises SecurityError past :data:`MAX_TOTAL_RENDERED`."""
         self._spent += characters
         if self._spent > MAX_TOTAL_RENDERED:
-            raise jinja2.exceptions.SecurityError(
+            from jinja2.exceptions import SecurityError
+
+            raise SecurityError(
                 f"the file's templates render more than {MAX_TOTAL_RENDERED:,} characters in "
                 "all (aliases expanding without end?)"
             )
@@ -192,6 +210,8 @@ class TemplateRun:
             return text.replace(LITERAL_BRACE, "")
         if "{" not in text:
             return text
+        import jinja2
+
         try:
             template, names = self._engine.compile(text)
             context = {**self._variables(names, owner), **self._base}
@@ -239,6 +259,8 @@ class TemplateRun:
         return value
 
     def _parses(self, text: str) -> bool:
+        import jinja2
+
         try:
             self._engine.environment.parse(text)
         except jinja2.TemplateSyntaxError:

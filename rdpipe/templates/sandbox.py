@@ -20,9 +20,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from rdpipe.load.scalars import WrittenBool, WrittenFloat, WrittenInt, WrittenNull
+from rdpipe.templates.source import MAX_RENDERED
 
-#: Longest text a template may produce; a prompt is a few hundred characters.
-MAX_RENDERED = 100_000
 #: Bits a power may produce (a number of ~3,000 digits).
 _MAX_POWER_BITS = 10_000
 

@@ -22,6 +22,8 @@ from collections.abc import Iterator
 #: Stands for ``{`` written inside ``{% raw %}`` until the last check: a Unicode
 #: noncharacter, which the standard reserves for a program's internal use.
 LITERAL_BRACE = "\ufdd0"
+#: Longest text a template may produce; a prompt is a few hundred characters.
+MAX_RENDERED = 100_000
 #: The start of a Jinja tag; none may be left in a string that is sent.
 TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
 
