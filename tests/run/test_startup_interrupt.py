@@ -66,7 +66,15 @@ main()
 
 @pytest.mark.parametrize(
     "target",
-    ["typer", "rich.console", "rdpipe.run", "rdpipe.validate", "jinja2", "anyio", "uvicorn"],
+    [
+        "typer",
+        "rich.console",
+        "rdpipe.session.running",
+        "rdpipe.validate",
+        "yaml",
+        "anyio",
+        "uvicorn",
+    ],
 )
 def test_ctrl_c_while_the_command_line_loads_says_interrupted(tmp_path: Path, target: str) -> None:
     """Whichever import a Ctrl-C lands in (the CLI's own, or a command's lazy one), one word on
