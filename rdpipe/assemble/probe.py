@@ -29,7 +29,7 @@ from rdpipe.assemble.orientation import UPRIGHT, Orientation, frame_orientation
 from rdpipe.errors import RdpipeError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AudioInfo:
     """Parameters of a clip's first audio stream; times in seconds."""
 
@@ -44,7 +44,7 @@ class AudioInfo:
     start: float = 0.0  # seconds: when the first sound is heard
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ClipInfo:
     """Parameters of a clip that decide whether it can be joined by stream copy."""
 

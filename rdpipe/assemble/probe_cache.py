@@ -141,6 +141,14 @@ def _encode_audio(audio: AudioInfo) -> list[object]:
             audio.start]  # fmt: skip
 
 
+def _decode_audio(audio: list[Any]) -> AudioInfo:
+    """The :class:`AudioInfo` that :func:`_encode_audio` wrote as a list."""
+    codec, rate, channels, time_base, first_pts, duration, packets, primed, start = audio
+    return AudioInfo(codec=codec, sample_rate=rate, channels=channels,
+                     time_base=Fraction(*time_base), first_pts=first_pts, duration=duration,
+                     packets=packets, priming_packets=primed, start=start)  # fmt: skip
+
+
 def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
     audio = record["audio"]
     video_duration, container_duration, start_time = record["durations"]
@@ -161,9 +169,7 @@ def _decode(record: dict[str, Any], path: Path) -> ClipInfo:
         video_duration=video_duration,
         container_duration=container_duration,
         start_time=start_time,
-        audio=None
-        if audio is None
-        else AudioInfo(audio[0], audio[1], audio[2], Fraction(*audio[3]), *audio[4:]),
+        audio=None if audio is None else _decode_audio(audio),
         video_start=video_start,
         file_start=file_start,
         hidden_frames=hidden_frames,

@@ -16,10 +16,15 @@ from rdpipe.model.output import CaptionsSpec, OutputSpec
 
 
 def _info(name: str, *, rate: int = 25, audio: bool = True) -> ClipInfo:
-    sound = AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, 2.0, 95, 1) if audio else None
-    return ClipInfo(Path(f"/clips/{name}.mp4"), "mp4", "h264", "High", 1280, 720, Fraction(1),
-                    "yuv420p", Fraction(rate), Fraction(1, 12800), 2 * rate, 2.0, 2.0,
-                    -1024 / 48000, sound)  # fmt: skip
+    sound = AudioInfo(codec="aac", sample_rate=48000, channels=2,
+                      time_base=Fraction(1, 48000), first_pts=-1024,
+                      duration=2.0, packets=95, priming_packets=1)  # fmt: skip
+    return ClipInfo(path=Path(f"/clips/{name}.mp4"), container="mp4", codec="h264",
+                    profile="High", width=1280, height=720, sample_aspect_ratio=Fraction(1),
+                    pixel_format="yuv420p", frame_rate=Fraction(rate),
+                    time_base=Fraction(1, 12800), frames=2 * rate, video_duration=2.0,
+                    container_duration=2.0, start_time=-1024 / 48000,
+                    audio=sound if audio else None)  # fmt: skip
 
 
 def test_normalise_argv_is_stable() -> None:

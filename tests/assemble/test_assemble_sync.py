@@ -197,7 +197,13 @@ def test_normalising_seeks_to_the_first_picture() -> None:
 
 def _probed(*, video_start: float) -> ClipInfo:
     """A probed 2 s 25 fps clip with AAC sound from zero and its picture from ``video_start``."""
-    sound = AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, 2.0 + video_start, 95, 1, 0.0)
-    return ClipInfo(Path("/clips/late.mp4"), "mp4", "h264", "High", 160, 120, Fraction(1),
-                    "yuv420p", Fraction(25), Fraction(1, 12800), 50, 2.0, 2.0 + video_start,
-                    -1024 / 48000, sound, video_start=video_start)  # fmt: skip
+    sound = AudioInfo(codec="aac", sample_rate=48000, channels=2,
+                      time_base=Fraction(1, 48000), first_pts=-1024,
+                      duration=2.0 + video_start, packets=95, priming_packets=1,
+                      start=0.0)  # fmt: skip
+    return ClipInfo(path=Path("/clips/late.mp4"), container="mp4", codec="h264", profile="High",
+                    width=160, height=120, sample_aspect_ratio=Fraction(1),
+                    pixel_format="yuv420p", frame_rate=Fraction(25),
+                    time_base=Fraction(1, 12800), frames=50, video_duration=2.0,
+                    container_duration=2.0 + video_start, start_time=-1024 / 48000,
+                    audio=sound, video_start=video_start)  # fmt: skip

@@ -23,10 +23,15 @@ TARGET = TargetFormat(320, 180, PLANNED_FPS)
 
 
 def _info(name: str, seconds: float) -> ClipInfo:
-    sound = AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, seconds, 95, 1)
-    return ClipInfo(Path(f"/clips/{name}.mp4"), "mp4", "h264", "High", 320, 180, Fraction(1),
-                    "yuv420p", PLANNED_FPS, Fraction(1, 12288), round(seconds * 24), seconds,
-                    seconds, 0.0, sound)  # fmt: skip
+    sound = AudioInfo(codec="aac", sample_rate=48000, channels=2,
+                      time_base=Fraction(1, 48000), first_pts=-1024,
+                      duration=seconds, packets=95, priming_packets=1)  # fmt: skip
+    return ClipInfo(path=Path(f"/clips/{name}.mp4"), container="mp4", codec="h264",
+                    profile="High", width=320, height=180, sample_aspect_ratio=Fraction(1),
+                    pixel_format="yuv420p", frame_rate=PLANNED_FPS,
+                    time_base=Fraction(1, 12288), frames=round(seconds * 24),
+                    video_duration=seconds, container_duration=seconds, start_time=0.0,
+                    audio=sound)  # fmt: skip
 
 
 def _plan(spec: OutputSpec, *shots: tuple[str, float, ClipTrim | None]) -> list[ClipPiece]:

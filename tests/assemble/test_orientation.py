@@ -74,9 +74,12 @@ def test_the_probe_cache_keeps_the_orientation(
 
 
 def _info(name: str, width: int, height: int, orientation: Orientation = UPRIGHT) -> ClipInfo:
-    return ClipInfo(Path(f"/clips/{name}.mp4"), "mp4", "h264", "High", width, height,
-                    Fraction(1), "yuv420p", Fraction(24), Fraction(1, 12288), 48, 2.0, 2.0, 0.0,
-                    None, orientation=orientation)  # fmt: skip
+    return ClipInfo(path=Path(f"/clips/{name}.mp4"), container="mp4", codec="h264",
+                    profile="High", width=width, height=height, sample_aspect_ratio=Fraction(1),
+                    pixel_format="yuv420p", frame_rate=Fraction(24),
+                    time_base=Fraction(1, 12288), frames=48, video_duration=2.0,
+                    container_duration=2.0, start_time=0.0, audio=None,
+                    orientation=orientation)  # fmt: skip
 
 
 def test_the_target_is_the_first_clips_picture_as_shown() -> None:
@@ -106,7 +109,9 @@ def test_copy_is_refused_for_another_orientation_or_an_explicit_size() -> None:
 
 
 def _aac(info: ClipInfo) -> ClipInfo:
-    return replace(info, audio=AudioInfo("aac", 48000, 2, Fraction(1, 48000), -1024, 2.0))
+    return replace(info, audio=AudioInfo(codec="aac", sample_rate=48000, channels=2,
+                                         time_base=Fraction(1, 48000), first_pts=-1024,
+                                         duration=2.0))  # fmt: skip
 
 
 def test_output_size_must_be_even() -> None:
