@@ -26,8 +26,10 @@ class ExitCode(IntEnum):
 class RdpipeError(Exception):
     """Root of every error rdpipe raises on purpose; ``str()`` is the user-facing message.
 
-    Message and hint are redacted (:func:`rdpipe.redaction.redact`): whatever a cause quoted,
-    no secret travels on into the journal, the manifest or the console.
+    Message and hint lose anything shaped like a credential (:func:`rdpipe.redaction.redact`)
+    as they are made. The command's own API key, whatever its shape, is removed where the text
+    leaves the process: each exit point (console, journal, manifest, crash log) holds the
+    command's :class:`rdpipe.redaction.Redactor`.
     """
 
     exit_code: ExitCode = ExitCode.FAILED

@@ -1,7 +1,9 @@
 """Atomic, durable file writes: the one way rdpipe replaces a file.
 
 Write a temporary file beside the target, fsync it, rename it into place, fsync the directory:
-a reader sees the old file or the new one, never half of one, even after a crash.
+a reader sees the old file or the new one, never half of one, even after a crash. A write that
+fails names the file it was writing (:class:`FileWriteFailed`), also where the system names
+none (a write or fsync through an open descriptor on a full disk).
 """
 
 from __future__ import annotations
@@ -10,23 +12,51 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 
+class FileWriteFailed(OSError):
+    """An ``OSError`` the system raised without a file name, now naming the file being written.
+
+    ``errno`` and ``strerror`` are the system's; ``path`` (also ``filename``) is the file the
+    failing code was writing, as the user knows it (the target, not its temporary sibling).
+    """
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror, os.fspath(path))
+        self.path = path
+
+
+@contextlib.contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Raise an ``OSError`` without a file name from the block as :class:`FileWriteFailed`.
+
+    Errors that name a file already, or carry no ``errno``, pass unchanged.
+    """
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise FileWriteFailed(path, error) from error
+
+
 def fsync_file(path: Path) -> None:
     """Flush a file's bytes to stable storage."""
-    with path.open("rb") as stream:
+    with writing_to(path), path.open("rb") as stream:
         os.fsync(stream.fileno())
 
 
 def fsync_directory(directory: Path) -> None:
     """Make renames and new names in ``directory`` durable (POSIX needs the directory synced)."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    with writing_to(directory):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> bool:
@@ -47,7 +77,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> bool:
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
-        with os.fdopen(descriptor, "wb") as stream:
+        with writing_to(path), os.fdopen(descriptor, "wb") as stream:
             stream.write(data)
             stream.flush()
             if durable:

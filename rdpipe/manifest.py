@@ -16,7 +16,7 @@ from typing import Any
 
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
-from rdpipe.redaction import redact_optional
+from rdpipe.redaction import Redactor
 from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
 from rdpipe.validate import PreparedPipeline
@@ -48,10 +48,15 @@ class TakeView:
 
 
 class ManifestBuilder:
-    """Builds manifest documents for one plan; the parts that do not change are built once."""
+    """Builds manifest documents for one plan; the parts that do not change are built once.
 
-    def __init__(self, prepared: PreparedPipeline, plan: Plan) -> None:
+    Each take's message goes through ``redactor``, the command's: no secret a reason quotes is
+    written to the manifest.
+    """
+
+    def __init__(self, prepared: PreparedPipeline, plan: Plan, redactor: Redactor) -> None:
         self._prepared = prepared
+        self._redactor = redactor
         self._shots: dict[str, dict[str, Any]] = {}
         self._takes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._picks: dict[str, int | None] = {}
@@ -86,8 +91,9 @@ class ManifestBuilder:
             entry = {**static, "takes": []}
             for label, take in self._takes[shot_id]:
                 view = takes.get(label, TakeView())
+                message = self._redactor.redact_optional(view.message)
                 entry["takes"].append({"take": take["take"], "key": take["key"],
-                                       **view.__dict__, "message": redact_optional(view.message),
+                                       **view.__dict__, "message": message,
                                        "request": take["request"]})  # fmt: skip
             results = [
                 ShotResult(shot_id, t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])

@@ -1,13 +1,16 @@
-"""Secrets out of text: the one function every message passes through before it is shown or kept.
+"""Secrets out of text, before it is shown or kept.
 
-The journal, the manifest, the console and the crash log all call :func:`redact`, so a secret
-that slips into an exception message (h11 quotes a refused header value whole, a server may echo
-a key back) never reaches a screen or a file. It removes, in this order:
+Two levels, and no memory between calls:
 
-- every secret the process was told about with :func:`remember_secret` (the API key, as read),
-  also in the escaped spellings a ``repr()`` or JSON gives it;
-- the value after ``Bearer``, and of an ``Authorization`` header, however it was quoted;
-- anything shaped like an ``sk-`` key.
+- :func:`redact` removes what looks like a credential wherever it stands: the value after
+  ``Bearer``, of an ``Authorization`` header, and anything shaped like an ``sk-`` key. Every
+  :class:`rdpipe.errors.RdpipeError` applies it to its message as it is made.
+- :class:`Redactor` also removes the secrets of one command: the API key as its environment
+  holds it (:meth:`Redactor.from_environ`), also in the escaped spellings a ``repr()`` or JSON
+  gives it, since h11 quotes a refused header value whole and a server may echo a key back.
+  The CLI builds one per command and hands it to every place where text leaves the process:
+  the console and its reporters, the journal, the manifest and the crash log. The client builds
+  its own from the key it holds.
 
 It sits below every layer (like :mod:`rdpipe.errors`), so the client and the state can use it.
 """
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+#: The environment variable that holds the API key (read here and by :mod:`rdpipe.client`).
+KEY_VARIABLE = "RELAYDANCE_API_KEY"
 KEY_MARK = "[API key]"
 _SHORTEST_SECRET = 6  # shorter values would blank out ordinary words
 _KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_\-]{4,}")
@@ -27,25 +32,9 @@ _KEY_SHAPE = re.compile(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_\-]{4,}")
 _CREDENTIAL = re.compile(r"\b(Bearer)(\s+)(?!\[)([^\s'\"]{6,})")
 _HEADER = re.compile(r"(?i)\b(authorization)([\"']?\s*[:=]\s*[\"']?)(?!\[)([^\"'\r\n,}]+)")
 
-_lock = threading.Lock()
-_remembered: set[str] = set()
 
-
-def remember_secret(value: str) -> None:
-    """Make :func:`redact` remove ``value`` (and its escaped spellings) from now on."""
-    forms = _spellings(value)
-    with _lock:
-        _remembered.update(forms)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without any remembered secret, ``secrets``, credential or ``sk-`` shaped key."""
-    with _lock:
-        known = set(_remembered)
-    for value in secrets:
-        known.update(_spellings(value))
-    for form in sorted(known, key=len, reverse=True):  # longest first: a form may hold another
-        text = text.replace(form, KEY_MARK)
+def redact(text: str) -> str:
+    """``text`` without credentials (``Bearer``, ``Authorization``) or ``sk-`` shaped keys."""
     for pattern in (_HEADER, _CREDENTIAL):
         text = pattern.sub(lambda found: f"{found[1]}{found[2]}[redacted]", text)
     return _KEY_SHAPE.sub("sk-[redacted]", text)
@@ -54,6 +43,43 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def redact_optional(text: str | None) -> str | None:
     """:func:`redact` for a message that may be absent."""
     return None if text is None else redact(text)
+
+
+@dataclass(frozen=True)
+class Redactor:
+    """Removes one command's secrets, and every credential shape, from text leaving the process.
+
+    ``secrets`` are the values as read (the API key); values shorter than six characters are
+    not removed, since they would blank out ordinary words. The repr never shows them.
+    """
+
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    _forms: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        forms = {form for value in self.secrets for form in _spellings(value)}
+        # Longest first: one spelling may hold another.
+        object.__setattr__(self, "_forms", tuple(sorted(forms, key=lambda f: (-len(f), f))))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Redactor:
+        """The redactor of a command run with ``environ``: its ``RELAYDANCE_API_KEY``, if set."""
+        key = environ.get(KEY_VARIABLE, "")
+        return cls((key,) if key else ())
+
+    def redact(self, text: str) -> str:
+        """``text`` with each secret, in any spelling, as ``[API key]``, then :func:`redact`."""
+        for form in self._forms:
+            text = text.replace(form, KEY_MARK)
+        return redact(text)
+
+    def redact_optional(self, text: str | None) -> str | None:
+        """:meth:`redact` for a message that may be absent."""
+        return None if text is None else self.redact(text)
+
+
+#: A redactor that knows no secret: it removes credential shapes only, as :func:`redact` does.
+NO_SECRETS = Redactor()
 
 
 def _spellings(value: str) -> set[str]:

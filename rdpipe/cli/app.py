@@ -17,8 +17,8 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.redaction import redact
-from rdpipe.sending import anything_sent, forget_sent
+from rdpipe.redaction import Redactor
+from rdpipe.send_record import StoppedAfterSending
 from rdpipe.standard_streams import OutputClosed
 
 app = typer.Typer(
@@ -39,18 +39,23 @@ def make_console(*, stderr: bool = False) -> Console:
     return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
 
 
-def run_command(action: Callable[[], T], *, state_dir: Path | None = None) -> T:
+def run_command(
+    action: Callable[[], T], *, state_dir: Path | None = None, redactor: Redactor | None = None
+) -> T:
     """Run one command body, turning every exception into a message and an exit code.
 
     This is the only place errors become exit codes: invalid input exits 2, a failure 1,
     Ctrl-C 130, also when a task group wraps them. A file or folder the environment will not
     let rdpipe write (full disk, read-only, a folder in a file's place) is said in one paragraph
-    (:mod:`rdpipe.cli.file_problems`), exit 2 before anything was sent, else 1. A closed
-    standard output goes up to the entry point (:mod:`rdpipe.entry`, exit 141). Any other
-    exception is a bug: the user gets one paragraph and the traceback goes to a crash log (in
-    ``state_dir``, the pipeline's ``.rdpipe/``, when the command has one), exit 1.
+    (:mod:`rdpipe.cli.file_problems`), exit 2 before anything was sent, else 1 (the error comes
+    wrapped in :class:`~rdpipe.send_record.StoppedAfterSending`). A closed standard output goes
+    up to the entry point (:mod:`rdpipe.entry`, exit 141). Any other exception is a bug: the
+    user gets one paragraph and the traceback goes to a crash log (in ``state_dir``, the
+    pipeline's ``.rdpipe/``, when the command has one), exit 1. What is said, on the screen and
+    in the log, goes through ``redactor`` (by default, one for the API key of ``os.environ``).
     """
-    forget_sent()
+    if redactor is None:
+        redactor = Redactor.from_environ(os.environ)
     try:
         return action()
     except (typer.Exit, typer.Abort, TyperException):
@@ -65,12 +70,13 @@ def run_command(action: Callable[[], T], *, state_dir: Path | None = None) -> T:
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
-        leaves = [_environment_problem(leaf) or leaf for leaf in _leaves(error)]
+        sent = _after_sending(error)
+        leaves = [_environment_problem(leaf, sent) or leaf for leaf in _leaves(error)]
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
-            errors = [_crash_report(error, state_dir)]
+            errors = [_crash_report(error, state_dir, redactor)]
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
-            _report(leaf)
+            _report(leaf, redactor)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
 
 
@@ -83,16 +89,23 @@ def interruption_reported() -> bool:
     return bool(_reported)
 
 
-def _environment_problem(error: BaseException) -> RdpipeError | None:
+def _environment_problem(error: BaseException, sent: bool) -> RdpipeError | None:
     from rdpipe.cli.file_problems import file_problem
 
-    return file_problem(error, sent=anything_sent())
+    return file_problem(error, sent=sent)
 
 
-def _report(error: RdpipeError) -> None:
+def _after_sending(error: BaseException) -> bool:
+    """Whether ``error`` says the command had sent a request before it stopped."""
+    if isinstance(error, StoppedAfterSending):
+        return True
+    return isinstance(error, BaseExceptionGroup) and any(map(_after_sending, error.exceptions))
+
+
+def _report(error: RdpipeError, redactor: Redactor) -> None:
     console = make_console(stderr=True)
     console.print("[bold red]error:[/] ", end="", markup=True)
-    console.print(redact(str(error)), markup=False, highlight=False)
+    console.print(redactor.redact(str(error)), markup=False, highlight=False)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -127,7 +140,9 @@ def _hides_interrupt(error: BaseException) -> bool:
     return False
 
 
-def _crash_report(error: BaseException, state_dir: Path | None) -> RdpipeError:
+def _crash_report(error: BaseException, state_dir: Path | None, redactor: Redactor) -> RdpipeError:
     from rdpipe.cli.crash import report_crash
 
-    return report_crash(error, state_dir=state_dir, environ=os.environ, argv=sys.argv)
+    return report_crash(
+        error, state_dir=state_dir, environ=os.environ, argv=sys.argv, redactor=redactor
+    )

@@ -2,8 +2,8 @@
 
 A bug must not greet a film-maker with sixty lines of traceback (issue 10), and must not lose the
 traceback either: it goes to ``crash-<time>-<pid>.log`` in the pipeline's ``.rdpipe/`` folder when
-the command has one, else in the user's cache folder, else in the temp folder. The API key is
-removed from both the paragraph and the file.
+the command has one, else in the user's cache folder, else in the temp folder. The command's
+redactor removes the API key from both the paragraph and the file.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
-from rdpipe.redaction import redact as redact_secrets
+from rdpipe.redaction import Redactor
 from rdpipe.state import prepare_state_dir
 
-_KEY_VARIABLE = "RELAYDANCE_API_KEY"
 _SUMMARY_LIMIT = 300
 
 
@@ -50,22 +49,22 @@ def report_crash(
     state_dir: Path | None,
     environ: Mapping[str, str],
     argv: Sequence[str],
+    redactor: Redactor,
 ) -> CrashReport:
-    """Write the traceback of ``error`` to a crash log and return the paragraph that names it."""
-    summary = redact(_summary(error), environ)
+    """Write the traceback of ``error`` to a crash log and return the paragraph that names it.
+
+    ``environ`` tells where the user's cache folder is; ``redactor`` takes the command's
+    secrets out of the paragraph and the log.
+    """
+    summary = redactor.redact(_summary(error))
     text = "".join(traceback.format_exception(error))
     header = (
         f"rdpipe crash report, {time.strftime('%Y-%m-%d %H:%M:%S %z')}\n"
         f"command: {' '.join(argv)}\n"
         f"python: {sys.version.split()[0]} on {sys.platform}\n\n"
     )
-    log = _write_log(redact(header + text, environ), state_dir, _other_dirs(environ))
+    log = _write_log(redactor.redact(header + text), state_dir, _other_dirs(environ))
     return CrashReport(summary, log)
-
-
-def redact(text: str, environ: Mapping[str, str]) -> str:
-    """``text`` without the API key of ``environ``, nor any secret :mod:`rdpipe.redaction` knows."""
-    return redact_secrets(text, [environ.get(_KEY_VARIABLE, "")])
 
 
 def _summary(error: BaseException) -> str:

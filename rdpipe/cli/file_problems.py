@@ -6,6 +6,11 @@ path, why, and what to do. Exit 2 when it is found before anything was sent (the
 "invalid input, nothing was sent"), else 1, with the reminder that a rerun resumes what was paid
 for. :func:`check_run_paths` finds the paths a run writes last (the lock file beside the
 pipeline, the manifest, the video) in the way before it spends anything.
+
+The path comes with the error: an ``OSError`` names its file, and where the system names none
+(a write through an open descriptor), the code that was writing says which
+(:class:`rdpipe.files.FileWriteFailed`). Whether anything was sent comes with it too
+(:class:`rdpipe.send_record.StoppedAfterSending`, read by :func:`rdpipe.cli.app.run_command`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import errno
 import os
 import re
 from pathlib import Path, PurePath
-from types import TracebackType
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.files import on_read_only_filesystem
@@ -47,7 +51,6 @@ _SQLITE_CAUSES = {
         "Check the disk and its free space",
     ),
 }
-_PATH_NAMES = ("path", "self", "dest", "destination", "target", "file", "folder", "directory")
 # The temporary names rdpipe writes beside a file before renaming (rdpipe.files, the caches).
 _TEMPORARY = re.compile(r"\.(?P<name>.+?)(?:\.[A-Za-z0-9_]+)?\.(?:tmp|partial)")
 
@@ -106,53 +109,26 @@ def check_run_paths(paths: list[Path], folders: list[Path]) -> None:
 
 
 def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
-    text = str(error)
-    path = _named_path(error)
-    if text in _SQLITE_CAUSES:
-        cause, action = _SQLITE_CAUSES[text]
-        return PathNotWritable(path, cause, action, sent=sent)
-    if text != "unable to open database file" or path is None:
+    """SQLite's own words for a full or read-only disk; the database it names no path for.
+
+    Opening the state database and writing to it are said by :mod:`rdpipe.state` itself, with
+    its path; what reaches here escaped a read.
+    """
+    if str(error) not in _SQLITE_CAUSES:
         return None
-    local = Path(path)
-    if local.is_dir():
-        cause, action = _CAUSES[errno.EISDIR]
-    elif on_read_only_filesystem(local.parent):
-        cause, action = _CAUSES[errno.EROFS]
-    elif not os.access(local.parent, os.W_OK):
-        cause, action = _CAUSES[errno.EACCES]
-    else:
-        return None
-    return PathNotWritable(path, cause, action, sent=sent)
+    cause, action = _SQLITE_CAUSES[str(error)]
+    return PathNotWritable(None, cause, action, sent=sent)
 
 
-def _named_path(error: BaseException) -> PurePath | None:
-    """The path ``error`` names, else the innermost path the failing code was working on.
+def _named_path(error: OSError) -> PurePath | None:
+    """The path ``error`` names (the target of a failed rename), if any.
 
     A temporary file written beside its target (``.film.yaml.k2j4x9.tmp``) is named as the
     target (``film.yaml``): that is the file the user knows.
     """
-    path: PurePath | None = None
-    if isinstance(error, OSError):
-        for name in (error.filename2, error.filename):  # a rename fails at its target
-            if isinstance(name, str | bytes | PurePath) and name:
-                path = Path(os.fsdecode(name))
-                break
-    path = path or _path_in_traceback(error.__traceback__)
-    if path is None:
-        return None
-    temporary = _TEMPORARY.fullmatch(path.name)
-    return path.with_name(temporary["name"]) if temporary else path
-
-
-def _path_in_traceback(trace: TracebackType | None) -> PurePath | None:
-    frames = []
-    while trace is not None:
-        frames.append(trace.tb_frame)
-        trace = trace.tb_next
-    for frame in reversed(frames):
-        found = [frame.f_locals.get(name) for name in _PATH_NAMES]
-        found += list(frame.f_locals.values())
-        for value in found:
-            if isinstance(value, PurePath):
-                return value
+    for name in (error.filename2, error.filename):  # a rename fails at its target
+        if isinstance(name, str | bytes | PurePath) and name:
+            path = Path(os.fsdecode(name))
+            temporary = _TEMPORARY.fullmatch(path.name)
+            return path.with_name(temporary["name"]) if temporary else path
     return None

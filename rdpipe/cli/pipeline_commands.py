@@ -151,6 +151,9 @@ def schema(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            output.write_text(text, encoding="utf-8")
+            from rdpipe.files import writing_to
+
+            with writing_to(output):  # a full disk names no file
+                output.write_text(text, encoding="utf-8")
 
     run_command(action)

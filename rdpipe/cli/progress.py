@@ -1,4 +1,8 @@
-"""Showing a run as it goes: a rich live view, plain log lines, or JSON lines for machines."""
+"""Showing a run as it goes: a rich live view, plain log lines, or JSON lines for machines.
+
+Each reporter takes the command's :class:`~rdpipe.redaction.Redactor` and passes every message
+through it, so no secret quoted in a reason reaches the screen or a pipe.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from rdpipe.redaction import redact, redact_optional
+from rdpipe.redaction import Redactor
 from rdpipe.scheduler import Phase, ShotUpdate
 
 _STYLE = {
@@ -29,8 +33,9 @@ _STYLE = {
 class JsonLinesReporter:
     """One JSON object per update, flushed at once: ``{"event": "shot", ...}``."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], redactor: Redactor) -> None:
         self._stream = stream
+        self._redactor = redactor
 
     def update(self, update: ShotUpdate) -> None:
         event: dict[str, Any] = {
@@ -41,7 +46,7 @@ class JsonLinesReporter:
         for name in ("task_id", "progress", "message", "clip"):
             value = getattr(update, name)
             if value is not None:
-                event[name] = redact(value) if name == "message" else value
+                event[name] = self._redactor.redact(value) if name == "message" else value
         if update.takes > 1:
             event["take"] = update.take
         if update.attempt > 1:
@@ -60,8 +65,9 @@ class PlainReporter:
     (``100 reused``), so a rerun that changes nothing prints that one line (issue 12).
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, redactor: Redactor) -> None:
         self._console = console
+        self._redactor = redactor
         self._last: dict[str, Phase] = {}
 
     def update(self, update: ShotUpdate) -> None:
@@ -74,7 +80,7 @@ class PlainReporter:
         if update.task_id:
             parts.append(f"task {update.task_id}")
         if update.message:
-            parts.append(redact(update.message))
+            parts.append(self._redactor.redact(update.message))
         self._console.print(" - ".join(parts), markup=False, highlight=False)
 
 
@@ -91,9 +97,14 @@ class LiveReporter:
     """A line per shot (state, elapsed, progress) and an overall bar, redrawn in place."""
 
     def __init__(
-        self, console: Console, shot_ids: Sequence[str], clock: Callable[[], float] = time.monotonic
+        self,
+        console: Console,
+        shot_ids: Sequence[str],
+        redactor: Redactor,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._console = console
+        self._redactor = redactor
         self._clock = clock
         self._rows = {shot_id: _Row() for shot_id in shot_ids}
         self._overall = Progress(
@@ -120,7 +131,7 @@ class LiveReporter:
         row.phase = update.phase
         row.progress = update.progress if update.progress is not None else row.progress
         row.task_id = update.task_id or row.task_id
-        row.message = redact_optional(update.message)
+        row.message = self._redactor.redact_optional(update.message)
         done = sum(r.phase.final for r in self._rows.values())
         self._overall.update(self._bar, completed=done)
 

@@ -3,7 +3,8 @@
 It takes request bodies already rendered by another layer (a mapping such as
 ``{"model", "prompt", "seconds": "5", "metadata": {...}}``) and never sees YAML. Every outside
 influence enters through the constructor: the transports, ``sleep``, ``random``, the monotonic
-``clock`` and the ``wall_clock`` used to read ``Retry-After`` dates.
+``clock``, the ``wall_clock`` used to read ``Retry-After`` dates, and ``on_send``, called as
+each request leaves (the command's :class:`rdpipe.send_record.SendRecord` counts them).
 
 Polling reads the relay envelope ``GET /v1/video/generations/{id}`` by default, because it alone
 carries the upstream seed, duration and failure reason; on 404 (a relay without that route) it
@@ -74,10 +75,14 @@ class RelayDanceClient:
         random: random_module.Random | None = None,
         clock: Callable[[], float] = anyio.current_time,
         wall_clock: Callable[[], float] = time.time,
+        on_send: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self._session = HttpSession(
-            config, transport=transport, storage_transport=storage_transport
+            config,
+            transport=transport,
+            storage_transport=storage_transport,
+            on_send=on_send,
         )
         self._retrier = Retrier(
             config.retry, sleep=sleep, random=random or random_module.Random(), clock=clock

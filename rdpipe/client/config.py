@@ -13,9 +13,8 @@ from urllib.parse import urlsplit
 
 from rdpipe.client.retry import RetryPolicy
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.redaction import remember_secret
+from rdpipe.redaction import KEY_VARIABLE
 
-KEY_VARIABLE = "RELAYDANCE_API_KEY"
 BASE_URL_VARIABLE = "RELAYDANCE_BASE_URL"
 DEFAULT_BASE_URL = "https://relaydance.com"
 
@@ -27,7 +26,6 @@ class ApiKey:
 
     def __init__(self, value: str) -> None:
         self._value = value
-        remember_secret(value)  # whatever quotes it later, redact() takes it out
 
     def reveal(self) -> str:
         """Return the key itself, for the ``Authorization`` header and nothing else."""
@@ -135,7 +133,6 @@ class ClientConfig:
         key = environ.get(KEY_VARIABLE, "").strip()
         if not key:
             raise MissingApiKey()
-        remember_secret(key)
         check_api_key(key)
         base_url = environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
         return cls(api_key=ApiKey(key), base_url=normalise_base_url(base_url))

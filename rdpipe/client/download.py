@@ -23,7 +23,7 @@ from rdpipe.client.errors import DownloadIncomplete, LinkExpired, NoAnswer
 from rdpipe.client.http import BodyStream, HttpSession, url_label
 from rdpipe.client.refusals import error_for_answer
 from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_read
-from rdpipe.files import fsync_directory
+from rdpipe.files import fsync_directory, writing_to
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk, total bytes or None) after every chunk."""
@@ -78,16 +78,18 @@ class _PartFile:
     def write(self, chunk: bytes) -> None:
         """Append ``chunk`` and hash it (run in a worker thread; both block)."""
         assert self._file is not None
-        self._file.write(chunk)
+        with writing_to(self.dest):  # a full disk names no file: say which clip
+            self._file.write(chunk)
         self._hash.update(chunk)
         self.size += len(chunk)
 
     def commit(self) -> DownloadedClip:
         """Flush to stable storage and rename over ``dest`` atomically."""
         assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        with writing_to(self.dest):
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
         os.replace(self.path, self.dest)
         fsync_directory(self.dest.parent)
         digest = self._hash.hexdigest()

@@ -4,8 +4,9 @@ Swapping the HTTP library means rewriting this file alone. httpx exceptions are 
 where they enter, chained with ``from``: a request that could not be built (a header value or
 URL the library refuses) becomes :class:`RequestNotBuilt` and a connection that never opened
 :class:`NotSent`, both "never sent"; anything that fails after the request may have left becomes
-:class:`NoAnswer`. Reasons are redacted, since h11 quotes a refused header whole. Error
-statuses are *not* raised here; callers decide what they mean.
+:class:`NoAnswer`. Reasons are redacted with the client's own key, since h11 quotes a refused
+header whole. Error statuses are *not* raised here; callers decide what they mean. Each request
+is reported to ``on_send`` as it leaves, so the command knows whether it has sent anything.
 
 Two httpx clients are used: one for the API host, which adds the key, and one without any
 credentials for the storage host that serves signed video URLs. A URL is fetched with the key
@@ -15,7 +16,7 @@ only when its origin is the API's own.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Generator, Mapping
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -25,8 +26,7 @@ import httpx
 
 from rdpipe.client.config import ClientConfig
 from rdpipe.client.errors import MalformedResponse, NoAnswer, NotSent, RequestNotBuilt
-from rdpipe.redaction import redact
-from rdpipe.sending import note_sent
+from rdpipe.redaction import Redactor
 
 Transport = httpx.AsyncBaseTransport
 """The network seam: tests pass ``httpx.MockTransport`` or ``httpx.ASGITransport``."""
@@ -48,8 +48,9 @@ KEEPALIVE = 256
 _NOT_BUILT = (httpx.LocalProtocolError, httpx.InvalidURL, UnicodeError)
 
 
-def _translate(error: Exception, operation: str) -> NotSent | NoAnswer:
-    reason = redact(f"{type(error).__name__}: {error}" if str(error) else type(error).__name__)
+def _translate(error: Exception, operation: str, redactor: Redactor) -> NotSent | NoAnswer:
+    said = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    reason = redactor.redact(said)
     if isinstance(error, _NOT_BUILT):
         return RequestNotBuilt(operation, reason)
     if isinstance(error, _NEVER_SENT):
@@ -101,9 +102,10 @@ class _BearerAuth(httpx.Auth):
 class BodyStream:
     """An answer whose body is read in chunks, for downloads of any size."""
 
-    def __init__(self, response: httpx.Response, operation: str) -> None:
+    def __init__(self, response: httpx.Response, operation: str, redactor: Redactor) -> None:
         self._response = response
         self.operation = operation
+        self._redactor = redactor
         self.status = response.status_code
         self.headers: Mapping[str, str] = response.headers
 
@@ -113,7 +115,7 @@ class BodyStream:
             async for chunk in self._response.aiter_raw():
                 yield chunk
         except httpx.HTTPError as error:
-            raise _translate(error, self.operation) from error
+            raise _translate(error, self.operation, self._redactor) from error
 
     async def error_text(self) -> str:
         """Read up to 64 KiB of an error body as text."""
@@ -127,8 +129,14 @@ class BodyStream:
 
 class _StreamContext:
     def __init__(
-        self, client: httpx.AsyncClient, url: str, headers: Mapping[str, str], operation: str
+        self,
+        session: HttpSession,
+        client: httpx.AsyncClient,
+        url: str,
+        headers: Mapping[str, str],
+        operation: str,
     ) -> None:
+        self._session = session
         self._url = url
         self._headers = dict(headers)
         self._client = client
@@ -136,13 +144,14 @@ class _StreamContext:
         self._response: httpx.Response | None = None
 
     async def __aenter__(self) -> BodyStream:
+        redactor = self._session.redactor
         try:
             request = self._client.build_request("GET", self._url, headers=self._headers)
-            note_sent()
+            self._session.on_send()
             self._response = await self._client.send(request, stream=True, follow_redirects=True)
         except (httpx.HTTPError, *_NOT_BUILT) as error:
-            raise _translate(error, self._operation) from error
-        return BodyStream(self._response, self._operation)
+            raise _translate(error, self._operation, redactor) from error
+        return BodyStream(self._response, self._operation, redactor)
 
     async def __aexit__(
         self,
@@ -154,8 +163,16 @@ class _StreamContext:
             await self._response.aclose()
 
 
+def _nothing() -> None:
+    return None
+
+
 class HttpSession:
-    """The client's two connection pools: the API host (with the key) and storage (without)."""
+    """The client's two connection pools: the API host (with the key) and storage (without).
+
+    ``on_send`` is called as each request leaves, before its first byte (and before it is
+    known whether the connection opens).
+    """
 
     def __init__(
         self,
@@ -163,7 +180,10 @@ class HttpSession:
         *,
         transport: Transport | None = None,
         storage_transport: Transport | None = None,
+        on_send: Callable[[], None] | None = None,
     ) -> None:
+        self.on_send = on_send or _nothing
+        self.redactor = Redactor((config.api_key.reveal(),))
         t = config.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
         self.base_url = config.base_url
@@ -192,10 +212,10 @@ class HttpSession:
         """Send one request to the API host and read the whole answer."""
         try:
             request = self._api.build_request(method, path, json=body)
-            note_sent()
+            self.on_send()
             response = await self._api.send(request)
         except (httpx.HTTPError, *_NOT_BUILT) as error:
-            raise _translate(error, operation) from error
+            raise _translate(error, operation, self.redactor) from error
         return Answer(response.status_code, response.headers, response.text, operation)
 
     def stream(
@@ -203,7 +223,7 @@ class HttpSession:
     ) -> _StreamContext:
         """Open a GET whose body is read in chunks; the key is sent to the API origin only."""
         client = self._api if self.is_api_url(url) else self._storage
-        return _StreamContext(client, url, headers or {}, operation)
+        return _StreamContext(self, client, url, headers or {}, operation)
 
     async def aclose(self) -> None:
         await self._api.aclose()

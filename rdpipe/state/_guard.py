@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rdpipe.files import writing_to
+
 from ._errors import RunBusy
 from ._records import RunHolder
 
@@ -54,7 +56,8 @@ class RunGuard:
         try:
             self._lock(descriptor, wait, poll_interval)
             holder = RunHolder(pid=self._pid, host=self._host, started_at=self._clock())
-            _write_holder(descriptor, holder)
+            with writing_to(self.path):  # a full disk names no file
+                _write_holder(descriptor, holder)
             try:
                 yield holder
             finally:

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from rdpipe.redaction import redact, redact_optional
+from rdpipe.redaction import NO_SECRETS, Redactor
 
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
@@ -32,27 +32,41 @@ class StateStore:
     """Run state of the pipelines in one directory, seen through one pipeline's name."""
 
     def __init__(
-        self, connection: sqlite3.Connection, path: Path, pipeline: str, clock: Callable[[], float]
+        self,
+        connection: sqlite3.Connection,
+        path: Path,
+        pipeline: str,
+        clock: Callable[[], float],
+        redactor: Redactor = NO_SECRETS,
     ) -> None:
         self._connection = connection
         self._path = path
         self._pipeline = pipeline
         self._clock = clock
+        self._redactor = redactor
         self._lock = threading.RLock()
 
     @classmethod
     def open(
-        cls, path: Path, *, pipeline: str, clock: Callable[[], float], read_only: bool = False
+        cls,
+        path: Path,
+        *,
+        pipeline: str,
+        clock: Callable[[], float],
+        read_only: bool = False,
+        redactor: Redactor = NO_SECRETS,
     ) -> StateStore:
         """Open or create the database at ``path``; ``clock`` returns epoch seconds.
 
         ``read_only`` reads a copy of an existing database and never writes a byte beside it
-        (``status`` on a read-only checkout); its ``record_*`` methods then fail.
+        (``status`` on a read-only checkout); its ``record_*`` methods then fail. ``redactor``
+        takes the command's secrets out of every reason and error message before it is stored
+        (the default removes credential shapes only).
         """
         if read_only:
-            return cls(connect_read_only(path), path, pipeline, clock)
+            return cls(connect_read_only(path), path, pipeline, clock, redactor)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(connect(path), path, pipeline, clock)
+        return cls(connect(path), path, pipeline, clock, redactor)
 
     @property
     def path(self) -> Path:
@@ -163,7 +177,7 @@ class StateStore:
             raise ValueError(f"unknown task state {state!r}; expected one of {_TASK_STATES}")
         now = self._clock()
         final = state in ("succeeded", "failed")
-        error_message = redact_optional(error_message)
+        error_message = self._redactor.redact_optional(error_message)
         values = (state, progress, error_code, error_message, seed, duration, now, final, now)
         parameters = (*values, task_id, self._pipeline)
         cursor = self._execute(f"the status of task {task_id}", queries.UPDATE_TASK, parameters)
@@ -262,7 +276,8 @@ class StateStore:
                 self._connection.execute("COMMIT")
 
     def _resolve(self, intent_id: int, outcome: str, reason: str, allowed: tuple[str, str]) -> None:
-        parameters = (outcome, redact(reason), self._clock(), intent_id, self._pipeline, *allowed)
+        reason = self._redactor.redact(reason)
+        parameters = (outcome, reason, self._clock(), intent_id, self._pipeline, *allowed)
         cursor = self._execute(
             f"submit {intent_id} as {outcome}", queries.RESOLVE_INTENT, parameters
         )

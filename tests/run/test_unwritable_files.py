@@ -32,7 +32,7 @@ PAID_KEPT = (
 BUG_ON_A_FULL_DISK = """
 import sys
 import rdpipe.cli.run_commands as commands
-def perform_run(prepared, settings, *, as_json):
+def perform_run(prepared, settings, **options):
     try:
         with open(".rdpipe/filler", "wb", buffering=0) as filler:
             while True:
