@@ -21,6 +21,7 @@ from rdpipe.assemble.concat import format_concat_list, timestamp_warnings
 from rdpipe.assemble.music import build_audio_graph, music_input
 from rdpipe.assemble.plan import JoinPlan, Span
 from rdpipe.assemble.runner import run_ffmpeg
+from rdpipe.files import writing_to
 from rdpipe.model.output import OutputSpec
 
 #: A file of the concat list, and the seconds after which the next one starts.
@@ -32,10 +33,10 @@ class JoinOptions:
     """How one assembly runs its ffmpeg steps, whichever path its join takes."""
 
     ffmpeg: str
-    spec: OutputSpec  # music, loudness, and what the pieces are drawn with
+    spec: OutputSpec  # the music and loudness of the join
     output: Path  # the video; written beside it as a partial file, then renamed
     work: Path  # this assembly's scratch folder: concat list, chapters, PCM
-    base_dir: Path  # resolves the relative paths of ``spec`` (music, font, card images)
+    base_dir: Path  # resolves ``spec``'s relative music path
     concurrency: int  # ffmpeg processes at once
 
 
@@ -99,11 +100,13 @@ def _write_scratch(
     Blocking: run it in a worker thread.
     """
     concat_list = options.work / "clips.ffconcat"
-    concat_list.write_text(format_concat_list(files), encoding="utf-8")
+    with writing_to(concat_list):  # a full disk names no file
+        concat_list.write_text(format_concat_list(files), encoding="utf-8")
     metadata = None
     if chapters:
         metadata = options.work / "chapters.ffmeta"
-        metadata.write_text(format_ffmetadata(chapters), encoding="utf-8")
+        with writing_to(metadata):
+            metadata.write_text(format_ffmetadata(chapters), encoding="utf-8")
     music = music_input(options.spec, options.base_dir)
     options.output.parent.mkdir(parents=True, exist_ok=True)
     return _Scratch(concat_list, metadata, music)
