@@ -21,6 +21,7 @@ from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import ClipPiece
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE
+from rdpipe.files import writing_to
 from rdpipe.model.timeline import exact, round_half_up
 
 _SOUND_BATCH = 64  # clips one ffmpeg reads the sound of at once
@@ -62,7 +63,7 @@ def _slot_samples(lengths: Sequence[float]) -> list[int]:
 
 def _append_files(parts: Sequence[Path], dest: Path) -> None:
     """Append ``parts`` into ``dest`` in order, removing each once copied. Blocking."""
-    with dest.open("wb") as out:
+    with writing_to(dest), dest.open("wb") as out:  # a full disk names no file
         for part in parts:
             with part.open("rb") as source:
                 shutil.copyfileobj(source, out, 1 << 20)
