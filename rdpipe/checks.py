@@ -96,19 +96,18 @@ def check_shot(
         )
     else:
         errors.extend(_model_problems(shot, info, located))
-    callback = shot.request.get("metadata", {}).get("callback_url")
-    if callback is not None and urlsplit(str(callback)).scheme not in ("http", "https"):
+    callback = shot.request.metadata.callback_url
+    if callback is not None and urlsplit(callback).scheme not in ("http", "https"):
         errors.append(Problem(located("callback_url"), "callback_url must be an http(s) URL"))
-    errors.extend(
-        _json_problems(shot.request.get("metadata", {}), ("shots", shot.index, "metadata"))
-    )
+    extra = shot.request.metadata.extra.to_json()
+    errors.extend(_json_problems(extra, ("shots", shot.index, "metadata")))
     warnings.extend(_text_booleans(shot))
     return errors, warnings
 
 
 def _text_booleans(shot: RenderedShot) -> Iterator[Problem]:
     """Metadata such as ``camera_fixed: yes``, which goes out as the text "yes"."""
-    for key, value in shot.request.get("metadata", {}).items():
+    for key, value in shot.request.metadata.extra.items:
         if isinstance(value, str) and value.lower() in YAML11_BOOLEANS:
             yield Problem(
                 ("shots", shot.index, "metadata", key),
@@ -147,7 +146,7 @@ class _Locator:
 
 def _reference_counts(shot: RenderedShot) -> dict[str, int]:
     """How many reference images, videos and audios a shot carries."""
-    roles = Counter(entry.get("role") for entry in shot.content())
+    roles: Counter[str] = Counter(entry.role for entry in shot.request.metadata.content)
     return {kind: roles[f"reference_{kind}"] for kind in ("image", "video", "audio")}
 
 
@@ -164,7 +163,7 @@ def _content_problems(shot: RenderedShot) -> Iterator[Problem]:
 def _citation_problems(shot: RenderedShot) -> Iterator[Problem]:
     carried = _reference_counts(shot)
     reported: set[tuple[str, int]] = set()
-    for kind, number in iter_citations(str(shot.request["prompt"])):
+    for kind, number in iter_citations(shot.request.prompt):
         if (kind, number) in reported:
             continue
         if not 1 <= number <= carried[kind]:
@@ -191,13 +190,13 @@ def _model_problems(shot: RenderedShot, info: ModelInfo, located: _Locator) -> I
             f"{seconds} is below the {info.min_seconds} s minimum of {info.id}"
             + located.suffix("seconds"),
         )
-    metadata = shot.request.get("metadata", {})
-    ratio = metadata.get("ratio")
+    metadata = shot.request.metadata
+    ratio = metadata.ratio
     if ratio is not None and ratio not in info.ratios:
         yield Problem(
             located("ratio"), f"{ratio!r} is not offered by {info.id}" + located.suffix("ratio")
         )
-    resolution = metadata.get("resolution")
+    resolution = metadata.resolution
     if resolution is not None and resolution not in info.resolutions:
         offered = ", ".join(info.resolutions)
         hint = ""
@@ -207,14 +206,14 @@ def _model_problems(shot: RenderedShot, info: ModelInfo, located: _Locator) -> I
             located("resolution"),
             f"{resolution} is not offered by {info.id}{hint}" + located.suffix("resolution"),
         )
-    audio = metadata.get("generate_audio")
+    audio = metadata.generate_audio
     if audio is not None and info.audio is not None and audio != info.audio:
         fixed = "always has" if info.audio else "never has"
         yield Problem(
             located("generate_audio"),
             f"{info.id} {fixed} audio; choose the -with-audio or -no-audio model instead",
         )
-    roles = {entry.get("role") for entry in shot.content()}
+    roles: set[str] = {entry.role for entry in metadata.content}
     if not info.reference_media and roles & {"reference_video", "reference_audio"}:
         yield Problem(
             ("shots", shot.index, "references"),

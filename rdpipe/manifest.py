@@ -17,6 +17,7 @@ from typing import Any
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
 from rdpipe.redaction import Redactor
+from rdpipe.request import Metadata
 from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
 from rdpipe.validate import PreparedPipeline
@@ -64,15 +65,15 @@ class ManifestBuilder:
             rendered = job.shot
             if rendered.id not in self._shots:
                 entry = _shot_entry(prepared, rendered.index)
-                entry["prompt"] = rendered.request["prompt"]
+                entry["prompt"] = rendered.request.prompt
                 entry["model"] = rendered.model
                 entry["seconds"] = rendered.seconds
-                entry["settings"] = _settings(rendered.request)
+                entry["settings"] = _settings(rendered.request.metadata)
                 entry["caption"] = rendered.caption
                 self._shots[rendered.id] = entry
                 self._takes[rendered.id] = []
                 self._picks[rendered.id] = rendered.pick
-            request = json.loads(redact_request(json.dumps(rendered.request)))
+            request = redact_request(rendered.request).to_json()
             static = {"take": rendered.take, "key": job.key, "request": request}
             self._takes[rendered.id].append((rendered.label, static))
 
@@ -156,9 +157,10 @@ def _local_path(
     return str((prepared.loaded.base_dir(where) / source).resolve())
 
 
-def _settings(request: Mapping[str, Any]) -> dict[str, Any]:
-    metadata = request.get("metadata", {})
-    return {k: v for k, v in metadata.items() if k not in ("content", "callback_url")}
+def _settings(metadata: Metadata) -> dict[str, Any]:
+    """The shot's metadata as the manifest shows it: without its content and webhook."""
+    shown = metadata.to_json()
+    return {k: v for k, v in shown.items() if k not in ("content", "callback_url")}
 
 
 def write_manifest(path: Path, document: Mapping[str, Any]) -> None:

@@ -4,7 +4,7 @@ Pure: it takes rendered shots and (optionally) what the run state knows, and ret
 :class:`Plan`; ``rdpipe plan`` prints it and ``rdpipe run`` executes it. :func:`decide` is the
 never-pay-twice rule: what the state of one key and take allows (reuse, resume, block, retry).
 
-A shot's key is the SHA-256 of its request body in canonical JSON. Local images are inside the
+A shot's key is the SHA-256 of its request's body (canonical JSON). Local images are inside the
 body as data URLs, so the key covers their bytes and never their paths. A shot that starts from
 another shot's last frame also hashes that shot's key, so regenerating the first regenerates the
 second.
@@ -13,7 +13,6 @@ second.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -102,7 +101,7 @@ class Plan:
                     "key": job.key,
                     "action": job.action.value,
                     "reason": job.reason,
-                    "request": job.shot.request,
+                    "request": job.shot.request.to_json(),
                 }
                 for job in self.jobs
             ],
@@ -121,11 +120,6 @@ class Plan:
 StateLookup = Callable[[str, int], Decision | None]
 
 
-def canonical_json(value: Any) -> bytes:
-    """The one byte form of a request that keys are computed from."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 def shot_keys(shots: Sequence[RenderedShot]) -> dict[str, str]:
     """Cache key of every take (by label), following continuity links.
 
@@ -138,7 +132,7 @@ def shot_keys(shots: Sequence[RenderedShot]) -> dict[str, str]:
     def key_of(shot: RenderedShot, depth: int = 0) -> str:
         if shot.label in keys:
             return keys[shot.label]
-        digest = hashlib.sha256(canonical_json(shot.request))
+        digest = hashlib.sha256(shot.request.body)
         upstream = upstream_take.get(shot.first_frame_from or "")
         if upstream is not None and depth < len(shots):
             digest.update(b"\0first-frame-from\0" + key_of(upstream, depth + 1).encode())
@@ -193,6 +187,7 @@ def plan_run(
                 before.generations + 1, before.billed_seconds + shot.seconds
             )
     return Plan(pipeline, jobs, totals)
+
 
 class ShotStates(Protocol):
     """What :func:`decide` reads of the run state (:class:`~rdpipe.state.StateStore` has it)."""

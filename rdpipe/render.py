@@ -1,8 +1,11 @@
-"""Shots to request bodies in the API's JSON shape, one per take.
+"""Shots to requests (:class:`~rdpipe.request.GenerationRequest`), one per take.
 
 Pure: strings go through :mod:`rdpipe.templates`, local media reach the request only through
 the :class:`MediaResolver` passed in, and problems come back as values (a data path and a
-message) for the caller to locate in the file.
+message) for the caller to locate in the file. A request is built in steps: prompt and
+settings, the callback written in the file, the vendor fields of ``metadata:``, the content
+(references and frames), then each take's seed. Only the run's own steps remain (a
+continuity frame, the run's webhook): the scheduler applies them just before the submit.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from rdpipe.load.yaml_source import DataPath
-from rdpipe.model import REQUEST_FIELDS, Pipeline, Reference, Shot, ShotFrame
+from rdpipe.model import REQUEST_FIELDS, Frame, Pipeline, Reference, Shot, ShotFrame
+from rdpipe.request import ContentEntry, ContinuityFrame, GenerationRequest, Media, Role
 from rdpipe.templates import (
     RESERVED_NAMES,
     Citations,
@@ -27,7 +31,7 @@ from rdpipe.templates import (
 #: The API's default clip length, used when no level of the file sets ``seconds``.
 DEFAULT_SECONDS = 5
 
-_ROLES: dict[MediaKind, str] = {
+_ROLES: dict[MediaKind, Role] = {
     "image": "reference_image",
     "video": "reference_video",
     "audio": "reference_audio",
@@ -42,13 +46,12 @@ class MediaResolver(Protocol):
 
 @dataclass(frozen=True)
 class RenderedShot:
-    """One shot as it will be sent: the request body and what the planner needs to know."""
+    """One take of a shot as it will be sent: its request and what the planner needs to know."""
 
     index: int
     id: str
-    request: dict[str, Any]
+    request: GenerationRequest
     references: tuple[str, ...] = ()
-    first_frame_from: str | None = None  # continuity: the shot whose last frame starts this one
     caption: str | None = None
     retries: int = 1
     take: int = 1
@@ -61,16 +64,17 @@ class RenderedShot:
         return self.id if self.takes == 1 else f"{self.id}#{self.take}"
 
     @property
+    def first_frame_from(self) -> str | None:
+        """Continuity: the shot whose last frame starts this one."""
+        return self.request.continues_from
+
+    @property
     def model(self) -> str:
-        return str(self.request["model"])
+        return self.request.model
 
     @property
     def seconds(self) -> int:
-        return int(self.request["seconds"])
-
-    def content(self) -> list[dict[str, Any]]:
-        content: list[dict[str, Any]] = self.request.get("metadata", {}).get("content", [])
-        return content
+        return int(self.request.seconds)
 
 
 class ShotRenderer:
@@ -160,8 +164,7 @@ class ShotRenderer:
             if seed is None and take > 1:
                 seed = derived_seed(rendered.request, take)
             if seed is not None:
-                metadata = {**request.get("metadata", {}), "seed": seed}
-                request = {**request, "metadata": metadata}
+                request = request.with_seed(seed)
             takes.append(replace(rendered, request=request, take=take, takes=count, pick=shot.pick))
         return takes, []
 
@@ -188,18 +191,12 @@ class ShotRenderer:
         if not prompt.strip() and not reported:
             problems.append(Problem((*base, "prompt"), "the prompt is empty after rendering"))
         settings = self._settings(shot)
-        metadata: dict[str, Any] = {}
-        for name in ("ratio", "resolution", "generate_audio", "callback_url"):
-            if settings[name] is not None:
-                metadata[name] = settings[name]
-        if isinstance(metadata.get("callback_url"), str):
-            metadata["callback_url"] = text(metadata["callback_url"], "callback_url")
+        callback = settings["callback_url"]
+        callback = None if callback is None else text(callback, "callback_url")
         extra = {**self._pipeline.defaults.metadata, **shot.metadata}
         where: DataPath = (*base, "metadata")
-        metadata.update(template.finish(template.render_value(extra, where), where))
+        extra = template.finish(template.render_value(extra, where), where)
         content = self._content(index, shot, template, problems)
-        if content:
-            metadata["content"] = content
         caption = None if shot.caption is None else text(shot.caption, "caption")
         for problem in template.variable_problems:
             self._variable_problems.setdefault(problem, []).append(shot.id)
@@ -208,15 +205,17 @@ class ShotRenderer:
             problems.append(
                 Problem(base, "no model: set model: at the top of the file, in defaults or here")
             )
-        request: dict[str, Any] = {
-            "model": model,
-            "prompt": prompt,
-            "seconds": str(settings["seconds"] or DEFAULT_SECONDS),
-        }
-        if metadata:
-            request["metadata"] = metadata
         if problems or template.variable_problems:
             return None, problems
+        seconds = str(settings["seconds"] or DEFAULT_SECONDS)
+        request = GenerationRequest(model=model, prompt=prompt, seconds=seconds).with_settings(
+            ratio=settings["ratio"],
+            resolution=settings["resolution"],
+            generate_audio=settings["generate_audio"],
+        )
+        if callback is not None:
+            request = request.with_callback(callback)
+        request = request.with_extra(extra).with_content(content)
         retries = settings["retries"]
         return (
             RenderedShot(
@@ -224,9 +223,6 @@ class ShotRenderer:
                 id=shot.id,
                 request=request,
                 references=tuple(shot.references),
-                first_frame_from=(
-                    shot.first_frame.shot if isinstance(shot.first_frame, ShotFrame) else None
-                ),
                 caption=caption,
                 retries=1 if retries is None else retries,
             ),
@@ -262,22 +258,25 @@ class ShotRenderer:
 
     def _content(
         self, index: int, shot: Shot, template: TemplateRun, problems: list[Problem]
-    ) -> list[dict[str, Any]]:
-        content: list[dict[str, Any]] = []
+    ) -> list[ContentEntry]:
+        content: list[ContentEntry] = []
         for position, name in enumerate(shot.references):
             reference = self._pipeline.references.get(name)
             if reference is not None:
                 content.append(self._entry(reference, name, index, position))
-        frames = (("first_frame", shot.first_frame), ("last_frame", shot.last_frame))
+        frames: tuple[tuple[Role, Frame | None], ...] = (
+            ("first_frame", shot.first_frame),
+            ("last_frame", shot.last_frame),
+        )
         for role, frame in frames:
             if frame is None:
                 continue
             where: DataPath = ("shots", index, role)
             if isinstance(frame, ShotFrame):
-                content.append(_image_entry(continuity_placeholder(frame.shot), role))
+                content.append(ContinuityFrame(frame.shot))
                 continue
             source = str(template.finish(template.render(frame, where), where))
-            content.append(_image_entry(self._media.url_for(source, "image", where), role))
+            content.append(Media("image", self._media.url_for(source, "image", where), role))
         if shot.references and (shot.first_frame is not None or shot.last_frame is not None):
             problems.append(
                 Problem(
@@ -288,29 +287,24 @@ class ShotRenderer:
             )
         return content
 
-    def _entry(self, reference: Reference, name: str, index: int, position: int) -> dict[str, Any]:
+    def _entry(self, reference: Reference, name: str, index: int, position: int) -> Media:
         where: DataPath = ("references", name, reference.kind)
         url = self._media.url_for(reference.source, reference.kind, where)
-        payload = f"{reference.kind}_url"
-        return {"type": payload, payload: {"url": url}, "role": _ROLES[reference.kind]}
+        return Media(reference.kind, url, _ROLES[reference.kind])
 
 
-def derived_seed(request: dict[str, Any], take: int) -> int:
-    """A reproducible seed for a later take of a request: same file, same takes."""
+def derived_seed(request: GenerationRequest, take: int) -> int:
+    """A reproducible seed for a later take of a request: same file, same takes.
+
+    It hashes the request in the ASCII spelling of JSON (``\\u00e9``, not ``é``), not in its
+    body's form: seeds derived so far used that spelling, and another would change every
+    later take's seed, and so its key, paying for it again.
+    """
     import hashlib
     import json
 
-    text = json.dumps(request, sort_keys=True, separators=(",", ":")) + f"#take{take}"
+    text = json.dumps(request.to_json(), sort_keys=True, separators=(",", ":")) + f"#take{take}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31
-
-
-def continuity_placeholder(shot_id: str) -> str:
-    """What a ``first_frame: {shot: x}`` URL reads as until shot x's clip exists."""
-    return f"<last frame of shot {shot_id}>"
-
-
-def _image_entry(url: str, role: str) -> dict[str, Any]:
-    return {"type": "image_url", "image_url": {"url": url}, "role": role}
 
 
 def _first(*values: Any) -> Any:

@@ -58,7 +58,7 @@ async def assemble_video(
         _Piece(
             shot_id=result.shot_id,
             path=workspace.output_dir / result.clip,
-            prompt=str(rendered[result.shot_id, result.take].request["prompt"]),
+            prompt=rendered[result.shot_id, result.take].request.prompt,
             caption=rendered[result.shot_id, result.take].caption,
             trim=shots[result.shot_id].trim,
         )

@@ -36,9 +36,7 @@ def check_text(
     output = loaded.pipeline.output
     where: DataPath = ("output", "font")
     texts = [card.text for card in (output.title_card, output.end_card) if card is not None]
-    texts += [shot.caption or "" for shot in shots] + [
-        str(shot.request["prompt"]) for shot in shots
-    ]
+    texts += [shot.caption or "" for shot in shots] + [shot.request.prompt for shot in shots]
     if output.font is None and all(set(text) <= _ALWAYS_DRAWN for text in texts):
         return [], []
     from rdpipe.text import FontUnavailable, load_font_chain, system_fonts
@@ -58,7 +56,7 @@ def check_text(
         if output.captions.burn_in and shot.caption:
             path: DataPath = ("shots", index, "caption")
             errors.extend(_undrawable(chain, shot.caption, path, "cannot draw"))
-        prompt = str(shot.request.get("prompt", ""))
+        prompt = shot.request.prompt
         if output.contact_sheet and prompt:
             path = ("shots", index, "prompt")
             warnings.extend(_undrawable(chain, prompt, path, "the contact sheet cannot show"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -113,7 +113,8 @@ def print_plan(result: Plan) -> None:
     console = make_console()
     for job in result.jobs:
         console.rule(f"[bold]{job.shot.id}[/]  {job.action.value}: {job.reason}", align="left")
-        body = json.dumps(_shorten_data_urls(job.shot.request), indent=2, ensure_ascii=False)
+        shown = job.shot.request.map_text(_shorten_data_url).to_json()
+        body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body, markup=False, highlight=False)
     table = Table(title=f"Plan for {result.pipeline}", title_justify="left")
     table.add_column("model")
@@ -125,15 +126,12 @@ def print_plan(result: Plan) -> None:
     console.print(table)
 
 
-def _shorten_data_urls(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("data:") and len(value) > 80:
-        head = value[: value.index(",") + 1] if "," in value else value[:40]
-        return f"{head}... ({len(value)} characters)"
-    if isinstance(value, dict):
-        return {k: _shorten_data_urls(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_shorten_data_urls(v) for v in value]
-    return value
+def _shorten_data_url(text: str) -> str:
+    """``data:image/png;base64,... (70012 characters)`` for a long data URL; other text as is."""
+    if text.startswith("data:") and len(text) > 80:
+        head = text[: text.index(",") + 1] if "," in text else text[:40]
+        return f"{head}... ({len(text)} characters)"
+    return text
 
 
 @app.command()

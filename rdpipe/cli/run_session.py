@@ -7,7 +7,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,7 +83,7 @@ async def open_webhooks(
 class _NoApi:
     """Stands in for the client when every shot is cached: no key needed, nothing sent."""
 
-    async def submit(self, body: dict[str, Any]) -> str:
+    async def submit(self, body: bytes) -> str:
         raise AssertionError("a fully cached run must not submit")
 
     async def get_task(self, task_id: str) -> TaskStatus:

@@ -1,6 +1,6 @@
 """The RelayDance client: submit a request, read a task, list models, download a clip.
 
-It takes request bodies already rendered by another layer (a mapping such as
+It takes request bodies already rendered and serialised by another layer (the JSON bytes of
 ``{"model", "prompt", "seconds": "5", "metadata": {...}}``) and never sees YAML. Every outside
 influence enters through the constructor: the transports, ``sleep``, ``random``, the monotonic
 ``clock``, the ``wall_clock`` used to read ``Retry-After`` dates, and ``on_send``, called as
@@ -16,10 +16,9 @@ from __future__ import annotations
 import logging
 import random as random_module
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -115,17 +114,18 @@ class RelayDanceClient:
         """Close both connection pools."""
         await self._session.aclose()
 
-    async def submit(self, body: Mapping[str, Any]) -> str:
+    async def submit(self, body: bytes) -> str:
         """Submit one generation request and return its task id.
 
-        Retried only when the request provably created nothing (no connection, or 429). When it
-        was sent and no clear answer came back, raises :class:`SubmitOutcomeUnknown`.
+        ``body`` is the JSON body, already serialised: it is sent byte for byte. Retried only
+        when the request provably created nothing (no connection, or 429). When it was sent and
+        no clear answer came back, raises :class:`SubmitOutcomeUnknown`.
         """
         operation = f"POST {SUBMIT_PATH}"
 
         async def attempt() -> Answer:
             return self._checked(
-                await self._session.send("POST", SUBMIT_PATH, operation=operation, body=dict(body))
+                await self._session.send("POST", SUBMIT_PATH, operation=operation, body=body)
             )
 
         try:

@@ -208,10 +208,13 @@ class HttpSession:
         """Say whether ``url`` (absolute, or a path on the API) belongs to the API origin."""
         return not urlsplit(url).netloc or origin(url) == origin(self.base_url)
 
-    async def send(self, method: str, path: str, *, operation: str, body: Any = None) -> Answer:
-        """Send one request to the API host and read the whole answer."""
+    async def send(
+        self, method: str, path: str, *, operation: str, body: bytes | None = None
+    ) -> Answer:
+        """Send one request to the API host and read the whole answer; ``body`` is JSON."""
+        headers = None if body is None else {"Content-Type": "application/json"}
         try:
-            request = self._api.build_request(method, path, json=body)
+            request = self._api.build_request(method, path, content=body, headers=headers)
             self.on_send()
             response = await self._api.send(request)
         except (httpx.HTTPError, *_NOT_BUILT) as error:

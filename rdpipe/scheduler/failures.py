@@ -127,16 +127,15 @@ def _refused_input(shot: RenderedShot, failure: UpstreamFailure) -> tuple[str, s
 
 def _inputs_of(shot: RenderedShot, medium: str) -> list[str]:
     """The shot's inputs of ``medium``: references by their names, frames by their fields."""
-    content = shot.content()
+    content = shot.request.metadata.content
     names = [
         repr(name)
         for name, entry in zip(shot.references, content, strict=False)
-        if entry.get("type") == f"{medium}_url"
+        if entry.kind == medium
     ]
     for entry in content[len(shot.references) :]:
-        role = entry.get("role")
-        if medium == "image" and role in _ROLE_NAMES:
-            names.append(_frame_name(shot, str(role)))
+        if medium == "image" and entry.role in _ROLE_NAMES:
+            names.append(_frame_name(shot, entry.role))
     return names
 
 
@@ -151,4 +150,4 @@ def _either(names: Sequence[str]) -> str:
 
 
 def _has_audio(shot: RenderedShot) -> bool:
-    return shot.request.get("metadata", {}).get("generate_audio") is not False
+    return shot.request.metadata.generate_audio is not False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rdpipe.errors import RdpipeError
 from rdpipe.scheduler.events import Phase
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class GenerationApi(Protocol):
     """The part of the RelayDance client the scheduler uses."""
 
-    async def submit(self, body: dict[str, Any]) -> str: ...
+    async def submit(self, body: bytes) -> str:
+        """POST one request body (JSON, already serialised) and return the new task's id."""
 
     async def get_task(self, task_id: str) -> TaskStatus: ...
 

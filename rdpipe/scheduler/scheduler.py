@@ -19,7 +19,6 @@ Money rules, in the order they happen for a new generation:
 from __future__ import annotations
 
 import base64
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -47,7 +46,7 @@ from rdpipe.client import (
 )
 from rdpipe.errors import RdpipeError
 from rdpipe.plan import Action, Job
-from rdpipe.render import continuity_placeholder
+from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
@@ -238,8 +237,8 @@ class Scheduler:
                 job.task_id,
             )
         request = job.shot.request
-        if job.shot.first_frame_from is not None:
-            request = await self._continue_from(job, job.shot.first_frame_from)
+        if request.continues_from is not None:
+            request = request.with_first_frame(await self._last_frame(job, request.continues_from))
         return await self._generate(job, request)
 
     async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
@@ -317,12 +316,13 @@ class Scheduler:
             duration=record.duration if record else None,
         )
 
-    async def _generate(self, job: Job, request: dict[str, Any]) -> ShotResult:
+    async def _generate(self, job: Job, request: GenerationRequest) -> ShotResult:
         attempts = job.shot.retries + 1
         last: TaskStatus | None = None
+        sent = self._with_callback(job, request)
         async with self._task_slots:
             for attempt in range(1, attempts + 1):
-                task_id = await self._submit(job, request, attempt)
+                task_id = await self._submit(job, request, sent, attempt)
                 last = await self._follow(job, task_id, attempt=attempt)
                 if last.state is TaskState.SUCCEEDED:
                     break
@@ -341,14 +341,16 @@ class Scheduler:
             raise _ShotFailed(Phase.FAILED, _failure_text(job, last), last.task_id)
         return await self._download(job, last)
 
-    async def _submit(self, job: Job, request: dict[str, Any], attempt: int) -> str:
+    async def _submit(
+        self, job: Job, request: GenerationRequest, sent: GenerationRequest, attempt: int
+    ) -> str:
+        """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
             for unknown in self._journal.lookup(job.key, job.shot.take).unknown:
                 self._journal.abandon_unknown(
                     unknown.intent_id, "resubmitted with --resubmit-unknown"
                 )
-        body = json.dumps(request, ensure_ascii=False, separators=(",", ":"))
         # A cancelled run must not slip into the shielded section below: check first.
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
@@ -356,11 +358,11 @@ class Scheduler:
                 key=job.key,
                 shot_id=job.shot.id,
                 take=job.shot.take,
-                request_json=body,
+                request=request,
                 api_host=self._options.api_host,
             )
             try:
-                task_id = await self._api.submit(self._with_callback(job, request))
+                task_id = await self._api.submit(sent.body)
             except SubmitOutcomeUnknown as error:
                 self._journal.record_unknown(intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed
@@ -534,8 +536,8 @@ class Scheduler:
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
             raise _ClipProblem(f"did not arrive: {sent}") from error
 
-    async def _continue_from(self, job: Job, upstream_id: str) -> dict[str, Any]:
-        """Wait for the shot this one continues from and put its last frame in the request."""
+    async def _last_frame(self, job: Job, upstream_id: str) -> str:
+        """Wait for the shot this one continues from; its last frame as a PNG data URL."""
         self._report(job, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
         labels = self._labels.get(upstream_id, [])
         for label in labels:
@@ -550,11 +552,7 @@ class Scheduler:
         frame = clip.with_name(f"{clip.stem}-last-frame.png")
         if not frame.exists():
             await self._extract_frame(clip, frame)
-        url = "data:image/png;base64," + base64.b64encode(frame.read_bytes()).decode("ascii")
-        request: dict[str, Any] = _replace_placeholder(
-            job.shot.request, continuity_placeholder(upstream_id), url
-        )
-        return request
+        return "data:image/png;base64," + base64.b64encode(frame.read_bytes()).decode("ascii")
 
     def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
         self._check_owner(job, task_id)
@@ -574,19 +572,15 @@ class Scheduler:
         label = job.shot.label
         self._submits[label] = self._submits.get(label, 0) + 1
 
-    def _with_callback(self, job: Job, request: dict[str, Any]) -> dict[str, Any]:
-        """The body to send: with this run's webhook URL when a receiver listens.
+    def _with_callback(self, job: Job, request: GenerationRequest) -> GenerationRequest:
+        """The request to send: with this run's webhook URL when a receiver listens.
 
-        The URL carries a per-run secret, so it is added here and nowhere else: it is not part
-        of the cache key, the journal or the manifest.
+        The URL carries a per-run secret, so it goes into the request sent and nowhere else:
+        not into the cache key, the journal or the manifest.
         """
         if self._callback_url is None:
             return request
-        metadata = {
-            **request.get("metadata", {}),
-            "callback_url": self._callback_url(job.shot.label),
-        }
-        return {**request, "metadata": metadata}
+        return request.with_callback(self._callback_url(job.shot.label))
 
     def _pick(self, labels: Sequence[str]) -> int | None:
         return self._jobs[labels[0]].shot.pick if labels else None
@@ -617,13 +611,3 @@ def _failure_text(job: Job, status: TaskStatus) -> str:
 def _read_head(path: Path) -> bytes:
     with path.open("rb") as file:
         return file.read(HEAD_SIZE)
-
-
-def _replace_placeholder(value: Any, placeholder: str, url: str) -> Any:
-    if value == placeholder:
-        return url
-    if isinstance(value, dict):
-        return {k: _replace_placeholder(v, placeholder, url) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace_placeholder(v, placeholder, url) for v in value]
-    return value

@@ -1,4 +1,4 @@
-"""Strip short-lived secrets and bulk from a request body before it goes into the journal.
+"""Strip short-lived secrets and bulk from a request before it goes into the journal.
 
 The journal keeps each submit's body for the record, but a URL's query string is often a signed
 storage token (S3/TOS presigned URLs, callback tokens) and a ``data:`` URL is megabytes of base64
@@ -8,26 +8,23 @@ that the cache key already covers. Both are replaced by a marker; everything els
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from rdpipe.request import GenerationRequest
 
 _DATA_URL_KEEP = 64  # a data: URL shorter than this is kept whole
 
 
-def redact_request(request_json: str) -> str:
-    """Return the body with URL query strings, fragments, user info and inline data replaced.
+def redact_request(request: GenerationRequest) -> GenerationRequest:
+    """The request with URL query strings, fragments, user info and inline data replaced.
 
-    The text is returned unchanged when nothing needs redacting. Raises ``ValueError`` when
-    ``request_json`` is not a JSON object.
+    Every text value is passed through :func:`redact_url`; field names are kept. ``request``
+    itself comes back when nothing needs redacting, so its body is not serialised again.
     """
-    body = json.loads(request_json)
-    if not isinstance(body, dict):
-        raise ValueError("a request body must be a JSON object")
-    redacted = _redact_value(body)
-    if redacted == body:
-        return request_json
-    return json.dumps(redacted, ensure_ascii=False, separators=(",", ":"))
+    redacted = request.map_text(redact_url)
+    return request if redacted == request else redacted
 
 
 def redact_url(url: str) -> str:
@@ -50,13 +47,3 @@ def _redact_data_url(url: str) -> str:
     header, _, payload = url.partition(",")
     digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
     return f"{header},<{len(payload)} characters omitted, sha256 {digest}>"
-
-
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_url(value)
-    if isinstance(value, list):
-        return [_redact_value(item) for item in value]
-    if isinstance(value, dict):
-        return {name: _redact_value(item) for name, item in value.items()}
-    return value

@@ -8,14 +8,13 @@ a local SSD); they are serialised by an internal lock, so they may run in worker
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from rdpipe.redaction import NO_SECRETS, Redactor
 
@@ -24,6 +23,9 @@ from ._errors import StateWriteFailed, TaskReissued
 from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
 from ._redact import redact_request
 from ._schema import connect, connect_read_only
+
+if TYPE_CHECKING:
+    from rdpipe.request import GenerationRequest
 
 _TASK_STATES = ("pending", "running", "succeeded", "failed")
 
@@ -98,20 +100,20 @@ class StateStore:
         key: str,
         shot_id: str,
         take: int,
-        request_json: str,
+        request: GenerationRequest,
         api_host: str | None = None,
     ) -> int:
         """Durably note that a submit for ``key``/``take`` is about to be sent; returns its id.
 
-        ``request_json`` is the body as sent; URL query strings and inline data are redacted.
+        ``request`` is the request submitted (without the run's webhook URL, a per-run secret);
+        its body is kept with URL query strings and inline data redacted (:func:`redact_request`).
         ``api_host`` is where it goes (``host[:port]``, never a key): a task is followed there.
         """
         if take < 1:
             raise ValueError(f"take numbers start at 1, got {take}")
-        body = redact_request(request_json)
-        model = json.loads(body).get("model")
-        model = model if isinstance(model, str) else None
-        row = (self._pipeline, key, shot_id, take, model, body, self._clock(), api_host)
+        kept = redact_request(request)
+        body = kept.body.decode()
+        row = (self._pipeline, key, shot_id, take, kept.model, body, self._clock(), api_host)
         cursor = self._execute(
             f"the submit of shot '{shot_id}' take {take}",
             queries.INSERT_INTENT,

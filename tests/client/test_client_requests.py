@@ -20,22 +20,22 @@ from tests.client.mock_server import API_KEY, Script, body_of
 pytestmark = pytest.mark.anyio
 
 TASK = "task_" + "b" * 32
-BODY = {
-    "model": "doubao-seedance-2-0-720p",
-    "prompt": "a cat",
-    "seconds": "5",
-    "metadata": {"ratio": "16:9"},
-}
+BODY = (
+    '{"metadata":{"ratio":"16:9"},"model":"doubao-seedance-2-0-720p",'
+    '"prompt":"a cat ☕","seconds":"5"}'
+).encode()
 
 
 async def test_submit_posts_body_with_key(client: RelayDanceClient, script: Script) -> None:
-    """Submit POSTs the body unchanged with the bearer key and returns task_id."""
+    """Submit POSTs the body byte for byte, as JSON, with the bearer key and returns task_id."""
     script.json(
         "POST", "/v1/video/generations", 200, {"id": "x", "task_id": TASK, "status": "queued"}
     )
     assert await client.submit(BODY) == TASK
     (request,) = script.requests
-    assert body_of(request) == BODY
+    assert request.content == BODY
+    assert body_of(request)["prompt"] == "a cat ☕"
+    assert request.headers["content-type"] == "application/json"
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
     assert str(request.url) == "https://api.relay.test/v1/video/generations"
 

@@ -28,6 +28,7 @@ from tests.client.mock_server import Script
 pytestmark = pytest.mark.anyio
 
 TASK = "task_" + "c" * 32
+BODY = b'{"model":"m","prompt":"p"}'
 SUBMIT = "/v1/video/generations"
 POLL = f"/v1/video/generations/{TASK}"
 OK_SUBMIT = httpx.Response(200, json={"task_id": TASK, "status": "queued"})
@@ -184,7 +185,7 @@ async def test_submit_not_retried_after_read_timeout(
     """A submit whose answer timed out raises SubmitOutcomeUnknown after exactly one POST."""
     script.add("POST", SUBMIT, httpx.ReadTimeout("timed out"), OK_SUBMIT)
     with pytest.raises(SubmitOutcomeUnknown) as caught:
-        await client.submit({"model": "m", "prompt": "p"})
+        await client.submit(BODY)
     assert script.count("POST", SUBMIT) == 1
     assert isinstance(caught.value.__cause__, Exception)
     assert str(caught.value) == (
@@ -201,7 +202,7 @@ async def test_submit_not_retried_after_dropped_connection(
     """A submit whose connection dropped before the answer is never sent again."""
     script.add("POST", SUBMIT, httpx.RemoteProtocolError("Server disconnected"), OK_SUBMIT)
     with pytest.raises(SubmitOutcomeUnknown):
-        await client.submit({"model": "m", "prompt": "p"})
+        await client.submit(BODY)
     assert script.count("POST", SUBMIT) == 1
 
 
@@ -212,7 +213,7 @@ async def test_submit_not_retried_after_5xx(
     """A submit answered 5xx raises SubmitOutcomeUnknown (chained from ServerError), once."""
     script.add("POST", SUBMIT, httpx.Response(status, text="upstream broke"), OK_SUBMIT)
     with pytest.raises(SubmitOutcomeUnknown) as caught:
-        await client.submit({"model": "m", "prompt": "p"})
+        await client.submit(BODY)
     assert isinstance(caught.value.__cause__, ServerError)
     assert script.count("POST", SUBMIT) == 1
 
@@ -222,7 +223,7 @@ async def test_submit_retried_after_connect_error(client: RelayDanceClient, scri
     script.add(
         "POST", SUBMIT, httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), OK_SUBMIT
     )
-    assert await client.submit({"model": "m", "prompt": "p"}) == TASK
+    assert await client.submit(BODY) == TASK
     assert script.count("POST", SUBMIT) == 3
 
 
@@ -233,7 +234,7 @@ async def test_submit_retried_after_429(
     script.add(
         "POST", SUBMIT, httpx.Response(429, headers={"Retry-After": "2"}, text="busy"), OK_SUBMIT
     )
-    assert await client.submit({"model": "m", "prompt": "p"}) == TASK
+    assert await client.submit(BODY) == TASK
     assert fake_time.waits == [2.0]
 
 
@@ -243,7 +244,7 @@ async def test_submit_connect_errors_exhausted_say_nothing_sent(
     """When every connect attempt fails, NotSent says nothing was sent."""
     script.add("POST", SUBMIT, httpx.ConnectError("refused"))
     with pytest.raises(NotSent, match="nothing was sent") as caught:
-        await client.submit({"model": "m", "prompt": "p"})
+        await client.submit(BODY)
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert script.count("POST", SUBMIT) == 4
 
@@ -254,4 +255,4 @@ async def test_submit_429_exhausted_raises_rate_limited(
     """A submit refused with 429 every time ends in RateLimited, a clear refusal."""
     script.add("POST", SUBMIT, httpx.Response(429, text="请求过于频繁"))
     with pytest.raises(RateLimited, match="请求过于频繁"):
-        await client.submit({"model": "m", "prompt": "p"})
+        await client.submit(BODY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import socket
 import time
@@ -30,12 +31,14 @@ from tests.client.mock_server import SIM_KEY as KEY
 pytestmark = pytest.mark.anyio
 
 SUBMIT = "POST /v1/video/generations"
-BODY = {
-    "model": "doubao-seedance-2-0-480p",
-    "prompt": "a paper boat on a rain puddle",
-    "seconds": "4",
-    "metadata": {"ratio": "16:9", "resolution": "480p"},
-}
+BODY = json.dumps(
+    {
+        "model": "doubao-seedance-2-0-480p",
+        "prompt": "a paper boat on a rain puddle",
+        "seconds": "4",
+        "metadata": {"ratio": "16:9", "resolution": "480p"},
+    }
+).encode()
 MiB = 1024 * 1024
 
 

@@ -60,7 +60,7 @@ def sent_image(make_tree: MakeTree, data: bytes, name: str = "ref.jpg") -> tuple
         {"sb.yaml": HEAD + f"shots:\n  - {{id: a, prompt: x, first_frame: {name}}}\n", name: data}
     )
     shot = prepare_pipeline(Path("sb.yaml")).shots[0]
-    url = shot.request["metadata"]["content"][0]["image_url"]["url"]
+    url = shot.request.metadata.content[0].url
     header, payload = url.split(",", 1)
     assert header.startswith("data:") and header.endswith(";base64")
     return header.removeprefix("data:").removesuffix(";base64"), base64.b64decode(payload)

@@ -14,7 +14,7 @@ HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
 
 def prompts(path: Path, **cli_vars: object) -> dict[str, str]:
     prepared = prepare_pipeline(path, cli_vars=cli_vars)
-    return {shot.id: shot.request["prompt"] for shot in prepared.shots}
+    return {shot.id: shot.request.prompt for shot in prepared.shots}
 
 
 def test_variable_precedence(make_tree: Callable[[dict[str, object]], Path]) -> None:
@@ -60,12 +60,12 @@ def test_ref_numbers_each_kind_in_content_order(
     )
     prepared = prepare_pipeline(Path("sb.yaml"))
     request = prepared.shots[0].request
-    assert request["prompt"] == "@image2 @image1 @audio1 @video1"
-    assert [(e["type"], e["role"]) for e in request["metadata"]["content"]] == [
-        ("image_url", "reference_image"),
-        ("video_url", "reference_video"),
-        ("image_url", "reference_image"),
-        ("audio_url", "reference_audio"),
+    assert request.prompt == "@image2 @image1 @audio1 @video1"
+    assert [(e.kind, e.role) for e in request.metadata.content] == [
+        ("image", "reference_image"),
+        ("video", "reference_video"),
+        ("image", "reference_image"),
+        ("audio", "reference_audio"),
     ]
 
 
@@ -85,8 +85,8 @@ def test_include_merges_and_resolves_paths_from_the_included_file(
     )
     prepared = prepare_pipeline(Path("sb.yaml"))
     assert [s.id for s in prepared.shots] == ["intro", "main"]
-    assert prepared.shots[1].request["prompt"] == "Acme warm"
-    url = prepared.shots[1].request["metadata"]["content"][0]["image_url"]["url"]
+    assert prepared.shots[1].request.prompt == "Acme warm"
+    url = prepared.shots[1].request.metadata.content[0].url
     assert url.startswith("data:image/png;base64,")
 
 

@@ -50,7 +50,7 @@ def test_text_fields_take_typed_scalars_as_written(make_tree: Tree, cli: Cli) ->
         }
     )
     prepared = prepare_pipeline(Path("sb.yaml"))
-    assert [(s.id, s.request["prompt"], s.caption) for s in prepared.shots] == [
+    assert [(s.id, s.request.prompt, s.caption) for s in prepared.shots] == [
         ("007", "1.50", "0x1F"),
         ("1e3", "12:30:00", "true"),
     ]
@@ -176,8 +176,8 @@ def test_any_implicit_scalar_reaches_the_prompt_as_written(
         }
     )
     shots = {shot.id: shot for shot in prepare_pipeline(Path("sb.yaml")).shots}
-    assert shots["a"].request["prompt"] == "<" + " | ".join(scalars) + ">"
-    assert (shots["b"].request["prompt"], shots["b"].caption) == (texts[0], texts[-1])
+    assert shots["a"].request.prompt == "<" + " | ".join(scalars) + ">"
+    assert (shots["b"].request.prompt, shots["b"].caption) == (texts[0], texts[-1])
 
 
 NULLS = {"~", "null", "NULL", "Null"}

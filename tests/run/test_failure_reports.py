@@ -21,6 +21,7 @@ from rdpipe.assemble import probe_duration
 from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient, RetryPolicy
 from rdpipe.plan import plan_run
 from rdpipe.render import RenderedShot
+from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.sim import Faults, SimServer, StoredBody
@@ -260,7 +261,7 @@ def test_mislabelled_mp4_is_still_a_clip(
 
 def _schedule_one(sim: SimServer, folder: Path) -> ShotResult:
     """Generate one shot with the scheduler and the real client, retrying downloads quickly."""
-    request = {"model": "doubao-seedance-2-0-480p", "prompt": "a short body", "seconds": "4"}
+    request = GenerationRequest("doubao-seedance-2-0-480p", "a short body", "4")
     plan = plan_run("film", [RenderedShot(0, "a", request)])
     retry = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02)
 

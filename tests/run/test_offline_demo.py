@@ -15,6 +15,7 @@ from pathlib import Path
 
 from click.testing import Result
 
+from rdpipe.request import GenerationRequest
 from rdpipe.state import StateStore
 from tests.run.conftest import pipeline_text, summary_of, write
 from tests.run.conftest_helpers import (
@@ -28,6 +29,8 @@ from tests.run.conftest_helpers import (
     wait_for_status,
 )
 
+#: A request as the scheduler journals it.
+REQUEST = GenerationRequest("m", "p", "5")
 DEMO = Path(__file__).parents[2] / "pipelines" / "lighthouse"
 SECONDS = {"coast": 5, "stairs": 4, "lamp": 4, "beam": 5}
 STOPPING = (
@@ -122,7 +125,7 @@ def test_offline_a_submit_cut_off_before_its_answer_is_sent_again(
     plan = json.loads(rdpipe_cli("plan", str(pipeline), "--json").stdout)
     database = tmp_path / ".rdpipe" / "offline" / "state.db"
     with StateStore.open(database, pipeline="film", clock=time.time) as store:
-        store.record_intent(key=plan["shots"][0]["key"], shot_id="a", take=1, request_json="{}")
+        store.record_intent(key=plan["shots"][0]["key"], shot_id="a", take=1, request=REQUEST)
 
     result = rdpipe_cli("run", str(pipeline), "--offline", "--json")
     assert result.exit_code == 0, result.stderr

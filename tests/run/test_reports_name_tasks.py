@@ -9,10 +9,13 @@ from pathlib import Path
 
 from click.testing import Result
 
+from rdpipe.request import GenerationRequest
 from rdpipe.sim import Faults, SimServer
 from rdpipe.state import RunGuard, StatePaths, StateStore
 from tests.run.conftest import pipeline_text, submits, summary_of, write
 
+#: A request as the scheduler journals it.
+REQUEST = GenerationRequest("m", "p", "5")
 SHOTS = {"coast": "a storm-battered coast at dusk", "lamp": "the great lamp is lit"}
 
 
@@ -83,7 +86,7 @@ def test_status_tells_a_clip_being_downloaded_from_a_missing_one(
     (row,) = json.loads(rdpipe_cli("status", str(path), "--json").stdout)["shots"]
     paths = StatePaths.for_pipeline(path)
     with StateStore.open(paths.database, pipeline=paths.pipeline, clock=lambda: 1.0) as store:
-        intent = store.record_intent(key=row["key"], shot_id="coast", take=1, request_json="{}")
+        intent = store.record_intent(key=row["key"], shot_id="coast", take=1, request=REQUEST)
         store.record_submitted(intent, "task_done")
         store.record_status("task_done", state="succeeded")
 

@@ -34,10 +34,10 @@ def test_takes_render_with_their_own_seeds(tmp_path: Path) -> None:
     path = write(tmp_path / "film.yaml", PIPELINE.format(pick=""))
     shots = prepare_pipeline(path).shots
     assert [(s.id, s.take) for s in shots] == [("a", 1), ("a", 2), ("b", 1), ("b", 2), ("b", 3)]
-    assert "seed" not in shots[0].request["metadata"]
-    derived = shots[1].request["metadata"]["seed"]
-    assert derived == prepare_pipeline(path).shots[1].request["metadata"]["seed"]
-    assert [s.request["metadata"]["seed"] for s in shots[2:]] == [11, 22, 33]
+    assert shots[0].request.metadata.seed is None
+    derived = shots[1].request.metadata.seed
+    assert derived == prepare_pipeline(path).shots[1].request.metadata.seed
+    assert [s.request.metadata.seed for s in shots[2:]] == [11, 22, 33]
 
 
 def test_plan_counts_every_take(tmp_path: Path, rdpipe_cli: Callable[..., Result]) -> None:

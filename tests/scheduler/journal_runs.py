@@ -15,6 +15,7 @@ from trio.testing import MockClock
 
 from rdpipe.plan import decide, plan_run
 from rdpipe.render import RenderedShot
+from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import (
     CollectingReporter,
     GenerationApi,
@@ -31,7 +32,7 @@ POLLING = PollSchedule(first=5, cap=20, jitter=0.0)
 def shots(*prompts: str) -> list[RenderedShot]:
     """One 5 s shot per prompt, ids ``s0``, ``s1``…"""
     return [
-        RenderedShot(index=i, id=f"s{i}", request={"model": "m", "prompt": p, "seconds": "5"})
+        RenderedShot(index=i, id=f"s{i}", request=GenerationRequest("m", p, "5"))
         for i, p in enumerate(prompts)
     ]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,14 @@ import pytest
 from rdpipe.client import TaskState, TaskStatus
 from rdpipe.plan import Action, Job, plan_run
 from rdpipe.render import RenderedShot
+from rdpipe.request import (
+    ContentEntry,
+    ContinuityFrame,
+    GenerationRequest,
+    Media,
+    MediaKind,
+    Role,
+)
 from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.arrivals import HEAD_SIZE, first_line, not_a_video
 from rdpipe.scheduler.failures import (
@@ -28,24 +38,26 @@ from rdpipe.state import ClipStore, StateStore
 NOT_RESUBMITTED = "; it was not resubmitted, since the same request would be refused again: "
 
 
-def _image(role: str) -> dict[str, Any]:
-    return {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}, "role": role}
+def _image(role: Role) -> Media:
+    return Media("image", "data:image/png;base64,AA", role)
 
 
-def _media(kind: str) -> dict[str, Any]:
-    return {"type": f"{kind}_url", f"{kind}_url": {"url": "https://x.test/m"}, "role": kind}
+def _media(kind: MediaKind) -> Media:
+    roles: dict[MediaKind, Role] = {
+        "image": "reference_image",
+        "video": "reference_video",
+        "audio": "reference_audio",
+    }
+    return Media(kind, "https://x.test/m", roles[kind])
 
 
 def _shot(
-    content: list[dict[str, Any]] | None = None,
+    content: Sequence[ContentEntry] = (),
     references: tuple[str, ...] = (),
-    first_frame_from: str | None = None,
-    **metadata: Any,
+    generate_audio: bool | None = None,
 ) -> RenderedShot:
-    if content:
-        metadata["content"] = content
-    request = {"model": "m", "prompt": "p", "seconds": "5", "metadata": metadata}
-    return RenderedShot(0, "beam", request, references, first_frame_from=first_frame_from)
+    request = GenerationRequest("m", "p", "5").with_settings(generate_audio=generate_audio)
+    return RenderedShot(0, "beam", request.with_content(content), references)
 
 
 @pytest.mark.parametrize(
@@ -130,7 +142,7 @@ def test_refused_image_among_several_lists_them_all() -> None:
 def test_refused_frames_are_named_by_their_fields() -> None:
     """First/last-frame images are named by field, a continuity frame by its source shot."""
     code = "InputImageSensitiveContentDetected"
-    frames = _shot([_image("first_frame"), _image("last_frame")], first_frame_from="stairs")
+    frames = _shot([ContinuityFrame("stairs"), _image("last_frame")])
     assert failure_text(frames, classify_failure(code), code, "x").startswith(
         "RelayDance refused one of the images in first_frame (the last frame of shot 'stairs') "
         "or in last_frame (it does not say which)"
@@ -216,8 +228,8 @@ class _RefusingApi:
         self.code = code
         self.submitted: list[dict[str, Any]] = []
 
-    async def submit(self, body: dict[str, Any]) -> str:
-        self.submitted.append(body)
+    async def submit(self, body: bytes) -> str:
+        self.submitted.append(json.loads(body))
         return f"task_{len(self.submitted)}"
 
     async def get_task(self, task_id: str) -> TaskStatus:
@@ -236,7 +248,7 @@ def _run(tmp_path: Path, api: _RefusingApi, jobs: list[Job]) -> list[ShotResult]
             for job in jobs:
                 if job.task_id is not None:  # an earlier run submitted it
                     intent = store.record_intent(
-                        key=job.key, shot_id=job.shot.id, take=1, request_json="{}"
+                        key=job.key, shot_id=job.shot.id, take=1, request=job.shot.request
                     )
                     store.record_submitted(intent, job.task_id)
             scheduler = Scheduler(
@@ -255,8 +267,7 @@ def _run(tmp_path: Path, api: _RefusingApi, jobs: list[Job]) -> list[ShotResult]
 
 
 def _retrying_shot(prompt: str) -> RenderedShot:
-    request = {"model": "m", "prompt": prompt, "seconds": "5"}
-    return RenderedShot(0, "beam", request, retries=3)
+    return RenderedShot(0, "beam", GenerationRequest("m", prompt, "5"), retries=3)
 
 
 def test_input_refusal_is_not_resubmitted_output_refusal_is(tmp_path: Path) -> None:

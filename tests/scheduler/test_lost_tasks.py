@@ -7,6 +7,7 @@ simulator did (issue 10).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,11 @@ class Relay:
     submitted: list[str] = field(default_factory=list)
     _tasks: dict[str, tuple[float, str]] = field(default_factory=dict)
 
-    async def submit(self, body: dict[str, Any]) -> str:
-        self.submitted.append(body["prompt"])
+    async def submit(self, body: bytes) -> str:
+        prompt = json.loads(body)["prompt"]
+        self.submitted.append(prompt)
         task_id = self.same_id or f"task_{len(self.submitted):032d}"
-        self._tasks[task_id] = (anyio.current_time(), body["prompt"])
+        self._tasks[task_id] = (anyio.current_time(), prompt)
         return task_id
 
     async def get_task(self, task_id: str) -> TaskStatus:

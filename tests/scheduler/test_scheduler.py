@@ -6,8 +6,13 @@ so minutes of polling take milliseconds and poll counts are exact.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import random
+import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +23,8 @@ from trio.testing import MockClock
 
 from rdpipe.client import InvalidRequest, SubmitOutcomeUnknown, TaskState, TaskStatus
 from rdpipe.plan import Action, plan_run
-from rdpipe.render import RenderedShot, continuity_placeholder
+from rdpipe.render import RenderedShot
+from rdpipe.request import ContinuityFrame, GenerationRequest
 from rdpipe.scheduler import (
     CollectingReporter,
     Phase,
@@ -39,15 +45,17 @@ class ScriptedApi:
     lost: set[str] = field(default_factory=set)  # prompts whose submit outcome is unknown
     refused: set[str] = field(default_factory=set)
     submitted: list[dict[str, Any]] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # as POSTed, byte for byte
     polls: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
     most_in_flight: int = 0
     _tasks: dict[str, tuple[float, bool]] = field(default_factory=dict)
     _done: set[str] = field(default_factory=set)
 
-    async def submit(self, body: dict[str, Any]) -> str:
-        self.submitted.append(body)
-        prompt = body["prompt"]
+    async def submit(self, body: bytes) -> str:
+        self.bodies.append(body)
+        self.submitted.append(json.loads(body))
+        prompt = self.submitted[-1]["prompt"]
         if prompt in self.lost:
             raise SubmitOutcomeUnknown("POST /v1/video/generations", "read timeout")
         if prompt in self.refused:
@@ -90,7 +98,7 @@ def shots(*prompts: str, retries: int = 1) -> list[RenderedShot]:
         RenderedShot(
             index=i,
             id=f"s{i}",
-            request={"model": "m", "prompt": p, "seconds": "5"},
+            request=GenerationRequest("m", p, "5"),
             retries=retries,
         )
         for i, p in enumerate(prompts)
@@ -112,6 +120,7 @@ def run_scheduler(
     api: ScriptedApi,
     rendered: list[RenderedShot],
     options: SchedulerOptions | None = None,
+    callback_url: Callable[[str], str] | None = None,
 ) -> tuple[list[ShotResult], CollectingReporter, float]:
     """Run the plan of ``rendered`` on a virtual clock; returns results, updates, virtual time."""
     reporter = CollectingReporter()
@@ -130,6 +139,7 @@ def run_scheduler(
                 probe=_probe,
                 extract_frame=_extract,
                 rng=random.Random(1),
+                callback_url=callback_url,
             )
             start = anyio.current_time()
             results = await scheduler.run(plan.jobs)
@@ -237,25 +247,8 @@ def test_shot_deadline_keeps_the_task_for_later(tmp_path: Path) -> None:
 def test_continuity_waits_for_the_last_frame(tmp_path: Path) -> None:
     """A shot starting from another's last frame is submitted after it, with that frame inline."""
     rendered = shots("day", "other")
-    night = RenderedShot(
-        index=2,
-        id="night",
-        request={
-            "model": "m",
-            "prompt": "night",
-            "seconds": "5",
-            "metadata": {
-                "content": [
-                    {
-                        "type": "image_url",
-                        "image_url": {"url": continuity_placeholder("s0")},
-                        "role": "first_frame",
-                    }
-                ]
-            },
-        },
-        first_frame_from="s0",
-    )
+    request = GenerationRequest("m", "night", "5").with_content([ContinuityFrame("s0")])
+    night = RenderedShot(index=2, id="night", request=request)
     api = ScriptedApi(duration=60.0)
     results, _, _ = run_scheduler(tmp_path, api, [night, *rendered])
     assert [r.phase for r in results] == [Phase.DONE] * 3
@@ -263,6 +256,37 @@ def test_continuity_waits_for_the_last_frame(tmp_path: Path) -> None:
     assert order.index("night") > order.index("day")
     url = api.submitted[order.index("night")]["metadata"]["content"][0]["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
+
+
+def test_sent_body_gets_the_frame_and_the_webhook_the_journal_no_webhook(tmp_path: Path) -> None:
+    """The POST is the rendered request plus the last frame and the run's webhook, byte for
+    byte; the journal keeps the request with the frame summarised and the file's callback."""
+    request = (
+        GenerationRequest("m", "night", "5")
+        .with_callback("https://mine.test/cb")
+        .with_content([ContinuityFrame("s0")])
+    )
+    night = RenderedShot(index=1, id="night", request=request)
+    api = ScriptedApi(duration=60.0)
+    hooks = "http://127.0.0.1:9/hook/s3cret/{}".format
+    results, _, _ = run_scheduler(tmp_path, api, [*shots("day"), night], callback_url=hooks)
+    assert [r.phase for r in results] == [Phase.DONE, Phase.DONE]
+    frame = b"\x89PNG frame of clip of task_" + b"1".rjust(32, b"0")
+    encoded = base64.b64encode(frame)
+    assert api.bodies[1] == (
+        b'{"metadata":{"callback_url":"http://127.0.0.1:9/hook/s3cret/night","content":['
+        b'{"image_url":{"url":"data:image/png;base64,' + encoded + b'"},"role":"first_frame",'
+        b'"type":"image_url"}]},"model":"m","prompt":"night","seconds":"5"}'
+    )
+    digest = hashlib.sha256(encoded).hexdigest()[:16]
+    with sqlite3.connect(tmp_path / "state.db") as journal:
+        (kept,) = journal.execute("SELECT request_json FROM intents WHERE shot_id = 'night'")
+    assert kept[0] == (
+        '{"metadata":{"callback_url":"https://mine.test/cb","content":[{"image_url":{"url":'
+        f'"data:image/png;base64,<{len(encoded)} characters omitted, sha256 {digest}>"}},'
+        '"role":"first_frame","type":"image_url"}]},"model":"m","prompt":"night","seconds":"5"}'
+    )
+    assert request.continues_from == "s0"  # the rendered request, and so its key, is unchanged
 
 
 def test_plan_decisions_are_honoured(tmp_path: Path) -> None:

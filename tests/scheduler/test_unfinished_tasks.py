@@ -6,6 +6,7 @@ The relay is a scripted in-memory API on trio's MockClock: minutes of polling ta
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import anyio
 
 from rdpipe.client import NotSent, TaskState, TaskStatus
 from rdpipe.render import RenderedShot
+from rdpipe.request import ContinuityFrame
 from rdpipe.scheduler import CollectingReporter, Phase, ShotResult
 from rdpipe.state import StateStore
 from tests.scheduler import journal_runs
@@ -32,10 +34,11 @@ class Relay:
     polls: int = 0
     _tasks: dict[str, tuple[float, str]] = field(default_factory=dict)
 
-    async def submit(self, body: dict[str, Any]) -> str:
-        self.submitted.append(body["prompt"])
+    async def submit(self, body: bytes) -> str:
+        prompt = json.loads(body)["prompt"]
+        self.submitted.append(prompt)
         task_id = f"task_{len(self.submitted):032d}"
-        self._tasks[task_id] = (anyio.current_time(), body["prompt"])
+        self._tasks[task_id] = (anyio.current_time(), prompt)
         return task_id
 
     async def get_task(self, task_id: str) -> TaskStatus:
@@ -106,7 +109,8 @@ def test_fail_fast_leaves_running_tasks_in_flight_and_unsent_shots_skipped(tmp_p
     'deadline'), a shot not yet submitted is skipped; the rerun follows the tasks, paying none."""
     relay = Relay(durations={"refused": 5.0}, refused=frozenset({"refused"}))
     rendered = shots("refused", "coast", "lamp", "beam")
-    rendered[3] = replace(rendered[3], first_frame_from="s1")  # waits for s1: never submitted
+    waiting = rendered[3].request.with_content([ContinuityFrame("s1")])
+    rendered[3] = replace(rendered[3], request=waiting)  # waits for s1: never submitted
     results, _ = run_once(tmp_path, relay, rendered, fail_fast=True)
     stopped = "stopped after the first failure (--fail-fast)"
     running = f"{stopped}; its task is still running and the next run follows it (no new charge)"

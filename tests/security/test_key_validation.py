@@ -136,7 +136,7 @@ async def test_a_request_that_cannot_be_built_raises_not_built_once_without_a_re
     async with RelayDanceClient(config, sleep=sleep) as client:
         with pytest.raises(RequestNotBuilt) as caught:
             with anyio.fail_after(10):
-                await client.submit({"model": "m", "prompt": "p", "seconds": "4"})
+                await client.submit(b'{"model":"m","prompt":"p","seconds":"4"}')
     assert caught.value.message == (
         "rdpipe could not build the request POST /v1/video/generations: LocalProtocolError: "
         "Illegal header value b'Bearer [API key]'; nothing was sent."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rdpipe.request import GenerationRequest
 from rdpipe.state import (
     ClipFile,
     LockFile,
@@ -144,13 +144,11 @@ def test_lock_from_store_has_model_and_no_secrets(
 ) -> None:
     """A lock entry built from the state names the model and seed and holds no key or URL token."""
     signed = "https://tos.example.com/out.mp4?X-Tos-Signature=SECRETSIG"
-    body = json.dumps(
-        {"model": "seedance-1-5-pro", "prompt": "p", "metadata": {"callback_url": signed}}
-    )
+    request = GenerationRequest("seedance-1-5-pro", "p", "5").with_callback(signed)
     key = "f" * 64
     with StateStore.open(tmp_path / "state.db", pipeline="p", clock=clock) as store:
         for take, task_id in [(1, "task_a"), (2, "task_b")]:
-            intent = store.record_intent(key=key, shot_id="s", take=take, request_json=body)
+            intent = store.record_intent(key=key, shot_id="s", take=take, request=request)
             store.record_submitted(intent, task_id)
             store.record_status(task_id, state="succeeded", seed=take * 10, duration=4.0)
         store.record_clip("task_a", ClipFile(f"clips/s/1-{key[:12]}.mp4", 3, "ab"))

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from rdpipe.request import GenerationRequest
 from rdpipe.state import SCHEMA_VERSION, StateStore, StateUnreadable
 from rdpipe.state._access import access_problem
 from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS
+
+#: A request as the scheduler journals it.
+REQUEST = GenerationRequest("m", "p", "5")
 
 DAMAGED_HINT = (
     "Keep the file: it lists the tasks already paid for. If it cannot be repaired (sqlite3 "
@@ -53,11 +57,11 @@ def test_version_2_tasks_have_no_host_and_new_submits_record_theirs(tmp_path: Pa
         (old,) = store.in_flight()
         assert (old.task_id, old.api_host) == ("task_x", None)
         intent = store.record_intent(
-            key="k2", shot_id="lamp", take=1, request_json="{}", api_host="relaydance.com"
+            key="k2", shot_id="lamp", take=1, request=REQUEST, api_host="relaydance.com"
         )
         assert store.record_submitted(intent, "task_y").api_host == "relaydance.com"
         lost = store.record_intent(
-            key="k3", shot_id="beam", take=1, request_json="{}", api_host="relaydance.com"
+            key="k3", shot_id="beam", take=1, request=REQUEST, api_host="relaydance.com"
         )
         store.record_unknown(lost, "no answer")
         assert [i.api_host for i in store.unknown_submits()] == ["relaydance.com"]
@@ -74,7 +78,7 @@ def test_read_only_open_migrates_a_copy_and_leaves_the_file_as_it_was(tmp_path: 
     with _open(path, read_only=True) as store:
         assert [t.task_id for t in store.in_flight()] == ["task_x"]
         with pytest.raises(Exception, match="readonly"):
-            store.record_intent(key="k3", shot_id="beam", take=1, request_json="{}")
+            store.record_intent(key="k3", shot_id="beam", take=1, request=REQUEST)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.db"]
 
@@ -83,7 +87,7 @@ def test_read_only_open_reads_a_wal_database_a_run_has_open(tmp_path: Path) -> N
     """While a run holds the database open (WAL), a read-only store sees its committed tasks."""
     path = tmp_path / "state.db"
     with _open(path) as writer:
-        intent = writer.record_intent(key="k1", shot_id="coast", take=1, request_json="{}")
+        intent = writer.record_intent(key="k1", shot_id="coast", take=1, request=REQUEST)
         writer.record_submitted(intent, "task_live")
         with _open(path, read_only=True) as reader:
             assert [t.task_id for t in reader.in_flight()] == ["task_live"]

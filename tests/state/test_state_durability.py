@@ -15,11 +15,12 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys, time
     from pathlib import Path
+    from rdpipe.request import GenerationRequest
     from rdpipe.state import StateStore
 
     store = StateStore.open(Path(sys.argv[1]), pipeline="p", clock=time.time)
     intent = store.record_intent(
-        key=sys.argv[2], shot_id="s", take=1, request_json='{"model": "m", "prompt": "x"}'
+        key=sys.argv[2], shot_id="s", take=1, request=GenerationRequest("m", "x", "5")
     )
     if sys.argv[3] == "submitted":
         store.record_submitted(intent, "task_" + "k" * 32)

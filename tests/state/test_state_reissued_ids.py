@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from rdpipe.plan import decide
+from rdpipe.request import GenerationRequest
 from rdpipe.state import ClipFile, ClipStore, StateStore, TaskReissued
 
 KEY = "3f2a9c0e1b7d" + "0" * 52
 OTHER_KEY = "9e8d7c6b5a41" + "1" * 52
-BODY = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "a lighthouse"})
+REQUEST = GenerationRequest("doubao-seedance-2-0-480p", "a lighthouse", "5")
 REISSUED = "the server gave this task id to a later submit, so this task can no longer be followed"
 
 
 def submit(store: StateStore, key: str, shot_id: str, task_id: str) -> int:
-    intent = store.record_intent(key=key, shot_id=shot_id, take=1, request_json=BODY)
+    intent = store.record_intent(key=key, shot_id=shot_id, take=1, request=REQUEST)
     store.record_submitted(intent, task_id)
     return intent
 

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from rdpipe.request import GenerationRequest
 from rdpipe.state import SCHEMA_VERSION, StateSchemaMismatch, StateStore, StateUnreadable
 from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS
+
+#: A request as the scheduler journals it.
+REQUEST = GenerationRequest("m", "p", "5")
 
 
 def _open(path: Path) -> StateStore:
@@ -85,7 +89,7 @@ def test_version_1_database_is_migrated_keeping_every_record(tmp_path: Path) -> 
         assert [(t.task_id, t.state, t.can_follow) for t in state.succeeded] == [
             ("task_x", "succeeded", True)
         ]
-        intent = store.record_intent(key="k2", shot_id="lamp", take=1, request_json="{}")
+        intent = store.record_intent(key="k2", shot_id="lamp", take=1, request=REQUEST)
         assert store.record_submitted(intent, "task_x").shot_id == "lamp"
     with sqlite3.connect(path) as reader:
         assert reader.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)

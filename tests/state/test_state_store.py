@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from rdpipe.request import GenerationRequest, Media
 from rdpipe.state import ClipFile, StateStore, StateWriteFailed
 
 KEY = "3f2a9c0e1b7d" + "0" * 52
@@ -18,9 +18,9 @@ CLIP = ClipFile(path="clips/opening/1-3f2a9c0e1b7d.mp4", size=10, sha256="ab" * 
 Clock = Callable[[], float]
 
 
-def request(model: str = "doubao-seedance-2-0-720p", **metadata: object) -> str:
-    """A submit body as the client would send it."""
-    return json.dumps({"model": model, "prompt": "a lighthouse at dusk", "metadata": metadata})
+def request(model: str = "doubao-seedance-2-0-720p", **metadata: object) -> GenerationRequest:
+    """A submit as the scheduler journals it."""
+    return GenerationRequest(model, "a lighthouse at dusk", "5").with_extra(metadata)
 
 
 def test_new_key_has_no_state(store: StateStore) -> None:
@@ -37,7 +37,7 @@ def test_new_key_has_no_state(store: StateStore) -> None:
 
 def test_submitted_task_is_in_flight(store: StateStore) -> None:
     """A submitted task is listed as in flight, for its key and for resume, with its model."""
-    intent = store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="opening", take=1, request=request())
     task = store.record_submitted(intent, "task_a")
     assert (task.state, task.model, task.attempt, task.submitted_at) == (
         "pending",
@@ -52,7 +52,7 @@ def test_submitted_task_is_in_flight(store: StateStore) -> None:
 def test_status_updates_keep_earlier_fields(store: StateStore) -> None:
     """Polled progress is stored, and a later update without seed keeps the seed reported before."""
     store.record_submitted(
-        store.record_intent(key=KEY, shot_id="s", take=1, request_json=request()), "task_a"
+        store.record_intent(key=KEY, shot_id="s", take=1, request=request()), "task_a"
     )
     store.record_status("task_a", state="running", progress=40, seed=7)
     task = store.record_status("task_a", state="running", progress=80)
@@ -62,7 +62,7 @@ def test_status_updates_keep_earlier_fields(store: StateStore) -> None:
 def test_failed_task_carries_server_reason_and_attempts(store: StateStore) -> None:
     """A failed task leaves in-flight and reports the server's code, message and attempt count."""
     for attempt, task_id in enumerate(["task_a", "task_b"], start=1):
-        intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+        intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
         store.record_submitted(intent, task_id)
         store.record_status(
             task_id,
@@ -82,7 +82,7 @@ def test_failed_task_carries_server_reason_and_attempts(store: StateStore) -> No
 
 def test_intent_without_task_id_is_unknown_after_recovery(store: StateStore) -> None:
     """An intent a crashed run left without an answer is reported as unknown, never as absent."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     recovered = store.recover_interrupted()
     assert [(i.intent_id, i.outcome) for i in recovered] == [(intent, "unknown")]
     assert "stopped after sending" in (recovered[0].reason or "")
@@ -92,7 +92,7 @@ def test_intent_without_task_id_is_unknown_after_recovery(store: StateStore) -> 
 
 def test_unknown_submit_is_reported_until_abandoned(store: StateStore) -> None:
     """An ambiguous submit stays reported until the user resubmits over it (--resubmit-unknown)."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     store.record_unknown(intent, "read timeout after the body was sent")
     assert [i.reason for i in store.unknown_submits()] == ["read timeout after the body was sent"]
     store.abandon_unknown(intent, "--resubmit-unknown")
@@ -102,7 +102,7 @@ def test_unknown_submit_is_reported_until_abandoned(store: StateStore) -> None:
 
 def test_unknown_submit_can_still_learn_its_task_id(store: StateStore) -> None:
     """An unknown submit whose task id turns up later becomes an ordinary in-flight task."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     store.record_unknown(intent, "connection dropped")
     store.record_submitted(intent, "task_late")
     assert store.unknown_submits() == []
@@ -111,7 +111,7 @@ def test_unknown_submit_can_still_learn_its_task_id(store: StateStore) -> None:
 
 def test_refused_submit_is_not_unknown(store: StateStore) -> None:
     """A submit the server refused is reported with its reason and not as unknown."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     store.record_refused(intent, "403 insufficient_user_quota")
     state = store.lookup(KEY, 1)
     assert ([i.reason for i in state.refused], state.unknown) == (
@@ -122,7 +122,7 @@ def test_refused_submit_is_not_unknown(store: StateStore) -> None:
 
 def test_intent_cannot_be_resolved_twice(store: StateStore) -> None:
     """Binding a second task id to an already submitted intent is refused."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     store.record_submitted(intent, "task_a")
     with pytest.raises(ValueError, match="already 'submitted'"):
         store.record_submitted(intent, "task_b")
@@ -132,7 +132,7 @@ def test_intent_cannot_be_resolved_twice(store: StateStore) -> None:
 def test_clip_defaults_to_task_seed_and_duration(store: StateStore) -> None:
     """A recorded clip is found by key and take and takes seed and duration from its task."""
     store.record_submitted(
-        store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request()), "task_a"
+        store.record_intent(key=KEY, shot_id="opening", take=1, request=request()), "task_a"
     )
     store.record_status("task_a", state="succeeded", seed=42, duration=5.0)
     store.record_clip("task_a", CLIP)
@@ -151,7 +151,7 @@ def test_clip_defaults_to_task_seed_and_duration(store: StateStore) -> None:
 def test_earlier_clips_are_kept(store: StateStore) -> None:
     """A second clip for the same key and take is listed first, and the earlier one is kept."""
     for task_id, path in [("task_a", CLIP.path), ("task_b", "clips/opening/1-3f2a9c0e1b7d-2.mp4")]:
-        intent = store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+        intent = store.record_intent(key=KEY, shot_id="opening", take=1, request=request())
         store.record_submitted(intent, task_id)
         store.record_status(task_id, state="succeeded")
         store.record_clip(task_id, ClipFile(path=path, size=1, sha256="00"))
@@ -168,9 +168,9 @@ def test_pipelines_sharing_a_database_do_not_see_each_other(
         StateStore.open(path, pipeline="b", clock=new_clock()) as second,
     ):
         first.record_submitted(
-            first.record_intent(key=KEY, shot_id="s", take=1, request_json=request()), "task_a"
+            first.record_intent(key=KEY, shot_id="s", take=1, request=request()), "task_a"
         )
-        second.record_intent(key=OTHER_KEY, shot_id="s", take=1, request_json=request())
+        second.record_intent(key=OTHER_KEY, shot_id="s", take=1, request=request())
         assert (second.in_flight(), second.lookup(KEY, 1).attempts) == ([], 0)
         assert first.unknown_submits() == []
         with pytest.raises(ValueError, match="not recorded for 'b'"):
@@ -182,7 +182,7 @@ def test_state_survives_reopening(tmp_path: Path, clock: Clock) -> None:
     path = tmp_path / "state.db"
     with StateStore.open(path, pipeline="p", clock=clock) as store:
         store.record_submitted(
-            store.record_intent(key=KEY, shot_id="s", take=3, request_json=request()), "task_a"
+            store.record_intent(key=KEY, shot_id="s", take=3, request=request()), "task_a"
         )
     with StateStore.open(path, pipeline="p", clock=clock) as store:
         assert [(t.task_id, t.take) for t in store.in_flight()] == [("task_a", 3)]
@@ -201,10 +201,10 @@ def test_signed_urls_and_api_key_never_reach_disk(tmp_path: Path, clock: Clock) 
     """Signed URL tokens in a request are redacted, and an API key given to nobody is nowhere."""
     api_key = "sk-test-" + "k" * 40
     signed = "https://tos.example.com/ref.png?X-Tos-Signature=SECRETSIG&X-Tos-Expires=60"
-    content = [{"type": "image_url", "image_url": {"url": signed}, "role": "reference_image"}]
+    content = [Media("image", signed, "reference_image")]
     with StateStore.open(tmp_path / "state.db", pipeline="p", clock=clock) as store:
         intent = store.record_intent(
-            key=KEY, shot_id="s", take=1, request_json=request(content=content)
+            key=KEY, shot_id="s", take=1, request=request().with_content(content)
         )
         store.record_submitted(intent, "task_a")
         stored = store.lookup(KEY, 1).unknown + tuple(store.unknown_submits())
@@ -219,7 +219,7 @@ def test_signed_urls_and_api_key_never_reach_disk(tmp_path: Path, clock: Clock) 
 
 def test_identical_key_in_another_shot_shares_the_task(store: StateStore) -> None:
     """A shot whose key equals another's finds that shot's task, so it is generated only once."""
-    intent = store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="opening", take=1, request=request())
     store.record_submitted(intent, "task_a")
     assert [t.shot_id for t in store.lookup(KEY, 1).in_flight] == ["opening"]
 
@@ -230,19 +230,19 @@ def test_full_disk_stops_the_run_with_a_clear_error(store: StateStore) -> None:
     store._connection.execute(f"PRAGMA max_page_count={pages}")
     big = request(note="x" * 200_000)
     with pytest.raises(StateWriteFailed) as caught:
-        store.record_intent(key=KEY, shot_id="opening", take=1, request_json=big)
+        store.record_intent(key=KEY, shot_id="opening", take=1, request=big)
     assert str(caught.value).startswith(
         f"Could not record the submit of shot 'opening' take 1 in {store.path}: "
         "database or disk is full.\nrdpipe stops submitting"
     )
     store._connection.execute("PRAGMA max_page_count=1073741823")
     assert store.lookup(KEY, 1).attempts == 0
-    store.record_intent(key=KEY, shot_id="opening", take=1, request_json=request())
+    store.record_intent(key=KEY, shot_id="opening", take=1, request=request())
 
 
 def test_recording_a_task_id_is_one_statement(store: StateStore) -> None:
     """Recording a task id runs as one autocommitted statement, so Ctrl-C cannot split it."""
-    intent = store.record_intent(key=KEY, shot_id="s", take=1, request_json=request())
+    intent = store.record_intent(key=KEY, shot_id="s", take=1, request=request())
     statements: list[str] = []
     store._connection.set_trace_callback(statements.append)
     store.record_submitted(intent, "task_a")
