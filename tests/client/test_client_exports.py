@@ -26,3 +26,17 @@ def test_only_the_http_module_imports_httpx() -> None:
         if "import httpx" in path.read_text(encoding="utf-8")
     )
     assert importers == ["http.py"]
+
+
+def test_the_client_knows_nothing_of_pipelines() -> None:
+    """No client module imports the pipeline's layers: it sends bytes it is given."""
+    from pathlib import Path
+
+    package = Path(rdpipe.client.__file__).parent
+    pipeline_layers = ("rdpipe.render", "rdpipe.request", "rdpipe.model", "rdpipe.load")
+    importers = sorted(
+        path.name
+        for path in package.glob("*.py")
+        if any(layer in path.read_text(encoding="utf-8") for layer in pipeline_layers)
+    )
+    assert importers == []
