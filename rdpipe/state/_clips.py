@@ -9,6 +9,8 @@ its place back.
 
 A clip is sound when its size and hash are as recorded and its media is whole (issue 11 §3):
 the store asks ``media_check`` once per content and keeps the answer in :class:`MediaVerdicts`.
+A clip file is read and hashed again only when its state on disk changed since it was last
+found as recorded (:class:`KnownDigests` says which damage that still catches).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -23,6 +26,7 @@ from typing import Literal
 
 from rdpipe.files import fsync_directory, fsync_file
 
+from ._digests import KnownDigests
 from ._records import ClipFile
 from ._verdicts import MediaVerdict, MediaVerdicts
 
@@ -69,11 +73,22 @@ def hash_file(path: Path) -> str:
 
 
 class ClipStore:
-    """Clips under one output directory; every path it takes or returns is relative to it."""
+    """Clips under one output directory; every path it takes or returns is relative to it.
 
-    def __init__(self, output_dir: Path, *, media_check: MediaCheck | None = None) -> None:
+    ``clock``: seconds on the filesystem's clock (``time.time``), to tell files changed
+    moments ago, whose state is not trusted yet, from settled ones.
+    """
+
+    def __init__(
+        self,
+        output_dir: Path,
+        *,
+        media_check: MediaCheck | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.output_dir = output_dir
         self.verdicts = MediaVerdicts(output_dir / ".cache" / "media.json")
+        self.digests = KnownDigests(output_dir / ".cache" / "clip-digests.jsonl", clock=clock)
         self._media_check = media_check
 
     def resolve(self, relative: str) -> Path:
@@ -137,19 +152,23 @@ class ClipStore:
         """Check that a recorded clip is still on disk with its size (and hash) unchanged.
 
         With ``check_hash``, its media must also be whole, as far as the store knows (it asks
-        its ``media_check`` about contents it has no verdict on).
+        its ``media_check`` about contents it has no verdict on). The file is hashed unless its
+        state on disk is the one it last had when found with the recorded hash (``digests``).
         """
         path = self.resolve(clip.path)
         try:
-            size = path.stat().st_size
+            stat = path.stat()
         except FileNotFoundError:
             return ClipCheck(path, "missing", f"{clip.path} is missing")
-        if size != clip.size:
-            return ClipCheck(path, "size", f"{clip.path} has {size} bytes, expected {clip.size}")
+        if stat.st_size != clip.size:
+            found = f"{clip.path} has {stat.st_size} bytes, expected {clip.size}"
+            return ClipCheck(path, "size", found)
         if not check_hash:
             return ClipCheck(path, None, f"{clip.path} is intact")
-        if hash_file(path) != clip.sha256:
-            return ClipCheck(path, "sha256", f"{clip.path} changed since it was downloaded")
+        if not self.digests.matches(clip.path, stat, clip.sha256):
+            if hash_file(path) != clip.sha256:
+                return ClipCheck(path, "sha256", f"{clip.path} changed since it was downloaded")
+            self.digests.remember(clip.path, stat, clip.sha256)
         problem = self.media_problem(path, clip.sha256)
         if problem is not None:
             return ClipCheck(path, "incomplete", f"{clip.path} is incomplete: {problem}")
