@@ -4,8 +4,9 @@ A full disk, a read-only mount, a missing permission or a folder where a file sh
 other way round) is nothing rdpipe got wrong, so it is no bug report: the user is told which
 path, why, and what to do. Exit 2 when it is found before anything was sent (the README's
 "invalid input, nothing was sent"), else 1, with the reminder that a rerun resumes what was paid
-for. :func:`check_run_paths` finds the paths a run writes last (the lock file beside the
-pipeline, the manifest, the video) in the way before it spends anything.
+for. A run checks the paths it writes last (the lock file, the manifest, the video) before it
+spends anything, raising the ``OSError`` writing them would raise
+(:meth:`rdpipe.session.workspace.Workspace.check_writable`); it is said here like any other.
 
 The path comes with the error: an ``OSError`` names its file, and where the system names none
 (a write through an open descriptor), the code that was writing says which
@@ -21,7 +22,6 @@ import re
 from pathlib import Path, PurePath
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.files import on_read_only_filesystem
 
 _FULL = ("the disk is full", "Free some space on it")
 _CAUSES: dict[int, tuple[str, str]] = {
@@ -85,27 +85,6 @@ def file_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
     if error.errno in (errno.ENOSPC, errno.EDQUOT) and path is not None:
         action = f"{action} (the disk that holds {path.parent})"
     return PathNotWritable(path, cause, action, sent=sent)
-
-
-def check_run_paths(paths: list[Path], folders: list[Path]) -> None:
-    """Refuse now, before anything is sent, a run whose last writes would fail.
-
-    ``paths`` are files the run writes (a folder at one of them fails), ``folders`` the folders
-    it writes in (they, or the nearest folder above them that exists, must be writable).
-    """
-    for path in paths:
-        if path.is_dir():
-            cause, action = _CAUSES[errno.EISDIR]
-            raise PathNotWritable(path, cause, action, sent=False)
-    for folder in folders:
-        existing = next(p for p in (folder, *folder.parents) if p.exists())
-        if not existing.is_dir():
-            cause, action = _CAUSES[errno.ENOTDIR]
-            raise PathNotWritable(folder, cause, action, sent=False)
-        if not os.access(existing, os.W_OK | os.X_OK):
-            code = errno.EROFS if on_read_only_filesystem(existing) else errno.EACCES
-            cause, action = _CAUSES[code]
-            raise PathNotWritable(existing, cause, action, sent=False)
 
 
 def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rdpipe.cli.app import app, make_console, run_command
 from rdpipe.errors import UsageError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 def manifest_path(file: Path, *, offline: bool) -> Path:
     """Where a run of the pipeline ``file`` writes its manifest (validates the file)."""
     from rdpipe.load.loader import load_pipeline
-    from rdpipe.run import Workspace
+    from rdpipe.session.workspace import Workspace
 
     return Workspace.for_pipeline(load_pipeline(file), offline=offline).manifest
 
@@ -58,15 +61,16 @@ def review(
             return
         if manifest.exists():
             build_page(manifest, picks=picks)
-        _serve_until_interrupted(manifest, file, port, should_open)
+        _serve_until_interrupted(console, manifest, file, port, should_open)
 
     run_command(action)
 
 
-def _serve_until_interrupted(manifest: Path, file: Path, port: int, should_open: bool) -> None:
+def _serve_until_interrupted(
+    console: Console, manifest: Path, file: Path, port: int, should_open: bool
+) -> None:
     from rdpipe.review import serve
 
-    console = make_console()
     with serve(manifest, file.resolve(), port=port) as server:
         console.print(f"Reviewing at {server.url}  (Ctrl-C to stop)", markup=False)
         if should_open:

@@ -1,11 +1,16 @@
-"""``run``, ``status`` and ``assemble``: generating clips and building the storyboard video."""
+"""``run``: generate every shot that has no clip yet, then build the storyboard video.
+
+The command reads its options, the environment (once) and builds one console; the run itself
+is :func:`rdpipe.session.running.run_pipeline`, which tells the console what happens through a
+:class:`~rdpipe.cli.run_session.ConsoleRunReporter`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,13 +24,14 @@ from rdpipe.cli.pipeline_commands import (
     SetOption,
     prepare,
 )
-from rdpipe.redaction import redact, redact_optional
+from rdpipe.redaction import Redactor
+from rdpipe.session.settings import OFFLINE_POLL_INTERVAL, POLL_INTERVAL, SHOT_TIMEOUT
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rdpipe.plan import Plan
-    from rdpipe.run import RunSettings, RunSummary, Workspace
+    from rdpipe.session.settings import RunSettings
+    from rdpipe.session.summary import RunSummary
     from rdpipe.validate import PreparedPipeline
 
 
@@ -68,13 +74,13 @@ def run(
             "--poll-interval",
             min=0.05,
             help="Seconds before the first status poll of a task (backs off to 4x). "
-            "Default 7.5, or 0.3 with --offline.",
+            f"Default {POLL_INTERVAL:g}, or {OFFLINE_POLL_INTERVAL:g} with --offline.",
         ),
     ] = None,
     shot_timeout: Annotated[
         float,
         typer.Option("--shot-timeout", min=1, help="Minutes to wait for one generation."),
-    ] = 30.0,
+    ] = SHOT_TIMEOUT / 60,
     timeout: Annotated[
         float | None,
         typer.Option("--timeout", min=1, help="Minutes for the whole run (default: no limit)."),
@@ -98,7 +104,7 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
-    from rdpipe.run import RunSettings
+    from rdpipe.session.settings import RunSettings
     from rdpipe.state import StatePaths
 
     settings = RunSettings(
@@ -116,158 +122,64 @@ def run(
         shot_timeout=shot_timeout * 60,
         run_timeout=None if timeout is None else timeout * 60,
     )
+    environ = dict(os.environ)
+    redactor = Redactor.from_environ(environ)
 
     def action() -> int:
+        console = make_console(stderr=as_json)
         prepared = prepare(file, sets, allow_outside)
-        summary = perform_run(prepared, settings, as_json=as_json)
+        summary = perform_run(prepared, settings, as_json=as_json, console=console,
+                              environ=environ, redactor=redactor)  # fmt: skip
         return int(summary.exit_code)
 
-    code = run_command(action, state_dir=StatePaths.for_pipeline(file.absolute()).state_dir)
+    state_dir = StatePaths.for_pipeline(file.absolute()).state_dir
+    code = run_command(action, state_dir=state_dir, redactor=redactor)
     raise typer.Exit(code)
 
 
-def perform_run(prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool) -> RunSummary:
-    """Hold the run guard, plan against the state, generate, record and assemble."""
-    from rdpipe.cli.file_problems import check_run_paths
-    from rdpipe.refetch import whole_clip_store
-    from rdpipe.run import Workspace, check_budget, plan_with_state
-    from rdpipe.state import RunGuard, StateStore, prepare_state_dir
+def perform_run(
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    *,
+    as_json: bool,
+    console: Console,
+    environ: Mapping[str, str],
+    redactor: Redactor,
+) -> RunSummary:
+    """Run the pipeline (Ctrl-C watched throughout its async part), then print its summary.
 
-    console = make_console(stderr=as_json)
-    workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
-    prepare_state_dir(workspace.state.state_dir)
-    # The lock file, manifest and video are written last: a folder in their way stops us now.
-    check_run_paths(
-        [workspace.state.lock_file, workspace.manifest, workspace.video], [workspace.output_dir]
+    ``console`` (stderr with ``--json``) shows the run's events, progress and summary; with
+    ``--json`` the summary object goes to stdout. ``redactor`` (the command's) takes secrets
+    out of all the run prints and keeps.
+    """
+    from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
+    from rdpipe.session.running import run_pipeline
+
+    summary = run_pipeline(
+        prepared,
+        settings,
+        reporter=ConsoleRunReporter(console, redactor, as_json=as_json),
+        environ=environ,
+        redactor=redactor,
+        run_async=until_interrupted(console),
     )
-    guard = RunGuard(workspace.state.state_dir, workspace.state.pipeline)
-    with guard.acquire(wait=settings.wait_for_other_run):
-        store = StateStore.open(
-            workspace.state.database, pipeline=workspace.state.pipeline, clock=time.time
-        )
-        with store:
-            for intent in store.recover_interrupted():
-                then = (
-                    "it is submitted again (free offline)"
-                    if settings.offline
-                    else "it may have been billed and will not be resent blindly"
-                )
-                console.print(
-                    f"[yellow]shot {intent.shot_id}: a submit was interrupted before its answer "
-                    f"was recorded; {then}[/]"
-                )
-            clips = whole_clip_store(workspace.output_dir)
-            clips.remove_stale_downloads()  # a killed run's; no download is under way now
-            plan = plan_with_state(prepared, store, clips, settings)
-            check_budget(plan, prepared, settings)
-            _announce(console, plan, settings)
-            summary = _execute(prepared, plan, workspace, store, settings, as_json, console)
-    _finish(console, summary, as_json)
+    _finish(console, summary, as_json, redactor)
     return summary
 
 
-def _announce(console: Console, plan: Plan, settings: RunSettings) -> None:
-    from rdpipe.plan import Action
-
-    reused = sum(job.action is Action.REUSE for job in plan.jobs)
-    resumed = sum(job.action is Action.RESUME for job in plan.jobs)
-    if not plan.generations and not resumed:
-        return  # nothing to do: the summary line at the end says it all (issue 12)
-    seconds = (
-        f"{plan.billed_seconds} s on the offline simulator, free"
-        if settings.offline
-        else f"{plan.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
-    )
-    console.print(
-        f"{plan.pipeline}: {plan.generations} to generate ({seconds}), {resumed} to resume, "
-        f"{reused} cached",
-        markup=False,
-    )
-
-
-def _execute(
-    prepared: PreparedPipeline,
-    plan: Plan,
-    workspace: Workspace,
-    store: object,
-    settings: RunSettings,
-    as_json: bool,
-    console: Console,
-) -> RunSummary:
-    from dataclasses import replace
-
-    import anyio
-
-    from rdpipe.cli.run_session import (
-        api_host_of,
-        interruptible,
-        open_api,
-        open_reporter,
-        open_webhooks,
-    )
-    from rdpipe.manifest import views_of
-    from rdpipe.run import RunSummary, execute, record_manifest, scheduler_options
-    from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
-    from rdpipe.state import StateStore
-    from rdpipe.storyboard import assemble_video, shots_without_clip
-
-    assert isinstance(store, StateStore)
-    environ = dict(os.environ)
-    base = SchedulerOptions(polling=OFFLINE_POLLING) if settings.offline else SchedulerOptions()
-    options = scheduler_options(prepared, settings, base)
-    needs_api = plan.needs_api
-
-    async def main() -> RunSummary:
-        with open_reporter(console, plan, as_json) as reporter:
-            async with (
-                open_api(settings, workspace, environ, needed=needs_api) as api,
-                open_webhooks(settings, plan) as (waker, callback_url),
-            ):
-                results = await execute(
-                    prepared,
-                    plan,
-                    workspace,
-                    api=api,
-                    store=store,
-                    reporter=reporter,
-                    options=replace(options, api_host=api_host_of(api, settings)),
-                    environ=environ,
-                    waker=waker,
-                    callback_url=callback_url,
-                )
-        summary = RunSummary(prepared.name, workspace, results, plan)
-        missing = shots_without_clip(prepared, results)
-        if missing and not settings.partial:
-            summary.notes.append(
-                f"video not built: no finished take for {', '.join(missing)}; deal with the "
-                "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
-                "from the shots that did"
-            )
-        else:
-            summary.output = await assemble_video(prepared, results, workspace, environ=environ)
-            views = views_of(results, plan)
-            record_manifest(prepared, plan, views, workspace, running=False, video=summary.output)
-        return summary
-
-    async def until_interrupted() -> RunSummary:
-        # Ctrl-C is watched from start to end (simulator start-up, generation, assembly alike).
-        return await interruptible(main(), console)
-
-    return anyio.run(until_interrupted)
-
-
-def _finish(console: Console, summary: RunSummary, as_json: bool) -> None:
-    for note in summary.notes:
-        console.print(note, style="yellow", markup=False)
+def _finish(console: Console, summary: RunSummary, as_json: bool, redactor: Redactor) -> None:
+    """The failed shots in red, then the summary line (or the ``--json`` summary object)."""
     for result in summary.results:
         if not result.ok:
+            message = redactor.redact_optional(result.message)
             console.print(
-                f"{result.shot_id}: {result.phase.value}: {redact_optional(result.message)}",
+                f"{result.shot_id}: {result.phase.value}: {message}",
                 style="red",
                 markup=False,
             )
     if as_json:
-        sys.stdout.write(redact(json.dumps(summary.to_json(), ensure_ascii=False)) + "\n")
+        text = json.dumps(summary.to_json(), ensure_ascii=False)
+        sys.stdout.write(redactor.redact(text) + "\n")
         return
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {summary.counts()}{where}", markup=False)

@@ -1,111 +1,82 @@
-"""The process-level pieces of a run: the API (real or simulated), webhooks, progress, Ctrl-C."""
+"""How the command line shows a run and stops it: the run's events on the console, each shot's
+progress (a live view, plain lines or JSON lines), and Ctrl-C."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rdpipe.client import DownloadedClip, TaskStatus
     from rdpipe.plan import Plan
-    from rdpipe.run import RunSettings, Workspace
-    from rdpipe.scheduler import GenerationApi, Reporter, Waker
+    from rdpipe.redaction import Redactor
+    from rdpipe.scheduler import Reporter
+    from rdpipe.session.events import AsyncRunner, RunEvent
 
 T = TypeVar("T")
 
 
-@asynccontextmanager
-async def open_api(
-    settings: RunSettings, workspace: Workspace, environ: dict[str, str], *, needed: bool
-) -> AsyncIterator[GenerationApi]:
-    """The RelayDance client, or one pointed at the built-in simulator with --offline."""
-    if not needed:
-        yield _NoApi()
-        return
-    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+class ConsoleRunReporter:
+    """The run's events as console lines, and its shots' progress as :func:`open_reporter` shows
+    it; every message goes through the command's ``redactor``.
 
-    if not settings.offline:
-        async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
-            yield client
-        return
-    from rdpipe.sim import SimConfig, Timing, run_simulator
-
-    sim_config = SimConfig(
-        api_key=None,
-        timing=Timing.fast(),
-        work_dir=workspace.state.state_dir / "sim",
-        environ=environ,
-    )
-    with run_simulator(sim_config) as sim:
-        config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
-        async with RelayDanceClient(config) as client:
-            yield client
-
-
-def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
-    """The API host recorded with each submit and checked before a task is followed.
-
-    ``None`` offline: every offline run starts its own simulator on a new port, in a state of
-    its own.
+    A plan that generates and resumes nothing is not announced: the summary line says it all.
     """
-    if settings.offline or isinstance(api, _NoApi):
-        return None  # a cached run: importing the client would cost httpx (~0.09 s)
-    from rdpipe.client import RelayDanceClient
 
-    return api.api_host if isinstance(api, RelayDanceClient) else None
+    def __init__(self, console: Console, redactor: Redactor, *, as_json: bool = False) -> None:
+        self._console = console
+        self._redactor = redactor
+        self._as_json = as_json
 
+    def run_event(self, event: RunEvent) -> None:
+        from rdpipe.session.events import PlanAnnounced, RefetchFailed, RunNote, SubmitRecovered
 
-@asynccontextmanager
-async def open_webhooks(
-    settings: RunSettings, plan: Plan
-) -> AsyncIterator[tuple[Waker | None, Callable[[str], str] | None]]:
-    """With --listen, a webhook receiver that wakes shots as their callbacks arrive."""
-    if settings.listen is None:
-        yield None, None
-        return
-    from rdpipe.scheduler import Waker
-    from rdpipe.webhook import WebhookReceiver, parse_listen, serve_webhooks
+        if isinstance(event, PlanAnnounced) and event.idle:
+            return
+        style = {SubmitRecovered: "yellow", RunNote: "yellow", RefetchFailed: "red"}
+        self._console.print(
+            self._redactor.redact(event.message),
+            style=style.get(type(event)),
+            markup=False,
+            highlight=False,
+        )
 
-    host, port = parse_listen(settings.listen)
-    public = settings.public_url or f"http://{host}:{port}"
-    waker = Waker()
-    receiver = WebhookReceiver(waker, {job.shot.label for job in plan.jobs})
-    async with serve_webhooks(receiver, host, port):
-        yield waker, lambda label: receiver.callback_url(public, label)
+    def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
+        return open_reporter(self._console, plan, self._as_json, self._redactor)
 
 
-class _NoApi:
-    """Stands in for the client when every shot is cached: no key needed, nothing sent."""
+def until_interrupted(console: Console) -> AsyncRunner:
+    """The runner of a command's async work under :func:`interruptible` (Ctrl-C)."""
 
-    async def submit(self, body: bytes) -> str:
-        raise AssertionError("a fully cached run must not submit")
+    def run(work: Callable[[], Awaitable[T]], /) -> T:
+        import anyio
 
-    async def get_task(self, task_id: str) -> TaskStatus:
-        raise AssertionError("a fully cached run must not poll")
+        async def watched() -> T:
+            return await interruptible(work(), console)
 
-    async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
-    ) -> DownloadedClip:
-        raise AssertionError("a fully cached run must not download")
+        return anyio.run(watched)
+
+    return run
 
 
 @contextmanager
-def open_reporter(console: Console, plan: Plan, as_json: bool) -> Iterator[Reporter]:
+def open_reporter(
+    console: Console, plan: Plan, as_json: bool, redactor: Redactor
+) -> Iterator[Reporter]:
+    """JSON lines on stdout, a live view on a terminal, else plain lines; all redacted."""
     from rdpipe.cli.progress import JsonLinesReporter, LiveReporter, PlainReporter
 
     if as_json:
-        yield JsonLinesReporter(sys.stdout)
+        yield JsonLinesReporter(sys.stdout, redactor)
     elif console.is_terminal:
-        with LiveReporter(console, [job.shot.label for job in plan.jobs]) as live:
+        with LiveReporter(console, [job.shot.label for job in plan.jobs], redactor) as live:
             yield live
     else:
-        yield PlainReporter(console)
+        yield PlainReporter(console, redactor)
 
 
 async def interruptible(work: Awaitable[T], console: Console) -> T:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import typer
@@ -40,29 +39,14 @@ def status(
     def action() -> None:
         from rich.table import Table
 
-        from rdpipe.refetch import whole_clip_store
-        from rdpipe.run import RunSettings, Workspace, plan_with_state
-        from rdpipe.state import RunGuard, StateStore
+        from rdpipe.session.session import read_plan
+        from rdpipe.session.settings import RunSettings
 
+        console = make_console()
         prepared = prepare(file, sets, allow_outside)
-        workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
-        settings = RunSettings(offline=offline)
+        # Read-only: status writes nothing, so it works on a read-only checkout.
+        plan = read_plan(prepared, RunSettings(offline=offline))
         rows: list[dict[str, Any]] = []
-        if workspace.state.database.exists():
-            # Read-only: status writes nothing, so it works on a read-only checkout.
-            with StateStore.open(
-                workspace.state.database,
-                pipeline=workspace.state.pipeline,
-                clock=time.time,
-                read_only=True,
-            ) as store:
-                clips = whole_clip_store(workspace.output_dir)
-                running = RunGuard(workspace.state.state_dir, workspace.state.pipeline).held()
-                plan = plan_with_state(prepared, store, clips, settings, run_in_progress=running)
-        else:
-            from rdpipe.plan import plan_run
-
-            plan = plan_run(prepared.name, prepared.shots)
         for job in plan.jobs:
             rows.append(
                 {
@@ -86,6 +70,6 @@ def status(
             table.add_column(column)
         for row in rows:
             table.add_row(row["label"], row["status"], row["reason"])
-        make_console().print(table)
+        console.print(table)
 
     run_command(action)

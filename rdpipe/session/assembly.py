@@ -1,7 +1,7 @@
 """The storyboard video of a run: the picked take of every shot, joined by the assembly stage.
 
-Re-assembly is skipped when the video was already built from exactly the same inputs, so a
-no-op rerun costs no encoding.
+``run`` and ``assemble`` build it here. Re-assembly is skipped when the video was already built
+from exactly the same inputs, so a no-op rerun costs no encoding.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from rdpipe.errors import RdpipeError
 from rdpipe.model.output import ClipTrim
-from rdpipe.run import Workspace
 from rdpipe.scheduler import ShotResult, picked_result
+from rdpipe.session.workspace import Workspace
 from rdpipe.validate import PreparedPipeline
 
 _FINGERPRINT_VERSION = 2  # bump when the same inputs make a different video

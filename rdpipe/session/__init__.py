@@ -1,0 +1,16 @@
+"""The run below the command line: where a pipeline's run writes, its state, and the run itself.
+
+The modules are imported one by one (this package re-exports nothing), so ``rdpipe status``
+loads no scheduler and a cached rerun no HTTP client:
+
+- :mod:`.workspace`: where one pipeline's run writes (outputs, clips, state);
+- :mod:`.settings`: what the user asked of a run, each default stated once;
+- :mod:`.session`: :func:`~.session.open_session`, the guard, the state, the clips and the plan
+  held for one command (``run``, ``status``, ``assemble``);
+- :mod:`.running`: :func:`~.running.run_pipeline`, a run end to end;
+- :mod:`.summary`: :class:`~.summary.RunSummary`, what a run returns;
+- :mod:`.records`: the manifest and the lock file, as a run writes them;
+- :mod:`.assembly`: the storyboard video from the picked takes, and ``assemble``'s rebuild;
+- :mod:`.api`: the RelayDance client or the offline simulator, and the webhook receiver;
+- :mod:`.events`: what a run tells its user, and the reporter that receives it.
+"""

@@ -1,0 +1,110 @@
+"""What a run talks to: the RelayDance client, or one pointed at the offline simulator, and the
+webhook receiver of ``--listen``.
+
+Each is imported only in the branch that needs it: a fully cached run loads neither httpx nor
+the simulator, and a run without ``--listen`` no webhook server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rdpipe.client import DownloadedClip, TaskStatus
+    from rdpipe.plan import Plan
+    from rdpipe.scheduler import GenerationApi, Waker
+    from rdpipe.send_record import SendRecord
+    from rdpipe.session.settings import RunSettings
+    from rdpipe.session.workspace import Workspace
+
+
+@asynccontextmanager
+async def open_api(
+    settings: RunSettings,
+    workspace: Workspace,
+    environ: Mapping[str, str],
+    *,
+    needed: bool,
+    sends: SendRecord,
+) -> AsyncIterator[GenerationApi]:
+    """The RelayDance client, or one pointed at the built-in simulator with --offline.
+
+    ``environ`` holds the API key and base URL (and where ffmpeg is, for the simulator). Every
+    request sent is counted in ``sends``, the simulator's too. ``needed=False`` (every shot
+    cached): a stand-in that sends nothing and needs no key.
+    """
+    if not needed:
+        yield _NoApi()
+        return
+    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+
+    if not settings.offline:
+        config = ClientConfig.from_environ(environ)
+        async with RelayDanceClient(config, on_send=sends.note) as client:
+            yield client
+        return
+    from rdpipe.sim import SimConfig, Timing, run_simulator
+
+    sim_config = SimConfig(
+        api_key=None,
+        timing=Timing.fast(),
+        work_dir=workspace.state.state_dir / "sim",
+        environ=environ,
+    )
+    with run_simulator(sim_config) as sim:
+        config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
+        async with RelayDanceClient(config, on_send=sends.note) as client:
+            yield client
+
+
+def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
+    """The API host recorded with each submit and checked before a task is followed.
+
+    ``None`` offline: every offline run starts its own simulator on a new port, in a state of
+    its own.
+    """
+    if settings.offline or isinstance(api, _NoApi):
+        return None  # a cached run: importing the client would cost httpx (~0.09 s)
+    from rdpipe.client import RelayDanceClient
+
+    return api.api_host if isinstance(api, RelayDanceClient) else None
+
+
+@asynccontextmanager
+async def open_webhooks(
+    settings: RunSettings, plan: Plan
+) -> AsyncIterator[tuple[Waker | None, Callable[[str], str] | None]]:
+    """With --listen, a webhook receiver that wakes shots as their callbacks arrive.
+
+    Yields the waker and each shot label's callback URL; ``(None, None)`` without --listen.
+    """
+    if settings.listen is None:
+        yield None, None
+        return
+    from rdpipe.scheduler import Waker
+    from rdpipe.webhook import WebhookReceiver, parse_listen, serve_webhooks
+
+    host, port = parse_listen(settings.listen)
+    public = settings.public_url or f"http://{host}:{port}"
+    waker = Waker()
+    receiver = WebhookReceiver(waker, {job.shot.label for job in plan.jobs})
+    async with serve_webhooks(receiver, host, port):
+        yield waker, lambda label: receiver.callback_url(public, label)
+
+
+class _NoApi:
+    """Stands in for the client when every shot is cached: no key needed, nothing sent."""
+
+    async def submit(self, body: bytes) -> str:
+        raise AssertionError("a fully cached run must not submit")
+
+    async def get_task(self, task_id: str) -> TaskStatus:
+        raise AssertionError("a fully cached run must not poll")
+
+    async def download(
+        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
+    ) -> DownloadedClip:
+        raise AssertionError("a fully cached run must not download")

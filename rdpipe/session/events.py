@@ -1,0 +1,145 @@
+"""What a run tells its user beyond each shot's progress, and how a command drives the run.
+
+The session prints nothing: it hands each run-level event to a :class:`RunReporter`, which the
+command line turns into console lines (and a test collects, :class:`CollectingRunReporter`).
+Each event composes its own sentence; the reporter decides where and how it is shown. The
+shots' own updates go to the scheduler's :class:`~rdpipe.scheduler.Reporter`, which the run
+reporter opens for the shots of a plan (:meth:`RunReporter.shots`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from rdpipe.scheduler import Reporter, ShotUpdate
+
+if TYPE_CHECKING:
+    from rdpipe.plan import Plan
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SubmitRecovered:
+    """A submit an earlier run sent without recording the answer (it was killed meanwhile)."""
+
+    shot_id: str
+    resent: bool  # offline, where submits are free, it is sent again
+
+    @property
+    def message(self) -> str:
+        then = (
+            "it is submitted again (free offline)"
+            if self.resent
+            else "it may have been billed and will not be resent blindly"
+        )
+        return (
+            f"shot {self.shot_id}: a submit was interrupted before its answer was recorded; {then}"
+        )
+
+
+@dataclass(frozen=True)
+class PlanAnnounced:
+    """What the run is about to do, before it sends anything."""
+
+    pipeline: str
+    generations: int
+    billed_seconds: int
+    resumed: int
+    cached: int
+    offline: bool
+
+    @property
+    def idle(self) -> bool:
+        """Whether the run generates and resumes nothing (its summary line says it all)."""
+        return not self.generations and not self.resumed
+
+    @property
+    def message(self) -> str:
+        seconds = (
+            f"{self.billed_seconds} s on the offline simulator, free"
+            if self.offline
+            else f"{self.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
+        )
+        return (
+            f"{self.pipeline}: {self.generations} to generate ({seconds}), {self.resumed} to "
+            f"resume, {self.cached} cached"
+        )
+
+
+@dataclass(frozen=True)
+class RefetchStarted:
+    """A finished task's clip is downloaded again (``reason`` says what was wrong on disk)."""
+
+    label: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.label}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RefetchFailed:
+    """A clip to download again did not arrive; ``status`` is the shot's final phase."""
+
+    shot_id: str
+    status: str
+    reason: str | None
+
+    @property
+    def message(self) -> str:
+        return f"{self.shot_id}: {self.status}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class RunNote:
+    """A sentence about the run as a whole, said after its shots (why no video was built)."""
+
+    message: str
+
+
+RunEvent = SubmitRecovered | PlanAnnounced | RefetchStarted | RefetchFailed | RunNote
+
+
+class RunReporter(Protocol):
+    """Receives what a run says: run-level events, and its shots' updates while they run."""
+
+    def run_event(self, event: RunEvent) -> None: ...
+
+    def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
+        """The reporter of the plan's shots, open while they run (a live view, say)."""
+        ...
+
+
+class CollectingRunReporter:
+    """A :class:`RunReporter` that keeps every event and every shot update, for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[RunEvent] = []
+        self.updates: list[ShotUpdate] = []
+
+    def run_event(self, event: RunEvent) -> None:
+        self.events.append(event)
+
+    def update(self, update: ShotUpdate) -> None:
+        self.updates.append(update)
+
+    def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
+        return nullcontext(self)
+
+
+class AsyncRunner(Protocol):
+    """Runs async work to its end from synchronous code; the CLI's adds its Ctrl-C watch."""
+
+    def __call__(self, work: Callable[[], Awaitable[T]], /) -> T: ...
+
+
+def run_in_event_loop(work: Callable[[], Awaitable[T]], /) -> T:
+    """The plain :class:`AsyncRunner`: ``anyio.run``."""
+    import anyio
+
+    return anyio.run(work)

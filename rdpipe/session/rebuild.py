@@ -1,0 +1,126 @@
+"""``assemble`` below the command line: the storyboard video again, from the clips on disk.
+
+It submits nothing. A clip found cut short or damaged on disk is downloaded again from its task,
+which was paid for (GETs only; issue 11 §3), holding the run guard meanwhile so that a run of the
+same pipeline does not download at the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdpipe.errors import RdpipeError
+from rdpipe.manifest import views_of
+from rdpipe.plan import Job, Plan
+from rdpipe.redaction import Redactor
+from rdpipe.refetch import clip_damage, finished_resumes, refetch_clips
+from rdpipe.scheduler import ShotResult
+from rdpipe.send_record import SendRecord
+from rdpipe.session.api import api_host_of, open_api
+from rdpipe.session.assembly import assemble_video, shots_without_clip
+from rdpipe.session.events import (
+    AsyncRunner,
+    RefetchFailed,
+    RefetchStarted,
+    RunReporter,
+    run_in_event_loop,
+)
+from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.session import Access, PipelineSession, open_session
+from rdpipe.session.settings import RunSettings
+from rdpipe.state import ClipStore, prepare_state_dir
+from rdpipe.validate import PreparedPipeline
+
+
+class NoClipYet(RdpipeError):
+    """Shots the video cannot be built without: never generated, or their clip on disk is
+    damaged and could not be downloaded again (``damaged`` says how, by shot id)."""
+
+    def __init__(self, missing: list[str], damaged: Mapping[str, str], *, offline: bool) -> None:
+        self.missing = missing
+        new = [shot for shot in missing if shot not in damaged]
+        parts = [f"no clip yet for {', '.join(new)}"] if new else []
+        parts += [
+            f"the clip of {shot} is not whole and could not be downloaded again: {damaged[shot]}"
+            for shot in missing
+            if shot in damaged
+        ]
+        run = "`rdpipe run --offline` first (free)" if offline else "`rdpipe run` first"
+        super().__init__("; ".join(parts), hint=f"Run {run}, or pass --partial to leave them out.")
+
+
+def rebuild_video(
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    *,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    redactor: Redactor,
+    run_async: AsyncRunner = run_in_event_loop,
+) -> Path:
+    """Build the storyboard video from the clips on disk; returns its path.
+
+    Steps: plan against the state; download again the clips of finished tasks found missing or
+    damaged (then plan again and rewrite the lock file); settle every shot from the state; join
+    the picked takes; write the manifest. ``settings.partial`` leaves out shots without a clip,
+    else they raise :class:`NoClipYet`. ``environ`` holds the API key and where ffmpeg is.
+    """
+    sends = SendRecord()
+    with sends.marking():  # a problem after a download is not "nothing was sent"
+        with open_session(prepared, settings, access=Access.REBUILD, redactor=redactor) as opened:
+            session = opened
+            refetched = finished_resumes(session.plan, session.store)
+            if refetched:
+                session = _refetch(session, refetched, reporter, environ, sends, run_async)
+            results = session.settle()
+            damaged = {
+                job.shot.id: clip_damage(job, opened.store, opened.clips) for job in refetched
+            }
+        missing = shots_without_clip(prepared, results)
+        if missing and not settings.partial:
+            raise NoClipYet(missing, damaged, offline=settings.offline)
+        workspace = session.workspace
+        output = run_async(lambda: assemble_video(prepared, results, workspace, environ=environ))
+        views = views_of(results, session.plan)
+        record_manifest(prepared, session.plan, views, workspace, running=False,
+                        redactor=redactor, video=output)  # fmt: skip
+        return output
+
+
+def _refetch(
+    session: PipelineSession,
+    jobs: list[Job],
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    sends: SendRecord,
+    run_async: AsyncRunner,
+) -> PipelineSession:
+    """Download again the clips of ``jobs`` (finished tasks); the session planned after it."""
+    workspace, settings = session.workspace, session.settings
+    for job in jobs:
+        reporter.run_event(RefetchStarted(job.shot.label, job.reason))
+
+    async def download() -> list[ShotResult]:
+        with reporter.shots(Plan(session.plan.pipeline, jobs)) as shots:
+            async with open_api(settings, workspace, environ, needed=True, sends=sends) as api:
+                return await refetch_clips(
+                    jobs,
+                    workspace.output_dir,
+                    api=api,
+                    store=session.store,
+                    reporter=shots,
+                    offline=workspace.offline,
+                    api_host=api_host_of(api, settings),
+                )
+
+    prepare_state_dir(workspace.state.state_dir)
+    with session.guard.acquire():
+        ClipStore(workspace.output_dir).remove_stale_downloads()  # a killed run's
+        results = run_async(download)
+    for result in results:
+        if not result.ok:
+            reporter.run_event(RefetchFailed(result.shot_id, result.phase.value, result.message))
+    session = session.replanned()
+    write_lock_file(session.plan, session.store, workspace)
+    return session

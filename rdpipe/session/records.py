@@ -1,0 +1,62 @@
+"""The files a run leaves for people and tools: ``manifest.json`` and the committed lock file.
+
+Both are written whole and atomically. The manifest is rewritten while the run goes on (the
+review page follows it) and once at its end; the lock file names the verified clips only.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from rdpipe.manifest import ManifestBuilder, TakeView, write_manifest
+from rdpipe.plan import Plan
+from rdpipe.redaction import Redactor
+from rdpipe.session.workspace import Workspace
+from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, lock_shot
+from rdpipe.validate import PreparedPipeline
+
+
+def record_manifest(
+    prepared: PreparedPipeline,
+    plan: Plan,
+    takes: Mapping[str, TakeView],
+    workspace: Workspace,
+    *,
+    running: bool,
+    redactor: Redactor,
+    video: Path | None = None,
+    builder: ManifestBuilder | None = None,
+) -> None:
+    """Write ``manifest.json`` for the current state of the run (``takes`` by shot label).
+
+    ``redactor`` (the command's) takes secrets out of its messages. ``video``: the storyboard
+    video, once built (its contact sheet is named if it exists). ``builder``: one kept across a
+    run's rewrites, so the unchanging parts are built once.
+    """
+    sheet = workspace.video.with_suffix(".contact.png")
+    document = (builder or ManifestBuilder(prepared, plan, redactor)).document(
+        takes,
+        video=workspace.video.name if video is not None else None,
+        contact_sheet=sheet.name if video is not None and sheet.exists() else None,
+        running=running,
+        now=time.time(),
+    )
+    write_manifest(workspace.manifest, document)
+
+
+def write_lock_file(plan: Plan, store: StateStore, workspace: Workspace) -> None:
+    """Rewrite the committed lock file (not for offline previews): one entry per finished shot."""
+    if workspace.offline:
+        return
+    states: dict[str, list[ShotState]] = {}
+    verdicts = MediaVerdicts(workspace.output_dir / ".cache" / "media.json")
+    for job in plan.jobs:
+        state = store.lookup(job.key, job.shot.take)
+        # Only verified clips: not one whose media was found incomplete (issue 11 §3).
+        whole = tuple(c for c in state.clips if (v := verdicts.recall(c.sha256)) is None or v.whole)
+        states.setdefault(job.shot.id, []).append(replace(state, clips=whole))
+    entries = [entry for shot_id, taken in states.items() if (entry := lock_shot(shot_id, taken))]
+    LockFile(workspace.state.lock_file).write(entries)

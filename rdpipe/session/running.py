@@ -1,0 +1,238 @@
+"""``run_pipeline``: one run of a pipeline end to end, below the command line.
+
+The steps, in order:
+
+1. Open the session for a run (:func:`~rdpipe.session.session.open_session`): refuse output
+   paths the run could not write at its end, hold the run guard, open the state, recover the
+   submits a killed run left unanswered, clear its partial downloads, plan against the state.
+2. Report the recovered submits, refuse a plan over the budget, announce the plan.
+3. Open the shots' reporter, the API (the RelayDance client, the offline simulator, or a
+   stand-in when nothing is to be sent) and, with ``--listen``, the webhook receiver.
+4. Generate: the scheduler runs the plan's jobs, rewriting the manifest as shots progress (a
+   plan that sends nothing is settled from the state alone); the lock file is written at the
+   end, also when the run is stopped.
+5. Join the picked takes into the storyboard video, unless a shot has no clip and
+   ``--partial`` was not given (a note says so).
+6. Write the final manifest, once, naming the video if one was built.
+
+The async part (steps 3 to 6) goes through the caller's :class:`~.events.AsyncRunner`: the
+command line watches for Ctrl-C there. Nothing here prints; the reporter hears every event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
+from rdpipe.plan import Action, Plan
+from rdpipe.redaction import NO_SECRETS, Redactor
+from rdpipe.scheduler import (
+    OFFLINE_POLLING,
+    PollSchedule,
+    Reporter,
+    SchedulerOptions,
+    ShotResult,
+    ShotUpdate,
+)
+from rdpipe.send_record import SendRecord
+from rdpipe.session.api import api_host_of, open_api, open_webhooks
+from rdpipe.session.assembly import assemble_video, shots_without_clip
+from rdpipe.session.events import (
+    AsyncRunner,
+    PlanAnnounced,
+    RunNote,
+    RunReporter,
+    SubmitRecovered,
+    run_in_event_loop,
+)
+from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.session import Access, PipelineSession, open_session
+from rdpipe.session.settings import RunSettings
+from rdpipe.session.summary import RunSummary
+from rdpipe.validate import PreparedPipeline
+
+#: Polling while webhooks are expected: slow, a backstop for deliveries that never come.
+WEBHOOK_BACKSTOP = PollSchedule(first=30.0, cap=120.0)
+
+
+class BudgetExceeded(RdpipeError):
+    """The run would bill more seconds than the budget allows; nothing was submitted."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, seconds: int, budget: int, source: str) -> None:
+        super().__init__(
+            f"this run would bill {seconds} s of generation, above the budget of {budget} s "
+            f"({source}); nothing was submitted",
+            hint="Raise the budget, or run fewer shots (rdpipe plan shows what each costs).",
+        )
+
+
+def run_pipeline(
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    *,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    redactor: Redactor = NO_SECRETS,
+    run_async: AsyncRunner = run_in_event_loop,
+) -> RunSummary:
+    """Run ``prepared`` as ``settings`` ask, from the plan to the video (the steps above).
+
+    ``environ`` holds the API key and base URL and where ffmpeg is; ``redactor`` (the
+    command's) takes its secrets out of what the state and the manifest keep. Raises
+    :class:`BudgetExceeded` before anything is sent, :class:`~rdpipe.state.RunBusy` when
+    another run holds the guard; an error after a request went out comes wrapped in
+    :class:`~rdpipe.send_record.StoppedAfterSending`.
+    """
+    with open_session(prepared, settings, access=Access.RUN, redactor=redactor) as session:
+        for intent in session.recovered:
+            reporter.run_event(SubmitRecovered(intent.shot_id, resent=settings.offline))
+        check_budget(session.plan, prepared, settings)
+        reporter.run_event(_announcement(session.plan, settings))
+        sends = SendRecord()
+        with sends.marking():
+            return run_async(lambda: _run(session, reporter, environ, redactor, sends))
+
+
+def check_budget(plan: Plan, prepared: PreparedPipeline, settings: RunSettings) -> None:
+    """Refuse a run whose billed seconds exceed --max-seconds or the file's ``budget:``."""
+    limits = [
+        (settings.max_seconds, "--max-seconds"),
+        (prepared.loaded.pipeline.budget, f"budget: in {prepared.loaded.shown_as}"),
+    ]
+    for budget, source in limits:
+        if budget is not None and plan.billed_seconds > budget:
+            raise BudgetExceeded(plan.billed_seconds, budget, source)
+
+
+def scheduler_options(
+    prepared: PreparedPipeline, settings: RunSettings, *, api_host: str | None
+) -> SchedulerOptions:
+    """How the scheduler runs this plan: the pipeline's concurrency, as the settings adjust it.
+
+    Polling: ``--poll-interval`` if given, a slow backstop when webhooks wake the shots, else
+    the scheduler's default (the simulator's quick one offline).
+    """
+    defaults = SchedulerOptions()
+    polling = OFFLINE_POLLING if settings.offline else defaults.polling
+    if settings.poll_interval is not None:
+        polling = PollSchedule.every(settings.poll_interval)
+    elif settings.listen is not None:
+        polling = WEBHOOK_BACKSTOP  # callbacks wake shots; polling only catches lost ones
+    concurrency = prepared.loaded.pipeline.concurrency
+    return SchedulerOptions(
+        tasks=settings.concurrency or concurrency.tasks,
+        downloads=concurrency.downloads,
+        polling=polling,
+        shot_deadline=settings.shot_timeout,
+        run_deadline=settings.run_timeout,
+        fail_fast=settings.fail_fast,
+        resubmit_unknown=settings.resubmits_unknown,
+        resubmit_lost=settings.offline,  # the simulator forgets its tasks when a run ends
+        api_host=api_host,
+    )
+
+
+def _announcement(plan: Plan, settings: RunSettings) -> PlanAnnounced:
+    return PlanAnnounced(
+        pipeline=plan.pipeline,
+        generations=plan.generations,
+        billed_seconds=plan.billed_seconds,
+        resumed=sum(job.action is Action.RESUME for job in plan.jobs),
+        cached=sum(job.action is Action.REUSE for job in plan.jobs),
+        offline=settings.offline,
+    )
+
+
+async def _run(
+    session: PipelineSession,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    redactor: Redactor,
+    sends: SendRecord,
+) -> RunSummary:
+    """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure)."""
+    prepared, plan, workspace = session.prepared, session.plan, session.workspace
+    builder = ManifestBuilder(prepared, plan, redactor)
+    results = await _generate(session, reporter, environ, builder, redactor, sends)
+    output: Path | None = None
+    try:
+        missing = shots_without_clip(prepared, results)
+        if missing and not session.settings.partial:
+            reporter.run_event(RunNote(
+                f"video not built: no finished take for {', '.join(missing)}; deal with the "
+                "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
+                "from the shots that did"
+            ))  # fmt: skip
+        else:
+            output = await assemble_video(prepared, results, workspace, environ=environ)
+    finally:
+        record_manifest(prepared, plan, views_of(results, plan), workspace, running=False,
+                        redactor=redactor, video=output, builder=builder)  # fmt: skip
+    return RunSummary(prepared.name, workspace, results, plan, output)
+
+
+async def _generate(
+    session: PipelineSession,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    builder: ManifestBuilder,
+    redactor: Redactor,
+    sends: SendRecord,
+) -> list[ShotResult]:
+    """Step 3 and 4: every job's result, in plan order; the lock file is written after."""
+    plan, settings, workspace = session.plan, session.settings, session.workspace
+    with reporter.shots(plan) as shots:
+        async with (
+            open_api(settings, workspace, environ, needed=plan.needs_api, sends=sends) as api,
+            open_webhooks(settings, plan) as (waker, callback_url),
+        ):
+            if not plan.needs_api:
+                return _settle(session, shots)
+            from rdpipe.assemble import extract_last_frame, probe_whole_duration
+            from rdpipe.ffmpeg_path import find_ffmpeg
+            from rdpipe.scheduler.scheduler import Scheduler
+            from rdpipe.state import ClipStore
+
+            ffmpeg = find_ffmpeg(environ)
+
+            async def extract(clip: Path, dest: Path) -> Path:
+                return await extract_last_frame(clip, dest, ffmpeg=ffmpeg)
+
+            def progress(takes: Mapping[str, TakeView], running: bool) -> None:
+                record_manifest(session.prepared, plan, takes, workspace, running=running,
+                                redactor=redactor, builder=builder)  # fmt: skip
+
+            interval = max(1.0, len(plan.jobs) / 200)
+            scheduler = Scheduler(
+                api=api,
+                journal=session.store,
+                clips=ClipStore(workspace.output_dir),
+                reporter=ManifestReporter(shots, progress, interval=interval),
+                options=scheduler_options(
+                    session.prepared, settings, api_host=api_host_of(api, settings)
+                ),
+                probe=probe_whole_duration,
+                extract_frame=extract,
+                waker=waker,
+                callback_url=callback_url,
+            )
+            try:
+                return await scheduler.run(plan.jobs)
+            finally:
+                write_lock_file(plan, session.store, workspace)
+
+
+def _settle(session: PipelineSession, shots: Reporter) -> list[ShotResult]:
+    """A plan that sends nothing (every shot cached or blocked), settled from the state."""
+    results = session.settle()
+    for job, result in zip(session.plan.jobs, results, strict=True):
+        shots.update(
+            ShotUpdate(job.shot.id, result.phase, task_id=result.task_id, message=result.message,
+                       clip=result.clip, take=job.shot.take, takes=job.shot.takes)
+        )  # fmt: skip
+    write_lock_file(session.plan, session.store, session.workspace)
+    return results

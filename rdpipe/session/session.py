@@ -1,0 +1,201 @@
+"""One pipeline's run state, opened for one command: the guard, the state, the clips and the plan.
+
+Every command that reads or writes a run's state opens it here, in one of three ways
+(:class:`Access`): ``run`` holds the run guard throughout, ``assemble`` takes it only while it
+downloads a clip again, and ``status`` reads a copy of the state and writes nothing, so it works
+on a read-only checkout (:func:`read_plan` also answers before any run wrote a state).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.plan import (
+    Action,
+    ClipVerifier,
+    Decision,
+    Plan,
+    ShotStates,
+    StateLookup,
+    decide,
+    plan_run,
+)
+from rdpipe.redaction import NO_SECRETS, Redactor
+from rdpipe.refetch import whole_clip_store
+from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.session.settings import RunSettings
+from rdpipe.session.workspace import Workspace
+from rdpipe.state import (
+    ClipStore,
+    IntentRecord,
+    RunGuard,
+    StateStore,
+    prepare_state_dir,
+)
+from rdpipe.validate import PreparedPipeline
+
+
+class Access(StrEnum):
+    """How a command uses the run state."""
+
+    RUN = "run"  # holds the run guard; writes; recovers interrupted submits, clears downloads
+    REBUILD = "rebuild"  # writes; takes the guard only to download clips again (assemble)
+    READ = "read"  # reads a copy of an existing state, writes nothing; asks about the guard
+
+
+class UnknownShot(RdpipeError):
+    """``--force`` named a shot the pipeline does not have."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        super().__init__(f"--force {name}: no such shot; the shots are {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class PipelineSession:
+    """A pipeline's state held open for a command, and the plan made from it.
+
+    ``clips`` counts only clips whose media is whole. ``recovered``: submits an earlier run was
+    killed in the middle of, found as this session opened (``Access.RUN`` only).
+    """
+
+    prepared: PreparedPipeline
+    settings: RunSettings
+    workspace: Workspace
+    guard: RunGuard
+    store: StateStore
+    clips: ClipStore
+    plan: Plan
+    recovered: tuple[IntentRecord, ...] = ()
+
+    def replanned(self) -> PipelineSession:
+        """This session planned again, from the state and the clips on disk now."""
+        clips = whole_clip_store(self.workspace.output_dir)
+        lookup = _state_lookup(self.store, clips, self.settings, run_in_progress=False)
+        plan = plan_with_state(self.prepared, self.settings, lookup)
+        return replace(self, clips=clips, plan=plan)
+
+    def settle(self) -> list[ShotResult]:
+        """The plan's results from the state alone, sending nothing: one per job, in order.
+
+        A job with a clip (its own, or the one of the same request earlier in the plan) is
+        cached; one blocked by an unknown submit is unknown, a refused one failed, and any other
+        skipped, with the plan's reason as its message.
+        """
+        clips = {job.key: job.clip for job in self.plan.jobs if job.clip}
+        results: list[ShotResult] = []
+        for job in self.plan.jobs:
+            take = job.shot.take
+            clip = clips.get(job.key)
+            if clip is None:
+                phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
+                    job.action, Phase.SKIPPED
+                )
+                results.append(
+                    ShotResult(job.shot.id, job.key, phase, task_id=job.task_id,
+                               message=job.reason, take=take)
+                )  # fmt: skip
+                continue
+            record = self.store.lookup(job.key, take).clip
+            results.append(
+                ShotResult(
+                    job.shot.id,
+                    job.key,
+                    Phase.CACHED,
+                    task_id=record.task_id if record else None,
+                    clip=clip,
+                    seed=record.seed if record else None,
+                    duration=record.duration if record else None,
+                    take=take,
+                )
+            )
+        return results
+
+
+@contextmanager
+def open_session(
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    *,
+    access: Access = Access.RUN,
+    redactor: Redactor = NO_SECRETS,
+) -> Iterator[PipelineSession]:
+    """Open the pipeline's state as ``access`` says, plan against it, and close it after.
+
+    ``Access.RUN`` first refuses paths the run could not write at its end (an ``OSError``
+    naming the path), then waits up to ``settings.wait_for_other_run`` seconds for the run
+    guard (:class:`~rdpipe.state.RunBusy` after that). ``Access.READ`` needs an existing
+    state database. ``redactor`` takes the command's secrets out of what the state stores.
+    Raises :class:`UnknownShot` when ``--force`` names no shot of the pipeline.
+    """
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
+    paths = workspace.state
+    guard = RunGuard(paths.state_dir, paths.pipeline)
+    with ExitStack() as stack:
+        if access is Access.RUN:
+            prepare_state_dir(paths.state_dir)
+            workspace.check_writable()
+            stack.enter_context(guard.acquire(wait=settings.wait_for_other_run))
+        store = stack.enter_context(
+            StateStore.open(paths.database, pipeline=paths.pipeline, clock=time.time,
+                            read_only=access is Access.READ, redactor=redactor)
+        )  # fmt: skip
+        recovered = tuple(store.recover_interrupted()) if access is Access.RUN else ()
+        clips = whole_clip_store(workspace.output_dir)
+        if access is Access.RUN:
+            clips.remove_stale_downloads()  # a killed run's; no download is under way now
+        running = access is Access.READ and guard.held()
+        lookup = _state_lookup(store, clips, settings, run_in_progress=running)
+        plan = plan_with_state(prepared, settings, lookup)
+        yield PipelineSession(prepared, settings, workspace, guard, store, clips, plan, recovered)
+
+
+def read_plan(prepared: PreparedPipeline, settings: RunSettings) -> Plan:
+    """The plan as ``status`` shows it, writing nothing: from a copy of the state, if any.
+
+    Before any run wrote a state there is none to read, and every shot is to be generated.
+    """
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
+    if not workspace.state.database.exists():
+        return plan_with_state(prepared, settings, None)
+    with open_session(prepared, settings, access=Access.READ) as session:
+        return session.plan
+
+
+def plan_with_state(
+    prepared: PreparedPipeline, settings: RunSettings, lookup: StateLookup | None
+) -> Plan:
+    """The plan of this run: every shot's action given what ``lookup`` says of its state.
+
+    Raises :class:`UnknownShot` when ``settings.force`` names a shot the pipeline lacks.
+    """
+    ids = [shot.id for shot in prepared.shots]
+    for name in settings.force:
+        if name not in ids:
+            raise UnknownShot(name, ids)
+    force = {name: True for name in settings.force}
+    return plan_run(prepared.name, prepared.shots, lookup=lookup, force=force)
+
+
+def _state_lookup(
+    store: ShotStates, clips: ClipVerifier, settings: RunSettings, *, run_in_progress: bool
+) -> StateLookup:
+    """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask."""
+
+    def lookup(key: str, take: int) -> Decision | None:
+        return decide(
+            store,
+            clips,
+            key,
+            take,
+            resubmit_unknown=settings.resubmits_unknown,
+            run_in_progress=run_in_progress,
+        )
+
+    return lookup

@@ -1,0 +1,90 @@
+"""What a run returns: each shot's result, the counts the summary line gives, and the video."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rdpipe.errors import ExitCode
+from rdpipe.plan import Plan
+from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.session.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The outcome of a run: per-shot results (in plan order), counts, and the video if built."""
+
+    pipeline: str
+    workspace: Workspace
+    results: list[ShotResult]
+    plan: Plan
+    output: Path | None = None
+
+    @property
+    def submitted(self) -> int:
+        """New POSTs this run sent (each created a task, or may have)."""
+        return sum(result.submits for result in self.results)
+
+    @property
+    def resumed(self) -> int:
+        """Shots finished from a task an earlier run paid for (followed or downloaded again)."""
+        return sum(r.phase is Phase.DONE and r.submits == 0 for r in self.results)
+
+    @property
+    def reused(self) -> int:
+        return sum(result.phase is Phase.CACHED for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        """Shots that ended without a clip: failed, or skipped because of another's failure."""
+        return sum(result.phase in (Phase.FAILED, Phase.SKIPPED) for result in self.results)
+
+    @property
+    def unknown(self) -> int:
+        """Shots whose task (or submit) this run could not account for; not resubmitted."""
+        return sum(result.phase is Phase.UNKNOWN for result in self.results)
+
+    @property
+    def in_flight(self) -> int:
+        """Shots stopped early while their paid task runs on; the next run follows them."""
+        return sum(result.phase is Phase.IN_FLIGHT for result in self.results)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.OK if all(result.ok for result in self.results) else ExitCode.FAILED
+
+    def counts(self) -> str:
+        """``4 submitted, 0 resumed, 0 reused, 1 failed, 3 in flight`` (zero extras left out)."""
+        text = (
+            f"{self.submitted} submitted, {self.resumed} resumed, {self.reused} reused, "
+            f"{self.failed} failed"
+        )
+        for count, name in ((self.unknown, "unknown"), (self.in_flight, "in flight")):
+            text += f", {count} {name}" if count else ""
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` summary object."""
+        return {
+            "output": str(self.output) if self.output else None,
+            "shots": [
+                {
+                    "id": result.shot_id,
+                    "take": result.take,
+                    "status": result.phase.value,
+                    "task_id": result.task_id,
+                    "clip": str(self.workspace.output_dir / result.clip) if result.clip else None,
+                    "cached": result.phase is Phase.CACHED,
+                    "message": result.message,
+                }
+                for result in self.results
+            ],
+            "submitted": self.submitted,
+            "resumed": self.resumed,
+            "reused": self.reused,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "in_flight": self.in_flight,
+        }
