@@ -1,0 +1,113 @@
+"""run_pipeline below the command line: what it tells its reporter, and the files it leaves.
+
+Runs go to the session simulator through the environment mapping passed in (no monkeypatching),
+and their events are collected by the package's own test reporter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from rdpipe.scheduler import Phase
+from rdpipe.session.events import CollectingRunReporter, PlanAnnounced, RunNote
+from rdpipe.session.running import BudgetExceeded, run_pipeline
+from rdpipe.session.settings import RunSettings
+from rdpipe.session.summary import RunSummary
+from rdpipe.sim import Faults, SimServer
+from rdpipe.validate import prepare_pipeline
+from tests.cli_process import PIPELINE, write_pipeline
+from tests.conftest import SIM_API_KEY
+
+ONE_SHOT = PIPELINE.replace("  - {id: b, prompt: a blue boat}\n", "")
+#: The simulator finishes a task in a fraction of a second: poll it quickly.
+QUICK = RunSettings(poll_interval=0.1)
+
+
+def environ_for(sim: SimServer) -> dict[str, str]:
+    """This process's environment, pointed at the simulator as if it were RelayDance."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RELAYDANCE_")}
+    return {**environ, "RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": SIM_API_KEY}
+
+
+def run(
+    sim: SimServer, path: Path, reporter: CollectingRunReporter, settings: RunSettings = QUICK
+) -> RunSummary:
+    """One run of the pipeline at ``path`` against the simulator."""
+    prepared = prepare_pipeline(path)
+    return run_pipeline(prepared, settings, reporter=reporter, environ=environ_for(sim))
+
+
+def manifest_of(path: Path) -> dict[str, object]:
+    document: dict[str, object] = json.loads((path.parent / "out" / "manifest.json").read_text())
+    return document
+
+
+def test_a_run_announces_its_plan_and_ends_with_the_video_in_the_manifest(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """The plan is announced before anything is sent; the final manifest names the video."""
+    path = write_pipeline(tmp_path)
+    reporter = CollectingRunReporter()
+
+    summary = run(sim, path, reporter)
+
+    assert reporter.events == [PlanAnnounced("film", 2, 8, resumed=0, cached=0, offline=False)]
+    assert [r.phase for r in summary.results] == [Phase.DONE, Phase.DONE]
+    assert summary.output == tmp_path / "out" / "film.mp4" and summary.output.is_file()
+    manifest = manifest_of(path)
+    assert (manifest["running"], manifest["video"]) == (False, "film.mp4")
+    finals = [u for u in reporter.updates if u.phase.final]
+    assert sorted((u.shot_id, u.phase) for u in finals) == [("a", Phase.DONE), ("b", Phase.DONE)]
+
+
+def test_a_cached_rerun_is_announced_idle_and_sends_nothing(sim: SimServer, tmp_path: Path) -> None:
+    """A rerun of a finished pipeline reuses every clip, sends no request, and says so."""
+    path = write_pipeline(tmp_path)
+    run(sim, path, CollectingRunReporter())
+    sim.clear_observations()
+    reporter = CollectingRunReporter()
+
+    summary = run(sim, path, reporter)
+
+    (announced,) = reporter.events
+    assert isinstance(announced, PlanAnnounced) and announced.idle and announced.cached == 2
+    assert sim.counters() == {}
+    assert (summary.reused, summary.output) == (2, tmp_path / "out" / "film.mp4")
+    assert manifest_of(path)["video"] == "film.mp4"
+
+
+def test_without_a_clip_for_every_shot_the_note_says_why_and_no_video_is_named(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """A shot that failed leaves no video: a note says what to do, the manifest is final."""
+    sim.faults = Faults(task_failure_rate=1.0)
+    path = write_pipeline(tmp_path, ONE_SHOT)
+    reporter = CollectingRunReporter()
+
+    summary = run(sim, path, reporter)
+
+    assert reporter.events[-1] == RunNote(
+        "video not built: no finished take for a; deal with the reasons above and rerun "
+        "(nothing paid for is lost), or pass --partial to build from the shots that did"
+    )
+    assert summary.output is None and not (tmp_path / "out" / "film.mp4").exists()
+    manifest = manifest_of(path)
+    assert (manifest["running"], manifest["video"]) == (False, None)
+
+
+def test_a_run_over_the_budget_stops_before_it_announces_or_sends(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """--max-seconds below the plan's billed seconds: refused, nothing said, nothing sent."""
+    path = write_pipeline(tmp_path)
+    reporter = CollectingRunReporter()
+
+    with pytest.raises(BudgetExceeded, match="would bill 8 s of generation, above the budget"):
+        run(sim, path, reporter, replace(QUICK, max_seconds=7))
+
+    assert reporter.events == [] and sim.counters() == {}
