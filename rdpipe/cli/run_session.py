@@ -9,13 +9,28 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+from rdpipe.session.events import (
+    AsyncRunner,
+    PlanAnnounced,
+    RefetchFailed,
+    RunEvent,
+    RunNote,
+    SubmitRecovered,
+)
+
 if TYPE_CHECKING:
     from rich.console import Console
 
     from rdpipe.plan import Plan
     from rdpipe.redaction import Redactor
     from rdpipe.scheduler import Reporter
-    from rdpipe.session.events import AsyncRunner, RunEvent
+
+#: How each kind of run event stands out on the console (the others are plain).
+_STYLE: dict[type[RunEvent], str] = {
+    SubmitRecovered: "yellow",
+    RunNote: "yellow",
+    RefetchFailed: "red",
+}
 
 T = TypeVar("T")
 
@@ -33,14 +48,11 @@ class ConsoleRunReporter:
         self._as_json = as_json
 
     def run_event(self, event: RunEvent) -> None:
-        from rdpipe.session.events import PlanAnnounced, RefetchFailed, RunNote, SubmitRecovered
-
         if isinstance(event, PlanAnnounced) and event.idle:
             return
-        style = {SubmitRecovered: "yellow", RunNote: "yellow", RefetchFailed: "red"}
         self._console.print(
             self._redactor.redact(event.message),
-            style=style.get(type(event)),
+            style=_STYLE.get(type(event)),
             markup=False,
             highlight=False,
         )

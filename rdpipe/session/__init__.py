@@ -10,7 +10,9 @@ loads no scheduler and a cached rerun no HTTP client:
 - :mod:`.running`: :func:`~.running.run_pipeline`, a run end to end;
 - :mod:`.summary`: :class:`~.summary.RunSummary`, what a run returns;
 - :mod:`.records`: the manifest and the lock file, as a run writes them;
-- :mod:`.assembly`: the storyboard video from the picked takes, and ``assemble``'s rebuild;
+- :mod:`.assembly`: the storyboard video from the picked takes;
+- :mod:`.rebuild`: :func:`~.rebuild.rebuild_video`, ``assemble``'s work (damaged clips
+  downloaded again, then the video);
 - :mod:`.api`: the RelayDance client or the offline simulator, and the webhook receiver;
 - :mod:`.events`: what a run tells its user, and the reporter that receives it.
 """
