@@ -10,16 +10,13 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from typing import IO, TYPE_CHECKING, Any
 
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import Phase, ShotUpdate
+
+if TYPE_CHECKING:
+    from rich.console import Console, Group
 
 _STYLE = {
     Phase.DONE: "green",
@@ -94,7 +91,11 @@ class _Row:
 
 
 class LiveReporter:
-    """A line per shot (state, elapsed, progress) and an overall bar, redrawn in place."""
+    """A line per shot (state, elapsed, progress) and an overall bar, redrawn in place.
+
+    Rich's live display, bars and tables are imported here, by the one reporter that draws
+    them: a run whose output is a pipe or ``--json`` starts without them.
+    """
 
     def __init__(
         self,
@@ -106,6 +107,15 @@ class LiveReporter:
         self._console = console
         self._redactor = redactor
         self._clock = clock
+        from rich.live import Live
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._rows = {shot_id: _Row() for shot_id in shot_ids}
         self._overall = Progress(
             TextColumn("[bold]shots"),
@@ -136,6 +146,10 @@ class LiveReporter:
         self._overall.update(self._bar, completed=done)
 
     def _render(self) -> Group:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
         for column in ("shot", "state", "elapsed", "progress", "task / note"):
             table.add_column(column)
