@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.sim import Timing
-from rdpipe.sim.render import clip_spec_for, render_clip
+from rdpipe.sim.preview_clips import clip_spec_for, render_clip
 from rdpipe.sim.validation import parse_submission
 
 MODEL = "doubao-seedance-2-0-480p"

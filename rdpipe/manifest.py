@@ -16,11 +16,11 @@ from typing import Any
 
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.request import Metadata
 from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
 from rdpipe.state import redact_request
-from rdpipe.validate import PreparedPipeline
 
 MANIFEST_VERSION = 2
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from rdpipe.assemble.errors import AssemblyInvalid
 from rdpipe.assemble.target import SAMPLE_RATE
 from rdpipe.model.output import OutputSpec
-from rdpipe.music_checks import music_file_problem
+from rdpipe.prepare.music_checks import music_file_problem
 
 _STEREO = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
 

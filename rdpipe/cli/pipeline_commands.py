@@ -12,7 +12,7 @@ from rdpipe.cli.app import app, make_console, run_command
 
 if TYPE_CHECKING:
     from rdpipe.plan import Plan
-    from rdpipe.validate import PreparedPipeline
+    from rdpipe.prepare.pipeline import PreparedPipeline
 
 SetOption = Annotated[
     list[str] | None,
@@ -41,8 +41,8 @@ OfflineOption = Annotated[
 
 def prepare(path: Path, sets: list[str] | None, allow_outside: bool) -> PreparedPipeline:
     """Load, render and check a pipeline for a command, printing its warnings."""
-    from rdpipe.load.loader import parse_set_options
-    from rdpipe.validate import prepare_pipeline
+    from rdpipe.load.overrides import parse_set_options
+    from rdpipe.prepare.pipeline import prepare_pipeline
 
     prepared = prepare_pipeline(
         path, cli_vars=parse_set_options(sets or []), allow_outside=allow_outside

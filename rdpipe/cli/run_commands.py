@@ -30,9 +30,9 @@ from rdpipe.session.settings import OFFLINE_POLL_INTERVAL, POLL_INTERVAL, SHOT_T
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.summary import RunSummary
-    from rdpipe.validate import PreparedPipeline
 
 
 @app.command()

@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 
 from rdpipe.errors import Diagnostic, PipelineInvalid, UsageError
 from rdpipe.load.includes import Document, load_document, shown_name
-from rdpipe.load.scalars import YAML11_BOOLEANS, read_plain, written_value
+from rdpipe.load.scalars import YAML11_BOOLEANS, written_value
 from rdpipe.load.yaml_source import DataPath, Position, SourceMap, YamlError, display_path
 from rdpipe.model import Pipeline
 
@@ -63,25 +63,6 @@ class LoadedPipeline:
 
 #: Top-level keys starting with this are ignored: a place to define ``&anchors``.
 EXTENSION = "x-"
-
-
-def parse_set_options(options: list[str]) -> dict[str, Any]:
-    """Parse ``--set key=value`` options; a value reads as a plain YAML scalar, as written.
-
-    ``--set code=0755`` renders as ``0755`` and ``--set night=false`` is false in a template
-    test, exactly as the same value written under ``vars:`` (see :mod:`rdpipe.load.scalars`).
-    """
-    result: dict[str, Any] = {}
-    for option in options:
-        name, sep, raw = option.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise UsageError(
-                f"--set {option!r} is not of the form name=value",
-                hint="For example: --set keeper='an old sailor'",
-            )
-        result[name] = read_plain(raw)
-    return result
 
 
 def load_pipeline(

@@ -3,9 +3,9 @@
 The API takes images as https or ``data:`` URLs, videos and audio as http(s) URLs only. A
 local image is read, checked (format, 300-6000 px a side as displayed, aspect 0.4-2.5, under
 30 MB) and sent as a base64 data URL: byte for byte, or converted when it is MPO, HEIC, AVIF,
-CMYK or EXIF-rotated (``rdpipe.images`` says why). Local paths must stay inside the pipeline's
-directory unless the user allows otherwise, so a pipeline from someone else cannot upload their
-private files.
+CMYK or EXIF-rotated (``rdpipe.prepare.images`` says why). Local paths must stay inside the
+pipeline's directory unless the user allows otherwise, so a pipeline from someone else cannot
+upload their private files.
 """
 
 from __future__ import annotations
@@ -15,9 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from rdpipe.images import API_FORMATS, CONVERTED_FORMATS, Picture, UnreadableImage, read_picture
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath
+from rdpipe.prepare.images import (
+    API_FORMATS,
+    CONVERTED_FORMATS,
+    Picture,
+    UnreadableImage,
+    read_picture,
+)
 from rdpipe.templates import MediaKind, Problem
 
 MAX_IMAGE_BYTES = 30 * 1024 * 1024

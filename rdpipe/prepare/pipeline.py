@@ -13,21 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rdpipe.catalog import Catalog, load_catalog
-from rdpipe.checks import (
+from rdpipe.errors import Diagnostic, PipelineInvalid
+from rdpipe.load.loader import LoadedPipeline, load_pipeline
+from rdpipe.prepare.checks import (
     check_model_structure,
     check_shot,
     colour_problems,
     untemplated_syntax,
     unused_references,
 )
-from rdpipe.errors import Diagnostic, PipelineInvalid
-from rdpipe.load.loader import LoadedPipeline, load_pipeline
-from rdpipe.media import LocalMedia
-from rdpipe.music_checks import check_music
+from rdpipe.prepare.media import LocalMedia
+from rdpipe.prepare.music_checks import check_music
+from rdpipe.prepare.text_checks import check_text
+from rdpipe.prepare.timeline_checks import check_timeline
 from rdpipe.render import RenderedShot, ShotRenderer
 from rdpipe.templates import Problem
-from rdpipe.text_checks import check_text
-from rdpipe.timeline_checks import check_timeline
 
 if TYPE_CHECKING:
     from rdpipe.text import SystemFonts

@@ -15,7 +15,7 @@ from rdpipe.review.page_data import (
     TakeCard,
     load_review,
 )
-from rdpipe.review.render import PAGE_NAME, LiveView, build_page, render_page
+from rdpipe.review.page_html import PAGE_NAME, LiveView, build_page, render_page
 from rdpipe.review.server import (
     TOKEN_HEADER,
     ReviewNotServed,

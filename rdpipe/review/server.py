@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rdpipe.errors import RdpipeError
 from rdpipe.review.page_data import ManifestUnusable, ReviewPage, load_review, waiting_page
-from rdpipe.review.render import LiveView, render_cards, render_page
+from rdpipe.review.page_html import LiveView, render_cards, render_page
 from rdpipe.sockets import listen_tcp
 from rdpipe.yaml_edit import PickNotSet, ShotNotInFile, read_picks, set_pick
 

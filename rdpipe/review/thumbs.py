@@ -2,8 +2,8 @@
 
 A thumbnail's name hashes the source's path, size and modification time, so an edited image
 gets a new thumbnail and an unchanged one is never redrawn. It shows the picture the API is sent
-(:meth:`rdpipe.images.Picture.for_api`): a phone photo tagged with an EXIF rotation upright, a
-HEIC decoded, as a viewer sees the file (issue 11 §1).
+(:meth:`rdpipe.prepare.images.Picture.for_api`): a phone photo tagged with an EXIF rotation
+upright, a HEIC decoded, as a viewer sees the file (issue 11 §1).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from rdpipe.files import write_atomically
-from rdpipe.images import UnreadableImage, read_picture
+from rdpipe.prepare.images import UnreadableImage, read_picture
 
 THUMB_SIZE = (320, 320)  # pixels, the longest side fits; the page shows them smaller
 _VERSION = 2  # in every thumbnail's name: bump when the drawing changes

@@ -15,9 +15,9 @@ from typing import Any
 
 from rdpipe.errors import RdpipeError
 from rdpipe.model.output import ClipTrim
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.scheduler import ShotResult, picked_result
 from rdpipe.session.workspace import Workspace
-from rdpipe.validate import PreparedPipeline
 
 _FINGERPRINT_VERSION = 2  # bump when the same inputs make a different video
 

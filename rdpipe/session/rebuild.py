@@ -13,8 +13,8 @@ from pathlib import Path
 from rdpipe.errors import RdpipeError
 from rdpipe.manifest import views_of
 from rdpipe.plan import Job, Plan
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
-from rdpipe.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.scheduler import ShotResult
 from rdpipe.send_record import SendRecord
 from rdpipe.session.api import api_host_of, open_api
@@ -27,10 +27,10 @@ from rdpipe.session.events import (
     run_in_event_loop,
 )
 from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
 from rdpipe.state import ClipStore, prepare_state_dir
-from rdpipe.validate import PreparedPipeline
 
 
 class NoClipYet(RdpipeError):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from rdpipe.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.plan import Plan
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.session.workspace import Workspace
 from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, lock_shot
-from rdpipe.validate import PreparedPipeline
 
 
 def record_manifest(

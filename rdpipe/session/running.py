@@ -27,6 +27,7 @@ from pathlib import Path
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.plan import Action, Plan
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import (
     OFFLINE_POLLING,
@@ -51,7 +52,6 @@ from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.summary import RunSummary
-from rdpipe.validate import PreparedPipeline
 
 #: Polling while webhooks are expected: slow, a backstop for deliveries that never come.
 WEBHOOK_BACKSTOP = PollSchedule(first=30.0, cap=120.0)

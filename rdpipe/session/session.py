@@ -25,9 +25,10 @@ from rdpipe.plan import (
     decide,
     plan_run,
 )
+from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
-from rdpipe.refetch import whole_clip_store
 from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.workspace import Workspace
 from rdpipe.state import (
@@ -37,7 +38,6 @@ from rdpipe.state import (
     StateStore,
     prepare_state_dir,
 )
-from rdpipe.validate import PreparedPipeline
 
 
 class Access(StrEnum):

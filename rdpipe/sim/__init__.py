@@ -14,8 +14,8 @@ from rdpipe.sim.catalog import MODELS, ModelSpec, frame_size
 from rdpipe.sim.clips import synthetic_bytes
 from rdpipe.sim.config import SimConfig, Timing
 from rdpipe.sim.faults import ENDPOINTS, Faults, StoredBody
+from rdpipe.sim.preview_clips import RenderFailed
 from rdpipe.sim.recorder import RecordedRequest
-from rdpipe.sim.render import RenderFailed
 from rdpipe.sim.server import PortUnavailable, open_simulator, run_simulator
 from rdpipe.sim.sim_server import SimServer
 

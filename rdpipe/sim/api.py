@@ -14,7 +14,7 @@ from rdpipe.sim.clips import ClipResponse
 from rdpipe.sim.responses import Rejection, invalid_request, openai_error, relay_error
 from rdpipe.sim.state import SimState
 from rdpipe.sim.storage import replaced_body
-from rdpipe.sim.tasks import Phase, Task
+from rdpipe.sim.tasks import Task, TaskLifecycle
 from rdpipe.sim.validation import parse_submission
 from rdpipe.sim.views import (
     ENVELOPE_STATUS,
@@ -76,7 +76,7 @@ def build_api_app(state: SimState) -> Starlette:
             raise openai_error(404, "Task not found", kind="invalid_request_error")
         state.observe(task)
         phase = task.phase(state.clock())
-        if phase is not Phase.COMPLETED or task.clip is None:
+        if phase is not TaskLifecycle.COMPLETED or task.clip is None:
             raise openai_error(
                 400,
                 f"Task is not completed yet, current status: {ENVELOPE_STATUS[phase]}",

@@ -23,7 +23,7 @@ from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.sim.api import build_api_app
 from rdpipe.sim.config import SimConfig
 from rdpipe.sim.middleware import ConnectionDropped, FaultMiddleware
-from rdpipe.sim.render import ClipCache
+from rdpipe.sim.preview_clips import ClipCache
 from rdpipe.sim.sim_server import SimServer
 from rdpipe.sim.state import SimState
 from rdpipe.sim.storage import build_storage_app

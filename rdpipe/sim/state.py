@@ -18,11 +18,11 @@ from rdpipe.sim.callbacks import CallbackDelivery, post_json
 from rdpipe.sim.clips import ClipSource, FileClip, SyntheticClip
 from rdpipe.sim.config import SimConfig
 from rdpipe.sim.faults import FaultInjector, Faults
+from rdpipe.sim.preview_clips import ClipCache, RenderFailed, clip_spec_for
 from rdpipe.sim.recorder import RequestRecorder
-from rdpipe.sim.render import ClipCache, RenderFailed, clip_spec_for
 from rdpipe.sim.signing import UrlSigner
 from rdpipe.sim.storage import clip_path
-from rdpipe.sim.tasks import Phase, Task, TaskIds, failure_for
+from rdpipe.sim.tasks import Task, TaskIds, TaskLifecycle, failure_for
 from rdpipe.sim.validation import Submission, parse_submission
 from rdpipe.sim.views import callback_body
 
@@ -108,7 +108,7 @@ class SimState:
 
     def download_url(self, task: Task, now: float) -> str:
         """A freshly signed storage URL for a completed task's clip, else ``""``."""
-        if task.phase(now) is not Phase.COMPLETED:
+        if task.phase(now) is not TaskLifecycle.COMPLETED:
             return ""
         lifetime = -1.0 if self.faults.expired_urls else self.config.timing.url_lifetime
         return self.signer.sign(self.storage_url, clip_path(task.upstream_id), int(now + lifetime))

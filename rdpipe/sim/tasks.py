@@ -49,7 +49,7 @@ def failure_for(code: str) -> tuple[str, str]:
     return code, FAILURE_MESSAGES.get(code, f"The request failed ({code}).")
 
 
-class Phase(Enum):
+class TaskLifecycle(Enum):
     """Where a task is in its lifecycle; values are the OpenAI-form statuses."""
 
     UNKNOWN = "unknown"
@@ -79,31 +79,31 @@ class Task:
     ready_at: float | None = None
     error: tuple[str, str] | None = None
 
-    def phase(self, now: float) -> Phase:
+    def phase(self, now: float) -> TaskLifecycle:
         """The task's status at clock time ``now``."""
         if now < self.queued_at:
-            return Phase.UNKNOWN
+            return TaskLifecycle.UNKNOWN
         if now < self.started_at:
-            return Phase.QUEUED
+            return TaskLifecycle.QUEUED
         if now < self.planned_end:
-            return Phase.IN_PROGRESS
+            return TaskLifecycle.IN_PROGRESS
         if self.will_fail or self.error is not None:
-            return Phase.FAILED
-        return Phase.COMPLETED if self.clip is not None else Phase.IN_PROGRESS
+            return TaskLifecycle.FAILED
+        return TaskLifecycle.COMPLETED if self.clip is not None else TaskLifecycle.IN_PROGRESS
 
     def progress(self, now: float) -> int:
         """Percent done at ``now``: 0 before start, 1-99 running, 100 when final."""
         phase = self.phase(now)
-        if phase in (Phase.COMPLETED, Phase.FAILED):
+        if phase in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
             return 100
-        if phase is not Phase.IN_PROGRESS:
+        if phase is not TaskLifecycle.IN_PROGRESS:
             return 0
         running = max(self.planned_end - self.started_at, 1e-9)
         return max(1, min(99, int(99 * (now - self.started_at) / running)))
 
     def finished_at(self, now: float) -> float | None:
         """When the task reached its final state, or ``None`` if it has not."""
-        if self.phase(now) not in (Phase.COMPLETED, Phase.FAILED):
+        if self.phase(now) not in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
             return None
         return max(self.planned_end, self.ready_at or 0.0)
 

@@ -9,23 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from rdpipe.sim.catalog import FPS, MODELS
-from rdpipe.sim.tasks import Phase, Task
+from rdpipe.sim.tasks import Task, TaskLifecycle
 
 JsonObject = dict[str, Any]
 
 ENVELOPE_STATUS = {
-    Phase.UNKNOWN: "SUBMITTED",
-    Phase.QUEUED: "QUEUED",
-    Phase.IN_PROGRESS: "IN_PROGRESS",
-    Phase.COMPLETED: "SUCCESS",
-    Phase.FAILED: "FAILURE",
+    TaskLifecycle.UNKNOWN: "SUBMITTED",
+    TaskLifecycle.QUEUED: "QUEUED",
+    TaskLifecycle.IN_PROGRESS: "IN_PROGRESS",
+    TaskLifecycle.COMPLETED: "SUCCESS",
+    TaskLifecycle.FAILED: "FAILURE",
 }
 UPSTREAM_STATUS = {
-    Phase.UNKNOWN: "queued",
-    Phase.QUEUED: "queued",
-    Phase.IN_PROGRESS: "running",
-    Phase.COMPLETED: "succeeded",
-    Phase.FAILED: "failed",
+    TaskLifecycle.UNKNOWN: "queued",
+    TaskLifecycle.QUEUED: "queued",
+    TaskLifecycle.IN_PROGRESS: "running",
+    TaskLifecycle.COMPLETED: "succeeded",
+    TaskLifecycle.FAILED: "failed",
 }
 
 
@@ -60,7 +60,7 @@ def video_object(task: Task, now: float, url: str) -> JsonObject:
         "size": f"{submission.width}x{submission.height}",
         "metadata": {"url": url},
     }
-    if phase is Phase.FAILED:
+    if phase is TaskLifecycle.FAILED:
         code, message = task.failure()
         body["error"] = {"message": message, "code": code}
     return body
@@ -70,12 +70,12 @@ def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
     """``GET /v1/video/generations/{id}``: the relay envelope around the raw upstream task."""
     phase = task.phase(now)
     finished = task.finished_at(now)
-    started = phase not in (Phase.UNKNOWN, Phase.QUEUED)
+    started = phase not in (TaskLifecycle.UNKNOWN, TaskLifecycle.QUEUED)
     data: JsonObject = {
         "task_id": task.id,
         "status": ENVELOPE_STATUS[phase],
         "progress": f"{task.progress(now)}%",
-        "fail_reason": task.failure()[1] if phase is Phase.FAILED else "",
+        "fail_reason": task.failure()[1] if phase is TaskLifecycle.FAILED else "",
         "result_url": url,
         "submit_time": int(task.created_at),
         "start_time": int(task.started_at) if started else 0,
@@ -106,11 +106,11 @@ def upstream_object(task: Task, now: float, url: str) -> JsonObject:
         "framespersecond": FPS,
         "generate_audio": submission.audio,
     }
-    if phase is Phase.COMPLETED:
+    if phase is TaskLifecycle.COMPLETED:
         body["content"] = {"video_url": url}
         tokens = submission.width * submission.height * FPS * submission.seconds // 1024
         body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
-    if phase is Phase.FAILED:
+    if phase is TaskLifecycle.FAILED:
         code, message = task.failure()
         body["error"] = {"code": code, "message": message}
     return body

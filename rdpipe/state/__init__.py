@@ -33,10 +33,10 @@ from ._records import (
     ClipRecord,
     IntentOutcome,
     IntentRecord,
+    RecordedTaskState,
     RunHolder,
     ShotState,
     TaskRecord,
-    TaskState,
 )
 from ._redact import redact_request, redact_url
 from ._schema import SCHEMA_VERSION
@@ -58,6 +58,7 @@ __all__ = [
     "MediaCheck",
     "MediaVerdict",
     "MediaVerdicts",
+    "RecordedTaskState",
     "RunBusy",
     "RunGuard",
     "RunHolder",
@@ -72,7 +73,6 @@ __all__ = [
     "TakeLock",
     "TaskRecord",
     "TaskReissued",
-    "TaskState",
     "clip_place",
     "hash_file",
     "lock_shot",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-TaskState = Literal["pending", "running", "succeeded", "failed"]
+RecordedTaskState = Literal["pending", "running", "succeeded", "failed"]
 """A task's last known state on the server; ``succeeded`` and ``failed`` are final."""
 
 IntentOutcome = Literal["pending", "submitted", "unknown", "refused", "abandoned"]
@@ -59,7 +59,7 @@ class TaskRecord:
     attempt: int
     model: str | None
     submitted_at: float
-    state: TaskState
+    state: RecordedTaskState
     progress: int | None
     error_code: str | None
     error_message: str | None

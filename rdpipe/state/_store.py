@@ -20,7 +20,7 @@ from rdpipe.redaction import NO_SECRETS, Redactor
 
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
-from ._records import ClipFile, ClipRecord, IntentRecord, ShotState, TaskRecord, TaskState
+from ._records import ClipFile, ClipRecord, IntentRecord, RecordedTaskState, ShotState, TaskRecord
 from ._redact import redact_request
 from ._schema import connect, connect_read_only
 
@@ -167,7 +167,7 @@ class StateStore:
         self,
         task_id: str,
         *,
-        state: TaskState,
+        state: RecordedTaskState,
         progress: int | None = None,
         error_code: str | None = None,
         error_message: str | None = None,

@@ -24,8 +24,8 @@ import pytest
 from click.testing import Result
 from PIL import Image, ImageChops, features
 
-from rdpipe.images import primary_jpeg, read_picture
-from rdpipe.validate import prepare_pipeline
+from rdpipe.prepare.images import primary_jpeg, read_picture
+from rdpipe.prepare.pipeline import prepare_pipeline
 
 HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
 TAIL = "\n1 error; nothing was sent to the API.\n"

@@ -97,7 +97,8 @@ def test_validate_opens_no_media_library_without_music(tmp_path: Path) -> None:
     """A pipeline without music is validated without importing PyAV."""
     (tmp_path / "sb.yaml").write_text(HEAD, encoding="utf-8")
     code = (
-        "import sys; from pathlib import Path; from rdpipe.validate import prepare_pipeline; "
+        "import sys; from pathlib import Path; "
+        "from rdpipe.prepare.pipeline import prepare_pipeline; "
         f"prepare_pipeline(Path({str(tmp_path / 'sb.yaml')!r})); print('av' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

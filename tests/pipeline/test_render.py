@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from rdpipe.validate import prepare_pipeline
+from rdpipe.prepare.pipeline import prepare_pipeline
 
 HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rdpipe.plan import shot_keys
+from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.request import (
     ContinuityFrame,
     Fields,
@@ -20,7 +21,6 @@ from rdpipe.request import (
     Media,
     canonical_json,
 )
-from rdpipe.validate import prepare_pipeline
 
 #: Every kind of field a request carries: text outside ASCII, quotes and tabs, written metadata
 #: (nested, a float, a seed for take 1), a written callback, URL and data-URL references, derived

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rdpipe.errors import RdpipeError
-from rdpipe.validate import prepare_pipeline
+from rdpipe.prepare.pipeline import prepare_pipeline
 
 ROOT = Path(__file__).parents[2]
 SEEDS = [

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rdpipe.load.loader import parse_set_options
-from rdpipe.validate import prepare_pipeline
+from rdpipe.load.overrides import parse_set_options
+from rdpipe.prepare.pipeline import prepare_pipeline
 from tests.pipeline.requests import HEAD, Cli, Tree, bodies, error_of
 
 

@@ -70,7 +70,7 @@ main()
         "typer",
         "rich.console",
         "rdpipe.session.running",
-        "rdpipe.validate",
+        "rdpipe.prepare.pipeline",
         "yaml",
         "anyio",
         "uvicorn",

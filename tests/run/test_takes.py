@@ -9,8 +9,8 @@ from pathlib import Path
 import av
 from click.testing import Result
 
+from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.sim import SimServer
-from rdpipe.validate import prepare_pipeline
 from tests.run.conftest import submits, summary_of, write
 
 PIPELINE = """version: 1

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.scheduler import Phase
 from rdpipe.session.events import CollectingRunReporter, PlanAnnounced, RunNote
 from rdpipe.session.running import BudgetExceeded, run_pipeline
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.summary import RunSummary
 from rdpipe.sim import Faults, SimServer
-from rdpipe.validate import prepare_pipeline
 from tests.cli_process import PIPELINE, write_pipeline
 from tests.conftest import SIM_API_KEY
 

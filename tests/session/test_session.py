@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from rdpipe.plan import Action
+from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.session.session import UnknownShot, read_plan
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.workspace import Workspace
-from rdpipe.validate import prepare_pipeline
 from tests.cli_process import write_pipeline
 
 

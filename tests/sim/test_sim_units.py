@@ -11,7 +11,7 @@ from rdpipe.sim import MODELS, frame_size, synthetic_bytes
 from rdpipe.sim.catalog import RATIOS, RESOLUTIONS
 from rdpipe.sim.clips import parse_range
 from rdpipe.sim.picture import PictureSpec
-from rdpipe.sim.render import ClipSpec, build_render_argv
+from rdpipe.sim.preview_clips import ClipSpec, build_render_argv
 from rdpipe.sim.signing import UrlSigner
 
 
