@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from rdpipe.failure_codes import classify_failure
 from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
-    from rdpipe.state import ClipCheck, ClipFile, ShotState
+    from rdpipe.state import ClipCheck, ClipFile, ShotState, StoredClip
 
 
 class Action(StrEnum):
@@ -41,7 +42,7 @@ class Decision:
     action: Action
     reason: str
     task_id: str | None = None  # RESUME: the task already paid for
-    clip: str | None = None  # REUSE: the verified clip, relative to the output directory
+    clip: StoredClip | None = None  # REUSE: the verified clip
     failed_before: bool = False  # GENERATE: the last attempt failed (not billed)
 
 
@@ -54,7 +55,7 @@ class Job:
     action: Action
     reason: str
     task_id: str | None = None
-    clip: str | None = None
+    clip: StoredClip | None = None  # REUSE: the verified clip (not for same_as)
     same_as: str | None = None  # REUSE within this run: the shot generating the same request
     failed_before: bool = False
 
@@ -217,15 +218,12 @@ def decide(
     ``run_in_progress``: another run holds the guard (``status`` asks), so a finished task
     without a clip is being downloaded, not missing. ``None``: the state knows nothing useful.
     """
-    # Imported here: the failure codes live with the scheduler, which `rdpipe plan` never loads.
-    from rdpipe.scheduler.failures import classify_failure
-
     state = store.lookup(key, take)
     damage: str | None = None
     for clip in state.clips:
         check = clips.verify(clip.file)
         if check.ok:
-            return Decision(Action.REUSE, f"cached clip {clip.path}", clip=clip.path)
+            return Decision(Action.REUSE, f"cached clip {clip.path}", clip=check.clip)
         damage = damage or check.detail
     finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
     if finished:

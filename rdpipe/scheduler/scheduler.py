@@ -45,12 +45,12 @@ from rdpipe.client import (
     TaskStatus,
 )
 from rdpipe.errors import RdpipeError
+from rdpipe.failure_codes import classify_failure, failure_text
 from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
-from rdpipe.scheduler.failures import classify_failure, failure_text
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,

@@ -13,6 +13,13 @@ import anyio
 import pytest
 
 from rdpipe.client import TaskState, TaskStatus
+from rdpipe.failure_codes import (
+    FAILURE_CODES,
+    FailureKind,
+    UpstreamFailure,
+    classify_failure,
+    failure_text,
+)
 from rdpipe.plan import Action, Job, plan_run
 from rdpipe.render import RenderedShot
 from rdpipe.request import (
@@ -25,13 +32,6 @@ from rdpipe.request import (
 )
 from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.arrivals import HEAD_SIZE, first_line, not_a_video
-from rdpipe.scheduler.failures import (
-    FAILURE_CODES,
-    FailureKind,
-    UpstreamFailure,
-    classify_failure,
-    failure_text,
-)
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
 
