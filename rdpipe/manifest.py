@@ -27,11 +27,11 @@ MANIFEST_VERSION = 2
 
 @dataclass(frozen=True)
 class TakeView:
-    """The latest known state of one take."""
+    """The latest known state of one take, as the manifest writes it."""
 
     status: str = Phase.WAITING.value
     task_id: str | None = None
-    clip: str | None = None
+    clip: str | None = None  # the stored clip's relative path (StoredClip.relative)
     seed: int | None = None
     duration: float | None = None
     message: str | None = None
@@ -41,7 +41,7 @@ class TakeView:
         return cls(
             result.phase.value,
             result.task_id,
-            result.clip,
+            result.clip.relative if result.clip else None,
             result.seed,
             result.duration,
             result.message,
@@ -97,7 +97,7 @@ class ManifestBuilder:
                                        **view.__dict__, "message": message,
                                        "request": take["request"]})  # fmt: skip
             results = [
-                ShotResult(shot_id, t["key"], Phase(t["status"]), clip=t["clip"], take=t["take"])
+                ShotResult(shot_id, t["key"], Phase(t["status"]), take=t["take"])
                 for t in entry["takes"]
             ]
             chosen = picked_result(results, self._picks[shot_id])
@@ -195,7 +195,7 @@ class ManifestReporter:
             view,
             status=update.phase.value,
             task_id=update.task_id or view.task_id,
-            clip=update.clip or view.clip,
+            clip=update.clip.relative if update.clip else view.clip,
             message=update.message,
         )
         now = self._clock()

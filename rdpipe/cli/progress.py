@@ -40,10 +40,12 @@ class JsonLinesReporter:
             "id": update.shot_id,
             "status": update.phase.value,
         }
-        for name in ("task_id", "progress", "message", "clip"):
+        for name in ("task_id", "progress", "message"):
             value = getattr(update, name)
             if value is not None:
                 event[name] = self._redactor.redact(value) if name == "message" else value
+        if update.clip is not None:
+            event["clip"] = update.clip.relative
         if update.takes > 1:
             event["take"] = update.take
         if update.attempt > 1:

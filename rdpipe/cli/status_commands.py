@@ -56,7 +56,7 @@ def status(
                     "status": "failed" if job.failed_before else _LABEL[job.action.value],
                     "reason": job.reason,
                     "task_id": job.task_id,
-                    "clip": job.clip,
+                    "clip": job.clip.relative if job.clip else None,
                     "key": job.key,
                 }
             )

@@ -1,16 +1,17 @@
-"""Streaming a finished clip to disk: chunked, length-checked, hashed, resumable, atomic.
+"""Streaming a finished clip to disk: chunked, length-checked, hashed, resumable.
 
-Bytes go to ``<dest>.part`` in chunks, so memory stays flat whatever the size; the SHA-256 is
-computed on the way. When a connection drops mid-body, the next attempt asks for the rest with
-``Range`` and keeps what it has if the server answers 206 (and starts over on 200). The length
-announced by ``Content-Length`` or ``Content-Range`` must match what arrived. The file is
-fsynced and renamed over ``dest`` only when complete, so ``dest`` is never half-written.
+Bytes go to ``dest`` in chunks, so memory stays flat whatever the size; the SHA-256 is computed
+on the way. When a connection drops mid-body, the next attempt asks for the rest with ``Range``
+and keeps what it has if the server answers 206 (and starts over on 200). The length announced
+by ``Content-Length`` or ``Content-Range`` must match what arrived. A download that fails is
+removed. ``dest`` is the caller's temporary file, named by the clip store, which fsyncs it and
+moves it into its place atomically (:meth:`rdpipe.state.ClipStore.adopt`): the client names no
+file of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from rdpipe.client.errors import DownloadIncomplete, LinkExpired, NoAnswer
 from rdpipe.client.http import BodyStream, HttpSession, url_label
 from rdpipe.client.refusals import error_for_answer
 from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_read
-from rdpipe.files import fsync_directory, writing_to
+from rdpipe.files import writing_to
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk, total bytes or None) after every chunk."""
@@ -36,7 +37,7 @@ _EXPIRED_STATUSES = frozenset({403, 404, 410})
 
 @dataclass(frozen=True)
 class DownloadedClip:
-    """A clip safely on disk: where, how many bytes, and their SHA-256 (hex).
+    """A clip downloaded whole: the file it is in, how many bytes, and their SHA-256 (hex).
 
     ``content_type`` is what the server said it sent and ``source`` the host and path it came
     from: the bytes decide whether it is a video, these say what arrived when it is not.
@@ -50,11 +51,10 @@ class DownloadedClip:
 
 
 class _PartFile:
-    """The ``.part`` file being filled, and the running hash of what it holds."""
+    """The file being filled (``dest``), and the running hash of what it holds."""
 
     def __init__(self, dest: Path) -> None:
         self.dest = dest
-        self.path = dest.with_name(dest.name + ".part")
         self.size = 0
         self.validator: str | None = None  # ETag or Last-Modified, for If-Range
         self.content_type: str | None = None
@@ -65,7 +65,7 @@ class _PartFile:
 
     def open(self) -> None:
         self.dest.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
+        self._file = self.dest.open("wb")
 
     def restart(self) -> None:
         """Throw away what was received: the server is sending the whole body again."""
@@ -84,21 +84,17 @@ class _PartFile:
         self.size += len(chunk)
 
     def commit(self) -> DownloadedClip:
-        """Flush to stable storage and rename over ``dest`` atomically."""
+        """Close the file, its bytes all written (the clip store fsyncs it as it adopts it)."""
         assert self._file is not None
         with writing_to(self.dest):
-            self._file.flush()
-            os.fsync(self._file.fileno())
             self._file.close()
-        os.replace(self.path, self.dest)
-        fsync_directory(self.dest.parent)
         digest = self._hash.hexdigest()
         return DownloadedClip(self.dest, self.size, digest, self.content_type, self.source)
 
     def discard(self) -> None:
         if self._file is not None:
             self._file.close()
-        self.path.unlink(missing_ok=True)
+        self.dest.unlink(missing_ok=True)
 
 
 class Downloader:
@@ -119,7 +115,10 @@ class Downloader:
         on_progress: ProgressCallback | None = None,
         task_id: str | None = None,
     ) -> DownloadedClip:
-        """Download ``url`` to ``dest``; raises :class:`LinkExpired` if storage refuses it."""
+        """Download ``url`` to ``dest``; raises :class:`LinkExpired` if storage refuses it.
+
+        ``dest`` is removed when the download fails or is cancelled.
+        """
         part = _PartFile(dest)
         try:
             await anyio.to_thread.run_sync(part.open)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from rdpipe.state import StoredClip
 
 
 class Phase(StrEnum):
@@ -36,7 +39,10 @@ _FINAL = frozenset(
 
 @dataclass(frozen=True)
 class ShotUpdate:
-    """A change in one shot's run; ``message`` explains failures in the server's words."""
+    """A change in one shot's run; ``message`` explains failures in the server's words.
+
+    ``clip``: the clip the shot has in the store, once done or cached.
+    """
 
     shot_id: str
     phase: Phase
@@ -44,7 +50,7 @@ class ShotUpdate:
     progress: int | None = None
     attempt: int = 1
     message: str | None = None
-    clip: str | None = None
+    clip: StoredClip | None = None
     take: int = 1
     takes: int = 1
 

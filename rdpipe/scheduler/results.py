@@ -16,6 +16,7 @@ from rdpipe.scheduler.events import Phase
 
 if TYPE_CHECKING:
     from rdpipe.client import DownloadedClip, TaskStatus
+    from rdpipe.state import StoredClip
 
 
 class GenerationApi(Protocol):
@@ -48,13 +49,13 @@ class MediaIncomplete(RdpipeError):
 
 @dataclass(frozen=True)
 class ShotResult:
-    """How one shot ended."""
+    """How one shot ended; ``clip`` is the clip it has in the store (done or cached)."""
 
     shot_id: str
     key: str
     phase: Phase
     task_id: str | None = None
-    clip: str | None = None  # relative to the output directory
+    clip: StoredClip | None = None
     message: str | None = None
     seed: int | None = None
     duration: float | None = None

@@ -61,7 +61,7 @@ from rdpipe.scheduler.results import (
     picked_result,
 )
 from rdpipe.scheduler.waker import Waker
-from rdpipe.state import ClipFile, ClipStore, StateStore, TaskReissued, clip_place
+from rdpipe.state import ClipFile, ClipStore, IncomingClip, StateStore, TaskReissued
 
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
@@ -462,24 +462,30 @@ class Scheduler:
         self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt, message=message)
 
     async def _download(self, job: Job, status: TaskStatus) -> ShotResult:
+        """Download a finished task's clip through the clip store and record it.
+
+        The store names the file the download writes (:meth:`ClipStore.receive`) and moves it
+        into its place (:meth:`ClipStore.adopt`); the result carries the clip it stored.
+        """
         task_id = status.task_id
-        place = clip_place(job.shot.id, job.shot.take, job.key)
-        incoming = self._clips.incoming_path(place, task_id)
         self._downloading.add(job.shot.label)
         self._following[job.shot.label] = task_id
+        incoming = self._clips.receive(job.shot.id, job.shot.take, job.key, task_id)
         async with self._download_slots:
             self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
-            duration = await self._fetch_whole(task_id, incoming, status.video_url)
-        adopt = partial(self._clips.adopt, incoming, place, restores=self._recorded(job, task_id))
+            duration = await self._fetch_whole(incoming, status.video_url)
+        adopt = partial(self._clips.adopt, incoming, restores=self._recorded(job, task_id))
         stored = await anyio.to_thread.run_sync(adopt)
         self._clips.note_whole(stored.sha256)
-        record = self._journal.record_clip(task_id, stored, duration=duration, seed=status.seed)
+        record = self._journal.record_clip(
+            task_id, stored.file, duration=duration, seed=status.seed
+        )
         return self._result(
             job,
             Phase.DONE,
             task_id=task_id,
-            clip=stored.path,
+            clip=stored,
             seed=record.seed,
             duration=record.duration,
         )
@@ -489,20 +495,21 @@ class Scheduler:
         clips = self._journal.lookup(job.key, job.shot.take).clips
         return next((clip.file for clip in clips if clip.task_id == task_id), None)
 
-    async def _fetch_whole(self, task_id: str, incoming: Path, video_url: str | None) -> float:
+    async def _fetch_whole(self, incoming: IncomingClip, video_url: str | None) -> float:
         """Download the clip until it arrives whole: from its link, a fresh link, then the API.
 
         A clip is paid for, so one that arrives broken, short or as something else (a JSON or
         HTML page) is fetched again, never resubmitted (issue 11 §3); the API's own
         ``/content`` is the last resort, as for an expired link. Returns its duration.
         """
+        task_id = incoming.task_id
         sources = [_LINK] if video_url else []
         sources += [_FRESH_LINK, _THROUGH_API]
         for source in sources:
             try:
-                return await self._fetch_clip(task_id, incoming, source, video_url)
+                return await self._fetch_clip(incoming, source, video_url)
             except _ClipProblem as problem:
-                incoming.unlink(missing_ok=True)
+                await anyio.to_thread.run_sync(self._clips.discard, incoming)
                 if source == sources[-1]:
                     tried = _tried(sources, task_id)
                     raise _ShotFailed(
@@ -514,25 +521,26 @@ class Scheduler:
         raise AssertionError("unreachable: the last source returns or raises")
 
     async def _fetch_clip(
-        self, task_id: str, incoming: Path, source: str, video_url: str | None
+        self, incoming: IncomingClip, source: str, video_url: str | None
     ) -> float:
         """Download a clip to ``incoming`` and return its duration; its bytes say if it is one."""
+        task_id, path = incoming.task_id, incoming.path
         try:
             if source == _THROUGH_API:
-                clip = await self._api.download(task_id, incoming, through_api=True)
+                clip = await self._api.download(task_id, path, through_api=True)
             else:
                 link = video_url if source == _LINK else None
-                clip = await self._api.download(task_id, incoming, video_url=link)
+                clip = await self._api.download(task_id, path, video_url=link)
         except RdpipeError as error:
             reason = error.message.rstrip(".")
             raise _ClipProblem(f"could not be downloaded whole: {reason}") from error
         try:
-            return await self._probe(incoming)
+            return await self._probe(path)
         except MediaIncomplete as error:
             sent = what_was_sent(clip.source, clip.size, clip.content_type)
             raise _ClipProblem(f"is incomplete: {sent}; {error.problem}") from error
         except RdpipeError as error:
-            head = await anyio.to_thread.run_sync(_read_head, incoming)
+            head = await anyio.to_thread.run_sync(_read_head, path)
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
             raise _ClipProblem(f"did not arrive: {sent}") from error
 
@@ -548,11 +556,11 @@ class Scheduler:
                 Phase.SKIPPED,
                 f"it starts from the last frame of shot {upstream_id!r}, which did not finish",
             )
-        clip = self._clips.resolve(upstream.clip)
-        frame = clip.with_name(f"{clip.stem}-last-frame.png")
-        if not frame.exists():
-            await self._extract_frame(clip, frame)
-        return "data:image/png;base64," + base64.b64encode(frame.read_bytes()).decode("ascii")
+        frame = upstream.clip.last_frame
+        if not await anyio.to_thread.run_sync(frame.exists):
+            await self._extract_frame(upstream.clip.path, frame)
+        png = await anyio.to_thread.run_sync(frame.read_bytes)
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
     def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
         self._check_owner(job, task_id)

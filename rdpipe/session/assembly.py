@@ -1,7 +1,9 @@
 """The storyboard video of a run: the picked take of every shot, joined by the assembly stage.
 
 ``run`` and ``assemble`` build it here. Re-assembly is skipped when the video was already built
-from exactly the same inputs, so a no-op rerun costs no encoding.
+from exactly the same inputs, so a no-op rerun costs no encoding (and imports no assembly code:
+the inputs are compared as the stored clips and rendered shots, before a
+:class:`~rdpipe.assemble.ClipInput` is made of each).
 """
 
 from __future__ import annotations
@@ -9,15 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
 
 from rdpipe.errors import RdpipeError
-from rdpipe.model.output import ClipTrim
+from rdpipe.files import write_atomically
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.scheduler import ShotResult, picked_result
 from rdpipe.session.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rdpipe.model.output import ClipTrim
+    from rdpipe.render import RenderedShot
+    from rdpipe.state import StoredClip
 
 _FINGERPRINT_VERSION = 2  # bump when the same inputs make a different video
 
@@ -50,76 +58,88 @@ async def assemble_video(
 ) -> Path:
     """Join the finished clips, in storyboard order, into the storyboard video.
 
-    Nothing is imported or encoded when the video was built from exactly these inputs.
+    Nothing is imported or encoded when the video was built from exactly these inputs. Raises
+    :class:`~rdpipe.errors.RdpipeError` when no shot has a clip.
     """
-    shots = {shot.id: shot for shot in prepared.loaded.pipeline.shots}
-    rendered = {(shot.id, shot.take): shot for shot in prepared.shots}
-    pieces = [
-        _Piece(
-            shot_id=result.shot_id,
-            path=workspace.output_dir / result.clip,
-            prompt=rendered[result.shot_id, result.take].request.prompt,
-            caption=rendered[result.shot_id, result.take].caption,
-            trim=shots[result.shot_id].trim,
-        )
-        for result in picked_takes(prepared, results)
-        if result.clip is not None
-    ]
-    if not pieces:
+    joined = _joined_clips(prepared, results)
+    if not joined:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
     stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
-    fingerprint = _assembly_fingerprint(pieces, prepared)
-    if _up_to_date(workspace.video, stamp, fingerprint):
+    fingerprint = _assembly_fingerprint(joined, prepared)
+    if await anyio.to_thread.run_sync(_up_to_date, workspace.video, stamp, fingerprint):
         return workspace.video
     from rdpipe.assemble import ClipInput, assemble
     from rdpipe.ffmpeg_path import find_ffmpeg
 
     outcome = await assemble(
-        [ClipInput(p.shot_id, p.path, p.prompt, p.caption, p.trim) for p in pieces],
+        [
+            ClipInput(shot.id, clip.path, shot.request.prompt, shot.caption, _trim(prepared, shot))
+            for shot, clip in joined
+        ],
         prepared.loaded.pipeline.output,
         output=workspace.video,
         cache_dir=workspace.output_dir / ".cache",
         ffmpeg=find_ffmpeg(environ),
         base_dir=prepared.loaded.root,
     )
-    video = outcome.output.stat()
-    stamp.write_text(f"{fingerprint} {video.st_size} {video.st_mtime_ns}\n", encoding="utf-8")
+    await anyio.to_thread.run_sync(_write_stamp, stamp, outcome.output, fingerprint)
     return outcome.output
 
 
-@dataclass(frozen=True)
-class _Piece:
-    shot_id: str
-    path: Path
-    prompt: str
-    caption: str | None
-    trim: ClipTrim | None
+def _joined_clips(
+    prepared: PreparedPipeline, results: Sequence[ShotResult]
+) -> list[tuple[RenderedShot, StoredClip]]:
+    """The picked take of every shot that has a clip, in storyboard order, and that clip."""
+    rendered = {(shot.id, shot.take): shot for shot in prepared.shots}
+    return [
+        (rendered[take.shot_id, take.take], take.clip)
+        for take in picked_takes(prepared, results)
+        if take.clip is not None
+    ]
 
 
-def _assembly_fingerprint(pieces: Sequence[_Piece], prepared: PreparedPipeline) -> str:
-    """A digest of everything the video is made from: clip files, their order and the spec.
+def _trim(prepared: PreparedPipeline, shot: RenderedShot) -> ClipTrim | None:
+    return prepared.loaded.pipeline.shots[shot.index].trim
 
-    The video's size and rate are the clips' own (or ``output.size``/``output.fps``), never
-    one computed from the storyboard's ratio (issue 11 §4), so they need no part of their own.
+
+def _assembly_fingerprint(
+    joined: Sequence[tuple[RenderedShot, StoredClip]], prepared: PreparedPipeline
+) -> str:
+    """A digest of everything the video is made from: the clips, their order and the spec.
+
+    A clip counts by its content (size and SHA-256, as the store verified or adopted it), so
+    nothing is read from disk here. The video's size and rate are the clips' own (or
+    ``output.size``/``output.fps``), never one computed from the storyboard's ratio (issue 11
+    §4), so they need no part of their own.
     """
     parts: list[Any] = [
         _FINGERPRINT_VERSION,
         prepared.loaded.pipeline.output.model_dump(mode="json"),
     ]
-    for piece in pieces:
-        info = piece.path.stat()
+    for shot, clip in joined:
+        trim = _trim(prepared, shot)
         parts.append(
-            [piece.shot_id, str(piece.path), info.st_size, info.st_mtime_ns, piece.caption,
-             piece.prompt, piece.trim.model_dump() if piece.trim else None]
+            [shot.id, clip.relative, clip.size, clip.sha256, shot.caption, shot.request.prompt,
+             trim.model_dump() if trim else None]
         )  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _up_to_date(video: Path, stamp: Path, fingerprint: str) -> bool:
-    """Whether ``video`` was built from exactly these inputs and is untouched since."""
+    """Whether ``video`` was built from exactly these inputs and is untouched since (blocks)."""
     try:
         recorded = stamp.read_text(encoding="utf-8").split()
         info = video.stat()
     except OSError:
         return False
     return recorded == [fingerprint, str(info.st_size), str(info.st_mtime_ns)]
+
+
+def _write_stamp(stamp: Path, video: Path, fingerprint: str) -> None:
+    """Note that ``video``, as it is on disk now, was built from ``fingerprint`` (blocks).
+
+    A cache, not fsynced; a full disk raises a :class:`~rdpipe.files.FileWriteFailed` naming it.
+    """
+    info = video.stat()
+    text = f"{fingerprint} {info.st_size} {info.st_mtime_ns}\n"
+    write_atomically(stamp, text.encode("utf-8"), durable=False)

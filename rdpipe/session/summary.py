@@ -75,7 +75,7 @@ class RunSummary:
                     "take": result.take,
                     "status": result.phase.value,
                     "task_id": result.task_id,
-                    "clip": str(self.workspace.output_dir / result.clip) if result.clip else None,
+                    "clip": str(result.clip.path) if result.clip else None,
                     "cached": result.phase is Phase.CACHED,
                     "message": result.message,
                 }

@@ -7,7 +7,16 @@ stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames from :mod:`rdpipe.fi
 
 from __future__ import annotations
 
-from ._clips import ClipCheck, ClipProblem, ClipStore, MediaCheck, clip_place, hash_file
+from ._clips import (
+    ClipCheck,
+    ClipProblem,
+    ClipStore,
+    IncomingClip,
+    MediaCheck,
+    StoredClip,
+    clip_place,
+    hash_file,
+)
 from ._errors import (
     LockFileInvalid,
     RunBusy,
@@ -51,6 +60,7 @@ __all__ = [
     "ClipProblem",
     "ClipRecord",
     "ClipStore",
+    "IncomingClip",
     "IntentOutcome",
     "IntentRecord",
     "LockFile",
@@ -70,6 +80,7 @@ __all__ = [
     "StateStore",
     "StateUnreadable",
     "StateWriteFailed",
+    "StoredClip",
     "TakeLock",
     "TaskRecord",
     "TaskReissued",

@@ -11,6 +11,13 @@ A clip is sound when its size and hash are as recorded and its media is whole (i
 the store asks ``media_check`` once per content and keeps the answer in :class:`MediaVerdicts`.
 A clip file is read and hashed again only when its state on disk changed since it was last
 found as recorded (:class:`KnownDigests` says which damage that still catches).
+
+The store alone names files under ``clips/``. A download arrives through it in two calls:
+:meth:`ClipStore.receive` gives the scheduler an :class:`IncomingClip` (the temporary file
+``clips/<shot_id>/.incoming-<task id>.mp4`` the client writes, and the place it is meant for),
+and :meth:`ClipStore.adopt` moves that file atomically into its place and returns the
+:class:`StoredClip` that the run carries to the manifest and the join. A recorded clip found
+sound comes back from :meth:`ClipStore.verify` as the same value.
 """
 
 from __future__ import annotations
@@ -36,22 +43,67 @@ ClipProblem = Literal["missing", "size", "sha256", "incomplete"]
 MediaCheck = Callable[[Path], str | None]
 
 _CHUNK = 1 << 20
-#: Downloads go to ``clips/<shot>/.incoming-<task id>.mp4`` (``.part`` while they arrive).
-INCOMING_PREFIX = ".incoming-"
+#: A download arrives as ``clips/<shot_id>/.incoming-<task id>.mp4`` (the store's name space).
+_INCOMING_PREFIX = ".incoming-"
 _KEY_PREFIX = 12
 
 
 @dataclass(frozen=True)
-class ClipCheck:
-    """The outcome of :meth:`ClipStore.verify`; ``problem`` is ``None`` when the clip is sound."""
+class StoredClip:
+    """A clip in the store: what the state records of it, and where it is on this disk.
+
+    ``relative`` is the POSIX path under the output directory that the manifest and the lock
+    file name; ``path`` is the same file, absolute, for the join and the ``--json`` summary.
+    """
+
+    relative: str
+    path: Path
+    size: int  # bytes
+    sha256: str  # hex
+
+    @property
+    def file(self) -> ClipFile:
+        """The record of this clip, as the state keeps it and :meth:`ClipStore.verify` checks."""
+        return ClipFile(path=self.relative, size=self.size, sha256=self.sha256)
+
+    @property
+    def last_frame(self) -> Path:
+        """Where this clip's last frame is kept as a PNG, beside it (for shots continuing it)."""
+        return self.path.with_name(f"{self.path.stem}-last-frame.png")
+
+
+@dataclass(frozen=True)
+class IncomingClip:
+    """A clip on its way into the store: the temporary file its download writes, and its place.
+
+    Made by :meth:`ClipStore.receive` only; the downloader writes ``path`` and nothing else,
+    and :meth:`ClipStore.adopt` moves it into ``place`` (relative to the output directory).
+    """
 
     path: Path
+    place: str
+    task_id: str
+
+
+@dataclass(frozen=True)
+class ClipCheck:
+    """The outcome of :meth:`ClipStore.verify`; ``problem`` is ``None`` when the clip is sound.
+
+    ``clip`` is the clip checked, located in the store (sound or not).
+    """
+
+    clip: StoredClip
     problem: ClipProblem | None
     detail: str
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+    @property
+    def path(self) -> Path:
+        """The absolute path of the clip checked."""
+        return self.clip.path
 
 
 def clip_place(shot_id: str, take: int, key: str) -> str:
@@ -98,33 +150,42 @@ class ClipStore:
             raise ValueError(f"clip path {relative!r} must stay inside {self.output_dir}")
         return self.output_dir.joinpath(*pure.parts)
 
-    def incoming_path(self, relative: str, task_id: str) -> Path:
-        """Where the download of ``task_id``'s clip meant for ``relative`` arrives, to adopt."""
-        target = self.resolve(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target.with_name(f"{INCOMING_PREFIX}{task_id}.mp4")
+    def stored(self, clip: ClipFile) -> StoredClip:
+        """The recorded clip ``clip`` located in this store (its file is not checked)."""
+        return StoredClip(clip.path, self.resolve(clip.path), clip.size, clip.sha256)
 
-    def partial_path(self, relative: str) -> Path:
-        """Where to download the clip meant for ``relative``: a ``.part`` file beside it."""
-        target = self.resolve(relative)
+    def receive(self, shot_id: str, take: int, key: str, task_id: str) -> IncomingClip:
+        """Where the download of ``task_id``'s clip (``shot_id``, ``take``, ``key``) arrives.
+
+        Creates the shot's folder. The file is temporary until :meth:`adopt` moves it into its
+        place; one a stopped run left is removed by :meth:`remove_stale_downloads`.
+        """
+        place = clip_place(shot_id, take, key)
+        target = self.resolve(place)
         target.parent.mkdir(parents=True, exist_ok=True)
-        return target.with_name(target.name + ".part")
+        incoming = target.with_name(f"{_INCOMING_PREFIX}{task_id}.mp4")
+        return IncomingClip(incoming, place, task_id)
+
+    def discard(self, incoming: IncomingClip) -> None:
+        """Delete what arrived for ``incoming`` (a download found unusable); no error if none."""
+        incoming.path.unlink(missing_ok=True)
 
     def adopt(
         self,
-        partial: Path,
-        relative: str,
+        incoming: IncomingClip,
         *,
         expected_size: int | None = None,
         restores: ClipFile | None = None,
-    ) -> ClipFile:
-        """Move a finished download into its place atomically and return what was stored.
+    ) -> StoredClip:
+        """Move a finished download into its place atomically and return the clip stored.
 
         The file is fsynced, hashed and linked into place (never over an existing file), then the
         directory is fsynced. An identical clip already there is reused. A download with the
         hash of ``restores`` (a recorded clip found damaged) replaces that clip's file. Raises
-        ``ValueError`` if ``expected_size`` is given and the download is shorter or longer.
+        ``ValueError`` if ``expected_size`` is given and the download is shorter or longer (the
+        download stays where it is). Blocks: call it in a worker thread.
         """
+        partial = incoming.path
         size = partial.stat().st_size
         if expected_size is not None and size != expected_size:
             raise ValueError(f"{partial} has {size} bytes, expected {expected_size}")
@@ -134,8 +195,8 @@ class ClipStore:
             target = self.resolve(restores.path)
             os.replace(partial, target)
             fsync_directory(target.parent)
-            return restores
-        for candidate in _candidates(relative):
+            return self.stored(restores)
+        for candidate in _candidates(incoming.place):
             target = self.resolve(candidate)
             target.parent.mkdir(parents=True, exist_ok=True)
             if _link_new(partial, target):
@@ -143,10 +204,10 @@ class ClipStore:
             if target.stat().st_size == size and hash_file(target) == sha256:
                 break  # the same clip is already in place
         else:
-            raise FileExistsError(f"no free place for {relative}: 999 different clips exist")
+            raise FileExistsError(f"no free place for {incoming.place}: 999 different clips exist")
         partial.unlink(missing_ok=True)
         fsync_directory(target.parent)
-        return ClipFile(path=candidate, size=size, sha256=sha256)
+        return StoredClip(candidate, target, size, sha256)
 
     def verify(self, clip: ClipFile, *, check_hash: bool = True) -> ClipCheck:
         """Check that a recorded clip is still on disk with its size (and hash) unchanged.
@@ -155,24 +216,25 @@ class ClipStore:
         its ``media_check`` about contents it has no verdict on). The file is hashed unless its
         state on disk is the one it last had when found with the recorded hash (``digests``).
         """
-        path = self.resolve(clip.path)
+        stored = self.stored(clip)
+        path = stored.path
         try:
             stat = path.stat()
         except FileNotFoundError:
-            return ClipCheck(path, "missing", f"{clip.path} is missing")
+            return ClipCheck(stored, "missing", f"{clip.path} is missing")
         if stat.st_size != clip.size:
             found = f"{clip.path} has {stat.st_size} bytes, expected {clip.size}"
-            return ClipCheck(path, "size", found)
+            return ClipCheck(stored, "size", found)
         if not check_hash:
-            return ClipCheck(path, None, f"{clip.path} is intact")
+            return ClipCheck(stored, None, f"{clip.path} is intact")
         if not self.digests.matches(clip.path, stat, clip.sha256):
             if hash_file(path) != clip.sha256:
-                return ClipCheck(path, "sha256", f"{clip.path} changed since it was downloaded")
+                return ClipCheck(stored, "sha256", f"{clip.path} changed since it was downloaded")
             self.digests.remember(clip.path, stat, clip.sha256)
         problem = self.media_problem(path, clip.sha256)
         if problem is not None:
-            return ClipCheck(path, "incomplete", f"{clip.path} is incomplete: {problem}")
-        return ClipCheck(path, None, f"{clip.path} is intact")
+            return ClipCheck(stored, "incomplete", f"{clip.path} is incomplete: {problem}")
+        return ClipCheck(stored, None, f"{clip.path} is intact")
 
     def media_problem(self, path: Path, sha256: str) -> str | None:
         """What the media of ``path`` (whose hash is ``sha256``) lacks; ``None``: whole or unknown.
@@ -190,10 +252,11 @@ class ClipStore:
 
         Call it holding the :class:`RunGuard`, so no download can be under way. A clip is paid
         for, so what they held is downloaded again from its task when needed, never resubmitted.
+        (Files an older rdpipe left there, ``.incoming-<task id>.mp4.part``, go too.)
         """
         removed: list[Path] = []
-        for path in sorted(self.output_dir.glob(f"clips/*/{INCOMING_PREFIX}*")):
-            if path.is_file() and path.name.endswith((".mp4", ".mp4.part")):
+        for path in sorted(self.output_dir.glob(f"clips/*/{_INCOMING_PREFIX}*")):
+            if path.is_file():
                 path.unlink(missing_ok=True)
                 removed.append(path)
         return removed

@@ -50,8 +50,8 @@ class Relay:
 
 
 def clip_text(tmp_path: Path, result: ShotResult) -> bytes:
-    assert result.clip is not None
-    return (tmp_path / "out" / result.clip).read_bytes()
+    assert result.clip is not None and result.clip.path == tmp_path / "out" / result.clip.relative
+    return result.clip.path.read_bytes()
 
 
 def stop_mid_generation(tmp_path: Path, rendered: list[RenderedShot]) -> None:

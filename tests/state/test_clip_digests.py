@@ -43,9 +43,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 def adopted(root: Path, data: bytes) -> ClipFile:
     store = ClipStore(root)
-    partial = store.partial_path(PLACE)
-    partial.write_bytes(data)
-    return store.adopt(partial, PLACE)
+    incoming = store.receive("opening", 1, "3f2a9c0e1b7d" + "0" * 52, "task_a")
+    incoming.path.write_bytes(data)
+    return store.adopt(incoming).file
 
 
 def test_a_settled_clip_found_as_recorded_is_not_read_again(
