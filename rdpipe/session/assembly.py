@@ -71,6 +71,7 @@ async def assemble_video(
     from rdpipe.assemble import ClipInput, assemble
     from rdpipe.ffmpeg_path import find_ffmpeg
 
+    ffmpeg = await anyio.to_thread.run_sync(find_ffmpeg, environ)  # it looks at files
     outcome = await assemble(
         [
             ClipInput(shot.id, clip.path, shot.request.prompt, shot.caption, _trim(prepared, shot))
@@ -79,7 +80,7 @@ async def assemble_video(
         prepared.loaded.pipeline.output,
         output=workspace.video,
         cache_dir=workspace.output_dir / ".cache",
-        ffmpeg=find_ffmpeg(environ),
+        ffmpeg=ffmpeg,
         base_dir=prepared.loaded.root,
     )
     await anyio.to_thread.run_sync(_write_stamp, stamp, outcome.output, fingerprint)

@@ -33,7 +33,7 @@ from rdpipe.scheduler import (
     ShotResult,
 )
 from rdpipe.scheduler.scheduler import Scheduler
-from rdpipe.state import ClipStore, StateStore
+from rdpipe.state import ClipStore, StateStore, StoredClip
 
 
 @dataclass
@@ -47,6 +47,7 @@ class ScriptedApi:
     submitted: list[dict[str, Any]] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)  # as POSTed, byte for byte
     polls: Counter[str] = field(default_factory=Counter)
+    destinations: list[Path] = field(default_factory=list)  # where each download was written
     in_flight: int = 0
     most_in_flight: int = 0
     _tasks: dict[str, tuple[float, bool]] = field(default_factory=dict)
@@ -89,6 +90,7 @@ class ScriptedApi:
         return TaskStatus(task_id, TaskState.SUCCEEDED, video_url="https://storage/x", seed=7)
 
     async def download(self, task_id: str, dest: Path, *, video_url: str | None = None) -> Any:
+        self.destinations.append(dest)
         dest.write_bytes(f"clip of {task_id}".encode())
         return None
 
@@ -287,6 +289,25 @@ def test_sent_body_gets_the_frame_and_the_webhook_the_journal_no_webhook(tmp_pat
         '"role":"first_frame","type":"image_url"}]},"model":"m","prompt":"night","seconds":"5"}'
     )
     assert request.continues_from == "s0"  # the rendered request, and so its key, is unchanged
+
+
+def test_a_clip_is_downloaded_where_the_store_says_and_adopted_into_its_place(
+    tmp_path: Path,
+) -> None:
+    """The download writes the store's temporary file for its task; the result carries the clip
+    the store adopted from it (place, file, size, hash), and nothing else stays beside it."""
+    api = ScriptedApi(duration=10.0)
+    (result,), _, _ = run_scheduler(tmp_path, api, shots("dawn"))
+    folder, key = tmp_path / "out" / "clips" / "s0", plan_run("film", shots("dawn")).jobs[0].key
+    assert api.destinations == [folder / f".incoming-{result.task_id}.mp4"]
+    data = f"clip of {result.task_id}".encode()
+    place = f"clips/s0/1-{key[:12]}.mp4"
+    stored = StoredClip(
+        place, tmp_path / "out" / place, len(data), hashlib.sha256(data).hexdigest()
+    )
+    assert result.clip == stored
+    assert [path.name for path in folder.iterdir()] == [stored.path.name]
+    assert stored.path.read_bytes() == data
 
 
 def test_plan_decisions_are_honoured(tmp_path: Path) -> None:
