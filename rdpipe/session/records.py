@@ -16,7 +16,7 @@ from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.session.workspace import Workspace
-from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, lock_shot
+from rdpipe.state import ClipStore, LockFile, ShotState, StateStore, lock_shot
 
 
 def record_manifest(
@@ -52,7 +52,7 @@ def write_lock_file(plan: Plan, store: StateStore, workspace: Workspace) -> None
     if workspace.offline:
         return
     states: dict[str, list[ShotState]] = {}
-    verdicts = MediaVerdicts(workspace.output_dir / ".cache" / "media.json")
+    verdicts = ClipStore(workspace.output_dir).verdicts  # what the store found of each clip
     for job in plan.jobs:
         state = store.lookup(job.key, job.shot.take)
         # Only verified clips: not one whose media was found incomplete (issue 11 §3).

@@ -100,11 +100,6 @@ class ClipCheck:
     def ok(self) -> bool:
         return self.problem is None
 
-    @property
-    def path(self) -> Path:
-        """The absolute path of the clip checked."""
-        return self.clip.path
-
 
 def clip_place(shot_id: str, take: int, key: str) -> str:
     """The relative POSIX path where the clip of ``shot_id``/``take`` with ``key`` belongs."""
@@ -125,7 +120,10 @@ def hash_file(path: Path) -> str:
 
 
 class ClipStore:
-    """Clips under one output directory; every path it takes or returns is relative to it.
+    """Clips under one output directory; every path it records or takes is relative to it.
+
+    What it hands out (:class:`IncomingClip`, :class:`StoredClip`) also carries the absolute
+    path, so no caller joins a clip's path to the output directory itself.
 
     ``clock``: seconds on the filesystem's clock (``time.time``), to tell files changed
     moments ago, whose state is not trusted yet, from settled ones.
