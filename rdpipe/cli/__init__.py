@@ -22,9 +22,3 @@ def _register_commands() -> None:
 
 _register_commands()
 
-
-def main() -> None:
-    """Run the command line (kept for old scripts: the console script is ``rdpipe.entry``)."""
-    from rdpipe.entry import main as run_entry
-
-    run_entry()
