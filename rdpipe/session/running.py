@@ -195,7 +195,6 @@ async def _generate(
             from rdpipe.assemble import extract_last_frame, probe_whole_duration
             from rdpipe.ffmpeg_path import find_ffmpeg
             from rdpipe.scheduler.scheduler import Scheduler
-            from rdpipe.state import ClipStore
 
             ffmpeg = find_ffmpeg(environ)
 
@@ -210,7 +209,7 @@ async def _generate(
             scheduler = Scheduler(
                 api=api,
                 journal=session.store,
-                clips=ClipStore(workspace.output_dir),
+                clips=session.clips,
                 reporter=ManifestReporter(shots, progress, interval=interval),
                 options=scheduler_options(
                     session.prepared, settings, api_host=api_host_of(api, settings)
