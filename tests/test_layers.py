@@ -26,7 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "scheduler",
         "assemble",
         "sim",
-        "session manifest webhook",
+        "session",
         "yaml_edit review",
         "cli",
         "entry __main__",

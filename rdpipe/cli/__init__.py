@@ -21,4 +21,3 @@ def _register_commands() -> None:
 
 
 _register_commands()
-

@@ -9,10 +9,12 @@ loads no scheduler and a cached rerun no HTTP client:
   held for one command (``run``, ``status``, ``assemble``);
 - :mod:`.running`: :func:`~.running.run_pipeline`, a run end to end;
 - :mod:`.summary`: :class:`~.summary.RunSummary`, what a run returns;
-- :mod:`.records`: the manifest and the lock file, as a run writes them;
+- :mod:`.records`: the manifest and the lock file, as a run writes them (:mod:`.manifest`
+  builds the manifest document);
 - :mod:`.assembly`: the storyboard video from the picked takes;
 - :mod:`.rebuild`: :func:`~.rebuild.rebuild_video`, ``assemble``'s work (damaged clips
   downloaded again, then the video);
-- :mod:`.api`: the RelayDance client or the offline simulator, and the webhook receiver;
+- :mod:`.api`: the RelayDance client or the offline simulator, and the webhook receiver
+  (:mod:`.webhooks`);
 - :mod:`.events`: what a run tells its user, and the reporter that receives it.
 """

@@ -85,7 +85,7 @@ async def open_webhooks(
         yield None, None
         return
     from rdpipe.scheduler import Waker
-    from rdpipe.webhook import WebhookReceiver, parse_listen, serve_webhooks
+    from rdpipe.session.webhooks import WebhookReceiver, parse_listen, serve_webhooks
 
     host, port = parse_listen(settings.listen)
     public = settings.public_url or f"http://{host}:{port}"

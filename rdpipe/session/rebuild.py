@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
-from rdpipe.manifest import views_of
 from rdpipe.plan import Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
@@ -26,6 +25,7 @@ from rdpipe.session.events import (
     RunReporter,
     run_in_event_loop,
 )
+from rdpipe.session.manifest import views_of
 from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.session.session import Access, PipelineSession, open_session

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from rdpipe.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
+from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.session.workspace import Workspace
 from rdpipe.state import ClipStore, LockFile, ShotState, StateStore, lock_shot
 

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.plan import Action, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
@@ -48,6 +47,7 @@ from rdpipe.session.events import (
     SubmitRecovered,
     run_in_event_loop,
 )
+from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from rdpipe.cli import app
 from rdpipe.scheduler import Waker
+from rdpipe.session.webhooks import MAX_BODY, WebhookReceiver
 from rdpipe.sim import Faults, SimServer
-from rdpipe.webhook import MAX_BODY, WebhookReceiver
 from tests.run.conftest import pipeline_text, submits, summary_of, write
 
 
