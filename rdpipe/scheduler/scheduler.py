@@ -398,7 +398,7 @@ class Scheduler:
             last_state: TaskState | None = None
             polling = self._options.polling
             delays = polling.delays(self._rng)
-            estimate = FinishEstimate()
+            estimate = FinishEstimate(polling)
             delay = next(delays)
             while True:
                 await self._waker.sleep(job.shot.label, delay)
@@ -440,10 +440,7 @@ class Scheduler:
                     attempt=attempt,
                 )
                 estimate.add(anyio.current_time(), status.progress)
-                delay = next(delays)
-                remaining = estimate.remaining()
-                if remaining is not None:  # poll just after the expected end, not long after
-                    delay = min(delay, max(remaining * 1.05, polling.first / 2))
+                delay = estimate.next_delay(next(delays))  # just after the expected end
         assert scope.cancelled_caught
         minutes = deadline / 60
         raise _ShotFailed(

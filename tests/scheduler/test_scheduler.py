@@ -75,7 +75,7 @@ class ScriptedApi:
         started, failing = self._tasks[task_id]
         elapsed = anyio.current_time() - started
         if elapsed < self.duration:
-            progress = int(100 * elapsed / self.duration)
+            progress = max(1, min(99, int(99 * elapsed / self.duration)))  # 1-99, as the relay
             return TaskStatus(task_id, TaskState.RUNNING, progress=progress)
         if task_id not in self._done:
             self._done.add(task_id)
