@@ -233,7 +233,9 @@ def _decode_last_gop(
     """
     context = video.codec_context
     context.options = {"skip_loop_filter": "all"}
-    context.thread_type = "AUTO"
+    # One decoding thread: frame threads cost more CPU than they save on one GOP (a 5 s
+    # 720p clip: 289 ms instead of 334 ms) and hold a frame pool each (+15 MB per check).
+    context.thread_count = 1
     context.skip_frame = "NONREF"
     # Past the end, backwards: the last keyframe. (Seeking to its index timestamp lands a GOP
     # early: the index holds decoding times, the seek compares presentation times.)
