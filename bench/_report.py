@@ -58,33 +58,52 @@ def machine() -> str:
 
 
 def assembly_rows(text: str) -> list[Row]:
-    """The ratios of the Assembly section's table, as rows of this table (not re-measured)."""
+    """The ratios of the Assembly section's newest table, as rows of this table (not re-measured).
+
+    The newest table is the first with ``case``, ``goal`` and an ``A / B`` column; where it has
+    several (``before A / B``, ``after A / B``), the last one is the measurement that stands.
+    """
     section = _section(text, ASSEMBLY_HEADING)
-    cells = [_cells(line) for line in section.splitlines() if line.startswith("|")]
-    if len(cells) < 3:
-        return []
-    header = [name.lower() for name in cells[0]]
-    column = {name: header.index(name) for name in ("case", "a / b", "goal") if name in header}
-    if len(column) < 3:
-        return []
-    met = header.index("met") if "met" in header else None
-    measure = header.index("ratio measured") if "ratio measured" in header else None
-    return [
-        Row(
-            f"assembly: {row[column['case']]}",
-            row[measure] if measure is not None else "ratio",
-            row[column["a / b"]],
-            row[column["goal"]],
-            row[met] if met is not None else "—",
-        )
-        for row in cells[2:]
-        if len(row) == len(header)
-    ]
+    for table_lines in _tables(section):
+        cells = [_cells(line) for line in table_lines]
+        header = [name.lower() for name in cells[0]]
+        ratios = [i for i, name in enumerate(header) if name.endswith("a / b")]
+        if len(cells) < 3 or not ratios or "case" not in header or "goal" not in header:
+            continue
+        case, goal, ratio = header.index("case"), header.index("goal"), ratios[-1]
+        met = header.index("met") if "met" in header else None
+        measure = header.index("ratio measured") if "ratio measured" in header else None
+        return [
+            Row(
+                f"assembly: {row[case]}",
+                row[measure] if measure is not None else "ratio",
+                row[ratio],
+                row[goal],
+                row[met] if met is not None else "—",
+            )
+            for row in cells[2:]
+            if len(row) == len(header)
+        ]
+    return []
+
+
+def _tables(section: str) -> list[list[str]]:
+    """The Markdown tables of ``section``, each as its lines, in order."""
+    tables: list[list[str]] = []
+    previous = False
+    for line in section.splitlines():
+        row = line.startswith("|")
+        if row and not previous:
+            tables.append([])
+        if row:
+            tables[-1].append(line)
+        previous = row
+    return tables
 
 
 def parse_printed_table(text: str) -> list[Row]:
     """Rows of the table ``bench/assemble_bench.py`` prints (for ``--with-assembly``)."""
-    return assembly_rows(f"{ASSEMBLY_HEADING}\n{text}")
+    return assembly_rows(f"\n{ASSEMBLY_HEADING}\n{text}")
 
 
 def write_section(path: Path, body: str) -> None:
