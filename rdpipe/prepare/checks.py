@@ -269,9 +269,10 @@ def untemplated_syntax(pipeline: Pipeline) -> list[Problem]:
 
 
 def colour_problems(pipeline: Pipeline) -> list[Problem]:
-    """Card colours the assembly could not draw, found before any clip is paid for."""
-    from PIL import ImageColor
+    """Card colours the assembly could not draw, found before any clip is paid for.
 
+    Pillow, which reads them, is imported only when there is a card (issue 12, start-up).
+    """
     problems = []
     for card_name in ("title_card", "end_card"):
         card = getattr(pipeline.output, card_name)
@@ -279,6 +280,8 @@ def colour_problems(pipeline: Pipeline) -> list[Problem]:
             value = getattr(card, field) if card is not None else None
             if value is None:
                 continue
+            from PIL import ImageColor
+
             try:
                 ImageColor.getrgb(value)
             except ValueError:
