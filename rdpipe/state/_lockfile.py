@@ -7,6 +7,7 @@ shows no diff. It holds no secrets: no API key, no download URLs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,72 @@ def _take_from_clip(clip: ClipRecord) -> TakeLock:
 
 
 def render_lock(shots: Sequence[ShotLock]) -> str:
-    """The lock file text for ``shots``, in the given (pipeline) order."""
-    version = _dump({"version": LOCK_VERSION})
-    return _HEADER + version + _dump({"shots": [_shot_to_data(shot) for shot in shots]})
+    """The lock file text for ``shots``, in the given (pipeline) order.
+
+    Written by hand when every value is one whose YAML PyYAML would write plainly or in single
+    quotes (ids, paths, hashes, numbers: every lock file rdpipe writes), else by PyYAML; the two
+    give the same bytes (``tests/state/test_lock_file.py``). PyYAML's pure-Python emitter took
+    a third of a no-op rerun of 100 shots (issue 12, start-up).
+    """
+    entries = [_shot_to_data(shot) for shot in shots]
+    fast = _written_by_hand(entries)
+    if fast is not None:
+        return _HEADER + fast
+    return _HEADER + _dump({"version": LOCK_VERSION}) + _dump({"shots": entries})
+
+
+def _written_by_hand(entries: list[dict[str, Any]]) -> str | None:
+    """The YAML PyYAML would write for these entries, or ``None`` for a value it must write."""
+    lines = [f"version: {LOCK_VERSION}", "shots:" if entries else "shots: []"]
+    for entry in entries:
+        prefix = "- "
+        for name in sorted(entry):
+            if name == "takes":
+                lines.append("  takes:")
+                for take in entry[name]:
+                    take_prefix = "  - "
+                    for field in sorted(take):
+                        scalar = _scalar(take[field])
+                        if scalar is None:
+                            return None
+                        lines.append(f"{take_prefix}{field}: {scalar}")
+                        take_prefix = "    "
+                continue
+            scalar = _scalar(entry[name])
+            if scalar is None:
+                return None
+            lines.append(f"{prefix}{name}: {scalar}")
+            prefix = "  "
+    return "\n".join(lines) + "\n"
+
+
+#: Text PyYAML writes plainly: a letter or underscore, then letters, digits and ``_./-``.
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+#: Text :func:`_represent_str` single-quotes (number-like) that needs no escaping inside.
+_QUOTED = re.compile(r"[0-9A-Za-z_./+-]+")
+#: Plain words YAML 1.1 reads as booleans or null (PyYAML's resolver): these are quoted.
+_WORDS = frozenset(
+    spelling
+    for word in ("yes", "no", "true", "false", "on", "off", "null")
+    for spelling in (word, word.capitalize(), word.upper())
+)
+
+
+def _scalar(value: object) -> str | None:
+    """``value`` as PyYAML writes it in a block mapping here, or ``None`` if not simply."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if "." in text and "e" not in text and "n" not in text else None
+    if not isinstance(value, str):
+        return None
+    quote = isinstance(value, _Quoted) or value[:1] in tuple("0123456789+-.")
+    if quote:
+        return f"'{value}'" if _QUOTED.fullmatch(value) else None
+    return value if _PLAIN.fullmatch(value) and value not in _WORDS else None
 
 
 def _dump(data: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from rdpipe.state import (
     ShotLock,
     StateStore,
     TakeLock,
+    _lockfile,
     lock_shot,
     parse_lock,
     render_lock,
@@ -164,3 +165,45 @@ def test_lock_from_store_has_model_and_no_secrets(
     assert "SECRETSIG" not in text
     assert "sk-" not in text
     assert "http" not in text
+
+
+#: Values that test each way YAML may read a word: plain, quoted, escaped, numbers, booleans.
+_PLAINLY = ["s0001", "_a/b.c-d", "café", "😀", "a b", "a: b", "#x", "a\nb", ""]
+_READ_AS_OTHERS = ["yes", "No", "TRUE", "on", "null", "~", "0123", "-x", ".5", "1e3"]
+_WORDS = st.sampled_from([*_PLAINLY, *_READ_AS_OTHERS])
+_TEXT = _WORDS | st.text(max_size=12) | st.from_regex(r"[A-Za-z0-9_./+-]{1,12}", fullmatch=True)
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([4.0, 1e17, -0.0])
+_TAKES = st.builds(
+    TakeLock,
+    take=st.integers(1, 3),
+    task_id=_TEXT,
+    clip=_TEXT,
+    sha256=_TEXT | st.just("ab" * 32),
+    seed=st.integers() | st.none(),
+    duration=_FLOATS | st.none(),
+)
+_SHOTS = st.builds(
+    ShotLock,
+    shot_id=_TEXT,
+    key=_TEXT | st.just("0f" * 32),
+    model=_TEXT | st.none(),
+    takes=st.lists(_TAKES, min_size=1, max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(shots=st.lists(_SHOTS, max_size=3))
+def test_lock_written_by_hand_is_what_pyyaml_writes(shots: list[ShotLock]) -> None:
+    """The lock text written without PyYAML's emitter has PyYAML's bytes, whatever the values
+    (those it cannot write simply go to PyYAML)."""
+    entries = [_lockfile._shot_to_data(shot) for shot in shots]
+    by_pyyaml = _lockfile._dump({"version": 1}) + _lockfile._dump({"shots": entries})
+    assert render_lock(shots) == _lockfile._HEADER + by_pyyaml
+
+
+def test_an_ordinary_lock_is_written_by_hand() -> None:
+    """rdpipe's own ids, paths, hashes and numbers take the quick path (no PyYAML emitter)."""
+    entries = [_lockfile._shot_to_data(ZETA)]
+    assert _lockfile._written_by_hand(entries) == render_lock([ZETA]).removeprefix(
+        _lockfile._HEADER
+    )
