@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import fontpkg
 import noto_cjk_sans_otc
+from PIL import ImageFont
 
 from rdpipe.text.errors import FontUnavailable
-from rdpipe.text.faces import FONT_SUFFIXES, Face, open_face
+from rdpipe.text.faces import FONT_SUFFIXES, Face, FontFiles
 from rdpipe.text.system import NoSystemFonts, SystemFonts
 
 #: Faces of the bundled Noto Sans CJK collection, by the language whose glyph forms they use.
@@ -30,10 +31,15 @@ _SELECTORS = (range(0xFE00, 0xFE10), range(0xE0100, 0xE01F0))
 
 @dataclass(frozen=True)
 class FontChain:
-    """Faces tried in order for each character, then the installed fonts."""
+    """Faces tried in order for each character, then the installed fonts.
+
+    ``files`` keeps what the chain read from its font files, for as long as the chain lives
+    (chains made from it by :meth:`for_text` share it).
+    """
 
     faces: tuple[Face, ...]
     system: SystemFonts
+    files: FontFiles = field(default_factory=FontFiles, compare=False, repr=False)
 
     @property
     def primary(self) -> Face:
@@ -42,12 +48,16 @@ class FontChain:
 
     def face_for(self, char: str, *, after: Face | None = None) -> Face | None:
         """The face that draws ``char``; ``after`` (the previous character's) wins if it can."""
-        if after is not None and _sticky(char) and after.covers(char):
+        if after is not None and _sticky(char) and self.files.covers(after, char):
             return after
         for face in self.faces:
-            if face.covers(char):
+            if self.files.covers(face, char):
                 return face
         return self.system.covering(char)
+
+    def font(self, face: Face, size: int, *, shaped: bool) -> ImageFont.FreeTypeFont:
+        """The Pillow font that draws ``face`` at ``size`` pixels, opened once per chain."""
+        return self.files.font(face, size, shaped=shaped)
 
     def missing(self, text: str) -> list[str]:
         """The characters of ``text`` no face can draw, each once, in order of appearance."""
@@ -91,18 +101,21 @@ def load_font_chain(
     """The chain for ``output.font`` (a file relative to ``base_dir``, or a family name)."""
     system = system if system is not None else NoSystemFonts()
     bundled = bundled_faces()
+    files = FontFiles()
     if font is None:
-        return FontChain(bundled, system)
-    chosen = _chosen_face(font, base_dir, system, bundled)
-    return FontChain((chosen, *(f for f in bundled if f != chosen)), system)
+        return FontChain(bundled, system, files)
+    chosen = _chosen_face(font, base_dir, system, bundled, files)
+    return FontChain((chosen, *(f for f in bundled if f != chosen)), system, files)
 
 
-def _chosen_face(font: str, base_dir: Path, system: SystemFonts, bundled: tuple[Face, ...]) -> Face:
+def _chosen_face(
+    font: str, base_dir: Path, system: SystemFonts, bundled: tuple[Face, ...], files: FontFiles
+) -> Face:
     if font.casefold().endswith(FONT_SUFFIXES) or "/" in font or "\\" in font:
         path = base_dir / font
         if not path.is_file():
             raise FontUnavailable(font, f"no such font file: {path}")
-        return open_face(font, path)
+        return files.open_face(font, path)
     for face in (*bundled, *(_cjk_face(language) for language in _CJK_FACES)):
         if face.name.casefold() == font.casefold():
             return face
@@ -110,7 +123,7 @@ def _chosen_face(font: str, base_dir: Path, system: SystemFonts, bundled: tuple[
     if found is None:
         where = "installed" if not isinstance(system, NoSystemFonts) else "bundled"
         raise FontUnavailable(font, f"no {where} font family has this name")
-    return open_face(font, found.path, found.index)
+    return files.open_face(font, found.path, found.index)
 
 
 def _sticky(char: str) -> bool:

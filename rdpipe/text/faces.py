@@ -1,14 +1,18 @@
 """Font faces: a file, the face's index in a collection, and the characters it maps.
 
-Which characters a face has comes from its ``cmap`` table, read with fontTools once per file
-and process. Pillow fonts are opened per size and layout engine, also once.
+Which characters a face has comes from its ``cmap`` table, read with fontTools. What has been
+read is kept by a :class:`FontFiles`, which a font chain (or the installed fonts) holds for as
+long as it lives: a long-lived server that builds a new chain per job reads a font file edited
+in between again, and a chain reads each file once.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
@@ -17,6 +21,9 @@ from rdpipe.text.errors import FontUnavailable
 
 #: File suffixes read as font files (FreeType reads all of them; fontTools the cmap).
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -27,38 +34,75 @@ class Face:
     path: Path
     index: int = 0
 
-    def covers(self, char: str) -> bool:
-        """Whether the face maps ``char`` (one code point) to a glyph of its own."""
-        return ord(char) in self._codepoints
-
-    @cached_property
-    def _codepoints(self) -> frozenset[int]:
-        return codepoints(self.path, self.index)
-
     def font(self, size: int, *, shaped: bool) -> ImageFont.FreeTypeFont:
-        """The Pillow font at ``size`` pixels; ``shaped`` asks for Raqm (HarfBuzz) layout."""
-        return _font(self.path, self.index, size, shaped)
+        """A new Pillow font at ``size`` pixels; ``shaped`` asks for Raqm (HarfBuzz) layout.
+
+        Opening reads the file: :meth:`FontFiles.font` keeps the fonts it opens.
+        """
+        engine = ImageFont.Layout.RAQM if shaped else ImageFont.Layout.BASIC
+        return ImageFont.truetype(str(self.path), size, index=self.index, layout_engine=engine)
 
     def identity(self) -> list[object]:
         """What tells this face apart in a cache key: the file, its size and the face index."""
         return [self.name, self.path.name, _file_size(self.path), self.index]
 
 
-def open_face(name: str, path: Path, index: int = 0) -> Face:
-    """A face whose file opens, maps characters and has outlines, or FontUnavailable."""
-    try:
-        codepoints(path, index)
-        outlined = has_outlines(path, index)
-    except (OSError, TTLibError, KeyError, AssertionError) as error:
-        reason = f"{path} is not a font file rdpipe can read ({error})"
-        raise FontUnavailable(name, reason) from error
-    if not outlined:
-        reason = f"{path} has no outlines, only bitmaps of one size (such as colour emoji fonts)"
-        raise FontUnavailable(name, reason)
-    return Face(name, path, index)
+class FontFiles:
+    """What has been read from font files: each face's characters and whether it has
+    outlines, and Pillow fonts by size and layout engine, each read or opened once.
+
+    Keyed by file path and face index, so equal faces built anew (a chain's CJK face for each
+    text's language) share what was read. Not bound in size: one chain uses a few faces at a
+    few sizes. Safe to share between threads (an assembly draws cards and captions in
+    several), each file still read once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._codepoints: dict[tuple[Path, int], frozenset[int]] = {}
+        self._outlined: dict[tuple[Path, int], bool] = {}
+        self._fonts: dict[tuple[Path, int, int, bool], ImageFont.FreeTypeFont] = {}
+
+    def covers(self, face: Face, char: str) -> bool:
+        """Whether ``face`` maps ``char`` (one code point) to a glyph of its own."""
+        return ord(char) in self.codepoints(face.path, face.index)
+
+    def codepoints(self, path: Path, index: int) -> frozenset[int]:
+        """Code points the face maps (:func:`read_codepoints`); OSError or TTLibError."""
+        return self._kept(self._codepoints, (path, index), lambda: read_codepoints(path, index))
+
+    def has_outlines(self, path: Path, index: int) -> bool:
+        """Whether the face is drawable at any size (:func:`has_outlines`)."""
+        return self._kept(self._outlined, (path, index), lambda: has_outlines(path, index))
+
+    def font(self, face: Face, size: int, *, shaped: bool) -> ImageFont.FreeTypeFont:
+        """The Pillow font of ``face`` at ``size`` pixels (:meth:`Face.font`), opened once."""
+        key = (face.path, face.index, size, shaped)
+        return self._kept(self._fonts, key, lambda: face.font(size, shaped=shaped))
+
+    def open_face(self, name: str, path: Path, index: int = 0) -> Face:
+        """A face whose file opens, maps characters and has outlines, or FontUnavailable."""
+        try:
+            self.codepoints(path, index)
+            outlined = self.has_outlines(path, index)
+        except (OSError, TTLibError, KeyError, AssertionError) as error:
+            reason = f"{path} is not a font file rdpipe can read ({error})"
+            raise FontUnavailable(name, reason) from error
+        if not outlined:
+            reason = (
+                f"{path} has no outlines, only bitmaps of one size (such as colour emoji fonts)"
+            )
+            raise FontUnavailable(name, reason)
+        return Face(name, path, index)
+
+    def _kept(self, store: dict[K, V], key: K, read: Callable[[], V]) -> V:
+        """``store[key]``, read first if missing; a failed read stores nothing."""
+        with self._lock:
+            if key not in store:
+                store[key] = read()
+            return store[key]
 
 
-@lru_cache(maxsize=64)
 def has_outlines(path: Path, index: int) -> bool:
     """Whether the face's glyphs are outlines (TrueType or CFF), drawable at any size.
 
@@ -68,18 +112,11 @@ def has_outlines(path: Path, index: int) -> bool:
         return any(table in font for table in ("glyf", "CFF ", "CFF2"))
 
 
-@lru_cache(maxsize=64)
-def codepoints(path: Path, index: int) -> frozenset[int]:
+def read_codepoints(path: Path, index: int) -> frozenset[int]:
     """Code points the face maps, from its best Unicode ``cmap`` subtable."""
     with path.open("rb") as handle, TTFont(handle, fontNumber=index, lazy=True) as font:
         best = font.getBestCmap()
     return frozenset(best or ())
-
-
-@lru_cache(maxsize=64)
-def _font(path: Path, index: int, size: int, shaped: bool) -> ImageFont.FreeTypeFont:
-    engine = ImageFont.Layout.RAQM if shaped else ImageFont.Layout.BASIC
-    return ImageFont.truetype(str(path), size, index=index, layout_engine=engine)
 
 
 def _file_size(path: Path) -> int:

@@ -226,7 +226,7 @@ def _runs(visual: str, setter: Typesetter) -> Iterable[Run]:
         shaped = setter.shaping and not any(
             unicodedata.bidirectional(c) in _RTL_CLASSES for c in text
         )
-        font = face.font(setter.size, shaped=shaped)
+        font = setter.chain.font(face, setter.size, shaped=shaped)
         yield Run(text, font, shaped, font.getlength(text))
 
 
@@ -288,5 +288,6 @@ def _reads_right_to_left(paragraph: str) -> bool:
 def _block(lines: Sequence[Line], setter: Typesetter) -> TextBlock:
     # Lines are spaced by the first font's metrics alone: Noto Sans Arabic's make room for
     # stacked vowel marks (2.1 em a line), which would set Latin and CJK lines far apart.
-    ascent, descent = setter.chain.primary.font(setter.size, shaped=False).getmetrics()
+    chain = setter.chain
+    ascent, descent = chain.font(chain.primary, setter.size, shaped=False).getmetrics()
     return TextBlock(tuple(lines), ascent, descent)

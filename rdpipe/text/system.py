@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rdpipe.text.faces import FONT_SUFFIXES, Face, codepoints, has_outlines
+from rdpipe.text.faces import FONT_SUFFIXES, Face, FontFiles
 
 _TIMEOUT = 10.0
 _FORMAT = "%{file}|%{index}|%{family}|%{style}\n"
@@ -46,10 +45,22 @@ class NoSystemFonts:
 
 @dataclass(frozen=True)
 class Fontconfig:
-    """Installed fonts as fontconfig's command-line tools report them."""
+    """Installed fonts as fontconfig's command-line tools report them.
+
+    Each answer is asked for once and kept for as long as this value lives (a command's, or
+    one assembly's), with what was read from the candidate font files: a font installed or
+    removed meanwhile shows in the next value.
+    """
 
     fc_match: str
     fc_list: str
+    _families: dict[str, Face | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _covering: dict[str, Face | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _files: FontFiles = field(default_factory=FontFiles, init=False, compare=False, repr=False)
 
     @classmethod
     def find(cls, search_path: str | None = None) -> Fontconfig | None:
@@ -61,45 +72,45 @@ class Fontconfig:
         return cls(fc_match, fc_list)
 
     def family(self, name: str) -> Face | None:
-        return _family(self.fc_match, name)
+        if name not in self._families:
+            self._families[name] = self._family(name)
+        return self._families[name]
 
     def covering(self, char: str) -> Face | None:
-        return _covering(self.fc_list, char)
+        if char not in self._covering:
+            self._covering[char] = self._first_covering(char)
+        return self._covering[char]
+
+    def _family(self, name: str) -> Face | None:
+        # fc-match always answers with its best guess (DejaVu Sans for a typo), so the answer
+        # counts only if the family it names is the one asked for.
+        rows = _query([self.fc_match, "--format", _FORMAT, f"{name}:style=Regular"])
+        for path, index, families, _style in rows[:1]:
+            if name.casefold() in (f.strip().casefold() for f in families.split(",")):
+                return Face(name, path, index)
+        return None
+
+    def _first_covering(self, char: str) -> Face | None:
+        rows = _query([self.fc_list, "--format", _FORMAT, f":charset={ord(char):x}"])
+        rows.sort(key=_preference)
+        for path, index, families, _style in rows:
+            # fontconfig's charset can be broader than the cmap FreeType uses; trust the cmap.
+            if ord(char) in self._readable_codepoints(path, index):
+                return Face(families.split(",")[0].strip(), path, index)
+        return None
+
+    def _readable_codepoints(self, path: Path, index: int) -> frozenset[int]:
+        """The face's characters if rdpipe can draw it at any size, otherwise none."""
+        try:
+            outlined = self._files.has_outlines(path, index)
+            return self._files.codepoints(path, index) if outlined else frozenset()
+        except Exception:  # a broken installed font is one we cannot use, whatever its fault
+            return frozenset()
 
 
 def system_fonts(search_path: str | None = None) -> SystemFonts:
     """Fontconfig where it is installed, otherwise no system fonts."""
     return Fontconfig.find(search_path) or NoSystemFonts()
-
-
-@lru_cache(maxsize=64)
-def _family(fc_match: str, name: str) -> Face | None:
-    # fc-match always answers with its best guess (DejaVu Sans for a typo), so the answer
-    # counts only if the family it names is the one asked for.
-    rows = _query([fc_match, "--format", _FORMAT, f"{name}:style=Regular"])
-    for path, index, families, _style in rows[:1]:
-        if name.casefold() in (f.strip().casefold() for f in families.split(",")):
-            return Face(name, path, index)
-    return None
-
-
-@lru_cache(maxsize=1024)
-def _covering(fc_list: str, char: str) -> Face | None:
-    rows = _query([fc_list, "--format", _FORMAT, f":charset={ord(char):x}"])
-    rows.sort(key=_preference)
-    for path, index, families, _style in rows:
-        # fontconfig's charset can be broader than the cmap FreeType uses; trust the cmap.
-        if ord(char) in _readable_codepoints(path, index):
-            return Face(families.split(",")[0].strip(), path, index)
-    return None
-
-
-def _readable_codepoints(path: Path, index: int) -> frozenset[int]:
-    """The face's characters if rdpipe can draw it at any size, otherwise none."""
-    try:
-        return codepoints(path, index) if has_outlines(path, index) else frozenset()
-    except Exception:  # a broken installed font is one we cannot use, whatever its fault
-        return frozenset()
 
 
 def _preference(row: tuple[Path, int, str, str]) -> tuple[bool, bool, int, str]:

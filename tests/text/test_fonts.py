@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
 
 import rdpipe.text
-from rdpipe.text import Face, FontUnavailable, NoSystemFonts, load_font_chain, system_fonts
+from rdpipe.text import (
+    Face,
+    FontChain,
+    Fontconfig,
+    FontUnavailable,
+    NoSystemFonts,
+    load_font_chain,
+    system_fonts,
+)
 from rdpipe.text.faces import has_outlines
 
 BUNDLED = ["Noto Sans", "Noto Sans Arabic", "Heebo", "Noto Sans CJK SC"]
@@ -124,3 +133,39 @@ def test_fontconfig_answers_for_families_and_characters() -> None:
 def test_without_fontconfig_there_are_no_system_fonts(tmp_path: Path) -> None:
     """Where fc-match and fc-list are missing, only bundled fonts and files are used."""
     assert isinstance(system_fonts(str(tmp_path)), NoSystemFonts)
+
+
+def test_a_chain_keeps_what_it_read_and_a_new_chain_reads_again(tmp_path: Path) -> None:
+    """A font file edited after a chain was made is read anew by the next chain (a long-lived
+    server's next job), while the first chain keeps the characters it read; chains made for a
+    text's language share what their chain read."""
+    brand = tmp_path / "brand.ttf"
+    shutil.copy(_heebo(), brand)
+    first = load_font_chain("brand.ttf", tmp_path)
+    assert _drawn_by(first, "ש") == "brand.ttf"
+    noto_sans = next(f.path for f in rdpipe.text.bundled_faces() if f.name == "Noto Sans")
+    shutil.copy(noto_sans, brand)
+    second = load_font_chain("brand.ttf", tmp_path)
+    assert _drawn_by(second, "ש") == "Heebo"
+    assert _drawn_by(second, "Ж") == "brand.ttf"
+    assert _drawn_by(first, "ש") == "brand.ttf"
+    assert first.for_text("한국어").files is first.files
+
+
+def _drawn_by(chain: FontChain, char: str) -> str | None:
+    face = chain.face_for(char)
+    return None if face is None else face.name
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake fontconfig is a shell script")
+def test_fontconfig_asks_once_per_character_while_it_lives(tmp_path: Path) -> None:
+    """One Fontconfig value runs fc-list once for a character; a new value asks again."""
+    log = tmp_path / "asked.log"
+    fc_list = tmp_path / "fc-list"
+    fc_list.write_text(f"#!/bin/sh\necho asked >> {log}\necho '{_heebo()}|0|Fake Hebrew|Regular'\n")
+    fc_list.chmod(0o755)
+    fonts = Fontconfig(fc_match=str(fc_list), fc_list=str(fc_list))
+    assert fonts.covering("ש") == fonts.covering("ש") == Face("Fake Hebrew", _heebo(), 0)
+    assert log.read_text().count("asked") == 1
+    Fontconfig(fc_match=str(fc_list), fc_list=str(fc_list)).covering("ש")
+    assert log.read_text().count("asked") == 2

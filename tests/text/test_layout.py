@@ -83,7 +83,7 @@ def test_no_character_is_drawn_as_a_box(chain: FontChain, script: str, shaping: 
         face = chain.face_for(char)
         assert face is not None and face.path in {f.path for f in bundled_faces()}, char
         picture = _drawn(char, Typesetter(chain, SIZE, shaping))
-        box = _direct("\U0010fffd", face.font(SIZE, shaped=False))
+        box = _direct("\U0010fffd", chain.font(face, SIZE, shaped=False))
         assert not _same(picture, box), f"{char!r} is drawn as {face.name}'s .notdef box"
         pictures[char] = picture.tobytes() + bytes(picture.size)
     assert len(set(pictures.values())) == len(pictures), "two characters look the same"
