@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from rdpipe.failure_codes import classify_failure
 from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
+    from rdpipe.request import GenerationRequest
     from rdpipe.state import ClipCheck, ClipFile, ShotState, StoredClip
 
 
@@ -48,7 +50,13 @@ class Decision:
 
 @dataclass(frozen=True)
 class Job:
-    """One shot in the plan."""
+    """One shot in the plan, and the request to send for it.
+
+    ``shot.request`` is the request as rendered: its body is the cache key's and the journal's.
+    :attr:`request` is the one to send; it differs only by the run's webhook (``--listen``),
+    which :meth:`with_webhook` sets as its ``callback_url``, replacing one written in the file.
+    The webhook carries a per-run secret, so it is never hashed, journaled or shown.
+    """
 
     shot: RenderedShot
     key: str
@@ -58,10 +66,21 @@ class Job:
     clip: StoredClip | None = None  # REUSE: the verified clip (not for same_as)
     same_as: str | None = None  # REUSE within this run: the shot generating the same request
     failed_before: bool = False
+    webhook: str | None = None  # the run's callback URL for this take (--listen)
 
     @property
     def billed_seconds(self) -> int:
         return self.shot.seconds if self.action is Action.GENERATE else 0
+
+    @cached_property
+    def request(self) -> GenerationRequest:
+        """The request to send: the rendered one, with the run's webhook as its callback."""
+        rendered = self.shot.request
+        return rendered if self.webhook is None else rendered.with_callback(self.webhook)
+
+    def with_webhook(self, url: str) -> Job:
+        """This job with the run's webhook ``url`` as the callback of the request sent."""
+        return replace(self, webhook=url)
 
 
 @dataclass(frozen=True)

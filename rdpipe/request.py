@@ -1,13 +1,19 @@
 """The body of ``POST /v1/video/generations`` as a typed, immutable value, built in steps.
 
 The renderer builds a request one step at a time, each step returning a new value: the prompt
-and the settings (the constructor, :meth:`GenerationRequest.with_settings`), the vendor fields
-the file writes under ``metadata:`` (:meth:`~GenerationRequest.with_extra`), the content
+and the settings (the constructor, :meth:`GenerationRequest.with_settings`), a ``callback_url``
+written in the file (:meth:`~GenerationRequest.with_callback`), the vendor fields the file
+writes under ``metadata:`` (:meth:`~GenerationRequest.with_extra`), the content
 (:meth:`~GenerationRequest.with_content`) and a take's seed (:meth:`~GenerationRequest.with_seed`).
-Two steps need the run: the first frame of a shot that continues another is known once that
-shot's clip exists (:meth:`~GenerationRequest.with_first_frame`), and the run's webhook URL
-carries a per-run secret (:meth:`~GenerationRequest.with_callback`, also the step that sets a
-``callback_url`` written in the file).
+Two steps need the run:
+
+- the run's webhook (``rdpipe run --listen``) is a callback URL with a per-run secret: the
+  session applies it to each job (:meth:`rdpipe.plan.Job.with_webhook`, the same
+  :meth:`~GenerationRequest.with_callback` step, applied last). So when both are set, the run's
+  webhook is the ``callback_url`` sent, and the file's is the one the journal records;
+- the first frame of a shot that continues another is known once that shot's clip exists: the
+  scheduler hands its last frame's PNG bytes to
+  :meth:`~GenerationRequest.with_first_frame_png`, which inlines them as a data URL.
 
 A request is serialised once, to :attr:`GenerationRequest.body`: canonical JSON (keys sorted,
 no spaces, text as UTF-8). The cache key is the SHA-256 of the rendered request's body, the
@@ -17,6 +23,7 @@ of the request as sent.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -134,8 +141,8 @@ class ContinuityFrame:
     """The first frame of a shot that continues ``shot_id``: that shot's last frame.
 
     Until the run has that clip, the entry reads as a placeholder URL naming the shot; the
-    cache key is computed from that form. :meth:`GenerationRequest.with_first_frame` puts the
-    frame itself in its place.
+    cache key is computed from that form. :meth:`filled` is the entry once the frame exists,
+    which :meth:`GenerationRequest.with_first_frame_png` puts in the placeholder's place.
     """
 
     shot_id: str
@@ -150,6 +157,16 @@ class ContinuityFrame:
     def to_json(self) -> dict[str, Any]:
         """The entry as the placeholder image it stands for."""
         return Media(self.kind, self.url, self.role).to_json()
+
+    @classmethod
+    def filled(cls, png: bytes) -> Media:
+        """The first frame itself: ``png`` (a PNG file's bytes) inline as a base64 data URL."""
+        return Media(cls.kind, png_data_url(png), cls.role)
+
+
+def png_data_url(png: bytes) -> str:
+    """``data:image/png;base64,…``: a PNG file's bytes as a URL the API reads inline."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 ContentEntry: TypeAlias = Media | ContinuityFrame
@@ -233,16 +250,31 @@ class GenerationRequest:
 
         Raises ``ValueError`` when the request does not continue another shot.
         """
+        return self._with_frame(Media(ContinuityFrame.kind, url, ContinuityFrame.role))
+
+    def with_first_frame_png(self, png: bytes) -> GenerationRequest:
+        """The continuity step from the last frame of the shot continued, as PNG bytes.
+
+        The frame goes inline as a data URL (:meth:`ContinuityFrame.filled`). Raises
+        ``ValueError`` when the request does not continue another shot.
+        """
+        return self._with_frame(ContinuityFrame.filled(png))
+
+    def _with_frame(self, frame: Media) -> GenerationRequest:
         if self.continues_from is None:
             raise ValueError("this request does not start from another shot's last frame")
         content = tuple(
-            Media("image", url, "first_frame") if isinstance(entry, ContinuityFrame) else entry
+            frame if isinstance(entry, ContinuityFrame) else entry
             for entry in self.metadata.content
         )
         return self.with_content(content)
 
     def with_callback(self, url: str) -> GenerationRequest:
-        """The callback step: the webhook the API POSTs the final task state to."""
+        """The callback step: the webhook the API POSTs the final task state to.
+
+        It replaces a callback set before: applied for the file's ``callback_url`` when the
+        shot is rendered, then for the run's webhook (``--listen``), which so wins.
+        """
         return replace(self, metadata=replace(self.metadata, callback_url=url))
 
     @property

@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 
 
 class GenerationApi(Protocol):
-    """The part of the RelayDance client the scheduler uses."""
+    """The part of the RelayDance client a run uses."""
+
+    @property
+    def api_host(self) -> str | None:
+        """``host[:port]`` the requests go to, recorded with each submit; ``None``: no API."""
 
     async def submit(self, body: bytes) -> str:
         """POST one request body (JSON, already serialised) and return the new task's id."""

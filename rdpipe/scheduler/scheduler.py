@@ -18,9 +18,8 @@ Money rules, in the order they happen for a new generation:
 
 from __future__ import annotations
 
-import base64
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -117,7 +116,6 @@ class Scheduler:
         extract_frame: FrameExtractor,
         rng: random.Random | None = None,
         waker: Waker | None = None,
-        callback_url: Callable[[str], str] | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -128,7 +126,6 @@ class Scheduler:
         self._extract_frame = extract_frame
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
-        self._callback_url = callback_url
         self._task_slots = anyio.CapacityLimiter(options.tasks)
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
@@ -236,10 +233,13 @@ class Scheduler:
                 f"{job.reason}; it has no clip to download (`rdpipe run` submits it)",
                 job.task_id,
             )
-        request = job.shot.request
+        # The journal records the rendered request, the POST is the job's (the run's webhook
+        # on it); a shot that continues another gets that shot's last frame in both.
+        request, sent = job.shot.request, job.request
         if request.continues_from is not None:
-            request = request.with_first_frame(await self._last_frame(job, request.continues_from))
-        return await self._generate(job, request)
+            png = await self._last_frame(job, request.continues_from)
+            request, sent = request.with_first_frame_png(png), sent.with_first_frame_png(png)
+        return await self._generate(job, request, sent)
 
     async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
         """Follow a task an earlier run submitted; ``None``: submit the shot anew instead.
@@ -316,10 +316,11 @@ class Scheduler:
             duration=record.duration if record else None,
         )
 
-    async def _generate(self, job: Job, request: GenerationRequest) -> ShotResult:
+    async def _generate(
+        self, job: Job, request: GenerationRequest, sent: GenerationRequest
+    ) -> ShotResult:
         attempts = job.shot.retries + 1
         last: TaskStatus | None = None
-        sent = self._with_callback(job, request)
         async with self._task_slots:
             for attempt in range(1, attempts + 1):
                 task_id = await self._submit(job, request, sent, attempt)
@@ -541,8 +542,8 @@ class Scheduler:
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
             raise _ClipProblem(f"did not arrive: {sent}") from error
 
-    async def _last_frame(self, job: Job, upstream_id: str) -> str:
-        """Wait for the shot this one continues from; its last frame as a PNG data URL."""
+    async def _last_frame(self, job: Job, upstream_id: str) -> bytes:
+        """Wait for the shot this one continues from; its last frame's PNG bytes."""
         self._report(job, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
         labels = self._labels.get(upstream_id, [])
         for label in labels:
@@ -556,8 +557,7 @@ class Scheduler:
         frame = upstream.clip.last_frame
         if not await anyio.to_thread.run_sync(frame.exists):
             await self._extract_frame(upstream.clip.path, frame)
-        png = await anyio.to_thread.run_sync(frame.read_bytes)
-        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        return await anyio.to_thread.run_sync(frame.read_bytes)
 
     def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
         self._check_owner(job, task_id)
@@ -576,16 +576,6 @@ class Scheduler:
     def _count_submit(self, job: Job) -> None:
         label = job.shot.label
         self._submits[label] = self._submits.get(label, 0) + 1
-
-    def _with_callback(self, job: Job, request: GenerationRequest) -> GenerationRequest:
-        """The request to send: with this run's webhook URL when a receiver listens.
-
-        The URL carries a per-run secret, so it goes into the request sent and nowhere else:
-        not into the cache key, the journal or the manifest.
-        """
-        if self._callback_url is None:
-            return request
-        return request.with_callback(self._callback_url(job.shot.label))
 
     def _pick(self, labels: Sequence[str]) -> int | None:
         return self._jobs[labels[0]].shot.pick if labels else None

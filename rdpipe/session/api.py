@@ -46,7 +46,7 @@ async def open_api(
         async with RelayDanceClient(config, on_send=sends.note) as client:
             yield client
         return
-    from rdpipe.sim import SimConfig, Timing, run_simulator
+    from rdpipe.sim import SimConfig, Timing, open_simulator
 
     sim_config = SimConfig(
         api_key=None,
@@ -54,7 +54,7 @@ async def open_api(
         work_dir=workspace.state.state_dir / "sim",
         environ=environ,
     )
-    with run_simulator(sim_config) as sim:
+    async with open_simulator(sim_config) as sim:
         config = ClientConfig(api_key=ApiKey("sk-offline"), base_url=sim.base_url)
         async with RelayDanceClient(config, on_send=sends.note) as client:
             yield client
@@ -64,13 +64,9 @@ def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
     """The API host recorded with each submit and checked before a task is followed.
 
     ``None`` offline: every offline run starts its own simulator on a new port, in a state of
-    its own.
+    its own. Else the API's own (``None`` from the stand-in of a run that sends nothing).
     """
-    if settings.offline or isinstance(api, _NoApi):
-        return None  # a cached run: importing the client would cost httpx (~0.09 s)
-    from rdpipe.client import RelayDanceClient
-
-    return api.api_host if isinstance(api, RelayDanceClient) else None
+    return None if settings.offline else api.api_host
 
 
 @asynccontextmanager
@@ -97,6 +93,10 @@ async def open_webhooks(
 
 class _NoApi:
     """Stands in for the client when every shot is cached: no key needed, nothing sent."""
+
+    @property
+    def api_host(self) -> str | None:
+        return None
 
     async def submit(self, body: bytes) -> str:
         raise AssertionError("a fully cached run must not submit")

@@ -7,7 +7,8 @@ The steps, in order:
    submits a killed run left unanswered, clear its partial downloads, plan against the state.
 2. Report the recovered submits, refuse a plan over the budget, announce the plan.
 3. Open the shots' reporter, the API (the RelayDance client, the offline simulator, or a
-   stand-in when nothing is to be sent) and, with ``--listen``, the webhook receiver.
+   stand-in when nothing is to be sent) and, with ``--listen``, the webhook receiver, whose URL
+   for each take becomes the callback of the request sent (:meth:`~rdpipe.plan.Job.with_webhook`).
 4. Generate: the scheduler runs the plan's jobs, rewriting the manifest as shots progress (a
    plan that sends nothing is settled from the state alone); the lock file is written at the
    end, also when the run is stopped.
@@ -21,11 +22,11 @@ command line watches for Ctrl-C there. Nothing here prints; the reporter hears e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.plan import Action, Plan
+from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import (
@@ -205,6 +206,7 @@ async def _generate(
                 record_manifest(session.prepared, plan, takes, workspace, running=running,
                                 redactor=redactor, builder=builder)  # fmt: skip
 
+            jobs = with_webhooks(plan.jobs, callback_url)
             interval = max(1.0, len(plan.jobs) / 200)
             scheduler = Scheduler(
                 api=api,
@@ -217,12 +219,22 @@ async def _generate(
                 probe=probe_whole_duration,
                 extract_frame=extract,
                 waker=waker,
-                callback_url=callback_url,
             )
             try:
-                return await scheduler.run(plan.jobs)
+                return await scheduler.run(jobs)
             finally:
                 write_lock_file(plan, session.store, workspace)
+
+
+def with_webhooks(jobs: Sequence[Job], callback_url: Callable[[str], str] | None) -> list[Job]:
+    """The jobs to run: each with the run's webhook for its take (``--listen``), if any.
+
+    The webhook is the ``callback_url`` sent, over one the file writes; the journal and the
+    cache key keep the rendered request (:class:`~rdpipe.plan.Job`).
+    """
+    if callback_url is None:
+        return list(jobs)
+    return [job.with_webhook(callback_url(job.shot.label)) for job in jobs]
 
 
 def _settle(session: PipelineSession, shots: Reporter) -> list[ShotResult]:

@@ -13,11 +13,15 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rdpipe.errors import UsageError
 from rdpipe.scheduler import Waker
 from rdpipe.sockets import listen_tcp
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 #: Callback bodies are task objects of a few kilobytes.
 MAX_BODY = 64 * 1024
@@ -54,7 +58,7 @@ class WebhookReceiver:
         """The callback URL of one shot's take under ``public_url``."""
         return f"{public_url.rstrip('/')}/hook/{self.secret}/{quote(label, safe='')}"
 
-    def app(self) -> object:
+    def app(self) -> Starlette:
         from starlette.applications import Starlette
         from starlette.requests import Request
         from starlette.responses import JSONResponse, Response
@@ -95,7 +99,7 @@ async def serve_webhooks(receiver: WebhookReceiver, host: str, port: int) -> Asy
             f"--listen {host}:{port}: cannot listen there ({error.strerror})"
         ) from None
     config = uvicorn.Config(
-        receiver.app(),  # type: ignore[arg-type]
+        receiver.app(),
         host=host,
         port=port,
         log_level="warning",

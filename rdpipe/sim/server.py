@@ -17,6 +17,7 @@ from pathlib import Path
 import anyio
 import anyio.from_thread
 import uvicorn
+from starlette.types import ASGIApp
 
 from rdpipe.errors import RdpipeError
 from rdpipe.ffmpeg_path import find_ffmpeg
@@ -58,9 +59,9 @@ def _listen(host: str, port: int) -> socket.socket:
         raise PortUnavailable(host, port, error.strerror or str(error)) from error
 
 
-def _server(app: object) -> uvicorn.Server:
+def _server(app: ASGIApp) -> uvicorn.Server:
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         lifespan="off",
         access_log=False,
         log_level="warning",

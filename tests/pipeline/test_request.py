@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rdpipe.plan import shot_keys
+from rdpipe.plan import plan_run, shot_keys
 from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.request import (
     ContinuityFrame,
@@ -131,6 +131,37 @@ def test_first_frame_step_needs_a_placeholder() -> None:
     """A request that continues no shot has no first frame to fill in."""
     with pytest.raises(ValueError, match="does not start from another shot's last frame"):
         GenerationRequest("m", "p", "5").with_first_frame(FRAME)
+
+
+def test_first_frame_step_takes_the_png_bytes_inline() -> None:
+    """with_first_frame_png puts the PNG's bytes in the placeholder's place as a base64 data URL."""
+    png = b"\x89PNG\r\n\x1a\n frame"
+    waiting = GenerationRequest("m", "night", "4").with_content([ContinuityFrame("coast")])
+    assert ContinuityFrame.filled(png) == Media(
+        "image", "data:image/png;base64,iVBORw0KGgogZnJhbWU=", "first_frame"
+    )
+    assert waiting.with_first_frame_png(png) == waiting.with_first_frame(
+        "data:image/png;base64,iVBORw0KGgogZnJhbWU="
+    )
+    with pytest.raises(ValueError, match="does not start from another shot's last frame"):
+        GenerationRequest("m", "p", "5").with_first_frame_png(png)
+
+
+def test_the_runs_webhook_is_sent_over_the_files_callback(tmp_path: Path) -> None:
+    """A job's request to send carries the run's webhook in place of the file's callback_url;
+    the rendered request (the journal's) and the cache key keep the file's."""
+    path = tmp_path / "film.yaml"
+    path.write_text(PIPELINE, encoding="utf-8")
+    (job, *_) = plan_run("film", prepare_pipeline(path).shots).jobs
+    hooked = job.with_webhook("http://127.0.0.1:9/hook/s3cret/coast%231")
+    assert job.request is job.shot.request  # no webhook: the rendered request is sent
+    assert hooked.request.metadata.callback_url == "http://127.0.0.1:9/hook/s3cret/coast%231"
+    assert hooked.request.body == job.shot.request.with_callback(
+        "http://127.0.0.1:9/hook/s3cret/coast%231"
+    ).body
+    written = "https://hooks.example.com/cb?t=héron 🌊 grey"
+    assert hooked.shot.request.metadata.callback_url == written
+    assert hooked.key == job.key == KNOWN_KEYS["coast#1"]
 
 
 def test_callback_step_sets_the_one_callback_url() -> None:

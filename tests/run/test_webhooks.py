@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +81,27 @@ def test_callback_secret_stays_out_of_files(online: SimServer, tmp_path: Path) -
     for file in files:
         assert secret_path not in file.read_bytes(), file
     # Adding --listen does not change what a shot is: the rerun reuses the clip.
+    online.clear_observations()
+    again, _, _ = run_listening(path)
+    assert again.exit_code == 0 and submits(online) == 0
+
+
+def test_the_runs_webhook_is_sent_over_the_files_callback(
+    online: SimServer, tmp_path: Path
+) -> None:
+    """With callback_url in the file and --listen, the POST carries the run's webhook (which
+    wakes the shot); the journal and the manifest keep the file's, and the key is unchanged."""
+    written = "https://hooks.example.com/cb"
+    text = pipeline_text({"a": "one"}).replace("'16:9'}", f"'16:9', callback_url: '{written}'}}")
+    path = write(tmp_path / "film.yaml", text)
+    result, elapsed, listen = run_listening(path)
+    assert result.exit_code == 0, result.stderr
+    assert elapsed < 15, f"took {elapsed:.1f} s: the webhook did not wake the shot"
+    (sent,) = [r for r in online.requests() if r.method == "POST" and r.origin == "api"]
+    assert json.loads(sent.body)["metadata"]["callback_url"].startswith(f"http://{listen}/hook/")
+    with sqlite3.connect(tmp_path / ".rdpipe" / "state.db") as journal:
+        (kept,) = journal.execute("SELECT request_json FROM intents").fetchone()
+    assert json.loads(kept)["metadata"]["callback_url"] == written
     online.clear_observations()
     again, _, _ = run_listening(path)
     assert again.exit_code == 0 and submits(online) == 0

@@ -124,9 +124,15 @@ def run_scheduler(
     options: SchedulerOptions | None = None,
     callback_url: Callable[[str], str] | None = None,
 ) -> tuple[list[ShotResult], CollectingReporter, float]:
-    """Run the plan of ``rendered`` on a virtual clock; returns results, updates, virtual time."""
+    """Run the plan of ``rendered`` on a virtual clock; returns results, updates, virtual time.
+
+    ``callback_url``: the run's webhook of each take, set on its job as the session does.
+    """
     reporter = CollectingReporter()
     plan = plan_run("film", rendered)
+    jobs = plan.jobs
+    if callback_url is not None:
+        jobs = [job.with_webhook(callback_url(job.shot.label)) for job in jobs]
     elapsed = 0.0
 
     async def main() -> list[ShotResult]:
@@ -141,10 +147,9 @@ def run_scheduler(
                 probe=_probe,
                 extract_frame=_extract,
                 rng=random.Random(1),
-                callback_url=callback_url,
             )
             start = anyio.current_time()
-            results = await scheduler.run(plan.jobs)
+            results = await scheduler.run(jobs)
             elapsed = anyio.current_time() - start
             return results
 
