@@ -4,8 +4,11 @@ Pure: strings go through :mod:`rdpipe.templates`, local media reach the request 
 the :class:`MediaResolver` passed in, and problems come back as values (a data path and a
 message) for the caller to locate in the file. A request is built in steps: prompt and
 settings, the callback written in the file, the vendor fields of ``metadata:``, the content
-(references and frames), then each take's seed. Only the run's own steps remain (a
-continuity frame, the run's webhook): the scheduler applies them just before the submit.
+(references and frames), then each take's seed. Only the run's own steps remain: the run's
+webhook (``--listen``), which the session sets on each job and which replaces the file's
+callback in the request sent (:meth:`rdpipe.plan.Job.with_webhook`), and a continuity frame,
+whose PNG the scheduler hands over once the shot continued has its clip
+(:meth:`rdpipe.request.GenerationRequest.with_first_frame_png`).
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ def _audio_text(audio: bool | None) -> str:
 def models_table(rows: Sequence[ModelRow]) -> Table:
     """The listing as a rich table (aspect ratios are in ``--json``); gaps are noted."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
     table.add_column("model", no_wrap=True)
@@ -79,16 +80,17 @@ def models_table(rows: Sequence[ModelRow]) -> Table:
         info = row.info
         note = "" if row.offered and info else "not offered" if info else "not in local catalog"
         if info is None:
-            table.add_row(row.id, "", "", "", "", note)
-            continue
-        table.add_row(
-            row.id,
-            info.family,
-            f"{info.min_seconds}-{info.max_seconds}",
-            ",".join(info.resolutions),
-            _audio_text(info.audio),
-            note,
-        )
+            cells = [row.id, "", "", "", "", note]
+        else:
+            cells = [
+                row.id,
+                info.family,
+                f"{info.min_seconds}-{info.max_seconds}",
+                ",".join(info.resolutions),
+                _audio_text(info.audio),
+                note,
+            ]
+        table.add_row(*map(Text, cells))  # a server's model id is data, never markup
     return table
 
 

@@ -109,19 +109,23 @@ def plan(
 def print_plan(result: Plan) -> None:
     """The human form of a plan: each request (data URLs shortened), then the totals."""
     from rich.table import Table
+    from rich.text import Text
 
     console = make_console()
+    # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
-        console.rule(f"[bold]{job.shot.id}[/]  {job.action.value}: {job.reason}", align="left")
+        title = Text.assemble((job.shot.id, "bold"), f"  {job.action.value}: {job.reason}")
+        console.rule(title, align="left")
         shown = job.shot.request.map_text(_shorten_data_url).to_json()
         body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body, markup=False, highlight=False)
-    table = Table(title=f"Plan for {result.pipeline}", title_justify="left")
+    caption = Text(f"Plan for {result.pipeline}", style="table.title")
+    table = Table(title=caption, title_justify="left")
     table.add_column("model")
     table.add_column("generations", justify="right")
     table.add_column("billed seconds", justify="right")
     for model, totals in sorted(result.by_model.items()):
-        table.add_row(model, str(totals.generations), str(totals.billed_seconds))
+        table.add_row(Text(model), str(totals.generations), str(totals.billed_seconds))
     table.add_row("total", str(result.generations), str(result.billed_seconds), style="bold")
     console.print(table)
 

@@ -163,6 +163,6 @@ class LiveReporter:
             )
             note = row.message or row.task_id or ""
             style = _STYLE.get(row.phase)
-            state = f"[{style}]{row.phase.value}[/]" if style else row.phase.value
+            state = Text(row.phase.value, style=style or "")
             table.add_row(Text(shot_id), state, elapsed, progress, Text(note))
         return Group(table, self._overall)

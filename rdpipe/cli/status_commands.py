@@ -38,6 +38,7 @@ def status(
 
     def action() -> None:
         from rich.table import Table
+        from rich.text import Text
 
         from rdpipe.session.session import read_plan
         from rdpipe.session.settings import RunSettings
@@ -65,11 +66,12 @@ def status(
                         "billed_seconds": plan.billed_seconds}  # fmt: skip
             typer.echo(json.dumps(document, indent=2))
             return
-        table = Table(title=f"{prepared.name}: {plan.billed_seconds} s to bill on the next run")
+        title = f"{prepared.name}: {plan.billed_seconds} s to bill on the next run"
+        table = Table(title=Text(title, style="table.title"))
         for column in ("shot", "status", "why"):
             table.add_column(column)
-        for row in rows:
-            table.add_row(row["label"], row["status"], row["reason"])
+        for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
+            table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
         console.print(table)
 
     run_command(action)

@@ -1,9 +1,15 @@
 """One pipeline's run state, opened for one command: the guard, the state, the clips and the plan.
 
-Every command that reads or writes a run's state opens it here, in one of three ways
-(:class:`Access`): ``run`` holds the run guard throughout, ``assemble`` takes it only while it
-downloads a clip again, and ``status`` reads a copy of the state and writes nothing, so it works
-on a read-only checkout (:func:`read_plan` also answers before any run wrote a state).
+Every command that reads a run's state opens it here, in one of three ways (:class:`Access`):
+``run`` holds the run guard throughout, ``assemble`` takes it only while it downloads a clip
+again, and ``status`` reads a copy of the state (:func:`read_plan`, which also answers before
+any run wrote a state). ``review`` opens no session: it reads the manifest the workspace names.
+
+``status`` writes nothing to the run state and takes no guard, so it works on a read-only
+checkout. Checking the recorded clips does add to the clip caches in the output folder's
+``.cache/`` (each clip's digest by file state, each content's media verdict), as any command
+that checks clips does: keeping them spares the next command hashing and decoding the clips
+again. Where the folder cannot be written, they are kept in memory for the command.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ class Access(StrEnum):
 
     RUN = "run"  # holds the run guard; writes; recovers interrupted submits, clears downloads
     REBUILD = "rebuild"  # writes; takes the guard only to download clips again (assemble)
-    READ = "read"  # reads a copy of an existing state, writes nothing; asks about the guard
+    READ = "read"  # reads a copy of an existing state, never writes it; asks about the guard
 
 
 class UnknownShot(RdpipeError):
@@ -157,9 +163,10 @@ def open_session(
 
 
 def read_plan(prepared: PreparedPipeline, settings: RunSettings) -> Plan:
-    """The plan as ``status`` shows it, writing nothing: from a copy of the state, if any.
+    """The plan as ``status`` shows it: from a copy of the state, if any, never written.
 
     Before any run wrote a state there is none to read, and every shot is to be generated.
+    The clips recorded are checked through the clip store, which keeps its caches (see above).
     """
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     if not workspace.state.database.exists():
