@@ -153,12 +153,11 @@ def test_the_runs_webhook_is_sent_over_the_files_callback(tmp_path: Path) -> Non
     path = tmp_path / "film.yaml"
     path.write_text(PIPELINE, encoding="utf-8")
     (job, *_) = plan_run("film", prepare_pipeline(path).shots).jobs
-    hooked = job.with_webhook("http://127.0.0.1:9/hook/s3cret/coast%231")
+    hook = "http://127.0.0.1:9/hook/s3cret/coast%231"
+    hooked = job.with_webhook(hook)
     assert job.request is job.shot.request  # no webhook: the rendered request is sent
-    assert hooked.request.metadata.callback_url == "http://127.0.0.1:9/hook/s3cret/coast%231"
-    assert hooked.request.body == job.shot.request.with_callback(
-        "http://127.0.0.1:9/hook/s3cret/coast%231"
-    ).body
+    assert hooked.request.metadata.callback_url == hook
+    assert hooked.request.body == job.shot.request.with_callback(hook).body
     written = "https://hooks.example.com/cb?t=héron 🌊 grey"
     assert hooked.shot.request.metadata.callback_url == written
     assert hooked.key == job.key == KNOWN_KEYS["coast#1"]
