@@ -10,6 +10,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rdpipe.model.sequences import Items
+
 #: YAML already typed every value: no text read as a number, no true read as 1, no infinity.
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
@@ -91,7 +93,7 @@ class CaptionsSpec(BaseModel):
 
     model_config = _FROZEN
 
-    sidecars: tuple[Literal["srt", "vtt"], ...] = Field(
+    sidecars: Items[Literal["srt", "vtt"]] = Field(
         default=("srt", "vtt"),
         description="Caption files written beside the video (SubRip and WebVTT).",
     )
