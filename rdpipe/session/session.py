@@ -182,7 +182,7 @@ def plan_with_state(
 
     Raises :class:`UnknownShot` when ``settings.force`` names a shot the pipeline lacks.
     """
-    ids = [shot.id for shot in prepared.shots]
+    ids = [shot.id for shot in prepared.loaded.pipeline.shots]  # one per shot, not per take
     for name in settings.force:
         if name not in ids:
             raise UnknownShot(name, ids)

@@ -12,7 +12,7 @@ from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.session.session import UnknownShot, read_plan
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.workspace import Workspace
-from tests.cli_process import write_pipeline
+from tests.cli_process import PIPELINE, write_pipeline
 
 
 def test_before_any_run_the_plan_generates_every_shot_and_nothing_is_written(
@@ -37,6 +37,20 @@ def test_forcing_a_shot_the_pipeline_lacks_names_the_shots_it_has(tmp_path: Path
 
     with pytest.raises(UnknownShot, match="--force zzz: no such shot; the shots are a, b"):
         read_plan(prepared, RunSettings(force=("zzz",)))
+
+
+def test_forcing_an_unknown_shot_names_each_shot_once_whatever_its_takes(tmp_path: Path) -> None:
+    """Shots of three and two takes are each named once (not "a, a, a, b, b")."""
+    text = PIPELINE.replace("prompt: a red kite}", "prompt: a red kite, takes: 3}").replace(
+        "prompt: a blue boat}", "prompt: a blue boat, takes: 2}"
+    )
+    prepared = prepare_pipeline(write_pipeline(tmp_path, text))
+    assert len(prepared.shots) == 5
+
+    with pytest.raises(UnknownShot) as raised:
+        read_plan(prepared, RunSettings(force=("zzz",)))
+
+    assert str(raised.value) == "--force zzz: no such shot; the shots are a, b"
 
 
 def test_a_folder_where_the_manifest_goes_is_the_error_writing_it_would_be(
