@@ -62,10 +62,6 @@ class Fields:
         """Freeze a mapping of JSON values; raises ``TypeError`` for anything JSON cannot carry."""
         return cls(tuple((_name(name), freeze(value)) for name, value in mapping.items()))
 
-    def get(self, name: str) -> JsonValue:
-        """The value of field ``name``; ``None`` when there is no such field."""
-        return next((value for key, value in self.items if key == name), None)
-
     def to_json(self) -> dict[str, Any]:
         """The fields as a plain JSON object (dicts and lists)."""
         return {name: thaw(value) for name, value in self.items}

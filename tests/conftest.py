@@ -11,16 +11,31 @@
     logged requests, created task ids, webhook deliveries) cleared before the test; faults are
     reset again afterwards so a failing test cannot leak them. Set ``sim.faults = Faults(...)``
     inside a test to inject faults.
+
+``loop_file_calls`` (function scope)
+    The blocking calls made on the test's thread while an event loop runs there (as
+    ``anyio.run`` runs it), as ``name(first argument)`` strings: a file made, read, renamed,
+    removed or looked at (Path's methods call these), and every SQL statement of the run state.
+    An async path that keeps blocking work in worker threads leaves it empty.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import builtins
+import io
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
+from rdpipe.state import StateStore
 
 SIM_API_KEY = "sk-sim-test"
 
@@ -41,3 +56,51 @@ def sim(sim_server: SimServer) -> Iterator[SimServer]:
     sim_server.clear_observations()
     yield sim_server
     sim_server.faults = Faults()
+
+
+# Where a file is made, read, renamed, removed or looked at, and where the state runs its SQL.
+_BLOCKING_CALLS = ((os, "stat"), (os, "lstat"), (os, "mkdir"), (os, "unlink"), (os, "rmdir"),
+                   (os, "replace"), (os, "rename"), (os, "scandir"), (io, "open"),
+                   (builtins, "open"), (shutil, "rmtree"), (tempfile, "mkdtemp"),
+                   (StateStore, "_execute"), (StateStore, "_rows"))  # fmt: skip
+
+
+@pytest.fixture
+def loop_file_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Blocking calls made on the test's thread while an event loop runs on it."""
+    loop = threading.get_ident()
+    seen: list[str] = []
+
+    def _watched(name: str, call: Callable[..., object]) -> Callable[..., object]:
+        def _call(*args: object, **kwargs: object) -> object:
+            # A descriptor opened as a stream is a subprocess's pipe, not a file; a module
+            # imported on first use (anyio imports lazily) is not the code's own file work.
+            pipe = bool(args) and isinstance(args[0], int)
+            if threading.get_ident() == loop and _loop_running() and not pipe and not _importing():
+                shown = args[1] if isinstance(args[0], StateStore) else args[0] if args else ""
+                seen.append(f"{name}({shown})")
+            return call(*args, **kwargs)
+
+        return _call
+
+    for owner, name in _BLOCKING_CALLS:
+        monkeypatch.setattr(owner, name, _watched(name, getattr(owner, name)))
+    yield seen
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _importing() -> bool:
+    """Whether the caller runs inside an import."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False

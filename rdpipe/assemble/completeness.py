@@ -29,7 +29,7 @@ import anyio.to_thread
 import av
 
 from rdpipe.assemble.errors import ClipIncomplete
-from rdpipe.assemble.normalise import digest_files
+from rdpipe.assemble.normalise import clip_digests
 from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.plan import ClipInput
 from rdpipe.assemble.probe import probe_duration
@@ -263,15 +263,17 @@ async def probe_whole_duration(path: Path) -> float:
 
 async def check_clips_whole(
     clips: Sequence[ClipInput], *, digests: ProbeCache, verdicts: MediaVerdicts
-) -> None:
-    """Raise :class:`ClipIncomplete` for the first clip whose media is not whole.
+) -> dict[Path, str]:
+    """Raise :class:`ClipIncomplete` for the first clip whose media is not whole; else return
+    the SHA-256 of each clip found on disk, by path.
 
-    Each content is checked once: verdicts are kept by SHA-256, and the digests of unchanged
-    files are recalled from the probe cache. Missing files are left to the probe to report.
-    Files are read, and verdicts written, in worker threads.
+    Each content is checked once: verdicts are kept by SHA-256, the digest a clip carries is
+    taken as it is, and the digests of other unchanged files are recalled from the probe cache.
+    Missing files are left to the probe to report. Files are read, and verdicts written, in
+    worker threads.
     """
     present = await anyio.to_thread.run_sync(_present, clips)
-    sums = await digest_files([clip.path for clip in present], cache=digests)
+    sums = await clip_digests(present, cache=digests)
 
     async def _check(clip: ClipInput) -> None:
         if verdicts.recall(sums[clip.path]) is None:
@@ -283,6 +285,7 @@ async def check_clips_whole(
         if verdict is not None and verdict.problem is not None:
             size = await anyio.to_thread.run_sync(os.path.getsize, clip.path)
             raise ClipIncomplete(clip.shot_id, clip.path, f"{size} bytes: {verdict.problem}")
+    return sums
 
 
 def _present(clips: Sequence[ClipInput]) -> list[ClipInput]:

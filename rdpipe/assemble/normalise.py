@@ -18,7 +18,7 @@ import anyio.to_thread
 from rdpipe.assemble.argv import build_card_argv, build_crossfade_argv, build_normalise_argv
 from rdpipe.assemble.images import render_caption, render_card
 from rdpipe.assemble.parallel import run_all
-from rdpipe.assemble.plan import CardPiece, ClipPiece, CrossfadePiece, Piece
+from rdpipe.assemble.plan import CardPiece, ClipInput, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
@@ -52,6 +52,16 @@ async def digest_files(
 
     await run_all([partial(_one, path) for path in dict.fromkeys(paths)], limit=4)
     return digests
+
+
+async def clip_digests(
+    clips: Sequence[ClipInput], *, cache: ProbeCache | None = None
+) -> dict[Path, str]:
+    """SHA-256 of each clip's file: the one the clip carries, else read (or recalled from
+    ``cache``) as :func:`digest_files` does."""
+    known = {clip.path: clip.sha256 for clip in clips if clip.sha256 is not None}
+    unknown = [clip.path for clip in clips if clip.path not in known]
+    return {**await digest_files(unknown, cache=cache), **known}
 
 
 def piece_key(piece: Piece, options: EncodeOptions, digests: Mapping[Path, str]) -> str:

@@ -27,13 +27,18 @@ _KEY_NAMES = ("video codec", "profile", "width", "height", "orientation", "sampl
 
 @dataclass(frozen=True)
 class ClipInput:
-    """One shot's clip as the assembly stage receives it."""
+    """One shot's clip as the assembly stage receives it.
+
+    ``sha256`` (hex) is the digest of the file's bytes when the caller knows it (a run's clips
+    come from the clip store, which hashed them); without it the stage hashes the file.
+    """
 
     shot_id: str
     path: Path
     prompt: str = ""
     caption: str | None = None
     trim: ClipTrim | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)

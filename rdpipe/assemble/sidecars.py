@@ -12,7 +12,7 @@ from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
 from rdpipe.assemble.plan import ClipInput, JoinPlan
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.files import write_atomically
-from rdpipe.model.output import OutputSpec
+from rdpipe.model.output import OutputSpec, contact_sheet_path
 from rdpipe.text import FontChain
 
 _CAPTION_FORMATS = {"srt": format_srt, "vtt": format_vtt}
@@ -44,7 +44,7 @@ async def write_sidecars(
             SheetEntry(c.shot_id, c.path, _middle(c, i), c.prompt)
             for c, i in zip(clips, infos, strict=True)
         ]
-        sheet = output.with_suffix(".contact.png")
+        sheet = contact_sheet_path(output)
         written.append(await write_contact_sheet(entries, sheet, fonts=fonts))
     return tuple(written)
 

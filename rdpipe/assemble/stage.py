@@ -1,11 +1,12 @@
 """The assembly stage: check and probe the clips, plan the join, copy or normalise, then the
 sidecars.
 
-A clip goes through these steps, each a function of its own module: :func:`check_clips_whole`,
-:func:`probe_clips`, :func:`plan_join`; then either the copy path (:func:`write_clip_sound`,
-:func:`run_join` of :class:`CopiedClips`) or, when the clips differ or the copy join was
-unclean, the normalise path (:func:`digest_files`, :func:`normalise_pieces`, :func:`run_join`
-of :class:`NormalisedPieces`); last :func:`write_sidecars`. File work runs in worker threads.
+A clip goes through these steps, each a function of its own module: :func:`check_clips_whole`
+(its digest, the one it carries or else read, and its media's verdict), :func:`probe_clips`,
+:func:`plan_join`; then either the copy path (:func:`write_clip_sound`, :func:`run_join` of
+:class:`CopiedClips`) or, when the clips differ or the copy join was unclean, the normalise
+path (:func:`normalise_pieces` keyed by those digests, :func:`run_join` of
+:class:`NormalisedPieces`); last :func:`write_sidecars`. File work runs in worker threads.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -68,22 +69,24 @@ async def assemble(
     target: TargetFormat | None = None,
     concurrency: int | None = None,
     base_dir: Path | None = None,
+    verdicts: MediaVerdicts | None = None,
 ) -> AssemblyResult:
     """Build the storyboard video at ``output`` from the clips, plus its sidecar files.
 
     Clips that share every stream parameter are joined by stream copy; otherwise each is
     normalised once into ``cache_dir`` (``concurrency`` encodes at a time, by default one per
     core) and the normalised pieces are joined by copy. ``base_dir`` resolves the relative
-    paths of ``spec``.
+    paths of ``spec``. ``verdicts``: what is known of the clips' media (a run's clip store's);
+    by default those kept in ``cache_dir``.
     """
     cores = os.cpu_count() or 1
     base = base_dir if base_dir is not None else output.parent
     fonts = await anyio.to_thread.run_sync(
         lambda: load_font_chain(spec.font, base, system=system_fonts())
     )
-    probes, verdicts = await anyio.to_thread.run_sync(_open_caches, cache_dir)
+    probes, known = await anyio.to_thread.run_sync(_open_caches, cache_dir, verdicts)
     # Only whole clips are joined (issue 11 §3): a header may promise what is not there.
-    await check_clips_whole(clips, digests=probes, verdicts=verdicts)
+    digests = await check_clips_whole(clips, digests=probes, verdicts=known)
     infos = await probe_clips(clips, cache=probes)
     plan = plan_join(clips, infos, spec, target)
     encoded = 0
@@ -98,7 +101,7 @@ async def assemble(
                 encoding = EncodeOptions(ffmpeg=ffmpeg, target=plan.target, preset=spec.preset,
                                          crf=spec.crf, cache_dir=cache_dir, base_dir=base,
                                          fonts=fonts, cores=cores)  # fmt: skip
-                encoded = await _join_normalised(options, plan, encoding, probes)
+                encoded = await _join_normalised(options, plan, encoding, digests, probes)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(probes.save)
@@ -118,11 +121,19 @@ async def _join_copied(options: JoinOptions, plan: JoinPlan) -> bool:
 
 
 async def _join_normalised(
-    options: JoinOptions, plan: JoinPlan, encoding: EncodeOptions, probes: ProbeCache
+    options: JoinOptions,
+    plan: JoinPlan,
+    encoding: EncodeOptions,
+    whole: Mapping[Path, str],
+    probes: ProbeCache,
 ) -> int:
-    """Normalise the pieces not yet in the cache, then join them; how many were encoded now."""
+    """Normalise the pieces not yet in the cache, then join them; how many were encoded now.
+
+    ``whole``: the digests of the clips checked whole (every source, unless one appeared since).
+    """
     sources = [info.path for piece in plan.pieces for info in _infos_of(piece)]
-    digests = await digest_files(sources, cache=probes)
+    late = [path for path in sources if path not in whole]
+    digests = {**await digest_files(late, cache=probes), **whole}
     paths, encoded = await normalise_pieces(
         plan.pieces, encoding, digests, concurrency=options.concurrency
     )
@@ -140,9 +151,13 @@ def _infos_of(piece: Piece) -> list[ClipInfo]:
     return []
 
 
-def _open_caches(cache_dir: Path) -> tuple[ProbeCache, MediaVerdicts]:
-    """The probe cache and the media verdicts kept in ``cache_dir``. Blocking (reads both)."""
-    return ProbeCache(cache_dir / "probes.json"), MediaVerdicts(cache_dir / "media.json")
+def _open_caches(
+    cache_dir: Path, verdicts: MediaVerdicts | None
+) -> tuple[ProbeCache, MediaVerdicts]:
+    """The probe cache kept in ``cache_dir``, and ``verdicts`` or else the media verdicts kept
+    there. Blocking (reads them)."""
+    probes = ProbeCache(cache_dir / "probes.json")
+    return probes, MediaVerdicts(cache_dir) if verdicts is None else verdicts
 
 
 @asynccontextmanager

@@ -146,7 +146,8 @@ def perform_run(
     environ: Mapping[str, str],
     redactor: Redactor,
 ) -> RunSummary:
-    """Run the pipeline (Ctrl-C watched throughout its async part), then print its summary.
+    """Run the pipeline (Ctrl-C watched throughout its async part), then print its summary,
+    also when an error stops the run after its shots ran (the error is raised after it).
 
     ``console`` (stderr with ``--json``) shows the run's events, progress and summary; with
     ``--json`` the summary object goes to stdout. ``redactor`` (the command's) takes secrets
@@ -154,15 +155,22 @@ def perform_run(
     """
     from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
     from rdpipe.session.running import run_pipeline
+    from rdpipe.session.summary import unfinished_summary
 
-    summary = run_pipeline(
-        prepared,
-        settings,
-        reporter=ConsoleRunReporter(console, redactor, as_json=as_json),
-        environ=environ,
-        redactor=redactor,
-        run_async=until_interrupted(console),
-    )
+    try:
+        summary = run_pipeline(
+            prepared,
+            settings,
+            reporter=ConsoleRunReporter(console, redactor, as_json=as_json),
+            environ=environ,
+            redactor=redactor,
+            run_async=until_interrupted(console),
+        )
+    except Exception as error:
+        ran = unfinished_summary(error)
+        if ran is not None:  # the shots ran: their summary (--json: its object) ends stdout
+            _finish(console, ran, as_json, redactor)
+        raise
     _finish(console, summary, as_json, redactor)
     return summary
 

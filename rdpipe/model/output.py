@@ -6,6 +6,7 @@ embeds :class:`ClipTrim` as a shot's ``trim:``. No I/O here.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -176,3 +177,8 @@ class OutputSpec(BaseModel):
             return None
         width, height = self.size.split("x")
         return int(width), int(height)
+
+
+def contact_sheet_path(video: Path) -> Path:
+    """Where the contact sheet of the video at ``video`` goes: beside it, ``<name>.contact.png``."""
+    return video.with_suffix(".contact.png")

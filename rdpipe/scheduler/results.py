@@ -16,7 +16,8 @@ from rdpipe.scheduler.events import Phase
 
 if TYPE_CHECKING:
     from rdpipe.client import DownloadedClip, TaskStatus
-    from rdpipe.state import StoredClip
+    from rdpipe.plan import Job
+    from rdpipe.state import ClipRecord, StoredClip
 
 
 class GenerationApi(Protocol):
@@ -69,6 +70,21 @@ class ShotResult:
     @property
     def ok(self) -> bool:
         return self.phase in (Phase.DONE, Phase.CACHED)
+
+
+def cached_result(job: Job, clip: StoredClip | None, record: ClipRecord | None) -> ShotResult:
+    """The result of a job whose clip is already in the store (``clip``, as the plan verified
+    it): cached, with the task, seed and duration the journal recorded with it (``record``)."""
+    return ShotResult(
+        job.shot.id,
+        job.key,
+        Phase.CACHED,
+        task_id=record.task_id if record else None,
+        clip=clip,
+        seed=record.seed if record else None,
+        duration=record.duration if record else None,
+        take=job.shot.take,
+    )
 
 
 def picked_result(takes: Sequence[ShotResult], pick: int | None) -> ShotResult | None:

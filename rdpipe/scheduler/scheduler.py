@@ -19,11 +19,11 @@ Money rules, in the order they happen for a new generation:
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -49,6 +49,7 @@ from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
+from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread
 from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
@@ -57,11 +58,21 @@ from rdpipe.scheduler.results import (
     GenerationApi,
     MediaIncomplete,
     ShotResult,
+    cached_result,
     picked_result,
 )
 from rdpipe.scheduler.waker import Waker
-from rdpipe.state import ClipFile, ClipStore, IncomingClip, StateStore, TaskReissued
+from rdpipe.state import (
+    ClipRecord,
+    ClipStore,
+    IncomingClip,
+    StateStore,
+    StoredClip,
+    TaskReissued,
+)
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 #: Errors that concern every shot alike: the run stops at the first one.
 _FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
 #: A poll that met these is simply asked again later: a GET is safe to repeat. Not a request
@@ -102,7 +113,11 @@ class _ClipProblem(Exception):
 
 
 class Scheduler:
-    """Runs the jobs of one plan; create one per run."""
+    """Runs the jobs of one plan; create one per run.
+
+    ``blocking`` runs its blocking calls (journal commits and lookups, the clip store's file
+    work): in worker threads, unless a test on a virtual clock runs them inline.
+    """
 
     def __init__(
         self,
@@ -116,6 +131,7 @@ class Scheduler:
         extract_frame: FrameExtractor,
         rng: random.Random | None = None,
         waker: Waker | None = None,
+        blocking: BlockingRunner = in_worker_thread,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -126,6 +142,7 @@ class Scheduler:
         self._extract_frame = extract_frame
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
+        self._blocking = blocking
         self._task_slots = anyio.CapacityLimiter(options.tasks)
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
@@ -249,7 +266,7 @@ class Scheduler:
         reported unknown, and submitted anew only where that is free (offline: the simulator's
         tasks end with its run, issue 10) or asked for (``--resubmit-unknown``, billed).
         """
-        submitted_to = self._submitted_to(task_id)
+        submitted_to = await self._submitted_to(task_id)
         asked = self._options.api_host
         if submitted_to is not None and asked is not None and submitted_to != asked:
             if not self._options.resubmit_unknown:
@@ -264,7 +281,7 @@ class Scheduler:
                 return await self._follow(job, task_id)
         except _TaskLost as lost:
             if self._options.offline and not self._options.submits:
-                self._record_lost(job, task_id, lost.message)
+                await self._record_lost(job, task_id, lost.message)
                 raise _ShotFailed(
                     Phase.FAILED,
                     f"the offline simulator no longer has task {task_id}: it keeps a task only "
@@ -280,19 +297,19 @@ class Scheduler:
                 message = notes.lost_resubmitted_text(task_id, lost.error, asked, submitted_to)
             else:
                 raise
-            self._record_lost(job, task_id, message)
+            await self._record_lost(job, task_id, message)
         self._report(job, Phase.SUBMITTING, task_id=task_id, message=message)
         return None
 
-    def _record_lost(self, job: Job, task_id: str, message: str) -> None:
+    async def _record_lost(self, job: Job, task_id: str, message: str) -> None:
         """Give up a task the server does not know: only where resubmitting is free or asked."""
         self._following.pop(job.shot.label, None)
-        self._record_status(
+        await self._record_status(
             job, task_id, state="failed", error_code="task_not_exist", error_message=message
         )
 
-    def _submitted_to(self, task_id: str) -> str | None:
-        record = self._journal.task(task_id)
+    async def _submitted_to(self, task_id: str) -> str | None:
+        record = await self._off_loop(self._journal.task, task_id)
         return record.api_host if record is not None else None
 
     async def _reuse(self, job: Job) -> ShotResult:
@@ -306,15 +323,8 @@ class Scheduler:
             return replace(
                 source, shot_id=job.shot.id, take=job.shot.take, phase=Phase.CACHED, submits=0
             )
-        record = self._journal.lookup(job.key, job.shot.take).clip
-        return self._result(
-            job,
-            Phase.CACHED,
-            task_id=record.task_id if record else None,
-            clip=job.clip,
-            seed=record.seed if record else None,
-            duration=record.duration if record else None,
-        )
+        state = await self._off_loop(self._journal.lookup, job.key, job.shot.take)
+        return cached_result(job, job.clip, state.clip)
 
     async def _generate(
         self, job: Job, request: GenerationRequest, sent: GenerationRequest
@@ -348,14 +358,13 @@ class Scheduler:
         """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
-            for unknown in self._journal.lookup(job.key, job.shot.take).unknown:
-                self._journal.abandon_unknown(
-                    unknown.intent_id, "resubmitted with --resubmit-unknown"
-                )
+            await self._off_loop(self._abandon_unknown, job)
         # A cancelled run must not slip into the shielded section below: check first.
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
-            intent = self._journal.record_intent(
+            # The journal's commits wait for the disk: in a worker thread, still shielded.
+            intent = await self._off_loop(
+                self._journal.record_intent,
                 key=job.key,
                 shot_id=job.shot.id,
                 take=job.shot.take,
@@ -365,7 +374,7 @@ class Scheduler:
             try:
                 task_id = await self._api.submit(sent.body)
             except SubmitOutcomeUnknown as error:
-                self._journal.record_unknown(intent, error.message)
+                await self._off_loop(self._journal.record_unknown, intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed
                 raise _ShotFailed(
                     Phase.UNKNOWN,
@@ -373,18 +382,23 @@ class Scheduler:
                     "RelayDance dashboard, then rerun with --resubmit-unknown to submit it again",
                 ) from error
             except _FATAL as error:
-                self._journal.record_refused(intent, error.message)
+                await self._off_loop(self._journal.record_refused, intent, error.message)
                 raise
             except RelayDanceError as error:
-                self._journal.record_refused(intent, error.message)
+                await self._off_loop(self._journal.record_refused, intent, error.message)
                 raise _ShotFailed(
                     Phase.FAILED, f"refused by RelayDance: {error.message}"
                 ) from error
-            self._journal.record_submitted(intent, task_id)
+            await self._off_loop(self._journal.record_submitted, intent, task_id)
             self._following[job.shot.label] = task_id
             self._count_submit(job)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
+
+    def _abandon_unknown(self, job: Job) -> None:
+        """Stop reporting the job's unknown submits, as ``--resubmit-unknown`` asks (blocks)."""
+        for unknown in self._journal.lookup(job.key, job.shot.take).unknown:
+            self._journal.abandon_unknown(unknown.intent_id, "resubmitted with --resubmit-unknown")
 
     async def _follow(self, job: Job, task_id: str, *, attempt: int = 1) -> TaskStatus:
         """Poll a task until it finishes, recording each new status.
@@ -406,7 +420,7 @@ class Scheduler:
                 try:
                     status = await self._api.get_task(task_id)
                 except TaskNotFound as error:
-                    submitted_to = self._submitted_to(task_id)
+                    submitted_to = await self._submitted_to(task_id)
                     text = notes.lost_text(task_id, error, self._options.api_host, submitted_to)
                     raise _TaskLost(error, task_id, text) from error
                 except RequestNotBuilt:
@@ -420,7 +434,7 @@ class Scheduler:
                     # Only changes of state are written (a disk-synced commit each); progress
                     # ticks are shown, not stored.
                     last_state = status.state
-                    self._record_status(
+                    await self._record_status(
                         job,
                         task_id,
                         state=status.state.value,
@@ -463,22 +477,19 @@ class Scheduler:
         """Download a finished task's clip through the clip store and record it.
 
         The store names the file the download writes (:meth:`ClipStore.receive`) and moves it
-        into its place (:meth:`ClipStore.adopt`); the result carries the clip it stored.
+        into its place (:meth:`ClipStore.adopt`); the result carries the clip it stored. The
+        store's file work and the journal's commits run in worker threads.
         """
         task_id = status.task_id
         self._downloading.add(job.shot.label)
         self._following[job.shot.label] = task_id
-        incoming = self._clips.receive(job.shot.id, job.shot.take, job.key, task_id)
+        shot = job.shot
+        incoming = await self._off_loop(self._clips.receive, shot.id, shot.take, job.key, task_id)
         async with self._download_slots:
-            self._check_owner(job, task_id)
+            await self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
             duration = await self._fetch_whole(incoming, status.video_url)
-        adopt = partial(self._clips.adopt, incoming, restores=self._recorded(job, task_id))
-        stored = await anyio.to_thread.run_sync(adopt)
-        self._clips.note_whole(stored.sha256)
-        record = self._journal.record_clip(
-            task_id, stored.file, duration=duration, seed=status.seed
-        )
+        stored, record = await self._off_loop(self._store, job, incoming, duration, status.seed)
         return self._result(
             job,
             Phase.DONE,
@@ -488,10 +499,20 @@ class Scheduler:
             duration=record.duration,
         )
 
-    def _recorded(self, job: Job, task_id: str) -> ClipFile | None:
-        """The clip recorded for ``task_id``: downloaded again, the same bytes take its place."""
-        clips = self._journal.lookup(job.key, job.shot.take).clips
-        return next((clip.file for clip in clips if clip.task_id == task_id), None)
+    def _store(
+        self, job: Job, incoming: IncomingClip, duration: float, seed: int | None
+    ) -> tuple[StoredClip, ClipRecord]:
+        """Adopt a download found whole into the clip store and record it (blocks).
+
+        Downloaded again, a clip recorded for the task takes its place back with the same bytes.
+        """
+        task_id = incoming.task_id
+        recorded = self._journal.lookup(job.key, job.shot.take).clips
+        restores = next((clip.file for clip in recorded if clip.task_id == task_id), None)
+        stored = self._clips.adopt(incoming, restores=restores)
+        self._clips.note_whole(stored.sha256)
+        record = self._journal.record_clip(task_id, stored.file, duration=duration, seed=seed)
+        return stored, record
 
     async def _fetch_whole(self, incoming: IncomingClip, video_url: str | None) -> float:
         """Download the clip until it arrives whole: from its link, a fresh link, then the API.
@@ -507,7 +528,7 @@ class Scheduler:
             try:
                 return await self._fetch_clip(incoming, source, video_url)
             except _ClipProblem as problem:
-                await anyio.to_thread.run_sync(self._clips.discard, incoming)
+                await self._off_loop(self._clips.discard, incoming)
                 if source == sources[-1]:
                     tried = _tried(sources, task_id)
                     raise _ShotFailed(
@@ -538,7 +559,7 @@ class Scheduler:
             sent = what_was_sent(clip.source, clip.size, clip.content_type)
             raise _ClipProblem(f"is incomplete: {sent}; {error.problem}") from error
         except RdpipeError as error:
-            head = await anyio.to_thread.run_sync(_read_head, path)
+            head = await self._off_loop(_read_head, path)
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
             raise _ClipProblem(f"did not arrive: {sent}") from error
 
@@ -559,12 +580,19 @@ class Scheduler:
             await self._extract_frame(upstream.clip.path, frame)
         return await anyio.to_thread.run_sync(frame.read_bytes)
 
-    def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
-        self._check_owner(job, task_id)
-        self._journal.record_status(task_id, **fields)
+    async def _record_status(self, job: Job, task_id: str, **fields: Any) -> None:
+        def record() -> None:
+            self._owned(job, task_id)
+            self._journal.record_status(task_id, **fields)
 
-    def _check_owner(self, job: Job, task_id: str) -> None:
-        """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task.
+        await self._off_loop(record)
+
+    async def _check_owner(self, job: Job, task_id: str) -> None:
+        """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task."""
+        await self._off_loop(self._owned, job, task_id)
+
+    def _owned(self, job: Job, task_id: str) -> None:
+        """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task (blocks).
 
         A server that hands out an id twice (issue 10) makes the id answer for the later task:
         its status and clip must not be taken for this shot's.
@@ -572,6 +600,12 @@ class Scheduler:
         current = self._journal.task(task_id)
         if current is None or (current.key, current.take) != (job.key, job.shot.take):
             raise TaskReissued(task_id, job.shot.id)
+
+    async def _off_loop(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """``call(*args, **kwargs)`` where blocking calls run (worker threads in a run): a
+        journal commit or lookup, the clip store's file work. The state store serialises its
+        calls, so threads may share it."""
+        return await self._blocking(partial(call, *args, **kwargs))
 
     def _count_submit(self, job: Job) -> None:
         label = job.shot.label

@@ -9,6 +9,7 @@ the inputs are compared as the stored clips and rendered shots, before a
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,7 +26,7 @@ from rdpipe.session.workspace import Workspace
 if TYPE_CHECKING:
     from rdpipe.model.output import ClipTrim
     from rdpipe.render import RenderedShot
-    from rdpipe.state import StoredClip
+    from rdpipe.state import MediaVerdicts, StoredClip
 
 _FINGERPRINT_VERSION = 2  # bump when the same inputs make a different video
 
@@ -54,37 +55,55 @@ async def assemble_video(
     results: Sequence[ShotResult],
     workspace: Workspace,
     *,
+    verdicts: MediaVerdicts,
     environ: Mapping[str, str],
 ) -> Path:
     """Join the finished clips, in storyboard order, into the storyboard video.
 
-    Nothing is imported or encoded when the video was built from exactly these inputs. Raises
+    Each clip goes to the join with the digest the clip store gave it, and is judged whole or
+    not by ``verdicts`` (the session's clip store's), so no clip is hashed again. Nothing is
+    imported or encoded when the video was built from exactly these inputs. Raises
     :class:`~rdpipe.errors.RdpipeError` when no shot has a clip.
     """
     joined = _joined_clips(prepared, results)
     if not joined:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
-    stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
+    stamp = workspace.cache_dir / f"{workspace.video.name}.inputs"
     fingerprint = _assembly_fingerprint(joined, prepared)
     if await anyio.to_thread.run_sync(_up_to_date, workspace.video, stamp, fingerprint):
         return workspace.video
-    from rdpipe.assemble import ClipInput, assemble
-    from rdpipe.ffmpeg_path import find_ffmpeg
+    ffmpeg = await anyio.to_thread.run_sync(_load_assembly, environ)
+    from rdpipe.assemble import ClipInput, assemble  # loaded above
 
-    ffmpeg = await anyio.to_thread.run_sync(find_ffmpeg, environ)  # it looks at files
     outcome = await assemble(
         [
-            ClipInput(shot.id, clip.path, shot.request.prompt, shot.caption, _trim(prepared, shot))
+            ClipInput(
+                shot.id,
+                clip.path,
+                shot.request.prompt,
+                shot.caption,
+                _trim(prepared, shot),
+                sha256=clip.sha256,
+            )
             for shot, clip in joined
         ],
         prepared.loaded.pipeline.output,
         output=workspace.video,
-        cache_dir=workspace.output_dir / ".cache",
+        cache_dir=workspace.cache_dir,
         ffmpeg=ffmpeg,
         base_dir=prepared.loaded.root,
+        verdicts=verdicts,
     )
     await anyio.to_thread.run_sync(_write_stamp, stamp, outcome.output, fingerprint)
     return outcome.output
+
+
+def _load_assembly(environ: Mapping[str, str]) -> str:
+    """Import the assembly stage (PyAV with it) and find ffmpeg; both read files (blocking)."""
+    importlib.import_module("rdpipe.assemble")
+    from rdpipe.ffmpeg_path import find_ffmpeg
+
+    return find_ffmpeg(environ)
 
 
 def _joined_clips(

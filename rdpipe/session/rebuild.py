@@ -30,7 +30,7 @@ from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
-from rdpipe.state import ClipStore, prepare_state_dir
+from rdpipe.state import prepare_state_dir
 
 
 class NoClipYet(RdpipeError):
@@ -81,7 +81,10 @@ def rebuild_video(
         if missing and not settings.partial:
             raise NoClipYet(missing, damaged, offline=settings.offline)
         workspace = session.workspace
-        output = run_async(lambda: assemble_video(prepared, results, workspace, environ=environ))
+        verdicts = session.clips.verdicts
+        output = run_async(
+            lambda: assemble_video(prepared, results, workspace, verdicts=verdicts, environ=environ)
+        )
         views = views_of(results, session.plan)
         record_manifest(prepared, session.plan, views, workspace, running=False,
                         redactor=redactor, video=output)  # fmt: skip
@@ -106,7 +109,7 @@ def _refetch(
             async with open_api(settings, workspace, environ, needed=True, sends=sends) as api:
                 return await refetch_clips(
                     jobs,
-                    workspace.output_dir,
+                    session.clips,
                     api=api,
                     store=session.store,
                     reporter=shots,
@@ -116,11 +119,11 @@ def _refetch(
 
     prepare_state_dir(workspace.state.state_dir)
     with session.guard.acquire():
-        ClipStore(workspace.output_dir).remove_stale_downloads()  # a killed run's
+        session.clips.remove_stale_downloads()  # a killed run's
         results = run_async(download)
     for result in results:
         if not result.ok:
             reporter.run_event(RefetchFailed(result.shot_id, result.phase.value, result.message))
     session = session.replanned()
-    write_lock_file(session.plan, session.store, workspace)
+    write_lock_file(session.plan, session.store, session.clips.verdicts, workspace)
     return session

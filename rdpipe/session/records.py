@@ -1,7 +1,8 @@
 """The files a run leaves for people and tools: ``manifest.json`` and the committed lock file.
 
-Both are written whole and atomically. The manifest is rewritten while the run goes on (the
-review page follows it) and once at its end; the lock file names the verified clips only.
+Both are written whole and atomically, blocking (a run calls these in worker threads). The
+manifest is rewritten while the run goes on (the review page follows it) and once at its end;
+the lock file names the verified clips only.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.session.workspace import Workspace
-from rdpipe.state import ClipStore, LockFile, ShotState, StateStore, lock_shot
+from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, lock_shot
 
 
 def record_manifest(
@@ -36,7 +37,7 @@ def record_manifest(
     video, once built (its contact sheet is named if it exists). ``builder``: one kept across a
     run's rewrites, so the unchanging parts are built once.
     """
-    sheet = workspace.video.with_suffix(".contact.png")
+    sheet = workspace.contact_sheet
     document = (builder or ManifestBuilder(prepared, plan, redactor)).document(
         takes,
         video=workspace.video.name if video is not None else None,
@@ -47,12 +48,16 @@ def record_manifest(
     write_manifest(workspace.manifest, document)
 
 
-def write_lock_file(plan: Plan, store: StateStore, workspace: Workspace) -> None:
-    """Rewrite the committed lock file (not for offline previews): one entry per finished shot."""
+def write_lock_file(
+    plan: Plan, store: StateStore, verdicts: MediaVerdicts, workspace: Workspace
+) -> None:
+    """Rewrite the committed lock file (not for offline previews): one entry per finished shot.
+
+    ``verdicts``: what the session's clip store found of each clip's media. Blocking.
+    """
     if workspace.offline:
         return
     states: dict[str, list[ShotState]] = {}
-    verdicts = ClipStore(workspace.output_dir).verdicts  # what the store found of each clip
     for job in plan.jobs:
         state = store.lookup(job.key, job.shot.take)
         # Only verified clips: not one whose media was found incomplete (issue 11 §3).

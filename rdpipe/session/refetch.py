@@ -10,8 +10,11 @@ GETs only.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
+
+import anyio.to_thread
 
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.scheduler import GenerationApi, PollSchedule, Reporter, SchedulerOptions, ShotResult
@@ -56,7 +59,7 @@ def finished_resumes(plan: Plan, store: StateStore) -> list[Job]:
 
 async def refetch_clips(
     jobs: Sequence[Job],
-    output_dir: Path,
+    clips: ClipStore,
     *,
     api: GenerationApi,
     store: StateStore,
@@ -64,12 +67,14 @@ async def refetch_clips(
     offline: bool = False,
     api_host: str | None = None,
 ) -> list[ShotResult]:
-    """Download the clips of finished tasks again, never submitting; one result per job.
+    """Download the clips of finished tasks again into ``clips``, never submitting; one result
+    per job.
 
     ``offline``: the API is a new simulator, which has none of an earlier run's tasks.
     ``api_host``: where ``api`` sends requests; a task submitted elsewhere is not asked there.
     """
-    from rdpipe.assemble import probe_whole_duration
+    await anyio.to_thread.run_sync(_load_downloading)
+    from rdpipe.assemble import probe_whole_duration  # loaded above
     from rdpipe.scheduler.scheduler import Scheduler
 
     async def no_frames(clip: Path, dest: Path) -> Path:
@@ -78,7 +83,7 @@ async def refetch_clips(
     scheduler = Scheduler(
         api=api,
         journal=store,
-        clips=ClipStore(output_dir),
+        clips=clips,
         reporter=reporter,
         options=SchedulerOptions(
             polling=_FINISHED_POLLING, submits=False, offline=offline, api_host=api_host
@@ -87,3 +92,9 @@ async def refetch_clips(
         extract_frame=no_frames,
     )
     return await scheduler.run(jobs)
+
+
+def _load_downloading() -> None:
+    """Import the scheduler and the media probe (PyAV with it): they read files (blocking)."""
+    importlib.import_module("rdpipe.assemble")
+    importlib.import_module("rdpipe.scheduler.scheduler")

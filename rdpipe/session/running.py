@@ -13,8 +13,9 @@ The steps, in order:
    plan that sends nothing is settled from the state alone); the lock file is written at the
    end, also when the run is stopped.
 5. Join the picked takes into the storyboard video, unless a shot has no clip and
-   ``--partial`` was not given (a note says so).
-6. Write the final manifest, once, naming the video if one was built.
+   ``--partial`` was not given, or no shot has one (a note says so).
+6. Write the final manifest, once, naming the video if one was built. An error in steps 5
+   and 6 comes with the run's summary (:class:`~.summary.RunUnfinished`).
 
 The async part (steps 3 to 6) goes through the caller's :class:`~.events.AsyncRunner`: the
 command line watches for Ctrl-C there. Nothing here prints; the reporter hears every event.
@@ -22,8 +23,13 @@ command line watches for Ctrl-C there. Nothing here prints; the reporter hears e
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
+
+import anyio
+import anyio.to_thread
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Job, Plan
@@ -48,11 +54,12 @@ from rdpipe.session.events import (
     SubmitRecovered,
     run_in_event_loop,
 )
+from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
-from rdpipe.session.summary import RunSummary
+from rdpipe.session.summary import RunSummary, RunUnfinished
 
 #: Polling while webhooks are expected: slow, a backstop for deliveries that never come.
 WEBHOOK_BACKSTOP = PollSchedule(first=30.0, cap=120.0)
@@ -155,25 +162,59 @@ async def _run(
     redactor: Redactor,
     sends: SendRecord,
 ) -> RunSummary:
-    """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure)."""
+    """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure).
+
+    An error after the shots ran comes as :class:`RunUnfinished`, with the run's summary.
+    """
     prepared, plan, workspace = session.prepared, session.plan, session.workspace
     builder = ManifestBuilder(prepared, plan, redactor)
     results = await _generate(session, reporter, environ, builder, redactor, sends)
     output: Path | None = None
+    failure: Exception | None = None
     try:
-        missing = shots_without_clip(prepared, results)
-        if missing and not session.settings.partial:
-            reporter.run_event(RunNote(
-                f"video not built: no finished take for {', '.join(missing)}; deal with the "
-                "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
-                "from the shots that did"
-            ))  # fmt: skip
-        else:
-            output = await assemble_video(prepared, results, workspace, environ=environ)
-    finally:
-        record_manifest(prepared, plan, views_of(results, plan), workspace, running=False,
-                        redactor=redactor, video=output, builder=builder)  # fmt: skip
-    return RunSummary(prepared.name, workspace, results, plan, output)
+        try:
+            output = await _build_video(session, results, reporter, environ)
+        finally:
+            views = views_of(results, plan)
+            final = partial(record_manifest, prepared, plan, views, workspace, running=False,
+                            redactor=redactor, video=output, builder=builder)  # fmt: skip
+            with anyio.CancelScope(shield=True):  # written also when the run is stopped
+                await anyio.to_thread.run_sync(final)
+    except Exception as error:
+        failure = error
+    summary = RunSummary(prepared.name, results, plan, output)
+    if failure is not None:
+        raise RunUnfinished(summary, [failure])
+    return summary
+
+
+async def _build_video(
+    session: PipelineSession,
+    results: Sequence[ShotResult],
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+) -> Path | None:
+    """Step 5: the video joined from the picked takes; ``None``, and a note saying why, when a
+    shot has no clip and ``--partial`` was not given, or when no shot has one."""
+    prepared = session.prepared
+    missing = shots_without_clip(prepared, results)
+    if missing and not session.settings.partial:
+        reporter.run_event(RunNote(
+            f"video not built: no finished take for {', '.join(missing)}; deal with the "
+            "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
+            "from the shots that did"
+        ))  # fmt: skip
+        return None
+    if len(missing) == len(prepared.loaded.pipeline.shots):  # --partial, and nothing to join
+        reporter.run_event(RunNote(
+            "video not built: no shot has a finished take; deal with the reasons above and "
+            "rerun (nothing paid for is lost)"
+        ))  # fmt: skip
+        return None
+    verdicts = session.clips.verdicts
+    return await assemble_video(
+        prepared, results, session.workspace, verdicts=verdicts, environ=environ
+    )
 
 
 async def _generate(
@@ -190,21 +231,19 @@ async def _generate(
         async with (
             open_api(settings, workspace, environ, needed=plan.needs_api, sends=sends) as api,
             open_webhooks(settings, plan) as (waker, callback_url),
+            writing_latest(partial(_write_progress, session, builder, redactor)) as write_progress,
         ):
             if not plan.needs_api:
-                return _settle(session, shots)
-            from rdpipe.assemble import extract_last_frame, probe_whole_duration
-            from rdpipe.ffmpeg_path import find_ffmpeg
+                return await _settle(session, shots)
+            ffmpeg = await anyio.to_thread.run_sync(_load_generation, environ)
+            from rdpipe.assemble import extract_last_frame, probe_whole_duration  # loaded above
             from rdpipe.scheduler.scheduler import Scheduler
-
-            ffmpeg = find_ffmpeg(environ)
 
             async def extract(clip: Path, dest: Path) -> Path:
                 return await extract_last_frame(clip, dest, ffmpeg=ffmpeg)
 
             def progress(takes: Mapping[str, TakeView], running: bool) -> None:
-                record_manifest(session.prepared, plan, takes, workspace, running=running,
-                                redactor=redactor, builder=builder)  # fmt: skip
+                write_progress((dict(takes), running))  # in a worker thread, the newest only
 
             jobs = with_webhooks(plan.jobs, callback_url)
             interval = max(1.0, len(plan.jobs) / 200)
@@ -223,7 +262,7 @@ async def _generate(
             try:
                 return await scheduler.run(jobs)
             finally:
-                write_lock_file(plan, session.store, workspace)
+                await _write_lock_file(session)
 
 
 def with_webhooks(jobs: Sequence[Job], callback_url: Callable[[str], str] | None) -> list[Job]:
@@ -237,13 +276,44 @@ def with_webhooks(jobs: Sequence[Job], callback_url: Callable[[str], str] | None
     return [job.with_webhook(callback_url(job.shot.label)) for job in jobs]
 
 
-def _settle(session: PipelineSession, shots: Reporter) -> list[ShotResult]:
+async def _settle(session: PipelineSession, shots: Reporter) -> list[ShotResult]:
     """A plan that sends nothing (every shot cached or blocked), settled from the state."""
-    results = session.settle()
+    results = await anyio.to_thread.run_sync(session.settle)  # it reads the state
     for job, result in zip(session.plan.jobs, results, strict=True):
         shots.update(
             ShotUpdate(job.shot.id, result.phase, task_id=result.task_id, message=result.message,
                        clip=result.clip, take=job.shot.take, takes=job.shot.takes)
         )  # fmt: skip
-    write_lock_file(session.plan, session.store, session.workspace)
+    await _write_lock_file(session)
     return results
+
+
+def _load_generation(environ: Mapping[str, str]) -> str:
+    """Import the scheduler and the assembly stage (PyAV with it) and find ffmpeg, for a run
+    that sends requests: all read files (blocking)."""
+    importlib.import_module("rdpipe.assemble")
+    importlib.import_module("rdpipe.scheduler.scheduler")
+    from rdpipe.ffmpeg_path import find_ffmpeg
+
+    return find_ffmpeg(environ)
+
+
+def _write_progress(
+    session: PipelineSession,
+    builder: ManifestBuilder,
+    redactor: Redactor,
+    version: tuple[Mapping[str, TakeView], bool],
+) -> None:
+    """Rewrite the manifest as the run goes on: ``version`` is the takes by label and whether
+    the run still runs (blocking)."""
+    takes, running = version
+    record_manifest(session.prepared, session.plan, takes, session.workspace, running=running,
+                    redactor=redactor, builder=builder)  # fmt: skip
+
+
+async def _write_lock_file(session: PipelineSession) -> None:
+    """Rewrite the lock file in a worker thread, also when the run is being stopped."""
+    lock = partial(write_lock_file, session.plan, session.store, session.clips.verdicts,
+                   session.workspace)  # fmt: skip
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(lock)

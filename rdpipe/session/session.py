@@ -34,6 +34,7 @@ from rdpipe.plan import (
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.scheduler.results import cached_result
 from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.workspace import Workspace
@@ -82,10 +83,8 @@ class PipelineSession:
 
     def replanned(self) -> PipelineSession:
         """This session planned again, from the state and the clips on disk now."""
-        clips = whole_clip_store(self.workspace.output_dir)
-        lookup = _state_lookup(self.store, clips, self.settings, run_in_progress=False)
-        plan = plan_with_state(self.prepared, self.settings, lookup)
-        return replace(self, clips=clips, plan=plan)
+        lookup = _state_lookup(self.store, self.clips, self.settings, run_in_progress=False)
+        return replace(self, plan=plan_with_state(self.prepared, self.settings, lookup))
 
     def settle(self) -> list[ShotResult]:
         """The plan's results from the state alone, sending nothing: one per job, in order.
@@ -97,30 +96,18 @@ class PipelineSession:
         clips = {job.key: job.clip for job in self.plan.jobs if job.clip}
         results: list[ShotResult] = []
         for job in self.plan.jobs:
-            take = job.shot.take
             clip = clips.get(job.key)
-            if clip is None:
-                phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
-                    job.action, Phase.SKIPPED
-                )
-                results.append(
-                    ShotResult(job.shot.id, job.key, phase, task_id=job.task_id,
-                               message=job.reason, take=take)
-                )  # fmt: skip
+            if clip is not None:
+                record = self.store.lookup(job.key, job.shot.take).clip
+                results.append(cached_result(job, clip, record))
                 continue
-            record = self.store.lookup(job.key, take).clip
-            results.append(
-                ShotResult(
-                    job.shot.id,
-                    job.key,
-                    Phase.CACHED,
-                    task_id=record.task_id if record else None,
-                    clip=clip,
-                    seed=record.seed if record else None,
-                    duration=record.duration if record else None,
-                    take=take,
-                )
+            phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
+                job.action, Phase.SKIPPED
             )
+            results.append(
+                ShotResult(job.shot.id, job.key, phase, task_id=job.task_id, message=job.reason,
+                           take=job.shot.take)
+            )  # fmt: skip
         return results
 
 
@@ -142,7 +129,7 @@ def open_session(
     """
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     paths = workspace.state
-    guard = RunGuard(paths.state_dir, paths.pipeline)
+    guard = RunGuard(paths)
     with ExitStack() as stack:
         if access is Access.RUN:
             prepare_state_dir(paths.state_dir)

@@ -1,15 +1,16 @@
-"""What a run returns: each shot's result, the counts the summary line gives, and the video."""
+"""What a run returns: each shot's result, the counts the summary line gives, and the video;
+and the error that still carries them when the run stopped after its shots had run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from rdpipe.errors import ExitCode
 from rdpipe.plan import Plan
 from rdpipe.scheduler import Phase, ShotResult
-from rdpipe.session.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,6 @@ class RunSummary:
     """The outcome of a run: per-shot results (in plan order), counts, and the video if built."""
 
     pipeline: str
-    workspace: Workspace
     results: list[ShotResult]
     plan: Plan
     output: Path | None = None
@@ -88,3 +88,38 @@ class RunSummary:
             "unknown": self.unknown,
             "in_flight": self.in_flight,
         }
+
+
+class RunUnfinished(ExceptionGroup[Exception]):
+    """The errors that stopped a run after its shots had run (building the video, writing the
+    manifest), with the run's :class:`RunSummary` (``output`` is the video if it was built).
+
+    It adds nothing to what the errors say: the command line shows the summary (``--json``
+    ends with its object, as always once shots ran), then reports them as ever.
+    """
+
+    summary: RunSummary
+
+    def __new__(cls, summary: RunSummary, errors: Sequence[Exception]) -> Self:
+        group = super().__new__(cls, _UNFINISHED, errors)
+        group.summary = summary
+        return group
+
+    def __init__(self, summary: RunSummary, errors: Sequence[Exception]) -> None:
+        super().__init__(_UNFINISHED, errors)
+
+
+_UNFINISHED = "the run stopped after its shots had run"
+
+
+def unfinished_summary(error: BaseException) -> RunSummary | None:
+    """The summary a :class:`RunUnfinished` in ``error`` (or in the groups wrapping it) carries;
+    ``None`` when the run stopped before its shots were done."""
+    if isinstance(error, RunUnfinished):
+        return error.summary
+    if isinstance(error, BaseExceptionGroup):
+        for inner in error.exceptions:
+            found = unfinished_summary(inner)
+            if found is not None:
+                return found
+    return None

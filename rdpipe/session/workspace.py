@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdpipe.files import on_read_only_filesystem
-from rdpipe.state import StatePaths
+from rdpipe.model.output import contact_sheet_path
+from rdpipe.state import CACHE_DIR_NAME, StatePaths
 
 if TYPE_CHECKING:
     from rdpipe.load.loader import LoadedPipeline
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 class Workspace:
     """The paths of one pipeline's run (``video`` is the storyboard video), online or offline."""
 
-    pipeline_file: Path
     output_dir: Path
     video: Path
     state: StatePaths
@@ -34,22 +34,24 @@ class Workspace:
         path = loaded.path
         relative = Path(loaded.pipeline.output.path)
         output_dir = (path.parent / relative).parent
-        state = StatePaths.for_pipeline(path)
         if offline:
             output_dir = output_dir / "offline"
-            offline_dir = state.state_dir / "offline"
-            state = StatePaths(
-                pipeline=state.pipeline,
-                state_dir=offline_dir,
-                database=offline_dir / "state.db",
-                run_lock=offline_dir / f"{state.pipeline}.run.lock",
-                lock_file=offline_dir / f"{state.pipeline}.rdpipe.lock",
-            )
-        return cls(path, output_dir, output_dir / relative.name, state, offline)
+        state = StatePaths.for_pipeline(path, offline=offline)
+        return cls(output_dir, output_dir / relative.name, state, offline)
 
     @property
     def manifest(self) -> Path:
         return self.output_dir / "manifest.json"
+
+    @property
+    def cache_dir(self) -> Path:
+        """The caches of the clip store and the assembly (the store's ``cache_dir`` too)."""
+        return self.output_dir / CACHE_DIR_NAME
+
+    @property
+    def contact_sheet(self) -> Path:
+        """Where the assembly writes the video's contact sheet, when it writes one."""
+        return contact_sheet_path(self.video)
 
     def check_writable(self) -> None:
         """Refuse a run now, before anything is sent, when its last writes would fail.

@@ -36,7 +36,7 @@ from ._lockfile import (
     parse_lock,
     render_lock,
 )
-from ._paths import StatePaths, prepare_state_dir
+from ._paths import CACHE_DIR_NAME, StatePaths, prepare_state_dir
 from ._records import (
     ClipFile,
     ClipRecord,
@@ -53,6 +53,7 @@ from ._store import StateStore
 from ._verdicts import MediaVerdict, MediaVerdicts
 
 __all__ = [
+    "CACHE_DIR_NAME",
     "LOCK_VERSION",
     "SCHEMA_VERSION",
     "ClipCheck",

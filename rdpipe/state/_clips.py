@@ -34,6 +34,7 @@ from typing import Literal
 from rdpipe.files import fsync_directory, fsync_file
 
 from ._digests import KnownDigests
+from ._paths import CACHE_DIR_NAME
 from ._records import ClipFile
 from ._verdicts import MediaVerdict, MediaVerdicts
 
@@ -137,8 +138,9 @@ class ClipStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.output_dir = output_dir
-        self.verdicts = MediaVerdicts(output_dir / ".cache" / "media.json")
-        self.digests = KnownDigests(output_dir / ".cache" / "clip-digests.jsonl", clock=clock)
+        cache_dir = output_dir / CACHE_DIR_NAME
+        self.verdicts = MediaVerdicts(cache_dir)
+        self.digests = KnownDigests(cache_dir, clock=clock)
         self._media_check = media_check
 
     def resolve(self, relative: str) -> Path:
@@ -155,8 +157,9 @@ class ClipStore:
     def receive(self, shot_id: str, take: int, key: str, task_id: str) -> IncomingClip:
         """Where the download of ``task_id``'s clip (``shot_id``, ``take``, ``key``) arrives.
 
-        Creates the shot's folder. The file is temporary until :meth:`adopt` moves it into its
-        place; one a stopped run left is removed by :meth:`remove_stale_downloads`.
+        Creates the shot's folder (blocks: call it in a worker thread). The file is temporary
+        until :meth:`adopt` moves it into its place; one a stopped run left is removed by
+        :meth:`remove_stale_downloads`.
         """
         place = clip_place(shot_id, take, key)
         target = self.resolve(place)
@@ -168,25 +171,16 @@ class ClipStore:
         """Delete what arrived for ``incoming`` (a download found unusable); no error if none."""
         incoming.path.unlink(missing_ok=True)
 
-    def adopt(
-        self,
-        incoming: IncomingClip,
-        *,
-        expected_size: int | None = None,
-        restores: ClipFile | None = None,
-    ) -> StoredClip:
+    def adopt(self, incoming: IncomingClip, *, restores: ClipFile | None = None) -> StoredClip:
         """Move a finished download into its place atomically and return the clip stored.
 
         The file is fsynced, hashed and linked into place (never over an existing file), then the
         directory is fsynced. An identical clip already there is reused. A download with the
-        hash of ``restores`` (a recorded clip found damaged) replaces that clip's file. Raises
-        ``ValueError`` if ``expected_size`` is given and the download is shorter or longer (the
-        download stays where it is). Blocks: call it in a worker thread.
+        hash of ``restores`` (a recorded clip found damaged) replaces that clip's file. Blocks:
+        call it in a worker thread.
         """
         partial = incoming.path
         size = partial.stat().st_size
-        if expected_size is not None and size != expected_size:
-            raise ValueError(f"{partial} has {size} bytes, expected {expected_size}")
         fsync_file(partial)
         sha256 = hash_file(partial)
         if restores is not None and (restores.size, restores.sha256) == (size, sha256):
@@ -245,22 +239,20 @@ class ClipStore:
             self.verdicts.remember(sha256, verdict)
         return None if verdict is None else verdict.problem
 
-    def remove_stale_downloads(self) -> list[Path]:
+    def remove_stale_downloads(self) -> None:
         """Delete the downloads a stopped run left half-way (``clips/*/.incoming-*``).
 
         Call it holding the :class:`RunGuard`, so no download can be under way. A clip is paid
         for, so what they held is downloaded again from its task when needed, never resubmitted.
         (Files an older rdpipe left there, ``.incoming-<task id>.mp4.part``, go too.)
         """
-        removed: list[Path] = []
-        for path in sorted(self.output_dir.glob(f"clips/*/{_INCOMING_PREFIX}*")):
+        for path in self.output_dir.glob(f"clips/*/{_INCOMING_PREFIX}*"):
             if path.is_file():
                 path.unlink(missing_ok=True)
-                removed.append(path)
-        return removed
 
     def note_whole(self, sha256: str) -> None:
-        """Record that the content with this hash was checked and found whole."""
+        """Record that the content with this hash was checked and found whole (appends a line to
+        the verdicts' file: blocks, call it in a worker thread)."""
         self.verdicts.remember(sha256, MediaVerdict())
 
 

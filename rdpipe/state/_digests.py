@@ -18,27 +18,26 @@ A write within the same clock tick as the recorded times could leave them unchan
 expected one is trusted: any other answer is hashed again.
 
 The states live in ``<output dir>/.cache/clip-digests.jsonl``, one JSON line appended per state
-recorded (``[path, inode, size, mtime_ns, ctime_ns, sha256]``), the last line of a path winning;
-the file is rewritten whole once it holds more stale lines than live ones. It is a cache: a
-missing, unreadable or torn line counts as no state, and on a read-only checkout states are
-kept in memory only.
+recorded (``[path, inode, size, mtime_ns, ctime_ns, sha256]``), the last line of a path winning
+(:class:`~._lines.JsonLines`: a cache, rewritten whole once crowded with stale lines).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 
-from rdpipe.files import write_atomically
+from ._lines import JsonLines
 
 #: Seconds a file must have been left alone before its state stands for its bytes.
 SETTLED = 5.0
+#: The file of the states, in the output directory's cache folder.
+FILE_NAME = "clip-digests.jsonl"
 _FileState = tuple[int, int, int, int]  # inode, size, mtime_ns, ctime_ns
+_Entry = tuple[_FileState, str]  # a file's state and its digest
 
 
 def file_state(stat: os.stat_result) -> _FileState:
@@ -50,16 +49,14 @@ class KnownDigests:
     """Digests of clip files by relative path and file state, in one append-only file.
 
     Thread-safe (clips are adopted and checked in worker threads). ``clock`` gives the time in
-    seconds of the same clock as the filesystem's (``time.time``).
+    seconds of the same clock as the filesystem's (``time.time``). The file is read on first use.
     """
 
-    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
+    def __init__(self, cache_dir: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self._file = JsonLines(cache_dir / FILE_NAME)
         self._clock = clock
         self._lock = threading.Lock()
-        self._known: dict[str, tuple[_FileState, str]] | None = None
-        self._lines = 0
-        self._torn = False  # the file ends inside a line (a killed run's): end it first
+        self._known: dict[str, _Entry] | None = None
 
     def matches(self, relative: str, stat: os.stat_result, sha256: str) -> bool:
         """Whether the file at ``relative``, in state ``stat``, is known to hash to ``sha256``."""
@@ -81,63 +78,28 @@ class KnownDigests:
             if known.get(relative) == entry:
                 return
             known[relative] = entry
-            self._lines += 1
-            # A cache: on a read-only checkout the state is kept for this process only.
-            with suppress(OSError):
-                if self._lines > 2 * len(known) + 64:
-                    self._rewrite(known)
-                else:
-                    self._append(relative, entry)
 
-    def _loaded(self) -> dict[str, tuple[_FileState, str]]:
+            def everything() -> list[object]:
+                return [_line(path, known[path]) for path in sorted(known)]
+
+            self._file.add(_line(relative, entry), live=len(known), everything=everything)
+
+    def _loaded(self) -> dict[str, _Entry]:
         if self._known is None:
-            text = _text(self.path)
-            self._known, self._lines = _parse_lines(text)
-            self._torn = not text.endswith("\n") and text != ""
+            self._known = {}
+            for value in self._file.read():
+                parsed = _parse(value)
+                if parsed is not None:
+                    self._known[parsed[0]] = parsed[1]
         return self._known
 
-    def _append(self, relative: str, entry: tuple[_FileState, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = ("\n" if self._torn else "") + _line(relative, entry)
-        # One write() on an O_APPEND file: lines of concurrent runs never interleave.
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(descriptor, line.encode())
-        finally:
-            os.close(descriptor)
-        self._torn = False
 
-    def _rewrite(self, known: dict[str, tuple[_FileState, str]]) -> None:
-        text = "".join(_line(relative, entry) for relative, entry in sorted(known.items()))
-        write_atomically(self.path, text.encode(), durable=False)
-        self._lines, self._torn = len(known), False
-
-
-def _line(relative: str, entry: tuple[_FileState, str]) -> str:
+def _line(relative: str, entry: _Entry) -> list[object]:
     state, sha256 = entry
-    return json.dumps([relative, *state, sha256], ensure_ascii=False) + "\n"
+    return [relative, *state, sha256]
 
 
-def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return ""
-
-
-def _parse_lines(text: str) -> tuple[dict[str, tuple[_FileState, str]], int]:
-    """The states in ``text`` (the last line of each path winning), and its count of lines."""
-    lines = text.splitlines()
-    known: dict[str, tuple[_FileState, str]] = {}
-    for line in lines:
-        with suppress(ValueError):
-            parsed = _parse(json.loads(line))
-            if parsed is not None:
-                known[parsed[0]] = parsed[1]
-    return known, len(lines)
-
-
-def _parse(value: object) -> tuple[str, tuple[_FileState, str]] | None:
+def _parse(value: object) -> tuple[str, _Entry] | None:
     if not isinstance(value, list) or len(value) != 6:
         return None
     relative, inode, size, mtime, ctime, sha256 = value

@@ -15,21 +15,23 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from rdpipe.files import writing_to
 
 from ._errors import RunBusy
+from ._paths import StatePaths
 from ._records import RunHolder
 
 
 class RunGuard:
-    """Mutual exclusion between runs of one pipeline (not to be confused with the lock file)."""
+    """Mutual exclusion between runs of one pipeline (not to be confused with the lock file).
+
+    Held on the pipeline's ``paths.run_lock``.
+    """
 
     def __init__(
         self,
-        state_dir: Path,
-        pipeline: str,
+        paths: StatePaths,
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
@@ -37,8 +39,8 @@ class RunGuard:
         pid: int | None = None,
         host: str | None = None,
     ) -> None:
-        self.path = state_dir / f"{pipeline}.run.lock"
-        self._pipeline = pipeline
+        self.path = paths.run_lock
+        self._pipeline = paths.pipeline
         self._clock = clock
         self._monotonic = monotonic
         self._sleep = sleep

@@ -8,11 +8,18 @@ from pathlib import Path
 from rdpipe.files import write_atomically
 
 STATE_DIR_NAME = ".rdpipe"
+#: The folder of caches in a pipeline's output directory (clip digests, media verdicts, the
+#: assembly's probes and pieces).
+CACHE_DIR_NAME = ".cache"
 
 
 @dataclass(frozen=True)
 class StatePaths:
-    """The state files of one pipeline file ``<dir>/<name>.yaml``; ``pipeline`` is ``<name>``."""
+    """The state files of one pipeline file ``<dir>/<name>.yaml``; ``pipeline`` is ``<name>``.
+
+    ``run_lock`` is the run guard's file (:class:`~._guard.RunGuard`), ``lock_file`` the
+    committed lock file beside the pipeline file.
+    """
 
     pipeline: str
     state_dir: Path
@@ -21,15 +28,19 @@ class StatePaths:
     lock_file: Path
 
     @classmethod
-    def for_pipeline(cls, pipeline_file: Path) -> StatePaths:
+    def for_pipeline(cls, pipeline_file: Path, *, offline: bool = False) -> StatePaths:
+        """The state of ``pipeline_file``; ``offline`` previews keep theirs apart, lock file
+        included, in ``.rdpipe/offline/`` (their clips are not the paid ones)."""
         state_dir = pipeline_file.parent / STATE_DIR_NAME
+        if offline:
+            state_dir = state_dir / "offline"
         name = pipeline_file.stem
         return cls(
             pipeline=name,
             state_dir=state_dir,
             database=state_dir / "state.db",
             run_lock=state_dir / f"{name}.run.lock",
-            lock_file=pipeline_file.with_name(f"{name}.rdpipe.lock"),
+            lock_file=(state_dir if offline else pipeline_file.parent) / f"{name}.rdpipe.lock",
         )
 
 

@@ -7,7 +7,6 @@ bytes the file has and what they hold, whether the clips would be copied or norm
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from rdpipe.assemble import AssemblyResult, ClipIncomplete, ClipInput, assemble, media_gap
 from rdpipe.model.output import OutputSpec
-from rdpipe.state import hash_file
+from rdpipe.state import MediaVerdict, MediaVerdicts, hash_file
 from tests.assemble.clips import ClipRecipe, make_clip
 from tests.assemble.media import measure
 
@@ -129,8 +128,9 @@ def test_each_content_is_checked_once(
     """Verdicts are kept by SHA-256: a copy of a checked clip elsewhere is not checked again."""
     clips = [ClipInput("a", made["first"]), ClipInput("b", made["second"])]
     anyio.run(_assemble_with, clips, tmp_path / "one.mp4", tmp_path / "cache", ffmpeg)
-    verdicts = json.loads((tmp_path / "cache" / "media.json").read_text(encoding="utf-8"))
-    assert verdicts["sha256"] == {hash_file(made["first"]): None, hash_file(made["second"]): None}
+    verdicts = MediaVerdicts(tmp_path / "cache")
+    assert verdicts.recall(hash_file(made["first"])) == MediaVerdict()
+    assert verdicts.recall(hash_file(made["second"])) == MediaVerdict()
     copy = tmp_path / "copy.mp4"
     copy.write_bytes(made["second"].read_bytes())
 
@@ -141,3 +141,33 @@ def test_each_content_is_checked_once(
     clips = [ClipInput("a", made["first"]), ClipInput("b", copy)]
     result = anyio.run(_assemble_with, clips, tmp_path / "two.mp4", tmp_path / "cache", ffmpeg)
     assert result.copied
+
+
+def test_clips_that_carry_their_digest_are_not_hashed_and_use_the_verdicts_given(
+    made: dict[str, Path], ffmpeg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's clips come with the clip store's digest and verdicts: the join reads no clip to
+    hash it, asks no media check the verdicts answer, and keeps no verdicts of its own."""
+    hashes = {name: hash_file(made[name]) for name in ("first", "wider")}
+    verdicts = MediaVerdicts(tmp_path / "store")
+    verdicts.remember(hashes["first"], MediaVerdict())
+
+    def unexpected(*args: object) -> str:
+        raise AssertionError(f"{args[0]} was read again")
+
+    monkeypatch.setattr("rdpipe.assemble.normalise._digest", unexpected)
+    checked: list[Path] = []
+    monkeypatch.setattr("rdpipe.assemble.completeness.media_gap", lambda path: checked.append(path))
+    clips = [ClipInput(name, made[name], sha256=hashes[name]) for name in ("first", "wider")]
+
+    async def main() -> AssemblyResult:
+        output, cache = tmp_path / "film.mp4", tmp_path / "cache"
+        return await assemble(
+            clips, SPEC, output=output, cache_dir=cache, ffmpeg=ffmpeg, verdicts=verdicts
+        )
+
+    result = anyio.run(main)
+    assert not result.copied and result.encoded == 2, "normalised: pieces keyed by the digests"
+    assert checked == [made["wider"]], "the one clip without a verdict"
+    assert verdicts.recall(hashes["wider"]) == MediaVerdict()
+    assert not (tmp_path / "cache" / "media-verdicts.jsonl").exists()

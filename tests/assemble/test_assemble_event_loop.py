@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
-import io
-import os
-import shutil
 import stat
-import sys
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -21,43 +13,6 @@ from rdpipe.assemble import AssemblyInvalid, ClipInput, JoinPlan, TargetFormat, 
 from rdpipe.assemble.join import CopiedClips, JoinOptions, NormalisedPieces, run_join
 from rdpipe.model.output import CaptionsSpec, CardSpec, MusicSpec, OutputSpec
 from tests.assemble.joining import join
-
-# Where a file is made, read, renamed, removed or looked at; Path's methods call these.
-_FILE_CALLS = ((os, "stat"), (os, "lstat"), (os, "mkdir"), (os, "unlink"), (os, "rmdir"),
-               (os, "replace"), (os, "rename"), (os, "scandir"), (io, "open"),
-               (builtins, "open"), (shutil, "rmtree"), (tempfile, "mkdtemp"))  # fmt: skip
-
-
-@pytest.fixture
-def loop_file_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """File operations made on the test's own thread, where ``anyio.run`` runs the loop."""
-    loop = threading.get_ident()
-    seen: list[str] = []
-
-    def _watched(name: str, call: Callable[..., object]) -> Callable[..., object]:
-        def _call(*args: object, **kwargs: object) -> object:
-            # A file descriptor opened as a stream is a subprocess's pipe, not a file; a module
-            # imported on first use (anyio imports lazily) is not the assembly's file work.
-            pipe = bool(args) and isinstance(args[0], int)
-            if threading.get_ident() == loop and not pipe and not _importing():
-                seen.append(f"{name}({args[0] if args else ''})")
-            return call(*args, **kwargs)
-
-        return _call
-
-    for module, name in _FILE_CALLS:
-        monkeypatch.setattr(module, name, _watched(name, getattr(module, name)))
-    yield seen
-
-
-def _importing() -> bool:
-    """Whether the caller runs inside an import."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib"):
-            return True
-        frame = frame.f_back
-    return False
 
 
 def test_a_copy_join_does_its_file_work_in_worker_threads(
@@ -108,7 +63,8 @@ def test_a_failed_assembly_leaves_no_scratch_folder(
     clips = [ClipInput(f"s{i}", p) for i, p in enumerate(matching_clips[:2])]
     with pytest.raises(AssemblyInvalid, match=r"music file 'music\.mp3'"):
         join(clips, spec, tmp_path, ffmpeg, base_dir=tmp_path)
-    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["media.json", "probes.json"]
+    cache = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert cache == ["media-verdicts.jsonl", "probes.json"]
     assert not list(tmp_path.glob("*.mp4"))
 
 

@@ -94,7 +94,7 @@ def test_status_tells_a_clip_being_downloaded_from_a_missing_one(
         result = rdpipe_cli("status", str(path), "--json")
         return result.exit_code, json.loads(result.stdout)["shots"][0]["reason"]
 
-    with RunGuard(paths.state_dir, paths.pipeline).acquire():
+    with RunGuard(paths).acquire():
         assert why() == (
             0,
             "task task_done finished; the run in progress is downloading its clip (no new charge)",

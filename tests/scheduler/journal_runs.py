@@ -23,6 +23,7 @@ from rdpipe.scheduler import (
     SchedulerOptions,
     ShotResult,
 )
+from rdpipe.scheduler.blocking import run_inline
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
 
@@ -64,6 +65,7 @@ def run_once(
                 probe=_probe,
                 extract_frame=_extract,
                 rng=random.Random(1),
+                blocking=run_inline,  # worker threads would let the virtual clock jump
             )
             return await scheduler.run(plan.jobs)
 

@@ -32,6 +32,7 @@ from rdpipe.scheduler import (
     SchedulerOptions,
     ShotResult,
 )
+from rdpipe.scheduler.blocking import run_inline
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore, StoredClip
 
@@ -147,6 +148,7 @@ def run_scheduler(
                 probe=_probe,
                 extract_frame=_extract,
                 rng=random.Random(1),
+                blocking=run_inline,  # worker threads would let the virtual clock jump
             )
             start = anyio.current_time()
             results = await scheduler.run(jobs)

@@ -7,12 +7,7 @@ by wrapping ``rdpipe.assemble.assemble``, which the session imports when it has 
 
 from __future__ import annotations
 
-import builtins
-import io
-import os
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +21,11 @@ from rdpipe.scheduler import Phase
 from rdpipe.session.assembly import assemble_video
 from rdpipe.session.events import CollectingRunReporter
 from rdpipe.session.summary import RunSummary
+from rdpipe.session.workspace import Workspace
 from rdpipe.sim import SimServer
-from rdpipe.state import LockFile, StoredClip, hash_file
+from rdpipe.state import LockFile, MediaVerdicts, StoredClip, hash_file
 from tests.cli_process import write_pipeline
 from tests.session.test_running import environ_for, manifest_of, run
-
-# Where a file is made, read, renamed, removed or looked at; Path's methods call these.
-_FILE_CALLS = ((os, "stat"), (os, "lstat"), (os, "mkdir"), (os, "unlink"), (os, "replace"),
-               (os, "rename"), (os, "scandir"), (io, "open"), (builtins, "open"))  # fmt: skip
 
 
 @pytest.fixture
@@ -48,36 +40,6 @@ def joined(monkeypatch: pytest.MonkeyPatch) -> list[list[ClipInput]]:
 
     monkeypatch.setattr(rdpipe.assemble, "assemble", recording)
     return calls
-
-
-@pytest.fixture
-def loop_file_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """File operations made on the test's own thread, where ``anyio.run`` runs the loop."""
-    loop = threading.get_ident()
-    seen: list[str] = []
-
-    def _watched(name: str, call: Callable[..., object]) -> Callable[..., object]:
-        def _call(*args: object, **kwargs: object) -> object:
-            # A descriptor opened as a stream is a subprocess's pipe; an import reads modules.
-            pipe = bool(args) and isinstance(args[0], int)
-            if threading.get_ident() == loop and not pipe and not _importing():
-                seen.append(f"{name}({args[0] if args else ''})")
-            return call(*args, **kwargs)
-
-        return _call
-
-    for module, name in _FILE_CALLS:
-        monkeypatch.setattr(module, name, _watched(name, getattr(module, name)))
-    yield seen
-
-
-def _importing() -> bool:
-    frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib"):
-            return True
-        frame = frame.f_back
-    return False
 
 
 def clips_of(summary: RunSummary) -> list[StoredClip]:
@@ -99,8 +61,9 @@ def test_one_clip_value_goes_from_the_download_to_the_join(
     for clip in clips:
         assert clip.path == out / clip.relative
         assert (clip.size, clip.sha256) == (clip.path.stat().st_size, hash_file(clip.path))
-    assert joined == [[ClipInput("a", clips[0].path, "a red kite"),
-                       ClipInput("b", clips[1].path, "a blue boat")]]  # fmt: skip
+    inputs = [ClipInput("a", clips[0].path, "a red kite", sha256=clips[0].sha256),
+              ClipInput("b", clips[1].path, "a blue boat", sha256=clips[1].sha256)]  # fmt: skip
+    assert joined == [inputs]
     shots = manifest_of(path)["shots"]
     assert isinstance(shots, list)
     assert [shot["clip"] for shot in shots] == [c.relative for c in clips]
@@ -116,20 +79,31 @@ def test_one_clip_value_goes_from_the_download_to_the_join(
 
 
 def test_assembly_looks_at_files_only_in_worker_threads(
-    sim: SimServer, tmp_path: Path, loop_file_calls: list[str]
+    sim: SimServer, tmp_path: Path, loop_file_calls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Checking that the video is up to date, finding ffmpeg, the join and the stamp written
-    after it never block the event loop; the stamp names the inputs and the video as built."""
+    after it never block the event loop; the stamp names the inputs and the video as built.
+    The join hashes no clip again and asks the run's verdicts whether each is whole."""
     path = write_pipeline(tmp_path)
     summary = run(sim, path, CollectingRunReporter())
-    prepared, workspace = prepare_pipeline(path), summary.workspace
-    stamp = workspace.output_dir / ".cache" / f"{workspace.video.name}.inputs"
+    prepared = prepare_pipeline(path)
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=False)
+    stamp = workspace.cache_dir / f"{workspace.video.name}.inputs"
     built = stamp.read_text(encoding="utf-8")
     stamp.unlink()
     loop_file_calls.clear()
 
+    def unexpected(path: Path) -> str:
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr("rdpipe.assemble.normalise._digest", unexpected)
+    monkeypatch.setattr("rdpipe.assemble.completeness.media_gap", unexpected)
+    verdicts = MediaVerdicts(workspace.cache_dir)  # what the run's clip store found
+
     async def assemble() -> Path:
-        return await assemble_video(prepared, summary.results, workspace, environ=environ_for(sim))
+        return await assemble_video(
+            prepared, summary.results, workspace, verdicts=verdicts, environ=environ_for(sim)
+        )
 
     assert anyio.run(assemble) == workspace.video  # built again: the stamp was gone
     assert anyio.run(assemble) == workspace.video  # up to date

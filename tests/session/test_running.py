@@ -65,6 +65,24 @@ def test_a_run_announces_its_plan_and_ends_with_the_video_in_the_manifest(
     assert sorted((u.shot_id, u.phase) for u in finals) == [("a", Phase.DONE), ("b", Phase.DONE)]
 
 
+def test_a_run_and_its_cached_rerun_never_block_the_event_loop(
+    sim: SimServer, tmp_path: Path, loop_file_calls: list[str]
+) -> None:
+    """Downloads into the clip store, the journal's commits and lookups, media verdicts, the
+    manifest (as shots progress and at the end), the lock file, finding ffmpeg and the join all
+    run in worker threads: a fresh run and its cached rerun make no file call and no SQL
+    statement on the event loop's thread."""
+    path = write_pipeline(tmp_path)
+
+    first = run(sim, path, CollectingRunReporter())
+    assert [r.phase for r in first.results] == [Phase.DONE, Phase.DONE] and first.output
+    assert loop_file_calls == []
+
+    again = run(sim, path, CollectingRunReporter())
+    assert [r.phase for r in again.results] == [Phase.CACHED, Phase.CACHED]
+    assert loop_file_calls == []
+
+
 def test_a_cached_rerun_is_announced_idle_and_sends_nothing(sim: SimServer, tmp_path: Path) -> None:
     """A rerun of a finished pipeline reuses every clip, sends no request, and says so."""
     path = write_pipeline(tmp_path)

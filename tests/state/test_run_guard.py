@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rdpipe.state import RunBusy, RunGuard
+from rdpipe.state import RunBusy, RunGuard, StatePaths
 
 _STARTED = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
 
@@ -31,11 +31,11 @@ class FakeTime:
         self.now += seconds
 
 
-def _guard(state_dir: Path, pid: int, fake: FakeTime | None = None) -> RunGuard:
+def _guard(folder: Path, pid: int, fake: FakeTime | None = None) -> RunGuard:
+    """The guard of ``folder/lighthouse.yaml``, held as process ``pid`` on ``studio-3``."""
     fake = fake or FakeTime()
     return RunGuard(
-        state_dir,
-        "lighthouse",
+        StatePaths.for_pipeline(folder / "lighthouse.yaml"),
         clock=lambda: _STARTED,
         monotonic=fake.monotonic,
         sleep=fake.sleep,
@@ -52,7 +52,8 @@ def test_second_run_is_refused_naming_the_holder(tmp_path: Path) -> None:
         "Another rdpipe run of pipeline 'lighthouse' is in progress (pid 4242 on host studio-3, "
         "started 2026-05-28 20:26:40 UTC).\n"
         "Wait for it to finish, or stop it (`kill 4242`) and run again: the new run resumes the "
-        f"tasks it submitted instead of paying for them twice. Lock: {tmp_path}/lighthouse.run.lock"
+        "tasks it submitted instead of paying for them twice. "
+        f"Lock: {tmp_path}/.rdpipe/lighthouse.run.lock"
     )
 
 
@@ -90,9 +91,9 @@ def test_killed_holder_releases_the_guard(tmp_path: Path) -> None:
         """
         import sys, time
         from pathlib import Path
-        from rdpipe.state import RunGuard
+        from rdpipe.state import RunGuard, StatePaths
 
-        with RunGuard(Path(sys.argv[1]), "lighthouse").acquire():
+        with RunGuard(StatePaths.for_pipeline(Path(sys.argv[1]) / "lighthouse.yaml")).acquire():
             print("held", flush=True)
             time.sleep(60)
         """

@@ -19,6 +19,20 @@ def test_state_files_of_a_pipeline(tmp_path: Path) -> None:
     )
 
 
+def test_offline_previews_keep_their_state_apart(tmp_path: Path) -> None:
+    """An offline preview's state, guard and lock file sit in .rdpipe/offline, never beside the
+    paid run's."""
+    offline = tmp_path / ".rdpipe" / "offline"
+    paths = StatePaths.for_pipeline(tmp_path / "lighthouse.yaml", offline=True)
+    assert paths == StatePaths(
+        pipeline="lighthouse",
+        state_dir=offline,
+        database=offline / "state.db",
+        run_lock=offline / "lighthouse.run.lock",
+        lock_file=offline / "lighthouse.rdpipe.lock",
+    )
+
+
 def test_state_dir_is_ignored_by_git(tmp_path: Path) -> None:
     """The state directory gets a .gitignore of '*', and a user's edit to it is kept."""
     state_dir = tmp_path / ".rdpipe"
