@@ -14,6 +14,10 @@ Money rules, in the order they happen for a new generation:
    asks with ``--resubmit-unknown``);
 4. a failed generation is not billed, so it is resubmitted up to ``retries`` times, unless
    its input was refused (the same request would be refused again; see ``failures``).
+
+The journal's commits and lookups and the clip store's file work block, so they run where
+``blocking`` says (worker threads in a run); the intent and the task id are still written
+inside the shielded section of rule 2, which waits for the thread to finish.
 """
 
 from __future__ import annotations

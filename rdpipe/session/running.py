@@ -18,7 +18,9 @@ The steps, in order:
    and 6 comes with the run's summary (:class:`~.summary.RunUnfinished`).
 
 The async part (steps 3 to 6) goes through the caller's :class:`~.events.AsyncRunner`: the
-command line watches for Ctrl-C there. Nothing here prints; the reporter hears every event.
+command line watches for Ctrl-C there. Its blocking work (loading PyAV, finding ffmpeg, the
+manifest and lock file, reading the state) runs in worker threads, so 64 shots at once never
+wait for the disk on the event loop. Nothing here prints; the reporter hears every event.
 """
 
 from __future__ import annotations
