@@ -24,6 +24,10 @@ from pathlib import Path, PurePath
 from rdpipe.errors import ExitCode, RdpipeError
 
 _FULL = ("the disk is full", "Free some space on it")
+_FILE_IN_THE_WAY = (
+    "a file is in the way of a folder on that path",
+    "Remove or rename the file that stands where a folder should be",
+)
 _CAUSES: dict[int, tuple[str, str]] = {
     errno.ENOSPC: _FULL,
     errno.EDQUOT: ("your disk quota is used up", "Free some space within your quota"),
@@ -34,10 +38,9 @@ _CAUSES: dict[int, tuple[str, str]] = {
     errno.EACCES: ("permission denied", "Make the folder writable for this user"),
     errno.EPERM: ("the operation is not permitted", "Make the folder writable for this user"),
     errno.EISDIR: ("a folder is in the way of the file", "Remove or rename that folder"),
-    errno.ENOTDIR: (
-        "a file is in the way of a folder on that path",
-        "Remove or rename the file that stands where a folder should be",
-    ),
+    errno.ENOTDIR: _FILE_IN_THE_WAY,
+    # mkdir(exist_ok=True) where a file stands raises FileExistsError, naming that file.
+    errno.EEXIST: _FILE_IN_THE_WAY,
 }
 # SQLite says it in words; "unable to open" is worked out from what is at the path.
 _SQLITE_CAUSES = {

@@ -54,22 +54,40 @@ class Workspace:
         return contact_sheet_path(self.video)
 
     def check_writable(self) -> None:
-        """Refuse a run now, before anything is sent, when its last writes would fail.
+        """Refuse a run now, before anything is sent (and before the state folder is made),
+        when a write it makes would fail.
 
-        The lock file, the manifest and the video are written last. A folder where one of
-        them goes, or an output folder this user cannot write, raises the :class:`OSError`
-        that writing would raise (``EISDIR``, ``ENOTDIR``, ``EROFS`` or ``EACCES``, naming the
-        path); the CLI says it in one paragraph.
+        The run makes the state folder and the output folder and writes in them; it writes
+        the lock file, the manifest and the video last. A file at one of those folders or
+        above it, a folder where one of those files goes, or a folder this user cannot write
+        or make raises the :class:`OSError` the write would raise (``ENOTDIR`` naming the file
+        in the way, ``EISDIR`` naming the folder, ``EROFS`` or ``EACCES`` naming the folder
+        that cannot be made or written in); the CLI says it in one paragraph.
         """
+        for folder in (self.state.state_dir, self.state.lock_file.parent, self.output_dir):
+            _check_folder(folder)
         for path in (self.state.lock_file, self.manifest, self.video):
             if path.is_dir():
                 raise _os_error(errno.EISDIR, path)
-        existing = next(p for p in (self.output_dir, *self.output_dir.parents) if p.exists())
-        if not existing.is_dir():
-            raise _os_error(errno.ENOTDIR, self.output_dir)
-        if not os.access(existing, os.W_OK | os.X_OK):
-            code = errno.EROFS if on_read_only_filesystem(existing) else errno.EACCES
-            raise _os_error(code, existing)
+
+
+def _check_folder(folder: Path) -> None:
+    """Raise the :class:`OSError` that making ``folder`` (and its parents), or writing in it,
+    would raise: ``ENOTDIR`` for a file (or a dangling link) at it or above it, ``EACCES`` or
+    ``EROFS`` for a folder it would be made in, or that it is, that cannot be written."""
+    for path in (*reversed(folder.parents), folder):
+        if not os.path.lexists(path):
+            _check_can_write(path.parent, naming=path)  # mkdir would fail making ``path``
+            return
+        if not path.is_dir():
+            raise _os_error(errno.ENOTDIR, path)
+    _check_can_write(folder, naming=folder)
+
+
+def _check_can_write(folder: Path, *, naming: Path) -> None:
+    if not os.access(folder, os.W_OK | os.X_OK):
+        code = errno.EROFS if on_read_only_filesystem(folder) else errno.EACCES
+        raise _os_error(code, naming)
 
 
 def _os_error(code: int, path: Path) -> OSError:

@@ -122,3 +122,18 @@ def test_an_error_naming_no_path_is_said_without_one() -> None:
     problem = file_problem(OSError(errno.EACCES, "Permission denied"), sent=False)
     assert problem is not None and problem.path is None
     assert str(problem).startswith("rdpipe cannot write its files: permission denied.")
+
+
+def test_a_file_where_mkdir_makes_a_folder_is_the_file_in_the_way(tmp_path: Path) -> None:
+    """``mkdir(parents=True, exist_ok=True)`` where a file stands raises FileExistsError (not
+    ENOTDIR): it is said as a file in the way of a folder, naming it, not as a bug."""
+    (tmp_path / "clips").write_text("a file", encoding="utf-8")
+    with pytest.raises(FileExistsError) as caught:
+        (tmp_path / "clips").mkdir(parents=True, exist_ok=True)
+    problem = file_problem(caught.value, sent=True)
+    assert problem is not None and problem.path == tmp_path / "clips"
+    assert str(problem).startswith(
+        f"rdpipe cannot write {tmp_path}/clips: a file is in the way of a folder on that path. "
+        "Remove or rename the file that stands where a folder should be, then run the same "
+        "command again: work already paid for is recorded"
+    )

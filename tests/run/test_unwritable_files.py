@@ -96,6 +96,30 @@ def test_a_folder_where_the_lock_file_goes_stops_the_run_before_anything_is_sent
     assert _crash_logs(tmp_path) == []
 
 
+def test_a_file_where_the_state_folder_goes_stops_an_online_run_before_anything_is_sent(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """`.rdpipe` is a file: the online run said "FileExistsError ... a bug in rdpipe" (exit 1);
+    it now says what the offline run says, exit 2, with nothing sent and no crash log."""
+    project = tmp_path / "project"
+    write_pipeline(project)
+    (project / ".rdpipe").write_text("not a folder", encoding="utf-8")
+    env = environment(
+        tmp_path / "cache",
+        {"RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": "sk-sim-test"},
+    )
+    for offline in ((), ("--offline",)):
+        result = run_rdpipe("run", "film.yaml", *offline, cwd=project, env=env)
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            f"error: rdpipe cannot write {project}/.rdpipe: a file is in the way of a folder on "
+            "that path. Remove or rename the file that stands where a folder should be, "
+            f"{NOTHING_SENT}"
+        )
+    assert sim.counters() == {}
+    assert _crash_logs(tmp_path) == []
+
+
 def test_a_folder_where_the_manifest_goes_stops_an_offline_run_too(tmp_path: Path) -> None:
     """The same check covers the manifest and the video of an offline preview."""
     write_pipeline(tmp_path)
