@@ -96,10 +96,12 @@ def _invoke() -> int:
     from typer.exceptions import TyperException
 
     from rdpipe.cli import app
-    from rdpipe.cli.app import interruption_reported, run_command
+    from rdpipe.cli.app import InterruptionReported
 
     try:
         result = app(standalone_mode=False)
+    except InterruptionReported:  # the command said "interrupted" already
+        return INTERRUPTED_EXIT
     except typer.Abort:  # click's "Aborted!": Ctrl-C or Ctrl-D at a prompt
         raise KeyboardInterrupt from None
     except TyperException as error:  # a usage error: click says it as it always does
@@ -110,24 +112,29 @@ def _invoke() -> int:
             sys.stderr.write(f"Error: {error.format_message()}\n")
         return error.exit_code
     except Exception as error:  # outside any command's run_command: the same mapping, no trace
-        return _mapped(error, run_command)
+        return _mapped(error)
     code = result if isinstance(result, int) else 0
-    if code == INTERRUPTED_EXIT and not interruption_reported():
+    if code == INTERRUPTED_EXIT:
         raise KeyboardInterrupt  # typer turned a Ctrl-C outside a command body into a bare 130
     return code
 
 
-def _mapped(error: Exception, run_command: Any) -> int:
+def _mapped(error: Exception) -> int:
     """The exit code (and message) ``run_command`` gives ``error``."""
     import typer
+
+    from rdpipe.cli.app import InterruptionReported, run_command
+    from rdpipe.cli.context import CommandContext
 
     def fail() -> None:
         raise error
 
     try:
-        run_command(fail)
+        run_command(fail, CommandContext.start())
     except typer.Exit as done:
         return done.exit_code
+    except InterruptionReported:  # a Ctrl-C a library reported as its own error
+        return INTERRUPTED_EXIT
     return 1  # run_command always exits for a raised error; this keeps the types honest
 
 

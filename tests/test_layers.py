@@ -14,7 +14,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "rdpipe data errors redaction files send_record sockets standard_streams ffmpeg_path text",
-        "model catalog schema",
+        "model catalog schema concurrency",
         "load",
         "templates",
         "request",

@@ -1,23 +1,22 @@
 """The typer application every command module registers on, and the one error-to-exit mapping.
 
 Command modules import heavy libraries inside their functions so that ``rdpipe --help`` stays
-fast.
+fast. Each command starts with one :class:`~rdpipe.cli.context.CommandContext` (the environment
+and its consoles) and hands it to :func:`run_command` and to whatever it prints with.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import typer
-from rich.console import Console
 from typer.exceptions import TyperException
 
+from rdpipe.cli.context import CommandContext
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.redaction import Redactor
 from rdpipe.send_record import StoppedAfterSending
 from rdpipe.standard_streams import OutputClosed
 
@@ -34,13 +33,20 @@ app = typer.Typer(
 T = TypeVar("T")
 
 
-def make_console(*, stderr: bool = False) -> Console:
-    """Build the console a command writes to; tests swap streams through typer's runner."""
-    return Console(file=sys.stderr if stderr else sys.stdout, highlight=False, soft_wrap=True)
+class InterruptionReported(SystemExit):
+    """A command was interrupted (Ctrl-C) and has said so: exit 130, and nobody says it again.
+
+    A :class:`SystemExit` rather than typer's ``Exit``, because click turns an ``Exit`` into a
+    bare exit code: the entry point (:mod:`rdpipe.entry`) could then not tell it from a Ctrl-C
+    typer swallowed before any command body ran, which nobody has reported yet.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(int(ExitCode.INTERRUPTED))
 
 
 def run_command(
-    action: Callable[[], T], *, state_dir: Path | None = None, redactor: Redactor | None = None
+    action: Callable[[], T], context: CommandContext, *, state_dir: Path | None = None
 ) -> T:
     """Run one command body, turning every exception into a message and an exit code.
 
@@ -51,11 +57,10 @@ def run_command(
     wrapped in :class:`~rdpipe.send_record.StoppedAfterSending`). A closed standard output goes
     up to the entry point (:mod:`rdpipe.entry`, exit 141). Any other exception is a bug: the
     user gets one paragraph and the traceback goes to a crash log (in ``state_dir``, the
-    pipeline's ``.rdpipe/``, when the command has one), exit 1. What is said, on the screen and
-    in the log, goes through ``redactor`` (by default, one for the API key of ``os.environ``).
+    pipeline's ``.rdpipe/``, when the command has one), exit 1. What is said goes to the
+    ``context``'s standard error console; on the screen and in the log, it goes through its
+    redactor. Ctrl-C says "interrupted" and raises :class:`InterruptionReported`.
     """
-    if redactor is None:
-        redactor = Redactor.from_environ(os.environ)
     try:
         return action()
     except (typer.Exit, typer.Abort, TyperException):
@@ -65,28 +70,18 @@ def run_command(
         if closed:
             raise closed[0] from None  # not a bug: the entry point says so in one line
         if _interrupted(error):
-            make_console(stderr=True).print("interrupted", style="yellow")
-            _reported.append(True)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            context.err.print("interrupted", style="yellow")
+            raise InterruptionReported from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
         sent = _after_sending(error)
         leaves = [_environment_problem(leaf, sent) or leaf for leaf in _leaves(error)]
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
-            errors = [_crash_report(error, state_dir, redactor)]
+            errors = [_crash_report(error, state_dir, context)]
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
-            _report(leaf, redactor)
+            _report(leaf, context)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
-
-
-#: Holds ``True`` once a command has said "interrupted" (the entry point must not say it again).
-_reported: list[bool] = []
-
-
-def interruption_reported() -> bool:
-    """Whether a command of this process already told the user it was interrupted."""
-    return bool(_reported)
 
 
 def _environment_problem(error: BaseException, sent: bool) -> RdpipeError | None:
@@ -102,10 +97,9 @@ def _after_sending(error: BaseException) -> bool:
     return isinstance(error, BaseExceptionGroup) and any(map(_after_sending, error.exceptions))
 
 
-def _report(error: RdpipeError, redactor: Redactor) -> None:
-    console = make_console(stderr=True)
-    console.print("[bold red]error:[/] ", end="", markup=True)
-    console.print(redactor.redact(str(error)), markup=False, highlight=False)
+def _report(error: RdpipeError, context: CommandContext) -> None:
+    context.err.print("[bold red]error:[/] ", end="", markup=True)
+    context.err.print(context.redactor.redact(str(error)), markup=False, highlight=False)
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
@@ -140,9 +134,15 @@ def _hides_interrupt(error: BaseException) -> bool:
     return False
 
 
-def _crash_report(error: BaseException, state_dir: Path | None, redactor: Redactor) -> RdpipeError:
+def _crash_report(
+    error: BaseException, state_dir: Path | None, context: CommandContext
+) -> RdpipeError:
     from rdpipe.cli.crash import report_crash
 
     return report_crash(
-        error, state_dir=state_dir, environ=os.environ, argv=sys.argv, redactor=redactor
+        error,
+        state_dir=state_dir,
+        environ=context.environ,
+        argv=sys.argv,
+        redactor=context.redactor,
     )

@@ -6,16 +6,13 @@ never a submit; issue 11 §3). The work is :func:`rdpipe.session.rebuild.rebuild
 
 from __future__ import annotations
 
-import os
-from typing import Annotated
-
-import typer
-
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
     OfflineOption,
+    PartialOption,
     SetOption,
     prepare,
 )
@@ -27,33 +24,27 @@ def assemble_command(
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
     offline: OfflineOption = False,
-    partial: Annotated[
-        bool, typer.Option("--partial", help="Skip shots that have no clip yet.")
-    ] = False,
+    partial: PartialOption = False,
 ) -> None:
     """Rebuild the storyboard video from the clips on disk; submits nothing.
 
     A clip found cut short or damaged is downloaded again from its (paid) task.
     """
-    from rdpipe.redaction import Redactor
-
-    environ = dict(os.environ)
-    redactor = Redactor.from_environ(environ)
+    context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.cli.run_session import ConsoleRunReporter
         from rdpipe.session.rebuild import rebuild_video
         from rdpipe.session.settings import RunSettings
 
-        console = make_console()
-        prepared = prepare(file, sets, allow_outside)
+        prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         output = rebuild_video(
             prepared,
             RunSettings(offline=offline, partial=partial),
-            reporter=ConsoleRunReporter(console, redactor),
-            environ=environ,
-            redactor=redactor,
+            reporter=ConsoleRunReporter(context.out, context.redactor),
+            environ=context.environ,
+            redactor=context.redactor,
         )
-        console.print(f"{prepared.name}: {output}", markup=False)
+        context.out.print(f"{prepared.name}: {output}", markup=False)
 
-    run_command(action, redactor=redactor)
+    run_command(action, context)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -129,17 +130,16 @@ def models(
     ] = False,
 ) -> None:
     """List the video models the server offers, with the local catalog's limits."""
+    context = CommandContext.start()
 
     def action() -> None:
-        import os
-
         from rdpipe.catalog import load_catalog
 
-        rows = merge_models(list_server_models(os.environ, offline=offline), load_catalog())
-        console = make_console()
+        server = list_server_models(context.environ, offline=offline)
+        rows = merge_models(server, load_catalog())
         if as_json:
-            console.print_json(json.dumps([row.as_json() for row in rows]))
+            context.out.print_json(json.dumps([row.as_json() for row in rows]))
         else:
-            console.print(models_table(rows))
+            context.out.print(models_table(rows))
 
-    run_command(action)
+    run_command(action, context)

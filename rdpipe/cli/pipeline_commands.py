@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from rdpipe.plan import Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
 
@@ -37,19 +40,27 @@ OfflineOption = Annotated[
         "--offline", help="The offline preview: the built-in simulator and its own outputs."
     ),
 ]
+PartialOption = Annotated[
+    bool,
+    typer.Option(
+        "--partial", help="Build the video from the shots that have a clip, leaving out the rest."
+    ),
+]
 
 
-def prepare(path: Path, sets: list[str] | None, allow_outside: bool) -> PreparedPipeline:
-    """Load, render and check a pipeline for a command, printing its warnings."""
+def prepare(
+    path: Path, sets: list[str] | None, allow_outside: bool, *, warnings_to: Console
+) -> PreparedPipeline:
+    """Load, render and check a pipeline for a command, printing its warnings (in yellow) on
+    ``warnings_to``, the command's standard error console."""
     from rdpipe.load.overrides import parse_set_options
     from rdpipe.prepare.pipeline import prepare_pipeline
 
     prepared = prepare_pipeline(
         path, cli_vars=parse_set_options(sets or []), allow_outside=allow_outside
     )
-    console = make_console(stderr=True)
     for warning in prepared.warnings:
-        console.print(warning.format(), style="yellow", markup=False)
+        warnings_to.print(warning.format(), style="yellow", markup=False)
     return prepared
 
 
@@ -60,15 +71,15 @@ def validate(
     allow_outside: AllowOutside = False,
 ) -> None:
     """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing."""
+    context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.errors import PipelineInvalid
 
         failed: PipelineInvalid | None = None
-        console = make_console()
         for file in files:
             try:
-                prepared = prepare(file, sets, allow_outside)
+                prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
             except PipelineInvalid as error:
                 failed = (
                     error
@@ -77,11 +88,11 @@ def validate(
                 )
                 continue
             count = len(prepared.shots)
-            console.print(f"{prepared.loaded.shown_as}: OK ({count} shots)", markup=False)
+            context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)", markup=False)
         if failed is not None:
             raise failed
 
-    run_command(action)
+    run_command(action, context)
 
 
 @app.command()
@@ -92,26 +103,27 @@ def plan(
     as_json: JsonOption = False,
 ) -> None:
     """Show every request a run would send, and the generations and seconds it would bill."""
+    context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.plan import plan_run
 
-        prepared = prepare(file, sets, allow_outside)
+        prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         result = plan_run(prepared.name, prepared.shots)
         if as_json:
             typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         else:
-            print_plan(result)
+            print_plan(result, context.out)
 
-    run_command(action)
+    run_command(action, context)
 
 
-def print_plan(result: Plan) -> None:
-    """The human form of a plan: each request (data URLs shortened), then the totals."""
+def print_plan(result: Plan, console: Console) -> None:
+    """The human form of a plan on ``console``: each request (data URLs shortened), then the
+    totals."""
     from rich.table import Table
     from rich.text import Text
 
-    console = make_console()
     # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
         title = Text.assemble((job.shot.id, "bold"), f"  {job.action.value}: {job.reason}")
@@ -145,6 +157,7 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of pipeline files (for editors and CI)."""
+    context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.schema import schema_text
@@ -158,4 +171,4 @@ def schema(
             with writing_to(output):  # a full disk names no file
                 output.write_text(text, encoding="utf-8")
 
-    run_command(action)
+    run_command(action, context)

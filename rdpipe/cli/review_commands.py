@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.errors import UsageError
 
 if TYPE_CHECKING:
@@ -41,13 +42,14 @@ def review(
     ] = None,
 ) -> None:
     """Write review.html beside the video: every take of every shot, playable, with details."""
+    context = CommandContext.start()
+    console = context.out
 
     def action() -> None:
         from rdpipe.review import build_page
         from rdpipe.yaml_edit import PickNotSet, read_picks
 
         manifest = manifest_path(file, offline=offline)
-        console = make_console()
         should_open = sys.stdout.isatty() if open_page is None else open_page
         try:
             picks = read_picks(file)
@@ -63,7 +65,7 @@ def review(
             build_page(manifest, picks=picks)
         _serve_until_interrupted(console, manifest, file, port, should_open)
 
-    run_command(action)
+    run_command(action, context)
 
 
 def _serve_until_interrupted(
@@ -103,6 +105,8 @@ def pick(
 
     Nothing is regenerated; run `rdpipe assemble FILE` afterwards to rebuild the video.
     """
+    context = CommandContext.start()
+    console = context.out
 
     def action() -> None:
         from rdpipe.yaml_edit import set_pick
@@ -114,7 +118,6 @@ def pick(
             )
         wanted = None if clear or take == 0 else take
         change = set_pick(file, shot, wanted)
-        console = make_console()
         if not change.changed:
             console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged", markup=False)
             return
@@ -126,7 +129,7 @@ def pick(
             markup=False,
         )
 
-    run_command(action)
+    run_command(action, context)
 
 
 def _describe(take: int | None) -> str:

@@ -1,36 +1,42 @@
 """``run``: generate every shot that has no clip yet, then build the storyboard video.
 
-The command reads its options, the environment (once) and builds one console; the run itself
-is :func:`rdpipe.session.running.run_pipeline`, which tells the console what happens through a
+The command reads its options and starts its :class:`~rdpipe.cli.context.CommandContext` (the
+environment, read once, and the consoles); the run itself is
+:func:`rdpipe.session.running.run_pipeline`, which tells the console what happens through a
 :class:`~rdpipe.cli.run_session.ConsoleRunReporter`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
     JsonOption,
     OfflineOption,
+    PartialOption,
     SetOption,
     prepare,
 )
-from rdpipe.redaction import Redactor
-from rdpipe.session.settings import OFFLINE_POLL_INTERVAL, POLL_INTERVAL, SHOT_TIMEOUT
+from rdpipe.concurrency import DEFAULT_TASKS, MAX_TASKS
+from rdpipe.session.settings import (
+    OFFLINE_POLL_INTERVAL,
+    POLL_BACKOFF,
+    POLL_INTERVAL,
+    SHOT_TIMEOUT,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from rdpipe.prepare.pipeline import PreparedPipeline
+    from rdpipe.redaction import Redactor
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.summary import RunSummary
 
@@ -42,7 +48,14 @@ def run(
     allow_outside: AllowOutside = False,
     offline: OfflineOption = False,
     concurrency: Annotated[
-        int | None, typer.Option("--concurrency", "-j", min=1, max=256, help="Tasks in flight.")
+        int | None,
+        typer.Option(
+            "--concurrency",
+            "-j",
+            min=1,
+            max=MAX_TASKS,
+            help=f"Tasks in flight. Default: the file's concurrency.tasks, else {DEFAULT_TASKS}.",
+        ),
     ] = None,
     max_seconds: Annotated[
         int | None,
@@ -55,9 +68,7 @@ def run(
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first failed shot.")
     ] = False,
-    partial: Annotated[
-        bool, typer.Option("--partial", help="Build the video from the shots that succeeded.")
-    ] = False,
+    partial: PartialOption = False,
     resubmit_unknown: Annotated[
         bool,
         typer.Option(
@@ -73,7 +84,7 @@ def run(
         typer.Option(
             "--poll-interval",
             min=0.05,
-            help="Seconds before the first status poll of a task (backs off to 4x). "
+            help=f"Seconds before the first status poll of a task (backs off to {POLL_BACKOFF}x). "
             f"Default {POLL_INTERVAL:g}, or {OFFLINE_POLL_INTERVAL:g} with --offline.",
         ),
     ] = None,
@@ -122,61 +133,58 @@ def run(
         shot_timeout=shot_timeout * 60,
         run_timeout=None if timeout is None else timeout * 60,
     )
-    environ = dict(os.environ)
-    redactor = Redactor.from_environ(environ)
+    context = CommandContext.start()
 
     def action() -> int:
-        console = make_console(stderr=as_json)
-        prepared = prepare(file, sets, allow_outside)
-        summary = perform_run(prepared, settings, as_json=as_json, console=console,
-                              environ=environ, redactor=redactor)  # fmt: skip
+        prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
+        summary = perform_run(prepared, settings, as_json=as_json, context=context)
         return int(summary.exit_code)
 
     state_dir = StatePaths.for_pipeline(file.absolute()).state_dir
-    code = run_command(action, state_dir=state_dir, redactor=redactor)
+    code = run_command(action, context, state_dir=state_dir)
     raise typer.Exit(code)
 
 
 def perform_run(
-    prepared: PreparedPipeline,
-    settings: RunSettings,
-    *,
-    as_json: bool,
-    console: Console,
-    environ: Mapping[str, str],
-    redactor: Redactor,
+    prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool, context: CommandContext
 ) -> RunSummary:
     """Run the pipeline (Ctrl-C watched throughout its async part), then print its summary,
     also when an error stops the run after its shots ran (the error is raised after it).
 
-    ``console`` (stderr with ``--json``) shows the run's events, progress and summary; with
-    ``--json`` the summary object goes to stdout. ``redactor`` (the command's) takes secrets
-    out of all the run prints and keeps.
+    The run's events, progress and summary go to ``context.out`` (``context.err`` with
+    ``--json``, whose summary object goes to stdout). The run reads ``context.environ``, and
+    the context's redactor takes secrets out of all the run prints and keeps.
     """
     from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
     from rdpipe.session.running import run_pipeline
     from rdpipe.session.summary import unfinished_summary
 
+    console = context.err if as_json else context.out
+    json_to = context.out.file if as_json else None
+    redactor = context.redactor
     try:
         summary = run_pipeline(
             prepared,
             settings,
-            reporter=ConsoleRunReporter(console, redactor, as_json=as_json),
-            environ=environ,
+            reporter=ConsoleRunReporter(console, redactor, json_to=json_to),
+            environ=context.environ,
             redactor=redactor,
             run_async=until_interrupted(console),
         )
     except Exception as error:
         ran = unfinished_summary(error)
         if ran is not None:  # the shots ran: their summary (--json: its object) ends stdout
-            _finish(console, ran, as_json, redactor)
+            _finish(console, ran, json_to, redactor)
         raise
-    _finish(console, summary, as_json, redactor)
+    _finish(console, summary, json_to, redactor)
     return summary
 
 
-def _finish(console: Console, summary: RunSummary, as_json: bool, redactor: Redactor) -> None:
-    """The failed shots in red, then the summary line (or the ``--json`` summary object)."""
+def _finish(
+    console: Console, summary: RunSummary, json_to: IO[str] | None, redactor: Redactor
+) -> None:
+    """The failed shots in red, then the summary line (or the ``--json`` summary object on
+    ``json_to``)."""
     for result in summary.results:
         if not result.ok:
             message = redactor.redact_optional(result.message)
@@ -185,9 +193,9 @@ def _finish(console: Console, summary: RunSummary, as_json: bool, redactor: Reda
                 style="red",
                 markup=False,
             )
-    if as_json:
+    if json_to is not None:
         text = json.dumps(summary.to_json(), ensure_ascii=False)
-        sys.stdout.write(redactor.redact(text) + "\n")
+        json_to.write(redactor.redact(text) + "\n")
         return
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {summary.counts()}{where}", markup=False)

@@ -4,10 +4,9 @@ progress (a live view, plain lines or JSON lines), and Ctrl-C."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from rdpipe.session.events import (
     AsyncRunner,
@@ -37,15 +36,18 @@ T = TypeVar("T")
 
 class ConsoleRunReporter:
     """The run's events as console lines, and its shots' progress as :func:`open_reporter` shows
-    it; every message goes through the command's ``redactor``.
+    it (as JSON lines on ``json_to`` when given); every message goes through the command's
+    ``redactor``.
 
     A plan that generates and resumes nothing is not announced: the summary line says it all.
     """
 
-    def __init__(self, console: Console, redactor: Redactor, *, as_json: bool = False) -> None:
+    def __init__(
+        self, console: Console, redactor: Redactor, *, json_to: IO[str] | None = None
+    ) -> None:
         self._console = console
         self._redactor = redactor
-        self._as_json = as_json
+        self._json_to = json_to
 
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
@@ -58,7 +60,7 @@ class ConsoleRunReporter:
         )
 
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
-        return open_reporter(self._console, plan, self._as_json, self._redactor)
+        return open_reporter(self._console, plan, self._json_to, self._redactor)
 
 
 def until_interrupted(console: Console) -> AsyncRunner:
@@ -77,13 +79,14 @@ def until_interrupted(console: Console) -> AsyncRunner:
 
 @contextmanager
 def open_reporter(
-    console: Console, plan: Plan, as_json: bool, redactor: Redactor
+    console: Console, plan: Plan, json_to: IO[str] | None, redactor: Redactor
 ) -> Iterator[Reporter]:
-    """JSON lines on stdout, a live view on a terminal, else plain lines; all redacted."""
+    """JSON lines on ``json_to`` (``--json``: stdout), else a live view on a terminal, else
+    plain lines; all redacted."""
     from rdpipe.cli.progress import JsonLinesReporter, LiveReporter, PlainReporter
 
-    if as_json:
-        yield JsonLinesReporter(sys.stdout, redactor)
+    if json_to is not None:
+        yield JsonLinesReporter(json_to, redactor)
     elif console.is_terminal:
         with LiveReporter(console, [job.shot.label for job in plan.jobs], redactor) as live:
             yield live

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,7 +119,7 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the simulated RelayDance API (and its storage origin) until Ctrl-C."""
-    import os
+    context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.errors import UsageError
@@ -138,9 +139,9 @@ def serve(
         config = SimConfig(
             api_key=None if any_key else api_key,
             timing=Timing.realistic() if realistic else Timing.fast(),
-            faults=faults, seed=seed, work_dir=work_dir, environ=dict(os.environ),
+            faults=faults, seed=seed, work_dir=work_dir, environ=dict(context.environ),
             host=host, port=port, storage_port=storage_port,
         )  # fmt: skip
-        serve_simulator(config, make_console(), _wait_for_ctrl_c)
+        serve_simulator(config, context.out, _wait_for_ctrl_c)
 
-    run_command(action)
+    run_command(action, context)

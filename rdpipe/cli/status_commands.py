@@ -7,7 +7,8 @@ from typing import Any
 
 import typer
 
-from rdpipe.cli.app import app, make_console, run_command
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
@@ -35,6 +36,7 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Show each shot: cached, in flight, failed, unknown, or to be generated, and why."""
+    context = CommandContext.start()
 
     def action() -> None:
         from rich.table import Table
@@ -43,8 +45,7 @@ def status(
         from rdpipe.session.session import read_plan
         from rdpipe.session.settings import RunSettings
 
-        console = make_console()
-        prepared = prepare(file, sets, allow_outside)
+        prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
         plan = read_plan(prepared, RunSettings(offline=offline))
         rows: list[dict[str, Any]] = []
@@ -72,6 +73,6 @@ def status(
             table.add_column(column)
         for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
             table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
-        console.print(table)
+        context.out.print(table)
 
-    run_command(action)
+    run_command(action, context)

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS, MAX_DOWNLOADS, MAX_TASKS
 from rdpipe.model.output import ClipTrim, OutputSpec
 
 SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -149,8 +150,15 @@ class Shot(Settings):
 class Concurrency(_Strict):
     """How much runs at once."""
 
-    tasks: int = Field(default=4, ge=1, le=256, description="Generation tasks in flight at once.")
-    downloads: int = Field(default=4, ge=1, le=64, description="Clip downloads at once.")
+    tasks: int = Field(
+        default=DEFAULT_TASKS,
+        ge=1,
+        le=MAX_TASKS,
+        description="Generation tasks in flight at once.",
+    )
+    downloads: int = Field(
+        default=DEFAULT_DOWNLOADS, ge=1, le=MAX_DOWNLOADS, description="Clip downloads at once."
+    )
 
 
 class Pipeline(_Strict):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS
+
+#: How far a schedule of :meth:`PollSchedule.every` backs off: to this many times its first
+#: delay (``rdpipe run --poll-interval``).
+EVERY_BACKOFF = 4
+
 
 @dataclass(frozen=True)
 class PollSchedule:
@@ -25,8 +31,9 @@ class PollSchedule:
 
     @classmethod
     def every(cls, seconds: float) -> PollSchedule:
-        """A schedule starting at ``seconds`` and backing off to four times that."""
-        return cls(first=seconds, cap=4 * seconds)
+        """A schedule starting at ``seconds`` and backing off to :data:`EVERY_BACKOFF` times
+        that."""
+        return cls(first=seconds, cap=EVERY_BACKOFF * seconds)
 
 
 class _Delays:
@@ -119,8 +126,8 @@ OFFLINE_POLLING = PollSchedule(first=0.3, factor=1.5, cap=1.0, jitter=0.1)
 class SchedulerOptions:
     """How one run schedules its shots."""
 
-    tasks: int = 4  # generation tasks in flight at once (submitted, not yet finished)
-    downloads: int = 4  # clip downloads at once
+    tasks: int = DEFAULT_TASKS  # generation tasks in flight at once (submitted, not finished)
+    downloads: int = DEFAULT_DOWNLOADS  # clip downloads at once
     polling: PollSchedule = PollSchedule()
     shot_deadline: float = 30 * 60.0  # seconds from submit until a task is given up on
     run_deadline: float | None = None  # seconds for the whole run

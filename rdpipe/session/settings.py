@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
+from rdpipe.scheduler.options import EVERY_BACKOFF
 
 _SCHEDULER_DEFAULTS = SchedulerOptions()
 
@@ -17,6 +18,8 @@ SHOT_TIMEOUT = _SCHEDULER_DEFAULTS.shot_deadline
 #: Seconds before the first status poll of a task (it backs off from there), and offline.
 POLL_INTERVAL = _SCHEDULER_DEFAULTS.polling.first
 OFFLINE_POLL_INTERVAL = OFFLINE_POLLING.first
+#: How far polls back off from a chosen first delay: to this many times it.
+POLL_BACKOFF = EVERY_BACKOFF
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import pytest
 import typer
 from click.testing import Result
 
-from rdpipe.cli.app import run_command
+from rdpipe.cli.app import InterruptionReported, run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.sim import SimServer
 from rdpipe.state import ClipFile, ClipStore
 from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, summary_of, write
@@ -79,9 +80,9 @@ def test_ctrl_c_inside_task_groups_exits_130_with_one_line(
     def action() -> None:
         raise raised
 
-    with pytest.raises(typer.Exit) as caught:
-        run_command(action)
-    assert caught.value.exit_code == 130
+    with pytest.raises(InterruptionReported) as caught:
+        run_command(action, CommandContext.start())
+    assert caught.value.code == 130
     assert capsys.readouterr() == ("", "interrupted\n")
 
 
@@ -96,7 +97,7 @@ def test_a_command_without_a_pipeline_logs_its_crash_in_the_user_cache(
         raise ExceptionGroup("tasks", [KeyError("sk-secret-value-1234")])
 
     with pytest.raises(typer.Exit) as caught:
-        run_command(action)
+        run_command(action, CommandContext.start())
     assert caught.value.exit_code == 1
     (log,) = (tmp_path / "cache" / "rdpipe").glob("crash-*.log")
     assert capsys.readouterr().err == PARAGRAPH.replace(

@@ -12,6 +12,7 @@ import pytest
 import typer
 
 from rdpipe.cli.app import run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.cli.file_problems import file_problem
 from rdpipe.files import FileWriteFailed, write_atomically, writing_to
 from rdpipe.send_record import SendRecord, StoppedAfterSending
@@ -58,7 +59,7 @@ def _exit_and_message(error: BaseException, capsys: pytest.CaptureFixture[str]) 
         raise error
 
     with pytest.raises(typer.Exit) as caught:
-        run_command(action)
+        run_command(action, CommandContext.start())
     return caught.value.exit_code, capsys.readouterr().err
 
 

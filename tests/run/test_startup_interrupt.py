@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-import typer
 
 from tests.cli_process import environment, rdpipe_command, write_pipeline
 
@@ -35,6 +34,7 @@ EXTRA_COMMANDS = """
 import sys, typer
 from rdpipe.cli import app
 from rdpipe.cli.app import run_command
+from rdpipe.cli.context import CommandContext
 @app.command("abort-now")
 def abort_now() -> None:
     raise typer.Abort()
@@ -45,7 +45,7 @@ def interrupt_now() -> None:
 def interrupt_inside() -> None:
     def action() -> None:
         raise KeyboardInterrupt
-    run_command(action)
+    run_command(action, CommandContext.start())
 @app.command("interrupt-in-callback")
 def interrupt_in_callback() -> None:
     import time, weakref
@@ -57,7 +57,7 @@ def interrupt_in_callback() -> None:
         ref = weakref.ref(thing, callback)
         del thing
         time.sleep(30)
-    run_command(action)
+    run_command(action, CommandContext.start())
 sys.argv[0] = "rdpipe"
 from rdpipe.entry import main
 main()
@@ -158,7 +158,8 @@ def test_a_ctrl_c_a_library_reported_as_its_own_error_is_still_an_interruption(
 ) -> None:
     """pydantic-core names a Ctrl-C that landed while it built a schema only in its message:
     that is "interrupted", exit 130, not a crash report."""
-    from rdpipe.cli.app import run_command
+    from rdpipe.cli.app import InterruptionReported, run_command
+    from rdpipe.cli.context import CommandContext
 
     def action() -> None:
         raise RuntimeError(
@@ -166,7 +167,7 @@ def test_a_ctrl_c_a_library_reported_as_its_own_error_is_still_an_interruption(
             "validator:\n  KeyboardInterrupt: "
         )
 
-    with pytest.raises(typer.Exit) as caught:
-        run_command(action)
-    assert caught.value.exit_code == 130
+    with pytest.raises(InterruptionReported) as caught:
+        run_command(action, CommandContext.start())
+    assert caught.value.code == 130
     assert capsys.readouterr() == ("", "interrupted\n")

@@ -21,6 +21,7 @@ import pytest
 import typer
 
 from rdpipe.cli.app import run_command
+from rdpipe.cli.context import CommandContext
 from rdpipe.errors import RdpipeError
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
 from rdpipe.sim import tasks as sim_tasks
@@ -139,7 +140,7 @@ def test_an_error_paragraph_names_the_key_never_shows_it(
         raise RdpipeError(f"the server answered: key {KEY} is not allowed here")
 
     with pytest.raises(typer.Exit):
-        run_command(action)
+        run_command(action, CommandContext.start())
     assert capsys.readouterr().err == (
         f"error: the server answered: key {MARK} is not allowed here\n"
     )

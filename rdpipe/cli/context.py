@@ -1,0 +1,50 @@
+"""What one command reads from outside and writes to: the environment, read once, and its two
+consoles, built once and passed down (issue 12 §5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+
+from rdpipe.redaction import Redactor
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """One command's outside world, as its body and :func:`~rdpipe.cli.app.run_command` see it.
+
+    ``environ`` is the environment as the command found it (the API key, base URL, ffmpeg, and
+    what the consoles read: ``COLUMNS``, ``NO_COLOR``, ``TERM``...); ``out`` and ``err`` are the
+    consoles on standard output and standard error; ``redactor`` takes ``environ``'s API key
+    out of whatever the command says or keeps.
+    """
+
+    environ: Mapping[str, str]
+    out: Console
+    err: Console
+    redactor: Redactor
+
+    @classmethod
+    def start(cls) -> CommandContext:
+        """Read ``os.environ`` once and build the consoles on the standard streams of now.
+
+        Called when a command starts, so that a test runner's swapped streams are the ones
+        written to. A console's width and whether it is a terminal are read at each print, so
+        a pipe gets 80 columns (or ``COLUMNS``) and a terminal its own width, as before.
+        """
+        environ = dict(os.environ)
+        return cls(
+            environ=environ,
+            out=_console(sys.stdout, environ),
+            err=_console(sys.stderr, environ),
+            redactor=Redactor.from_environ(environ),
+        )
+
+
+def _console(stream: TextIO, environ: Mapping[str, str]) -> Console:
+    return Console(file=stream, highlight=False, soft_wrap=True, _environ=environ)
