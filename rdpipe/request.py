@@ -28,9 +28,11 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
-MediaKind = Literal["image", "video", "audio"]
+if TYPE_CHECKING:
+    from rdpipe.templates import MediaKind
+
 Role = Literal["reference_image", "reference_video", "reference_audio", "first_frame", "last_frame"]
 
 #: A JSON value in frozen form: objects are :class:`Fields`, arrays tuples.

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from rdpipe.review.page_data import (
     ManifestUnusable,
-    Media,
     ReviewPage,
     ShotCard,
     TakeCard,
+    TakeMedia,
     load_review,
 )
 from rdpipe.review.page_html import PAGE_NAME, LiveView, build_page, render_page
@@ -29,12 +29,12 @@ __all__ = [
     "TOKEN_HEADER",
     "LiveView",
     "ManifestUnusable",
-    "Media",
     "ReviewNotServed",
     "ReviewPage",
     "ReviewServer",
     "ShotCard",
     "TakeCard",
+    "TakeMedia",
     "build_page",
     "create_review_app",
     "load_review",

@@ -40,7 +40,7 @@ class ManifestUnusable(RdpipeError):
 
 
 @dataclass(frozen=True)
-class Media:
+class TakeMedia:
     """A reference or a first/last frame: a thumbnail for local images, else its source."""
 
     label: str
@@ -77,8 +77,8 @@ class ShotCard:
     model: str | None
     seconds: float | None
     settings: tuple[tuple[str, str], ...]
-    references: tuple[Media, ...]
-    frames: tuple[Media, ...]
+    references: tuple[TakeMedia, ...]
+    frames: tuple[TakeMedia, ...]
     caption: str | None
     picked: int | None  # the take in the storyboard video
     chosen: int | None  # the pick: written in the pipeline file now (assembly may be pending)
@@ -186,18 +186,18 @@ class _Links:
         relative = os.path.relpath(target.absolute(), self.page_dir.absolute())
         return quote(Path(relative).as_posix(), safe="/")
 
-    def media(self, label: str, entry: Mapping[str, Any]) -> Media:
+    def media(self, label: str, entry: Mapping[str, Any]) -> TakeMedia:
         if isinstance(entry.get("shot"), str):
-            return Media(label, "shot", entry["shot"])
+            return TakeMedia(label, "shot", entry["shot"])
         kind = str(entry.get("kind") or "image")
         source = str(entry.get("source") or "")
         path = entry.get("path")
         if not isinstance(path, str) or kind != "image":
-            return Media(label, kind, source)
+            return TakeMedia(label, kind, source)
         thumb = make_thumbnail(Path(path), self.page_dir / THUMBS_DIR)
         if thumb is None:
-            return Media(label, kind, source, missing=True)
-        return Media(label, kind, source, thumb=self.url(thumb))
+            return TakeMedia(label, kind, source, missing=True)
+        return TakeMedia(label, kind, source, thumb=self.url(thumb))
 
 
 def _shot(entry: Mapping[str, Any], links: _Links, picks: Mapping[str, int | None]) -> ShotCard:

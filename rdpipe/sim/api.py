@@ -75,11 +75,11 @@ def build_api_app(state: SimState) -> Starlette:
         if task is None:
             raise openai_error(404, "Task not found", kind="invalid_request_error")
         state.observe(task)
-        phase = task.phase(state.clock())
-        if phase is not TaskLifecycle.COMPLETED or task.clip is None:
+        lifecycle = task.lifecycle(state.clock())
+        if lifecycle is not TaskLifecycle.COMPLETED or task.clip is None:
             raise openai_error(
                 400,
-                f"Task is not completed yet, current status: {ENVELOPE_STATUS[phase]}",
+                f"Task is not completed yet, current status: {ENVELOPE_STATUS[lifecycle]}",
                 kind="invalid_request_error",
             )
         replacement = state.faults.stored_body

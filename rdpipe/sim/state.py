@@ -108,7 +108,7 @@ class SimState:
 
     def download_url(self, task: Task, now: float) -> str:
         """A freshly signed storage URL for a completed task's clip, else ``""``."""
-        if task.phase(now) is not TaskLifecycle.COMPLETED:
+        if task.lifecycle(now) is not TaskLifecycle.COMPLETED:
             return ""
         lifetime = -1.0 if self.faults.expired_urls else self.config.timing.url_lifetime
         return self.signer.sign(self.storage_url, clip_path(task.upstream_id), int(now + lifetime))

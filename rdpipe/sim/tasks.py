@@ -79,7 +79,7 @@ class Task:
     ready_at: float | None = None
     error: tuple[str, str] | None = None
 
-    def phase(self, now: float) -> TaskLifecycle:
+    def lifecycle(self, now: float) -> TaskLifecycle:
         """The task's status at clock time ``now``."""
         if now < self.queued_at:
             return TaskLifecycle.UNKNOWN
@@ -93,17 +93,17 @@ class Task:
 
     def progress(self, now: float) -> int:
         """Percent done at ``now``: 0 before start, 1-99 running, 100 when final."""
-        phase = self.phase(now)
-        if phase in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
+        lifecycle = self.lifecycle(now)
+        if lifecycle in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
             return 100
-        if phase is not TaskLifecycle.IN_PROGRESS:
+        if lifecycle is not TaskLifecycle.IN_PROGRESS:
             return 0
         running = max(self.planned_end - self.started_at, 1e-9)
         return max(1, min(99, int(99 * (now - self.started_at) / running)))
 
     def finished_at(self, now: float) -> float | None:
         """When the task reached its final state, or ``None`` if it has not."""
-        if self.phase(now) not in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
+        if self.lifecycle(now) not in (TaskLifecycle.COMPLETED, TaskLifecycle.FAILED):
             return None
         return max(self.planned_end, self.ready_at or 0.0)
 

@@ -44,14 +44,14 @@ def submit_answer(task: Task) -> JsonObject:
 
 def video_object(task: Task, now: float, url: str) -> JsonObject:
     """``GET /v1/videos/{id}``: the OpenAI video object."""
-    phase = task.phase(now)
+    lifecycle = task.lifecycle(now)
     submission = task.submission
     body: JsonObject = {
         "id": task.id,
         "task_id": task.id,
         "object": "video",
         "model": submission.model.id,
-        "status": phase.value,
+        "status": lifecycle.value,
         "progress": task.progress(now),
         "created_at": int(task.created_at),
         # The relay fills completed_at with the last update time even while running.
@@ -60,7 +60,7 @@ def video_object(task: Task, now: float, url: str) -> JsonObject:
         "size": f"{submission.width}x{submission.height}",
         "metadata": {"url": url},
     }
-    if phase is TaskLifecycle.FAILED:
+    if lifecycle is TaskLifecycle.FAILED:
         code, message = task.failure()
         body["error"] = {"message": message, "code": code}
     return body
@@ -68,14 +68,14 @@ def video_object(task: Task, now: float, url: str) -> JsonObject:
 
 def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
     """``GET /v1/video/generations/{id}``: the relay envelope around the raw upstream task."""
-    phase = task.phase(now)
+    lifecycle = task.lifecycle(now)
     finished = task.finished_at(now)
-    started = phase not in (TaskLifecycle.UNKNOWN, TaskLifecycle.QUEUED)
+    started = lifecycle not in (TaskLifecycle.UNKNOWN, TaskLifecycle.QUEUED)
     data: JsonObject = {
         "task_id": task.id,
-        "status": ENVELOPE_STATUS[phase],
+        "status": ENVELOPE_STATUS[lifecycle],
         "progress": f"{task.progress(now)}%",
-        "fail_reason": task.failure()[1] if phase is TaskLifecycle.FAILED else "",
+        "fail_reason": task.failure()[1] if lifecycle is TaskLifecycle.FAILED else "",
         "result_url": url,
         "submit_time": int(task.created_at),
         "start_time": int(task.started_at) if started else 0,
@@ -91,12 +91,12 @@ def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
 
 def upstream_object(task: Task, now: float, url: str) -> JsonObject:
     """The raw upstream (``cgt-``) task, as the model service reports it."""
-    phase = task.phase(now)
+    lifecycle = task.lifecycle(now)
     submission = task.submission
     body: JsonObject = {
         "id": task.upstream_id,
         "model": submission.model.upstream,
-        "status": UPSTREAM_STATUS[phase],
+        "status": UPSTREAM_STATUS[lifecycle],
         "created_at": int(task.created_at),
         "updated_at": int(task.finished_at(now) or now),
         "seed": submission.seed if submission.seed >= 0 else _drawn_seed(task.id),
@@ -106,11 +106,11 @@ def upstream_object(task: Task, now: float, url: str) -> JsonObject:
         "framespersecond": FPS,
         "generate_audio": submission.audio,
     }
-    if phase is TaskLifecycle.COMPLETED:
+    if lifecycle is TaskLifecycle.COMPLETED:
         body["content"] = {"video_url": url}
         tokens = submission.width * submission.height * FPS * submission.seconds // 1024
         body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
-    if phase is TaskLifecycle.FAILED:
+    if lifecycle is TaskLifecycle.FAILED:
         code, message = task.failure()
         body["error"] = {"code": code, "message": message}
     return body

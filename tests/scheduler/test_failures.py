@@ -22,18 +22,12 @@ from rdpipe.failure_codes import (
 )
 from rdpipe.plan import Action, Job, plan_run
 from rdpipe.render import RenderedShot
-from rdpipe.request import (
-    ContentEntry,
-    ContinuityFrame,
-    GenerationRequest,
-    Media,
-    MediaKind,
-    Role,
-)
+from rdpipe.request import ContentEntry, ContinuityFrame, GenerationRequest, Media, Role
 from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.arrivals import HEAD_SIZE, first_line, not_a_video
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
+from rdpipe.templates import MediaKind
 
 NOT_RESUBMITTED = "; it was not resubmitted, since the same request would be refused again: "
 
