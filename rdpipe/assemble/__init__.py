@@ -22,8 +22,8 @@ from rdpipe.assemble.errors import (
     FfmpegFailed,
 )
 from rdpipe.assemble.frames import extract_last_frame
+from rdpipe.assemble.join_plan import ClipInput, JoinPlan, Span, plan_join
 from rdpipe.assemble.orientation import Orientation
-from rdpipe.assemble.plan import ClipInput, JoinPlan, Span, plan_join
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip, probe_duration
 from rdpipe.assemble.stage import AssemblyResult, assemble
 from rdpipe.assemble.target import TargetFormat

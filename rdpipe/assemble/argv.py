@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rdpipe.assemble.colour import card_scale_options, scale_options, tag_filter
-from rdpipe.assemble.plan import ClipPiece, CrossfadePiece, fraction_text
+from rdpipe.assemble.join_plan import ClipPiece, CrossfadePiece, fraction_text
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
 

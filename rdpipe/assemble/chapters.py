@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rdpipe.assemble.plan import Span
+from rdpipe.assemble.join_plan import Span
 
 
 def format_ffmetadata(chapters: Sequence[Span]) -> str:

@@ -14,9 +14,9 @@ from functools import partial
 
 import anyio.to_thread
 
+from rdpipe.assemble.join_plan import ClipInput
 from rdpipe.assemble.mp4_header import header_signature
 from rdpipe.assemble.parallel import run_all
-from rdpipe.assemble.plan import ClipInput
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.probe_cache import ProbeCache, probe_remembered
 

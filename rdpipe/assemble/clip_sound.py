@@ -17,8 +17,8 @@ import anyio.to_thread
 
 from rdpipe.assemble.argv import build_sound_argv
 from rdpipe.assemble.join import JoinOptions
+from rdpipe.assemble.join_plan import ClipPiece
 from rdpipe.assemble.parallel import run_all
-from rdpipe.assemble.plan import ClipPiece
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import SAMPLE_RATE
 from rdpipe.files import writing_to

@@ -29,9 +29,9 @@ import anyio.to_thread
 import av
 
 from rdpipe.assemble.errors import ClipIncomplete
+from rdpipe.assemble.join_plan import ClipInput
 from rdpipe.assemble.normalise import clip_digests
 from rdpipe.assemble.parallel import run_all
-from rdpipe.assemble.plan import ClipInput
 from rdpipe.assemble.probe import probe_duration
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.scheduler import MediaIncomplete

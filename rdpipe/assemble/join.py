@@ -18,8 +18,8 @@ import anyio.to_thread
 from rdpipe.assemble.argv import build_concat_argv
 from rdpipe.assemble.chapters import format_ffmetadata
 from rdpipe.assemble.concat import format_concat_list, timestamp_warnings
+from rdpipe.assemble.join_plan import JoinPlan, Span
 from rdpipe.assemble.music import build_audio_graph, music_input
-from rdpipe.assemble.plan import JoinPlan, Span
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.files import writing_to
 from rdpipe.model.output import OutputSpec

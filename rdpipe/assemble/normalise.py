@@ -17,8 +17,8 @@ import anyio.to_thread
 
 from rdpipe.assemble.argv import build_card_argv, build_crossfade_argv, build_normalise_argv
 from rdpipe.assemble.images import render_caption, render_card
+from rdpipe.assemble.join_plan import CardPiece, ClipInput, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.parallel import run_all
-from rdpipe.assemble.plan import CardPiece, ClipInput, ClipPiece, CrossfadePiece, Piece
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat

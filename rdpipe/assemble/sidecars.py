@@ -9,7 +9,7 @@ import anyio.to_thread
 
 from rdpipe.assemble.chapters import format_srt, format_vtt
 from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
-from rdpipe.assemble.plan import ClipInput, JoinPlan
+from rdpipe.assemble.join_plan import ClipInput, JoinPlan
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec, contact_sheet_path

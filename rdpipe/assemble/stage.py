@@ -27,8 +27,7 @@ from rdpipe.assemble.clip_probes import probe_clips
 from rdpipe.assemble.clip_sound import write_clip_sound
 from rdpipe.assemble.completeness import check_clips_whole
 from rdpipe.assemble.join import CopiedClips, JoinOptions, NormalisedPieces, run_join
-from rdpipe.assemble.normalise import EncodeOptions, digest_files, normalise_pieces
-from rdpipe.assemble.plan import (
+from rdpipe.assemble.join_plan import (
     ClipInput,
     ClipPiece,
     CrossfadePiece,
@@ -37,6 +36,7 @@ from rdpipe.assemble.plan import (
     Span,
     plan_join,
 )
+from rdpipe.assemble.normalise import EncodeOptions, digest_files, normalise_pieces
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.sidecars import write_sidecars

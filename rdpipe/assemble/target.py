@@ -1,6 +1,6 @@
 """The picture and sound format every clip is normalised into when they cannot be copied.
 
-The frame size and rate come from the clips (see :func:`rdpipe.assemble.plan.plan_join`), never
+The frame size and rate come from the clips (see :func:`rdpipe.assemble.join_plan.plan_join`), never
 from arithmetic on a storyboard's ratio: Seedance's 16:9 at 480p is 864x480, not 854x480
 (relaydance-api.md §14, issue 11 §4).
 """

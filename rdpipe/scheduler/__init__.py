@@ -6,7 +6,6 @@ and imports the HTTP client; this package's names are light, so reading results 
 
 from __future__ import annotations
 
-from rdpipe.scheduler.events import CollectingReporter, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import OFFLINE_POLLING, PollSchedule, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -16,6 +15,7 @@ from rdpipe.scheduler.results import (
     ShotResult,
     picked_result,
 )
+from rdpipe.scheduler.updates import CollectingReporter, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.waker import Waker
 
 __all__ = [

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rdpipe.errors import RdpipeError
-from rdpipe.scheduler.events import Phase
+from rdpipe.scheduler.updates import Phase
 
 if TYPE_CHECKING:
     from rdpipe.client import DownloadedClip, TaskStatus

@@ -54,7 +54,6 @@ from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread
-from rdpipe.scheduler.events import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -65,6 +64,7 @@ from rdpipe.scheduler.results import (
     cached_result,
     picked_result,
 )
+from rdpipe.scheduler.updates import Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.waker import Waker
 from rdpipe.state import (
     ClipRecord,

@@ -18,7 +18,7 @@ loads no scheduler and a cached rerun no HTTP client:
 - :mod:`.assembly`: the storyboard video from the picked takes;
 - :mod:`.rebuild`: :func:`~.rebuild.rebuild_video`, ``assemble``'s work (damaged clips
   downloaded again, then the video);
-- :mod:`.api`: the RelayDance client or the offline simulator, and the webhook receiver
+- :mod:`.connections`: the RelayDance client or the offline simulator, and the webhook receiver
   (:mod:`.webhooks`);
 - :mod:`.events`: what a run tells its user, and the reporter that receives it.
 """

@@ -16,8 +16,8 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import ShotResult
 from rdpipe.send_record import SendRecord
-from rdpipe.session.api import api_host_of, open_api
 from rdpipe.session.assembly import assemble_video, shots_without_clip
+from rdpipe.session.connections import api_host_of, open_api
 from rdpipe.session.events import (
     AsyncRunner,
     RefetchFailed,

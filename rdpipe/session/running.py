@@ -46,8 +46,8 @@ from rdpipe.scheduler import (
     ShotUpdate,
 )
 from rdpipe.send_record import SendRecord
-from rdpipe.session.api import api_host_of, open_api, open_webhooks
 from rdpipe.session.assembly import assemble_video, shots_without_clip
+from rdpipe.session.connections import api_host_of, open_api, open_webhooks
 from rdpipe.session.events import (
     AsyncRunner,
     PlanAnnounced,

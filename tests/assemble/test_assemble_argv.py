@@ -10,7 +10,7 @@ import rdpipe.assemble
 from rdpipe.assemble import ClipInfo, ClipInput, TargetFormat, build_concat_argv, plan_join
 from rdpipe.assemble.argv import build_normalise_argv, build_sound_argv
 from rdpipe.assemble.chapters import format_ffmetadata, format_srt, format_vtt
-from rdpipe.assemble.plan import ClipPiece, Span
+from rdpipe.assemble.join_plan import ClipPiece, Span
 from rdpipe.assemble.probe import AudioInfo
 from rdpipe.model.output import CaptionsSpec, OutputSpec
 

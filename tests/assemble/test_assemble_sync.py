@@ -19,7 +19,7 @@ import pytest
 
 from rdpipe.assemble import AssemblyResult, ClipInput, TargetFormat, plan_join
 from rdpipe.assemble.argv import build_normalise_argv
-from rdpipe.assemble.plan import ClipPiece
+from rdpipe.assemble.join_plan import ClipPiece
 from rdpipe.assemble.probe import AudioInfo, ClipInfo, probe_clip_blocking
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.model.output import CardSpec, ClipTrim, MusicSpec, OutputSpec, TransitionSpec

@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from rdpipe.assemble import AssemblyInvalid, ClipInfo, ClipInput, TargetFormat, assemble, plan_join
-from rdpipe.assemble.plan import ClipPiece, CrossfadePiece
+from rdpipe.assemble.join_plan import ClipPiece, CrossfadePiece
 from rdpipe.assemble.probe import AudioInfo
 from rdpipe.model.output import ClipTrim, OutputSpec, TransitionSpec
 from rdpipe.model.timeline import PLANNED_FPS, ShotLength, frames_in, plan_timeline
