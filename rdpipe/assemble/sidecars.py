@@ -12,7 +12,7 @@ from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
 from rdpipe.assemble.join_plan import ClipInput, JoinPlan
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.files import write_atomically
-from rdpipe.model.output import OutputSpec, contact_sheet_path
+from rdpipe.model.output import OutputSpec, caption_path, contact_sheet_path
 from rdpipe.text import FontChain
 
 _CAPTION_FORMATS = {"srt": format_srt, "vtt": format_vtt}
@@ -36,7 +36,7 @@ async def write_sidecars(
     if plan.cues:
         for suffix in spec.captions.sidecars:
             text = _CAPTION_FORMATS[suffix](plan.cues)
-            path = output.with_suffix(f".{suffix}")
+            path = caption_path(output, suffix)
             await anyio.to_thread.run_sync(write_atomically, path, text.encode("utf-8"))
             written.append(path)
     if spec.contact_sheet:

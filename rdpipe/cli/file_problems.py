@@ -4,9 +4,10 @@ A full disk, a read-only mount, a missing permission or a folder where a file sh
 other way round) is nothing rdpipe got wrong, so it is no bug report: the user is told which
 path, why, and what to do. Exit 2 when it is found before anything was sent (the README's
 "invalid input, nothing was sent"), else 1, with the reminder that a rerun resumes what was paid
-for. A run checks the paths it writes last (the lock file, the manifest, the video) before it
-spends anything, raising the ``OSError`` writing them would raise
-(:meth:`rdpipe.session.workspace.Workspace.check_writable`); it is said here like any other.
+for. A run checks every path it writes (its folders, the clips' folders, the lock file, the
+manifest, the video and what goes beside it) before it spends anything, raising the ``OSError``
+writing them would raise (:meth:`rdpipe.session.workspace.Workspace.check_writable`); it is
+said here like any other.
 
 The path comes with the error: an ``OSError`` names its file, and where the system names none
 (a write through an open descriptor), the code that was writing says which

@@ -182,3 +182,9 @@ class OutputSpec(BaseModel):
 def contact_sheet_path(video: Path) -> Path:
     """Where the contact sheet of the video at ``video`` goes: beside it, ``<name>.contact.png``."""
     return video.with_suffix(".contact.png")
+
+
+def caption_path(video: Path, kind: Literal["srt", "vtt"]) -> Path:
+    """Where the ``kind`` caption file of the video at ``video`` goes: beside it, ``<name>.srt``
+    or ``<name>.vtt``."""
+    return video.with_suffix(f".{kind}")

@@ -132,7 +132,7 @@ def open_session(
     guard = RunGuard(paths)
     with ExitStack() as stack:
         if access is Access.RUN:
-            workspace.check_writable()  # a file where .rdpipe/ goes, too
+            workspace.check_writable(prepared)  # a file where .rdpipe/ goes, too
             prepare_state_dir(paths.state_dir)
             stack.enter_context(guard.acquire(wait=settings.wait_for_other_run))
         store = stack.enter_context(

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdpipe.files import on_read_only_filesystem
-from rdpipe.model.output import contact_sheet_path
-from rdpipe.state import CACHE_DIR_NAME, StatePaths
+from rdpipe.model.output import caption_path, contact_sheet_path
+from rdpipe.state import CACHE_DIR_NAME, StatePaths, clip_folder
 
 if TYPE_CHECKING:
     from rdpipe.load.loader import LoadedPipeline
+    from rdpipe.prepare.pipeline import PreparedPipeline
 
 
 @dataclass(frozen=True)
@@ -53,35 +55,66 @@ class Workspace:
         """Where the assembly writes the video's contact sheet, when it writes one."""
         return contact_sheet_path(self.video)
 
-    def check_writable(self) -> None:
-        """Refuse a run now, before anything is sent (and before the state folder is made),
-        when a write it makes would fail.
+    def check_writable(self, prepared: PreparedPipeline) -> None:
+        """Refuse a run of ``prepared`` now, before anything is sent (and before the state
+        folder is made), when a write it makes would fail: every path of
+        :meth:`written_folders` and :meth:`written_files`.
 
-        The run makes the state folder and the output folder and writes in them; it writes
-        the lock file, the manifest and the video last. A file at one of those folders or
-        above it, a folder where one of those files goes, or a folder this user cannot write
-        or make raises the :class:`OSError` the write would raise (``ENOTDIR`` naming the file
-        in the way, ``EISDIR`` naming the folder, ``EROFS`` or ``EACCES`` naming the folder
-        that cannot be made or written in); the CLI says it in one paragraph.
+        A file at one of the folders or above it, a folder where one of the files goes, or a
+        folder this user cannot write or make raises the :class:`OSError` the write would
+        raise (``ENOTDIR`` naming the file in the way, ``EISDIR`` naming the folder, ``EROFS``
+        or ``EACCES`` naming the folder that cannot be made or written in); the CLI says it in
+        one paragraph.
         """
-        for folder in (self.state.state_dir, self.state.lock_file.parent, self.output_dir):
-            _check_folder(folder)
-        for path in (self.state.lock_file, self.manifest, self.video):
+        _check_folders(self.written_folders(prepared))
+        for path in self.written_files(prepared):
             if path.is_dir():
                 raise _os_error(errno.EISDIR, path)
 
+    def written_folders(self, prepared: PreparedPipeline) -> list[Path]:
+        """The folders a run of ``prepared`` makes or writes in: the state folder, the pipeline
+        folder (the lock file), the output folder, its ``.cache/`` and each shot's clip folder
+        (``clips/<shot>/``: downloads, clips, last frames)."""
+        shot_ids = dict.fromkeys(shot.id for shot in prepared.shots)  # a shot's takes share it
+        return [
+            self.state.state_dir,
+            self.state.lock_file.parent,
+            self.output_dir,
+            self.cache_dir,
+            *(self.output_dir / clip_folder(shot_id) for shot_id in shot_ids),
+        ]
 
-def _check_folder(folder: Path) -> None:
-    """Raise the :class:`OSError` that making ``folder`` (and its parents), or writing in it,
-    would raise: ``ENOTDIR`` for a file (or a dangling link) at it or above it, ``EACCES`` or
-    ``EROFS`` for a folder it would be made in, or that it is, that cannot be written."""
-    for path in (*reversed(folder.parents), folder):
-        if not os.path.lexists(path):
-            _check_can_write(path.parent, naming=path)  # mkdir would fail making ``path``
-            return
-        if not path.is_dir():
-            raise _os_error(errno.ENOTDIR, path)
-    _check_can_write(folder, naming=folder)
+    def written_files(self, prepared: PreparedPipeline) -> list[Path]:
+        """The files a run of ``prepared`` writes at the end: the lock file, the manifest, the
+        video, and the caption files (when a shot has a caption) and the contact sheet that
+        its ``output:`` asks for."""
+        spec = prepared.loaded.pipeline.output
+        files = [self.state.lock_file, self.manifest, self.video]
+        if any(shot.caption for shot in prepared.shots):
+            files += [caption_path(self.video, kind) for kind in spec.captions.sidecars]
+        if spec.contact_sheet:
+            files.append(self.contact_sheet)
+        return files
+
+
+def _check_folders(folders: Iterable[Path]) -> None:
+    """Raise the :class:`OSError` that making one of ``folders`` (and its parents), or writing
+    in it, would raise: ``ENOTDIR`` for a file (or a dangling link) at it or above it,
+    ``EACCES`` or ``EROFS`` for a folder it would be made in, or that it is, that cannot be
+    written. Each path is looked at once, however many of the folders share it."""
+    seen: set[Path] = set()  # paths found to be folders
+    for folder in folders:
+        for path in (*reversed(folder.parents), folder):
+            if path in seen:
+                continue
+            if not os.path.lexists(path):
+                _check_can_write(path.parent, naming=path)  # mkdir would fail making ``path``
+                break
+            if not path.is_dir():
+                raise _os_error(errno.ENOTDIR, path)
+            seen.add(path)
+        else:
+            _check_can_write(folder, naming=folder)
 
 
 def _check_can_write(folder: Path, *, naming: Path) -> None:

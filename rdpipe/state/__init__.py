@@ -14,6 +14,7 @@ from ._clips import (
     IncomingClip,
     MediaCheck,
     StoredClip,
+    clip_folder,
     clip_place,
     hash_file,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "TakeLock",
     "TaskRecord",
     "TaskReissued",
+    "clip_folder",
     "clip_place",
     "hash_file",
     "lock_shot",

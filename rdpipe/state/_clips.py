@@ -102,13 +102,20 @@ class ClipCheck:
         return self.problem is None
 
 
-def clip_place(shot_id: str, take: int, key: str) -> str:
-    """The relative POSIX path where the clip of ``shot_id``/``take`` with ``key`` belongs."""
+def clip_folder(shot_id: str) -> str:
+    """The relative POSIX path of the folder that holds every clip of ``shot_id`` (each take's,
+    each key's, their downloads and last frames)."""
     if not shot_id or shot_id in (".", "..") or "/" in shot_id or "\\" in shot_id:
         raise ValueError(f"shot id {shot_id!r} cannot be used as a directory name")
+    return f"clips/{shot_id}"
+
+
+def clip_place(shot_id: str, take: int, key: str) -> str:
+    """The relative POSIX path where the clip of ``shot_id``/``take`` with ``key`` belongs."""
+    folder = clip_folder(shot_id)
     if take < 1 or len(key) < _KEY_PREFIX:
         raise ValueError(f"need a take >= 1 and a key of {_KEY_PREFIX}+ characters")
-    return f"clips/{shot_id}/{take}-{key[:_KEY_PREFIX]}.mp4"
+    return f"{folder}/{take}-{key[:_KEY_PREFIX]}.mp4"
 
 
 def hash_file(path: Path) -> str:

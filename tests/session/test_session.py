@@ -57,23 +57,23 @@ def test_a_folder_where_the_manifest_goes_is_the_error_writing_it_would_be(
     tmp_path: Path,
 ) -> None:
     """check_writable raises EISDIR naming the manifest's path, as the late write would."""
-    workspace = Workspace.for_pipeline(prepare_pipeline(write_pipeline(tmp_path)).loaded,
-                                       offline=True)  # fmt: skip
+    prepared = prepare_pipeline(write_pipeline(tmp_path))
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=True)
     workspace.manifest.mkdir(parents=True)
 
     with pytest.raises(IsADirectoryError) as raised:
-        workspace.check_writable()
+        workspace.check_writable(prepared)
 
     assert (raised.value.errno, raised.value.filename) == (errno.EISDIR, str(workspace.manifest))
 
 
 def test_a_file_where_the_output_folder_goes_is_refused(tmp_path: Path) -> None:
     """A file in the way of ``out/``: ENOTDIR naming the output folder."""
-    workspace = Workspace.for_pipeline(prepare_pipeline(write_pipeline(tmp_path)).loaded,
-                                       offline=False)  # fmt: skip
+    prepared = prepare_pipeline(write_pipeline(tmp_path))
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=False)
     workspace.output_dir.write_text("not a folder", encoding="utf-8")
 
     with pytest.raises(NotADirectoryError) as raised:
-        workspace.check_writable()
+        workspace.check_writable(prepared)
 
     assert raised.value.filename == str(workspace.output_dir)
