@@ -53,7 +53,7 @@ from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
-from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread
+from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread, one_worker_thread
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -120,7 +120,8 @@ class Scheduler:
     """Runs the jobs of one plan; create one per run.
 
     ``blocking`` runs its blocking calls (journal commits and lookups, the clip store's file
-    work): in worker threads, unless a test on a virtual clock runs them inline.
+    work); by default the journal's calls run in one worker thread of their own and file work
+    in anyio's worker threads. Tests on a virtual clock run them inline.
     """
 
     def __init__(
@@ -135,7 +136,7 @@ class Scheduler:
         extract_frame: FrameExtractor,
         rng: random.Random | None = None,
         waker: Waker | None = None,
-        blocking: BlockingRunner = in_worker_thread,
+        blocking: BlockingRunner | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -146,7 +147,8 @@ class Scheduler:
         self._extract_frame = extract_frame
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
-        self._blocking = blocking
+        self._state_calls = blocking or one_worker_thread()
+        self._file_calls = blocking or in_worker_thread
         self._task_slots = anyio.CapacityLimiter(options.tasks)
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
@@ -313,7 +315,7 @@ class Scheduler:
         )
 
     async def _submitted_to(self, task_id: str) -> str | None:
-        record = await self._off_loop(self._journal.task, task_id)
+        record = await self._state_call(self._journal.task, task_id)
         return record.api_host if record is not None else None
 
     async def _reuse(self, job: Job) -> ShotResult:
@@ -327,7 +329,7 @@ class Scheduler:
             return replace(
                 source, shot_id=job.shot.id, take=job.shot.take, phase=Phase.CACHED, submits=0
             )
-        state = await self._off_loop(self._journal.lookup, job.key, job.shot.take)
+        state = await self._state_call(self._journal.lookup, job.key, job.shot.take)
         return cached_result(job, job.clip, state.clip)
 
     async def _generate(
@@ -362,12 +364,12 @@ class Scheduler:
         """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
-            await self._off_loop(self._abandon_unknown, job)
+            await self._state_call(self._abandon_unknown, job)
         # A cancelled run must not slip into the shielded section below: check first.
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
             # The journal's commits wait for the disk: in a worker thread, still shielded.
-            intent = await self._off_loop(
+            intent = await self._state_call(
                 self._journal.record_intent,
                 key=job.key,
                 shot_id=job.shot.id,
@@ -378,7 +380,7 @@ class Scheduler:
             try:
                 task_id = await self._api.submit(sent.body)
             except SubmitOutcomeUnknown as error:
-                await self._off_loop(self._journal.record_unknown, intent, error.message)
+                await self._state_call(self._journal.record_unknown, intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed
                 raise _ShotFailed(
                     Phase.UNKNOWN,
@@ -386,14 +388,14 @@ class Scheduler:
                     "RelayDance dashboard, then rerun with --resubmit-unknown to submit it again",
                 ) from error
             except _FATAL as error:
-                await self._off_loop(self._journal.record_refused, intent, error.message)
+                await self._state_call(self._journal.record_refused, intent, error.message)
                 raise
             except RelayDanceError as error:
-                await self._off_loop(self._journal.record_refused, intent, error.message)
+                await self._state_call(self._journal.record_refused, intent, error.message)
                 raise _ShotFailed(
                     Phase.FAILED, f"refused by RelayDance: {error.message}"
                 ) from error
-            await self._off_loop(self._journal.record_submitted, intent, task_id)
+            await self._state_call(self._journal.record_submitted, intent, task_id)
             self._following[job.shot.label] = task_id
             self._count_submit(job)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
@@ -488,12 +490,12 @@ class Scheduler:
         self._downloading.add(job.shot.label)
         self._following[job.shot.label] = task_id
         shot = job.shot
-        incoming = await self._off_loop(self._clips.receive, shot.id, shot.take, job.key, task_id)
+        incoming = await self._state_call(self._clips.receive, shot.id, shot.take, job.key, task_id)
         async with self._download_slots:
             await self._check_owner(job, task_id)
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
             duration = await self._fetch_whole(incoming, status.video_url)
-        stored, record = await self._off_loop(self._store, job, incoming, duration, status.seed)
+        stored, record = await self._file_call(self._store, job, incoming, duration, status.seed)
         return self._result(
             job,
             Phase.DONE,
@@ -532,7 +534,7 @@ class Scheduler:
             try:
                 return await self._fetch_clip(incoming, source, video_url)
             except _ClipProblem as problem:
-                await self._off_loop(self._clips.discard, incoming)
+                await self._file_call(self._clips.discard, incoming)
                 if source == sources[-1]:
                     tried = _tried(sources, task_id)
                     raise _ShotFailed(
@@ -563,7 +565,7 @@ class Scheduler:
             sent = what_was_sent(clip.source, clip.size, clip.content_type)
             raise _ClipProblem(f"is incomplete: {sent}; {error.problem}") from error
         except RdpipeError as error:
-            head = await self._off_loop(_read_head, path)
+            head = await self._file_call(_read_head, path)
             sent = not_a_video(clip.source, clip.size, clip.content_type, head, error.message)
             raise _ClipProblem(f"did not arrive: {sent}") from error
 
@@ -589,11 +591,11 @@ class Scheduler:
             self._owned(job, task_id)
             self._journal.record_status(task_id, **fields)
 
-        await self._off_loop(record)
+        await self._state_call(record)
 
     async def _check_owner(self, job: Job, task_id: str) -> None:
         """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task."""
-        await self._off_loop(self._owned, job, task_id)
+        await self._state_call(self._owned, job, task_id)
 
     def _owned(self, job: Job, task_id: str) -> None:
         """Raise :class:`TaskReissued` if ``task_id`` now names another shot's task (blocks).
@@ -605,11 +607,15 @@ class Scheduler:
         if current is None or (current.key, current.take) != (job.key, job.shot.take):
             raise TaskReissued(task_id, job.shot.id)
 
-    async def _off_loop(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """``call(*args, **kwargs)`` where blocking calls run (worker threads in a run): a
-        journal commit or lookup, the clip store's file work. The state store serialises its
-        calls, so threads may share it."""
-        return await self._blocking(partial(call, *args, **kwargs))
+    async def _state_call(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """``call(*args, **kwargs)``, a journal commit or lookup (or a folder made), where the
+        state's blocking calls run: in a run, one worker thread (the store serialises them)."""
+        return await self._state_calls(partial(call, *args, **kwargs))
+
+    async def _file_call(self, call: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """``call(*args, **kwargs)``, work on clip files (hashing, fsyncing, reading), where
+        blocking file work runs: in a run, anyio's worker threads, several at once."""
+        return await self._file_calls(partial(call, *args, **kwargs))
 
     def _count_submit(self, job: Job) -> None:
         label = job.shot.label
