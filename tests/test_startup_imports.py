@@ -20,6 +20,8 @@ from tests.cli_process import environment, run_rdpipe, write_pipeline
 #: What a command that sends nothing and builds nothing must not import: the HTTP client,
 #: PyAV (media checks and the assembly), and the simulator's web server.
 HEAVY = ("httpx", "av", "uvicorn", "starlette")
+#: What a command with nothing to wait for must not import: it runs no event loop.
+EVENT_LOOP = ("asyncio",)
 _IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", re.MULTILINE)
 
 
@@ -57,18 +59,18 @@ def test_cached_commands_import_no_heavy_library(
     cached: tuple[Path, dict[str, str]], sim: SimServer, args: tuple[str, ...]
 ) -> None:
     """A rerun with every clip cached, ``plan`` and ``status`` import neither httpx, PyAV,
-    uvicorn nor starlette, and send nothing."""
+    uvicorn nor starlette, start no event loop (asyncio), and send nothing."""
     project, env = cached
 
     packages = imported_packages(*args, cwd=project, env=env)
 
-    assert sorted(packages & set(HEAVY)) == []
+    assert sorted(packages & {*HEAVY, *EVENT_LOOP}) == []
     assert sum(sim.counters().values()) == 0
 
 
 def test_cached_offline_rerun_starts_no_simulator(tmp_path: Path) -> None:
     """An offline rerun with every clip cached imports no simulator (uvicorn, starlette), no
-    HTTP client and no PyAV."""
+    HTTP client and no PyAV, and starts no event loop (asyncio)."""
     project, env = tmp_path / "project", environment(tmp_path / "cache")
     write_pipeline(project)
     first = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
@@ -76,4 +78,4 @@ def test_cached_offline_rerun_starts_no_simulator(tmp_path: Path) -> None:
 
     packages = imported_packages("run", "film.yaml", "--offline", cwd=project, env=env)
 
-    assert sorted(packages & set(HEAVY)) == []
+    assert sorted(packages & {*HEAVY, *EVENT_LOOP}) == []

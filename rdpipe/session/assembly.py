@@ -3,7 +3,8 @@
 ``run`` and ``assemble`` build it here. Re-assembly is skipped when the video was already built
 from exactly the same inputs, so a no-op rerun costs no encoding (and imports no assembly code:
 the inputs are compared as the stored clips and rendered shots, before a
-:class:`~rdpipe.assemble.ClipInput` is made of each).
+:class:`~rdpipe.assemble.ClipInput` is made of each). :func:`current_video` makes the same
+comparison without an event loop, for a run that has nothing else to do.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ async def assemble_video(
     joined = _joined_clips(prepared, results)
     if not joined:
         raise RdpipeError("no clip to assemble: no shot has finished yet")
-    stamp = workspace.cache_dir / f"{workspace.video.name}.inputs"
+    stamp = _stamp_of(workspace)
     fingerprint = _assembly_fingerprint(joined, prepared)
     if await anyio.to_thread.run_sync(_up_to_date, workspace.video, stamp, fingerprint):
         return workspace.video
@@ -96,6 +97,21 @@ async def assemble_video(
     )
     await anyio.to_thread.run_sync(_write_stamp, stamp, outcome.output, fingerprint)
     return outcome.output
+
+
+def current_video(
+    prepared: PreparedPipeline, results: Sequence[ShotResult], workspace: Workspace
+) -> Path | None:
+    """The storyboard video, if :func:`assemble_video` would return it as it is: built from
+    exactly the clips ``results`` pick and untouched since; else ``None`` (also when no shot has
+    a clip). Blocks: reads the video's stamp and a ``stat`` of it, imports nothing.
+    """
+    joined = _joined_clips(prepared, results)
+    if not joined:
+        return None
+    fingerprint = _assembly_fingerprint(joined, prepared)
+    current = _up_to_date(workspace.video, _stamp_of(workspace), fingerprint)
+    return workspace.video if current else None
 
 
 def _load_assembly(environ: Mapping[str, str]) -> str:
@@ -143,6 +159,11 @@ def _assembly_fingerprint(
              trim.model_dump() if trim else None]
         )  # fmt: skip
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _stamp_of(workspace: Workspace) -> Path:
+    """Where the fingerprint of the inputs the video was last built from is kept."""
+    return workspace.cache_dir / f"{workspace.video.name}.inputs"
 
 
 def _up_to_date(video: Path, stamp: Path, fingerprint: str) -> bool:

@@ -71,3 +71,30 @@ def test_json_lines_stay_per_shot(tmp_path: Path) -> None:
         ("shot", "b", "cached"),
     ]
     assert events[-1]["reused"] == 2
+
+
+def test_a_rerun_settled_without_the_event_loop_prints_what_the_loop_prints(
+    tmp_path: Path,
+) -> None:
+    """A rerun with nothing to do is settled without an event loop; one whose video must be
+    joined again (its stamp removed) goes through the loop. Both print the same bytes, plain and
+    ``--json``, exit the same, and leave the same manifest."""
+    project, env = tmp_path / "project", environment(tmp_path / "cache")
+    write_pipeline(project)
+    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+    output = project / "out" / "offline"
+
+    def rerun(*extra: str, joined_again: bool) -> tuple[int, str, str, dict[str, object]]:
+        if joined_again:
+            (output / ".cache" / "film.mp4.inputs").unlink()
+        (output / "manifest.json").unlink()  # each run writes its own
+        done = run_rdpipe("run", "film.yaml", "--offline", *extra, cwd=project, env=env)
+        manifest = json.loads((output / "manifest.json").read_text())
+        manifest.pop("updated_at")
+        return done.returncode, done.stdout, done.stderr, manifest
+
+    for extra in [(), ("--json",)]:
+        in_loop = rerun(*extra, joined_again=True)
+        settled = rerun(*extra, joined_again=False)
+        assert settled == in_loop
+        assert settled[0] == 0 and settled[1].count("\n") == (1 if not extra else 3)

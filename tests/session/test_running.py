@@ -8,20 +8,29 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.scheduler import Phase
-from rdpipe.session.events import CollectingRunReporter, PlanAnnounced, RunNote
+from rdpipe.session.events import (
+    CollectingRunReporter,
+    PlanAnnounced,
+    RunNote,
+    run_in_event_loop,
+)
 from rdpipe.session.running import BudgetExceeded, run_pipeline
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.summary import RunSummary
 from rdpipe.sim import Faults, SimServer
 from tests.cli_process import PIPELINE, write_pipeline
 from tests.conftest import SIM_API_KEY
+
+T = TypeVar("T")
 
 ONE_SHOT = PIPELINE.replace("  - {id: b, prompt: a blue boat}\n", "")
 #: The simulator finishes a task in a fraction of a second: poll it quickly.
@@ -129,3 +138,88 @@ def test_a_run_over_the_budget_stops_before_it_announces_or_sends(
         run(sim, path, reporter, replace(QUICK, max_seconds=7))
 
     assert reporter.events == [] and sim.counters() == {}
+
+
+class CountingRunner:
+    """An :class:`~rdpipe.session.events.AsyncRunner` that counts the event loops it starts."""
+
+    def __init__(self) -> None:
+        self.loops = 0
+
+    def __call__(self, work: Callable[[], Awaitable[T]], /) -> T:
+        self.loops += 1
+        return run_in_event_loop(work)
+
+
+def rerun(sim: SimServer, path: Path) -> tuple[RunSummary, CollectingRunReporter, int]:
+    """A rerun of the pipeline at ``path``: its summary, what it reported, the loops it ran."""
+    reporter, runner = CollectingRunReporter(), CountingRunner()
+    prepared = prepare_pipeline(path)
+    summary = run_pipeline(
+        prepared, QUICK, reporter=reporter, environ=environ_for(sim), run_async=runner
+    )
+    return summary, reporter, runner.loops
+
+
+def left_by_run(path: Path) -> tuple[dict[str, object], bytes]:
+    """The manifest (its time of writing left out) and the lock file a run left."""
+    manifest = manifest_of(path)
+    assert isinstance(manifest.pop("updated_at"), float)
+    return manifest, (path.parent / "film.rdpipe.lock").read_bytes()
+
+
+def test_a_rerun_with_nothing_to_do_runs_no_event_loop_and_ends_as_the_async_path_does(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Every shot cached and the video current: settled without an event loop, with the same
+    reports, summary, manifest and lock file as the event loop's path gives for the same state
+    (taken there because the video's stamp is gone, so its inputs are checked by joining)."""
+    path = write_pipeline(tmp_path)
+    run(sim, path, CollectingRunReporter())
+    sim.clear_observations()
+    stamp = tmp_path / "out" / ".cache" / "film.mp4.inputs"
+    stamp.unlink()
+
+    in_loop, loop_reporter, loops = rerun(sim, path)
+    assert loops == 1 and stamp.is_file()  # the video was joined again, and stamped
+    in_loop_files = left_by_run(path)
+    (tmp_path / "out" / "manifest.json").unlink()
+    (tmp_path / "film.rdpipe.lock").unlink()
+
+    settled, reporter, loops = rerun(sim, path)
+
+    assert loops == 0
+    assert reporter.events == loop_reporter.events
+    assert reporter.updates == loop_reporter.updates
+    assert [u.phase for u in reporter.updates] == [Phase.CACHED, Phase.CACHED]
+    assert (settled.results, settled.output, settled.plan) == (
+        in_loop.results,
+        in_loop.output,
+        in_loop.plan,
+    )
+    assert left_by_run(path) == in_loop_files
+    assert sim.counters() == {}
+
+
+def test_a_cached_rerun_that_must_join_or_explain_takes_the_event_loop(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Settling without a loop needs a current video: one rewritten since it was built is
+    joined again, and a shot without a clip is explained (without --partial), in the loop."""
+    path = write_pipeline(tmp_path)
+    run(sim, path, CollectingRunReporter())
+    video = tmp_path / "out" / "film.mp4"
+    video.write_bytes(video.read_bytes() + b"\0")  # touched since: not current
+
+    summary, _, loops = rerun(sim, path)
+
+    assert loops == 1 and summary.output == video and summary.reused == 2
+    assert rerun(sim, path)[2] == 0  # joined again and stamped: current now
+
+    sim.faults = Faults(task_failure_rate=1.0)
+    one_shot = write_pipeline(tmp_path / "failed", ONE_SHOT)
+    run(sim, one_shot, CollectingRunReporter())
+    summary, reporter, loops = rerun(sim, one_shot)
+
+    assert loops == 1 and summary.output is None
+    assert isinstance(reporter.events[-1], RunNote)
