@@ -116,12 +116,25 @@ class Timeouts:
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """Everything the client needs to reach RelayDance; built by :meth:`from_environ`."""
+    """Everything the client needs to reach RelayDance; built by :meth:`from_environ`.
+
+    ``pool_size``: the most connections open at once to each host (the API's, and the storage
+    host's), all kept alive between requests; a request beyond them waits up to
+    ``timeouts.pool`` for one. ``None``: no limit. A run sets it from its concurrency
+    (:func:`rdpipe.session.connections.pool_size`): the HTTP library looks at every pooled
+    connection on each request, so a large pool costs CPU on every request. Raises
+    ``ValueError`` below 1.
+    """
 
     api_key: ApiKey
     base_url: str = DEFAULT_BASE_URL
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    pool_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.pool_size is not None and self.pool_size < 1:
+            raise ValueError(f"pool_size must be at least 1, not {self.pool_size}")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ClientConfig:

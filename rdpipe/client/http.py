@@ -39,7 +39,8 @@ _NEVER_SENT = (
 )
 _ERROR_BODY_LIMIT = 64 * 1024
 
-#: Idle connections kept per origin: enough for a few hundred tasks in flight.
+#: Idle connections kept per origin when the pool has no limit: enough for a few hundred
+#: tasks in flight.
 KEEPALIVE = 256
 
 
@@ -167,6 +168,14 @@ def _nothing() -> None:
     return None
 
 
+def _limits(pool_size: int | None) -> httpx.Limits:
+    """``pool_size`` connections per host, all kept alive; without a size, no limit and
+    :data:`KEEPALIVE` kept alive (httpx keeps only 20 by default)."""
+    if pool_size is None:
+        return httpx.Limits(max_connections=None, max_keepalive_connections=KEEPALIVE)
+    return httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+
+
 class HttpSession:
     """The client's two connection pools: the API host (with the key) and storage (without).
 
@@ -187,8 +196,7 @@ class HttpSession:
         t = config.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
         self.base_url = config.base_url
-        # Keep a connection alive per concurrent task (httpx keeps only 20 by default).
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=KEEPALIVE)
+        limits = _limits(config.pool_size)
         self._api = httpx.AsyncClient(
             base_url=config.base_url,
             auth=_BearerAuth(config),

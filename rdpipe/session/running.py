@@ -287,9 +287,11 @@ async def _generate(
 ) -> list[ShotResult]:
     """Step 3 and 4: every job's result, in plan order; the lock file is written after."""
     plan, settings, workspace = session.plan, session.settings, session.workspace
+    downloads = session.prepared.loaded.pipeline.concurrency.downloads  # sizes the client's pool
+    connect = partial(open_api, settings, workspace, environ, sends=sends, downloads=downloads)
     with reporter.shots(plan) as shots:
         async with (
-            open_api(settings, workspace, environ, needed=plan.needs_api, sends=sends) as api,
+            connect(needed=plan.needs_api) as api,
             open_webhooks(settings, plan) as (waker, callback_url),
             writing_latest(partial(_write_progress, session, builder, redactor)) as write_progress,
         ):

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
+import rdpipe.session.running
+from rdpipe.client import ClientConfig, RelayDanceClient
 from rdpipe.prepare.pipeline import prepare_pipeline
-from rdpipe.scheduler import Phase
+from rdpipe.scheduler import GenerationApi, Phase
+from rdpipe.session.connections import REQUEST_CONNECTIONS, open_api
 from rdpipe.session.events import (
     CollectingRunReporter,
     PlanAnnounced,
@@ -223,3 +227,41 @@ def test_a_cached_rerun_that_must_join_or_explain_takes_the_event_loop(
 
     assert loops == 1 and summary.output is None
     assert isinstance(reporter.events[-1], RunNote)
+
+
+def test_the_client_of_a_run_has_a_connection_for_each_download_and_the_requests(
+    sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client a run builds holds ``concurrency.downloads`` connections per host, plus
+    :data:`~rdpipe.session.connections.REQUEST_CONNECTIONS` for submits and polls."""
+    built: list[ClientConfig] = []
+
+    @asynccontextmanager
+    async def watched(*args: Any, **kwargs: Any) -> AsyncIterator[GenerationApi]:
+        async with open_api(*args, **kwargs) as api:
+            assert isinstance(api, RelayDanceClient)
+            built.append(api.config)
+            yield api
+
+    monkeypatch.setattr(rdpipe.session.running, "open_api", watched)
+    path = write_pipeline(tmp_path, PIPELINE + "concurrency: {downloads: 3}\n")
+
+    summary = run(sim, path, CollectingRunReporter())
+
+    assert summary.exit_code == 0
+    assert [config.pool_size for config in built] == [3 + REQUEST_CONNECTIONS] == [11]
+
+
+def test_a_run_of_more_tasks_than_connections_finishes(sim: SimServer, tmp_path: Path) -> None:
+    """-j 64 with 16 shots in flight on a pool of 10 connections (2 downloads + 8): the polls
+    and downloads share them, and every shot finishes with its clip."""
+    shots = "".join(f"  - {{id: s{i}, prompt: shot number {i}}}\n" for i in range(16))
+    text = PIPELINE.replace(
+        "  - {id: a, prompt: a red kite}\n  - {id: b, prompt: a blue boat}\n", shots
+    )
+    path = write_pipeline(tmp_path, text + "concurrency: {downloads: 2}\n")
+
+    summary = run(sim, path, CollectingRunReporter(), replace(QUICK, concurrency=64))
+
+    assert [r.phase for r in summary.results] == [Phase.DONE] * 16
+    assert summary.output is not None and summary.output.is_file()
