@@ -1,6 +1,7 @@
 """Font faces: a file, the face's index in a collection, and the characters it maps.
 
-Which characters a face has comes from its ``cmap`` table, read with fontTools. What has been
+Which characters a face has comes from its ``cmap`` table, and whether it has outlines from
+its table directory, both read with fontTools in one opening of the file. What has been
 read is kept by a :class:`FontFiles`, which a font chain (or the installed fonts) holds for as
 long as it lives: a long-lived server that builds a new chain per job reads a font file edited
 in between again, and a chain reads each file once.
@@ -12,7 +13,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import ImageFont
@@ -47,9 +48,17 @@ class Face:
         return [self.name, self.path.name, _file_size(self.path), self.index]
 
 
+class FaceFile(NamedTuple):
+    """What one face's file says of it: the code points it maps, and whether its glyphs are
+    outlines (TrueType or CFF), drawable at any size."""
+
+    codepoints: frozenset[int]
+    outlined: bool
+
+
 class FontFiles:
-    """What has been read from font files: each face's characters and whether it has
-    outlines, and Pillow fonts by size and layout engine, each read or opened once.
+    """What has been read from font files: each face's :class:`FaceFile`, and Pillow fonts by
+    size and layout engine, each read or opened once.
 
     Keyed by file path and face index, so equal faces built anew (a chain's CJK face for each
     text's language) share what was read. Not bound in size: one chain uses a few faces at a
@@ -59,21 +68,16 @@ class FontFiles:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._codepoints: dict[tuple[Path, int], frozenset[int]] = {}
-        self._outlined: dict[tuple[Path, int], bool] = {}
+        self._faces: dict[tuple[Path, int], FaceFile] = {}
         self._fonts: dict[tuple[Path, int, int, bool], ImageFont.FreeTypeFont] = {}
 
     def covers(self, face: Face, char: str) -> bool:
         """Whether ``face`` maps ``char`` (one code point) to a glyph of its own."""
-        return ord(char) in self.codepoints(face.path, face.index)
+        return ord(char) in self.face_file(face.path, face.index).codepoints
 
-    def codepoints(self, path: Path, index: int) -> frozenset[int]:
-        """Code points the face maps (:func:`read_codepoints`); OSError or TTLibError."""
-        return self._kept(self._codepoints, (path, index), lambda: read_codepoints(path, index))
-
-    def has_outlines(self, path: Path, index: int) -> bool:
-        """Whether the face is drawable at any size (:func:`has_outlines`)."""
-        return self._kept(self._outlined, (path, index), lambda: has_outlines(path, index))
+    def face_file(self, path: Path, index: int) -> FaceFile:
+        """What the face's file says of it (:func:`read_face`); OSError or TTLibError."""
+        return self._kept(self._faces, (path, index), lambda: read_face(path, index))
 
     def font(self, face: Face, size: int, *, shaped: bool) -> ImageFont.FreeTypeFont:
         """The Pillow font of ``face`` at ``size`` pixels (:meth:`Face.font`), opened once."""
@@ -83,8 +87,7 @@ class FontFiles:
     def open_face(self, name: str, path: Path, index: int = 0) -> Face:
         """A face whose file opens, maps characters and has outlines, or FontUnavailable."""
         try:
-            self.codepoints(path, index)
-            outlined = self.has_outlines(path, index)
+            outlined = self.face_file(path, index).outlined
         except (OSError, TTLibError, KeyError, AssertionError) as error:
             reason = f"{path} is not a font file rdpipe can read ({error})"
             raise FontUnavailable(name, reason) from error
@@ -103,20 +106,15 @@ class FontFiles:
             return store[key]
 
 
-def has_outlines(path: Path, index: int) -> bool:
-    """Whether the face's glyphs are outlines (TrueType or CFF), drawable at any size.
-
-    FreeType refuses other sizes of a bitmap-only font (Noto Color Emoji's CBDT strikes).
-    """
-    with path.open("rb") as handle, TTFont(handle, fontNumber=index, lazy=True) as font:
-        return any(table in font for table in ("glyf", "CFF ", "CFF2"))
-
-
-def read_codepoints(path: Path, index: int) -> frozenset[int]:
-    """Code points the face maps, from its best Unicode ``cmap`` subtable."""
+def read_face(path: Path, index: int) -> FaceFile:
+    """The face's code points, from its best Unicode ``cmap`` subtable, and whether it has
+    outline tables (FreeType refuses other sizes of a bitmap-only font, such as Noto Color
+    Emoji's CBDT strikes). Raises OSError, TTLibError, KeyError or AssertionError for a file
+    fontTools cannot read."""
     with path.open("rb") as handle, TTFont(handle, fontNumber=index, lazy=True) as font:
         best = font.getBestCmap()
-    return frozenset(best or ())
+        outlined = any(table in font for table in ("glyf", "CFF ", "CFF2"))
+    return FaceFile(frozenset(best or ()), outlined)
 
 
 def _file_size(path: Path) -> int:

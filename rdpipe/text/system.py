@@ -102,8 +102,8 @@ class Fontconfig:
     def _readable_codepoints(self, path: Path, index: int) -> frozenset[int]:
         """The face's characters if rdpipe can draw it at any size, otherwise none."""
         try:
-            outlined = self._files.has_outlines(path, index)
-            return self._files.codepoints(path, index) if outlined else frozenset()
+            face = self._files.face_file(path, index)
+            return face.codepoints if face.outlined else frozenset()
         except Exception:  # a broken installed font is one we cannot use, whatever its fault
             return frozenset()
 

@@ -19,7 +19,7 @@ from rdpipe.text import (
     load_font_chain,
     system_fonts,
 )
-from rdpipe.text.faces import has_outlines
+from rdpipe.text.faces import read_face
 
 BUNDLED = ["Noto Sans", "Noto Sans Arabic", "Heebo", "Noto Sans CJK SC"]
 
@@ -90,6 +90,10 @@ def test_fonts_that_cannot_be_had_are_refused(tmp_path: Path, font: str, message
     with pytest.raises(FontUnavailable) as caught:
         load_font_chain(font, tmp_path, system=NoSystemFonts())
     assert caught.value.message.startswith(message.format(root=tmp_path))
+
+
+def has_outlines(path: Path, index: int) -> bool:
+    return read_face(path, index).outlined
 
 
 def test_a_font_without_outlines_is_refused(tmp_path: Path) -> None:
