@@ -26,9 +26,8 @@ from PIL import Image, ImageChops, features
 
 from rdpipe.prepare.images import primary_jpeg, read_picture
 from rdpipe.prepare.pipeline import prepare_pipeline
+from tests.pipeline.requests import HEAD, TAIL
 
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-TAIL = "\n1 error; nothing was sent to the API.\n"
 CAMERA = Path(__file__).parent / "camera"
 RED, BLUE, GREEN = (200, 30, 30), (30, 30, 200), (30, 200, 30)
 MakeTree = Callable[[dict[str, object]], Path]

@@ -8,8 +8,7 @@ from pathlib import Path
 from click.testing import Result
 
 from rdpipe.prepare.pipeline import prepare_pipeline
-
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
+from tests.pipeline.requests import HEAD
 
 
 def prompts(path: Path, **cli_vars: object) -> dict[str, str]:

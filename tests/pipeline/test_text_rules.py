@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-TAIL = "\n1 error; nothing was sent to the API.\n"
+from tests.pipeline.requests import HEAD, TAIL
+
 FONTS = "(output.font, the bundled Noto fonts, the installed fonts)"
 
 

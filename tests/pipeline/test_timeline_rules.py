@@ -13,9 +13,8 @@ import pytest
 from click.testing import Result
 
 from rdpipe.sim import SimServer
+from tests.pipeline.requests import HEAD, TAIL
 
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-TAIL = "\n1 error; nothing was sent to the API.\n"
 THREE = "shots:\n  - {id: a, prompt: x}\n  - {id: b, prompt: y}\n  - {id: c, prompt: z}\n"
 
 

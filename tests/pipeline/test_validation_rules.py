@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-HEAD = "version: 1\nname: demo\nmodel: doubao-seedance-2-0-720p\n"
-TAIL = "\n1 error; nothing was sent to the API.\n"
+from tests.pipeline.requests import HEAD, TAIL
 
 CASES: dict[str, tuple[dict[str, object], str]] = {
     "yaml syntax": (
