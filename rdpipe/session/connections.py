@@ -10,13 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdpipe.concurrency import DEFAULT_DOWNLOADS
 
 if TYPE_CHECKING:
-    from rdpipe.client import DownloadedClip, TaskStatus
     from rdpipe.plan import Plan
     from rdpipe.scheduler import GenerationApi, Waker
     from rdpipe.send_record import SendRecord
@@ -46,7 +44,6 @@ async def open_api(
     workspace: Workspace,
     environ: Mapping[str, str],
     *,
-    needed: bool,
     sends: SendRecord,
     downloads: int = DEFAULT_DOWNLOADS,
 ) -> AsyncIterator[GenerationApi]:
@@ -55,11 +52,7 @@ async def open_api(
     ``environ`` holds the API key and base URL (and where ffmpeg is, for the simulator). Every
     request sent is counted in ``sends``, the simulator's too. ``downloads``: the clip
     downloads the run makes at once, which sizes the client's pool (:func:`pool_size`).
-    ``needed=False`` (every shot cached): a stand-in that sends nothing and needs no key.
     """
-    if not needed:
-        yield _NoApi()
-        return
     from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
 
     if not settings.offline:
@@ -87,7 +80,7 @@ def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:
     """The API host recorded with each submit and checked before a task is followed.
 
     ``None`` offline: every offline run starts its own simulator on a new port, in a state of
-    its own. Else the API's own (``None`` from the stand-in of a run that sends nothing).
+    its own. Else the API's own.
     """
     return None if settings.offline else api.api_host
 
@@ -112,22 +105,3 @@ async def open_webhooks(
     receiver = WebhookReceiver(waker, {job.shot.label for job in plan.jobs})
     async with serve_webhooks(receiver, host, port):
         yield waker, lambda label: receiver.callback_url(public, label)
-
-
-class _NoApi:
-    """Stands in for the client when every shot is cached: no key needed, nothing sent."""
-
-    @property
-    def api_host(self) -> str | None:
-        return None
-
-    async def submit(self, body: bytes) -> str:
-        raise AssertionError("a fully cached run must not submit")
-
-    async def get_task(self, task_id: str) -> TaskStatus:
-        raise AssertionError("a fully cached run must not poll")
-
-    async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
-    ) -> DownloadedClip:
-        raise AssertionError("a fully cached run must not download")

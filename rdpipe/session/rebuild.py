@@ -106,7 +106,7 @@ def _refetch(
 
     async def download() -> list[ShotResult]:
         with reporter.shots(Plan(session.plan.pipeline, jobs)) as shots:
-            async with open_api(settings, workspace, environ, needed=True, sends=sends) as api:
+            async with open_api(settings, workspace, environ, sends=sends) as api:
                 return await refetch_clips(
                     jobs,
                     session.clips,

@@ -288,15 +288,15 @@ async def _generate(
     """Step 3 and 4: every job's result, in plan order; the lock file is written after."""
     plan, settings, workspace = session.plan, session.settings, session.workspace
     downloads = session.prepared.loaded.pipeline.concurrency.downloads  # sizes the client's pool
-    connect = partial(open_api, settings, workspace, environ, sends=sends, downloads=downloads)
     with reporter.shots(plan) as shots:
+        if not plan.needs_api:
+            async with open_webhooks(settings, plan):
+                return await _settle(session, shots)
         async with (
-            connect(needed=plan.needs_api) as api,
+            open_api(settings, workspace, environ, sends=sends, downloads=downloads) as api,
             open_webhooks(settings, plan) as (waker, callback_url),
             writing_latest(partial(_write_progress, session, builder, redactor)) as write_progress,
         ):
-            if not plan.needs_api:
-                return await _settle(session, shots)
             ffmpeg = await anyio.to_thread.run_sync(_load_generation, environ)
             from rdpipe.assemble import extract_last_frame, probe_whole_duration  # loaded above
             from rdpipe.scheduler.scheduler import Scheduler
