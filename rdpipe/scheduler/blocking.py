@@ -1,12 +1,12 @@
-"""Where the scheduler's blocking calls run: in worker threads, or inline under a virtual clock.
+"""Where the scheduler's blocking calls run: in worker threads.
 
 A journal commit waits for the disk, and adopting a clip reads and fsyncs it; on the event loop
 either would stall every shot at once, so the scheduler hands each such call to a
 :class:`BlockingRunner`. A run uses :func:`one_worker_thread` for the journal's calls and
 :func:`in_worker_thread` for work on clip files. Tests on trio's ``MockClock``
-(``autojump_threshold=0``) use :func:`run_inline`: while a worker thread works, the run looks
-idle to that clock, which then jumps to the next deadline (a shot's time limit), as it does
-over real sockets.
+(``autojump_threshold=0``) pass a runner that calls inline: while a worker thread works, the run
+looks idle to that clock, which then jumps to the next deadline (a shot's time limit), as it
+does over real sockets.
 """
 
 from __future__ import annotations
@@ -45,8 +45,3 @@ def one_worker_thread() -> BlockingRunner:
         return await anyio.to_thread.run_sync(call, limiter=limiter)
 
     return run
-
-
-async def run_inline(call: Callable[[], _T]) -> _T:
-    """Run ``call`` on the event loop itself: for a virtual clock in tests, never for a run."""
-    return call()

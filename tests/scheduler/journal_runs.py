@@ -7,8 +7,9 @@ Minutes of polling take milliseconds; each run is planned from the journal the w
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from trio.testing import MockClock
@@ -23,11 +24,17 @@ from rdpipe.scheduler import (
     SchedulerOptions,
     ShotResult,
 )
-from rdpipe.scheduler.blocking import run_inline
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
 
 POLLING = PollSchedule(first=5, cap=20, jitter=0.0)
+_T = TypeVar("_T")
+
+
+async def run_inline(call: Callable[[], _T]) -> _T:
+    """A scheduler's blocking runner that calls on the event loop itself: a worker thread would
+    let trio's ``MockClock`` jump to the next deadline while the call works."""
+    return call()
 
 
 def shots(*prompts: str) -> list[RenderedShot]:

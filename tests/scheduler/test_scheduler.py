@@ -32,9 +32,9 @@ from rdpipe.scheduler import (
     SchedulerOptions,
     ShotResult,
 )
-from rdpipe.scheduler.blocking import run_inline
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore, StoredClip
+from tests.scheduler.journal_runs import run_inline
 
 
 @dataclass
