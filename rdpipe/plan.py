@@ -17,14 +17,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rdpipe.failure_codes import classify_failure
 from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
     from rdpipe.request import GenerationRequest
-    from rdpipe.state import ClipCheck, ClipFile, ShotState, StoredClip
+    from rdpipe.state import ClipStore, StateStore, StoredClip
 
 
 class Action(StrEnum):
@@ -209,21 +209,9 @@ def plan_run(
     return Plan(pipeline, jobs, totals)
 
 
-class ShotStates(Protocol):
-    """What :func:`decide` reads of the run state (:class:`~rdpipe.state.StateStore` has it)."""
-
-    def lookup(self, key: str, take: int) -> ShotState: ...
-
-
-class ClipVerifier(Protocol):
-    """What :func:`decide` asks of the clips on disk (:class:`~rdpipe.state.ClipStore` has it)."""
-
-    def verify(self, clip: ClipFile) -> ClipCheck: ...
-
-
 def decide(
-    store: ShotStates,
-    clips: ClipVerifier,
+    store: StateStore,
+    clips: ClipStore,
     key: str,
     take: int,
     *,

@@ -23,10 +23,8 @@ from enum import StrEnum
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import (
     Action,
-    ClipVerifier,
     Decision,
     Plan,
-    ShotStates,
     StateLookup,
     decide,
     plan_run,
@@ -178,7 +176,7 @@ def plan_with_state(
 
 
 def _state_lookup(
-    store: ShotStates, clips: ClipVerifier, settings: RunSettings, *, run_in_progress: bool
+    store: StateStore, clips: ClipStore, settings: RunSettings, *, run_in_progress: bool
 ) -> StateLookup:
     """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask."""
 
