@@ -99,7 +99,7 @@ def _after_sending(error: BaseException) -> bool:
 
 def _report(error: RdpipeError, context: CommandContext) -> None:
     context.err.print("[bold red]error:[/] ", end="", markup=True)
-    context.err.print(context.redactor.redact(str(error)), markup=False, highlight=False)
+    context.err.print(context.redactor.redact(str(error)))
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

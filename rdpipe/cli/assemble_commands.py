@@ -45,6 +45,6 @@ def assemble_command(
             environ=context.environ,
             redactor=context.redactor,
         )
-        context.out.print(f"{prepared.name}: {output}", markup=False)
+        context.out.print(f"{prepared.name}: {output}")
 
     run_command(action, context)

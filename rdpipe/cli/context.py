@@ -20,7 +20,8 @@ class CommandContext:
 
     ``environ`` is the environment as the command found it (the API key, base URL, ffmpeg, and
     what the consoles read: ``COLUMNS``, ``NO_COLOR``, ``TERM``...); ``out`` and ``err`` are the
-    consoles on standard output and standard error; ``redactor`` takes ``environ``'s API key
+    consoles on standard output and standard error, which print text as written (no markup);
+    ``redactor`` takes ``environ``'s API key
     out of whatever the command says or keeps.
     """
 
@@ -47,4 +48,6 @@ class CommandContext:
 
 
 def _console(stream: TextIO, environ: Mapping[str, str]) -> Console:
-    return Console(file=stream, highlight=False, soft_wrap=True, _environ=environ)
+    """A console that prints text as written: no markup (a print that styles with it passes
+    ``markup=True``), no highlighting; data such as ``[/]`` or ``[redacted]`` stays literal."""
+    return Console(file=stream, markup=False, highlight=False, soft_wrap=True, _environ=environ)

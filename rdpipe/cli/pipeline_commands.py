@@ -60,7 +60,7 @@ def prepare(
         path, cli_vars=parse_set_options(sets or []), allow_outside=allow_outside
     )
     for warning in prepared.warnings:
-        warnings_to.print(warning.format(), style="yellow", markup=False)
+        warnings_to.print(warning.format(), style="yellow")
     return prepared
 
 
@@ -88,7 +88,7 @@ def validate(
                 )
                 continue
             count = len(prepared.shots)
-            context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)", markup=False)
+            context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)")
         if failed is not None:
             raise failed
 
@@ -130,7 +130,7 @@ def print_plan(result: Plan, console: Console) -> None:
         console.rule(title, align="left")
         shown = job.shot.request.map_text(_shorten_data_url).to_json()
         body = json.dumps(shown, indent=2, ensure_ascii=False)
-        console.print(body, markup=False, highlight=False)
+        console.print(body)
     caption = Text(f"Plan for {result.pipeline}", style="table.title")
     table = Table(title=caption, title_justify="left")
     table.add_column("model")

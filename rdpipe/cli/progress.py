@@ -80,7 +80,7 @@ class PlainReporter:
             parts.append(f"task {update.task_id}")
         if update.message:
             parts.append(self._redactor.redact(update.message))
-        self._console.print(" - ".join(parts), markup=False, highlight=False)
+        self._console.print(" - ".join(parts))
 
 
 @dataclass

@@ -57,7 +57,7 @@ def review(
             picks = {}
         if not serve:
             page = build_page(manifest, picks=picks)
-            console.print(f"Wrote {page}", markup=False)
+            console.print(f"Wrote {page}")
             if should_open:
                 _open(page.resolve().as_uri())
             return
@@ -74,13 +74,13 @@ def _serve_until_interrupted(
     from rdpipe.review import serve
 
     with serve(manifest, file.resolve(), port=port) as server:
-        console.print(f"Reviewing at {server.url}  (Ctrl-C to stop)", markup=False)
+        console.print(f"Reviewing at {server.url}  (Ctrl-C to stop)")
         if should_open:
             _open(server.url)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
-            console.print("review server stopped", markup=False)
+            console.print("review server stopped")
 
 
 def _open(url: str) -> None:
@@ -119,14 +119,11 @@ def pick(
         wanted = None if clear or take == 0 else take
         change = set_pick(file, shot, wanted)
         if not change.changed:
-            console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged", markup=False)
+            console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged")
             return
-        console.print(
-            f"{shot}: {_describe(wanted)} (was {_describe(change.before)}) in {file}", markup=False
-        )
+        console.print(f"{shot}: {_describe(wanted)} (was {_describe(change.before)}) in {file}")
         console.print(
             f"Nothing is regenerated. Run `rdpipe assemble {file}` to rebuild the video.",
-            markup=False,
         )
 
     run_command(action, context)

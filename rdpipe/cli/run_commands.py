@@ -191,11 +191,10 @@ def _finish(
             console.print(
                 f"{result.shot_id}: {result.phase.value}: {message}",
                 style="red",
-                markup=False,
             )
     if json_to is not None:
         text = json.dumps(summary.to_json(), ensure_ascii=False)
         json_to.write(redactor.redact(text) + "\n")
         return
     where = f" -> {summary.output}" if summary.output else ""
-    console.print(f"{summary.pipeline}: {summary.counts()}{where}", markup=False)
+    console.print(f"{summary.pipeline}: {summary.counts()}{where}")

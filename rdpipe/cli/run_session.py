@@ -55,8 +55,6 @@ class ConsoleRunReporter:
         self._console.print(
             self._redactor.redact(event.message),
             style=_STYLE.get(type(event)),
-            markup=False,
-            highlight=False,
         )
 
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
@@ -117,7 +115,8 @@ async def interruptible(work: Awaitable[T], console: Console) -> T:
                 console.print(
                     "[yellow]stopping: no new submits. Tasks already submitted are recorded: "
                     "run the same command again to pick them up without paying twice. "
-                    "Press Ctrl-C again to exit at once.[/]"
+                    "Press Ctrl-C again to exit at once.[/]",
+                    markup=True,
                 )
                 scope.cancel()
 

@@ -41,11 +41,11 @@ def serve_simulator(config: SimConfig, console: Console, wait: Callable[[], None
     with run_simulator(config) as sim:
         key = config.api_key or "sk-anything"
         console.print("RelayDance simulator listening")
-        console.print(f"  API      {sim.base_url}", markup=False)
-        console.print(f"  storage  {sim.storage_url}", markup=False)
+        console.print(f"  API      {sim.base_url}")
+        console.print(f"  storage  {sim.storage_url}")
         console.print("Point rdpipe at it:")
-        console.print(f"  export RELAYDANCE_BASE_URL={sim.base_url}", markup=False)
-        console.print(f"  export RELAYDANCE_API_KEY={key}", markup=False)
+        console.print(f"  export RELAYDANCE_BASE_URL={sim.base_url}")
+        console.print(f"  export RELAYDANCE_API_KEY={key}")
         if config.api_key is None:
             console.print("  (any API key is accepted)")
         console.print("Press Ctrl-C to stop.")

@@ -22,8 +22,8 @@ def _context(environ: dict[str, str]) -> tuple[CommandContext, io.StringIO, io.S
     out, err = io.StringIO(), io.StringIO()
     context = CommandContext(
         environ=environ,
-        out=Console(file=out, soft_wrap=True, highlight=False),
-        err=Console(file=err, soft_wrap=True, highlight=False),
+        out=Console(file=out, markup=False, soft_wrap=True, highlight=False),
+        err=Console(file=err, markup=False, soft_wrap=True, highlight=False),
         redactor=Redactor.from_environ(environ),
     )
     return context, out, err
