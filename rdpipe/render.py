@@ -14,6 +14,8 @@ whose PNG the scheduler hands over once the shot continued has its clip
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -303,9 +305,6 @@ def derived_seed(request: GenerationRequest, take: int) -> int:
     body's form: seeds derived so far used that spelling, and another would change every
     later take's seed, and so its key, paying for it again.
     """
-    import hashlib
-    import json
-
     text = json.dumps(request.to_json(), sort_keys=True, separators=(",", ":")) + f"#take{take}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % 2**31
 
