@@ -141,8 +141,7 @@ def _scalar(value: object) -> str | None:
         return text if "." in text and "e" not in text and "n" not in text else None
     if not isinstance(value, str):
         return None
-    quote = isinstance(value, _Quoted) or value[:1] in tuple("0123456789+-.")
-    if quote:
+    if _single_quoted(value):
         return f"'{value}'" if _QUOTED.fullmatch(value) else None
     return value if _PLAIN.fullmatch(value) and value not in _WORDS else None
 
@@ -207,10 +206,13 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    quote = isinstance(value, _Quoted) or value[:1] in tuple("0123456789+-.")
-    return dumper.represent_scalar(
-        "tag:yaml.org,2002:str", str(value), style="'" if quote else None
-    )
+    style = "'" if _single_quoted(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style=style)
+
+
+def _single_quoted(value: str) -> bool:
+    """Whether the lock file quotes ``value``: a hash, or text starting like a number."""
+    return isinstance(value, _Quoted) or value[:1] in tuple("0123456789+-.")
 
 
 _Dumper.add_representer(str, _represent_str)
