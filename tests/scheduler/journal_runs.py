@@ -37,10 +37,10 @@ async def run_inline(call: Callable[[], _T]) -> _T:
     return call()
 
 
-def shots(*prompts: str) -> list[RenderedShot]:
-    """One 5 s shot per prompt, ids ``s0``, ``s1``…"""
+def shots(*prompts: str, retries: int = 1) -> list[RenderedShot]:
+    """One 5 s shot per prompt, ids ``s0``, ``s1``…, each retried ``retries`` times."""
     return [
-        RenderedShot(index=i, id=f"s{i}", request=GenerationRequest("m", p, "5"))
+        RenderedShot(index=i, id=f"s{i}", request=GenerationRequest("m", p, "5"), retries=retries)
         for i, p in enumerate(prompts)
     ]
 

@@ -34,7 +34,7 @@ from rdpipe.scheduler import (
 )
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore, StoredClip
-from tests.scheduler.journal_runs import run_inline
+from tests.scheduler.journal_runs import run_inline, shots
 
 
 @dataclass
@@ -94,18 +94,6 @@ class ScriptedApi:
         self.destinations.append(dest)
         dest.write_bytes(f"clip of {task_id}".encode())
         return None
-
-
-def shots(*prompts: str, retries: int = 1) -> list[RenderedShot]:
-    return [
-        RenderedShot(
-            index=i,
-            id=f"s{i}",
-            request=GenerationRequest("m", p, "5"),
-            retries=retries,
-        )
-        for i, p in enumerate(prompts)
-    ]
 
 
 async def _probe(path: Path) -> float:
