@@ -107,12 +107,14 @@ def run_pipeline(
             reporter.run_event(SubmitRecovered(intent.shot_id, resent=settings.offline))
         check_budget(session.plan, prepared, settings)
         reporter.run_event(_announcement(session.plan, settings))
-        settled = _settle_without_loop(session, reporter, redactor)
+        settled = None if session.plan.needs_api else session.settle()  # it reads the state
         if settled is not None:
-            return settled
+            summary = _settle_without_loop(session, settled, reporter, redactor)
+            if summary is not None:
+                return summary
         sends = SendRecord()
         with sends.marking():
-            return run_async(lambda: _run(session, reporter, environ, redactor, sends))
+            return run_async(lambda: _run(session, settled, reporter, environ, redactor, sends))
 
 
 def check_budget(plan: Plan, prepared: PreparedPipeline, settings: RunSettings) -> None:
@@ -167,6 +169,7 @@ def _announcement(plan: Plan, settings: RunSettings) -> PlanAnnounced:
 
 async def _run(
     session: PipelineSession,
+    settled: list[ShotResult] | None,
     reporter: RunReporter,
     environ: Mapping[str, str],
     redactor: Redactor,
@@ -174,10 +177,11 @@ async def _run(
 ) -> RunSummary:
     """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure).
 
-    An error after the shots ran comes as :class:`RunUnfinished`, with the run's summary.
+    ``settled``: the plan's results from the state, for a plan that sends nothing. An error
+    after the shots ran comes as :class:`RunUnfinished`, with the run's summary.
     """
     builder = ManifestBuilder(session.prepared, session.plan, redactor)
-    results = await _generate(session, reporter, environ, builder, redactor, sends)
+    results = await _generate(session, settled, reporter, environ, builder, redactor, sends)
     output: Path | None = None
     failure: Exception | None = None
     try:
@@ -193,19 +197,22 @@ async def _run(
 
 
 def _settle_without_loop(
-    session: PipelineSession, reporter: RunReporter, redactor: Redactor
+    session: PipelineSession,
+    results: list[ShotResult],
+    reporter: RunReporter,
+    redactor: Redactor,
 ) -> RunSummary | None:
-    """Steps 3 to 6 of a run with nothing to do, blocking, with no event loop: what the async
-    part does for it, in the same order (shots reported, lock file, final manifest).
+    """Steps 3 to 6 of a plan that sends nothing, settled as ``results``, blocking, with no
+    event loop: what the async part does for it, in the same order (shots reported, lock file,
+    final manifest).
 
-    ``None``, having reported and written nothing, unless the plan sends nothing, there is no
-    ``--listen``, and the video is current for the shots settled from the state (every shot has
-    a clip, or ``--partial`` and one has): the async part then runs the whole of it.
+    ``None``, having reported and written nothing, unless there is no ``--listen`` and the video
+    is current for ``results`` (every shot has a clip, or ``--partial`` and one has): the async
+    part then runs the whole of it.
     """
     plan, settings = session.plan, session.settings
-    if plan.needs_api or settings.listen is not None:
+    if settings.listen is not None:
         return None
-    results = session.settle()
     if shots_without_clip(session.prepared, results) and not settings.partial:
         return None  # the async part says why no video is built
     video = current_video(session.prepared, results, session.workspace)
@@ -279,19 +286,23 @@ async def _build_video(
 
 async def _generate(
     session: PipelineSession,
+    settled: list[ShotResult] | None,
     reporter: RunReporter,
     environ: Mapping[str, str],
     builder: ManifestBuilder,
     redactor: Redactor,
     sends: SendRecord,
 ) -> list[ShotResult]:
-    """Step 3 and 4: every job's result, in plan order; the lock file is written after."""
+    """Step 3 and 4: every job's result, in plan order (``settled``, when the plan sends
+    nothing); the lock file is written after."""
     plan, settings, workspace = session.plan, session.settings, session.workspace
     downloads = session.prepared.loaded.pipeline.concurrency.downloads  # sizes the client's pool
     with reporter.shots(plan) as shots:
-        if not plan.needs_api:
+        if settled is not None:
             async with open_webhooks(settings, plan):
-                return await _settle(session, shots)
+                _report_settled(plan, shots, settled)
+                await _write_lock_file(session)
+                return settled
         async with (
             open_api(settings, workspace, environ, sends=sends, downloads=downloads) as api,
             open_webhooks(settings, plan) as (waker, callback_url),
@@ -336,14 +347,6 @@ def with_webhooks(jobs: Sequence[Job], callback_url: Callable[[str], str] | None
     if callback_url is None:
         return list(jobs)
     return [job.with_webhook(callback_url(job.shot.label)) for job in jobs]
-
-
-async def _settle(session: PipelineSession, shots: Reporter) -> list[ShotResult]:
-    """A plan that sends nothing (every shot cached or blocked), settled from the state."""
-    results = await anyio.to_thread.run_sync(session.settle)  # it reads the state
-    _report_settled(session.plan, shots, results)
-    await _write_lock_file(session)
-    return results
 
 
 def _report_settled(plan: Plan, shots: Reporter, results: Sequence[ShotResult]) -> None:
