@@ -74,20 +74,16 @@ def run_command(
             raise InterruptionReported from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
+        from rdpipe.cli.file_problems import file_problem
+
         sent = _after_sending(error)
-        leaves = [_environment_problem(leaf, sent) or leaf for leaf in _leaves(error)]
+        leaves = [file_problem(leaf, sent=sent) or leaf for leaf in _leaves(error)]
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
             errors = [_crash_report(error, state_dir, context)]
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
             _report(leaf, context)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
-
-
-def _environment_problem(error: BaseException, sent: bool) -> RdpipeError | None:
-    from rdpipe.cli.file_problems import file_problem
-
-    return file_problem(error, sent=sent)
 
 
 def _after_sending(error: BaseException) -> bool:
