@@ -24,7 +24,7 @@ from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
     from rdpipe.request import GenerationRequest
-    from rdpipe.state import ClipStore, StateStore, StoredClip
+    from rdpipe.state import ClipStore, ShotState, StateStore, StoredClip, TaskRecord
 
 
 class Action(StrEnum):
@@ -46,6 +46,9 @@ class Decision:
     task_id: str | None = None  # RESUME: the task already paid for
     clip: StoredClip | None = None  # REUSE: the verified clip
     failed_before: bool = False  # GENERATE: the last attempt failed (not billed)
+    # RESUME: the task was submitted after the newest clip of this key (a regeneration paid
+    # for and not yet downloaded); --force follows it rather than paying again.
+    newer_than_clip: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,11 +183,15 @@ def plan_run(
     for shot in shots:
         key = keys[shot.label]
         forced = force.get(shot.id, False)
-        known = None if forced or lookup is None else lookup(key, shot.take)
+        known = None if lookup is None else lookup(key, shot.take)
+        if forced and known is not None and known.newer_than_clip:
+            pass  # a regeneration already paid for: follow it (below), never pay twice
+        elif forced:
+            known = None
         if key in first_with_key and not forced:
             same = first_with_key[key]
             job = Job(shot, key, Action.REUSE, f"same request as {same!r}", same_as=same)
-        elif forced:
+        elif forced and known is None:
             job = Job(shot, key, Action.GENERATE, "forced with --force")
         elif known is not None:
             job = Job(
@@ -226,6 +233,16 @@ def decide(
     without a clip is being downloaded, not missing. ``None``: the state knows nothing useful.
     """
     state = store.lookup(key, take)
+    pending = _paid_since_clip(state)
+    if pending is not None:
+        who = "the run in progress follows it" if run_in_progress else "following it"
+        return Decision(
+            Action.RESUME,
+            f"task {pending.task_id} was submitted after the newest clip of this request "
+            f"(a regeneration already paid for); {who} (no new charge)",
+            task_id=pending.task_id,
+            newer_than_clip=True,
+        )
     damage: str | None = None
     for clip in state.clips:
         check = clips.verify(clip.file)
@@ -270,6 +287,24 @@ def decide(
             failed_before=True,
         )
     return None
+
+
+def _paid_since_clip(state: ShotState) -> TaskRecord | None:
+    """A task submitted after the newest recorded clip, still running or not yet downloaded.
+
+    Such a task is a regeneration (``--force``) that a stopped run paid for: following it keeps
+    its clip (stored beside the older one, never over it) and never pays for it twice.
+    """
+    newest = state.clip
+    if newest is None:
+        return None
+    stored = {clip.task_id for clip in state.clips}
+    later = [
+        task
+        for task in (*state.in_flight, *state.succeeded)
+        if task.can_follow and task.task_id not in stored and task.submitted_at > newest.recorded_at
+    ]
+    return max(later, key=lambda task: task.submitted_at, default=None)
 
 
 def _unknown_reason(reason: str | None) -> str:
