@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rdpipe.failure_codes import classify_failure
 from rdpipe.render import RenderedShot
@@ -33,8 +33,33 @@ class Action(StrEnum):
     GENERATE = "generate"  # submit a new (billed) task
     RESUME = "resume"  # a task was already submitted: poll it, don't pay again
     REUSE = "reuse"  # a verified clip with this key exists
+    RESTORE = "restore"  # a clip made for this key before (lock file, shared store): fetch it
     BLOCKED = "blocked"  # an earlier submit's outcome is unknown; not resubmitted blindly
     REFUSED = "refused"  # the same request's input was refused; resent only with --force
+
+
+ClipSource = Literal["local", "shared", "server"]
+"""Where a known clip comes from: this disk, the shared clip store, or its task on the server."""
+
+
+@dataclass(frozen=True)
+class KnownClip:
+    """A clip made for a key and take before, which this state does not hold: the lock file
+    names it, or the shared clip store indexes it. Obtained without submitting.
+
+    ``path``: where the lock file places it (relative to the output folder); ``None`` when only
+    the shared store knows it. ``source``: the first place it is looked for (then the next
+    ones, in the order ``local``, ``shared``, ``server``).
+    """
+
+    task_id: str
+    sha256: str
+    source: ClipSource
+    path: str | None = None
+    seed: int | None = None
+    duration: float | None = None  # seconds
+    model: str | None = None
+    in_shared_store: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,7 @@ class Decision:
     task_id: str | None = None  # RESUME: the task already paid for
     clip: StoredClip | None = None  # REUSE: the verified clip
     failed_before: bool = False  # GENERATE: the last attempt failed (not billed)
+    known: KnownClip | None = None  # RESTORE: the clip to obtain
     # RESUME: the task was submitted after the newest clip of this key (a regeneration paid
     # for and not yet downloaded); --force follows it rather than paying again.
     newer_than_clip: bool = False
@@ -70,6 +96,7 @@ class Job:
     same_as: str | None = None  # REUSE within this run: the shot generating the same request
     failed_before: bool = False
     webhook: str | None = None  # the run's callback URL for this take (--listen)
+    known: KnownClip | None = None  # RESTORE: the clip to obtain without submitting
 
     @property
     def billed_seconds(self) -> int:
@@ -202,6 +229,7 @@ def plan_run(
                 known.task_id,
                 known.clip,
                 failed_before=known.failed_before,
+                known=known.known,
             )
         else:
             job = Job(shot, key, Action.GENERATE, "no clip for this request yet")

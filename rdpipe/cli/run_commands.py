@@ -112,6 +112,14 @@ def run(
             help="The URL at which RelayDance reaches --listen (default: http://HOST:PORT).",
         ),
     ] = None,
+    locked: Annotated[
+        bool,
+        typer.Option(
+            "--locked",
+            help="Build only from the clips the lock file names (here, in the shared store or "
+            "on the server); submit nothing, and exit 2 naming any shot that would need it.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -132,8 +140,15 @@ def run(
         public_url=public_url,
         shot_timeout=shot_timeout * 60,
         run_timeout=None if timeout is None else timeout * 60,
+        locked=locked,
     )
     context = CommandContext.start()
+    if locked and (offline or force):
+        other = "--offline" if offline else "--force"
+        raise typer.BadParameter(
+            f"--locked builds from the lock file's paid clips; it cannot be combined with {other}",
+            param_hint="--locked",
+        )
 
     def action() -> int:
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rdpipe.scheduler.options import OFFLINE_POLLING, PollSchedule, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
+    ClipStored,
     FrameExtractor,
     GenerationApi,
     MediaIncomplete,
@@ -21,6 +22,7 @@ from rdpipe.scheduler.waker import Waker
 __all__ = [
     "OFFLINE_POLLING",
     "ClipProbe",
+    "ClipStored",
     "CollectingReporter",
     "FrameExtractor",
     "GenerationApi",

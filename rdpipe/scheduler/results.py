@@ -42,6 +42,9 @@ FrameExtractor = Callable[[Path, Path], Awaitable[Path]]
 #: Measures a clip's duration in seconds; raises RdpipeError when the file is not a whole video
 #: (:class:`MediaIncomplete` when it is a video with parts missing).
 ClipProbe = Callable[[Path], Awaitable[float]]
+#: Hears of each clip the moment it is stored and recorded (the session pushes it to the shared
+#: clip store); it must not raise: a clip kept locally is the run's result whatever it does.
+ClipStored = Callable[["Job", "ClipRecord"], Awaitable[None]]
 
 
 class MediaIncomplete(RdpipeError):

@@ -57,6 +57,7 @@ from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread, one_work
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
+    ClipStored,
     FrameExtractor,
     GenerationApi,
     MediaIncomplete,
@@ -137,6 +138,7 @@ class Scheduler:
         rng: random.Random | None = None,
         waker: Waker | None = None,
         blocking: BlockingRunner | None = None,
+        on_stored: ClipStored | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -145,6 +147,7 @@ class Scheduler:
         self._options = options
         self._probe = probe
         self._extract_frame = extract_frame
+        self._on_stored = on_stored
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
         self._state_calls = blocking or one_worker_thread()
@@ -496,6 +499,8 @@ class Scheduler:
             self._report(job, Phase.DOWNLOADING, task_id=task_id)
             duration = await self._fetch_whole(incoming, status.video_url)
         stored, record = await self._file_call(self._store, job, incoming, duration, status.seed)
+        if self._on_stored is not None:
+            await self._on_stored(job, record)
         return self._result(
             job,
             Phase.DONE,

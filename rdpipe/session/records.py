@@ -17,7 +17,7 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.session.workspace import Workspace
-from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, lock_shot
+from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, kept_takes, lock_shot
 
 
 def record_manifest(
@@ -53,15 +53,25 @@ def write_lock_file(
 ) -> None:
     """Rewrite the committed lock file (not for offline previews): one entry per finished shot.
 
+    A shot the state holds no clip for keeps the entry the lock file has for it while its
+    request is unchanged (same key): a clip not obtained in this run (no store, the run
+    stopped) is not a changed shot, and the lock file changes only when a shot really changed.
     ``verdicts``: what the session's clip store found of each clip's media. Blocking.
     """
     if workspace.offline:
         return
+    lock_file = LockFile(workspace.state.lock_file)
+    before = {entry.shot_id: entry for entry in lock_file.read()}
     states: dict[str, list[ShotState]] = {}
     for job in plan.jobs:
         state = store.lookup(job.key, job.shot.take)
         # Only verified clips: not one whose media was found incomplete (issue 11 §3).
         whole = tuple(c for c in state.clips if (v := verdicts.recall(c.sha256)) is None or v.whole)
         states.setdefault(job.shot.id, []).append(replace(state, clips=whole))
-    entries = [entry for shot_id, taken in states.items() if (entry := lock_shot(shot_id, taken))]
-    LockFile(workspace.state.lock_file).write(entries)
+    entries = []
+    for shot_id, taken in states.items():
+        keys = [state.key for state in sorted(taken, key=lambda state: state.take)]
+        entry = kept_takes(lock_shot(shot_id, taken), before.get(shot_id), keys)
+        if entry is not None:
+            entries.append(entry)
+    lock_file.write(entries)

@@ -62,8 +62,10 @@ from rdpipe.session.events import (
     run_in_event_loop,
 )
 from rdpipe.session.latest_write import writing_latest
+from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.summary import RunSummary, RunUnfinished
@@ -105,16 +107,40 @@ def run_pipeline(
     with open_session(prepared, settings, access=Access.RUN, redactor=redactor) as session:
         for intent in session.recovered:
             reporter.run_event(SubmitRecovered(intent.shot_id, resent=settings.offline))
-        check_budget(session.plan, prepared, settings)
-        reporter.run_event(_announcement(session.plan, settings))
-        settled = None if session.plan.needs_api else session.settle()  # it reads the state
-        if settled is not None:
-            summary = _settle_without_loop(session, settled, reporter, redactor)
-            if summary is not None:
-                return summary
         sends = SendRecord()
         with sends.marking():
-            return run_async(lambda: _run(session, settled, reporter, environ, redactor, sends))
+            session = _with_known_clips(session, reporter, environ, sends, run_async)
+            check_budget(session.plan, prepared, settings)
+            reporter.run_event(_announcement(session.plan, settings))
+            settled = None if session.plan.needs_api else session.settle()  # it reads the state
+            if settled is not None:
+                summary = _settle_without_loop(session, settled, reporter, redactor)
+                if summary is not None:
+                    return summary
+            ready = session
+            return run_async(lambda: _run(ready, settled, reporter, environ, redactor, sends))
+
+
+def _with_known_clips(
+    session: PipelineSession,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    sends: SendRecord,
+    run_async: AsyncRunner,
+) -> PipelineSession:
+    """Step 2a: the clips made before, obtained (:mod:`.reproduce`); with ``--locked``, the
+    run refused before any request for a shot the lock file lacks, and after fetching for one
+    whose locked clip could not be obtained (:mod:`.locked`)."""
+    locked = session.settings.locked
+    lock_name = session.workspace.state.lock_file.name
+    if locked:
+        check_locked(session.plan, session.sources, lock_name, fetched=False)
+    session = restore_known_clips(
+        session, reporter=reporter, environ=environ, sends=sends, run_async=run_async
+    )
+    if locked:
+        check_locked(session.plan, session.sources, lock_name, fetched=True)
+    return session
 
 
 def check_budget(plan: Plan, prepared: PreparedPipeline, settings: RunSettings) -> None:

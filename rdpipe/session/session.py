@@ -15,10 +15,11 @@ again. Where the folder cannot be written, they are kept in memory for the comma
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import (
@@ -35,6 +36,8 @@ from rdpipe.scheduler import Phase, ShotResult
 from rdpipe.scheduler.results import cached_result
 from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
+from rdpipe.session.shared import clip_sources, open_remote
+from rdpipe.session.sources import ClipSources
 from rdpipe.session.workspace import Workspace
 from rdpipe.state import (
     ClipStore,
@@ -43,6 +46,9 @@ from rdpipe.state import (
     StateStore,
     prepare_state_dir,
 )
+
+if TYPE_CHECKING:
+    from rdpipe.remote import SharedClipStore
 
 
 class Access(StrEnum):
@@ -78,11 +84,25 @@ class PipelineSession:
     clips: ClipStore
     plan: Plan
     recovered: tuple[IntentRecord, ...] = ()
+    sources: ClipSources | None = None
+    shared: SharedClipStore | None = None
 
-    def replanned(self) -> PipelineSession:
-        """This session planned again, from the state and the clips on disk now."""
-        lookup = _state_lookup(self.store, self.clips, self.settings, run_in_progress=False)
-        return replace(self, plan=plan_with_state(self.prepared, self.settings, lookup))
+    def replanned(
+        self, unavailable: Mapping[tuple[str, int], str] | None = None
+    ) -> PipelineSession:
+        """This session planned again, from the state and the clips on disk now.
+
+        ``unavailable``: why the known clips of these keys and takes could not be obtained in
+        this run; the plan generates them and says so.
+        """
+        sources = self.sources
+        if sources is not None and unavailable:
+            sources = sources.with_unavailable(unavailable)
+        lookup = _state_lookup(
+            self.store, self.clips, self.settings, sources=sources, run_in_progress=False
+        )
+        plan = plan_with_state(self.prepared, self.settings, lookup)
+        return replace(self, plan=plan, sources=sources)
 
     def settle(self) -> list[ShotResult]:
         """The plan's results from the state alone, sending nothing: one per job, in order.
@@ -131,7 +151,10 @@ def open_session(
     with ExitStack() as stack:
         if access is Access.RUN:
             workspace.check_writable(prepared)  # a file where .rdpipe/ goes, too
+        if access is not Access.READ:  # the folders it writes in, each made with its .gitignore
             prepare_state_dir(paths.state_dir)
+            workspace.make_folders()
+        if access is Access.RUN:
             stack.enter_context(guard.acquire(wait=settings.wait_for_other_run))
         store = stack.enter_context(
             StateStore.open(paths.database, pipeline=paths.pipeline, clock=time.time,
@@ -142,9 +165,13 @@ def open_session(
         if access is Access.RUN:
             clips.remove_stale_downloads()  # a killed run's; no download is under way now
         running = access is Access.READ and guard.held()
-        lookup = _state_lookup(store, clips, settings, run_in_progress=running)
+        shared = open_remote(settings)
+        sources = clip_sources(prepared, workspace, clips, shared)
+        lookup = _state_lookup(store, clips, settings, sources=sources, run_in_progress=running)
         plan = plan_with_state(prepared, settings, lookup)
-        yield PipelineSession(prepared, settings, workspace, guard, store, clips, plan, recovered)
+        yield PipelineSession(
+            prepared, settings, workspace, guard, store, clips, plan, recovered, sources, shared
+        )
 
 
 def read_plan(prepared: PreparedPipeline, settings: RunSettings) -> Plan:
@@ -155,7 +182,9 @@ def read_plan(prepared: PreparedPipeline, settings: RunSettings) -> Plan:
     """
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     if not workspace.state.database.exists():
-        return plan_with_state(prepared, settings, None)
+        clips = whole_clip_store(workspace.output_dir)
+        sources = clip_sources(prepared, workspace, clips, open_remote(settings))
+        return plan_with_state(prepared, settings, None if sources is None else sources.decide)
     with open_session(prepared, settings, access=Access.READ) as session:
         return session.plan
 
@@ -176,12 +205,18 @@ def plan_with_state(
 
 
 def _state_lookup(
-    store: StateStore, clips: ClipStore, settings: RunSettings, *, run_in_progress: bool
+    store: StateStore,
+    clips: ClipStore,
+    settings: RunSettings,
+    *,
+    sources: ClipSources | None,
+    run_in_progress: bool,
 ) -> StateLookup:
-    """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask."""
+    """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask;
+    where the state knows nothing, what ``sources`` (the lock file, the shared store) know."""
 
     def lookup(key: str, take: int) -> Decision | None:
-        return decide(
+        known = decide(
             store,
             clips,
             key,
@@ -189,5 +224,8 @@ def _state_lookup(
             resubmit_unknown=settings.resubmits_unknown,
             run_in_progress=run_in_progress,
         )
+        if known is None and sources is not None:
+            return sources.decide(key, take)
+        return known
 
     return lookup

@@ -7,9 +7,13 @@ read here from the scheduler's own defaults, so help and behaviour cannot drift 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
 from rdpipe.scheduler.options import EVERY_BACKOFF
+
+if TYPE_CHECKING:
+    from rdpipe.remote import RemoteSetting
 
 _SCHEDULER_DEFAULTS = SchedulerOptions()
 
@@ -39,6 +43,8 @@ class RunSettings:
     public_url: str | None = None  # how RelayDance reaches the receiver
     shot_timeout: float = SHOT_TIMEOUT  # how long one generation may take
     run_timeout: float | None = None  # how long the whole run may take; None: no limit
+    remote: RemoteSetting | None = None  # the shared clip store (--remote, RDPIPE_REMOTE, toml)
+    locked: bool = False  # build from the lock file's clips only; never submit
 
     @property
     def resubmits_unknown(self) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class TakeLock:
     sha256: str
     seed: int | None = None
     duration: float | None = None
+    key: str | None = None  # this take's request key, when not the shot's (take 1's)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
         clip = state.clip
         if clip is None:
             continue
-        takes.append(_take_from_clip(clip))
+        takes.append(_take_from_clip(clip, None if state.key == states[0].key else state.key))
         tasks = [task for task in state.succeeded if task.task_id == clip.task_id]
         model = model or (tasks[0].model if tasks else None)
     if not takes:
@@ -65,7 +66,34 @@ def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
     return ShotLock(shot_id=shot_id, key=states[0].key, model=model, takes=tuple(takes))
 
 
-def _take_from_clip(clip: ClipRecord) -> TakeLock:
+def kept_takes(
+    entry: ShotLock | None, before: ShotLock | None, keys: Sequence[str]
+) -> ShotLock | None:
+    """``entry`` with the takes of ``before`` (the lock file's entry for the same shot) that it
+    lacks and whose request is unchanged: ``keys`` are the shot's take keys now, take 1 first.
+
+    A take whose clip this machine does not hold (it was not obtained in this run) is not a
+    changed take: the lock file keeps it.
+    """
+    if before is None or not keys:
+        return entry
+    current = {number: key for number, key in enumerate(keys, start=1)}
+    have = {take.take for take in entry.takes} if entry is not None else set()
+    kept = [
+        replace(take, key=None if current[take.take] == keys[0] else current[take.take])
+        for take in before.takes
+        if take.take not in have
+        and take.take in current
+        and (take.key or before.key) == current[take.take]
+    ]
+    if not kept:
+        return entry
+    takes = tuple(sorted((*(entry.takes if entry else ()), *kept), key=lambda take: take.take))
+    model = entry.model if entry is not None else before.model
+    return ShotLock(shot_id=before.shot_id, key=keys[0], model=model, takes=takes)
+
+
+def _take_from_clip(clip: ClipRecord, key: str | None) -> TakeLock:
     return TakeLock(
         take=clip.take,
         task_id=clip.task_id,
@@ -73,6 +101,7 @@ def _take_from_clip(clip: ClipRecord) -> TakeLock:
         sha256=clip.sha256,
         seed=clip.seed,
         duration=clip.duration,
+        key=key,
     )
 
 
@@ -226,7 +255,8 @@ def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
 
 
 def _take_to_data(take: TakeLock) -> dict[str, Any]:
-    return _without_none({**vars(take), "sha256": _Quoted(take.sha256)})
+    key = None if take.key is None else _Quoted(take.key)
+    return _without_none({**vars(take), "sha256": _Quoted(take.sha256), "key": key})
 
 
 def _shot_from_data(entry: dict[str, Any]) -> ShotLock:

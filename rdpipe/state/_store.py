@@ -212,6 +212,39 @@ class StateStore:
         )
         return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
 
+    def record_restored(
+        self,
+        *,
+        key: str,
+        shot_id: str,
+        take: int,
+        request: GenerationRequest,
+        task_id: str,
+        clip: ClipFile,
+        seed: int | None,
+        duration: float | None,
+        api_host: str | None = None,
+    ) -> ClipRecord:
+        """Record a clip made before, obtained without submitting (the lock file names it, or
+        the shared clip store held it), as the finished task ``task_id`` of ``key``/``take``.
+
+        One transaction: the submit (its request redacted, as :meth:`record_intent` keeps it),
+        the task, finished, and its clip; so the state answers as if this machine had run it,
+        and the lock file written from it names the same task, seed and duration. Nothing new
+        was billed.
+        """
+        kept = redact_request(request)
+        now = self._clock()
+        intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, api_host)
+        with self._write(f"the restored clip of shot '{shot_id}' take {take}") as db:
+            cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
+            db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
+            status = ("succeeded", 100, None, None, seed, duration, now, True, now)
+            db.execute(queries.UPDATE_TASK, (*status, task_id, self._pipeline))
+            row = (clip.path, clip.size, clip.sha256, duration, seed, now)
+            db.execute(queries.UPSERT_CLIP, (*row, task_id, self._pipeline))
+        return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
+
     # Reads ----------------------------------------------------------------------------------
 
     def lookup(self, key: str, take: int) -> ShotState:

@@ -1,0 +1,61 @@
+"""``rdpipe run --locked``: the video from the lock file's clips only, never spending (issue 13 §3).
+
+For CI, scheduled jobs and editors without an API key. Every shot must have a clip already or
+one the lock file names (on this disk, in the shared clip store, or on the server); otherwise
+the run stops with exit code 2, naming each shot, why, and what a normal run would bill for it.
+It is checked twice: before any request (shots missing from the lock file, or changed since it
+was written), and after the locked clips were fetched (those that could not be obtained).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.plan import Action, Job, Plan
+from rdpipe.session.sources import ClipSources
+
+#: What ``--locked`` accepts before fetching (a clip to obtain) and after (only a clip).
+BEFORE_FETCHING = frozenset({Action.REUSE, Action.RESTORE})
+AFTER_FETCHING = frozenset({Action.REUSE})
+
+
+class LockedRunRefused(RdpipeError):
+    """``--locked``, and a shot has no clip the lock file names; nothing was submitted."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, lock_file: str, reasons: Sequence[str], seconds: int) -> None:
+        shots = "shot" if len(reasons) == 1 else "shots"
+        super().__init__(
+            f"--locked: {len(reasons)} {shots} cannot be built from {lock_file}: "
+            + "; ".join(reasons)
+            + f". A run without --locked would bill {seconds} s of generation for "
+            f"{'it' if len(reasons) == 1 else 'them'}; nothing was submitted",
+            hint="Run without --locked to generate them (rdpipe plan shows the cost), then "
+            "commit the lock file; or undo the change to the pipeline.",
+        )
+
+
+def check_locked(plan: Plan, sources: ClipSources | None, lock_file: str, *, fetched: bool) -> None:
+    """Raise :class:`LockedRunRefused` naming every job ``--locked`` cannot build.
+
+    ``fetched``: whether the locked clips were already fetched (then only clips count).
+    """
+    accepted = AFTER_FETCHING if fetched else BEFORE_FETCHING
+    refused = [job for job in plan.jobs if job.action not in accepted]
+    if not refused:
+        return
+    locked_shots = set() if sources is None else sources.locked_shot_ids
+    reasons = [_reason(job, locked_shots) for job in refused]
+    seconds = sum(job.shot.seconds for job in refused)
+    raise LockedRunRefused(lock_file, reasons, seconds)
+
+
+def _reason(job: Job, locked_shots: set[str]) -> str:
+    label = f"{job.shot.label} ({job.shot.seconds} s)"
+    if job.action is Action.GENERATE and job.shot.id not in locked_shots:
+        return f"{label} is not in the lock file"
+    if job.action is Action.GENERATE and not job.reason.startswith("locked clip unavailable"):
+        return f"{label} changed since the lock file was written"
+    return f"{label}: {job.reason}"

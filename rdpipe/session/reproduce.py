@@ -1,0 +1,158 @@
+"""Before a run pays for anything, the clips made before are obtained (issue 13 §1 and §2).
+
+A shot whose key the state does not know but the lock file or the shared clip store does is
+planned ``restore`` (:mod:`.sources`). Here its clip is obtained, trying in turn this disk,
+the shared clip store and the task that made it on the server; the state records each one as
+that task's clip, so the plan made again reuses it and the lock file keeps its bytes. A shot
+whose clip could not be obtained anywhere is planned again as a new generation, with the
+reasons (``locked clip unavailable: task … expired on the server, not in the shared store``).
+
+Then the clips of the plan that the shared store does not hold yet (a push a stopped run did
+not finish, a store set up after the clips were made) are pushed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rdpipe.plan import Action, Job, KnownClip
+from rdpipe.send_record import SendRecord
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.session import PipelineSession
+
+if TYPE_CHECKING:
+    from rdpipe.scheduler.restore import Restored
+
+
+@dataclass
+class _Outcome:
+    """What became of the jobs to restore: where each clip came from, or why not."""
+
+    restored: Counter[str] = field(default_factory=Counter)  # source -> clips
+    problems: dict[str, list[str]] = field(default_factory=dict)  # label -> reasons, in order
+
+    def note(self, job: Job, problem: str) -> None:
+        self.problems.setdefault(job.shot.label, []).append(problem)
+
+
+def restore_known_clips(
+    session: PipelineSession,
+    *,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    sends: SendRecord,
+    run_async: AsyncRunner,
+) -> PipelineSession:
+    """Obtain the clip of every job planned ``restore``; the session planned again after.
+
+    Clips on this disk are recorded at once (blocking, no event loop); the others are fetched
+    through ``run_async`` (the shared store, then the server, which needs the API key only
+    then). A note tells the reporter how many came from where, and one per shot that could not
+    be obtained, with why.
+    """
+    jobs = [job for job in session.plan.jobs if job.action is Action.RESTORE]
+    if not jobs:
+        return session
+    from rdpipe.scheduler.restore import restore_local
+
+    outcome = _Outcome()
+    elsewhere: list[Job] = []
+    for job in jobs:
+        if _known(job).source != "local":
+            elsewhere.append(job)
+            continue
+        result = restore_local(job, clips=session.clips, journal=session.store)
+        if result.problem is None:
+            outcome.restored["this disk"] += 1
+        else:
+            outcome.note(job, result.problem)
+            elsewhere.append(job)
+    if elsewhere:
+        run_async(lambda: _restore_elsewhere(session, elsewhere, outcome, environ, sends))
+    _report(outcome, reporter, jobs)
+    unavailable = {
+        (job.key, job.shot.take): ", ".join(reversed(outcome.problems[job.shot.label]))
+        for job in jobs
+        if job.shot.label in outcome.problems and not _was_restored(job, outcome)
+    }
+    return session.replanned(unavailable)
+
+
+async def _restore_elsewhere(
+    session: PipelineSession,
+    jobs: Sequence[Job],
+    outcome: _Outcome,
+    environ: Mapping[str, str],
+    sends: SendRecord,
+) -> None:
+    """The shared store first, then the server, for each job not restored yet."""
+    from rdpipe.scheduler.restore import restore_from_server, restore_from_shared
+
+    pending = list(jobs)
+    shared = session.shared
+    if shared is None:
+        for job in pending:
+            outcome.note(job, "no shared clip store is set")
+    else:
+        results = await restore_from_shared(
+            pending, shared=shared, clips=session.clips, journal=session.store
+        )
+        pending = _left(results, outcome, "the shared store")
+    if not pending:
+        return
+    from rdpipe.client import MissingApiKey
+    from rdpipe.session.connections import open_api
+
+    try:
+        async with open_api(session.settings, session.workspace, environ, sends=sends) as api:
+            results = await restore_from_server(
+                pending, api=api, clips=session.clips, journal=session.store
+            )
+    except MissingApiKey:
+        for job in pending:
+            outcome.note(job, "downloading it from the server needs RELAYDANCE_API_KEY")
+        return
+    _left(results, outcome, "the server")
+
+
+def _left(results: Sequence[Restored], outcome: _Outcome, source: str) -> list[Job]:
+    """The jobs of ``results`` still without a clip (their problems noted); counts the rest."""
+    left = []
+    for result in results:
+        if result.problem is None:
+            outcome.restored[source] += 1
+            outcome.problems.pop(result.job.shot.label, None)
+        else:
+            outcome.note(result.job, result.problem)
+            left.append(result.job)
+    return left
+
+
+def _was_restored(job: Job, outcome: _Outcome) -> bool:
+    return job.shot.label not in outcome.problems
+
+
+def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> None:
+    if outcome.restored:
+        sources = ", ".join(f"{count} from {where}" for where, count in outcome.restored.items())
+        total = sum(outcome.restored.values())
+        clips = "clip" if total == 1 else "clips"
+        reporter.run_event(RunNote(f"{total} {clips} made before restored ({sources}); no charge"))
+    for job in jobs:
+        problems = outcome.problems.get(job.shot.label)
+        if problems:
+            reporter.run_event(
+                RunNote(
+                    f"shot {job.shot.label}: locked clip unavailable: "
+                    f"{', '.join(reversed(problems))}"
+                )
+            )
+
+
+def _known(job: Job) -> KnownClip:
+    if job.known is None:
+        raise ValueError(f"shot {job.shot.label} has no known clip to restore")
+    return job.known

@@ -1,0 +1,53 @@
+"""The run's view of the lock file and the shared clip store: where known clips come from.
+
+Offline previews use neither: their clips are the simulator's, which must never mix with paid
+clips in a team's store or stand in for the clips a lock file names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rdpipe.plan import shot_keys
+from rdpipe.session.sources import ClipSources
+from rdpipe.state import ClipStore, LockFile
+
+if TYPE_CHECKING:
+    from rdpipe.prepare.pipeline import PreparedPipeline
+    from rdpipe.remote import SharedClipStore
+    from rdpipe.session.settings import RunSettings
+    from rdpipe.session.workspace import Workspace
+
+
+def open_remote(settings: RunSettings) -> SharedClipStore | None:
+    """The shared clip store the settings name; ``None`` offline or when none is set.
+
+    Raises the store's error (exit 2) when its URL names a back-end that is not installed.
+    """
+    if settings.offline or settings.remote is None:
+        return None
+    from rdpipe.remote import open_shared_store
+
+    return open_shared_store(settings.remote.url)
+
+
+def clip_sources(
+    prepared: PreparedPipeline,
+    workspace: Workspace,
+    clips: ClipStore,
+    shared: SharedClipStore | None,
+) -> ClipSources | None:
+    """What the lock file and the shared store know of the plan's keys; ``None`` offline.
+
+    Reads the lock file (:class:`~rdpipe.state.LockFileInvalid` when it is not one) and, with a
+    store, its index for every key and take of the plan (network: one listing where the
+    back-end allows it).
+    """
+    if workspace.offline:
+        return None
+    lock = LockFile(workspace.state.lock_file).read()
+    index = {}
+    if shared is not None:
+        keys = shot_keys(prepared.shots)
+        index = dict(shared.lookup_many([(keys[shot.label], shot.take) for shot in prepared.shots]))
+    return ClipSources.from_lock(clips, lock, index)

@@ -1,0 +1,141 @@
+"""Clips this run state does not hold but that exist: named by the lock file, or in the shared
+clip store (issue 13 §1).
+
+A teammate's clone has the pipeline and its lock file but not the run state or the clips; a
+machine whose ``.rdpipe/`` was deleted has the clips but no state. For a key and take the state
+knows nothing of, :class:`ClipSources` says where its clip can be obtained without submitting,
+in the order it is tried: this disk (the lock file's path, its hash checked), the shared clip
+store (by key, else by the lock's hash), the task that made it on the server (its id in the
+lock file). ``status`` and ``plan`` show the first; a run tries them in turn
+(:mod:`.restore`) and comes back with the reason when all fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rdpipe.plan import Action, ClipSource, Decision, KnownClip
+from rdpipe.state import ClipFile, ClipStore, ShotLock, TakeLock
+
+
+class SharedIndexEntry(Protocol):
+    """What the shared clip store's index says of a key and take (``rdpipe.remote``)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def seed(self) -> int | None: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def model(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Locked:
+    """One take's lock entry, with its shot's."""
+
+    shot: ShotLock
+    take: TakeLock
+
+
+@dataclass(frozen=True)
+class ClipSources:
+    """Where the clip of a key and take may be found when the state holds none.
+
+    ``locked``: the lock file's takes by (key, take). ``shared``: what the shared clip store's
+    index holds for the plan's keys, by (key, take) (empty without a store). ``shared_clips``:
+    hashes the store was found to hold. ``unavailable``: why obtaining a key's clip failed in
+    this run, so the plan generates it and says why.
+    """
+
+    clips: ClipStore
+    locked: Mapping[tuple[str, int], Locked] = field(default_factory=dict)
+    shared: Mapping[tuple[str, int], SharedIndexEntry] = field(default_factory=dict)
+    unavailable: Mapping[tuple[str, int], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_lock(
+        cls,
+        clips: ClipStore,
+        lock: Iterable[ShotLock],
+        shared: Mapping[tuple[str, int], SharedIndexEntry] | None = None,
+    ) -> ClipSources:
+        locked = {
+            (take.key or shot.key, take.take): Locked(shot, take)
+            for shot in lock
+            for take in shot.takes
+        }
+        return cls(clips, locked, dict(shared or {}))
+
+    @property
+    def locked_shot_ids(self) -> set[str]:
+        """The ids of the shots the lock file has an entry for."""
+        return {locked.shot.shot_id for locked in self.locked.values()}
+
+    def with_unavailable(self, reasons: Mapping[tuple[str, int], str]) -> ClipSources:
+        """These sources, knowing why the clips of ``reasons``' keys could not be obtained."""
+        return ClipSources(self.clips, self.locked, self.shared, {**self.unavailable, **reasons})
+
+    def decide(self, key: str, take: int) -> Decision | None:
+        """Restore the clip from where it is, or generate it saying why it is unavailable;
+        ``None`` when neither the lock nor the store knows the key (blocks: may hash a file)."""
+        where = (key, take)
+        reason = self.unavailable.get(where)
+        if reason is not None:
+            return Decision(Action.GENERATE, f"locked clip unavailable: {reason}; generating it")
+        known = self.known(key, take)
+        if known is None:
+            return None
+        return Decision(Action.RESTORE, _reason(known), known=known)
+
+    def known(self, key: str, take: int) -> KnownClip | None:
+        """The clip of ``key``/``take`` and where it is first looked for, if anywhere."""
+        locked = self.locked.get((key, take))
+        entry = self.shared.get((key, take))
+        if locked is not None:
+            lock = locked.take
+            source: ClipSource = "local" if self._on_disk(lock) else "shared" if entry else "server"
+            return KnownClip(
+                task_id=lock.task_id,
+                sha256=lock.sha256,
+                source=source,
+                path=lock.clip,
+                seed=lock.seed,
+                duration=lock.duration,
+                model=locked.shot.model,
+                in_shared_store=entry is not None and entry.sha256 == lock.sha256,
+            )
+        if entry is not None:
+            return KnownClip(
+                task_id=entry.task_id,
+                sha256=entry.sha256,
+                source="shared",
+                seed=entry.seed,
+                duration=entry.duration,
+                model=entry.model,
+                in_shared_store=True,
+            )
+        return None
+
+    def _on_disk(self, lock: TakeLock) -> bool:
+        """Whether the lock's clip is on this disk, whole and with the lock's hash."""
+        try:
+            path = self.clips.resolve(lock.clip)
+            size = path.stat().st_size
+        except (OSError, ValueError):
+            return False
+        return self.clips.verify(ClipFile(lock.clip, size, lock.sha256)).ok
+
+
+def _reason(known: KnownClip) -> str:
+    task = f"task {known.task_id}"
+    if known.source == "local":
+        return f"locked clip {known.path} is on this disk ({task}); no new charge"
+    if known.source == "shared":
+        return f"clip of {task} is in the shared clip store; fetching it (no new charge)"
+    return f"locked clip of {task}: downloading it from the server again (no new charge)"

@@ -1,0 +1,154 @@
+"""The lock file reproduces (issue 13 §1, §3): a clone of the repository rebuilds the video
+without paying again, and ``--locked`` never spends."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import pytest
+from click.testing import Result
+
+from rdpipe.sim import SimServer
+from tests.run.conftest import pipeline_text, submits, summary_of, write
+
+SHOTS = {"a": "a red kite over dunes", "b": "a blue boat at dawn", "c": "a green field"}
+
+
+def frames_and_duration(video: Path) -> tuple[int, float]:
+    """The video stream's decoded frame count and the container's duration in seconds."""
+    with av.open(str(video)) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        assert container.duration is not None
+        return frames, container.duration / 1_000_000
+
+
+def first_run(folder: Path, rdpipe_cli: Callable[..., Result], extra: str = "") -> Path:
+    """Run the three-shot pipeline in ``folder`` online; the pipeline's path."""
+    path = write(folder / "film.yaml", pipeline_text(SHOTS, extra=extra))
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+def clone(source: Path, target: Path) -> Path:
+    """What a teammate's clone holds: the pipeline and its lock file, nothing generated."""
+    target.mkdir(parents=True)
+    for name in ("film.yaml", "film.rdpipe.lock"):
+        shutil.copy2(source / name, target / name)
+    return target / "film.yaml"
+
+
+def test_a_clone_rebuilds_the_video_from_the_server_without_submitting(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """No store: each locked clip is downloaded again by its task id; no POST, the same video,
+    and the lock file byte-identical."""
+    first_run(tmp_path / "a", rdpipe_cli)
+    lock_before = (tmp_path / "a" / "film.rdpipe.lock").read_bytes()
+    path = clone(tmp_path / "a", tmp_path / "b")
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert submits(online) == 0
+    counters = online.counters()
+    assert sum(n for name, n in counters.items() if name.startswith("POST")) == 0, counters
+    assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock_before
+    video_a = tmp_path / "a" / "out" / "film.mp4"
+    video_b = Path(summary_of(result)["output"])
+    assert frames_and_duration(video_b) == frames_and_duration(video_a)
+    assert "3 clips made before restored (3 from the server); no charge" in result.stderr + (
+        result.stdout
+    )
+    # And the rerun in the clone sends nothing at all.
+    online.clear_observations()
+    again = rdpipe_cli("run", str(path), "--json")
+    assert again.exit_code == 0, again.stderr
+    assert online.counters() == {}
+
+
+def test_a_deleted_run_state_beside_the_clips_costs_nothing(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """``.rdpipe/`` gone, clips and lock intact: not one request, the lock file unchanged."""
+    path = first_run(tmp_path, rdpipe_cli)
+    lock = (tmp_path / "film.rdpipe.lock").read_bytes()
+    shutil.rmtree(tmp_path / ".rdpipe")
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
+    assert (tmp_path / "film.rdpipe.lock").read_bytes() == lock
+    assert "3 clips made before restored (3 from this disk); no charge" in result.stderr
+
+
+def test_an_empty_run_state_beside_the_clips_costs_nothing(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The state database emptied (a new one in its place): the same as deleted."""
+    path = first_run(tmp_path, rdpipe_cli)
+    lock = (tmp_path / "film.rdpipe.lock").read_bytes()
+    for database in (tmp_path / ".rdpipe").glob("*.db*"):
+        database.unlink()
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
+    assert (tmp_path / "film.rdpipe.lock").read_bytes() == lock
+
+
+def test_locked_after_an_edit_names_the_shot_and_sends_nothing(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """``--locked`` with one prompt edited: exit 2, zero requests, the shot and its seconds."""
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    path.write_text(path.read_text().replace("a blue boat at dawn", "a blue boat at dusk"))
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--locked")
+    assert result.exit_code == 2, result.stdout
+    assert online.counters() == {}
+    assert (
+        "error: --locked: 1 shot cannot be built from film.rdpipe.lock: b (4 s) changed since "
+        "the lock file was written. A run without --locked would bill 4 s of generation for it; "
+        "nothing was submitted"
+    ) in " ".join(result.stderr.split())
+
+
+def test_locked_builds_from_the_lock_without_a_submit(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """``--locked`` in a clone: the clips come from the server by task id; no POST."""
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--locked", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert submits(online) == 0
+    assert Path(summary_of(result)["output"]).is_file()
+
+
+def test_locked_with_a_shot_missing_from_the_lock(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A shot added after the lock was written is not in it: named, exit 2, nothing sent."""
+    first_run(tmp_path, rdpipe_cli)
+    path = tmp_path / "film.yaml"
+    path.write_text(pipeline_text({**SHOTS, "d": "a white lighthouse"}))
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--locked")
+    assert result.exit_code == 2
+    assert online.counters() == {}
+    assert "d (4 s) is not in the lock file" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("other", ["--offline", "--force=a"])
+def test_locked_refuses_options_that_contradict_it(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result], other: str
+) -> None:
+    path = write(tmp_path / "film.yaml", pipeline_text(SHOTS))
+    result = rdpipe_cli("run", str(path), "--locked", other)
+    assert result.exit_code == 2
+    assert "--locked" in result.stderr and other.split("=")[0] in result.stderr
