@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from rdpipe.plan import Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
+    from rdpipe.remote import RemoteSetting
 
 SetOption = Annotated[
     list[str] | None,
@@ -40,12 +41,31 @@ OfflineOption = Annotated[
         "--offline", help="The offline preview: the built-in simulator and its own outputs."
     ),
 ]
+RemoteOption = Annotated[
+    str | None,
+    typer.Option(
+        "--remote",
+        help="The team's shared clip store (file://, s3://, gs://, az://, ssh:// or a folder). "
+        "Default: $RDPIPE_REMOTE, else rdpipe.toml beside the pipeline or above it.",
+        metavar="URL",
+    ),
+]
 PartialOption = Annotated[
     bool,
     typer.Option(
         "--partial", help="Build the video from the shots that have a clip, leaving out the rest."
     ),
 ]
+
+
+def remote_setting(
+    file: Path, explicit: str | None, context: CommandContext
+) -> RemoteSetting | None:
+    """The shared clip store for ``file``: ``--remote``, ``RDPIPE_REMOTE``, or ``rdpipe.toml``
+    (:func:`rdpipe.remote.find_remote_setting`; exit 2 for a bad one)."""
+    from rdpipe.remote import find_remote_setting
+
+    return find_remote_setting(file, explicit=explicit, environ=context.environ, cwd=Path.cwd())
 
 
 def prepare(

@@ -9,6 +9,7 @@ environment, read once, and the consoles); the run itself is
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
@@ -21,8 +22,10 @@ from rdpipe.cli.pipeline_commands import (
     JsonOption,
     OfflineOption,
     PartialOption,
+    RemoteOption,
     SetOption,
     prepare,
+    remote_setting,
 )
 from rdpipe.concurrency import DEFAULT_TASKS, MAX_TASKS
 from rdpipe.session.settings import (
@@ -120,6 +123,7 @@ def run(
             "on the server); submit nothing, and exit 2 naming any shot that would need it.",
         ),
     ] = False,
+    remote: RemoteOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -152,7 +156,9 @@ def run(
 
     def action() -> int:
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
-        summary = perform_run(prepared, settings, as_json=as_json, context=context)
+        shared = None if offline else remote_setting(file, remote, context)
+        run_settings = replace(settings, remote=shared)
+        summary = perform_run(prepared, run_settings, as_json=as_json, context=context)
         return int(summary.exit_code)
 
     state_dir = StatePaths.for_pipeline(file.absolute()).state_dir

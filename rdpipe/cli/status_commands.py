@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,9 +14,14 @@ from rdpipe.cli.pipeline_commands import (
     FileArgument,
     JsonOption,
     OfflineOption,
+    RemoteOption,
     SetOption,
     prepare,
+    remote_setting,
 )
+
+if TYPE_CHECKING:
+    from rdpipe.plan import Job
 
 _LABEL = {
     "reuse": "cached",
@@ -25,6 +30,8 @@ _LABEL = {
     "refused": "refused",
     "generate": "to generate",
 }
+#: Where a clip made before is, for a shot to restore (issue 13 §2: local, shared, server).
+_WHERE = {"local": "on this disk", "shared": "in the shared store", "server": "on the server"}
 
 
 @app.command()
@@ -33,6 +40,7 @@ def status(
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
     offline: OfflineOption = False,
+    remote: RemoteOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show each shot: cached, in flight, failed, unknown, or to be generated, and why."""
@@ -47,7 +55,8 @@ def status(
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
-        plan = read_plan(prepared, RunSettings(offline=offline))
+        shared = None if offline else remote_setting(file, remote, context)
+        plan = read_plan(prepared, RunSettings(offline=offline, remote=shared))
         rows: list[dict[str, Any]] = []
         for job in plan.jobs:
             rows.append(
@@ -55,7 +64,7 @@ def status(
                     "id": job.shot.id,
                     "take": job.shot.take,
                     "label": job.shot.label,
-                    "status": "failed" if job.failed_before else _LABEL[job.action.value],
+                    "status": _status(job),
                     "reason": job.reason,
                     "task_id": job.task_id,
                     "clip": job.clip.relative if job.clip else None,
@@ -76,3 +85,12 @@ def status(
         context.out.print(table)
 
     run_command(action, context)
+
+
+def _status(job: Job) -> str:
+    """The status column: what the next run does with the shot, and where its clip is."""
+    if job.failed_before:
+        return "failed"
+    if job.known is not None:
+        return f"locked, {_WHERE[job.known.source]}"
+    return _LABEL[job.action.value]

@@ -22,6 +22,7 @@ import anyio.to_thread
 
 from rdpipe.client import RelayDanceError, TaskNotFound, TaskState
 from rdpipe.plan import Job, KnownClip
+from rdpipe.remote import RemoteClipMissing, RemoteError
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler.results import GenerationApi
 from rdpipe.state import ClipFile, ClipRecord, ClipStore, IncomingClip, hash_file
@@ -74,7 +75,7 @@ async def restore_from_shared(
     async def fetch(job: Job, incoming: IncomingClip) -> None:
         try:
             await anyio.to_thread.run_sync(shared.pull, _known(job).sha256, incoming.path)
-        except FileNotFoundError:
+        except RemoteClipMissing:
             raise _Unavailable("not in the shared store") from None
 
     return await _restore_all(jobs, fetch, clips=clips, journal=journal, limit=limit,
@@ -146,7 +147,7 @@ async def _restore(
     except TaskNotFound:
         await anyio.to_thread.run_sync(clips.discard, incoming)
         return Restored(job, problem=f"task {known.task_id} expired on the server")
-    except (_Unavailable, RelayDanceError, OSError, ValueError) as error:
+    except (_Unavailable, RelayDanceError, RemoteError, OSError, ValueError) as error:
         await anyio.to_thread.run_sync(clips.discard, incoming)
         return Restored(job, problem=str(error))
     keep = _Keeper(job, known, clips, journal, api_host)

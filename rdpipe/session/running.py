@@ -65,6 +65,7 @@ from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
 from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.pushing import clip_pusher, push_failed, unpushed
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
@@ -140,6 +141,15 @@ def _with_known_clips(
     )
     if locked:
         check_locked(session.plan, session.sources, lock_name, fetched=True)
+    pending = unpushed(session)
+    if pending and session.shared is not None:
+        from rdpipe.scheduler.pushes import push_clips
+
+        shared, failed = session.shared, push_failed(reporter, session.prepared.loaded.shown_as)
+        pushed = run_async(lambda: push_clips(shared, pending, failed))
+        if pushed:
+            clips = "clip" if pushed == 1 else "clips"
+            reporter.run_event(RunNote(f"{pushed} {clips} pushed to the shared store"))
     return session
 
 
@@ -357,6 +367,7 @@ async def _generate(
                 probe=probe_whole_duration,
                 extract_frame=extract,
                 waker=waker,
+                on_stored=clip_pusher(session, reporter),
             )
             try:
                 return await scheduler.run(jobs)

@@ -28,7 +28,7 @@ def open_remote(settings: RunSettings) -> SharedClipStore | None:
         return None
     from rdpipe.remote import open_shared_store
 
-    return open_shared_store(settings.remote.url)
+    return open_shared_store(settings.remote.url, claim_timeout=settings.remote.claim_timeout)
 
 
 def clip_sources(

@@ -12,6 +12,7 @@ import pytest
 from click.testing import Result
 
 from rdpipe.sim import SimServer
+from tests.remote_servers import moto_server, s3_store_url  # noqa: F401
 from tests.run.conftest import pipeline_text, submits, summary_of, write
 
 SHOTS = {"a": "a red kite over dunes", "b": "a blue boat at dawn", "c": "a green field"}
@@ -152,3 +153,49 @@ def test_locked_refuses_options_that_contradict_it(
     result = rdpipe_cli("run", str(path), "--locked", other)
     assert result.exit_code == 2
     assert "--locked" in result.stderr and other.split("=")[0] in result.stderr
+
+
+def test_a_clone_with_the_shared_store_sends_not_one_request(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result], s3_store_url: str
+) -> None:
+    """Issue 13's acceptance: A runs against an S3 store (moto's server); B, a clone holding
+    only the pipeline and its lock file, with the store set in ``rdpipe.toml``, makes zero
+    requests to the API (no POST, no poll), builds a video of A's frames and duration, and
+    leaves the lock file byte-identical."""
+    a = tmp_path / "a"
+    path_a = write(a / "film.yaml", pipeline_text(SHOTS))
+    result = rdpipe_cli("run", str(path_a), "--json", "--remote", s3_store_url)
+    assert result.exit_code == 0, result.stderr
+    lock = (a / "film.rdpipe.lock").read_bytes()
+    path = clone(a, tmp_path / "b")
+    (tmp_path / "b" / "rdpipe.toml").write_text(f'[remote]\nurl = "{s3_store_url}"\n')
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
+    assert "3 clips made before restored (3 from the shared store); no charge" in result.stderr
+    assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
+    video_b = Path(summary_of(result)["output"])
+    assert frames_and_duration(video_b) == frames_and_duration(a / "out" / "film.mp4")
+
+
+def test_clips_made_before_the_store_was_set_are_pushed_by_the_next_run(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    s3_store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run without a store, then one with it (RDPIPE_REMOTE): the second pushes the three
+    clips without a request to the API; a clone then restores them from the store."""
+    path_a = first_run(tmp_path / "a", rdpipe_cli)
+    monkeypatch.setenv("RDPIPE_REMOTE", s3_store_url)
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path_a), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert "3 clips pushed to the shared store" in result.stderr
+    assert online.counters() == {}
+    path = clone(tmp_path / "a", tmp_path / "b")
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
