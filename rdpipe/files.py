@@ -4,6 +4,9 @@ Write a temporary file beside the target, fsync it, rename it into place, fsync 
 a reader sees the old file or the new one, never half of one, even after a crash. A write that
 fails names the file it was writing (:class:`FileWriteFailed`), also where the system names
 none (a write or fsync through an open descriptor on a full disk).
+
+Folders of generated files are made the same way (:func:`make_ignored_folder`): under a
+temporary name with their ``.gitignore`` already inside, then renamed into place.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,6 +96,58 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> bool:
     if durable:
         fsync_directory(path.parent)
     return True
+
+
+#: The ``.gitignore`` of a folder rdpipe makes: ``*`` ignores everything in it, itself included.
+GENERATED_NOTE = "Made by rdpipe: everything in this folder is generated, so git ignores it."
+
+
+def make_ignored_folder(folder: Path, *, note: str = GENERATED_NOTE) -> bool:
+    """Make ``folder`` for files rdpipe generates, with a ``.gitignore`` of ``*`` inside, if it
+    is missing; returns whether it was made now. Each missing folder above it is made the same
+    way (with the default note); ``note`` is the comment line of ``folder``'s own file.
+
+    The rule (issue 13 §5): rdpipe writes a ``.gitignore`` only into a folder it makes itself,
+    at the moment it makes it, so the folder holds nothing else yet. A folder that exists is
+    never touched (one ``stat``: a rerun costs nothing more), whoever made it and whatever it
+    holds: a user's folder (the pipeline's own, a shared ``renders/``), a user's
+    ``.gitignore``, and a folder an older rdpipe made, which the user may already ignore or
+    track. The pipeline file, its lock file (beside it) and its references exist before a run,
+    so a folder holding them, or above them, is never one rdpipe makes, and never ignored.
+
+    Atomic: the folder is made under a temporary name beside it, its ``.gitignore`` written
+    and fsynced inside, then renamed into place, so it never appears without the file (a
+    killed run leaves at most a hidden ``.<name>.<random>.tmp`` folder that git ignores). A
+    folder another process made meanwhile is kept as it is. Raises the ``OSError`` of making
+    it, naming ``folder`` (``NotADirectoryError`` for a file in the way, ``PermissionError``).
+    """
+    if folder.is_dir():
+        return False
+    make_ignored_folder(folder.parent)
+    temp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        os.mkdir(temp)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, os.fspath(folder)) from error
+    try:
+        _write_new(temp / ".gitignore", f"# {note}\n*\n".encode())
+        os.rename(temp, folder)
+    except OSError as error:
+        shutil.rmtree(temp, ignore_errors=True)
+        if folder.is_dir():
+            return False  # another process made it first
+        raise OSError(error.errno, error.strerror, os.fspath(folder)) from error
+    fsync_directory(folder.parent)
+    return True
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) holding ``data``, fsynced."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    with writing_to(path), os.fdopen(descriptor, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def read_cache_section(path: Path, version: int, section: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from rdpipe.files import write_atomically
+from rdpipe.files import make_ignored_folder, write_atomically
 from rdpipe.prepare.images import UnreadableImage, read_picture
 
 THUMB_SIZE = (320, 320)  # pixels, the longest side fits; the page shows them smaller
@@ -20,7 +20,11 @@ _VERSION = 2  # in every thumbnail's name: bump when the drawing changes
 
 
 def make_thumbnail(source: Path, thumbs_dir: Path) -> Path | None:
-    """The thumbnail of ``source`` in ``thumbs_dir`` (made if needed); ``None`` if unreadable."""
+    """The thumbnail of ``source`` in ``thumbs_dir`` (made if needed); ``None`` if unreadable.
+
+    The folder above ``thumbs_dir`` (the page's ``review/``), when this makes it, gets a
+    ``.gitignore`` of ``*`` (:func:`~rdpipe.files.make_ignored_folder`).
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -41,5 +45,6 @@ def make_thumbnail(source: Path, thumbs_dir: Path) -> Path | None:
         return None
     png = io.BytesIO()
     picture.save(png, format="PNG")
+    make_ignored_folder(thumbs_dir.parent)
     write_atomically(target, png.getvalue(), durable=False)
     return target

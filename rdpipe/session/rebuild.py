@@ -30,7 +30,6 @@ from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
-from rdpipe.state import prepare_state_dir
 
 
 class NoClipYet(RdpipeError):
@@ -117,8 +116,7 @@ def _refetch(
                     api_host=api_host_of(api, settings),
                 )
 
-    prepare_state_dir(workspace.state.state_dir)
-    with session.guard.acquire():
+    with session.guard.acquire():  # in the state folder the session made
         session.clips.remove_stale_downloads()  # a killed run's
         results = run_async(download)
     for result in results:

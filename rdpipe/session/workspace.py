@@ -2,6 +2,14 @@
 
 Offline previews never mix with paid clips: they live in ``<output dir>/offline/`` with a
 separate state database, and write no lock file.
+
+Git sees none of it but the lock file (issue 13 §5): each folder rdpipe makes for what it
+generates (the output folder, ``offline/``, ``.cache/``, ``clips/``, ``review/``, the state
+folder ``.rdpipe/``) gets a ``.gitignore`` of ``*`` as it is made
+(:func:`~rdpipe.files.make_ignored_folder`). A folder that exists already is the user's, or an
+older rdpipe's, and gets nothing: when the output folder is the pipeline's own folder or a
+shared one, the files rdpipe writes at its top (the video, ``manifest.json``, captions,
+contact sheet, ``review.html``) stay visible to git, for the user to ignore by name.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdpipe.files import on_read_only_filesystem
+from rdpipe.files import make_ignored_folder, on_read_only_filesystem
 from rdpipe.model.output import caption_path, contact_sheet_path
 from rdpipe.state import CACHE_DIR_NAME, StatePaths, clip_folder
 
@@ -55,6 +63,15 @@ class Workspace:
         """Where the assembly writes the video's contact sheet, when it writes one."""
         return contact_sheet_path(self.video)
 
+    def make_folders(self) -> None:
+        """Make the output folder and its ``.cache/`` where missing, each one made with a
+        ``.gitignore`` of ``*``; a folder that exists is left as it is (one ``stat`` each).
+
+        Called before a command writes anything there, so that no other write makes them
+        first without one (``clips/`` is made by the clip store, the same way).
+        """
+        make_ignored_folder(self.cache_dir)
+
     def check_writable(self, prepared: PreparedPipeline) -> None:
         """Refuse a run of ``prepared`` now, before anything is sent (and before the state
         folder is made), when a write it makes would fail: every path of
@@ -73,15 +90,18 @@ class Workspace:
 
     def written_folders(self, prepared: PreparedPipeline) -> list[Path]:
         """The folders a run of ``prepared`` makes or writes in: the state folder, the pipeline
-        folder (the lock file), the output folder, its ``.cache/`` and each shot's clip folder
-        (``clips/<shot>/``: downloads, clips, last frames)."""
+        folder (the lock file), the output folder, its ``.cache/``, ``clips/`` (its
+        ``.gitignore``) and each shot's clip folder (``clips/<shot>/``: downloads, clips, last
+        frames)."""
         shot_ids = dict.fromkeys(shot.id for shot in prepared.shots)  # a shot's takes share it
+        clip_folders = [self.output_dir / clip_folder(shot_id) for shot_id in shot_ids]
         return [
             self.state.state_dir,
             self.state.lock_file.parent,
             self.output_dir,
             self.cache_dir,
-            *(self.output_dir / clip_folder(shot_id) for shot_id in shot_ids),
+            *dict.fromkeys(folder.parent for folder in clip_folders),  # clips/
+            *clip_folders,
         ]
 
     def written_files(self, prepared: PreparedPipeline) -> list[Path]:

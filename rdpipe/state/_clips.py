@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from rdpipe.files import fsync_directory, fsync_file
+from rdpipe.files import fsync_directory, fsync_file, make_ignored_folder
 
 from ._digests import KnownDigests
 from ._paths import CACHE_DIR_NAME
@@ -47,6 +47,8 @@ _CHUNK = 1 << 20
 #: A download arrives as ``clips/<shot_id>/.incoming-<task id>.mp4`` (the store's name space).
 _INCOMING_PREFIX = ".incoming-"
 _KEY_PREFIX = 12
+#: The folder of every shot's clips, under the output directory.
+_CLIPS_DIR = "clips"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def clip_folder(shot_id: str) -> str:
     each key's, their downloads and last frames)."""
     if not shot_id or shot_id in (".", "..") or "/" in shot_id or "\\" in shot_id:
         raise ValueError(f"shot id {shot_id!r} cannot be used as a directory name")
-    return f"clips/{shot_id}"
+    return f"{_CLIPS_DIR}/{shot_id}"
 
 
 def clip_place(shot_id: str, take: int, key: str) -> str:
@@ -164,13 +166,16 @@ class ClipStore:
     def receive(self, shot_id: str, take: int, key: str, task_id: str) -> IncomingClip:
         """Where the download of ``task_id``'s clip (``shot_id``, ``take``, ``key``) arrives.
 
-        Creates the shot's folder (blocks: call it in a worker thread). The file is temporary
-        until :meth:`adopt` moves it into its place; one a stopped run left is removed by
+        Creates the shot's folder (blocks: call it in a worker thread); ``clips/``, when it
+        makes it, gets a ``.gitignore`` of ``*`` (:func:`~rdpipe.files.make_ignored_folder`),
+        and the shots' folders in it hold their clips only. The file is temporary until
+        :meth:`adopt` moves it into its place; one a stopped run left is removed by
         :meth:`remove_stale_downloads`.
         """
         place = clip_place(shot_id, take, key)
         target = self.resolve(place)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_ignored_folder(self.output_dir / _CLIPS_DIR)
+        target.parent.mkdir(exist_ok=True)
         incoming = target.with_name(f"{_INCOMING_PREFIX}{task_id}.mp4")
         return IncomingClip(incoming, place, task_id)
 
@@ -253,7 +258,7 @@ class ClipStore:
         for, so what they held is downloaded again from its task when needed, never resubmitted.
         (Files an older rdpipe left there, ``.incoming-<task id>.mp4.part``, go too.)
         """
-        for path in self.output_dir.glob(f"clips/*/{_INCOMING_PREFIX}*"):
+        for path in self.output_dir.glob(f"{_CLIPS_DIR}/*/{_INCOMING_PREFIX}*"):
             if path.is_file():
                 path.unlink(missing_ok=True)
 

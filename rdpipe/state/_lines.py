@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 
-from rdpipe.files import write_atomically
+from rdpipe.files import make_ignored_folder, write_atomically
 
 #: Stale lines tolerated beyond the live ones before the file is rewritten whole.
 _SLACK = 64
@@ -61,7 +61,7 @@ class JsonLines:
                 self._append(value)
 
     def _append(self, value: object) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_ignored_folder(self.path.parent)  # a cache folder (.cache/): git ignores it
         line = ("\n" if self._torn else "") + _line(value)
         # One write() on an O_APPEND file: lines of concurrent runs never interleave.
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdpipe.files import write_atomically
+from rdpipe.files import make_ignored_folder, write_atomically
 
 STATE_DIR_NAME = ".rdpipe"
 #: The folder of caches in a pipeline's output directory (clip digests, media verdicts, the
 #: assembly's probes and pieces).
 CACHE_DIR_NAME = ".cache"
+_STATE_NOTE = "rdpipe run state: local to this machine."
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,14 @@ class StatePaths:
 
 
 def prepare_state_dir(state_dir: Path) -> None:
-    """Create the state directory with a ``.gitignore`` of ``*``, so git never picks it up."""
-    state_dir.mkdir(parents=True, exist_ok=True)
+    """Create the state directory with a ``.gitignore`` of ``*``, so git never picks it up.
+
+    Unlike the output folders (:func:`~rdpipe.files.make_ignored_folder`), the state folder is
+    rdpipe's whatever made it: its ``.gitignore`` comes back when it is missing, and one the
+    user edited is kept.
+    """
+    if make_ignored_folder(state_dir, note=_STATE_NOTE):
+        return
     gitignore = state_dir / ".gitignore"
     if not gitignore.exists():
-        write_atomically(gitignore, b"# rdpipe run state: local to this machine.\n*\n")
+        write_atomically(gitignore, f"# {_STATE_NOTE}\n*\n".encode())
