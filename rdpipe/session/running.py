@@ -64,8 +64,8 @@ from rdpipe.session.events import (
 from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
-from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.pushing import clip_pusher, push_failed, unpushed
+from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings

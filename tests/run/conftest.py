@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from rdpipe.cli import app
 from rdpipe.sim import SimServer
+from tests.remote_servers import moto_server, s3_store_url  # noqa: F401 - fixtures
 
 SIM_API_KEY = "sk-sim-test"
 

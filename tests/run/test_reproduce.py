@@ -12,7 +12,6 @@ import pytest
 from click.testing import Result
 
 from rdpipe.sim import SimServer
-from tests.remote_servers import moto_server, s3_store_url  # noqa: F401
 from tests.run.conftest import pipeline_text, submits, summary_of, write
 
 SHOTS = {"a": "a red kite over dunes", "b": "a blue boat at dawn", "c": "a green field"}
