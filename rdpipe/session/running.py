@@ -31,6 +31,7 @@ a no-op rerun). Any other run takes the async part.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -42,6 +43,7 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
+from rdpipe.remote import Claim
 from rdpipe.scheduler import (
     OFFLINE_POLLING,
     PollSchedule,
@@ -50,8 +52,10 @@ from rdpipe.scheduler import (
     ShotResult,
     ShotUpdate,
 )
+from rdpipe.scheduler.claims import release_all
 from rdpipe.send_record import SendRecord
 from rdpipe.session.assembly import assemble_video, current_video, shots_without_clip
+from rdpipe.session.claiming import claim_new_shots
 from rdpipe.session.connections import api_host_of, open_api, open_webhooks
 from rdpipe.session.events import (
     AsyncRunner,
@@ -112,14 +116,21 @@ def run_pipeline(
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)
-            reporter.run_event(_announcement(session.plan, settings))
-            settled = None if session.plan.needs_api else session.settle()  # it reads the state
-            if settled is not None:
-                summary = _settle_without_loop(session, settled, reporter, redactor)
-                if summary is not None:
-                    return summary
-            ready = session
-            return run_async(lambda: _run(ready, settled, reporter, environ, redactor, sends))
+            session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
+            try:
+                reporter.run_event(_announcement(session.plan, settings))
+                settled = None if session.plan.needs_api else session.settle()  # reads the state
+                if settled is not None:
+                    summary = _settle_without_loop(session, settled, reporter, redactor)
+                    if summary is not None:
+                        return summary
+                ready = session
+                return run_async(
+                    lambda: _run(ready, settled, reporter, environ, redactor, sends, claims)
+                )
+            finally:
+                if claims and session.shared is not None:
+                    release_all(session.shared, claims, clock=time.time)
 
 
 def _with_known_clips(
@@ -210,14 +221,23 @@ async def _run(
     environ: Mapping[str, str],
     redactor: Redactor,
     sends: SendRecord,
+    claims: Sequence[Claim] = (),
 ) -> RunSummary:
     """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure).
 
     ``settled``: the plan's results from the state, for a plan that sends nothing. An error
-    after the shots ran comes as :class:`RunUnfinished`, with the run's summary.
+    after the shots ran comes as :class:`RunUnfinished`, with the run's summary. ``claims``
+    (in the shared store) are kept alive while the shots are generated.
     """
     builder = ManifestBuilder(session.prepared, session.plan, redactor)
-    results = await _generate(session, settled, reporter, environ, builder, redactor, sends)
+    if claims and session.shared is not None:
+        from rdpipe.scheduler.claims import keeping_alive
+
+        async with keeping_alive(session.shared, claims, clock=time.time):
+            results = await _generate(session, settled, reporter, environ, builder, redactor,
+                                      sends)  # fmt: skip
+    else:
+        results = await _generate(session, settled, reporter, environ, builder, redactor, sends)
     output: Path | None = None
     failure: Exception | None = None
     try:

@@ -198,3 +198,53 @@ def test_clips_made_before_the_store_was_set_are_pushed_by_the_next_run(
     result = rdpipe_cli("run", str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert online.counters() == {}
+
+
+def test_two_machines_starting_the_same_new_shot_pay_once(
+    online: SimServer, tmp_path: Path, s3_store_url: str
+) -> None:
+    """Two processes (two teammates' clones) run the same new pipeline at once against one
+    store: the claims let exactly one submit per shot through; both end with every clip and
+    a video."""
+    import subprocess
+
+    from tests.cli_process import environment, rdpipe_command
+
+    env = environment(
+        tmp_path / "cache",
+        {
+            "RELAYDANCE_BASE_URL": online.base_url,
+            "RELAYDANCE_API_KEY": "sk-sim-test",
+            "RDPIPE_REMOTE": s3_store_url,
+        },
+    )
+    paths = [write(tmp_path / name / "film.yaml", pipeline_text(SHOTS)) for name in "ab"]
+    processes = [
+        subprocess.Popen(
+            [*rdpipe_command("run", str(path), "--json"), "--poll-interval", "0.1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for path in paths
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+    assert submits(online) == len(SHOTS)
+    waited = [stderr for _, stderr in outputs if "waiting for its clip" in stderr]
+    assert len(waited) == 1, outputs
+    for path, (stdout, _) in zip(paths, outputs, strict=True):
+        summary = summary_of_text(stdout)
+        assert Path(summary["output"]).is_file()
+        assert (path.parent / "film.rdpipe.lock").is_file()
+    locks = [(path.parent / "film.rdpipe.lock").read_bytes() for path in paths]
+    assert locks[0] == locks[1]
+
+
+def summary_of_text(stdout: str) -> dict[str, object]:
+    import json
+
+    parsed: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
+    return parsed

@@ -1,0 +1,122 @@
+"""Two machines, one store, one payment (issue 13 §4): claims on the shots a run would pay for.
+
+Before submitting a new shot, a run claims its key and take in the shared clip store with an
+atomic create-if-absent (:meth:`~rdpipe.remote.SharedClipStore.claim`). A shot another live run
+holds is not submitted: this run waits for its clip to appear in the store's index, polling,
+and restores it from there. A claim whose holder stopped beating for the store's claim timeout,
+or released without a clip (its shot failed), is taken over, and the shot is generated here.
+While the run goes on, its claims are kept alive (:func:`keeping_alive`); at its end they are
+released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+
+import anyio
+import anyio.to_thread
+
+from rdpipe.plan import Job
+from rdpipe.remote import Claim, HeldBy, IndexEntry, RemoteError, SharedClipStore
+
+#: Seconds between two looks at a shot another run is generating.
+WAIT_POLL = 1.0
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Claimed:
+    """The claims a run holds, and the shots other runs made while it waited."""
+
+    claims: list[Claim] = field(default_factory=list)
+    # Shots another run made while this one waited, with the store's entry: restore these.
+    arrived: list[tuple[Job, IndexEntry]] = field(default_factory=list)
+
+
+async def claim_or_wait(
+    jobs: Sequence[Job],
+    shared: SharedClipStore,
+    owner: str,
+    *,
+    clock: Clock,
+    on_wait: Callable[[Job, HeldBy], None],
+    poll: float = WAIT_POLL,
+) -> Claimed:
+    """Claim each job's key and take; for each held by another live run, wait until its clip
+    is indexed (then it is in :attr:`Claimed.arrived`) or the claim can be taken over (then it
+    is claimed here). ``on_wait`` hears of each shot this run starts waiting for.
+
+    A store that fails while claiming leaves the shot unclaimed: it is generated as it would be
+    without a store.
+    """
+    claimed = Claimed()
+    waiting: list[Job] = []
+    for job in jobs:
+        answer = await _claim(shared, job, owner, clock)
+        if isinstance(answer, HeldBy):
+            on_wait(job, answer)
+            waiting.append(job)
+        elif answer is not None:
+            claimed.claims.append(answer)
+    while waiting:
+        await anyio.sleep(poll)
+        still: list[Job] = []
+        for job in waiting:
+            entry = await anyio.to_thread.run_sync(shared.lookup, job.key, job.shot.take)
+            if entry is not None:
+                claimed.arrived.append((job, entry))
+                continue
+            answer = await _claim(shared, job, owner, clock)
+            if isinstance(answer, HeldBy):
+                still.append(job)
+            elif answer is not None:
+                claimed.claims.append(answer)
+        waiting = still
+    return claimed
+
+
+async def _claim(
+    shared: SharedClipStore, job: Job, owner: str, clock: Clock
+) -> Claim | HeldBy | None:
+    def claim() -> Claim | HeldBy:
+        return shared.claim(job.key, job.shot.take, owner, now=clock())
+
+    try:
+        return await anyio.to_thread.run_sync(claim)
+    except RemoteError:
+        return None  # the store failed: generate it as without a store
+
+
+@asynccontextmanager
+async def keeping_alive(
+    shared: SharedClipStore, claims: Sequence[Claim], *, clock: Clock
+) -> AsyncIterator[None]:
+    """Within the block, beat every claim each third of the store's claim timeout."""
+    if not claims:
+        yield
+        return
+    interval = max(1.0, shared.claim_timeout / 3)
+
+    async def beat() -> None:
+        while True:
+            await anyio.sleep(interval)
+            for claim in claims:
+                with suppress(RemoteError):  # a missed beat: the claim lives on until the timeout
+                    await anyio.to_thread.run_sync(shared.heartbeat, claim, clock())
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(beat)
+        try:
+            yield
+        finally:
+            group.cancel_scope.cancel()
+
+
+def release_all(shared: SharedClipStore, claims: Sequence[Claim], *, clock: Clock) -> None:
+    """Give every claim up (blocking): the clips are in the store, or the run has ended."""
+    for claim in claims:
+        with suppress(RemoteError):  # it goes stale after the timeout instead
+            shared.release(claim, clock())

@@ -1,0 +1,84 @@
+"""The run's claims on the shots it would pay for, in the shared clip store (issue 13 §4).
+
+Claimed after the budget check and before the plan is announced: a shot another machine's run
+is generating is waited for (a note says who and until when) and restored from the store, so
+the plan announced bills only what this run will submit. The claims are kept alive while the
+run goes on and released when it ends (:mod:`rdpipe.scheduler.claims`).
+
+Known limit: the waiting comes first, so this run's own new shots start once the shots it waits
+for have arrived.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import time
+from dataclasses import replace
+
+from rdpipe.plan import Action, Job, KnownClip
+from rdpipe.remote import Claim, HeldBy, IndexEntry
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.session import PipelineSession
+from rdpipe.session.workspace import Workspace
+
+
+def run_owner(workspace: Workspace) -> str:
+    """Who this run is, in its claims: this machine and this pipeline's state folder, so that
+    a restart after a crash takes its own claims over at once."""
+    folder = str(workspace.state.state_dir.resolve())
+    return f"{socket.gethostname()}:{hashlib.sha256(folder.encode()).hexdigest()[:16]}"
+
+
+def claim_new_shots(
+    session: PipelineSession, *, reporter: RunReporter, run_async: AsyncRunner
+) -> tuple[PipelineSession, list[Claim]]:
+    """Claim every shot the plan generates; wait for those other runs hold (restored from the
+    store as they arrive). Returns the session planned again, and the claims held."""
+    shared = session.shared
+    jobs = [job for job in session.plan.jobs if job.action is Action.GENERATE]
+    if shared is None or not shared.supports_claims or not jobs:
+        return session, []
+    owner = run_owner(session.workspace)
+
+    def waiting(job: Job, held: HeldBy) -> None:
+        now = time.time()
+        reporter.run_event(
+            RunNote(
+                f"shot {job.shot.label}: the run on {held.host} has been generating it for "
+                f"{now - held.since:.0f} s; waiting for its clip instead of paying again "
+                f"(taken over if that run stops for {shared.claim_timeout:.0f} s)"
+            )
+        )
+
+    async def claim() -> tuple[list[Claim], int]:
+        from rdpipe.scheduler.claims import claim_or_wait
+        from rdpipe.scheduler.restore import restore_from_shared
+
+        claimed = await claim_or_wait(jobs, shared, owner, clock=time.time, on_wait=waiting)
+        arrived = [_with_entry(job, entry) for job, entry in claimed.arrived]
+        restored = await restore_from_shared(
+            arrived, shared=shared, clips=session.clips, journal=session.store
+        )
+        return claimed.claims, sum(result.problem is None for result in restored)
+
+    claims, arrived = run_async(claim)
+    if arrived:
+        clips = "clip" if arrived == 1 else "clips"
+        reporter.run_event(RunNote(f"{arrived} {clips} made by another run fetched; no charge"))
+        session = session.replanned()
+    return session, claims
+
+
+def _with_entry(job: Job, entry: IndexEntry) -> Job:
+    """``job`` knowing the clip the store's index names for it (it was just found there)."""
+    known = KnownClip(
+        task_id=entry.task_id,
+        sha256=entry.sha256,
+        source="shared",
+        seed=entry.seed,
+        duration=entry.duration,
+        model=entry.model,
+        in_shared_store=True,
+    )
+    return replace(job, known=known)
