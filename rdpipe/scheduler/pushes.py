@@ -1,39 +1,49 @@
 """Pushing clips to the shared clip store, a few at once (issue 13 §2).
 
 A push that fails never costs the clip: it stays in the local clip store, the failure is
-handed to ``on_failure`` (the run warns), and a later run or ``rdpipe push`` pushes it again.
+handed to the :class:`PushWatcher` (the run warns), and a later run or ``rdpipe push`` pushes
+it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 import anyio.to_thread
 
 from rdpipe.remote import IndexEntry, RemoteError, SharedClipStore
 
-#: Hears of a push that failed: the entry, and why (one sentence).
-PushFailed = Callable[[IndexEntry, str], None]
+
+class PushWatcher(Protocol):
+    """Hears how each push ended (called on the event loop)."""
+
+    def pushed(self, entry: IndexEntry) -> None:
+        """The clip of ``entry`` is in the store, and indexed."""
+
+    def failed(self, entry: IndexEntry, reason: str) -> None:
+        """The push of ``entry``'s clip failed; ``reason`` is one sentence."""
 
 
 async def push_clip(
-    shared: SharedClipStore, path: Path, entry: IndexEntry, on_failure: PushFailed
+    shared: SharedClipStore, path: Path, entry: IndexEntry, watcher: PushWatcher
 ) -> bool:
-    """Push one clip in a worker thread; ``False`` (and ``on_failure`` told) if it failed."""
+    """Push one clip in a worker thread; ``False`` (and the watcher told) if it failed."""
     try:
         await anyio.to_thread.run_sync(lambda: shared.push(path, entry))
     except (RemoteError, OSError) as error:
-        on_failure(entry, str(error))
+        watcher.failed(entry, str(error))
         return False
+    watcher.pushed(entry)
     return True
 
 
 async def push_clips(
     shared: SharedClipStore,
     clips: Sequence[tuple[Path, IndexEntry]],
-    on_failure: PushFailed,
+    watcher: PushWatcher,
     *,
     limit: int = 4,
 ) -> int:
@@ -44,7 +54,7 @@ async def push_clips(
     async def one(path: Path, entry: IndexEntry) -> None:
         nonlocal pushed
         async with limiter:
-            done = await push_clip(shared, path, entry, on_failure)
+            done = await push_clip(shared, path, entry, watcher)
         pushed += done  # after the await: ``pushed`` may have grown meanwhile
 
     async with anyio.create_task_group() as group:

@@ -1,24 +1,23 @@
 """What a run pushes to the shared clip store, and what it says when a push fails (issue 13 §2).
 
 Each clip is pushed the moment the scheduler has stored and recorded it (:func:`clip_pusher`).
-Clips of the plan the store's index lacks (a push a stopped run did not finish, a store set up
-after the clips were made) are pushed before the run generates anything (:func:`unpushed`).
+Clips of the plan never pushed to this store from this machine (a push a stopped run did not
+finish, a store set up after the clips were made) are pushed before the run generates
+anything (:func:`unpushed`); :class:`~rdpipe.state.PushedClips` remembers what was pushed, so a
+run that changes nothing does not look at the store.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job
 from rdpipe.remote import IndexEntry
 from rdpipe.scheduler import ClipStored
 from rdpipe.session.events import RunNote, RunReporter
 from rdpipe.session.session import PipelineSession
-from rdpipe.state import ClipRecord
-
-if TYPE_CHECKING:
-    from rdpipe.scheduler.pushes import PushFailed
+from rdpipe.state import ClipRecord, PushedClips
 
 
 def index_entry(job: Job, record: ClipRecord) -> IndexEntry:
@@ -36,50 +35,68 @@ def index_entry(job: Job, record: ClipRecord) -> IndexEntry:
     )
 
 
-def unpushed(session: PipelineSession) -> list[tuple[Path, IndexEntry]]:
-    """The plan's clips (reused, with their records) that the store's index does not name."""
-    if session.shared is None or session.sources is None:
-        return []
-    indexed = session.sources.shared
-    pending = []
+def recorded_clips(session: PipelineSession) -> list[tuple[Path, IndexEntry]]:
+    """Every clip of the plan (reused, with its record), with the entry that indexes it."""
+    clips = []
     for job in session.plan.jobs:
         if job.action is not Action.REUSE or job.clip is None:
             continue
-        entry = indexed.get((job.key, job.shot.take))
-        if entry is not None and entry.sha256 == job.clip.sha256:
-            continue
         record = session.store.lookup(job.key, job.shot.take).clip
         if record is not None and record.sha256 == job.clip.sha256:
-            pending.append((job.clip.path, index_entry(job, record)))
-    return pending
+            clips.append((job.clip.path, index_entry(job, record)))
+    return clips
 
 
-def push_failed(reporter: RunReporter, pipeline: str) -> PushFailed:
-    """What to do when a push fails: say so, the clip kept here and how to push it later."""
+def unpushed(session: PipelineSession, pushed: PushedClips) -> list[tuple[Path, IndexEntry]]:
+    """The plan's clips never pushed to the session's store from this machine."""
+    if session.shared is None:
+        return []
+    url = session.shared.url
+    return [(path, entry) for path, entry in recorded_clips(session)
+            if (url, entry.sha256) not in pushed]  # fmt: skip
 
-    def say(entry: IndexEntry, reason: str) -> None:
-        reporter.run_event(
+
+@dataclass(frozen=True)
+class PushNotes:
+    """Remembers each clip pushed; says so when a push fails, and how to push it later."""
+
+    reporter: RunReporter
+    pushed_clips: PushedClips
+    store: str
+    pipeline: str  # the pipeline file, as the user wrote it
+
+    def pushed(self, entry: IndexEntry) -> None:
+        self.pushed_clips.note(self.store, entry.sha256)
+
+    def failed(self, entry: IndexEntry, reason: str) -> None:
+        self.reporter.run_event(
             RunNote(
                 f"shot {entry.shot_id}: its clip is kept here but was not pushed to the shared "
-                f"store ({reason.rstrip('.')}); the next run, or `rdpipe push {pipeline}`, "
+                f"store ({reason.rstrip('.')}); the next run, or `rdpipe push {self.pipeline}`, "
                 "pushes it"
             )
         )
 
-    return say
 
-
-def clip_pusher(session: PipelineSession, reporter: RunReporter) -> ClipStored | None:
+def clip_pusher(session: PipelineSession, notes: PushNotes | None) -> ClipStored | None:
     """The scheduler's hook that pushes each clip as it is stored; ``None`` without a store."""
     shared = session.shared
-    if shared is None:
+    if shared is None or notes is None:
         return None
     from rdpipe.scheduler.pushes import push_clip
 
-    on_failure = push_failed(reporter, session.prepared.loaded.shown_as)
     clips = session.clips
 
     async def push(job: Job, record: ClipRecord) -> None:
-        await push_clip(shared, clips.resolve(record.path), index_entry(job, record), on_failure)
+        await push_clip(shared, clips.resolve(record.path), index_entry(job, record), notes)
 
     return push
+
+
+def push_notes(session: PipelineSession, reporter: RunReporter) -> PushNotes | None:
+    """The push watcher of a run with a shared store; ``None`` without one."""
+    if session.shared is None:
+        return None
+    pushed = PushedClips(session.workspace.state.state_dir)
+    pipeline = session.prepared.loaded.shown_as
+    return PushNotes(reporter, pushed, session.shared.url, pipeline)

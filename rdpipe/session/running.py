@@ -31,7 +31,6 @@ a no-op rerun). Any other run takes the async part.
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -43,19 +42,17 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
-from rdpipe.remote import Claim
 from rdpipe.scheduler import (
     OFFLINE_POLLING,
+    ClipStored,
     PollSchedule,
     Reporter,
     SchedulerOptions,
     ShotResult,
     ShotUpdate,
 )
-from rdpipe.scheduler.claims import release_all
 from rdpipe.send_record import SendRecord
 from rdpipe.session.assembly import assemble_video, current_video, shots_without_clip
-from rdpipe.session.claiming import claim_new_shots
 from rdpipe.session.connections import api_host_of, open_api, open_webhooks
 from rdpipe.session.events import (
     AsyncRunner,
@@ -68,12 +65,12 @@ from rdpipe.session.events import (
 from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
-from rdpipe.session.pushing import clip_pusher, push_failed, unpushed
 from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.summary import RunSummary, RunUnfinished
+from rdpipe.session.team import TeamRun, join_team
 
 #: Polling while webhooks are expected: slow, a backstop for deliveries that never come.
 WEBHOOK_BACKSTOP = PollSchedule(first=30.0, cap=120.0)
@@ -116,8 +113,8 @@ def run_pipeline(
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)
-            session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
-            try:
+            session, team = join_team(session, reporter=reporter, run_async=run_async)
+            with team.releasing():
                 reporter.run_event(_announcement(session.plan, settings))
                 settled = None if session.plan.needs_api else session.settle()  # reads the state
                 if settled is not None:
@@ -126,11 +123,8 @@ def run_pipeline(
                         return summary
                 ready = session
                 return run_async(
-                    lambda: _run(ready, settled, reporter, environ, redactor, sends, claims)
+                    lambda: _run(ready, settled, reporter, environ, redactor, sends, team)
                 )
-            finally:
-                if claims and session.shared is not None:
-                    release_all(session.shared, claims, clock=time.time)
 
 
 def _with_known_clips(
@@ -152,15 +146,6 @@ def _with_known_clips(
     )
     if locked:
         check_locked(session.plan, session.sources, lock_name, fetched=True)
-    pending = unpushed(session)
-    if pending and session.shared is not None:
-        from rdpipe.scheduler.pushes import push_clips
-
-        shared, failed = session.shared, push_failed(reporter, session.prepared.loaded.shown_as)
-        pushed = run_async(lambda: push_clips(shared, pending, failed))
-        if pushed:
-            clips = "clip" if pushed == 1 else "clips"
-            reporter.run_event(RunNote(f"{pushed} {clips} pushed to the shared store"))
     return session
 
 
@@ -221,23 +206,19 @@ async def _run(
     environ: Mapping[str, str],
     redactor: Redactor,
     sends: SendRecord,
-    claims: Sequence[Claim] = (),
+    team: TeamRun,
 ) -> RunSummary:
     """Steps 3 to 6: generate, assemble, and write the final manifest (also on failure).
 
     ``settled``: the plan's results from the state, for a plan that sends nothing. An error
-    after the shots ran comes as :class:`RunUnfinished`, with the run's summary. ``claims``
-    (in the shared store) are kept alive while the shots are generated.
+    after the shots ran comes as :class:`RunUnfinished`, with the run's summary. ``team``:
+    the run's claims in the shared store, kept alive while the shots are generated, and the
+    hook pushing each new clip there.
     """
     builder = ManifestBuilder(session.prepared, session.plan, redactor)
-    if claims and session.shared is not None:
-        from rdpipe.scheduler.claims import keeping_alive
-
-        async with keeping_alive(session.shared, claims, clock=time.time):
-            results = await _generate(session, settled, reporter, environ, builder, redactor,
-                                      sends)  # fmt: skip
-    else:
-        results = await _generate(session, settled, reporter, environ, builder, redactor, sends)
+    async with team.claims_alive():
+        results = await _generate(session, settled, reporter, environ, builder, redactor, sends,
+                                  team.on_stored(session))  # fmt: skip
     output: Path | None = None
     failure: Exception | None = None
     try:
@@ -348,9 +329,10 @@ async def _generate(
     builder: ManifestBuilder,
     redactor: Redactor,
     sends: SendRecord,
+    on_stored: ClipStored | None,
 ) -> list[ShotResult]:
     """Step 3 and 4: every job's result, in plan order (``settled``, when the plan sends
-    nothing); the lock file is written after."""
+    nothing); the lock file is written after. ``on_stored`` hears of each clip stored."""
     plan, settings, workspace = session.plan, session.settings, session.workspace
     downloads = session.prepared.loaded.pipeline.concurrency.downloads  # sizes the client's pool
     with reporter.shots(plan) as shots:
@@ -387,7 +369,7 @@ async def _generate(
                 probe=probe_whole_duration,
                 extract_frame=extract,
                 waker=waker,
-                on_stored=clip_pusher(session, reporter),
+                on_stored=on_stored,
             )
             try:
                 return await scheduler.run(jobs)

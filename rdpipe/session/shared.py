@@ -6,15 +6,16 @@ clips in a team's store or stand in for the clips a lock file names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rdpipe.plan import shot_keys
 from rdpipe.session.sources import ClipSources
-from rdpipe.state import ClipStore, LockFile
+from rdpipe.state import ClipStore, LockFile, ShotLock
 
 if TYPE_CHECKING:
     from rdpipe.prepare.pipeline import PreparedPipeline
-    from rdpipe.remote import SharedClipStore
+    from rdpipe.remote import IndexEntry, SharedClipStore
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.workspace import Workspace
 
@@ -39,15 +40,20 @@ def clip_sources(
 ) -> ClipSources | None:
     """What the lock file and the shared store know of the plan's keys; ``None`` offline.
 
-    Reads the lock file (:class:`~rdpipe.state.LockFileInvalid` when it is not one) and, with a
-    store, its index for every key and take of the plan (network: one listing where the
-    back-end allows it).
+    Read when first asked: the lock file (:class:`~rdpipe.state.LockFileInvalid` when it is not
+    one) and, with a store, its index for every key and take of the plan (network: one listing
+    where the back-end allows it).
     """
     if workspace.offline:
         return None
-    lock = LockFile(workspace.state.lock_file).read()
-    index = {}
-    if shared is not None:
+
+    def read_lock() -> tuple[ShotLock, ...]:
+        return LockFile(workspace.state.lock_file).read()
+
+    def read_index() -> Mapping[tuple[str, int], IndexEntry]:
+        if shared is None:
+            return {}
         keys = shot_keys(prepared.shots)
-        index = dict(shared.lookup_many([(keys[shot.label], shot.take) for shot in prepared.shots]))
-    return ClipSources.from_lock(clips, lock, index)
+        return shared.lookup_many([(keys[shot.label], shot.take) for shot in prepared.shots])
+
+    return ClipSources(clips, read_lock, read_index)

@@ -12,8 +12,9 @@ lock file). ``status`` and ``plan`` show the first; a run tries them in turn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 from rdpipe.plan import Action, ClipSource, Decision, KnownClip
@@ -43,34 +44,41 @@ class Locked:
     take: TakeLock
 
 
-@dataclass(frozen=True)
 class ClipSources:
     """Where the clip of a key and take may be found when the state holds none.
 
-    ``locked``: the lock file's takes by (key, take). ``shared``: what the shared clip store's
-    index holds for the plan's keys, by (key, take) (empty without a store). ``shared_clips``:
-    hashes the store was found to hold. ``unavailable``: why obtaining a key's clip failed in
-    this run, so the plan generates it and says why.
+    Read on first use, so a run whose state knows every shot reads neither the lock file nor
+    the store: ``read_lock`` gives the lock file's entries, ``read_index`` what the shared clip
+    store's index holds for the plan's keys, by (key, take) (``{}`` without a store).
+    ``unavailable``: why obtaining a key's clip failed in this run, so the plan generates it and
+    says why.
     """
 
-    clips: ClipStore
-    locked: Mapping[tuple[str, int], Locked] = field(default_factory=dict)
-    shared: Mapping[tuple[str, int], SharedIndexEntry] = field(default_factory=dict)
-    unavailable: Mapping[tuple[str, int], str] = field(default_factory=dict)
-
-    @classmethod
-    def from_lock(
-        cls,
+    def __init__(
+        self,
         clips: ClipStore,
-        lock: Iterable[ShotLock],
-        shared: Mapping[tuple[str, int], SharedIndexEntry] | None = None,
-    ) -> ClipSources:
-        locked = {
+        read_lock: Callable[[], Iterable[ShotLock]],
+        read_index: Callable[[], Mapping[tuple[str, int], SharedIndexEntry]] = dict,
+        unavailable: Mapping[tuple[str, int], str] | None = None,
+    ) -> None:
+        self.clips = clips
+        self._read_lock = read_lock
+        self._read_index = read_index
+        self.unavailable = dict(unavailable or {})
+
+    @cached_property
+    def locked(self) -> dict[tuple[str, int], Locked]:
+        """The lock file's takes by (key, take)."""
+        return {
             (take.key or shot.key, take.take): Locked(shot, take)
-            for shot in lock
+            for shot in self._read_lock()
             for take in shot.takes
         }
-        return cls(clips, locked, dict(shared or {}))
+
+    @cached_property
+    def shared(self) -> Mapping[tuple[str, int], SharedIndexEntry]:
+        """The shared store's index entries for the plan's keys and takes."""
+        return self._read_index()
 
     @property
     def locked_shot_ids(self) -> set[str]:
@@ -78,8 +86,11 @@ class ClipSources:
         return {locked.shot.shot_id for locked in self.locked.values()}
 
     def with_unavailable(self, reasons: Mapping[tuple[str, int], str]) -> ClipSources:
-        """These sources, knowing why the clips of ``reasons``' keys could not be obtained."""
-        return ClipSources(self.clips, self.locked, self.shared, {**self.unavailable, **reasons})
+        """These sources (what was read stays read), knowing why the clips of ``reasons``' keys
+        could not be obtained."""
+        known = ClipSources(self.clips, lambda: (), dict, {**self.unavailable, **reasons})
+        known.__dict__.update(locked=self.locked, shared=self.shared)
+        return known
 
     def decide(self, key: str, take: int) -> Decision | None:
         """Restore the clip from where it is, or generate it saying why it is unavailable;

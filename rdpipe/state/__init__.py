@@ -39,6 +39,7 @@ from ._lockfile import (
     render_lock,
 )
 from ._paths import CACHE_DIR_NAME, StatePaths, prepare_state_dir
+from ._pushes import PushedClips
 from ._records import (
     ClipFile,
     ClipRecord,
@@ -71,6 +72,7 @@ __all__ = [
     "MediaCheck",
     "MediaVerdict",
     "MediaVerdicts",
+    "PushedClips",
     "RecordedTaskState",
     "RunBusy",
     "RunGuard",

@@ -1,0 +1,75 @@
+"""A run's part in a team's shared clip store: push what is missing, claim what it will pay for,
+push each new clip, keep the claims alive, release them (issue 13 §2 and §4).
+
+Without a store (or offline) each step is nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+from rdpipe.remote import Claim, SharedClipStore
+from rdpipe.scheduler import ClipStored
+from rdpipe.session.claiming import claim_new_shots
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.pushing import PushNotes, clip_pusher, push_notes, unpushed
+from rdpipe.session.session import PipelineSession
+
+
+@dataclass(frozen=True)
+class TeamRun:
+    """What a run holds in the shared store while it runs: how it notes pushes, its claims."""
+
+    shared: SharedClipStore | None = None
+    notes: PushNotes | None = None
+    claims: tuple[Claim, ...] = ()
+
+    def on_stored(self, session: PipelineSession) -> ClipStored | None:
+        """The scheduler's hook pushing each clip as it is stored (``None``: no store)."""
+        return clip_pusher(session, self.notes)
+
+    @asynccontextmanager
+    async def claims_alive(self) -> AsyncIterator[None]:
+        """Within the block, the claims are kept alive (heartbeats)."""
+        if self.shared is None or not self.claims:
+            yield
+            return
+        from rdpipe.scheduler.claims import keeping_alive
+
+        async with keeping_alive(self.shared, self.claims, clock=time.time):
+            yield
+
+    @contextmanager
+    def releasing(self) -> Iterator[None]:
+        """When the block ends, however it ends, the claims are released (blocking)."""
+        try:
+            yield
+        finally:
+            if self.shared is not None and self.claims:
+                from rdpipe.scheduler.claims import release_all
+
+                release_all(self.shared, self.claims, clock=time.time)
+
+
+def join_team(
+    session: PipelineSession, *, reporter: RunReporter, run_async: AsyncRunner
+) -> tuple[PipelineSession, TeamRun]:
+    """Push the plan's clips the store lacks, then claim the shots the run will generate
+    (waiting for those other runs hold). Returns the session planned again and the run's part."""
+    shared = session.shared
+    notes = push_notes(session, reporter)
+    if shared is None or notes is None:
+        return session, TeamRun()
+    pending = unpushed(session, notes.pushed_clips)
+    if pending:
+        from rdpipe.scheduler.pushes import push_clips
+
+        pushed = run_async(lambda: push_clips(shared, pending, notes))
+        if pushed:
+            clips = "clip" if pushed == 1 else "clips"
+            reporter.run_event(RunNote(f"{pushed} {clips} pushed to the shared store"))
+    session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
+    return session, TeamRun(shared, notes, tuple(claims))
