@@ -1,0 +1,244 @@
+"""The fsspec back-end behind a store URL, and the few operations the store needs of it.
+
+Each URL scheme maps to one fsspec file system class, imported only when a store is opened (so
+a command that uses no store never imports fsspec, whose import starts asyncio). A back-end
+package that is not installed is reported with the pip command that installs it. Every error a
+back-end raises (``OSError``, botocore's, aiohttp's, ...) becomes :class:`RemoteUnavailable`
+where it leaves this module, chained with ``from``.
+
+What differs between back-ends is written here once:
+
+- object stores (S3, GCS, Azure) have no folders, and a single PUT is atomic;
+- file systems (local, ssh) need folders made, and a file is written in place, so a small
+  file is written beside its final name and moved there;
+- atomic create-if-absent: ``os.link`` on a local file system (fails if the name exists, and the
+  file is whole before it gets its name), a conditional PUT on S3 (``If-None-Match: *``) and GCS
+  (``ifGenerationMatch=0``); none on Azure (adlfs) and ssh (sshfs), so no claims there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from .errors import RemoteBackendMissing, RemoteUnavailable
+from .layout import temporary_path
+
+CHUNK_SIZE = 1 << 20  # bytes read or written at a time on a file system, and read from disk
+# On an object store each read is one ranged GET: fewer, larger requests, memory still flat
+# (about three chunks); an upload buffers one multipart part (S3's smallest is 5 MiB).
+_OBJECT_CHUNK = 8 << 20
+_PART_SIZE = 5 << 20
+
+
+class FileSystem(Protocol):
+    """The part of fsspec's ``AbstractFileSystem`` the store uses; paths carry no scheme."""
+
+    async_impl: bool
+
+    def open(self, path: str, mode: str = "rb", **options: Any) -> Any: ...
+    def cat_file(self, path: str) -> bytes: ...
+    def cat(self, path: list[str], on_error: str = "raise", **options: Any) -> Any: ...
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite") -> None: ...
+    def mv(self, path1: str, path2: str) -> None: ...
+    def rm(self, path: str) -> None: ...
+    def size(self, path: str) -> int | None: ...
+    def exists(self, path: str) -> bool: ...
+    def ls(self, path: str, detail: bool = True) -> list[str]: ...
+    def makedirs(self, path: str, exist_ok: bool = False) -> None: ...
+    def link(self, source: str, target: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """What rdpipe knows of one fsspec back-end (see the module's docstring)."""
+
+    module: str
+    class_name: str
+    package: str  # what pip installs ("fsspec": always there)
+    extra: str  # rdpipe's extra that pulls the package in ("" for fsspec's own)
+    options: Mapping[str, Any]
+    object_store: bool
+    create: Literal["link", "conditional", ""]  # atomic create-if-absent; "": none
+    no_claims_reason: str
+    errors: tuple[str, ...]  # the back-end's own exception classes, beside OSError
+    read_size: int  # bytes a download reads from the store at a time
+    read_options: Mapping[str, Any]
+    write_options: Mapping[str, Any]
+
+
+_FRESH = {"skip_instance_cache": True}  # no shared instances, no listings cached between calls
+_OBJECT_STORE = {"use_listings_cache": False, **_FRESH}
+_CHUNKED_READ = {"block_size": _OBJECT_CHUNK, "cache_type": "none"}  # one GET a read
+_PARTS = {"block_size": _PART_SIZE}
+_KINDS: dict[str, BackendKind] = {}
+for _schemes, _kind in (
+    (("file",), BackendKind(
+        "fsspec.implementations.local", "LocalFileSystem", "fsspec", "", _FRESH, False,
+        "link", "", (), CHUNK_SIZE, {}, {})),
+    (("memory",), BackendKind(
+        "fsspec.implementations.memory", "MemoryFileSystem", "fsspec", "", _FRESH, False, "",
+        "a memory:// store lives in one process and has no atomic create", (), CHUNK_SIZE, {},
+        {})),
+    (("s3",), BackendKind(
+        "s3fs", "S3FileSystem", "s3fs", "s3", _OBJECT_STORE, True, "conditional", "",
+        ("botocore.exceptions.BotoCoreError", "botocore.exceptions.ClientError",
+         "aiohttp.ClientError"), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
+    (("gs", "gcs"), BackendKind(
+        "gcsfs", "GCSFileSystem", "gcsfs", "gcs", _OBJECT_STORE, True, "conditional", "",
+        ("gcsfs.retry.HttpError", "google.auth.exceptions.GoogleAuthError",
+         "aiohttp.ClientError"), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
+    (("az", "abfs"), BackendKind(
+        "adlfs", "AzureBlobFileSystem", "adlfs", "azure", _OBJECT_STORE, True, "",
+        "adlfs offers no atomic create-if-absent, so two runs cannot tell who generates a shot",
+        ("azure.core.exceptions.AzureError",), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
+    (("ssh", "sftp"), BackendKind(
+        "sshfs", "SSHFileSystem", "sshfs", "ssh", _FRESH, False, "",
+        "sshfs offers no atomic create-if-absent, so two runs cannot tell who generates a shot",
+        ("asyncssh.Error",), CHUNK_SIZE, {}, {})),
+):  # fmt: skip
+    _KINDS.update(dict.fromkeys(_schemes, _kind))
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A store's file system, its root (``bucket/prefix``, ``/abs/folder``) and its kind."""
+
+    url: str
+    fs: FileSystem
+    root: str
+    kind: BackendKind
+    errors: tuple[type[BaseException], ...]
+
+    def path(self, relative: str) -> str:
+        """``relative`` (a :mod:`rdpipe.remote.layout` path) under the store's root."""
+        return f"{self.root}/{relative}"
+
+    @contextlib.contextmanager
+    def guard(self, action: str, path: str) -> Iterator[None]:
+        """Raise the back-end's errors from the block as :class:`RemoteUnavailable`."""
+        try:
+            yield
+        except self.errors as error:
+            reason = str(error) or type(error).__name__
+            raise RemoteUnavailable(self.url, action, path, reason) from error
+
+    def read_bytes(self, path: str, action: str) -> bytes | None:
+        """The whole (small) file at ``path``; ``None`` when there is none."""
+        with self.guard(action, path):
+            try:
+                return self.fs.cat_file(path)
+            except FileNotFoundError:
+                return None
+
+    def write_bytes(self, path: str, data: bytes, action: str) -> None:
+        """Replace ``path`` with ``data`` so that a reader sees the old or the new bytes."""
+        with self.guard(action, path):
+            if self.kind.object_store:
+                self.fs.pipe_file(path, data)
+                return
+            temporary = self.path(temporary_path(".json"))
+            self.make_folder_for(temporary)
+            self.fs.pipe_file(temporary, data)
+            self.move(temporary, path)
+
+    def create_exclusive(self, path: str, data: bytes, action: str) -> bool:
+        """Create ``path`` holding ``data`` unless it exists (``False``), atomically.
+
+        Only for kinds whose ``create`` is set (``ValueError`` otherwise): of two processes
+        creating the same path at once, exactly one gets ``True``.
+        """
+        with self.guard(action, path):
+            if self.kind.create == "conditional":
+                try:
+                    self.fs.pipe_file(path, data, mode="create")
+                except FileExistsError:
+                    return False
+                return True
+            if self.kind.create != "link":
+                raise ValueError(f"{self.url} has no atomic create-if-absent")
+            return self._link_new(path, data)
+
+    def size_of(self, path: str, action: str) -> int | None:
+        """The size of the file at ``path`` in bytes; ``None`` when there is none."""
+        with self.guard(action, path):
+            try:
+                size = self.fs.size(path)
+            except FileNotFoundError:
+                return None
+            return None if size is None else int(size)
+
+    def move(self, source: str, target: str) -> None:
+        """Give ``source`` the name ``target`` (a rename; a server-side copy on object stores)."""
+        self.make_folder_for(target)
+        self.fs.mv(source, target)
+
+    def discard(self, path: str) -> None:
+        """Remove ``path`` if it is there, as cleanup: a failure to do so is not an error."""
+        with contextlib.suppress(*self.errors):
+            self.fs.rm(path)
+
+    def list_names(self, folder: str, action: str) -> list[str]:
+        """The names (last path part) of the files in ``folder``; ``[]`` when it is missing."""
+        with self.guard(action, folder):
+            try:
+                listed = self.fs.ls(folder, detail=False)
+            except FileNotFoundError:
+                return []
+        return [str(item).rstrip("/").rsplit("/", 1)[-1] for item in listed]
+
+    def make_folder_for(self, path: str) -> None:
+        """Make the folder ``path`` goes in, where the back-end has folders."""
+        if not self.kind.object_store:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+
+    def _link_new(self, path: str, data: bytes) -> bool:
+        temporary = self.path(temporary_path(".json"))
+        self.make_folder_for(temporary)
+        self.make_folder_for(path)
+        self.fs.pipe_file(temporary, data)
+        try:
+            self.fs.link(temporary, path)
+        except FileExistsError:
+            return False
+        finally:
+            self.fs.rm(temporary)
+        return True
+
+
+def open_backend(url: str) -> Backend:
+    """The back-end for ``url`` (with its scheme, as :mod:`rdpipe.remote.config` gives it).
+
+    Connects to nothing yet. Raises :class:`RemoteBackendMissing` (with the pip command) when
+    the scheme's package is not installed, ``ValueError`` for a scheme rdpipe does not know.
+    """
+    scheme = url.split("://", 1)[0].lower()
+    kind = _KINDS.get(scheme)
+    if kind is None:
+        raise ValueError(f"no shared-store back-end for {url!r}")
+    try:
+        module = importlib.import_module(kind.module)
+    except ImportError as error:
+        raise RemoteBackendMissing(url, kind.package, kind.extra) from error
+    filesystem_class = getattr(module, kind.class_name)
+    options = {**filesystem_class._get_kwargs_from_urls(url), **kind.options}
+    root = str(filesystem_class._strip_protocol(url)).rstrip("/")
+    errors: tuple[type[BaseException], ...] = (OSError, *_exception_classes(kind.errors))
+    return Backend(url, filesystem_class(**options), root, kind, errors)
+
+
+def _exception_classes(names: tuple[str, ...]) -> list[type[BaseException]]:
+    """The classes named ``module.Class`` that can be imported (a dependency may be absent)."""
+    found: list[type[BaseException]] = []
+    for name in names:
+        module_name, class_name = name.rsplit(".", 1)
+        try:
+            candidate = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+        if isinstance(candidate, type) and issubclass(candidate, BaseException):
+            found.append(candidate)
+    return found

@@ -1,0 +1,161 @@
+"""Moving one clip's bytes between this disk and the store: streamed, verified, atomic.
+
+Both directions stream a few MiB at a time (1 MiB from disk and on file systems; 8 MiB a GET
+and a 5 MiB upload part on object stores), so memory stays flat whatever the clip's size, and
+both hash what they move:
+
+- a download is written beside its destination and renamed into place only when its sha256
+  matches the name it is stored under; a damaged one leaves nothing behind;
+- an upload goes to ``tmp/<random>.mp4`` and is moved to its final name only once it is whole,
+  its sha256 is the expected one and its size the file's; after the move the final object's
+  size is checked again.
+
+Why a temporary name on every back-end, object stores included: fsspec's writers complete an
+upload when they are closed, also when an error unwinds through them, so writing straight to
+the final key could publish a truncated clip; and a ``kill -9`` mid-upload must leave nothing
+under a final name (issue 13). The move costs a rename on file systems and a server-side copy
+on object stores: the clip's bytes cross the network once. What a killed upload leaves in
+``tmp/`` is never read; an object store's lifecycle rule on ``tmp/`` can expire it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+from rdpipe.files import fsync_directory, writing_to
+
+from .backends import CHUNK_SIZE, Backend
+from .errors import LocalClipMismatch, RemoteClipCorrupt, RemoteClipMissing, RemoteUnavailable
+from .layout import temporary_path
+
+#: Called after each chunk with (bytes done, total bytes or ``None`` when unknown).
+Progress = Callable[[int, int | None], None]
+
+
+def download_clip(
+    backend: Backend, source: str, dest: Path, *, sha256: str, progress: Progress | None
+) -> None:
+    """Copy the store's ``source`` to ``dest`` if its bytes hash to ``sha256``.
+
+    Raises :class:`RemoteClipMissing` when there is no such object, :class:`RemoteClipCorrupt`
+    when the bytes hash otherwise, :class:`RemoteUnavailable` when the store fails, and
+    ``OSError`` (naming ``dest``) when the local write fails; in every case ``dest`` is left as
+    it was.
+    """
+    total = backend.size_of(source, "read the clip's size")
+    if total is None:
+        raise RemoteClipMissing(backend.url, sha256)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    temporary = Path(name)
+    try:
+        with (
+            writing_to(dest),
+            os.fdopen(descriptor, "wb") as target,
+            contextlib.closing(_chunks(backend, source)) as chunks,
+        ):
+            digest = _copy(chunks, target.write, total, progress)
+            target.flush()
+            os.fsync(target.fileno())
+        if digest != sha256:
+            raise RemoteClipCorrupt(backend.url, sha256, digest)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, dest)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_directory(dest.parent)
+
+
+def upload_clip(
+    backend: Backend, path: Path, target: str, *, sha256: str, size: int, progress: Progress | None
+) -> None:
+    """Put the local clip ``path`` (``size`` bytes hashing to ``sha256``) at ``target``.
+
+    Raises :class:`LocalClipMismatch` when the file's bytes hash otherwise (nothing is
+    published), :class:`RemoteUnavailable` when the store fails or the object arrives with
+    another size, and ``OSError`` when ``path`` cannot be read.
+    """
+    temporary = backend.path(temporary_path(".mp4"))
+    try:
+        digest = _send(backend, path, temporary, size, progress)
+        if digest != sha256:
+            raise LocalClipMismatch(str(path), "sha256", sha256, digest)
+        _check_size(backend, temporary, size)
+        with backend.guard("move the uploaded clip into place", target):
+            backend.move(temporary, target)
+    except BaseException:
+        backend.discard(temporary)
+        raise
+    try:
+        _check_size(backend, target, size)
+    except RemoteUnavailable:
+        backend.discard(target)
+        raise
+
+
+def _send(
+    backend: Backend, path: Path, temporary: str, size: int, progress: Progress | None
+) -> str:
+    action = "upload the clip"
+    with backend.guard(action, temporary):
+        backend.make_folder_for(temporary)
+        stream = backend.fs.open(temporary, "wb", **backend.kind.write_options)
+
+    def write(chunk: bytes) -> None:
+        with backend.guard(action, temporary):
+            stream.write(chunk)
+
+    try:
+        with path.open("rb") as source:
+            digest = _copy(iter(lambda: source.read(CHUNK_SIZE), b""), write, size, progress)
+    finally:
+        with backend.guard(action, temporary):
+            stream.close()
+    return digest
+
+
+def _chunks(backend: Backend, source: str) -> Generator[bytes, None, None]:
+    action = "download the clip"
+    with backend.guard(action, source):
+        stream = backend.fs.open(source, "rb", **backend.kind.read_options)
+    try:
+        while True:
+            with backend.guard(action, source):
+                chunk = stream.read(backend.kind.read_size)
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        with backend.guard(action, source):
+            stream.close()
+
+
+def _copy(
+    chunks: Iterator[bytes],
+    write: Callable[[bytes], object],
+    total: int | None,
+    progress: Progress | None,
+) -> str:
+    """Pass each chunk to ``write``; returns the sha256 (hex) of all of them."""
+    digest = hashlib.sha256()
+    done = 0
+    for chunk in chunks:
+        write(chunk)
+        digest.update(chunk)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, total)
+    return digest.hexdigest()
+
+
+def _check_size(backend: Backend, path: str, size: int) -> None:
+    found = backend.size_of(path, "check the uploaded clip's size")
+    if found != size:
+        reason = f"it holds {found} bytes, not the {size} that were sent"
+        raise RemoteUnavailable(backend.url, "verify the uploaded clip", path, reason)
