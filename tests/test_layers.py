@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "render",
         "prepare",
         "state",
+        "remote",
         "plan failure_codes",
         "client",
         "scheduler",
