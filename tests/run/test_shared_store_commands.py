@@ -1,0 +1,90 @@
+"""``rdpipe push`` and ``rdpipe pull`` (issue 13 §2), and what a run says when a locked clip
+cannot be had anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+from rdpipe.sim import SimServer
+from tests.run.conftest import submits
+from tests.run.test_reproduce import SHOTS, clone, first_run
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_push_without_a_store_says_how_to_set_one(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result], monkeypatch: object
+) -> None:
+    from tests.run.conftest import pipeline_text, write
+
+    path = write(tmp_path / "film.yaml", pipeline_text(SHOTS))
+    result = rdpipe_cli("push", str(path))
+    assert result.exit_code == 2
+    assert flat(result.stderr).startswith(
+        "error: rdpipe push: no shared clip store is set for this pipeline"
+    )
+    assert "--remote URL" in flat(result.stderr) and "rdpipe.toml" in result.stderr
+
+
+def test_push_then_pull_in_a_clone_then_run_sends_nothing(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """Clips made without a store are pushed by ``rdpipe push``; a clone pulls them by the
+    lock file (no API request), and its run then sends nothing."""
+    store = (tmp_path / "store").as_uri()
+    path_a = first_run(tmp_path / "a", rdpipe_cli)
+    pushed = rdpipe_cli("push", str(path_a), "--remote", store)
+    assert pushed.exit_code == 0, pushed.stderr
+    assert pushed.stdout.strip().endswith(f"film: 3 of 3 clips in {store}")
+    assert len(list((tmp_path / "store" / "clips").glob("*/*.mp4"))) == 3
+    path_b = clone(tmp_path / "a", tmp_path / "b")
+    online.clear_observations()
+    pulled = rdpipe_cli("pull", str(path_b), "--remote", store)
+    assert pulled.exit_code == 0, pulled.stderr
+    assert "film: 3 clips pulled" in pulled.stdout
+    assert online.counters() == {}
+    a_clips = sorted(
+        p.relative_to(tmp_path / "a") for p in (tmp_path / "a").glob("out/clips/*/*.mp4")
+    )
+    b_clips = sorted(
+        p.relative_to(tmp_path / "b") for p in (tmp_path / "b").glob("out/clips/*/*.mp4")
+    )
+    assert a_clips == b_clips and len(b_clips) == 3
+    for relative in b_clips:
+        assert (tmp_path / "b" / relative).read_bytes() == (tmp_path / "a" / relative).read_bytes()
+    run = rdpipe_cli("run", str(path_b), "--json")
+    assert run.exit_code == 0, run.stderr
+    assert online.counters() == {}
+
+
+def test_a_locked_clip_found_nowhere_is_generated_saying_why(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The lock names a task the server no longer has and there is no store: ``status`` says
+    where it looked for it, ``pull`` fails naming it, and ``run`` generates it (one POST)
+    after saying why."""
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    lock = path.with_name("film.rdpipe.lock")
+    text = lock.read_text()
+    first_task = text.split("task_id: ")[1].split("\n")[0]
+    lock.write_text(text.replace(first_task, "task_gone_from_the_server"))
+    pulled = rdpipe_cli("pull", str(path))
+    assert pulled.exit_code == 1
+    assert (
+        "a: locked clip unavailable: task task_gone_from_the_server expired on the server, "
+        "no shared clip store is set; generating it"
+    ) in flat(pulled.stderr)
+    online.clear_observations()
+    run = rdpipe_cli("run", str(path), "--json")
+    assert run.exit_code == 0, run.stderr
+    assert submits(online) == 1
+    assert (
+        "shot a: locked clip unavailable: task task_gone_from_the_server expired on the server, "
+        "no shared clip store is set"
+    ) in flat(run.stderr)
