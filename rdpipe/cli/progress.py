@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from rdpipe.scheduler import Phase, ShotUpdate
 
 if TYPE_CHECKING:
     from rich.console import Console, Group
+    from rich.progress import Progress
 
 _STYLE = {
     Phase.DONE: "green",
@@ -136,6 +138,11 @@ class LiveReporter:
     def __exit__(self, *exc: object) -> None:
         self._live.__exit__(None, None, None)
 
+    def stop(self) -> None:
+        """Stop redrawing for good: the view stays as last drawn, and whatever is printed next
+        (on either stream) goes below it instead of under the next redraw."""
+        self._live.stop()
+
     def update(self, update: ShotUpdate) -> None:
         row = self._rows.setdefault(update.label, _Row())
         if row.started is None and update.phase is not Phase.WAITING:
@@ -166,3 +173,44 @@ class LiveReporter:
             state = Text(row.phase.value, style=style or "")
             table.add_row(Text(shot_id), state, elapsed, progress, Text(note))
         return Group(table, self._overall)
+
+
+class _TransferBars:
+    """One rich progress bar per clip moved, under a title; callbacks from worker threads."""
+
+    def __init__(self, progress: Progress, title: str) -> None:
+        self._progress = progress
+        self._title = title
+
+    def clip(self, label: str) -> Callable[[int, int | None], None]:
+        task = self._progress.add_task(f"{self._title}: {label}", total=None)
+
+        def advance(done: int, total: int | None) -> None:
+            self._progress.update(task, completed=done, total=total)
+
+        return advance
+
+
+@contextmanager
+def transfer_bars(console: Console, title: str) -> Iterator[_TransferBars]:
+    """Bars (bytes, speed, time left) for the clips a step moves, cleared when it ends."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress:
+        yield _TransferBars(progress, title)

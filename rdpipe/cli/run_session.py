@@ -1,13 +1,16 @@
 """How the command line shows a run and stops it: the run's events on the console, each shot's
-progress (a live view, plain lines or JSON lines), and Ctrl-C."""
+progress (a live view, plain lines or JSON lines), and Ctrl-C, whose notices go to standard
+error."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import IO, TYPE_CHECKING, TypeVar
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import IO, TYPE_CHECKING, NoReturn, TypeVar
 
+from rdpipe.cli.app import say_interrupted
+from rdpipe.errors import ExitCode
 from rdpipe.session.events import (
     AsyncRunner,
     PlanAnnounced,
@@ -15,11 +18,14 @@ from rdpipe.session.events import (
     RunEvent,
     RunNote,
     SubmitRecovered,
+    TransferMeter,
+    TransferProgress,
 )
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from rdpipe.cli.progress import LiveReporter
     from rdpipe.plan import Plan
     from rdpipe.redaction import Redactor
     from rdpipe.scheduler import Reporter
@@ -31,23 +37,39 @@ _STYLE: dict[type[RunEvent], str] = {
     RefetchFailed: "red",
 }
 
+#: The first Ctrl-C's notice: the run stops, and how to pick it up.
+STOPPING = (
+    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
+    "to pick them up without paying twice. Press Ctrl-C again to exit at once."
+)
+#: The second Ctrl-C's notice, before "interrupted" and the exit.
+EXITING = "Ctrl-C again: exiting now (the run state is consistent)"
+
 T = TypeVar("T")
 
 
 class ConsoleRunReporter:
     """The run's events as console lines, and its shots' progress as :func:`open_reporter` shows
     it (as JSON lines on ``json_to`` when given); every message goes through the command's
-    ``redactor``.
+    ``redactor``. Notices about stopping the run go to ``notices`` (the command's standard
+    error; ``console`` when not given): :meth:`notice`.
 
     A plan that generates and resumes nothing is not announced: the summary line says it all.
     """
 
     def __init__(
-        self, console: Console, redactor: Redactor, *, json_to: IO[str] | None = None
+        self,
+        console: Console,
+        redactor: Redactor,
+        *,
+        json_to: IO[str] | None = None,
+        notices: Console | None = None,
     ) -> None:
         self._console = console
         self._redactor = redactor
         self._json_to = json_to
+        self.notices = notices or console
+        self._live: LiveReporter | None = None  # the live view while it shows the shots
 
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
@@ -58,17 +80,55 @@ class ConsoleRunReporter:
         )
 
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
-        return open_reporter(self._console, plan, self._json_to, self._redactor)
+        return self._showing(plan)
+
+    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
+        """A bar per clip (bytes, speed, time left) on a terminal; nothing in a pipe or with
+        ``--json``, where the notes before and after say what moved."""
+        if self._json_to is not None or not self._console.is_terminal:
+            return nullcontext(_QuietMeter())
+        from rdpipe.cli.progress import transfer_bars
+
+        return transfer_bars(self._console, title)
+
+    def notice(self, text: str) -> None:
+        """Say ``text`` (yellow) on the notices console.
+
+        A live view showing the shots stops first, for good (the run is stopping): on a
+        terminal it is redrawn in place, and its next redraw would erase the line.
+        """
+        if self._live is not None:
+            self._live.stop()
+        self.notices.print(text, style="yellow")
+
+    @contextmanager
+    def _showing(self, plan: Plan) -> Iterator[Reporter]:
+        from rdpipe.cli.progress import LiveReporter
+
+        with open_reporter(self._console, plan, self._json_to, self._redactor) as shots:
+            self._live = shots if isinstance(shots, LiveReporter) else None
+            try:
+                yield shots
+            finally:
+                self._live = None
 
 
-def until_interrupted(console: Console) -> AsyncRunner:
-    """The runner of a command's async work under :func:`interruptible` (Ctrl-C)."""
+class _QuietMeter:
+    """A meter that shows nothing."""
+
+    def clip(self, label: str) -> TransferProgress:
+        return lambda done, total: None
+
+
+def until_interrupted(reporter: ConsoleRunReporter) -> AsyncRunner:
+    """The runner of a command's async work under :func:`interruptible` (Ctrl-C), whose
+    notices ``reporter`` says."""
 
     def run(work: Callable[[], Awaitable[T]], /) -> T:
         import anyio
 
         async def watched() -> T:
-            return await interruptible(work(), console)
+            return await interruptible(work(), reporter)
 
         return anyio.run(watched)
 
@@ -92,11 +152,14 @@ def open_reporter(
         yield PlainReporter(console, redactor)
 
 
-async def interruptible(work: Awaitable[T], console: Console) -> T:
+async def interruptible(work: Awaitable[T], reporter: ConsoleRunReporter) -> T:
     """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once.
 
-    Either way the process ends with :class:`KeyboardInterrupt` (exit 130), also when the
-    stopped work raised on its way out (ffmpeg, which a terminal's Ctrl-C reaches too, fails).
+    Each says so through ``reporter``'s notices (standard error). After the first the process
+    ends with :class:`KeyboardInterrupt`, for ``run_command`` to say "interrupted" (exit 130),
+    also when the stopped work raised on its way out (ffmpeg, which a terminal's Ctrl-C reaches
+    too, fails). The second says "interrupted" itself and exits 130 on the spot
+    (:func:`_exit_at_once`).
     """
     import signal
 
@@ -109,15 +172,9 @@ async def interruptible(work: Awaitable[T], console: Console) -> T:
         with anyio.open_signal_receiver(signal.SIGINT) as signals:
             async for _ in signals:
                 if interrupted:
-                    console.print("interrupted again: exiting now (the run state is consistent)")
-                    os._exit(130)
+                    _exit_at_once(reporter)
                 interrupted = True
-                console.print(
-                    "[yellow]stopping: no new submits. Tasks already submitted are recorded: "
-                    "run the same command again to pick them up without paying twice. "
-                    "Press Ctrl-C again to exit at once.[/]",
-                    markup=True,
-                )
+                reporter.notice(STOPPING)
                 scope.cancel()
 
     try:
@@ -132,3 +189,17 @@ async def interruptible(work: Awaitable[T], console: Console) -> T:
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+def _exit_at_once(reporter: ConsoleRunReporter) -> NoReturn:
+    """End the process now, exit 130, having said so and "interrupted" on the notices console.
+
+    No unwinding: worker threads and shielded writes would hold the exit up. What the state
+    holds is consistent at any moment (each record is one transaction). The exit happens also
+    when the notices cannot be written (a closed standard error).
+    """
+    try:
+        reporter.notice(EXITING)
+        say_interrupted(reporter.notices)
+    finally:
+        os._exit(int(ExitCode.INTERRUPTED))

@@ -7,14 +7,14 @@ it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import anyio
 import anyio.to_thread
 
-from rdpipe.remote import IndexEntry, RemoteError, SharedClipStore
+from rdpipe.remote import IndexEntry, Progress, RemoteError, SharedClipStore
 
 
 class PushWatcher(Protocol):
@@ -28,11 +28,16 @@ class PushWatcher(Protocol):
 
 
 async def push_clip(
-    shared: SharedClipStore, path: Path, entry: IndexEntry, watcher: PushWatcher
+    shared: SharedClipStore,
+    path: Path,
+    entry: IndexEntry,
+    watcher: PushWatcher,
+    progress: Progress | None = None,
 ) -> bool:
-    """Push one clip in a worker thread; ``False`` (and the watcher told) if it failed."""
+    """Push one clip in a worker thread; ``False`` (and the watcher told) if it failed.
+    ``progress`` hears the bytes sent (from the worker thread)."""
     try:
-        await anyio.to_thread.run_sync(lambda: shared.push(path, entry))
+        await anyio.to_thread.run_sync(lambda: shared.push(path, entry, progress=progress))
     except (RemoteError, OSError) as error:
         watcher.failed(entry, str(error))
         return False
@@ -46,15 +51,17 @@ async def push_clips(
     watcher: PushWatcher,
     *,
     limit: int = 4,
+    progress: Callable[[IndexEntry], Progress | None] = lambda entry: None,
 ) -> int:
-    """Push every ``(path, entry)``, ``limit`` at once; the number pushed."""
+    """Push every ``(path, entry)``, ``limit`` at once; the number pushed. ``progress`` gives
+    each clip's progress callback (a bar per clip)."""
     limiter = anyio.CapacityLimiter(max(1, limit))
     pushed = 0
 
     async def one(path: Path, entry: IndexEntry) -> None:
         nonlocal pushed
         async with limiter:
-            done = await push_clip(shared, path, entry, watcher)
+            done = await push_clip(shared, path, entry, watcher, progress(entry))
         pushed += done  # after the await: ``pushed`` may have grown meanwhile
 
     async with anyio.create_task_group() as group:

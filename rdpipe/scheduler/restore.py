@@ -46,11 +46,21 @@ class RestoreJournal(Protocol):
     ) -> ClipRecord: ...
 
 
+#: Bytes done and the total (if known) of one clip's transfer; called from worker threads.
+Progress = Callable[[int, int | None], None]
+#: The progress callback of a job's clip (a bar per clip), or none.
+ProgressFor = Callable[[Job], Progress | None]
+
+
 class SharedClips(Protocol):
     """The part of the shared clip store a restore reads (blocking calls)."""
 
-    def pull(self, sha256: str, dest: Path) -> None:
+    def pull(self, sha256: str, dest: Path, *, progress: Progress | None = None) -> None:
         """Write the clip with this hash to ``dest``, checked; raises if absent or different."""
+
+
+def _no_progress(job: Job) -> Progress | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -69,12 +79,17 @@ async def restore_from_shared(
     clips: ClipStore,
     journal: RestoreJournal,
     limit: int = 8,
+    progress: ProgressFor = _no_progress,
 ) -> list[Restored]:
-    """Pull each job's clip from the shared store, ``limit`` at once; one result per job."""
+    """Pull each job's clip from the shared store, ``limit`` at once; one result per job.
+    ``progress`` gives each job's progress callback (bytes)."""
 
     async def fetch(job: Job, incoming: IncomingClip) -> None:
+        def pull() -> None:
+            shared.pull(_known(job).sha256, incoming.path, progress=progress(job))
+
         try:
-            await anyio.to_thread.run_sync(shared.pull, _known(job).sha256, incoming.path)
+            await anyio.to_thread.run_sync(pull)
         except RemoteClipMissing:
             raise _Unavailable("not in the shared store") from None
 
@@ -89,16 +104,20 @@ async def restore_from_server(
     clips: ClipStore,
     journal: RestoreJournal,
     limit: int = 8,
+    progress: ProgressFor = _no_progress,
 ) -> list[Restored]:
     """Download each job's clip again from its finished task, ``limit`` at once: a fresh link
-    from ``GET /v1/videos/{id}``, else ``GET /v1/videos/{id}/content``. One result per job."""
+    from ``GET /v1/videos/{id}``, else ``GET /v1/videos/{id}/content``. One result per job;
+    ``progress`` gives each job's progress callback (bytes)."""
 
     async def fetch(job: Job, incoming: IncomingClip) -> None:
         task_id = _known(job).task_id
         status = await api.get_task(task_id)
         if status.state is not TaskState.SUCCEEDED:
             raise _Unavailable(f"task {task_id} is {status.state.value} on the server")
-        await api.download(task_id, incoming.path, video_url=status.video_url)
+        await api.download(
+            task_id, incoming.path, video_url=status.video_url, on_progress=progress(job)
+        )
 
     return await _restore_all(jobs, fetch, clips=clips, journal=journal, limit=limit,
                               api_host=api.api_host)  # fmt: skip

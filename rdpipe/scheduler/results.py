@@ -33,7 +33,13 @@ class GenerationApi(Protocol):
     async def get_task(self, task_id: str) -> TaskStatus: ...
 
     async def download(
-        self, task_id: str, dest: Path, *, video_url: str | None = None, through_api: bool = False
+        self,
+        task_id: str,
+        dest: Path,
+        *,
+        video_url: str | None = None,
+        through_api: bool = False,
+        on_progress: Callable[[int, int | None], None] | None = None,
     ) -> DownloadedClip: ...
 
 

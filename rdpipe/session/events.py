@@ -105,6 +105,18 @@ class RunNote:
 RunEvent = SubmitRecovered | PlanAnnounced | RefetchStarted | RefetchFailed | RunNote
 
 
+#: Hears a clip's transfer: bytes done so far, and the total when known (from worker threads).
+TransferProgress = Callable[[int, int | None], None]
+
+
+class TransferMeter(Protocol):
+    """Measures the clips one step moves (pulls from the shared store, pushes, downloads)."""
+
+    def clip(self, label: str) -> TransferProgress:
+        """The progress callback of one clip's transfer, ``label`` naming it."""
+        ...
+
+
 class RunReporter(Protocol):
     """Receives what a run says: run-level events, and its shots' updates while they run."""
 
@@ -114,6 +126,11 @@ class RunReporter(Protocol):
         """The reporter of the plan's shots, open while they run (a live view, say)."""
         ...
 
+    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
+        """A meter of clip transfers, open while one step moves clips (``title`` says which:
+        "pulling from the shared store")."""
+        ...
+
 
 class CollectingRunReporter:
     """A :class:`RunReporter` that keeps every event and every shot update, for tests."""
@@ -121,6 +138,7 @@ class CollectingRunReporter:
     def __init__(self) -> None:
         self.events: list[RunEvent] = []
         self.updates: list[ShotUpdate] = []
+        self.transferred: dict[tuple[str, str], int] = {}  # (title, label) -> bytes done
 
     def run_event(self, event: RunEvent) -> None:
         self.events.append(event)
@@ -130,6 +148,18 @@ class CollectingRunReporter:
 
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
         return nullcontext(self)
+
+    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
+        collected = self.transferred
+
+        class Meter:
+            def clip(self, label: str) -> TransferProgress:
+                def progress(done: int, total: int | None) -> None:
+                    collected[(title, label)] = done
+
+                return progress
+
+        return nullcontext(Meter())
 
 
 class AsyncRunner(Protocol):

@@ -71,7 +71,7 @@ def restore_known_clips(
             outcome.note(job, result.problem)
             elsewhere.append(job)
     if elsewhere:
-        run_async(lambda: _restore_elsewhere(session, elsewhere, outcome, environ, sends))
+        run_async(lambda: _restore_elsewhere(session, elsewhere, outcome, reporter, environ, sends))
     _report(outcome, reporter, jobs)
     unavailable = {
         (job.key, job.shot.take): ", ".join(reversed(outcome.problems[job.shot.label]))
@@ -85,6 +85,7 @@ async def _restore_elsewhere(
     session: PipelineSession,
     jobs: Sequence[Job],
     outcome: _Outcome,
+    reporter: RunReporter,
     environ: Mapping[str, str],
     sends: SendRecord,
 ) -> None:
@@ -97,9 +98,11 @@ async def _restore_elsewhere(
         for job in pending:
             outcome.note(job, "no shared clip store is set")
     else:
-        results = await restore_from_shared(
-            pending, shared=shared, clips=session.clips, journal=session.store
-        )
+        with reporter.transfers("pulling from the shared store") as meter:
+            results = await restore_from_shared(
+                pending, shared=shared, clips=session.clips, journal=session.store,
+                progress=lambda job: meter.clip(job.shot.label),
+            )  # fmt: skip
         pending = _left(results, outcome, "the shared store")
     if not pending:
         return
@@ -108,9 +111,11 @@ async def _restore_elsewhere(
 
     try:
         async with open_api(session.settings, session.workspace, environ, sends=sends) as api:
-            results = await restore_from_server(
-                pending, api=api, clips=session.clips, journal=session.store
-            )
+            with reporter.transfers("downloading from the server") as meter:
+                results = await restore_from_server(
+                    pending, api=api, clips=session.clips, journal=session.store,
+                    progress=lambda job: meter.clip(job.shot.label),
+                )  # fmt: skip
     except MissingApiKey:
         for job in pending:
             outcome.note(job, "downloading it from the server needs RELAYDANCE_API_KEY")

@@ -67,7 +67,13 @@ def join_team(
     if pending:
         from rdpipe.scheduler.pushes import push_clips
 
-        pushed = run_async(lambda: push_clips(shared, pending, notes))
+        async def push() -> int:
+            with reporter.transfers("pushing to the shared store") as meter:
+                return await push_clips(
+                    shared, pending, notes, progress=lambda entry: meter.clip(entry.shot_id)
+                )
+
+        pushed = run_async(push)
         if pushed:
             clips = "clip" if pushed == 1 else "clips"
             reporter.run_event(RunNote(f"{pushed} {clips} pushed to the shared store"))

@@ -68,7 +68,13 @@ def push_pipeline(
         clips = recorded_clips(session)
         from rdpipe.scheduler.pushes import push_clips
 
-        pushed = run_async(lambda: push_clips(shared, clips, notes)) if clips else 0
+        async def push() -> int:
+            with reporter.transfers("pushing") as meter:
+                return await push_clips(
+                    shared, clips, notes, progress=lambda entry: meter.clip(entry.shot_id)
+                )
+
+        pushed = run_async(push) if clips else 0
     if pushed < len(clips):
         raise TransfersFailed(f"{len(clips) - pushed} of {len(clips)} clips were not pushed")
     return Transferred(len(clips), pushed)
