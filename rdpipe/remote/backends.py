@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -52,55 +52,101 @@ class FileSystem(Protocol):
     def link(self, source: str, target: str) -> None: ...
 
 
+_NO_CREATE = "{} offers no atomic create-if-absent, so two runs cannot tell who generates a shot"
+
+
 @dataclass(frozen=True)
 class BackendKind:
     """What rdpipe knows of one fsspec back-end (see the module's docstring)."""
 
-    module: str
+    module: str  # where the file system class is
     class_name: str
     package: str  # what pip installs ("fsspec": always there)
-    extra: str  # rdpipe's extra that pulls the package in ("" for fsspec's own)
-    options: Mapping[str, Any]
-    object_store: bool
-    create: Literal["link", "conditional", ""]  # atomic create-if-absent; "": none
-    no_claims_reason: str
-    errors: tuple[str, ...]  # the back-end's own exception classes, beside OSError
-    read_size: int  # bytes a download reads from the store at a time
-    read_options: Mapping[str, Any]
-    write_options: Mapping[str, Any]
+    extra: str = ""  # rdpipe's extra that pulls the package in ("" for fsspec's own)
+    object_store: bool = False
+    create: Literal["link", "conditional", ""] = ""  # atomic create-if-absent; "": none
+    no_claims_reason: str = ""  # why not, when ``create`` is ""
+    errors: tuple[str, ...] = ()  # the back-end's own exception classes, beside OSError
+    read_size: int = CHUNK_SIZE  # bytes a download reads from the store at a time
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Constructor options: a fresh instance each time (fsspec shares them otherwise, and a
+        shared one keeps the credentials and endpoint it was made with), no listing cache."""
+        options: dict[str, Any] = {"skip_instance_cache": True}
+        if self.object_store:
+            options["use_listings_cache"] = False
+        return options
+
+    @property
+    def read_options(self) -> dict[str, Any]:
+        """``open(..., "rb")`` options: on object stores one ranged GET per read, no cache."""
+        if not self.object_store:
+            return {}
+        return {"block_size": self.read_size, "cache_type": "none"}
+
+    @property
+    def write_options(self) -> dict[str, Any]:
+        """``open(..., "wb")`` options: on object stores, the multipart part size."""
+        return {"block_size": _PART_SIZE} if self.object_store else {}
 
 
-_FRESH = {"skip_instance_cache": True}  # no shared instances, no listings cached between calls
-_OBJECT_STORE = {"use_listings_cache": False, **_FRESH}
-_CHUNKED_READ = {"block_size": _OBJECT_CHUNK, "cache_type": "none"}  # one GET a read
-_PARTS = {"block_size": _PART_SIZE}
-_KINDS: dict[str, BackendKind] = {}
-for _schemes, _kind in (
-    (("file",), BackendKind(
-        "fsspec.implementations.local", "LocalFileSystem", "fsspec", "", _FRESH, False,
-        "link", "", (), CHUNK_SIZE, {}, {})),
-    (("memory",), BackendKind(
-        "fsspec.implementations.memory", "MemoryFileSystem", "fsspec", "", _FRESH, False, "",
-        "a memory:// store lives in one process and has no atomic create", (), CHUNK_SIZE, {},
-        {})),
-    (("s3",), BackendKind(
-        "s3fs", "S3FileSystem", "s3fs", "s3", _OBJECT_STORE, True, "conditional", "",
-        ("botocore.exceptions.BotoCoreError", "botocore.exceptions.ClientError",
-         "aiohttp.ClientError"), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
-    (("gs", "gcs"), BackendKind(
-        "gcsfs", "GCSFileSystem", "gcsfs", "gcs", _OBJECT_STORE, True, "conditional", "",
-        ("gcsfs.retry.HttpError", "google.auth.exceptions.GoogleAuthError",
-         "aiohttp.ClientError"), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
-    (("az", "abfs"), BackendKind(
-        "adlfs", "AzureBlobFileSystem", "adlfs", "azure", _OBJECT_STORE, True, "",
-        "adlfs offers no atomic create-if-absent, so two runs cannot tell who generates a shot",
-        ("azure.core.exceptions.AzureError",), _OBJECT_CHUNK, _CHUNKED_READ, _PARTS)),
-    (("ssh", "sftp"), BackendKind(
-        "sshfs", "SSHFileSystem", "sshfs", "ssh", _FRESH, False, "",
-        "sshfs offers no atomic create-if-absent, so two runs cannot tell who generates a shot",
-        ("asyncssh.Error",), CHUNK_SIZE, {}, {})),
-):  # fmt: skip
-    _KINDS.update(dict.fromkeys(_schemes, _kind))
+def _object_store(
+    module: str,
+    class_name: str,
+    extra: str,
+    *,
+    create: Literal["conditional", ""] = "",
+    no_claims_reason: str = "",
+    errors: tuple[str, ...],
+) -> BackendKind:
+    return BackendKind(
+        module, class_name, module, extra, True, create, no_claims_reason, errors, _OBJECT_CHUNK
+    )
+
+
+_HTTP_ERRORS = ("aiohttp.ClientError",)
+_S3 = _object_store(
+    "s3fs",
+    "S3FileSystem",
+    "s3",
+    create="conditional",  # If-None-Match: *
+    errors=("botocore.exceptions.BotoCoreError", "botocore.exceptions.ClientError", *_HTTP_ERRORS),
+)
+_GCS = _object_store(
+    "gcsfs",
+    "GCSFileSystem",
+    "gcs",
+    create="conditional",  # ifGenerationMatch=0
+    errors=("gcsfs.retry.HttpError", "google.auth.exceptions.GoogleAuthError", *_HTTP_ERRORS),
+)
+_AZURE = _object_store(
+    "adlfs",
+    "AzureBlobFileSystem",
+    "azure",
+    no_claims_reason=_NO_CREATE.format("adlfs"),
+    errors=("azure.core.exceptions.AzureError",),
+)
+_SSH = BackendKind(
+    "sshfs", "SSHFileSystem", "sshfs", "ssh", no_claims_reason=_NO_CREATE.format("sshfs"),
+    errors=("asyncssh.Error",),
+)  # fmt: skip
+_LOCAL = BackendKind("fsspec.implementations.local", "LocalFileSystem", "fsspec", create="link")
+_MEMORY = BackendKind(
+    "fsspec.implementations.memory", "MemoryFileSystem", "fsspec",
+    no_claims_reason="a memory:// store lives in one process and has no atomic create",
+)  # fmt: skip
+_KINDS = {
+    "file": _LOCAL,
+    "memory": _MEMORY,
+    "s3": _S3,
+    "gs": _GCS,
+    "gcs": _GCS,
+    "az": _AZURE,
+    "abfs": _AZURE,
+    "ssh": _SSH,
+    "sftp": _SSH,
+}
 
 
 @dataclass(frozen=True)
