@@ -22,6 +22,7 @@ from rdpipe.cli.pipeline_commands import (
 
 if TYPE_CHECKING:
     from rdpipe.plan import Job
+    from rdpipe.remote import RemoteSetting
 
 _LABEL = {
     "reuse": "cached",
@@ -83,8 +84,22 @@ def status(
         for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
             table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
         context.out.print(table)
+        if shared is not None:
+            context.out.print(Text(_store_line(shared)))
 
     run_command(action, context)
+
+
+def _store_line(setting: RemoteSetting) -> str:
+    """Which shared clip store the shots were looked for in, and whether runs claim there."""
+    from rdpipe.remote import open_shared_store
+
+    store = open_shared_store(setting.url, claim_timeout=setting.claim_timeout)
+    line = f"shared clip store: {setting.url} (set by {setting.source})"
+    reason = store.claims_unsupported_reason
+    if reason is not None:
+        line += f"; runs make no claims there ({reason}): two machines may pay for a new shot"
+    return line
 
 
 def _status(job: Job) -> str:
