@@ -57,7 +57,18 @@ def status(
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
         shared = None if offline else remote_setting(file, remote, context)
-        plan = read_plan(prepared, RunSettings(offline=offline, remote=shared))
+        settings = RunSettings(offline=offline, remote=shared)
+        plan = read_plan(prepared, settings)
+        asked = not offline
+        if asked:  # is each locked clip to download from the server still there? (GETs)
+            from rdpipe.session.reproduce import unavailable_locked_clips
+            from rdpipe.session.workspace import Workspace
+
+            workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
+            gone = unavailable_locked_clips(plan, settings, workspace, context.environ)
+            asked = gone is not None
+            if gone:
+                plan = read_plan(prepared, settings, unavailable=gone)
         rows: list[dict[str, Any]] = []
         for job in plan.jobs:
             rows.append(
@@ -84,6 +95,11 @@ def status(
         for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
             table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
         context.out.print(table)
+        if not asked and any(row["status"] == "locked, on the server" for row in rows):
+            context.out.print(
+                "the server was not asked whether it still has the locked tasks: "
+                "RELAYDANCE_API_KEY is not set"
+            )
         if shared is not None:
             context.out.print(Text(_store_line(shared)))
 

@@ -123,6 +123,34 @@ async def restore_from_server(
                               api_host=api.api_host)  # fmt: skip
 
 
+async def unavailable_on_server(
+    jobs: Sequence[Job], *, api: GenerationApi, limit: int = 8
+) -> dict[str, str]:
+    """Ask the server about each job's known task, ``limit`` at once, downloading nothing:
+    why the clip of each job whose task is gone or unfinished cannot be had, by shot label."""
+    problems: dict[str, str] = {}
+    limiter = anyio.CapacityLimiter(max(1, limit))
+
+    async def ask(job: Job) -> None:
+        task_id = _known(job).task_id
+        async with limiter:
+            try:
+                status = await api.get_task(task_id)
+            except TaskNotFound:
+                problems[job.shot.label] = f"task {task_id} expired on the server"
+                return
+            except RelayDanceError as error:
+                problems[job.shot.label] = f"the server could not be asked ({error.message})"
+                return
+        if status.state is not TaskState.SUCCEEDED:
+            problems[job.shot.label] = f"task {task_id} is {status.state.value} on the server"
+
+    async with anyio.create_task_group() as group:
+        for job in jobs:
+            group.start_soon(ask, job)
+    return problems
+
+
 class _Unavailable(Exception):
     """The clip cannot be obtained from this source; the message says why."""
 

@@ -18,10 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rdpipe.plan import Action, Job, KnownClip
+from rdpipe.plan import Action, Job, KnownClip, Plan
 from rdpipe.send_record import SendRecord
-from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, run_in_event_loop
 from rdpipe.session.session import PipelineSession
+from rdpipe.session.settings import RunSettings
+from rdpipe.session.workspace import Workspace
 
 if TYPE_CHECKING:
     from rdpipe.scheduler.restore import Restored
@@ -161,3 +163,36 @@ def _known(job: Job) -> KnownClip:
     if job.known is None:
         raise ValueError(f"shot {job.shot.label} has no known clip to restore")
     return job.known
+
+
+def unavailable_locked_clips(
+    plan: Plan, settings: RunSettings, workspace: Workspace, environ: Mapping[str, str]
+) -> dict[tuple[str, int], str] | None:
+    """For ``status``: ask the server about the task of each shot whose locked clip would be
+    downloaded from it (GETs only); why each that cannot be had cannot, by key and take.
+    ``None`` when the server was not asked (no API key set)."""
+    jobs = [
+        job
+        for job in plan.jobs
+        if job.action is Action.RESTORE and job.known and job.known.source == "server"
+    ]
+    if not jobs:
+        return {}
+    from rdpipe.client import MissingApiKey
+    from rdpipe.scheduler.restore import unavailable_on_server
+    from rdpipe.session.connections import open_api
+
+    async def ask() -> dict[str, str]:
+        async with open_api(settings, workspace, environ, sends=SendRecord()) as api:
+            return await unavailable_on_server(jobs, api=api)
+
+    try:
+        problems = run_in_event_loop(ask)
+    except MissingApiKey:
+        return None
+    shared = "not in the shared store" if settings.remote else "no shared clip store is set"
+    return {
+        (job.key, job.shot.take): f"{problems[job.shot.label]}, {shared}"
+        for job in jobs
+        if job.shot.label in problems
+    }

@@ -174,19 +174,27 @@ def open_session(
         )
 
 
-def read_plan(prepared: PreparedPipeline, settings: RunSettings) -> Plan:
+def read_plan(
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    unavailable: Mapping[tuple[str, int], str] | None = None,
+) -> Plan:
     """The plan as ``status`` shows it: from a copy of the state, if any, never written.
 
-    Before any run wrote a state there is none to read, and every shot is to be generated.
-    The clips recorded are checked through the clip store, which keeps its caches (see above).
+    Before any run wrote a state there is none to read: every shot is restored from where
+    the lock file or the shared store say its clip is, or generated. The clips recorded are
+    checked through the clip store, which keeps its caches (see above). ``unavailable``: why
+    the known clips of these keys and takes cannot be had (the server was asked).
     """
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     if not workspace.state.database.exists():
         clips = whole_clip_store(workspace.output_dir)
         sources = clip_sources(prepared, workspace, clips, open_remote(settings))
+        if sources is not None and unavailable:
+            sources = sources.with_unavailable(unavailable)
         return plan_with_state(prepared, settings, None if sources is None else sources.decide)
     with open_session(prepared, settings, access=Access.READ) as session:
-        return session.plan
+        return session.replanned(unavailable).plan if unavailable else session.plan
 
 
 def plan_with_state(

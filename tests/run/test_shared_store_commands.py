@@ -3,9 +3,11 @@ cannot be had anywhere."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from rdpipe.sim import SimServer
@@ -74,6 +76,17 @@ def test_a_locked_clip_found_nowhere_is_generated_saying_why(
     text = lock.read_text()
     first_task = text.split("task_id: ")[1].split("\n")[0]
     lock.write_text(text.replace(first_task, "task_gone_from_the_server"))
+    status = json.loads(rdpipe_cli("status", str(path), "--json").stdout)
+    assert status["billed_seconds"] == 4
+    assert [(shot["label"], shot["status"]) for shot in status["shots"]] == [
+        ("a", "to generate"),
+        ("b", "locked, on the server"),
+        ("c", "locked, on the server"),
+    ]
+    assert status["shots"][0]["reason"] == (
+        "locked clip unavailable: task task_gone_from_the_server expired on the server, "
+        "no shared clip store is set; generating it"
+    )
     pulled = rdpipe_cli("pull", str(path))
     assert pulled.exit_code == 1
     assert (
@@ -88,3 +101,24 @@ def test_a_locked_clip_found_nowhere_is_generated_saying_why(
         "shot a: locked clip unavailable: task task_gone_from_the_server expired on the server, "
         "no shared clip store is set"
     ) in flat(run.stderr)
+
+
+def test_status_without_a_key_says_the_server_was_not_asked(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    monkeypatch.delenv("RELAYDANCE_API_KEY")
+    online.clear_observations()
+    result = rdpipe_cli("status", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert online.counters() == {}
+    assert "film: 0 s to bill on the next run" in result.stdout
+    assert result.stdout.count("locked, on the server") == 3
+    assert (
+        "the server was not asked whether it still has the locked tasks: RELAYDANCE_API_KEY is "
+        "not set" in flat(result.stdout)
+    )
