@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from typer.exceptions import TyperException
@@ -19,6 +19,9 @@ from rdpipe.cli.context import CommandContext
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.send_record import StoppedAfterSending
 from rdpipe.standard_streams import OutputClosed
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="rdpipe",
@@ -70,7 +73,7 @@ def run_command(
         if closed:
             raise closed[0] from None  # not a bug: the entry point says so in one line
         if _interrupted(error):
-            context.err.print("interrupted", style="yellow")
+            say_interrupted(context.err)
             raise InterruptionReported from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
@@ -84,6 +87,11 @@ def run_command(
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
             _report(leaf, context)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
+
+
+def say_interrupted(err: Console) -> None:
+    """Say the word every Ctrl-C of a command ends with, on ``err`` (its standard error)."""
+    err.print("interrupted", style="yellow")
 
 
 def _after_sending(error: BaseException) -> bool:

@@ -173,7 +173,8 @@ def perform_run(
     also when an error stops the run after its shots ran (the error is raised after it).
 
     The run's events, progress and summary go to ``context.out`` (``context.err`` with
-    ``--json``, whose summary object goes to stdout). The run reads ``context.environ``, and
+    ``--json``, whose summary object goes to stdout); what Ctrl-C says, to ``context.err``
+    always. The run reads ``context.environ``, and
     the context's redactor takes secrets out of all the run prints and keeps.
     """
     from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
@@ -183,14 +184,15 @@ def perform_run(
     console = context.err if as_json else context.out
     json_to = context.out.file if as_json else None
     redactor = context.redactor
+    reporter = ConsoleRunReporter(console, redactor, json_to=json_to, notices=context.err)
     try:
         summary = run_pipeline(
             prepared,
             settings,
-            reporter=ConsoleRunReporter(console, redactor, json_to=json_to),
+            reporter=reporter,
             environ=context.environ,
             redactor=redactor,
-            run_async=until_interrupted(console),
+            run_async=until_interrupted(reporter),
         )
     except Exception as error:
         ran = unfinished_summary(error)

@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rdpipe.errors import RdpipeError
+from rdpipe.local_server import LocalServer
 from rdpipe.review.page_data import ManifestUnusable, ReviewPage, load_review, waiting_page
 from rdpipe.review.page_html import LiveView, render_cards, render_page
 from rdpipe.sockets import listen_tcp
@@ -200,7 +201,7 @@ def serve(
     app = create_review_app(manifest_path, pipeline_file, token=token, port=bound)
     config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning",
                             timeout_graceful_shutdown=1)  # fmt: skip
-    server = uvicorn.Server(config)
+    server = LocalServer(config)
     shown_host = f"[{host}]" if ":" in host else host
     try:
         with anyio.from_thread.start_blocking_portal() as portal:

@@ -92,6 +92,8 @@ async def serve_webhooks(receiver: WebhookReceiver, host: str, port: int) -> Asy
     import anyio
     import uvicorn
 
+    from rdpipe.local_server import LocalServer
+
     try:
         listener = listen_tcp(host, port)
     except OSError as error:
@@ -106,7 +108,7 @@ async def serve_webhooks(receiver: WebhookReceiver, host: str, port: int) -> Asy
         lifespan="off",
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    server = LocalServer(config)  # leaves SIGINT to the run's Ctrl-C watch
     async with anyio.create_task_group() as group:
         group.start_soon(server.serve, [listener])
         while not server.started:

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 
 from rdpipe.errors import RdpipeError
 from rdpipe.ffmpeg_path import find_ffmpeg
+from rdpipe.local_server import LocalServer
 from rdpipe.sim.api import build_api_app
 from rdpipe.sim.config import SimConfig
 from rdpipe.sim.middleware import ConnectionDropped, FaultMiddleware
@@ -67,7 +68,7 @@ def _server(app: ASGIApp) -> uvicorn.Server:
         log_level="warning",
         timeout_graceful_shutdown=1,
     )
-    return uvicorn.Server(config)
+    return LocalServer(config)  # the run's Ctrl-C watch, not uvicorn, handles SIGINT
 
 
 @asynccontextmanager

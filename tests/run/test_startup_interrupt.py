@@ -12,6 +12,10 @@ import pytest
 
 from tests.cli_process import environment, rdpipe_command, write_pipeline
 
+STOPPING = (
+    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
+    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
+)
 # Runs rdpipe's entry point, sending the process a real SIGINT the moment ``target`` starts to
 # be imported: a Ctrl-C landing in exactly that part of the start-up.
 SIGNAL_DURING_IMPORT = """
@@ -25,6 +29,25 @@ class Finder:
             os.kill(os.getpid(), signal.SIGINT)
         return None
 sys.meta_path.insert(0, Finder())
+sys.argv[0] = "rdpipe"
+from rdpipe.entry import main
+main()
+"""
+# Runs rdpipe's entry point, sending the process a real SIGINT the moment one of the servers
+# of the offline simulator (uvicorn, in the run's own event loop) starts ``moment``: its start-up,
+# its serving loop, or its shutdown.
+SIGNAL_IN_SERVER = """
+import os, signal, sys
+import uvicorn
+moment = sys.argv.pop(1)
+original = getattr(uvicorn.Server, moment)
+async def hooked(self, *args, **kwargs):
+    if not hooked.fired:
+        hooked.fired = True
+        os.kill(os.getpid(), signal.SIGINT)
+    return await original(self, *args, **kwargs)
+hooked.fired = False
+setattr(uvicorn.Server, moment, hooked)
 sys.argv[0] = "rdpipe"
 from rdpipe.entry import main
 main()
@@ -87,6 +110,30 @@ def test_ctrl_c_while_the_command_line_loads_says_interrupted(tmp_path: Path, ta
     )
     assert (result.returncode, result.stderr) == (130, "interrupted\n"), result.stderr
     assert not list((tmp_path / "cache").glob("**/crash-*.log"))
+
+
+@pytest.mark.parametrize("moment", ["startup", "main_loop", "shutdown"])
+def test_ctrl_c_while_the_offline_simulator_serves_says_interrupted_once(
+    tmp_path: Path, moment: str
+) -> None:
+    """One Ctrl-C while the simulator starts, serves or stops is one Ctrl-C: the stop notice
+    and "interrupted" on stderr, exit 130, nothing about stopping on stdout.
+
+    uvicorn used to take SIGINT over while it served and raise it again once it had stopped:
+    the run's Ctrl-C watch then heard a second Ctrl-C and exited at once, with nothing on
+    stderr (its notices went to stdout)."""
+    write_pipeline(tmp_path)
+    command = [sys.executable, "-c", SIGNAL_IN_SERVER, moment, "run", "film.yaml", "--offline"]
+    result = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=environment(tmp_path / "cache"),
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert (result.returncode, result.stderr) == (130, STOPPING + "interrupted\n"), result
+    assert "stopping" not in result.stdout and "interrupted" not in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize(
