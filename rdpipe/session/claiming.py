@@ -15,12 +15,15 @@ import hashlib
 import socket
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job, KnownClip
-from rdpipe.remote import Claim, HeldBy, IndexEntry
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
 from rdpipe.session.session import PipelineSession
 from rdpipe.session.workspace import Workspace
+
+if TYPE_CHECKING:
+    from rdpipe.remote import Claim, HeldBy, IndexEntry
 
 
 def run_owner(workspace: Workspace) -> str:

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job
-from rdpipe.remote import IndexEntry
 from rdpipe.scheduler import ClipStored
 from rdpipe.session.events import RunNote, RunReporter
 from rdpipe.session.session import PipelineSession
 from rdpipe.state import ClipRecord, PushedClips
 
+if TYPE_CHECKING:
+    from rdpipe.remote import IndexEntry
+
 
 def index_entry(job: Job, record: ClipRecord) -> IndexEntry:
     """The shared store's index entry for ``job``'s recorded clip."""
+    from rdpipe.remote import IndexEntry
+
     return IndexEntry(
         key=job.key,
         take=job.shot.take,

@@ -10,13 +10,16 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from rdpipe.remote import Claim, SharedClipStore
 from rdpipe.scheduler import ClipStored
 from rdpipe.session.claiming import claim_new_shots
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
 from rdpipe.session.pushing import PushNotes, clip_pusher, push_notes, unpushed
 from rdpipe.session.session import PipelineSession
+
+if TYPE_CHECKING:
+    from rdpipe.remote import Claim, SharedClipStore
 
 
 @dataclass(frozen=True)
