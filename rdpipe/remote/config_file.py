@@ -8,14 +8,15 @@ above 0). Anything else is an error that names the file, the line and the settin
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import RemoteConfigInvalid
+
+if TYPE_CHECKING:
+    import tomllib
 
 CONFIG_FILE_NAME = "rdpipe.toml"
 DEFAULT_CLAIM_TIMEOUT = 600.0  # seconds
@@ -39,6 +40,8 @@ def read_config_file(path: Path) -> ConfigFile:
     file, line and setting for unreadable text, bad TOML, an unknown setting or a wrong type."""
     text = _read_text(path)
     try:
+        import tomllib  # here: most runs find no rdpipe.toml
+
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _syntax_error(path, error) from error
@@ -92,6 +95,8 @@ def _syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> RemoteConfigInv
 def _unknown(path: Path, text: str, key: str, table: str | None, known: str) -> RemoteConfigInvalid:
     field = f"{table}.{key}" if table else key
     line = _field_line(text, key) if table else _line_of(text, key)
+    import difflib
+
     close = difflib.get_close_matches(key, _KEYS if table else ("remote",), n=1)
     guess = f"Did you mean '{close[0]}'? " if close else ""
     return RemoteConfigInvalid(
@@ -125,6 +130,8 @@ def _line_of(text: str, key: str) -> int:
 
 def _type_name(value: object) -> str:
     names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    from datetime import date, datetime, time
+
     names |= {list: "an array", dict: "a table", datetime: "a date-time"}
     names |= {date: "a date", time: "a time"}
     return names.get(type(value), type(value).__name__)
