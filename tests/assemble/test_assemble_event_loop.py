@@ -64,7 +64,7 @@ def test_a_failed_assembly_leaves_no_scratch_folder(
     with pytest.raises(AssemblyInvalid, match=r"music file 'music\.mp3'"):
         join(clips, spec, tmp_path, ffmpeg, base_dir=tmp_path)
     cache = sorted(p.name for p in (tmp_path / "cache").iterdir())
-    assert cache == ["media-verdicts.jsonl", "probes.json"]
+    assert cache == [".gitignore", "media-verdicts.jsonl", "probes.json"]
     assert not list(tmp_path.glob("*.mp4"))
 
 
