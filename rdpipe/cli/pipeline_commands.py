@@ -50,6 +50,14 @@ RemoteOption = Annotated[
         metavar="URL",
     ),
 ]
+NoRemoteOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-remote",
+        help="Use no shared clip store, whatever RDPIPE_REMOTE or rdpipe.toml say (no claims: "
+        "a teammate's run may pay for the same shots).",
+    ),
+]
 PartialOption = Annotated[
     bool,
     typer.Option(
@@ -59,10 +67,15 @@ PartialOption = Annotated[
 
 
 def remote_setting(
-    file: Path, explicit: str | None, context: CommandContext
+    file: Path, explicit: str | None, context: CommandContext, *, disabled: bool = False
 ) -> RemoteSetting | None:
     """The shared clip store for ``file``: ``--remote``, ``RDPIPE_REMOTE``, or ``rdpipe.toml``
-    (:func:`rdpipe.remote.find_remote_setting`; exit 2 for a bad one)."""
+    (:func:`rdpipe.remote.find_remote_setting`; exit 2 for a bad one); none with
+    ``--no-remote`` (``disabled``), which ``--remote`` contradicts."""
+    if disabled:
+        if explicit is not None:
+            raise typer.BadParameter("--no-remote cannot be combined with --remote")
+        return None
     from rdpipe.remote import find_remote_setting
 
     return find_remote_setting(file, explicit=explicit, environ=context.environ, cwd=Path.cwd())

@@ -20,6 +20,7 @@ from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
     JsonOption,
+    NoRemoteOption,
     OfflineOption,
     PartialOption,
     RemoteOption,
@@ -124,6 +125,7 @@ def run(
         ),
     ] = False,
     remote: RemoteOption = None,
+    no_remote: NoRemoteOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Generate every shot that has no clip yet, then join the clips into one video."""
@@ -156,7 +158,7 @@ def run(
 
     def action() -> int:
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
-        shared = None if offline else remote_setting(file, remote, context)
+        shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         run_settings = replace(settings, remote=shared)
         summary = perform_run(prepared, run_settings, as_json=as_json, context=context)
         return int(summary.exit_code)

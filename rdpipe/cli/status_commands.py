@@ -13,6 +13,7 @@ from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
     JsonOption,
+    NoRemoteOption,
     OfflineOption,
     RemoteOption,
     SetOption,
@@ -42,6 +43,7 @@ def status(
     allow_outside: AllowOutside = False,
     offline: OfflineOption = False,
     remote: RemoteOption = None,
+    no_remote: NoRemoteOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show each shot: cached, in flight, failed, unknown, or to be generated, and why."""
@@ -53,12 +55,23 @@ def status(
 
         from rdpipe.session.session import read_plan
         from rdpipe.session.settings import RunSettings
+        from rdpipe.session.shared import StoreUnusable
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
-        shared = None if offline else remote_setting(file, remote, context)
+        shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         settings = RunSettings(offline=offline, remote=shared)
-        plan = read_plan(prepared, settings)
+        try:
+            plan = read_plan(prepared, settings)
+        except StoreUnusable as error:  # still show the shots, as without the store
+            context.err.print(
+                "warning: the shared clip store could not be read, so the shots are shown as "
+                f"without it: {error.cause.message}",
+                style="yellow",
+                markup=False,
+            )
+            shared, settings = None, RunSettings(offline=offline)
+            plan = read_plan(prepared, settings)
         asked = not offline
         if asked:  # is each locked clip to download from the server still there? (GETs)
             from rdpipe.session.reproduce import unavailable_locked_clips

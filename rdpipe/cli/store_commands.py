@@ -36,7 +36,10 @@ def push(
             prepared, settings, reporter=reporter, run_async=until_interrupted(reporter)
         )
         where = settings.remote.url if settings.remote else ""
-        context.out.print(f"{prepared.name}: {done.done} of {done.clips} clips in {where}")
+        context.out.print(
+            f"{prepared.name}: {done.done} of {done.clips} clips in {where} "
+            f"({done.uploaded} uploaded)"
+        )
 
     run_command(action, context)
 

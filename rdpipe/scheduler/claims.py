@@ -49,8 +49,8 @@ async def claim_or_wait(
     is indexed (then it is in :attr:`Claimed.arrived`) or the claim can be taken over (then it
     is claimed here). ``on_wait`` hears of each shot this run starts waiting for.
 
-    A store that fails while claiming leaves the shot unclaimed: it is generated as it would be
-    without a store.
+    Raises the store's :class:`~rdpipe.remote.RemoteError` when it fails: a run that cannot
+    claim does not pay (a teammate may be generating the same shot).
     """
     claimed = Claimed()
     waiting: list[Job] = []
@@ -59,7 +59,7 @@ async def claim_or_wait(
         if isinstance(answer, HeldBy):
             on_wait(job, answer)
             waiting.append(job)
-        elif answer is not None:
+        else:
             claimed.claims.append(answer)
     while waiting:
         await anyio.sleep(poll)
@@ -72,22 +72,17 @@ async def claim_or_wait(
             answer = await _claim(shared, job, owner, clock)
             if isinstance(answer, HeldBy):
                 still.append(job)
-            elif answer is not None:
+            else:
                 claimed.claims.append(answer)
         waiting = still
     return claimed
 
 
-async def _claim(
-    shared: SharedClipStore, job: Job, owner: str, clock: Clock
-) -> Claim | HeldBy | None:
+async def _claim(shared: SharedClipStore, job: Job, owner: str, clock: Clock) -> Claim | HeldBy:
     def claim() -> Claim | HeldBy:
         return shared.claim(job.key, job.shot.take, owner, now=clock())
 
-    try:
-        return await anyio.to_thread.run_sync(claim)
-    except RemoteError:
-        return None  # the store failed: generate it as without a store
+    return await anyio.to_thread.run_sync(claim)
 
 
 @asynccontextmanager

@@ -20,8 +20,9 @@ from rdpipe.remote import IndexEntry, Progress, RemoteError, SharedClipStore
 class PushWatcher(Protocol):
     """Hears how each push ended (called on the event loop)."""
 
-    def pushed(self, entry: IndexEntry) -> None:
-        """The clip of ``entry`` is in the store, and indexed."""
+    def pushed(self, entry: IndexEntry, uploaded: bool) -> None:
+        """The clip of ``entry`` is in the store, and indexed; ``uploaded``: its bytes were
+        sent now (else the store had them)."""
 
     def failed(self, entry: IndexEntry, reason: str) -> None:
         """The push of ``entry``'s clip failed; ``reason`` is one sentence."""
@@ -37,11 +38,13 @@ async def push_clip(
     """Push one clip in a worker thread; ``False`` (and the watcher told) if it failed.
     ``progress`` hears the bytes sent (from the worker thread)."""
     try:
-        await anyio.to_thread.run_sync(lambda: shared.push(path, entry, progress=progress))
+        uploaded = await anyio.to_thread.run_sync(
+            lambda: shared.push(path, entry, progress=progress)
+        )
     except (RemoteError, OSError) as error:
         watcher.failed(entry, str(error))
         return False
-    watcher.pushed(entry)
+    watcher.pushed(entry, uploaded)
     return True
 
 

@@ -55,10 +55,15 @@ def claim_new_shots(
         )
 
     async def claim() -> tuple[list[Claim], int]:
+        from rdpipe.remote import RemoteError
         from rdpipe.scheduler.claims import claim_or_wait
         from rdpipe.scheduler.restore import restore_from_shared
+        from rdpipe.session.shared import StoreUnusable
 
-        claimed = await claim_or_wait(jobs, shared, owner, clock=time.time, on_wait=waiting)
+        try:
+            claimed = await claim_or_wait(jobs, shared, owner, clock=time.time, on_wait=waiting)
+        except RemoteError as error:  # here, before a task group wraps it
+            raise StoreUnusable(shared.url, "claim the shots to generate", error) from error
         arrived = [_with_entry(job, entry) for job, entry in claimed.arrived]
         restored = await restore_from_shared(
             arrived, shared=shared, clips=session.clips, journal=session.store

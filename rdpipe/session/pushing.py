@@ -53,31 +53,42 @@ def recorded_clips(session: PipelineSession) -> list[tuple[Path, IndexEntry]]:
 
 
 def unpushed(session: PipelineSession, pushed: PushedClips) -> list[tuple[Path, IndexEntry]]:
-    """The plan's clips never pushed to the session's store from this machine."""
+    """The plan's clips never pushed to the session's store from this machine, less those the
+    store's index was found to hold in this run (restored from it, say)."""
     if session.shared is None:
         return []
     url = session.shared.url
-    return [(path, entry) for path, entry in recorded_clips(session)
-            if (url, entry.sha256) not in pushed]  # fmt: skip
+    indexed = session.sources.index_if_read() if session.sources is not None else {}
+    pending = []
+    for path, entry in recorded_clips(session):
+        found = indexed.get((entry.key, entry.take))
+        if found is not None and found.sha256 == entry.sha256:
+            pushed.note(url, entry.sha256)
+        elif (url, entry.sha256) not in pushed:
+            pending.append((path, entry))
+    return pending
 
 
-@dataclass(frozen=True)
+@dataclass
 class PushNotes:
-    """Remembers each clip pushed; says so when a push fails, and how to push it later."""
+    """Remembers each clip pushed and counts the uploads; says so when a push fails, and how
+    to push it later (one note per reason, naming the shots)."""
 
     reporter: RunReporter
     pushed_clips: PushedClips
     store: str
     pipeline: str  # the pipeline file, as the user wrote it
+    uploaded: int = 0
 
-    def pushed(self, entry: IndexEntry) -> None:
+    def pushed(self, entry: IndexEntry, uploaded: bool) -> None:
         self.pushed_clips.note(self.store, entry.sha256)
+        self.uploaded += uploaded
 
     def failed(self, entry: IndexEntry, reason: str) -> None:
         self.reporter.run_event(
             RunNote(
                 f"shot {entry.shot_id}: its clip is kept here but was not pushed to the shared "
-                f"store ({reason.rstrip('.')}); the next run, or `rdpipe push {self.pipeline}`, "
+                f"store: {reason.rstrip('.')}. The next run, or `rdpipe push {self.pipeline}`, "
                 "pushes it"
             )
         )

@@ -76,7 +76,7 @@ def restore_known_clips(
         run_async(lambda: _restore_elsewhere(session, elsewhere, outcome, reporter, environ, sends))
     _report(outcome, reporter, jobs)
     unavailable = {
-        (job.key, job.shot.take): ", ".join(reversed(outcome.problems[job.shot.label]))
+        (job.key, job.shot.take): "; ".join(reversed(outcome.problems[job.shot.label]))
         for job in jobs
         if job.shot.label in outcome.problems and not _was_restored(job, outcome)
     }
@@ -154,7 +154,7 @@ def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> No
             reporter.run_event(
                 RunNote(
                     f"shot {job.shot.label}: locked clip unavailable: "
-                    f"{', '.join(reversed(problems))}"
+                    f"{'; '.join(reversed(problems))}"
                 )
             )
 
@@ -192,7 +192,7 @@ def unavailable_locked_clips(
         return None
     shared = "not in the shared store" if settings.remote else "no shared clip store is set"
     return {
-        (job.key, job.shot.take): f"{problems[job.shot.label]}, {shared}"
+        (job.key, job.shot.take): f"{problems[job.shot.label]}; {shared}"
         for job in jobs
         if job.shot.label in problems
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from rdpipe.errors import RdpipeError
 from rdpipe.plan import shot_keys
 from rdpipe.session.sources import ClipSources
 from rdpipe.state import ClipStore, LockFile, ShotLock
@@ -18,6 +19,21 @@ if TYPE_CHECKING:
     from rdpipe.remote import IndexEntry, SharedClipStore
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.workspace import Workspace
+
+
+class StoreUnusable(RdpipeError):
+    """The shared clip store failed where a run needs it before paying: looking up the clips
+    made before, or claiming the shots to generate. Nothing was submitted."""
+
+    def __init__(self, url: str, doing: str, error: RdpipeError) -> None:
+        self.cause = error
+        super().__init__(
+            f"the shared clip store {url} could not be used to {doing}: "
+            f"{error.message.rstrip('.')}; nothing was submitted",
+            hint="Fix the store's settings or access (`rdpipe status` names the store and where "
+            "it is set), or pass --no-remote to run without it; a teammate's run may then pay "
+            "for the same shots.",
+        )
 
 
 def open_remote(settings: RunSettings) -> SharedClipStore | None:
@@ -53,7 +69,12 @@ def clip_sources(
     def read_index() -> Mapping[tuple[str, int], IndexEntry]:
         if shared is None:
             return {}
+        from rdpipe.remote import RemoteError
+
         keys = shot_keys(prepared.shots)
-        return shared.lookup_many([(keys[shot.label], shot.take) for shot in prepared.shots])
+        try:
+            return shared.lookup_many([(keys[shot.label], shot.take) for shot in prepared.shots])
+        except RemoteError as error:
+            raise StoreUnusable(shared.url, "look up the clips made before", error) from error
 
     return ClipSources(clips, read_lock, read_index)

@@ -76,9 +76,9 @@ def join_team(
                     shared, pending, notes, progress=lambda entry: meter.clip(entry.shot_id)
                 )
 
-        pushed = run_async(push)
-        if pushed:
-            clips = "clip" if pushed == 1 else "clips"
-            reporter.run_event(RunNote(f"{pushed} {clips} pushed to the shared store"))
+        run_async(push)
+        if notes.uploaded:
+            clips = "clip" if notes.uploaded == 1 else "clips"
+            reporter.run_event(RunNote(f"{notes.uploaded} {clips} uploaded to the shared store"))
     session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
     return session, TeamRun(shared, notes, tuple(claims))

@@ -50,6 +50,7 @@ class Transferred:
     clips: int
     done: int
     to_generate: int = 0  # pull: shots neither the lock file nor the store knows
+    uploaded: int = 0  # push: clips whose bytes were sent (the others were there)
 
 
 def push_pipeline(
@@ -66,6 +67,12 @@ def push_pipeline(
         if shared is None or notes is None:
             raise NoSharedStore("push")
         clips = recorded_clips(session)
+        unsound = [
+            f"{job.shot.label}: {job.reason}"
+            for job in session.plan.jobs
+            if job.action is not Action.REUSE
+            and session.store.lookup(job.key, job.shot.take).clip is not None
+        ]
         from rdpipe.scheduler.pushes import push_clips
 
         async def push() -> int:
@@ -75,9 +82,14 @@ def push_pipeline(
                 )
 
         pushed = run_async(push) if clips else 0
-    if pushed < len(clips):
-        raise TransfersFailed(f"{len(clips) - pushed} of {len(clips)} clips were not pushed")
-    return Transferred(len(clips), pushed)
+    problems = unsound + ([f"{len(clips) - pushed} clips failed (said above)"]
+                          if pushed < len(clips) else [])  # fmt: skip
+    if problems:
+        raise TransfersFailed(
+            f"{len(clips) - pushed + len(unsound)} of {len(clips) + len(unsound)} clips were not "
+            f"pushed: {'; '.join(problems)}"
+        )
+    return Transferred(len(clips), pushed, uploaded=notes.uploaded)
 
 
 def pull_pipeline(

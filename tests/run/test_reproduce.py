@@ -173,6 +173,7 @@ def test_a_clone_with_the_shared_store_sends_not_one_request(
     assert result.exit_code == 0, result.stderr
     assert online.counters() == {}
     assert "3 clips made before restored (3 from the shared store); no charge" in result.stderr
+    assert "uploaded" not in result.stderr  # they came from the store: nothing to send back
     assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
     video_b = Path(summary_of(result)["output"])
     assert frames_and_duration(video_b) == frames_and_duration(a / "out" / "film.mp4")
@@ -192,7 +193,7 @@ def test_clips_made_before_the_store_was_set_are_pushed_by_the_next_run(
     online.clear_observations()
     result = rdpipe_cli("run", str(path_a), "--json")
     assert result.exit_code == 0, result.stderr
-    assert "3 clips pushed to the shared store" in result.stderr
+    assert "3 clips uploaded to the shared store" in result.stderr
     assert online.counters() == {}
     path = clone(tmp_path / "a", tmp_path / "b")
     result = rdpipe_cli("run", str(path), "--json")

@@ -42,7 +42,7 @@ def test_push_then_pull_in_a_clone_then_run_sends_nothing(
     path_a = first_run(tmp_path / "a", rdpipe_cli)
     pushed = rdpipe_cli("push", str(path_a), "--remote", store)
     assert pushed.exit_code == 0, pushed.stderr
-    assert pushed.stdout.strip().endswith(f"film: 3 of 3 clips in {store}")
+    assert pushed.stdout.strip().endswith(f"film: 3 of 3 clips in {store} (3 uploaded)")
     assert len(list((tmp_path / "store" / "clips").glob("*/*.mp4"))) == 3
     path_b = clone(tmp_path / "a", tmp_path / "b")
     online.clear_observations()
@@ -84,21 +84,21 @@ def test_a_locked_clip_found_nowhere_is_generated_saying_why(
         ("c", "locked, on the server"),
     ]
     assert status["shots"][0]["reason"] == (
-        "locked clip unavailable: task task_gone_from_the_server expired on the server, "
-        "no shared clip store is set; generating it"
+        "locked clip unavailable: task task_gone_from_the_server expired on the server; "
+        "no shared clip store is set"
     )
     pulled = rdpipe_cli("pull", str(path))
     assert pulled.exit_code == 1
     assert (
-        "a: locked clip unavailable: task task_gone_from_the_server expired on the server, "
-        "no shared clip store is set; generating it"
+        "a: locked clip unavailable: task task_gone_from_the_server expired on the server; "
+        "no shared clip store is set"
     ) in flat(pulled.stderr)
     online.clear_observations()
     run = rdpipe_cli("run", str(path), "--json")
     assert run.exit_code == 0, run.stderr
     assert submits(online) == 1
     assert (
-        "shot a: locked clip unavailable: task task_gone_from_the_server expired on the server, "
+        "shot a: locked clip unavailable: task task_gone_from_the_server expired on the server; "
         "no shared clip store is set"
     ) in flat(run.stderr)
 
@@ -122,3 +122,46 @@ def test_status_without_a_key_says_the_server_was_not_asked(
         "the server was not asked whether it still has the locked tasks: RELAYDANCE_API_KEY is "
         "not set" in flat(result.stdout)
     )
+
+
+def test_a_store_that_fails_before_paying_stops_the_run(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    s3_store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bucket that does not exist: the run cannot claim its new shots, so it pays for none
+    (exit 1, the store named, --no-remote offered); --no-remote then runs without it."""
+    from tests.run.conftest import pipeline_text, write
+
+    path = write(tmp_path / "film.yaml", pipeline_text(SHOTS))
+    missing = s3_store_url.replace("s3://", "s3://no-such-bucket-").split("/team")[0] + "/team"
+    monkeypatch.setenv("RDPIPE_REMOTE", missing)
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path))
+    assert result.exit_code == 1, result.stdout
+    assert submits(online) == 0
+    said = flat(result.stderr)
+    assert f"error: the shared clip store {missing} could not be used to claim" in said
+    assert "nothing was submitted" in said and "--no-remote" in said
+    result = rdpipe_cli("run", str(path), "--no-remote", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert submits(online) == len(SHOTS)
+
+
+def test_push_names_a_clip_damaged_here_and_fails(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A clip changed on disk is not pushed silently: named, with why, exit 1; the others are."""
+    path = first_run(tmp_path, rdpipe_cli)
+    damaged = sorted((tmp_path / "out" / "clips" / "a").glob("*.mp4"))[0]
+    with damaged.open("ab") as clip:
+        clip.write(b"garbage")
+    store = (tmp_path / "store").as_uri()
+    result = rdpipe_cli("push", str(path), "--remote", store)
+    assert result.exit_code == 1
+    said = flat(result.stderr)
+    assert "error: 1 of 3 clips were not pushed: a: task " in said
+    assert f"{damaged.relative_to(tmp_path / 'out').as_posix()} has " in said
+    assert len(list((tmp_path / "store" / "clips").glob("*/*.mp4"))) == 2
