@@ -15,14 +15,7 @@ Every store method blocks: call it from a worker thread.
 from __future__ import annotations
 
 from .claims import Claim, HeldBy
-from .config import (
-    ENVIRONMENT_VARIABLE,
-    SCHEMES,
-    RemoteSetting,
-    find_config_file,
-    find_remote_setting,
-    normalize_url,
-)
+from .config import ENVIRONMENT_VARIABLE, RemoteSetting, find_config_file, find_remote_setting
 from .config_file import CONFIG_FILE_NAME, DEFAULT_CLAIM_TIMEOUT
 from .entries import IndexEntry
 from .errors import (
@@ -36,6 +29,7 @@ from .errors import (
 )
 from .store import SharedClipStore, open_shared_store
 from .transfer import Progress
+from .urls import SCHEMES, normalize_url
 
 __all__ = [
     "CONFIG_FILE_NAME",

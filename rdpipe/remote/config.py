@@ -13,32 +13,25 @@ cache key (issue 13, section 2). The first of these wins:
        claim_timeout = 600   # seconds a claim lives without a heartbeat (optional)
 
 The ``rdpipe.toml`` found is read (and must be valid) whichever source names the URL: its
-``claim_timeout`` applies to every run beside it. A URL without a scheme is a local folder,
-relative to the ``rdpipe.toml`` that names it (or to the working directory); every URL comes back
-with its scheme (``file:///abs/path``). Credentials never appear here: each back-end takes them
-from its own standard places (AWS profiles and variables, gcloud, Azure, ssh-agent).
+``claim_timeout`` applies to every run beside it. What a URL may be is
+:mod:`rdpipe.remote.urls`' to say: a folder path is relative to the ``rdpipe.toml`` that names it
+(or to the working directory), and every URL comes back with its scheme (``file:///abs/path``);
+one that does not name a store unambiguously (``s3:/team/rd``) is refused. Credentials never
+appear here: each back-end takes them from its own standard places (AWS profiles and
+variables, gcloud, Azure, ssh-agent).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config_file import CONFIG_FILE_NAME, DEFAULT_CLAIM_TIMEOUT, read_config_file
-from .errors import RemoteConfigInvalid
+from .urls import normalize_url
 
 ENVIRONMENT_VARIABLE = "RDPIPE_REMOTE"
 EXPLICIT_SOURCE = "--remote"
-
-#: The URL schemes a store may use (``memory`` keeps a store in the process, for tests).
-SCHEMES = frozenset({"file", "s3", "gs", "gcs", "az", "abfs", "ssh", "sftp", "memory"})
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.DOTALL)
-_SCHEMES_HINT = (
-    "Use file://, s3://, gs://, az://, ssh:// (or sftp://) followed by where the store lives, "
-    "or a folder path."
-)
 
 
 @dataclass(frozen=True)
@@ -61,7 +54,8 @@ def find_remote_setting(
 
     ``pipeline_file`` and plain-path URLs from ``--remote`` or the environment are taken
     relative to ``cwd``. Raises :class:`RemoteConfigInvalid` (exit code 2) for a bad
-    ``rdpipe.toml`` (with its line and field) or a URL of an unsupported scheme.
+    ``rdpipe.toml`` (with its line and field) or a URL that does not name a store
+    unambiguously (:func:`rdpipe.remote.urls.normalize_url`), naming where it was set.
     """
     config_path = find_config_file((cwd / pipeline_file).parent)
     config = read_config_file(config_path) if config_path is not None else None
@@ -94,34 +88,3 @@ def find_config_file(folder: Path) -> Path | None:
         if (candidate / ".git").exists():
             return None
     return None
-
-
-def normalize_url(value: str, *, base: Path, source: str, line: int = 0) -> str:
-    """``value`` with its scheme: a plain path becomes ``file://`` + the absolute folder.
-
-    Relative paths (plain or ``file://``) are taken from ``base``. Raises
-    :class:`RemoteConfigInvalid` naming ``source`` and ``line`` for an empty value, an
-    unsupported scheme or a URL naming no place after its scheme.
-    """
-    field = "remote.url" if line or source.endswith(CONFIG_FILE_NAME) else ""
-    text = value.strip()
-    if not text:
-        raise RemoteConfigInvalid(source, line, field, "the store URL is empty", _SCHEMES_HINT)
-    match = _SCHEME.match(text)
-    if match is None:
-        return _folder_url(text, base)
-    scheme, rest = match.group(1).lower(), match.group(2)
-    if scheme not in SCHEMES:
-        problem = f"'{scheme}://' is not a supported store ({text})"
-        raise RemoteConfigInvalid(source, line, field, problem, _SCHEMES_HINT)
-    if not rest.strip("/"):
-        problem = f"{text} names no place after '{scheme}://'"
-        hint = f"Add the bucket or folder, as in {scheme}://team-clips/rdpipe."
-        raise RemoteConfigInvalid(source, line, field, problem, hint)
-    if scheme == "file":
-        return _folder_url(rest, base)
-    return f"{scheme}://{rest}"
-
-
-def _folder_url(path: str, base: Path) -> str:
-    return "file://" + (base / Path(path).expanduser()).resolve().as_posix()

@@ -1,9 +1,15 @@
 """``rdpipe.toml``: the small settings file that names a team's shared clip store.
 
-Only one table is known, ``[remote]``, with ``url`` (a string) and ``claim_timeout`` (seconds,
-above 0). Anything else is an error that names the file, the line and the setting, so a typo
-(``uri =``) never silently leaves a team without its store. The URL's scheme is checked by
-:func:`rdpipe.remote.config.normalize_url`, which is handed the line found here.
+Only one table is known, ``[remote]``, with ``url`` (a string) and ``claim_timeout``: seconds a
+claim lives without a heartbeat, a finite number from 5 s to 24 h. Runs beat each third of it,
+and a crashed run's claim holds its shot (teammates' runs wait for it) until it runs out: below
+5 s a beat would be due before a slow store has answered the last, and the machines' clocks
+would have to agree closer than they commonly do; beyond a day (or ``inf``, ``nan``, ``1e308``,
+which TOML accepts) a crash would stop a team's runs for longer than anyone waits.
+
+Anything else is an error that names the file, the line and the setting, so a typo (``uri =``)
+never silently leaves a team without its store. The URL is checked by
+:func:`rdpipe.remote.urls.normalize_url`, which is handed the line found here.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ if TYPE_CHECKING:
 
 CONFIG_FILE_NAME = "rdpipe.toml"
 DEFAULT_CLAIM_TIMEOUT = 600.0  # seconds
+CLAIM_TIMEOUT_RANGE = (5.0, 86_400.0)  # seconds: the bounds of claim_timeout (module docstring)
 _KEYS = ("url", "claim_timeout")
 _EXAMPLE = '[remote]\nurl = "s3://bucket/prefix"\nclaim_timeout = 600'
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -60,13 +67,21 @@ def read_config_file(path: Path) -> ConfigFile:
         problem = f"must be a string, not {_type_name(url)}"
         hint = 'Quote the URL: url = "s3://bucket/prefix"'
         raise RemoteConfigInvalid(str(path), _field_line(text, "url"), "remote.url", problem, hint)
-    timeout = table.get("claim_timeout", DEFAULT_CLAIM_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-        problem = f"must be a number of seconds above 0, not {_show(timeout)}"
-        hint = "For example: claim_timeout = 600 (ten minutes without a heartbeat)."
-        line = _field_line(text, "claim_timeout")
-        raise RemoteConfigInvalid(str(path), line, "remote.claim_timeout", problem, hint)
-    return ConfigFile(url, _field_line(text, "url") if url is not None else 0, float(timeout))
+    timeout = _claim_timeout(path, text, table.get("claim_timeout", DEFAULT_CLAIM_TIMEOUT))
+    return ConfigFile(url, _field_line(text, "url") if url is not None else 0, timeout)
+
+
+def _claim_timeout(path: Path, text: str, value: object) -> float:
+    """``value`` as seconds, if a number within :data:`CLAIM_TIMEOUT_RANGE` (bounds included;
+    ``nan`` is within nothing)."""
+    low, high = CLAIM_TIMEOUT_RANGE
+    if isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high:
+        return float(value)
+    problem = f"must be a number of seconds from {low:.0f} to {high:.0f} (24 hours), not "
+    problem += _show(value)
+    hint = "For example: claim_timeout = 600 (ten minutes without a heartbeat)."
+    line = _field_line(text, "claim_timeout")
+    raise RemoteConfigInvalid(str(path), line, "remote.claim_timeout", problem, hint)
 
 
 def _read_text(path: Path) -> str:

@@ -140,12 +140,14 @@ def test_a_plain_path_is_a_folder_relative_to_where_it_is_written(project: Path)
         ),
         (
             '[remote]\nurl = "s3://x/y"\n\nclaim_timeout = -5\n',
-            "4: remote.claim_timeout: must be a number of seconds above 0, not -5",
+            "4: remote.claim_timeout: must be a number of seconds from 5 to 86400 (24 hours), "
+            "not -5",
             "For example: claim_timeout = 600 (ten minutes without a heartbeat).",
         ),
         (
             '[remote]\nclaim_timeout = "ten minutes"\n',
-            "2: remote.claim_timeout: must be a number of seconds above 0, not 'ten minutes'",
+            "2: remote.claim_timeout: must be a number of seconds from 5 to 86400 (24 hours), "
+            "not 'ten minutes'",
             "For example: claim_timeout = 600 (ten minutes without a heartbeat).",
         ),
         (
@@ -178,6 +180,46 @@ def test_a_bad_rdpipe_toml_names_file_line_and_setting(
 
     assert str(caught.value) == f"{config}:{message}\n{hint}"
     assert caught.value.exit_code == ExitCode.INVALID_INPUT
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("nan", "nan"),
+        ("inf", "inf"),
+        ("-inf", "-inf"),
+        ("1e308", "1e+308"),
+        ("86401", "86401"),
+        ("4.9", "4.9"),
+        ("0", "0"),
+        ("true", "a boolean"),
+    ],
+)
+def test_a_claim_timeout_outside_5_s_to_24_h_is_refused(
+    project: Path, written: str, shown: str
+) -> None:
+    """nan, inf, huge and tiny timeouts (a claim that never goes stale, or beats too often for
+    the store) are refused at their line with exit code 2."""
+    config = project.parent / "rdpipe.toml"
+    config.write_text(f'[remote]\nurl = "s3://x/y"\nclaim_timeout = {written}\n')
+
+    with pytest.raises(RemoteConfigInvalid) as caught:
+        _setting(project)
+
+    assert str(caught.value) == (
+        f"{config}:3: remote.claim_timeout: must be a number of seconds from 5 to 86400 "
+        f"(24 hours), not {shown}\n"
+        "For example: claim_timeout = 600 (ten minutes without a heartbeat)."
+    )
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT
+
+
+def test_claim_timeouts_at_the_bounds_are_accepted(project: Path) -> None:
+    """5 s and 86400 s (24 h) are within the range, as integers or floats."""
+    config = project.parent / "rdpipe.toml"
+    for written, seconds in [("5", 5.0), ("86400", 86400.0), ("5.0", 5.0), ("86_400.0", 86400.0)]:
+        config.write_text(f'[remote]\nurl = "s3://x/y"\nclaim_timeout = {written}\n')
+        assert _setting(project) == RemoteSetting("s3://x/y", str(config), seconds)
 
 
 def test_a_broken_rdpipe_toml_is_an_error_even_with_remote_given(project: Path) -> None:
@@ -213,12 +255,146 @@ def test_a_bad_url_outside_a_file_names_where_it_came_from(
 
 
 def test_every_supported_scheme_is_accepted(project: Path) -> None:
-    """file, s3, gs/gcs, az/abfs, ssh/sftp and memory URLs pass through (schemes lowercased)."""
-    for url in ["s3://b/p", "gs://b/p", "gcs://b/p", "az://c/p", "abfs://c/p", "memory://t"]:
+    """file, s3, gs/gcs, az/abfs and ssh/sftp URLs pass through (schemes lowercased, no
+    trailing slash)."""
+    for url in ["s3://b/p", "gs://b/p", "gcs://b/p", "az://c/p", "abfs://c/p", "s3://bucket"]:
         assert _setting(project, explicit=url) == RemoteSetting(url, "--remote")
+        assert _setting(project, explicit=f"{url}/") == RemoteSetting(url, "--remote")
     assert _setting(project, explicit="SSH://host/srv/clips") == RemoteSetting(
         "ssh://host/srv/clips", "--remote"
     )
     assert _setting(project, explicit="sftp://u@host:2222/clips") == RemoteSetting(
         "sftp://u@host:2222/clips", "--remote"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "problem", "hint"),
+    [
+        (
+            "s3:/team/rd",
+            "'s3:/team/rd' is not a store URL: 's3:' must be followed by '//'",
+            "Write s3://team/rd.",
+        ),
+        (
+            "gs:bucket",
+            "'gs:bucket' is not a store URL: 'gs:' must be followed by '//'",
+            "Write gs://bucket.",
+        ),
+        (
+            "SFTP:host/srv",
+            "'SFTP:host/srv' is not a store URL: 'sftp:' must be followed by '//'",
+            "Write sftp://host/srv.",
+        ),
+        (
+            "file:clips",
+            "'file:clips' is not a folder URL: 'file:' takes an absolute path",
+            "Write the folder as a plain path, or as file:///abs/path.",
+        ),
+        (
+            "team:clips",
+            "'team:clips' looks like a URL of an unknown kind ('team:'), not a folder",
+            "Use file://, s3://, gs://, az://, ssh:// (or sftp://) followed by where the store "
+            "lives, or a folder path. A folder whose name holds ':' is written ./team:clips.",
+        ),
+        (
+            "file://tmp/x",
+            "file://tmp/x names /x on the host 'tmp', not a folder of this machine",
+            "Write file:///tmp/x (three slashes) for the folder /tmp/x.",
+        ),
+        (
+            "file://nas.local/",
+            "file://nas.local/ names / on the host 'nas.local', not a folder of this machine",
+            "Write file:///nas.local (three slashes) for the folder /nas.local.",
+        ),
+        (
+            "s3://team/rd?versionId=3",
+            "s3://team/rd?versionId=3 has a query ('?versionId=3'); a store URL takes none",
+            "Write s3://team/rd: the back-end's options and credentials come from its own "
+            "settings (such as AWS_PROFILE), never from the URL.",
+        ),
+        (
+            "gs://team/rd/#v2",
+            "gs://team/rd/#v2 has a fragment ('#v2'); a store URL takes none",
+            "Write gs://team/rd: the back-end's options and credentials come from its own "
+            "settings (such as AWS_PROFILE), never from the URL.",
+        ),
+        (
+            "file:///mnt/team?rw",
+            "file:///mnt/team?rw has a query ('?rw'); a store URL takes none",
+            "Write file:///mnt/team, or the folder as a plain path (a path may hold '?' and '#').",
+        ),
+        (
+            "s3://team//rd",
+            "s3://team//rd has an empty path segment ('//')",
+            "Write s3://team/rd.",
+        ),
+        ("s3:///team", "s3:///team has an empty path segment ('//')", "Write s3://team."),
+        (
+            "file:////mnt//team",
+            "file:////mnt//team has an empty path segment ('//')",
+            "Write file:///mnt/team.",
+        ),
+        (
+            "memory://rdpipe",
+            "'memory://' is not a supported store (memory://rdpipe)",
+            "Use file://, s3://, gs://, az://, ssh:// (or sftp://) followed by where the store "
+            "lives, or a folder path.",
+        ),
+        (
+            "file://",
+            "file:// names no place after 'file://'",
+            "Add the bucket or folder, as in file:///mnt/team/rdpipe.",
+        ),
+    ],
+    ids=[
+        "one-slash",
+        "no-slash",
+        "no-slash-upper",
+        "file-relative",
+        "unknown-no-slash",
+        "file-host",
+        "file-host-only",
+        "query",
+        "fragment",
+        "file-query",
+        "empty-segment",
+        "empty-bucket",
+        "file-empty-segment",
+        "memory",
+        "file-nothing",
+    ],
+)
+def test_a_url_that_is_not_unambiguous_is_refused_where_it_was_set(
+    project: Path, url: str, problem: str, hint: str
+) -> None:
+    """A mistyped URL never becomes a folder: --remote, RDPIPE_REMOTE and rdpipe.toml:line
+    each refuse it, exit code 2, with the URL to write instead; no folder is made."""
+    config = project.parent / "rdpipe.toml"
+    config.write_text(f'# the team\'s store\n[remote]\nurl = "{url}"\n')
+    sources: list[tuple[str | None, dict[str, str], str]] = [
+        (url, {}, f"--remote: {problem}"),
+        (None, {"RDPIPE_REMOTE": url}, f"RDPIPE_REMOTE: {problem}"),
+        (None, {}, f"{config}:3: remote.url: {problem}"),
+    ]
+    for explicit, environ, message in sources:
+        with pytest.raises(RemoteConfigInvalid) as caught:
+            _setting(project, explicit=explicit, environ=environ)
+
+        assert str(caught.value) == f"{message}\n{hint}"
+        assert caught.value.exit_code == ExitCode.INVALID_INPUT
+    assert sorted(p.name for p in project.parent.iterdir()) == ["film.yaml", "rdpipe.toml"]
+
+
+def test_folder_urls_of_this_machine_are_accepted(project: Path) -> None:
+    """file:/abs, file:///abs, file://localhost/abs (escapes decoded) and a plain path holding
+    ':' after './' all name a folder of this machine."""
+    for url, folder in [
+        ("file:/mnt/team/rd", "/mnt/team/rd"),
+        ("file:///mnt/team/rd/", "/mnt/team/rd"),
+        ("FILE://LocalHost/mnt/team", "/mnt/team"),
+        ("file:///mnt/team%20clips", "/mnt/team clips"),
+        ("./team:clips", f"{project.parent}/team:clips"),
+        ("/mnt/a:b", "/mnt/a:b"),
+    ]:
+        assert _setting(project, explicit=url) == RemoteSetting(f"file://{folder}", "--remote")
