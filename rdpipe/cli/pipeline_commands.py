@@ -1,4 +1,8 @@
-"""``validate``, ``plan`` and ``schema``: everything that happens before the network."""
+"""``validate``, ``plan`` and ``schema``: everything that happens before paying.
+
+``plan`` reads the run state, the lock file and, when one is set and the state lacks a shot,
+the shared clip store's index; it asks the RelayDance server nothing.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ if TYPE_CHECKING:
     from rdpipe.plan import Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.remote import RemoteSetting
+    from rdpipe.session.settings import RunSettings
 
 SetOption = Annotated[
     list[str] | None,
@@ -81,6 +86,30 @@ def remote_setting(
     return find_remote_setting(file, explicit=explicit, environ=context.environ, cwd=Path.cwd())
 
 
+def plan_as_stored(
+    prepared: PreparedPipeline, settings: RunSettings, context: CommandContext
+) -> tuple[Plan, RunSettings]:
+    """The plan of the next run from what is stored (:func:`~rdpipe.session.session.read_plan`),
+    and the settings it was made with: a shared store that cannot be read is warned about on
+    stderr and left out, so the shots are still shown."""
+    from dataclasses import replace
+
+    from rdpipe.session.session import read_plan
+    from rdpipe.session.shared import StoreUnusable
+
+    try:
+        return read_plan(prepared, settings), settings
+    except StoreUnusable as error:
+        context.err.print(
+            "warning: the shared clip store could not be read, so the shots are shown as "
+            f"without it: {error.cause.message}",
+            style="yellow",
+            markup=False,
+        )
+        settings = replace(settings, remote=None)
+        return read_plan(prepared, settings), settings
+
+
 def prepare(
     path: Path, sets: list[str] | None, allow_outside: bool, *, warnings_to: Console
 ) -> PreparedPipeline:
@@ -133,16 +162,22 @@ def plan(
     file: Annotated[Path, typer.Argument(help="The pipeline file.")],
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
+    offline: OfflineOption = False,
+    remote: RemoteOption = None,
+    no_remote: NoRemoteOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show every request a run would send, and the generations and seconds it would bill."""
+    """Show every request, what the next run does with it (reuse, restore from the lock file,
+    generate...), and the generations and seconds it would bill."""
     context = CommandContext.start()
 
     def action() -> None:
-        from rdpipe.plan import plan_run
+        from rdpipe.session.settings import RunSettings
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
-        result = plan_run(prepared.name, prepared.shots)
+        shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
+        # Read-only, like status; the server is not asked (status does).
+        result, _ = plan_as_stored(prepared, RunSettings(offline=offline, remote=shared), context)
         if as_json:
             typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         else:

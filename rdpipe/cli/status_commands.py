@@ -17,6 +17,7 @@ from rdpipe.cli.pipeline_commands import (
     OfflineOption,
     RemoteOption,
     SetOption,
+    plan_as_stored,
     prepare,
     remote_setting,
 )
@@ -55,23 +56,13 @@ def status(
 
         from rdpipe.session.session import read_plan
         from rdpipe.session.settings import RunSettings
-        from rdpipe.session.shared import StoreUnusable
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         settings = RunSettings(offline=offline, remote=shared)
-        try:
-            plan = read_plan(prepared, settings)
-        except StoreUnusable as error:  # still show the shots, as without the store
-            context.err.print(
-                "warning: the shared clip store could not be read, so the shots are shown as "
-                f"without it: {error.cause.message}",
-                style="yellow",
-                markup=False,
-            )
-            shared, settings = None, RunSettings(offline=offline)
-            plan = read_plan(prepared, settings)
+        plan, settings = plan_as_stored(prepared, settings, context)
+        shared = settings.remote
         asked = not offline
         if asked:  # is each locked clip to download from the server still there? (GETs)
             from rdpipe.session.reproduce import unavailable_locked_clips

@@ -25,15 +25,23 @@ class LockedRunRefused(RdpipeError):
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, lock_file: str, reasons: Sequence[str], seconds: int) -> None:
+    def __init__(
+        self, lock_file: str, reasons: Sequence[str], seconds: int, *, edited: bool
+    ) -> None:
         shots = "shot" if len(reasons) == 1 else "shots"
         super().__init__(
             f"--locked: {len(reasons)} {shots} cannot be built from {lock_file}: "
             + "; ".join(reasons)
             + f". A run without --locked would bill {seconds} s of generation for "
             f"{'it' if len(reasons) == 1 else 'them'}; nothing was submitted",
-            hint="Run without --locked to generate them (rdpipe plan shows the cost), then "
-            "commit the lock file; or undo the change to the pipeline.",
+            hint=(
+                "Run without --locked to generate them (`rdpipe status` shows the cost), then "
+                "commit the lock file; or undo the change to the pipeline."
+                if edited
+                else "The locked clips could not be fetched: set up the team's shared clip "
+                "store (--remote, RDPIPE_REMOTE or rdpipe.toml) or RELAYDANCE_API_KEY for the "
+                "server; `rdpipe status` shows where each clip is."
+            ),
         )
 
 
@@ -49,13 +57,19 @@ def check_locked(plan: Plan, sources: ClipSources | None, lock_file: str, *, fet
     locked_shots = set() if sources is None else sources.locked_shot_ids
     reasons = [_reason(job, locked_shots) for job in refused]
     seconds = sum(job.shot.seconds for job in refused)
-    raise LockedRunRefused(lock_file, reasons, seconds)
+    edited = any(job.action is not Action.RESTORE and not _unavailable(job) for job in refused)
+    raise LockedRunRefused(lock_file, reasons, seconds, edited=edited)
 
 
 def _reason(job: Job, locked_shots: set[str]) -> str:
     label = f"{job.shot.label} ({job.shot.seconds} s)"
     if job.action is Action.GENERATE and job.shot.id not in locked_shots:
         return f"{label} is not in the lock file"
-    if job.action is Action.GENERATE and not job.reason.startswith("locked clip unavailable"):
+    if job.action is Action.GENERATE and not _unavailable(job):
         return f"{label} changed since the lock file was written"
     return f"{label}: {job.reason}"
+
+
+def _unavailable(job: Job) -> bool:
+    """Whether the job generates because its locked clip could not be had (not an edit)."""
+    return job.reason.startswith("locked clip unavailable")

@@ -85,7 +85,7 @@ class BudgetExceeded(RdpipeError):
         super().__init__(
             f"this run would bill {seconds} s of generation, above the budget of {budget} s "
             f"({source}); nothing was submitted",
-            hint="Raise the budget, or run fewer shots (rdpipe plan shows what each costs).",
+            hint="Raise the budget, or run fewer shots (`rdpipe plan` shows what each costs).",
         )
 
 

@@ -249,3 +249,23 @@ def summary_of_text(stdout: str) -> dict[str, object]:
 
     parsed: dict[str, object] = json.loads(stdout.strip().splitlines()[-1])
     return parsed
+
+
+def test_plan_says_what_the_next_run_does_with_each_shot(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """``plan`` reads what is stored, as ``status`` does: a clone restores every shot from its
+    lock (0 s to bill), the machine that ran reuses them; an edited shot is the one to pay."""
+    import json
+
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    path.write_text(path.read_text().replace("a green field", "a green meadow"))
+    online.clear_observations()
+    clone_plan = json.loads(rdpipe_cli("plan", str(path), "--json").stdout)
+    ran_plan = json.loads(rdpipe_cli("plan", str(tmp_path / "a" / "film.yaml"), "--json").stdout)
+    assert online.counters() == {}
+    assert [shot["action"] for shot in clone_plan["shots"]] == ["restore", "restore", "generate"]
+    assert clone_plan["totals"]["billed_seconds"] == 4
+    assert [shot["action"] for shot in ran_plan["shots"]] == ["reuse"] * 3
+    assert ran_plan["totals"]["billed_seconds"] == 0
