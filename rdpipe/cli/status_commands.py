@@ -23,8 +23,11 @@ from rdpipe.cli.pipeline_commands import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rdpipe.plan import Job
     from rdpipe.remote import RemoteSetting
+    from rdpipe.session.store_status import StoreStatus
 
 _LABEL = {
     "reuse": "cached",
@@ -56,6 +59,8 @@ def status(
 
         from rdpipe.session.session import read_plan
         from rdpipe.session.settings import RunSettings
+        from rdpipe.session.store_status import StoreStatus, store_status
+        from rdpipe.session.workspace import Workspace
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         # Read-only: status writes nothing, so it works on a read-only checkout.
@@ -63,51 +68,77 @@ def status(
         settings = RunSettings(offline=offline, remote=shared)
         plan, settings = plan_as_stored(prepared, settings, context)
         shared = settings.remote
+        workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
         asked = not offline
         if asked:  # is each locked clip to download from the server still there? (GETs)
             from rdpipe.session.reproduce import unavailable_locked_clips
-            from rdpipe.session.workspace import Workspace
 
-            workspace = Workspace.for_pipeline(prepared.loaded, offline=offline)
             gone = unavailable_locked_clips(plan, settings, workspace, context.environ)
             asked = gone is not None
             if gone:
                 plan = read_plan(prepared, settings, unavailable=gone)
+        store = StoreStatus() if shared is None else store_status(plan, shared, workspace)
+        billed = plan.billed_seconds - sum(
+            job.shot.seconds for job in plan.jobs if job.shot.label in store.held
+        )
         rows: list[dict[str, Any]] = []
         for job in plan.jobs:
+            held = store.held.get(job.shot.label)
             rows.append(
                 {
                     "id": job.shot.id,
                     "take": job.shot.take,
                     "label": job.shot.label,
-                    "status": _status(job),
-                    "reason": job.reason,
+                    "status": "generating elsewhere" if held else _status(job),
+                    "reason": held or job.reason,
                     "task_id": job.task_id,
                     "clip": job.clip.relative if job.clip else None,
                     "key": job.key,
                 }
             )
+        notes = _notes(store, file, asked=asked, rows=rows)
         if as_json:
             document = {"pipeline": prepared.name, "shots": rows,
-                        "billed_seconds": plan.billed_seconds}  # fmt: skip
+                        "billed_seconds": billed, "notes": notes}  # fmt: skip
             typer.echo(json.dumps(document, indent=2))
             return
-        title = f"{prepared.name}: {plan.billed_seconds} s to bill on the next run"
+        title = f"{prepared.name}: {billed} s to bill on the next run"
         table = Table(title=Text(title, style="table.title"))
         for column in ("shot", "status", "why"):
             table.add_column(column)
         for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
             table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
         context.out.print(table)
-        if not asked and any(row["status"] == "locked, on the server" for row in rows):
-            context.out.print(
-                "the server was not asked whether it still has the locked tasks: "
-                "RELAYDANCE_API_KEY is not set"
-            )
+        for note in notes:
+            context.out.print(Text(note))
         if shared is not None:
             context.out.print(Text(_store_line(shared)))
 
     run_command(action, context)
+
+
+def _notes(store: StoreStatus, file: Path, *, asked: bool, rows: list[dict[str, Any]]) -> list[str]:
+    """What the table cannot say: the server not asked, the store's gaps, pushes to make."""
+    notes = []
+    if not asked and any(row["status"] == "locked, on the server" for row in rows):
+        notes.append(
+            "the server was not asked whether it still has the locked tasks: "
+            "RELAYDANCE_API_KEY is not set"
+        )
+    if store.problem is not None:
+        notes.append(f"the shared clip store could not be asked everything: {store.problem}")
+    if store.dangling:
+        notes.append(
+            f"the shared store's index names clips it does not hold for {', '.join(store.dangling)}"
+            ": a run fetches them from the server instead"
+        )
+    if store.unpushed:
+        clips = "clip here was" if store.unpushed == 1 else "clips here were"
+        notes.append(
+            f"{store.unpushed} {clips} never pushed to the shared store from this machine: the "
+            f"next run pushes them, or `rdpipe push {file}`"
+        )
+    return notes
 
 
 def _store_line(setting: RemoteSetting) -> str:

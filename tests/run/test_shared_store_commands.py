@@ -165,3 +165,33 @@ def test_push_names_a_clip_damaged_here_and_fails(
     assert "error: 1 of 3 clips were not pushed: a: task " in said
     assert f"{damaged.relative_to(tmp_path / 'out').as_posix()} has " in said
     assert len(list((tmp_path / "store" / "clips").glob("*/*.mp4"))) == 2
+
+
+def test_status_shows_shots_another_machine_is_generating_and_clips_never_pushed(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A live claim on a new shot by another machine: status says who, and does not count it
+    as billed (a run waits for it); clips made here before the store was set are counted as
+    never pushed, with the command that pushes them."""
+    import time
+
+    from rdpipe.remote import open_shared_store
+
+    store = (tmp_path / "store").as_uri()
+    (tmp_path / "store").mkdir()
+    path = first_run(tmp_path, rdpipe_cli)
+    path.write_text(path.read_text().replace("a green field", "a green meadow"))
+    plan = json.loads(rdpipe_cli("plan", str(path), "--json").stdout)
+    key = next(shot["key"] for shot in plan["shots"] if shot["id"] == "c")
+    open_shared_store(store).claim(key, 1, "another-machine", now=time.time(), host="editbay")
+    result = rdpipe_cli("status", str(path), "--json", "--remote", store)
+    assert result.exit_code == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["billed_seconds"] == 0
+    c = next(shot for shot in status["shots"] if shot["id"] == "c")
+    assert c["status"] == "generating elsewhere"
+    assert c["reason"].startswith("the run on editbay has been generating it for ")
+    assert status["notes"] == [
+        "2 clips here were never pushed to the shared store from this machine: the next run "
+        f"pushes them, or `rdpipe push {path}`"
+    ]
