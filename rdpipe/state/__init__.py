@@ -19,7 +19,9 @@ from ._clips import (
     hash_file,
 )
 from ._errors import (
+    LockFileConflicted,
     LockFileInvalid,
+    LockFileTooNew,
     RunBusy,
     StateError,
     StateSchemaMismatch,
@@ -28,16 +30,9 @@ from ._errors import (
     TaskReissued,
 )
 from ._guard import RunGuard
-from ._lockfile import (
-    LOCK_VERSION,
-    LockFile,
-    ShotLock,
-    TakeLock,
-    kept_takes,
-    lock_shot,
-    parse_lock,
-    render_lock,
-)
+from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
+from ._lock_reader import parse_lock
+from ._lockfile import LockFile, kept_takes, lock_shot, render_lock
 from ._paths import CACHE_DIR_NAME, StatePaths, prepare_state_dir
 from ._pushes import PushedClips
 from ._records import (
@@ -68,7 +63,9 @@ __all__ = [
     "IntentOutcome",
     "IntentRecord",
     "LockFile",
+    "LockFileConflicted",
     "LockFileInvalid",
+    "LockFileTooNew",
     "MediaCheck",
     "MediaVerdict",
     "MediaVerdicts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdpipe.errors import RdpipeError
+from rdpipe.errors import ExitCode, RdpipeError
 
 from ._records import RunHolder
 
@@ -102,13 +102,68 @@ class TaskReissued(StateError):
 
 
 class LockFileInvalid(StateError):
-    """The committed lock file (``<name>.rdpipe.lock``) cannot be read."""
+    """The committed lock file (``<name>.rdpipe.lock``) is not one this rdpipe wrote; nothing
+    was sent (exit 2).
 
-    def __init__(self, path: Path, problem: str, line: int = 0) -> None:
+    ``line`` (1-based; 0 when unknown) and ``field`` (``shots[2].takes[0].sha256``) say where.
+    The hint never says to delete the file: it names clips that were paid for, and a clone
+    without them (no shared clip store) would pay for them again.
+    """
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(
+        self, path: Path, problem: str, line: int = 0, *, field: str = "", hint: str | None = None
+    ) -> None:
         self.path = path
+        self.problem = problem
         self.line = line
+        self.field = field
         where = f"{path}:{line}" if line else str(path)
+        named = f" {field}:" if field else ""
+        super().__init__(f"{where}:{named} {problem}", hint=hint or _restore_hint(path))
+
+
+class LockFileConflicted(LockFileInvalid):
+    """The lock file holds both sides of a git merge: conflict markers, or an entry twice."""
+
+    def __init__(self, path: Path, problem: str, line: int, *, field: str = "") -> None:
+        super().__init__(path, problem, line, field=field, hint=_resolve_hint(path))
+
+
+class LockFileTooNew(LockFileInvalid):
+    """The lock file was written by a newer rdpipe, in a version of the format this one lacks."""
+
+    def __init__(self, path: Path, found: int, supported: int, line: int) -> None:
+        self.found = found
+        self.supported = supported
         super().__init__(
-            f"{where}: {problem}",
-            hint="Restore it from git (`git checkout -- <file>`), or delete it and run again.",
+            path,
+            f"lock file version {found} was written by a newer rdpipe (this one reads version "
+            f"{supported})",
+            line,
+            field="version",
+            hint="Upgrade rdpipe to read it; leave the file as it is: it names clips that were "
+            "paid for.",
         )
+
+
+def _restore_hint(path: Path) -> str:
+    name = path.name
+    return (
+        f"Restore it from git: `git checkout -- {name}` in its folder. Only as a last resort, "
+        f"move it aside (`mv {name} {name}.bad`) and run again: shots whose clips are neither on "
+        "this disk nor in the shared clip store would then be generated and billed again "
+        "(`rdpipe status` shows which first)."
+    )
+
+
+def _resolve_hint(path: Path) -> str:
+    return (
+        "Both sides name clips that were paid for. Resolve it by keeping, for each shot, the "
+        "entry that matches the pipeline as merged, one entry per shot and take, without the "
+        f"markers. Or take one side whole (`git checkout --ours -- {path.name}` or `--theirs`, "
+        "then `git add` it) and run `rdpipe run` again: the other side's clips are found again "
+        "on this disk if they were made here, or in the shared clip store; `rdpipe status` "
+        "first shows any shot found in neither, which would be generated and billed again."
+    )

@@ -2,14 +2,16 @@
 
 ``<name>.rdpipe.lock`` sits next to ``<name>.yaml``. Shots keep pipeline order, mapping keys are
 sorted and empty fields omitted, so rewriting unchanged results gives identical bytes and git
-shows no diff. It holds no secrets: no API key, no download URLs.
+shows no diff. It holds no secrets: no API key, no download URLs. Its entries are in
+:mod:`._lock_entries`; :func:`parse_lock` (:mod:`._lock_reader`) reads it back, refusing what
+rdpipe would not have written.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,33 +20,11 @@ import yaml
 from rdpipe.files import write_atomically
 
 from ._errors import LockFileInvalid
+from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
+from ._lock_reader import parse_lock
 from ._records import ClipRecord, ShotState
 
-LOCK_VERSION = 1
 _HEADER = "# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.\n"
-
-
-@dataclass(frozen=True)
-class TakeLock:
-    """One take's clip as the lock file records it."""
-
-    take: int
-    task_id: str
-    clip: str
-    sha256: str
-    seed: int | None = None
-    duration: float | None = None
-    key: str | None = None  # this take's request key, when not the shot's (take 1's)
-
-
-@dataclass(frozen=True)
-class ShotLock:
-    """One shot's entry in the lock file: its key, model and a clip per take."""
-
-    shot_id: str
-    key: str
-    model: str | None
-    takes: tuple[TakeLock, ...]
 
 
 def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
@@ -186,27 +166,6 @@ def _dump(data: dict[str, Any]) -> str:
     )
 
 
-def parse_lock(text: str, path: Path) -> tuple[ShotLock, ...]:
-    """Read lock file text; raises :class:`LockFileInvalid` with a line number where known."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else 0
-        raise LockFileInvalid(path, f"not valid YAML ({error.problem})", line) from error
-    if not isinstance(data, dict) or "version" not in data:
-        raise LockFileInvalid(path, "not an rdpipe lock file (no `version:`)")
-    if data["version"] != LOCK_VERSION:
-        raise LockFileInvalid(
-            path,
-            f"lock file version {data['version']!r} is not supported (this rdpipe reads "
-            f"version {LOCK_VERSION}); upgrade rdpipe",
-        )
-    try:
-        return tuple(_shot_from_data(entry) for entry in data.get("shots") or [])
-    except (KeyError, TypeError, ValueError) as error:
-        raise LockFileInvalid(path, f"malformed shot entry ({error!r})") from error
-
-
 class LockFile:
     """Reads and atomically writes one pipeline's lock file."""
 
@@ -214,11 +173,21 @@ class LockFile:
         self.path = path
 
     def read(self) -> tuple[ShotLock, ...]:
-        """The recorded shots, or none if the file does not exist yet."""
+        """The recorded shots, or none if the file does not exist yet.
+
+        Raises :class:`LockFileInvalid` when the file is not a lock file rdpipe wrote
+        (:func:`parse_lock`), UTF-8 text included.
+        """
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return ()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            problem = f"not UTF-8 text (byte 0x{data[error.start]:02X} cannot be read)"
+            raise LockFileInvalid(self.path, problem, line) from error
         return parse_lock(text, self.path)
 
     def write(self, shots: Sequence[ShotLock]) -> bool:
@@ -257,13 +226,6 @@ def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
 def _take_to_data(take: TakeLock) -> dict[str, Any]:
     key = None if take.key is None else _Quoted(take.key)
     return _without_none({**vars(take), "sha256": _Quoted(take.sha256), "key": key})
-
-
-def _shot_from_data(entry: dict[str, Any]) -> ShotLock:
-    takes = tuple(TakeLock(**take) for take in entry.get("takes") or [])
-    return ShotLock(
-        shot_id=str(entry["id"]), key=str(entry["key"]), model=entry.get("model"), takes=takes
-    )
 
 
 def _without_none(data: dict[str, Any]) -> dict[str, Any]:
