@@ -26,6 +26,7 @@ from .errors import (
     RemoteConfigInvalid,
     RemoteError,
     RemoteUnavailable,
+    SharedFolderMissing,
 )
 from .store import SharedClipStore, open_shared_store
 from .transfer import Progress
@@ -49,6 +50,7 @@ __all__ = [
     "RemoteSetting",
     "RemoteUnavailable",
     "SharedClipStore",
+    "SharedFolderMissing",
     "find_config_file",
     "find_remote_setting",
     "normalize_url",

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from .errors import RemoteBackendMissing, RemoteUnavailable
+from .errors import RemoteBackendMissing, RemoteUnavailable, SharedFolderMissing
 from .layout import temporary_path
 
 CHUNK_SIZE = 1 << 20  # bytes read or written at a time on a file system, and read from disk
@@ -68,6 +70,7 @@ class BackendKind:
     no_claims_reason: str = ""  # why not, when ``create`` is ""
     errors: tuple[str, ...] = ()  # the back-end's own exception classes, beside OSError
     read_size: int = CHUNK_SIZE  # bytes a download reads from the store at a time
+    local: bool = False  # a folder of this machine: checked when opened, errors name it
 
     @property
     def options(self) -> dict[str, Any]:
@@ -131,7 +134,9 @@ _SSH = BackendKind(
     "sshfs", "SSHFileSystem", "sshfs", "ssh", no_claims_reason=_NO_CREATE.format("sshfs"),
     errors=("asyncssh.Error",),
 )  # fmt: skip
-_LOCAL = BackendKind("fsspec.implementations.local", "LocalFileSystem", "fsspec", create="link")
+_LOCAL = BackendKind(
+    "fsspec.implementations.local", "LocalFileSystem", "fsspec", create="link", local=True
+)
 _MEMORY = BackendKind(
     "fsspec.implementations.memory", "MemoryFileSystem", "fsspec",
     no_claims_reason="a memory:// store lives in one process and has no atomic create",
@@ -169,8 +174,34 @@ class Backend:
         try:
             yield
         except self.errors as error:
-            reason = str(error) or type(error).__name__
-            raise RemoteUnavailable(self.url, action, path, reason) from error
+            code, reason = None, str(error) or type(error).__name__
+            if self.kind.local and isinstance(error, OSError):  # its own words, without path
+                code, reason = error.errno, error.strerror or reason
+            raise RemoteUnavailable(self.url, action, path, reason, errno=code) from error
+
+    def check_root(self) -> None:
+        """Raise :class:`SharedFolderMissing` unless a local folder store's root is a folder.
+
+        One ``stat``, for ``file://`` stores only: their folders are otherwise made as needed,
+        and an unmounted share must not silently become a private store on this disk. Object
+        stores and ssh are not asked here (that would mean a connection): a missing bucket
+        fails their first operation, in the back-end's own words.
+        """
+        if not self.kind.local:
+            return
+        try:
+            found = os.stat(self.root)
+        except FileNotFoundError:
+            raise SharedFolderMissing(self.url, self.root, "nothing") from None
+        except NotADirectoryError:
+            raise SharedFolderMissing(self.url, self.root, "file-in-path") from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise RemoteUnavailable(
+                self.url, "open the shared folder", self.root, reason, errno=error.errno
+            ) from error
+        if not stat.S_ISDIR(found.st_mode):
+            raise SharedFolderMissing(self.url, self.root, "file")
 
     def read_bytes(self, path: str, action: str) -> bytes | None:
         """The whole (small) file at ``path``; ``None`` when there is none."""

@@ -8,7 +8,29 @@ the caller keeps its local clip and may carry on without the store.
 
 from __future__ import annotations
 
+import errno as codes
+import shlex
+from typing import Literal
+
 from rdpipe.errors import ExitCode, RdpipeError
+
+_KEPT = "the local clips are kept."
+_PERMISSIONS = f"Check the folder's owner and permissions: rdpipe may not do this there; {_KEPT}"
+_FOLDER_HINTS = {
+    codes.EACCES: _PERMISSIONS,
+    codes.EPERM: _PERMISSIONS,
+    codes.ENOSPC: f"The disk holding the shared folder is full: free some space there; {_KEPT}",
+    codes.EDQUOT: f"Your quota on the shared folder's disk is used up: free some space; {_KEPT}",
+    codes.EROFS: f"The shared folder is on a read-only file system: mount it read-write; {_KEPT}",
+    codes.ENOTDIR: "A file stands where the store keeps a folder, in that path: move the file "
+    f"away (rdpipe did not write it); {_KEPT}",
+    codes.ENOENT: "A part of the shared folder is gone: is the share still mounted? The local "
+    "clips are kept.",
+}
+_FOLDER_HINT = (
+    "Check the shared folder: is the share mounted, and may rdpipe write there? The local clips "
+    "are kept."
+)
 
 
 class RemoteError(RdpipeError):
@@ -51,25 +73,63 @@ class RemoteBackendMissing(RemoteError):
         )
 
 
-class RemoteUnavailable(RemoteError):
-    """An operation on the shared store failed: unreachable, refused, or credentials missing.
+class SharedFolderMissing(RemoteError):
+    """A ``file://`` store's folder is not there (checked when the store is opened).
 
-    ``action`` says what was being done (``"read the index entry"``), ``path`` where in the
-    store, ``reason`` the back-end's own words. The underlying exception is chained.
+    Never made silently: an unmounted share would become a private store on this disk, whose
+    claims coordinate nobody. ``found`` is what is at ``folder`` instead: ``"nothing"``,
+    ``"file"`` (a regular file), or ``"file-in-path"`` (a part of its path is a file).
     """
 
-    def __init__(self, url: str, action: str, path: str, reason: str) -> None:
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(
+        self, url: str, folder: str, found: Literal["nothing", "file", "file-in-path"]
+    ) -> None:
+        self.url = url
+        self.folder = folder
+        self.found = found
+        if found == "nothing":
+            message = f"The shared folder {folder} does not exist: is the share mounted?"
+            hint = f"Create it once with `mkdir -p {shlex.quote(folder)}` if this is a new store."
+        elif found == "file":
+            message = f"The shared clip store {url} is a file, not a folder."
+            hint = "Set the store to a folder (check the URL), or move that file away."
+        else:
+            message = f"The shared folder {folder} cannot exist: a part of its path is a file."
+            hint = "Check the store's URL (--remote, RDPIPE_REMOTE or rdpipe.toml)."
+        super().__init__(message, hint=hint)
+
+
+class RemoteUnavailable(RemoteError):
+    """An operation on the shared store failed: unreachable, refused, or credentials missing;
+    for a ``file://`` store, the folder refused it (permissions, a full or read-only disk).
+
+    ``action`` says what was being done (``"read the index entry"``), ``path`` where in the
+    store, ``reason`` the back-end's own words; ``errno`` is the ``OSError``'s code for a
+    ``file://`` store (``None``: not known), which picks what to try next. The underlying
+    exception is chained.
+    """
+
+    def __init__(
+        self, url: str, action: str, path: str, reason: str, *, errno: int | None = None
+    ) -> None:
         self.url = url
         self.action = action
         self.path = path
         self.reason = reason
-        super().__init__(
-            f"Could not {action} in the shared clip store {url} ({path}): {reason}",
-            hint=(
+        self.errno = errno
+        folder = url.removeprefix("file://") if url.startswith("file://") else None
+        if folder is None:
+            where = f"the shared clip store {url}"
+            hint = (
                 "Check the network and the store's credentials (the back-end's own settings, "
-                "such as AWS_PROFILE or AWS_ACCESS_KEY_ID for s3://); the local clips are kept."
-            ),
-        )
+                f"such as AWS_PROFILE or AWS_ACCESS_KEY_ID for s3://); {_KEPT}"
+            )
+        else:
+            where = f"the shared folder {folder}"
+            hint = _FOLDER_HINTS.get(errno or 0, _FOLDER_HINT)
+        super().__init__(f"Could not {action} in {where} ({path}): {reason}", hint=hint)
 
 
 class RemoteClipMissing(RemoteError):

@@ -156,9 +156,16 @@ class SharedClipStore:
 
 
 def open_shared_store(url: str, *, claim_timeout: float = DEFAULT_CLAIM_TIMEOUT) -> SharedClipStore:
-    """The store at ``url`` (with its scheme, as :class:`RemoteSetting` gives it).
+    """The store at ``url``, in the normal form :class:`RemoteSetting` gives it (with its
+    scheme; a ``file://`` path as it is, not percent-encoded). ``memory://`` URLs, refused in
+    a user's setting, are accepted here: the tests' in-process stores.
 
-    Connects to nothing yet: the first operation does. Raises :class:`RemoteBackendMissing`
-    (exit code 2, with the pip command) when the scheme's package is not installed.
+    Connects to nothing yet: the first operation does. A ``file://`` store's folder is looked
+    at once, here (one ``stat``): it is never made. Raises :class:`RemoteBackendMissing` (exit
+    code 2, with the pip command) when the scheme's package is not installed,
+    :class:`SharedFolderMissing` (exit code 2) when a ``file://`` store's folder does not exist
+    or is a file, :class:`RemoteUnavailable` when it cannot be looked at.
     """
-    return SharedClipStore(open_backend(url), claim_timeout=claim_timeout)
+    backend = open_backend(url)
+    backend.check_root()
+    return SharedClipStore(backend, claim_timeout=claim_timeout)

@@ -1,7 +1,8 @@
 """Fixtures for the shared clip store: the same tests run on a folder and on a real S3 server.
 
 ``store_url`` (function scope, parametrised ``file`` and ``s3``)
-    ``file://<tmp>/team-store`` or ``s3://<fresh bucket>/team`` on the session's moto server.
+    ``file://<tmp>/team-store`` (an empty folder) or ``s3://<fresh bucket>/team`` on the
+    session's moto server.
 ``store``
     :func:`rdpipe.remote.open_shared_store` on that URL, claims living 60 s.
 ``clip``
@@ -31,8 +32,10 @@ MakeClip = Callable[..., tuple[Path, IndexEntry]]
 
 @pytest.fixture(params=["file", "s3"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A store URL of each kind the tests cover: a shared folder and S3 (moto)."""
+    """A store URL of each kind the tests cover: a shared folder (made, as a team makes it
+    once) and S3 (moto)."""
     if request.param == "file":
+        (tmp_path / "team-store").mkdir()
         return f"file://{tmp_path / 'team-store'}"
     url: str = request.getfixturevalue("s3_store_url")
     return url

@@ -39,6 +39,7 @@ def test_push_then_pull_in_a_clone_then_run_sends_nothing(
     """Clips made without a store are pushed by ``rdpipe push``; a clone pulls them by the
     lock file (no API request), and its run then sends nothing."""
     store = (tmp_path / "store").as_uri()
+    (tmp_path / "store").mkdir()  # a folder store is made once, by hand
     path_a = first_run(tmp_path / "a", rdpipe_cli)
     pushed = rdpipe_cli("push", str(path_a), "--remote", store)
     assert pushed.exit_code == 0, pushed.stderr
@@ -159,6 +160,7 @@ def test_push_names_a_clip_damaged_here_and_fails(
     with damaged.open("ab") as clip:
         clip.write(b"garbage")
     store = (tmp_path / "store").as_uri()
+    (tmp_path / "store").mkdir()
     result = rdpipe_cli("push", str(path), "--remote", store)
     assert result.exit_code == 1
     said = flat(result.stderr)

@@ -17,6 +17,7 @@ def test_every_byte_pulled_pushed_or_downloaded_is_metered(sim: SimServer, tmp_p
     """A run without a store, a run with one (pushes), a clone with the store (pulls), and a
     clone without (downloads from the server): each clip's last progress call equals its size."""
     store = RemoteSetting((tmp_path / "store").as_uri(), "--remote")
+    (tmp_path / "store").mkdir()
     path = write_pipeline(tmp_path / "a")
     run(sim, path, CollectingRunReporter())
     sizes = {
