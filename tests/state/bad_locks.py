@@ -4,6 +4,7 @@ problem rdpipe reports: shared by the reader's tests and the CLI's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from rdpipe.state import LockFileConflicted, LockFileInvalid, LockFileTooNew
 
@@ -255,3 +256,26 @@ BAD_LOCKS = [
         "2: shots: must be a list of shots, not `none`",
     ),
 ]
+
+
+_RESTORE = (
+    "Restore it from git: `git checkout -- {name}` in its folder. Only as a last resort, "
+    "move it aside (`mv {name} {name}.bad`) and run again: shots whose clips are "
+    "neither on this disk nor in the shared clip store would then be generated and billed again "
+    "(`rdpipe status` shows which first)."
+)
+_RESOLVE = (
+    "Both sides name clips that were paid for. Resolve it by keeping, for each shot, the entry "
+    "that matches the pipeline as merged, one entry per shot and take, without the markers. Or "
+    "take one side whole (`git checkout --ours -- {name}` or `--theirs`, then `git add` "
+    "it) and run `rdpipe run` again: the other side's clips are found again on this disk if "
+    "they were made here, or in the shared clip store; `rdpipe status` first shows any shot "
+    "found in neither, which would be generated and billed again."
+)
+_UPGRADE = "Upgrade rdpipe to read it; leave the file as it is: it names clips that were paid for."
+_HINTS = {LockFileInvalid: _RESTORE, LockFileConflicted: _RESOLVE, LockFileTooNew: _UPGRADE}
+
+
+def hint(kind: type[LockFileInvalid], path: Path) -> str:
+    """The exact hint of an error of ``kind`` about the lock file at ``path``."""
+    return _HINTS[kind].replace("{name}", path.name)

@@ -118,20 +118,30 @@ def test_missing_lock_file_reads_as_empty(tmp_path: Path) -> None:
 _SCALARS = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1)
 
 
+#: Clip paths the reader takes: relative, never climbing out of the output folder.
+_CLIPS = _SCALARS.filter(lambda text: not text.startswith("/") and ".." not in text.split("/"))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     shot_id=_SCALARS,
     task_id=_SCALARS,
+    clip=_CLIPS,
     model=_SCALARS | st.none(),
     seed=st.integers() | st.none(),
     duration=st.floats(allow_nan=False, allow_infinity=False) | st.none(),
 )
 def test_any_strings_round_trip(
-    shot_id: str, task_id: str, model: str | None, seed: int | None, duration: float | None
+    shot_id: str,
+    task_id: str,
+    clip: str,
+    model: str | None,
+    seed: int | None,
+    duration: float | None,
 ) -> None:
-    """Ids that look like numbers, booleans or YAML syntax survive a write and read unchanged,
-    and so do any seed and any finite duration."""
-    take = TakeLock(1, task_id, "clips/x.mp4", "00" * 32, seed, duration)
+    """Ids and paths that look like numbers, booleans or YAML syntax survive a write and read
+    unchanged (libyaml reads what PyYAML wrote), and so do any seed and any finite duration."""
+    take = TakeLock(1, task_id, clip, "00" * 32, seed, duration)
     shot = ShotLock(shot_id, "0f" * 32, model, (take,))
     assert parse_lock(render_lock([shot]), Path("p.rdpipe.lock")) == (shot,)
 

@@ -10,34 +10,16 @@ import pytest
 from rdpipe.errors import ExitCode
 from rdpipe.state import (
     LockFile,
-    LockFileConflicted,
     LockFileInvalid,
-    LockFileTooNew,
     ShotLock,
     TakeLock,
     _lock_reader,
     parse_lock,
     render_lock,
 )
-from tests.state.bad_locks import BAD_LOCKS, GOOD, BadLock, edited
+from tests.state.bad_locks import BAD_LOCKS, GOOD, BadLock, edited, hint
 
 PATH = Path("/films/p.rdpipe.lock")
-RESTORE = (
-    "Restore it from git: `git checkout -- p.rdpipe.lock` in its folder. Only as a last resort, "
-    "move it aside (`mv p.rdpipe.lock p.rdpipe.lock.bad`) and run again: shots whose clips are "
-    "neither on this disk nor in the shared clip store would then be generated and billed again "
-    "(`rdpipe status` shows which first)."
-)
-RESOLVE = (
-    "Both sides name clips that were paid for. Resolve it by keeping, for each shot, the entry "
-    "that matches the pipeline as merged, one entry per shot and take, without the markers. Or "
-    "take one side whole (`git checkout --ours -- p.rdpipe.lock` or `--theirs`, then `git add` "
-    "it) and run `rdpipe run` again: the other side's clips are found again on this disk if "
-    "they were made here, or in the shared clip store; `rdpipe status` first shows any shot "
-    "found in neither, which would be generated and billed again."
-)
-UPGRADE = "Upgrade rdpipe to read it; leave the file as it is: it names clips that were paid for."
-HINTS = {LockFileInvalid: RESTORE, LockFileConflicted: RESOLVE, LockFileTooNew: UPGRADE}
 
 
 def _refusal(text: str) -> LockFileInvalid:
@@ -51,7 +33,7 @@ def test_a_bad_lock_file_is_refused_where_it_went_bad(bad: BadLock) -> None:
     """Each bad lock file gives its one message, naming file, line and field, with its hint."""
     error = _refusal(bad.text)
     assert type(error) is bad.kind
-    assert str(error) == f"/films/p.rdpipe.lock:{bad.message}\n{HINTS[bad.kind]}"
+    assert str(error) == f"/films/p.rdpipe.lock:{bad.message}\n{hint(bad.kind, PATH)}"
     assert error.exit_code == ExitCode.INVALID_INPUT
     assert error.line == int(bad.message.split(":")[0])
 
