@@ -43,6 +43,7 @@ class FileSystem(Protocol):
 
     def open(self, path: str, mode: str = "rb", **options: Any) -> Any: ...
     def cat_file(self, path: str) -> bytes: ...
+    def info(self, path: str) -> dict[str, Any]: ...
     def cat(self, path: list[str], on_error: str = "raise", **options: Any) -> Any: ...
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite") -> None: ...
     def mv(self, path1: str, path2: str) -> None: ...
@@ -154,6 +155,21 @@ _KINDS = {
 }
 
 
+# What changes when an object is written again: its checksum or generation on object stores,
+# its modification time and inode on a file system (fsspec's names for them, back-end by
+# back-end; the fields a back-end lacks read as None).
+_VERSION_FIELDS = ("ETag", "etag", "generation", "LastModified", "last_modified", "mtime", "ino")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A file in the store as seen at one moment: its size in bytes, and its version (equal
+    versions: the same write)."""
+
+    size: int
+    version: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Backend:
     """A store's file system, its root (``bucket/prefix``, ``/abs/folder``) and its kind."""
@@ -238,6 +254,24 @@ class Backend:
             if self.kind.create != "link":
                 raise ValueError(f"{self.url} has no atomic create-if-absent")
             return self._link_new(path, data)
+
+    def look(self, path: str, action: str) -> StoredObject | None:
+        """What is stored at ``path`` now (one HEAD or stat); ``None`` when there is none."""
+        with self.guard(action, path):
+            try:
+                info = self.fs.info(path)
+            except FileNotFoundError:
+                return None
+        version = tuple(str(info.get(name)) for name in _VERSION_FIELDS)
+        return StoredObject(int(info.get("size") or 0), version)
+
+    def remove(self, path: str, action: str) -> None:
+        """Remove the file at ``path``; one already gone is not an error."""
+        with self.guard(action, path):
+            try:
+                self.fs.rm(path)
+            except FileNotFoundError:
+                return
 
     def size_of(self, path: str, action: str) -> int | None:
         """The size of the file at ``path`` in bytes; ``None`` when there is none."""

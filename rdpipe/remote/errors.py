@@ -145,17 +145,38 @@ class RemoteClipMissing(RemoteError):
 
 
 class RemoteClipCorrupt(RemoteError):
-    """A clip read from the store does not hash to the sha256 it is stored under; not kept."""
+    """A clip read from the store does not hash to the sha256 it is stored under; not kept here.
 
-    def __init__(self, url: str, sha256: str, actual: str) -> None:
+    The damaged object (at ``path`` in the store) is removed from the store, so that the next
+    push of the clip uploads it again; ``problem`` says why it was left there (``None``: it
+    was removed).
+    """
+
+    def __init__(
+        self, url: str, sha256: str, actual: str, path: str, *, problem: str | None = None
+    ) -> None:
         self.url = url
         self.sha256 = sha256
         self.actual = actual
-        super().__init__(
-            f"The clip {sha256} in the shared clip store {url} is damaged: its bytes hash to "
-            f"{actual}. Nothing was written.",
-            hint="Push a good copy again (`rdpipe push`) from a machine that has the clip.",
-        )
+        self.path = path
+        self.problem = problem
+        damaged = f"The clip {sha256} in the shared clip store {url}"
+        if problem is None:
+            message = (
+                f"{damaged} was damaged (its bytes hash to {actual}) and has been removed from "
+                "the store; nothing was written here."
+            )
+            hint = "A push from a machine that has the clip (`rdpipe push`) restores it."
+        else:
+            message = (
+                f"{damaged} is damaged (its bytes hash to {actual}) and was left there: "
+                f"{problem}. Nothing was written here."
+            )
+            hint = (
+                f"Pull again; if it is still damaged, remove {path} from the store and push the "
+                "clip (`rdpipe push`) from a machine that has it."
+            )
+        super().__init__(message, hint=hint)
 
 
 class LocalClipMismatch(RemoteError):

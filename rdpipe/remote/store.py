@@ -92,8 +92,10 @@ class SharedClipStore:
         """Download the clip ``sha256`` to ``dest``, verified, replacing ``dest`` atomically.
 
         Streams in 1 MiB chunks (memory stays flat), calling ``progress(done, total)`` in
-        bytes. Raises :class:`RemoteClipMissing`, :class:`RemoteClipCorrupt` (nothing written),
-        :class:`RemoteUnavailable`, or ``OSError`` for a local write that fails.
+        bytes, first ``(0, size)``. Raises :class:`RemoteClipMissing`,
+        :class:`RemoteClipCorrupt` (nothing written; the damaged object is removed from the
+        store, so the next push of the clip uploads a good copy), :class:`RemoteUnavailable`,
+        or ``OSError`` for a local write that fails.
         """
         source = self._backend.path(clip_path(sha256))
         download_clip(self._backend, source, dest, sha256=sha256, progress=progress)
@@ -102,13 +104,15 @@ class SharedClipStore:
         """Store the local clip ``path`` described by ``entry``, then index it.
 
         The clip is uploaded unless the store holds an object of its size under its sha256
-        already; it becomes visible under its final name only whole and verified (see
-        :mod:`rdpipe.remote.transfer`), with ``progress(done, total)`` in bytes after each
-        chunk. Then ``index/<entry.key>/<entry.take>.json`` is written atomically (the newest
-        push names the clip). Returns ``True`` when bytes were uploaded, ``False`` when the
-        store had the clip. Raises :class:`LocalClipMismatch` when the file's size or sha256 is
-        not the entry's, :class:`RemoteUnavailable` when the store fails, ``OSError`` when the
-        file cannot be read. Run again after any failure: the push completes.
+        already (one of another size, a truncated one, is replaced; one of the same size but
+        damaged is found and removed by the next :meth:`pull`); it becomes visible under its
+        final name only whole and verified (see :mod:`rdpipe.remote.transfer`), with
+        ``progress(done, total)`` in bytes, ``(0, size)`` first, then after each chunk. Then
+        ``index/<entry.key>/<entry.take>.json`` is written atomically (the newest push names
+        the clip). Returns ``True`` when bytes were uploaded, ``False`` when the store had the
+        clip. Raises :class:`LocalClipMismatch` when the file's size or sha256 is not the
+        entry's, :class:`RemoteUnavailable` when the store fails, ``OSError`` when the file
+        cannot be read. Run again after any failure: the push completes.
         """
         size = path.stat().st_size
         if size != entry.size:

@@ -5,7 +5,10 @@ and a 5 MiB upload part on object stores), so memory stays flat whatever the cli
 both hash what they move:
 
 - a download is written beside its destination and renamed into place only when its sha256
-  matches the name it is stored under; a damaged one leaves nothing behind;
+  matches the name it is stored under; a damaged one leaves nothing behind here, and is removed
+  from the store (its name is its hash: bytes that hash otherwise are provably wrong), so that
+  the next push of the clip uploads a good copy instead of finding one of its size in place.
+  Unless it changed while it was read (a repair raced the read): then it is left;
 - an upload goes to ``tmp/<random>.mp4`` and is moved to its final name only once it is whole,
   its sha256 is the expected one and its size the file's; after the move the final object's
   size is checked again.
@@ -29,7 +32,7 @@ from pathlib import Path
 
 from rdpipe.files import fsync_directory, writing_to
 
-from .backends import CHUNK_SIZE, Backend
+from .backends import CHUNK_SIZE, Backend, StoredObject
 from .errors import LocalClipMismatch, RemoteClipCorrupt, RemoteClipMissing, RemoteUnavailable
 from .layout import temporary_path
 
@@ -42,14 +45,16 @@ def download_clip(
 ) -> None:
     """Copy the store's ``source`` to ``dest`` if its bytes hash to ``sha256``.
 
-    Raises :class:`RemoteClipMissing` when there is no such object, :class:`RemoteClipCorrupt`
-    when the bytes hash otherwise, :class:`RemoteUnavailable` when the store fails, and
-    ``OSError`` (naming ``dest``) when the local write fails; in every case ``dest`` is left as
-    it was.
+    ``progress`` hears ``(0, size)`` first, then each chunk. Raises :class:`RemoteClipMissing`
+    when there is no such object, :class:`RemoteClipCorrupt` when the bytes hash otherwise (the
+    object is then removed from the store, see the module's docstring), :class:`RemoteUnavailable`
+    when the store fails, and ``OSError`` (naming ``dest``) when the local write fails; in every
+    case ``dest`` is left as it was.
     """
-    total = backend.size_of(source, "read the clip's size")
-    if total is None:
+    seen = backend.look(source, "read the clip's size")
+    if seen is None:
         raise RemoteClipMissing(backend.url, sha256)
+    total = seen.size
     dest.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     temporary = Path(name)
@@ -63,7 +68,8 @@ def download_clip(
             target.flush()
             os.fsync(target.fileno())
         if digest != sha256:
-            raise RemoteClipCorrupt(backend.url, sha256, digest)
+            problem = _remove_damaged(backend, source, seen)
+            raise RemoteClipCorrupt(backend.url, sha256, digest, source, problem=problem)
         os.chmod(temporary, 0o644)
         os.replace(temporary, dest)
     except BaseException:
@@ -72,10 +78,24 @@ def download_clip(
     fsync_directory(dest.parent)
 
 
+def _remove_damaged(backend: Backend, source: str, seen: StoredObject) -> str | None:
+    """Remove the damaged ``source`` if it is still the object read (``seen``); ``None`` when
+    it is gone, else why it was left."""
+    try:
+        now = backend.look(source, "look at the damaged clip again")
+        if now is not None and now != seen:
+            return "a new copy arrived while it was read"
+        backend.remove(source, "remove the damaged clip")
+    except RemoteUnavailable as error:
+        return error.reason
+    return None
+
+
 def upload_clip(
     backend: Backend, path: Path, target: str, *, sha256: str, size: int, progress: Progress | None
 ) -> None:
-    """Put the local clip ``path`` (``size`` bytes hashing to ``sha256``) at ``target``.
+    """Put the local clip ``path`` (``size`` bytes hashing to ``sha256``) at ``target``;
+    ``progress`` hears ``(0, size)`` first, then each chunk.
 
     Raises :class:`LocalClipMismatch` when the file's bytes hash otherwise (nothing is
     published), :class:`RemoteUnavailable` when the store fails or the object arrives with
@@ -142,9 +162,12 @@ def _copy(
     total: int | None,
     progress: Progress | None,
 ) -> str:
-    """Pass each chunk to ``write``; returns the sha256 (hex) of all of them."""
+    """Pass each chunk to ``write``; returns the sha256 (hex) of all of them. ``progress``
+    hears ``(0, total)`` before the first chunk, so a bar shows the size from the start."""
     digest = hashlib.sha256()
     done = 0
+    if progress is not None:
+        progress(0, total)
     for chunk in chunks:
         write(chunk)
         digest.update(chunk)
