@@ -73,7 +73,10 @@ def _compose(text: str, path: Path) -> yaml.Node | None:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 0
-        raise LockFileInvalid(path, f"not valid YAML ({error.problem})", line) from error
+        problem = error.problem or ""
+        if error.context and (not problem or problem.startswith("but ")):  # half a sentence
+            problem = f"{error.context} {problem}".rstrip()
+        raise LockFileInvalid(path, f"not valid YAML ({problem})", line) from error
     except yaml.YAMLError as error:  # the reader's: a character YAML does not allow
         found = yaml.reader.Reader.NON_PRINTABLE.search(text)
         if found is None:

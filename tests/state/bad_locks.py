@@ -101,6 +101,11 @@ BAD_LOCKS = [
         "4: not valid YAML (mapping values are not allowed in this context)",
     ),
     BadLock(
+        "two documents",
+        GOOD + "---\nversion: 1\nshots: []\n",
+        "31: not valid YAML (expected a single document in the stream but found another document)",
+    ),
+    BadLock(
         "text of another file",
         "Merge made by the 'ort' strategy.\n",
         "1: not an rdpipe lock file: `Merge made by the 'ort' strategy.` where rdpipe writes "
