@@ -1,9 +1,15 @@
 """Claims in the store: the reads and atomic creates behind :mod:`rdpipe.remote.claims`' rule.
 
 Blocking, like the rest of the store: a caller in an event loop runs these in a worker thread.
+A run's heartbeats, task notes and release of one claim may come from different threads: each
+rewrites the whole record, so they take turns (one lock), and each keeps the task id noted
+last, which the book remembers for the claims it made (a claim made by another book, such as
+before a restart, has its task id read back from its record).
 """
 
 from __future__ import annotations
+
+import threading
 
 from .backends import Backend
 from .claims import (
@@ -29,6 +35,8 @@ class ClaimBook:
             raise ValueError(f"{backend.url} cannot hold claims: {backend.kind.no_claims_reason}")
         self._backend = backend
         self._timeout = timeout
+        self._turn = threading.Lock()  # one rewrite of a claim's record at a time
+        self._tasks: dict[tuple[str, int, int], str | None] = {}  # claims made here: task ids
 
     def claim(self, key: str, take: int, owner: str, *, now: float, host: str) -> Claim | HeldBy:
         """Claim ``key``'s take ``take`` for ``owner`` (on ``host``) at ``now`` (epoch seconds).
@@ -43,9 +51,7 @@ class ClaimBook:
             if isinstance(step, HeldBy):
                 return step
             if isinstance(step, TakeOwn):
-                path = self._path(key, take, step.generation)
-                self._backend.write_bytes(path, step.record.beat(now).to_json(), "renew a claim")
-                return Claim(key, take, step.generation, owner, host, step.record.claimed_at)
+                return self._take_own(key, take, step, now)
             answer = self._create(key, take, step, ClaimRecord(owner, host, now, now))
             if answer is not None:
                 return answer
@@ -56,18 +62,27 @@ class ClaimBook:
     def heartbeat(self, claim: Claim, now: float) -> bool:
         """Renew ``claim`` at ``now``; ``False`` (and nothing written) when it was taken over:
         a newer generation exists, so another run now generates the clip."""
-        if self._newest_generation(claim.key, claim.take) != claim.generation:
-            return False
-        record = ClaimRecord(claim.owner, claim.host, claim.claimed_at, now)
-        path = self._path(claim.key, claim.take, claim.generation)
-        self._backend.write_bytes(path, record.to_json(), "renew a claim")
-        return True
+        with self._turn:
+            if self._newest_generation(claim.key, claim.take) != claim.generation:
+                return False
+            self._write(claim, now, self._task_of(claim), action="renew a claim")
+            return True
+
+    def note_task(self, claim: Claim, task_id: str, now: float) -> bool:
+        """Note in ``claim``'s record that its run submitted ``task_id``, with a heartbeat at
+        ``now``; ``False`` (and nothing written) when the claim was taken over."""
+        with self._turn:
+            if self._newest_generation(claim.key, claim.take) != claim.generation:
+                return False
+            self._write(claim, now, task_id, action="note the claim's task")
+            self._tasks[_triple(claim)] = task_id
+            return True
 
     def release(self, claim: Claim, now: float) -> None:
-        """Mark ``claim`` released at ``now``: any run may claim the take again at once."""
-        record = ClaimRecord(claim.owner, claim.host, claim.claimed_at, now, released=True)
-        path = self._path(claim.key, claim.take, claim.generation)
-        self._backend.write_bytes(path, record.to_json(), "release a claim")
+        """Mark ``claim`` released at ``now``: any run may claim the take again at once (and
+        follow the task noted in it, if any)."""
+        with self._turn:
+            self._write(claim, now, self._task_of(claim), action="release a claim", released=True)
 
     def holder(self, key: str, take: int, *, now: float) -> HeldBy | None:
         """Who holds a live claim on ``key``'s take ``take`` at ``now`` (``None``: nobody)."""
@@ -76,12 +91,27 @@ class ClaimBook:
         )
         return step if isinstance(step, HeldBy) else None
 
+    def _take_own(self, key: str, take: int, step: TakeOwn, now: float) -> Claim:
+        record = step.record
+        with self._turn:
+            path = self._path(key, take, step.generation)
+            self._backend.write_bytes(path, record.beat(now).to_json(), "renew a claim")
+            self._tasks[(key, take, step.generation)] = record.task_id
+        return Claim(
+            key, take, step.generation, record.owner, record.host, record.claimed_at,
+            taken_from_task=record.task_id,
+        )  # fmt: skip
+
     def _create(
         self, key: str, take: int, step: CreateGeneration, record: ClaimRecord
     ) -> Claim | HeldBy | None:
         path = self._path(key, take, step.generation)
         if self._backend.create_exclusive(path, record.to_json(), "create a claim"):
-            return Claim(key, take, step.generation, record.owner, record.host, record.claimed_at)
+            self._tasks[(key, take, step.generation)] = None
+            return Claim(
+                key, take, step.generation, record.owner, record.host, record.claimed_at,
+                taken_from_task=step.previous_task,
+            )  # fmt: skip
         winner = self._record(path)
         if winner is None:
             return None
@@ -103,5 +133,23 @@ class ClaimBook:
         data = self._backend.read_bytes(path, "read a claim")
         return None if data is None else ClaimRecord.from_json(data)
 
+    def _task_of(self, claim: Claim) -> str | None:
+        """The task id noted last in ``claim``'s record: remembered, or read back."""
+        if _triple(claim) in self._tasks:
+            return self._tasks[_triple(claim)]
+        record = self._record(self._path(claim.key, claim.take, claim.generation))
+        return record.task_id if record is not None and record.owner == claim.owner else None
+
+    def _write(
+        self, claim: Claim, now: float, task_id: str | None, *, action: str, released: bool = False
+    ) -> None:
+        record = ClaimRecord(claim.owner, claim.host, claim.claimed_at, now, released, task_id)
+        path = self._path(claim.key, claim.take, claim.generation)
+        self._backend.write_bytes(path, record.to_json(), action)
+
     def _path(self, key: str, take: int, generation: int) -> str:
         return self._backend.path(claim_path(key, take, generation))
+
+
+def _triple(claim: Claim) -> tuple[str, int, int]:
+    return claim.key, claim.take, claim.generation

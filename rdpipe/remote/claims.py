@@ -9,6 +9,17 @@ created; of two runs creating the same generation at once exactly one succeeds. 
 owner id equals the newest generation's owner (the same machine and pipeline state: a crashed
 run restarted) takes that generation over at once.
 
+A claimer notes in its generation the id of the task it submitted, once it has one, so that a
+run taking the claim over follows that task (already paid for) instead of paying again: the
+:class:`Claim` a takeover returns carries the previous generation's task id
+(``taken_from_task``), and :class:`HeldBy` the holder's. Records written before task ids were
+noted have none (``None``); such a record and one carrying a task id are both version 1, since
+readers ignore fields they do not know.
+
+A claim always goes stale: a record whose times are not finite numbers is unreadable (free),
+and one whose last heartbeat lies more than a timeout ahead of ``now`` (a clock far ahead, or a
+forged record) counts as stale, so no record can make teammates wait forever.
+
 Times are epoch seconds passed in by the caller (``now``): nothing here reads a clock. Runs on
 different machines compare each other's timestamps, so their clocks should agree to well within
 the timeout.
@@ -17,6 +28,7 @@ the timeout.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, replace
 from typing import TypeGuard
 
@@ -26,13 +38,15 @@ CLAIM_VERSION = 1
 @dataclass(frozen=True)
 class ClaimRecord:
     """The content of one claim generation: who holds it, since when, last heartbeat (epoch
-    seconds), and whether its holder released it."""
+    seconds), whether its holder released it, and the task it submitted (``None``: none yet,
+    or a record from before task ids were noted)."""
 
     owner: str
     host: str
     claimed_at: float
     heartbeat_at: float
     released: bool = False
+    task_id: str | None = None
 
     def to_json(self) -> bytes:
         """The stored form: UTF-8 JSON with sorted keys and the format's version."""
@@ -50,12 +64,14 @@ class ClaimRecord:
             return None
         owner, host = document.get("owner"), document.get("host")
         claimed_at, heartbeat_at = document.get("claimed_at"), document.get("heartbeat_at")
-        released = document.get("released")
+        released, task_id = document.get("released"), document.get("task_id")
         if not (isinstance(owner, str) and isinstance(host, str) and isinstance(released, bool)):
             return None
-        if not (_is_number(claimed_at) and _is_number(heartbeat_at)):
+        if not (_is_time(claimed_at) and _is_time(heartbeat_at)):
             return None
-        return cls(owner, host, float(claimed_at), float(heartbeat_at), released)
+        if not (task_id is None or isinstance(task_id, str)):
+            return None
+        return cls(owner, host, float(claimed_at), float(heartbeat_at), released, task_id)
 
     def beat(self, now: float) -> ClaimRecord:
         """This record with its heartbeat at ``now``."""
@@ -64,8 +80,14 @@ class ClaimRecord:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim this run holds: keep it alive with heartbeats, release it when the clip is in
-    the store (or the run gives up). ``claimed_at`` is epoch seconds."""
+    """A claim this run holds: keep it alive with heartbeats, note the task it submits, release
+    it when the clip is in the store (or the run gives up). ``claimed_at`` is epoch seconds.
+
+    ``taken_from_task`` is the task id the previous generation's holder noted, when this claim
+    took a stale or released one over (or this owner's own, taken back after a crash): that
+    task may be running or finished, paid for; follow it rather than submitting again. ``None``
+    when there was no previous generation, or it noted no task.
+    """
 
     key: str
     take: int
@@ -73,13 +95,15 @@ class Claim:
     owner: str
     host: str
     claimed_at: float
+    taken_from_task: str | None = None
 
 
 @dataclass(frozen=True)
 class HeldBy:
     """Another run holds the claim: who (``owner`` on ``host``), since when (``since``), its
     last heartbeat, and when it becomes stale (``stale_at``) unless it beats again; all
-    epoch seconds. The caller waits for the clip (bounded) instead of paying for it."""
+    epoch seconds; ``task_id`` the task it noted having submitted (``None``: none yet). The
+    caller waits for the clip (bounded) instead of paying for it."""
 
     key: str
     take: int
@@ -89,13 +113,16 @@ class HeldBy:
     since: float
     heartbeat_at: float
     stale_at: float
+    task_id: str | None = None
 
 
 @dataclass(frozen=True)
 class CreateGeneration:
-    """Decision: create this generation (1 when there is none) with an atomic create."""
+    """Decision: create this generation (1 when there is none) with an atomic create; the
+    task the generation before it noted (``None``: none, or no generation before)."""
 
     generation: int
+    previous_task: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,13 +145,17 @@ def decide_claim(
     """What a run owned by ``owner`` may do, given the newest generation and its record.
 
     ``newest`` is ``None`` when no generation exists; its record is ``None`` when it cannot be
-    read (not written by rdpipe: treated as free). ``timeout`` is in seconds.
+    read (not written by rdpipe: treated as free). ``timeout`` is in seconds. A heartbeat more
+    than ``timeout`` ahead of ``now`` counts as stale (see the module's docstring).
     """
     if newest is None:
         return CreateGeneration(1)
     generation, record = newest
-    if record is None or record.released or now - record.heartbeat_at >= timeout:
+    if record is None:
         return CreateGeneration(generation + 1)
+    age = now - record.heartbeat_at
+    if record.released or age >= timeout or -age > timeout:
+        return CreateGeneration(generation + 1, record.task_id)
     if record.owner == owner:
         return TakeOwn(generation, record)
     return held_by(key, take, generation, record, timeout)
@@ -141,8 +172,10 @@ def held_by(key: str, take: int, generation: int, record: ClaimRecord, timeout: 
         since=record.claimed_at,
         heartbeat_at=record.heartbeat_at,
         stale_at=record.heartbeat_at + timeout,
+        task_id=record.task_id,
     )
 
 
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _is_time(value: object) -> TypeGuard[int | float]:
+    """A finite number (JSON's ``NaN`` and ``Infinity`` are not times)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -135,8 +135,9 @@ class SharedClipStore:
 
         ``owner`` identifies the run's machine and pipeline state (the same owner takes its own
         live claim over at once); ``host`` defaults to this machine's name; ``now`` is epoch
-        seconds. Returns the :class:`Claim`, or :class:`HeldBy` when another live run holds it.
-        Raises ``ValueError`` when the store does not :attr:`supports_claims`.
+        seconds. Returns the :class:`Claim` (its ``taken_from_task``: the task the claim taken
+        over had noted), or :class:`HeldBy` when another live run holds it. Raises
+        ``ValueError`` when the store does not :attr:`supports_claims`.
         """
         claims = self._claim_book()
         return claims.claim(key, take, owner, now=now, host=host or socket.gethostname())
@@ -144,6 +145,14 @@ class SharedClipStore:
     def heartbeat(self, claim: Claim, now: float) -> bool:
         """Keep ``claim`` alive at ``now``; ``False`` when another run has taken it over."""
         return self._claim_book().heartbeat(claim, now)
+
+    def note_task(self, claim: Claim, task_id: str, now: float) -> bool:
+        """Note in ``claim`` that this run submitted ``task_id`` (with a heartbeat at ``now``),
+        so that a run taking the claim over after a crash follows that task instead of paying
+        again (:attr:`Claim.taken_from_task`; :attr:`HeldBy.task_id` for runs waiting). Later
+        heartbeats and the release keep it. Returns ``False`` (nothing written) when another
+        run has taken the claim over."""
+        return self._claim_book().note_task(claim, task_id, now)
 
     def release(self, claim: Claim, now: float) -> None:
         """Give ``claim`` up at ``now`` (the clip is in the store, or the run gave up)."""

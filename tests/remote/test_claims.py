@@ -161,14 +161,103 @@ def test_decide_claim_follows_the_newest_generation() -> None:
     assert decide((3, ClaimRecord("a", "host-a", T0, T0 + 59, released=True))) == (
         CreateGeneration(4)
     )
+    assert decide((3, ClaimRecord("a", "host-a", T0, T0, task_id="t"))) == (
+        CreateGeneration(4, previous_task="t")
+    )
     assert decide((3, None)) == CreateGeneration(4)
 
 
 def test_claim_records_read_back_and_refuse_foreign_json() -> None:
-    """A record survives its JSON form; JSON of another shape or version reads as None."""
+    """A record survives its JSON form, with or without a task id; JSON of another shape or
+    version reads as None."""
     record = ClaimRecord("owner", "host", T0, T0 + 1.5, released=True)
+    noted = ClaimRecord("owner", "host", T0, T0 + 1.5, task_id="task-1")
 
     assert ClaimRecord.from_json(record.to_json()) == record
+    assert ClaimRecord.from_json(noted.to_json()) == noted
+    assert ClaimRecord.from_json(noted.to_json().replace(b'"task-1"', b"7")) is None
     assert ClaimRecord.from_json(b"[]") is None
     assert ClaimRecord.from_json(b"{broken") is None
     assert ClaimRecord.from_json(record.to_json().replace(b'"version":1', b'"version":2')) is None
+
+
+def test_a_noted_task_is_shown_to_waiters_and_handed_to_the_run_taking_over(
+    store: SharedClipStore,
+) -> None:
+    """A notes its task: B, waiting, sees it; A's heartbeats keep it; once A's claim is stale,
+    B's takeover carries the task to follow instead of paying again."""
+    mine = store.claim(KEY, 1, "owner-a", now=T0, host="host-a")
+    assert isinstance(mine, Claim) and mine.taken_from_task is None
+
+    assert store.note_task(mine, "task-123", T0 + 10) is True
+    assert store.heartbeat(mine, T0 + 20) is True
+
+    assert store.claim(KEY, 1, "owner-b", now=T0 + 30, host="host-b") == HeldBy(
+        KEY, 1, 1, "owner-a", "host-a", T0, T0 + 20, T0 + 80, task_id="task-123"
+    )
+    taken = store.claim(KEY, 1, "owner-b", now=T0 + 80, host="host-b")
+    assert taken == Claim(KEY, 1, 2, "owner-b", "host-b", T0 + 80, taken_from_task="task-123")
+    assert store.note_task(mine, "task-456", T0 + 81) is False  # A lost it: nothing written
+    assert store.claim_holder(KEY, 1, now=T0 + 82) == HeldBy(
+        KEY, 1, 2, "owner-b", "host-b", T0 + 80, T0 + 80, T0 + 140
+    )
+
+
+def test_a_released_claim_hands_its_task_on(store: SharedClipStore) -> None:
+    """A run that releases after submitting (it stopped): the next claimer gets the task."""
+    mine = store.claim(KEY, 1, "owner-a", now=T0, host="host-a")
+    assert isinstance(mine, Claim)
+    store.note_task(mine, "task-123", T0 + 1)
+
+    store.release(mine, T0 + 2)
+
+    taken = store.claim(KEY, 1, "owner-b", now=T0 + 3, host="host-b")
+    assert isinstance(taken, Claim)
+    assert (taken.generation, taken.taken_from_task) == (2, "task-123")
+
+
+def test_a_restarted_run_gets_its_task_back_and_keeps_it(store_url: str) -> None:
+    """After a crash the same owner takes its live claim back with the task it had noted; its
+    heartbeats (from a new store object, which never saw the note) keep the task."""
+    before = open_shared_store(store_url, claim_timeout=60.0)
+    first = before.claim(KEY, 1, "owner-a", now=T0, host="host-a")
+    assert isinstance(first, Claim)
+    before.note_task(first, "task-123", T0 + 1)
+    after = open_shared_store(store_url, claim_timeout=60.0)
+
+    again = after.claim(KEY, 1, "owner-a", now=T0 + 5, host="host-a")
+    assert again == Claim(KEY, 1, 1, "owner-a", "host-a", T0, taken_from_task="task-123")
+    assert after.heartbeat(first, T0 + 10) is True  # a claim this store object did not make
+
+    held = after.claim_holder(KEY, 1, now=T0 + 11)
+    assert held is not None and (held.heartbeat_at, held.task_id) == (T0 + 10, "task-123")
+
+
+def test_a_claim_record_without_a_task_id_reads_as_none(
+    store: SharedClipStore, store_files: StoreFiles
+) -> None:
+    """A record written before task ids were noted: held with no task, taken over with none."""
+    old = {"version": 1, "owner": "a", "host": "h", "claimed_at": T0, "heartbeat_at": T0}
+    store_files.put(f"claims/{KEY}/1/1.json", json.dumps({**old, "released": False}).encode())
+
+    held = store.claim(KEY, 1, "owner-b", now=T0 + 1, host="host-b")
+    taken = store.claim(KEY, 1, "owner-b", now=T0 + 60, host="host-b")
+
+    assert held == HeldBy(KEY, 1, 1, "a", "h", T0, T0, T0 + 60, task_id=None)
+    assert taken == Claim(KEY, 1, 2, "owner-b", "host-b", T0 + 60, taken_from_task=None)
+
+
+def test_no_claim_record_keeps_a_shot_forever() -> None:
+    """Times that are not finite make a record unreadable (free); a heartbeat more than a
+    timeout ahead of now (a clock far ahead) is stale; within a timeout ahead, it is live."""
+    for number in (b"NaN", b"Infinity", b"-Infinity", b"1e400"):
+        data = b'{"version":1,"owner":"a","host":"h","claimed_at":0,"released":false,'
+        assert ClaimRecord.from_json(data + b'"heartbeat_at":' + number + b"}") is None
+
+    def decide(heartbeat_at: float) -> object:
+        record = ClaimRecord("a", "h", T0, heartbeat_at, task_id="t")
+        return decide_claim(KEY, 1, (1, record), owner="b", now=T0, timeout=60.0)
+
+    assert decide(1e308) == CreateGeneration(2, "t")
+    assert decide(T0 + 61) == CreateGeneration(2, "t")
+    assert isinstance(decide(T0 + 60), HeldBy)
