@@ -93,7 +93,8 @@ def _normalized(text: str, base: Path) -> str:
 def _without_slashes(text: str, scheme: str, rest: str) -> str:
     """``<scheme>:<rest>`` with no ``//``: only ``file:/abs/path`` names a store."""
     if scheme == "file" and rest.startswith("/"):
-        return _file_url(text, rest)
+        _refuse_query_or_fragment(text, scheme, rest)
+        return _file_url(text, rest.rstrip("/"))
     if scheme == "file":
         hint = "Write the folder as a plain path, or as file:///abs/path."
         raise _Refused(f"'{text}' is not a folder URL: 'file:' takes an absolute path", hint)

@@ -325,6 +325,11 @@ def test_every_supported_scheme_is_accepted(project: Path) -> None:
             "Write file:///mnt/team, or the folder as a plain path (a path may hold '?' and '#').",
         ),
         (
+            "file:/mnt/team#x",
+            "file:/mnt/team#x has a fragment ('#x'); a store URL takes none",
+            "Write file:///mnt/team, or the folder as a plain path (a path may hold '?' and '#').",
+        ),
+        (
             "s3://team//rd",
             "s3://team//rd has an empty path segment ('//')",
             "Write s3://team/rd.",
@@ -358,6 +363,7 @@ def test_every_supported_scheme_is_accepted(project: Path) -> None:
         "query",
         "fragment",
         "file-query",
+        "file-one-slash-fragment",
         "empty-segment",
         "empty-bucket",
         "file-empty-segment",
@@ -391,6 +397,7 @@ def test_folder_urls_of_this_machine_are_accepted(project: Path) -> None:
     ':' after './' all name a folder of this machine."""
     for url, folder in [
         ("file:/mnt/team/rd", "/mnt/team/rd"),
+        ("file:/mnt/team/rd/", "/mnt/team/rd"),
         ("file:///mnt/team/rd/", "/mnt/team/rd"),
         ("FILE://LocalHost/mnt/team", "/mnt/team"),
         ("file:///mnt/team%20clips", "/mnt/team clips"),
