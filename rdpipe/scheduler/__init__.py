@@ -14,6 +14,7 @@ from rdpipe.scheduler.results import (
     GenerationApi,
     MediaIncomplete,
     ShotResult,
+    TaskSubmitted,
     picked_result,
 )
 from rdpipe.scheduler.updates import CollectingReporter, Phase, Reporter, ShotUpdate
@@ -33,6 +34,7 @@ __all__ = [
     "SchedulerOptions",
     "ShotResult",
     "ShotUpdate",
+    "TaskSubmitted",
     "Waker",
     "picked_result",
 ]

@@ -51,6 +51,9 @@ ClipProbe = Callable[[Path], Awaitable[float]]
 #: Hears of each clip the moment it is stored and recorded (the session pushes it to the shared
 #: clip store); it must not raise: a clip kept locally is the run's result whatever it does.
 ClipStored = Callable[["Job", "ClipRecord"], Awaitable[None]]
+#: Hears of each task the moment its submit is recorded (the session notes it on the shot's
+#: claim in the shared store, for a run that may take the claim over); it must not raise.
+TaskSubmitted = Callable[["Job", str], Awaitable[None]]
 
 
 class MediaIncomplete(RdpipeError):

@@ -62,6 +62,7 @@ from rdpipe.scheduler.results import (
     GenerationApi,
     MediaIncomplete,
     ShotResult,
+    TaskSubmitted,
     cached_result,
     picked_result,
 )
@@ -139,6 +140,7 @@ class Scheduler:
         waker: Waker | None = None,
         blocking: BlockingRunner | None = None,
         on_stored: ClipStored | None = None,
+        on_submitted: TaskSubmitted | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -148,6 +150,7 @@ class Scheduler:
         self._probe = probe
         self._extract_frame = extract_frame
         self._on_stored = on_stored
+        self._on_submitted = on_submitted
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
         self._state_calls = blocking or one_worker_thread()
@@ -401,6 +404,8 @@ class Scheduler:
             await self._state_call(self._journal.record_submitted, intent, task_id)
             self._following[job.shot.label] = task_id
             self._count_submit(job)
+            if self._on_submitted is not None:
+                await self._on_submitted(job, task_id)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 

@@ -71,11 +71,39 @@ def claim_new_shots(
         return claimed.claims, sum(result.problem is None for result in restored)
 
     claims, arrived = run_async(claim)
+    followed = _follow_taken_over(session, jobs, claims, reporter)
     if arrived:
         clips = "clip" if arrived == 1 else "clips"
         reporter.run_event(RunNote(f"{arrived} {clips} made by another run fetched; no charge"))
+    if arrived or followed:
         session = session.replanned()
     return session, claims
+
+
+def _follow_taken_over(
+    session: PipelineSession, jobs: list[Job], claims: list[Claim], reporter: RunReporter
+) -> int:
+    """Record, as tasks to follow, those a stopped run noted on the claims this run took over
+    (its paid task may still finish: following it is free); how many."""
+    by_key = {(job.key, job.shot.take): job for job in jobs}
+    followed = 0
+    for claim in claims:
+        task_id = claim.taken_from_task
+        job = by_key.get((claim.key, claim.take))
+        if task_id is None or job is None or session.store.task(task_id) is not None:
+            continue  # nothing noted, or a task this state knows (this machine's own run)
+        session.store.record_taken_over(
+            key=job.key, shot_id=job.shot.id, take=job.shot.take, request=job.shot.request,
+            task_id=task_id,
+        )  # fmt: skip
+        reporter.run_event(
+            RunNote(
+                f"shot {job.shot.label}: taken over from a run that stopped; following the task "
+                f"it paid for, {task_id} (no new charge)"
+            )
+        )
+        followed += 1
+    return followed
 
 
 def _with_entry(job: Job, entry: IndexEntry) -> Job:

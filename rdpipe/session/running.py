@@ -44,7 +44,6 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import (
     OFFLINE_POLLING,
-    ClipStored,
     PollSchedule,
     Reporter,
     SchedulerOptions,
@@ -218,7 +217,7 @@ async def _run(
     builder = ManifestBuilder(session.prepared, session.plan, redactor)
     async with team.claims_alive():
         results = await _generate(session, settled, reporter, environ, builder, redactor, sends,
-                                  team.on_stored(session))  # fmt: skip
+                                  team)  # fmt: skip
     output: Path | None = None
     failure: Exception | None = None
     try:
@@ -329,10 +328,11 @@ async def _generate(
     builder: ManifestBuilder,
     redactor: Redactor,
     sends: SendRecord,
-    on_stored: ClipStored | None,
+    team: TeamRun,
 ) -> list[ShotResult]:
     """Step 3 and 4: every job's result, in plan order (``settled``, when the plan sends
-    nothing); the lock file is written after. ``on_stored`` hears of each clip stored."""
+    nothing); the lock file is written after. ``team`` hears of each task submitted and each
+    clip stored (the shared store's claims and pushes)."""
     plan, settings, workspace = session.plan, session.settings, session.workspace
     downloads = session.prepared.loaded.pipeline.concurrency.downloads  # sizes the client's pool
     with reporter.shots(plan) as shots:
@@ -369,7 +369,8 @@ async def _generate(
                 probe=probe_whole_duration,
                 extract_frame=extract,
                 waker=waker,
-                on_stored=on_stored,
+                on_stored=team.on_stored(session),
+                on_submitted=team.on_submitted(),
             )
             try:
                 return await scheduler.run(jobs)

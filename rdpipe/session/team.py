@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rdpipe.scheduler import ClipStored
+import anyio.to_thread
+
+from rdpipe.plan import Job
+from rdpipe.scheduler import ClipStored, TaskSubmitted
 from rdpipe.session.claiming import claim_new_shots
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
 from rdpipe.session.pushing import PushNotes, clip_pusher, push_notes, unpushed
@@ -33,6 +36,28 @@ class TeamRun:
     def on_stored(self, session: PipelineSession) -> ClipStored | None:
         """The scheduler's hook pushing each clip as it is stored (``None``: no store)."""
         return clip_pusher(session, self.notes)
+
+    def on_submitted(self) -> TaskSubmitted | None:
+        """The scheduler's hook noting each task submitted on its shot's claim, so that a run
+        taking the claim over after this one stopped follows the task instead of paying."""
+        shared = self.shared
+        if shared is None or not self.claims:
+            return None
+        by_key = {(claim.key, claim.take): claim for claim in self.claims}
+
+        async def note(job: Job, task_id: str) -> None:
+            claim = by_key.get((job.key, job.shot.take))
+            if claim is None:
+                return
+            from rdpipe.remote import RemoteError
+
+            def write() -> None:
+                with suppress(RemoteError):  # a missed note: a taker pays again, as before
+                    shared.note_task(claim, task_id, time.time())
+
+            await anyio.to_thread.run_sync(write)
+
+        return note
 
     @asynccontextmanager
     async def claims_alive(self) -> AsyncIterator[None]:

@@ -245,6 +245,22 @@ class StateStore:
             db.execute(queries.UPSERT_CLIP, (*row, task_id, self._pipeline))
         return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
 
+    def record_taken_over(
+        self, *, key: str, shot_id: str, take: int, request: GenerationRequest, task_id: str
+    ) -> TaskRecord:
+        """Record ``task_id``, submitted for ``key``/``take`` by another machine's run that
+        stopped, as a task of this state to follow (a shot's claim in the shared store named
+        it): the plan then resumes it instead of paying again. Its host is unknown (``None``).
+        One transaction; nothing was billed here.
+        """
+        kept = redact_request(request)
+        now = self._clock()
+        intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, None)
+        with self._write(f"the task taken over for shot '{shot_id}' take {take}") as db:
+            cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
+            db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
+        return self._task(task_id)
+
     # Reads ----------------------------------------------------------------------------------
 
     def lookup(self, key: str, take: int) -> ShotState:

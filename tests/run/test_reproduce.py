@@ -269,3 +269,49 @@ def test_plan_says_what_the_next_run_does_with_each_shot(
     assert clone_plan["totals"]["billed_seconds"] == 4
     assert [shot["action"] for shot in ran_plan["shots"]] == ["reuse"] * 3
     assert ran_plan["totals"]["billed_seconds"] == 0
+
+
+def test_a_run_taking_over_a_stopped_runs_claim_follows_its_paid_task(
+    online: SimServer, tmp_path: Path
+) -> None:
+    """Machine A claims and submits the shots, then dies (kill -9) before they finish; machine
+    B, with the same store, waits for A's claims to go stale (claim_timeout = 5), takes them
+    over and follows A's paid tasks: no POST beyond A's, and B ends with every clip."""
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli_process import environment, rdpipe_command
+
+    store = tmp_path / "store"
+    store.mkdir()
+    env = environment(
+        tmp_path / "cache",
+        {"RELAYDANCE_BASE_URL": online.base_url, "RELAYDANCE_API_KEY": "sk-sim-test"},
+    )
+    paths = []
+    for name in "ab":
+        paths.append(write(tmp_path / name / "film.yaml", pipeline_text(SHOTS)))
+        (tmp_path / name / "rdpipe.toml").write_text(
+            f'[remote]\nurl = "{store.as_uri()}"\nclaim_timeout = 5\n'
+        )
+    # A polls only after 60 s: its tasks are submitted, then it is killed before it polls.
+    a = subprocess.Popen(
+        [*rdpipe_command("run", str(paths[0])), "--poll-interval", "60"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while submits(online) < len(SHOTS) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)  # the claims note the task ids right after each submit is recorded
+    a.send_signal(signal.SIGKILL)
+    a.wait(timeout=10)
+    assert submits(online) == len(SHOTS)
+    b = subprocess.run(
+        [*rdpipe_command("run", str(paths[1]), "--json"), "--poll-interval", "0.1"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert b.returncode == 0, b.stderr
+    assert submits(online) == len(SHOTS)  # B paid for nothing
+    assert b.stderr.count("taken over from a run that stopped; following the task") == 3
+    assert Path(str(summary_of_text(b.stdout)["output"])).is_file()
