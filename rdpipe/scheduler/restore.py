@@ -22,7 +22,7 @@ import anyio.to_thread
 
 from rdpipe.client import RelayDanceError, TaskNotFound, TaskState
 from rdpipe.plan import Job, KnownClip
-from rdpipe.remote import RemoteClipMissing, RemoteError
+from rdpipe.remote import RemoteClipCorrupt, RemoteClipMissing, RemoteError
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler.results import GenerationApi
 from rdpipe.state import ClipFile, ClipRecord, ClipStore, IncomingClip, hash_file
@@ -70,6 +70,7 @@ class Restored:
     job: Job
     record: ClipRecord | None = None
     problem: str | None = None
+    store_damaged: bool = False  # the shared store's copy was found damaged (and removed)
 
 
 async def restore_from_shared(
@@ -194,6 +195,9 @@ async def _restore(
     except TaskNotFound:
         await anyio.to_thread.run_sync(clips.discard, incoming)
         return Restored(job, problem=f"task {known.task_id} expired on the server")
+    except RemoteClipCorrupt as error:
+        await anyio.to_thread.run_sync(clips.discard, incoming)
+        return Restored(job, problem=error.message, store_damaged=True)
     except (_Unavailable, RelayDanceError, RemoteError, OSError, ValueError) as error:
         await anyio.to_thread.run_sync(clips.discard, incoming)
         return Restored(job, problem=str(error))

@@ -53,20 +53,16 @@ def recorded_clips(session: PipelineSession) -> list[tuple[Path, IndexEntry]]:
 
 
 def unpushed(session: PipelineSession, pushed: PushedClips) -> list[tuple[Path, IndexEntry]]:
-    """The plan's clips never pushed to the session's store from this machine, less those the
-    store's index was found to hold in this run (restored from it, say)."""
+    """The plan's clips never pushed to the session's store from this machine, less those this
+    command pulled from it."""
     if session.shared is None:
         return []
     url = session.shared.url
-    indexed = session.sources.index_if_read() if session.sources is not None else {}
-    pending = []
-    for path, entry in recorded_clips(session):
-        found = indexed.get((entry.key, entry.take))
-        if found is not None and found.sha256 == entry.sha256:
-            pushed.note(url, entry.sha256)
-        elif (url, entry.sha256) not in pushed:
-            pending.append((path, entry))
-    return pending
+    return [
+        (path, entry)
+        for path, entry in recorded_clips(session)
+        if (url, entry.sha256) not in pushed and entry.sha256 not in session.in_store
+    ]
 
 
 @dataclass

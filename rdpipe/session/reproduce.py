@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job, KnownClip, Plan
@@ -35,6 +35,8 @@ class _Outcome:
 
     restored: Counter[str] = field(default_factory=Counter)  # source -> clips
     problems: dict[str, list[str]] = field(default_factory=dict)  # label -> reasons, in order
+    damaged_in_store: list[str] = field(default_factory=list)  # labels
+    pulled: set[str] = field(default_factory=set)  # sha256s pulled from the shared store
 
     def note(self, job: Job, problem: str) -> None:
         self.problems.setdefault(job.shot.label, []).append(problem)
@@ -80,7 +82,8 @@ def restore_known_clips(
         for job in jobs
         if job.shot.label in outcome.problems and not _was_restored(job, outcome)
     }
-    return session.replanned(unavailable)
+    pulled = session.in_store | outcome.pulled
+    return replace(session.replanned(unavailable), in_store=pulled)
 
 
 async def _restore_elsewhere(
@@ -129,8 +132,12 @@ def _left(results: Sequence[Restored], outcome: _Outcome, source: str) -> list[J
     """The jobs of ``results`` still without a clip (their problems noted); counts the rest."""
     left = []
     for result in results:
+        if result.store_damaged:
+            outcome.damaged_in_store.append(result.job.shot.label)
         if result.problem is None:
             outcome.restored[source] += 1
+            if result.record is not None and source == "the shared store":
+                outcome.pulled.add(result.record.sha256)
             outcome.problems.pop(result.job.shot.label, None)
         else:
             outcome.note(result.job, result.problem)
@@ -143,6 +150,14 @@ def _was_restored(job: Job, outcome: _Outcome) -> bool:
 
 
 def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> None:
+    if outcome.damaged_in_store:
+        reporter.run_event(
+            RunNote(
+                "the shared store's copy of the clip of "
+                f"{', '.join(outcome.damaged_in_store)} was damaged and has been removed from "
+                "it; the next push of a good copy (this run's, or `rdpipe push`) restores it"
+            )
+        )
     if outcome.restored:
         sources = ", ".join(f"{count} from {where}" for where, count in outcome.restored.items())
         total = sum(outcome.restored.values())

@@ -86,6 +86,7 @@ class PipelineSession:
     recovered: tuple[IntentRecord, ...] = ()
     sources: ClipSources | None = None
     shared: SharedClipStore | None = None
+    in_store: frozenset[str] = frozenset()  # sha256s this command pulled from the shared store
 
     def replanned(
         self, unavailable: Mapping[tuple[str, int], str] | None = None

@@ -80,12 +80,6 @@ class ClipSources:
         """The shared store's index entries for the plan's keys and takes."""
         return self._read_index()
 
-    def index_if_read(self) -> Mapping[tuple[str, int], SharedIndexEntry]:
-        """The store's index entries if this run has read them already, else none (no look
-        at the store for it)."""
-        read: Mapping[tuple[str, int], SharedIndexEntry] = self.__dict__.get("shared", {})
-        return read  # the instance dict is where cached_property keeps its value
-
     @property
     def locked_shot_ids(self) -> set[str]:
         """The ids of the shots the lock file has an entry for."""

@@ -91,6 +91,8 @@ def join_team(
     notes = push_notes(session, reporter)
     if shared is None or notes is None:
         return session, TeamRun()
+    for sha256 in session.in_store:  # pulled from the store: it has them
+        notes.pushed_clips.note(shared.url, sha256)
     pending = unpushed(session, notes.pushed_clips)
     if pending:
         from rdpipe.scheduler.pushes import push_clips
