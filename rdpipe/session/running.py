@@ -138,6 +138,8 @@ def _with_known_clips(
     whose locked clip could not be obtained (:mod:`.locked`)."""
     locked = session.settings.locked
     lock_name = session.workspace.state.lock_file.name
+    if session.sources is not None:
+        session.sources.check_lock()
     if locked:
         check_locked(session.plan, session.sources, lock_name, fetched=False)
     session = restore_known_clips(

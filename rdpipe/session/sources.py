@@ -66,6 +66,12 @@ class ClipSources:
         self._read_index = read_index
         self.unavailable = dict(unavailable or {})
 
+    def check_lock(self) -> None:
+        """Read the lock file now: one that is not valid (a merge conflict, a hand edit) stops
+        a run before its first request (:class:`~rdpipe.state.LockFileInvalid`, exit 2), not
+        when the lock file is written at its end."""
+        _ = self.locked
+
     @cached_property
     def locked(self) -> dict[tuple[str, int], Locked]:
         """The lock file's takes by (key, take)."""

@@ -315,3 +315,19 @@ def test_a_run_taking_over_a_stopped_runs_claim_follows_its_paid_task(
     assert submits(online) == len(SHOTS)  # B paid for nothing
     assert b.stderr.count("taken over from a run that stopped; following the task") == 3
     assert Path(str(summary_of_text(b.stdout)["output"])).is_file()
+
+
+def test_a_bad_lock_file_stops_a_run_before_its_first_request(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A merge left the lock file conflicted; the state knows every shot, and --force asks for
+    a new take of one: the lock file is read before anything is sent, exit 2, no request."""
+    path = first_run(tmp_path, rdpipe_cli)
+    lock = tmp_path / "film.rdpipe.lock"
+    lines = lock.read_text().splitlines(keepends=True)
+    lock.write_text("".join([*lines[:3], "<<<<<<< HEAD\n", *lines[3:], ">>>>>>> theirs\n"]))
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--force", "a")
+    assert result.exit_code == 2, result.stdout
+    assert online.counters() == {}
+    assert "unresolved git merge conflict" in " ".join(result.stderr.split())
