@@ -86,10 +86,7 @@ def run_command(
             errors = [_crash_report(error, state_dir, context)]
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
             _report(leaf, context)
-        code = max(int(leaf.exit_code) for leaf in errors)
-        if sent and code == ExitCode.INVALID_INPUT:  # 2 promises that nothing was sent
-            code = int(ExitCode.FAILED)
-        raise typer.Exit(code) from None
+        raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
 
 
 def say_interrupted(err: Console) -> None:

@@ -45,37 +45,66 @@ async def claim_or_wait(
     on_wait: Callable[[Job, HeldBy], None],
     poll: float = WAIT_POLL,
 ) -> Claimed:
-    """Claim each job's key and take; for each held by another live run, wait until its clip
-    is indexed (then it is in :attr:`Claimed.arrived`) or the claim can be taken over (then it
-    is claimed here). ``on_wait`` hears of each shot this run starts waiting for.
+    """Claim each job's key and take, in key order; wait for a shot another live run holds
+    until its clip is indexed (it is then in :attr:`Claimed.arrived`) or its claim can be taken
+    over. ``on_wait`` hears of each shot this run starts waiting for.
 
-    Raises the store's :class:`~rdpipe.remote.RemoteError` when it fails: a run that cannot
-    claim does not pay (a teammate may be generating the same shot).
+    Claims are taken in one order by every run (the keys'), so two runs wanting the same
+    shots never each hold one the other waits for; the claims held are kept alive while
+    waiting. A claim taken over from a run that stopped or released it is given back when the
+    index already holds that shot's clip. On any error or cancellation the claims taken are
+    released. Raises the store's :class:`~rdpipe.remote.RemoteError` when it fails: a run that
+    cannot claim does not pay (a teammate may be generating the same shot).
     """
     claimed = Claimed()
-    waiting: list[Job] = []
-    for job in jobs:
-        answer = await _claim(shared, job, owner, clock)
-        if isinstance(answer, HeldBy):
-            on_wait(job, answer)
-            waiting.append(job)
-        else:
-            claimed.claims.append(answer)
-    while waiting:
-        await anyio.sleep(poll)
-        still: list[Job] = []
-        for job in waiting:
-            entry = await anyio.to_thread.run_sync(shared.lookup, job.key, job.shot.take)
-            if entry is not None:
-                claimed.arrived.append((job, entry))
-                continue
+    beat = _Heartbeats(shared, clock)
+    try:
+        for job in sorted(jobs, key=lambda job: (job.key, job.shot.take)):
             answer = await _claim(shared, job, owner, clock)
             if isinstance(answer, HeldBy):
-                still.append(job)
+                on_wait(job, answer)
+            while isinstance(answer, HeldBy):
+                await anyio.sleep(poll)
+                await beat.when_due(claimed.claims)
+                entry = await _indexed(shared, job)
+                if entry is not None:
+                    claimed.arrived.append((job, entry))
+                    break
+                answer = await _claim(shared, job, owner, clock)
+            if isinstance(answer, HeldBy):
+                continue  # arrived
+            entry = await _indexed(shared, job) if answer.taken_from_task else None
+            if entry is not None:  # its run finished after all: the clip is in the store
+                await anyio.to_thread.run_sync(shared.release, answer, clock())
+                claimed.arrived.append((job, entry))
             else:
                 claimed.claims.append(answer)
-        waiting = still
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: release_all(shared, claimed.claims, clock=clock))
+        raise
     return claimed
+
+
+async def _indexed(shared: SharedClipStore, job: Job) -> IndexEntry | None:
+    return await anyio.to_thread.run_sync(shared.lookup, job.key, job.shot.take)
+
+
+class _Heartbeats:
+    """Beats the claims held while a run waits, each third of the store's claim timeout."""
+
+    def __init__(self, shared: SharedClipStore, clock: Clock) -> None:
+        self._shared = shared
+        self._clock = clock
+        self._interval = max(1.0, shared.claim_timeout / 3)
+        self._last = clock()
+
+    async def when_due(self, claims: Sequence[Claim]) -> None:
+        if self._clock() - self._last < self._interval:
+            return
+        self._last = self._clock()
+        for claim in claims:
+            await anyio.to_thread.run_sync(self._shared.heartbeat, claim, self._clock())
 
 
 async def _claim(shared: SharedClipStore, job: Job, owner: str, clock: Clock) -> Claim | HeldBy:

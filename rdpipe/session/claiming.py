@@ -48,9 +48,9 @@ def claim_new_shots(
         now = time.time()
         reporter.run_event(
             RunNote(
-                f"shot {job.shot.label}: the run on {held.host} has been generating it for "
-                f"{now - held.since:.0f} s; waiting for its clip instead of paying again "
-                f"(taken over if that run stops for {shared.claim_timeout:.0f} s)"
+                f"shot {job.shot.label}: the run on {held.host} claimed it {now - held.since:.0f} "
+                "s ago; waiting for its clip instead of paying again (taken over if that run "
+                f"stops for {shared.claim_timeout:.0f} s)"
             )
         )
 
@@ -71,12 +71,18 @@ def claim_new_shots(
         return claimed.claims, sum(result.problem is None for result in restored)
 
     claims, arrived = run_async(claim)
-    followed = _follow_taken_over(session, jobs, claims, reporter)
-    if arrived:
-        clips = "clip" if arrived == 1 else "clips"
-        reporter.run_event(RunNote(f"{arrived} {clips} made by another run fetched; no charge"))
-    if arrived or followed:
-        session = session.replanned()
+    try:
+        followed = _follow_taken_over(session, jobs, claims, reporter)
+        if arrived:
+            clips = "clip" if arrived == 1 else "clips"
+            reporter.run_event(RunNote(f"{arrived} {clips} made by another run fetched; no charge"))
+        if arrived or followed:
+            session = session.replanned()
+    except BaseException:
+        from rdpipe.scheduler.claims import release_all
+
+        release_all(shared, claims, clock=time.time)
+        raise
     return session, claims
 
 
@@ -98,8 +104,8 @@ def _follow_taken_over(
         )  # fmt: skip
         reporter.run_event(
             RunNote(
-                f"shot {job.shot.label}: taken over from a run that stopped; following the task "
-                f"it paid for, {task_id} (no new charge)"
+                f"shot {job.shot.label}: the run that claimed it before stopped or gave it up; "
+                f"following the task it paid for, {task_id} (no new charge)"
             )
         )
         followed += 1

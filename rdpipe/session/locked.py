@@ -15,7 +15,9 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.session.sources import ClipSources
 
-#: What ``--locked`` accepts before fetching (a clip to obtain) and after (only a clip).
+#: What ``--locked`` accepts before fetching (a clip to obtain) and after (only a clip); and,
+#: either way, a task already paid for whose key and take the lock file names (following it,
+#: or downloading its clip again, costs nothing).
 BEFORE_FETCHING = frozenset({Action.REUSE, Action.RESTORE})
 AFTER_FETCHING = frozenset({Action.REUSE})
 
@@ -51,12 +53,18 @@ def check_locked(plan: Plan, sources: ClipSources | None, lock_file: str, *, fet
     ``fetched``: whether the locked clips were already fetched (then only clips count).
     """
     accepted = AFTER_FETCHING if fetched else BEFORE_FETCHING
-    refused = [job for job in plan.jobs if job.action not in accepted]
+    locked = {} if sources is None else sources.locked
+    refused = [
+        job
+        for job in plan.jobs
+        if job.action not in accepted
+        and not (job.action is Action.RESUME and (job.key, job.shot.take) in locked)
+    ]
     if not refused:
         return
     locked_shots = set() if sources is None else sources.locked_shot_ids
     reasons = [_reason(job, locked_shots) for job in refused]
-    seconds = sum(job.shot.seconds for job in refused)
+    seconds = sum(job.shot.seconds for job in refused if job.action is Action.GENERATE)
     edited = any(job.action is not Action.RESTORE and not _unavailable(job) for job in refused)
     raise LockedRunRefused(lock_file, reasons, seconds, edited=edited)
 

@@ -123,5 +123,6 @@ def _refetch(
         if not result.ok:
             reporter.run_event(RefetchFailed(result.shot_id, result.phase.value, result.message))
     session = session.replanned()
-    write_lock_file(session.plan, session.store, session.clips.verdicts, workspace)
+    write_lock_file(session.plan, session.store, session.clips.verdicts, workspace,
+                    session.lock_entries)  # fmt: skip
     return session

@@ -8,7 +8,7 @@ the lock file names the verified clips only.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +17,15 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.session.workspace import Workspace
-from rdpipe.state import LockFile, MediaVerdicts, ShotState, StateStore, kept_takes, lock_shot
+from rdpipe.state import (
+    LockFile,
+    MediaVerdicts,
+    ShotLock,
+    ShotState,
+    StateStore,
+    kept_takes,
+    lock_shot,
+)
 
 
 def record_manifest(
@@ -49,19 +57,24 @@ def record_manifest(
 
 
 def write_lock_file(
-    plan: Plan, store: StateStore, verdicts: MediaVerdicts, workspace: Workspace
+    plan: Plan,
+    store: StateStore,
+    verdicts: MediaVerdicts,
+    workspace: Workspace,
+    before: Sequence[ShotLock] | None = None,
 ) -> None:
     """Rewrite the committed lock file (not for offline previews): one entry per finished shot.
 
     A shot the state holds no clip for keeps the entry the lock file has for it while its
     request is unchanged (same key): a clip not obtained in this run (no store, the run
     stopped) is not a changed shot, and the lock file changes only when a shot really changed.
-    ``verdicts``: what the session's clip store found of each clip's media. Blocking.
+    ``verdicts``: what the session's clip store found of each clip's media; ``before``: the
+    lock file's entries if the command read it already (else it is read here). Blocking.
     """
     if workspace.offline:
         return
     lock_file = LockFile(workspace.state.lock_file)
-    before = {entry.shot_id: entry for entry in lock_file.read()}
+    by_shot = {entry.shot_id: entry for entry in (lock_file.read() if before is None else before)}
     states: dict[str, list[ShotState]] = {}
     for job in plan.jobs:
         state = store.lookup(job.key, job.shot.take)
@@ -71,7 +84,7 @@ def write_lock_file(
     entries = []
     for shot_id, taken in states.items():
         keys = [state.key for state in sorted(taken, key=lambda state: state.take)]
-        entry = kept_takes(lock_shot(shot_id, taken), before.get(shot_id), keys)
+        entry = kept_takes(lock_shot(shot_id, taken), by_shot.get(shot_id), keys)
         if entry is not None:
             entries.append(entry)
     lock_file.write(entries)

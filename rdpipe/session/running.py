@@ -138,8 +138,8 @@ def _with_known_clips(
     whose locked clip could not be obtained (:mod:`.locked`)."""
     locked = session.settings.locked
     lock_name = session.workspace.state.lock_file.name
-    if session.sources is not None:
-        session.sources.check_lock()
+    if session.sources is not None and session.plan.needs_api:
+        session.sources.check_lock()  # before the first request (a no-op run reads it at its end)
     if locked:
         check_locked(session.plan, session.sources, lock_name, fetched=False)
     session = restore_known_clips(
@@ -258,7 +258,8 @@ def _settle_without_loop(
         return None
     with reporter.shots(plan) as shots:
         _report_settled(plan, shots, results)
-        write_lock_file(plan, session.store, session.clips.verdicts, session.workspace)
+        write_lock_file(plan, session.store, session.clips.verdicts, session.workspace,
+                        session.lock_entries)  # fmt: skip
     failure: Exception | None = None
     try:
         _write_final_manifest(session, results, video, redactor)
@@ -425,7 +426,10 @@ def _write_progress(
 
 async def _write_lock_file(session: PipelineSession) -> None:
     """Rewrite the lock file in a worker thread, also when the run is being stopped."""
-    lock = partial(write_lock_file, session.plan, session.store, session.clips.verdicts,
-                   session.workspace)  # fmt: skip
+
+    def lock() -> None:  # the lock file may be read here first: in the worker thread too
+        write_lock_file(session.plan, session.store, session.clips.verdicts, session.workspace,
+                        session.lock_entries)  # fmt: skip
+
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(lock)

@@ -43,6 +43,7 @@ from rdpipe.state import (
     ClipStore,
     IntentRecord,
     RunGuard,
+    ShotLock,
     StateStore,
     prepare_state_dir,
 )
@@ -87,6 +88,11 @@ class PipelineSession:
     sources: ClipSources | None = None
     shared: SharedClipStore | None = None
     in_store: frozenset[str] = frozenset()  # sha256s this command pulled from the shared store
+
+    @property
+    def lock_entries(self) -> tuple[ShotLock, ...] | None:
+        """The lock file's entries (read once per command); ``None`` offline (no lock file)."""
+        return None if self.sources is None else self.sources.lock_entries
 
     def replanned(
         self, unavailable: Mapping[tuple[str, int], str] | None = None
@@ -221,8 +227,11 @@ def _state_lookup(
     sources: ClipSources | None,
     run_in_progress: bool,
 ) -> StateLookup:
-    """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask;
-    where the state knows nothing, what ``sources`` (the lock file, the shared store) know."""
+    """What :func:`~rdpipe.plan.decide` says of each key and take, for the planner to ask; and
+    what ``sources`` (the lock file, the shared store) know, where that is a clip to have
+    without paying: when the state knows nothing, when its last attempt failed, or when the
+    lock file names a take of a task this state never knew (a teammate's re-roll, committed:
+    the lock file wins over an older clip here)."""
 
     def lookup(key: str, take: int) -> Decision | None:
         known = decide(
@@ -233,8 +242,20 @@ def _state_lookup(
             resubmit_unknown=settings.resubmits_unknown,
             run_in_progress=run_in_progress,
         )
-        if known is None and sources is not None:
+        if sources is None:
+            return known
+        if known is None:
             return sources.decide(key, take)
+        if known.action is Action.GENERATE or _lock_names_another_task(known, key, take):
+            elsewhere = sources.decide(key, take)
+            if elsewhere is not None and elsewhere.action is Action.RESTORE:
+                return elsewhere
         return known
+
+    def _lock_names_another_task(known: Decision, key: str, take: int) -> bool:
+        if known.action is not Action.REUSE or sources is None:
+            return False
+        locked = sources.locked.get((key, take))
+        return locked is not None and store.task(locked.take.task_id) is None
 
     return lookup

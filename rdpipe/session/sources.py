@@ -73,11 +73,16 @@ class ClipSources:
         _ = self.locked
 
     @cached_property
+    def lock_entries(self) -> tuple[ShotLock, ...]:
+        """The lock file's entries, as read (once) at the start of this command."""
+        return tuple(self._read_lock())
+
+    @cached_property
     def locked(self) -> dict[tuple[str, int], Locked]:
         """The lock file's takes by (key, take)."""
         return {
             (take.key or shot.key, take.take): Locked(shot, take)
-            for shot in self._read_lock()
+            for shot in self.lock_entries
             for take in shot.takes
         }
 
@@ -94,9 +99,10 @@ class ClipSources:
     def with_unavailable(self, reasons: Mapping[tuple[str, int], str]) -> ClipSources:
         """These sources (what was read stays read), knowing why the clips of ``reasons``' keys
         could not be obtained."""
-        known = ClipSources(self.clips, lambda: (), dict, {**self.unavailable, **reasons})
-        known.__dict__.update(locked=self.locked, shared=self.shared)
-        return known
+        entries, index = self.lock_entries, self.shared
+        return ClipSources(
+            self.clips, lambda: entries, lambda: index, {**self.unavailable, **reasons}
+        )
 
     def decide(self, key: str, take: int) -> Decision | None:
         """Restore the clip from where it is, or generate it saying why it is unavailable;

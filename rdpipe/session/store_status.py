@@ -52,8 +52,8 @@ def store_status(plan: Plan, setting: RemoteSetting, workspace: Workspace) -> St
                 holder = store.claim_holder(job.key, job.shot.take, now=now)
                 if holder is not None:
                     held[job.shot.label] = (
-                        f"the run on {holder.host} has been generating it for "
-                        f"{now - holder.since:.0f} s; a run waits for its clip (no charge)"
+                        f"the run on {holder.host} claimed it {now - holder.since:.0f} s ago; a "
+                        "run waits for its clip (no charge)"
                     )
             elif (
                 known is not None and known.source == "shared" and not store.has_clip(known.sha256)

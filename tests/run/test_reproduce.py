@@ -234,8 +234,10 @@ def test_two_machines_starting_the_same_new_shot_pay_once(
     for process, (_, stderr) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, stderr
     assert submits(online) == len(SHOTS)
+    # One run waited for the other's clips (or, if it started after they were in the store,
+    # simply restored them): never both.
     waited = [stderr for _, stderr in outputs if "waiting for its clip" in stderr]
-    assert len(waited) == 1, outputs
+    assert len(waited) <= 1, outputs
     for path, (stdout, _) in zip(paths, outputs, strict=True):
         summary = summary_of_text(stdout)
         assert Path(summary["output"]).is_file()
@@ -313,7 +315,7 @@ def test_a_run_taking_over_a_stopped_runs_claim_follows_its_paid_task(
     )  # fmt: skip
     assert b.returncode == 0, b.stderr
     assert submits(online) == len(SHOTS)  # B paid for nothing
-    assert b.stderr.count("taken over from a run that stopped; following the task") == 3
+    assert b.stderr.count("the run that claimed it before stopped or gave it up; following") == 3
     assert Path(str(summary_of_text(b.stdout)["output"])).is_file()
 
 
@@ -331,3 +333,26 @@ def test_a_bad_lock_file_stops_a_run_before_its_first_request(
     assert result.exit_code == 2, result.stdout
     assert online.counters() == {}
     assert "unresolved git merge conflict" in " ".join(result.stderr.split())
+
+
+def test_the_committed_lock_wins_over_a_failed_attempt_and_older_clips_here(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """B ran the same pipeline on its own: shot a failed there, b and c made other clips. Then
+    A's lock file arrives (a pull): B's run pays for nothing, takes A's clips (the lock names
+    tasks B never knew: a teammate's takes, committed) and leaves A's lock byte-identical."""
+    from rdpipe.sim import Faults
+
+    first_run(tmp_path / "a", rdpipe_cli)
+    lock = (tmp_path / "a" / "film.rdpipe.lock").read_bytes()
+    online.faults = Faults(task_failure_rate=1.0, failing_prompts="a red kite")
+    path = write(tmp_path / "b" / "film.yaml", pipeline_text(SHOTS))
+    failed = rdpipe_cli("run", str(path), "--json")
+    assert failed.exit_code == 1
+    online.faults = Faults()
+    (tmp_path / "b" / "film.rdpipe.lock").write_bytes(lock)
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert submits(online) == 0
+    assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock

@@ -192,7 +192,7 @@ def test_status_shows_shots_another_machine_is_generating_and_clips_never_pushed
     assert status["billed_seconds"] == 0
     c = next(shot for shot in status["shots"] if shot["id"] == "c")
     assert c["status"] == "generating elsewhere"
-    assert c["reason"].startswith("the run on editbay has been generating it for ")
+    assert c["reason"].startswith("the run on editbay claimed it ")
     assert status["notes"] == [
         "2 clips here were never pushed to the shared store from this machine: the next run "
         f"pushes them, or `rdpipe push {path}`"
