@@ -5,6 +5,11 @@ A run's heartbeats, task notes and release of one claim may come from different 
 rewrites the whole record, so they take turns (one lock), and each keeps the task id noted
 last, which the book remembers for the claims it made (a claim made by another book, such as
 before a restart, has its task id read back from its record).
+
+A generation created by a takeover carries the previous generation's task id from the start:
+a run that takes a claim over follows that task and submits nothing, so unless its record
+named the task, a third run taking over from it in turn would find no task and pay again. A
+task the run does submit (:meth:`ClaimBook.note_task`) replaces it.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ class ClaimBook:
                 return step
             if isinstance(step, TakeOwn):
                 return self._take_own(key, take, step, now)
-            answer = self._create(key, take, step, ClaimRecord(owner, host, now, now))
+            record = ClaimRecord(owner, host, now, now, task_id=step.previous_task)
+            answer = self._create(key, take, step, record)
             if answer is not None:
                 return answer
         folder = self._backend.path(claim_folder(key, take))
@@ -107,7 +113,7 @@ class ClaimBook:
     ) -> Claim | HeldBy | None:
         path = self._path(key, take, step.generation)
         if self._backend.create_exclusive(path, record.to_json(), "create a claim"):
-            self._tasks[(key, take, step.generation)] = None
+            self._tasks[(key, take, step.generation)] = record.task_id
             return Claim(
                 key, take, step.generation, record.owner, record.host, record.claimed_at,
                 taken_from_task=step.previous_task,

@@ -12,9 +12,11 @@ run restarted) takes that generation over at once.
 A claimer notes in its generation the id of the task it submitted, once it has one, so that a
 run taking the claim over follows that task (already paid for) instead of paying again: the
 :class:`Claim` a takeover returns carries the previous generation's task id
-(``taken_from_task``), and :class:`HeldBy` the holder's. Records written before task ids were
-noted have none (``None``); such a record and one carrying a task id are both version 1, since
-readers ignore fields they do not know.
+(``taken_from_task``), and :class:`HeldBy` the holder's. A generation made by a takeover starts
+with that same task id in its record (the taker follows it and submits nothing), so a run
+taking over from the taker in turn still finds it (A pays, dies; B follows, dies; C follows).
+Records written before task ids were noted have none (``None``); such a record and one carrying
+a task id are both version 1, since readers ignore fields they do not know.
 
 A claim always goes stale: a record whose times are not finite numbers is unreadable (free),
 and one whose last heartbeat lies more than a timeout ahead of ``now`` (a clock far ahead, or a
@@ -38,8 +40,9 @@ CLAIM_VERSION = 1
 @dataclass(frozen=True)
 class ClaimRecord:
     """The content of one claim generation: who holds it, since when, last heartbeat (epoch
-    seconds), whether its holder released it, and the task it submitted (``None``: none yet,
-    or a record from before task ids were noted)."""
+    seconds), whether its holder released it, and the task it follows: one it submitted, or
+    the one the generation it took over named (``None``: none yet, or a record from before task
+    ids were noted)."""
 
     owner: str
     host: str
@@ -83,8 +86,9 @@ class Claim:
     """A claim this run holds: keep it alive with heartbeats, note the task it submits, release
     it when the clip is in the store (or the run gives up). ``claimed_at`` is epoch seconds.
 
-    ``taken_from_task`` is the task id the previous generation's holder noted, when this claim
-    took a stale or released one over (or this owner's own, taken back after a crash): that
+    ``taken_from_task`` is the task id the previous generation's record names (its holder's,
+    or one it carried over itself), when this claim took a stale or released one over (or this
+    owner's own, taken back after a crash): that
     task may be running or finished, paid for; follow it rather than submitting again. ``None``
     when there was no previous generation, or it noted no task.
     """
@@ -102,7 +106,8 @@ class Claim:
 class HeldBy:
     """Another run holds the claim: who (``owner`` on ``host``), since when (``since``), its
     last heartbeat, and when it becomes stale (``stale_at``) unless it beats again; all
-    epoch seconds; ``task_id`` the task it noted having submitted (``None``: none yet). The
+    epoch seconds; ``task_id`` the task it follows, submitted or carried over from the
+    generation it took over (``None``: none yet). The
     caller waits for the clip (bounded) instead of paying for it."""
 
     key: str

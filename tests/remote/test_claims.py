@@ -198,8 +198,8 @@ def test_a_noted_task_is_shown_to_waiters_and_handed_to_the_run_taking_over(
     taken = store.claim(KEY, 1, "owner-b", now=T0 + 80, host="host-b")
     assert taken == Claim(KEY, 1, 2, "owner-b", "host-b", T0 + 80, taken_from_task="task-123")
     assert store.note_task(mine, "task-456", T0 + 81) is False  # A lost it: nothing written
-    assert store.claim_holder(KEY, 1, now=T0 + 82) == HeldBy(
-        KEY, 1, 2, "owner-b", "host-b", T0 + 80, T0 + 80, T0 + 140
+    assert store.claim_holder(KEY, 1, now=T0 + 82) == HeldBy(  # B follows A's task
+        KEY, 1, 2, "owner-b", "host-b", T0 + 80, T0 + 80, T0 + 140, task_id="task-123"
     )
 
 
@@ -231,6 +231,46 @@ def test_a_restarted_run_gets_its_task_back_and_keeps_it(store_url: str) -> None
 
     held = after.claim_holder(KEY, 1, now=T0 + 11)
     assert held is not None and (held.heartbeat_at, held.task_id) == (T0 + 10, "task-123")
+
+
+def test_a_takeover_chain_keeps_the_paid_task(store_url: str) -> None:
+    """A submits and dies; B takes over, follows A's task and dies before noting anything; C,
+    taking over from B, is still handed A's task (and pays nothing). Three machines, three
+    store objects, one clock handed in."""
+    a, b, c = (open_shared_store(store_url, claim_timeout=60.0) for _ in range(3))
+    first = a.claim(KEY, 1, "owner-a", now=T0, host="host-a")
+    assert isinstance(first, Claim)
+    assert a.note_task(first, "task-paid", T0 + 1) is True
+
+    second = b.claim(KEY, 1, "owner-b", now=T0 + 61, host="host-b")
+    assert second == Claim(KEY, 1, 2, "owner-b", "host-b", T0 + 61, taken_from_task="task-paid")
+    assert b.heartbeat(second, T0 + 70) is True  # B's beats keep the task it follows
+
+    assert c.claim(KEY, 1, "owner-c", now=T0 + 100, host="host-c") == HeldBy(
+        KEY, 1, 2, "owner-b", "host-b", T0 + 61, T0 + 70, T0 + 130, task_id="task-paid"
+    )
+    third = c.claim(KEY, 1, "owner-c", now=T0 + 130, host="host-c")
+    assert third == Claim(KEY, 1, 3, "owner-c", "host-c", T0 + 130, taken_from_task="task-paid")
+
+
+def test_a_taker_that_dies_at_once_still_hands_the_task_on(store_url: str) -> None:
+    """B takes A's claim over and dies before any heartbeat; C takes over from B when B's
+    generation goes stale and gets A's task; a task C submits then replaces it."""
+    a, b, c = (open_shared_store(store_url, claim_timeout=60.0) for _ in range(3))
+    first = a.claim(KEY, 1, "owner-a", now=T0, host="host-a")
+    assert isinstance(first, Claim)
+    a.note_task(first, "task-paid", T0 + 1)
+    assert isinstance(b.claim(KEY, 1, "owner-b", now=T0 + 61, host="host-b"), Claim)
+
+    third = c.claim(KEY, 1, "owner-c", now=T0 + 121, host="host-c")
+
+    assert third == Claim(KEY, 1, 3, "owner-c", "host-c", T0 + 121, taken_from_task="task-paid")
+    assert c.note_task(third, "task-new", T0 + 122) is True
+    held = a.claim_holder(KEY, 1, now=T0 + 123)
+    assert held is not None and (held.generation, held.task_id) == (3, "task-new")
+    c.release(third, T0 + 124)
+    fourth = a.claim(KEY, 1, "owner-a", now=T0 + 125, host="host-a")
+    assert isinstance(fourth, Claim) and fourth.taken_from_task == "task-new"
 
 
 def test_a_claim_record_without_a_task_id_reads_as_none(
