@@ -58,8 +58,13 @@ class KnownClip:
     path: str | None = None
     seed: int | None = None
     duration: float | None = None  # seconds
-    model: str | None = None
-    in_shared_store: bool = False
+
+
+def known_clip(job: Job) -> KnownClip:
+    """The clip a ``restore`` job obtains; raises ``ValueError`` for any other job."""
+    if job.known is None:
+        raise ValueError(f"shot {job.shot.label} has no clip made before to restore")
+    return job.known
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def push(
     def action() -> None:
         from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
         from rdpipe.session.settings import RunSettings
-        from rdpipe.session.transfers import push_pipeline
+        from rdpipe.session.transfers import clips_word, push_pipeline
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         settings = RunSettings(remote=remote_setting(file, remote, context))
@@ -37,7 +37,7 @@ def push(
         )
         where = settings.remote.url if settings.remote else ""
         context.out.print(
-            f"{prepared.name}: {done.done} of {done.clips} clips in {where} "
+            f"{prepared.name}: {done.done} of {clips_word(done.clips)} in {where} "
             f"({done.uploaded} uploaded)"
         )
 
@@ -58,7 +58,7 @@ def pull(
     def action() -> None:
         from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
         from rdpipe.session.settings import RunSettings
-        from rdpipe.session.transfers import pull_pipeline
+        from rdpipe.session.transfers import clips_word, pull_pipeline
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         settings = RunSettings(remote=remote_setting(file, remote, context))
@@ -70,6 +70,6 @@ def pull(
             environ=context.environ,
             run_async=until_interrupted(reporter),
         )
-        context.out.print(f"{prepared.name}: {done.done} clips pulled")
+        context.out.print(f"{prepared.name}: {clips_word(done.done)} pulled")
 
     run_command(action, context)

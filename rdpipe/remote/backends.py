@@ -1,10 +1,12 @@
 """The fsspec back-end behind a store URL, and the few operations the store needs of it.
 
-Each URL scheme maps to one fsspec file system class, imported only when a store is opened (so
-a command that uses no store never imports fsspec, whose import starts asyncio). A back-end
-package that is not installed is reported with the pip command that installs it. Every error a
-back-end raises (``OSError``, botocore's, aiohttp's, ...) becomes :class:`RemoteUnavailable`
-where it leaves this module, chained with ``from``.
+Each URL scheme maps to one fsspec file system class, imported and built only when the store
+is first used (:attr:`Backend.fs`), not when it is opened: a command that finds every clip
+cached opens the store it is set to and never pays for importing fsspec (whose import starts
+asyncio) or s3fs and botocore (about 0.4 s). Opening only looks for the back-end's package
+(no import), so one that is not installed is still reported at once, with the pip command
+that installs it. Every error a back-end raises (``OSError``, botocore's, aiohttp's, ...)
+becomes :class:`RemoteUnavailable` where it leaves this module, chained with ``from``.
 
 What differs between back-ends is written here once:
 
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -171,14 +175,54 @@ class StoredObject:
 
 
 @dataclass(frozen=True)
-class Backend:
-    """A store's file system, its root (``bucket/prefix``, ``/abs/folder``) and its kind."""
+class Connection:
+    """A back-end made ready: its file system, the store's root in it (``bucket/prefix``,
+    ``/abs/folder``) and the exceptions that mean the store failed."""
 
-    url: str
     fs: FileSystem
     root: str
-    kind: BackendKind
     errors: tuple[type[BaseException], ...]
+
+
+class Backend:
+    """A store's back-end: its URL and kind at once, its :class:`Connection` on first use.
+
+    ``connect`` builds the connection (imports, constructs the file system); it is called once,
+    by the first method that needs it, whichever thread that is (the store's methods run in
+    worker threads, several at once). A ``connect`` that raises is tried again on next use.
+    """
+
+    def __init__(self, url: str, kind: BackendKind, connect: Callable[[], Connection]) -> None:
+        self.url = url
+        self.kind = kind
+        self._connect = connect
+        self._connection: Connection | None = None
+        self._connecting = threading.Lock()
+
+    @property
+    def fs(self) -> FileSystem:
+        """The fsspec file system (built now if it was not yet)."""
+        return self._connected().fs
+
+    @property
+    def root(self) -> str:
+        """The store's root in :attr:`fs`: ``bucket/prefix``, ``/abs/folder``."""
+        return self._connected().root
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions that mean the store failed; ``OSError`` alone before the first use."""
+        connection = self._connection
+        return (OSError,) if connection is None else connection.errors
+
+    def _connected(self) -> Connection:
+        connection = self._connection
+        if connection is None:
+            with self._connecting:
+                connection = self._connection
+                if connection is None:
+                    connection = self._connection = self._connect()
+        return connection
 
     def path(self, relative: str) -> str:
         """``relative`` (a :mod:`rdpipe.remote.layout` path) under the store's root."""
@@ -205,19 +249,20 @@ class Backend:
         """
         if not self.kind.local:
             return
+        folder = local_folder(self.url)
         try:
-            found = os.stat(self.root)
+            found = os.stat(folder)
         except FileNotFoundError:
-            raise SharedFolderMissing(self.url, self.root, "nothing") from None
+            raise SharedFolderMissing(self.url, folder, "nothing") from None
         except NotADirectoryError:
-            raise SharedFolderMissing(self.url, self.root, "file-in-path") from None
+            raise SharedFolderMissing(self.url, folder, "file-in-path") from None
         except OSError as error:
             reason = error.strerror or str(error)
             raise RemoteUnavailable(
-                self.url, "open the shared folder", self.root, reason, errno=error.errno
+                self.url, "open the shared folder", folder, reason, errno=error.errno
             ) from error
         if not stat.S_ISDIR(found.st_mode):
-            raise SharedFolderMissing(self.url, self.root, "file")
+            raise SharedFolderMissing(self.url, folder, "file")
 
     def read_bytes(self, path: str, action: str) -> bytes | None:
         """The whole (small) file at ``path``; ``None`` when there is none."""
@@ -265,13 +310,21 @@ class Backend:
         version = tuple(str(info.get(name)) for name in _VERSION_FIELDS)
         return StoredObject(int(info.get("size") or 0), version)
 
-    def remove(self, path: str, action: str) -> None:
-        """Remove the file at ``path``; one already gone is not an error."""
+    def read_chunks(self, path: str, action: str) -> Generator[bytes, None, None]:
+        """The file at ``path``, streamed ``kind.read_size`` bytes at a time (one ranged GET
+        each on object stores); close the generator to stop early."""
         with self.guard(action, path):
-            try:
-                self.fs.rm(path)
-            except FileNotFoundError:
-                return
+            stream = self.fs.open(path, "rb", **self.kind.read_options)
+        try:
+            while True:
+                with self.guard(action, path):
+                    chunk: bytes = stream.read(self.kind.read_size)
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            with self.guard(action, path):
+                stream.close()
 
     def size_of(self, path: str, action: str) -> int | None:
         """The size of the file at ``path`` in bytes; ``None`` when there is none."""
@@ -323,22 +376,51 @@ class Backend:
 def open_backend(url: str) -> Backend:
     """The back-end for ``url`` (with its scheme, as :mod:`rdpipe.remote.config` gives it).
 
-    Connects to nothing yet. Raises :class:`RemoteBackendMissing` (with the pip command) when
-    the scheme's package is not installed, ``ValueError`` for a scheme rdpipe does not know.
+    Imports and connects to nothing: the file system is built on first use. Raises
+    :class:`RemoteBackendMissing` (with the pip command) when the scheme's package is not
+    installed (looked for without importing it; a package that is there but fails to import
+    raises the same on first use), ``ValueError`` for a scheme rdpipe does not know.
     """
     scheme = url.split("://", 1)[0].lower()
     kind = _KINDS.get(scheme)
     if kind is None:
         raise ValueError(f"no shared-store back-end for {url!r}")
+    if not _installed(kind.package):
+        raise RemoteBackendMissing(url, kind.package, kind.extra)
+    return Backend(url, kind, lambda: _connect(url, kind))
+
+
+def local_folder(url: str) -> str:
+    """The folder a ``file://`` store's URL (in its normal form) names: the path as it is."""
+    return url.removeprefix("file://").rstrip("/")
+
+
+def _installed(package: str) -> bool:
+    """Whether the top-level ``package`` can be imported (found on the path; not imported)."""
+    try:
+        return importlib.util.find_spec(package) is not None
+    except ValueError:  # imported already, without a spec
+        return True
+
+
+def _connect(url: str, kind: BackendKind) -> Connection:
     try:
         module = importlib.import_module(kind.module)
     except ImportError as error:
         raise RemoteBackendMissing(url, kind.package, kind.extra) from error
     filesystem_class = getattr(module, kind.class_name)
     options = {**filesystem_class._get_kwargs_from_urls(url), **kind.options}
-    root = str(filesystem_class._strip_protocol(url)).rstrip("/")
+    if kind.local:  # the folder open_shared_store looked at, character for character
+        root = local_folder(url)
+    else:
+        root = str(filesystem_class._strip_protocol(url)).rstrip("/")
     errors: tuple[type[BaseException], ...] = (OSError, *_exception_classes(kind.errors))
-    return Backend(url, filesystem_class(**options), root, kind, errors)
+    try:
+        filesystem = filesystem_class(**options)
+    except errors as error:  # a back-end's settings it cannot use (a bad AWS config file)
+        reason = str(error) or type(error).__name__
+        raise RemoteUnavailable(url, "open the store", root, reason) from error
+    return Connection(filesystem, root, errors)
 
 
 def _exception_classes(names: tuple[str, ...]) -> list[type[BaseException]]:

@@ -1,5 +1,9 @@
 """Errors of the shared clip store: each composes its own message for the person running rdpipe.
 
+Each has two forms: :attr:`~rdpipe.errors.RdpipeError.message`, a sentence (or a few) to show
+alone, and :attr:`RemoteError.reason`, one lower-case clause without a final full stop, to put
+inside a sentence of the caller's ("its clip was not pushed to the shared store: <reason>").
+
 A setting that is wrong (a bad ``rdpipe.toml``, an unknown scheme, a missing back-end package)
 is the user's input: exit code 2, before anything is sent. A store that cannot be reached or
 refuses an operation, or a clip that arrives damaged, is a failure of that operation (exit 1):
@@ -13,6 +17,7 @@ import shlex
 from typing import Literal
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.redaction import redact
 
 _KEPT = "the local clips are kept."
 _PERMISSIONS = f"Check the folder's owner and permissions: rdpipe may not do this there; {_KEPT}"
@@ -34,7 +39,18 @@ _FOLDER_HINT = (
 
 
 class RemoteError(RdpipeError):
-    """Root of the errors raised by :mod:`rdpipe.remote`."""
+    """Root of the errors raised by :mod:`rdpipe.remote`; see :attr:`reason`."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self._reason = redact(reason)
+
+    @property
+    def reason(self) -> str:
+        """What went wrong as one lower-case clause, no final full stop, to go inside a
+        sentence: ``"could not read the index entry in the shared clip store s3://b/p
+        (index/<key>/1.json): AccessDenied"``. Credentials are redacted, as in the message."""
+        return self._reason
 
 
 class RemoteConfigInvalid(RemoteError):
@@ -54,7 +70,12 @@ class RemoteConfigInvalid(RemoteError):
         self.problem = problem
         where = f"{source}:{line}" if line else source
         named = f" {field}:" if field else ""
-        super().__init__(f"{where}:{named} {problem}", hint=hint)
+        setting = f"{where} ({field})" if field else where
+        super().__init__(
+            f"{where}:{named} {problem}",
+            reason=f"the shared store's setting in {setting} is wrong: {problem}",
+            hint=hint,
+        )
 
 
 class RemoteBackendMissing(RemoteError):
@@ -66,9 +87,10 @@ class RemoteBackendMissing(RemoteError):
         self.url = url
         self.package = package
         self.extra = extra
+        needs = f"the shared clip store {url} needs the Python package '{package}'"
         super().__init__(
-            f"The shared clip store {url} needs the Python package '{package}', "
-            "which is not installed.",
+            f"{_capital(needs)}, which is not installed.",
+            reason=f"{needs}, which is not installed (pip install 'rdpipe[{extra}]')",
             hint=f"Install it with: pip install 'rdpipe[{extra}]'",
         )
 
@@ -90,15 +112,18 @@ class SharedFolderMissing(RemoteError):
         self.folder = folder
         self.found = found
         if found == "nothing":
+            reason = f"the shared folder {folder} does not exist"
             message = f"The shared folder {folder} does not exist: is the share mounted?"
             hint = f"Create it once with `mkdir -p {shlex.quote(folder)}` if this is a new store."
         elif found == "file":
+            reason = f"the shared clip store {url} is a file, not a folder"
             message = f"The shared clip store {url} is a file, not a folder."
             hint = "Set the store to a folder (check the URL), or move that file away."
         else:
+            reason = f"the shared folder {folder} cannot exist: a part of its path is a file"
             message = f"The shared folder {folder} cannot exist: a part of its path is a file."
             hint = "Check the store's URL (--remote, RDPIPE_REMOTE or rdpipe.toml)."
-        super().__init__(message, hint=hint)
+        super().__init__(message, reason=reason, hint=hint)
 
 
 class RemoteUnavailable(RemoteError):
@@ -106,18 +131,19 @@ class RemoteUnavailable(RemoteError):
     for a ``file://`` store, the folder refused it (permissions, a full or read-only disk).
 
     ``action`` says what was being done (``"read the index entry"``), ``path`` where in the
-    store, ``reason`` the back-end's own words; ``errno`` is the ``OSError``'s code for a
-    ``file://`` store (``None``: not known), which picks what to try next. The underlying
-    exception is chained.
+    store, ``detail`` the back-end's own words (``"AccessDenied"``); ``errno`` is the
+    ``OSError``'s code for a ``file://`` store (``None``: not known), which picks what to try
+    next. The underlying exception is chained. :attr:`reason` names the path relative to the
+    store's root when it lies under it.
     """
 
     def __init__(
-        self, url: str, action: str, path: str, reason: str, *, errno: int | None = None
+        self, url: str, action: str, path: str, detail: str, *, errno: int | None = None
     ) -> None:
         self.url = url
         self.action = action
         self.path = path
-        self.reason = reason
+        self.detail = detail
         self.errno = errno
         folder = url.removeprefix("file://") if url.startswith("file://") else None
         if folder is None:
@@ -129,7 +155,18 @@ class RemoteUnavailable(RemoteError):
         else:
             where = f"the shared folder {folder}"
             hint = _FOLDER_HINTS.get(errno or 0, _FOLDER_HINT)
-        super().__init__(f"Could not {action} in {where} ({path}): {reason}", hint=hint)
+        super().__init__(
+            f"Could not {action} in {where} ({path}): {detail}",
+            reason=f"could not {action} in {where} ({_relative(url, path)}): {detail}",
+            hint=hint,
+        )
+
+
+def _relative(url: str, path: str) -> str:
+    """``path`` relative to the root ``url`` names, when it lies under it (a folder's path, or
+    ``bucket/prefix``); else ``path`` as it is."""
+    root = url.split("://", 1)[-1].rstrip("/")
+    return path.removeprefix(f"{root}/") if root and path.startswith(f"{root}/") else path
 
 
 class RemoteClipMissing(RemoteError):
@@ -140,43 +177,81 @@ class RemoteClipMissing(RemoteError):
         self.sha256 = sha256
         super().__init__(
             f"The shared clip store {url} has no clip {sha256}.",
+            reason=f"the shared clip store {url} has no clip {sha256}",
             hint="Push it from a machine that has it (`rdpipe push`), or generate it again.",
         )
 
 
 class RemoteClipCorrupt(RemoteError):
-    """A clip read from the store does not hash to the sha256 it is stored under; not kept here.
+    """A clip read from the store did not hash to the sha256 it is stored under; not kept here.
 
-    The damaged object (at ``path`` in the store) is removed from the store, so that the next
-    push of the clip uploads it again; ``problem`` says why it was left there (``None``: it
-    was removed).
+    One bad read proves nothing about the object (a flaky proxy, a bit flip on this machine),
+    so the object was read a second time, hashing only, before anything was done to it:
+
+    - the second read hashed wrong too: the object was moved from ``path`` to ``moved_to``
+      (``<root>/damaged/<sha256>-<epoch>.mp4``), never deleted, so that the clip's name is free
+      for the next push of a good copy and nothing paid for is destroyed
+      (:attr:`store_damaged`);
+    - else it was left at ``path``, and ``problem`` says why: the second read hashed right
+      (``whole``: the store's copy is good, this read was damaged on its way here), a new copy
+      arrived while it was read, or the store refused to move it.
+
+    ``actual`` is the first read's sha256 (lowercase hex); paths are the store's (with its root).
     """
 
     def __init__(
-        self, url: str, sha256: str, actual: str, path: str, *, problem: str | None = None
+        self,
+        url: str,
+        sha256: str,
+        actual: str,
+        path: str,
+        *,
+        moved_to: str | None = None,
+        problem: str | None = None,
+        whole: bool = False,
     ) -> None:
         self.url = url
         self.sha256 = sha256
         self.actual = actual
         self.path = path
+        self.moved_to = moved_to
         self.problem = problem
-        damaged = f"The clip {sha256} in the shared clip store {url}"
-        if problem is None:
+        self.whole = whole
+        clip = f"the clip {sha256} in the shared clip store {url}"
+        if moved_to is not None:
+            reason = f"{clip} is damaged and was moved to {moved_to}"
             message = (
-                f"{damaged} was damaged (its bytes hash to {actual}) and has been removed from "
-                "the store; nothing was written here."
+                f"{_capital(clip)} is damaged (read twice, its bytes never hashed to its name; "
+                f"the first read to {actual}) and was moved to {moved_to} in the store; nothing "
+                "was written here."
             )
-            hint = "A push from a machine that has the clip (`rdpipe push`) restores it."
-        else:
+            hint = (
+                "A push from a machine that has the clip (`rdpipe push`) restores it; the damaged "
+                f"copy stays at {moved_to} until someone removes it."
+            )
+        elif whole:
+            reason = f"{clip} arrived damaged here, though the copy there is whole: {problem}"
             message = (
-                f"{damaged} is damaged (its bytes hash to {actual}) and was left there: "
+                f"{_capital(clip)} arrived damaged (its bytes hash to {actual}) and was left "
+                f"there: {problem}. Nothing was written here."
+            )
+            hint = "Pull again: the network, a proxy or this machine damaged that read."
+        else:
+            reason = f"{clip} is damaged and was left there: {problem}"
+            message = (
+                f"{_capital(clip)} is damaged (its bytes hash to {actual}) and was left there: "
                 f"{problem}. Nothing was written here."
             )
             hint = (
-                f"Pull again; if it is still damaged, remove {path} from the store and push the "
-                "clip (`rdpipe push`) from a machine that has it."
+                f"Pull again; if it is still damaged, move {path} out of the store (to its "
+                "damaged/ folder) and push the clip (`rdpipe push`) from a machine that has it."
             )
-        super().__init__(message, hint=hint)
+        super().__init__(message, reason=reason, hint=hint)
+
+    @property
+    def store_damaged(self) -> bool:
+        """Whether the store's copy proved damaged (read wrong twice) and was moved aside."""
+        return self.moved_to is not None
 
 
 class LocalClipMismatch(RemoteError):
@@ -185,7 +260,13 @@ class LocalClipMismatch(RemoteError):
     def __init__(self, path: str, field: str, expected: str, actual: str) -> None:
         self.path = path
         self.field = field
+        mismatch = f"{path} has {field} {actual}, but its entry says {expected}"
         super().__init__(
-            f"Not pushed: {path} has {field} {actual}, but its entry says {expected}.",
+            f"Not pushed: {mismatch}.",
+            reason=f"the local clip changed since it was recorded: {mismatch}",
             hint="The local clip changed since it was recorded; run again to verify it.",
         )
+
+
+def _capital(clause: str) -> str:
+    return clause[0].upper() + clause[1:]

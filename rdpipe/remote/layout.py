@@ -6,6 +6,8 @@
     index/<key>/<take>.json                  request key and take -> the clip (an IndexEntry)
     claims/<key>/<take>/<generation>.json    who is generating that take (issue 13, section 4)
     tmp/<random>                             uploads in flight, moved to their final name
+    damaged/<sha256>-<epoch>.mp4             a clip whose bytes proved not to hash to its name,
+                                             moved aside (never deleted) when a pull found it
 
 Paths are relative to the root and use ``/``; the store joins them to its root.
 """
@@ -22,9 +24,13 @@ _GENERATION = re.compile(r"([1-9][0-9]*)\.json")
 
 def clip_path(sha256: str) -> str:
     """The clip whose bytes hash to ``sha256`` (64 lowercase hex digits; else ``ValueError``)."""
-    if not _SHA256.fullmatch(sha256):
-        raise ValueError(f"not a sha256 in lowercase hex: {sha256!r}")
-    return f"clips/{sha256[:2]}/{sha256}.mp4"
+    return f"clips/{sha256[:2]}/{_sha256(sha256)}.mp4"
+
+
+def damaged_path(sha256: str, epoch: float) -> str:
+    """Where the object stored as the clip ``sha256`` goes when its bytes prove damaged:
+    ``epoch`` (seconds) is when it was moved there, in whole seconds."""
+    return f"damaged/{_sha256(sha256)}-{int(epoch)}.mp4"
 
 
 def index_path(key: str, take: int) -> str:
@@ -53,6 +59,12 @@ def generation_of(name: str) -> int | None:
 def temporary_path(suffix: str = "") -> str:
     """A new, unique place for an upload in flight (``tmp/<32 hex digits><suffix>``)."""
     return f"tmp/{uuid.uuid4().hex}{suffix}"
+
+
+def _sha256(sha256: str) -> str:
+    if not _SHA256.fullmatch(sha256):
+        raise ValueError(f"not a sha256 in lowercase hex: {sha256!r}")
+    return sha256
 
 
 def _checked(key: str, take: int) -> str:

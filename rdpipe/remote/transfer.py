@@ -5,10 +5,13 @@ and a 5 MiB upload part on object stores), so memory stays flat whatever the cli
 both hash what they move:
 
 - a download is written beside its destination and renamed into place only when its sha256
-  matches the name it is stored under; a damaged one leaves nothing behind here, and is removed
-  from the store (its name is its hash: bytes that hash otherwise are provably wrong), so that
-  the next push of the clip uploads a good copy instead of finding one of its size in place.
-  Unless it changed while it was read (a repair raced the read): then it is left;
+  matches the name it is stored under; a damaged one leaves nothing behind here. One bad read
+  does not condemn the object (a flaky proxy or a bit flip on this machine damages the read,
+  not the store's copy, and the store's may be a team's only copy of a paid clip, its task
+  expired on the server): it is read a second time, hashing only. Only when that read hashes
+  wrong too, and the object did not change meanwhile (a repair racing the reads), is it moved
+  aside to ``damaged/<sha256>-<epoch>.mp4``, never deleted, so that the next push of the clip
+  uploads a good copy instead of finding one of its size in place;
 - an upload goes to ``tmp/<random>.mp4`` and is moved to its final name only once it is whole,
   its sha256 is the expected one and its size the file's; after the move the final object's
   size is checked again.
@@ -27,29 +30,36 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rdpipe.files import fsync_directory, writing_to
 
 from .backends import CHUNK_SIZE, Backend, StoredObject
 from .errors import LocalClipMismatch, RemoteClipCorrupt, RemoteClipMissing, RemoteUnavailable
-from .layout import temporary_path
+from .layout import damaged_path, temporary_path
 
 #: Called after each chunk with (bytes done, total bytes or ``None`` when unknown).
 Progress = Callable[[int, int | None], None]
 
 
 def download_clip(
-    backend: Backend, source: str, dest: Path, *, sha256: str, progress: Progress | None
+    backend: Backend,
+    source: str,
+    dest: Path,
+    *,
+    sha256: str,
+    progress: Progress | None,
+    clock: Callable[[], float],
 ) -> None:
     """Copy the store's ``source`` to ``dest`` if its bytes hash to ``sha256``.
 
     ``progress`` hears ``(0, size)`` first, then each chunk. Raises :class:`RemoteClipMissing`
     when there is no such object, :class:`RemoteClipCorrupt` when the bytes hash otherwise (the
-    object is then removed from the store, see the module's docstring), :class:`RemoteUnavailable`
-    when the store fails, and ``OSError`` (naming ``dest``) when the local write fails; in every
-    case ``dest`` is left as it was.
+    object read again, and moved aside at ``clock()`` epoch seconds only if it proves damaged:
+    see the module's docstring), :class:`RemoteUnavailable` when the store fails, and
+    ``OSError`` (naming ``dest``) when the local write fails; in every case ``dest`` is left as
+    it was.
     """
     seen = backend.look(source, "read the clip's size")
     if seen is None:
@@ -62,14 +72,13 @@ def download_clip(
         with (
             writing_to(dest),
             os.fdopen(descriptor, "wb") as target,
-            contextlib.closing(_chunks(backend, source)) as chunks,
+            contextlib.closing(backend.read_chunks(source, "download the clip")) as chunks,
         ):
             digest = _copy(chunks, target.write, total, progress)
             target.flush()
             os.fsync(target.fileno())
         if digest != sha256:
-            problem = _remove_damaged(backend, source, seen)
-            raise RemoteClipCorrupt(backend.url, sha256, digest, source, problem=problem)
+            raise _damaged(backend, source, seen, sha256=sha256, actual=digest, clock=clock)
         os.chmod(temporary, 0o644)
         os.replace(temporary, dest)
     except BaseException:
@@ -78,17 +87,52 @@ def download_clip(
     fsync_directory(dest.parent)
 
 
-def _remove_damaged(backend: Backend, source: str, seen: StoredObject) -> str | None:
-    """Remove the damaged ``source`` if it is still the object read (``seen``); ``None`` when
-    it is gone, else why it was left."""
+def _damaged(
+    backend: Backend,
+    source: str,
+    seen: StoredObject,
+    *,
+    sha256: str,
+    actual: str,
+    clock: Callable[[], float],
+) -> RemoteClipCorrupt:
+    """The error for a read of ``source`` (as ``seen``) that hashed to ``actual``: after a
+    second read, hashing only, and the object moved aside if that one hashes wrong too."""
+
+    def left(problem: str, *, whole: bool = False) -> RemoteClipCorrupt:
+        return RemoteClipCorrupt(backend.url, sha256, actual, source, problem=problem, whole=whole)
+
     try:
-        now = backend.look(source, "look at the damaged clip again")
-        if now is not None and now != seen:
-            return "a new copy arrived while it was read"
-        backend.remove(source, "remove the damaged clip")
+        changed = _changed(backend, source, seen)
+        if changed is None:
+            if _hash(backend, source) == sha256:
+                return left("a second read hashed right", whole=True)
+            changed = _changed(backend, source, seen)
+        if changed is not None:
+            return left(changed)
+        target = backend.path(damaged_path(sha256, clock()))
+        with backend.guard("move the damaged clip aside", target):
+            backend.move(source, target)
     except RemoteUnavailable as error:
-        return error.reason
-    return None
+        return left(error.detail)
+    return RemoteClipCorrupt(backend.url, sha256, actual, source, moved_to=target)
+
+
+def _changed(backend: Backend, source: str, seen: StoredObject) -> str | None:
+    """How ``source`` differs from the object read (``seen``); ``None``: it is the same."""
+    now = backend.look(source, "look at the damaged clip again")
+    if now is None:
+        return "it is no longer there (another run moved it aside)"
+    return None if now == seen else "a new copy arrived while it was read"
+
+
+def _hash(backend: Backend, source: str) -> str:
+    """The sha256 (hex) of ``source``'s bytes as read now, streamed and kept nowhere."""
+    digest = hashlib.sha256()
+    with contextlib.closing(backend.read_chunks(source, "read the damaged clip again")) as chunks:
+        for chunk in chunks:
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def upload_clip(
@@ -138,22 +182,6 @@ def _send(
         with backend.guard(action, temporary):
             stream.close()
     return digest
-
-
-def _chunks(backend: Backend, source: str) -> Generator[bytes, None, None]:
-    action = "download the clip"
-    with backend.guard(action, source):
-        stream = backend.fs.open(source, "rb", **backend.kind.read_options)
-    try:
-        while True:
-            with backend.guard(action, source):
-                chunk = stream.read(backend.kind.read_size)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        with backend.guard(action, source):
-            stream.close()
 
 
 def _copy(

@@ -41,8 +41,11 @@ async def push_clip(
         uploaded = await anyio.to_thread.run_sync(
             lambda: shared.push(path, entry, progress=progress)
         )
-    except (RemoteError, OSError) as error:
-        watcher.failed(entry, str(error))
+    except RemoteError as error:
+        watcher.failed(entry, error.message.rstrip("."))
+        return False
+    except OSError as error:  # the clip here could not be read
+        watcher.failed(entry, f"{(error.strerror or str(error)).lower()} ({path})")
         return False
     watcher.pushed(entry, uploaded)
     return True

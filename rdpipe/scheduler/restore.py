@@ -21,7 +21,8 @@ import anyio
 import anyio.to_thread
 
 from rdpipe.client import RelayDanceError, TaskNotFound, TaskState
-from rdpipe.plan import Job, KnownClip
+from rdpipe.errors import RdpipeError
+from rdpipe.plan import Job, KnownClip, known_clip
 from rdpipe.remote import RemoteClipCorrupt, RemoteClipMissing, RemoteError
 from rdpipe.request import GenerationRequest
 from rdpipe.scheduler.results import GenerationApi
@@ -87,7 +88,7 @@ async def restore_from_shared(
 
     async def fetch(job: Job, incoming: IncomingClip) -> None:
         def pull() -> None:
-            shared.pull(_known(job).sha256, incoming.path, progress=progress(job))
+            shared.pull(known_clip(job).sha256, incoming.path, progress=progress(job))
 
         try:
             await anyio.to_thread.run_sync(pull)
@@ -112,7 +113,7 @@ async def restore_from_server(
     ``progress`` gives each job's progress callback (bytes)."""
 
     async def fetch(job: Job, incoming: IncomingClip) -> None:
-        task_id = _known(job).task_id
+        task_id = known_clip(job).task_id
         status = await api.get_task(task_id)
         if status.state is not TaskState.SUCCEEDED:
             raise _Unavailable(f"task {task_id} is {status.state.value} on the server")
@@ -133,7 +134,7 @@ async def unavailable_on_server(
     limiter = anyio.CapacityLimiter(max(1, limit))
 
     async def ask(job: Job) -> None:
-        task_id = _known(job).task_id
+        task_id = known_clip(job).task_id
         async with limiter:
             try:
                 status = await api.get_task(task_id)
@@ -185,7 +186,7 @@ async def _restore(
     journal: RestoreJournal,
     api_host: str | None,
 ) -> Restored:
-    known = _known(job)
+    known = known_clip(job)
     shot = job.shot
     incoming = await anyio.to_thread.run_sync(
         clips.receive, shot.id, shot.take, job.key, known.task_id
@@ -200,7 +201,7 @@ async def _restore(
         return Restored(job, problem=error.message, store_damaged=True)
     except (_Unavailable, RelayDanceError, RemoteError, OSError, ValueError) as error:
         await anyio.to_thread.run_sync(clips.discard, incoming)
-        return Restored(job, problem=str(error))
+        return Restored(job, problem=_in_words(error))
     keep = _Keeper(job, known, clips, journal, api_host)
     return await anyio.to_thread.run_sync(keep, incoming)
 
@@ -236,7 +237,7 @@ class _Keeper:
 
 def restore_local(job: Job, *, clips: ClipStore, journal: RestoreJournal) -> Restored:
     """Record the clip the lock file names, found on this disk with its hash (blocking)."""
-    known = _known(job)
+    known = known_clip(job)
     place = _recorded_place(clips, known, 0)
     if place is None:
         return Restored(job, problem="the lock file names no place for its clip")
@@ -252,7 +253,7 @@ def restore_local(job: Job, *, clips: ClipStore, journal: RestoreJournal) -> Res
 
 def _recorded(job: Job, clip: ClipFile, journal: RestoreJournal, api_host: str | None) -> Restored:
     """Record ``clip`` as the clip of the job's known task (its seed and duration too)."""
-    known, shot = _known(job), job.shot
+    known, shot = known_clip(job), job.shot
     record = journal.record_restored(
         key=job.key,
         shot_id=shot.id,
@@ -267,6 +268,17 @@ def _recorded(job: Job, clip: ClipFile, journal: RestoreJournal, api_host: str |
     return Restored(job, record=record)
 
 
+def _in_words(error: Exception) -> str:
+    """One clause for a failure, for inside a sentence: an rdpipe error's message (its hint
+    left out), a system error's own words and file."""
+    if isinstance(error, RdpipeError):
+        return error.message.rstrip(".")
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror.lower()}{where}"
+    return str(error)
+
+
 def _recorded_place(clips: ClipStore, known: KnownClip, size: int) -> ClipFile | None:
     """Where the lock file puts the clip, when it names a place inside the store."""
     if known.path is None:
@@ -276,9 +288,3 @@ def _recorded_place(clips: ClipStore, known: KnownClip, size: int) -> ClipFile |
     except ValueError:
         return None  # a hand-edited lock naming a place outside the store: use the usual one
     return ClipFile(known.path, size, known.sha256)
-
-
-def _known(job: Job) -> KnownClip:
-    if job.known is None:
-        raise ValueError(f"shot {job.shot.label} has no known clip to restore")
-    return job.known

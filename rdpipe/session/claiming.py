@@ -17,9 +17,10 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rdpipe.plan import Action, Job, KnownClip
+from rdpipe.plan import Action, Job
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
 from rdpipe.session.session import PipelineSession
+from rdpipe.session.sources import known_from_index
 from rdpipe.session.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -68,6 +69,14 @@ def claim_new_shots(
         restored = await restore_from_shared(
             arrived, shared=shared, clips=session.clips, journal=session.store
         )
+        for result in restored:
+            if result.problem is not None:
+                reporter.run_event(
+                    RunNote(
+                        f"shot {result.job.shot.label}: another run made its clip, but it could "
+                        f"not be fetched from the shared store ({result.problem}); generating it"
+                    )
+                )
         return claimed.claims, sum(result.problem is None for result in restored)
 
     claims, arrived = run_async(claim)
@@ -114,13 +123,4 @@ def _follow_taken_over(
 
 def _with_entry(job: Job, entry: IndexEntry) -> Job:
     """``job`` knowing the clip the store's index names for it (it was just found there)."""
-    known = KnownClip(
-        task_id=entry.task_id,
-        sha256=entry.sha256,
-        source="shared",
-        seed=entry.seed,
-        duration=entry.duration,
-        model=entry.model,
-        in_shared_store=True,
-    )
-    return replace(job, known=known)
+    return replace(job, known=known_from_index(entry))

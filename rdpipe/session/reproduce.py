@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from rdpipe.plan import Action, Job, KnownClip, Plan
+from rdpipe.plan import Action, Job, Plan, known_clip
 from rdpipe.send_record import SendRecord
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, run_in_event_loop
 from rdpipe.session.session import PipelineSession
@@ -65,7 +65,7 @@ def restore_known_clips(
     outcome = _Outcome()
     elsewhere: list[Job] = []
     for job in jobs:
-        if _known(job).source != "local":
+        if known_clip(job).source != "local":
             elsewhere.append(job)
             continue
         result = restore_local(job, clips=session.clips, journal=session.store)
@@ -172,12 +172,6 @@ def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> No
                     f"{'; '.join(reversed(problems))}"
                 )
             )
-
-
-def _known(job: Job) -> KnownClip:
-    if job.known is None:
-        raise ValueError(f"shot {job.shot.label} has no known clip to restore")
-    return job.known
 
 
 def unavailable_locked_clips(

@@ -122,7 +122,10 @@ class ClipSources:
         entry = self.shared.get((key, take))
         if locked is not None:
             lock = locked.take
-            source: ClipSource = "local" if self._on_disk(lock) else "shared" if entry else "server"
+            in_store = entry is not None and entry.sha256 == lock.sha256
+            source: ClipSource = (
+                "local" if self._on_disk(lock) else "shared" if in_store else "server"
+            )
             return KnownClip(
                 task_id=lock.task_id,
                 sha256=lock.sha256,
@@ -130,20 +133,8 @@ class ClipSources:
                 path=lock.clip,
                 seed=lock.seed,
                 duration=lock.duration,
-                model=locked.shot.model,
-                in_shared_store=entry is not None and entry.sha256 == lock.sha256,
             )
-        if entry is not None:
-            return KnownClip(
-                task_id=entry.task_id,
-                sha256=entry.sha256,
-                source="shared",
-                seed=entry.seed,
-                duration=entry.duration,
-                model=entry.model,
-                in_shared_store=True,
-            )
-        return None
+        return None if entry is None else known_from_index(entry)
 
     def _on_disk(self, lock: TakeLock) -> bool:
         """Whether the lock's clip is on this disk, whole and with the lock's hash."""
@@ -153,6 +144,17 @@ class ClipSources:
         except (OSError, ValueError):
             return False
         return self.clips.verify(ClipFile(lock.clip, size, lock.sha256)).ok
+
+
+def known_from_index(entry: SharedIndexEntry) -> KnownClip:
+    """The clip the shared store's index names for a key and take, to pull from it."""
+    return KnownClip(
+        task_id=entry.task_id,
+        sha256=entry.sha256,
+        source="shared",
+        seed=entry.seed,
+        duration=entry.duration,
+    )
 
 
 def _reason(known: KnownClip) -> str:

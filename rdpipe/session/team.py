@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from rdpipe.remote import Claim, SharedClipStore
 
 
+#: Seconds a submit waits for its task id to be noted on its claim in the store.
+NOTE_TIMEOUT = 10.0
+
+
 @dataclass(frozen=True)
 class TeamRun:
     """What a run holds in the shared store while it runs: how it notes pushes, its claims."""
@@ -55,7 +59,9 @@ class TeamRun:
                 with suppress(RemoteError):  # a missed note: a taker pays again, as before
                     shared.note_task(claim, task_id, time.time())
 
-            await anyio.to_thread.run_sync(write)
+            # The submit path waits for this: a store that hangs must not hold it for long.
+            with anyio.move_on_after(NOTE_TIMEOUT):
+                await anyio.to_thread.run_sync(write, abandon_on_cancel=True)
 
         return note
 

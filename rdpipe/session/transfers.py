@@ -37,6 +37,11 @@ class NoSharedStore(RdpipeError):
         )
 
 
+def clips_word(count: int) -> str:
+    """``1 clip``, ``2 clips``."""
+    return f"{count} clip" if count == 1 else f"{count} clips"
+
+
 class TransfersFailed(RdpipeError):
     """Some clips could not be pushed or pulled; what could was."""
 
@@ -45,11 +50,11 @@ class TransfersFailed(RdpipeError):
 
 @dataclass(frozen=True)
 class Transferred:
-    """How many clips a push or a pull concerned, and how many it moved or found in place."""
+    """How many clips a push or a pull concerned, and how many it moved or found in place
+    (a pull's shots that no lock or store knows are said in a note)."""
 
     clips: int
     done: int
-    to_generate: int = 0  # pull: shots neither the lock file nor the store knows
     uploaded: int = 0  # push: clips whose bytes were sent (the others were there)
 
 
@@ -82,11 +87,12 @@ def push_pipeline(
                 )
 
         pushed = run_async(push) if clips else 0
-    problems = unsound + ([f"{len(clips) - pushed} clips failed (said above)"]
-                          if pushed < len(clips) else [])  # fmt: skip
+    failed = len(clips) - pushed
+    problems = unsound + ([f"{clips_word(failed)} failed (said above)"] if failed else [])
     if problems:
+        not_pushed, total = failed + len(unsound), len(clips) + len(unsound)
         raise TransfersFailed(
-            f"{len(clips) - pushed + len(unsound)} of {len(clips) + len(unsound)} clips were not "
+            f"{not_pushed} of {clips_word(total)} {'was' if not_pushed == 1 else 'were'} not "
             f"pushed: {'; '.join(problems)}"
         )
     return Transferred(len(clips), pushed, uploaded=notes.uploaded)
@@ -117,7 +123,7 @@ def pull_pipeline(
         reporter.run_event(RunNote(f"no clip made before for {labels}: `rdpipe run` makes them"))
     if failed:
         raise TransfersFailed(
-            f"{len(failed)} of {wanted} clips could not be pulled: "
+            f"{len(failed)} of {clips_word(wanted)} could not be pulled: "
             + "; ".join(f"{job.shot.label}: {job.reason}" for job in failed)
         )
-    return Transferred(wanted, wanted, len(new))
+    return Transferred(wanted, wanted)

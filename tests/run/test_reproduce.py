@@ -356,3 +356,27 @@ def test_the_committed_lock_wins_over_a_failed_attempt_and_older_clips_here(
     assert result.exit_code == 0, result.stderr
     assert submits(online) == 0
     assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
+
+
+def test_locked_when_a_locked_clip_cannot_be_had_exits_2_after_free_requests(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A clone whose lock names a task the server no longer has, and no store: --locked asks
+    the server (free GETs), then stops with exit 2 naming the shot and why; no POST."""
+    first_run(tmp_path / "a", rdpipe_cli)
+    path = clone(tmp_path / "a", tmp_path / "b")
+    lock = path.with_name("film.rdpipe.lock")
+    task = lock.read_text().split("task_id: ")[1].split("\n")[0]
+    lock.write_text(lock.read_text().replace(task, "task_gone_from_the_server"))
+    online.clear_observations()
+    result = rdpipe_cli("run", str(path), "--locked")
+    assert result.exit_code == 2, result.stdout
+    assert submits(online) == 0
+    said = " ".join(result.stderr.split())
+    assert (
+        "error: --locked: 1 shot cannot be built from film.rdpipe.lock: a (4 s): locked clip "
+        "unavailable: task task_gone_from_the_server expired on the server; no shared clip store "
+        "is set. A run without --locked would bill 4 s of generation for it; nothing was "
+        "submitted"
+    ) in said
+    assert "set up the team's shared clip store" in said
