@@ -164,7 +164,7 @@ def test_push_names_a_clip_damaged_here_and_fails(
     result = rdpipe_cli("push", str(path), "--remote", store)
     assert result.exit_code == 1
     said = flat(result.stderr)
-    assert "error: 1 of 3 clips were not pushed: a: task " in said
+    assert "error: 1 of 3 clips was not pushed: a: task " in said
     assert f"{damaged.relative_to(tmp_path / 'out').as_posix()} has " in said
     assert len(list((tmp_path / "store" / "clips").glob("*/*.mp4"))) == 2
 
