@@ -42,7 +42,7 @@ async def push_clip(
             lambda: shared.push(path, entry, progress=progress)
         )
     except RemoteError as error:
-        watcher.failed(entry, error.message.rstrip("."))
+        watcher.failed(entry, error.reason)
         return False
     except OSError as error:  # the clip here could not be read
         watcher.failed(entry, f"{(error.strerror or str(error)).lower()} ({path})")

@@ -71,7 +71,7 @@ class Restored:
     job: Job
     record: ClipRecord | None = None
     problem: str | None = None
-    store_damaged: bool = False  # the shared store's copy was found damaged (and removed)
+    store_damaged: bool = False  # the shared store's copy was found damaged (moved aside)
 
 
 async def restore_from_shared(
@@ -198,7 +198,7 @@ async def _restore(
         return Restored(job, problem=f"task {known.task_id} expired on the server")
     except RemoteClipCorrupt as error:
         await anyio.to_thread.run_sync(clips.discard, incoming)
-        return Restored(job, problem=error.message, store_damaged=True)
+        return Restored(job, problem=error.reason, store_damaged=error.store_damaged)
     except (_Unavailable, RelayDanceError, RemoteError, OSError, ValueError) as error:
         await anyio.to_thread.run_sync(clips.discard, incoming)
         return Restored(job, problem=_in_words(error))
@@ -271,6 +271,8 @@ def _recorded(job: Job, clip: ClipFile, journal: RestoreJournal, api_host: str |
 def _in_words(error: Exception) -> str:
     """One clause for a failure, for inside a sentence: an rdpipe error's message (its hint
     left out), a system error's own words and file."""
+    if isinstance(error, RemoteError):
+        return error.reason
     if isinstance(error, RdpipeError):
         return error.message.rstrip(".")
     if isinstance(error, OSError) and error.strerror:
