@@ -233,12 +233,9 @@ class StateStore:
         and the lock file written from it names the same task, seed and duration. Nothing new
         was billed.
         """
-        kept = redact_request(request)
         now = self._clock()
-        intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, api_host)
         with self._write(f"the restored clip of shot '{shot_id}' take {take}") as db:
-            cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
-            db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
+            self._insert_task(db, key, shot_id, take, request, task_id, now, api_host)
             status = ("succeeded", 100, None, None, seed, duration, now, True, now)
             db.execute(queries.UPDATE_TASK, (*status, task_id, self._pipeline))
             row = (clip.path, clip.size, clip.sha256, duration, seed, now)
@@ -253,13 +250,27 @@ class StateStore:
         it): the plan then resumes it instead of paying again. Its host is unknown (``None``).
         One transaction; nothing was billed here.
         """
-        kept = redact_request(request)
         now = self._clock()
-        intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, None)
         with self._write(f"the task taken over for shot '{shot_id}' take {take}") as db:
-            cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
-            db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
+            self._insert_task(db, key, shot_id, take, request, task_id, now, None)
         return self._task(task_id)
+
+    def _insert_task(
+        self,
+        db: sqlite3.Connection,
+        key: str,
+        shot_id: str,
+        take: int,
+        request: GenerationRequest,
+        task_id: str,
+        now: float,
+        api_host: str | None,
+    ) -> None:
+        """Insert a submit and its task, as submitted at ``now`` (inside a write)."""
+        kept = redact_request(request)
+        intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, api_host)
+        cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
+        db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
 
     # Reads ----------------------------------------------------------------------------------
 
