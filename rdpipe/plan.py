@@ -171,6 +171,9 @@ class Plan:
         }
 
 
+#: Why a shot nothing is known of is generated.
+NEW = "no clip for this request yet"
+
 #: Asks the run state about a key and take; None when nothing is known about it.
 StateLookup = Callable[[str, int], Decision | None]
 
@@ -237,7 +240,7 @@ def plan_run(
                 known=known.known,
             )
         else:
-            job = Job(shot, key, Action.GENERATE, "no clip for this request yet")
+            job = Job(shot, key, Action.GENERATE, NEW)
         first_with_key.setdefault(key, shot.label)
         jobs.append(job)
         action = job.action

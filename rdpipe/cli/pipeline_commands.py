@@ -194,8 +194,9 @@ def print_plan(result: Plan, console: Console) -> None:
 
     # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
-        title = Text.assemble((job.shot.id, "bold"), f"  {job.action.value}: {job.reason}")
-        console.rule(title, align="left")
+        # The reason in full, folded at the width: a rule's title would cut it at one line.
+        console.rule(Text(job.shot.id, style="bold"), align="left")
+        console.print(Text(f"{job.action.value}: {job.reason}"))
         shown = job.shot.request.map_text(_shorten_data_url).to_json()
         body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body)

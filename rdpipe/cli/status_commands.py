@@ -158,5 +158,6 @@ def _status(job: Job) -> str:
     if job.failed_before:
         return "failed"
     if job.known is not None:
-        return f"locked, {_WHERE[job.known.source]}"
+        made = "locked" if job.known.path is not None else "made before"
+        return f"{made}, {_WHERE[job.known.source]}"
     return _LABEL[job.action.value]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action, Job, Plan
+from rdpipe.session.reproduce import NEEDS_KEY
 from rdpipe.session.sources import ClipSources
 
 #: What ``--locked`` accepts before fetching (a clip to obtain) and after (only a clip); and,
@@ -28,26 +29,33 @@ class LockedRunRefused(RdpipeError):
     exit_code = ExitCode.INVALID_INPUT
 
     def __init__(
-        self, lock_file: str, reasons: Sequence[str], seconds: int, *, edited: bool
+        self, pipeline: str, lock_file: str, reasons: Sequence[str], seconds: int, *, edited: bool
     ) -> None:
-        shots = "shot" if len(reasons) == 1 else "shots"
+        one = len(reasons) == 1
+        shots, them = ("shot", "it") if one else ("shots", "them")
+        bill = (
+            f"A run without --locked would bill {seconds} s of generation for {them}"
+            if seconds
+            else "A run without --locked would bill nothing for them"
+        )
         super().__init__(
             f"--locked: {len(reasons)} {shots} cannot be built from {lock_file}: "
             + "; ".join(reasons)
-            + f". A run without --locked would bill {seconds} s of generation for "
-            f"{'it' if len(reasons) == 1 else 'them'}; nothing was submitted",
+            + f". {bill}; nothing was submitted",
             hint=(
-                "Run without --locked to generate them (`rdpipe status` shows the cost), then "
-                "commit the lock file; or undo the change to the pipeline."
+                f"Run `rdpipe run {pipeline}` to make {them} (`rdpipe status {pipeline}` shows "
+                "the cost), then commit the lock file; or undo the change to the pipeline."
                 if edited
                 else "The locked clips could not be fetched: set up the team's shared clip "
                 "store (--remote, RDPIPE_REMOTE or rdpipe.toml) or RELAYDANCE_API_KEY for the "
-                "server; `rdpipe status` shows where each clip is."
+                f"server; `rdpipe status {pipeline}` shows where each clip is."
             ),
         )
 
 
-def check_locked(plan: Plan, sources: ClipSources | None, lock_file: str, *, fetched: bool) -> None:
+def check_locked(
+    plan: Plan, sources: ClipSources | None, pipeline: str, lock_file: str, *, fetched: bool
+) -> None:
     """Raise :class:`LockedRunRefused` naming every job ``--locked`` cannot build.
 
     ``fetched``: whether the locked clips were already fetched (then only clips count).
@@ -57,24 +65,30 @@ def check_locked(plan: Plan, sources: ClipSources | None, lock_file: str, *, fet
     refused = [
         job
         for job in plan.jobs
-        if job.action not in accepted
-        and not (job.action is Action.RESUME and (job.key, job.shot.take) in locked)
+        if (job.key, job.shot.take) not in locked
+        or not (job.action in accepted or job.action is Action.RESUME)
     ]
     if not refused:
         return
     locked_shots = set() if sources is None else sources.locked_shot_ids
     reasons = [_reason(job, locked_shots) for job in refused]
-    seconds = sum(job.shot.seconds for job in refused if job.action is Action.GENERATE)
+    seconds = sum(
+        job.shot.seconds
+        for job in refused
+        if job.action is Action.GENERATE and NEEDS_KEY not in job.reason  # with a key: free
+    )
     edited = any(job.action is not Action.RESTORE and not _unavailable(job) for job in refused)
-    raise LockedRunRefused(lock_file, reasons, seconds, edited=edited)
+    raise LockedRunRefused(pipeline, lock_file, reasons, seconds, edited=edited)
 
 
 def _reason(job: Job, locked_shots: set[str]) -> str:
     label = f"{job.shot.label} ({job.shot.seconds} s)"
-    if job.action is Action.GENERATE and job.shot.id not in locked_shots:
+    if job.shot.id not in locked_shots:
         return f"{label} is not in the lock file"
-    if job.action is Action.GENERATE and not _unavailable(job):
+    if not _unavailable(job) and job.action is not Action.RESTORE:
         return f"{label} changed since the lock file was written"
+    if job.action is Action.RESTORE:
+        return f"{label}: its clip is not one the lock file names"
     return f"{label}: {job.reason}"
 
 

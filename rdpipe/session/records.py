@@ -65,9 +65,11 @@ def write_lock_file(
 ) -> None:
     """Rewrite the committed lock file (not for offline previews): one entry per finished shot.
 
-    A shot the state holds no clip for keeps the entry the lock file has for it while its
-    request is unchanged (same key): a clip not obtained in this run (no store, the run
-    stopped) is not a changed shot, and the lock file changes only when a shot really changed.
+    A shot the state holds no clip for keeps the entry the lock file has for it: a clip not
+    obtained in this run (no store, the run stopped) is not a changed shot, and an edited shot
+    whose new clip does not exist yet (it failed, or the run stopped) keeps the clips last made
+    for it, so undoing the edit finds them again. The lock file changes only when a shot has a
+    new clip, or leaves the pipeline.
     ``verdicts``: what the session's clip store found of each clip's media; ``before``: the
     lock file's entries if the command read it already (else it is read here). Blocking.
     """
@@ -85,6 +87,8 @@ def write_lock_file(
     for shot_id, taken in states.items():
         keys = [state.key for state in sorted(taken, key=lambda state: state.take)]
         entry = kept_takes(lock_shot(shot_id, taken), by_shot.get(shot_id), keys)
+        if entry is None:  # no clip of this shot here (edited, and not generated yet; failed)
+            entry = by_shot.get(shot_id)  # the lock keeps the clips last made for it
         if entry is not None:
             entries.append(entry)
     lock_file.write(entries)

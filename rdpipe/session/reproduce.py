@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from rdpipe.scheduler.restore import Restored
 
 
+#: Why a locked clip on the server was not downloaded: no key (a run with one would, for free).
+NEEDS_KEY = "downloading it from the server needs RELAYDANCE_API_KEY"
+
+
 @dataclass
 class _Outcome:
     """What became of the jobs to restore: where each clip came from, or why not."""
@@ -123,7 +127,7 @@ async def _restore_elsewhere(
                 )  # fmt: skip
     except MissingApiKey:
         for job in pending:
-            outcome.note(job, "downloading it from the server needs RELAYDANCE_API_KEY")
+            outcome.note(job, NEEDS_KEY)
         return
     _left(results, outcome, "the server")
 
@@ -163,7 +167,10 @@ def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> No
         sources = ", ".join(f"{count} from {where}" for where, count in outcome.restored.items())
         total = sum(outcome.restored.values())
         clips = "clip" if total == 1 else "clips"
-        reporter.run_event(RunNote(f"{total} {clips} made before restored ({sources}); no charge"))
+        were = "was" if total == 1 else "were"
+        reporter.run_event(
+            RunNote(f"{total} {clips} made before {were} restored ({sources}); no charge")
+        )
     for job in jobs:
         problems = outcome.problems.get(job.shot.label)
         if problems:

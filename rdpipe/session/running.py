@@ -31,6 +31,7 @@ a no-op rerun). Any other run takes the async part.
 from __future__ import annotations
 
 import importlib
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -138,15 +139,16 @@ def _with_known_clips(
     whose locked clip could not be obtained (:mod:`.locked`)."""
     locked = session.settings.locked
     lock_name = session.workspace.state.lock_file.name
+    shown = shlex.quote(session.prepared.loaded.shown_as)
     if session.sources is not None and session.plan.needs_api:
         session.sources.check_lock()  # before the first request (a no-op run reads it at its end)
     if locked:
-        check_locked(session.plan, session.sources, lock_name, fetched=False)
+        check_locked(session.plan, session.sources, shown, lock_name, fetched=False)
     session = restore_known_clips(
         session, reporter=reporter, environ=environ, sends=sends, run_async=run_async
     )
     if locked:
-        check_locked(session.plan, session.sources, lock_name, fetched=True)
+        check_locked(session.plan, session.sources, shown, lock_name, fetched=True)
     return session
 
 

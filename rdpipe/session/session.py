@@ -108,7 +108,7 @@ class PipelineSession:
         lookup = _state_lookup(
             self.store, self.clips, self.settings, sources=sources, run_in_progress=False
         )
-        plan = plan_with_state(self.prepared, self.settings, lookup)
+        plan = plan_with_state(self.prepared, self.settings, lookup, sources)
         return replace(self, plan=plan, sources=sources)
 
     def settle(self) -> list[ShotResult]:
@@ -175,7 +175,7 @@ def open_session(
         shared = open_remote(settings)
         sources = clip_sources(prepared, workspace, clips, shared)
         lookup = _state_lookup(store, clips, settings, sources=sources, run_in_progress=running)
-        plan = plan_with_state(prepared, settings, lookup)
+        plan = plan_with_state(prepared, settings, lookup, sources)
         yield PipelineSession(
             prepared, settings, workspace, guard, store, clips, plan, recovered, sources, shared
         )
@@ -199,15 +199,20 @@ def read_plan(
         sources = clip_sources(prepared, workspace, clips, open_remote(settings))
         if sources is not None and unavailable:
             sources = sources.with_unavailable(unavailable)
-        return plan_with_state(prepared, settings, None if sources is None else sources.decide)
+        lookup = None if sources is None else sources.decide
+        return plan_with_state(prepared, settings, lookup, sources)
     with open_session(prepared, settings, access=Access.READ) as session:
         return session.replanned(unavailable).plan if unavailable else session.plan
 
 
 def plan_with_state(
-    prepared: PreparedPipeline, settings: RunSettings, lookup: StateLookup | None
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    lookup: StateLookup | None,
+    sources: ClipSources | None = None,
 ) -> Plan:
-    """The plan of this run: every shot's action given what ``lookup`` says of its state.
+    """The plan of this run: every shot's action given what ``lookup`` says of its state; a
+    new shot that ``sources``' lock file names in an earlier version says so.
 
     Raises :class:`UnknownShot` when ``settings.force`` names a shot the pipeline lacks.
     """
@@ -216,7 +221,8 @@ def plan_with_state(
         if name not in ids:
             raise UnknownShot(name, ids)
     force = {name: True for name in settings.force}
-    return plan_run(prepared.name, prepared.shots, lookup=lookup, force=force)
+    plan = plan_run(prepared.name, prepared.shots, lookup=lookup, force=force)
+    return plan if sources is None else sources.note_changes(plan)
 
 
 def _state_lookup(

@@ -13,11 +13,11 @@ lock file). ``status`` and ``plan`` show the first; a run tries them in turn
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
-from rdpipe.plan import Action, ClipSource, Decision, KnownClip
+from rdpipe.plan import NEW, Action, ClipSource, Decision, KnownClip, Plan
 from rdpipe.state import ClipFile, ClipStore, ShotLock, TakeLock
 
 
@@ -104,6 +104,21 @@ class ClipSources:
             self.clips, lambda: entries, lambda: index, {**self.unavailable, **reasons}
         )
 
+    def note_changes(self, plan: Plan) -> Plan:
+        """``plan`` with each new shot that the lock file names in an earlier version (an
+        edited shot) saying so, rather than only that no clip exists for its request."""
+        new = {id(job) for job in plan.jobs if job.action is Action.GENERATE and job.reason == NEW}
+        if not new:
+            return plan
+        ids = self.locked_shot_ids
+        jobs = [
+            replace(job, reason=f"changed since the lock file was written; {NEW}")
+            if id(job) in new and job.shot.id in ids
+            else job
+            for job in plan.jobs
+        ]
+        return replace(plan, jobs=jobs)
+
     def decide(self, key: str, take: int) -> Decision | None:
         """Restore the clip from where it is, or generate it saying why it is unavailable;
         ``None`` when neither the lock nor the store knows the key (blocks: may hash a file)."""
@@ -160,7 +175,8 @@ def known_from_index(entry: SharedIndexEntry) -> KnownClip:
 def _reason(known: KnownClip) -> str:
     task = f"task {known.task_id}"
     if known.source == "local":
-        return f"locked clip {known.path} is on this disk ({task}); no new charge"
+        return f"locked clip {known.path} is on this disk ({task}): kept (no new charge)"
     if known.source == "shared":
-        return f"clip of {task} is in the shared clip store; fetching it (no new charge)"
-    return f"locked clip of {task}: downloading it from the server again (no new charge)"
+        made = "locked clip" if known.path is not None else "clip made before"
+        return f"{made} of {task} is in the shared clip store: a run fetches it (no new charge)"
+    return f"locked clip of {task}: a run downloads it from the server again (no new charge)"

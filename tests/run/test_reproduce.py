@@ -59,7 +59,7 @@ def test_a_clone_rebuilds_the_video_from_the_server_without_submitting(
     video_a = tmp_path / "a" / "out" / "film.mp4"
     video_b = Path(summary_of(result)["output"])
     assert frames_and_duration(video_b) == frames_and_duration(video_a)
-    assert "3 clips made before restored (3 from the server); no charge" in result.stderr + (
+    assert "3 clips made before were restored (3 from the server); no charge" in result.stderr + (
         result.stdout
     )
     # And the rerun in the clone sends nothing at all.
@@ -81,7 +81,7 @@ def test_a_deleted_run_state_beside_the_clips_costs_nothing(
     assert result.exit_code == 0, result.stderr
     assert online.counters() == {}
     assert (tmp_path / "film.rdpipe.lock").read_bytes() == lock
-    assert "3 clips made before restored (3 from this disk); no charge" in result.stderr
+    assert "3 clips made before were restored (3 from this disk); no charge" in result.stderr
 
 
 def test_an_empty_run_state_beside_the_clips_costs_nothing(
@@ -172,7 +172,7 @@ def test_a_clone_with_the_shared_store_sends_not_one_request(
     result = rdpipe_cli("run", str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert online.counters() == {}
-    assert "3 clips made before restored (3 from the shared store); no charge" in result.stderr
+    assert "3 clips made before were restored (3 from the shared store); no charge" in result.stderr
     assert "uploaded" not in result.stderr  # they came from the store: nothing to send back
     assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
     video_b = Path(summary_of(result)["output"])
@@ -380,3 +380,34 @@ def test_locked_when_a_locked_clip_cannot_be_had_exits_2_after_free_requests(
         "submitted"
     ) in said
     assert "set up the team's shared clip store" in said
+
+
+def test_a_failed_run_after_an_edit_keeps_the_lock_and_status_says_what_changed(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An edited shot whose new clip could not be made (a wrong key) keeps the clips last made
+    for it in the lock file, byte for byte; status says the shot changed since the lock file;
+    undoing the edit costs nothing."""
+    import json
+
+    path = first_run(tmp_path, rdpipe_cli)
+    lock = (tmp_path / "film.rdpipe.lock").read_bytes()
+    original = path.read_text()
+    path.write_text(original.replace("a blue boat at dawn", "a blue boat at dusk"))
+    status = json.loads(rdpipe_cli("status", str(path), "--json").stdout)
+    b = next(shot for shot in status["shots"] if shot["id"] == "b")
+    assert b["reason"] == "changed since the lock file was written; no clip for this request yet"
+    monkeypatch.setenv("RELAYDANCE_API_KEY", "sk-wrong-key")
+    failed = rdpipe_cli("run", str(path))
+    assert failed.exit_code != 0
+    assert (tmp_path / "film.rdpipe.lock").read_bytes() == lock
+    path.write_text(original)
+    monkeypatch.setenv("RELAYDANCE_API_KEY", "sk-sim-test")
+    online.clear_observations()
+    again = rdpipe_cli("run", str(path))
+    assert again.exit_code == 0, again.stderr
+    assert submits(online) == 0
+    assert (tmp_path / "film.rdpipe.lock").read_bytes() == lock
