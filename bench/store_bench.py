@@ -120,7 +120,7 @@ def _sample_high_water(launcher: subprocess.Popen[bytes], report: Path) -> int:
     pid, peak = 0, 0
     while launcher.poll() is None:
         if not pid:
-            with contextlib.suppress(OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError, IndexError):  # not written yet
                 pid = int(report.read_text().split()[0])
         if pid:
             peak = max(peak, high_water_kib(pid))
