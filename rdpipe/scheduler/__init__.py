@@ -14,6 +14,7 @@ from rdpipe.scheduler.results import (
     GenerationApi,
     MediaIncomplete,
     ShotResult,
+    SubmitAllowed,
     TaskSubmitted,
     picked_result,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "SchedulerOptions",
     "ShotResult",
     "ShotUpdate",
+    "SubmitAllowed",
     "TaskSubmitted",
     "Waker",
     "picked_result",

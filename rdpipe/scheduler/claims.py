@@ -114,22 +114,54 @@ async def _claim(shared: SharedClipStore, job: Job, owner: str, clock: Clock) ->
     return await anyio.to_thread.run_sync(claim)
 
 
+class ClaimWatch:
+    """Whether each claim a run holds is still its own, as its heartbeats found: a claim
+    whose beat the store refused (another run took it over), or whose last beat that reached
+    the store is older than the claim timeout (the store was unreachable: another run may
+    have taken it over meanwhile), is not one to pay under."""
+
+    def __init__(self, claims: Sequence[Claim], timeout: float, clock: Clock) -> None:
+        self.claims = tuple(claims)
+        self.clock = clock
+        self._timeout = timeout
+        self._beaten = {(claim.key, claim.take): claim.claimed_at for claim in claims}
+        self._lost: set[tuple[str, int]] = set()
+
+    def beaten(self, claim: Claim, *, kept: bool, now: float) -> None:
+        """Note a beat that reached the store: ``kept`` the claim, or found it taken over."""
+        where = (claim.key, claim.take)
+        if kept:
+            self._beaten[where] = now
+        else:
+            self._lost.add(where)
+
+    def may_submit(self, key: str, take: int) -> bool:
+        """Whether a submit for ``key``/``take`` is covered by a live claim of this run (a
+        key this run never claimed is not the watch's to refuse)."""
+        where = (key, take)
+        if where not in self._beaten:
+            return True
+        return where not in self._lost and self.clock() - self._beaten[where] < self._timeout
+
+
 @asynccontextmanager
-async def keeping_alive(
-    shared: SharedClipStore, claims: Sequence[Claim], *, clock: Clock
-) -> AsyncIterator[None]:
-    """Within the block, beat every claim each third of the store's claim timeout."""
-    if not claims:
+async def keeping_alive(shared: SharedClipStore, watch: ClaimWatch) -> AsyncIterator[None]:
+    """Within the block, beat every claim each third of the store's claim timeout, noting
+    in ``watch`` what each beat found."""
+    if not watch.claims:
         yield
         return
     interval = max(1.0, shared.claim_timeout / 3)
+    clock = watch.clock
 
     async def beat() -> None:
         while True:
             await anyio.sleep(interval)
-            for claim in claims:
+            for claim in watch.claims:
+                now = clock()
                 with suppress(RemoteError):  # a missed beat: the claim lives on until the timeout
-                    await anyio.to_thread.run_sync(shared.heartbeat, claim, clock())
+                    kept = await anyio.to_thread.run_sync(shared.heartbeat, claim, now)
+                    watch.beaten(claim, kept=kept, now=now)
 
     async with anyio.create_task_group() as group:
         group.start_soon(beat)

@@ -54,6 +54,9 @@ ClipStored = Callable[["Job", "ClipRecord"], Awaitable[None]]
 #: Hears of each task the moment its submit is recorded (the session notes it on the shot's
 #: claim in the shared store, for a run that may take the claim over); it must not raise.
 TaskSubmitted = Callable[["Job", str], Awaitable[None]]
+#: Asked before each submit whether the run may still pay for the job (its claim in the shared
+#: store is still its own); a job it may not is skipped, not submitted.
+SubmitAllowed = Callable[["Job"], bool]
 
 
 class MediaIncomplete(RdpipeError):

@@ -62,6 +62,7 @@ from rdpipe.scheduler.results import (
     GenerationApi,
     MediaIncomplete,
     ShotResult,
+    SubmitAllowed,
     TaskSubmitted,
     cached_result,
     picked_result,
@@ -141,6 +142,7 @@ class Scheduler:
         blocking: BlockingRunner | None = None,
         on_stored: ClipStored | None = None,
         on_submitted: TaskSubmitted | None = None,
+        may_submit: SubmitAllowed | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -151,6 +153,7 @@ class Scheduler:
         self._extract_frame = extract_frame
         self._on_stored = on_stored
         self._on_submitted = on_submitted
+        self._may_submit = may_submit
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
         self._state_calls = blocking or one_worker_thread()
@@ -368,6 +371,13 @@ class Scheduler:
         self, job: Job, request: GenerationRequest, sent: GenerationRequest, attempt: int
     ) -> str:
         """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
+        if self._may_submit is not None and not self._may_submit(job):
+            raise _ShotFailed(
+                Phase.SKIPPED,
+                "not submitted: its claim in the shared clip store lapsed (the store could not "
+                "be reached, or another run took the shot over), so another run may be paying "
+                "for it; rerun to fetch its clip",
+            )
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
             await self._state_call(self._abandon_unknown, job)

@@ -376,6 +376,7 @@ async def _generate(
                 waker=waker,
                 on_stored=team.on_stored(session),
                 on_submitted=team.on_submitted(),
+                may_submit=team.may_submit(),
             )
             try:
                 return await scheduler.run(jobs)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 
 from rdpipe.plan import Job
-from rdpipe.scheduler import ClipStored, TaskSubmitted
+from rdpipe.scheduler import ClipStored, SubmitAllowed, TaskSubmitted
 from rdpipe.session.claiming import claim_new_shots
 from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
 from rdpipe.session.pushing import PushNotes, clip_pusher, push_notes, unpushed
@@ -23,6 +23,7 @@ from rdpipe.session.session import PipelineSession
 
 if TYPE_CHECKING:
     from rdpipe.remote import Claim, SharedClipStore
+    from rdpipe.scheduler.claims import ClaimWatch
 
 
 #: Seconds a submit waits for its task id to be noted on its claim in the store.
@@ -35,7 +36,20 @@ class TeamRun:
 
     shared: SharedClipStore | None = None
     notes: PushNotes | None = None
-    claims: tuple[Claim, ...] = ()
+    watch: ClaimWatch | None = None  # the claims held, and whether each is still this run's
+
+    @property
+    def claims(self) -> tuple[Claim, ...]:
+        return () if self.watch is None else self.watch.claims
+
+    def may_submit(self) -> SubmitAllowed | None:
+        """The scheduler's check before each submit: never pay under a claim another run may
+        have taken over (its heartbeats found it taken, or could not reach the store for the
+        claim timeout); ``None`` without claims."""
+        watch = self.watch
+        if watch is None or not watch.claims:
+            return None
+        return lambda job: watch.may_submit(job.key, job.shot.take)
 
     def on_stored(self, session: PipelineSession) -> ClipStored | None:
         """The scheduler's hook pushing each clip as it is stored (``None``: no store)."""
@@ -68,12 +82,12 @@ class TeamRun:
     @asynccontextmanager
     async def claims_alive(self) -> AsyncIterator[None]:
         """Within the block, the claims are kept alive (heartbeats)."""
-        if self.shared is None or not self.claims:
+        if self.shared is None or self.watch is None:
             yield
             return
         from rdpipe.scheduler.claims import keeping_alive
 
-        async with keeping_alive(self.shared, self.claims, clock=time.time):
+        async with keeping_alive(self.shared, self.watch):
             yield
 
     @contextmanager
@@ -114,4 +128,6 @@ def join_team(
             clips = "clip" if notes.uploaded == 1 else "clips"
             reporter.run_event(RunNote(f"{notes.uploaded} {clips} uploaded to the shared store"))
     session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
-    return session, TeamRun(shared, notes, tuple(claims))
+    from rdpipe.scheduler.claims import ClaimWatch
+
+    return session, TeamRun(shared, notes, ClaimWatch(claims, shared.claim_timeout, time.time))

@@ -23,6 +23,7 @@ from rdpipe.scheduler import (
     PollSchedule,
     SchedulerOptions,
     ShotResult,
+    SubmitAllowed,
 )
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.state import ClipStore, StateStore
@@ -51,9 +52,11 @@ def run_once(
     rendered: list[RenderedShot],
     *,
     reporter: CollectingReporter | None = None,
+    may_submit: SubmitAllowed | None = None,
     **options: Any,
 ) -> list[ShotResult]:
-    """One run against the journal in ``tmp_path``; ``options`` are SchedulerOptions fields."""
+    """One run against the journal in ``tmp_path``; ``options`` are SchedulerOptions fields;
+    ``may_submit`` the scheduler's check before each submit."""
 
     async def main() -> list[ShotResult]:
         with StateStore.open(tmp_path / "state.db", pipeline="film", clock=lambda: 0.0) as store:
@@ -73,6 +76,7 @@ def run_once(
                 extract_frame=_extract,
                 rng=random.Random(1),
                 blocking=run_inline,  # worker threads would let the virtual clock jump
+                may_submit=may_submit,
             )
             return await scheduler.run(plan.jobs)
 

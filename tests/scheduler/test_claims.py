@@ -88,3 +88,42 @@ def test_a_run_stopped_while_waiting_releases_the_claims_it_took(tmp_path: Path)
     assert anyio.run(main)  # still waiting when stopped
     assert shared.claim_holder(keys[0], 1, now=time.time()) is None  # B gave its claim back
     assert shared.claim_holder(keys[1], 1, now=time.time()) is not None  # A's stays
+
+
+def test_the_watch_refuses_a_submit_under_a_claim_that_lapsed_or_was_taken() -> None:
+    """A claim is one to pay under while its beats keep reaching the store: not once a beat
+    found it taken over, nor once the store has been unreachable for the claim timeout."""
+    from rdpipe.remote import Claim
+    from rdpipe.scheduler.claims import ClaimWatch
+
+    now = [100.0]
+    kept = Claim("k1", 1, 1, "me", "here", claimed_at=100.0)
+    taken = Claim("k2", 1, 1, "me", "here", claimed_at=100.0)
+    watch = ClaimWatch([kept, taken], timeout=30.0, clock=lambda: now[0])
+    assert watch.may_submit("k1", 1) and watch.may_submit("k2", 1)
+    assert watch.may_submit("never-claimed", 1)  # not the watch's to refuse
+    now[0] = 120.0
+    watch.beaten(kept, kept=True, now=120.0)
+    watch.beaten(taken, kept=False, now=120.0)
+    assert watch.may_submit("k1", 1) and not watch.may_submit("k2", 1)
+    now[0] = 149.0
+    assert watch.may_submit("k1", 1)  # 29 s since its last beat reached the store
+    now[0] = 151.0
+    assert not watch.may_submit("k1", 1)  # 31 s: another run may have taken it over
+
+
+def test_a_job_whose_claim_lapsed_is_skipped_not_paid_for(tmp_path: Path) -> None:
+    """The scheduler asks before each submit: a shot it may not pay for is skipped with the
+    reason, the others are submitted."""
+    from rdpipe.scheduler import Phase
+    from tests.scheduler.journal_runs import run_once
+    from tests.scheduler.test_lost_tasks import Relay
+
+    rendered = shots("a red kite", "a blue boat")
+    relay = Relay(duration=1.0)
+    results = run_once(tmp_path, relay, rendered, may_submit=lambda job: job.shot.id != "s1")
+    assert relay.submitted == ["a red kite"]
+    assert [result.phase for result in results] == [Phase.DONE, Phase.SKIPPED]
+    assert (results[1].message or "").startswith(
+        "not submitted: its claim in the shared clip store lapsed"
+    )
