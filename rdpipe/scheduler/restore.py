@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 import anyio
 import anyio.to_thread
@@ -23,41 +21,14 @@ import anyio.to_thread
 from rdpipe.client import RelayDanceError, TaskNotFound, TaskState
 from rdpipe.errors import RdpipeError
 from rdpipe.plan import Job, KnownClip, known_clip
-from rdpipe.remote import RemoteClipCorrupt, RemoteClipMissing, RemoteError
-from rdpipe.request import GenerationRequest
+from rdpipe.remote import RemoteClipCorrupt, RemoteClipMissing, RemoteError, SharedClipStore
 from rdpipe.scheduler.results import GenerationApi
-from rdpipe.state import ClipFile, ClipRecord, ClipStore, IncomingClip, hash_file
-
-
-class RestoreJournal(Protocol):
-    """The part of the run state that records a restored clip."""
-
-    def record_restored(
-        self,
-        *,
-        key: str,
-        shot_id: str,
-        take: int,
-        request: GenerationRequest,
-        task_id: str,
-        clip: ClipFile,
-        seed: int | None,
-        duration: float | None,
-        api_host: str | None = None,
-    ) -> ClipRecord: ...
-
+from rdpipe.state import ClipFile, ClipRecord, ClipStore, IncomingClip, StateStore, hash_file
 
 #: Bytes done and the total (if known) of one clip's transfer; called from worker threads.
 Progress = Callable[[int, int | None], None]
 #: The progress callback of a job's clip (a bar per clip), or none.
 ProgressFor = Callable[[Job], Progress | None]
-
-
-class SharedClips(Protocol):
-    """The part of the shared clip store a restore reads (blocking calls)."""
-
-    def pull(self, sha256: str, dest: Path, *, progress: Progress | None = None) -> None:
-        """Write the clip with this hash to ``dest``, checked; raises if absent or different."""
 
 
 def _no_progress(job: Job) -> Progress | None:
@@ -77,9 +48,9 @@ class Restored:
 async def restore_from_shared(
     jobs: Sequence[Job],
     *,
-    shared: SharedClips,
+    shared: SharedClipStore,
     clips: ClipStore,
-    journal: RestoreJournal,
+    journal: StateStore,
     limit: int = 8,
     progress: ProgressFor = _no_progress,
 ) -> list[Restored]:
@@ -104,7 +75,7 @@ async def restore_from_server(
     *,
     api: GenerationApi,
     clips: ClipStore,
-    journal: RestoreJournal,
+    journal: StateStore,
     limit: int = 8,
     progress: ProgressFor = _no_progress,
 ) -> list[Restored]:
@@ -162,7 +133,7 @@ async def _restore_all(
     fetch: Callable[[Job, IncomingClip], Awaitable[None]],
     *,
     clips: ClipStore,
-    journal: RestoreJournal,
+    journal: StateStore,
     limit: int,
     api_host: str | None,
 ) -> list[Restored]:
@@ -183,7 +154,7 @@ async def _restore(
     job: Job,
     fetch: Callable[[Job, IncomingClip], Awaitable[None]],
     clips: ClipStore,
-    journal: RestoreJournal,
+    journal: StateStore,
     api_host: str | None,
 ) -> Restored:
     known = known_clip(job)
@@ -213,7 +184,7 @@ class _Keeper:
     job: Job
     known: KnownClip
     clips: ClipStore
-    journal: RestoreJournal
+    journal: StateStore
     api_host: str | None
 
     def __call__(self, incoming: IncomingClip) -> Restored:
@@ -235,7 +206,7 @@ class _Keeper:
         return _recorded(self.job, stored.file, self.journal, self.api_host)
 
 
-def restore_local(job: Job, *, clips: ClipStore, journal: RestoreJournal) -> Restored:
+def restore_local(job: Job, *, clips: ClipStore, journal: StateStore) -> Restored:
     """Record the clip the lock file names, found on this disk with its hash (blocking)."""
     known = known_clip(job)
     place = _recorded_place(clips, known, 0)
@@ -251,7 +222,7 @@ def restore_local(job: Job, *, clips: ClipStore, journal: RestoreJournal) -> Res
     return _recorded(job, check.clip.file, journal, None)
 
 
-def _recorded(job: Job, clip: ClipFile, journal: RestoreJournal, api_host: str | None) -> Restored:
+def _recorded(job: Job, clip: ClipFile, journal: StateStore, api_host: str | None) -> Restored:
     """Record ``clip`` as the clip of the job's known task (its seed and duration too)."""
     known, shot = known_clip(job), job.shot
     record = journal.record_restored(

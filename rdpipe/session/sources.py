@@ -15,25 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from rdpipe.plan import NEW, Action, ClipSource, Decision, KnownClip, Plan
 from rdpipe.state import ClipFile, ClipStore, ShotLock, TakeLock
 
-
-class SharedIndexEntry(Protocol):
-    """What the shared clip store's index says of a key and take (``rdpipe.remote``)."""
-
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def task_id(self) -> str: ...
-    @property
-    def seed(self) -> int | None: ...
-    @property
-    def duration(self) -> float | None: ...
-    @property
-    def model(self) -> str | None: ...
+if TYPE_CHECKING:
+    from rdpipe.remote import IndexEntry
 
 
 @dataclass(frozen=True)
@@ -58,7 +46,7 @@ class ClipSources:
         self,
         clips: ClipStore,
         read_lock: Callable[[], Iterable[ShotLock]],
-        read_index: Callable[[], Mapping[tuple[str, int], SharedIndexEntry]] = dict,
+        read_index: Callable[[], Mapping[tuple[str, int], IndexEntry]] = dict,
         unavailable: Mapping[tuple[str, int], str] | None = None,
     ) -> None:
         self.clips = clips
@@ -87,7 +75,7 @@ class ClipSources:
         }
 
     @cached_property
-    def shared(self) -> Mapping[tuple[str, int], SharedIndexEntry]:
+    def shared(self) -> Mapping[tuple[str, int], IndexEntry]:
         """The shared store's index entries for the plan's keys and takes."""
         return self._read_index()
 
@@ -161,7 +149,7 @@ class ClipSources:
         return self.clips.verify(ClipFile(lock.clip, size, lock.sha256)).ok
 
 
-def known_from_index(entry: SharedIndexEntry) -> KnownClip:
+def known_from_index(entry: IndexEntry) -> KnownClip:
     """The clip the shared store's index names for a key and take, to pull from it."""
     return KnownClip(
         task_id=entry.task_id,

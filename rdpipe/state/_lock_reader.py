@@ -36,6 +36,7 @@ from ._errors import LockFileConflicted, LockFileInvalid, LockFileTooNew
 from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
 
 _T = TypeVar("_T")
+_Seen = TypeVar("_Seen", str, int)  # a shot id, or a take number
 _Fields = dict[str, tuple[yaml.Node, yaml.Node]]  # name -> (key node, value node)
 
 #: Git's conflict markers at a line start (diff3's ``|||||||`` too); no lock line starts so.
@@ -110,17 +111,22 @@ class _Reader:
         first_line: dict[str, int] = {}
         for index, node in enumerate(shots):
             entry, line = self.shot(node, f"shots[{index}]")
-            if entry.shot_id in first_line:
-                raise LockFileConflicted(
-                    self.path,
-                    f"shot `{entry.shot_id}` has a second entry (the first is at line "
-                    f"{first_line[entry.shot_id]})",
-                    line,
-                    field=f"shots[{index}].id",
-                )
-            first_line[entry.shot_id] = line
+            what = f"shot `{entry.shot_id}`"
+            self.once(first_line, entry.shot_id, what, line, f"shots[{index}].id")
             entries.append(entry)
         return tuple(entries)
+
+    def once(self, seen: dict[_Seen, int], value: _Seen, what: str, line: int, field: str) -> None:
+        """Note ``value`` as seen at ``line``; a second entry of it (both sides of a merge
+        kept) is refused, naming the first."""
+        if value in seen:
+            raise LockFileConflicted(
+                self.path,
+                f"{what} has a second entry (the first is at line {seen[value]})",
+                line,
+                field=field,
+            )
+        seen[value] = line
 
     def version(self, node: yaml.Node) -> None:
         value = self.scalar(node, "version")
@@ -149,15 +155,8 @@ class _Reader:
         first_line: dict[int, int] = {}
         for index, item in enumerate(items):
             take, line = self.take(item, f"{takes_field}[{index}]")
-            if take.take in first_line:
-                raise LockFileConflicted(
-                    self.path,
-                    f"take {take.take} of shot `{shot_id}` has a second entry (the first is at "
-                    f"line {first_line[take.take]})",
-                    line,
-                    field=f"{takes_field}[{index}].take",
-                )
-            first_line[take.take] = line
+            what = f"take {take.take} of shot `{shot_id}`"
+            self.once(first_line, take.take, what, line, f"{takes_field}[{index}].take")
             takes.append(take)
         key = self.digest(
             self.required(fields, "key", node, field), f"{field}.key", "a request key"
