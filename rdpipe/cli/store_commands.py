@@ -26,8 +26,9 @@ def push(
 
     def action() -> None:
         from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
+        from rdpipe.session.events import clips_word
         from rdpipe.session.settings import RunSettings
-        from rdpipe.session.transfers import clips_word, push_pipeline
+        from rdpipe.session.transfers import push_pipeline
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         settings = RunSettings(remote=remote_setting(file, remote, context))
@@ -57,8 +58,9 @@ def pull(
 
     def action() -> None:
         from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
+        from rdpipe.session.events import clips_word
         from rdpipe.session.settings import RunSettings
-        from rdpipe.session.transfers import clips_word, pull_pipeline
+        from rdpipe.session.transfers import pull_pipeline
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         settings = RunSettings(remote=remote_setting(file, remote, context))

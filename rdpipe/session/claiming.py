@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job
-from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, clips_word
 from rdpipe.session.session import PipelineSession
 from rdpipe.session.sources import known_from_index
 from rdpipe.session.workspace import Workspace
@@ -83,8 +83,8 @@ def claim_new_shots(
     try:
         followed = _follow_taken_over(session, jobs, claims, reporter)
         if arrived:
-            clips = "clip" if arrived == 1 else "clips"
-            reporter.run_event(RunNote(f"{arrived} {clips} made by another run fetched; no charge"))
+            fetched = clips_word(arrived)
+            reporter.run_event(RunNote(f"{fetched} made by another run fetched; no charge"))
         if arrived or followed:
             session = session.replanned()
     except BaseException:

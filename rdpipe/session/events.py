@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def clips_word(count: int) -> str:
+    """``1 clip``, ``2 clips``: for the sentences events and notes say."""
+    return f"{count} clip" if count == 1 else f"{count} clips"
+
+
 @dataclass(frozen=True)
 class SubmitRecovered:
     """A submit an earlier run sent without recording the answer (it was killed meanwhile)."""

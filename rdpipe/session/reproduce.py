@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job, Plan, known_clip
 from rdpipe.send_record import SendRecord
-from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, run_in_event_loop
+from rdpipe.session.events import (
+    AsyncRunner,
+    RunNote,
+    RunReporter,
+    clips_word,
+    run_in_event_loop,
+)
 from rdpipe.session.session import PipelineSession
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.workspace import Workspace
@@ -166,10 +172,9 @@ def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> No
     if outcome.restored:
         sources = ", ".join(f"{count} from {where}" for where, count in outcome.restored.items())
         total = sum(outcome.restored.values())
-        clips = "clip" if total == 1 else "clips"
         were = "was" if total == 1 else "were"
         reporter.run_event(
-            RunNote(f"{total} {clips} made before {were} restored ({sources}); no charge")
+            RunNote(f"{clips_word(total)} made before {were} restored ({sources}); no charge")
         )
     for job in jobs:
         problems = outcome.problems.get(job.shot.label)

@@ -17,7 +17,7 @@ import anyio.to_thread
 from rdpipe.plan import Job
 from rdpipe.scheduler import ClipStored, SubmitAllowed, TaskSubmitted
 from rdpipe.session.claiming import claim_new_shots
-from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, clips_word
 from rdpipe.session.pushing import PushNotes, clip_pusher, push_notes, unpushed
 from rdpipe.session.session import PipelineSession
 
@@ -125,8 +125,8 @@ def join_team(
 
         run_async(push)
         if notes.uploaded:
-            clips = "clip" if notes.uploaded == 1 else "clips"
-            reporter.run_event(RunNote(f"{notes.uploaded} {clips} uploaded to the shared store"))
+            uploaded = clips_word(notes.uploaded)
+            reporter.run_event(RunNote(f"{uploaded} uploaded to the shared store"))
     session, claims = claim_new_shots(session, reporter=reporter, run_async=run_async)
     from rdpipe.scheduler.claims import ClaimWatch
 

@@ -16,7 +16,7 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.plan import Action
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.send_record import SendRecord
-from rdpipe.session.events import AsyncRunner, RunNote, RunReporter
+from rdpipe.session.events import AsyncRunner, RunNote, RunReporter, clips_word
 from rdpipe.session.pushing import push_notes, recorded_clips
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, open_session
@@ -35,11 +35,6 @@ class NoSharedStore(RdpipeError):
             'RDPIPE_REMOTE, or write [remote] url = "..." in an rdpipe.toml beside the '
             "pipeline or above it.",
         )
-
-
-def clips_word(count: int) -> str:
-    """``1 clip``, ``2 clips``."""
-    return f"{count} clip" if count == 1 else f"{count} clips"
 
 
 class TransfersFailed(RdpipeError):
