@@ -142,3 +142,46 @@ class RunHolder:
     pid: int | None
     host: str | None
     started_at: float | None
+
+
+@dataclass(frozen=True)
+class HostedRecord:
+    """Where a local file is hosted, so it is sent as a URL without being uploaded again.
+
+    Keyed by the bytes sent (``md5``, lower-case hex; ``ext``, without the dot) and ``host``:
+    the media host's ``host[:port]`` for a relay upload (``url`` is its ``source_url``), or a
+    shared clip store's URL (``url`` is a presigned GET URL, a bearer credential for that one
+    object until ``expires_at``, epoch seconds; ``None``: no known end). ``size`` in bytes.
+    """
+
+    md5: str
+    ext: str
+    size: int
+    url: str
+    host: str
+    expires_at: float | None
+    recorded_at: float
+
+
+@dataclass(frozen=True)
+class PortraitRecord:
+    """An image registered in a media host's asset library, sent as its ``asset://`` URI.
+
+    Keyed by the image's ``md5`` and ``host`` (the media host's ``host[:port]``). ``status`` is
+    the library's (``Processing``, ``Active``, ``Failed``); ``reason`` its audit's refusal;
+    ``uri`` is ``None`` until the library gives one. ``source_url`` is the hosted file that was
+    registered, ``name`` the reference's name in the pipeline, ``file`` its path as written.
+    Times are epoch seconds: registration, and the last change of status.
+    """
+
+    md5: str
+    host: str
+    asset_id: str
+    uri: str | None
+    status: str
+    reason: str | None
+    source_url: str
+    name: str
+    file: str
+    registered_at: float
+    updated_at: float

@@ -17,7 +17,7 @@ from rdpipe.files import fsync_directory
 from ._access import unusable
 from ._errors import StateSchemaMismatch, StateUnreadable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html
 
 _SCHEMA_1 = """
@@ -161,11 +161,53 @@ _SCHEMA_3 = """
 ALTER TABLE intents ADD COLUMN api_host TEXT;
 """
 
+# Version 4: local media hosted for requests (issue 14), shared by every pipeline of the folder,
+# so a file is uploaded once however many pipelines use it. ``hosted_files``: where a file
+# (md5, extension) is hosted, per host (the media host's ``host[:port]``, or a shared clip
+# store's URL, whose ``url`` is then a presigned GET URL valid until ``expires_at``).
+# ``refused_extensions``: the extensions a host refused to take, with its message.
+# ``portraits``: images registered in a host's asset library, by md5. See ``_media.py``.
+_SCHEMA_4 = """
+CREATE TABLE hosted_files (
+    md5 TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    host TEXT NOT NULL,
+    size INTEGER NOT NULL CHECK (size >= 0),
+    url TEXT NOT NULL,
+    expires_at REAL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (md5, ext, host)
+);
+CREATE TABLE refused_extensions (
+    host TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    message TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    PRIMARY KEY (host, ext)
+);
+CREATE TABLE portraits (
+    md5 TEXT NOT NULL,
+    host TEXT NOT NULL,
+    asset_id TEXT NOT NULL,
+    uri TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    source_url TEXT NOT NULL,
+    name TEXT NOT NULL,
+    file TEXT NOT NULL,
+    registered_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (md5, host)
+);
+CREATE INDEX portraits_by_age ON portraits (registered_at);
+"""
+
 # Migration n creates version n from version n - 1. Add entries; never edit a released one.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda connection: _run_script(connection, _SCHEMA_1),
     2: lambda connection: _run_script(connection, _SCHEMA_2),
     3: lambda connection: _run_script(connection, _SCHEMA_3),
+    4: lambda connection: _run_script(connection, _SCHEMA_4),
 }
 
 

@@ -20,6 +20,7 @@ from rdpipe.redaction import NO_SECRETS, Redactor
 
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
+from ._media import MediaRecords
 from ._records import ClipFile, ClipRecord, IntentRecord, RecordedTaskState, ShotState, TaskRecord
 from ._redact import redact_request
 from ._schema import connect, connect_read_only
@@ -30,8 +31,12 @@ if TYPE_CHECKING:
 _TASK_STATES = ("pending", "running", "succeeded", "failed")
 
 
-class StateStore:
-    """Run state of the pipelines in one directory, seen through one pipeline's name."""
+class StateStore(MediaRecords):
+    """Run state of the pipelines in one directory, seen through one pipeline's name.
+
+    The local media hosted for requests and the portraits registered are the directory's, not
+    the pipeline's (:class:`~._media.MediaRecords`).
+    """
 
     def __init__(
         self,
