@@ -153,7 +153,7 @@ class MediaRecords:
 
 def _plain(redactor: Redactor, text: str) -> str:
     """``text`` without the command's secrets, key shapes, or any URL's user info and query."""
-    return _URL_IN_TEXT.sub(_without_query, redactor.redact(text))
+    return redactor.redact(_URL_IN_TEXT.sub(_without_query, text))
 
 
 def _without_query(found: re.Match[str]) -> str:
