@@ -1,13 +1,15 @@
 """Shots to requests (:class:`~rdpipe.request.GenerationRequest`), one per take.
 
 Pure: strings go through :mod:`rdpipe.templates`, local media reach the request only through
-the :class:`MediaResolver` passed in, and problems come back as values (a data path and a
-message) for the caller to locate in the file. A request is built in steps: prompt and
-settings, the callback written in the file, the vendor fields of ``metadata:``, the content
-(references and frames), then each take's seed. Only the run's own steps remain: the run's
-webhook (``--listen``), which the session sets on each job and which replaces the file's
-callback in the request sent (:meth:`rdpipe.plan.Job.with_webhook`), and a continuity frame,
-whose PNG the scheduler hands over once the shot continued has its clip
+the :class:`MediaResolver` passed in (as content entries: a local file to host is a
+:class:`~rdpipe.request.LocalFile` until the session hosts it), and problems come back as
+values (a data path and a message) for the caller to locate in the file. A request is built in
+steps: prompt and settings, the callback written in the file, the vendor fields of
+``metadata:``, the content (references and frames), then each take's seed. Only the run's own
+steps remain: the run's webhook (``--listen``), which the session sets on each job and which
+replaces the file's callback in the request sent (:meth:`rdpipe.plan.Job.with_webhook`), the
+URLs of hosted local files (:meth:`rdpipe.request.GenerationRequest.with_hosted`), and a
+continuity frame, whose PNG the scheduler hands over once the shot continued has its clip
 (:meth:`rdpipe.request.GenerationRequest.with_first_frame_png`).
 """
 
@@ -18,11 +20,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import REQUEST_FIELDS, Frame, Pipeline, Reference, Shot, ShotFrame
-from rdpipe.request import ContentEntry, ContinuityFrame, GenerationRequest, Media, Role
+from rdpipe.request import ContentEntry, ContinuityFrame, GenerationRequest, Role
 from rdpipe.templates import (
     RESERVED_NAMES,
     Citations,
@@ -36,17 +38,25 @@ from rdpipe.templates import (
 #: The API's default clip length, used when no level of the file sets ``seconds``.
 DEFAULT_SECONDS = 5
 
-_ROLES: dict[MediaKind, Role] = {
+#: The role of a reference of each kind in ``metadata.content``.
+REFERENCE_ROLES: dict[MediaKind, Role] = {
     "image": "reference_image",
     "video": "reference_video",
     "audio": "reference_audio",
 }
 
 
-class MediaResolver(Protocol):
-    """Turns a media source written in the file into the URL the request carries."""
+#: How a local image is to be sent: inline (a data URL), hosted (uploaded, sent as its URL) or
+#: as a portrait of the asset library (its ``asset://`` URI). Video and audio are always hosted.
+SendAs = Literal["inline", "hosted", "asset"]
 
-    def url_for(self, source: str, kind: MediaKind, where: DataPath) -> str: ...
+
+class MediaResolver(Protocol):
+    """Turns a media source written in the file into the content entry the request carries."""
+
+    def entry_for(
+        self, source: str, kind: MediaKind, role: Role, where: DataPath, *, send_as: SendAs
+    ) -> ContentEntry: ...
 
 
 @dataclass(frozen=True)
@@ -265,10 +275,10 @@ class ShotRenderer:
         self, index: int, shot: Shot, template: TemplateRun, problems: list[Problem]
     ) -> list[ContentEntry]:
         content: list[ContentEntry] = []
-        for position, name in enumerate(shot.references):
+        for name in shot.references:
             reference = self._pipeline.references.get(name)
             if reference is not None:
-                content.append(self._entry(reference, name, index, position))
+                content.append(self._entry(reference, name))
         frames: tuple[tuple[Role, Frame | None], ...] = (
             ("first_frame", shot.first_frame),
             ("last_frame", shot.last_frame),
@@ -281,7 +291,8 @@ class ShotRenderer:
                 content.append(ContinuityFrame(frame.shot))
                 continue
             source = str(template.finish(template.render(frame, where), where))
-            content.append(Media("image", self._media.url_for(source, "image", where), role))
+            send_as = self._pipeline.send_images_as
+            content.append(self._media.entry_for(source, "image", role, where, send_as=send_as))
         if shot.references and (shot.first_frame is not None or shot.last_frame is not None):
             problems.append(
                 Problem(
@@ -292,10 +303,19 @@ class ShotRenderer:
             )
         return content
 
-    def _entry(self, reference: Reference, name: str, index: int, position: int) -> Media:
+    def _entry(self, reference: Reference, name: str) -> ContentEntry:
         where: DataPath = ("references", name, reference.kind)
-        url = self._media.url_for(reference.source, reference.kind, where)
-        return Media(reference.kind, url, _ROLES[reference.kind])
+        role = REFERENCE_ROLES[reference.kind]
+        send_as = send_as_of(reference, self._pipeline)
+        return self._media.entry_for(reference.source, reference.kind, role, where, send_as=send_as)
+
+
+def send_as_of(reference: Reference, pipeline: Pipeline) -> SendAs:
+    """How a reference goes if it is a local image: as an asset, as it says, or as the
+    pipeline's ``send_images_as`` says."""
+    if reference.asset:
+        return "asset"
+    return reference.send_as or pipeline.send_images_as
 
 
 def derived_seed(request: GenerationRequest, take: int) -> int:

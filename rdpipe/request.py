@@ -5,7 +5,7 @@ and the settings (the constructor, :meth:`GenerationRequest.with_settings`), a `
 written in the file (:meth:`~GenerationRequest.with_callback`), the vendor fields the file
 writes under ``metadata:`` (:meth:`~GenerationRequest.with_extra`), the content
 (:meth:`~GenerationRequest.with_content`) and a take's seed (:meth:`~GenerationRequest.with_seed`).
-Two steps need the run:
+Three steps need the run:
 
 - the run's webhook (``rdpipe run --listen``) is a callback URL with a per-run secret: the
   session applies it to each job (:meth:`rdpipe.plan.Job.with_webhook`, the same
@@ -13,7 +13,12 @@ Two steps need the run:
   webhook is the ``callback_url`` sent, and the file's is the one the journal records;
 - the first frame of a shot that continues another is known once that shot's clip exists: the
   scheduler hands its last frame's PNG bytes to
-  :meth:`~GenerationRequest.with_first_frame_png`, which inlines them as a data URL.
+  :meth:`~GenerationRequest.with_first_frame_png`, which inlines them as a data URL;
+- a local file sent by URL (a :class:`LocalFile`: a hosted image, a portrait, every local
+  video and audio file) has its URL once the session has uploaded (or registered) it:
+  :meth:`~GenerationRequest.with_hosted` puts each URL in its place. Until then the entry
+  reads as a content key (an image's data URL, the sha256 of a video or audio file), so the
+  cache key never depends on where a file is hosted.
 
 A request is serialised once, to :attr:`GenerationRequest.body`: canonical JSON (keys sorted,
 no spaces, text as UTF-8). The cache key is the SHA-256 of the rendered request's body, the
@@ -28,6 +33,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 if TYPE_CHECKING:
@@ -167,7 +173,59 @@ def png_data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-ContentEntry: TypeAlias = Media | ContinuityFrame
+@dataclass(frozen=True)
+class LocalFile:
+    """A local file the request carries by URL once it is hosted: uploaded, or an asset.
+
+    ``size``, ``md5``, ``sha256``, ``extension`` (``"png"``, ``"mp4"``, ``"wav"``...) and
+    ``content_type`` describe the bytes sent, which for an image are those of ``data_url`` (its
+    inline form; the file at ``path`` when the API takes it as it is, else its conversion, see
+    :mod:`rdpipe.prepare.images`). ``shown`` is the path as written in the file; ``duration``
+    the length of a video or audio file in seconds. ``send_as`` says what the session does:
+    ``hosted``, upload it once and send its URL; ``asset``, also register it in the asset
+    library and send its ``asset://`` URI.
+
+    Until the session puts the URL in its place (:meth:`GenerationRequest.with_hosted`), the
+    entry reads as its :attr:`key_url`, and so does the cache key: the key depends on the bytes,
+    never on where they are hosted.
+    """
+
+    kind: MediaKind
+    role: Role
+    path: Path
+    shown: str
+    size: int
+    md5: str
+    sha256: str
+    extension: str
+    content_type: str
+    send_as: Literal["hosted", "asset"]
+    data_url: str | None = None
+    duration: float | None = None
+
+    @property
+    def key_url(self) -> str:
+        """What the entry reads as until hosted: an image's data URL, so the request is
+        byte for byte the one sent inline (keys made before hosting existed stay valid);
+        ``<local video sha256:HEX>`` (or audio) otherwise."""
+        if self.data_url is not None:
+            return self.data_url
+        return f"<local {self.kind} sha256:{self.sha256}>"
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as the media its :attr:`key_url` stands for."""
+        return Media(self.kind, self.key_url, self.role).to_json()
+
+
+ContentEntry: TypeAlias = Media | ContinuityFrame | LocalFile
+
+
+def _map_entry(entry: ContentEntry, change: Callable[[str], str]) -> ContentEntry:
+    if isinstance(entry, Media):
+        return replace(entry, url=change(entry.url))
+    if isinstance(entry, LocalFile) and entry.data_url is not None:
+        return replace(entry, data_url=change(entry.data_url))
+    return entry
 
 
 @dataclass(frozen=True)
@@ -267,6 +325,25 @@ class GenerationRequest:
         )
         return self.with_content(content)
 
+    def with_hosted(self, urls: Mapping[LocalFile, str]) -> GenerationRequest:
+        """The hosting step: each local file by the URL (or ``asset://`` URI) that hosts it.
+
+        Raises ``ValueError`` naming a local file ``urls`` has no URL for.
+        """
+        missing = [entry.shown for entry in self.local_files if entry not in urls]
+        if missing:
+            raise ValueError(f"no hosted URL for {', '.join(map(repr, missing))}")
+        content = tuple(
+            Media(entry.kind, urls[entry], entry.role) if isinstance(entry, LocalFile) else entry
+            for entry in self.metadata.content
+        )
+        return self.with_content(content)
+
+    @property
+    def local_files(self) -> tuple[LocalFile, ...]:
+        """The local files this request carries until they are hosted, in content order."""
+        return tuple(e for e in self.metadata.content if isinstance(e, LocalFile))
+
     def with_callback(self, url: str) -> GenerationRequest:
         """The callback step: the webhook the API POSTs the final task state to.
 
@@ -286,17 +363,17 @@ class GenerationRequest:
         """A copy with ``change`` applied to every text value (never to field names).
 
         For copies meant for people and the record: the journal and the manifest redact URLs
-        with it, ``rdpipe plan`` shortens data URLs. A continuity placeholder stays as it is.
+        with it, ``rdpipe plan`` shortens data URLs. A continuity placeholder stays as it is,
+        and so does a local file, except for the inline form of an image (its ``data_url``),
+        which is text of the body like any other: a hosted image is redacted and shortened as
+        the same image sent inline would be.
         """
         metadata = self.metadata
 
         def optional(text: str | None) -> str | None:
             return None if text is None else change(text)
 
-        content = tuple(
-            replace(entry, url=change(entry.url)) if isinstance(entry, Media) else entry
-            for entry in metadata.content
-        )
+        content = tuple(_map_entry(entry, change) for entry in metadata.content)
         return GenerationRequest(
             change(self.model),
             change(self.prompt),

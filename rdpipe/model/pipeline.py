@@ -37,16 +37,45 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
+#: How a local image goes to the API: ``inline`` as a base64 data URL inside the request, or
+#: ``hosted``: uploaded once and sent as its URL.
+SendImagesAs = Literal["inline", "hosted"]
+
+
 class Reference(_Strict):
     """A named piece of reference media: exactly one of ``image``, ``video`` or ``audio``.
 
-    Images may be a local file (relative to the pipeline file; sent as a data URL), an https URL
-    or a ``data:`` URL. Videos and audio must be http(s) URLs: the API accepts nothing else.
+    Each may be a local file (relative to the pipeline file) or an http(s) URL; images may also
+    be a ``data:`` URL. A local image goes inline as a data URL or hosted (``send_as``, default
+    the pipeline's ``send_images_as``); local video and audio are always hosted, since the API
+    takes only URLs for them. A portrait (``asset: true``) is registered in the relay's asset
+    library and sent as its ``asset://`` URI.
     """
 
-    image: str | None = Field(default=None, description="Local image file, https URL or data URL.")
-    video: str | None = Field(default=None, description="http(s) URL of a reference video.")
-    audio: str | None = Field(default=None, description="http(s) URL of a reference audio clip.")
+    image: str | None = Field(
+        default=None, description="Local image file, https URL or data:image/... URL."
+    )
+    video: str | None = Field(
+        default=None,
+        description="Local video file (MP4 or MOV, H.264 or H.265, 2-15 s; uploaded) "
+        "or http(s) URL.",
+    )
+    audio: str | None = Field(
+        default=None,
+        description="Local audio file (WAV or MP3, 2-15 s; uploaded) or http(s) URL; "
+        "a shot carrying audio needs an image or video reference too.",
+    )
+    send_as: SendImagesAs | None = Field(
+        default=None,
+        description="For a local image: 'inline' (a data URL inside each request) or 'hosted' "
+        "(uploaded once, sent as a URL). Default: the pipeline's send_images_as.",
+    )
+    asset: bool = Field(
+        default=False,
+        description="A portrait: register the image (a local file or https URL) in the relay's "
+        "asset library and send its asset:// URI; for faces the model refuses otherwise. The "
+        "library accepts synthetic portraits only.",
+    )
     description: str | None = Field(default=None, description="A note for people; never sent.")
 
     @model_validator(mode="after")
@@ -176,6 +205,13 @@ class Pipeline(_Strict):
     vars: dict[str, Any] = Field(default_factory=dict, description="Variables for every shot.")
     references: dict[Name, Reference] = Field(
         default_factory=dict, description="Named reference media, reusable across shots."
+    )
+    send_images_as: SendImagesAs = Field(
+        default="inline",
+        description="How local images (references and frames) go to the API: 'inline' as data "
+        "URLs inside each request (nothing stored elsewhere), or 'hosted': uploaded once to the "
+        "relay's storage and sent as URLs (smaller requests). Local video and audio are always "
+        "hosted.",
     )
     shots: list[Shot] = Field(min_length=1, description="The shots, in storyboard order.")
     output: OutputSpec = Field(default_factory=OutputSpec, description="Where the video goes.")

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from rdpipe.catalog import Catalog, load_catalog
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
+from rdpipe.load.yaml_source import DataPath
 from rdpipe.prepare.checks import (
     check_model_structure,
     check_shot,
     colour_problems,
+    sending_problems,
     untemplated_syntax,
     unused_references,
 )
@@ -26,7 +28,8 @@ from rdpipe.prepare.media import LocalMedia
 from rdpipe.prepare.music_checks import check_music
 from rdpipe.prepare.text_checks import check_text
 from rdpipe.prepare.timeline_checks import check_timeline
-from rdpipe.render import RenderedShot, ShotRenderer
+from rdpipe.render import REFERENCE_ROLES, RenderedShot, ShotRenderer, send_as_of
+from rdpipe.request import LocalFile
 from rdpipe.templates import Problem
 
 if TYPE_CHECKING:
@@ -34,12 +37,26 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class LocatedFile:
+    """A local file some shot sends by URL, and the first place the file is used at."""
+
+    where: DataPath
+    file: LocalFile
+
+
+@dataclass(frozen=True)
 class PreparedPipeline:
-    """A pipeline that passed every check, with its rendered shots and any warnings."""
+    """A pipeline that passed every check, with its rendered shots and any warnings.
+
+    ``local_files``: each distinct local file the shots send by URL (the same bytes sent the
+    same way, hosted or as an asset, once), in the order first used: what the session hosts
+    before the first submit, and what ``plan`` shows.
+    """
 
     loaded: LoadedPipeline
     shots: list[RenderedShot]
     warnings: list[Diagnostic]
+    local_files: tuple[LocatedFile, ...] = ()
 
     @property
     def name(self) -> str:
@@ -73,12 +90,17 @@ def check_loaded(
     renderer = ShotRenderer(loaded.pipeline, media, cli_vars=loaded.cli_vars)
     errors: list[Problem] = check_model_structure(loaded.pipeline)
     errors += untemplated_syntax(loaded.pipeline) + colour_problems(loaded.pipeline)
-    for name, reference in loaded.pipeline.references.items():
-        media.url_for(reference.source, reference.kind, ("references", name, reference.kind))
+    errors_sending, warnings = sending_problems(loaded.pipeline)
+    errors += errors_sending
+    for name, reference in loaded.pipeline.references.items():  # unused ones are checked too
+        where = ("references", name, reference.kind)
+        role = REFERENCE_ROLES[reference.kind]
+        send_as = send_as_of(reference, loaded.pipeline)
+        media.entry_for(reference.source, reference.kind, role, where, send_as=send_as)
     shots, problems = renderer.render_all()
     errors.extend(problems)
     errors.extend(media.problems)
-    warnings = unused_references(loaded.pipeline)
+    warnings += unused_references(loaded.pipeline)
     for shot in shots:
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)
@@ -95,7 +117,18 @@ def check_loaded(
         diagnostics = [loaded.diagnostic(p.path, p.message) for p in _unique(errors)]
         diagnostics.sort(key=lambda d: (d.file != loaded.shown_as, d.file, d.line, d.column))
         raise PipelineInvalid(diagnostics + warning_diagnostics)
-    return PreparedPipeline(loaded, shots, warning_diagnostics)
+    return PreparedPipeline(loaded, shots, warning_diagnostics, _local_files(shots, media))
+
+
+def _local_files(shots: list[RenderedShot], media: LocalMedia) -> tuple[LocatedFile, ...]:
+    """Each distinct local file the shots send by URL, where it is first used."""
+    located: dict[tuple[str, str, str], LocatedFile] = {}
+    for shot in shots:
+        for file in shot.request.local_files:
+            key = (file.sha256, file.extension, file.send_as)
+            if key not in located:
+                located[key] = LocatedFile(media.first_use(file), file)
+    return tuple(located.values())
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

@@ -181,13 +181,21 @@ CASES: dict[str, tuple[dict[str, object], str]] = {
         "folder {root}/sub; move it inside or pass --allow-outside-files if you trust this "
         "pipeline",
     ),
-    "video reference must be a URL": (
+    "local video missing": (
         {
             "sb.yaml": HEAD + "references:\n  v: {video: clip.mp4}\n"
             "shots:\n  - {id: a, prompt: x, references: [v]}\n"
         },
-        "sb.yaml:5:14: references.v.video: 'clip.mp4': video references must be http(s) URLs "
-        "(the API does not accept local or data-URL video and audio)",
+        "sb.yaml:5:14: references.v.video: video file 'clip.mp4' not found (looked at "
+        "{root}/clip.mp4)",
+    ),
+    "video as a data URL": (
+        {
+            "sb.yaml": HEAD + "references:\n  v: {video: 'data:video/mp4;base64,AAAA'}\n"
+            "shots:\n  - {id: a, prompt: x, references: [v]}\n"
+        },
+        "sb.yaml:5:14: references.v.video: a data URL cannot carry video: the API takes video "
+        "only by URL; write the path of a local file or an http(s) URL",
     ),
     "file URLs refused": (
         {"sb.yaml": HEAD + "shots:\n  - {id: a, prompt: x, first_frame: 'file:///etc/passwd'}\n"},
