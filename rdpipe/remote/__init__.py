@@ -7,7 +7,8 @@ Importing this package imports no fsspec: :func:`open_shared_store` loads the ba
 - :func:`find_remote_setting`: where the store is set (``--remote``, ``RDPIPE_REMOTE``,
   ``rdpipe.toml``), as a :class:`RemoteSetting`;
 - :func:`open_shared_store` -> :class:`SharedClipStore`: ``lookup``/``lookup_many`` (the
-  index), ``has_clip``, ``pull``, ``push``, and ``claim``/``heartbeat``/``release``.
+  index), ``has_clip``, ``pull``, ``push``, ``claim``/``heartbeat``/``release``, and
+  ``publish_media`` (a local media file as a presigned URL, :class:`PublishedMedia`).
 
 Every store method blocks: call it from a worker thread.
 """
@@ -19,7 +20,9 @@ from .config import ENVIRONMENT_VARIABLE, RemoteSetting, find_config_file, find_
 from .config_file import CONFIG_FILE_NAME, DEFAULT_CLAIM_TIMEOUT
 from .entries import IndexEntry
 from .errors import (
+    CannotPublish,
     LocalClipMismatch,
+    LocalMediaMismatch,
     RemoteBackendMissing,
     RemoteClipCorrupt,
     RemoteClipMissing,
@@ -28,6 +31,7 @@ from .errors import (
     RemoteUnavailable,
     SharedFolderMissing,
 )
+from .publishing import PublishedMedia
 from .store import SharedClipStore, open_shared_store
 from .transfer import Progress
 from .urls import SCHEMES, normalize_url
@@ -37,11 +41,14 @@ __all__ = [
     "DEFAULT_CLAIM_TIMEOUT",
     "ENVIRONMENT_VARIABLE",
     "SCHEMES",
+    "CannotPublish",
     "Claim",
     "HeldBy",
     "IndexEntry",
     "LocalClipMismatch",
+    "LocalMediaMismatch",
     "Progress",
+    "PublishedMedia",
     "RemoteBackendMissing",
     "RemoteClipCorrupt",
     "RemoteClipMissing",

@@ -15,7 +15,9 @@ What differs between back-ends is written here once:
   file is written beside its final name and moved there;
 - atomic create-if-absent: ``os.link`` on a local file system (fails if the name exists, and the
   file is whole before it gets its name), a conditional PUT on S3 (``If-None-Match: *``) and GCS
-  (``ifGenerationMatch=0``); none on Azure (adlfs) and ssh (sshfs), so no claims there.
+  (``ifGenerationMatch=0``); none on Azure (adlfs) and ssh (sshfs), so no claims there;
+- presigned GET URLs (fsspec's ``sign(path, expiration=<seconds>)``): s3fs, gcsfs and adlfs
+  sign; a folder, ssh and memory store cannot, so they publish no media (issue 14).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class FileSystem(Protocol):
     def ls(self, path: str, detail: bool = True) -> list[str]: ...
     def makedirs(self, path: str, exist_ok: bool = False) -> None: ...
     def link(self, source: str, target: str) -> None: ...
+    def sign(self, path: str, expiration: int = 100) -> str: ...
 
 
 _NO_CREATE = "{} offers no atomic create-if-absent, so two runs cannot tell who generates a shot"
@@ -76,6 +79,11 @@ class BackendKind:
     errors: tuple[str, ...] = ()  # the back-end's own exception classes, beside OSError
     read_size: int = CHUNK_SIZE  # bytes a download reads from the store at a time
     local: bool = False  # a folder of this machine: checked when opened, errors name it
+    no_publish_reason: str = ""  # why it cannot presign GET URLs; "": it can
+    # The botocore signature version presigned URLs are made with ("": the back-end's own).
+    # botocore presigns S3 URLs with SigV2 by default, which S3's newer regions and most
+    # S3-compatible stores refuse, so S3 URLs are signed by a client set to SigV4.
+    signature_version: str = ""
 
     @property
     def options(self) -> dict[str, Any]:
@@ -107,10 +115,12 @@ def _object_store(
     create: Literal["conditional", ""] = "",
     no_claims_reason: str = "",
     errors: tuple[str, ...],
+    signature_version: str = "",
 ) -> BackendKind:
     return BackendKind(
-        module, class_name, module, extra, True, create, no_claims_reason, errors, _OBJECT_CHUNK
-    )
+        module, class_name, module, extra, True, create, no_claims_reason, errors, _OBJECT_CHUNK,
+        signature_version=signature_version,
+    )  # fmt: skip
 
 
 _HTTP_ERRORS = ("aiohttp.ClientError",)
@@ -120,6 +130,7 @@ _S3 = _object_store(
     "s3",
     create="conditional",  # If-None-Match: *
     errors=("botocore.exceptions.BotoCoreError", "botocore.exceptions.ClientError", *_HTTP_ERRORS),
+    signature_version="s3v4",
 )
 _GCS = _object_store(
     "gcsfs",
@@ -135,16 +146,19 @@ _AZURE = _object_store(
     no_claims_reason=_NO_CREATE.format("adlfs"),
     errors=("azure.core.exceptions.AzureError",),
 )
+_NO_URLS = "{} cannot hand out URLs that a server elsewhere can download from"
 _SSH = BackendKind(
     "sshfs", "SSHFileSystem", "sshfs", "ssh", no_claims_reason=_NO_CREATE.format("sshfs"),
-    errors=("asyncssh.Error",),
+    errors=("asyncssh.Error",), no_publish_reason=_NO_URLS.format("an ssh store"),
 )  # fmt: skip
 _LOCAL = BackendKind(
-    "fsspec.implementations.local", "LocalFileSystem", "fsspec", create="link", local=True
-)
+    "fsspec.implementations.local", "LocalFileSystem", "fsspec", create="link", local=True,
+    no_publish_reason=_NO_URLS.format("a shared folder"),
+)  # fmt: skip
 _MEMORY = BackendKind(
     "fsspec.implementations.memory", "MemoryFileSystem", "fsspec",
     no_claims_reason="a memory:// store lives in one process and has no atomic create",
+    no_publish_reason=_NO_URLS.format("a memory:// store"),
 )  # fmt: skip
 _KINDS = {
     "file": _LOCAL,
@@ -187,16 +201,19 @@ class Connection:
 class Backend:
     """A store's back-end: its URL and kind at once, its :class:`Connection` on first use.
 
-    ``connect`` builds the connection (imports, constructs the file system); it is called once,
-    by the first method that needs it, whichever thread that is (the store's methods run in
-    worker threads, several at once). A ``connect`` that raises is tried again on next use.
+    ``connect(signing)`` builds a connection (imports, constructs the file system); it is
+    called once, by the first method that needs it, whichever thread that is (the store's
+    methods run in worker threads, several at once). A ``connect`` that raises is tried again
+    on next use. ``connect(True)`` builds the file system that presigns URLs, when the kind
+    wants one of its own (:attr:`BackendKind.signature_version`).
     """
 
-    def __init__(self, url: str, kind: BackendKind, connect: Callable[[], Connection]) -> None:
+    def __init__(self, url: str, kind: BackendKind, connect: Callable[[bool], Connection]) -> None:
         self.url = url
         self.kind = kind
         self._connect = connect
         self._connection: Connection | None = None
+        self._signer: FileSystem | None = None
         self._connecting = threading.Lock()
 
     @property
@@ -221,8 +238,31 @@ class Backend:
             with self._connecting:
                 connection = self._connection
                 if connection is None:
-                    connection = self._connection = self._connect()
+                    connection = self._connection = self._connect(False)
         return connection
+
+    def sign(self, path: str, seconds: int, action: str) -> str:
+        """A presigned GET URL of ``path``, valid ``seconds`` from now, that anyone holding it
+        may download with no credentials (fsspec's ``sign``; made here, nothing is sent).
+
+        Only for kinds without a :attr:`BackendKind.no_publish_reason`. The back-end's errors
+        become :class:`RemoteUnavailable`; a back-end whose credentials cannot sign raises its
+        own (adlfs without an account key: ``ValueError``; gcsfs without a service account's
+        private key: ``AttributeError``).
+        """
+        with self.guard(action, path):
+            return str(self._signing_fs().sign(path, expiration=seconds))
+
+    def _signing_fs(self) -> FileSystem:
+        if not self.kind.signature_version:
+            return self.fs
+        signer = self._signer
+        if signer is None:
+            with self._connecting:
+                signer = self._signer
+                if signer is None:
+                    signer = self._signer = self._connect(True).fs
+        return signer
 
     def path(self, relative: str) -> str:
         """``relative`` (a :mod:`rdpipe.remote.layout` path) under the store's root."""
@@ -387,7 +427,7 @@ def open_backend(url: str) -> Backend:
         raise ValueError(f"no shared-store back-end for {url!r}")
     if not _installed(kind.package):
         raise RemoteBackendMissing(url, kind.package, kind.extra)
-    return Backend(url, kind, lambda: _connect(url, kind))
+    return Backend(url, kind, lambda signing: _connect(url, kind, signing=signing))
 
 
 def local_folder(url: str) -> str:
@@ -403,13 +443,15 @@ def _installed(package: str) -> bool:
         return True
 
 
-def _connect(url: str, kind: BackendKind) -> Connection:
+def _connect(url: str, kind: BackendKind, *, signing: bool = False) -> Connection:
     try:
         module = importlib.import_module(kind.module)
     except ImportError as error:
         raise RemoteBackendMissing(url, kind.package, kind.extra) from error
     filesystem_class = getattr(module, kind.class_name)
     options = {**filesystem_class._get_kwargs_from_urls(url), **kind.options}
+    if signing and kind.signature_version:
+        options["config_kwargs"] = {"signature_version": kind.signature_version}
     if kind.local:  # the folder open_shared_store looked at, character for character
         root = local_folder(url)
     else:

@@ -268,5 +268,48 @@ class LocalClipMismatch(RemoteError):
         )
 
 
+class CannotPublish(RemoteError):
+    """The shared store cannot publish a media file: it cannot hand out presigned GET URLs.
+
+    A shared folder, ssh or memory store never can; an S3, GCS or Azure store cannot when its
+    credentials cannot sign (``problem`` says which). Nothing was published. A setting to
+    change (exit code 2): the hint names the ways out.
+    """
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, url: str, problem: str) -> None:
+        self.url = url
+        self.problem = problem
+        cannot = f"the shared clip store {url} cannot publish media files for the relay"
+        super().__init__(
+            f"{_capital(cannot)}: {problem}.",
+            reason=f"{cannot}: {problem}",
+            hint=(
+                "Host the file another way: give the reference as an http(s) URL, set the shared "
+                "store (--remote, RDPIPE_REMOTE or rdpipe.toml) to an S3, GCS or Azure bucket "
+                "whose credentials can sign URLs, or, for an image, send it inline "
+                "(send_as: inline)."
+            ),
+        )
+
+
+class LocalMediaMismatch(RemoteError):
+    """A media file to publish does not hash to the md5 it is published under (it changed
+    after it was read); nothing was published. ``source`` is its path, or ``"the bytes
+    given"``; ``expected`` and ``actual`` are md5s in lowercase hex."""
+
+    def __init__(self, source: str, expected: str, actual: str) -> None:
+        self.source = source
+        self.expected = expected
+        self.actual = actual
+        mismatch = f"{source} hashes to md5 {actual}, not the {expected} it was read with"
+        super().__init__(
+            f"Not published: {mismatch}.",
+            reason=f"the media file changed since it was read: {mismatch}",
+            hint="The file changed while rdpipe was using it; run again once it is written.",
+        )
+
+
 def _capital(clause: str) -> str:
     return clause[0].upper() + clause[1:]

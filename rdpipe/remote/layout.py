@@ -8,6 +8,8 @@
     tmp/<random>                             uploads in flight, moved to their final name
     damaged/<sha256>-<epoch>.mp4             a clip whose bytes proved not to hash to its name,
                                              moved aside (never deleted) when a pull found it
+    media/<md5>.<ext>                        a local reference (image, video, audio) published
+                                             for the relay to download (issue 14)
 
 Paths are relative to the root and use ``/``; the store joins them to its root.
 """
@@ -18,6 +20,8 @@ import re
 import uuid
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_MD5 = re.compile(r"[0-9a-f]{32}")
+_EXTENSION = re.compile(r"[a-z0-9]{1,16}")
 _KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _GENERATION = re.compile(r"([1-9][0-9]*)\.json")
 
@@ -54,6 +58,17 @@ def generation_of(name: str) -> int | None:
     """The generation a claim file's name (``"3.json"``, or a path ending so) stands for."""
     match = _GENERATION.fullmatch(name.rsplit("/", 1)[-1])
     return int(match.group(1)) if match else None
+
+
+def media_path(md5: str, ext: str) -> str:
+    """The published media file whose bytes hash to ``md5`` (32 lowercase hex digits), of the
+    kind ``ext`` names (``"png"``, ``"mp4"``: lowercase letters and digits, no dot); else
+    ``ValueError``."""
+    if not _MD5.fullmatch(md5):
+        raise ValueError(f"not an md5 in lowercase hex: {md5!r}")
+    if not _EXTENSION.fullmatch(ext):
+        raise ValueError(f"not a file extension (lowercase, no dot): {ext!r}")
+    return f"media/{md5}.{ext}"
 
 
 def temporary_path(suffix: str = "") -> str:

@@ -2,7 +2,8 @@
 
 Content-addressed, so identical clips are stored once; an index from request key and take to
 the clip, so a clip is found by the shot that made it; and claims, so two runs do not both pay
-for the same new shot (issue 13). The layout is in :mod:`rdpipe.remote.layout`.
+for the same new shot (issue 13). On object stores it also publishes local media files for the
+relay, as presigned URLs (issue 14). The layout is in :mod:`rdpipe.remote.layout`.
 
 Every method blocks on the network: call them from worker threads. Errors are
 :class:`rdpipe.remote.RemoteError` subclasses; a store that fails raises
@@ -23,6 +24,7 @@ from .config_file import DEFAULT_CLAIM_TIMEOUT
 from .entries import IndexEntry
 from .errors import LocalClipMismatch
 from .layout import clip_path, index_path
+from .publishing import PublishedMedia, publish_media
 from .transfer import Progress, download_clip, upload_clip
 
 _LOOKUP_BATCH = 32  # index entries read at once by lookup_many on asynchronous back-ends
@@ -31,8 +33,8 @@ _LOOKUP_BATCH = 32  # index entries read at once by lookup_many on asynchronous 
 class SharedClipStore:
     """One shared store, opened from its URL (:func:`open_shared_store`).
 
-    ``clock`` gives epoch seconds: when a damaged clip is moved aside (claims are given their
-    time by the caller, ``now``).
+    ``clock`` gives epoch seconds: when a damaged clip is moved aside, and when a published
+    media file's URL expires (claims are given their time by the caller, ``now``).
     """
 
     def __init__(
@@ -58,6 +60,40 @@ class SharedClipStore:
     def claims_unsupported_reason(self) -> str | None:
         """Why runs cannot claim shots here, for ``status``; ``None`` when they can."""
         return None if self._claims is not None else self._backend.kind.no_claims_reason
+
+    @property
+    def can_publish(self) -> bool:
+        """Whether :meth:`publish_media` can work here: the back-end presigns GET URLs (S3,
+        GCS, Azure; not a shared folder, ssh or memory store). Known without connecting; the
+        credentials are tried only by a publish."""
+        return not self._backend.kind.no_publish_reason
+
+    @property
+    def publish_unsupported_reason(self) -> str | None:
+        """Why this store cannot publish media, as a clause; ``None`` when it can."""
+        return self._backend.kind.no_publish_reason or None
+
+    def publish_media(
+        self, source: Path | bytes, md5: str, ext: str, *, expires_in: float
+    ) -> PublishedMedia:
+        """Publish a local media file for the relay: a presigned GET URL of its copy in the store.
+
+        ``source`` is the file (streamed from disk, memory flat) or its bytes; ``md5`` (32
+        lowercase hex digits) is the md5 of those bytes and ``ext`` their kind (``"mp4"``,
+        lowercase, no dot). The copy at ``media/<md5>.<ext>`` is uploaded unless one of its size
+        is there already, atomically like a pushed clip, its md5 checked as it is sent; then a
+        URL valid ``expires_in`` seconds (at most 7 days) is signed, with ``expires_at`` read
+        from this store's clock. Blocks: call it from a worker thread.
+
+        Raises :class:`CannotPublish` when the store cannot presign (:attr:`can_publish` is
+        false, checked first; or its credentials cannot sign), :class:`LocalMediaMismatch`
+        when the bytes sent do not hash to ``md5`` (the file changed; nothing is published),
+        :class:`RemoteUnavailable` when the store fails, ``OSError`` when the file cannot be
+        read, ``ValueError`` for a malformed ``md5``, ``ext`` or ``expires_in``.
+        """
+        return publish_media(
+            self._backend, source, md5, ext, expires_in=expires_in, clock=self._clock
+        )
 
     def lookup(self, key: str, take: int) -> IndexEntry | None:
         """The clip the store has for ``key``'s take ``take``; ``None`` when none (or when the

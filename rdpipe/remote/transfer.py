@@ -1,4 +1,5 @@
-"""Moving one clip's bytes between this disk and the store: streamed, verified, atomic.
+"""Moving one clip's bytes between this disk and the store, and a media file's to it (issue
+14): streamed, verified, atomic.
 
 Both directions stream a few MiB at a time (1 MiB from disk and on file systems; 8 MiB a GET
 and a 5 MiB upload part on object stores), so memory stays flat whatever the clip's size, and
@@ -14,7 +15,8 @@ both hash what they move:
   uploads a good copy instead of finding one of its size in place;
 - an upload goes to ``tmp/<random>.mp4`` and is moved to its final name only once it is whole,
   its sha256 is the expected one and its size the file's; after the move the final object's
-  size is checked again.
+  size is checked again. A media file goes the same way (``tmp/<random>.<ext>``), checked
+  against its md5, the name it is published under.
 
 Why a temporary name on every back-end, object stores included: fsspec's writers complete an
 upload when they are closed, also when an error unwinds through them, so writing straight to
@@ -30,13 +32,21 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdpipe.files import fsync_directory, writing_to
 
 from .backends import CHUNK_SIZE, Backend, StoredObject
-from .errors import LocalClipMismatch, RemoteClipCorrupt, RemoteClipMissing, RemoteUnavailable
+from .errors import (
+    LocalClipMismatch,
+    LocalMediaMismatch,
+    RemoteClipCorrupt,
+    RemoteClipMissing,
+    RemoteError,
+    RemoteUnavailable,
+)
 from .layout import damaged_path, temporary_path
 
 #: Called after each chunk with (bytes done, total bytes or ``None`` when unknown).
@@ -145,28 +155,82 @@ def upload_clip(
     published), :class:`RemoteUnavailable` when the store fails or the object arrives with
     another size, and ``OSError`` when ``path`` cannot be read.
     """
-    temporary = backend.path(temporary_path(".mp4"))
+
+    def mismatch(actual: str) -> RemoteError:
+        return LocalClipMismatch(str(path), "sha256", sha256, actual)
+
+    upload = _Upload("clip", ".mp4", size, "sha256", sha256, mismatch)
+    _upload(backend, _file_chunks(path), target, upload, progress)
+
+
+def upload_media(
+    backend: Backend, source: Path | bytes, target: str, *, md5: str, size: int, suffix: str
+) -> None:
+    """Put ``source`` (a local file, streamed from disk, or bytes; ``size`` bytes hashing to
+    ``md5``) at ``target``, as :func:`upload_clip` puts a clip: ``suffix`` ends its temporary
+    name (``".png"``).
+
+    The md5 is computed on the bytes as they are sent, so a file that changes meanwhile is
+    never published under the md5 it was read with: :class:`LocalMediaMismatch`. Raises
+    :class:`RemoteUnavailable` when the store fails, ``OSError`` when the file cannot be read.
+    """
+    shown = str(source) if isinstance(source, Path) else "the bytes given"
+
+    def mismatch(actual: str) -> RemoteError:
+        return LocalMediaMismatch(shown, md5, actual)
+
+    chunks = _file_chunks(source) if isinstance(source, Path) else _byte_chunks(source)
+    _upload(backend, chunks, target, _Upload("media file", suffix, size, "md5", md5, mismatch))
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What one upload must deliver: ``size`` bytes whose ``algorithm`` (a :mod:`hashlib`
+    name) digest is ``expected`` (hex), else ``mismatch(actual)`` is raised. ``noun`` names the
+    file in messages (``"clip"``); ``suffix`` ends its temporary name."""
+
+    noun: str
+    suffix: str
+    size: int
+    algorithm: str
+    expected: str
+    mismatch: Callable[[str], RemoteError]
+
+
+def _upload(
+    backend: Backend,
+    chunks: Generator[bytes, None, None],
+    target: str,
+    upload: _Upload,
+    progress: Progress | None = None,
+) -> None:
+    """``chunks`` to ``target`` through a temporary name, verified (the module's docstring)."""
+    temporary = backend.path(temporary_path(upload.suffix))
     try:
-        digest = _send(backend, path, temporary, size, progress)
-        if digest != sha256:
-            raise LocalClipMismatch(str(path), "sha256", sha256, digest)
-        _check_size(backend, temporary, size)
-        with backend.guard("move the uploaded clip into place", target):
+        digest = _send(backend, chunks, temporary, upload, progress)
+        if digest != upload.expected:
+            raise upload.mismatch(digest)
+        _check_size(backend, temporary, upload)
+        with backend.guard(f"move the uploaded {upload.noun} into place", target):
             backend.move(temporary, target)
     except BaseException:
         backend.discard(temporary)
         raise
     try:
-        _check_size(backend, target, size)
+        _check_size(backend, target, upload)
     except RemoteUnavailable:
         backend.discard(target)
         raise
 
 
 def _send(
-    backend: Backend, path: Path, temporary: str, size: int, progress: Progress | None
+    backend: Backend,
+    chunks: Generator[bytes, None, None],
+    temporary: str,
+    upload: _Upload,
+    progress: Progress | None,
 ) -> str:
-    action = "upload the clip"
+    action = f"upload the {upload.noun}"
     with backend.guard(action, temporary):
         backend.make_folder_for(temporary)
         stream = backend.fs.open(temporary, "wb", **backend.kind.write_options)
@@ -176,12 +240,25 @@ def _send(
             stream.write(chunk)
 
     try:
-        with path.open("rb") as source:
-            digest = _copy(iter(lambda: source.read(CHUNK_SIZE), b""), write, size, progress)
+        with contextlib.closing(chunks):
+            digest = _copy(chunks, write, upload.size, progress, upload.algorithm)
     finally:
         with backend.guard(action, temporary):
             stream.close()
     return digest
+
+
+def _file_chunks(path: Path) -> Generator[bytes, None, None]:
+    """The bytes of ``path``, read ``CHUNK_SIZE`` at a time; the file is opened on the first
+    read and closed with the generator."""
+    with path.open("rb") as source:
+        yield from iter(lambda: source.read(CHUNK_SIZE), b"")
+
+
+def _byte_chunks(data: bytes) -> Generator[bytes, None, None]:
+    """``data`` in pieces of ``CHUNK_SIZE`` bytes, as a file would be read."""
+    for start in range(0, len(data), CHUNK_SIZE):
+        yield data[start : start + CHUNK_SIZE]
 
 
 def _copy(
@@ -189,10 +266,12 @@ def _copy(
     write: Callable[[bytes], object],
     total: int | None,
     progress: Progress | None,
+    algorithm: str = "sha256",
 ) -> str:
-    """Pass each chunk to ``write``; returns the sha256 (hex) of all of them. ``progress``
-    hears ``(0, total)`` before the first chunk, so a bar shows the size from the start."""
-    digest = hashlib.sha256()
+    """Pass each chunk to ``write``; returns the ``algorithm`` digest (hex) of all of them.
+    ``progress`` hears ``(0, total)`` before the first chunk, so a bar shows the size from the
+    start."""
+    digest = hashlib.new(algorithm, usedforsecurity=False)  # a content name, not a secret
     done = 0
     if progress is not None:
         progress(0, total)
@@ -205,8 +284,8 @@ def _copy(
     return digest.hexdigest()
 
 
-def _check_size(backend: Backend, path: str, size: int) -> None:
-    found = backend.size_of(path, "check the uploaded clip's size")
-    if found != size:
-        reason = f"it holds {found} bytes, not the {size} that were sent"
-        raise RemoteUnavailable(backend.url, "verify the uploaded clip", path, reason)
+def _check_size(backend: Backend, path: str, upload: _Upload) -> None:
+    found = backend.size_of(path, f"check the uploaded {upload.noun}'s size")
+    if found != upload.size:
+        reason = f"it holds {found} bytes, not the {upload.size} that were sent"
+        raise RemoteUnavailable(backend.url, f"verify the uploaded {upload.noun}", path, reason)
