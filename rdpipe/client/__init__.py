@@ -11,12 +11,14 @@ from rdpipe.client.config import (
     ClientConfig,
     InvalidApiKey,
     InvalidBaseUrl,
+    InvalidMediaUrl,
     MissingApiKey,
     Timeouts,
 )
 from rdpipe.client.download import DownloadedClip, ProgressCallback
 from rdpipe.client.errors import (
     ApiError,
+    AssetNotFound,
     AuthenticationFailed,
     DownloadIncomplete,
     InvalidRequest,
@@ -32,21 +34,28 @@ from rdpipe.client.errors import (
     SubmitOutcomeUnknown,
     TaskNotFinished,
     TaskNotFound,
+    UploadFailed,
+    UploadRefused,
 )
 from rdpipe.client.http import Transport
+from rdpipe.client.media import AssetState, UploadSlot, UploadSource
 from rdpipe.client.retry import RetryPolicy
 from rdpipe.client.shapes import ModelEntry, TaskState, TaskStatus
 from rdpipe.client.testing import RecordingClock
+from rdpipe.client.upload import ProgressReport
 
 __all__ = [
     "ApiError",
     "ApiKey",
+    "AssetNotFound",
+    "AssetState",
     "AuthenticationFailed",
     "ClientConfig",
     "DownloadIncomplete",
     "DownloadedClip",
     "InvalidApiKey",
     "InvalidBaseUrl",
+    "InvalidMediaUrl",
     "InvalidRequest",
     "LinkExpired",
     "MalformedResponse",
@@ -55,6 +64,7 @@ __all__ = [
     "NoAnswer",
     "NotSent",
     "ProgressCallback",
+    "ProgressReport",
     "QuotaExceeded",
     "RateLimited",
     "RecordingClock",
@@ -70,4 +80,8 @@ __all__ = [
     "TaskStatus",
     "Timeouts",
     "Transport",
+    "UploadFailed",
+    "UploadRefused",
+    "UploadSlot",
+    "UploadSource",
 ]

@@ -1,4 +1,6 @@
-"""The RelayDance client: submit a request, read a task, list models, download a clip.
+"""The RelayDance client: submit a request, read a task, list models, download a clip; host a
+local file (an upload URL by md5, then a ``PUT`` without the key) and register a portrait in the
+asset library (issue 14).
 
 It takes request bodies already rendered and serialised by another layer (the JSON bytes of
 ``{"model", "prompt", "seconds": "5", "metadata": {...}}``) and never sees YAML. Every outside
@@ -35,6 +37,8 @@ from rdpipe.client.errors import (
     TaskNotFound,
 )
 from rdpipe.client.http import Answer, HttpSession, Transport
+from rdpipe.client.media import AssetState, UploadSlot, UploadSource
+from rdpipe.client.media_host import MediaHost
 from rdpipe.client.refusals import error_for_answer
 from rdpipe.client.retry import (
     Retrier,
@@ -51,6 +55,7 @@ from rdpipe.client.shapes import (
     parse_task,
     parse_task_id,
 )
+from rdpipe.client.upload import ProgressReport, Uploader
 
 SUBMIT_PATH = "/v1/video/generations"
 ENVELOPE_PATH = "/v1/video/generations/{task_id}"
@@ -62,7 +67,12 @@ logger = logging.getLogger("rdpipe.client")
 
 
 class RelayDanceClient:
-    """An async client of the RelayDance video API; use it as ``async with``."""
+    """An async client of the RelayDance video API; use it as ``async with``.
+
+    ``transport`` reaches the API, ``storage_transport`` the storage hosts (clip downloads,
+    uploads to presigned URLs), ``media_transport`` the media host when its origin is not the
+    API's (by default, ``transport``).
+    """
 
     def __init__(
         self,
@@ -70,6 +80,7 @@ class RelayDanceClient:
         *,
         transport: Transport | None = None,
         storage_transport: Transport | None = None,
+        media_transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         random: random_module.Random | None = None,
         clock: Callable[[], float] = anyio.current_time,
@@ -81,6 +92,7 @@ class RelayDanceClient:
             config,
             transport=transport,
             storage_transport=storage_transport,
+            media_transport=media_transport,
             on_send=on_send,
         )
         self._retrier = Retrier(
@@ -88,16 +100,21 @@ class RelayDanceClient:
         )
         self._wall_clock = wall_clock
         self._downloader = Downloader(self._session, self._retrier, wall_clock)
+        self._uploader = Uploader(self._session, self._retrier)
+        self._media = MediaHost(self._session, self._retrier, wall_clock)
         self._task_paths = [ENVELOPE_PATH, VIDEO_OBJECT_PATH]
         self._unknown_statuses: set[str] = set()
 
     @property
     def api_host(self) -> str:
         """``host[:port]`` of the API, without any user info: recorded with each submit."""
-        parts = urlsplit(self.config.base_url)
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        return f"{host}:{parts.port}" if parts.port else host
+        return _host_of(self.config.base_url)
+
+    @property
+    def media_host(self) -> str:
+        """``host[:port]`` of the media host (upload URLs, the asset library), without any
+        user info: the run state records what it hosts under it."""
+        return _host_of(self.config.media_url)
 
     async def __aenter__(self) -> RelayDanceClient:
         return self
@@ -192,6 +209,49 @@ class RelayDanceClient:
         content = CONTENT_PATH.format(task_id=task_id)
         return await fetch(content, dest, on_progress=on_progress, task_id=task_id)
 
+    async def upload_slot(self, md5: str, ext: str) -> UploadSlot:
+        """Ask the media host where the file with ``md5`` (32 lower-case hex digits) and
+        extension ``ext`` (``"png"``; a leading dot and capitals are dropped) goes.
+
+        When ``exists`` is true the bytes are hosted already; the caller decides. Retried like
+        a read. Raises :class:`UploadRefused` when the media host takes no such file (or has no
+        upload route), :class:`AuthenticationFailed` when it refuses the key, and
+        ``ValueError`` for a malformed md5 or extension.
+        """
+        return await self._media.upload_slot(md5, ext)
+
+    async def upload(
+        self,
+        slot: UploadSlot,
+        source: UploadSource,
+        *,
+        on_progress: ProgressReport | None = None,
+    ) -> None:
+        """``PUT`` ``source`` to ``slot.upload_url``, streamed, never with the key.
+
+        Only ``Content-Type: slot.content_type`` and the length go with it. Retried from the
+        start on a connection failure or a 5xx; ``on_progress(bytes sent so far)`` after each
+        chunk. Raises :class:`UploadFailed` on a 4xx (with the storage's code and message) or
+        when the file cannot be read whole, :class:`ServerError` or :class:`NoAnswer` when the
+        retries run out.
+        """
+        await self._uploader.put(slot, source, on_progress)
+
+    async def hosted_file_exists(self, url: str) -> bool | None:
+        """Whether the hosted file at ``url`` is still there, asked without the key:
+        ``True``, ``False`` (403/404/410), or ``None`` when it cannot tell."""
+        return await self._uploader.exists(url)
+
+    async def create_asset(self, source_url: str, *, name: str = "") -> AssetState:
+        """Register the hosted image at ``source_url`` in the asset library (its audit then
+        runs); its state right after, usually ``Processing``. Retried only when it provably
+        created nothing."""
+        return await self._media.create_asset(source_url, name)
+
+    async def asset_state(self, asset_id: str) -> AssetState:
+        """The current state of a registered portrait; raises :class:`AssetNotFound`."""
+        return await self._media.asset_state(asset_id)
+
     async def _finished_url(self, task_id: str) -> str:
         status = await self.get_task(task_id)
         if status.state is not TaskState.SUCCEEDED:
@@ -236,6 +296,14 @@ class RelayDanceClient:
                 status.raw_status,
             )
         return status
+
+
+def _host_of(url: str) -> str:
+    """``host[:port]`` of ``url``, without user info; IPv6 hosts in brackets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _why_unknown(error: NoAnswer | ServerError | MalformedResponse) -> str:

@@ -1,4 +1,5 @@
-"""Where the client's settings come from: the API key, the base URL, and the timeouts.
+"""Where the client's settings come from: the API key, the base URL, the media host's URL and
+the timeouts.
 
 Settings are read from a mapping handed in (the CLI passes ``os.environ``), never from the
 process environment deep inside. The key is wrapped in :class:`ApiKey` so that no repr, str,
@@ -17,6 +18,9 @@ from rdpipe.redaction import KEY_VARIABLE
 
 BASE_URL_VARIABLE = "RELAYDANCE_BASE_URL"
 DEFAULT_BASE_URL = "https://relaydance.com"
+MEDIA_URL_VARIABLE = "RELAYDANCE_MEDIA_URL"
+#: RelayDance's own host for upload URLs and the asset library (relaydance-api.md §9, §10).
+DEFAULT_MEDIA_URL = "https://pay.relaydance.com"
 
 
 class ApiKey:
@@ -88,20 +92,32 @@ class InvalidBaseUrl(RdpipeError):
     """``RELAYDANCE_BASE_URL`` is not an http(s) URL rdpipe can send requests to."""
 
     exit_code = ExitCode.INVALID_INPUT
+    variable = BASE_URL_VARIABLE
+    what = "API address"
+    fix = f"Unset it to use {DEFAULT_BASE_URL}, or set it like https://relaydance.com."
 
     def __init__(self, value: str, problem: str | None = None) -> None:
         self.value = value
         self.problem = problem
         shown = _without_user_info(value)
         message = (
-            f"{BASE_URL_VARIABLE} is not an http(s) URL: {shown!r}"
+            f"{self.variable} is not an http(s) URL: {shown!r}"
             if problem is None
-            else f"{BASE_URL_VARIABLE} is not a usable API address ({shown!r}): {problem}"
+            else f"{self.variable} is not a usable {self.what} ({shown!r}): {problem}"
         )
-        super().__init__(
-            message + "; nothing was sent.",
-            hint=f"Unset it to use {DEFAULT_BASE_URL}, or set it like https://relaydance.com.",
-        )
+        super().__init__(message + "; nothing was sent.", hint=self.fix)
+
+
+class InvalidMediaUrl(InvalidBaseUrl):
+    """``RELAYDANCE_MEDIA_URL`` (where files are uploaded and portraits registered) is not an
+    http(s) URL rdpipe can send requests to."""
+
+    variable = MEDIA_URL_VARIABLE
+    what = "media host address"
+    fix = (
+        f"Unset it to use the media host that goes with {BASE_URL_VARIABLE} "
+        f"({DEFAULT_MEDIA_URL} for RelayDance itself), or set it like {DEFAULT_MEDIA_URL}."
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,9 @@ class ClientConfig:
     (:func:`rdpipe.session.connections.pool_size`): the HTTP library looks at every pooled
     connection on each request, so a large pool costs CPU on every request. Raises
     ``ValueError`` below 1.
+
+    ``media_url``: the media host (upload URLs, the asset library), which gets the key too.
+    Left empty, it is set from ``base_url`` by :func:`default_media_url`.
     """
 
     api_key: ApiKey
@@ -131,24 +150,40 @@ class ClientConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     pool_size: int | None = None
+    media_url: str = ""
 
     def __post_init__(self) -> None:
         if self.pool_size is not None and self.pool_size < 1:
             raise ValueError(f"pool_size must be at least 1, not {self.pool_size}")
+        if not self.media_url:
+            object.__setattr__(self, "media_url", default_media_url(self.base_url))
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ClientConfig:
-        """Read ``RELAYDANCE_API_KEY`` and ``RELAYDANCE_BASE_URL`` from ``environ``.
+        """Read ``RELAYDANCE_API_KEY``, ``RELAYDANCE_BASE_URL`` and ``RELAYDANCE_MEDIA_URL``.
 
-        Both are checked here, where they are read, so that a bad value stops the command with
+        Each is checked here, where it is read, so that a bad value stops the command with
         exit 2 before any request is built (and before a library can quote the key).
         """
         key = environ.get(KEY_VARIABLE, "").strip()
         if not key:
             raise MissingApiKey()
         check_api_key(key)
-        base_url = environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
-        return cls(api_key=ApiKey(key), base_url=normalise_base_url(base_url))
+        base_url = normalise_base_url(
+            environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
+        )
+        media_url = environ.get(MEDIA_URL_VARIABLE, "").strip()
+        return cls(
+            api_key=ApiKey(key),
+            base_url=base_url,
+            media_url=normalise_media_url(media_url) if media_url else "",
+        )
+
+
+def default_media_url(base_url: str) -> str:
+    """The media host that goes with ``base_url``: RelayDance's own for RelayDance's API,
+    else the same address (a relay deployment, or the simulator, serves both)."""
+    return DEFAULT_MEDIA_URL if base_url.rstrip("/") == DEFAULT_BASE_URL else base_url
 
 
 def check_api_key(key: str) -> None:
@@ -159,24 +194,36 @@ def check_api_key(key: str) -> None:
 
 
 def normalise_base_url(value: str) -> str:
-    """Check ``value`` is an http(s) URL and drop a trailing slash and a ``/v1`` suffix."""
+    """Check ``value`` is an http(s) URL and drop a trailing slash and a ``/v1`` suffix.
+
+    Raises :class:`InvalidBaseUrl`.
+    """
+    return _normalise(value, InvalidBaseUrl)
+
+
+def normalise_media_url(value: str) -> str:
+    """:func:`normalise_base_url` for ``RELAYDANCE_MEDIA_URL``; raises :class:`InvalidMediaUrl`."""
+    return _normalise(value, InvalidMediaUrl)
+
+
+def _normalise(value: str, invalid: type[InvalidBaseUrl]) -> str:
     problem = _text_problem(value)
     if problem is not None:
-        raise InvalidBaseUrl(value, problem)
+        raise invalid(value, problem)
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as error:
-        raise InvalidBaseUrl(value, f"its host or port cannot be read ({error})") from None
+        raise invalid(value, f"its host or port cannot be read ({error})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidBaseUrl(value)
+        raise invalid(value)
     problem = _part_problem(parts.username, parts.query, parts.fragment, port)
     if problem is not None:
-        raise InvalidBaseUrl(value, problem)
+        raise invalid(value, problem)
     # People paste the OpenAI-style base (".../v1"); the client adds /v1 itself.
     trimmed = value.rstrip("/").removesuffix("/v1").rstrip("/")
     if "/v1/" in urlsplit(trimmed).path + "/":
-        raise InvalidBaseUrl(
+        raise invalid(
             value, "it names an API path; give the address in front of /v1, rdpipe adds the rest"
         )
     return trimmed

@@ -212,3 +212,83 @@ class TaskNotFinished(RelayDanceError):
         self.task_id = task_id
         self.state = state
         super().__init__(f"task {task_id} has no video to download: it is {state}.")
+
+
+class UploadRefused(RelayDanceError):
+    """The media host will not hand out an upload URL for this kind of file.
+
+    ``extension`` is the file's (lower case, no dot). ``message`` is the relay's own reason
+    (for a relay without any upload route, a sentence saying so), kept as the run state records
+    it; ``str()`` is the whole sentence, ``status`` the HTTP status of the refusal.
+    """
+
+    def __init__(self, extension: str, reason: str, *, status: int, host: str) -> None:
+        self.extension = extension
+        self.status = status
+        self.host = host
+        super().__init__(
+            f"RelayDance ({host}) does not take .{extension} uploads: {reason}.",
+            hint=(
+                "Give the reference as an https URL, set up a shared clip store that can "
+                "publish it, or (for an image) send it inline."
+            ),
+        )
+        self.message = reason
+
+
+class UploadFailed(RelayDanceError):
+    """A file could not be uploaded to its presigned URL: the storage refused it (a 4xx, with
+    its S3-style ``code`` and ``server_message``), or the file could not be read whole.
+
+    ``url_label`` is the URL's host and path, never its signed query string. ``status`` and
+    ``code`` are ``None`` when the storage never answered (``problem`` says what happened).
+    """
+
+    def __init__(
+        self,
+        url_label: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        server_message: str = "",
+        problem: str | None = None,
+    ) -> None:
+        self.url_label = url_label
+        self.status = status
+        self.code = code
+        self.server_message = server_message
+        self.problem = problem
+        if problem is not None:
+            message = f"the upload to {url_label} failed: {problem}."
+        else:
+            label = f"{status} {code}" if code else str(status)
+            said = f": {server_message}" if server_message else ""
+            message = f"the storage refused the upload to {url_label} ({label}){said}."
+        super().__init__(message, hint=_upload_hint(status, code, problem))
+
+
+def _upload_hint(status: int | None, code: str | None, problem: str | None) -> str:
+    if problem is not None:
+        return "Check the file, then run again."
+    if code == "BadDigest":
+        return (
+            "The bytes that arrived are not the ones rdpipe read: the file may have changed "
+            "while it was sent. Run again."
+        )
+    if code == "InvalidContentType":
+        return "The storage expected another file type than rdpipe sent; run again."
+    if status == 403:
+        return "The upload link was refused, most likely expired; run again for a fresh one."
+    return "Run again; if it keeps failing, give the reference as an https URL instead."
+
+
+class AssetNotFound(RelayDanceError):
+    """The asset library has no asset with this id (404): it was removed, or belongs to
+    another key."""
+
+    def __init__(self, asset_id: str) -> None:
+        self.asset_id = asset_id
+        super().__init__(
+            f"the RelayDance asset library has no portrait {asset_id}.",
+            hint="It may have been removed, or registered with another API key.",
+        )

@@ -10,13 +10,17 @@ is reported to ``on_send`` as it leaves, so the command knows whether it has sen
 
 Two httpx clients are used: one for the API host, which adds the key, and one without any
 credentials for the storage host that serves signed video URLs. A URL is fetched with the key
-only when its origin is the API's own.
+only when its origin is the API's own. The media host (upload URLs, the asset library) gets the
+key too: through the API's pool when it has the API's origin, else through a third pool, made
+on first use. Uploads (``PUT`` to a presigned URL) and looks at hosted files always go through
+the storage pool, whatever their origin: they never carry the key.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+import re
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -49,9 +53,19 @@ KEEPALIVE = 256
 _NOT_BUILT = (httpx.LocalProtocolError, httpx.InvalidURL, UnicodeError)
 
 
+#: A URL's query string (a presigned URL's signature), also inside JSON with escaped slashes.
+_QUERY = re.compile(r"(https?:(?:\\?/){2}[^\s?#\"'<>]*)\?[^\s#\"'<>]*")
+
+
+def without_queries(text: str) -> str:
+    """``text`` with the query string of every http(s) URL in it removed: a signed URL's
+    query is a credential for its object, and no message shows one."""
+    return _QUERY.sub(r"\1", text)
+
+
 def _translate(error: Exception, operation: str, redactor: Redactor) -> NotSent | NoAnswer:
     said = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    reason = redactor.redact(said)
+    reason = without_queries(redactor.redact(said))
     if isinstance(error, _NOT_BUILT):
         return RequestNotBuilt(operation, reason)
     if isinstance(error, _NEVER_SENT):
@@ -118,12 +132,12 @@ class BodyStream:
         except httpx.HTTPError as error:
             raise _translate(error, self.operation, self._redactor) from error
 
-    async def error_text(self) -> str:
-        """Read up to 64 KiB of an error body as text."""
+    async def error_text(self, limit: int = _ERROR_BODY_LIMIT) -> str:
+        """Read up to ``limit`` bytes (64 KiB) of an error body as text."""
         collected = bytearray()
         async for chunk in self.chunks():
             collected += chunk
-            if len(collected) >= _ERROR_BODY_LIMIT:
+            if len(collected) >= limit:
                 break
         return collected.decode("utf-8", errors="replace")
 
@@ -189,6 +203,7 @@ class HttpSession:
         *,
         transport: Transport | None = None,
         storage_transport: Transport | None = None,
+        media_transport: Transport | None = None,
         on_send: Callable[[], None] | None = None,
     ) -> None:
         self.on_send = on_send or _nothing
@@ -196,6 +211,10 @@ class HttpSession:
         t = config.timeouts
         timeout = httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool)
         self.base_url = config.base_url
+        self.media_url = config.media_url
+        self._config = config
+        self._timeout = timeout
+        self._media_transport = media_transport or transport
         limits = _limits(config.pool_size)
         self._api = httpx.AsyncClient(
             base_url=config.base_url,
@@ -207,10 +226,16 @@ class HttpSession:
         self._storage = httpx.AsyncClient(
             transport=storage_transport, timeout=timeout, limits=limits
         )
+        same_origin = origin(config.media_url) == origin(config.base_url)
+        self._media: httpx.AsyncClient | None = self._api if same_origin else None
 
     @property
     def api_host(self) -> str:
         return urlsplit(self.base_url).netloc
+
+    @property
+    def media_host(self) -> str:
+        return urlsplit(self.media_url).netloc
 
     def is_api_url(self, url: str) -> bool:
         """Say whether ``url`` (absolute, or a path on the API) belongs to the API origin."""
@@ -229,6 +254,70 @@ class HttpSession:
             raise _translate(error, operation, self.redactor) from error
         return Answer(response.status_code, response.headers, response.text, operation)
 
+    async def send_media(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        body: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Send one request to the media host (with the key) and read the whole answer."""
+        client = self._media_client()
+        headers = None if body is None else {"Content-Type": "application/json"}
+        url = self.media_url.rstrip("/") + path
+        try:
+            request = client.build_request(
+                method, url, content=body, headers=headers, params=params
+            )
+            self.on_send()
+            response = await client.send(request)
+        except (httpx.HTTPError, *_NOT_BUILT) as error:
+            raise _translate(error, operation, self.redactor) from error
+        return Answer(response.status_code, response.headers, response.text, operation)
+
+    async def send_storage(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        headers: Mapping[str, str] | None = None,
+        content: AsyncIterable[bytes] | None = None,
+        body_limit: int = _ERROR_BODY_LIMIT,
+    ) -> Answer:
+        """Send one request without any credentials, through the storage pool whatever the
+        origin of ``url``, and read at most ``body_limit`` bytes of the answer's body.
+
+        ``content`` is streamed as it is iterated (give ``Content-Length`` in ``headers``, or
+        it goes chunked). Redirects are followed for reads, not for anything that sends a body.
+        """
+        try:
+            request = self._storage.build_request(method, url, headers=headers, content=content)
+            self.on_send()
+            response = await self._storage.send(
+                request, stream=True, follow_redirects=content is None
+            )
+        except (httpx.HTTPError, *_NOT_BUILT) as error:
+            raise _translate(error, operation, self.redactor) from error
+        try:
+            body = BodyStream(response, operation, self.redactor)
+            text = await body.error_text(body_limit) if body_limit else ""
+        finally:
+            await response.aclose()
+        return Answer(response.status_code, response.headers, text, operation)
+
+    def _media_client(self) -> httpx.AsyncClient:
+        if self._media is None:
+            self._media = httpx.AsyncClient(
+                auth=_BearerAuth(self._config),
+                transport=self._media_transport,
+                timeout=self._timeout,
+                limits=_limits(self._config.pool_size),
+            )
+        return self._media
+
     def stream(
         self, url: str, *, operation: str, headers: Mapping[str, str] | None = None
     ) -> _StreamContext:
@@ -239,3 +328,5 @@ class HttpSession:
     async def aclose(self) -> None:
         await self._api.aclose()
         await self._storage.aclose()
+        if self._media is not None and self._media is not self._api:
+            await self._media.aclose()
