@@ -54,17 +54,13 @@ _READ_CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class LocalImage:
-    """A checked local image: where it is, its size in bytes, the bytes sent and their type."""
+    """A checked local image: where it is, its size in bytes, and the bytes sent as a data URL
+    of type ``mime`` (one string, shared by every request carrying the image)."""
 
     path: Path
     size: int
-    data: bytes
     mime: str
-
-    @property
-    def data_url(self) -> str:
-        """The bytes sent, inline: ``data:<mime>;base64,...``."""
-        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+    data_url: str
 
 
 @dataclass
@@ -132,20 +128,19 @@ class LocalMedia:
             return Media(kind, image.data_url, role)
         return self._image_file(image, source, role, send_as)
 
-    def _image_file(
-        self, image: LocalImage, source: str, role: Role, send_as: SendAs
-    ) -> LocalFile:
+    def _image_file(self, image: LocalImage, source: str, role: Role, send_as: SendAs) -> LocalFile:
         key: tuple[Path, MediaKind] = (image.path, "image")
         file = self._files.get(key)
         if file is None:
-            md5, sha256 = hashlib.md5(image.data, usedforsecurity=False), hashlib.sha256(image.data)
+            data = base64.b64decode(image.data_url.partition(",")[2])
+            md5, sha256 = hashlib.md5(data, usedforsecurity=False), hashlib.sha256(data)
             subtype = image.mime.removeprefix("image/")
             file = LocalFile(
                 kind="image",
                 role=role,
                 path=image.path,
                 shown=source,
-                size=len(image.data),
+                size=len(data),
                 md5=md5.hexdigest(),
                 sha256=sha256.hexdigest(),
                 extension=_IMAGE_EXTENSIONS.get(image.mime, subtype),
@@ -239,7 +234,8 @@ class LocalMedia:
                 f"{mime.removeprefix('image/').upper()}; images must be under 30 MB",
             )
             return None
-        return LocalImage(path, size, data, mime)
+        encoded = base64.b64encode(data).decode("ascii")
+        return LocalImage(path, size, mime, f"data:{mime};base64,{encoded}")
 
     def _inspect(self, picture: Picture, source: str, where: DataPath) -> bool:
         kind, (width, height) = picture.format, picture.size

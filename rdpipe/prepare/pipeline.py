@@ -20,11 +20,11 @@ from rdpipe.prepare.checks import (
     check_model_structure,
     check_shot,
     colour_problems,
-    sending_problems,
     untemplated_syntax,
     unused_references,
 )
 from rdpipe.prepare.media import LocalMedia
+from rdpipe.prepare.media_checks import sending_problems
 from rdpipe.prepare.music_checks import check_music
 from rdpipe.prepare.text_checks import check_text
 from rdpipe.prepare.timeline_checks import check_timeline

@@ -1,0 +1,122 @@
+"""Rules about how references are sent: ``send_as`` and ``asset``, the length of local video
+and audio a shot carries, and the weight of inline images in a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rdpipe.model import Pipeline, Reference
+from rdpipe.prepare.media import source_form
+from rdpipe.render import RenderedShot
+from rdpipe.request import Media
+from rdpipe.templates import Problem
+
+#: Seconds of reference video, and of reference audio, one request may carry (relaydance-api.md
+#: §1); only local files' durations are known before sending.
+MAX_REFERENCE_SECONDS = 15.0
+#: Inline images adding more than this to a request's body get a warning: relays cap bodies
+#: (often at a few tens of MB), and each request carries its images again.
+INLINE_WARNING_BYTES = 20 * 2**20
+
+
+def sending_problems(pipeline: Pipeline) -> tuple[list[Problem], list[Problem]]:
+    """Errors and warnings about how references say they are sent (``send_as``, ``asset``)."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for name, reference in pipeline.references.items():
+        form = source_form(reference.source)
+        message = _send_as_problem(reference, form)
+        if message is not None:
+            errors.append(Problem(("references", name, "send_as"), message))
+        message = _asset_problem(reference, form)
+        if message is not None:
+            found = warnings if form == "url" and reference.kind == "image" else errors
+            found.append(Problem(("references", name, "asset"), message))
+    return errors, warnings
+
+
+def _send_as_problem(reference: Reference, form: str) -> str | None:
+    if reference.send_as is None:
+        return None
+    if reference.asset:
+        return (
+            "an asset is sent as its asset:// URI, so send_as does not apply; remove send_as "
+            "or asset: true"
+        )
+    if form in ("url", "data"):
+        what = f"{reference.source!r} is a URL" if form == "url" else "a data: URL"
+        return f"send_as applies to local files only; {what} is sent as written"
+    if reference.send_as == "inline" and reference.kind != "image":
+        return (
+            "local video and audio are always hosted: the API takes only URLs for them; remove "
+            f"send_as: inline from this {reference.kind} reference"
+        )
+    return None
+
+
+def _asset_problem(reference: Reference, form: str) -> str | None:
+    """Why ``asset: true`` cannot be done (a warning for an image URL, sent as written)."""
+    if not reference.asset:
+        return None
+    if reference.kind != "image":
+        return (
+            f"asset: true is for portrait images; a {reference.kind} reference cannot go in "
+            "the asset library"
+        )
+    if form == "data":
+        return (
+            "asset: true needs a local file or an https URL; a data: URL cannot be registered "
+            "in the asset library"
+        )
+    if form == "url":
+        return (
+            f"rdpipe registers local portraits only, so {reference.source!r} is sent as "
+            "written; save the picture next to the pipeline to register it"
+        )
+    return None
+
+
+def duration_problems(shot: RenderedShot) -> Iterator[Problem]:
+    """Local reference videos (and audio files) of a shot lasting more than a request takes."""
+    for kind in ("video", "audio"):
+        problem = _total_duration_problem(shot, kind)
+        if problem is not None:
+            yield Problem(("shots", shot.index, "references"), problem)
+
+
+def _total_duration_problem(shot: RenderedShot, kind: str) -> str | None:
+    """Local reference files of ``kind`` lasting more than the API takes in one request.
+
+    Durations are added as shown, to the tenth of a second (see :mod:`rdpipe.prepare.av_files`).
+    """
+    files = [
+        (entry.shown, round(entry.duration, 1))
+        for entry in shot.request.local_files
+        if entry.kind == kind and entry.duration is not None
+    ]
+    total = round(sum(seconds for _, seconds in files), 1)
+    if len(files) < 2 or total <= MAX_REFERENCE_SECONDS:  # one file alone is checked itself
+        return None
+    listed = [f"{shown!r} ({seconds:.1f} s)" for shown, seconds in files]
+    names = ", ".join(listed[:-1]) + f" and {listed[-1]}"
+    return (
+        f"the reference {kind} files {names} last {total:.1f} s together; a shot may carry "
+        f"at most {MAX_REFERENCE_SECONDS:g} s of reference {kind}"
+    )
+
+
+def inline_images_warnings(shot: RenderedShot) -> Iterator[Problem]:
+    """Inline images making a request's body large: hosting sends each image once."""
+    size = sum(
+        len(entry.url)
+        for entry in shot.request.metadata.content
+        if isinstance(entry, Media) and entry.kind == "image" and entry.url.startswith("data:")
+    )
+    if size > INLINE_WARNING_BYTES and shot.take == 1:
+        yield Problem(
+            ("shots", shot.index),
+            f"the shot's inline images add {size / 2**20:.1f} MB to its request body (more "
+            f"than {INLINE_WARNING_BYTES // 2**20} MB, which relays may refuse); set "
+            "send_images_as: hosted to upload each image once and send its URL instead",
+        )
