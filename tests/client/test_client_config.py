@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from rdpipe.client import ApiKey, ClientConfig, InvalidBaseUrl, MissingApiKey
+from rdpipe.client import ApiKey, ClientConfig, InvalidBaseUrl, InvalidMediaUrl, MissingApiKey
 from rdpipe.errors import ExitCode
 
 KEY = "sk-live-abcdef0123456789"
@@ -57,3 +57,69 @@ def test_key_refuses_pickling() -> None:
     """Pickling a key fails instead of writing the secret somewhere."""
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(ApiKey(KEY))
+
+
+def test_media_url_defaults_to_relaydance_pay_host() -> None:
+    """With RelayDance's own API, uploads and portraits go to pay.relaydance.com."""
+    assert ClientConfig.from_environ({"RELAYDANCE_API_KEY": KEY}).media_url == (
+        "https://pay.relaydance.com"
+    )
+    environ = {"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_BASE_URL": "https://relaydance.com/v1/"}
+    assert ClientConfig.from_environ(environ).media_url == "https://pay.relaydance.com"
+
+
+def test_media_url_follows_another_base_url() -> None:
+    """A relay deployment (or the simulator) serves the media routes at its own address."""
+    environ = {"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_BASE_URL": "http://127.0.0.1:8000/v1"}
+    assert ClientConfig.from_environ(environ).media_url == "http://127.0.0.1:8000"
+    made = ClientConfig(ApiKey(KEY), "http://127.0.0.1:8000")
+    assert made.media_url == "http://127.0.0.1:8000"
+    assert ClientConfig(ApiKey(KEY)).media_url == "https://pay.relaydance.com"
+
+
+def test_media_url_override_is_trimmed() -> None:
+    """RELAYDANCE_MEDIA_URL wins over the default, trimmed like the base URL."""
+    environ = {"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_MEDIA_URL": " https://media.example/ "}
+    config = ClientConfig.from_environ(environ)
+    assert (config.base_url, config.media_url) == (
+        "https://relaydance.com",
+        "https://media.example",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (
+            "pay.relaydance.com",
+            "RELAYDANCE_MEDIA_URL is not an http(s) URL: 'pay.relaydance.com'; nothing was sent.",
+        ),
+        (
+            "https://user:pw@pay.relaydance.com",
+            "RELAYDANCE_MEDIA_URL is not a usable media host address "
+            "('https://***@pay.relaydance.com'): it carries a user name or password; the key "
+            "goes in RELAYDANCE_API_KEY; nothing was sent.",
+        ),
+    ],
+)
+def test_bad_media_url_names_the_variable(value: str, said: str) -> None:
+    """A bad RELAYDANCE_MEDIA_URL is refused (exit 2), naming that variable, not the base URL's."""
+    with pytest.raises(InvalidMediaUrl) as caught:
+        ClientConfig.from_environ({"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_MEDIA_URL": value})
+    assert str(caught.value) == (
+        f"{said}\nUnset it to use the media host that goes with RELAYDANCE_BASE_URL "
+        "(https://pay.relaydance.com for RelayDance itself), or set it like "
+        "https://pay.relaydance.com."
+    )
+    assert isinstance(caught.value, InvalidBaseUrl)
+    assert caught.value.exit_code == ExitCode.INVALID_INPUT
+
+
+def test_bad_base_url_message_is_unchanged() -> None:
+    """RELAYDANCE_BASE_URL's refusal still names that variable and its own hint."""
+    with pytest.raises(InvalidBaseUrl) as caught:
+        ClientConfig.from_environ({"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_BASE_URL": "ftp://x"})
+    assert str(caught.value) == (
+        "RELAYDANCE_BASE_URL is not an http(s) URL: 'ftp://x'; nothing was sent.\n"
+        "Unset it to use https://relaydance.com, or set it like https://relaydance.com."
+    )
