@@ -227,7 +227,7 @@ class UploadRefused(RelayDanceError):
         self.status = status
         self.host = host
         super().__init__(
-            f"RelayDance ({host}) does not take .{extension} uploads: {reason}.",
+            f"RelayDance ({host}) does not take .{extension} uploads: {reason.rstrip('.')}.",
             hint=(
                 "Give the reference as an https URL, set up a shared clip store that can "
                 "publish it, or (for an image) send it inline."
@@ -262,7 +262,7 @@ class UploadFailed(RelayDanceError):
             message = f"the upload to {url_label} failed: {problem}."
         else:
             label = f"{status} {code}" if code else str(status)
-            said = f": {server_message}" if server_message else ""
+            said = f": {server_message.rstrip('.')}" if server_message else ""
             message = f"the storage refused the upload to {url_label} ({label}){said}."
         super().__init__(message, hint=_upload_hint(status, code, problem))
 

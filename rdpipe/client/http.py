@@ -132,14 +132,24 @@ class BodyStream:
         except httpx.HTTPError as error:
             raise _translate(error, self.operation, self._redactor) from error
 
-    async def error_text(self, limit: int = _ERROR_BODY_LIMIT) -> str:
-        """Read up to ``limit`` bytes (64 KiB) of an error body as text."""
+    async def error_text(self) -> str:
+        """Read up to 64 KiB of an error body as text."""
         collected = bytearray()
         async for chunk in self.chunks():
             collected += chunk
-            if len(collected) >= limit:
+            if len(collected) >= _ERROR_BODY_LIMIT:
                 break
         return collected.decode("utf-8", errors="replace")
+
+
+async def _read_text(response: httpx.Response, limit: int) -> str:
+    """Up to about ``limit`` bytes of ``response``'s body, decoded, as text."""
+    collected = bytearray()
+    async for chunk in response.aiter_bytes():
+        collected += chunk
+        if len(collected) >= limit:
+            break
+    return collected.decode("utf-8", errors="replace")
 
 
 class _StreamContext:
@@ -302,8 +312,9 @@ class HttpSession:
         except (httpx.HTTPError, *_NOT_BUILT) as error:
             raise _translate(error, operation, self.redactor) from error
         try:
-            body = BodyStream(response, operation, self.redactor)
-            text = await body.error_text(body_limit) if body_limit else ""
+            text = await _read_text(response, body_limit) if body_limit else ""
+        except httpx.HTTPError as error:
+            raise _translate(error, operation, self.redactor) from error
         finally:
             await response.aclose()
         return Answer(response.status_code, response.headers, text, operation)
