@@ -14,6 +14,7 @@ from rdpipe.sim.catalog import MODELS, ModelSpec, frame_size
 from rdpipe.sim.clips import synthetic_bytes
 from rdpipe.sim.config import SimConfig, Timing
 from rdpipe.sim.faults import ENDPOINTS, Faults, StoredBody
+from rdpipe.sim.media import MediaRules
 from rdpipe.sim.preview_clips import RenderFailed
 from rdpipe.sim.recorder import RecordedRequest
 from rdpipe.sim.server import PortUnavailable, open_simulator, run_simulator
@@ -24,6 +25,7 @@ __all__ = [
     "MODELS",
     "CallbackDelivery",
     "Faults",
+    "MediaRules",
     "ModelSpec",
     "PortUnavailable",
     "RecordedRequest",

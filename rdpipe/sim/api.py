@@ -1,16 +1,19 @@
-"""The API origin: the relay's routes, its auth check and its two error formats."""
+"""The API origin: the relay's routes, the media host's, and their error formats."""
 
 from __future__ import annotations
 
 import json
 
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from rdpipe.sim.auth import authorize
 from rdpipe.sim.clips import ClipResponse
+from rdpipe.sim.media_routes import media_routes
 from rdpipe.sim.responses import Rejection, invalid_request, openai_error, relay_error
 from rdpipe.sim.state import SimState
 from rdpipe.sim.storage import replaced_body
@@ -25,18 +28,6 @@ from rdpipe.sim.views import (
 )
 
 
-def _authorize(request: Request, state: SimState) -> None:
-    """Refuse a request without the right bearer key (any key when none is configured)."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        raise openai_error(401, "No API key provided (Authorization: Bearer sk-...)",
-                           code="invalid_api_key")  # fmt: skip
-    expected = state.config.api_key
-    if expected is not None and key != expected:
-        raise openai_error(401, "Invalid token", code="invalid_api_key")
-
-
 def _task_or_400(request: Request, state: SimState) -> Task:
     task = state.task(request.path_params["task_id"])
     if task is None:
@@ -49,28 +40,30 @@ def build_api_app(state: SimState) -> Starlette:
     """The API origin's ASGI app."""
 
     async def submit(request: Request) -> Response:
-        _authorize(request, state)
+        authorize(request, state.config.api_key)
         try:
             body = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise invalid_request("request body is not valid JSON") from None
-        task = state.submit(parse_submission(body))
+        # A worker thread: hosted reference images are read from disk and decoded.
+        submission = await anyio.to_thread.run_sync(parse_submission, body, state.media)
+        task = state.submit(submission)
         return JSONResponse(submit_answer(task))
 
     async def get_video(request: Request) -> Response:
-        _authorize(request, state)
+        authorize(request, state.config.api_key)
         task = _task_or_400(request, state)
         now = state.clock()
         return JSONResponse(video_object(task, now, state.download_url(task, now)))
 
     async def get_generation(request: Request) -> Response:
-        _authorize(request, state)
+        authorize(request, state.config.api_key)
         task = _task_or_400(request, state)
         now = state.clock()
         return JSONResponse(generation_envelope(task, now, state.download_url(task, now)))
 
     async def get_content(request: Request) -> Response:
-        _authorize(request, state)
+        authorize(request, state.config.api_key)
         task = state.task(request.path_params["task_id"])
         if task is None:
             raise openai_error(404, "Task not found", kind="invalid_request_error")
@@ -89,7 +82,7 @@ def build_api_app(state: SimState) -> Starlette:
         return ClipResponse(task.clip, request.headers.get("range"), head=head)
 
     async def list_models(request: Request) -> Response:
-        _authorize(request, state)
+        authorize(request, state.config.api_key)
         return JSONResponse(model_list())
 
     routes = [
@@ -98,6 +91,7 @@ def build_api_app(state: SimState) -> Starlette:
         Route("/v1/videos/{task_id}", get_video, methods=["GET"]),
         Route("/v1/videos/{task_id}/content", get_content, methods=["GET", "HEAD"]),
         Route("/v1/models", list_models, methods=["GET"]),
+        *media_routes(state.media, state.config.api_key, state.url_lifetime),
     ]
     handlers = {Rejection: _rejection_response, HTTPException: _routing_error}
     return Starlette(routes=routes, exception_handlers=handlers)

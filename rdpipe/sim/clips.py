@@ -107,11 +107,18 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 class ClipResponse(Response):
     """A 200 or 206 response streaming a :class:`ClipSource`, or 416 for a bad range."""
 
-    def __init__(self, clip: ClipSource, range_header: str | None, *, head: bool = False):
+    def __init__(
+        self,
+        clip: ClipSource,
+        range_header: str | None,
+        *,
+        head: bool = False,
+        content_type: str = "video/mp4",
+    ):
         self.clip = clip
         self.head = head
         size = clip.size
-        headers = {"accept-ranges": "bytes", "content-type": "video/mp4"}
+        headers = {"accept-ranges": "bytes", "content-type": content_type}
         try:
             span = parse_range(range_header, size)
         except ValueError:

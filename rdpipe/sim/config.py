@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdpipe.sim.faults import Faults
+from rdpipe.sim.media import MediaRules
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ class SimConfig:
 
     ``clip_file`` serves that one mp4 as the clip of every task instead of rendering one per
     distinct request, so a benchmark of a thousand tasks costs no ffmpeg run at all.
+
+    ``media`` rules the media host (upload slots, hosted files, the asset library); hosted
+    files live in ``work_dir/media``.
     """
 
     api_key: str | None = "sk-sim"
@@ -74,3 +78,4 @@ class SimConfig:
     port: int = 0
     storage_port: int = 0
     clip_file: Path | None = None
+    media: MediaRules = field(default_factory=MediaRules)

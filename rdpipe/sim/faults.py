@@ -11,8 +11,14 @@ import random
 from dataclasses import dataclass, field
 from enum import Enum
 
-ENDPOINTS = frozenset({"submit", "video", "generation", "content", "models", "storage"})
-"""Short endpoint names that faults can target (see :attr:`Faults.endpoints`)."""
+ENDPOINTS = frozenset(
+    {"submit", "video", "generation", "content", "models", "storage", "upload_url", "assets"}
+)
+"""Short endpoint names that faults can target (see :attr:`Faults.endpoints`).
+
+``storage`` is every request to the storage origin (clip downloads, uploads, hosted files);
+``upload_url`` is ``GET /api/upload-url``; ``assets`` is both asset-library routes.
+"""
 
 DOWNLOAD_ENDPOINTS = frozenset({"content", "storage"})
 

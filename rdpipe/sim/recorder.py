@@ -20,6 +20,10 @@ _API_ROUTES = (
     ("GET", re.compile(r"^/v1/video/generations/[^/]+/?$"), "generation",
      "GET /v1/video/generations/{id}"),
     ("GET", re.compile(r"^/v1/models/?$"), "models", "GET /v1/models"),
+    ("GET", re.compile(r"^/api/upload-url/?$"), "upload_url", "GET /api/upload-url"),
+    ("POST", re.compile(r"^/api/assets/virtual/create/?$"), "assets",
+     "POST /api/assets/virtual/create"),
+    ("GET", re.compile(r"^/api/assets/[^/]+/status/?$"), "assets", "GET /api/assets/{id}/status"),
 )  # fmt: skip
 
 
@@ -28,7 +32,10 @@ def classify(origin: str, method: str, path: str) -> tuple[str | None, str]:
 
     Counter keys are ``"POST /v1/video/generations"``, ``"GET /v1/videos/{id}"``,
     ``"GET /v1/video/generations/{id}"``, ``"GET /v1/videos/{id}/content"``,
-    ``"GET /v1/models"``, ``"GET storage"`` (``"HEAD storage"``), and ``"<METHOD> other"``.
+    ``"GET /v1/models"``, the media host's ``"GET /api/upload-url"``,
+    ``"POST /api/assets/virtual/create"`` and ``"GET /api/assets/{id}/status"``,
+    ``"GET storage"`` (``"HEAD storage"``, ``"PUT storage"``: every request to the storage
+    origin, clips and hosted files alike), and ``"<METHOD> other"``.
     """
     if origin == "storage":
         return "storage", f"{method} storage"

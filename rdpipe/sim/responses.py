@@ -1,8 +1,9 @@
-"""The two error formats the relay speaks, and the exception that carries one out of a handler.
+"""The error formats the relay speaks, and the exception that carries one out of a handler.
 
 Auth and routing errors are OpenAI style, ``{"error": {"message", "type", "code"}}``; task
 endpoint errors are relay style, ``{"code", "message", "data": null}``. An upstream rejection
-is relay style with the upstream's own JSON as the message.
+is relay style with the upstream's own JSON as the message. The media host's routes answer
+``{"success": false, "message"}``; the storage origin answers S3-style XML (:func:`xml_error`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from rdpipe.errors import RdpipeError
 
@@ -65,3 +66,15 @@ def upstream_rejection(message: str, *, param: str, code: str = "InvalidParamete
 def invalid_request(message: str) -> Rejection:
     """The relay's own 400 for a malformed submit."""
     return relay_error(400, "invalid_request", message)
+
+
+def media_error(status: int, message: str) -> Rejection:
+    """The media host's error (``/api/upload-url``, ``/api/assets/...``)."""
+    return Rejection(status, {"success": False, "message": message})
+
+
+def xml_error(status: int, code: str, message: str) -> Response:
+    """The storage origin's error: ``<Error><Code>..</Code><Message>..</Message></Error>``."""
+    body = f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code>"
+    body += f"<Message>{message}</Message></Error>"
+    return Response(body, status_code=status, media_type="application/xml")

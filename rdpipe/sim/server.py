@@ -24,6 +24,7 @@ from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.local_server import LocalServer
 from rdpipe.sim.api import build_api_app
 from rdpipe.sim.config import SimConfig
+from rdpipe.sim.hosting import HostedFiles
 from rdpipe.sim.middleware import ConnectionDropped, FaultMiddleware
 from rdpipe.sim.preview_clips import ClipCache
 from rdpipe.sim.sim_server import SimServer
@@ -83,7 +84,7 @@ async def open_simulator(config: SimConfig) -> AsyncIterator[SimServer]:
         logging.getLogger("uvicorn.error").addFilter(log_filter)
         try:
             async with anyio.create_task_group() as group:
-                state = SimState(config, cache, group)
+                state = SimState(config, cache, HostedFiles(work_dir / "media"), group)
                 sim = SimServer(state, _url(api_socket), _url(storage_socket))
                 state.storage_url = sim.storage_url
                 servers = _servers(state)
@@ -117,7 +118,7 @@ def run_simulator(config: SimConfig) -> Iterator[SimServer]:
 def _servers(state: SimState) -> list[uvicorn.Server]:
     api = FaultMiddleware(build_api_app(state), origin="api", recorder=state.recorder,
                           faults=state)  # fmt: skip
-    storage_app = build_storage_app(state, state.signer, state.clock)
+    storage_app = build_storage_app(state, state.signer, state.clock, state.media)
     storage = FaultMiddleware(storage_app, origin="storage", recorder=state.recorder,
                               faults=state)  # fmt: skip
     return [_server(api), _server(storage)]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rdpipe.sim.callbacks import CallbackDelivery
 from rdpipe.sim.catalog import MODELS
 from rdpipe.sim.faults import Faults
+from rdpipe.sim.media import MediaRules
 from rdpipe.sim.recorder import RecordedRequest
 from rdpipe.sim.state import SimState
 
@@ -33,6 +36,34 @@ class SimServer:
     def faults(self, faults: Faults) -> None:
         self._state.faults = faults
 
+    @property
+    def media_rules(self) -> MediaRules:
+        """The media host's rules now in force; assign a new :class:`MediaRules` to change them.
+
+        Assets already created keep the delay and verdict of the rules they were created under.
+        """
+        return self._state.media.rules
+
+    @media_rules.setter
+    def media_rules(self, rules: MediaRules) -> None:
+        self._state.media.rules = rules
+
+    def hosted_files(self) -> dict[str, int]:
+        """The files the media host serves, as name (``<md5>.<ext>``) to size in bytes."""
+        return self._state.media.hosted.sizes()
+
+    def remove_hosted(self, name: str) -> None:
+        """Delete the hosted file ``name``: its ``/media/`` URL answers 404 afterwards.
+
+        Raises ``KeyError`` when no file is hosted under ``name``.
+        """
+        self._state.media.hosted.remove(name)
+
+    def assets(self) -> list[dict[str, Any]]:
+        """The asset library, oldest first: ``id``, ``status`` (now), ``source_url``, ``uri``,
+        ``name``, and ``reason`` when ``Failed``."""
+        return self._state.media.asset_list()
+
     def counters(self) -> dict[str, int]:
         """Requests received so far, by endpoint key (see :func:`rdpipe.sim.recorder.classify`)."""
         return self._state.recorder.counters()
@@ -54,7 +85,10 @@ class SimServer:
         return self._state.cache.renders
 
     def clear_observations(self) -> None:
-        """Forget counters, logged requests, created task ids and webhook deliveries."""
+        """Forget counters, logged requests, created task ids and webhook deliveries.
+
+        Hosted files and assets stay, as they would on the relay.
+        """
         self._state.clear_observations()
 
     def add_completed_task(self, content_size: int, *, model: str = DEFAULT_SYNTHETIC_MODEL) -> str:

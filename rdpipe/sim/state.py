@@ -1,4 +1,5 @@
-"""The simulated service's memory: tasks, faults, the clip cache and what it has observed.
+"""The simulated service's memory: tasks, faults, the clip cache, the media host and what it
+has observed.
 
 Handlers run on the server's event loop; tests call in from their own thread, so the task
 table and the logs are guarded by a lock. Background work (rendering, webhooks) runs in a task
@@ -18,6 +19,8 @@ from rdpipe.sim.callbacks import CallbackDelivery, post_json
 from rdpipe.sim.clips import ClipSource, FileClip, SyntheticClip
 from rdpipe.sim.config import SimConfig
 from rdpipe.sim.faults import FaultInjector, Faults
+from rdpipe.sim.hosting import HostedFiles
+from rdpipe.sim.media_host import MediaHost
 from rdpipe.sim.preview_clips import ClipCache, RenderFailed, clip_spec_for
 from rdpipe.sim.recorder import RequestRecorder
 from rdpipe.sim.signing import UrlSigner
@@ -41,12 +44,13 @@ class Spawner(Protocol):
 class SimState:
     """Everything the API and storage origins share."""
 
-    def __init__(self, config: SimConfig, cache: ClipCache, spawner: Spawner) -> None:
+    def __init__(
+        self, config: SimConfig, cache: ClipCache, hosted: HostedFiles, spawner: Spawner
+    ) -> None:
         self.config = config
         self.clock = config.clock
         self.cache = cache
         self.recorder = RequestRecorder()
-        self.storage_url = ""
         self._spawner = spawner
         self._lock = threading.Lock()
         self._tasks: dict[str, Task] = {}
@@ -56,6 +60,16 @@ class SimState:
         self._ids = TaskIds()
         self.signer = UrlSigner(random.Random(f"signing:{config.seed}").randbytes(32))
         self.injector = FaultInjector(config.faults, config.seed)
+        self.media = MediaHost(config.media, hosted, self.signer, self.clock)
+
+    @property
+    def storage_url(self) -> str:
+        """The storage origin's base URL (``""`` until it listens)."""
+        return self.media.storage_url
+
+    @storage_url.setter
+    def storage_url(self, url: str) -> None:
+        self.media.storage_url = url
 
     @property
     def faults(self) -> Faults:
@@ -91,7 +105,7 @@ class SimState:
     def add_completed_task(self, content_size: int, model: str) -> str:
         """A task finished long ago whose clip is ``content_size`` synthetic bytes."""
         body = {"model": model, "prompt": "synthetic clip", "seconds": "5"}
-        task = self._new_task(parse_submission(body), will_fail=False, past=True)
+        task = self._new_task(parse_submission(body, self.media), will_fail=False, past=True)
         task.work_started = True
         task.clip = SyntheticClip(content_size)
         task.ready_at = task.planned_end
@@ -110,8 +124,12 @@ class SimState:
         """A freshly signed storage URL for a completed task's clip, else ``""``."""
         if task.lifecycle(now) is not TaskLifecycle.COMPLETED:
             return ""
-        lifetime = -1.0 if self.faults.expired_urls else self.config.timing.url_lifetime
-        return self.signer.sign(self.storage_url, clip_path(task.upstream_id), int(now + lifetime))
+        expires = int(now + self.url_lifetime())
+        return self.signer.sign(self.storage_url, clip_path(task.upstream_id), expires)
+
+    def url_lifetime(self) -> float:
+        """Seconds a signed storage URL issued now stays valid (negative: already expired)."""
+        return -1.0 if self.faults.expired_urls else self.config.timing.url_lifetime
 
     def created_task_ids(self) -> list[str]:
         with self._lock:

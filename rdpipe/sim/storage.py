@@ -1,4 +1,5 @@
-"""The storage origin: serves finished clips at signed, expiring URLs, like an object store.
+"""The storage origin: serves finished clips at signed, expiring URLs, like an object store,
+and the media host's files (:mod:`rdpipe.sim.uploads`).
 
 It is a separate app on its own port, so a client that sends its API key there can be caught
 (every request is logged with its headers).
@@ -17,8 +18,11 @@ from starlette.types import Receive, Scope, Send
 
 from rdpipe.sim.clips import ClipResponse, ClipSource
 from rdpipe.sim.faults import Faults, StoredBody
+from rdpipe.sim.media_host import MediaHost
 from rdpipe.sim.middleware import ConnectionDropped
+from rdpipe.sim.responses import xml_error
 from rdpipe.sim.signing import UrlSigner
+from rdpipe.sim.uploads import hosted_file_routes
 
 CLIP_PREFIX = "/clips/"
 
@@ -35,12 +39,6 @@ class ClipLookup(Protocol):
 def clip_path(name: str) -> str:
     """The storage path of the clip stored under ``name``."""
     return f"{CLIP_PREFIX}{name}.mp4"
-
-
-def _xml_error(status: int, code: str, message: str) -> Response:
-    body = f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{code}</Code>"
-    body += f"<Message>{message}</Message></Error>"
-    return Response(body, status_code=status, media_type="application/xml")
 
 
 async def replaced_body(replacement: StoredBody, clip: ClipSource) -> Response:
@@ -78,24 +76,27 @@ class _UnannouncedResponse(Response):
 
 
 def build_storage_app(
-    clips: ClipLookup, signer: UrlSigner, clock: Callable[[], float]
+    clips: ClipLookup, signer: UrlSigner, clock: Callable[[], float], media: MediaHost
 ) -> Starlette:
-    """The storage origin's ASGI app."""
+    """The storage origin's ASGI app: clips at ``/clips/``, and the media host's files."""
 
     async def download(request: Request) -> Response:
         path = request.url.path
         refusal = signer.refusal(path, request.query_params, clock())
         if refusal is not None:
-            return _xml_error(403, "AccessDenied", refusal)
+            return xml_error(403, "AccessDenied", refusal)
         name = request.path_params["name"]
         clip = clips.stored_clip(name)
         if clip is None:
-            return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
+            return xml_error(404, "NoSuchKey", "The specified key does not exist.")
         head = request.method == "HEAD"
         replacement = clips.faults.stored_body
         if replacement is not None and "storage" in replacement.endpoints:
             return await replaced_body(replacement, clip)
         return ClipResponse(clip, request.headers.get("range"), head=head)
 
-    routes = [Route(CLIP_PREFIX + "{name}.mp4", download, methods=["GET", "HEAD"])]
+    routes = [
+        Route(CLIP_PREFIX + "{name}.mp4", download, methods=["GET", "HEAD"]),
+        *hosted_file_routes(media),
+    ]
     return Starlette(routes=routes)

@@ -1,7 +1,8 @@
 """Turn a submit body into a :class:`Submission`, refusing it the way the real service would.
 
-The relay checks the model and the request's shape (``prompt``, ``seconds`` as a string); the
-upstream checks durations, ratios, resolutions and reference media. Each refusal is a
+The relay checks the model and the request's shape (``prompt``, ``seconds`` as a string) and
+what the references it hosts stand for (``asset://`` URIs, its own hosted files); the upstream
+checks durations, ratios, resolutions and reference media. Each refusal is a
 :class:`~rdpipe.sim.responses.Rejection` in the format its layer uses.
 """
 
@@ -11,7 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rdpipe.sim.catalog import MODELS, RATIOS, ModelSpec, frame_size, nearest_ratio
-from rdpipe.sim.references import ReferenceImage, decode_image
+from rdpipe.sim.references import (
+    ASSET_SCHEME,
+    MediaLookup,
+    ReferenceImage,
+    decode_image,
+    read_hosted_image,
+)
 from rdpipe.sim.responses import invalid_request, openai_error, upstream_rejection
 
 DEFAULT_SECONDS = 5
@@ -22,6 +29,7 @@ _REFERENCE_ROLES = {
     "audio_url": ("reference_audio",),
 }
 _FRAME_ROLES = ("first_frame", "last_frame")
+_ACTIVE = "Active"
 
 
 @dataclass(frozen=True)
@@ -42,8 +50,12 @@ class Submission:
     media_counts: tuple[tuple[str, int], ...]
 
 
-def parse_submission(body: Any) -> Submission:
-    """Validate a decoded JSON submit body; raise ``Rejection`` for the first problem found."""
+def parse_submission(body: Any, media: MediaLookup) -> Submission:
+    """Validate a decoded JSON submit body; raise ``Rejection`` for the first problem found.
+
+    ``media`` answers for ``asset://`` URIs and the simulator's own hosted files; a hosted
+    image is read from disk (blocking: call this from a worker thread).
+    """
     if not isinstance(body, dict):
         raise invalid_request("request body must be a JSON object")
     model = _model(body.get("model"))
@@ -56,7 +68,7 @@ def parse_submission(body: Any) -> Submission:
         metadata = {}
     if not isinstance(metadata, dict):
         raise invalid_request("metadata must be a JSON object")
-    return _with_metadata(model, prompt, seconds, metadata)
+    return _with_metadata(model, prompt, seconds, metadata, media)
 
 
 def _model(value: Any) -> ModelSpec:
@@ -95,12 +107,14 @@ def _seconds(value: Any, model: ModelSpec) -> int:
 
 
 def _with_metadata(
-    model: ModelSpec, prompt: str, seconds: int, metadata: dict[str, Any]
+    model: ModelSpec, prompt: str, seconds: int, metadata: dict[str, Any], media: MediaLookup
 ) -> Submission:
     resolution = _resolution(metadata.get("resolution"), model)
     audio = _audio(metadata.get("generate_audio"), model)
     content = _content(metadata.get("content"))
-    image = _first_image(content)
+    for entry in content:
+        _check_hosting(entry[entry["type"]]["url"], media)
+    image = _first_image(content, media)
     ratio = _ratio(metadata.get("ratio"), image)
     width, height = frame_size(resolution, ratio)
     callback_url = metadata.get("callback_url")
@@ -193,8 +207,26 @@ def _check_entry(entry: Any) -> None:
     role = entry.get("role", _REFERENCE_ROLES[kind][0])
     if role not in _REFERENCE_ROLES[kind]:
         raise upstream_rejection(f"role {role!r} is not valid for {kind}", param="content.role")
+    if kind != "image_url" and url.startswith("data:"):
+        inline = kind.removesuffix("_url")
+        raise invalid_request(
+            f"{kind} must be an http(s) URL: the model does not take inline {inline}"
+        )
     if kind != "image_url" and not url.startswith(("http://", "https://")):
         raise upstream_rejection(f"{kind} references must be URLs", param=f"content.{kind}")
+
+
+def _check_hosting(url: str, media: MediaLookup) -> None:
+    """Refuse an ``asset://`` URI that is unknown or not active, and a hosted file now gone."""
+    if url.startswith(ASSET_SCHEME):
+        asset_id = url.removeprefix(ASSET_SCHEME)
+        status = media.asset_status(asset_id)
+        if status is None:
+            raise invalid_request(f"unknown asset {asset_id}")
+        if status != _ACTIVE:
+            raise invalid_request(f"asset {asset_id} is not active (status {status})")
+    elif media.is_hosted_url(url) and media.hosted_path(url) is None:
+        raise invalid_request(f"reference {url} could not be downloaded (404)")
 
 
 def _count_types(content: list[dict[str, Any]]) -> dict[str, int]:
@@ -204,13 +236,15 @@ def _count_types(content: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def _first_image(content: list[dict[str, Any]]) -> ReferenceImage | None:
+def _first_image(content: list[dict[str, Any]], media: MediaLookup) -> ReferenceImage | None:
     """Check every image entry; return the first one a preview should show."""
     first = None
     for entry in content:
         if entry["type"] != "image_url":
             continue
-        image = decode_image(entry["image_url"]["url"])
+        url = entry["image_url"]["url"]
+        path = media.hosted_path(url)
+        image = read_hosted_image(url, path) if path is not None else decode_image(url)
         if image.problem is not None:
             raise upstream_rejection(image.problem, param="content.image_url")
         if first is None and entry.get("role") != "last_frame":
