@@ -1,7 +1,9 @@
-"""Fixtures for pipeline-file tests: a storyboard tree built from a dict, and a CLI runner."""
+"""Fixtures for pipeline-file tests: a storyboard tree built from a dict, a CLI runner, and
+reference video and audio files."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from rdpipe.cli import app
+from rdpipe.ffmpeg_path import find_ffmpeg
+from tests.pipeline.media_files import make_media
 
 #: Writes files under tmp_path: text for str values, an image for ("image", (w, h)) tuples.
 TreeMaker = Callable[[dict[str, object]], Path]
@@ -47,3 +51,10 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def media_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Reference video and audio files by name (see ``tests.pipeline.media_files``), made once."""
+    ffmpeg = find_ffmpeg(os.environ)
+    return make_media(ffmpeg, tmp_path_factory.mktemp("reference-media"))
