@@ -7,10 +7,11 @@
     ``sim_server.storage_url`` for clip downloads). Clips render into a session temp dir.
 
 ``sim`` (function scope)
-    The same server, reset for one test: faults back to none and observations (counters,
-    logged requests, created task ids, webhook deliveries) cleared before the test; faults are
-    reset again afterwards so a failing test cannot leak them. Set ``sim.faults = Faults(...)``
-    inside a test to inject faults.
+    The same server, reset for one test: faults back to none, media rules to the default, and
+    observations (counters, logged requests, created task ids, webhook deliveries) cleared
+    before the test; faults and media rules are reset again afterwards so a failing test cannot
+    leak them. Set ``sim.faults = Faults(...)`` (``sim.media_rules = MediaRules(...)``) inside a
+    test to inject faults (refuse extensions, fail portraits). Hosted files and assets stay.
 
 ``loop_file_calls`` (function scope)
     The blocking calls made on the test's thread while an event loop runs there (as
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
+from rdpipe.sim import Faults, MediaRules, SimConfig, SimServer, Timing, run_simulator
 from rdpipe.state import StateStore
 
 SIM_API_KEY = "sk-sim-test"
@@ -53,9 +54,11 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
 def sim(sim_server: SimServer) -> Iterator[SimServer]:
     """The session simulator with no faults and empty counters for this test."""
     sim_server.faults = Faults()
+    sim_server.media_rules = MediaRules()
     sim_server.clear_observations()
     yield sim_server
     sim_server.faults = Faults()
+    sim_server.media_rules = MediaRules()
 
 
 # Where a file is made, read, renamed, removed or looked at, and where the state runs its SQL.
