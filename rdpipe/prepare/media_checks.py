@@ -45,8 +45,8 @@ def _send_as_problem(reference: Reference, form: str) -> str | None:
             "or asset: true"
         )
     if form in ("url", "data"):
-        what = f"{reference.source!r} is a URL" if form == "url" else "a data: URL"
-        return f"send_as applies to local files only; {what} is sent as written"
+        what = f"{reference.source!r} is a URL," if form == "url" else "a data: URL is"
+        return f"send_as applies to local files only; {what} sent as written"
     if reference.send_as == "inline" and reference.kind != "image":
         return (
             "local video and audio are always hosted: the API takes only URLs for them; remove "
@@ -61,8 +61,8 @@ def _asset_problem(reference: Reference, form: str) -> str | None:
         return None
     if reference.kind != "image":
         return (
-            f"asset: true is for portrait images; a {reference.kind} reference cannot go in "
-            "the asset library"
+            f"asset: true is for portrait images; the asset library takes no {reference.kind} "
+            "references"
         )
     if form == "data":
         return (

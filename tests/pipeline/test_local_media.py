@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import random
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from rdpipe.prepare.pipeline import prepare_pipeline
 from tests.pipeline.requests import HEAD, TAIL, Cli, Tree, bodies
@@ -180,3 +184,90 @@ def test_prepared_pipeline_lists_each_local_file_once_where_first_used(
         assert file.data_url is None and file.duration is not None
     durations = [round(located.file.duration or 0, 1) for located in prepared.local_files]
     assert durations == [4.0, 3.0, 4.0, 3.0]
+
+
+#: name -> (the references of sb.yaml, carried by its one shot with an image, the one error).
+SENDING: dict[str, tuple[str, str]] = {
+    "send_as on a URL": (
+        "  v: {image: 'https://e.com/k.png', send_as: hosted}\n",
+        "sb.yaml:5:46: references.v.send_as: send_as applies to local files only; "
+        "'https://e.com/k.png' is a URL, sent as written",
+    ),
+    "send_as on a data URL": (
+        "  v: {image: 'data:image/png;base64,iVBO', send_as: inline}\n",
+        "sb.yaml:5:53: references.v.send_as: send_as applies to local files only; a data: URL "
+        "is sent as written",
+    ),
+    "a video sent inline": (
+        "  v: {video: refs/walk.mp4, send_as: inline}\n",
+        "sb.yaml:5:38: references.v.send_as: local video and audio are always hosted: the API "
+        "takes only URLs for them; remove send_as: inline from this video reference",
+    ),
+    "audio as an asset": (
+        "  v: {audio: refs/voice.wav, asset: true}\n",
+        "sb.yaml:5:37: references.v.asset: asset: true is for portrait images; the asset library "
+        "takes no audio references",
+    ),
+    "a data URL as an asset": (
+        "  v: {image: 'data:image/png;base64,iVBO', asset: true}\n",
+        "sb.yaml:5:51: references.v.asset: asset: true needs a local file or an https URL; a "
+        "data: URL cannot be registered in the asset library",
+    ),
+    "an asset sent as": (
+        "  v: {image: refs/k.png, asset: true, send_as: hosted}\n",
+        "sb.yaml:5:48: references.v.send_as: an asset is sent as its asset:// URI, so send_as "
+        "does not apply; remove send_as or asset: true",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SENDING))
+def test_validate_refuses_a_way_of_sending_that_cannot_be(
+    case: str, make_tree: Tree, media_files: dict[str, bytes], cli: Cli
+) -> None:
+    """send_as and asset where they cannot apply exit 2 with one message at the key."""
+    references, expected = SENDING[case]
+    text = f"references:\n{references}  k: {{image: refs/k.png}}\n"
+    text += "shots:\n  - {id: a, prompt: x, references: [k, v]}\n"
+    files = {"refs/k.png": "k.png", "refs/walk.mp4": "walk.mp4", "refs/voice.wav": "voice.wav"}
+    _tree(make_tree, media_files, files, text)
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2, result.stdout
+    assert result.stderr == "error: " + expected + TAIL
+
+
+def test_an_asset_by_url_is_sent_as_written_with_a_warning(make_tree: Tree, cli: Cli) -> None:
+    """asset: true on an https URL is valid, and says that only local portraits are registered."""
+    make_tree(
+        {
+            "sb.yaml": HEAD + "references:\n  v: {image: 'https://e.com/mara.png', asset: true}\n"
+            "shots:\n  - {id: a, prompt: x, references: [v]}\n"
+        }
+    )
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "sb.yaml:5:47: references.v.asset: warning: rdpipe registers local portraits only, so "
+        "'https://e.com/mara.png' is sent as written; save the picture next to the pipeline to "
+        "register it\n"
+    )
+
+
+def test_heavy_inline_images_suggest_hosting(make_tree: Tree, cli: Cli) -> None:
+    """Over 20 MB of inline images in one request is a warning naming the weight and the
+    setting that avoids it; hosted, the same image warns of nothing."""
+    noise = Image.frombytes("RGB", (2600, 2600), random.Random(14).randbytes(2600 * 2600 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG", compress_level=0)
+    inline = len("data:image/png;base64,") + len(base64.b64encode(buffer.getvalue()))
+    text = "references:\n  k: {image: k.png}\nshots:\n  - {id: a, prompt: x, references: [k]}\n"
+    make_tree({"sb.yaml": HEAD + text, "k.png": buffer.getvalue()})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        f"sb.yaml:7:5: shots[0]: warning: the shot's inline images add {inline / 2**20:.1f} MB to "
+        "its request body (more than 20 MB, which relays may refuse); set send_images_as: hosted "
+        "to upload each image once and send its URL instead\n"
+    )
+    make_tree({"sb.yaml": HEAD + "send_images_as: hosted\n" + text})
+    assert cli("validate", "sb.yaml").stderr == ""
