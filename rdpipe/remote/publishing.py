@@ -25,10 +25,10 @@ from .transfer import upload_media
 #: The longest a presigned URL may live, in seconds: 7 days, the most S3 and GCS sign for.
 LONGEST_URL_LIFETIME = 7 * 24 * 3600
 
-# What a back-end raises when its credentials cannot sign (adlfs without an account key:
-# ValueError; google-cloud-storage without a private key: AttributeError; an fsspec class
-# without sign: NotImplementedError).
-_CANNOT_SIGN = (NotImplementedError, ValueError, TypeError, AttributeError, ImportError)
+# What a back-end raises when it cannot sign: adlfs without an account key, ValueError;
+# gcsfs with credentials holding no private key (a user's login), AttributeError, or without
+# google-cloud-storage, ImportError; an fsspec class without sign, NotImplementedError.
+_CANNOT_SIGN = (NotImplementedError, ValueError, AttributeError, ImportError)
 
 
 @dataclass(frozen=True)
