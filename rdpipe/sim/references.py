@@ -40,6 +40,23 @@ class MediaLookup(Protocol):
         ...
 
 
+class _NoMedia:
+    """A media host with nothing hosted and no assets (a submit checked on its own)."""
+
+    def asset_status(self, asset_id: str) -> str | None:
+        return None
+
+    def is_hosted_url(self, url: str) -> bool:
+        return False
+
+    def hosted_path(self, url: str) -> Path | None:
+        return None
+
+
+NO_MEDIA: MediaLookup = _NoMedia()
+"""The :class:`MediaLookup` of a submit checked outside a running simulator."""
+
+
 @dataclass(frozen=True)
 class ReferenceImage:
     """One ``image_url`` entry: its URL, and for a data URL its bytes and pixel size.

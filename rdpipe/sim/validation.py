@@ -14,6 +14,7 @@ from typing import Any
 from rdpipe.sim.catalog import MODELS, RATIOS, ModelSpec, frame_size, nearest_ratio
 from rdpipe.sim.references import (
     ASSET_SCHEME,
+    NO_MEDIA,
     MediaLookup,
     ReferenceImage,
     decode_image,
@@ -50,11 +51,12 @@ class Submission:
     media_counts: tuple[tuple[str, int], ...]
 
 
-def parse_submission(body: Any, media: MediaLookup) -> Submission:
+def parse_submission(body: Any, media: MediaLookup = NO_MEDIA) -> Submission:
     """Validate a decoded JSON submit body; raise ``Rejection`` for the first problem found.
 
-    ``media`` answers for ``asset://`` URIs and the simulator's own hosted files; a hosted
-    image is read from disk (blocking: call this from a worker thread).
+    ``media`` answers for ``asset://`` URIs and the simulator's own hosted files (the default
+    knows none: every asset is unknown); a hosted image is read from disk (blocking: call this
+    from a worker thread).
     """
     if not isinstance(body, dict):
         raise invalid_request("request body must be a JSON object")

@@ -12,6 +12,7 @@ from rdpipe.sim.assets import Asset
 from rdpipe.sim.media import split_hosted_name
 from rdpipe.sim.preview_clips import clip_spec_for
 from rdpipe.sim.recorder import classify
+from rdpipe.sim.responses import Rejection
 from rdpipe.sim.validation import parse_submission
 from tests.sim.media_client import unique_png
 from tests.sim.simclient import SMALL_MODEL
@@ -103,3 +104,16 @@ def test_preview_shows_a_hosted_image(tmp_path: Path) -> None:
     picture = clip_spec_for(parse_submission(body, _Lookup(path))).picture
     assert picture.image_data == data
     assert picture.image_label == f"/media/{path.name}"
+
+
+def test_a_submit_checked_alone_knows_no_asset() -> None:
+    """Outside a running simulator (no media host), every asset:// URI is unknown."""
+    content = [{"type": "image_url", "image_url": {"url": "asset://asset-1"}}]
+    body = {"model": SMALL_MODEL, "prompt": "p", "seconds": "4", "metadata": {"content": content}}
+    with pytest.raises(Rejection) as caught:
+        parse_submission(body)
+    assert caught.value.payload == {
+        "code": "invalid_request",
+        "message": "unknown asset asset-1",
+        "data": None,
+    }
