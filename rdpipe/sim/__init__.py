@@ -4,7 +4,9 @@ offline previews.
 >>> with run_simulator(SimConfig(api_key="sk-sim")) as sim:  # doctest: +SKIP
 ...     sim.base_url, sim.storage_url
 
-It shares no code with :mod:`rdpipe.client`; it plays the server, with its own model table.
+It shares no code with :mod:`rdpipe.client`; it plays the server, with its own model table,
+and RelayDance's media host too: upload slots and the asset library on the API origin, presigned
+uploads and hosted files on the storage origin (:class:`MediaRules`, ``SimServer.media_rules``).
 """
 
 from __future__ import annotations

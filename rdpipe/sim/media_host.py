@@ -81,7 +81,7 @@ class MediaHost:
             raise media_error(400, "name must be a string")
         if not isinstance(source_url, str) or self.hosted_path(source_url) is None:
             raise media_error(400, f"source_url is not a hosted file: {source_url}")
-        md5, ext = split_hosted_name(source_url.rsplit("/", 1)[1]) or ("", "")
+        md5, ext = split_hosted_name(self._hosted_name(source_url)) or ("", "")
         if not CONTENT_TYPES.get(ext, "").startswith("image/"):
             raise media_error(400, f"source_url is not an image: {source_url}")
         rules = self.rules
@@ -118,8 +118,12 @@ class MediaHost:
         """The file a hosted URL serves, or ``None`` (not this host's, or gone)."""
         if not self.is_hosted_url(url):
             return None
-        name = url[len(self.storage_url + MEDIA_PREFIX) :].split("?", 1)[0].split("#", 1)[0]
-        return self.hosted.path(name)
+        return self.hosted.path(self._hosted_name(url))
+
+    def _hosted_name(self, url: str) -> str:
+        """The ``<md5>.<ext>`` a URL into ``/media/`` names (query and fragment dropped)."""
+        tail = url[len(self.storage_url + MEDIA_PREFIX) :]
+        return tail.split("?", 1)[0].split("#", 1)[0]
 
 
 def _listed(asset: Asset, now: float) -> JsonObject:
