@@ -16,11 +16,14 @@ from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rich.console import Console
 
     from rdpipe.plan import Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.remote import RemoteSetting
+    from rdpipe.session.hosting import MediaView
     from rdpipe.session.settings import RunSettings
 
 SetOption = Annotated[
@@ -172,16 +175,21 @@ def plan(
     context = CommandContext.start()
 
     def action() -> None:
+        from rdpipe.session.hosting import read_media_views
         from rdpipe.session.settings import RunSettings
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         # Read-only, like status; the server is not asked (status does).
-        result, _ = plan_as_stored(prepared, RunSettings(offline=offline, remote=shared), context)
+        settings = RunSettings(offline=offline, remote=shared)
+        result, _ = plan_as_stored(prepared, settings, context)
+        media = read_media_views(prepared, settings, context.environ, result.jobs)
         if as_json:
-            typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+            shown = {**result.to_json(), "local_media": [view.to_json() for view in media]}
+            typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         else:
             print_plan(result, context.out)
+            print_media(media, context.out)
 
     run_command(action, context)
 
@@ -208,6 +216,27 @@ def print_plan(result: Plan, console: Console) -> None:
     for model, totals in sorted(result.by_model.items()):
         table.add_row(Text(model), str(totals.generations), str(totals.billed_seconds))
     table.add_row("total", str(result.generations), str(result.billed_seconds), style="bold")
+    console.print(table)
+
+
+def print_media(views: Sequence[MediaView], console: Console) -> None:
+    """The pipeline's local files and how each goes: inline, to upload (with its size),
+    already hosted, or a portrait to register, registered or refused."""
+    if not views:
+        return
+    from rich.filesize import decimal
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text("Local media", style="table.title"), title_justify="left")
+    for column in ("reference", "file", "kind", "size", "sent as"):
+        table.add_column(column, justify="right" if column == "size" else "left")
+    for view in views:
+        how = view.how if view.how != "refused" else f"refused: {view.detail}"
+        table.add_row(
+            Text(view.name or "(frame)"), Text(view.file), view.kind,
+            decimal(view.size), Text(how),
+        )  # fmt: skip
     console.print(table)
 
 

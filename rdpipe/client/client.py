@@ -21,11 +21,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
 
 import anyio
 
-from rdpipe.client.config import ClientConfig
+from rdpipe.client.config import ClientConfig, host_of
 from rdpipe.client.download import DownloadedClip, Downloader, ProgressCallback
 from rdpipe.client.errors import (
     LinkExpired,
@@ -108,13 +107,13 @@ class RelayDanceClient:
     @property
     def api_host(self) -> str:
         """``host[:port]`` of the API, without any user info: recorded with each submit."""
-        return _host_of(self.config.base_url)
+        return host_of(self.config.base_url)
 
     @property
     def media_host(self) -> str:
         """``host[:port]`` of the media host (upload URLs, the asset library), without any
         user info: the run state records what it hosts under it."""
-        return _host_of(self.config.media_url)
+        return host_of(self.config.media_url)
 
     async def __aenter__(self) -> RelayDanceClient:
         return self
@@ -296,14 +295,6 @@ class RelayDanceClient:
                 status.raw_status,
             )
         return status
-
-
-def _host_of(url: str) -> str:
-    """``host[:port]`` of ``url``, without user info; IPv6 hosts in brackets."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _why_unknown(error: NoAnswer | ServerError | MalformedResponse) -> str:

@@ -172,18 +172,33 @@ class ClientConfig:
         base_url = normalise_base_url(
             environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
         )
-        media_url = environ.get(MEDIA_URL_VARIABLE, "").strip()
-        return cls(
-            api_key=ApiKey(key),
-            base_url=base_url,
-            media_url=normalise_media_url(media_url) if media_url else "",
-        )
+        return cls(api_key=ApiKey(key), base_url=base_url, media_url=media_url_from(environ))
+
+
+def media_url_from(environ: Mapping[str, str]) -> str:
+    """The media host's URL ``environ`` names: ``RELAYDANCE_MEDIA_URL``, else the one that
+    goes with ``RELAYDANCE_BASE_URL`` (:func:`default_media_url`). Needs no key, so commands
+    that send nothing (``validate``, ``plan``) can name the host the run state keys files by.
+    Raises :class:`InvalidBaseUrl` or :class:`InvalidMediaUrl`."""
+    media_url = environ.get(MEDIA_URL_VARIABLE, "").strip()
+    if media_url:
+        return normalise_media_url(media_url)
+    base_url = environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
+    return default_media_url(normalise_base_url(base_url))
 
 
 def default_media_url(base_url: str) -> str:
     """The media host that goes with ``base_url``: RelayDance's own for RelayDance's API,
     else the same address (a relay deployment, or the simulator, serves both)."""
     return DEFAULT_MEDIA_URL if base_url.rstrip("/") == DEFAULT_BASE_URL else base_url
+
+
+def host_of(url: str) -> str:
+    """``host[:port]`` of ``url``, without user info; IPv6 hosts in brackets."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def check_api_key(key: str) -> None:

@@ -34,10 +34,8 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from rdpipe.client import (
-    AuthenticationFailed,
     NoAnswer,
     NotSent,
-    QuotaExceeded,
     RateLimited,
     RelayDanceError,
     RequestNotBuilt,
@@ -50,10 +48,11 @@ from rdpipe.client import (
 from rdpipe.errors import RdpipeError
 from rdpipe.failure_codes import classify_failure, failure_text
 from rdpipe.plan import Action, Job
-from rdpipe.request import GenerationRequest
+from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread, one_worker_thread
+from rdpipe.scheduler.hosting import FATAL_ERRORS, HostingFailed, MediaHosting
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
     ClipProbe,
@@ -81,7 +80,7 @@ from rdpipe.state import (
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 #: Errors that concern every shot alike: the run stops at the first one.
-_FATAL = (AuthenticationFailed, QuotaExceeded, NotSent)
+_FATAL = FATAL_ERRORS
 #: A poll that met these is simply asked again later: a GET is safe to repeat. Not a request
 #: that could not even be built (a key with a line break): no wait mends it.
 _POLL_OUTAGE = (NotSent, NoAnswer, ServerError, RateLimited)
@@ -143,6 +142,7 @@ class Scheduler:
         on_stored: ClipStored | None = None,
         on_submitted: TaskSubmitted | None = None,
         may_submit: SubmitAllowed | None = None,
+        hosting: MediaHosting | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -154,6 +154,7 @@ class Scheduler:
         self._on_stored = on_stored
         self._on_submitted = on_submitted
         self._may_submit = may_submit
+        self._hosting = hosting
         self._rng = rng or random.Random()
         self._waker = waker or Waker()
         self._state_calls = blocking or one_worker_thread()
@@ -271,7 +272,25 @@ class Scheduler:
         if request.continues_from is not None:
             png = await self._last_frame(job, request.continues_from)
             request, sent = request.with_first_frame_png(png), sent.with_first_frame_png(png)
+        if request.local_files:
+            urls = await self._hosted_urls(job, request)
+            request, sent = request.with_hosted(urls), sent.with_hosted(urls)
         return await self._generate(job, request, sent)
+
+    async def _hosted_urls(self, job: Job, request: GenerationRequest) -> dict[LocalFile, str]:
+        """The URLs of the request's local files, each hosted once for the whole run."""
+        if self._hosting is None:
+            raise _ShotFailed(
+                Phase.FAILED, "its local reference files need a media host, and this run has none"
+            )
+
+        def note(text: str) -> None:
+            self._report(job, Phase.WAITING, message=text)
+
+        try:
+            return await self._hosting.urls(request, note)
+        except HostingFailed as error:
+            raise _ShotFailed(Phase.FAILED, error.message) from error
 
     async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
         """Follow a task an earlier run submitted; ``None``: submit the shot anew instead.

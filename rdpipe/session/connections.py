@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from rdpipe.concurrency import DEFAULT_DOWNLOADS
 
 if TYPE_CHECKING:
+    from rdpipe.client import RelayDanceClient
     from rdpipe.plan import Plan
     from rdpipe.scheduler import GenerationApi, Waker
     from rdpipe.send_record import SendRecord
@@ -46,7 +47,7 @@ async def open_api(
     *,
     sends: SendRecord,
     downloads: int = DEFAULT_DOWNLOADS,
-) -> AsyncIterator[GenerationApi]:
+) -> AsyncIterator[RelayDanceClient]:
     """The RelayDance client, or one pointed at the built-in simulator with --offline.
 
     ``environ`` holds the API key and base URL (and where ffmpeg is, for the simulator). Every

@@ -62,6 +62,7 @@ from rdpipe.session.events import (
     SubmitRecovered,
     run_in_event_loop,
 )
+from rdpipe.session.hosting import check_hosting, media_hosting
 from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
@@ -113,6 +114,7 @@ def run_pipeline(
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)
+            check_hosting(session, environ)
             session, team = join_team(session, reporter=reporter, run_async=run_async)
             with team.releasing():
                 reporter.run_event(_announcement(session.plan, settings))
@@ -363,6 +365,16 @@ async def _generate(
 
             jobs = with_webhooks(plan.jobs, callback_url)
             interval = max(1.0, len(plan.jobs) / 200)
+            offline = settings.offline
+            hosting = media_hosting(
+                api,
+                session.prepared,
+                session.store,
+                plan.jobs,
+                store=session.shared,
+                transfers=downloads,
+                poll=settings.poll_interval or (OFFLINE_POLLING.first if offline else None),
+            )
             scheduler = Scheduler(
                 api=api,
                 journal=session.store,
@@ -377,6 +389,7 @@ async def _generate(
                 on_stored=team.on_stored(session),
                 on_submitted=team.on_submitted(),
                 may_submit=team.may_submit(),
+                hosting=hosting,
             )
             try:
                 return await scheduler.run(jobs)
