@@ -233,6 +233,8 @@ def read_media_views(
     from rdpipe.session.workspace import Workspace
     from rdpipe.state import StateStore
 
+    if not prepared.local_files:  # inline images at most: no host to ask about (no httpx)
+        return media_views(prepared, None, "")
     paths = Workspace.for_pipeline(prepared.loaded, offline=settings.offline).state
     host = media_host_of(environ)
     sending = files_to_send(jobs)
