@@ -332,17 +332,17 @@ def _inline_bytes(file: LocalFile) -> bytes:
 
 
 def no_host_text(file: LocalFile, refusal: str, *, store_url: str | None) -> str:
-    """Why ``file`` has nowhere to go, and the three ways out."""
+    """Why ``file`` has nowhere to go, and the ways out (inline only for an image)."""
     store = (
         "no shared clip store is set up"
         if store_url is None
         else f"the shared clip store {store_url} cannot hand out presigned URLs"
     )
-    inline = " or send it inline (send_as: inline)" if file.kind == "image" else ""
+    inline = ", or send it inline (send_as: inline)" if file.kind == "image" else ""
     return (
         f"{file.shown} cannot be hosted: RelayDance does not take .{file.extension} uploads "
-        f"({refusal}) and {store}. Put the file somewhere reachable and give its https URL, "
-        f"set up an S3, GCS or Azure store (rdpipe.toml [remote] url){inline}"
+        f"(it answered: {refusal}) and {store}. Give the file as an https URL, or set up an "
+        f"S3, GCS or Azure store ([remote] url in rdpipe.toml){inline}"
     )
 
 
