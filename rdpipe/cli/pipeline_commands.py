@@ -140,17 +140,25 @@ def validate(
 
     def action() -> None:
         from rdpipe.errors import PipelineInvalid
+        from rdpipe.session.hosting import read_hosting_problems
 
         failed: PipelineInvalid | None = None
+
+        def merged(error: PipelineInvalid) -> PipelineInvalid:
+            if failed is None:
+                return error
+            return PipelineInvalid(failed.diagnostics + error.diagnostics + error.warnings)
+
         for file in files:
             try:
                 prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
             except PipelineInvalid as error:
-                failed = (
-                    error
-                    if failed is None
-                    else PipelineInvalid(failed.diagnostics + error.diagnostics + error.warnings)
-                )
+                failed = merged(error)
+                continue
+            remote = remote_setting(file, None, context)
+            hosting = read_hosting_problems(prepared, remote, context.environ)
+            if hosting:
+                failed = merged(PipelineInvalid(hosting))
                 continue
             count = len(prepared.shots)
             context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)")

@@ -253,3 +253,25 @@ def media_host_of(environ: Mapping[str, str]) -> str:
     from rdpipe.client.config import host_of, media_url_from
 
     return host_of(media_url_from(environ))
+
+
+def read_hosting_problems(
+    prepared: PreparedPipeline, remote: RemoteSetting | None, environ: Mapping[str, str]
+) -> list[Diagnostic]:
+    """:func:`hosting_problems` from a read-only look at the state (``validate``): the
+    extensions the relay refused before, as this folder's runs recorded them."""
+    if not prepared.local_files:
+        return []
+    import time
+
+    from rdpipe.session.workspace import Workspace
+    from rdpipe.state import StateStore
+
+    paths = Workspace.for_pipeline(prepared.loaded, offline=False).state
+    if not paths.database.exists():
+        return []
+    with StateStore.open(
+        paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
+    ) as state:
+        refused = state.refused_extensions(media_host_of(environ))
+    return hosting_problems(prepared, refused, remote=remote)

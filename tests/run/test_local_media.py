@@ -356,3 +356,6 @@ def test_a_refused_extension_with_no_store_is_refused_before_the_next_run_sends(
         f"error: {path}:7:18: references.voice.audio: {why}\n"
         "1 error; nothing was sent to the API.\n"
     )
+    validated = rdpipe_cli("validate", str(path))
+    assert validated.exit_code == 2
+    assert f"error: {path}:7:18: references.voice.audio: {why}\n" in validated.stderr
