@@ -226,8 +226,9 @@ class MediaHosting:
             await once.done.wait()
         if once.error is not None:
             raise once.error
-        if once.url is None:  # the first shot's work was cancelled: this shot does it
-            del table[key]
+        if once.url is None:  # the first shot's work was cancelled: one waiting shot does it,
+            if table.get(key) is once:  # the others wait for that one (not each its own)
+                del table[key]
             return await self._once(table, file, note, work)
         return once.url
 
