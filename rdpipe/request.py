@@ -207,7 +207,11 @@ class LocalFile:
     def key_url(self) -> str:
         """What the entry reads as until hosted: an image's data URL, so the request is
         byte for byte the one sent inline (keys made before hosting existed stay valid);
-        ``<local video sha256:HEX>`` (or audio) otherwise."""
+        ``<portrait sha256:HEX>`` for a portrait (an audited asset is another input than the
+        picture: marking a refused image ``asset: true`` makes a new request, not one the
+        upstream refused); ``<local video sha256:HEX>`` (or audio) otherwise."""
+        if self.send_as == "asset":
+            return f"<portrait sha256:{self.sha256}>"
         if self.data_url is not None:
             return self.data_url
         return f"<local {self.kind} sha256:{self.sha256}>"

@@ -133,20 +133,23 @@ def test_a_reference_may_choose_its_own_way(tmp_path: Path) -> None:
 
 
 def test_key_forms() -> None:
-    """A video or audio file reads as its sha256; an image as its data URL, the body it has
-    inline."""
+    """A video or audio file reads as its sha256; a hosted image as its data URL, the body it
+    has inline; a portrait as its own input (so marking a refused image ``asset: true`` makes
+    a new request)."""
     assert VIDEO.key_url == f"<local video sha256:{'ab' * 32}>"
     assert dataclasses.replace(VIDEO, kind="audio").key_url.startswith("<local audio sha256:")
-    assert IMAGE.key_url == IMAGE.data_url
+    assert IMAGE.key_url == f"<portrait sha256:{hashlib.sha256(PNG).hexdigest()}>"
+    hosted_image = dataclasses.replace(IMAGE, send_as="hosted")
+    assert hosted_image.key_url == IMAGE.data_url
     assert VIDEO.to_json() == {
         "type": "video_url",
         "video_url": {"url": f"<local video sha256:{'ab' * 32}>"},
         "role": "reference_video",
     }
     inline = GenerationRequest("m", "p", "5").with_content(
-        [Media("image", IMAGE.key_url, "first_frame")]
+        [Media("image", hosted_image.key_url, "first_frame")]
     )
-    hosted = GenerationRequest("m", "p", "5").with_content([IMAGE])
+    hosted = GenerationRequest("m", "p", "5").with_content([hosted_image])
     assert hosted.body == inline.body
     assert derived_seed(hosted, 2) == derived_seed(inline, 2)
 

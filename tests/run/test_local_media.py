@@ -359,3 +359,31 @@ def test_a_refused_extension_with_no_store_is_refused_before_the_next_run_sends(
     validated = rdpipe_cli("validate", str(path))
     assert validated.exit_code == 2
     assert f"error: {path}:7:18: references.voice.audio: {why}\n" in validated.stderr
+
+
+def test_a_picture_refused_for_a_real_face_is_sent_again_once_marked_a_portrait(
+    online: SimServer, tmp_path: Path, media: dict[str, bytes], rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The upstream refuses the picture (an input refusal: not resent unchanged); marked
+    ``asset: true`` it is another input, so the next run submits the shot as a portrait."""
+    from rdpipe.sim import Faults
+
+    folder = folder_with(online, tmp_path, media, "mara.png")
+    path = pipeline(folder, PORTRAIT_SHOTS[:1], references={"mara": "{image: refs/mara.png}"})
+    online.faults = Faults(
+        task_failure_rate=1.0,
+        failure_code="InputImageSensitiveContentDetected.PrivacyInformation",
+        failing_prompts="smiles",
+    )
+    refused = run(rdpipe_cli, path)
+    assert refused.exit_code == 1, refused.output
+    assert submits(online) == 1
+
+    online.faults = Faults()
+    online.clear_observations()
+    path.write_text(path.read_text().replace("{image: refs/mara.png}", PORTRAIT["mara"]))
+    portrait = run(rdpipe_cli, path)
+
+    assert portrait.exit_code == 0, portrait.output
+    (body,) = posted_bodies(online)
+    assert content_of(body)[0]["image_url"]["url"].startswith("asset://")
