@@ -72,9 +72,9 @@ class Reference(_Strict):
     )
     asset: bool = Field(
         default=False,
-        description="A portrait: register the image (a local file or https URL) in the relay's "
-        "asset library and send its asset:// URI; for faces the model refuses otherwise. The "
-        "library accepts synthetic portraits only.",
+        description="A portrait: upload the local image, register it in the relay's asset "
+        "library and send its asset:// URI; for faces the model refuses otherwise. The library "
+        "accepts synthetic portraits only.",
     )
     description: str | None = Field(default=None, description="A note for people; never sent.")
 

@@ -31,8 +31,7 @@ def sending_problems(pipeline: Pipeline) -> tuple[list[Problem], list[Problem]]:
             errors.append(Problem(("references", name, "send_as"), message))
         message = _asset_problem(reference, form)
         if message is not None:
-            found = warnings if form == "url" and reference.kind == "image" else errors
-            found.append(Problem(("references", name, "asset"), message))
+            errors.append(Problem(("references", name, "asset"), message))
     return errors, warnings
 
 
@@ -56,7 +55,7 @@ def _send_as_problem(reference: Reference, form: str) -> str | None:
 
 
 def _asset_problem(reference: Reference, form: str) -> str | None:
-    """Why ``asset: true`` cannot be done (a warning for an image URL, sent as written)."""
+    """Why ``asset: true`` cannot be done: it registers a local picture (uploaded first)."""
     if not reference.asset:
         return None
     if reference.kind != "image":
@@ -64,15 +63,11 @@ def _asset_problem(reference: Reference, form: str) -> str | None:
             f"asset: true is for portrait images; the asset library takes no {reference.kind} "
             "references"
         )
-    if form == "data":
+    if form in ("url", "data"):
+        what = f"{reference.source!r}" if form == "url" else "a data: URL"
         return (
-            "asset: true needs a local file or an https URL; a data: URL cannot be registered "
-            "in the asset library"
-        )
-    if form == "url":
-        return (
-            f"rdpipe registers local portraits only, so {reference.source!r} is sent as "
-            "written; save the picture next to the pipeline to register it"
+            f"asset: true registers a local picture (rdpipe uploads it, then registers it), "
+            f"not {what}; save the picture next to the pipeline and give its path"
         )
     return None
 

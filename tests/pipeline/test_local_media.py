@@ -210,8 +210,15 @@ SENDING: dict[str, tuple[str, str]] = {
     ),
     "a data URL as an asset": (
         "  v: {image: 'data:image/png;base64,iVBO', asset: true}\n",
-        "sb.yaml:5:51: references.v.asset: asset: true needs a local file or an https URL; a "
-        "data: URL cannot be registered in the asset library",
+        "sb.yaml:5:51: references.v.asset: asset: true registers a local picture (rdpipe "
+        "uploads it, then registers it), not a data: URL; save the picture next to the pipeline "
+        "and give its path",
+    ),
+    "a URL as an asset": (
+        "  v: {image: 'https://e.com/mara.png', asset: true}\n",
+        "sb.yaml:5:47: references.v.asset: asset: true registers a local picture (rdpipe "
+        "uploads it, then registers it), not 'https://e.com/mara.png'; save the picture next to "
+        "the pipeline and give its path",
     ),
     "an asset sent as": (
         "  v: {image: refs/k.png, asset: true, send_as: hosted}\n",
@@ -234,23 +241,6 @@ def test_validate_refuses_a_way_of_sending_that_cannot_be(
     result = cli("validate", "sb.yaml")
     assert result.exit_code == 2, result.stdout
     assert result.stderr == "error: " + expected + TAIL
-
-
-def test_an_asset_by_url_is_sent_as_written_with_a_warning(make_tree: Tree, cli: Cli) -> None:
-    """asset: true on an https URL is valid, and says that only local portraits are registered."""
-    make_tree(
-        {
-            "sb.yaml": HEAD + "references:\n  v: {image: 'https://e.com/mara.png', asset: true}\n"
-            "shots:\n  - {id: a, prompt: x, references: [v]}\n"
-        }
-    )
-    result = cli("validate", "sb.yaml")
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == (
-        "sb.yaml:5:47: references.v.asset: warning: rdpipe registers local portraits only, so "
-        "'https://e.com/mara.png' is sent as written; save the picture next to the pipeline to "
-        "register it\n"
-    )
 
 
 def test_heavy_inline_images_suggest_hosting(make_tree: Tree, cli: Cli) -> None:
