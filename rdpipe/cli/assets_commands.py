@@ -11,7 +11,7 @@ import typer
 
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
-from rdpipe.cli.pipeline_commands import JsonOption
+from rdpipe.cli.pipeline_commands import JsonOption, OfflineOption
 
 
 @app.command()
@@ -20,11 +20,12 @@ def assets(
         Path,
         typer.Argument(help="A pipeline file, or the folder of the pipelines (default: here)."),
     ] = Path("."),
+    offline: OfflineOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """List the portraits registered in the asset library (``asset: true`` references) and
     their state: Active (sent as asset://), Processing, or Failed with the audit's reason.
-    Reads the run state only; sends nothing."""
+    Reads the run state only (with --offline, the offline previews'); sends nothing."""
     context = CommandContext.start()
 
     def action() -> None:
@@ -35,8 +36,10 @@ def assets(
 
         from rdpipe.state import STATE_DIR_NAME, StateStore
 
+        if not path.exists():
+            raise typer.BadParameter(f"{path} does not exist", param_hint="PATH")
         folder = path.parent if path.is_file() else path
-        database = folder / STATE_DIR_NAME / "state.db"
+        database = folder / STATE_DIR_NAME / ("offline" if offline else "") / "state.db"
         records = []
         if database.is_file():
             with StateStore.open(database, pipeline="", clock=time.time, read_only=True) as state:
@@ -59,9 +62,10 @@ def assets(
             return
         table = Table(title=Text(f"Portraits registered from {folder}"), title_justify="left")
         for column in ("name", "file", "status", "asset URI or reason", "registered"):
-            table.add_column(column)
+            table.add_column(column, overflow="fold")
         for record in records:
             detail = record.uri if record.status.lower() == "active" else record.reason
+            detail = detail or "(waiting for the audit)"
             when = datetime.fromtimestamp(record.registered_at).strftime("%Y-%m-%d %H:%M")
             table.add_row(
                 Text(record.name), Text(record.file), Text(record.status), Text(detail or ""),

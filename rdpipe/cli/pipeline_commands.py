@@ -240,7 +240,11 @@ def print_media(views: Sequence[MediaView], console: Console) -> None:
     for column in ("reference", "file", "kind", "size", "sent as"):
         table.add_column(column, justify="right" if column == "size" else "left")
     for view in views:
-        how = view.how if view.how != "refused" else f"refused: {view.detail}"
+        how = {
+            "refused": f"refused: {view.detail}",
+            "no host": f"no host: RelayDance answered {view.detail}",
+            "to publish": "to publish through the shared store",
+        }.get(view.how, view.how)
         table.add_row(
             Text(view.name or "(frame)"), Text(view.file), view.kind,
             decimal(view.size), Text(how),

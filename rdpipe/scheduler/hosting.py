@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 #: Errors that concern every shot alike: the scheduler stops the run at the first one.
 FATAL_ERRORS = (AuthenticationFailed, QuotaExceeded, NotSent)
+#: Seconds a relay's refusal of an extension is believed: after a day it is asked again (a
+#: relay may start to take video or audio; relaydance-api.md §9 calls them uncertain).
+REFUSAL_MEMORY = 24 * 3600.0
 #: Seconds a presigned URL of the shared store stays valid: a task fetches its references
 #: within minutes of its submit; a day leaves room for a queue (relaydance-api.md §8).
 STORE_URL_LIFETIME = 24 * 3600.0
@@ -131,6 +134,7 @@ class _Once:
     done: anyio.Event = field(default_factory=anyio.Event)
     url: str | None = None
     error: HostingFailed | None = None
+    file: LocalFile | None = None  # the file whose work it was
 
 
 class MediaHosting:
@@ -138,7 +142,9 @@ class MediaHosting:
 
     ``transfers``: uploads at once. ``journal``'s calls go through ``state_call`` (the
     scheduler's journal thread), the shared store's through ``file_call``. ``names`` maps a
-    file's md5 to the reference name it is known by (for portraits and messages).
+    file's md5 to the reference name it is known by (for portraits and messages). ``host``:
+    the name the state records what is hosted under (default: the media host's
+    ``host[:port]``; offline runs give one name to simulators on changing ports).
     """
 
     def __init__(
@@ -152,12 +158,14 @@ class MediaHosting:
         options: HostingOptions | None = None,
         names: Mapping[str, str] | None = None,
         transfers: int = 4,
+        host: str | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         from rdpipe.scheduler.portraits import PortraitRegistry
 
         self._api = api
+        self.host = host or api.media_host
         self._journal = journal
         self._store = store
         self._state_call = state_call
@@ -175,6 +183,7 @@ class MediaHosting:
             host_file=self.hosted_url,
             options=self.options,
             name_of=self.name_of,
+            host=self.host,
             sleep=sleep,
             clock=clock,
         )
@@ -219,13 +228,18 @@ class MediaHosting:
             except RelayDanceError as error:
                 if isinstance(error, FATAL_ERRORS):
                     raise  # the run stops: every shot would meet it
-                once.error = HostingFailed(f"{file.shown} could not be hosted: {error.message}")
+                done = "registered" if table is self._portraits else "hosted"
+                once.error = HostingFailed(f"{file.shown} could not be {done}: {error.message}")
             finally:
+                once.file = file
                 once.done.set()
         else:
             await once.done.wait()
         if once.error is not None:
-            raise once.error
+            first = once.file
+            if first is None or first.shown == file.shown:
+                raise once.error
+            raise HostingFailed(f"{file.shown} holds the same bytes as {once.error.message}")
         if once.url is None:  # the first shot's work was cancelled: one waiting shot does it,
             if table.get(key) is once:  # the others wait for that one (not each its own)
                 del table[key]
@@ -235,8 +249,11 @@ class MediaHosting:
     # Hosting ----------------------------------------------------------------------------
 
     async def _host(self, file: LocalFile, note: Note) -> str:
-        host = self._api.media_host
-        refused = await self._state_call(lambda: self._journal.refused_extensions(host))
+        host = self.host
+        since = self._clock() - REFUSAL_MEMORY
+        refused = await self._state_call(
+            lambda: self._journal.refused_extensions(host, since=since)
+        )
         if file.extension not in refused:
             url = await self._recorded(file, host)
             if url is not None:
@@ -333,17 +350,26 @@ def _inline_bytes(file: LocalFile) -> bytes:
 
 
 def no_host_text(file: LocalFile, refusal: str, *, store_url: str | None) -> str:
-    """Why ``file`` has nowhere to go, and the ways out (inline only for an image)."""
+    """Why ``file`` has nowhere to go, and the ways out that apply to it."""
     store = (
         "no shared clip store is set up"
         if store_url is None
         else f"the shared clip store {store_url} cannot hand out presigned URLs"
     )
-    inline = ", or send it inline (send_as: inline)" if file.kind == "image" else ""
+    ways = [] if file.send_as == "asset" else ["give the file as an https URL"]
+    ways.append("set up an S3, GCS or Azure store ([remote] url in rdpipe.toml)")
+    if file.send_as == "asset":
+        ways.append("save the portrait as PNG, JPEG or WebP")
+    elif file.kind == "image" and file.role in ("first_frame", "last_frame"):
+        ways.append("send it inline (send_images_as: inline)")
+    elif file.kind == "image":
+        ways.append("send it inline (send_as: inline)")
+    hours = REFUSAL_MEMORY / 3600
+    advice = ", or ".join(ways)
     return (
         f"{file.shown} cannot be hosted: RelayDance does not take .{file.extension} uploads "
-        f"(it answered: {refusal}) and {store}. Give the file as an https URL, or set up an "
-        f"S3, GCS or Azure store ([remote] url in rdpipe.toml){inline}"
+        f"(it answered: {refusal}; rdpipe asks again after {hours:.0f} h) and {store}. "
+        f"{advice[0].upper()}{advice[1:]}"
     )
 
 

@@ -43,6 +43,7 @@ class PortraitRegistry:
         host_file: Callable[[LocalFile, Note], Awaitable[str]],
         options: HostingOptions,
         name_of: Callable[[LocalFile], str],
+        host: str,
         sleep: Callable[[float], Awaitable[None]],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -52,12 +53,13 @@ class PortraitRegistry:
         self._host_file = host_file
         self._options = options
         self._name_of = name_of
+        self._host = host
         self._sleep = sleep
         self._clock = clock
 
     async def uri_for(self, file: LocalFile, note: Note) -> str:
         """The ``asset://`` URI of ``file``'s portrait; raises :class:`HostingFailed`."""
-        host = self._api.media_host
+        host = self._host
         record = await self._state_call(lambda: self._journal.portrait(file.md5, host))
         state: AssetState | None = None
         if record is not None:

@@ -30,8 +30,12 @@ if TYPE_CHECKING:
 PUBLISHING_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 
 How = Literal[
-    "inline", "to upload", "hosted", "to register", "registered", "refused", "waiting", "not sent"
-]
+    "inline", "to upload", "hosted", "to register", "registered", "refused", "waiting",
+    "not sent", "to publish", "no host",
+]  # fmt: skip
+#: The name an offline run's state records hosted files and portraits under: each offline run
+#: starts its simulator on another port, keeping what it hosts in the same folder.
+OFFLINE_HOST = "offline simulator"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,8 @@ class MediaView:
     ``name``: the reference's name (``None`` for a first or last frame); ``size`` in bytes;
     ``how``: ``inline`` (inside each request), ``to upload``, ``hosted`` (already: nothing to
     upload), ``to register``/``registered``/``waiting``/``refused`` (a portrait), ``not sent``
-    (no shot the next run submits uses it).
+    (no shot the next run submits uses it), ``to publish`` (through the shared store: the
+    relay refused its extension), ``no host`` (refused, and no store can publish it).
     """
 
     name: str | None
@@ -70,10 +75,12 @@ def media_views(
     state: StateStore | None,
     media_host: str,
     sending: set[LocalFile] | None = None,
+    remote: RemoteSetting | None = None,
 ) -> list[MediaView]:
     """How each local file of ``prepared`` goes in the next run; ``state`` may be ``None``
     (nothing recorded yet); ``sending``: the files of the shots the run submits (default:
-    all)."""
+    all); ``remote``: the shared store, where the relay refused an extension."""
+    refused = {} if state is None else state.refused_extensions(media_host, since=_since())
     names = reference_names(prepared)
     views = [_inline_view(reference, name, prepared) for name, reference in _inline(prepared)]
     for located in prepared.local_files:
@@ -82,8 +89,37 @@ def media_views(
         if sending is not None and file not in sending:
             views.append(MediaView(name, file.shown, file.kind, file.size, "not sent"))
             continue
+        refusal = refused.get(file.extension)
+        if refusal is not None and file.send_as == "hosted":
+            views.append(_refused_view(file, name, state, refusal, remote))
+            continue
         views.append(_hosted_view(file, name, state, media_host))
     return views
+
+
+def _refused_view(
+    file: LocalFile,
+    name: str | None,
+    state: StateStore | None,
+    refusal: str,
+    remote: RemoteSetting | None,
+) -> MediaView:
+    """A file whose extension the relay refused: through the store, or nowhere."""
+    if remote is None or not can_publish(remote):
+        return MediaView(name, file.shown, file.kind, file.size, "no host", refusal)
+    hosted = None if state is None else state.hosted(file.md5, file.extension, remote.url)
+    if hosted is not None:
+        return MediaView(name, file.shown, file.kind, file.size, "hosted", "the shared store")
+    return MediaView(name, file.shown, file.kind, file.size, "to publish", remote.url)
+
+
+def _since() -> float:
+    """Refusals older than this are asked again (:data:`scheduler.hosting.REFUSAL_MEMORY`)."""
+    import time
+
+    from rdpipe.scheduler.hosting import REFUSAL_MEMORY
+
+    return time.time() - REFUSAL_MEMORY
 
 
 def _inline(prepared: PreparedPipeline) -> Iterable[tuple[str, Any]]:
@@ -171,6 +207,7 @@ def media_hosting(
     store: SharedClipStore | None,
     transfers: int,
     poll: float | None = None,
+    offline: bool = False,
 ) -> MediaHosting | None:
     """The run's media host, or ``None`` when no job has a local file to send. ``poll``:
     seconds between reads of a portrait's registration (default: the relay's 3 s)."""
@@ -188,6 +225,7 @@ def media_hosting(
         names=reference_names(prepared),
         transfers=transfers,
         options=None if poll is None else HostingOptions.polling_every(poll),
+        host=OFFLINE_HOST if offline else None,
     )
 
 
@@ -210,7 +248,7 @@ def check_hosting(session: PipelineSession, environ: Mapping[str, str]) -> None:
     sending = files_to_send(session.plan.jobs)
     if not sending:
         return
-    refused = session.store.refused_extensions(media_host_of(environ))
+    refused = session.store.refused_extensions(media_host_of(environ), since=_since())
     problems = hosting_problems(
         session.prepared, refused, remote=session.settings.remote, only=sending
     )
@@ -236,14 +274,14 @@ def read_media_views(
     if not prepared.local_files:  # inline images at most: no host to ask about (no httpx)
         return media_views(prepared, None, "")
     paths = Workspace.for_pipeline(prepared.loaded, offline=settings.offline).state
-    host = media_host_of(environ)
+    host = OFFLINE_HOST if settings.offline else media_host_of(environ)
     sending = files_to_send(jobs)
     if not paths.database.exists():
-        return media_views(prepared, None, host, sending)
+        return media_views(prepared, None, host, sending, settings.remote)
     with StateStore.open(
         paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
     ) as state:
-        return media_views(prepared, state, host, sending)
+        return media_views(prepared, state, host, sending, settings.remote)
 
 
 def media_host_of(environ: Mapping[str, str]) -> str:
@@ -273,5 +311,5 @@ def read_hosting_problems(
     with StateStore.open(
         paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
     ) as state:
-        refused = state.refused_extensions(media_host_of(environ))
+        refused = state.refused_extensions(media_host_of(environ), since=_since())
     return hosting_problems(prepared, refused, remote=remote)

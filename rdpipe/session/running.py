@@ -374,6 +374,7 @@ async def _generate(
                 store=session.shared,
                 transfers=downloads,
                 poll=settings.poll_interval or (OFFLINE_POLLING.first if offline else None),
+                offline=offline,
             )
             scheduler = Scheduler(
                 api=api,

@@ -41,7 +41,9 @@ INSERT INTO refused_extensions (host, ext, message, recorded_at) VALUES (?, ?, ?
 ON CONFLICT (host, ext) DO UPDATE SET message = excluded.message,
     recorded_at = excluded.recorded_at
 """
-REFUSED = "SELECT ext, message FROM refused_extensions WHERE host = ? ORDER BY ext"
+REFUSED = """
+SELECT ext, message FROM refused_extensions WHERE host = ? AND recorded_at >= ? ORDER BY ext
+"""
 
 _PORTRAIT_COLUMNS = """
 md5, host, asset_id, uri, status, reason, source_url, name, file, registered_at, updated_at
@@ -117,9 +119,10 @@ class MediaRecords:
         row = (host, ext, _plain(self._redactor, message), self._clock())
         self._execute(f"that {plain} refuses .{ext} files", UPSERT_REFUSED, row)
 
-    def refused_extensions(self: _Store, host: str) -> dict[str, str]:
-        """The extensions ``host`` refused, each with the host's message (as stored)."""
-        return {row["ext"]: row["message"] for row in self._rows(REFUSED, (host,))}
+    def refused_extensions(self: _Store, host: str, *, since: float = 0.0) -> dict[str, str]:
+        """The extensions ``host`` refused at or after ``since`` (epoch seconds; default: ever),
+        each with the host's message (as stored)."""
+        return {row["ext"]: row["message"] for row in self._rows(REFUSED, (host, since))}
 
     def record_portrait(self: _Store, record: PortraitRecord) -> None:
         """Keep ``record`` as the portrait of its ``md5`` on its ``host``, replacing every field

@@ -32,6 +32,7 @@ from rdpipe.client import (
 from rdpipe.remote import CannotPublish, PublishedMedia, RemoteError
 from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.scheduler.hosting import (
+    REFUSAL_MEMORY,
     STORE_URL_LIFETIME,
     STORE_URL_MARGIN,
     HostingFailed,
@@ -470,8 +471,9 @@ async def test_a_recorded_store_url_is_reused_only_with_more_than_the_margin_lef
 
 NO_STORE_TEXT = (
     "clips/walk.mp4 cannot be hosted: RelayDance does not take .mp4 uploads (it answered: "
-    "unsupported file type: mp4) and no shared clip store is set up. Give the file as an https "
-    "URL, or set up an S3, GCS or Azure store ([remote] url in rdpipe.toml)"
+    "unsupported file type: mp4; rdpipe asks again after 24 h) and no shared clip store is set "
+    "up. Give the file as an https URL, or set up an S3, GCS or Azure store ([remote] url in "
+    "rdpipe.toml)"
 )
 
 
@@ -505,9 +507,10 @@ async def test_an_image_with_a_store_that_cannot_sign_is_offered_inline(
         await hosting_for(api, journal, clock, store=store).url_for(image, quiet)
     assert failed.value.message == (
         "portraits/hero.png cannot be hosted: RelayDance does not take .png uploads (it "
-        "answered: unsupported file type: png) and the shared clip store file:///srv/clips "
-        "cannot hand out presigned URLs. Give the file as an https URL, or set up an S3, GCS "
-        "or Azure store ([remote] url in rdpipe.toml), or send it inline (send_as: inline)"
+        "answered: unsupported file type: png; rdpipe asks again after 24 h) and the shared "
+        "clip store file:///srv/clips cannot hand out presigned URLs. Give the file as an https "
+        "URL, or set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or send it "
+        "inline (send_as: inline)"
     )
     assert store.published == []
 
@@ -829,3 +832,60 @@ async def test_a_shot_after_a_cancelled_one_does_the_work_itself(
     api.gate.set()
     assert await hosting.url_for(video, quiet) == source_url(video.md5, "mp4")
     assert [call[0] for call in api.calls] == ["upload_slot", "upload"] * 2
+
+
+async def test_a_refusal_is_asked_again_after_a_day(
+    journal: StateStore, clock: FakeClock, video: LocalFile
+) -> None:
+    """A relay may start to take an extension: a refusal older than REFUSAL_MEMORY is not
+    believed, the relay is asked again and, taking the file now, hosts it."""
+    with pytest.raises(HostingFailed):
+        await hosting_for(FakeMediaHost(refuse={"mp4": REFUSAL}), journal, clock).url_for(
+            video, quiet
+        )
+    clock.now += REFUSAL_MEMORY - 1
+    within = FakeMediaHost()
+    with pytest.raises(HostingFailed):
+        await hosting_for(within, journal, clock).url_for(video, quiet)
+    assert within.calls == []
+
+    clock.now += 2
+    later = FakeMediaHost()
+    url = await hosting_for(later, journal, clock).url_for(video, quiet)
+    assert url == source_url(video.md5, "mp4")
+    assert [call[0] for call in later.calls] == ["upload_slot", "upload"]
+
+
+async def test_the_same_bytes_under_another_name_fail_naming_each_file(
+    journal: StateStore, clock: FakeClock, video: LocalFile
+) -> None:
+    """Two paths holding the same bytes are hosted once; when that fails, each shot's message
+    names its own file, then the one whose hosting failed."""
+    twin = replace(video, shown="clips/walk-copy.mp4")
+    hosting = hosting_for(FakeMediaHost(refuse={"mp4": REFUSAL}), journal, clock)
+    with pytest.raises(HostingFailed):
+        await hosting.url_for(video, quiet)
+    with pytest.raises(HostingFailed) as failed:
+        await hosting.url_for(twin, quiet)
+    assert failed.value.message == f"clips/walk-copy.mp4 holds the same bytes as {NO_STORE_TEXT}"
+
+
+def test_the_ways_out_fit_the_file() -> None:
+    """A portrait is not offered an https URL or send_as; a frame is offered
+    send_images_as, a reference image send_as."""
+    portrait = LocalFile(kind="image", role="reference_image", path=Path("/f/p.bmp"),
+                         shown="p.bmp", size=1, md5="0" * 32, sha256="0" * 64, extension="bmp",
+                         content_type="image/bmp", send_as="asset")  # fmt: skip
+    frame = replace(portrait, role="last_frame", send_as="hosted")
+    head = (
+        "p.bmp cannot be hosted: RelayDance does not take .bmp uploads (it answered: no; rdpipe "
+        "asks again after 24 h) and no shared clip store is set up. "
+    )
+    assert no_host_text(portrait, "no", store_url=None) == head + (
+        "Set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or save the portrait "
+        "as PNG, JPEG or WebP"
+    )
+    assert no_host_text(frame, "no", store_url=None) == head + (
+        "Give the file as an https URL, or set up an S3, GCS or Azure store ([remote] url in "
+        "rdpipe.toml), or send it inline (send_images_as: inline)"
+    )
