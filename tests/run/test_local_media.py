@@ -388,3 +388,63 @@ def test_a_picture_refused_for_a_real_face_is_sent_again_once_marked_a_portrait(
     assert portrait.exit_code == 0, portrait.output
     (body,) = posted_bodies(online)
     assert content_of(body)[0]["image_url"]["url"].startswith("asset://")
+
+
+def test_offline_reruns_know_what_is_hosted_and_registered(
+    tmp_path: Path, media: dict[str, bytes], rdpipe_cli: Callable[..., Result]
+) -> None:
+    """Each offline run starts its simulator on another port; the state records what it hosts
+    under one name, so plan --offline and rdpipe assets --offline see it, and a rerun keeps
+    one registration per portrait."""
+    folder = tmp_path
+    (folder / "refs").mkdir()
+    (folder / "refs" / "mara.png").write_bytes(media["mara.png"])
+    path = pipeline(folder, PORTRAIT_SHOTS, references=PORTRAIT)
+    assert run(rdpipe_cli, path, "--offline").exit_code == 0
+    path.write_text(path.read_text().replace("smiles", "laughs"))
+    assert run(rdpipe_cli, path, "--offline").exit_code == 0
+
+    listed = rdpipe_cli("assets", str(folder), "--offline", "--json")
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.stdout)
+    assert (row["name"], row["status"], row["media_host"]) == (
+        "mara",
+        "Active",
+        "offline simulator",
+    )
+    path.write_text(path.read_text().replace("laughs", "waves"))
+    planned = rdpipe_cli("plan", str(path), "--offline", "--json")
+    assert planned.exit_code == 0, planned.output
+    (view,) = json.loads(planned.stdout)["local_media"]
+    assert (view["name"], view["how"], view["detail"]) == ("mara", "registered", row["uri"])
+
+
+def test_plan_says_a_refused_file_has_no_host(
+    online: SimServer, tmp_path: Path, media: dict[str, bytes], rdpipe_cli: Callable[..., Result]
+) -> None:
+    online.media_rules = MediaRules(refused_extensions=frozenset({"wav"}))
+    folder = folder_with(online, tmp_path, media, "hero.png", "voice.wav")
+    shots = ["{id: a, prompt: \"{{ ref('hero') }} sings {{ ref('voice') }}\", "
+             "references: [hero, voice]}"]  # fmt: skip
+    refs = {"hero": "{image: refs/hero.png}", "voice": "{audio: refs/voice.wav}"}
+    path = pipeline(folder, shots, references=refs)
+    assert run(rdpipe_cli, path, "--no-remote").exit_code == 1
+
+    planned = rdpipe_cli("plan", str(path), "--no-remote", "--json")
+
+    assert planned.exit_code == 0, planned.output
+    views = {view["name"]: view for view in json.loads(planned.stdout)["local_media"]}
+    assert (views["voice"]["how"], views["voice"]["detail"]) == (
+        "no host", "unsupported file type: wav")  # fmt: skip
+    assert views["hero"]["how"] == "inline"
+    shown = rdpipe_cli("plan", str(path), "--no-remote")
+    table = shown.stdout[shown.stdout.index("Local media") :]
+    assert "no host:" in table and "unsupported file type: wav" in table
+
+
+def test_assets_of_a_path_that_does_not_exist_is_a_usage_error(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    result = rdpipe_cli("assets", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "nope.yaml does not exist" in result.stderr
