@@ -24,6 +24,7 @@ from rdpipe.client.errors import (
     InvalidRequest,
     LinkExpired,
     MalformedResponse,
+    MediaHostUnreachable,
     NoAnswer,
     NotSent,
     QuotaExceeded,
@@ -36,6 +37,7 @@ from rdpipe.client.errors import (
     TaskNotFound,
     UploadFailed,
     UploadRefused,
+    UploadSourceChanged,
 )
 from rdpipe.client.http import Transport
 from rdpipe.client.media import AssetState, UploadSlot, UploadSource
@@ -59,6 +61,7 @@ __all__ = [
     "InvalidRequest",
     "LinkExpired",
     "MalformedResponse",
+    "MediaHostUnreachable",
     "MissingApiKey",
     "ModelEntry",
     "NoAnswer",
@@ -84,4 +87,5 @@ __all__ = [
     "UploadRefused",
     "UploadSlot",
     "UploadSource",
+    "UploadSourceChanged",
 ]

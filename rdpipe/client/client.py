@@ -99,7 +99,7 @@ class RelayDanceClient:
         )
         self._wall_clock = wall_clock
         self._downloader = Downloader(self._session, self._retrier, wall_clock)
-        self._uploader = Uploader(self._session, self._retrier)
+        self._uploader = Uploader(self._session, self._retrier, wall_clock)
         self._media = MediaHost(self._session, self._retrier, wall_clock)
         self._task_paths = [ENVELOPE_PATH, VIDEO_OBJECT_PATH]
         self._unknown_statuses: set[str] = set()
@@ -229,10 +229,12 @@ class RelayDanceClient:
         """``PUT`` ``source`` to ``slot.upload_url``, streamed, never with the key.
 
         Only ``Content-Type: slot.content_type`` and the length go with it. Retried from the
-        start on a connection failure or a 5xx; ``on_progress(bytes sent so far)`` after each
-        chunk. Raises :class:`UploadFailed` on a 4xx (with the storage's code and message) or
-        when the file cannot be read whole, :class:`ServerError` or :class:`NoAnswer` when the
-        retries run out.
+        start on a connection failure, a 408, a 429 or a 5xx; ``on_progress(bytes sent so
+        far)`` after each chunk. Raises :class:`UploadSourceChanged` (before the last byte
+        leaves) when the bytes read are not those checked (``source.size``, ``source.md5``),
+        :class:`UploadFailed` on another 4xx (with the storage's code and message), when the
+        file cannot be read or the storage reached, or when it is still busy (408/429) after
+        the retries; :class:`ServerError` or :class:`NoAnswer` when the retries run out.
         """
         await self._uploader.put(slot, source, on_progress)
 

@@ -47,6 +47,28 @@ class RequestNotBuilt(NotSent):
         )
 
 
+class MediaHostUnreachable(RelayDanceError):
+    """The connection to the media host (upload URLs, the asset library) could not be opened.
+
+    Unlike :class:`NotSent` it concerns only the files that need hosting: shots that send no
+    local file go on. ``host`` is the media host's ``host[:port]``, ``reason`` the network's.
+    """
+
+    def __init__(self, operation: str, reason: str, *, host: str) -> None:
+        self.operation = operation
+        self.reason = reason
+        self.host = host
+        super().__init__(
+            f"could not reach the media host {host} for {operation}: {reason}; "
+            "the request never left.",
+            hint=(
+                "Check your network connection and RELAYDANCE_MEDIA_URL, the media host for "
+                "uploads and portraits (unset, it goes with RELAYDANCE_BASE_URL). Only shots "
+                "that send local files need it."
+            ),
+        )
+
+
 class NoAnswer(RelayDanceError):
     """The request was sent but no complete answer came back (timeout, dropped connection)."""
 
@@ -252,6 +274,7 @@ class UploadFailed(RelayDanceError):
         code: str | None = None,
         server_message: str = "",
         problem: str | None = None,
+        hint: str | None = None,
     ) -> None:
         self.url_label = url_label
         self.status = status
@@ -264,12 +287,38 @@ class UploadFailed(RelayDanceError):
             label = f"{status} {code}" if code else str(status)
             said = f": {server_message.rstrip('.')}" if server_message else ""
             message = f"the storage refused the upload to {url_label} ({label}){said}."
-        super().__init__(message, hint=_upload_hint(status, code, problem))
+        super().__init__(message, hint=hint or _upload_hint(status, code, problem))
+
+
+class UploadSourceChanged(UploadFailed):
+    """The file changed while it was being sent: it is shorter or longer than the size it was
+    checked at, or its bytes no longer have the md5 they were checked with.
+
+    Found before the last byte leaves: the request is broken off, so the storage never gets a
+    complete body and stores nothing under the checked md5. ``shown`` names the file as the
+    user wrote it; ``change`` says what differs (``"its md5 is no longer the one checked"``).
+    Not retried: the file must be checked again first.
+    """
+
+    def __init__(self, url_label: str, shown: str, change: str) -> None:
+        self.url_label = url_label
+        self.status = None
+        self.code = None
+        self.server_message = ""
+        self.problem = change
+        self.shown = shown
+        RelayDanceError.__init__(
+            self,
+            f"{shown} changed while rdpipe was sending it ({change}); rerun to check it again.",
+            hint="The upload was broken off before its end, so nothing was stored.",
+        )
 
 
 def _upload_hint(status: int | None, code: str | None, problem: str | None) -> str:
     if problem is not None:
         return "Check the file, then run again."
+    if status in (408, 429):
+        return "The storage was still busy after every retry; run again in a few minutes."
     if code == "BadDigest":
         return (
             "The bytes that arrived are not the ones rdpipe read: the file may have changed "

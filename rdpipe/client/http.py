@@ -29,7 +29,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from rdpipe.client.config import ClientConfig
-from rdpipe.client.errors import MalformedResponse, NoAnswer, NotSent, RequestNotBuilt
+from rdpipe.client.errors import (
+    MalformedResponse,
+    MediaHostUnreachable,
+    NoAnswer,
+    NotSent,
+    RequestNotBuilt,
+)
 from rdpipe.redaction import Redactor
 
 Transport = httpx.AsyncBaseTransport
@@ -273,7 +279,11 @@ class HttpSession:
         body: bytes | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Answer:
-        """Send one request to the media host (with the key) and read the whole answer."""
+        """Send one request to the media host (with the key) and read the whole answer.
+
+        A connection that never opened is :class:`MediaHostUnreachable` (not :class:`NotSent`:
+        only the files to host are concerned, and its message names ``RELAYDANCE_MEDIA_URL``).
+        """
         client = self._media_client()
         headers = None if body is None else {"Content-Type": "application/json"}
         url = self.media_url.rstrip("/") + path
@@ -284,7 +294,13 @@ class HttpSession:
             self.on_send()
             response = await client.send(request)
         except (httpx.HTTPError, *_NOT_BUILT) as error:
-            raise _translate(error, operation, self.redactor) from error
+            translated = _translate(error, operation, self.redactor)
+            if isinstance(translated, NotSent) and not isinstance(translated, RequestNotBuilt):
+                # Names the media host and its variable; not NotSent, which stops a whole run.
+                raise MediaHostUnreachable(
+                    operation, translated.reason, host=self.media_host
+                ) from error
+            raise translated from error
         return Answer(response.status_code, response.headers, response.text, operation)
 
     async def send_storage(

@@ -47,12 +47,17 @@ class UploadSource:
     """The bytes a ``PUT`` sends: a file (read in chunks, memory flat) or bytes in memory.
 
     Exactly one of ``path`` and ``data``; ``size`` is the byte count the ``PUT`` announces
-    (for ``data``, its length). Raises ``ValueError`` otherwise.
+    (for ``data``, its length). ``md5`` (32 lower-case hex digits) is the md5 the bytes were
+    checked with: the ``PUT`` is broken off before its last byte when the bytes read differ.
+    ``shown`` names the file in messages as the user wrote it (default: the file's name).
+    Raises ``ValueError`` for a source that breaks these rules.
     """
 
     path: Path | None = None
     data: bytes | None = field(default=None, repr=False)
     size: int = 0
+    md5: str | None = None
+    shown: str = ""
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.data is None):
@@ -61,6 +66,15 @@ class UploadSource:
             raise ValueError(f"an upload's size cannot be negative ({self.size})")
         if self.data is not None and len(self.data) != self.size:
             raise ValueError(f"size {self.size} is not the length of data ({len(self.data)})")
+        if self.md5 is not None:
+            check_md5(self.md5)
+
+    @property
+    def name(self) -> str:
+        """How messages name the source: ``shown``, else the file's name."""
+        if self.shown:
+            return self.shown
+        return self.path.name if self.path is not None else "the bytes to upload"
 
 
 @dataclass(frozen=True)

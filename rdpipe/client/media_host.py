@@ -1,10 +1,12 @@
 """The media host's routes: upload URLs by md5, and the asset library (relaydance-api.md §9, §10).
 
 They carry the key (the routes are authenticated) and go to ``ClientConfig.media_url``. Reads
-(an upload URL, an asset's state) are retried like the API's reads; registering a portrait is
-retried only when it provably created nothing (as a submit is), since a lost answer would
-leave an asset the run does not know of. Error bodies lose URL query strings before they
-become messages: a relay may quote a presigned URL it refuses.
+(an upload URL, an asset's state) are retried like the API's reads (connection failures, 408,
+429 with its ``Retry-After``, 5xx); registering a portrait is retried only when it provably
+created nothing (as a submit is), since a lost answer would leave an asset the run does not
+know of. A media host that cannot be reached is :class:`MediaHostUnreachable` once the retries
+run out: it concerns the shots with files to host, not the whole run. Error bodies lose URL
+query strings before they become messages: a relay may quote a presigned URL it refuses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from rdpipe.client.errors import (
     AssetNotFound,
     AuthenticationFailed,
     InvalidRequest,
+    MediaHostUnreachable,
+    RelayDanceError,
     UploadRefused,
 )
 from rdpipe.client.http import Answer, HttpSession, without_queries
@@ -41,6 +45,16 @@ ASSET_STATUS_PATH = "/api/assets/{asset_id}/status"
 
 #: Statuses of ``GET /api/upload-url`` that mean "not this kind of file" (404: no route).
 _REFUSED = frozenset({400, 404, 415, 422})
+
+
+def _retry_read(error: RelayDanceError) -> bool:
+    """A read's policy; a media host that could not be reached sent nothing: tried again."""
+    return isinstance(error, MediaHostUnreachable) or should_retry_read(error)
+
+
+def _retry_create(error: RelayDanceError) -> bool:
+    """A registration's policy: again only when it provably created nothing."""
+    return isinstance(error, MediaHostUnreachable) or should_retry_submit(error)
 
 
 class MediaHost:
@@ -105,7 +119,7 @@ class MediaHost:
                 raise self._error(answer, extension)
             return answer
 
-        retry_on = should_retry_submit if creates else should_retry_read
+        retry_on = _retry_create if creates else _retry_read
         host = self._session.media_host
         return await self._retrier.run(operation, host, attempt, retry_on=retry_on)
 

@@ -337,11 +337,12 @@ class MediaHosting:
 
 def upload_source(file: LocalFile) -> UploadSource:
     """What a ``PUT`` sends for ``file``: an image's bytes as checked (converted ones
-    included), else the file itself, streamed."""
+    included), else the file itself, streamed; with the md5 it was checked with, so a file
+    changed since is not sent whole."""
     if file.data_url is not None:
         data = _inline_bytes(file)
-        return UploadSource(path=None, data=data, size=len(data))
-    return UploadSource(path=file.path, data=None, size=file.size)
+        return UploadSource(path=None, data=data, size=len(data), md5=file.md5, shown=file.shown)
+    return UploadSource(path=file.path, data=None, size=file.size, md5=file.md5, shown=file.shown)
 
 
 def _inline_bytes(file: LocalFile) -> bytes:

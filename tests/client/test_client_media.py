@@ -17,7 +17,10 @@ from rdpipe.client import (
     AuthenticationFailed,
     ClientConfig,
     InvalidRequest,
+    MediaHostUnreachable,
+    NotSent,
     QuotaExceeded,
+    RateLimited,
     RecordingClock,
     RelayDanceClient,
     ServerError,
@@ -25,6 +28,7 @@ from rdpipe.client import (
     UploadRefused,
     UploadSlot,
     UploadSource,
+    UploadSourceChanged,
 )
 from tests.client.mock_server import API_KEY, BASE_URL, STORAGE, Script
 
@@ -239,9 +243,11 @@ async def test_bad_digest_is_an_upload_failed_not_retried(
     assert len(script.requests) == 1 and fake_time.waits == []
 
 
-@pytest.mark.parametrize("status", [403, 408, 429])
-async def test_no_4xx_is_retried(client: RelayDanceClient, script: Script, status: int) -> None:
-    """No 4xx on the PUT is retried; a 403 says the link was refused."""
+@pytest.mark.parametrize("status", [403, 404, 409])
+async def test_other_4xx_are_not_retried(
+    client: RelayDanceClient, script: Script, status: int
+) -> None:
+    """A 4xx other than 408 and 429 on the PUT is final; a 403 says the link was refused."""
     xml = "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
     script.add("PUT", f"/uploads/{MD5}.png", httpx.Response(status, text=xml))
     with pytest.raises(UploadFailed) as caught:
@@ -254,20 +260,100 @@ async def test_no_4xx_is_retried(client: RelayDanceClient, script: Script, statu
         )
 
 
+def _xml(code: str) -> str:
+    return f"<Error><Code>{code}</Code><Message>Please reduce your request rate.</Message></Error>"
+
+
+async def test_busy_storage_is_retried_after_its_retry_after(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock, tmp_path: Path
+) -> None:
+    """A 429 SlowDown, a 408 and a 503 on the PUT are retried, each time with the whole
+    file; the storage's Retry-After sets the wait (a 429's holds back its whole host)."""
+    path = tmp_path / "a.png"
+    path.write_bytes(DATA)
+    script.add(
+        "PUT",
+        f"/uploads/{MD5}.png",
+        httpx.Response(429, text=_xml("SlowDown"), headers={"Retry-After": "7"}),
+        httpx.Response(408, text=_xml("RequestTimeout")),
+        httpx.Response(503, text=_xml("SlowDown"), headers={"Retry-After": "3"}),
+        httpx.Response(200),
+    )
+    await client.upload(_slot(), UploadSource(path=path, size=len(DATA)))
+    assert len(_puts(script)) == 4
+    assert all(put.content == DATA for put in _puts(script))
+    assert fake_time.waits[0] == 7.0 and fake_time.waits[2] == 3.0
+    assert len(fake_time.waits) == 3
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, "SlowDown"), (408, "RequestTimeout")])
+async def test_storage_busy_through_every_attempt_is_an_upload_failed(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock, status: int, code: str
+) -> None:
+    """A storage still busy after the last attempt is UploadFailed with its code and a hint
+    to wait (a failure of this file's shots, not of the run)."""
+    script.add("PUT", f"/uploads/{MD5}.png", httpx.Response(status, text=_xml(code)))
+    with pytest.raises(UploadFailed) as caught:
+        await client.upload(_slot(), UploadSource(data=DATA, size=len(DATA)))
+    assert len(_puts(script)) == 4
+    assert (caught.value.status, caught.value.code) == (status, code)
+    assert str(caught.value) == (
+        f"the storage refused the upload to storage.cdn.test/uploads/{MD5}.png "
+        f"({status} {code}): Please reduce your request rate.\n"
+        "The storage was still busy after every retry; run again in a few minutes."
+    )
+
+
+async def test_storage_that_cannot_be_reached_is_an_upload_failed(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock
+) -> None:
+    """A storage host refusing every connection is tried each attempt, then UploadFailed
+    naming that host: not NotSent (RelayDance's, which stops a whole run) and no
+    RELAYDANCE_BASE_URL to check."""
+    script.add("PUT", f"/uploads/{MD5}.png", httpx.ConnectError("connection refused"))
+    with pytest.raises(UploadFailed) as caught:
+        await client.upload(_slot(), UploadSource(data=DATA, size=len(DATA)))
+    assert not isinstance(caught.value, NotSent)
+    assert len(script.requests) == 4
+    assert str(caught.value) == (
+        f"the upload to storage.cdn.test/uploads/{MD5}.png failed: rdpipe could not connect "
+        "to storage.cdn.test (ConnectError: connection refused).\n"
+        "Check your network connection, then run again."
+    )
+
+
+async def test_a_put_that_cannot_be_built_is_an_upload_failed(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock
+) -> None:
+    """A PUT the HTTP library cannot put together is tried once, then UploadFailed (not the
+    run-stopping NotSent, whose hint is about the key)."""
+    script.add("PUT", f"/uploads/{MD5}.png", httpx.LocalProtocolError("Illegal header value"))
+    with pytest.raises(UploadFailed) as caught:
+        await client.upload(_slot(), UploadSource(data=DATA, size=len(DATA)))
+    assert len(script.requests) == 1 and fake_time.waits == []
+    assert str(caught.value) == (
+        f"the upload to storage.cdn.test/uploads/{MD5}.png failed: rdpipe could not build the "
+        "request (LocalProtocolError: Illegal header value).\n"
+        "The upload URL the media host gave cannot be sent; run again."
+    )
+
+
 async def test_a_file_that_shrank_is_not_sent_short(
     client: RelayDanceClient, script: Script, tmp_path: Path
 ) -> None:
-    """A file shorter than its measured size fails the upload, naming the file."""
+    """A file shorter than its measured size fails the upload, named as the user wrote it."""
     path = tmp_path / "a.png"
     path.write_bytes(DATA)
     script.add("PUT", f"/uploads/{MD5}.png", httpx.Response(200))
-    with pytest.raises(UploadFailed) as caught:
-        await client.upload(_slot(), UploadSource(path=path, size=len(DATA) + 10))
-    assert str(caught.value).startswith(
-        f"the upload to storage.cdn.test/uploads/{MD5}.png failed: {path} changed while it was "
-        f"being sent: it ended after {len(DATA)} of the {len(DATA) + 10} bytes rdpipe had measured."
+    source = UploadSource(path=path, size=len(DATA) + 10, shown="refs/a.png")
+    with pytest.raises(UploadSourceChanged) as caught:
+        await client.upload(_slot(), source)
+    assert str(caught.value) == (
+        "refs/a.png changed while rdpipe was sending it (it ended after "
+        f"{len(DATA)} of the {len(DATA) + 10} bytes checked); rerun to check it again.\n"
+        "The upload was broken off before its end, so nothing was stored."
     )
-    assert len(script.requests) <= 1
+    assert _puts(script) == []  # the body never completed: the mock server got no request
 
 
 async def test_a_missing_file_is_said(
@@ -393,6 +479,89 @@ async def test_unknown_asset(
         "It may have been removed, or registered with another API key."
     )
     assert len(script.requests) == 1
+
+
+async def test_media_host_reads_are_retried_after_a_429(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock
+) -> None:
+    """A 429 on the upload URL or an asset's status is retried after its Retry-After (the
+    media host held back meanwhile); a 429 through every attempt is RateLimited."""
+    busy = {"success": False, "message": "too many requests"}
+    script.json("GET", "/api/upload-url", 429, busy, **{"Retry-After": "5"})
+    script.json("GET", "/api/upload-url", 200, SLOT_BODY)
+    assert (await client.upload_slot(MD5, "png")).source_url == SLOT_BODY["source_url"]
+    assert fake_time.waits == [5.0]
+    state = {"id": "asset-1", "status": "Active", "uri": "asset://asset-1"}
+    script.json("GET", "/api/assets/asset-1/status", 429, busy, **{"Retry-After": "2"})
+    script.json("GET", "/api/assets/asset-1/status", 200, state)
+    assert (await client.asset_state("asset-1")).active
+    assert fake_time.waits == [5.0, 2.0]
+    script.json("GET", "/api/assets/asset-2/status", 429, busy)
+    with pytest.raises(RateLimited):
+        await client.asset_state("asset-2")
+    assert script.count("GET", "/api/assets/asset-2/status") == 4
+
+
+MEDIA_HINT = (
+    "Check your network connection and RELAYDANCE_MEDIA_URL, the media host for uploads and "
+    "portraits (unset, it goes with RELAYDANCE_BASE_URL). Only shots that send local files "
+    "need it."
+)
+
+
+@pytest.mark.parametrize("route", ["slot", "create", "status"])
+async def test_a_media_host_that_cannot_be_reached(
+    client: RelayDanceClient, script: Script, fake_time: RecordingClock, route: str
+) -> None:
+    """A media host refusing every connection is tried each attempt (a registration too: it
+    provably created nothing), then MediaHostUnreachable naming it and RELAYDANCE_MEDIA_URL,
+    never NotSent (which stops every shot of a run)."""
+    refused = httpx.ConnectError("connection refused")
+    script.add("GET", "/api/upload-url", refused)
+    script.add("POST", "/api/assets/virtual/create", refused)
+    script.add("GET", "/api/assets/asset-1/status", refused)
+    with pytest.raises(MediaHostUnreachable) as caught:
+        if route == "slot":
+            await client.upload_slot(MD5, "png")
+        elif route == "create":
+            await client.create_asset(f"{STORAGE}/media/{MD5}.png")
+        else:
+            await client.asset_state("asset-1")
+    error = caught.value
+    assert not isinstance(error, NotSent)
+    assert len(script.requests) == 4 and len(fake_time.waits) == 3
+    operation = {
+        "slot": "GET /api/upload-url",
+        "create": "POST /api/assets/virtual/create",
+        "status": "GET /api/assets/asset-1/status",
+    }[route]
+    assert str(error) == (
+        f"could not reach the media host api.relay.test for {operation}: ConnectError: "
+        f"connection refused; the request never left.\n{MEDIA_HINT}"
+    )
+    assert (error.host, error.operation) == ("api.relay.test", operation)
+
+
+async def test_nothing_listening_at_relaydance_media_url(fake_time: RecordingClock) -> None:
+    """RELAYDANCE_MEDIA_URL=http://127.0.0.1:1 over the real network: the error names that
+    host and variable, and does not ask to check RELAYDANCE_BASE_URL alone."""
+    config = ClientConfig.from_environ(
+        {
+            "RELAYDANCE_API_KEY": API_KEY,
+            "RELAYDANCE_BASE_URL": BASE_URL,
+            "RELAYDANCE_MEDIA_URL": "http://127.0.0.1:1",
+        }
+    )
+    async with RelayDanceClient(
+        config, sleep=fake_time.sleep, clock=fake_time.clock, random=random.Random(3)
+    ) as client:
+        with pytest.raises(MediaHostUnreachable) as caught:
+            await client.upload_slot(MD5, "png")
+    assert str(caught.value).startswith(
+        "could not reach the media host 127.0.0.1:1 for GET /api/upload-url: ConnectError"
+    )
+    assert caught.value.hint == MEDIA_HINT
+    assert API_KEY not in str(caught.value)
 
 
 # Another media host ----------------------------------------------------------------------

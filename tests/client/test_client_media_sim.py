@@ -27,6 +27,7 @@ from rdpipe.client import (
     UploadRefused,
     UploadSlot,
     UploadSource,
+    UploadSourceChanged,
 )
 from rdpipe.sim import Faults, SimServer
 from rdpipe.sim.media import MediaRules
@@ -151,6 +152,24 @@ async def test_bad_digest(client: RelayDanceClient, media_sim: SimServer) -> Non
     assert caught.value.code == "BadDigest"
     assert media_sim.counters().get("PUT storage") == 1
     assert f"{_md5(data)}.png" not in media_sim.hosted_files()
+
+
+async def test_a_file_changed_after_its_check_is_not_stored(
+    client: RelayDanceClient, media_sim: SimServer, tmp_path: Path
+) -> None:
+    """A file rewritten between its check and its PUT: the client breaks the PUT off
+    itself (the simulator's md5 check is not what stops it) and nothing is hosted."""
+    checked = _image(10, 3 * MiB)
+    path = tmp_path / "walk.mp4"
+    path.write_bytes(checked)
+    slot = await client.upload_slot(_md5(checked), "mp4")
+    path.write_bytes(_image(11, 3 * MiB))
+    source = UploadSource(path=path, size=len(checked), md5=_md5(checked), shown="refs/walk.mp4")
+    with pytest.raises(UploadSourceChanged) as caught:
+        await client.upload(slot, source)
+    assert caught.value.message.startswith("refs/walk.mp4 changed while rdpipe was sending it")
+    assert caught.value.code is None  # not the simulator's BadDigest
+    assert f"{_md5(checked)}.mp4" not in media_sim.hosted_files()
 
 
 async def test_other_content_type_and_bad_signature(

@@ -291,7 +291,7 @@ async def test_three_shots_sharing_a_file_ask_one_slot_and_put_it_once(
     url = source_url(video.md5, "mp4")
     first_two = [
         ("upload_slot", video.md5, "mp4"),
-        ("upload", url, UploadSource(path=video.path, data=None, size=1234)),
+        ("upload", url, upload_source(video)),
     ]
     async with anyio.create_task_group() as group:
         for index in range(3):
@@ -328,11 +328,18 @@ async def test_uploads_wait_for_a_transfer_slot(
 def test_upload_source_sends_an_images_checked_bytes_and_streams_other_files(
     video: LocalFile, portrait: LocalFile
 ) -> None:
-    """An image's PUT carries the bytes of its data URL; a video's is read from its path."""
+    """An image's PUT carries the bytes of its data URL; a video's is read from its path;
+    each with the md5 it was checked with and its path as written, for the uploader's check."""
     assert upload_source(portrait) == UploadSource(
-        path=None, data=b"\x89PNG" + b"h" * 1996, size=2000
+        path=None,
+        data=b"\x89PNG" + b"h" * 1996,
+        size=2000,
+        md5=portrait.md5,
+        shown=portrait.shown,
     )
-    assert upload_source(video) == UploadSource(path=video.path, data=None, size=1234)
+    assert upload_source(video) == UploadSource(
+        path=video.path, data=None, size=1234, md5=video.md5, shown="clips/walk.mp4"
+    )
 
 
 # A recorded URL ----------------------------------------------------------------------------
