@@ -59,8 +59,8 @@ class MediaHostUnreachable(RelayDanceError):
         self.reason = reason
         self.host = host
         super().__init__(
-            f"could not reach the media host {host} for {operation}: {reason}; "
-            "the request never left.",
+            f"could not reach the media host {host} (RELAYDANCE_MEDIA_URL) for {operation}: "
+            f"{reason}; the request never left.",
             hint=(
                 "Check your network connection and RELAYDANCE_MEDIA_URL, the media host for "
                 "uploads and portraits (unset, it goes with RELAYDANCE_BASE_URL). Only shots "

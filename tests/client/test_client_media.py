@@ -536,8 +536,8 @@ async def test_a_media_host_that_cannot_be_reached(
         "status": "GET /api/assets/asset-1/status",
     }[route]
     assert str(error) == (
-        f"could not reach the media host api.relay.test for {operation}: ConnectError: "
-        f"connection refused; the request never left.\n{MEDIA_HINT}"
+        f"could not reach the media host api.relay.test (RELAYDANCE_MEDIA_URL) for {operation}: "
+        f"ConnectError: connection refused; the request never left.\n{MEDIA_HINT}"
     )
     assert (error.host, error.operation) == ("api.relay.test", operation)
 
@@ -558,8 +558,9 @@ async def test_nothing_listening_at_relaydance_media_url(fake_time: RecordingClo
         with pytest.raises(MediaHostUnreachable) as caught:
             await client.upload_slot(MD5, "png")
     assert str(caught.value).startswith(
-        "could not reach the media host 127.0.0.1:1 for GET /api/upload-url: ConnectError"
-    )
+        "could not reach the media host 127.0.0.1:1 (RELAYDANCE_MEDIA_URL) for "
+        "GET /api/upload-url: ConnectError"
+    )  # the message alone names the variable: a shot's failure line shows no hint
     assert caught.value.hint == MEDIA_HINT
     assert API_KEY not in str(caught.value)
 

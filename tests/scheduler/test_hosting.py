@@ -20,6 +20,7 @@ from rdpipe.client import (
     AssetNotFound,
     AssetState,
     AuthenticationFailed,
+    MediaHostUnreachable,
     NotSent,
     QuotaExceeded,
     RelayDanceError,
@@ -740,6 +741,21 @@ async def test_a_relay_error_fails_every_shot_waiting_on_the_file(
     fixed = FakeMediaHost()
     await hosting_for(fixed, journal, clock).url_for(video, quiet)
     assert [call[0] for call in fixed.calls] == ["upload_slot", "upload"]
+
+
+async def test_a_media_host_that_cannot_be_reached_fails_only_the_files_shots(
+    journal: StateStore, clock: FakeClock, video: LocalFile
+) -> None:
+    """MediaHostUnreachable is not a run-stopping error: the file's shots fail with a
+    HostingFailed that names the media host and RELAYDANCE_MEDIA_URL."""
+    error = MediaHostUnreachable("GET /api/upload-url", "ConnectError: refused", host="127.0.0.1:1")
+    with pytest.raises(HostingFailed) as caught:
+        await hosting_for(FakeMediaHost(slot_error=error), journal, clock).url_for(video, quiet)
+    assert str(caught.value) == (
+        "clips/walk.mp4 could not be hosted: could not reach the media host 127.0.0.1:1 "
+        "(RELAYDANCE_MEDIA_URL) for GET /api/upload-url: ConnectError: refused; the request "
+        "never left."
+    )
 
 
 @pytest.mark.parametrize(
