@@ -257,6 +257,15 @@ class ShotRenderer:
         citations = Citations()
         known = self._pipeline.references
         for position, name in enumerate(shot.references):
+            if name in shot.references[:position]:
+                problems.append(
+                    Problem(
+                        ("shots", index, "references", position),
+                        f"{name!r} is listed twice; each reference is sent once (cite it as "
+                        "often as you like in the prompt)",
+                    )
+                )
+                continue
             reference = known.get(name)
             if reference is None:
                 hint = difflib.get_close_matches(name, list(known), n=1)

@@ -2,7 +2,7 @@
 
 Seedance 2.0 takes reference video as MP4 or MOV with H.264 or H.265 video, reference audio as
 WAV or MP3, each between 2 and 15 s long, and at most 15 s of each kind per request
-(relaydance-api.md §1; the per-shot totals are checked in :mod:`rdpipe.prepare.checks`).
+(relaydance-api.md §1; :mod:`rdpipe.prepare.media_checks` checks the per-shot totals).
 ComfyUI's Seedance 2.0 reference node (docs.comfy.org, "ByteDance Seedance 2.0 Reference Video")
 enforces the same bounds with a little slack, "at least 1.8 s" and "at most 15.1 s in total":
 so the limits here apply to a duration rounded to the tenth of a second shown in messages, and

@@ -67,8 +67,8 @@ class LocalImage:
 class LocalMedia:
     """The media resolver for one pipeline: checks sources, reads each local file once.
 
-    ``problems`` collects what is wrong, each once; :meth:`first_use` says where a local file
-    entry was first asked for.
+    ``problems`` collects what is wrong, each once; :meth:`uses` says where each local file
+    entry was asked for.
     """
 
     loaded: LoadedPipeline
@@ -76,7 +76,7 @@ class LocalMedia:
     problems: list[Problem] = field(default_factory=list)
     _images: dict[Path, LocalImage | None] = field(default_factory=dict)
     _files: dict[tuple[Path, MediaKind], LocalFile | None] = field(default_factory=dict)
-    _first_use: dict[LocalFile, DataPath] = field(default_factory=dict)
+    _uses: dict[tuple[DataPath, LocalFile], None] = field(default_factory=dict)
 
     def entry_for(
         self, source: str, kind: MediaKind, role: Role, where: DataPath, *, send_as: SendAs
@@ -101,12 +101,14 @@ class LocalMedia:
             return Media(kind, source, role)
         entry = self._local_entry(source, kind, role, where, send_as)
         if isinstance(entry, LocalFile):
-            self._first_use.setdefault(entry, where)
+            self._uses.setdefault((where, entry), None)
         return entry
 
-    def first_use(self, file: LocalFile) -> DataPath:
-        """Where ``file`` (an entry this resolver made) was first asked for."""
-        return self._first_use[file]
+    def uses(self) -> list[tuple[DataPath, LocalFile]]:
+        """Each place a local file entry was asked for, with the entry, once per place, in the
+        order first asked for: a reference's definition (however many shots cite it), a
+        shot's ``first_frame``/``last_frame``."""
+        return list(self._uses)
 
     def _local_entry(
         self, source: str, kind: MediaKind, role: Role, where: DataPath, send_as: SendAs
@@ -168,7 +170,12 @@ class LocalMedia:
         return path
 
     def _size(self, path: Path, source: str, kind: MediaKind, where: DataPath) -> int | None:
+        """The size in bytes of the file at ``path``; a problem and ``None`` when it is missing,
+        a folder or unreadable."""
         try:
+            if path.is_dir():
+                self._problem(where, f"{source!r} is a folder, not a file")
+                return None
             size = path.stat().st_size if path.is_file() else None
         except OSError as error:
             self._problem(where, f"{source!r} cannot be read: {error.strerror}")

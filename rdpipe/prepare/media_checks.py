@@ -83,22 +83,34 @@ def duration_problems(shot: RenderedShot) -> Iterator[Problem]:
 def _total_duration_problem(shot: RenderedShot, kind: str) -> str | None:
     """Local reference files of ``kind`` lasting more than the API takes in one request.
 
-    Durations are added as shown, to the tenth of a second (see :mod:`rdpipe.prepare.av_files`).
+    The exact durations are added, and the total is compared at the tenth of a second the
+    message shows (see :mod:`rdpipe.prepare.av_files`): 15.04 s passes, three files of 5.04 s
+    (15.1 s) do not. Each file is shown to the tenth, or to the hundredth (thousandth) when
+    the tenths would not add up to the total shown.
     """
     files = [
-        (entry.shown, round(entry.duration, 1))
+        (entry.shown, entry.duration)
         for entry in shot.request.local_files
         if entry.kind == kind and entry.duration is not None
     ]
     total = round(sum(seconds for _, seconds in files), 1)
     if len(files) < 2 or total <= MAX_REFERENCE_SECONDS:  # one file alone is checked itself
         return None
-    listed = [f"{shown!r} ({seconds:.1f} s)" for shown, seconds in files]
+    digits = _digits_adding_up([seconds for _, seconds in files], total)
+    listed = [f"{shown!r} ({seconds:.{digits}f} s)" for shown, seconds in files]
     names = ", ".join(listed[:-1]) + f" and {listed[-1]}"
     return (
         f"the reference {kind} files {names} last {total:.1f} s together; a shot may carry "
         f"at most {MAX_REFERENCE_SECONDS:g} s of reference {kind}"
     )
+
+
+def _digits_adding_up(durations: list[float], total: float) -> int:
+    """Decimals (1 to 3) at which ``durations`` add up, to the tenth, to ``total``."""
+    for digits in (1, 2):
+        if round(sum(round(seconds, digits) for seconds in durations), 1) == total:
+            return digits
+    return 3
 
 
 def inline_images_warnings(shot: RenderedShot) -> Iterator[Problem]:

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LocatedFile:
-    """A local file some shot sends by URL, and the first place the file is used at."""
+    """A local file some shot sends by URL, and one place it is written at: a reference's
+    definition (``("references", name, kind)``) or a shot's frame (``("shots", i, role)``)."""
 
     where: DataPath
     file: LocalFile
@@ -48,9 +49,11 @@ class LocatedFile:
 class PreparedPipeline:
     """A pipeline that passed every check, with its rendered shots and any warnings.
 
-    ``local_files``: each distinct local file the shots send by URL (the same bytes sent the
-    same way, hosted or as an asset, once), in the order first used: what the session hosts
-    before the first submit, and what ``plan`` shows.
+    ``local_files``: every place a local file the shots send by URL is written, in file order:
+    each reference definition a shot cites once, each ``first_frame``/``last_frame`` path once
+    per shot. Not deduplicated: two places holding the same bytes are two entries, so each is
+    checked (``validate``'s hosting check) and shown (``plan``) under its own name and line.
+    The session hosts each distinct file once whatever the places.
     """
 
     loaded: LoadedPipeline
@@ -117,18 +120,27 @@ def check_loaded(
         diagnostics = [loaded.diagnostic(p.path, p.message) for p in _unique(errors)]
         diagnostics.sort(key=lambda d: (d.file != loaded.shown_as, d.file, d.line, d.column))
         raise PipelineInvalid(diagnostics + warning_diagnostics)
-    return PreparedPipeline(loaded, shots, warning_diagnostics, _local_files(shots, media))
+    return PreparedPipeline(loaded, shots, warning_diagnostics, _local_files(loaded, shots, media))
 
 
-def _local_files(shots: list[RenderedShot], media: LocalMedia) -> tuple[LocatedFile, ...]:
-    """Each distinct local file the shots send by URL, where it is first used."""
-    located: dict[tuple[str, str, str], LocatedFile] = {}
-    for shot in shots:
-        for file in shot.request.local_files:
-            key = (file.sha256, file.extension, file.send_as)
-            if key not in located:
-                located[key] = LocatedFile(media.first_use(file), file)
-    return tuple(located.values())
+def _local_files(
+    loaded: LoadedPipeline, shots: list[RenderedShot], media: LocalMedia
+) -> tuple[LocatedFile, ...]:
+    """Every place a local file the shots send by URL is written (a reference no shot cites
+    sends nothing), in file order: the pipeline file's own places first, by line and column."""
+    cited = {name for shot in shots for name in shot.references}
+    sent = {file for shot in shots for file in shot.request.local_files}
+    located = [
+        LocatedFile(where, file)
+        for where, file in media.uses()
+        if file in sent and (where[0] != "references" or where[1] in cited)
+    ]
+
+    def place(item: LocatedFile) -> tuple[bool, str, int, int]:
+        at = loaded.position(item.where)
+        return at.file != loaded.shown_as, at.file, at.line, at.column
+
+    return tuple(sorted(located, key=place))
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

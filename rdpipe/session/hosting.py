@@ -62,12 +62,21 @@ class MediaView:
 
 
 def reference_names(prepared: PreparedPipeline) -> dict[str, str]:
-    """The reference name each local file is known by (md5 → name), for portraits and notes."""
+    """The reference name each local file is known by (md5 → name), for portraits and notes:
+    the first reference sending it as a portrait (``asset: true``), else the first one."""
     names: dict[str, str] = {}
+    portraits: dict[str, str] = {}
     for located in prepared.local_files:
-        if located.where[:1] == ("references",) and len(located.where) > 1:
-            names.setdefault(located.file.md5, str(located.where[1]))
-    return names
+        name = _reference_name(located.where)
+        if name is not None:
+            chosen = portraits if located.file.send_as == "asset" else names
+            chosen.setdefault(located.file.md5, name)
+    return names | portraits
+
+
+def _reference_name(where: tuple[str | int, ...]) -> str | None:
+    """The reference a place defines (``("references", name, kind)``); ``None`` for a frame."""
+    return str(where[1]) if where[:1] == ("references",) and len(where) > 1 else None
 
 
 def media_views(
@@ -79,13 +88,13 @@ def media_views(
 ) -> list[MediaView]:
     """How each local file of ``prepared`` goes in the next run; ``state`` may be ``None``
     (nothing recorded yet); ``sending``: the files of the shots the run submits (default:
-    all); ``remote``: the shared store, where the relay refused an extension."""
+    all); ``remote``: the shared store, where the relay refused an extension. Each
+    reference and each frame path under its own name, once."""
     refused = {} if state is None else state.refused_extensions(media_host, since=_since())
-    names = reference_names(prepared)
     views = [_inline_view(reference, name, prepared) for name, reference in _inline(prepared)]
     for located in prepared.local_files:
         file = located.file
-        name = names.get(file.md5)
+        name = _reference_name(located.where)
         if sending is not None and file not in sending:
             views.append(MediaView(name, file.shown, file.kind, file.size, "not sent"))
             continue
@@ -94,7 +103,7 @@ def media_views(
             views.append(_refused_view(file, name, state, refusal, remote))
             continue
         views.append(_hosted_view(file, name, state, media_host))
-    return views
+    return list(dict.fromkeys(views))  # a frame path of several shots: one row
 
 
 def _refused_view(

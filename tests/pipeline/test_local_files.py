@@ -86,7 +86,8 @@ def test_keys_of_local_images_are_the_keys_saved_state_holds(tmp_path: Path, sen
 
 def test_hosted_images_change_no_body_and_are_listed(make_tree: Tree, cli: Cli) -> None:
     """Switching send_images_as changes neither the rendered bodies (as plan shows them) nor the
-    seeds; hosted, the image is one local file, at its reference, to upload."""
+    seeds; hosted, the image is listed at each place it is written (its reference, shot b's
+    first frame), to upload."""
     root = make_tree({})
     path = _write(root, "")
     inline = bodies(cli)
@@ -95,14 +96,17 @@ def test_hosted_images_change_no_body_and_are_listed(make_tree: Tree, cli: Cli) 
     assert bodies(cli) == inline
     hosted = prepare_pipeline(path, cwd=root)
     assert prepared_inline.local_files == ()
-    (located,) = hosted.local_files
-    assert located.where == ("references", "k", "image")
+    located, frame = hosted.local_files
+    assert (located.where, frame.where) == (
+        ("references", "k", "image"),
+        ("shots", 1, "first_frame"),
+    )
     assert (located.file.send_as, located.file.extension, located.file.size) == (
         "hosted",
         "png",
         124,
     )
-    assert located.file.md5 == hashlib.md5(PNG).hexdigest()
+    assert located.file.md5 == frame.file.md5 == hashlib.md5(PNG).hexdigest()
     assert [shot.request.body for shot in hosted.shots] == [
         shot.request.body for shot in prepared_inline.shots
     ]

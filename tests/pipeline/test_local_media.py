@@ -155,11 +155,11 @@ def test_local_video_and_audio_are_keyed_by_their_content(
     assert image.startswith("data:image/png;base64,iVBORw0KGgo")
 
 
-def test_prepared_pipeline_lists_each_local_file_once_where_first_used(
+def test_prepared_pipeline_lists_each_reference_sent_by_url_once_in_file_order(
     make_tree: Tree, media_files: dict[str, bytes]
 ) -> None:
-    """local_files: one entry per file sent by URL (not the inline image), with its digests,
-    extension, type and duration, at the reference that names it."""
+    """local_files: one entry per reference sent by URL (not the inline image), however many
+    shots cite it, in file order, with its digests, extension, type and duration."""
     root = _valid_tree(make_tree, media_files)
     prepared = prepare_pipeline(root / "sb.yaml", cwd=root)
     found = [
@@ -169,12 +169,12 @@ def test_prepared_pipeline_lists_each_local_file_once_where_first_used(
     ]
     assert found == [
         (("references", "walk", "video"), "video", "refs/walk.mp4", "mp4", "video/mp4", "hosted"),
-        (("references", "voice", "audio"), "audio", "refs/voice.wav", "wav", "audio/wav", "hosted"),
         (("references", "turn", "video"), "video", "refs/walk.mov", "mov", "video/quicktime",
          "hosted"),
+        (("references", "voice", "audio"), "audio", "refs/voice.wav", "wav", "audio/wav", "hosted"),
         (("references", "hum", "audio"), "audio", "refs/voice.mp3", "mp3", "audio/mpeg", "hosted"),
     ]  # fmt: skip
-    for located, name in zip(prepared.local_files, ["walk.mp4", "voice.wav", "walk.mov",
+    for located, name in zip(prepared.local_files, ["walk.mp4", "walk.mov", "voice.wav",
                                                     "voice.mp3"], strict=True):  # fmt: skip
         data = media_files[name]
         file = located.file
@@ -183,7 +183,7 @@ def test_prepared_pipeline_lists_each_local_file_once_where_first_used(
         assert file.sha256 == hashlib.sha256(data).hexdigest()
         assert file.data_url is None and file.duration is not None
     durations = [round(located.file.duration or 0, 1) for located in prepared.local_files]
-    assert durations == [4.0, 3.0, 4.0, 3.0]
+    assert durations == [4.0, 4.0, 3.0, 3.0]
 
 
 #: name -> (the references of sb.yaml, carried by its one shot with an image, the one error).
