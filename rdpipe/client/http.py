@@ -261,11 +261,26 @@ class HttpSession:
         self, method: str, path: str, *, operation: str, body: bytes | None = None
     ) -> Answer:
         """Send one request to the API host and read the whole answer; ``body`` is JSON."""
+        return await self._send_json(self._api, method, path, operation, body)
+
+    async def _send_json(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        operation: str,
+        body: bytes | None,
+        params: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """One request with a JSON body (if any) through ``client``, its answer read whole;
+        a failure translated to :class:`NotSent` or :class:`NoAnswer`."""
         headers = None if body is None else {"Content-Type": "application/json"}
         try:
-            request = self._api.build_request(method, path, content=body, headers=headers)
+            request = client.build_request(
+                method, url, content=body, headers=headers, params=params
+            )
             self.on_send()
-            response = await self._api.send(request)
+            response = await client.send(request)
         except (httpx.HTTPError, *_NOT_BUILT) as error:
             raise _translate(error, operation, self.redactor) from error
         return Answer(response.status_code, response.headers, response.text, operation)
@@ -284,24 +299,15 @@ class HttpSession:
         A connection that never opened is :class:`MediaHostUnreachable` (not :class:`NotSent`:
         only the files to host are concerned, and its message names ``RELAYDANCE_MEDIA_URL``).
         """
-        client = self._media_client()
-        headers = None if body is None else {"Content-Type": "application/json"}
         url = self.media_url.rstrip("/") + path
+        client = self._media_client()
         try:
-            request = client.build_request(
-                method, url, content=body, headers=headers, params=params
-            )
-            self.on_send()
-            response = await client.send(request)
-        except (httpx.HTTPError, *_NOT_BUILT) as error:
-            translated = _translate(error, operation, self.redactor)
-            if isinstance(translated, NotSent) and not isinstance(translated, RequestNotBuilt):
-                # Names the media host and its variable; not NotSent, which stops a whole run.
-                raise MediaHostUnreachable(
-                    operation, translated.reason, host=self.media_host
-                ) from error
-            raise translated from error
-        return Answer(response.status_code, response.headers, response.text, operation)
+            return await self._send_json(client, method, url, operation, body, params)
+        except NotSent as error:
+            if isinstance(error, RequestNotBuilt):
+                raise
+            # Names the media host and its variable; not NotSent, which stops a whole run.
+            raise MediaHostUnreachable(operation, error.reason, host=self.media_host) from error
 
     async def send_storage(
         self,
