@@ -10,6 +10,7 @@ and nothing usable came back). For a submit, ``NoAnswer`` and a 5xx become
 from __future__ import annotations
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.redaction import redact
 
 _KEY_HINT = "Check RELAYDANCE_API_KEY (keys look like sk-...)."
 
@@ -255,7 +256,7 @@ class UploadRefused(RelayDanceError):
                 "publish it, or (for an image) send it inline."
             ),
         )
-        self.message = reason
+        self.message = redact(reason)
 
 
 class UploadFailed(RelayDanceError):

@@ -15,6 +15,7 @@ Every store method blocks: call it from a worker thread.
 
 from __future__ import annotations
 
+from .backends import publish_refusal
 from .claims import Claim, HeldBy
 from .config import ENVIRONMENT_VARIABLE, RemoteSetting, find_config_file, find_remote_setting
 from .config_file import CONFIG_FILE_NAME, DEFAULT_CLAIM_TIMEOUT
@@ -62,4 +63,5 @@ __all__ = [
     "find_remote_setting",
     "normalize_url",
     "open_shared_store",
+    "publish_refusal",
 ]

@@ -430,6 +430,16 @@ def open_backend(url: str) -> Backend:
     return Backend(url, kind, lambda signing: _connect(url, kind, signing=signing))
 
 
+def publish_refusal(url: str) -> str | None:
+    """Why the store at ``url`` cannot hand out presigned GET URLs, as a clause; ``None`` when
+    its kind can (S3, GCS, Azure). Known from the scheme alone: nothing is imported or asked
+    (the credentials are tried by a publish). Raises ``ValueError`` for an unknown scheme."""
+    kind = _KINDS.get(url.split("://", 1)[0].lower())
+    if kind is None:
+        raise ValueError(f"no shared-store back-end for {url!r}")
+    return kind.no_publish_reason or None
+
+
 def local_folder(url: str) -> str:
     """The folder a ``file://`` store's URL (in its normal form) names: the path as it is."""
     return url.removeprefix("file://").rstrip("/")

@@ -4,7 +4,7 @@ When the relay refuses to host a reference's extension (issue 14, section 1), th
 in the team's store under ``media/<md5>.<ext>`` and handed to the relay as a presigned GET URL:
 anyone holding the URL may download that one object, with no credentials, until it expires.
 Only object stores sign such URLs (S3, GCS, Azure); a shared folder, ssh and memory store
-cannot, and say why (:attr:`rdpipe.remote.SharedClipStore.publish_unsupported_reason`).
+cannot, and say why (:func:`rdpipe.remote.publish_refusal`).
 
 The object is uploaded once (another publish of the same bytes finds it, of its size, and only
 signs a new URL), through a temporary name like a clip (:mod:`rdpipe.remote.transfer`).

@@ -68,11 +68,6 @@ class SharedClipStore:
         credentials are tried only by a publish."""
         return not self._backend.kind.no_publish_reason
 
-    @property
-    def publish_unsupported_reason(self) -> str | None:
-        """Why this store cannot publish media, as a clause; ``None`` when it can."""
-        return self._backend.kind.no_publish_reason or None
-
     def publish_media(
         self, source: Path | bytes, md5: str, ext: str, *, expires_in: float
     ) -> PublishedMedia:

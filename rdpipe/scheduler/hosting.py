@@ -226,9 +226,10 @@ class MediaHosting:
             except HostingFailed as error:
                 once.error = error
             except RelayDanceError as error:
-                if isinstance(error, FATAL_ERRORS):
-                    raise  # the run stops: every shot would meet it
-                done = "registered" if table is self._portraits else "hosted"
+                if isinstance(error, FATAL_ERRORS) and not isinstance(error, AuthenticationFailed):
+                    raise  # the run stops: every shot would meet it (not the media host's key
+                    # refusal: it concerns only the shots with local files)
+                done = "registered" if table is self._portraits else "uploaded"
                 once.error = HostingFailed(f"{file.shown} could not be {done}: {error.message}")
             finally:
                 once.file = file
@@ -239,7 +240,9 @@ class MediaHosting:
             first = once.file
             if first is None or first.shown == file.shown:
                 raise once.error
-            raise HostingFailed(f"{file.shown} holds the same bytes as {once.error.message}")
+            raise HostingFailed(
+                f"{file.shown} has the same bytes as {first.shown}: {once.error.message}"
+            )
         if once.url is None:  # the first shot's work was cancelled: one waiting shot does it,
             if table.get(key) is once:  # the others wait for that one (not each its own)
                 del table[key]
@@ -308,7 +311,9 @@ class MediaHosting:
             lambda: self._journal.hosted(file.md5, file.extension, store.url)
         )
         left = None if record is None or record.expires_at is None else record.expires_at - now
-        if record is not None and left is not None and left > self.options.store_url_margin:
+        fresh = record is not None and left is not None and left > self.options.store_url_margin
+        # Its credentials may have ended sooner (temporary ones), or the object gone: asked.
+        if record is not None and fresh and await self._api.hosted_file_exists(record.url):
             return record.url
         note(f"publishing {file.shown} ({_size_text(file.size)}) through the shared clip store")
         source: Path | bytes = _inline_bytes(file) if file.data_url is not None else file.path

@@ -281,7 +281,9 @@ class Scheduler:
         """The URLs of the request's local files, each hosted once for the whole run."""
         if self._hosting is None:
             raise _ShotFailed(
-                Phase.FAILED, "its local reference files need a media host, and this run has none"
+                Phase.FAILED,
+                "its local reference files could not be sent: this run was built without a "
+                "media host (a bug in rdpipe: please report it with this message)",
             )
 
         def note(text: str) -> None:

@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from rdpipe.session.settings import RunSettings
     from rdpipe.state import StateStore
 
-#: The shared-store schemes whose back-ends hand out presigned GET URLs (fsspec's ``sign``).
-PUBLISHING_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 
 How = Literal[
     "inline", "to upload", "hosted", "to register", "registered", "refused", "waiting",
@@ -114,7 +112,7 @@ def _refused_view(
     remote: RemoteSetting | None,
 ) -> MediaView:
     """A file whose extension the relay refused: through the store, or nowhere."""
-    if remote is None or not can_publish(remote):
+    if remote is None or not store_publishes(remote):
         return MediaView(name, file.shown, file.kind, file.size, "no host", refusal)
     hosted = None if state is None else state.hosted(file.md5, file.extension, remote.url)
     if hosted is not None:
@@ -173,9 +171,12 @@ def _hosted_view(
     return MediaView(name, file.shown, file.kind, file.size, "hosted", hosted.url)
 
 
-def can_publish(remote: RemoteSetting | None) -> bool:
-    """Whether the shared store of ``remote`` can hand out presigned URLs (S3, GCS, Azure)."""
-    return remote is not None and urlsplit(remote.url).scheme.lower() in PUBLISHING_SCHEMES
+def store_publishes(remote: RemoteSetting | None) -> bool:
+    """Whether the shared store of ``remote`` can hand out presigned URLs (S3, GCS, Azure),
+    as far as its kind tells (:func:`rdpipe.remote.publish_refusal`)."""
+    from rdpipe.remote import publish_refusal
+
+    return remote is not None and publish_refusal(remote.url) is None
 
 
 def hosting_problems(
@@ -189,7 +190,7 @@ def hosting_problems(
     message), with no shared store able to publish it: located at its line, with the ways
     out. Empty when every file has somewhere to go, as far as this machine knows. ``only``:
     the files to check (default: all)."""
-    if can_publish(remote):
+    if store_publishes(remote):
         return []
     from rdpipe.scheduler.hosting import no_host_text
 

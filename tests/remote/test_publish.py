@@ -21,6 +21,7 @@ from rdpipe.remote import (
     RemoteUnavailable,
     SharedClipStore,
     open_shared_store,
+    publish_refusal,
 )
 from rdpipe.remote.backends import Backend
 from rdpipe.remote.layout import media_path
@@ -172,7 +173,7 @@ def test_a_shared_folder_cannot_publish_and_says_what_to_do(
 
     assert publisher.can_publish is False
     reason = "a shared folder cannot hand out URLs that a server elsewhere can download from"
-    assert publisher.publish_unsupported_reason == reason
+    assert publish_refusal(publisher.url) == reason
     with pytest.raises(CannotPublish) as raised:
         publisher.publish_media(media, MD5, "mp4", expires_in=600)
 
@@ -197,7 +198,7 @@ def test_a_memory_store_cannot_publish() -> None:
     store = open_shared_store("memory://rdpipe-publish-test")
 
     assert store.can_publish is False
-    assert store.publish_unsupported_reason == (
+    assert publish_refusal(store.url) == (
         "a memory:// store cannot hand out URLs that a server elsewhere can download from"
     )
     with pytest.raises(CannotPublish):
@@ -208,7 +209,7 @@ def test_a_memory_store_cannot_publish() -> None:
 def test_s3_can_publish(publisher: SharedClipStore) -> None:
     """An S3 store can publish, known without connecting."""
     assert publisher.can_publish is True
-    assert publisher.publish_unsupported_reason is None
+    assert publish_refusal(publisher.url) is None
 
 
 @pytest.fixture

@@ -425,11 +425,17 @@ async def test_a_refused_extension_is_recorded_and_published_through_the_store(
         video.md5, "mp4", 1234, url, store.url, START + 86400.0, START
     )
 
-    # The next run asks the relay nothing: the extension is refused, the URL still valid.
-    again = FakeMediaHost()
+    # The next run asks the relay nothing: the extension is refused, the URL still valid and
+    # still serving the file (asked without the key).
+    again = FakeMediaHost(exists={url: True})
     assert await hosting_for(again, journal, clock, store=store).url_for(video, quiet) == url
-    assert again.calls == []
+    assert again.calls == [("hosted_file_exists", url)]
     assert len(store.published) == 1
+
+    # A URL that no longer serves it (its credentials ended, the object went) is signed anew.
+    gone = FakeMediaHost(exists={url: False})
+    renewed = await hosting_for(gone, journal, clock, store=store).url_for(video, quiet)
+    assert renewed.endswith("?sig=2") and len(store.published) == 2
 
 
 async def test_a_refused_image_is_published_as_its_checked_bytes(
@@ -465,9 +471,9 @@ async def test_a_recorded_store_url_is_reused_only_with_more_than_the_margin_lef
     journal.record_refused_extension(HOST, "mp4", REFUSAL)
     expires_at = None if left is None else START + left
     journal.record_hosted(video.md5, "mp4", 1234, OLD_URL, host=store.url, expires_at=expires_at)
-    api = FakeMediaHost()
+    api = FakeMediaHost(exists={OLD_URL: True})
     url = await hosting_for(api, journal, clock, store=store).url_for(video, quiet)
-    assert api.calls == []
+    assert api.calls == ([] if publishes else [("hosted_file_exists", OLD_URL)])
     if not publishes:
         assert (url, store.published) == (OLD_URL, [])
         return
@@ -732,7 +738,7 @@ async def test_a_relay_error_fails_every_shot_waiting_on_the_file(
     calls = list(api.calls)
     assert [call[0] for call in calls] == ["upload_slot", "upload"][: 2 if where == "upload" else 1]
     texts = [str(result) if isinstance(result, HostingFailed) else result for result in results]
-    assert texts == [f"clips/walk.mp4 could not be hosted: {said}"] * 3
+    assert texts == [f"clips/walk.mp4 could not be uploaded: {said}"] * 3
     with pytest.raises(HostingFailed):  # a fourth shot of the run: no new attempt
         await hosting.url_for(video, quiet)
     assert api.calls == calls
@@ -752,7 +758,7 @@ async def test_a_media_host_that_cannot_be_reached_fails_only_the_files_shots(
     with pytest.raises(HostingFailed) as caught:
         await hosting_for(FakeMediaHost(slot_error=error), journal, clock).url_for(video, quiet)
     assert str(caught.value) == (
-        "clips/walk.mp4 could not be hosted: could not reach the media host 127.0.0.1:1 "
+        "clips/walk.mp4 could not be uploaded: could not reach the media host 127.0.0.1:1 "
         "(RELAYDANCE_MEDIA_URL) for GET /api/upload-url: ConnectError: refused; the request "
         "never left."
     )
@@ -761,11 +767,10 @@ async def test_a_media_host_that_cannot_be_reached_fails_only_the_files_shots(
 @pytest.mark.parametrize(
     "error",
     [
-        AuthenticationFailed("GET /api/upload-url", 401, None, "invalid token"),
         QuotaExceeded("GET /api/upload-url", 403, None, "quota exhausted"),
         NotSent("GET /api/upload-url", "connection refused"),
     ],
-    ids=["auth", "quota", "not-sent"],
+    ids=["quota", "not-sent"],
 )
 async def test_a_fatal_error_propagates_and_stops_the_run(
     journal: StateStore, clock: FakeClock, video: LocalFile, error: RelayDanceError
@@ -781,6 +786,17 @@ async def test_a_fatal_error_propagates_and_stops_the_run(
     with pytest.raises(ExceptionGroup) as group:
         await _all_of([lambda: hosting.url_for(video, quiet)] * 3)
     assert all(isinstance(found, type(error)) for found in group.value.exceptions)
+
+
+async def test_the_media_hosts_refusal_of_the_key_fails_only_the_files_shots(
+    journal: StateStore, clock: FakeClock, video: LocalFile
+) -> None:
+    """The media host is another host than the API: its refusal of the key fails the shots
+    that send local files, not the run (the others' submits do not need it)."""
+    error = AuthenticationFailed("GET /api/upload-url", 401, None, "invalid token")
+    with pytest.raises(HostingFailed) as failed:
+        await hosting_for(FakeMediaHost(slot_error=error), journal, clock).url_for(video, quiet)
+    assert failed.value.message == f"clips/walk.mp4 could not be uploaded: {error.message}"
 
 
 # Cancellation ------------------------------------------------------------------------------
@@ -890,7 +906,9 @@ async def test_the_same_bytes_under_another_name_fail_naming_each_file(
         await hosting.url_for(video, quiet)
     with pytest.raises(HostingFailed) as failed:
         await hosting.url_for(twin, quiet)
-    assert failed.value.message == f"clips/walk-copy.mp4 holds the same bytes as {NO_STORE_TEXT}"
+    assert failed.value.message == (
+        f"clips/walk-copy.mp4 has the same bytes as clips/walk.mp4: {NO_STORE_TEXT}"
+    )
 
 
 def test_the_ways_out_fit_the_file() -> None:
