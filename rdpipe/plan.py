@@ -86,7 +86,9 @@ class Decision:
 class Job:
     """One shot in the plan, and the request to send for it.
 
-    ``shot.request`` is the request as rendered: its body is the cache key's and the journal's.
+    ``shot.request`` is the request as rendered: its body is the cache key's; the journal
+    records it with its local files as the URLs they were sent by
+    (:meth:`~rdpipe.request.GenerationRequest.with_hosted`).
     :attr:`request` is the one to send; it differs only by the run's webhook (``--listen``),
     which :meth:`with_webhook` sets as its ``callback_url``, replacing one written in the file.
     The webhook carries a per-run secret, so it is never hashed, journaled or shown.

@@ -34,12 +34,13 @@ def assets(
         from rich.table import Table
         from rich.text import Text
 
-        from rdpipe.state import STATE_DIR_NAME, StateStore
+        from rdpipe.state import StatePaths, StateStore
 
         if not path.exists():
             raise typer.BadParameter(f"{path} does not exist", param_hint="PATH")
         folder = path.parent if path.is_file() else path
-        database = folder / STATE_DIR_NAME / ("offline" if offline else "") / "state.db"
+        # The folder's state, which every pipeline in it shares (any file name will do).
+        database = StatePaths.for_pipeline(folder / "any.yaml", offline=offline).database
         records = []
         if database.is_file():
             with StateStore.open(database, pipeline="", clock=time.time, read_only=True) as state:

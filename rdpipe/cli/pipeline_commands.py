@@ -242,8 +242,8 @@ def print_media(views: Sequence[MediaView], console: Console) -> None:
     for view in views:
         how = {
             "refused": f"refused: {view.detail}",
-            "no host": f"no host: RelayDance answered {view.detail}",
-            "to publish": "to publish through the shared store",
+            "no host": f"cannot be sent: RelayDance answered {view.detail}",
+            "to publish": "to upload to the shared store",
         }.get(view.how, view.how)
         table.add_row(
             Text(view.name or "(frame)"), Text(view.file), view.kind,

@@ -7,23 +7,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from rdpipe.model import Pipeline, Reference
+from rdpipe.prepare.av_files import MAX_SECONDS
 from rdpipe.prepare.media import source_form
 from rdpipe.render import RenderedShot
 from rdpipe.request import Media
 from rdpipe.templates import Problem
 
 #: Seconds of reference video, and of reference audio, one request may carry (relaydance-api.md
-#: §1); only local files' durations are known before sending.
-MAX_REFERENCE_SECONDS = 15.0
+#: §1: the same 15 s a single file may last); only local files' durations are known before
+#: sending.
+MAX_REFERENCE_SECONDS = MAX_SECONDS
 #: Inline images adding more than this to a request's body get a warning: relays cap bodies
 #: (often at a few tens of MB), and each request carries its images again.
 INLINE_WARNING_BYTES = 20 * 2**20
 
 
-def sending_problems(pipeline: Pipeline) -> tuple[list[Problem], list[Problem]]:
-    """Errors and warnings about how references say they are sent (``send_as``, ``asset``)."""
+def sending_problems(pipeline: Pipeline) -> list[Problem]:
+    """Errors in how references say they are sent (``send_as``, ``asset``), at their keys."""
     errors: list[Problem] = []
-    warnings: list[Problem] = []
     for name, reference in pipeline.references.items():
         form = source_form(reference.source)
         message = _send_as_problem(reference, form)
@@ -32,7 +33,7 @@ def sending_problems(pipeline: Pipeline) -> tuple[list[Problem], list[Problem]]:
         message = _asset_problem(reference, form)
         if message is not None:
             errors.append(Problem(("references", name, "asset"), message))
-    return errors, warnings
+    return errors
 
 
 def _send_as_problem(reference: Reference, form: str) -> str | None:

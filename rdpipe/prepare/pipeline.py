@@ -93,8 +93,7 @@ def check_loaded(
     renderer = ShotRenderer(loaded.pipeline, media, cli_vars=loaded.cli_vars)
     errors: list[Problem] = check_model_structure(loaded.pipeline)
     errors += untemplated_syntax(loaded.pipeline) + colour_problems(loaded.pipeline)
-    errors_sending, warnings = sending_problems(loaded.pipeline)
-    errors += errors_sending
+    errors += sending_problems(loaded.pipeline)
     for name, reference in loaded.pipeline.references.items():  # unused ones are checked too
         where = ("references", name, reference.kind)
         role = REFERENCE_ROLES[reference.kind]
@@ -103,7 +102,7 @@ def check_loaded(
     shots, problems = renderer.render_all()
     errors.extend(problems)
     errors.extend(media.problems)
-    warnings += unused_references(loaded.pipeline)
+    warnings = unused_references(loaded.pipeline)
     for shot in shots:
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)

@@ -9,12 +9,13 @@ go: its extension was refused by the relay before and no shared store can publis
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from rdpipe.errors import Diagnostic
+from rdpipe.state import redact_url
 
 if TYPE_CHECKING:
     from rdpipe.plan import Job
@@ -132,15 +133,12 @@ def _since() -> float:
 def _inline(prepared: PreparedPipeline) -> Iterable[tuple[str, Any]]:
     hosted = {str(located.where[1]) for located in prepared.local_files
               if located.where[:1] == ("references",)}  # fmt: skip
+    from rdpipe.prepare.media import source_form
+
     for name, reference in prepared.loaded.pipeline.references.items():
         source = reference.source
-        if reference.kind == "image" and name not in hosted and _is_local(source):
+        if reference.kind == "image" and name not in hosted and source_form(source) == "local":
             yield name, reference
-
-
-def _is_local(source: str) -> bool:
-    scheme = urlsplit(source).scheme
-    return len(scheme) <= 1  # no scheme, or a Windows drive letter
 
 
 def _inline_view(reference: Any, name: str, prepared: PreparedPipeline) -> MediaView:
@@ -168,7 +166,7 @@ def _hosted_view(
     hosted = None if state is None else state.hosted(file.md5, file.extension, media_host)
     if hosted is None:
         return MediaView(name, file.shown, file.kind, file.size, "to upload")
-    return MediaView(name, file.shown, file.kind, file.size, "hosted", hosted.url)
+    return MediaView(name, file.shown, file.kind, file.size, "hosted", redact_url(hosted.url))
 
 
 def store_publishes(remote: RemoteSetting | None) -> bool:
@@ -268,6 +266,24 @@ def check_hosting(session: PipelineSession, environ: Mapping[str, str]) -> None:
         raise PipelineInvalid(problems)
 
 
+@contextmanager
+def _recorded_state(prepared: PreparedPipeline, *, offline: bool) -> Iterator[StateStore | None]:
+    """The pipeline's state opened read-only (never written), or ``None`` before any run."""
+    import time
+
+    from rdpipe.session.workspace import Workspace
+    from rdpipe.state import StateStore
+
+    paths = Workspace.for_pipeline(prepared.loaded, offline=offline).state
+    if not paths.database.exists():
+        yield None
+        return
+    with StateStore.open(
+        paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
+    ) as state:
+        yield state
+
+
 def read_media_views(
     prepared: PreparedPipeline,
     settings: RunSettings,
@@ -276,22 +292,11 @@ def read_media_views(
 ) -> list[MediaView]:
     """:func:`media_views` of the next run's ``jobs``, from a read-only look at the
     pipeline's state, if it has one."""
-    import time
-
-    from rdpipe.session.workspace import Workspace
-    from rdpipe.state import StateStore
-
     if not prepared.local_files:  # inline images at most: no host to ask about (no httpx)
         return media_views(prepared, None, "")
-    paths = Workspace.for_pipeline(prepared.loaded, offline=settings.offline).state
     host = OFFLINE_HOST if settings.offline else media_host_of(environ)
-    sending = files_to_send(jobs)
-    if not paths.database.exists():
-        return media_views(prepared, None, host, sending, settings.remote)
-    with StateStore.open(
-        paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
-    ) as state:
-        return media_views(prepared, state, host, sending, settings.remote)
+    with _recorded_state(prepared, offline=settings.offline) as state:
+        return media_views(prepared, state, host, files_to_send(jobs), settings.remote)
 
 
 def media_host_of(environ: Mapping[str, str]) -> str:
@@ -307,19 +312,11 @@ def read_hosting_problems(
     prepared: PreparedPipeline, remote: RemoteSetting | None, environ: Mapping[str, str]
 ) -> list[Diagnostic]:
     """:func:`hosting_problems` from a read-only look at the state (``validate``): the
-    extensions the relay refused before, as this folder's runs recorded them."""
+    extensions the relay refused lately, as this folder's runs recorded them."""
     if not prepared.local_files:
         return []
-    import time
-
-    from rdpipe.session.workspace import Workspace
-    from rdpipe.state import StateStore
-
-    paths = Workspace.for_pipeline(prepared.loaded, offline=False).state
-    if not paths.database.exists():
-        return []
-    with StateStore.open(
-        paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
-    ) as state:
+    with _recorded_state(prepared, offline=False) as state:
+        if state is None:
+            return []
         refused = state.refused_extensions(media_host_of(environ), since=_since())
     return hosting_problems(prepared, refused, remote=remote)

@@ -33,7 +33,7 @@ from ._guard import RunGuard
 from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
 from ._lock_reader import parse_lock
 from ._lockfile import LockFile, kept_takes, lock_shot, render_lock
-from ._paths import CACHE_DIR_NAME, STATE_DIR_NAME, StatePaths, prepare_state_dir
+from ._paths import CACHE_DIR_NAME, StatePaths, prepare_state_dir
 from ._pushes import PushedClips
 from ._records import (
     ClipFile,
@@ -56,7 +56,6 @@ __all__ = [
     "CACHE_DIR_NAME",
     "LOCK_VERSION",
     "SCHEMA_VERSION",
-    "STATE_DIR_NAME",
     "ClipCheck",
     "ClipFile",
     "ClipProblem",

@@ -420,7 +420,11 @@ def test_offline_reruns_know_what_is_hosted_and_registered(
 
 
 def test_plan_says_a_refused_file_has_no_host(
-    online: SimServer, tmp_path: Path, media: dict[str, bytes], rdpipe_cli: Callable[..., Result]
+    online: SimServer,
+    tmp_path: Path,
+    media: dict[str, bytes],
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     online.media_rules = MediaRules(refused_extensions=frozenset({"wav"}))
     folder = folder_with(online, tmp_path, media, "hero.png", "voice.wav")
@@ -437,9 +441,10 @@ def test_plan_says_a_refused_file_has_no_host(
     assert (views["voice"]["how"], views["voice"]["detail"]) == (
         "no host", "unsupported file type: wav")  # fmt: skip
     assert views["hero"]["how"] == "inline"
+    monkeypatch.setenv("COLUMNS", "160")  # the table's cells on one line each
     shown = rdpipe_cli("plan", str(path), "--no-remote")
     table = shown.stdout[shown.stdout.index("Local media") :]
-    assert "no host:" in table and "unsupported file type: wav" in table
+    assert "cannot be sent: RelayDance answered unsupported file type: wav" in table
 
 
 def test_assets_of_a_path_that_does_not_exist_is_a_usage_error(
