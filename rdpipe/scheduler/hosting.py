@@ -230,7 +230,10 @@ class MediaHosting:
                     raise  # the run stops: every shot would meet it (not the media host's key
                     # refusal: it concerns only the shots with local files)
                 done = "registered" if table is self._portraits else "uploaded"
-                once.error = HostingFailed(f"{file.shown} could not be {done}: {error.message}")
+                said = error.message  # it may name the file itself ("… changed while …")
+                if not said.startswith(file.shown):
+                    said = f"{file.shown} could not be {done}: {said}"
+                once.error = HostingFailed(said)
             finally:
                 once.file = file
                 once.done.set()

@@ -930,3 +930,15 @@ def test_the_ways_out_fit_the_file() -> None:
         "Give the file as an https URL, or set up an S3, GCS or Azure store ([remote] url in "
         "rdpipe.toml), or send it inline (send_images_as: inline)"
     )
+
+
+async def test_an_error_naming_the_file_is_not_prefixed_with_it_again(
+    journal: StateStore, clock: FakeClock, video: LocalFile
+) -> None:
+    from rdpipe.client import UploadSourceChanged
+
+    error = UploadSourceChanged("storage", "clips/walk.mp4", "its md5 is no longer the one checked")
+    with pytest.raises(HostingFailed) as failed:
+        await hosting_for(FakeMediaHost(slot_error=error), journal, clock).url_for(video, quiet)
+    assert failed.value.message == error.message
+    assert failed.value.message.count("clips/walk.mp4") == 1
