@@ -118,8 +118,8 @@ def _refused_input(shot: RenderedShot, failure: UpstreamFailure) -> tuple[str, s
         what = f"one of the {medium}s {_either(names)} (it does not say which)"
     if failure.detail == "PrivacyInformation":
         advice = (
-            "replace the image, or use an approved portrait from RelayDance's asset library "
-            "(an asset:// URL)"
+            "replace the image, or, if it is a synthetic (generated) portrait, mark its "
+            "reference `asset: true` to send it through RelayDance's asset library"
         )
         return what, ", which may show a real person", advice
     return what, "", f"replace the {medium}"

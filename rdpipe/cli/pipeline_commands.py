@@ -238,7 +238,7 @@ def print_media(views: Sequence[MediaView], console: Console) -> None:
 
     table = Table(title=Text("Local media", style="table.title"), title_justify="left")
     for column in ("reference", "file", "kind", "size", "sent as"):
-        table.add_column(column, justify="right" if column == "size" else "left")
+        table.add_column(column, justify="right" if column == "size" else "left", overflow="fold")
     for view in views:
         how = {
             "refused": f"refused: {view.detail}",

@@ -190,7 +190,14 @@ def media_url_from(environ: Mapping[str, str]) -> str:
 def default_media_url(base_url: str) -> str:
     """The media host that goes with ``base_url``: RelayDance's own for RelayDance's API,
     else the same address (a relay deployment, or the simulator, serves both)."""
-    return DEFAULT_MEDIA_URL if base_url.rstrip("/") == DEFAULT_BASE_URL else base_url
+    parts = urlsplit(base_url)
+    default = urlsplit(DEFAULT_BASE_URL)
+    ours = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port or 443) == (
+        default.scheme,
+        default.hostname,
+        443,
+    )
+    return DEFAULT_MEDIA_URL if ours and parts.path.strip("/") == "" else base_url
 
 
 def host_of(url: str) -> str:

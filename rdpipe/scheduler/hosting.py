@@ -368,7 +368,12 @@ def no_host_text(file: LocalFile, refusal: str, *, store_url: str | None) -> str
     ways = [] if file.send_as == "asset" else ["give the file as an https URL"]
     ways.append("set up an S3, GCS or Azure store ([remote] url in rdpipe.toml)")
     if file.send_as == "asset":
-        ways.append("save the portrait as PNG, JPEG or WebP")
+        formats = {"png": "PNG", "jpg": "JPEG", "webp": "WebP"}  # uploads seen working (§9)
+        others = [
+            name for ext, name in formats.items() if ext != file.extension.replace("jpeg", "jpg")
+        ]
+        named = ", ".join(others[:-1]) + f" or {others[-1]}" if len(others) > 1 else others[0]
+        ways.append(f"save the portrait as {named}")
     elif file.kind == "image" and file.role in ("first_frame", "last_frame"):
         ways.append("send it inline (send_images_as: inline)")
     elif file.kind == "image":
@@ -377,7 +382,8 @@ def no_host_text(file: LocalFile, refusal: str, *, store_url: str | None) -> str
     advice = ", or ".join(ways)
     return (
         f"{file.shown} cannot be hosted: RelayDance does not take .{file.extension} uploads "
-        f"(it answered: {refusal}; rdpipe asks again after {hours:.0f} h) and {store}. "
+        f"(it answered: {refusal}; rdpipe asks again {hours:.0f} h after that answer) and "
+        f"{store}. "
         f"{advice[0].upper()}{advice[1:]}"
     )
 

@@ -286,13 +286,19 @@ class Scheduler:
                 "media host (a bug in rdpipe: please report it with this message)",
             )
 
+        noted: list[str] = []
+
         def note(text: str) -> None:
+            noted.append(text)
             self._report(job, Phase.WAITING, message=text)
 
         try:
-            return await self._hosting.urls(request, note)
+            urls = await self._hosting.urls(request, note)
         except HostingFailed as error:
             raise _ShotFailed(Phase.FAILED, error.message) from error
+        if noted:  # the last note ("Processing…") is over: waiting for a task slot now
+            self._report(job, Phase.WAITING)
+        return urls
 
     async def _resume(self, job: Job, task_id: str) -> TaskStatus | None:
         """Follow a task an earlier run submitted; ``None``: submit the shot anew instead.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from rdpipe.errors import Diagnostic
@@ -84,13 +84,20 @@ def media_views(
     media_host: str,
     sending: set[LocalFile] | None = None,
     remote: RemoteSetting | None = None,
+    sending_references: set[str] | None = None,
 ) -> list[MediaView]:
     """How each local file of ``prepared`` goes in the next run; ``state`` may be ``None``
-    (nothing recorded yet); ``sending``: the files of the shots the run submits (default:
-    all); ``remote``: the shared store, where the relay refused an extension. Each
-    reference and each frame path under its own name, once."""
+    (nothing recorded yet); ``sending``: the files of the shots the run submits, and
+    ``sending_references`` the names of their references (default: all); ``remote``: the
+    shared store, where the relay refused an extension. Each reference and each frame path
+    under its own name, once."""
     refused = {} if state is None else state.refused_extensions(media_host, since=_since())
-    views = [_inline_view(reference, name, prepared) for name, reference in _inline(prepared)]
+    views = [
+        _inline_view(reference, name, prepared)
+        if sending_references is None or name in sending_references
+        else replace(_inline_view(reference, name, prepared), how="not sent")
+        for name, reference in _inline(prepared)
+    ]
     for located in prepared.local_files:
         file = located.file
         name = _reference_name(located.where)
@@ -98,7 +105,8 @@ def media_views(
             views.append(MediaView(name, file.shown, file.kind, file.size, "not sent"))
             continue
         refusal = refused.get(file.extension)
-        if refusal is not None and file.send_as == "hosted":
+        # A portrait goes through the store too when the relay refuses it (its URL registered).
+        if refusal is not None and (file.send_as == "hosted" or not store_publishes(remote)):
             views.append(_refused_view(file, name, state, refusal, remote))
             continue
         views.append(_hosted_view(file, name, state, media_host))
@@ -237,12 +245,16 @@ def media_hosting(
     )
 
 
-def files_to_send(jobs: Sequence[Job]) -> set[LocalFile]:
-    """The local files of the jobs that may submit (a generated or resumed shot)."""
+def _sending(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs that may submit (a generated or resumed shot)."""
     from rdpipe.plan import Action
 
-    sending = (Action.GENERATE, Action.RESUME)
-    return {file for job in jobs if job.action in sending for file in job.shot.request.local_files}
+    return [job for job in jobs if job.action in (Action.GENERATE, Action.RESUME)]
+
+
+def files_to_send(jobs: Sequence[Job]) -> set[LocalFile]:
+    """The local files of the jobs that may submit (a generated or resumed shot)."""
+    return {file for job in _sending(jobs) for file in job.shot.request.local_files}
 
 
 def check_hosting(session: PipelineSession, environ: Mapping[str, str]) -> None:
@@ -292,11 +304,13 @@ def read_media_views(
 ) -> list[MediaView]:
     """:func:`media_views` of the next run's ``jobs``, from a read-only look at the
     pipeline's state, if it has one."""
+    names = {name for job in _sending(jobs) for name in job.shot.references}
     if not prepared.local_files:  # inline images at most: no host to ask about (no httpx)
-        return media_views(prepared, None, "")
+        return media_views(prepared, None, "", sending_references=names)
     host = OFFLINE_HOST if settings.offline else media_host_of(environ)
     with _recorded_state(prepared, offline=settings.offline) as state:
-        return media_views(prepared, state, host, files_to_send(jobs), settings.remote)
+        sending = files_to_send(jobs)
+        return media_views(prepared, state, host, sending, settings.remote, names)
 
 
 def media_host_of(environ: Mapping[str, str]) -> str:

@@ -123,3 +123,22 @@ def test_bad_base_url_message_is_unchanged() -> None:
         "RELAYDANCE_BASE_URL is not an http(s) URL: 'ftp://x'; nothing was sent.\n"
         "Unset it to use https://relaydance.com, or set it like https://relaydance.com."
     )
+
+
+@pytest.mark.parametrize(
+    ("base_url", "media_url"),
+    [
+        ("https://relaydance.com", "https://pay.relaydance.com"),
+        ("https://RelayDance.com", "https://pay.relaydance.com"),
+        ("https://relaydance.com:443", "https://pay.relaydance.com"),
+        ("https://relaydance.com/", "https://pay.relaydance.com"),
+        ("https://relaydance.com:8443", "https://relaydance.com:8443"),
+        ("http://127.0.0.1:5000", "http://127.0.0.1:5000"),
+    ],
+)
+def test_the_media_host_goes_with_relaydance_however_its_address_is_spelt(
+    base_url: str, media_url: str
+) -> None:
+    from rdpipe.client.config import default_media_url
+
+    assert default_media_url(base_url) == media_url

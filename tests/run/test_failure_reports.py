@@ -114,8 +114,9 @@ def test_refused_portrait_names_the_reference_and_the_others_go_on(
     assert submits(online) == 2
     assert _failures(result) == {
         "portrait": f"RelayDance refused the image 'keeper' ({_said(code)}), which may show a "
-        "real person" + NOT_RESUBMITTED + "replace the image, or use an approved portrait "
-        "from RelayDance's asset library (an asset:// URL), then rerun"
+        "real person" + NOT_RESUBMITTED + "replace the image, or, if it is a synthetic "
+        "(generated) portrait, mark its reference `asset: true` to send it through "
+        "RelayDance's asset library, then rerun"
     }
     assert summary_of(result)["submitted"] == 2
 

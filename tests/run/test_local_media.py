@@ -343,9 +343,9 @@ def test_a_refused_extension_with_no_store_is_refused_before_the_next_run_sends(
     assert shots_seen["c"]["status"] == "done"
     why = (
         "refs/voice.wav cannot be hosted: RelayDance does not take .wav uploads (it answered: "
-        "unsupported file type: wav; rdpipe asks again after 24 h) and no shared clip store is "
-        "set up. Give the file as an "
-        "https URL, or set up an S3, GCS or Azure store ([remote] url in rdpipe.toml)"
+        "unsupported file type: wav; rdpipe asks again 24 h after that answer) and no shared clip "
+        "store is set up. Give the file as an https URL, or set up an S3, GCS or Azure store "
+        "([remote] url in rdpipe.toml)"
     )
     assert shots_seen["a"]["message"] == why
 

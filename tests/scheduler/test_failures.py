@@ -118,8 +118,9 @@ def test_refused_privacy_image_names_the_reference_and_the_asset_library() -> No
     shot = _shot([_image("reference_image"), _media("audio")], ("keeper", "surf"))
     assert failure_text(shot, classify_failure(code), code, "real person") == (
         f"RelayDance refused the image 'keeper' ({code}: real person), which may show a real "
-        "person" + NOT_RESUBMITTED + "replace the image, or use an approved portrait from "
-        "RelayDance's asset library (an asset:// URL), then rerun"
+        "person" + NOT_RESUBMITTED + "replace the image, or, if it is a synthetic (generated) "
+        "portrait, mark its reference `asset: true` to send it through RelayDance's asset "
+        "library, then rerun"
     )
 
 

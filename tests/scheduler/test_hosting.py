@@ -485,9 +485,9 @@ async def test_a_recorded_store_url_is_reused_only_with_more_than_the_margin_lef
 
 NO_STORE_TEXT = (
     "clips/walk.mp4 cannot be hosted: RelayDance does not take .mp4 uploads (it answered: "
-    "unsupported file type: mp4; rdpipe asks again after 24 h) and no shared clip store is set "
-    "up. Give the file as an https URL, or set up an S3, GCS or Azure store ([remote] url in "
-    "rdpipe.toml)"
+    "unsupported file type: mp4; rdpipe asks again 24 h after that answer) and no shared clip "
+    "store is set up. Give the file as an https URL, or set up an S3, GCS or Azure store "
+    "([remote] url in rdpipe.toml)"
 )
 
 
@@ -520,11 +520,11 @@ async def test_an_image_with_a_store_that_cannot_sign_is_offered_inline(
     with pytest.raises(HostingFailed) as failed:
         await hosting_for(api, journal, clock, store=store).url_for(image, quiet)
     assert failed.value.message == (
-        "portraits/hero.png cannot be hosted: RelayDance does not take .png uploads (it "
-        "answered: unsupported file type: png; rdpipe asks again after 24 h) and the shared "
-        "clip store file:///srv/clips cannot hand out presigned URLs. Give the file as an https "
-        "URL, or set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or send it "
-        "inline (send_as: inline)"
+        "portraits/hero.png cannot be hosted: RelayDance does not take .png uploads (it answered: "
+        "unsupported file type: png; rdpipe asks again 24 h after that answer) and the shared clip "
+        "store file:///srv/clips cannot hand out presigned URLs. Give the file as an https URL, "
+        "or set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or send it inline "
+        "(send_as: inline)"
     )
     assert store.published == []
 
@@ -920,7 +920,7 @@ def test_the_ways_out_fit_the_file() -> None:
     frame = replace(portrait, role="last_frame", send_as="hosted")
     head = (
         "p.bmp cannot be hosted: RelayDance does not take .bmp uploads (it answered: no; rdpipe "
-        "asks again after 24 h) and no shared clip store is set up. "
+        "asks again 24 h after that answer) and no shared clip store is set up. "
     )
     assert no_host_text(portrait, "no", store_url=None) == head + (
         "Set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or save the portrait "
@@ -942,3 +942,11 @@ async def test_an_error_naming_the_file_is_not_prefixed_with_it_again(
         await hosting_for(FakeMediaHost(slot_error=error), journal, clock).url_for(video, quiet)
     assert failed.value.message == error.message
     assert failed.value.message.count("clips/walk.mp4") == 1
+
+
+def test_a_portrait_is_offered_only_other_formats(portrait: LocalFile) -> None:
+    text = no_host_text(portrait, "no", store_url=None)
+    assert text.endswith(
+        "Set up an S3, GCS or Azure store ([remote] url in rdpipe.toml), or save the portrait "
+        "as JPEG or WebP"
+    )
