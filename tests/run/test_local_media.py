@@ -453,3 +453,23 @@ def test_assets_of_a_path_that_does_not_exist_is_a_usage_error(
     result = rdpipe_cli("assets", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "nope.yaml does not exist" in result.stderr
+
+
+def test_plan_shows_an_inline_image_as_sent_only_by_shots_to_submit(
+    online: SimServer, tmp_path: Path, media: dict[str, bytes], rdpipe_cli: Callable[..., Result]
+) -> None:
+    folder = folder_with(online, tmp_path, media, "hero.png")
+    shots = ["{id: a, prompt: \"{{ ref('hero') }} at dawn\", references: [hero]}"]
+    path = pipeline(folder, shots, references={"hero": "{image: refs/hero.png}"})
+
+    def how() -> str:
+        planned = rdpipe_cli("plan", str(path), "--json")
+        assert planned.exit_code == 0, planned.output
+        (view,) = json.loads(planned.stdout)["local_media"]
+        return str(view["how"])
+
+    assert how() == "inline"
+    assert run(rdpipe_cli, path).exit_code == 0
+    assert how() == "not sent"  # its one shot is cached
+    path.write_text(path.read_text().replace("at dawn", "at dusk"))
+    assert how() == "inline"
