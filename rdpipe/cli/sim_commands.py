@@ -25,6 +25,7 @@ sim_app = typer.Typer(
 app.add_typer(sim_app)
 
 _FAULTS = "Faults"
+_MEDIA = "Media host"
 
 
 def _wait_for_ctrl_c() -> None:
@@ -117,13 +118,35 @@ def serve(
             rich_help_panel=_FAULTS,
         ),
     ] = None,
+    refuse_uploads: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Refuse upload URLs for this extension, as a relay that hosts only images does "
+            "(repeatable): mp4, wav...",
+            rich_help_panel=_MEDIA,
+        ),
+    ] = None,
+    asset_delay: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a portrait's audit takes before it reads Active (or Failed).",
+            rich_help_panel=_MEDIA,
+        ),
+    ] = 0.3,
+    fail_portrait: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="md5 (hex) of a hosted picture whose audit fails (repeatable).",
+            rich_help_panel=_MEDIA,
+        ),
+    ] = None,
 ) -> None:
     """Serve the simulated RelayDance API (and its storage origin) until Ctrl-C."""
     context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.errors import UsageError
-        from rdpipe.sim import Faults, SimConfig, Timing
+        from rdpipe.sim import Faults, MediaRules, SimConfig, Timing
 
         try:
             faults = Faults(
@@ -136,11 +159,21 @@ def serve(
             )  # fmt: skip
         except ValueError as error:
             raise UsageError(f"bad fault option: {error}") from None
+        try:
+            media = MediaRules(
+                refused_extensions=frozenset(
+                    ext.lower().lstrip(".") for ext in refuse_uploads or ()
+                ),
+                asset_delay=asset_delay,
+                failing_portraits=frozenset(md5.lower() for md5 in fail_portrait or ()),
+            )
+        except ValueError as error:
+            raise UsageError(f"bad media host option: {error}") from None
         config = SimConfig(
             api_key=None if any_key else api_key,
             timing=Timing.realistic() if realistic else Timing.fast(),
             faults=faults, seed=seed, work_dir=work_dir, environ=dict(context.environ),
-            host=host, port=port, storage_port=storage_port,
+            host=host, port=port, storage_port=storage_port, media=media,
         )  # fmt: skip
         serve_simulator(config, context.out, _wait_for_ctrl_c)
 

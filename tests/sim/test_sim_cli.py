@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import httpx
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -50,3 +51,27 @@ def test_banner_tells_how_to_point_rdpipe_at_the_simulator() -> None:
     assert "(any API key is accepted)" in text
     assert seen == [401]
     assert text.rstrip().endswith("simulator stopped")
+
+
+def test_media_host_flags_set_the_simulators_media_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--refuse-uploads, --asset-delay and --fail-portrait reach the simulator's MediaRules
+    (extensions as lower case without a dot); a bad md5 is a usage error."""
+    from rdpipe.cli import sim_commands
+    from rdpipe.sim import MediaRules
+
+    served: list[SimConfig] = []
+    monkeypatch.setattr(sim_commands, "serve_simulator", lambda config, *_: served.append(config))
+    md5 = "0123456789abcdef0123456789ABCDEF"
+    args = ["sim", "serve", "--port", "0", "--refuse-uploads", ".MP4", "--refuse-uploads", "wav",
+            "--asset-delay", "5", "--fail-portrait", md5]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (config,) = served
+    assert config.media == MediaRules(
+        refused_extensions=frozenset({"mp4", "wav"}),
+        asset_delay=5.0,
+        failing_portraits=frozenset({md5.lower()}),
+    )
+    bad = CliRunner().invoke(app, ["sim", "serve", "--port", "0", "--fail-portrait", "nope"])
+    assert bad.exit_code == 2
+    assert "bad media host option" in bad.output
