@@ -106,19 +106,22 @@ def parse_printed_table(text: str) -> list[Row]:
     return assembly_rows(f"\n{ASSEMBLY_HEADING}\n{text}")
 
 
-def write_section(path: Path, body: str) -> None:
-    """Put ``body`` between the markers of this bench's section, re-reading the file first."""
+def write_section(
+    path: Path, body: str, *, heading: str = HEADING, begin: str = BEGIN, end: str = END
+) -> None:
+    """Put ``body`` between a bench's markers (``begin``/``end``) in its section (``heading``,
+    made at the end if missing), re-reading the file first. Defaults: run_bench's section."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    if HEADING not in text:
-        text = f"{text.rstrip()}\n\n{HEADING}\n\n{block}\n"
-    elif BEGIN in text and END in text:
-        before, _, rest = text.partition(BEGIN)
-        _, _, after = rest.partition(END)
+    block = f"{begin}\n{body.strip()}\n{end}"
+    if heading not in text:
+        text = f"{text.rstrip()}\n\n{heading}\n\n{block}\n"
+    elif begin in text and end in text:
+        before, _, rest = text.partition(begin)
+        _, _, after = rest.partition(end)
         text = f"{before}{block}{after}"
     else:
-        before, _, after = text.partition(HEADING)
-        text = f"{before}{HEADING}\n\n{block}\n{after.lstrip(chr(10))}"
+        before, _, after = text.partition(heading)
+        text = f"{before}{heading}\n\n{block}\n{after.lstrip(chr(10))}"
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)

@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _report import Row, machine, table, verdict
+from _report import Row, machine, table, verdict, write_section
 from _scenario import ScaledTime, render_served_clip, write_pipeline
 from _watch import high_water_kib
 
@@ -393,24 +393,6 @@ def describe(argv: Sequence[str], loads: str, factor: float, small: Moves, big: 
     )
 
 
-def write_section(path: Path, body: str) -> None:
-    """Put ``body`` between this bench's markers in its section, made at the end if missing
-    (as ``_report.write_section`` does for run_bench's section)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    if BEGIN in text and END in text:
-        before, _, rest = text.partition(BEGIN)
-        text = f"{before}{block}{rest.partition(END)[2]}"
-    elif HEADING in text:
-        before, _, after = text.partition(HEADING)
-        text = f"{before}{HEADING}\n\n{block}\n{after.lstrip(chr(10))}"
-    else:
-        text = f"{text.rstrip()}\n\n{HEADING}\n\n{block}\n"
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
@@ -441,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = f"{about}\n\n{table(rows)}"
     print(f"\n{text}")
     if not args.no_write:
-        write_section(ROOT / "BENCHMARKS.md", text)
+        write_section(ROOT / "BENCHMARKS.md", text, heading=HEADING, begin=BEGIN, end=END)
 
 
 if __name__ == "__main__":

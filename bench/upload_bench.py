@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from _report import Row, machine, table, verdict
+from _report import Row, machine, table, verdict, write_section
 from _scenario import MODEL, ScaledTime, render_served_clip
 from store_bench import Measured, load_average, measure
 
@@ -376,23 +376,6 @@ def describe(argv: Sequence[str], loads: str, small: Upload, big: Upload) -> str
     )
 
 
-def write_section(path: Path, body: str) -> None:
-    """Put ``body`` between this bench's markers in its section, made at the end if missing."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{body.strip()}\n{END}"
-    if BEGIN in text and END in text:
-        before, _, rest = text.partition(BEGIN)
-        text = f"{before}{block}{rest.partition(END)[2]}"
-    elif HEADING in text:
-        before, _, after = text.partition(HEADING)
-        text = f"{before}{HEADING}\n\n{block}\n{after.lstrip(chr(10))}"
-    else:
-        text = f"{text.rstrip()}\n\n{HEADING}\n\n{block}\n"
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--big-mib", type=int, default=1024, help="the big reference (MiB)")
@@ -433,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     text = f"{about}\n\n{table(rows)}"
     print(f"\n{text}")
     if not args.no_write:
-        write_section(ROOT / "BENCHMARKS.md", text)
+        write_section(ROOT / "BENCHMARKS.md", text, heading=HEADING, begin=BEGIN, end=END)
 
 
 if __name__ == "__main__":
