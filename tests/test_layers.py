@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "prepare",
         "state",
         "remote",
-        "plan failure_codes",
+        "plan failure_codes prices costs",
         "client",
         "scheduler",
         "assemble",

@@ -1,0 +1,194 @@
+"""The relay's prices and display currency, as values: what a task may cost, in quota units.
+
+RelayDance (new-api) publishes its prices at ``GET /api/pricing`` and its display currency at
+``GET /api/status`` (relaydance-api.md §11). rdpipe hard-codes no price: it reads these two
+documents and computes with them (:mod:`rdpipe.costs`). Amounts are **quota units** (ints), the
+relay's own unit; :class:`Currency` turns them into the account's display currency for showing.
+Conversions used by new-api (§11): ratio 1 = 2 USD per million tokens, and 1 USD = 500,000 quota
+units, so at ratio 1 one token costs one quota unit. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rdpipe.errors import RdpipeError
+
+#: Quota units per US dollar (new-api's default ``quota_per_unit``; relaydance-api.md §11).
+QUOTA_PER_USD = 500_000
+#: The price of a million tokens at model ratio 1, in US dollars (relaydance-api.md §11).
+USD_PER_MILLION_TOKENS_AT_RATIO_1 = 2.0
+#: Quota units one token costs at ratio 1: 2 USD / 1e6 tokens * 500,000 units per USD = 1.
+QUOTA_PER_TOKEN_AT_RATIO_1 = USD_PER_MILLION_TOKENS_AT_RATIO_1 * QUOTA_PER_USD / 1_000_000
+
+#: ``quota_type`` values of a pricing item (new-api): priced by tokens, or a fixed price a call.
+BY_TOKENS = 0
+PER_CALL = 1
+
+_SYMBOLS = {"USD": "$", "CNY": "¥"}
+
+
+class PricingUnreadable(RdpipeError):
+    """The pricing document is not the shape new-api publishes (§11)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the relay's price list could not be read: {why}")
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """One model's price, as an item of ``GET /api/pricing`` gives it.
+
+    ``quota_type`` 0 (:data:`BY_TOKENS`): quota = tokens * ``model_ratio`` * the group ratio;
+    1 (:data:`PER_CALL`): ``model_price`` US dollars a call. ``tiered``: the item carries a
+    ``billing_mode``/``billing_expr`` (tiered prices), which rdpipe does not evaluate: such a
+    model is shown in seconds only.
+    """
+
+    model: str
+    quota_type: int
+    model_ratio: float
+    model_price: float
+    completion_ratio: float = 1.0
+    tiered: bool = False
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """The relay's price list at one ``pricing_version``; ``group_ratio`` is the default
+    group's (a key without a logged-in session sees that one, §11)."""
+
+    version: str
+    models: Mapping[str, ModelPrice]
+    group_ratio: float = 1.0
+
+    def get(self, model: str) -> ModelPrice | None:
+        """The price of ``model``, or ``None`` when the list does not name it."""
+        return self.models.get(model)
+
+
+@dataclass(frozen=True)
+class Currency:
+    """The account's display currency: ``code`` "USD", "CNY" or "TOKENS" (raw quota units).
+
+    ``quota_per_unit``: quota units per US dollar (``/api/status`` → ``quota_per_unit``);
+    ``rate``: units of the display currency per US dollar (``usd_exchange_rate``; 1 for USD).
+    """
+
+    code: str = "USD"
+    quota_per_unit: float = QUOTA_PER_USD
+    rate: float = 1.0
+
+    def usd(self, quota: int) -> float:
+        """``quota`` units in US dollars."""
+        return quota / self.quota_per_unit
+
+    def amount(self, quota: int) -> float:
+        """``quota`` units in the display currency (the units themselves for TOKENS)."""
+        if self.code == "TOKENS":
+            return float(quota)
+        return self.usd(quota) * (self.rate if self.code == "CNY" else 1.0)
+
+    def quota_of(self, amount: float) -> int:
+        """The quota units worth ``amount`` of the display currency (a budget), rounded down."""
+        if self.code == "TOKENS":
+            return int(amount)
+        usd = amount / (self.rate if self.code == "CNY" else 1.0)
+        return int(usd * self.quota_per_unit)
+
+    def show(self, quota: int) -> str:
+        """``$2.19``, ``¥15.97`` or ``1,093,750 tokens``."""
+        if self.code == "TOKENS":
+            return f"{quota:,} tokens"
+        symbol = _SYMBOLS.get(self.code)
+        figure = f"{self.amount(quota):,.2f}"
+        return f"{symbol}{figure}" if symbol else f"{figure} {self.code}"
+
+
+@dataclass(frozen=True)
+class ShotCost:
+    """What one generation costs, in quota units: the ``precharge`` the relay holds from the
+    balance at submit (an upper bound, §12) and the ``expected`` settled charge."""
+
+    precharge: int
+    expected: int
+
+    def __add__(self, other: ShotCost) -> ShotCost:
+        return ShotCost(self.precharge + other.precharge, self.expected + other.expected)
+
+
+def parse_price_book(document: object) -> PriceBook:
+    """Read a ``GET /api/pricing`` document (§11) into a :class:`PriceBook`.
+
+    Raises :class:`PricingUnreadable` when it is not ``{"success": true, "data": [...]}``.
+    Items without a ``model_name`` are skipped; numbers given as strings are accepted.
+    """
+    if not isinstance(document, Mapping):
+        raise PricingUnreadable("the answer is not a JSON object")
+    if document.get("success") is False:
+        raise PricingUnreadable(str(document.get("message") or "the relay answered success: false"))
+    items = document.get("data")
+    if not isinstance(items, list):
+        raise PricingUnreadable("it has no list of models (data)")
+    models: dict[str, ModelPrice] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("model_name"), str):
+            continue
+        price = _model_price(item)
+        models[price.model] = price
+    groups = document.get("group_ratio")
+    group_ratio = _number(groups.get("default"), 1.0) if isinstance(groups, Mapping) else 1.0
+    version = document.get("pricing_version")
+    return PriceBook(
+        version=str(version) if version not in (None, "") else "unversioned",
+        models=models,
+        group_ratio=group_ratio,
+    )
+
+
+def parse_currency(document: object) -> Currency:
+    """Read the display currency from a ``GET /api/status`` document (§11).
+
+    new-api's fields: ``quota_per_unit``, ``display_in_currency``, ``quota_display_type``
+    ("USD", "CNY", "TOKENS"...), ``usd_exchange_rate``. What is missing takes new-api's
+    defaults (USD, 500,000 units per dollar); a type rdpipe does not know shows as USD.
+    """
+    data = document.get("data") if isinstance(document, Mapping) else None
+    if not isinstance(data, Mapping):
+        return Currency()
+    per_unit = _number(data.get("quota_per_unit"), QUOTA_PER_USD) or QUOTA_PER_USD
+    kind = str(data.get("quota_display_type") or "USD").upper()
+    if data.get("display_in_currency") is False:
+        kind = "TOKENS"
+    if kind == "CNY":
+        rate = _number(data.get("usd_exchange_rate"), 0.0)
+        if rate > 0:
+            return Currency("CNY", per_unit, rate)
+        kind = "USD"  # a yuan price without its rate cannot be shown: dollars instead
+    return Currency(kind if kind in ("TOKENS",) else "USD", per_unit, 1.0)
+
+
+def _model_price(item: Mapping[str, Any]) -> ModelPrice:
+    return ModelPrice(
+        model=str(item["model_name"]),
+        quota_type=int(_number(item.get("quota_type"), BY_TOKENS)),
+        model_ratio=_number(item.get("model_ratio"), 0.0),
+        model_price=_number(item.get("model_price"), 0.0),
+        completion_ratio=_number(item.get("completion_ratio"), 1.0),
+        tiered=bool(item.get("billing_mode") or item.get("billing_expr")),
+    )
+
+
+def _number(value: object, default: float) -> float:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return default
+    return default
