@@ -1,0 +1,131 @@
+"""The relay's price list and display currency read into values (rdpipe.prices)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rdpipe.prices import (
+    QUOTA_PER_TOKEN_AT_RATIO_1,
+    Currency,
+    ModelPrice,
+    PricingUnreadable,
+    ShotCost,
+    parse_currency,
+    parse_price_book,
+)
+
+#: An item as new-api publishes it (relaydance-api.md §11), with the fields rdpipe ignores.
+_ITEM = {
+    "model_name": "doubao-seedance-2-0-720p",
+    "quota_type": 0,
+    "model_ratio": 10,
+    "model_price": 0,
+    "completion_ratio": 1,
+    "enable_groups": ["default"],
+    "supported_endpoint_types": ["openai-video"],
+}
+
+
+def test_one_token_costs_one_quota_unit_at_ratio_1() -> None:
+    assert QUOTA_PER_TOKEN_AT_RATIO_1 == 1.0
+
+
+def test_a_price_list_reads_into_a_book_with_its_version_and_group_ratio() -> None:
+    book = parse_price_book(
+        {
+            "success": True,
+            "data": [
+                _ITEM,
+                {"model_name": "per-call", "quota_type": 1, "model_price": "0.5"},
+                {"model_name": "tiered", "quota_type": 0, "billing_mode": "tiered_expr"},
+                {"no_name": True},
+                "junk",
+            ],
+            "group_ratio": {"default": 0.8, "vip": 0.5},
+            "pricing_version": "v-42",
+        }
+    )
+    assert book.version == "v-42"
+    assert book.group_ratio == 0.8
+    assert sorted(book.models) == ["doubao-seedance-2-0-720p", "per-call", "tiered"]
+    assert book.get("doubao-seedance-2-0-720p") == ModelPrice(
+        "doubao-seedance-2-0-720p", quota_type=0, model_ratio=10.0, model_price=0.0
+    )
+    assert book.get("per-call") == ModelPrice("per-call", 1, 0.0, 0.5)
+    tiered = book.get("tiered")
+    assert tiered is not None and tiered.tiered
+    assert book.get("missing") is None
+
+
+def test_a_book_without_version_or_groups_takes_the_defaults() -> None:
+    book = parse_price_book({"success": True, "data": [_ITEM]})
+    assert (book.version, book.group_ratio) == ("unversioned", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("document", "why"),
+    [
+        ([], "the answer is not a JSON object"),
+        ({"success": False, "message": "pricing disabled"}, "pricing disabled"),
+        ({"success": True}, "it has no list of models (data)"),
+        ({"success": True, "data": {"a": 1}}, "it has no list of models (data)"),
+    ],
+)
+def test_a_document_that_is_not_a_price_list_is_refused(document: object, why: str) -> None:
+    with pytest.raises(PricingUnreadable) as caught:
+        parse_price_book(document)
+    assert caught.value.message == f"the relay's price list could not be read: {why}"
+
+
+def test_dollars_show_with_the_unit_the_relay_states() -> None:
+    currency = parse_currency(
+        {"success": True, "data": {"quota_per_unit": 500000, "quota_display_type": "USD"}}
+    )
+    assert currency == Currency("USD", 500000.0, 1.0)
+    assert currency.show(1_093_750) == "$2.19"
+    assert currency.amount(1_093_750) == pytest.approx(2.1875)
+    assert currency.quota_of(20) == 10_000_000
+
+
+def test_yuan_use_the_exchange_rate() -> None:
+    currency = parse_currency(
+        {
+            "data": {
+                "quota_per_unit": 500000,
+                "display_in_currency": True,
+                "quota_display_type": "CNY",
+                "usd_exchange_rate": 7.3,
+            }
+        }
+    )
+    assert currency == Currency("CNY", 500000.0, 7.3)
+    assert currency.show(1_093_750) == "¥15.97"
+    assert currency.usd(1_093_750) == pytest.approx(2.1875)
+    assert currency.quota_of(7.3) == 500_000
+
+
+def test_yuan_without_a_rate_show_as_dollars() -> None:
+    currency = parse_currency({"data": {"quota_display_type": "CNY"}})
+    assert currency.code == "USD"
+
+
+def test_raw_tokens_when_the_relay_does_not_display_a_currency() -> None:
+    for data in ({"display_in_currency": False}, {"quota_display_type": "TOKENS"}):
+        currency = parse_currency({"data": data})
+        assert currency.code == "TOKENS"
+        assert currency.show(1_093_750) == "1,093,750 tokens"
+        assert currency.quota_of(1000) == 1000
+
+
+@pytest.mark.parametrize("document", [None, {}, {"data": None}, {"data": "x"}])
+def test_a_status_without_data_means_new_apis_defaults(document: object) -> None:
+    assert parse_currency(document) == Currency("USD", 500_000, 1.0)
+
+
+def test_a_custom_unit_changes_the_conversion() -> None:
+    currency = parse_currency({"data": {"quota_per_unit": 1000, "quota_display_type": "USD"}})
+    assert currency.show(2500) == "$2.50"
+
+
+def test_costs_add_up() -> None:
+    assert ShotCost(10, 7) + ShotCost(5, 4) == ShotCost(15, 11)
