@@ -23,6 +23,7 @@ from rdpipe.failure_codes import classify_failure
 from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
+    from rdpipe.prices import ShotCost
     from rdpipe.request import GenerationRequest
     from rdpipe.state import ClipStore, ShotState, StateStore, StoredClip, TaskRecord
 
@@ -92,6 +93,9 @@ class Job:
     :attr:`request` is the one to send; it differs only by the run's webhook (``--listen``),
     which :meth:`with_webhook` sets as its ``callback_url``, replacing one written in the file.
     The webhook carries a per-run secret, so it is never hashed, journaled or shown.
+    :attr:`cost` is what the request is estimated to cost (quota units, pre-charge and
+    expected), which the session sets from the relay's prices with :meth:`with_cost`;
+    ``None`` when prices were not read or the model is not priced.
     """
 
     shot: RenderedShot
@@ -104,6 +108,7 @@ class Job:
     failed_before: bool = False
     webhook: str | None = None  # the run's callback URL for this take (--listen)
     known: KnownClip | None = None  # RESTORE: the clip to obtain without submitting
+    cost: ShotCost | None = None  # the estimate from the relay's prices (quota units)
 
     @property
     def billed_seconds(self) -> int:
@@ -118,6 +123,10 @@ class Job:
     def with_webhook(self, url: str) -> Job:
         """This job with the run's webhook ``url`` as the callback of the request sent."""
         return replace(self, webhook=url)
+
+    def with_cost(self, cost: ShotCost | None) -> Job:
+        """This job with its estimated ``cost`` (quota units; ``None``: not priced)."""
+        return replace(self, cost=cost)
 
 
 @dataclass(frozen=True)
