@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS, MAX_DOWNLOADS, MAX_TASKS
+from rdpipe.model.on_failure import OnFailure, PolicyName, check_on_failure
 from rdpipe.model.output import ClipTrim, OutputSpec
 
 SHOT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -133,6 +134,17 @@ class Settings(_Strict):
         description="Generations of the shot, each its own task with its own seed; "
         "pick the best with pick: or `rdpipe pick`.",
     )
+    on_failure: PolicyName | OnFailure | None = Field(
+        default=None,
+        description="What to do when a generation fails: one policy for every class of "
+        "failure (retry, fail, skip, stop) or a mapping by class (input_refused, output_audio, "
+        "output_video, transient, expired). Never part of the request or its cache key.",
+    )
+
+    @field_validator("on_failure", mode="before")
+    @classmethod
+    def _on_failure(cls, value: object) -> object:
+        return check_on_failure(value)
 
     @field_validator("metadata")
     @classmethod
