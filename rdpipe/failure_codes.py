@@ -1,10 +1,13 @@
-"""Why a task failed, in the film-maker's terms: retry it, or say which input was refused.
+"""Why a task failed, in the film-maker's terms, and what the shot's ``on_failure:`` does next.
 
-A failed task carries an upstream code (API contract, section 13). An **input** refusal
-(``Input...``) fails again on the identical request, so it is not resubmitted: the message says
-which input (the prompt, which reference by its name in the file) and what to change. An
-**output** refusal or any other failure is random enough to be worth the free retry.
-Pure functions, no I/O.
+A failed task carries an upstream code and status (API contract, section 13), which fall in a
+:class:`FailureClass`. An **input** refusal (``Input...``) fails again on the identical request,
+so it is never resubmitted: the message says which input (the prompt, which reference by its
+name in the file) and what to change. A refusal of the generated **sound** is often a misfire,
+and resubmitting without sound is free (failures are refunded); a refusal of the **picture**, an
+upstream failure or an expired task is random enough to be worth the free retry. The shot's
+policies (:class:`FailurePolicy`, resolved at render from the file) decide:
+:func:`next_step`. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -76,6 +79,93 @@ def classify_failure(code: str | None) -> UpstreamFailure:
             medium = next((m.lower() for m in _MEDIA if rest.startswith(m)), None)
             return UpstreamFailure(kind, medium, detail or None)
     return UpstreamFailure(FailureKind.OTHER)
+
+
+class FailureClass(StrEnum):
+    """The class of a failed generation, as ``on_failure:`` names it."""
+
+    INPUT_REFUSED = "input_refused"  # the prompt or a reference: refused again if resent
+    OUTPUT_AUDIO = "output_audio"  # moderation of the generated sound (often a misfire)
+    OUTPUT_VIDEO = "output_video"  # moderation of the generated picture
+    TRANSIENT = "transient"  # the upstream failed for its own reasons, or said nothing
+    EXPIRED = "expired"  # the task expired before it finished
+
+    @property
+    def said(self) -> str:
+        """``output audio refused``: the class in words."""
+        return _CLASS_SAID[self]
+
+
+_CLASS_SAID = {
+    FailureClass.INPUT_REFUSED: "input refused",
+    FailureClass.OUTPUT_AUDIO: "output audio refused",
+    FailureClass.OUTPUT_VIDEO: "output video refused",
+    FailureClass.TRANSIENT: "generation failed",
+    FailureClass.EXPIRED: "task expired",
+}
+
+
+class FailurePolicy(StrEnum):
+    """What a shot's ``on_failure:`` does about one class of failure."""
+
+    RETRY = "retry"  # resubmit, up to the shot's ``retries``
+    RETRY_WITHOUT_AUDIO = "retry_without_audio"  # resubmit once with generate_audio: false
+    FAIL = "fail"  # the shot fails; the others go on
+    SKIP = "skip"  # the shot is left out of the video, which is built from the others
+    STOP = "stop"  # no new submits in the run; tasks already running are followed
+
+
+def classify(code: str | None, upstream_status: str | None = None) -> FailureClass:
+    """The class of a failed task from its upstream ``code`` and ``upstream_status``.
+
+    An upstream status ``expired`` (or a code naming an expiry, such as ``TaskExpired``) is
+    expired; ``Input...`` codes are input refusals; ``Output...Audio...`` the sound's
+    moderation, any other ``Output...`` the picture's; anything else (no code, an internal
+    error) is transient.
+    """
+    if (upstream_status or "").lower() == "expired" or "expire" in (code or "").lower():
+        return FailureClass.EXPIRED
+    failure = classify_failure(code)
+    if failure.kind is FailureKind.INPUT_REFUSED:
+        return FailureClass.INPUT_REFUSED
+    if failure.kind is FailureKind.OUTPUT_REFUSED:
+        audio = failure.medium == "audio"
+        return FailureClass.OUTPUT_AUDIO if audio else FailureClass.OUTPUT_VIDEO
+    return FailureClass.TRANSIENT
+
+
+def policy_for(shot: RenderedShot, failure: FailureClass) -> FailurePolicy:
+    """The shot's policy for ``failure``, as its file (or rdpipe's default) sets it."""
+    return {FailureClass(name): FailurePolicy(policy) for name, policy in shot.on_failure}[failure]
+
+
+class Step(StrEnum):
+    """What comes after a failed task of a shot."""
+
+    RESUBMIT = "resubmit"  # the same request again (not billed: the failure was refunded)
+    RESUBMIT_WITHOUT_AUDIO = "resubmit without audio"  # generate_audio: false this time
+    FAIL = "fail"
+    SKIP = "skip"
+    STOP = "stop"
+
+
+def next_step(shot: RenderedShot, failure: FailureClass, *, retries_left: int, audio: bool) -> Step:
+    """What to do after a failed task of ``shot``: its policy for the class, applied.
+
+    ``retries_left``: resubmits the shot's ``retries`` still allow; ``audio``: whether the
+    failed request asked for sound. An input refusal is never resubmitted, whatever the policy.
+    ``retry_without_audio`` resubmits once without sound (besides ``retries``); for a request
+    already without sound it is ``retry``. ``retry`` with no retries left fails the shot.
+    """
+    policy = policy_for(shot, failure)
+    resubmits = policy in (FailurePolicy.RETRY, FailurePolicy.RETRY_WITHOUT_AUDIO)
+    if failure is FailureClass.INPUT_REFUSED and resubmits:
+        return Step.FAIL
+    if policy is FailurePolicy.RETRY_WITHOUT_AUDIO and audio:
+        return Step.RESUBMIT_WITHOUT_AUDIO
+    if resubmits:
+        return Step.RESUBMIT if retries_left > 0 else Step.FAIL
+    return Step(policy.value)
 
 
 def failure_text(

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import REQUEST_FIELDS, Frame, Pipeline, Reference, Shot, ShotFrame
+from rdpipe.model.on_failure import DEFAULT_ON_FAILURE, Policies, resolve_policies
 from rdpipe.request import ContentEntry, ContinuityFrame, GenerationRequest, Role
 from rdpipe.templates import (
     RESERVED_NAMES,
@@ -72,6 +73,9 @@ class RenderedShot:
     take: int = 1
     takes: int = 1
     pick: int | None = None
+    # What a failed generation leads to, per class (``on_failure:``); not part of the request,
+    # so never of its cache key.
+    on_failure: Policies = DEFAULT_ON_FAILURE
 
     @property
     def label(self) -> str:
@@ -240,6 +244,7 @@ class ShotRenderer:
                 references=tuple(shot.references),
                 caption=caption,
                 retries=1 if retries is None else retries,
+                on_failure=resolve_policies(self._pipeline.defaults.on_failure, shot.on_failure),
             ),
             [],
         )

@@ -26,6 +26,17 @@ POLICY_NAMES: tuple[PolicyName, ...] = typing.get_args(PolicyName)
 #: Policies that resubmit the same input: an input refusal would be refused again.
 RESUBMITTING: frozenset[PolicyName] = frozenset({"retry", "retry_without_audio"})
 
+#: What rdpipe does about each class when the file says nothing: an input refusal would be
+#: refused again; the audio filter misfires on generated sound, and a resubmit without sound is
+#: free (failures are refunded); the other failures are random enough to be worth a retry.
+DEFAULT_POLICIES: dict[FailureClassName, PolicyName] = {
+    "input_refused": "fail",
+    "output_audio": "retry_without_audio",
+    "output_video": "retry",
+    "transient": "retry",
+    "expired": "retry",
+}
+
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
@@ -113,6 +124,26 @@ def every_class(policy: PolicyName) -> dict[FailureClassName, PolicyName]:
         for name in FAILURE_CLASS_NAMES
         if not (name == "input_refused" and policy in RESUBMITTING)
     }
+
+
+#: A shot's policy for every class, in :data:`FAILURE_CLASS_NAMES` order.
+Policies = tuple[tuple[FailureClassName, PolicyName], ...]
+
+
+def resolve_policies(*layers: PolicyName | OnFailure | None) -> Policies:
+    """Each class's policy: rdpipe's defaults, then each layer's (``defaults``, then the shot's)
+    over them, class by class."""
+    policies = dict(DEFAULT_POLICIES)
+    for layer in layers:
+        if isinstance(layer, OnFailure):
+            policies.update(layer.policies())
+        elif layer is not None:
+            policies.update(every_class(layer))
+    return tuple((name, policies[name]) for name in FAILURE_CLASS_NAMES)
+
+
+#: The policies of a shot whose file says nothing.
+DEFAULT_ON_FAILURE: Policies = resolve_policies()
 
 
 def _policy(value: object) -> object:
