@@ -5,6 +5,7 @@ Public names are re-exported here; the modules behind them are implementation.
 
 from __future__ import annotations
 
+from rdpipe.client.balance import Balance
 from rdpipe.client.client import RelayDanceClient
 from rdpipe.client.config import (
     ApiKey,
@@ -20,7 +21,10 @@ from rdpipe.client.errors import (
     ApiError,
     AssetNotFound,
     AuthenticationFailed,
+    BalanceUnavailable,
+    ConcurrencyLimitReached,
     DownloadIncomplete,
+    GateUnavailable,
     InvalidRequest,
     LinkExpired,
     MalformedResponse,
@@ -52,9 +56,13 @@ __all__ = [
     "AssetNotFound",
     "AssetState",
     "AuthenticationFailed",
+    "Balance",
+    "BalanceUnavailable",
     "ClientConfig",
+    "ConcurrencyLimitReached",
     "DownloadIncomplete",
     "DownloadedClip",
+    "GateUnavailable",
     "InvalidApiKey",
     "InvalidBaseUrl",
     "InvalidMediaUrl",

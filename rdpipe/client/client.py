@@ -1,6 +1,7 @@
 """The RelayDance client: submit a request, read a task, list models, download a clip; host a
 local file (an upload URL by md5, then a ``PUT`` without the key) and register a portrait in the
-asset library (issue 14).
+asset library (issue 14); read the relay's prices, its display currency and the account's
+balance (issue 15).
 
 It takes request bodies already rendered and serialised by another layer (the JSON bytes of
 ``{"model", "prompt", "seconds": "5", "metadata": {...}}``) and never sees YAML. Every outside
@@ -24,9 +25,24 @@ from types import TracebackType
 
 import anyio
 
+from rdpipe.client.balance import (
+    CREDITS,
+    SUBSCRIPTION,
+    Balance,
+    credits_balance,
+    credits_remaining_of,
+    error_of,
+    hard_limit_of,
+    subscription_balance,
+    total_usage_of,
+)
 from rdpipe.client.config import ClientConfig, host_of
 from rdpipe.client.download import DownloadedClip, Downloader, ProgressCallback
 from rdpipe.client.errors import (
+    ApiError,
+    AuthenticationFailed,
+    BalanceUnavailable,
+    GateUnavailable,
     LinkExpired,
     MalformedResponse,
     NoAnswer,
@@ -55,12 +71,24 @@ from rdpipe.client.shapes import (
     parse_task_id,
 )
 from rdpipe.client.upload import ProgressReport, Uploader
+from rdpipe.prices import (
+    Currency,
+    PriceBook,
+    PricingUnreadable,
+    parse_currency,
+    parse_price_book,
+)
 
 SUBMIT_PATH = "/v1/video/generations"
 ENVELOPE_PATH = "/v1/video/generations/{task_id}"
 VIDEO_OBJECT_PATH = "/v1/videos/{task_id}"
 CONTENT_PATH = "/v1/videos/{task_id}/content"
 MODELS_PATH = "/v1/models"
+PRICING_PATH = "/api/pricing"
+STATUS_PATH = "/api/status"
+SUBSCRIPTION_PATH = "/v1/dashboard/billing/subscription"
+USAGE_PATH = "/v1/dashboard/billing/usage"
+CREDITS_PATH = "/v1/credits"
 
 logger = logging.getLogger("rdpipe.client")
 
@@ -134,8 +162,12 @@ class RelayDanceClient:
         """Submit one generation request and return its task id.
 
         ``body`` is the JSON body, already serialised: it is sent byte for byte. Retried only
-        when the request provably created nothing (no connection, or 429). When it was sent and
-        no clear answer came back, raises :class:`SubmitOutcomeUnknown`.
+        when the request provably created nothing (no connection, a 429, or the concurrency
+        gate unavailable: 503 ``token_concurrency_unavailable``, raised as
+        :class:`GateUnavailable` when the retries run out). The gate's own 429 raises
+        :class:`ConcurrencyLimitReached` at once, not retried: nothing was created, and the
+        caller lowers its concurrency. When it was sent and no clear answer came back, raises
+        :class:`SubmitOutcomeUnknown`.
         """
         operation = f"POST {SUBMIT_PATH}"
 
@@ -149,6 +181,8 @@ class RelayDanceClient:
                 operation, self._session.api_host, attempt, retry_on=should_retry_submit
             )
             task_id = parse_task_id(answer.json())
+        except GateUnavailable:
+            raise  # refused before the relay handled it: provably nothing was created
         except (NoAnswer, ServerError, MalformedResponse) as error:
             raise SubmitOutcomeUnknown(operation, _why_unknown(error)) from error
         if task_id is None:
@@ -157,7 +191,13 @@ class RelayDanceClient:
         return task_id
 
     async def get_task(self, task_id: str) -> TaskStatus:
-        """Read the task's current status, in whichever form the server offers."""
+        """Read the task's current status, in whichever form the server offers.
+
+        The envelope form (§3) is asked first: only it carries the settled charge
+        (:attr:`TaskStatus.settled_quota`) and the upstream status. The concurrency gate's 429
+        raises :class:`ConcurrencyLimitReached` at once (not retried: the caller's gate
+        decides); other 429s and 5xx are retried.
+        """
         for index, template in enumerate(self._task_paths):
             try:
                 answer = await self._read(template.format(task_id=task_id), task_id=task_id)
@@ -173,6 +213,81 @@ class RelayDanceClient:
     async def list_models(self) -> list[ModelEntry]:
         """List the models the server offers."""
         return parse_models((await self._read(MODELS_PATH)).json())
+
+    async def get_price_book(self) -> PriceBook:
+        """The relay's price list: ``GET /api/pricing`` (§11, public; the key goes with it, as
+        to any API path), read with :func:`rdpipe.prices.parse_price_book`.
+
+        Retried like any read. Raises :class:`PricingUnreadable` for an answer that is not
+        new-api's price list (not JSON, ``success: false``, no ``data`` list), and the client's
+        errors (:class:`ApiError`, :class:`NotSent`...) when no answer came: a relay without
+        the route answers 404.
+        """
+        answer = await self._read(PRICING_PATH)
+        try:
+            document = answer.json()
+        except MalformedResponse as error:
+            raise PricingUnreadable("the answer is not JSON") from error
+        return parse_price_book(document)
+
+    async def get_currency(self) -> Currency:
+        """The account's display currency: ``GET /api/status`` (§11, public), read with
+        :func:`rdpipe.prices.parse_currency` (fields missing: US dollars, 500,000 quota units
+        each). Retried like any read; :class:`MalformedResponse` when the answer is not JSON."""
+        return parse_currency((await self._read(STATUS_PATH)).json())
+
+    async def get_balance(self) -> Balance:
+        """The account's balance (§13), from the first way that answers.
+
+        First ``GET /v1/dashboard/billing/subscription`` and ``GET /v1/dashboard/billing/usage``
+        (remaining = ``hard_limit_usd`` - ``total_usage`` / 100; ``source``
+        ``"billing/subscription"``), then ``GET /v1/credits`` (``data.total_usage`` is the
+        remaining amount; ``source`` ``"credits"``). Amounts are in the relay's display unit
+        (:mod:`rdpipe.client.balance`); 100,000,000 means ``unlimited``. Each read is retried
+        like any read. An HTTP 200 carrying ``{"error": {...}}``, an error status or an answer
+        without its figure moves on to the other way; when neither answers, raises
+        :class:`BalanceUnavailable` with what each said. A refused key
+        (:class:`AuthenticationFailed`) and a relay that cannot be reached (:class:`NotSent`,
+        :class:`NoAnswer`) raise at once.
+        """
+        failures: list[tuple[str, str]] = []
+        last: BaseException | None = None
+        for read in (self._subscription_balance, self._credits_balance):
+            try:
+                return await read()
+            except AuthenticationFailed:
+                raise
+            except BalanceUnavailable as error:
+                failures += error.failures
+                last = error
+            except (ApiError, MalformedResponse) as error:
+                failures.append((_endpoint_of(error.operation), _balance_reason(error)))
+                last = error
+            logger.info("the balance could not be read: %s", failures[-1][1])
+        raise BalanceUnavailable(tuple(failures)) from last
+
+    async def _subscription_balance(self) -> Balance:
+        limit = hard_limit_of(await self._balance_document(SUBSCRIPTION_PATH, SUBSCRIPTION))
+        if limit is None:
+            raise BalanceUnavailable(((SUBSCRIPTION, "its answer has no hard_limit_usd"),))
+        usage = total_usage_of(await self._balance_document(USAGE_PATH, "billing/usage"))
+        if usage is None:
+            raise BalanceUnavailable((("billing/usage", "its answer has no total_usage"),))
+        return subscription_balance(limit, usage)
+
+    async def _credits_balance(self) -> Balance:
+        remaining = credits_remaining_of(await self._balance_document(CREDITS_PATH, CREDITS))
+        if remaining is None:
+            raise BalanceUnavailable(((CREDITS, "its answer has no data.total_usage"),))
+        return credits_balance(remaining)
+
+    async def _balance_document(self, path: str, endpoint: str) -> object:
+        """The JSON of a balance endpoint; its 200-with-error is :class:`BalanceUnavailable`."""
+        document = (await self._read(path)).json()
+        said = error_of(document)
+        if said is not None:
+            raise BalanceUnavailable(((endpoint, said),))
+        return document
 
     async def download(
         self,
@@ -297,6 +412,21 @@ class RelayDanceClient:
                 status.raw_status,
             )
         return status
+
+
+def _endpoint_of(operation: str) -> str:
+    """``GET /v1/dashboard/billing/usage`` -> ``billing/usage``; ``GET /v1/credits`` ->
+    ``credits``."""
+    path = operation.split(" ", 1)[-1]
+    return path.removeprefix("/v1/").removeprefix("dashboard/")
+
+
+def _balance_reason(error: ApiError | MalformedResponse) -> str:
+    if isinstance(error, MalformedResponse):
+        return error.problem
+    label = f"{error.status} {error.code}" if error.code else str(error.status)
+    said = f": {error.server_message}" if error.server_message else ""
+    return f"it answered {label}{said}"
 
 
 def _why_unknown(error: NoAnswer | ServerError | MalformedResponse) -> str:

@@ -23,7 +23,7 @@ import anyio.to_thread
 from rdpipe.client.errors import DownloadIncomplete, LinkExpired, NoAnswer
 from rdpipe.client.http import BodyStream, HttpSession, url_label
 from rdpipe.client.refusals import error_for_answer
-from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_read
+from rdpipe.client.retry import Retrier, parse_retry_after, should_retry_download
 from rdpipe.files import writing_to
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -142,7 +142,7 @@ class Downloader:
         host = url_label(url).split("/", 1)[0] or self._session.api_host
         attempt = lambda: self._attempt(url, part, operation, on_progress, task_id)  # noqa: E731
         try:
-            await self._retrier.run(operation, host, attempt, retry_on=should_retry_read)
+            await self._retrier.run(operation, host, attempt, retry_on=should_retry_download)
         except (NoAnswer, DownloadIncomplete) as error:
             if part.expected is None:  # no body ever started: nothing to count
                 raise

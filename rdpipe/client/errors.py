@@ -186,6 +186,66 @@ class ServerError(ApiError):
         return "This is on the server's side; try again in a few minutes."
 
 
+class ConcurrencyLimitReached(RateLimited):
+    """The relay's per-key concurrency gate refused the request: 429 with the OpenAI-style
+    code ``token_concurrency_limit_reached`` and no ``Retry-After`` (relaydance-api.md §13).
+
+    The gate counts the requests of one key in flight at once, task polls as well as submits.
+    The request was refused before it reached the relay: a submit created nothing. The client
+    does not retry it and sets no cool-down for the host: the caller lowers its concurrency
+    (the scheduler's adaptive gate) and tries again.
+    """
+
+    def _headline(self) -> str:
+        return (
+            f"RelayDance's concurrency limit for this key was reached on {self.operation} "
+            f"{self._reason()}"
+        )
+
+    def _hint(self) -> str:
+        return (
+            "Too many requests with this key were in flight at once; lower --concurrency (-j), "
+            "or stop other runs that use the same key."
+        )
+
+
+class GateUnavailable(ServerError):
+    """The relay's concurrency gate could not be consulted: 503 with the code
+    ``token_concurrency_unavailable`` (relaydance-api.md §13).
+
+    Retryable: the gate refused before the relay handled anything, so even a submit answered
+    this way created nothing and goes out again (it never becomes
+    :class:`SubmitOutcomeUnknown`).
+    """
+
+    def _headline(self) -> str:
+        reason = self._reason()
+        return f"RelayDance's concurrency gate was unavailable for {self.operation} {reason}"
+
+
+class BalanceUnavailable(RelayDanceError):
+    """The relay could not tell the account's balance (relaydance-api.md §13).
+
+    Its balance endpoints answer errors with HTTP **200** and ``{"error": {"message",
+    "type"}}`` (new-api); an endpoint it lacks answers 404. ``failures`` lists, per endpoint
+    asked (``"billing/subscription"``, ``"credits"``), what it answered: the server's message,
+    or the error status. The key never appears in it.
+    """
+
+    def __init__(self, failures: tuple[tuple[str, str], ...]) -> None:
+        self.failures = failures
+        said = "; ".join(f"{endpoint}: {why.rstrip('.')}" for endpoint, why in failures)
+        super().__init__(
+            f"RelayDance could not tell the account's balance ({said}).",
+            hint="This is on the relay's side; look at the balance on relaydance.com.",
+        )
+
+    @property
+    def server_message(self) -> str:
+        """The reasons the endpoints gave, in the order asked, joined by ``"; "``."""
+        return "; ".join(why for _, why in self.failures)
+
+
 class SubmitOutcomeUnknown(RelayDanceError):
     """A submit was sent but its outcome is unknown: a task may exist, and may be billed."""
 

@@ -14,6 +14,8 @@ from typing import Any
 from rdpipe.client.errors import (
     ApiError,
     AuthenticationFailed,
+    ConcurrencyLimitReached,
+    GateUnavailable,
     InvalidRequest,
     QuotaExceeded,
     RateLimited,
@@ -22,6 +24,10 @@ from rdpipe.client.errors import (
 )
 
 _MESSAGE_LIMIT = 500
+#: The concurrency gate's codes (relaydance-api.md §13): over the key's limit (429), and its
+#: own store down (503).
+CONCURRENCY_LIMIT_CODE = "token_concurrency_limit_reached"
+GATE_UNAVAILABLE_CODE = "token_concurrency_unavailable"
 
 
 def read_error_body(text: str) -> tuple[str | None, str]:
@@ -85,7 +91,7 @@ def _error_class(status: int, code: str | None, task_id: str | None) -> type[Api
         # The relay answers an unknown model with 503 model_not_found: a refusal, not an outage.
         return InvalidRequest
     if status == 429:
-        return RateLimited
+        return ConcurrencyLimitReached if code == CONCURRENCY_LIMIT_CODE else RateLimited
     if status >= 500:
-        return ServerError
+        return GateUnavailable if code == GATE_UNAVAILABLE_CODE else ServerError
     return ApiError

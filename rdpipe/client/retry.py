@@ -2,7 +2,11 @@
 
 Reads (polling, the model list, downloads) retry connection failures, timeouts and the statuses
 408/409/425/429/5xx. A submit is billed and not idempotent, so it is retried only when it
-provably never reached the server (:class:`NotSent`) or was refused with 429. Waits are
+provably never reached the server (:class:`NotSent`), was refused with 429, or found the
+relay's concurrency gate unavailable (503 ``token_concurrency_unavailable``). The gate's own 429
+(:class:`ConcurrencyLimitReached`, relaydance-api.md §13) is retried by neither, and sets no
+cool-down: the caller lowers its concurrency (the scheduler's adaptive gate). Downloads, which
+no such gate of the caller wraps, retry it with back-off. Waits are
 "full jitter" exponential back-off (uniform between 0 and ``initial_wait * 2**n``, capped at
 ``max_wait``), except that a ``Retry-After`` from the server is honoured up to
 ``retry_after_cap``. After a 429 a cool-down is set for the whole host, and every request to
@@ -27,7 +31,9 @@ from typing import TypeVar
 
 from rdpipe.client.errors import (
     ApiError,
+    ConcurrencyLimitReached,
     DownloadIncomplete,
+    GateUnavailable,
     InvalidRequest,
     NoAnswer,
     NotSent,
@@ -69,9 +75,13 @@ class RetryPolicy:
 
 
 def should_retry_read(error: RelayDanceError) -> bool:
-    """Say whether a failed read (poll, models, download) may simply be tried again."""
-    if isinstance(error, RequestNotBuilt):
-        return False  # it would fail the same way: nothing about it is transient
+    """Say whether a failed read (poll, models, prices, balance) may simply be tried again.
+
+    Not the concurrency gate's 429 (:class:`ConcurrencyLimitReached`): it goes up at once, for
+    the caller to lower its concurrency.
+    """
+    if isinstance(error, RequestNotBuilt | ConcurrencyLimitReached):
+        return False  # the same again would fail the same way / the caller's gate decides
     if isinstance(error, NotSent | NoAnswer | DownloadIncomplete):
         return True
     if isinstance(error, InvalidRequest) or not isinstance(error, ApiError):
@@ -79,11 +89,22 @@ def should_retry_read(error: RelayDanceError) -> bool:
     return error.status in _RETRIED_STATUSES or error.status >= 500
 
 
+def should_retry_download(error: RelayDanceError) -> bool:
+    """A download's policy: a read's, and the concurrency gate's 429 too (with back-off, no
+    cool-down), since no gate of the caller wraps a download to act on it."""
+    return isinstance(error, ConcurrencyLimitReached) or should_retry_read(error)
+
+
 def should_retry_submit(error: RelayDanceError) -> bool:
-    """Say whether a failed submit may go out again: only if it provably created nothing."""
-    if isinstance(error, RequestNotBuilt):
+    """Say whether a failed submit may go out again: only if it provably created nothing.
+
+    That is: never sent (:class:`NotSent`), refused with 429 (:class:`RateLimited`), or the
+    concurrency gate unavailable (:class:`GateUnavailable`, a 503 before the relay handled
+    it). Not the gate's own 429 (:class:`ConcurrencyLimitReached`): the caller's gate decides.
+    """
+    if isinstance(error, RequestNotBuilt | ConcurrencyLimitReached):
         return False
-    return isinstance(error, NotSent | RateLimited)
+    return isinstance(error, NotSent | RateLimited | GateUnavailable)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -179,7 +200,7 @@ class Retrier:
             self.policy.attempts,
             error.message,
         )
-        if isinstance(error, RateLimited):
+        if isinstance(error, RateLimited) and not isinstance(error, ConcurrencyLimitReached):
             self.cool_downs.extend(host, wait)  # slept off in wait_for_host, with everyone else
         else:
             await self._sleep(wait)

@@ -65,6 +65,19 @@ class TaskStatus:
 
     ``raw_status`` is the status as the server spelled it. ``seed`` and ``duration`` (seconds)
     come from the upstream task when the server passes them on.
+
+    ``settled_quota``: what the relay charged for the task, in quota units (an int), read from
+    the envelope form's ``data.quota`` (relaydance-api.md §12): meaningful once the task has
+    finished (the settled charge of a success; 0 for a refunded failure); while it runs the
+    relay may show the pre-charge there. ``None`` when the
+    field is absent or not a whole non-negative number (a numeric string such as
+    ``"1093750"`` is read), and always in the video-object form, which does not carry it: the
+    client polls the envelope form first and keeps to the video object only on a relay
+    without the envelope route, where the settled charge cannot be known.
+    ``upstream_status``: the raw upstream task's own status (envelope ``data.data.status``,
+    lower case: ``queued``, ``running``, ``succeeded``, ``failed``, ``cancelled``,
+    ``expired``, §3), which tells an expired task from a failed one; ``None`` when absent and
+    in the video-object form.
     """
 
     task_id: str
@@ -76,6 +89,8 @@ class TaskStatus:
     seed: int | None = None
     duration: float | None = None
     raw_status: str = ""
+    settled_quota: int | None = None
+    upstream_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,8 @@ def _parse_envelope(data: Mapping[str, Any], task_id: str) -> TaskStatus:
         seed=_integer(upstream.get("seed")),
         duration=_number(upstream.get("duration")),
         raw_status=raw_status,
+        settled_quota=_quota(data.get("quota")),
+        upstream_status=(_text(upstream.get("status")) or "").strip().lower() or None,
     )
 
 
@@ -197,6 +214,12 @@ def _number(value: object) -> float | None:
     else:
         return None
     return number if math.isfinite(number) else None
+
+
+def _quota(value: object) -> int | None:
+    """A charge in quota units: a whole, non-negative number (or such a numeric string)."""
+    number = _integer(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _integer(value: object) -> int | None:

@@ -82,6 +82,7 @@ def test_envelope_with_upstream_seed_and_duration() -> None:
         seed=4242,
         duration=5.0,
         raw_status="SUCCESS",
+        upstream_status="succeeded",
     )
 
 

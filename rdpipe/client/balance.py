@@ -1,0 +1,127 @@
+"""Reading the account's balance from the relay's answers (relaydance-api.md §13).
+
+new-api offers two ways, both with the ``sk-`` key: the OpenAI-style pair
+``GET /v1/dashboard/billing/subscription`` (``hard_limit_usd`` = remaining + used) and
+``GET /v1/dashboard/billing/usage`` (``total_usage`` = used * 100), and
+``GET /v1/credits``, whose ``data.total_usage`` holds the **remaining** amount despite its
+name. Their errors come back as HTTP 200 with ``{"error": {"message", "type"}}``, and a key
+without a limit reports 100,000,000. Pure functions, no I/O.
+
+The ``*_usd`` amounts are in the relay's display unit, as new-api computes them
+(``controller/billing.go``): US dollars when it shows dollars, yuan when it shows yuan
+(dollars * ``usd_exchange_rate``), raw quota units when it shows tokens; the display currency
+of ``GET /api/status`` (:class:`rdpipe.prices.Currency`) turns them back into quota units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rdpipe.prices import Currency
+
+#: What new-api reports for a key without a quota limit (relaydance-api.md §13).
+UNLIMITED_AMOUNT = 100_000_000
+
+#: The ``source`` of a :class:`Balance`: the endpoint that answered.
+SUBSCRIPTION = "billing/subscription"
+CREDITS = "credits"
+
+
+@dataclass(frozen=True)
+class Balance:
+    """The account's balance as the relay reported it.
+
+    ``remaining_usd`` and ``used_usd`` are in the relay's display unit (US dollars unless the
+    relay shows yuan or tokens, see the module); ``None`` when unknown: ``used_usd`` from
+    ``/v1/credits`` (which reports only the remaining amount), ``remaining_usd`` for an
+    ``unlimited`` key. ``source`` names the endpoint that answered: ``"billing/subscription"``
+    (with ``billing/usage``) or ``"credits"``.
+    """
+
+    remaining_usd: float | None
+    used_usd: float | None
+    unlimited: bool
+    source: str
+
+    def remaining_quota(self, currency: Currency) -> int | None:
+        """The remaining balance in quota units, with the relay's display ``currency``;
+        ``None`` when unknown or unlimited."""
+        return None if self.remaining_usd is None else quota_of_amount(self.remaining_usd, currency)
+
+    def used_quota(self, currency: Currency) -> int | None:
+        """What the key has used, in quota units (``None`` when unknown)."""
+        return None if self.used_usd is None else quota_of_amount(self.used_usd, currency)
+
+
+def quota_of_amount(amount: float, currency: Currency) -> int:
+    """An amount in the relay's display ``currency`` as quota units, to the nearest unit
+    (a balance, where :meth:`Currency.quota_of` rounds a budget down)."""
+    if currency.code == "TOKENS":
+        return round(amount)
+    usd = amount / currency.rate if currency.code == "CNY" else amount
+    return round(usd * currency.quota_per_unit)
+
+
+def error_of(document: object) -> str | None:
+    """The message of a 200-with-error answer (``{"error": {"message": ...}}``, or
+    ``{"error": "..."}``); ``None`` when ``document`` carries no error."""
+    if not isinstance(document, Mapping) or "error" not in document:
+        return None
+    error = document["error"]
+    if isinstance(error, Mapping):
+        for field in ("message", "type", "code"):
+            said = error.get(field)
+            if isinstance(said, str) and said.strip():
+                return said.strip()
+        return "an error without a message"
+    if isinstance(error, str) and error.strip():
+        return error.strip()
+    return None if error in (None, False) else "an error without a message"
+
+
+def hard_limit_of(document: object) -> float | None:
+    """``hard_limit_usd`` of a subscription answer (remaining + used), or ``None``."""
+    return _amount(document.get("hard_limit_usd")) if isinstance(document, Mapping) else None
+
+
+def total_usage_of(document: object) -> float | None:
+    """``total_usage`` of a usage answer, in hundredths of the display unit, or ``None``."""
+    return _amount(document.get("total_usage")) if isinstance(document, Mapping) else None
+
+
+def credits_remaining_of(document: object) -> float | None:
+    """``data.total_usage`` of a ``/v1/credits`` answer (the *remaining* amount), or ``None``."""
+    data = document.get("data") if isinstance(document, Mapping) else None
+    return _amount(data.get("total_usage")) if isinstance(data, Mapping) else None
+
+
+def subscription_balance(hard_limit: float, total_usage: float) -> Balance:
+    """The balance from ``hard_limit_usd`` and ``total_usage``: remaining = limit - usage/100."""
+    used = total_usage / 100
+    if is_unlimited(hard_limit):
+        return Balance(None, used, True, SUBSCRIPTION)
+    return Balance(hard_limit - used, used, False, SUBSCRIPTION)
+
+
+def credits_balance(remaining: float) -> Balance:
+    """The balance from ``/v1/credits``: the remaining amount only."""
+    if is_unlimited(remaining):
+        return Balance(None, None, True, CREDITS)
+    return Balance(remaining, None, False, CREDITS)
+
+
+def is_unlimited(amount: float) -> bool:
+    """Whether ``amount`` is new-api's mark of a key without a limit (100,000,000)."""
+    return amount >= UNLIMITED_AMOUNT
+
+
+def _amount(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
