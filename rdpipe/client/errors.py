@@ -237,7 +237,7 @@ class BalanceUnavailable(RelayDanceError):
         said = "; ".join(f"{endpoint}: {why.rstrip('.')}" for endpoint, why in failures)
         super().__init__(
             f"RelayDance could not tell the account's balance ({said}).",
-            hint="This is on the relay's side; look at the balance on relaydance.com.",
+            hint="Look at the balance on the relay's web site (relaydance.com for RelayDance).",
         )
 
     @property

@@ -369,7 +369,7 @@ async def test_both_ways_answer_200_with_an_error(
     assert str(error) == (
         "RelayDance could not tell the account's balance (billing/subscription: 获取配额失败; "
         "credits: new_api_error).\n"
-        "This is on the relay's side; look at the balance on relaydance.com."
+        "Look at the balance on the relay's web site (relaydance.com for RelayDance)."
     )
     assert http_script.paths() == [f"GET {SUBSCRIPTION}", f"GET {CREDITS}"]
 

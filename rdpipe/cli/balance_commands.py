@@ -1,0 +1,45 @@
+"""``rdpipe balance``: the account's remaining balance, in its display currency (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
+from rdpipe.cli.pipeline_commands import JsonOption
+
+
+@app.command()
+def balance(
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Ask the built-in simulator instead of RelayDance.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the API key's remaining balance in the account's display currency, and which of
+    the relay's balance endpoints answered (billing/subscription or credits).
+
+    --json prints {"remaining", "used", "currency", "unlimited", "source"}. Exit 1 when the
+    relay cannot tell the balance.
+    """
+    context = CommandContext.start()
+
+    def action() -> None:
+        from rdpipe.session.balance import account_balance
+
+        found = account_balance(context.environ, offline=offline)
+        if found.currency_unread is not None:
+            context.err.print(
+                f"note: the display currency could not be read ({found.currency_unread}); "
+                "amounts are in US dollars."
+            )
+        if as_json:
+            typer.echo(json.dumps(found.as_json(), ensure_ascii=False))
+            return
+        for line in found.lines():
+            context.out.print(line)
+
+    run_command(action, context)

@@ -1,0 +1,123 @@
+"""The account's balance as ``rdpipe balance`` shows it: read from the relay (or the built-in
+simulator with ``--offline``), in the account's display currency (relaydance-api.md §11, §13).
+
+The client reads the figures (:meth:`RelayDanceClient.get_balance`) and the display currency
+(:meth:`RelayDanceClient.get_currency`); this module puts them together. A display currency
+that cannot be read is no reason to show no balance: it is then taken as US dollars, and
+:attr:`AccountBalance.currency_unread` says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rdpipe.client import Balance, RelayDanceError
+from rdpipe.prices import Currency
+
+if TYPE_CHECKING:
+    from rdpipe.client import RelayDanceClient
+
+#: What the offline simulator is called where a host would be named.
+OFFLINE_SOURCE = "the offline simulator"
+#: The key the offline simulator is asked with (it accepts any).
+OFFLINE_KEY = "sk-offline"
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    """The balance, the display ``currency`` it is shown in, and who answered.
+
+    ``host`` is the API's ``host[:port]`` (or "the offline simulator"); ``currency_unread`` the
+    reason the display currency could not be read (then US dollars), else ``None``.
+    """
+
+    balance: Balance
+    currency: Currency
+    host: str
+    currency_unread: str | None = None
+
+    @property
+    def remaining_quota(self) -> int | None:
+        """The remaining balance in quota units (``None``: unknown or unlimited)."""
+        return self.balance.remaining_quota(self.currency)
+
+    @property
+    def used_quota(self) -> int | None:
+        """What the key has used so far, in quota units (``None``: not reported)."""
+        return self.balance.used_quota(self.currency)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"remaining", "used", "currency", "unlimited", "source"}``: amounts in the display
+        currency (``currency`` "USD", "CNY" or "TOKENS"; tokens as whole units), ``None``
+        when not known (``remaining`` of an unlimited key, ``used`` from ``credits``);
+        ``source`` the endpoint that answered (``billing/subscription`` or ``credits``)."""
+        return {
+            "remaining": self._amount(self.remaining_quota),
+            "used": self._amount(self.used_quota),
+            "currency": self.currency.code,
+            "unlimited": self.balance.unlimited,
+            "source": self.balance.source,
+        }
+
+    def lines(self) -> list[str]:
+        """The balance in two sentences: the amounts, then which endpoint of which host
+        answered."""
+        remaining, used = self.remaining_quota, self.used_quota
+        spent = f"{self.currency.show(used)} used so far" if used is not None else None
+        if self.balance.unlimited:
+            detail = "; ".join(filter(None, ["this key has no quota limit", spent]))
+            first = f"Remaining balance: unlimited ({detail})."
+        else:
+            figure = "not reported" if remaining is None else self.currency.show(remaining)
+            first = f"Remaining balance: {figure}{f' ({spent})' if spent else ''}."
+        where = f"of {self.host}" if self.host == OFFLINE_SOURCE else f"at {self.host}"
+        return [first, f"Answered by {self.balance.source} {where}."]
+
+    def _amount(self, quota: int | None) -> float | int | None:
+        if quota is None:
+            return None
+        if self.currency.code == "TOKENS":
+            return quota
+        return round(self.currency.amount(quota), 6)
+
+
+async def read_account_balance(client: RelayDanceClient, *, host: str) -> AccountBalance:
+    """Ask ``client`` for the balance, then for the display currency.
+
+    Raises what :meth:`RelayDanceClient.get_balance` raises (:class:`BalanceUnavailable` when
+    neither way answers); a display currency that cannot be read becomes US dollars with
+    :attr:`AccountBalance.currency_unread` set.
+    """
+    balance = await client.get_balance()
+    try:
+        currency = await client.get_currency()
+    except RelayDanceError as error:
+        return AccountBalance(balance, Currency(), host, currency_unread=error.message)
+    return AccountBalance(balance, currency, host)
+
+
+def account_balance(environ: Mapping[str, str], *, offline: bool) -> AccountBalance:
+    """The balance of the key in ``environ`` (``RELAYDANCE_API_KEY``, ``RELAYDANCE_BASE_URL``),
+    or with ``offline``, of a simulator started in this process for the purpose."""
+    import anyio
+
+    from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+
+    async def online() -> AccountBalance:
+        async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
+            return await read_account_balance(client, host=client.api_host)
+
+    async def simulated() -> AccountBalance:
+        from rdpipe.sim import SimConfig, Timing, open_simulator
+
+        # Started inside the event loop, where Ctrl-C cancels (as `rdpipe models --offline`).
+        async with open_simulator(
+            SimConfig(api_key=None, timing=Timing.fast(), environ=environ)
+        ) as sim:
+            config = ClientConfig(ApiKey(OFFLINE_KEY), sim.base_url)
+            async with RelayDanceClient(config) as client:
+                return await read_account_balance(client, host=OFFLINE_SOURCE)
+
+    return anyio.run(simulated if offline else online)
