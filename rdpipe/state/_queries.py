@@ -5,13 +5,15 @@ from __future__ import annotations
 _TASK_COLUMNS = """
     t.task_id, t.intent_id, i.key, i.shot_id, i.take, i.attempt, i.model, t.submitted_at,
     t.state, t.progress, t.error_code, t.error_message, t.seed, t.duration, t.updated_at,
-    t.finished_at, t.reissued_at, i.api_host
+    t.finished_at, t.reissued_at, i.api_host, i.run_id, i.precharge_quota, i.expected_quota,
+    t.settled_quota, r.currency, r.quota_per_unit, r.currency_rate
 """
-_TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks t JOIN intents i USING (intent_id)"
+_TASKS = f"""SELECT {_TASK_COLUMNS}
+FROM tasks t JOIN intents i USING (intent_id) LEFT JOIN runs r ON r.run_id = i.run_id"""
 
 _INTENTS = """
 SELECT intent_id, key, shot_id, take, attempt, model, request_json, created_at, outcome, reason,
-    task_id, resolved_at, api_host
+    task_id, resolved_at, api_host, run_id, precharge_quota, expected_quota
 FROM intents
 """
 
@@ -23,9 +25,16 @@ FROM clips c JOIN tasks t ON t.intent_id = c.intent_id JOIN intents i ON i.inten
 
 INSERT_INTENT = """
 INSERT INTO intents (pipeline, key, shot_id, take, model, request_json, created_at, api_host,
-    attempt, outcome)
-SELECT ?, ?, ?, ?, ?, ?, ?, ?, 1 + count(*), 'pending'
+    run_id, precharge_quota, expected_quota, attempt, outcome)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1 + count(*), 'pending'
 FROM intents WHERE pipeline = ? AND key = ? AND take = ?
+"""
+
+INSERT_RUN = """
+INSERT INTO runs (started_at, currency, quota_per_unit, currency_rate) VALUES (?, ?, ?, ?)
+"""
+UPDATE_RUN_CURRENCY = """
+UPDATE runs SET currency = ?, quota_per_unit = ?, currency_rate = ? WHERE run_id = ?
 """
 
 INTENT_OUTCOME = "SELECT outcome FROM intents WHERE intent_id = ? AND pipeline = ?"
@@ -53,7 +62,8 @@ WHERE intent_id = ? AND pipeline = ? AND outcome IN ('pending', 'unknown')
 UPDATE_TASK = """
 UPDATE tasks SET state = ?, progress = coalesce(?, progress),
     error_code = coalesce(?, error_code), error_message = coalesce(?, error_message),
-    seed = coalesce(?, seed), duration = coalesce(?, duration), updated_at = ?,
+    seed = coalesce(?, seed), duration = coalesce(?, duration),
+    settled_quota = coalesce(?, settled_quota), updated_at = ?,
     finished_at = CASE WHEN ? THEN coalesce(finished_at, ?) ELSE NULL END
 WHERE task_id = ? AND reissued_at IS NULL
     AND intent_id IN (SELECT intent_id FROM intents WHERE pipeline = ?)
@@ -87,3 +97,11 @@ CLIPS_OF_KEY = f"""{_CLIPS}
 WHERE i.pipeline = ? AND i.key = ? AND i.take = ? ORDER BY c.recorded_at DESC, c.clip_id DESC
 """
 CLIP_OF_TASK = f"{_CLIPS} WHERE i.pipeline = ? AND t.task_id = ? {_CURRENT_FIRST}"
+
+# The pipeline's newest run that submitted (the highest run id among its intents).
+LAST_RUN = """
+SELECT run_id, started_at, currency, quota_per_unit, currency_rate FROM runs
+WHERE run_id = (SELECT max(run_id) FROM intents WHERE pipeline = ?)
+"""
+TASKS_OF_RUN = f"{_TASKS} WHERE i.pipeline = ? AND i.run_id = ? ORDER BY i.intent_id"
+INTENTS_OF_RUN = f"{_INTENTS} WHERE pipeline = ? AND run_id = ? ORDER BY intent_id"

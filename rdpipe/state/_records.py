@@ -6,7 +6,7 @@ Times are epoch seconds from the clock the :class:`~rdpipe.state.StateStore` was
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 RecordedTaskState = Literal["pending", "running", "succeeded", "failed"]
 """A task's last known state on the server; ``succeeded`` and ``failed`` are final."""
@@ -39,6 +39,9 @@ class IntentRecord:
     task_id: str | None
     resolved_at: float | None
     api_host: str | None = None  # where it was sent; None: recorded before rdpipe noted hosts
+    run_id: int | None = None  # the run that sent it (:class:`RunRecord`); None: not known
+    precharge_quota: int | None = None  # the estimate it was sent with (quota units)
+    expected_quota: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,13 @@ class TaskRecord:
     names that task, so this one can no longer be polled or downloaded (if it had not finished,
     it was marked failed with the code ``task_id_reused``). ``api_host`` is the API host it was
     submitted to (``None``: unknown, recorded before rdpipe noted hosts, or offline).
+
+    What it costs, in quota units (``None``: not known; recorded before rdpipe knew prices,
+    sent while they could not be read, or restored rather than submitted here): the
+    ``precharge_quota`` and ``expected_quota`` estimated when it was sent by the run
+    ``run_id``, and the ``settled_quota`` the relay charged once it finished (0 when it failed:
+    refunded). ``currency``, ``quota_per_unit`` and ``currency_rate`` are the display currency
+    that run saw (see :class:`RunRecord`).
     """
 
     task_id: str
@@ -69,6 +79,13 @@ class TaskRecord:
     finished_at: float | None
     reissued_at: float | None = None
     api_host: str | None = None
+    run_id: int | None = None
+    precharge_quota: int | None = None
+    expected_quota: int | None = None
+    settled_quota: int | None = None
+    currency: str | None = None
+    quota_per_unit: float | None = None
+    currency_rate: float | None = None
 
     @property
     def is_final(self) -> bool:
@@ -79,6 +96,43 @@ class TaskRecord:
     def can_follow(self) -> bool:
         """Whether the task id still names this task on the server (it was not reissued)."""
         return self.reissued_at is None
+
+
+class CostEstimate(Protocol):
+    """What a submit is estimated to cost, in quota units (:class:`rdpipe.prices.ShotCost`)."""
+
+    @property
+    def precharge(self) -> int: ...
+
+    @property
+    def expected(self) -> int: ...
+
+
+class DisplayCurrency(Protocol):
+    """The account's display currency as the relay states it (:class:`rdpipe.prices.Currency`):
+    ``code`` "USD", "CNY" or "TOKENS", ``quota_per_unit`` quota units per US dollar, ``rate``
+    units of the currency per US dollar."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def quota_per_unit(self) -> float: ...
+
+    @property
+    def rate(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A command that submitted, and the display currency it saw (``None``: prices could not
+    be read). ``started_at`` is its first submit, epoch seconds."""
+
+    run_id: int
+    started_at: float
+    currency: str | None
+    quota_per_unit: float | None
+    currency_rate: float | None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from rdpipe.files import fsync_directory
 from ._access import unusable
 from ._errors import StateSchemaMismatch, StateUnreadable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION_ID = 0x72647069  # "rdpi": marks the file as rdpipe's, see sqlite.org/fileformat.html
 
 _SCHEMA_1 = """
@@ -202,12 +202,36 @@ CREATE TABLE portraits (
 CREATE INDEX portraits_by_age ON portraits (registered_at);
 """
 
+# Version 5: what each task costs (issue 15), in quota units, the relay's own unit. An intent
+# keeps the estimate it was sent with (``precharge_quota``: what the relay holds from the balance
+# at submit, an upper bound; ``expected_quota``: what should be settled) and the run that sent it
+# (``run_id``). ``runs``: one row per command that submitted, with the display currency it saw
+# (``currency`` "USD", "CNY" or "TOKENS", ``quota_per_unit`` quota units per US dollar,
+# ``currency_rate`` units of the currency per US dollar). A task keeps the charge the relay
+# settled (``settled_quota``, its envelope's ``data.quota``; 0 for a failed, refunded task).
+# Rows recorded before, and restored clips (not submitted here), have NULL: not known.
+_SCHEMA_5 = """
+CREATE TABLE runs (
+    run_id INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    currency TEXT,
+    quota_per_unit REAL CHECK (quota_per_unit > 0),
+    currency_rate REAL CHECK (currency_rate > 0)
+);
+ALTER TABLE intents ADD COLUMN run_id INTEGER REFERENCES runs (run_id);
+ALTER TABLE intents ADD COLUMN precharge_quota INTEGER CHECK (precharge_quota >= 0);
+ALTER TABLE intents ADD COLUMN expected_quota INTEGER CHECK (expected_quota >= 0);
+ALTER TABLE tasks ADD COLUMN settled_quota INTEGER CHECK (settled_quota >= 0);
+CREATE INDEX intents_by_run ON intents (pipeline, run_id);
+"""
+
 # Migration n creates version n from version n - 1. Add entries; never edit a released one.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda connection: _run_script(connection, _SCHEMA_1),
     2: lambda connection: _run_script(connection, _SCHEMA_2),
     3: lambda connection: _run_script(connection, _SCHEMA_3),
     4: lambda connection: _run_script(connection, _SCHEMA_4),
+    5: lambda connection: _run_script(connection, _SCHEMA_5),
 }
 
 

@@ -21,7 +21,17 @@ from rdpipe.redaction import NO_SECRETS, Redactor
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
 from ._media import MediaRecords
-from ._records import ClipFile, ClipRecord, IntentRecord, RecordedTaskState, ShotState, TaskRecord
+from ._records import (
+    ClipFile,
+    ClipRecord,
+    CostEstimate,
+    DisplayCurrency,
+    IntentRecord,
+    RecordedTaskState,
+    RunRecord,
+    ShotState,
+    TaskRecord,
+)
 from ._redact import redact_request
 from ._schema import connect, connect_read_only
 
@@ -52,6 +62,8 @@ class StateStore(MediaRecords):
         self._clock = clock
         self._redactor = redactor
         self._lock = threading.RLock()
+        self._currency: DisplayCurrency | None = None
+        self._run_id: int | None = None  # this command's run, from its first submit
 
     @classmethod
     def open(
@@ -99,6 +111,16 @@ class StateStore(MediaRecords):
 
     # Writes ---------------------------------------------------------------------------------
 
+    def use_currency(self, currency: DisplayCurrency | None) -> None:
+        """Note the display currency this command saw (``None``: its prices could not be
+        read): the run's submits record it, so their charges are later converted with the unit
+        the relay stated then. Call it before the first submit; a later call updates the run.
+        """
+        self._currency = currency
+        if self._run_id is not None:
+            parameters = (*self._currency_row(), self._run_id)
+            self._execute("the run's currency", queries.UPDATE_RUN_CURRENCY, parameters)
+
     def record_intent(
         self,
         *,
@@ -107,25 +129,39 @@ class StateStore(MediaRecords):
         take: int,
         request: GenerationRequest,
         api_host: str | None = None,
+        cost: CostEstimate | None = None,
     ) -> int:
         """Durably note that a submit for ``key``/``take`` is about to be sent; returns its id.
 
         ``request`` is the request submitted (without the run's webhook URL, a per-run secret);
         its body is kept with URL query strings and inline data redacted (:func:`redact_request`).
         ``api_host`` is where it goes (``host[:port]``, never a key): a task is followed there.
+        ``cost`` is its estimate from the relay's prices (quota units), kept with it. The
+        command's first submit also records its run (:meth:`last_run`).
         """
         if take < 1:
             raise ValueError(f"take numbers start at 1, got {take}")
         kept = redact_request(request)
         body = kept.body.decode()
-        row = (self._pipeline, key, shot_id, take, kept.model, body, self._clock(), api_host)
-        cursor = self._execute(
-            f"the submit of shot '{shot_id}' take {take}",
-            queries.INSERT_INTENT,
-            (*row, self._pipeline, key, take),
-        )
+        now = self._clock()
+        estimate = (cost.precharge, cost.expected) if cost is not None else (None, None)
+        with self._write(f"the submit of shot '{shot_id}' take {take}") as db:
+            run_id = self._run_id
+            if run_id is None:
+                run_id = db.execute(queries.INSERT_RUN, (now, *self._currency_row())).lastrowid
+            row = (self._pipeline, key, shot_id, take, kept.model, body, now, api_host)
+            cursor = db.execute(
+                queries.INSERT_INTENT, (*row, run_id, *estimate, self._pipeline, key, take)
+            )
+        self._run_id = run_id  # only once committed
         assert cursor.lastrowid is not None
         return cursor.lastrowid
+
+    def _currency_row(self) -> tuple[str | None, float | None, float | None]:
+        currency = self._currency
+        if currency is None:
+            return (None, None, None)
+        return (currency.code, currency.quota_per_unit, currency.rate)
 
     def record_submitted(self, intent_id: int, task_id: str) -> TaskRecord:
         """Durably bind the task id the server returned to its intent; returns after the commit.
@@ -178,14 +214,22 @@ class StateStore(MediaRecords):
         error_message: str | None = None,
         seed: int | None = None,
         duration: float | None = None,
+        settled_quota: int | None = None,
     ) -> TaskRecord:
-        """Store the latest polled status of a task; ``None`` fields keep their stored value."""
+        """Store the latest polled status of a task; ``None`` fields keep their stored value.
+
+        ``settled_quota``: the charge the relay settled for it (quota units; 0 when it failed
+        and was refunded), as a finished task's envelope gives it.
+        """
         if state not in _TASK_STATES:
             raise ValueError(f"unknown task state {state!r}; expected one of {_TASK_STATES}")
+        if settled_quota is not None and settled_quota < 0:
+            raise ValueError(f"a settled charge is not negative, got {settled_quota}")
         now = self._clock()
         final = state in ("succeeded", "failed")
         error_message = self._redactor.redact_optional(error_message)
-        values = (state, progress, error_code, error_message, seed, duration, now, final, now)
+        values = (state, progress, error_code, error_message, seed, duration, settled_quota, now,
+                  final, now)  # fmt: skip
         parameters = (*values, task_id, self._pipeline)
         cursor = self._execute(f"the status of task {task_id}", queries.UPDATE_TASK, parameters)
         task = self._task(task_id)
@@ -241,7 +285,7 @@ class StateStore(MediaRecords):
         now = self._clock()
         with self._write(f"the restored clip of shot '{shot_id}' take {take}") as db:
             self._insert_task(db, key, shot_id, take, request, task_id, now, api_host)
-            status = ("succeeded", 100, None, None, seed, duration, now, True, now)
+            status = ("succeeded", 100, None, None, seed, duration, None, now, True, now)
             db.execute(queries.UPDATE_TASK, (*status, task_id, self._pipeline))
             row = (clip.path, clip.size, clip.sha256, duration, seed, now)
             db.execute(queries.UPSERT_CLIP, (*row, task_id, self._pipeline))
@@ -274,7 +318,8 @@ class StateStore(MediaRecords):
         """Insert a submit and its task, as submitted at ``now`` (inside a write)."""
         kept = redact_request(request)
         intent = (self._pipeline, key, shot_id, take, kept.model, kept.body.decode(), now, api_host)
-        cursor = db.execute(queries.INSERT_INTENT, (*intent, self._pipeline, key, take))
+        unpriced = (None, None, None)  # not sent by a run here: no run, no estimate
+        cursor = db.execute(queries.INSERT_INTENT, (*intent, *unpriced, self._pipeline, key, take))
         db.execute(queries.INSERT_TASK, (task_id, now, now, cursor.lastrowid, self._pipeline))
 
     # Reads ----------------------------------------------------------------------------------
@@ -310,6 +355,19 @@ class StateStore(MediaRecords):
         """The task this id names, if this pipeline recorded it (else the newest it reissued)."""
         found = self._tasks(queries.TASK_BY_ID, (self._pipeline, task_id))
         return found[0] if found else None
+
+    def last_run(self) -> RunRecord | None:
+        """The newest run that submitted for this pipeline, or ``None`` before any did."""
+        rows = self._rows(queries.LAST_RUN, (self._pipeline,))
+        return RunRecord(**rows[0]) if rows else None
+
+    def tasks_of_run(self, run_id: int) -> list[TaskRecord]:
+        """Every task the run ``run_id`` submitted for this pipeline, in the order sent."""
+        return self._tasks(queries.TASKS_OF_RUN, (self._pipeline, run_id))
+
+    def intents_of_run(self, run_id: int) -> list[IntentRecord]:
+        """Every submit the run ``run_id`` recorded for this pipeline (with or without a task)."""
+        return self._intents(queries.INTENTS_OF_RUN, (self._pipeline, run_id))
 
     # Helpers --------------------------------------------------------------------------------
 

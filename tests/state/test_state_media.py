@@ -13,7 +13,7 @@ import pytest
 
 from rdpipe.redaction import Redactor
 from rdpipe.state import HostedRecord, PortraitRecord, StateStore, StateWriteFailed
-from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS
+from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 MD5 = "0123456789abcdef0123456789abcdef"
 OTHER_MD5 = "fedcba9876543210fedcba9876543210"
@@ -262,7 +262,7 @@ def test_a_version_3_state_is_migrated_keeping_its_tasks_and_clips(
         store.record_hosted(MD5, "png", 5, "https://h/m.png", host=MEDIA_HOST, expires_at=None)
         assert store.hosted(MD5, "png", MEDIA_HOST) is not None
     with sqlite3.connect(version_3_database) as reader:
-        assert reader.execute("PRAGMA user_version").fetchone() == (4,)
+        assert reader.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert reader.execute("PRAGMA foreign_key_check").fetchall() == []
         assert reader.execute("SELECT count(*) FROM intents").fetchone() == (2,)
 
