@@ -30,7 +30,7 @@ from ._errors import (
     TaskReissued,
 )
 from ._guard import RunGuard
-from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
+from ._lock_entries import LOCK_VERSION, ShotLock, TakeCost, TakeLock
 from ._lock_reader import parse_lock
 from ._lockfile import LockFile, kept_takes, lock_shot, render_lock
 from ._paths import CACHE_DIR_NAME, StatePaths, prepare_state_dir
@@ -93,6 +93,7 @@ __all__ = [
     "StateUnreadable",
     "StateWriteFailed",
     "StoredClip",
+    "TakeCost",
     "TakeLock",
     "TaskRecord",
     "TaskReissued",

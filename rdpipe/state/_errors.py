@@ -139,8 +139,8 @@ class LockFileTooNew(LockFileInvalid):
         self.supported = supported
         super().__init__(
             path,
-            f"lock file version {found} was written by a newer rdpipe (this one reads version "
-            f"{supported})",
+            f"lock file version {found} was written by a newer rdpipe (this one reads versions "
+            f"up to {supported})",
             line,
             field="version",
             hint="Upgrade rdpipe to read it; leave the file as it is: it names clips that were "

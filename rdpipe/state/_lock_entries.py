@@ -2,14 +2,36 @@
 
 Written by :mod:`._lockfile`, read back by :mod:`._lock_reader`. Any field added later comes
 with a new :data:`LOCK_VERSION`: a reader that skipped a field it does not know could give a
-clip to a request it was not made for (as one skipping a take's ``key`` would).
+clip to a request it was not made for (as one skipping a take's ``key`` would). Version 2 added
+a take's ``cost`` (issue 15); a lock file none of whose takes has one is still written as
+version 1, so rdpipe before 2 reads it and git sees no change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+#: The versions this rdpipe reads: 1 (no costs) and :data:`LOCK_VERSION`.
+LOCK_VERSIONS = (1, LOCK_VERSION)
+
+
+@dataclass(frozen=True)
+class TakeCost:
+    """What a take's clip cost, as the relay settled it: ``quota`` units (the task's ``quota``)
+    and the same in the display currency ``currency`` ("USD", "CNY" or "TOKENS") the run saw,
+    converted with the unit the relay stated: ``settled`` = ``quota`` / ``quota_per_unit``
+    (quota units per US dollar), times ``rate`` (yuan per dollar) for CNY; for TOKENS, the
+    quota itself. ``expected``: the estimate it was sent with, in the same currency (``None``:
+    not known). Figures are rounded to 6 decimals.
+    """
+
+    currency: str
+    settled: float
+    quota: int
+    quota_per_unit: float
+    expected: float | None = None
+    rate: float | None = None  # CNY only
 
 
 @dataclass(frozen=True)
@@ -27,6 +49,7 @@ class TakeLock:
     seed: int | None = None
     duration: float | None = None
     key: str | None = None  # this take's request key, when not the shot's (take 1's)
+    cost: TakeCost | None = None  # what it cost (lock version 2); None: not known
 
 
 @dataclass(frozen=True)

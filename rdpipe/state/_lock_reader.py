@@ -8,12 +8,14 @@ line of the bad value:
 - git's conflict markers, before parsing, at the first one's line; a shot, or a take of a
   shot, given two entries (a merge that kept both sides): :class:`LockFileConflicted`;
 - text that is not YAML, or not a mapping of ``version`` and ``shots``;
-- a version other than :data:`LOCK_VERSION`: a newer one asks for a newer rdpipe
-  (:class:`LockFileTooNew`), any other is not a lock file this rdpipe wrote;
+- a version other than those of :data:`LOCK_VERSIONS`: a newer one asks for a newer rdpipe
+  (:class:`LockFileTooNew`), any other is not a lock file this rdpipe wrote; a take's ``cost``
+  in a version 1 file (it came with version 2);
 - a field missing, given twice, or unknown (new fields come with a new version, see
   :mod:`._lock_entries`: the version, not a skipped field, keeps old readers safe);
 - a value of the wrong kind: text, a take number from 1, a whole-number seed, a finite number
-  of seconds, a hash or key of 64 lowercase hex digits, a clip path inside the output folder.
+  of seconds, a hash or key of 64 lowercase hex digits, a clip path inside the output folder,
+  a cost's figures finite and not negative (a whole quota, a positive unit and rate).
 
 An optional field set to null reads as absent. Nodes come from PyYAML's composer (libyaml's
 when PyYAML has it: a tenth of the pure-Python time, 6 ms for 100 shots, and a run reads the
@@ -33,7 +35,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from ._errors import LockFileConflicted, LockFileInvalid, LockFileTooNew
-from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
+from ._lock_entries import LOCK_VERSION, LOCK_VERSIONS, ShotLock, TakeCost, TakeLock
 
 _T = TypeVar("_T")
 _Seen = TypeVar("_Seen", str, int)  # a shot id, or a take number
@@ -48,6 +50,8 @@ _NULL = "tag:yaml.org,2002:null"
 _TOP_FIELDS = ("shots", "version")
 _SHOT_FIELDS = ("id", "key", "model", "takes")
 _TAKE_FIELDS = ("clip", "duration", "key", "seed", "sha256", "take", "task_id")
+_TAKE_FIELDS_2 = ("clip", "cost", "duration", "key", "seed", "sha256", "take", "task_id")
+_COST_FIELDS = ("currency", "expected", "quota", "quota_per_unit", "rate", "settled")
 
 
 def parse_lock(text: str, path: Path) -> tuple[ShotLock, ...]:
@@ -94,6 +98,7 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._constructor = SafeConstructor()
+        self._take_fields: tuple[str, ...] = _TAKE_FIELDS
 
     def lock(self, root: yaml.Node | None) -> tuple[ShotLock, ...]:
         if root is None:
@@ -132,9 +137,12 @@ class _Reader:
         value = self.scalar(node, "version")
         if isinstance(value, int) and not isinstance(value, bool) and value > LOCK_VERSION:
             raise LockFileTooNew(self.path, value, LOCK_VERSION, _line(node))
-        if value != LOCK_VERSION or not isinstance(value, int) or isinstance(value, bool):
-            written = f"version {_shown(node)}; it writes version {LOCK_VERSION}"
+        if value not in LOCK_VERSIONS or not isinstance(value, int) or isinstance(value, bool):
+            known = " and ".join(str(version) for version in LOCK_VERSIONS)
+            written = f"version {_shown(node)}; it reads versions {known}"
             self.refuse(node, "version", f"not a lock file this rdpipe wrote ({written})")
+        if value >= 2:
+            self._take_fields = _TAKE_FIELDS_2
 
     def shot(self, node: yaml.Node, field: str) -> tuple[ShotLock, int]:
         """The shot entry at ``node`` and the line of its id."""
@@ -170,7 +178,7 @@ class _Reader:
             what = "a take (take, task_id, clip, sha256)"
             self.refuse(node, field, f"must be {what}, not {_shown(node)}")
         fields = self.fields(node, field)
-        self.known(fields, _TAKE_FIELDS, field, "a take")
+        self.known(fields, self._take_fields, field, "a take")
         number_node = self.required(fields, "take", node, field)
         take = TakeLock(
             take=self.take_number(number_node, f"{field}.take"),
@@ -184,8 +192,29 @@ class _Reader:
             seed=self.optional(fields, "seed", field, self.whole),
             duration=self.optional(fields, "duration", field, self.seconds),
             key=self.optional(fields, "key", field, self.request_key),
+            cost=self.optional(fields, "cost", field, self.cost),
         )
         return take, _line(number_node)
+
+    def cost(self, node: yaml.Node, field: str) -> TakeCost:
+        """A take's cost: the settled quota, its unit, and the figures in its currency."""
+        if not isinstance(node, yaml.MappingNode):
+            what = "a cost (currency, settled, quota, quota_per_unit)"
+            self.refuse(node, field, f"must be {what}, not {_shown(node)}")
+        fields = self.fields(node, field)
+        self.known(fields, _COST_FIELDS, field, "a cost")
+
+        def required(name: str) -> tuple[yaml.Node, str]:
+            return self.required(fields, name, node, field), f"{field}.{name}"
+
+        return TakeCost(
+            currency=self.text(*required("currency")),
+            settled=self.amount(*required("settled")),
+            quota=self.quota(*required("quota")),
+            quota_per_unit=self.positive(*required("quota_per_unit")),
+            expected=self.optional(fields, "expected", field, self.amount),
+            rate=self.optional(fields, "rate", field, self.positive),
+        )
 
     def fields(self, node: yaml.MappingNode, field: str) -> _Fields:
         """A mapping's fields by name, refusing a name that is not text or is given twice."""
@@ -258,6 +287,30 @@ class _Reader:
         ):
             self.refuse(node, field, f"must be a number of seconds, not {_shown(node)}")
         return float(value)
+
+    def amount(self, node: yaml.Node, field: str, what: str = "an amount") -> float:
+        """A finite number, not negative."""
+        value = self.scalar(node, field)
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            self.refuse(node, field, f"must be {what}, not {_shown(node)}")
+        return float(value)
+
+    def positive(self, node: yaml.Node, field: str) -> float:
+        value = self.amount(node, field, "a number above 0")
+        if value <= 0:
+            self.refuse(node, field, f"must be a number above 0, not {_shown(node)}")
+        return value
+
+    def quota(self, node: yaml.Node, field: str) -> int:
+        value = self.whole(node, field, "a whole number of quota units")
+        if value < 0:
+            self.refuse(node, field, f"must be a whole number of quota units, not {_shown(node)}")
+        return value
 
     def digest(self, node: yaml.Node, field: str, what: str) -> str:
         value = self.scalar(node, field)

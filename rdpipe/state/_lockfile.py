@@ -20,7 +20,7 @@ import yaml
 from rdpipe.files import write_atomically
 
 from ._errors import LockFileInvalid
-from ._lock_entries import LOCK_VERSION, ShotLock, TakeLock
+from ._lock_entries import LOCK_VERSION, ShotLock, TakeCost, TakeLock
 from ._lock_reader import parse_lock
 from ._records import ClipRecord, ShotState
 
@@ -88,36 +88,34 @@ def _take_from_clip(clip: ClipRecord, key: str | None) -> TakeLock:
 def render_lock(shots: Sequence[ShotLock]) -> str:
     """The lock file text for ``shots``, in the given (pipeline) order.
 
-    Written by hand when every value is one whose YAML PyYAML would write plainly or in single
-    quotes (ids, paths, hashes, numbers: every lock file rdpipe writes), else by PyYAML; the two
-    give the same bytes (``tests/state/test_lock_file.py``). PyYAML's pure-Python emitter took
-    a third of a no-op rerun of 100 shots (issue 12, start-up). libyaml's (``yaml.CSafeDumper``)
-    is not used: it escapes what PyYAML writes as it is (characters past U+FFFF, NEL), so such a
-    lock file would change bytes; and for 100 shots it takes 10 ms to the hand path's 1.4 ms.
+    Version 1 when no take has a cost (what rdpipe wrote before costs, byte for byte), else
+    :data:`LOCK_VERSION`. Written by hand when every value is one whose YAML PyYAML would write
+    plainly or in single quotes (ids, paths, hashes, numbers: every lock file rdpipe writes),
+    else by PyYAML; the two give the same bytes (``tests/state/test_lock_file.py``). PyYAML's
+    pure-Python emitter took a third of a no-op rerun of 100 shots (issue 12, start-up).
+    libyaml's (``yaml.CSafeDumper``) is not used: it escapes what PyYAML writes as it is
+    (characters past U+FFFF, NEL), so such a lock file would change bytes; and for 100 shots it
+    takes 10 ms to the hand path's 1.4 ms.
     """
+    version = LOCK_VERSION if any(t.cost for shot in shots for t in shot.takes) else 1
     entries = [_shot_to_data(shot) for shot in shots]
-    fast = _written_by_hand(entries)
+    fast = _written_by_hand(entries, version)
     if fast is not None:
         return _HEADER + fast
-    return _HEADER + _dump({"version": LOCK_VERSION}) + _dump({"shots": entries})
+    return _HEADER + _dump({"version": version}) + _dump({"shots": entries})
 
 
-def _written_by_hand(entries: list[dict[str, Any]]) -> str | None:
+def _written_by_hand(entries: list[dict[str, Any]], version: int) -> str | None:
     """The YAML PyYAML would write for these entries, or ``None`` for a value it must write."""
-    lines = [f"version: {LOCK_VERSION}", "shots:" if entries else "shots: []"]
+    lines = [f"version: {version}", "shots:" if entries else "shots: []"]
     for entry in entries:
         prefix = "- "
         for name in sorted(entry):
             if name == "takes":
                 lines.append("  takes:")
                 for take in entry[name]:
-                    take_prefix = "  - "
-                    for field in sorted(take):
-                        scalar = _scalar(take[field])
-                        if scalar is None:
-                            return None
-                        lines.append(f"{take_prefix}{field}: {scalar}")
-                        take_prefix = "    "
+                    if not _mapping_by_hand(take, "  - ", "    ", lines):
+                        return None
                 continue
             scalar = _scalar(entry[name])
             if scalar is None:
@@ -125,6 +123,27 @@ def _written_by_hand(entries: list[dict[str, Any]]) -> str | None:
             lines.append(f"{prefix}{name}: {scalar}")
             prefix = "  "
     return "\n".join(lines) + "\n"
+
+
+def _mapping_by_hand(mapping: dict[str, Any], first: str, indent: str, lines: list[str]) -> bool:
+    """Append ``mapping``'s lines as PyYAML writes them (the first after ``first``, the others
+    after ``indent``; a nested mapping two spaces further); ``False`` for a value it must write."""
+    prefix = first
+    for field in sorted(mapping):
+        value = mapping[field]
+        if isinstance(value, dict):
+            if not value:
+                return False
+            lines.append(f"{prefix}{field}:")
+            if not _mapping_by_hand(value, indent + "  ", indent + "  ", lines):
+                return False
+        else:
+            scalar = _scalar(value)
+            if scalar is None:
+                return False
+            lines.append(f"{prefix}{field}: {scalar}")
+        prefix = indent
+    return True
 
 
 #: Text PyYAML writes plainly: a letter or underscore, then letters, digits and ``_./-``.
@@ -225,7 +244,20 @@ def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
 
 def _take_to_data(take: TakeLock) -> dict[str, Any]:
     key = None if take.key is None else _Quoted(take.key)
-    return _without_none({**vars(take), "sha256": _Quoted(take.sha256), "key": key})
+    cost = None if take.cost is None else _without_none(_cost_to_data(take.cost))
+    return _without_none({**vars(take), "sha256": _Quoted(take.sha256), "key": key, "cost": cost})
+
+
+def _cost_to_data(cost: TakeCost) -> dict[str, Any]:
+    """A cost's figures, each whole one as an integer (``500000``, not ``500000.0``), so that
+    what is read back (floats) is written again as the same bytes."""
+    return {name: _figure(value) for name, value in vars(cost).items()}
+
+
+def _figure(value: object) -> object:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _without_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -126,22 +126,23 @@ BAD_LOCKS = [
     BadLock(
         "version 0",
         edited("version: 1\n", "version: 0\n"),
-        "2: version: not a lock file this rdpipe wrote (version `0`; it writes version 1)",
+        "2: version: not a lock file this rdpipe wrote (version `0`; it reads versions 1 and 2)",
     ),
     BadLock(
         "version one",
         edited("version: 1\n", "version: one\n"),
-        "2: version: not a lock file this rdpipe wrote (version `one`; it writes version 1)",
+        "2: version: not a lock file this rdpipe wrote (version `one`; it reads versions 1 and 2)",
     ),
     BadLock(
         "version 1.0",
         edited("version: 1\n", "version: 1.0\n"),
-        "2: version: not a lock file this rdpipe wrote (version `1.0`; it writes version 1)",
+        "2: version: not a lock file this rdpipe wrote (version `1.0`; it reads versions 1 and 2)",
     ),
     BadLock(
-        "version 2",
-        edited("version: 1\n", "version: 2\n"),
-        "2: version: lock file version 2 was written by a newer rdpipe (this one reads version 1)",
+        "version 3",
+        edited("version: 1\n", "version: 3\n"),
+        "2: version: lock file version 3 was written by a newer rdpipe (this one reads versions "
+        "up to 2)",
         LockFileTooNew,
     ),
     BadLock(

@@ -15,6 +15,7 @@ from rdpipe.state import (
     LockFile,
     ShotLock,
     StateStore,
+    TakeCost,
     TakeLock,
     _lockfile,
     lock_shot,
@@ -179,6 +180,16 @@ _READ_AS_OTHERS = ["yes", "No", "TRUE", "on", "null", "~", "0123", "-x", ".5", "
 _WORDS = st.sampled_from([*_PLAINLY, *_READ_AS_OTHERS])
 _TEXT = _WORDS | st.text(max_size=12) | st.from_regex(r"[A-Za-z0-9_./+-]{1,12}", fullmatch=True)
 _FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([4.0, 1e17, -0.0])
+_AMOUNTS = _FLOATS | st.integers(0, 10**9)
+_COSTS = st.builds(
+    TakeCost,
+    currency=_TEXT,
+    settled=_AMOUNTS,
+    quota=st.integers(0, 10**12),
+    quota_per_unit=_AMOUNTS,
+    expected=_AMOUNTS | st.none(),
+    rate=_AMOUNTS | st.none(),
+)
 _TAKES = st.builds(
     TakeLock,
     take=st.integers(1, 3),
@@ -187,6 +198,7 @@ _TAKES = st.builds(
     sha256=_TEXT | st.just("ab" * 32),
     seed=st.integers() | st.none(),
     duration=_FLOATS | st.none(),
+    cost=_COSTS | st.none(),
 )
 _SHOTS = st.builds(
     ShotLock,
@@ -203,13 +215,14 @@ def test_lock_written_by_hand_is_what_pyyaml_writes(shots: list[ShotLock]) -> No
     """The lock text written without PyYAML's emitter has PyYAML's bytes, whatever the values
     (those it cannot write simply go to PyYAML)."""
     entries = [_lockfile._shot_to_data(shot) for shot in shots]
-    by_pyyaml = _lockfile._dump({"version": 1}) + _lockfile._dump({"shots": entries})
+    version = 2 if any(take.cost for shot in shots for take in shot.takes) else 1
+    by_pyyaml = _lockfile._dump({"version": version}) + _lockfile._dump({"shots": entries})
     assert render_lock(shots) == _lockfile._HEADER + by_pyyaml
 
 
 def test_an_ordinary_lock_is_written_by_hand() -> None:
     """rdpipe's own ids, paths, hashes and numbers take the quick path (no PyYAML emitter)."""
     entries = [_lockfile._shot_to_data(ZETA)]
-    assert _lockfile._written_by_hand(entries) == render_lock([ZETA]).removeprefix(
+    assert _lockfile._written_by_hand(entries, 1) == render_lock([ZETA]).removeprefix(
         _lockfile._HEADER
     )

@@ -12,6 +12,7 @@ from rdpipe.state import (
     LockFile,
     LockFileInvalid,
     ShotLock,
+    TakeCost,
     TakeLock,
     _lock_reader,
     parse_lock,
@@ -94,6 +95,9 @@ def test_a_marker_inside_a_value_is_no_conflict() -> None:
 def test_the_reader_knows_every_field_the_writer_writes() -> None:
     """A field added to the entries must be read too (and come with a new lock version)."""
     take_fields = set(vars(TakeLock(1, "t", "c", "0" * 64)))
-    assert set(_lock_reader._TAKE_FIELDS) == take_fields
+    assert set(_lock_reader._TAKE_FIELDS_2) == take_fields
+    assert set(_lock_reader._TAKE_FIELDS) == take_fields - {"cost"}  # version 1: no costs
+    cost = TakeCost("USD", 1.0, 500_000, 500_000)
+    assert set(_lock_reader._COST_FIELDS) == set(vars(cost))
     shot = ShotLock("s", "0" * 64, None, ())
     assert set(_lock_reader._SHOT_FIELDS) == {"id", *vars(shot)} - {"shot_id"}
