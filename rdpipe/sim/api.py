@@ -1,4 +1,8 @@
-"""The API origin: the relay's routes, the media host's, and their error formats."""
+"""The API origin: the relay's routes, the media host's, the account's, and their error formats.
+
+The submit and task routes pass the per-key concurrency gate (:mod:`rdpipe.sim.gate`) after
+the key is checked, as new-api's middleware does.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from rdpipe.sim.account_routes import account_routes
 from rdpipe.sim.auth import authorize
 from rdpipe.sim.clips import ClipResponse
 from rdpipe.sim.media_routes import media_routes
@@ -40,27 +45,29 @@ def build_api_app(state: SimState) -> Starlette:
     """The API origin's ASGI app."""
 
     async def submit(request: Request) -> Response:
-        authorize(request, state.config.api_key)
-        try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise invalid_request("request body is not valid JSON") from None
-        # A worker thread: hosted reference images are read from disk and decoded.
-        submission = await anyio.to_thread.run_sync(parse_submission, body, state.media)
-        task = state.submit(submission)
-        return JSONResponse(submit_answer(task))
+        async with state.gate.slot(authorize(request, state.config.api_key)):
+            try:
+                body = json.loads(await request.body())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise invalid_request("request body is not valid JSON") from None
+            # A worker thread: hosted reference images are read from disk and decoded.
+            submission = await anyio.to_thread.run_sync(parse_submission, body, state.media)
+            task = state.submit(submission)
+            return JSONResponse(submit_answer(task))
 
     async def get_video(request: Request) -> Response:
-        authorize(request, state.config.api_key)
-        task = _task_or_400(request, state)
-        now = state.clock()
-        return JSONResponse(video_object(task, now, state.download_url(task, now)))
+        async with state.gate.slot(authorize(request, state.config.api_key)):
+            task = _task_or_400(request, state)
+            now = state.clock()
+            state.settle(now)
+            return JSONResponse(video_object(task, now, state.download_url(task, now)))
 
     async def get_generation(request: Request) -> Response:
-        authorize(request, state.config.api_key)
-        task = _task_or_400(request, state)
-        now = state.clock()
-        return JSONResponse(generation_envelope(task, now, state.download_url(task, now)))
+        async with state.gate.slot(authorize(request, state.config.api_key)):
+            task = _task_or_400(request, state)
+            now = state.clock()
+            state.settle(now)
+            return JSONResponse(generation_envelope(task, now, state.download_url(task, now)))
 
     async def get_content(request: Request) -> Response:
         authorize(request, state.config.api_key)
@@ -92,6 +99,7 @@ def build_api_app(state: SimState) -> Starlette:
         Route("/v1/videos/{task_id}/content", get_content, methods=["GET", "HEAD"]),
         Route("/v1/models", list_models, methods=["GET"]),
         *media_routes(state.media, state.config.api_key, state.url_lifetime),
+        *account_routes(state),
     ]
     handlers = {Rejection: _rejection_response, HTTPException: _routing_error}
     return Starlette(routes=routes, exception_handlers=handlers)

@@ -7,8 +7,9 @@ from starlette.requests import Request
 from rdpipe.sim.responses import openai_error
 
 
-def authorize(request: Request, api_key: str | None) -> None:
-    """Refuse a request without the right bearer key (any key when ``api_key`` is ``None``).
+def authorize(request: Request, api_key: str | None) -> str:
+    """Refuse a request without the right bearer key (any key when ``api_key`` is ``None``);
+    return the key it carries.
 
     Raises a 401 :class:`~rdpipe.sim.responses.Rejection` in the OpenAI format.
     """
@@ -19,3 +20,4 @@ def authorize(request: Request, api_key: str | None) -> None:
                            code="invalid_api_key")  # fmt: skip
     if api_key is not None and key != api_key:
         raise openai_error(401, "Invalid token", code="invalid_api_key")
+    return key

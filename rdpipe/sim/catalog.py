@@ -110,6 +110,13 @@ def frame_size(resolution: str, ratio: str) -> tuple[int, int]:
     return sizes[ratio]
 
 
+def largest_frame(resolution: str) -> tuple[int, int]:
+    """The largest frame (by pixels) of ``resolution``: what a clip of ``adaptive`` ratio may
+    be, before the ratio is known."""
+    sizes = _LANDSCAPE_SIZES[resolution].values()
+    return max(sizes, key=lambda size: size[0] * size[1])
+
+
 def nearest_ratio(width: int, height: int) -> str:
     """The ratio from :data:`RATIOS` closest to an image's aspect, for ``adaptive``."""
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rdpipe.sim.faults import Faults
 from rdpipe.sim.media import MediaRules
+from rdpipe.sim.pricing import DEFAULT_PRICING_VERSION, DISPLAY_CURRENCIES
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,17 @@ class SimConfig:
 
     ``media`` rules the media host (upload slots, hosted files, the asset library); hosted
     files live in ``work_dir/media``.
+
+    Money (relaydance-api.md §11-13, :mod:`rdpipe.sim.pricing`, :mod:`rdpipe.sim.billing`):
+    ``pricing_version`` is the price list's version; ``display_currency`` ("USD", "CNY" or
+    "TOKENS") the unit ``/api/status`` names and the balance routes answer in;
+    ``balance_usd`` the account's balance in US dollars (``None``: no limit); with
+    ``balance_error`` the balance routes answer HTTP 200 with an ``error`` object.
+
+    The concurrency gate (:mod:`rdpipe.sim.gate`): ``concurrency_limit`` requests of one key at
+    once to the submit and task routes (``None``: no gate), each holding its slot ``gate_hold``
+    seconds beyond its handling; ``gate_unavailable_rate``: share of those requests answered
+    503 ``token_concurrency_unavailable``.
     """
 
     api_key: str | None = "sk-sim"
@@ -79,3 +91,24 @@ class SimConfig:
     storage_port: int = 0
     clip_file: Path | None = None
     media: MediaRules = field(default_factory=MediaRules)
+    pricing_version: str = DEFAULT_PRICING_VERSION
+    display_currency: str = "USD"
+    balance_usd: float | None = None
+    balance_error: bool = False
+    concurrency_limit: int | None = None
+    gate_hold: float = 0.05
+    gate_unavailable_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.display_currency not in DISPLAY_CURRENCIES:
+            known = ", ".join(DISPLAY_CURRENCIES)
+            given = self.display_currency
+            raise ValueError(f"display_currency must be one of {known}, not {given!r}")
+        if self.balance_usd is not None and self.balance_usd < 0:
+            raise ValueError("balance_usd must not be negative")
+        if self.concurrency_limit is not None and self.concurrency_limit < 1:
+            raise ValueError("concurrency_limit must be at least 1")
+        if self.gate_hold < 0:
+            raise ValueError("gate_hold must not be negative")
+        if not 0.0 <= self.gate_unavailable_rate <= 1.0:
+            raise ValueError("gate_unavailable_rate must be between 0 and 1")

@@ -8,16 +8,25 @@ faults on every run. Replacing the faults of a running simulator starts a fresh 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-ENDPOINTS = frozenset(
-    {"submit", "video", "generation", "content", "models", "storage", "upload_url", "assets"}
+from rdpipe.sim.failures import TaskFailure, failure_for
+
+ACCOUNT_ENDPOINTS = frozenset({"pricing", "status", "balance"})
+ENDPOINTS = (
+    frozenset(
+        {"submit", "video", "generation", "content", "models", "storage", "upload_url", "assets"}
+    )
+    | ACCOUNT_ENDPOINTS
 )
 """Short endpoint names that faults can target (see :attr:`Faults.endpoints`).
 
 ``storage`` is every request to the storage origin (clip downloads, uploads, hosted files);
-``upload_url`` is ``GET /api/upload-url``; ``assets`` is both asset-library routes.
+``upload_url`` is ``GET /api/upload-url``; ``assets`` is both asset-library routes;
+``pricing`` is ``GET /api/pricing``, ``status`` ``GET /api/status`` and ``balance`` the three
+balance routes (:data:`ACCOUNT_ENDPOINTS`: faults reach these only when named).
 """
 
 DOWNLOAD_ENDPOINTS = frozenset({"content", "storage"})
@@ -60,9 +69,10 @@ class Faults:
 
     Request faults (``server_error_rate``, ``rate_limit_*``, ``drop_rate``, ``truncate_rate``,
     ``delay``) hit only the endpoints in ``endpoints`` (short names from :data:`ENDPOINTS`;
-    ``None`` means all). A 429 is answered before the request is handled, so a rate-limited
-    submit creates nothing. A 5xx or a dropped connection on ``submit`` happens *after* the
-    task was created, which is what makes a submit's outcome unknown to the client.
+    ``None`` means all but the account routes of :data:`ACCOUNT_ENDPOINTS`). A 429 is answered
+    before the request is handled, so a rate-limited submit creates nothing. A 5xx or a
+    dropped connection on ``submit`` happens *after* the task was created, which is what makes
+    a submit's outcome unknown to the client.
 
     - ``server_error_rate``: share of requests answered 500, 502 or 503.
     - ``rate_limit_burst``: the next N targeted requests are answered 429.
@@ -75,9 +85,18 @@ class Faults:
     - ``expired_urls``: storage URLs are issued already expired.
     - ``task_failure_rate``: share of new tasks that end ``failed`` (moderation).
     - ``failure_code``: the upstream code those tasks fail with (API contract, section 13),
-      such as ``InputTextSensitiveContentDetected``; its message comes from
-      :data:`rdpipe.sim.tasks.FAILURE_MESSAGES`.
+      such as ``InputTextSensitiveContentDetected``, or a failure class name (``expired``...,
+      see :mod:`rdpipe.sim.failures`, whose :data:`~rdpipe.sim.failures.FAILURE_MESSAGES`
+      give the messages).
     - ``failing_prompts``: only tasks whose prompt contains this text may fail; ``None``: all.
+    - ``failure_markers``: prompt text to a failure class name or upstream code: a task whose
+      prompt contains the text fails so, whatever ``task_failure_rate`` says (the first
+      marker found, in the mapping's order), so one shot of a run can fail with one class.
+    - ``failures_per_marker``: how many tasks each marker fails at most; later tasks carrying
+      it succeed (``None``: every one fails).
+
+    An ``output_audio`` failure (``OutputAudioSensitiveContentDetected``) spares a request that
+    sent ``generate_audio: false``.
     - ``stored_body``: the storage origin answers every clip request 200 with this instead.
     - ``extra_unknown``: seconds new tasks read ``unknown`` beyond :class:`Timing`.
     - ``callback_deliveries``: how many times the final state is POSTed to ``callback_url``.
@@ -96,6 +115,8 @@ class Faults:
     callback_deliveries: int = 1
     failure_code: str = "OutputVideoSensitiveContentDetected"
     failing_prompts: str | None = None
+    failure_markers: Mapping[str, str] = field(default_factory=dict)
+    failures_per_marker: int | None = None
     stored_body: StoredBody | None = None
     endpoints: frozenset[str] | None = field(default=None)
 
@@ -111,6 +132,11 @@ class Faults:
         for name in ("rate_limit_burst", "delay", "extra_unknown", "callback_deliveries"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must not be negative")
+        if self.failures_per_marker is not None and self.failures_per_marker < 0:
+            raise ValueError("Faults.failures_per_marker must not be negative")
+        for marker, failure in self.failure_markers.items():
+            if not marker or not failure:
+                raise ValueError("Faults.failure_markers: a marker and its failure must be text")
         if self.endpoints is not None:
             endpoints = frozenset(self.endpoints)
             object.__setattr__(self, "endpoints", endpoints)
@@ -121,7 +147,9 @@ class Faults:
 
     def targets(self, endpoint: str) -> bool:
         """Whether request faults apply to ``endpoint``."""
-        return self.endpoints is None or endpoint in self.endpoints
+        if self.endpoints is None:
+            return endpoint not in ACCOUNT_ENDPOINTS
+        return endpoint in self.endpoints
 
 
 class FaultKind(Enum):
@@ -156,6 +184,7 @@ class FaultInjector:
         self.faults = faults
         self._random = random.Random(seed)
         self._burst_left = faults.rate_limit_burst
+        self._marker_failures: dict[str, int] = {}
 
     def decide(self, endpoint: str) -> FaultDecision:
         """Decide the fate of one request to ``endpoint``."""
@@ -177,12 +206,34 @@ class FaultInjector:
             return FaultDecision(FaultKind.TRUNCATE, 0, delay)
         return FaultDecision(FaultKind.NONE, 0, delay)
 
-    def task_fails(self, prompt: str = "") -> bool:
-        """Decide whether a newly created task with ``prompt`` will end ``failed``."""
+    def task_failure(self, prompt: str = "", *, audio_off: bool = False) -> TaskFailure | None:
+        """How a new task with ``prompt`` will fail, or ``None`` when it will succeed.
+
+        ``audio_off``: the request sent ``generate_audio: false`` (an audio failure spares it).
+        """
+        marked = self._marked_failure(prompt, audio_off)
+        if marked is not None:
+            return marked
         wanted = self.faults.failing_prompts
         if wanted is not None and wanted not in prompt:
-            return False
-        return self._draw(self.faults.task_failure_rate)
+            return None
+        if not self._draw(self.faults.task_failure_rate):
+            return None
+        failure = failure_for(self.faults.failure_code)
+        return None if failure.needs_audio and audio_off else failure
+
+    def _marked_failure(self, prompt: str, audio_off: bool) -> TaskFailure | None:
+        limit = self.faults.failures_per_marker
+        for marker, name in self.faults.failure_markers.items():
+            if marker not in prompt:
+                continue
+            failure = failure_for(name)
+            dealt = self._marker_failures.get(marker, 0)
+            if (failure.needs_audio and audio_off) or (limit is not None and dealt >= limit):
+                return None
+            self._marker_failures[marker] = dealt + 1
+            return failure
+        return None
 
     def _draw(self, rate: float) -> bool:
         # Draw nothing when the rate is zero, so switching one fault on does not reshuffle

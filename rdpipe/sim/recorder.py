@@ -24,6 +24,13 @@ _API_ROUTES = (
     ("POST", re.compile(r"^/api/assets/virtual/create/?$"), "assets",
      "POST /api/assets/virtual/create"),
     ("GET", re.compile(r"^/api/assets/[^/]+/status/?$"), "assets", "GET /api/assets/{id}/status"),
+    ("GET", re.compile(r"^/api/pricing/?$"), "pricing", "GET /api/pricing"),
+    ("GET", re.compile(r"^/api/status/?$"), "status", "GET /api/status"),
+    ("GET", re.compile(r"^/v1/dashboard/billing/subscription/?$"), "balance",
+     "GET /v1/dashboard/billing/subscription"),
+    ("GET", re.compile(r"^/v1/dashboard/billing/usage/?$"), "balance",
+     "GET /v1/dashboard/billing/usage"),
+    ("GET", re.compile(r"^/v1/credits/?$"), "balance", "GET /v1/credits"),
 )  # fmt: skip
 
 
@@ -33,7 +40,9 @@ def classify(origin: str, method: str, path: str) -> tuple[str | None, str]:
     Counter keys are ``"POST /v1/video/generations"``, ``"GET /v1/videos/{id}"``,
     ``"GET /v1/video/generations/{id}"``, ``"GET /v1/videos/{id}/content"``,
     ``"GET /v1/models"``, the media host's ``"GET /api/upload-url"``,
-    ``"POST /api/assets/virtual/create"`` and ``"GET /api/assets/{id}/status"``,
+    ``"POST /api/assets/virtual/create"`` and ``"GET /api/assets/{id}/status"``, the account's
+    ``"GET /api/pricing"``, ``"GET /api/status"``, ``"GET /v1/dashboard/billing/subscription"``,
+    ``"GET /v1/dashboard/billing/usage"`` and ``"GET /v1/credits"``,
     ``"GET storage"`` (``"HEAD storage"``, ``"PUT storage"``: every request to the storage
     origin, clips and hosted files alike), and ``"<METHOD> other"``.
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rdpipe.sim.billing import Charge
 from rdpipe.sim.callbacks import CallbackDelivery
 from rdpipe.sim.catalog import MODELS
 from rdpipe.sim.faults import Faults
@@ -80,14 +81,48 @@ class SimServer:
         """Webhook POSTs made so far, in order."""
         return self._state.callbacks()
 
+    def charges(self) -> list[Charge]:
+        """What each submitted task was charged, oldest first, settled as of now: the
+        pre-charge held, and the settled charge of a finished task (0 and ``refunded`` for a
+        failure)."""
+        self._state.settle(self._state.clock())
+        return self._state.account.charges()
+
+    def balance_quota(self) -> int | None:
+        """The account's remaining balance in quota units, settled as of now (``None``: no
+        limit)."""
+        self._state.settle(self._state.clock())
+        return self._state.account.remaining
+
+    def used_quota(self) -> int:
+        """Quota units spent so far, pre-charges still held included."""
+        self._state.settle(self._state.clock())
+        return self._state.account.used
+
+    @property
+    def gate_rejections(self) -> int:
+        """Requests the concurrency gate answered 429 ``token_concurrency_limit_reached``."""
+        return self._state.gate.counts().rejections
+
+    @property
+    def gate_unavailable(self) -> int:
+        """Requests the concurrency gate answered 503 ``token_concurrency_unavailable``."""
+        return self._state.gate.counts().unavailable
+
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests of one key the gate let in at once (0 without a limit)."""
+        return self._state.gate.counts().peak
+
     def renders(self) -> int:
         """How many clips were rendered (cache hits do not count)."""
         return self._state.cache.renders
 
     def clear_observations(self) -> None:
-        """Forget counters, logged requests, created task ids and webhook deliveries.
+        """Forget counters, logged requests, created task ids, webhook deliveries and the
+        concurrency gate's counters.
 
-        Hosted files and assets stay, as they would on the relay.
+        Hosted files, assets and the account's balance and charges stay, as on the relay.
         """
         self._state.clear_observations()
 

@@ -1,5 +1,5 @@
-"""The simulated service's memory: tasks, faults, the clip cache, the media host and what it
-has observed.
+"""The simulated service's memory: tasks, faults, the clip cache, the media host, the account,
+the concurrency gate and what it has observed.
 
 Handlers run on the server's event loop; tests call in from their own thread, so the task
 table and the logs are guarded by a lock. Background work (rendering, webhooks) runs in a task
@@ -15,17 +15,22 @@ from typing import Any, Protocol
 
 import anyio
 
+from rdpipe.sim.billing import Account
 from rdpipe.sim.callbacks import CallbackDelivery, post_json
 from rdpipe.sim.clips import ClipSource, FileClip, SyntheticClip
 from rdpipe.sim.config import SimConfig
+from rdpipe.sim.failures import TaskFailure
 from rdpipe.sim.faults import FaultInjector, Faults
+from rdpipe.sim.gate import ConcurrencyGate
 from rdpipe.sim.hosting import HostedFiles
 from rdpipe.sim.media_host import MediaHost
 from rdpipe.sim.preview_clips import ClipCache, RenderFailed, clip_spec_for
+from rdpipe.sim.pricing import QUOTA_PER_UNIT, precharge_quota, settled_quota
 from rdpipe.sim.recorder import RequestRecorder
+from rdpipe.sim.responses import Rejection, relay_error
 from rdpipe.sim.signing import UrlSigner
 from rdpipe.sim.storage import clip_path
-from rdpipe.sim.tasks import Task, TaskIds, TaskLifecycle, failure_for
+from rdpipe.sim.tasks import Task, TaskIds, TaskLifecycle
 from rdpipe.sim.validation import Submission, parse_submission
 from rdpipe.sim.views import callback_body
 
@@ -61,6 +66,12 @@ class SimState:
         self.signer = UrlSigner(random.Random(f"signing:{config.seed}").randbytes(32))
         self.injector = FaultInjector(config.faults, config.seed)
         self.media = MediaHost(config.media, hosted, self.signer, self.clock)
+        self.account = Account(config.balance_usd)
+        self.gate = ConcurrencyGate(
+            config.concurrency_limit, hold=config.gate_hold,
+            unavailable_rate=config.gate_unavailable_rate, seed=config.seed, clock=self.clock,
+        )  # fmt: skip
+        self.started_at = int(self.clock())
 
     @property
     def storage_url(self) -> str:
@@ -80,16 +91,33 @@ class SimState:
         self.injector = FaultInjector(faults, self.config.seed)
 
     def submit(self, submission: Submission) -> Task:
-        """Create a task for a valid submit; with a webhook, start its work at once."""
-        fails = self.injector.task_fails(submission.prompt)
-        task = self._new_task(submission, fails)
-        if fails:
-            task.error = failure_for(self.faults.failure_code)
+        """Create a task for a valid submit, holding its pre-charge; with a webhook, start its
+        work at once. Raises a 403 ``insufficient_user_quota`` :class:`Rejection` (nothing
+        created) when the balance cannot hold the pre-charge."""
+        task_id = self._fresh_id()
+        precharge = precharge_quota(submission)
+        if not self.account.hold(task_id, submission.model.id, precharge):
+            raise _insufficient_quota(self.account.remaining or 0, precharge)
+        failure = self.injector.task_failure(submission.prompt, audio_off=submission.audio_off)
+        task = self._new_task(task_id, submission, failure)
         with self._lock:
             self._created.append(task.id)
         if submission.callback_url:
             self.observe(task)
         return task
+
+    def settle(self, now: float) -> None:
+        """Settle the charge of every task that has finished by ``now``: a success at its real
+        charge, a failure refunded in full."""
+        for task_id in self.account.held():
+            task = self.task(task_id)
+            if task is None:
+                continue
+            lifecycle = task.lifecycle(now)
+            if lifecycle is TaskLifecycle.FAILED:
+                self.account.refund(task_id)
+            elif lifecycle is TaskLifecycle.COMPLETED:
+                self.account.settle(task_id, settled_quota(task.submission, task_id))
 
     def observe(self, task: Task) -> None:
         """Note that someone looks at ``task``: render its clip if that has not begun.
@@ -105,7 +133,8 @@ class SimState:
     def add_completed_task(self, content_size: int, model: str) -> str:
         """A task finished long ago whose clip is ``content_size`` synthetic bytes."""
         body = {"model": model, "prompt": "synthetic clip", "seconds": "5"}
-        task = self._new_task(parse_submission(body, self.media), will_fail=False, past=True)
+        submission = parse_submission(body, self.media)
+        task = self._new_task(self._fresh_id(), submission, None, past=True)
         task.work_started = True
         task.clip = SyntheticClip(content_size)
         task.ready_at = task.planned_end
@@ -140,31 +169,40 @@ class SimState:
             return list(self._callbacks)
 
     def clear_observations(self) -> None:
-        """Forget counters, logged requests, created ids and webhook deliveries."""
+        """Forget counters, logged requests, created ids, webhook deliveries and the gate's
+        counters."""
         self.recorder.clear()
+        self.gate.reset_counts()
         with self._lock:
             self._created.clear()
             self._callbacks.clear()
 
-    def _new_task(self, submission: Submission, will_fail: bool, past: bool = False) -> Task:
-        timing = self.config.timing
-        now = self.clock()
-        unknown = timing.unknown + self.faults.extra_unknown
-        created = now - (unknown + timing.queued + timing.running + 1) if past else now
+    def _fresh_id(self) -> str:
         with self._lock:
             task_id = self._ids.task_id()
             while task_id in self._tasks:  # 190 random bits: a guarantee, not an expectation
                 task_id = self._ids.task_id()
-            task = Task(
-                id=task_id,
-                upstream_id=self._ids.upstream_id(created),
-                submission=submission,
-                created_at=created,
-                queued_at=created + unknown,
-                started_at=created + unknown + timing.queued,
-                planned_end=created + unknown + timing.queued + timing.running,
-                will_fail=will_fail,
-            )
+            return task_id
+
+    def _new_task(
+        self, task_id: str, submission: Submission, failure: TaskFailure | None, past: bool = False
+    ) -> Task:
+        timing = self.config.timing
+        now = self.clock()
+        unknown = timing.unknown + self.faults.extra_unknown
+        created = now - (unknown + timing.queued + timing.running + 1) if past else now
+        task = Task(
+            id=task_id,
+            upstream_id=self._ids.upstream_id(created),
+            submission=submission,
+            created_at=created,
+            queued_at=created + unknown,
+            started_at=created + unknown + timing.queued,
+            planned_end=created + unknown + timing.queued + timing.running,
+            will_fail=failure is not None,
+            error=failure,
+        )
+        with self._lock:
             self._tasks[task.id] = task
             self._by_upstream[task.upstream_id] = task
         return task
@@ -183,7 +221,7 @@ class SimState:
         try:
             path = await self.cache.clip_path(clip_spec_for(task.submission))
         except RenderFailed as error:
-            task.error = (RENDER_FAILURE_CODE, error.message)
+            task.error = TaskFailure(RENDER_FAILURE_CODE, error.message)
         else:
             task.clip = FileClip(path)
         task.ready_at = self.clock()
@@ -198,3 +236,13 @@ class SimState:
             delivery = await post_json(url, body)
             with self._lock:
                 self._callbacks.append(delivery)
+
+
+def _insufficient_quota(remaining: int, precharge: int) -> Rejection:
+    """new-api's 403 when the balance cannot hold a task's pre-charge (relay style, §6)."""
+    message = (
+        f"用户额度不足, 剩余额度: ${remaining / QUOTA_PER_UNIT:.6f}, "
+        f"需要预扣费额度: ${precharge / QUOTA_PER_UNIT:.6f} "
+        "(insufficient user quota for the pre-charge)"
+    )
+    return relay_error(403, "insufficient_user_quota", message)

@@ -15,38 +15,10 @@ from dataclasses import dataclass
 from enum import Enum
 
 from rdpipe.sim.clips import ClipSource
+from rdpipe.sim.failures import DEFAULT_FAILURE, TaskFailure
 from rdpipe.sim.validation import Submission
 
 _ID_ALPHABET = string.ascii_letters + string.digits
-FAILURE_CODE = "OutputVideoSensitiveContentDetected"
-FAILURE_MESSAGE = "The request failed because the output video may contain sensitive information."
-_MAY_CONTAIN = "The request failed because the {} may contain {}."
-#: What the upstream says with each failure code the simulator can produce (Faults.failure_code).
-FAILURE_MESSAGES = {
-    FAILURE_CODE: FAILURE_MESSAGE,
-    "OutputAudioSensitiveContentDetected": _MAY_CONTAIN.format(
-        "output audio", "sensitive information"
-    ),
-    "InputTextSensitiveContentDetected": _MAY_CONTAIN.format("input text", "sensitive information"),
-    "InputImageSensitiveContentDetected": _MAY_CONTAIN.format(
-        "input image", "sensitive information"
-    ),
-    "InputImageSensitiveContentDetected.PrivacyInformation": _MAY_CONTAIN.format(
-        "input image", "real person"
-    ),
-    "InputVideoSensitiveContentDetected": _MAY_CONTAIN.format(
-        "input video", "sensitive information"
-    ),
-    "InputAudioSensitiveContentDetected": _MAY_CONTAIN.format(
-        "input audio", "sensitive information"
-    ),
-    "InternalServiceError": "The service encountered an unexpected internal error.",
-}
-
-
-def failure_for(code: str) -> tuple[str, str]:
-    """The ``(code, message)`` a task failing with ``code`` reports."""
-    return code, FAILURE_MESSAGES.get(code, f"The request failed ({code}).")
 
 
 class TaskLifecycle(Enum):
@@ -77,7 +49,7 @@ class Task:
     work_started: bool = False
     clip: ClipSource | None = None
     ready_at: float | None = None
-    error: tuple[str, str] | None = None
+    error: TaskFailure | None = None
 
     def lifecycle(self, now: float) -> TaskLifecycle:
         """The task's status at clock time ``now``."""
@@ -107,9 +79,9 @@ class Task:
             return None
         return max(self.planned_end, self.ready_at or 0.0)
 
-    def failure(self) -> tuple[str, str]:
-        """The failed task's ``(code, message)``."""
-        return self.error or (FAILURE_CODE, FAILURE_MESSAGE)
+    def failure(self) -> TaskFailure:
+        """Why the failed task failed."""
+        return self.error or DEFAULT_FAILURE
 
 
 class TaskIds:

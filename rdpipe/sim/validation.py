@@ -8,7 +8,7 @@ checks durations, ratios, resolutions and reference media. Each refusal is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rdpipe.sim.catalog import MODELS, RATIOS, ModelSpec, frame_size, nearest_ratio
@@ -35,7 +35,13 @@ _ACTIVE = "Active"
 
 @dataclass(frozen=True)
 class Submission:
-    """A valid submit, with every default filled in."""
+    """A valid submit, with every default filled in.
+
+    ``ratio`` is the one rendered (``adaptive`` resolved); ``adaptive`` says the request asked
+    for ``adaptive``. ``audio_off``: the request sent ``generate_audio: false`` itself.
+    ``seconds_given``: the request named its ``seconds`` (else ``seconds`` is the default).
+    ``media_counts``: how many ``content`` entries of each type (``video_url``...).
+    """
 
     model: ModelSpec
     prompt: str
@@ -49,6 +55,13 @@ class Submission:
     callback_url: str | None
     seed: int
     media_counts: tuple[tuple[str, int], ...]
+    adaptive: bool = False
+    audio_off: bool = False
+    seconds_given: bool = True
+
+    def count(self, kind: str) -> int:
+        """How many ``content`` entries of type ``kind`` (``"video_url"``...) the request has."""
+        return dict(self.media_counts).get(kind, 0)
 
 
 def parse_submission(body: Any, media: MediaLookup = NO_MEDIA) -> Submission:
@@ -70,7 +83,8 @@ def parse_submission(body: Any, media: MediaLookup = NO_MEDIA) -> Submission:
         metadata = {}
     if not isinstance(metadata, dict):
         raise invalid_request("metadata must be a JSON object")
-    return _with_metadata(model, prompt, seconds, metadata, media)
+    submission = _with_metadata(model, prompt, seconds, metadata, media)
+    return replace(submission, seconds_given=body.get("seconds") is not None)
 
 
 def _model(value: Any) -> ModelSpec:
@@ -128,7 +142,8 @@ def _with_metadata(
     counts = tuple(sorted(_count_types(content).items()))
     return Submission(
         model, prompt, seconds, ratio, resolution, audio, width, height, image,
-        callback_url or None, seed, counts,
+        callback_url or None, seed, counts, adaptive=metadata.get("ratio") == "adaptive",
+        audio_off=metadata.get("generate_audio") is False,
     )  # fmt: skip
 
 

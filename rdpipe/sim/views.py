@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rdpipe.sim.catalog import FPS, MODELS
+from rdpipe.sim.pricing import precharge_quota, settled_quota, used_tokens
 from rdpipe.sim.tasks import Task, TaskLifecycle
 
 JsonObject = dict[str, Any]
@@ -61,13 +62,17 @@ def video_object(task: Task, now: float, url: str) -> JsonObject:
         "metadata": {"url": url},
     }
     if lifecycle is TaskLifecycle.FAILED:
-        code, message = task.failure()
-        body["error"] = {"message": message, "code": code}
+        failure = task.failure()
+        body["error"] = {"message": failure.message, "code": failure.code}
     return body
 
 
 def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
-    """``GET /v1/video/generations/{id}``: the relay envelope around the raw upstream task."""
+    """``GET /v1/video/generations/{id}``: the relay envelope around the raw upstream task.
+
+    ``data.quota`` is the task's charge in quota units, as new-api keeps it: the pre-charge
+    while the task runs, the settled charge once it succeeded, 0 once it failed (refunded).
+    """
     lifecycle = task.lifecycle(now)
     finished = task.finished_at(now)
     started = lifecycle not in (TaskLifecycle.UNKNOWN, TaskLifecycle.QUEUED)
@@ -75,11 +80,12 @@ def generation_envelope(task: Task, now: float, url: str) -> JsonObject:
         "task_id": task.id,
         "status": ENVELOPE_STATUS[lifecycle],
         "progress": f"{task.progress(now)}%",
-        "fail_reason": task.failure()[1] if lifecycle is TaskLifecycle.FAILED else "",
+        "fail_reason": task.failure().message if lifecycle is TaskLifecycle.FAILED else "",
         "result_url": url,
         "submit_time": int(task.created_at),
         "start_time": int(task.started_at) if started else 0,
         "finish_time": int(finished) if finished is not None else 0,
+        "quota": task_quota(task, lifecycle),
         "properties": {
             "origin_model_name": task.submission.model.id,
             "upstream_model_name": task.submission.model.upstream,
@@ -96,7 +102,7 @@ def upstream_object(task: Task, now: float, url: str) -> JsonObject:
     body: JsonObject = {
         "id": task.upstream_id,
         "model": submission.model.upstream,
-        "status": UPSTREAM_STATUS[lifecycle],
+        "status": _upstream_status(task, lifecycle),
         "created_at": int(task.created_at),
         "updated_at": int(task.finished_at(now) or now),
         "seed": submission.seed if submission.seed >= 0 else _drawn_seed(task.id),
@@ -108,12 +114,27 @@ def upstream_object(task: Task, now: float, url: str) -> JsonObject:
     }
     if lifecycle is TaskLifecycle.COMPLETED:
         body["content"] = {"video_url": url}
-        tokens = submission.width * submission.height * FPS * submission.seconds // 1024
+        tokens = used_tokens(submission, task.id)
         body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
     if lifecycle is TaskLifecycle.FAILED:
-        code, message = task.failure()
-        body["error"] = {"code": code, "message": message}
+        failure = task.failure()
+        body["error"] = {"code": failure.code, "message": failure.message}
     return body
+
+
+def task_quota(task: Task, lifecycle: TaskLifecycle) -> int:
+    """The task's charge in quota units at ``lifecycle`` (see :func:`generation_envelope`)."""
+    if lifecycle is TaskLifecycle.FAILED:
+        return 0
+    if lifecycle is TaskLifecycle.COMPLETED:
+        return settled_quota(task.submission, task.id)
+    return precharge_quota(task.submission)
+
+
+def _upstream_status(task: Task, lifecycle: TaskLifecycle) -> str:
+    if lifecycle is TaskLifecycle.FAILED:
+        return task.failure().upstream_status
+    return UPSTREAM_STATUS[lifecycle]
 
 
 def callback_body(task: Task, now: float, url: str) -> JsonObject:
