@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,6 +27,7 @@ app.add_typer(sim_app)
 
 _FAULTS = "Faults"
 _MEDIA = "Media host"
+_ACCOUNT = "Prices, balance and concurrency gate"
 
 
 def _wait_for_ctrl_c() -> None:
@@ -52,6 +54,17 @@ def serve_simulator(config: SimConfig, console: Console, wait: Callable[[], None
         console.print("Press Ctrl-C to stop.")
         wait()
     console.print("simulator stopped")
+
+
+def _markers(values: Iterable[str]) -> dict[str, str]:
+    """``--fail-marker TEXT=CLASS`` values as Faults.failure_markers; raises ``ValueError``."""
+    markers: dict[str, str] = {}
+    for value in values:
+        text, sign, failure = value.rpartition("=")
+        if not sign or not text or not failure:
+            raise ValueError(f"--fail-marker wants TEXT=CLASS, not {value!r}")
+        markers[text] = failure
+    return markers
 
 
 @sim_app.command("serve")
@@ -103,6 +116,30 @@ def serve(
         float,
         typer.Option(help="Share of tasks that fail moderation.", rich_help_panel=_FAULTS),
     ] = 0.0,
+    failure_code: Annotated[
+        str,
+        typer.Option(
+            help="How --failure-rate's tasks fail: a class (input_refused, output_audio, "
+            "output_video, transient, expired) or an upstream code.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = "output_video",
+    fail_marker: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TEXT=CLASS: a task whose prompt contains TEXT fails with CLASS (a class "
+            "as for --failure-code, or an upstream code); repeatable. output_audio spares a "
+            "request sent with generate_audio false.",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = None,
+    failures_per_marker: Annotated[
+        int | None,
+        typer.Option(
+            help="Fail at most N tasks per --fail-marker; later ones succeed (default: all).",
+            rich_help_panel=_FAULTS,
+        ),
+    ] = None,
     unknown_seconds: Annotated[
         float,
         typer.Option(help="Extra seconds tasks read 'unknown'.", rich_help_panel=_FAULTS),
@@ -114,7 +151,8 @@ def serve(
         list[str] | None,
         typer.Option(
             help="Limit request faults to this endpoint (repeatable): submit, video, "
-            "generation, content, models, storage.",
+            "generation, content, models, storage, upload_url, assets; pricing, status and "
+            "balance only when named.",
             rich_help_panel=_FAULTS,
         ),
     ] = None,
@@ -140,6 +178,60 @@ def serve(
             rich_help_panel=_MEDIA,
         ),
     ] = None,
+    balance: Annotated[
+        float | None,
+        typer.Option(
+            metavar="USD",
+            help="The account's balance in US dollars: each submit holds its pre-charge, a "
+            "submit that does not fit is refused 403 (default: no limit).",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = None,
+    balance_error: Annotated[
+        bool,
+        typer.Option(
+            help="The balance routes answer HTTP 200 with an error object.",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = False,
+    display_currency: Annotated[
+        str,
+        typer.Option(
+            metavar="USD|CNY|TOKENS",
+            help="The display currency /api/status names; the balance routes answer in it.",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = "USD",
+    pricing_version: Annotated[
+        str | None,
+        typer.Option(
+            help="The version /api/pricing gives its price list (default: sim-2026-11).",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = None,
+    concurrency_limit: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Requests of one key at once to the submit and task routes; over it: 429 "
+            "token_concurrency_limit_reached, no Retry-After (default: no gate).",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = None,
+    gate_hold: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a gated request keeps its slot after it is handled.",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = 0.05,
+    gate_unavailable_rate: Annotated[
+        float,
+        typer.Option(
+            help="Share of gated requests answered 503 token_concurrency_unavailable.",
+            rich_help_panel=_ACCOUNT,
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the simulated RelayDance API (and its storage origin) until Ctrl-C."""
     context = CommandContext.start()
@@ -156,6 +248,8 @@ def serve(
                 task_failure_rate=failure_rate, extra_unknown=unknown_seconds,
                 callback_deliveries=callback_deliveries,
                 endpoints=frozenset(fault_endpoint) if fault_endpoint else None,
+                failure_code=failure_code, failure_markers=_markers(fail_marker or ()),
+                failures_per_marker=failures_per_marker,
             )  # fmt: skip
         except ValueError as error:
             raise UsageError(f"bad fault option: {error}") from None
@@ -169,12 +263,20 @@ def serve(
             )
         except ValueError as error:
             raise UsageError(f"bad media host option: {error}") from None
-        config = SimConfig(
-            api_key=None if any_key else api_key,
-            timing=Timing.realistic() if realistic else Timing.fast(),
-            faults=faults, seed=seed, work_dir=work_dir, environ=dict(context.environ),
-            host=host, port=port, storage_port=storage_port, media=media,
-        )  # fmt: skip
+        try:
+            config = SimConfig(
+                api_key=None if any_key else api_key,
+                timing=Timing.realistic() if realistic else Timing.fast(),
+                faults=faults, seed=seed, work_dir=work_dir, environ=dict(context.environ),
+                host=host, port=port, storage_port=storage_port, media=media,
+                balance_usd=balance, balance_error=balance_error,
+                display_currency=display_currency.upper(), concurrency_limit=concurrency_limit,
+                gate_hold=gate_hold, gate_unavailable_rate=gate_unavailable_rate,
+            )  # fmt: skip
+            if pricing_version is not None:
+                config = replace(config, pricing_version=pricing_version)
+        except ValueError as error:
+            raise UsageError(f"bad account option: {error}") from None
         serve_simulator(config, context.out, _wait_for_ctrl_c)
 
     run_command(action, context)
