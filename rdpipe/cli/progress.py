@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from rdpipe.redaction import Redactor
-from rdpipe.scheduler import Phase, ShotUpdate
+from rdpipe.scheduler import GateChanged, Phase, ShotUpdate
 
 if TYPE_CHECKING:
     from rich.console import Console, Group
@@ -129,6 +129,7 @@ class LiveReporter:
             console=console,
         )
         self._bar = self._overall.add_task("shots", total=len(shot_ids))
+        self._gate: GateChanged | None = None  # the run's bound on requests, once it changed
         self._live = Live(console=console, refresh_per_second=4, get_renderable=self._render)
 
     def __enter__(self) -> LiveReporter:
@@ -154,6 +155,10 @@ class LiveReporter:
         done = sum(r.phase.final for r in self._rows.values())
         self._overall.update(self._bar, completed=done)
 
+    def show_gate(self, change: GateChanged) -> None:
+        """Show the run's bound on requests in flight in the header: ``concurrency 4/32``."""
+        self._gate = change
+
     def _render(self) -> Group:
         from rich.console import Group
         from rich.table import Table
@@ -172,7 +177,10 @@ class LiveReporter:
             style = _STYLE.get(row.phase)
             state = Text(row.phase.value, style=style or "")
             table.add_row(Text(shot_id), state, elapsed, progress, Text(note))
-        return Group(table, self._overall)
+        if self._gate is None:
+            return Group(table, self._overall)
+        style = "yellow" if self._gate.limit < self._gate.ceiling else "dim"
+        return Group(Text(self._gate.shown, style=style), table, self._overall)
 
 
 class _TransferBars:

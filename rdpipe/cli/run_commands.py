@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.redaction import Redactor
+    from rdpipe.scheduler import ShotResult
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.summary import RunSummary
 
@@ -205,18 +206,24 @@ def perform_run(
     return summary
 
 
+def shot_outcome(result: ShotResult) -> str:
+    """``failed (refunded)``: a result's phase and, unless the same word, its outcome."""
+    phase, outcome = result.phase.value, result.outcome.value
+    return phase if phase == outcome else f"{phase} ({outcome})"
+
+
 def _finish(
     console: Console, summary: RunSummary, json_to: IO[str] | None, redactor: Redactor
 ) -> None:
-    """The failed shots in red, then the summary line (or the ``--json`` summary object on
+    """A line per shot the summary tells of (:meth:`RunSummary.told`), with its outcome (in
+    red when it has no clip), then the summary line (or the ``--json`` summary object on
     ``json_to``)."""
-    for result in summary.results:
-        if not result.ok:
-            message = redactor.redact_optional(result.message)
-            console.print(
-                f"{result.shot_id}: {result.phase.value}: {message}",
-                style="red",
-            )
+    for result in summary.told():
+        message = redactor.redact_optional(result.message)
+        console.print(
+            f"{result.shot_id}: {shot_outcome(result)}: {message}",
+            style=None if result.ok else "red",
+        )
     if json_to is not None:
         text = json.dumps(summary.to_json(), ensure_ascii=False)
         json_to.write(redactor.redact(text) + "\n")

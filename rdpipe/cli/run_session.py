@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, NoReturn, TypeVar
 
 from rdpipe.cli.app import say_interrupted
 from rdpipe.errors import ExitCode
+from rdpipe.scheduler import GateChanged
 from rdpipe.session.events import (
     AsyncRunner,
     PlanAnnounced,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 #: How each kind of run event stands out on the console (the others are plain).
 _STYLE: dict[type[RunEvent], str] = {
+    GateChanged: "yellow",
     SubmitRecovered: "yellow",
     RunNote: "yellow",
     RefetchFailed: "red",
@@ -74,6 +76,12 @@ class ConsoleRunReporter:
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
             return
+        if isinstance(event, GateChanged):  # the live view's header, else a line when lowered
+            if self._live is not None:
+                self._live.show_gate(event)
+                return
+            if not event.lowered:
+                return
         self._console.print(
             self._redactor.redact(event.message),
             style=_STYLE.get(type(event)),

@@ -13,12 +13,19 @@ from rdpipe.scheduler.results import (
     FrameExtractor,
     GenerationApi,
     MediaIncomplete,
+    Outcome,
     ShotResult,
     SubmitAllowed,
     TaskSubmitted,
     picked_result,
 )
-from rdpipe.scheduler.updates import CollectingReporter, Phase, Reporter, ShotUpdate
+from rdpipe.scheduler.updates import (
+    CollectingReporter,
+    GateChanged,
+    Phase,
+    Reporter,
+    ShotUpdate,
+)
 from rdpipe.scheduler.waker import Waker
 
 __all__ = [
@@ -27,8 +34,10 @@ __all__ = [
     "ClipStored",
     "CollectingReporter",
     "FrameExtractor",
+    "GateChanged",
     "GenerationApi",
     "MediaIncomplete",
+    "Outcome",
     "Phase",
     "PollSchedule",
     "Reporter",

@@ -144,3 +144,6 @@ class SchedulerOptions:
     api_host: str | None = None
     # The API is the offline simulator: nothing is billed, and its tasks end with its run.
     offline: bool = False
+    # Adapt the requests in flight to the relay's concurrency gate (AIMD, scheduler.gate);
+    # False: a gated request only waits its own back-off (plain back-off, for the bench).
+    adaptive_gate: bool = True

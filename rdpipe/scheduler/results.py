@@ -7,7 +7,8 @@ storyboard, a fully cached rerun) does not import the HTTP client.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -67,9 +68,56 @@ class MediaIncomplete(RdpipeError):
         super().__init__(f"the video is incomplete: {problem}")
 
 
+class Outcome(StrEnum):
+    """What became of a shot (of one take), in one word for the summary and ``--json``.
+
+    - ``succeeded``: it has its clip (generated, resumed or cached);
+    - ``refused``: RelayDance refused its input or its submit; nothing was billed, and the same
+      request is not sent again unchanged;
+    - ``refunded``: its generation failed (moderation of the output, an upstream failure, an
+      expired task) and was refunded; not billed;
+    - ``unknown``: it has no clip, and its task may be billed: a submit with no answer, a task
+      still running or not seen finished, a finished task whose clip did not arrive; a rerun
+      resolves it without paying again;
+    - ``not submitted``: nothing was sent for it (the run stopped, the shot it continues did
+      not finish, its files could not be sent);
+    - ``skipped``: its ``on_failure:`` policy left it out of the video.
+    """
+
+    SUCCEEDED = "succeeded"
+    REFUSED = "refused"
+    REFUNDED = "refunded"
+    UNKNOWN = "unknown"
+    NOT_SUBMITTED = "not submitted"
+    SKIPPED = "skipped"
+
+    @classmethod
+    def usual(cls, phase: Phase) -> Outcome:
+        """The outcome a shot ending in ``phase`` has unless more is known: a failed shot is
+        taken as refunded, a skipped one as not submitted."""
+        return _USUAL[phase]
+
+
+_USUAL = {
+    Phase.DONE: Outcome.SUCCEEDED,
+    Phase.CACHED: Outcome.SUCCEEDED,
+    Phase.FAILED: Outcome.REFUNDED,
+    Phase.UNKNOWN: Outcome.UNKNOWN,
+    Phase.IN_FLIGHT: Outcome.UNKNOWN,
+    Phase.SKIPPED: Outcome.NOT_SUBMITTED,
+    Phase.WAITING: Outcome.NOT_SUBMITTED,
+    Phase.SUBMITTING: Outcome.UNKNOWN,
+    Phase.GENERATING: Outcome.UNKNOWN,
+    Phase.DOWNLOADING: Outcome.UNKNOWN,
+}
+
+
 @dataclass(frozen=True)
 class ShotResult:
-    """How one shot ended; ``clip`` is the clip it has in the store (done or cached)."""
+    """How one shot ended; ``clip`` is the clip it has in the store (done or cached).
+
+    ``outcome``: what became of it in one word (:class:`Outcome`); ``message`` says more.
+    """
 
     shot_id: str
     key: str
@@ -81,6 +129,7 @@ class ShotResult:
     duration: float | None = None
     submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
     take: int = 1
+    outcome: Outcome = field(kw_only=True)
 
     @property
     def ok(self) -> bool:
@@ -99,6 +148,7 @@ def cached_result(job: Job, clip: StoredClip | None, record: ClipRecord | None) 
         seed=record.seed if record else None,
         duration=record.duration if record else None,
         take=job.shot.take,
+        outcome=Outcome.SUCCEEDED,
     )
 
 

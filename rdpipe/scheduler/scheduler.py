@@ -12,8 +12,13 @@ Money rules, in the order they happen for a new generation:
    strike between "paid" and "written down";
 3. a submit whose outcome is unknown is recorded and reported, never resent (unless the user
    asks with ``--resubmit-unknown``);
-4. a failed generation is not billed, so it is resubmitted up to ``retries`` times, unless
-   its input was refused (the same request would be refused again; see ``failures``).
+4. a failed generation is not billed, so the shot's ``on_failure:`` policy for its class of
+   failure decides what follows (:func:`rdpipe.failure_codes.next_step`): resubmit up to
+   ``retries`` times, once without sound, fail, skip the shot or stop submitting; an input that
+   was refused is never resubmitted (the same request would be refused again);
+5. every submit and poll holds a slot of the run's :class:`~.gate.AdaptiveGate` while it is
+   sent; a submit the relay's concurrency gate refused (429) created nothing: it is journalled
+   as refused and sent again, and is no attempt of the shot.
 
 The journal's commits and lookups and the clip store's file work block, so they run where
 ``blocking`` says (worker threads in a run); the intent and the task id are still written
@@ -34,6 +39,7 @@ import anyio.lowlevel
 import anyio.to_thread
 
 from rdpipe.client import (
+    ConcurrencyLimitReached,
     NoAnswer,
     NotSent,
     RateLimited,
@@ -46,12 +52,20 @@ from rdpipe.client import (
     TaskStatus,
 )
 from rdpipe.errors import RdpipeError
-from rdpipe.failure_codes import classify_failure, failure_text
+from rdpipe.failure_codes import (
+    FailureClass,
+    Step,
+    classify,
+    classify_failure,
+    failure_text,
+    next_step,
+)
 from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
 from rdpipe.scheduler.blocking import BlockingRunner, in_worker_thread, one_worker_thread
+from rdpipe.scheduler.gate import AdaptiveGate, Sent
 from rdpipe.scheduler.hosting import FATAL_ERRORS, HostingFailed, MediaHosting
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
@@ -60,13 +74,14 @@ from rdpipe.scheduler.results import (
     FrameExtractor,
     GenerationApi,
     MediaIncomplete,
+    Outcome,
     ShotResult,
     SubmitAllowed,
     TaskSubmitted,
     cached_result,
     picked_result,
 )
-from rdpipe.scheduler.updates import Phase, Reporter, ShotUpdate
+from rdpipe.scheduler.updates import GateChanged, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.waker import Waker
 from rdpipe.state import (
     ClipRecord,
@@ -97,13 +112,22 @@ class RunAborted(RdpipeError):
 
 
 class _ShotFailed(Exception):
-    """Ends one shot's work with a result (internal control flow)."""
+    """Ends one shot's work with a result (internal control flow); ``outcome``: the phase's
+    usual one (:meth:`Outcome.usual`) unless given."""
 
-    def __init__(self, phase: Phase, message: str, task_id: str | None = None) -> None:
+    def __init__(
+        self,
+        phase: Phase,
+        message: str,
+        task_id: str | None = None,
+        *,
+        outcome: Outcome | None = None,
+    ) -> None:
         super().__init__(message)
         self.phase = phase
         self.message = message
         self.task_id = task_id
+        self.outcome = outcome or Outcome.usual(phase)
 
 
 class _TaskLost(_ShotFailed):
@@ -112,6 +136,13 @@ class _TaskLost(_ShotFailed):
     def __init__(self, error: TaskNotFound, task_id: str, message: str) -> None:
         super().__init__(Phase.UNKNOWN, message, task_id)
         self.error = error
+
+
+class _NotSubmitted(_ShotFailed):
+    """Nothing is sent for the shot (internal control flow): skipped, not submitted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Phase.SKIPPED, message, outcome=Outcome.NOT_SUBMITTED)
 
 
 class _ClipProblem(Exception):
@@ -143,6 +174,7 @@ class Scheduler:
         on_submitted: TaskSubmitted | None = None,
         may_submit: SubmitAllowed | None = None,
         hosting: MediaHosting | None = None,
+        on_gate: Callable[[GateChanged], None] | None = None,
     ) -> None:
         self._api = api
         self._journal = journal
@@ -160,6 +192,10 @@ class Scheduler:
         self._state_calls = blocking or one_worker_thread()
         self._file_calls = blocking or in_worker_thread
         self._task_slots = anyio.CapacityLimiter(options.tasks)
+        # Requests in flight (submits and polls), adapted to the relay's concurrency gate.
+        self._gate = AdaptiveGate(
+            options.tasks, adaptive=options.adaptive_gate, on_change=on_gate, rng=self._rng
+        )
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
         self._results: dict[str, ShotResult] = {}
@@ -169,7 +205,13 @@ class Scheduler:
         self._following: dict[str, str] = {}  # label -> its task not yet seen finished
         self._downloading: set[str] = set()  # labels whose finished task is being downloaded
         self._stopped_by: str | None = None  # why the run was stopped early, if it was
+        self._submits_stopped: str | None = None  # why no new submits go out (on_failure: stop)
         self._outage = False  # polls are failing to reach RelayDance (noted once)
+
+    @property
+    def gate_rejections(self) -> int:
+        """The 429 ``token_concurrency_limit_reached`` answers this run met (submits and polls)."""
+        return self._gate.rejections
 
     async def run(self, jobs: Sequence[Job]) -> list[ShotResult]:
         """Run every job; return one result per job, in job order."""
@@ -205,7 +247,9 @@ class Scheduler:
             submitted=label in self._submits,
         )
         if task_id is None:
-            return self._result(job, Phase.SKIPPED, message=message)
+            # Submitted before and not now: its earlier task failed (refunded).
+            ended = Outcome.REFUNDED if label in self._submits else Outcome.NOT_SUBMITTED
+            return self._result(job, Phase.SKIPPED, message=message, outcome=ended)
         return self._result(job, Phase.IN_FLIGHT, task_id=task_id, message=message)
 
     # One shot -------------------------------------------------------------------------------
@@ -215,13 +259,20 @@ class Scheduler:
             result = await self._outcome(job)
         except _ShotFailed as failure:
             result = self._result(
-                job, failure.phase, task_id=failure.task_id, message=failure.message
+                job,
+                failure.phase,
+                task_id=failure.task_id,
+                message=failure.message,
+                outcome=failure.outcome,
             )
         except TaskReissued as error:  # another pipeline's submit got this task's id
             message = f"{error.message}; rerun to submit the shot anew"
-            result = self._result(job, Phase.FAILED, task_id=error.task_id, message=message)
+            result = self._result(
+                job, Phase.FAILED, task_id=error.task_id, message=message, outcome=Outcome.UNKNOWN
+            )
         except _FATAL as error:
-            self._finish(job, self._result(job, Phase.FAILED, message=error.message))
+            failed = self._result(job, Phase.FAILED, message=error.message, outcome=Outcome.REFUSED)
+            self._finish(job, failed)
             raise RunAborted(error) from error
         self._finish(job, result)
         if self._options.fail_fast and result.phase in (Phase.FAILED, Phase.UNKNOWN):
@@ -229,10 +280,19 @@ class Scheduler:
                 self._stopped_by = "stopped after the first failure (--fail-fast)"
             self._scope.cancel()
 
-    def _result(self, job: Job, phase: Phase, **fields: Any) -> ShotResult:
+    def _result(
+        self, job: Job, phase: Phase, *, outcome: Outcome | None = None, **fields: Any
+    ) -> ShotResult:
+        """The shot's result; ``outcome``: the phase's usual one unless given."""
         submits = self._submits.get(job.shot.label, 0)
         return ShotResult(
-            job.shot.id, job.key, phase, take=job.shot.take, submits=submits, **fields
+            job.shot.id,
+            job.key,
+            phase,
+            take=job.shot.take,
+            submits=submits,
+            outcome=outcome or Outcome.usual(phase),
+            **fields,
         )
 
     def _finish(self, job: Job, result: ShotResult) -> None:
@@ -252,20 +312,25 @@ class Scheduler:
         if job.action is Action.BLOCKED:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
         if job.action is Action.REFUSED:
-            raise _ShotFailed(Phase.FAILED, job.reason, job.task_id)
+            raise _ShotFailed(Phase.FAILED, job.reason, job.task_id, outcome=Outcome.REFUSED)
+        without_audio = False
         if job.action is Action.RESUME and job.task_id is not None:
             status = await self._resume(job, job.task_id)
             if status is not None:
                 if status.state is TaskState.SUCCEEDED:
                     return await self._download(job, status)
-                if job.shot.retries < 1 or not classify_failure(status.error_code).retried:
-                    raise _ShotFailed(Phase.FAILED, _failure_text(job, status), status.task_id)
+                failed = job.shot.request
+                retries = job.shot.retries
+                step = self._after_failure(job, status, failed, retries_left=retries, attempts=1)
+                without_audio = step is Step.RESUBMIT_WITHOUT_AUDIO
         if not self._options.submits:
             raise _ShotFailed(
                 Phase.FAILED,
                 f"{job.reason}; it has no clip to download (`rdpipe run` submits it)",
                 job.task_id,
+                outcome=Outcome.NOT_SUBMITTED,
             )
+        self._check_submits(job)
         # The journal records the rendered request, the POST is the job's (the run's webhook
         # on it); a shot that continues another gets that shot's last frame in both.
         request, sent = job.shot.request, job.request
@@ -275,7 +340,50 @@ class Scheduler:
         if request.local_files:
             urls = await self._hosted_urls(job, request)
             request, sent = request.with_hosted(urls), sent.with_hosted(urls)
+        if without_audio:
+            request, sent = _without_audio(request), _without_audio(sent)
         return await self._generate(job, request, sent)
+
+    def _check_submits(self, job: Job) -> None:
+        """Raise :class:`_NotSubmitted` once a shot's ``on_failure: stop`` stopped submits."""
+        if self._submits_stopped is not None:
+            raise _NotSubmitted(f"not submitted: {self._submits_stopped}")
+
+    def _after_failure(
+        self,
+        job: Job,
+        status: TaskStatus,
+        failed: GenerationRequest,
+        *,
+        retries_left: int,
+        attempts: int,
+    ) -> Step:
+        """What follows the failed task of the shot's attempt ``attempts`` (``failed``: the
+        request it was), by the shot's ``on_failure:``: the step when it is resubmitted, else
+        :class:`_ShotFailed` with the shot's result (and, for ``stop``, no more submits)."""
+        failure = classify(status.error_code, status.upstream_status)
+        audio = failed.metadata.generate_audio is not False
+        step = next_step(job.shot, failure, retries_left=retries_left, audio=audio)
+        text = _failure_text(job, status, failed)
+        if step in (Step.RESUBMIT, Step.RESUBMIT_WITHOUT_AUDIO):
+            if self._submits_stopped is None:
+                return step
+            step, text = Step.FAIL, f"{text}; not resubmitted: {self._submits_stopped}"
+        if attempts > 1:
+            text += f"; {attempts} attempts failed, each refunded (not billed)"
+        refused = failure is FailureClass.INPUT_REFUSED
+        outcome = Outcome.REFUSED if refused else Outcome.REFUNDED
+        if step is Step.SKIP:
+            text += "; left out of the video (on_failure: skip)"
+            raise _ShotFailed(Phase.SKIPPED, text, status.task_id, outcome=Outcome.SKIPPED)
+        if step is Step.STOP:
+            text += "; no new submits for the rest of the run (on_failure: stop)"
+            if self._submits_stopped is None:
+                self._submits_stopped = (
+                    f"the run stopped submitting after shot {job.shot.label!r} failed "
+                    "(on_failure: stop)"
+                )
+        raise _ShotFailed(Phase.FAILED, text, status.task_id, outcome=outcome)
 
     async def _hosted_urls(self, job: Job, request: GenerationRequest) -> dict[LocalFile, str]:
         """The URLs of the request's local files, each hosted once for the whole run."""
@@ -284,6 +392,7 @@ class Scheduler:
                 Phase.FAILED,
                 "its local reference files could not be sent: this run was built without a "
                 "media host (a bug in rdpipe: please report it with this message)",
+                outcome=Outcome.NOT_SUBMITTED,
             )
 
         noted: list[str] = []
@@ -295,7 +404,7 @@ class Scheduler:
         try:
             urls = await self._hosting.urls(request, note)
         except HostingFailed as error:
-            raise _ShotFailed(Phase.FAILED, error.message) from error
+            raise _ShotFailed(Phase.FAILED, error.message, outcome=Outcome.NOT_SUBMITTED) from error
         if noted:  # the last note ("Processing…") is over: waiting for a task slot now
             self._report(job, Phase.WAITING)
         return urls
@@ -330,6 +439,7 @@ class Scheduler:
                     "while the offline run that submitted it lasts, so the clip cannot be "
                     "downloaded again; `rdpipe run --offline` generates the shot again (free)",
                     task_id,
+                    outcome=Outcome.UNKNOWN,
                 ) from lost
             if self._options.resubmit_lost:
                 message = (
@@ -359,11 +469,14 @@ class Scheduler:
             await self._finished[job.same_as].wait()
             source = self._results[job.same_as]
             if not source.ok:
-                raise _ShotFailed(
-                    Phase.SKIPPED, f"{job.same_as!r} with the same request did not finish"
-                )
+                raise _NotSubmitted(f"{job.same_as!r} with the same request did not finish")
             return replace(
-                source, shot_id=job.shot.id, take=job.shot.take, phase=Phase.CACHED, submits=0
+                source,
+                shot_id=job.shot.id,
+                take=job.shot.take,
+                phase=Phase.CACHED,
+                submits=0,
+                message=None,
             )
         state = await self._state_call(self._journal.lookup, job.key, job.shot.take)
         return cached_result(job, job.clip, state.clip)
@@ -371,43 +484,74 @@ class Scheduler:
     async def _generate(
         self, job: Job, request: GenerationRequest, sent: GenerationRequest
     ) -> ShotResult:
-        attempts = job.shot.retries + 1
-        last: TaskStatus | None = None
+        """Submit the shot and follow its task; after a failed task, what its ``on_failure:``
+        policy says (:meth:`_after_failure`): resubmit (up to ``retries`` times; once without
+        sound, besides them, for a refused sound track) or end the shot."""
+        retries_left = job.shot.retries
+        attempt = 1
+        refunded: list[str] = []  # what each failed attempt was, for the shot's message
         async with self._task_slots:
-            for attempt in range(1, attempts + 1):
+            while True:
                 task_id = await self._submit(job, request, sent, attempt)
-                last = await self._follow(job, task_id, attempt=attempt)
-                if last.state is TaskState.SUCCEEDED:
+                status = await self._follow(job, task_id, attempt=attempt)
+                if status.state is TaskState.SUCCEEDED:
                     break
-                if not classify_failure(last.error_code).retried:
-                    break  # the input was refused: the same request would be refused again
-                if attempt < attempts:
-                    self._report(
-                        job,
-                        Phase.SUBMITTING,
-                        task_id=task_id,
-                        attempt=attempt + 1,
-                        message=f"{_failure_text(job, last)}; submitting again (not billed)",
-                    )
-        assert last is not None
-        if last.state is not TaskState.SUCCEEDED:
-            raise _ShotFailed(Phase.FAILED, _failure_text(job, last), last.task_id)
-        return await self._download(job, last)
+                step = self._after_failure(
+                    job, status, request, retries_left=retries_left, attempts=attempt
+                )
+                failure = classify(status.error_code, status.upstream_status)
+                said = f"{failure.said} ({status.error_code or 'no code'})"
+                failed_text = _failure_text(job, status, request)
+                if step is Step.RESUBMIT_WITHOUT_AUDIO:
+                    request, sent = _without_audio(request), _without_audio(sent)
+                    again = "generating again without audio (not billed)"
+                    refunded.append(f"{said}; generated again without audio")
+                else:
+                    retries_left -= 1
+                    again = "submitting again (not billed)"
+                    refunded.append(f"{said}; generated again")
+                attempt += 1
+                self._report(
+                    job,
+                    Phase.SUBMITTING,
+                    task_id=task_id,
+                    attempt=attempt,
+                    message=f"{failed_text}; {again}",
+                )
+        note = "; ".join(refunded) + " (refunded, not billed)" if refunded else None
+        return await self._download(job, status, note=note)
 
     async def _submit(
         self, job: Job, request: GenerationRequest, sent: GenerationRequest, attempt: int
     ) -> str:
         """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
-        if self._may_submit is not None and not self._may_submit(job):
-            raise _ShotFailed(
-                Phase.SKIPPED,
-                "not submitted: its claim in the shared clip store lapsed (the store could not "
-                "be reached, or another run took the shot over), so another run may be paying "
-                "for it; rerun to fetch its clip",
-            )
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
             await self._state_call(self._abandon_unknown, job)
+        gated = 0  # the relay's concurrency gate's answers to this submit so far
+        while True:
+            self._check_submits(job)
+            if self._may_submit is not None and not self._may_submit(job):
+                raise _NotSubmitted(
+                    "not submitted: its claim in the shared clip store lapsed (the store could "
+                    "not be reached, or another run took the shot over), so another run may be "
+                    "paying for it; rerun to fetch its clip"
+                )
+            async with self._gate.slot() as slot:
+                task_id = await self._submit_once(job, request, sent, slot)
+            if task_id is not None:
+                break
+            gated += 1
+            await self._gate.pause(gated)
+        self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
+        return task_id
+
+    async def _submit_once(
+        self, job: Job, request: GenerationRequest, sent: GenerationRequest, slot: Sent
+    ) -> str | None:
+        """Journal the intent and POST ``sent``, holding the gate's ``slot``; the new task's
+        id, or ``None`` when the relay's concurrency gate refused it (nothing was created: the
+        intent is journalled as refused, and the submit is sent again)."""
         # A cancelled run must not slip into the shielded section below: check first.
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
@@ -422,6 +566,10 @@ class Scheduler:
             )
             try:
                 task_id = await self._api.submit(sent.body)
+            except ConcurrencyLimitReached as error:
+                self._gate.overloaded(slot)
+                await self._state_call(self._journal.record_refused, intent, error.message)
+                return None
             except SubmitOutcomeUnknown as error:
                 await self._state_call(self._journal.record_unknown, intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed
@@ -436,14 +584,14 @@ class Scheduler:
             except RelayDanceError as error:
                 await self._state_call(self._journal.record_refused, intent, error.message)
                 raise _ShotFailed(
-                    Phase.FAILED, f"refused by RelayDance: {error.message}"
+                    Phase.FAILED, f"refused by RelayDance: {error.message}", outcome=Outcome.REFUSED
                 ) from error
+            self._gate.succeeded(slot)
             await self._state_call(self._journal.record_submitted, intent, task_id)
             self._following[job.shot.label] = task_id
             self._count_submit(job)
             if self._on_submitted is not None:
                 await self._on_submitted(job, task_id)
-        self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 
     def _abandon_unknown(self, job: Job) -> None:
@@ -469,7 +617,7 @@ class Scheduler:
             while True:
                 await self._waker.sleep(job.shot.label, delay)
                 try:
-                    status = await self._api.get_task(task_id)
+                    status = await self._gate.call(partial(self._api.get_task, task_id))
                 except TaskNotFound as error:
                     submitted_to = await self._submitted_to(task_id)
                     text = notes.lost_text(task_id, error, self._options.api_host, submitted_to)
@@ -514,6 +662,7 @@ class Scheduler:
             f"task {task_id} gave no result within {minutes:g} min; it stays recorded, "
             "so rerunning picks it up without paying again",
             task_id,
+            outcome=Outcome.UNKNOWN,
         )
 
     def _note_outage(self, job: Job, task_id: str, error: RelayDanceError, attempt: int) -> None:
@@ -524,12 +673,15 @@ class Scheduler:
         message = notes.outage_text(error, self._options.shot_deadline / 60)
         self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt, message=message)
 
-    async def _download(self, job: Job, status: TaskStatus) -> ShotResult:
+    async def _download(
+        self, job: Job, status: TaskStatus, *, note: str | None = None
+    ) -> ShotResult:
         """Download a finished task's clip through the clip store and record it.
 
         The store names the file the download writes (:meth:`ClipStore.receive`) and moves it
-        into its place (:meth:`ClipStore.adopt`); the result carries the clip it stored. The
-        store's file work and the journal's commits run in worker threads.
+        into its place (:meth:`ClipStore.adopt`); the result carries the clip it stored, and
+        ``note`` as its message (what failed before it). The store's file work and the
+        journal's commits run in worker threads.
         """
         task_id = status.task_id
         self._downloading.add(job.shot.label)
@@ -550,6 +702,7 @@ class Scheduler:
             clip=stored,
             seed=record.seed,
             duration=record.duration,
+            message=note,
         )
 
     def _store(
@@ -589,6 +742,7 @@ class Scheduler:
                         f"the clip of task {task_id} {problem}; tried {tried}; rerun to try "
                         "again (it is paid for and recorded)",
                         task_id,
+                        outcome=Outcome.UNKNOWN,
                     ) from problem
         raise AssertionError("unreachable: the last source returns or raises")
 
@@ -624,9 +778,8 @@ class Scheduler:
             await self._finished[label].wait()
         upstream = picked_result([self._results[label] for label in labels], self._pick(labels))
         if upstream is None or upstream.clip is None:
-            raise _ShotFailed(
-                Phase.SKIPPED,
-                f"it starts from the last frame of shot {upstream_id!r}, which did not finish",
+            raise _NotSubmitted(
+                f"it starts from the last frame of shot {upstream_id!r}, which did not finish"
             )
         frame = upstream.clip.last_frame
         if not await anyio.to_thread.run_sync(frame.exists):
@@ -689,9 +842,20 @@ def _tried(sources: Sequence[str], task_id: str) -> str:
     return ", ".join(named[:-1]) + f" and {named[-1]}"
 
 
-def _failure_text(job: Job, status: TaskStatus) -> str:
+def _failure_text(job: Job, status: TaskStatus, failed: GenerationRequest) -> str:
+    """What a failed task of the shot said, ``failed`` being the request it was (with or
+    without sound)."""
     failure = classify_failure(status.error_code)
-    return failure_text(job.shot, failure, status.error_code, status.error_message)
+    shot = replace(job.shot, request=failed)
+    return failure_text(shot, failure, status.error_code, status.error_message)
+
+
+def _without_audio(request: GenerationRequest) -> GenerationRequest:
+    """``request`` with ``generate_audio: false``, its other settings kept."""
+    metadata = request.metadata
+    return request.with_settings(
+        ratio=metadata.ratio, resolution=metadata.resolution, generate_audio=False
+    )
 
 
 def _read_head(path: Path) -> bytes:

@@ -60,6 +60,33 @@ class ShotUpdate:
         return self.shot_id if self.takes == 1 else f"{self.shot_id}#{self.take}"
 
 
+@dataclass(frozen=True)
+class GateChanged:
+    """The run's bound on requests in flight changed (the relay's concurrency gate, AIMD).
+
+    ``limit`` of ``ceiling`` (the run's task concurrency); ``lowered``: halved after a 429
+    ``token_concurrency_limit_reached``, else raised by one after answers that passed.
+    """
+
+    limit: int
+    ceiling: int
+    lowered: bool = False
+
+    @property
+    def shown(self) -> str:
+        """``concurrency 4/32``: the live view's header."""
+        return f"concurrency {self.limit}/{self.ceiling}"
+
+    @property
+    def message(self) -> str:
+        if self.lowered:
+            return (
+                "the relay's concurrency gate is full (429 token_concurrency_limit_reached): "
+                f"{self.shown}, raised again as requests pass"
+            )
+        return self.shown
+
+
 class Reporter(Protocol):
     """Receives every update, in order, on the event loop's thread."""
 

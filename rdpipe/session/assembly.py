@@ -21,7 +21,7 @@ import anyio.to_thread
 from rdpipe.errors import RdpipeError
 from rdpipe.files import write_atomically
 from rdpipe.prepare.pipeline import PreparedPipeline
-from rdpipe.scheduler import ShotResult, picked_result
+from rdpipe.scheduler import Outcome, ShotResult, picked_result
 from rdpipe.session.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -49,6 +49,20 @@ def shots_without_clip(prepared: PreparedPipeline, results: Sequence[ShotResult]
     """Shots with no finished take to put in the video (the pick, or any take)."""
     chosen = {result.shot_id for result in picked_takes(prepared, results)}
     return [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
+
+
+def shots_left_out(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> list[str]:
+    """Shots with no clip that their ``on_failure: skip`` left out of the video (each of their
+    takes without a clip ended skipped), in storyboard order."""
+    by_shot: dict[str, list[ShotResult]] = {}
+    for result in results:
+        by_shot.setdefault(result.shot_id, []).append(result)
+    return [
+        shot_id
+        for shot_id in shots_without_clip(prepared, results)
+        if by_shot.get(shot_id)
+        and all(result.outcome is Outcome.SKIPPED for result in by_shot[shot_id])
+    ]
 
 
 async def assemble_video(

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from rdpipe.scheduler import Reporter, ShotUpdate
+from rdpipe.scheduler import GateChanged, Reporter, ShotUpdate
 
 if TYPE_CHECKING:
     from rdpipe.plan import Plan
@@ -107,7 +107,9 @@ class RunNote:
     message: str
 
 
-RunEvent = SubmitRecovered | PlanAnnounced | RefetchStarted | RefetchFailed | RunNote
+#: Every event a run reports (:class:`~rdpipe.scheduler.GateChanged`: the scheduler's bound on
+#: requests in flight, adapted to the relay's concurrency gate).
+RunEvent = SubmitRecovered | PlanAnnounced | RefetchStarted | RefetchFailed | RunNote | GateChanged
 
 
 #: Hears a clip's transfer: bytes done so far, and the total when known (from worker threads).

@@ -19,7 +19,14 @@ from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
 from rdpipe.request import Metadata
-from rdpipe.scheduler import Phase, Reporter, ShotResult, ShotUpdate, picked_result
+from rdpipe.scheduler import (
+    Outcome,
+    Phase,
+    Reporter,
+    ShotResult,
+    ShotUpdate,
+    picked_result,
+)
 from rdpipe.state import redact_request
 
 MANIFEST_VERSION = 2
@@ -97,7 +104,7 @@ class ManifestBuilder:
                                        **view.__dict__, "message": message,
                                        "request": take["request"]})  # fmt: skip
             results = [
-                ShotResult(shot_id, t["key"], Phase(t["status"]), take=t["take"])
+                _picking_result(shot_id, t["key"], Phase(t["status"]), t["take"])
                 for t in entry["takes"]
             ]
             chosen = picked_result(results, self._picks[shot_id])
@@ -202,6 +209,11 @@ class ManifestReporter:
         if now - self._last >= self._interval:
             self._last = now
             self._write(self.takes, True)
+
+
+def _picking_result(shot_id: str, key: str, phase: Phase, take: int) -> ShotResult:
+    """A take's result as far as picking the shot's take needs it (its phase)."""
+    return ShotResult(shot_id, key, phase, take=take, outcome=Outcome.usual(phase))
 
 
 def views_of(results: Sequence[ShotResult], plan: Plan) -> dict[str, TakeView]:

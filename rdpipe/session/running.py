@@ -52,7 +52,12 @@ from rdpipe.scheduler import (
     ShotUpdate,
 )
 from rdpipe.send_record import SendRecord
-from rdpipe.session.assembly import assemble_video, current_video, shots_without_clip
+from rdpipe.session.assembly import (
+    assemble_video,
+    current_video,
+    shots_left_out,
+    shots_without_clip,
+)
 from rdpipe.session.connections import api_host_of, open_api, open_webhooks
 from rdpipe.session.events import (
     AsyncRunner,
@@ -305,9 +310,13 @@ async def _build_video(
     environ: Mapping[str, str],
 ) -> Path | None:
     """Step 5: the video joined from the picked takes; ``None``, and a note saying why, when a
-    shot has no clip and ``--partial`` was not given, or when no shot has one."""
+    shot has no clip and ``--partial`` was not given, or when no shot has one. A shot its
+    ``on_failure: skip`` left out is left out of the video as ``--partial`` would (a note
+    says so)."""
     prepared = session.prepared
-    missing = shots_without_clip(prepared, results)
+    without = shots_without_clip(prepared, results)
+    left_out = shots_left_out(prepared, results)  # on_failure: skip
+    missing = [shot for shot in without if shot not in left_out]
     if missing and not session.settings.partial:
         reporter.run_event(RunNote(
             f"video not built: no finished take for {', '.join(missing)}; deal with the "
@@ -315,12 +324,16 @@ async def _build_video(
             "from the shots that did"
         ))  # fmt: skip
         return None
-    if len(missing) == len(prepared.loaded.pipeline.shots):  # --partial, and nothing to join
+    if len(without) == len(prepared.loaded.pipeline.shots):  # nothing to join
         reporter.run_event(RunNote(
             "video not built: no shot has a finished take; deal with the reasons above and "
             "rerun (nothing paid for is lost)"
         ))  # fmt: skip
         return None
+    if left_out:
+        reporter.run_event(RunNote(
+            f"the video leaves out {', '.join(left_out)} (on_failure: skip)"
+        ))  # fmt: skip
     verdicts = session.clips.verdicts
     return await assemble_video(
         prepared, results, session.workspace, verdicts=verdicts, environ=environ
@@ -391,6 +404,7 @@ async def _generate(
                 on_submitted=team.on_submitted(),
                 may_submit=team.may_submit(),
                 hosting=hosting,
+                on_gate=reporter.run_event,
             )
             try:
                 return await scheduler.run(jobs)

@@ -32,7 +32,7 @@ from rdpipe.plan import (
 )
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
-from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.scheduler import Outcome, Phase, ShotResult
 from rdpipe.scheduler.results import cached_result
 from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
@@ -50,6 +50,13 @@ from rdpipe.state import (
 
 if TYPE_CHECKING:
     from rdpipe.remote import SharedClipStore
+
+#: How a job the plan does not run ends, settled from the state: blocked by an unknown submit,
+#: refused (its input was refused before); any other is not submitted.
+_SETTLED = {
+    Action.BLOCKED: (Phase.UNKNOWN, Outcome.UNKNOWN),
+    Action.REFUSED: (Phase.FAILED, Outcome.REFUSED),
+}
 
 
 class Access(StrEnum):
@@ -126,12 +133,10 @@ class PipelineSession:
                 record = self.store.lookup(job.key, job.shot.take).clip
                 results.append(cached_result(job, clip, record))
                 continue
-            phase = {Action.BLOCKED: Phase.UNKNOWN, Action.REFUSED: Phase.FAILED}.get(
-                job.action, Phase.SKIPPED
-            )
+            phase, outcome = _SETTLED.get(job.action, (Phase.SKIPPED, Outcome.NOT_SUBMITTED))
             results.append(
                 ShotResult(job.shot.id, job.key, phase, task_id=job.task_id, message=job.reason,
-                           take=job.shot.take)
+                           take=job.shot.take, outcome=outcome)
             )  # fmt: skip
         return results
 

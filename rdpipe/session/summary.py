@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from rdpipe.errors import ExitCode
 from rdpipe.plan import Plan
-from rdpipe.scheduler import Phase, ShotResult
+from rdpipe.scheduler import Outcome, Phase, ShotResult
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,18 @@ class RunSummary:
     def exit_code(self) -> ExitCode:
         return ExitCode.OK if all(result.ok for result in self.results) else ExitCode.FAILED
 
+    def outcomes(self) -> dict[str, int]:
+        """How many shots (takes) ended with each :class:`Outcome`, every code present."""
+        return {
+            outcome.value: sum(result.outcome is outcome for result in self.results)
+            for outcome in Outcome
+        }
+
+    def told(self) -> list[ShotResult]:
+        """The results the summary says something of, in plan order: every one without its
+        clip, and every one that has a note (a clip generated again without audio)."""
+        return [result for result in self.results if not result.ok or result.message]
+
     def counts(self) -> str:
         """``4 submitted, 0 resumed, 0 reused, 1 failed, 3 in flight`` (zero extras left out)."""
         text = (
@@ -74,6 +86,7 @@ class RunSummary:
                     "id": result.shot_id,
                     "take": result.take,
                     "status": result.phase.value,
+                    "outcome": result.outcome.value,
                     "task_id": result.task_id,
                     "clip": str(result.clip.path) if result.clip else None,
                     "cached": result.phase is Phase.CACHED,
@@ -87,6 +100,7 @@ class RunSummary:
             "failed": self.failed,
             "unknown": self.unknown,
             "in_flight": self.in_flight,
+            "outcomes": self.outcomes(),
         }
 
 

@@ -73,7 +73,8 @@ def test_refused_prompt_is_submitted_once_and_named(
         + "rephrase the prompt, then rerun"
     )  # fmt: skip
     lines = result.stdout.splitlines()
-    assert f"a: failed: {message}" in lines and f"b: failed: {message}" in lines
+    assert f"a: failed (refused): {message}" in lines
+    assert f"b: failed (refused): {message}" in lines
     assert lines[-1] == "film: 2 submitted, 0 resumed, 0 reused, 2 failed"
 
 
@@ -149,28 +150,23 @@ def test_other_input_refusals_name_their_reference(
     }  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("code", "hint"),
-    [
-        ("OutputVideoSensitiveContentDetected", ""),
-        (
-            "OutputAudioSensitiveContentDetected",
-            "; RelayDance's audio check often misfires: generate_audio: false on this shot is "
-            "a known workaround",
-        ),
-    ],
-)
 def test_output_refusals_are_retried_and_counted(
-    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result], code: str, hint: str
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    """An output refusal is resubmitted (retries: 1) and both paid submits are counted."""
+    """An output refusal of the picture is resubmitted (retries: 1) and both paid submits are
+    counted; the shot is refunded. (The sound's: tests/run/test_failure_policies.py.)"""
+    code = "OutputVideoSensitiveContentDetected"
     online.faults = Faults(task_failure_rate=1.0, failure_code=code)
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
     result = rdpipe_cli("run", str(path), "--json")
     assert result.exit_code == 1
     assert submits(online) == 2
-    assert _failures(result) == {"a": f"generation failed: {FAILURE_MESSAGES[code]} ({code}){hint}"}
-    assert summary_of(result)["submitted"] == 2
+    assert _failures(result) == {
+        "a": f"generation failed: {FAILURE_MESSAGES[code]} ({code}); 2 attempts failed, each "
+        "refunded (not billed)"
+    }
+    summary = summary_of(result)
+    assert summary["submitted"] == 2 and summary["shots"][0]["outcome"] == "refunded"
 
 
 def _storage_paths(sim: SimServer) -> list[str]:
@@ -195,10 +191,10 @@ def test_json_from_storage_is_described_under_the_shot_and_counted(
     assert result.exit_code == 1
     assert submits(online) == 2
     lines = result.stdout.splitlines()
-    failed = [line for line in lines if ": failed: " in line]
+    failed = [line for line in lines if ": failed (unknown): " in line]
     assert len(failed) == 2 and len(set(_storage_paths(online))) == 2
     for line in failed:
-        shot, _, message = line.partition(": failed: ")
+        shot, _, message = line.partition(": failed (unknown): ")
         task = message.removeprefix("the clip of task ").split(" ", 1)[0]
         content, tried = _tried(online, task)
         assert shot in ("a", "b") and ".incoming" not in message

@@ -204,10 +204,10 @@ def test_fail_fast_leaves_the_other_paid_tasks_in_flight(
     stopped = rdpipe_cli("run", str(path), "--fail-fast")
     assert stopped.exit_code == 1, stopped.stdout
     results = _results(stopped)
-    assert results[-1].startswith("beam: failed: refused by RelayDance: ")
+    assert results[-1].startswith("beam: failed (refused): refused by RelayDance: ")
     assert results[:3] == [
-        f"{shot}: in flight: stopped after the first failure (--fail-fast); its task is still "
-        "running and the next run follows it (no new charge)"
+        f"{shot}: in flight (unknown): stopped after the first failure (--fail-fast); its task "
+        "is still running and the next run follows it (no new charge)"
         for shot in ("coast", "stairs", "lamp")
     ]
     assert stopped.stdout.splitlines()[-1] == (

@@ -135,8 +135,9 @@ def test_clip_that_stays_cut_short_is_reported_with_what_arrived(
     held = _frames_within(whole, sent, tmp_path / "whole.mp4")
     content = f"/v1/videos/{task}/content"
     message = (
-        f"a: failed: the clip of task {task} is incomplete: {urlsplit(online.base_url).netloc}"
-        f"{content} sent {sent} bytes of video/mp4; it holds {held} (the file ends "
+        f"a: failed (unknown): the clip of task {task} is incomplete: "
+        f"{urlsplit(online.base_url).netloc}{content} sent {sent} bytes of video/mp4; it holds "
+        f"{held} (the file ends "
         f"{len(whole) - sent} bytes before the end of its mdat box); tried its link, a fresh "
         f"link from the task and GET {content}" + PAID_FOR
     )

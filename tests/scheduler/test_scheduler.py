@@ -27,6 +27,7 @@ from rdpipe.render import RenderedShot
 from rdpipe.request import ContinuityFrame, GenerationRequest
 from rdpipe.scheduler import (
     CollectingReporter,
+    Outcome,
     Phase,
     PollSchedule,
     SchedulerOptions,
@@ -190,9 +191,14 @@ def test_failed_generation_is_resubmitted_then_reported(tmp_path: Path) -> None:
     assert bad.phase is Phase.FAILED
     assert bad.message == (
         "generation failed: The output video may contain sensitive content "
-        "(OutputVideoSensitiveContentDetected)"
+        "(OutputVideoSensitiveContentDetected); 2 attempts failed, each refunded (not billed)"
     )
+    assert bad.outcome is Outcome.REFUNDED
     assert flaky.phase is Phase.DONE and flaky.submits == 2
+    assert flaky.message == (
+        "output video refused (OutputVideoSensitiveContentDetected); generated again "
+        "(refunded, not billed)"
+    )
     assert fine.phase is Phase.DONE and fine.submits == 1
     assert Counter(body["prompt"] for body in api.submitted) == {"bad": 2, "flaky": 2, "fine": 1}
     assert any(u.attempt == 2 and u.shot_id == "s0" for u in reporter.updates)
