@@ -1,7 +1,10 @@
 """``validate``, ``plan`` and ``schema``: everything that happens before paying.
 
 ``plan`` reads the run state, the lock file and, when one is set and the state lacks a shot,
-the shared clip store's index; it asks the RelayDance server nothing.
+the shared clip store's index. Of the RelayDance server (the offline simulator with
+``--offline``) it asks only the public price list and display currency, and only when a shot
+is to be generated (:mod:`rdpipe.session.pricing`): no key is needed, and a relay that cannot
+be reached is a note, the plan shown in seconds.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from rdpipe.plan import Plan
+    from rdpipe.plan import Job, Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
+    from rdpipe.prices import ShotCost
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.hosting import MediaView
+    from rdpipe.session.pricing import PlanMoney
     from rdpipe.session.settings import RunSettings
 
 SetOption = Annotated[
@@ -179,7 +184,8 @@ def plan(
     as_json: JsonOption = False,
 ) -> None:
     """Show every request, what the next run does with it (reuse, restore from the lock file,
-    generate...), and the generations and seconds it would bill."""
+    generate...), and the generations, seconds and money it would bill: the pre-charge (held
+    from the balance while the tasks run) and the expected cost, at the relay's prices."""
     context = CommandContext.start()
 
     def action() -> None:
@@ -188,31 +194,93 @@ def plan(
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
-        # Read-only, like status; the server is not asked (status does).
+        # Read-only, like status; the server is asked for its prices only (status asks more).
         settings = RunSettings(offline=offline, remote=shared)
         result, _ = plan_as_stored(prepared, settings, context)
         media = read_media_views(prepared, settings, context.environ, result.jobs)
+        money, note = plan_prices(prepared, settings, result, context)
+        if note is not None:
+            context.err.print(note, style="yellow", markup=False)
         if as_json:
-            shown = {**result.to_json(), "local_media": [view.to_json() for view in media]}
+            shown = {
+                **plan_json(result, money, note),
+                "local_media": [view.to_json() for view in media],
+            }
             typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         else:
-            print_plan(result, context.out)
+            print_plan(result, context.out, money)
             print_media(media, context.out)
 
     run_command(action, context)
 
 
-def print_plan(result: Plan, console: Console) -> None:
-    """The human form of a plan on ``console``: each request (data URLs shortened), then the
-    totals."""
+def plan_prices(
+    prepared: PreparedPipeline, settings: RunSettings, result: Plan, context: CommandContext
+) -> tuple[PlanMoney | None, str | None]:
+    """The plan's costs at the relay's prices, read once (no key needed), when it generates;
+    else ``None``, with the note saying why when the prices could not be read."""
+    if not result.generations:
+        return None, None
+    from rdpipe.send_record import SendRecord
+    from rdpipe.session.events import run_in_event_loop
+    from rdpipe.session.pricing import PlanMoney, Prices, read_prices
+    from rdpipe.session.workspace import Workspace
+
+    workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
+    reading = read_prices(
+        settings, workspace, context.environ, sends=SendRecord(), run_async=run_in_event_loop
+    )
+    prices = reading.prices
+    if isinstance(prices, Prices):
+        return PlanMoney.of(result, prices), None
+    return None, None if prices is None else prices.message
+
+
+def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[str, object]:
+    """The ``plan --json`` object: the plan's own (:meth:`~rdpipe.plan.Plan.to_json`) with the
+    money: per shot ``precharge`` and ``expected_cost`` (display currency) and
+    ``precharge_quota`` and ``expected_quota`` (quota units), ``null`` for a shot this run
+    does not bill or a model not priced; the same in ``totals`` (the shots to generate that are
+    priced; ``unpriced``: the models that are not); ``currency``, ``pricing_version`` and
+    ``prices`` (host, version, currency and its conversion). Without prices (none read: nothing
+    to generate, or the relay could not be reached, which ``prices_note`` says) these are
+    ``null`` and the plan counts seconds only."""
+    shown = result.to_json()
+    totals: dict[str, object] = shown["totals"]
+    if money is None:
+        for shot in shown["shots"]:
+            shot.update(dict.fromkeys(_MONEY_FIELDS))
+        totals.update({**dict.fromkeys(_MONEY_FIELDS), "unpriced": []})
+        return {**shown, "currency": None, "pricing_version": None, "prices": None,
+                "prices_note": note}  # fmt: skip
+    for shot, job in zip(shown["shots"], result.jobs, strict=True):
+        shot.update(money.amounts(money.billed(job)))
+    totals.update({**money.amounts(money.costs.total), "unpriced": list(money.costs.unpriced)})
+    prices = money.to_json()
+    return {**shown, "currency": prices["currency"], "pricing_version": prices["version"],
+            "prices": prices, "prices_note": None}  # fmt: skip
+
+
+#: The money fields of a shot and of the totals in ``plan --json``.
+_MONEY_FIELDS = ("precharge", "expected_cost", "precharge_quota", "expected_quota")
+
+
+def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -> None:
+    """The human form of a plan on ``console``: each request (data URLs shortened), and for a
+    shot to generate its expected cost and pre-charge (with ``money``, the relay's prices);
+    then the totals, in seconds and, with ``money``, in the display currency."""
     from rich.table import Table
     from rich.text import Text
+
+    from rdpipe.plan import Action
 
     # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
         # The reason in full, folded at the width: a rule's title would cut it at one line.
         console.rule(Text(job.shot.id, style="bold"), align="left")
         console.print(Text(f"{job.action.value}: {job.reason}"))
+        if money is not None and job.action is Action.GENERATE:
+            console.print(Text(_cost_line(money, job)))
         shown = job.shot.request.map_text(_shorten_data_url).to_json()
         body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body)
@@ -221,10 +289,45 @@ def print_plan(result: Plan, console: Console) -> None:
     table.add_column("model")
     table.add_column("generations", justify="right")
     table.add_column("billed seconds", justify="right")
+    if money is not None:
+        table.add_column("expected cost", justify="right")
+        table.add_column("pre-charge", justify="right")
+    by_model = {} if money is None else money.by_model(result)
     for model, totals in sorted(result.by_model.items()):
-        table.add_row(Text(model), str(totals.generations), str(totals.billed_seconds))
-    table.add_row("total", str(result.generations), str(result.billed_seconds), style="bold")
+        row: list[Text | str] = [Text(model), str(totals.generations), str(totals.billed_seconds)]
+        if money is not None:
+            row += _cost_cells(money, by_model.get(model))
+        table.add_row(*row)
+    total = ["total", str(result.generations), str(result.billed_seconds)]
+    if money is not None:
+        total += _cost_cells(money, money.costs.total)
+        if money.costs.unpriced:
+            total[-2] += "*"
+            table.caption = Text(f"* without {', '.join(money.costs.unpriced)} (not priced)")
+    table.add_row(*total, style="bold")
     console.print(table)
+    if money is not None:
+        version = money.prices.book.version
+        console.print(Text(
+            f"Prices: {money.prices.host}, version {version}. The pre-charge is held from the "
+            "balance while a task runs (an upper bound); the expected cost is what it should "
+            "settle at. Failed tasks are refunded."
+        ))  # fmt: skip
+
+
+def _cost_line(money: PlanMoney, job: Job) -> str:
+    """``cost: expected $2.16, pre-charge $2.70`` (or that the model is not priced)."""
+    cost = money.billed(job)
+    if cost is None:
+        model = job.shot.model
+        return f"cost: not priced (the relay's price list has no price rdpipe reads for {model})"
+    return f"cost: expected {money.show(cost.expected)}, pre-charge {money.show(cost.precharge)}"
+
+
+def _cost_cells(money: PlanMoney, cost: ShotCost | None) -> list[str]:
+    if cost is None:
+        return ["not priced", "not priced"]
+    return [money.show(cost.expected), money.show(cost.precharge)]
 
 
 def print_media(views: Sequence[MediaView], console: Console) -> None:

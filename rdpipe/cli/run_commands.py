@@ -66,6 +66,15 @@ def run(
         int | None,
         typer.Option("--max-seconds", min=0, help="Refuse to bill more generation seconds."),
     ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            min=0,
+            help="Refuse a run whose expected cost or pre-charge is above this amount, in the "
+            "account's display currency (from RelayDance's prices).",
+        ),
+    ] = None,
     force: Annotated[
         list[str] | None,
         typer.Option("--force", help="Regenerate this shot even if cached. Repeatable."),
@@ -137,6 +146,7 @@ def run(
         offline=offline,
         concurrency=concurrency,
         max_seconds=max_seconds,
+        max_cost=max_cost,
         force=tuple(force or ()),
         fail_fast=fail_fast,
         partial=partial,

@@ -174,6 +174,19 @@ class ClientConfig:
         )
         return cls(api_key=ApiKey(key), base_url=base_url, media_url=media_url_from(environ))
 
+    @classmethod
+    def public_from_environ(cls, environ: Mapping[str, str]) -> ClientConfig:
+        """As :meth:`from_environ`, but without a key when none is set: for the relay's public
+        reads (``GET /api/pricing``, ``GET /api/status``) of a command that needs no key
+        (``plan``). The empty key sends no ``Authorization`` header. Raises
+        :class:`InvalidApiKey`, :class:`InvalidBaseUrl` or :class:`InvalidMediaUrl`."""
+        if environ.get(KEY_VARIABLE, "").strip():
+            return cls.from_environ(environ)
+        base_url = normalise_base_url(
+            environ.get(BASE_URL_VARIABLE, "").strip() or DEFAULT_BASE_URL
+        )
+        return cls(api_key=ApiKey(""), base_url=base_url, media_url=media_url_from(environ))
+
 
 def media_url_from(environ: Mapping[str, str]) -> str:
     """The media host's URL ``environ`` names: ``RELAYDANCE_MEDIA_URL``, else the one that

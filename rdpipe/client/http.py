@@ -110,13 +110,15 @@ class Answer:
 
 
 class _BearerAuth(httpx.Auth):
-    """Adds the key per request, so it sits in no default header and follows no redirect."""
+    """Adds the key per request, so it sits in no default header and follows no redirect.
+    An empty key (:meth:`ClientConfig.public_from_environ`, for public reads) adds none."""
 
     def __init__(self, config: ClientConfig) -> None:
         self._key = config.api_key
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
+        if self._key.reveal():
+            request.headers["Authorization"] = f"Bearer {self._key.reveal()}"
         yield request
 
 

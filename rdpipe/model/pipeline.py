@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS, MAX_DOWNLOADS, MAX_TASKS
+from rdpipe.model.budget import Budget, check_budget_shape
 from rdpipe.model.on_failure import OnFailure, PolicyName, check_on_failure
 from rdpipe.model.output import ClipTrim, OutputSpec
 
@@ -228,6 +229,14 @@ class Pipeline(_Strict):
     shots: list[Shot] = Field(min_length=1, description="The shots, in storyboard order.")
     output: OutputSpec = Field(default_factory=OutputSpec, description="Where the video goes.")
     concurrency: Concurrency = Field(default_factory=Concurrency, description="Parallelism.")
-    budget: int | None = Field(
-        default=None, ge=1, description="Most billed seconds one run may submit."
+    budget: Annotated[int, Field(ge=1)] | Budget | None = Field(
+        default=None,
+        description="Most one run may bill: a whole number of billed seconds (300), or a "
+        "mapping with seconds and/or cost, the most the run may cost in the account's display "
+        "currency ({seconds: 300, cost: 20}).",
     )
+
+    @field_validator("budget", mode="before")
+    @classmethod
+    def _budget(cls, value: object) -> object:
+        return check_budget_shape(value)

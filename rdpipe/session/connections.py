@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rdpipe.concurrency import DEFAULT_DOWNLOADS
 
 if TYPE_CHECKING:
-    from rdpipe.client import RelayDanceClient
+    from rdpipe.client import RelayDanceClient, RetryPolicy, Timeouts
     from rdpipe.plan import Plan
     from rdpipe.scheduler import GenerationApi, Waker
     from rdpipe.send_record import SendRecord
@@ -47,17 +47,30 @@ async def open_api(
     *,
     sends: SendRecord,
     downloads: int = DEFAULT_DOWNLOADS,
+    reads: bool = False,
 ) -> AsyncIterator[RelayDanceClient]:
     """The RelayDance client, or one pointed at the built-in simulator with --offline.
 
     ``environ`` holds the API key and base URL (and where ffmpeg is, for the simulator). Every
     request sent is counted in ``sends``, the simulator's too. ``downloads``: the clip
     downloads the run makes at once, which sizes the client's pool (:func:`pool_size`).
+    ``reads``: a client for a command's reads before it runs (prices, display currency,
+    balance): it needs no key (without one, it makes the public reads only), tries twice
+    within seconds (an unreachable relay costs a note, not minutes), and offline its simulator
+    writes nothing in the state folder.
     """
     from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
 
     if not settings.offline:
-        config = replace(ClientConfig.from_environ(environ), pool_size=pool_size(downloads))
+        if reads:
+            config = replace(
+                ClientConfig.public_from_environ(environ),
+                retry=_quick_retry(),
+                timeouts=_quick_timeouts(),
+            )
+        else:
+            config = ClientConfig.from_environ(environ)
+        config = replace(config, pool_size=pool_size(downloads))
         async with RelayDanceClient(config, on_send=sends.note) as client:
             yield client
         return
@@ -66,7 +79,7 @@ async def open_api(
     sim_config = SimConfig(
         api_key=None,
         timing=Timing.fast(),
-        work_dir=workspace.state.state_dir / "sim",
+        work_dir=None if reads else workspace.state.state_dir / "sim",
         environ=environ,
     )
     async with open_simulator(sim_config) as sim:
@@ -75,6 +88,19 @@ async def open_api(
         )
         async with RelayDanceClient(config, on_send=sends.note) as client:
             yield client
+
+
+def _quick_retry() -> RetryPolicy:
+    """Two tries, a short wait between: for reads a command can do without."""
+    from rdpipe.client import RetryPolicy
+
+    return RetryPolicy(attempts=2, initial_wait=0.25, max_wait=1.0, retry_after_cap=2.0)
+
+
+def _quick_timeouts() -> Timeouts:
+    from rdpipe.client import Timeouts
+
+    return Timeouts(connect=5.0, read=15.0, write=15.0, pool=5.0)
 
 
 def api_host_of(api: GenerationApi, settings: RunSettings) -> str | None:

@@ -18,6 +18,7 @@ from rdpipe.scheduler import GateChanged, Reporter, ShotUpdate
 
 if TYPE_CHECKING:
     from rdpipe.plan import Plan
+    from rdpipe.prices import Currency, ShotCost
 
 T = TypeVar("T")
 
@@ -48,7 +49,12 @@ class SubmitRecovered:
 
 @dataclass(frozen=True)
 class PlanAnnounced:
-    """What the run is about to do, before it sends anything."""
+    """What the run is about to do, before it sends anything.
+
+    ``cost``: the expected cost and pre-charge of the jobs to generate (quota units) at the
+    relay's prices, shown in ``currency``; ``None`` when the prices were not read (or nothing
+    is generated). ``unpriced``: models to generate that the price list does not price.
+    """
 
     pipeline: str
     generations: int
@@ -56,6 +62,9 @@ class PlanAnnounced:
     resumed: int
     cached: int
     offline: bool
+    cost: ShotCost | None = None
+    currency: Currency | None = None
+    unpriced: tuple[str, ...] = ()
 
     @property
     def idle(self) -> bool:
@@ -63,12 +72,30 @@ class PlanAnnounced:
         return not self.generations and not self.resumed
 
     @property
+    def money(self) -> str | None:
+        """``expected $2.16, pre-charge $2.70`` (and the models not priced), or ``None``."""
+        if self.cost is None or self.currency is None:
+            return None
+        show = self.currency.show
+        said = f"expected {show(self.cost.expected)}, pre-charge {show(self.cost.precharge)}"
+        if self.unpriced:
+            said += f" without {', '.join(self.unpriced)} (not priced)"
+        return said
+
+    @property
     def message(self) -> str:
-        seconds = (
-            f"{self.billed_seconds} s on the offline simulator, free"
-            if self.offline
-            else f"{self.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
-        )
+        money = self.money
+        if self.offline:
+            seconds = f"{self.billed_seconds} s on the offline simulator, free"
+            if money is not None:
+                seconds += f"; at its prices: {money}"
+        elif money is not None:
+            seconds = (
+                f"{self.billed_seconds} s submitted to RelayDance, {money}; failed tasks are "
+                "refunded"
+            )
+        else:
+            seconds = f"{self.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
         return (
             f"{self.pipeline}: {self.generations} to generate ({seconds}), {self.resumed} to "
             f"resume, {self.cached} cached"

@@ -5,7 +5,10 @@ The steps, in order:
 1. Open the session for a run (:func:`~rdpipe.session.session.open_session`): refuse output
    paths the run could not write at its end, hold the run guard, open the state, recover the
    submits a killed run left unanswered, clear its partial downloads, plan against the state.
-2. Report the recovered submits, refuse a plan over the budget, announce the plan.
+2. Report the recovered submits, refuse a plan over the seconds budget; when it generates,
+   read the relay's prices and the account's balance once (:mod:`.pricing`), refuse a plan
+   over a cost budget or the balance (:mod:`.money`), set each job's estimated cost; announce
+   the plan, with its expected cost and pre-charge.
 3. Open the shots' reporter, the API (the RelayDance client, the offline simulator, or a
    stand-in when nothing is to be sent) and, with ``--listen``, the webhook receiver, whose URL
    for each take becomes the callback of the request sent (:meth:`~rdpipe.plan.Job.with_webhook`).
@@ -33,6 +36,7 @@ from __future__ import annotations
 import importlib
 import shlex
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -40,6 +44,7 @@ import anyio
 import anyio.to_thread
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.model.budget import seconds_of
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
@@ -71,6 +76,15 @@ from rdpipe.session.hosting import check_hosting, media_hosting
 from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
+from rdpipe.session.money import check_balance, check_costs, cost_limits
+from rdpipe.session.pricing import (
+    PriceReading,
+    Prices,
+    PricesUnavailable,
+    Reading,
+    priced,
+    read_prices,
+)
 from rdpipe.session.records import record_manifest, write_lock_file
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
@@ -118,11 +132,15 @@ def run_pipeline(
         sends = SendRecord()
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
-            check_budget(session.plan, prepared, settings)
+            check_budget(session.plan, prepared, settings)  # the seconds: before any read
+            reading = _read_money(session, reporter, environ, sends, run_async)
+            check_budget(session.plan, prepared, settings, reading.prices)
+            _check_balance(session.plan, reading, reporter)
             check_hosting(session, environ)
             session, team = join_team(session, reporter=reporter, run_async=run_async)
             with team.releasing():
-                reporter.run_event(_announcement(session.plan, settings))
+                session = replace(session, plan=priced(session.plan, reading.prices))
+                reporter.run_event(_announcement(session.plan, settings, reading.prices))
                 settled = None if session.plan.needs_api else session.settle()  # reads the state
                 if settled is not None:
                     summary = _settle_without_loop(session, settled, reporter, redactor)
@@ -159,15 +177,52 @@ def _with_known_clips(
     return session
 
 
-def check_budget(plan: Plan, prepared: PreparedPipeline, settings: RunSettings) -> None:
-    """Refuse a run whose billed seconds exceed --max-seconds or the file's ``budget:``."""
+def check_budget(
+    plan: Plan,
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    prices: PriceReading | None = None,
+) -> None:
+    """Refuse a run whose billed seconds exceed --max-seconds or the file's ``budget:``
+    (:class:`BudgetExceeded`); with ``prices``, also one whose expected cost or pre-charge
+    exceeds --max-cost or the file's ``budget: {cost: ...}``, or whose cost budget cannot be
+    checked (:func:`~rdpipe.session.money.check_costs`)."""
     limits = [
         (settings.max_seconds, "--max-seconds"),
-        (prepared.loaded.pipeline.budget, f"budget: in {prepared.loaded.shown_as}"),
+        (seconds_of(prepared.loaded.pipeline.budget), f"budget: in {prepared.loaded.shown_as}"),
     ]
     for budget, source in limits:
         if budget is not None and plan.billed_seconds > budget:
             raise BudgetExceeded(plan.billed_seconds, budget, source)
+    if prices is not None:
+        check_costs(plan, cost_limits(prepared, settings), prices)
+
+
+def _read_money(
+    session: PipelineSession,
+    reporter: RunReporter,
+    environ: Mapping[str, str],
+    sends: SendRecord,
+    run_async: AsyncRunner,
+) -> Reading:
+    """Step 2b: the relay's prices and the account's balance, read once, when the plan
+    generates (:mod:`.pricing`); a note when the prices could not be read."""
+    if not session.plan.generations:
+        return Reading(None)
+    reading = read_prices(
+        session.settings, session.workspace, environ, sends=sends, run_async=run_async,
+        balance=True,
+    )  # fmt: skip
+    if isinstance(reading.prices, PricesUnavailable):
+        reporter.run_event(RunNote(reading.prices.message))
+    return reading
+
+
+def _check_balance(plan: Plan, reading: Reading, reporter: RunReporter) -> None:
+    """Step 2c: refuse a run the balance cannot cover; a note when it could not be read."""
+    note = check_balance(plan, reading)
+    if note is not None:
+        reporter.run_event(RunNote(note))
 
 
 def scheduler_options(
@@ -198,7 +253,8 @@ def scheduler_options(
     )
 
 
-def _announcement(plan: Plan, settings: RunSettings) -> PlanAnnounced:
+def _announcement(plan: Plan, settings: RunSettings, prices: PriceReading | None) -> PlanAnnounced:
+    costs = prices.costs(plan) if isinstance(prices, Prices) else None
     return PlanAnnounced(
         pipeline=plan.pipeline,
         generations=plan.generations,
@@ -206,6 +262,9 @@ def _announcement(plan: Plan, settings: RunSettings) -> PlanAnnounced:
         resumed=sum(job.action is Action.RESUME for job in plan.jobs),
         cached=sum(job.action is Action.REUSE for job in plan.jobs),
         offline=settings.offline,
+        cost=None if costs is None else costs.total,
+        currency=prices.currency if isinstance(prices, Prices) else None,
+        unpriced=() if costs is None else costs.unpriced,
     )
 
 

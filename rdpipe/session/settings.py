@@ -33,6 +33,7 @@ class RunSettings:
     offline: bool = False
     concurrency: int | None = None  # tasks in flight; None: the pipeline's own
     max_seconds: int | None = None  # billed seconds this run may not exceed
+    max_cost: float | None = None  # most the expected cost and pre-charge may be (display currency)
     force: tuple[str, ...] = ()  # ids of shots generated again even if cached
     fail_fast: bool = False
     partial: bool = False  # build the video from the shots that have a clip

@@ -4,6 +4,7 @@ reference video and audio files."""
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,14 +44,27 @@ def make_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TreeMaker:
 
 
 @pytest.fixture
-def cli() -> Callable[..., Result]:
-    """Invoke the rdpipe CLI in-process and return click's result (stdout and stderr apart)."""
+def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Invoke the rdpipe CLI in-process and return click's result (stdout and stderr apart).
+
+    RelayDance is a closed port on this machine unless the test sets another address: ``plan``
+    asks for the public price list, and a test must never reach the real relay.
+    """
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", f"http://127.0.0.1:{_closed_port()}")
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (it was free a moment ago): connections are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 @pytest.fixture(scope="session")

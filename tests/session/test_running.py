@@ -19,6 +19,7 @@ import pytest
 import rdpipe.session.running
 from rdpipe.client import ClientConfig, RelayDanceClient
 from rdpipe.prepare.pipeline import prepare_pipeline
+from rdpipe.prices import Currency, ShotCost
 from rdpipe.scheduler import GenerationApi, Phase
 from rdpipe.session.connections import REQUEST_CONNECTIONS, open_api
 from rdpipe.session.events import (
@@ -63,13 +64,19 @@ def manifest_of(path: Path) -> dict[str, object]:
 def test_a_run_announces_its_plan_and_ends_with_the_video_in_the_manifest(
     sim: SimServer, tmp_path: Path
 ) -> None:
-    """The plan is announced before anything is sent; the final manifest names the video."""
+    """The plan is announced before anything is sent, with its cost at the simulator's prices
+    (2 x 4 s of 864 x 480 at ratio 5: 8 * 9,720 tokens * 5); the final manifest names the
+    video."""
     path = write_pipeline(tmp_path)
     reporter = CollectingRunReporter()
 
     summary = run(sim, path, reporter)
 
-    assert reporter.events == [PlanAnnounced("film", 2, 8, resumed=0, cached=0, offline=False)]
+    cost = ShotCost(precharge=388_800, expected=388_800)
+    assert reporter.events == [
+        PlanAnnounced("film", 2, 8, resumed=0, cached=0, offline=False, cost=cost,
+                      currency=Currency("USD", 500_000, 1.0))
+    ]  # fmt: skip
     assert [r.phase for r in summary.results] == [Phase.DONE, Phase.DONE]
     assert summary.output == tmp_path / "out" / "film.mp4" and summary.output.is_file()
     manifest = manifest_of(path)
@@ -225,7 +232,7 @@ def test_a_cached_rerun_that_must_join_or_explain_takes_the_event_loop(
     run(sim, one_shot, CollectingRunReporter())
     summary, reporter, loops = rerun(sim, one_shot)
 
-    assert loops == 1 and summary.output is None
+    assert loops == 2 and summary.output is None  # the prices read, then the shot generated
     assert isinstance(reporter.events[-1], RunNote)
 
 

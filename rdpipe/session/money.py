@@ -1,0 +1,147 @@
+"""A run's money checks before its first submit: the cost budgets, and the balance.
+
+- ``budget: {cost: 20}`` in the file and ``--max-cost 20`` (in the account's display currency)
+  refuse a run whose expected cost, or whose pre-charge, is above them
+  (:class:`CostOverBudget`); when the prices could not be read, or a model to generate is not
+  priced, the budget cannot be checked and the run is refused too (:class:`CostUnchecked`).
+- The balance: a run whose pre-charges come to more than the account's remaining balance is
+  refused (:class:`BalanceTooLow`), since the relay would refuse the submits past it (403
+  ``insufficient_user_quota``) half-way through the run. An unlimited key passes; a balance
+  that cannot be read is a note, and the run goes on.
+
+Every refusal is exit 2 with nothing submitted. Amounts are compared in quota units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rdpipe.costs import PlanCosts
+from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.model.budget import cost_of
+from rdpipe.prices import Currency
+from rdpipe.session.pricing import BalanceUnread, PriceReading, Prices, Reading
+
+if TYPE_CHECKING:
+    from rdpipe.plan import Plan
+    from rdpipe.prepare.pipeline import PreparedPipeline
+    from rdpipe.session.settings import RunSettings
+
+#: What to do about a cost above a budget.
+_OVER_HINT = "Raise the budget, or run fewer shots (`rdpipe plan` shows what each costs)."
+
+
+@dataclass(frozen=True)
+class CostLimit:
+    """A cost budget: ``amount`` in the display currency, and where it was set (``--max-cost``,
+    ``budget: in film.yaml``)."""
+
+    amount: float
+    source: str
+
+
+class CostOverBudget(RdpipeError):
+    """The run's expected cost or its pre-charge is above a cost budget; nothing was sent."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, costs: PlanCosts, currency: Currency, limit: CostLimit) -> None:
+        expected = currency.show(costs.total.expected)
+        precharge = currency.show(costs.total.precharge)
+        quota = currency.quota_of(limit.amount)
+        budget = currency.show(quota)
+        if costs.total.expected > quota:
+            said = (
+                f"this run's expected cost is {expected} (pre-charge {precharge}), above the "
+                f"budget of {budget} ({limit.source}); nothing was submitted"
+            )
+        else:
+            said = (
+                f"this run's pre-charge is {precharge}, above the budget of {budget} "
+                f"({limit.source}), though its expected cost is {expected}: the relay holds "
+                "each task's pre-charge, an upper bound, until the task settles; nothing was "
+                "submitted"
+            )
+        super().__init__(said, hint=_OVER_HINT)
+
+
+class CostUnchecked(RdpipeError):
+    """A cost budget is set but the run's cost is not known; nothing was sent."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, limit: CostLimit, why: str) -> None:
+        super().__init__(
+            f"{why}, so the cost budget of {limit.amount:g} ({limit.source}) cannot be "
+            "checked; nothing was submitted",
+            hint="Run again when the relay's prices can be read, or set no cost budget to run "
+            "on the seconds budget alone.",
+        )
+
+
+class BalanceTooLow(RdpipeError):
+    """The run's pre-charges are above the account's remaining balance; nothing was sent."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, precharge: int, remaining: int, currency: Currency, source: str) -> None:
+        super().__init__(
+            f"this run's pre-charges come to {currency.show(precharge)}, above the balance of "
+            f"{currency.show(remaining)} left on the account (as {source} reports it): the relay "
+            "would refuse the submits past it (insufficient_user_quota); nothing was submitted",
+            hint="Top up the balance, or run fewer shots at a time (`rdpipe plan` shows each "
+            "shot's pre-charge).",
+        )
+
+
+def cost_limits(prepared: PreparedPipeline, settings: RunSettings) -> list[CostLimit]:
+    """The run's cost budgets: ``--max-cost``, then ``budget: {cost: ...}`` in the file."""
+    written = cost_of(prepared.loaded.pipeline.budget)
+    limits = [
+        (settings.max_cost, "--max-cost"),
+        (written, f"budget: in {prepared.loaded.shown_as}"),
+    ]
+    return [CostLimit(amount, source) for amount, source in limits if amount is not None]
+
+
+def check_costs(plan: Plan, limits: list[CostLimit], prices: PriceReading | None) -> None:
+    """Refuse the run when a cost budget in ``limits`` is exceeded by the expected cost or the
+    pre-charge of the jobs ``plan`` generates, or cannot be checked: ``prices`` were not read
+    (``None``: not asked for), or a model to generate is not priced. A plan that generates
+    nothing costs nothing. Raises :class:`CostUnchecked` or :class:`CostOverBudget`."""
+    if not limits or not plan.generations:
+        return
+    if not isinstance(prices, Prices):
+        why = "the prices were not read" if prices is None else prices.unread
+        raise CostUnchecked(limits[0], why)
+    costs = prices.costs(plan)
+    if costs.unpriced:
+        models = ", ".join(costs.unpriced)
+        raise CostUnchecked(limits[0], f"{prices.host}'s price list does not price {models}")
+    for limit in limits:
+        quota = prices.currency.quota_of(limit.amount)
+        if costs.total.expected > quota or costs.total.precharge > quota:
+            raise CostOverBudget(costs, prices.currency, limit)
+
+
+def check_balance(plan: Plan, reading: Reading) -> str | None:
+    """Refuse the run when the pre-charges of the jobs ``plan`` generates are above the
+    account's remaining balance; an unlimited key passes. Returns a note when the balance was
+    asked for and could not be read (the run goes on), else ``None``. Raises
+    :class:`BalanceTooLow`."""
+    prices, balance = reading.prices, reading.balance
+    if balance is None or not isinstance(prices, Prices) or not plan.generations:
+        return None
+    if isinstance(balance, BalanceUnread):
+        return (
+            f"the balance could not be read ({balance.reason}); the run goes on, and RelayDance "
+            "refuses a submit the balance cannot cover (insufficient_user_quota)"
+        )
+    remaining = balance.remaining_quota(prices.currency)
+    if balance.unlimited or remaining is None:
+        return None
+    precharge = prices.costs(plan).total.precharge
+    if precharge > remaining:
+        raise BalanceTooLow(precharge, remaining, prices.currency, balance.source)
+    return None
