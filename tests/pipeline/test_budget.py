@@ -1,0 +1,60 @@
+"""``budget:`` in a file: seconds as before, or ``{seconds, cost}``; one located message for a
+bad shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from rdpipe.model.budget import Budget, cost_of, seconds_of
+from rdpipe.prepare.pipeline import prepare_pipeline
+from tests.pipeline.requests import HEAD, TAIL
+
+Tree = Callable[[dict[str, object]], Path]
+FORMS = "a whole number of seconds (budget: 300) or a mapping (budget: {seconds: 300, cost: 20})"
+
+
+def _file(budget: str) -> str:
+    return HEAD + f"budget: {budget}\nshots:\n  - id: a\n    prompt: x\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds", "cost"),
+    [("300", 300, None), ("{cost: 20}", None, 20.0), ("{seconds: 300, cost: 7.5}", 300, 7.5)],
+)
+def test_a_budget_is_seconds_or_a_mapping_of_seconds_and_cost(
+    written: str, seconds: int | None, cost: float | None, make_tree: Tree
+) -> None:
+    make_tree({"sb.yaml": _file(written)})
+    budget = prepare_pipeline(Path("sb.yaml")).loaded.pipeline.budget
+    assert (seconds_of(budget), cost_of(budget)) == (seconds, cost)
+    assert isinstance(budget, int) == (written == "300")
+    assert isinstance(budget, Budget) == (written != "300")
+
+
+ERRORS = {
+    "text": ("'20'", f"sb.yaml:4:9: budget: '20' is not a budget: write {FORMS}"),
+    "a fraction of seconds": ("1.5", f"sb.yaml:4:9: budget: 1.5 is not a budget: write {FORMS}"),
+    "zero seconds": ("0", "sb.yaml:4:9: budget: 0 is below the minimum of 1 second"),
+    "an empty mapping": ("{}", f"sb.yaml:4:9: budget: name seconds, cost or both: write {FORMS}"),
+    "a misspelt key": ("{costs: 20}", "sb.yaml:4:10: budget.costs: unknown key 'costs'; did you "
+                       "mean 'cost'?"),
+    "a currency sign": ("{cost: '$20'}", "sb.yaml:4:16: budget.cost: '$20' is not an amount: "
+                        "write it as a number, like 20 or 7.5, with no currency sign (it is in "
+                        "the account's display currency)"),
+    "no cost": ("{cost: 0}", "sb.yaml:4:16: budget.cost: 0 must be more than 0.0"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+def test_a_bad_budget_is_one_located_message(
+    case: str, make_tree: Tree, cli: Callable[..., Result]
+) -> None:
+    written, expected = ERRORS[case]
+    make_tree({"sb.yaml": _file(written)})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == "error: " + expected + TAIL

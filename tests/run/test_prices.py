@@ -1,0 +1,149 @@
+"""The price before (issue 15 §1), through the CLI against the simulator on 127.0.0.1: plan's
+per-shot pre-charge and expected cost from the simulator's price list, cost budgets and the
+balance refusing a run with exit 2 and no submit, and seconds only when prices cannot be read.
+
+The pipeline: 2 shots of 4 s at 480p 16:9 (864 x 480). Each is 4 * 864 * 480 * 24 / 1024 =
+38,880 tokens, at the simulator's model ratio 5.0 for doubao-seedance-2-0-480p: 194,400 quota
+units, $0.3888 at 500,000 units a dollar; the two, 388,800 units ($0.78).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
+from rdpipe.sim.pricing import DEFAULT_PRICING_VERSION, PRICES, QUOTA_PER_UNIT
+from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
+
+MODEL = "doubao-seedance-2-0-480p"
+SHOT_QUOTA = round(4 * 864 * 480 * 24 / 1024 * PRICES[MODEL].model_ratio)  # 194,400
+SHOTS = {"a": "one", "b": "two"}
+
+
+def _film(tmp_path: Path, extra: str = "") -> Path:
+    return write(tmp_path / "film.yaml", pipeline_text(SHOTS, extra=extra))
+
+
+def test_plan_shows_each_shots_precharge_and_expected_cost_from_the_relays_prices(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    path = _film(tmp_path)
+
+    result = rdpipe_cli("plan", str(path), "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert SHOT_QUOTA == 194_400
+    plan = json.loads(result.stdout)
+    money = ("precharge", "expected_cost", "precharge_quota", "expected_quota")
+    per_shot = {"precharge": SHOT_QUOTA / QUOTA_PER_UNIT, "expected_cost": 0.3888,
+                "precharge_quota": SHOT_QUOTA, "expected_quota": SHOT_QUOTA}  # fmt: skip
+    assert [{k: shot[k] for k in money} for shot in plan["shots"]] == [per_shot, per_shot]
+    totals = {k: plan["totals"][k] for k in (*money, "unpriced")}
+    assert totals == {"precharge": 0.7776, "expected_cost": 0.7776, "precharge_quota": 388_800,
+                      "expected_quota": 388_800, "unpriced": []}  # fmt: skip
+    assert (plan["currency"], plan["pricing_version"]) == ("USD", DEFAULT_PRICING_VERSION)
+    assert plan["prices"]["host"] == online.base_url.removeprefix("http://")
+    assert plan["prices_note"] is None
+    # the public reads only, once each; no key needed, nothing submitted
+    assert online.counters() == {"GET /api/pricing": 1, "GET /api/status": 1}
+
+    shown = rdpipe_cli("plan", str(path))
+    assert shown.stdout.count("cost: expected $0.39, pre-charge $0.39") == 2
+    assert re.search(r"total +│ +2 │ +8 │ +\$0\.78 │ +\$0\.78 │", shown.stdout), shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("extra", "option", "source"),
+    [("budget: {seconds: 100, cost: 0.5}\n", (), "budget: in film.yaml"),
+     ("", ("--max-cost", "0.5"), "--max-cost")],
+    ids=["budget-in-the-file", "max-cost"],
+)  # fmt: skip
+def test_a_cost_budget_below_the_expected_cost_refuses_the_run_before_any_submit(
+    online: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    extra: str,
+    option: tuple[str, ...],
+    source: str,
+) -> None:
+    _film(tmp_path, extra)
+    monkeypatch.chdir(tmp_path)
+
+    result = rdpipe_cli("run", "film.yaml", *option)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: this run's expected cost is $0.78 (pre-charge $0.78), above the budget of "
+        f"$0.50 ({source}); nothing was submitted\nRaise the budget, or run fewer shots "
+        "(`rdpipe plan` shows what each costs).\n"
+    )
+    assert submits(online) == 0
+
+
+@pytest.fixture
+def short_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimServer]:
+    """A simulator of this test's own whose account holds $0.50."""
+    config = SimConfig(api_key=SIM_API_KEY, timing=Timing.fast(), balance_usd=0.5,
+                       work_dir=tmp_path / "sim")  # fmt: skip
+    with run_simulator(config) as server:
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", server.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        yield server
+
+
+def test_a_balance_below_the_precharges_refuses_the_run_before_any_submit(
+    short_account: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    result = rdpipe_cli("run", str(_film(tmp_path)))
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: this run's pre-charges come to $0.78, above the balance of $0.50 left on the "
+        "account (as billing/subscription reports it): the relay would refuse the submits past "
+        "it (insufficient_user_quota); nothing was submitted\nTop up the balance, or run fewer "
+        "shots at a time (`rdpipe plan` shows each shot's pre-charge).\n"
+    )
+    assert submits(short_account) == 0
+    # one shot fits: the run goes on
+    one = write(tmp_path / "one" / "film.yaml", pipeline_text({"a": "one"}))
+    assert rdpipe_cli("run", str(one)).exit_code == 0
+    assert submits(short_account) == 1
+
+
+def test_without_prices_plan_counts_seconds_and_a_cost_budget_refuses(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    online.faults = Faults(server_error_rate=1.0, endpoints=frozenset({"pricing"}))
+    path = _film(tmp_path)
+    host = online.base_url.removeprefix("http://")
+
+    planned = rdpipe_cli("plan", str(path), "--json")
+
+    assert planned.exit_code == 0, planned.stderr
+    note = f"prices could not be read from {host} ("
+    assert planned.stderr.startswith(note) and planned.stderr.endswith("; showing seconds only\n")
+    plan = json.loads(planned.stdout)
+    assert plan["prices"] is None and plan["currency"] is None
+    assert plan["prices_note"] == planned.stderr.strip()
+    assert [shot["expected_quota"] for shot in plan["shots"]] == [None, None]
+    assert plan["totals"]["billed_seconds"] == 8
+
+    refused = rdpipe_cli("run", str(path), "--max-cost", "20")
+
+    assert refused.exit_code == 2
+    said = refused.stderr.splitlines()
+    assert said[0].startswith(f"error: {note}") and said[0].endswith(
+        "), so the cost budget of 20 (--max-cost) cannot be checked; nothing was submitted"
+    )
+    assert said[1] == (
+        "Run again when the relay's prices can be read, or set no cost budget to run on the "
+        "seconds budget alone."
+    )
+    assert submits(online) == 0

@@ -1,0 +1,191 @@
+"""The money checks before a run (session.money), the prices' cache and the plan's costs
+(session.pricing), and the announcement's figures, without a server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rdpipe.client.balance import Balance
+from rdpipe.plan import Plan, plan_run
+from rdpipe.prices import BY_TOKENS, Currency, ModelPrice, PriceBook, ShotCost, parse_price_book
+from rdpipe.render import RenderedShot
+from rdpipe.request import GenerationRequest, LocalFile
+from rdpipe.session.events import PlanAnnounced
+from rdpipe.session.money import (
+    BalanceTooLow,
+    CostLimit,
+    CostOverBudget,
+    CostUnchecked,
+    check_balance,
+    check_costs,
+)
+from rdpipe.session.pricing import (
+    BalanceUnread,
+    PlanMoney,
+    Prices,
+    PricesUnavailable,
+    Reading,
+    cache_price_book,
+    cached_price_book,
+    price_book_path,
+    priced,
+)
+
+SD2 = "doubao-seedance-2-0-720p"
+#: 720p 16:9 at ratio 10: 21,600 tokens a second, 216,000 quota units.
+PER_SECOND = 216_000
+BOOK = PriceBook(
+    "v 1/2",
+    {
+        SD2: ModelPrice(SD2, BY_TOKENS, 10.0, 0.0),
+        "tiered": ModelPrice("tiered", BY_TOKENS, 1.0, 0.0, tiered=True),
+    },
+)
+USD = Currency()
+PRICES = Prices("relay.test:8443", BOOK, USD)
+LIMIT = CostLimit(2.0, "--max-cost")
+
+
+def _video(seconds: float) -> LocalFile:
+    return LocalFile(
+        kind="video", role="reference_video", path=Path("v.mp4"), shown="v.mp4", size=1,
+        md5="0" * 32, sha256="1" * 64, extension="mp4", content_type="video/mp4",
+        send_as="hosted", duration=seconds,
+    )  # fmt: skip
+
+
+def _plan(*requests: GenerationRequest) -> Plan:
+    shots = [RenderedShot(i, f"s{i}", request) for i, request in enumerate(requests)]
+    return plan_run("film", shots)
+
+
+def test_an_expected_cost_above_the_budget_names_both_figures() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"))  # $2.16
+    with pytest.raises(CostOverBudget) as caught:
+        check_costs(plan, [LIMIT], PRICES)
+    assert caught.value.message == (
+        "this run's expected cost is $2.16 (pre-charge $2.16), above the budget of $2.00 "
+        "(--max-cost); nothing was submitted"
+    )
+
+
+def test_a_precharge_alone_above_the_budget_says_so() -> None:
+    """A 2 s video reference: expected (4 + 2) s = $2.59, pre-charge (4 + 15) s = $8.21."""
+    plan = _plan(GenerationRequest(SD2, "a", "4").with_content([_video(2.0)]))
+    check_costs(plan, [CostLimit(9.0, "budget: in film.yaml")], PRICES)
+    with pytest.raises(CostOverBudget) as caught:
+        check_costs(plan, [CostLimit(5.0, "budget: in film.yaml")], PRICES)
+    assert caught.value.message == (
+        "this run's pre-charge is $8.21, above the budget of $5.00 (budget: in film.yaml), "
+        "though its expected cost is $2.59: the relay holds each task's pre-charge, an upper "
+        "bound, until the task settles; nothing was submitted"
+    )
+
+
+def test_a_budget_in_yuan_is_compared_in_yuan() -> None:
+    """$2.16 is ¥15.77 at 7.3 yuan a dollar."""
+    yuan = Prices("relay.test", BOOK, Currency("CNY", 500_000, 7.3))
+    plan = _plan(GenerationRequest(SD2, "a", "5"))
+    check_costs(plan, [CostLimit(15.8, "--max-cost")], yuan)
+    with pytest.raises(CostOverBudget, match=r"expected cost is ¥15\.77 .* budget of ¥15\.70"):
+        check_costs(plan, [CostLimit(15.7, "--max-cost")], yuan)
+
+
+def test_a_cost_budget_that_cannot_be_checked_refuses_the_run() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"), GenerationRequest("tiered", "b", "5"))
+    with pytest.raises(CostUnchecked) as caught:
+        check_costs(plan, [LIMIT], PRICES)
+    assert caught.value.message == (
+        "relay.test:8443's price list does not price tiered, so the cost budget of 2 "
+        "(--max-cost) cannot be checked; nothing was submitted"
+    )
+    unread = PricesUnavailable("relay.test", "no answer")
+    with pytest.raises(CostUnchecked, match=r"^prices could not be read from relay\.test \(no "):
+        check_costs(plan, [LIMIT], unread)
+
+
+def test_a_plan_that_generates_nothing_passes_any_cost_budget() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"))
+    cached = Plan("film", [], {})
+    check_costs(cached, [CostLimit(0.01, "--max-cost")], None)
+    check_costs(plan, [], PricesUnavailable("relay.test", "down"))
+
+
+def test_the_balance_refuses_precharges_above_it_and_passes_an_unlimited_key() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"))  # pre-charge $2.16
+    low = Reading(PRICES, Balance(2.15, 1.0, False, "credits"))
+    with pytest.raises(BalanceTooLow) as caught:
+        check_balance(plan, low)
+    assert caught.value.message.startswith(
+        "this run's pre-charges come to $2.16, above the balance of $2.15 left on the account "
+        "(as credits reports it)"
+    )
+    assert check_balance(plan, Reading(PRICES, Balance(2.16, None, False, "credits"))) is None
+    assert check_balance(plan, Reading(PRICES, Balance(None, 9.0, True, "credits"))) is None
+    assert check_balance(plan, Reading(PRICES)) is None  # not asked (no key)
+
+
+def test_a_balance_that_cannot_be_read_is_a_note_and_the_run_goes_on() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"))
+    note = check_balance(plan, Reading(PRICES, BalanceUnread("credits: 获取配额失败")))
+    assert note == (
+        "the balance could not be read (credits: 获取配额失败); the run goes on, and RelayDance "
+        "refuses a submit the balance cannot cover (insufficient_user_quota)"
+    )
+
+
+def test_a_price_list_is_kept_once_per_version_and_reads_back(tmp_path: Path) -> None:
+    path = cache_price_book(tmp_path, "relay.test:8443", BOOK)
+    assert path == price_book_path(tmp_path, "relay.test:8443", "v 1/2")
+    assert path == tmp_path / "pricing" / "relay.test_8443" / "v_1_2.json"
+    assert json.loads(path.read_text())["pricing_version"] == "v 1/2"
+    assert cached_price_book(tmp_path, "relay.test:8443", "v 1/2") == BOOK
+    assert parse_price_book(json.loads(path.read_text())) == BOOK
+    path.write_text("{}")  # written only when new: a second read keeps the file as it is
+    assert cache_price_book(tmp_path, "relay.test:8443", BOOK) == path
+    assert path.read_text() == "{}"
+    assert cached_price_book(tmp_path, "relay.test:8443", "v 1/2") is None  # not a price list
+    assert cached_price_book(tmp_path, "elsewhere", "v 1/2") is None
+
+
+def test_priced_jobs_carry_their_estimate_and_plan_money_totals_the_jobs_to_generate() -> None:
+    a = GenerationRequest(SD2, "a", "5")
+    plan = _plan(a, GenerationRequest(SD2, "b", "4"), a)  # s2 reuses s0's clip
+    jobs = priced(plan, PRICES).jobs
+    assert [job.cost for job in jobs] == [
+        ShotCost(5 * PER_SECOND, 5 * PER_SECOND),
+        ShotCost(4 * PER_SECOND, 4 * PER_SECOND),
+        ShotCost(5 * PER_SECOND, 5 * PER_SECOND),
+    ]
+    assert priced(plan, PricesUnavailable("h", "r")) is plan
+    money = PlanMoney.of(plan, PRICES)
+    assert money.billed(jobs[2]) is None  # reused: not billed by this run
+    assert money.costs.total == ShotCost(9 * PER_SECOND, 9 * PER_SECOND)
+    assert money.by_model(plan) == {SD2: ShotCost(9 * PER_SECOND, 9 * PER_SECOND)}
+    assert money.amounts(money.costs.total) == {
+        "precharge": 3.888, "expected_cost": 3.888,
+        "precharge_quota": 1_944_000, "expected_quota": 1_944_000,
+    }  # fmt: skip
+
+
+def test_the_announcement_gives_both_totals_in_the_display_currency() -> None:
+    cost = ShotCost(precharge=2_700_000, expected=1_080_000)
+    online = PlanAnnounced("film", 2, 10, 0, 1, offline=False, cost=cost, currency=USD)
+    assert online.message == (
+        "film: 2 to generate (10 s submitted to RelayDance, expected $2.16, pre-charge $5.40; "
+        "failed tasks are refunded), 0 to resume, 1 cached"
+    )
+    offline = PlanAnnounced("film", 2, 10, 0, 1, offline=True, cost=cost, currency=USD,
+                            unpriced=("tiered",))  # fmt: skip
+    assert offline.message == (
+        "film: 2 to generate (10 s on the offline simulator, free; at its prices: expected "
+        "$2.16, pre-charge $5.40 without tiered (not priced)), 0 to resume, 1 cached"
+    )
+    seconds = PlanAnnounced("film", 2, 10, 0, 1, offline=False)
+    assert seconds.message == (
+        "film: 2 to generate (10 s submitted to RelayDance; failed tasks are refunded), 0 to "
+        "resume, 1 cached"
+    )
