@@ -1,4 +1,4 @@
-"""``rdpipe sim serve``: its help, its banner, and refusal of bad fault options."""
+"""``rdpipe sim serve``: its help, its banner, its options, and refusal of bad ones."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ def test_serve_help_lists_fault_flags() -> None:
     assert result.exit_code == 0
     for flag in ("--port", "--storage-port", "--api-key", "--realistic", "--error-rate",
                  "--rate-limit-burst", "--retry-after", "--drop-rate", "--truncate-rate",
-                 "--delay", "--expired-urls", "--failure-rate", "--fault-endpoint"):  # fmt: skip
+                 "--delay", "--expired-urls", "--failure-rate", "--fault-endpoint",
+                 "--failure-code", "--fail-marker", "--failures-per-marker", "--balance",
+                 "--balance-error", "--display-currency", "--pricing-version",
+                 "--concurrency-limit", "--gate-hold", "--gate-unavailable-rate"):  # fmt: skip
         assert flag in result.output
 
 
@@ -75,3 +78,55 @@ def test_media_host_flags_set_the_simulators_media_rules(monkeypatch: pytest.Mon
     bad = CliRunner().invoke(app, ["sim", "serve", "--port", "0", "--fail-portrait", "nope"])
     assert bad.exit_code == 2
     assert "bad media host option" in bad.output
+
+
+def test_account_and_failure_flags_reach_the_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--balance, --balance-error, --display-currency, --pricing-version, --concurrency-limit,
+    --gate-hold, --gate-unavailable-rate, --failure-code, --fail-marker and
+    --failures-per-marker reach the SimConfig; the defaults change nothing."""
+    from rdpipe.cli import sim_commands
+
+    served: list[SimConfig] = []
+    monkeypatch.setattr(sim_commands, "serve_simulator", lambda config, *_: served.append(config))
+    args = ["sim", "serve", "--port", "0", "--balance", "2.5", "--balance-error",
+            "--display-currency", "cny", "--pricing-version", "v7", "--concurrency-limit", "4",
+            "--gate-hold", "0.2", "--gate-unavailable-rate", "0.1", "--failure-code", "expired",
+            "--fail-marker", "[a]=output_audio",
+            "--fail-marker", "x=y=InputTextSensitiveContentDetected",
+            "--failures-per-marker", "1"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(app, ["sim", "serve", "--port", "0"]).exit_code == 0
+    config, default = served
+    assert (config.balance_usd, config.balance_error, config.display_currency) == (2.5, True, "CNY")
+    assert (config.pricing_version, config.concurrency_limit) == ("v7", 4)
+    assert (config.gate_hold, config.gate_unavailable_rate) == (0.2, 0.1)
+    assert config.faults.failure_code == "expired"
+    assert config.faults.failure_markers == {
+        "[a]": "output_audio", "x=y": "InputTextSensitiveContentDetected",
+    }  # fmt: skip
+    assert config.faults.failures_per_marker == 1
+    defaults = SimConfig()
+    assert (default.balance_usd, default.balance_error, default.concurrency_limit) == (
+        None, False, None,
+    )  # fmt: skip
+    assert (default.display_currency, default.pricing_version) == ("USD", defaults.pricing_version)
+    assert default.faults.failure_markers == {}
+    assert default.faults.failure_code == "output_video"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--display-currency", "EUR"], "bad account option: display_currency must be one of"),
+        (["--concurrency-limit", "0"], "concurrency_limit must be at least 1"),
+        (["--balance", "-1"], "balance_usd must not be negative"),
+        (["--fail-marker", "no-class"], "--fail-marker wants TEXT=CLASS, not 'no-class'"),
+    ],
+)
+def test_bad_account_and_failure_options_exit_2(args: list[str], said: str) -> None:
+    """A currency it does not know, a limit under 1, a negative balance or a marker without
+    its class is a usage error (exit 2) naming the problem."""
+    result = CliRunner().invoke(app, ["sim", "serve", "--port", "0", *args], terminal_width=200)
+    assert result.exit_code == 2
+    assert said in result.output
