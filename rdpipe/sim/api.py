@@ -59,14 +59,14 @@ def build_api_app(state: SimState) -> Starlette:
         async with state.gate.slot(authorize(request, state.config.api_key)):
             task = _task_or_400(request, state)
             now = state.clock()
-            state.settle(now)
+            state.settle_task(task, now)
             return JSONResponse(video_object(task, now, state.download_url(task, now)))
 
     async def get_generation(request: Request) -> Response:
         async with state.gate.slot(authorize(request, state.config.api_key)):
             task = _task_or_400(request, state)
             now = state.clock()
-            state.settle(now)
+            state.settle_task(task, now)
             return JSONResponse(generation_envelope(task, now, state.download_url(task, now)))
 
     async def get_content(request: Request) -> Response:

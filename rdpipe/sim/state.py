@@ -107,17 +107,20 @@ class SimState:
         return task
 
     def settle(self, now: float) -> None:
-        """Settle the charge of every task that has finished by ``now``: a success at its real
-        charge, a failure refunded in full."""
+        """Settle the charge of every task that has finished by ``now``."""
         for task_id in self.account.held():
             task = self.task(task_id)
-            if task is None:
-                continue
-            lifecycle = task.lifecycle(now)
-            if lifecycle is TaskLifecycle.FAILED:
-                self.account.refund(task_id)
-            elif lifecycle is TaskLifecycle.COMPLETED:
-                self.account.settle(task_id, settled_quota(task.submission, task_id))
+            if task is not None:
+                self.settle_task(task, now)
+
+    def settle_task(self, task: Task, now: float) -> None:
+        """Settle ``task``'s charge if it has finished by ``now``: a success at its real
+        charge, a failure refunded in full (a task still running, or settled, is left)."""
+        lifecycle = task.lifecycle(now)
+        if lifecycle is TaskLifecycle.FAILED:
+            self.account.refund(task.id)
+        elif lifecycle is TaskLifecycle.COMPLETED:
+            self.account.settle(task.id, settled_quota(task.submission, task.id))
 
     def observe(self, task: Task) -> None:
         """Note that someone looks at ``task``: render its clip if that has not begun.
