@@ -100,10 +100,15 @@ class Currency:
 
     def show(self, quota: int) -> str:
         """``$2.19``, ``¥15.97`` or ``1,093,750 tokens``."""
+        return self.show_amount(self.amount(quota))
+
+    def show_amount(self, amount: float) -> str:
+        """An ``amount`` of the display currency as :meth:`show` writes it (a lock file keeps
+        amounts, not always their quota)."""
         if self.code == "TOKENS":
-            return f"{quota:,} tokens"
+            return f"{round(amount):,} tokens"
         symbol = _SYMBOLS.get(self.code)
-        figure = f"{self.amount(quota):,.2f}"
+        figure = f"{amount:,.2f}"
         return f"{symbol}{figure}" if symbol else f"{figure} {self.code}"
 
 

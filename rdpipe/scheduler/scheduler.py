@@ -563,6 +563,7 @@ class Scheduler:
                 take=job.shot.take,
                 request=request,
                 api_host=self._options.api_host,
+                cost=job.cost,
             )
             try:
                 task_id = await self._api.submit(sent.body)
@@ -642,6 +643,7 @@ class Scheduler:
                         error_message=status.error_message,
                         seed=status.seed,
                         duration=status.duration,
+                        settled_quota=status.settled_quota,
                     )
                 if status.state.finished:
                     self._following.pop(job.shot.label, None)

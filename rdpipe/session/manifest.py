@@ -2,7 +2,9 @@
 
 Paths in it are relative to its own directory. It holds each take's request with data URLs
 reduced to hashes and signed URLs stripped, never a secret. During a run it is rewritten at
-most once a second so the review page can show progress.
+most once a second so the review page can show progress. Each take says what it cost
+(:class:`~rdpipe.session.bills.TakeBill`: ``currency``, ``precharge``, ``expected_cost``,
+``settled_cost``, ``refunded``, and the same in quota units); the final manifest fills them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rdpipe.scheduler import (
     ShotUpdate,
     picked_result,
 )
+from rdpipe.session.bills import NO_BILL, TakeBill
 from rdpipe.state import redact_request
 
 MANIFEST_VERSION = 2
@@ -92,16 +95,20 @@ class ManifestBuilder:
         contact_sheet: str | None,
         running: bool,
         now: float,
+        bills: Mapping[str, TakeBill] | None = None,
     ) -> dict[str, Any]:
-        """The manifest for the given state of each take (by label)."""
+        """The manifest for the given state of each take (by label); ``bills``: what each
+        take cost (by label; a take without one has its cost fields null)."""
         shots = []
+        bills = bills or {}
         for shot_id, static in self._shots.items():
             entry = {**static, "takes": []}
             for label, take in self._takes[shot_id]:
                 view = takes.get(label, TakeView())
                 message = self._redactor.redact_optional(view.message)
+                bill = bills[label].manifest_fields() if label in bills else NO_BILL
                 entry["takes"].append({"take": take["take"], "key": take["key"],
-                                       **view.__dict__, "message": message,
+                                       **view.__dict__, "message": message, **bill,
                                        "request": take["request"]})  # fmt: skip
             results = [
                 _picking_result(shot_id, t["key"], Phase(t["status"]), t["take"])

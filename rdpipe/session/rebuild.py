@@ -26,7 +26,7 @@ from rdpipe.session.events import (
     run_in_event_loop,
 )
 from rdpipe.session.manifest import views_of
-from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.records import record_manifest, session_bills, write_lock_file
 from rdpipe.session.refetch import clip_damage, finished_resumes, refetch_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
@@ -73,6 +73,7 @@ def rebuild_video(
             if refetched:
                 session = _refetch(session, refetched, reporter, environ, sends, run_async)
             results = session.settle()
+            bills = session_bills(session, views_of(results, session.plan))
             damaged = {
                 job.shot.id: clip_damage(job, opened.store, opened.clips) for job in refetched
             }
@@ -86,7 +87,7 @@ def rebuild_video(
         )
         views = views_of(results, session.plan)
         record_manifest(prepared, session.plan, views, workspace, running=False,
-                        redactor=redactor, video=output)  # fmt: skip
+                        redactor=redactor, video=output, bills=bills)  # fmt: skip
         return output
 
 

@@ -15,7 +15,9 @@ from pathlib import Path
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
+from rdpipe.session.bills import TakeBill, costed, take_bills
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
+from rdpipe.session.session import PipelineSession
 from rdpipe.session.workspace import Workspace
 from rdpipe.state import (
     LockFile,
@@ -38,12 +40,14 @@ def record_manifest(
     redactor: Redactor,
     video: Path | None = None,
     builder: ManifestBuilder | None = None,
+    bills: Mapping[str, TakeBill] | None = None,
 ) -> None:
     """Write ``manifest.json`` for the current state of the run (``takes`` by shot label).
 
     ``redactor`` (the command's) takes secrets out of its messages. ``video``: the storyboard
     video, once built (its contact sheet is named if it exists). ``builder``: one kept across a
-    run's rewrites, so the unchanging parts are built once.
+    run's rewrites, so the unchanging parts are built once. ``bills``: what each take cost, by
+    label (:func:`session_bills`); without them the cost fields are null.
     """
     sheet = workspace.contact_sheet
     document = (builder or ManifestBuilder(prepared, plan, redactor)).document(
@@ -52,8 +56,17 @@ def record_manifest(
         contact_sheet=sheet.name if video is not None and sheet.exists() else None,
         running=running,
         now=time.time(),
+        bills=bills,
     )
     write_manifest(workspace.manifest, document)
+
+
+def session_bills(session: PipelineSession, takes: Mapping[str, TakeView]) -> dict[str, TakeBill]:
+    """What each take of ``session``'s plan cost, by label, for the manifest: the bill of the
+    task ``takes`` names for it (:func:`~rdpipe.session.bills.take_bills`). Blocking; the
+    session's state must be open."""
+    task_ids = {label: view.task_id for label, view in takes.items()}
+    return take_bills(session.store, session.plan, task_ids, session.lock_entries)
 
 
 def write_lock_file(
@@ -69,7 +82,9 @@ def write_lock_file(
     obtained in this run (no store, the run stopped) is not a changed shot, and an edited shot
     whose new clip does not exist yet (it failed, or the run stopped) keeps the clips last made
     for it, so undoing the edit finds them again. The lock file changes only when a shot has a
-    new clip, or leaves the pipeline.
+    new clip, or leaves the pipeline. Each take records what it cost
+    (:func:`~rdpipe.session.bills.costed`): the cost the lock file had for its task, else the
+    charge the state recorded, so a clip reused keeps the cost it was generated with.
     ``verdicts``: what the session's clip store found of each clip's media; ``before``: the
     lock file's entries if the command read it already (else it is read here). Blocking.
     """
@@ -86,7 +101,10 @@ def write_lock_file(
     entries = []
     for shot_id, taken in states.items():
         keys = [state.key for state in sorted(taken, key=lambda state: state.take)]
-        entry = kept_takes(lock_shot(shot_id, taken), by_shot.get(shot_id), keys)
+        tasks = {task.task_id: task for state in taken for task in state.succeeded}
+        before_entry = by_shot.get(shot_id)
+        made = costed(lock_shot(shot_id, taken), tasks, before_entry)
+        entry = kept_takes(made, before_entry, keys)
         if entry is None:  # no clip of this shot here (edited, and not generated yet; failed)
             entry = by_shot.get(shot_id)  # the lock keeps the clips last made for it
         if entry is not None:

@@ -85,7 +85,7 @@ from rdpipe.session.pricing import (
     priced,
     read_prices,
 )
-from rdpipe.session.records import record_manifest, write_lock_file
+from rdpipe.session.records import record_manifest, session_bills, write_lock_file
 from rdpipe.session.reproduce import restore_known_clips
 from rdpipe.session.session import Access, PipelineSession, open_session
 from rdpipe.session.settings import RunSettings
@@ -140,6 +140,8 @@ def run_pipeline(
             session, team = join_team(session, reporter=reporter, run_async=run_async)
             with team.releasing():
                 session = replace(session, plan=priced(session.plan, reading.prices))
+                if isinstance(reading.prices, Prices):  # the run's charges: in its currency
+                    session.store.use_currency(reading.prices.currency)
                 reporter.run_event(_announcement(session.plan, settings, reading.prices))
                 settled = None if session.plan.needs_api else session.settle()  # reads the state
                 if settled is not None:
@@ -346,7 +348,8 @@ def _write_final_manifest(
     """Step 6: the manifest of the finished run, naming ``video`` if built (blocking)."""
     views = views_of(results, session.plan)
     record_manifest(session.prepared, session.plan, views, session.workspace, running=False,
-                    redactor=redactor, video=video, builder=builder)  # fmt: skip
+                    redactor=redactor, video=video, builder=builder,
+                    bills=session_bills(session, views))  # fmt: skip
 
 
 def _summary(

@@ -95,6 +95,11 @@ class StateStore(MediaRecords):
     def pipeline(self) -> str:
         return self._pipeline
 
+    @property
+    def currency(self) -> DisplayCurrency | None:
+        """The display currency this command noted (:meth:`use_currency`); ``None``: none."""
+        return self._currency
+
     def close(self) -> None:
         self._connection.close()
 

@@ -1,0 +1,125 @@
+"""``rdpipe cost``: what a pipeline cost, estimate against settled charge (issue 15)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from rdpipe.cli.app import app, run_command
+from rdpipe.cli.context import CommandContext
+from rdpipe.cli.pipeline_commands import FileArgument, JsonOption, OfflineOption
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rdpipe.session.costs_view import CostRow, CostView, RunCosts, Totals
+
+
+@app.command()
+def cost(path: FileArgument, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+    """Show what the pipeline cost: each task of the last run (pre-charge, expected and
+    settled charge; failed tasks refunded) and each take the lock file holds, with totals.
+    Reads the run state and the lock file only; sends nothing. --json prints the document the
+    README describes ("The bill after")."""
+    context = CommandContext.start()
+
+    def action() -> None:
+        from rdpipe.session.costs_view import cost_document, read_costs
+
+        if not path.is_file():
+            raise typer.BadParameter(f"{path} is not a file", param_hint="FILE")
+        view = read_costs(path, offline=offline)
+        if as_json:
+            typer.echo(json.dumps(cost_document(view), indent=2, ensure_ascii=False))
+            return
+        _print_costs(context.out, view)
+
+    run_command(action, context)
+
+
+def _print_costs(out: Console, view: CostView) -> None:
+    from rich.text import Text
+
+    if view.last_run is None:
+        out.print(Text(f"{view.pipeline}: no run has submitted anything yet."))
+    else:
+        _print_run(out, view.last_run)
+    lock = view.lock
+    name = view.lock_file.name
+    if not lock.rows and not lock.without_cost:
+        out.print(Text(f"The lock file ({name}) holds no takes yet."))
+        return
+    out.print(_table(f"Every take the lock file holds ({name})", lock.rows, run=False))
+    if lock.without_cost:
+        shown = ", ".join(f"{row.shot_id} take {row.take}" for row in lock.without_cost)
+        out.print(Text(f"No cost recorded for {shown} (made before rdpipe recorded costs)."))
+
+
+def _print_run(out: Console, run: RunCosts) -> None:
+    from rich.text import Text
+
+    from rdpipe.session.costs_view import REFUNDED, totals
+
+    when = datetime.fromtimestamp(run.run.started_at).strftime("%Y-%m-%d %H:%M")
+    out.print(_table(f"Last run ({when})", run.rows, run=True))
+    if not run.priced:
+        out.print(Text("Prices could not be read in that run: amounts use new-api's default "
+                       "unit (US dollars, 500,000 quota units each)."))  # fmt: skip
+    refunded = [row for row in run.rows if row.charge == REFUNDED]
+    if refunded:
+        [total] = totals(run.rows)
+        back = _money(total.currency, total.refunded)
+        tasks = "task" if len(refunded) == 1 else "tasks"
+        out.print(Text(f"Refunded: {len(refunded)} failed {tasks}, {back} of pre-charge "
+                       "returned to the balance."))  # fmt: skip
+
+
+def _table(title: str, rows: tuple[CostRow, ...], *, run: bool) -> Table:
+    """Shot, take, (pre-charge,) expected, settled and what became of the charge; a total
+    row per currency. Fits 80 columns."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from rdpipe.session.costs_view import totals
+
+    table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("shot", overflow="fold", max_width=24)
+    table.add_column("take", justify="right")
+    if run:
+        table.add_column("pre-charge", justify="right")
+    table.add_column("expected", justify="right")
+    table.add_column("settled", justify="right")
+    table.add_column("", overflow="fold")
+    for index, row in enumerate(rows):
+        bill = row.bill
+        figures = [_money(bill.currency, bill.expected), _money(bill.currency, bill.settled)]
+        if run:
+            figures.insert(0, _money(bill.currency, bill.precharge))
+        last = index == len(rows) - 1
+        table.add_row(Text(row.shot_id), str(row.take), *figures, row.charge, end_section=last)
+    for total in totals(rows):
+        table.add_row(*_total_cells(total, run=run))
+    return table
+
+
+def _total_cells(total: Totals, *, run: bool) -> list[str]:
+    """The total row: the pre-charges of every task, the expected and settled charges of the
+    tasks that settled (so they compare)."""
+    figures = [_money(total.currency, total.expected), _money(total.currency, total.settled)]
+    if run:
+        figures.insert(0, _money(total.currency, total.precharge))
+    return [f"total ({total.takes})", "", *figures, ""]
+
+
+def _money(code: str, amount: float | None) -> str:
+    """An amount as the account shows it (``$2.19``); ``-`` when not known."""
+    from rdpipe.prices import Currency
+
+    if amount is None:
+        return "-"
+    return Currency(code or "USD").show_amount(amount)
