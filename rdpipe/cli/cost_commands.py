@@ -48,6 +48,7 @@ def _print_costs(out: Console, view: CostView) -> None:
         out.print(Text(f"{view.pipeline}: no run has submitted anything yet."))
     else:
         _print_run(out, view.last_run)
+    out.print()
     lock = view.lock
     name = view.lock_file.name
     if not lock.rows and not lock.without_cost:
@@ -102,18 +103,20 @@ def _table(title: str, rows: tuple[CostRow, ...], *, run: bool) -> Table:
             figures.insert(0, _money(bill.currency, bill.precharge))
         last = index == len(rows) - 1
         table.add_row(Text(row.shot_id), str(row.take), *figures, row.charge, end_section=last)
-    for total in totals(rows):
-        table.add_row(*_total_cells(total, run=run))
+    sums = totals(rows)
+    for total in sums:
+        table.add_row(*_total_cells(total, run=run, named=len(sums) > 1))
     return table
 
 
-def _total_cells(total: Totals, *, run: bool) -> list[str]:
-    """The total row: the pre-charges of every task, the expected and settled charges of the
-    tasks that settled (so they compare)."""
+def _total_cells(total: Totals, *, run: bool, named: bool) -> list[str]:
+    """The total row (``named``: one of several currencies): the pre-charges of every task,
+    the expected and settled charges of the tasks that settled (so they compare)."""
     figures = [_money(total.currency, total.expected), _money(total.currency, total.settled)]
     if run:
         figures.insert(0, _money(total.currency, total.precharge))
-    return [f"total ({total.takes})", "", *figures, ""]
+    label = f"total {total.currency}" if named else "total"
+    return [f"{label} ({total.takes})", "", *figures, ""]
 
 
 def _money(code: str, amount: float | None) -> str:
