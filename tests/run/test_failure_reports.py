@@ -25,7 +25,7 @@ from rdpipe.request import GenerationRequest
 from rdpipe.scheduler import CollectingReporter, PollSchedule, SchedulerOptions, ShotResult
 from rdpipe.scheduler.scheduler import Scheduler
 from rdpipe.sim import Faults, SimServer, StoredBody
-from rdpipe.sim.tasks import FAILURE_MESSAGES
+from rdpipe.sim.failures import FAILURE_MESSAGES
 from rdpipe.state import ClipStore, StateStore
 from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, summary_of, write
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
-from rdpipe.sim.tasks import FAILURE_CODE, FAILURE_MESSAGE
+from rdpipe.sim.failures import DEFAULT_FAILURE
 from tests.run.conftest_helpers import (
     SECONDS,
     SIM_API_KEY,
@@ -121,7 +121,7 @@ def test_faulted_run_finishes_or_reports_each_failure(faulted: FaultedRun) -> No
         if entry["status"] == "unknown":
             assert "--resubmit-unknown" in message
         elif message.startswith("generation failed"):
-            assert FAILURE_MESSAGE in message and FAILURE_CODE in message
+            assert DEFAULT_FAILURE.message in message and DEFAULT_FAILURE.code in message
 
 
 def test_faulted_run_keeps_no_corrupt_clip(faulted: FaultedRun) -> None:

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from rdpipe.cli.models_commands import ModelRow, models_table
 from rdpipe.sim import Faults, SimServer
-from rdpipe.sim import tasks as sim_tasks
+from rdpipe.sim import failures as sim_failures
 from tests.run.conftest import pipeline_text, write
 
 MESSAGE = "moderation [/] said [bold]no[/bold] [redacted] end"
@@ -37,7 +37,7 @@ def test_status_shows_a_stored_reason_with_brackets_as_written(
 ) -> None:
     """A failure reason with ``[/]``, ``[bold]`` and ``[redacted]`` in it: status exits 0 and
     its table says it to the letter (as ``run`` did)."""
-    monkeypatch.setitem(sim_tasks.FAILURE_MESSAGES, "BracketsCode", MESSAGE)
+    monkeypatch.setitem(sim_failures.FAILURE_MESSAGES, "BracketsCode", MESSAGE)
     monkeypatch.setenv("COLUMNS", "400")  # the reason on one line
     online.faults = Faults(task_failure_rate=1.0, failure_code="BracketsCode")
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))

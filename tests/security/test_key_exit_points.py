@@ -24,7 +24,7 @@ from rdpipe.cli.app import run_command
 from rdpipe.cli.context import CommandContext
 from rdpipe.errors import RdpipeError
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
-from rdpipe.sim import tasks as sim_tasks
+from rdpipe.sim import failures as sim_failures
 from tests.cli_process import environment, files_holding, run_rdpipe, write_pipeline
 
 KEY = "rd_live_9f8e7d6c5b4a"
@@ -55,7 +55,7 @@ main()
 def echoing_sim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimServer]:
     """A simulator that takes KEY and fails every 'leak' shot with a message quoting it."""
     code = "InternalServiceError"
-    monkeypatch.setitem(sim_tasks.FAILURE_MESSAGES, code, f"upstream refused key {KEY}.")
+    monkeypatch.setitem(sim_failures.FAILURE_MESSAGES, code, f"upstream refused key {KEY}.")
     config = SimConfig(api_key=KEY, timing=Timing.fast(), work_dir=tmp_path / "sim-work")
     with run_simulator(config) as server:
         server.faults = Faults(task_failure_rate=1.0, failure_code=code, failing_prompts="leak")
