@@ -1,5 +1,5 @@
 """``rdpipe balance``: the remaining balance in the display currency and who answered, against
-a scripted relay on 127.0.0.1 (relaydance-api.md §11, §13)."""
+a scripted relay on 127.0.0.1 and against the simulator (relaydance-api.md §11, §13)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from typer.testing import CliRunner
 
 from rdpipe.cli import app
+from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
+from rdpipe.sim import SimConfig, Timing, run_simulator
 from tests.client.http_fixture import ScriptedServer, serve_script
 
 KEY = "sk-balance-secret-4d2f9a"
@@ -118,3 +121,74 @@ def test_both_endpoints_answering_200_with_an_error_exit_1_in_one_paragraph(
     )
     assert KEY not in result.output
     assert "Traceback" not in result.output
+
+
+# Against the simulator -------------------------------------------------------------------
+
+
+def test_balance_offline_asks_the_built_in_simulator() -> None:
+    """--offline: the in-process simulator's account, unlimited, without any key."""
+    result = CliRunner().invoke(app, ["balance", "--offline"], env={"RELAYDANCE_API_KEY": None})
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "Remaining balance: unlimited (this key has no quota limit; $0.00 used so far).\n"
+        "Answered by billing/subscription of the offline simulator.\n"
+    )
+
+
+def test_balance_of_a_served_simulator_after_a_task() -> None:
+    """A simulator with 25 USD shown in yuan: after one settled task the screen gives what its
+    account holds, at its rate of 7.3."""
+    config = SimConfig(api_key=KEY, timing=Timing.fast(), balance_usd=25.0, display_currency="CNY")
+    with run_simulator(config) as sim:
+        env = {"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_BASE_URL": sim.base_url}
+        fresh = CliRunner().invoke(app, ["balance"], env=env)
+        anyio.run(_one_task, sim.base_url)
+        (charge,) = sim.charges()
+        after = CliRunner().invoke(app, ["balance"], env=env)
+        as_json = CliRunner().invoke(app, ["balance", "--json"], env=env)
+        host = sim.base_url.removeprefix("http://")
+    assert fresh.exit_code == 0, fresh.output
+    assert fresh.stdout == (
+        "Remaining balance: ¥182.50 (¥0.00 used so far).\n"
+        f"Answered by billing/subscription at {host}.\n"
+    )
+    assert charge.settled is not None
+    used = charge.settled / 500_000 * 7.3
+    assert after.stdout == (
+        f"Remaining balance: ¥{182.5 - used:,.2f} (¥{used:,.2f} used so far).\n"
+        f"Answered by billing/subscription at {host}.\n"
+    )
+    assert json.loads(as_json.stdout) == {
+        "remaining": round((25 * 500_000 - charge.settled) / 500_000 * 7.3, 6),
+        "used": round(used, 6),
+        "currency": "CNY",
+        "unlimited": False,
+        "source": "billing/subscription",
+    }
+
+
+def test_a_served_simulator_whose_balance_routes_fail() -> None:
+    config = SimConfig(api_key=KEY, timing=Timing.fast(), balance_error=True)
+    with run_simulator(config) as sim:
+        env = {"RELAYDANCE_API_KEY": KEY, "RELAYDANCE_BASE_URL": sim.base_url}
+        result = CliRunner().invoke(app, ["balance"], env=env)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: RelayDance could not tell the account's balance (billing/subscription: "
+        "获取配额失败; credits: 获取配额失败).\n"
+        "Look at the balance on the relay's web site (relaydance.com for RelayDance).\n"
+    )
+
+
+async def _one_task(base_url: str) -> None:
+    """Submit one 4 s 480p task and wait until it has finished (and been settled)."""
+    body = json.dumps(
+        {"model": "doubao-seedance-2-0-480p", "prompt": "a boat", "seconds": "4"}
+    ).encode()
+    async with RelayDanceClient(ClientConfig(ApiKey(KEY), base_url)) as client:
+        task_id = await client.submit(body)
+        with anyio.fail_after(60):
+            while not (await client.get_task(task_id)).state.finished:
+                await anyio.sleep(0.05)
