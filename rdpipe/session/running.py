@@ -5,10 +5,11 @@ The steps, in order:
 1. Open the session for a run (:func:`~rdpipe.session.session.open_session`): refuse output
    paths the run could not write at its end, hold the run guard, open the state, recover the
    submits a killed run left unanswered, clear its partial downloads, plan against the state.
-2. Report the recovered submits, refuse a plan over the seconds budget; when it generates,
-   read the relay's prices and the account's balance once (:mod:`.pricing`), refuse a plan
-   over a cost budget or the balance (:mod:`.money`), set each job's estimated cost; announce
-   the plan, with its expected cost and pre-charge.
+2. Report the recovered submits, refuse a plan over the seconds budget or with a local file
+   that has nowhere to go; when it generates, read the relay's prices and the account's
+   balance once (:mod:`.pricing`), refuse a plan over a cost budget or the balance
+   (:mod:`.money`), set each job's estimated cost; announce the plan, with its expected cost
+   and pre-charge.
 3. Open the shots' reporter, the API (the RelayDance client, the offline simulator, or a
    stand-in when nothing is to be sent) and, with ``--listen``, the webhook receiver, whose URL
    for each take becomes the callback of the request sent (:meth:`~rdpipe.plan.Job.with_webhook`).
@@ -133,10 +134,10 @@ def run_pipeline(
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)  # the seconds: before any read
+            check_hosting(session, environ)
             reading = _read_money(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings, reading.prices)
             _check_balance(session.plan, reading, reporter)
-            check_hosting(session, environ)
             session, team = join_team(session, reporter=reporter, run_async=run_async)
             with team.releasing():
                 session = replace(session, plan=priced(session.plan, reading.prices))

@@ -229,16 +229,17 @@ def test_fail_fast_leaves_the_other_paid_tasks_in_flight(
 def test_summary_counts_failures_without_calling_them_billed(
     tmp_path: Path, online: SimServer, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    """Every task refused by moderation (refunded): the announcement says seconds submitted and
-    that failed tasks are refunded, and the summary counts the POSTs and the failed shots."""
+    """Every task refused by moderation (refunded): the announcement says seconds submitted,
+    the expected cost and pre-charge, and that failed tasks are refunded, and the summary counts
+    the POSTs and the failed shots."""
     path = _pipeline(tmp_path, {"coast": PROMPTS["coast"], "beam": PROMPTS["beam"]})
     online.faults = Faults(task_failure_rate=1.0)
     result = rdpipe_cli("run", str(path))
     assert result.exit_code == 1, result.stdout
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "film: 2 to generate (8 s submitted to RelayDance; failed tasks are refunded), "
-        "0 to resume, 0 cached"
+        "film: 2 to generate (8 s submitted to RelayDance, expected $0.78, pre-charge $0.78; "
+        "failed tasks are refunded), 0 to resume, 0 cached"
     )
     assert lines[-1] == "film: 4 submitted, 0 resumed, 0 reused, 2 failed"
     assert "billed" not in result.stdout.replace("(not billed)", "")

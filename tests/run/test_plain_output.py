@@ -43,7 +43,10 @@ def test_rerun_prints_only_the_shots_that_changed(tmp_path: Path) -> None:
     video = project / "out" / "offline" / "film.mp4"
     assert rerun.returncode == 0, rerun.stderr
     expected = [
-        r"film: 1 to generate \(4 s on the offline simulator, free\), 0 to resume, 1 cached",
+        re.escape(
+            "film: 1 to generate (4 s on the offline simulator, free; at its prices: expected "
+            "$0.39, pre-charge $0.39), 0 to resume, 1 cached"
+        ),
         r"b: submitting",
         rf"b: generating - task {TASK}",
         rf"b: downloading - task {TASK}",

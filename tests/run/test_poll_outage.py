@@ -19,6 +19,7 @@ from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
 from tests.run.tcp_relay import CuttableRelay
 
 OUTAGE = 2.0  # seconds: longer than the (shortened) retries of one poll
+_TASKS = ("/v1/video/generations/", "/v1/videos/")  # a task's polls (not the prices' GETs)
 NOTE_HEAD = "could not reach RelayDance to poll ("
 NOTE_TAIL = (
     "); polls are safe to repeat, so rdpipe keeps polling each task until its deadline "
@@ -49,7 +50,7 @@ def _cut_while_polling(sim: SimServer, relay: CuttableRelay, tasks: int) -> thre
 
     def outage() -> None:
         deadline = time.monotonic() + 20
-        while len({r.path for r in sim.requests() if r.method == "GET"}) < tasks:
+        while len({r.path for r in sim.requests() if r.path.startswith(_TASKS)}) < tasks:
             assert time.monotonic() < deadline, "the tasks were never polled"
             time.sleep(0.01)
         relay.cut()

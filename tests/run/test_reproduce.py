@@ -257,7 +257,8 @@ def test_plan_says_what_the_next_run_does_with_each_shot(
     online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
     """``plan`` reads what is stored, as ``status`` does: a clone restores every shot from its
-    lock (0 s to bill), the machine that ran reuses them; an edited shot is the one to pay."""
+    lock (0 s to bill), the machine that ran reuses them; an edited shot is the one to pay.
+    Of the server, only the plan with a shot to generate asks anything: the public prices."""
     import json
 
     first_run(tmp_path / "a", rdpipe_cli)
@@ -266,7 +267,7 @@ def test_plan_says_what_the_next_run_does_with_each_shot(
     online.clear_observations()
     clone_plan = json.loads(rdpipe_cli("plan", str(path), "--json").stdout)
     ran_plan = json.loads(rdpipe_cli("plan", str(tmp_path / "a" / "film.yaml"), "--json").stdout)
-    assert online.counters() == {}
+    assert online.counters() == {"GET /api/pricing": 1, "GET /api/status": 1}
     assert [shot["action"] for shot in clone_plan["shots"]] == ["restore", "restore", "generate"]
     assert clone_plan["totals"]["billed_seconds"] == 4
     assert [shot["action"] for shot in ran_plan["shots"]] == ["reuse"] * 3
