@@ -189,3 +189,8 @@ def test_the_announcement_gives_both_totals_in_the_display_currency() -> None:
         "film: 2 to generate (10 s submitted to RelayDance; failed tasks are refunded), 0 to "
         "resume, 1 cached"
     )
+
+
+def test_a_price_list_that_cannot_be_kept_is_left_unkept(tmp_path: Path) -> None:
+    (tmp_path / "pricing").write_text("a file in the way")
+    assert cache_price_book(tmp_path, "relay.test", BOOK) is None
