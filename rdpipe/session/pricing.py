@@ -145,9 +145,13 @@ async def fetch_prices(api: RelayDanceClient, host: str) -> PriceReading:
 
 async def fetch_balance(api: RelayDanceClient) -> Balance | BalanceUnread:
     """The account's balance from ``api``; why not, when it cannot tell."""
+    from rdpipe.client import BalanceUnavailable
+
     try:
         return await api.get_balance()
-    except RdpipeError as error:  # BalanceUnavailable, a refused key, no connection
+    except BalanceUnavailable as error:  # what each endpoint said
+        return BalanceUnread("; ".join(f"{where}: {why}" for where, why in error.failures))
+    except RdpipeError as error:  # a refused key, no connection
         return BalanceUnread(_reason(error))
 
 

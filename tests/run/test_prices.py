@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import Result
@@ -87,14 +89,23 @@ def test_a_cost_budget_below_the_expected_cost_refuses_the_run_before_any_submit
     assert submits(online) == 0
 
 
-@pytest.fixture
-def short_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimServer]:
-    """A simulator of this test's own whose account holds $0.50."""
-    config = SimConfig(api_key=SIM_API_KEY, timing=Timing.fast(), balance_usd=0.5,
-                       work_dir=tmp_path / "sim")  # fmt: skip
+@contextmanager
+def _own_simulator(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **account: Any
+) -> Iterator[SimServer]:
+    """A simulator of this test's own with the ``account`` settings, as the relay."""
+    config = SimConfig(api_key=SIM_API_KEY, timing=Timing.fast(), work_dir=tmp_path / "sim",
+                       **account)  # fmt: skip
     with run_simulator(config) as server:
         monkeypatch.setenv("RELAYDANCE_BASE_URL", server.base_url)
         monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        yield server
+
+
+@pytest.fixture
+def short_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimServer]:
+    """A simulator of this test's own whose account holds $0.50."""
+    with _own_simulator(tmp_path, monkeypatch, balance_usd=0.5) as server:
         yield server
 
 
@@ -115,6 +126,23 @@ def test_a_balance_below_the_precharges_refuses_the_run_before_any_submit(
     one = write(tmp_path / "one" / "film.yaml", pipeline_text({"a": "one"}))
     assert rdpipe_cli("run", str(one)).exit_code == 0
     assert submits(short_account) == 1
+
+
+def test_a_balance_the_relay_cannot_tell_is_a_note_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The balance routes answer HTTP 200 with an error object (new-api's way)."""
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
+    with _own_simulator(tmp_path, monkeypatch, balance_error=True) as relay:
+        result = rdpipe_cli("run", str(path))
+        assert result.exit_code == 0, result.output
+        assert submits(relay) == 1
+    notes = [line for line in result.stdout.splitlines() if "balance could not be read" in line]
+    assert notes == [
+        "the balance could not be read (billing/subscription: 获取配额失败; credits: "
+        "获取配额失败); the run goes on, and RelayDance refuses a submit the balance cannot "
+        "cover (insufficient_user_quota)"
+    ]
 
 
 def test_without_prices_plan_counts_seconds_and_a_cost_budget_refuses(
