@@ -25,7 +25,7 @@ from rdpipe.render import RenderedShot
 if TYPE_CHECKING:
     from rdpipe.prices import ShotCost
     from rdpipe.request import GenerationRequest
-    from rdpipe.state import ClipStore, ShotState, StateStore, StoredClip, TaskRecord
+    from rdpipe.state import ClipStore, ShotState, StateStore, StoredClip, TakeCost, TaskRecord
 
 
 class Action(StrEnum):
@@ -59,6 +59,7 @@ class KnownClip:
     path: str | None = None
     seed: int | None = None
     duration: float | None = None  # seconds
+    cost: TakeCost | None = None  # what it cost, as the lock file or the store's index say
 
 
 def known_clip(job: Job) -> KnownClip:

@@ -1,7 +1,9 @@
 """The index entry: what the store knows of the clip a request key and take produced.
 
 Stored as ``index/<key>/<take>.json``, a small JSON object with sorted keys and a ``version``,
-so a teammate's rdpipe finds the clip by the shot that made it, without the lock file.
+so a teammate's rdpipe finds the clip by the shot that made it, without the lock file. Its
+``cost`` (issue 15; absent when not known) is the lock file's: a teammate who pulls the clip
+writes the same lock entry as the machine that paid for it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from typing import Any, TypeGuard
+
+from rdpipe.state import TakeCost
 
 ENTRY_VERSION = 1
 
@@ -33,10 +37,15 @@ class IndexEntry:
     duration: float | None
     model: str | None
     shot_id: str
+    cost: TakeCost | None = None  # what the clip cost, as its lock entry says
 
     def to_json(self) -> bytes:
-        """The stored form: UTF-8 JSON, sorted keys, with the format's version."""
+        """The stored form: UTF-8 JSON, sorted keys, with the format's version (``cost`` and
+        its unknown figures left out when not known)."""
         document = {"version": ENTRY_VERSION, **asdict(self)}
+        cost = document.pop("cost")
+        if cost is not None:
+            document["cost"] = {name: value for name, value in cost.items() if value is not None}
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -67,7 +76,31 @@ def _entry(document: dict[str, Any]) -> IndexEntry | None:
     if not (model is None or isinstance(model, str)):
         return None
     seconds = None if duration is None else float(duration)
-    return IndexEntry(key, take, sha256, size, task_id, seed, seconds, model, shot_id)
+    cost = _cost(document.get("cost"))
+    return IndexEntry(key, take, sha256, size, task_id, seed, seconds, model, shot_id, cost)
+
+
+def _cost(value: object) -> TakeCost | None:
+    """A stored cost; ``None`` when absent or not one rdpipe writes (the clip still counts)."""
+    if not isinstance(value, dict):
+        return None
+    currency, quota = value.get("currency"), value.get("quota")
+    settled, per_unit = value.get("settled"), value.get("quota_per_unit")
+    expected, rate = value.get("expected"), value.get("rate")
+    if not (isinstance(currency, str) and _is_int(quota) and quota >= 0):
+        return None
+    if not (_is_number(settled) and settled >= 0 and _is_number(per_unit) and per_unit > 0):
+        return None
+    if not all(v is None or (_is_number(v) and v >= 0) for v in (expected, rate)):
+        return None
+    return TakeCost(
+        currency=currency,
+        settled=float(settled),
+        quota=quota,
+        quota_per_unit=float(per_unit),
+        expected=None if expected is None else float(expected),
+        rate=None if rate is None else float(rate),
+    )
 
 
 def _is_int(value: object) -> TypeGuard[int]:

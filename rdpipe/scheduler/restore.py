@@ -235,6 +235,7 @@ def _recorded(job: Job, clip: ClipFile, journal: StateStore, api_host: str | Non
         seed=known.seed,
         duration=known.duration,
         api_host=api_host,
+        cost=known.cost,
     )
     return Restored(job, record=record)
 

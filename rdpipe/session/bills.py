@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from rdpipe.plan import Plan
 from rdpipe.prices import Currency, ShotCost
 from rdpipe.state import (
     DisplayCurrency,
-    RunRecord,
     ShotLock,
     StateStore,
     TakeCost,
@@ -40,9 +39,35 @@ def currency_of(unit: DisplayCurrency | None) -> Currency:
     return Currency(unit.code, unit.quota_per_unit, unit.rate)
 
 
-def task_currency(task: TaskRecord | RunRecord) -> Currency:
-    """The display currency the run that sent ``task`` saw (its run's, for a :class:`RunRecord`),
-    else new-api's defaults."""
+class RecordedUnit(Protocol):
+    """The display currency a run saw, as the state records it (a task, clip or run record)."""
+
+    @property
+    def currency(self) -> str | None: ...
+
+    @property
+    def quota_per_unit(self) -> float | None: ...
+
+    @property
+    def currency_rate(self) -> float | None: ...
+
+
+class RecordedCharge(RecordedUnit, Protocol):
+    """A task's charge as the state records it (:class:`TaskRecord`, :class:`ClipRecord`)."""
+
+    @property
+    def expected_quota(self) -> int | None: ...
+
+    @property
+    def settled_quota(self) -> int | None: ...
+
+    @property
+    def restored_cost(self) -> TakeCost | None: ...
+
+
+def task_currency(task: RecordedUnit) -> Currency:
+    """The display currency the run that sent ``task`` saw (a run's own, for a
+    :class:`RunRecord`), else new-api's defaults."""
     if task.currency is None or task.quota_per_unit is None:
         return Currency()
     return Currency(task.currency, task.quota_per_unit, task.currency_rate or 1.0)
@@ -129,10 +154,12 @@ def bill_of_lock(cost: TakeCost) -> TakeBill:
     )
 
 
-def take_cost(task: TaskRecord) -> TakeCost | None:
-    """A finished task's cost as the lock file records it; ``None`` when the relay stated no
-    settled charge (a failed task has no clip, so no lock entry)."""
-    if task.state != "succeeded" or task.settled_quota is None:
+def take_cost(task: RecordedCharge) -> TakeCost | None:
+    """The cost of a task that made a clip, as the lock file records it: for a clip restored,
+    the cost it was restored with; ``None`` when the relay stated no settled charge."""
+    if task.restored_cost is not None:
+        return task.restored_cost
+    if task.settled_quota is None:
         return None
     currency = task_currency(task)
     return TakeCost(
@@ -150,16 +177,17 @@ def costed(
 ) -> ShotLock | None:
     """``entry`` with each take's cost: the one the lock file had for the same task (a take
     keeps the cost it was generated with, whatever the currency now), else the one the state
-    recorded for its task (``tasks`` by id), else none."""
+    recorded for its task (``tasks`` by id; for a clip restored, the cost the lock file or the
+    shared store's index gave), else none."""
     if entry is None:
         return None
-    kept = {take.task_id: take.cost for take in before.takes} if before is not None else {}
+    kept = lock_costs([before] if before is not None else [])
     takes = tuple(_costed_take(take, tasks, kept) for take in entry.takes)
     return replace(entry, takes=takes)
 
 
 def _costed_take(
-    take: TakeLock, tasks: Mapping[str, TaskRecord], kept: Mapping[str, TakeCost | None]
+    take: TakeLock, tasks: Mapping[str, TaskRecord], kept: Mapping[str, TakeCost]
 ) -> TakeLock:
     cost = kept.get(take.task_id) or take.cost
     task = tasks.get(take.task_id)
@@ -193,7 +221,9 @@ def take_bills(
         task = store.task(task_id) if task_id is not None else None
         if task is not None and (task.key, task.take) != (job.key, job.shot.take):
             task = None  # the id names another shot's task now (issue 10)
-        if task is not None and (task.run_id is not None or task_id not in from_lock):
+        if task is not None and task.restored_cost is not None:
+            bills[label] = bill_of_lock(task.restored_cost)
+        elif task is not None and (task.run_id is not None or task_id not in from_lock):
             bills[label] = bill_of_task(task)
         elif task_id is not None and task_id in from_lock:
             bills[label] = bill_of_lock(from_lock[task_id])

@@ -9,24 +9,30 @@ run that changes nothing does not look at the store.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdpipe.plan import Action, Job
 from rdpipe.scheduler import ClipStored
+from rdpipe.session.bills import lock_costs, take_cost
 from rdpipe.session.events import RunNote, RunReporter
 from rdpipe.session.session import PipelineSession
-from rdpipe.state import ClipRecord, PushedClips
+from rdpipe.state import ClipRecord, PushedClips, TakeCost
 
 if TYPE_CHECKING:
     from rdpipe.remote import IndexEntry
 
 
-def index_entry(job: Job, record: ClipRecord) -> IndexEntry:
-    """The shared store's index entry for ``job``'s recorded clip."""
+def index_entry(
+    job: Job, record: ClipRecord, locked: Mapping[str, TakeCost] | None = None
+) -> IndexEntry:
+    """The shared store's index entry for ``job``'s recorded clip, with its cost as its lock
+    entry has it (``locked``: the lock file's costs by task id), else as the state recorded it."""
     from rdpipe.remote import IndexEntry
 
+    cost = (locked or {}).get(record.task_id) or take_cost(record)
     return IndexEntry(
         key=job.key,
         take=job.shot.take,
@@ -37,18 +43,20 @@ def index_entry(job: Job, record: ClipRecord) -> IndexEntry:
         duration=record.duration,
         model=job.shot.model,
         shot_id=job.shot.id,
+        cost=cost,
     )
 
 
 def recorded_clips(session: PipelineSession) -> list[tuple[Path, IndexEntry]]:
     """Every clip of the plan (reused, with its record), with the entry that indexes it."""
     clips = []
+    locked = lock_costs(session.lock_entries or ())
     for job in session.plan.jobs:
         if job.action is not Action.REUSE or job.clip is None:
             continue
         record = session.store.lookup(job.key, job.shot.take).clip
         if record is not None and record.sha256 == job.clip.sha256:
-            clips.append((job.clip.path, index_entry(job, record)))
+            clips.append((job.clip.path, index_entry(job, record, locked)))
     return clips
 
 
@@ -98,9 +106,11 @@ def clip_pusher(session: PipelineSession, notes: PushNotes | None) -> ClipStored
     from rdpipe.scheduler.pushes import push_clip
 
     clips = session.clips
+    locked = lock_costs(session.lock_entries or ())
 
     async def push(job: Job, record: ClipRecord) -> None:
-        await push_clip(shared, clips.resolve(record.path), index_entry(job, record), notes)
+        entry = index_entry(job, record, locked)
+        await push_clip(shared, clips.resolve(record.path), entry, notes)
 
     return push
 

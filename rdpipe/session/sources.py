@@ -136,6 +136,7 @@ class ClipSources:
                 path=lock.clip,
                 seed=lock.seed,
                 duration=lock.duration,
+                cost=lock.cost,
             )
         return None if entry is None else known_from_index(entry)
 
@@ -157,6 +158,7 @@ def known_from_index(entry: IndexEntry) -> KnownClip:
         source="shared",
         seed=entry.seed,
         duration=entry.duration,
+        cost=entry.cost,
     )
 
 

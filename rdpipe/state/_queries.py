@@ -6,7 +6,7 @@ _TASK_COLUMNS = """
     t.task_id, t.intent_id, i.key, i.shot_id, i.take, i.attempt, i.model, t.submitted_at,
     t.state, t.progress, t.error_code, t.error_message, t.seed, t.duration, t.updated_at,
     t.finished_at, t.reissued_at, i.api_host, i.run_id, i.precharge_quota, i.expected_quota,
-    t.settled_quota, r.currency, r.quota_per_unit, r.currency_rate
+    t.settled_quota, r.currency, r.quota_per_unit, r.currency_rate, t.restored_cost
 """
 _TASKS = f"""SELECT {_TASK_COLUMNS}
 FROM tasks t JOIN intents i USING (intent_id) LEFT JOIN runs r ON r.run_id = i.run_id"""
@@ -19,8 +19,10 @@ FROM intents
 
 _CLIPS = """
 SELECT i.key, i.take, i.shot_id, t.task_id, c.path, c.size, c.sha256, c.duration, c.seed,
-    c.recorded_at
+    c.recorded_at, i.expected_quota, t.settled_quota, r.currency, r.quota_per_unit,
+    r.currency_rate, t.restored_cost
 FROM clips c JOIN tasks t ON t.intent_id = c.intent_id JOIN intents i ON i.intent_id = t.intent_id
+    LEFT JOIN runs r ON r.run_id = i.run_id
 """
 
 INSERT_INTENT = """
@@ -57,6 +59,12 @@ INSERT_TASK = """
 INSERT INTO tasks (task_id, intent_id, submitted_at, state, updated_at)
 SELECT ?, intent_id, ?, 'pending', ? FROM intents
 WHERE intent_id = ? AND pipeline = ? AND outcome IN ('pending', 'unknown')
+"""
+
+SET_RESTORED_COST = """
+UPDATE tasks SET restored_cost = ?
+WHERE task_id = ? AND reissued_at IS NULL
+    AND intent_id IN (SELECT intent_id FROM intents WHERE pipeline = ?)
 """
 
 UPDATE_TASK = """

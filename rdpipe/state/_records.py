@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from ._lock_entries import TakeCost
+
 RecordedTaskState = Literal["pending", "running", "succeeded", "failed"]
 """A task's last known state on the server; ``succeeded`` and ``failed`` are final."""
 
@@ -58,7 +60,8 @@ class TaskRecord:
     ``precharge_quota`` and ``expected_quota`` estimated when it was sent by the run
     ``run_id``, and the ``settled_quota`` the relay charged once it finished (0 when it failed:
     refunded). ``currency``, ``quota_per_unit`` and ``currency_rate`` are the display currency
-    that run saw (see :class:`RunRecord`).
+    that run saw (see :class:`RunRecord`). ``restored_cost``: for a clip restored rather than
+    submitted here, the cost the lock file or the shared store's index gave for it.
     """
 
     task_id: str
@@ -86,6 +89,7 @@ class TaskRecord:
     currency: str | None = None
     quota_per_unit: float | None = None
     currency_rate: float | None = None
+    restored_cost: TakeCost | None = None
 
     @property
     def is_final(self) -> bool:
@@ -158,6 +162,13 @@ class ClipRecord:
     duration: float | None
     seed: int | None
     recorded_at: float
+    # What its task cost (quota units) and the currency its run saw; see TaskRecord.
+    expected_quota: int | None = None
+    settled_quota: int | None = None
+    currency: str | None = None
+    quota_per_unit: float | None = None
+    currency_rate: float | None = None
+    restored_cost: TakeCost | None = None
 
     @property
     def file(self) -> ClipFile:

@@ -208,8 +208,10 @@ CREATE INDEX portraits_by_age ON portraits (registered_at);
 # (``run_id``). ``runs``: one row per command that submitted, with the display currency it saw
 # (``currency`` "USD", "CNY" or "TOKENS", ``quota_per_unit`` quota units per US dollar,
 # ``currency_rate`` units of the currency per US dollar). A task keeps the charge the relay
-# settled (``settled_quota``, its envelope's ``data.quota``; 0 for a failed, refunded task).
-# Rows recorded before, and restored clips (not submitted here), have NULL: not known.
+# settled (``settled_quota``, its envelope's ``data.quota``; 0 for a failed, refunded task). A
+# clip restored rather than submitted here (from the lock file or the shared store) keeps the
+# cost they gave for it, as the lock file writes it (``restored_cost``, JSON). Rows recorded
+# before have NULL: not known.
 _SCHEMA_5 = """
 CREATE TABLE runs (
     run_id INTEGER PRIMARY KEY,
@@ -222,6 +224,7 @@ ALTER TABLE intents ADD COLUMN run_id INTEGER REFERENCES runs (run_id);
 ALTER TABLE intents ADD COLUMN precharge_quota INTEGER CHECK (precharge_quota >= 0);
 ALTER TABLE intents ADD COLUMN expected_quota INTEGER CHECK (expected_quota >= 0);
 ALTER TABLE tasks ADD COLUMN settled_quota INTEGER CHECK (settled_quota >= 0);
+ALTER TABLE tasks ADD COLUMN restored_cost TEXT;
 CREATE INDEX intents_by_run ON intents (pipeline, run_id);
 """
 

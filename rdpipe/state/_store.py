@@ -8,10 +8,12 @@ a local SSD); they are serialised by an internal lock, so they may run in worker
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import asdict
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -20,6 +22,7 @@ from rdpipe.redaction import NO_SECRETS, Redactor
 
 from . import _queries as queries
 from ._errors import StateWriteFailed, TaskReissued
+from ._lock_entries import TakeCost
 from ._media import MediaRecords
 from ._records import (
     ClipFile,
@@ -278,20 +281,24 @@ class StateStore(MediaRecords):
         seed: int | None,
         duration: float | None,
         api_host: str | None = None,
+        cost: TakeCost | None = None,
     ) -> ClipRecord:
         """Record a clip made before, obtained without submitting (the lock file names it, or
         the shared clip store held it), as the finished task ``task_id`` of ``key``/``take``.
 
         One transaction: the submit (its request redacted, as :meth:`record_intent` keeps it),
         the task, finished, and its clip; so the state answers as if this machine had run it,
-        and the lock file written from it names the same task, seed and duration. Nothing new
-        was billed.
+        and the lock file written from it names the same task, seed, duration and ``cost`` (what
+        the lock file or the store's index said it cost; kept as given). Nothing new was billed.
         """
         now = self._clock()
         with self._write(f"the restored clip of shot '{shot_id}' take {take}") as db:
             self._insert_task(db, key, shot_id, take, request, task_id, now, api_host)
             status = ("succeeded", 100, None, None, seed, duration, None, now, True, now)
             db.execute(queries.UPDATE_TASK, (*status, task_id, self._pipeline))
+            if cost is not None:
+                kept = json.dumps(asdict(cost), sort_keys=True)
+                db.execute(queries.SET_RESTORED_COST, (kept, task_id, self._pipeline))
             row = (clip.path, clip.size, clip.sha256, duration, seed, now)
             db.execute(queries.UPSERT_CLIP, (*row, task_id, self._pipeline))
         return self._clips(queries.CLIP_OF_TASK, (self._pipeline, task_id))[0]
@@ -440,10 +447,22 @@ class StateStore(MediaRecords):
             return self._connection.execute(sql, parameters).fetchall()
 
     def _tasks(self, sql: str, parameters: tuple[Any, ...]) -> list[TaskRecord]:
-        return [TaskRecord(**row) for row in self._rows(sql, parameters)]
+        return [TaskRecord(**_with_cost(row)) for row in self._rows(sql, parameters)]
 
     def _intents(self, sql: str, parameters: tuple[Any, ...]) -> list[IntentRecord]:
         return [IntentRecord(**row) for row in self._rows(sql, parameters)]
 
     def _clips(self, sql: str, parameters: tuple[Any, ...]) -> list[ClipRecord]:
-        return [ClipRecord(**row) for row in self._rows(sql, parameters)]
+        return [ClipRecord(**_with_cost(row)) for row in self._rows(sql, parameters)]
+
+
+def _with_cost(row: sqlite3.Row) -> dict[str, Any]:
+    """A task's or clip's row with its ``restored_cost`` read back (``None``: none, or not one
+    this rdpipe wrote)."""
+    fields = dict(row)
+    kept = fields["restored_cost"]
+    try:
+        fields["restored_cost"] = None if kept is None else TakeCost(**json.loads(kept))
+    except (ValueError, TypeError):
+        fields["restored_cost"] = None
+    return fields

@@ -36,8 +36,7 @@ def test_settled_charges_are_recorded_in_the_lock_the_manifest_and_cost(
     path = write(tmp_path / "film.yaml", pipeline_text(shots, extra=""))
     first = rdpipe_cli("run", str(path), "--json", "--partial")
     assert first.exit_code == 1, first.stderr
-    charges = {charge.task_id: charge for charge in online.charges()}
-    assert len(charges) == 3 and all(c.settled is not None for c in charges.values())
+    charges = {charge.task_id: charge for charge in online.charges()}  # the session's sim
 
     entries = LockFile(tmp_path / "film.rdpipe.lock").read()
     lock = {entry.shot_id: entry.takes[0] for entry in entries}
@@ -66,6 +65,7 @@ def test_settled_charges_are_recorded_in_the_lock_the_manifest_and_cost(
 
     document = json.loads(rdpipe_cli("cost", str(path), "--json").stdout)
     run = {row["shot"]: row for row in document["last_run"]["takes"]}
+    assert len(run) == 3 and all(charges[r["task_id"]].settled is not None for r in run.values())
     assert [run[s]["charge"] for s in "abc"] == ["settled", "settled", "refunded"]
     for shot in "ab":
         assert run[shot]["settled_quota"] == charges[run[shot]["task_id"]].settled

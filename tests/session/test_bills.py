@@ -66,12 +66,11 @@ def test_a_task_sent_without_prices_uses_new_apis_defaults() -> None:
 
 
 def test_a_failed_task_is_refunded_and_has_no_lock_cost() -> None:
-    """A failed task settles 0 (refunded in full) whatever the relay said; it has no clip, so
-    no lock file cost; one still running has no settled charge yet."""
+    """A failed task settles 0 (refunded in full) whatever the relay said; one still running
+    has no settled charge yet."""
     failed = bill_of_task(_task(state="failed", settled_quota=None))
     assert (failed.refunded, failed.settled, failed.settled_quota) == (True, 0.0, 0)
     assert failed.precharge == 3.0
-    assert take_cost(_task(state="failed")) is None
     running = bill_of_task(_task(state="running", settled_quota=None))
     assert (running.refunded, running.settled) == (False, None)
     assert take_cost(_task(settled_quota=None)) is None  # the relay did not say

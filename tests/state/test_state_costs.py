@@ -10,7 +10,7 @@ import pytest
 
 from rdpipe.prices import Currency, ShotCost
 from rdpipe.request import GenerationRequest
-from rdpipe.state import SCHEMA_VERSION, ClipFile, RunRecord, StateStore
+from rdpipe.state import SCHEMA_VERSION, ClipFile, RunRecord, StateStore, TakeCost
 from rdpipe.state._schema import APPLICATION_ID, MIGRATIONS
 
 REQUEST = GenerationRequest("m", "p", "5")
@@ -180,3 +180,24 @@ def test_a_negative_settled_charge_is_refused(tmp_path: Path) -> None:
             store.record_status("task_a", state="succeeded", settled_quota=-1)
         task = store.task("task_a")
         assert task is not None and task.state == "pending"
+
+
+def test_a_restored_clip_keeps_the_cost_it_was_restored_with(tmp_path: Path) -> None:
+    """The cost the lock file or the shared store gave comes back, as given, on the task and
+    its clip; a stored cost this rdpipe cannot read is no cost."""
+    cost = TakeCost("CNY", 15.96875, 1_093_750, 500_000.0, 17.593, 7.3)
+    with _open(tmp_path / "state.db") as store:
+        store.record_restored(
+            key="k1", shot_id="coast", take=1, request=REQUEST, task_id="task_r",
+            clip=ClipFile("clips/coast/1.mp4", 9, SHA), seed=1, duration=5.0, cost=cost,
+        )  # fmt: skip
+        task = store.task("task_r")
+        assert task is not None and task.restored_cost == cost
+        assert (task.run_id, task.settled_quota) == (None, None)
+        clip = store.lookup("k1", 1).clip
+        assert clip is not None and clip.restored_cost == cost
+    with sqlite3.connect(tmp_path / "state.db") as writer:
+        writer.execute('UPDATE tasks SET restored_cost = \'{"currency": 1, "x": 2}\'')
+    with _open(tmp_path / "state.db") as store:
+        task = store.task("task_r")
+        assert task is not None and task.restored_cost is None
