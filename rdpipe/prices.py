@@ -10,6 +10,7 @@ units, so at ratio 1 one token costs one quota unit. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ QUOTA_PER_TOKEN_AT_RATIO_1 = USD_PER_MILLION_TOKENS_AT_RATIO_1 * QUOTA_PER_USD /
 #: ``quota_type`` values of a pricing item (new-api): priced by tokens, or a fixed price a call.
 BY_TOKENS = 0
 PER_CALL = 1
+
+#: The most quota units rdpipe counts (2**62): a budget above it is as good as none.
+MOST_QUOTA = 2**62
 
 _SYMBOLS = {"USD": "$", "CNY": "¥"}
 
@@ -92,11 +96,12 @@ class Currency:
         return self.usd(quota) * (self.rate if self.code == "CNY" else 1.0)
 
     def quota_of(self, amount: float) -> int:
-        """The quota units worth ``amount`` of the display currency (a budget), rounded down."""
-        if self.code == "TOKENS":
-            return int(amount)
-        usd = amount / (self.rate if self.code == "CNY" else 1.0)
-        return int(usd * self.quota_per_unit)
+        """The quota units worth ``amount`` of the display currency (a budget), rounded down;
+        an amount past :data:`MOST_QUOTA` (or infinite) is that many."""
+        units = amount
+        if self.code != "TOKENS":
+            units = amount / (self.rate if self.code == "CNY" else 1.0) * self.quota_per_unit
+        return int(min(units, MOST_QUOTA)) if math.isfinite(units) else MOST_QUOTA
 
     def show(self, quota: int) -> str:
         """``$2.19``, ``¥15.97`` or ``1,093,750 tokens``."""
@@ -142,9 +147,12 @@ def parse_price_book(document: object) -> PriceBook:
         if not isinstance(item, Mapping) or not isinstance(item.get("model_name"), str):
             continue
         price = _model_price(item)
-        models[price.model] = price
+        if price is not None:
+            models[price.model] = price
     groups = document.get("group_ratio")
-    group_ratio = _number(groups.get("default"), 1.0) if isinstance(groups, Mapping) else 1.0
+    group_ratio = _amount(groups.get("default", 1.0)) if isinstance(groups, Mapping) else 1.0
+    if not group_ratio:
+        raise PricingUnreadable("its default group ratio is not a positive number")
     version = document.get("pricing_version")
     return PriceBook(
         version=str(version) if version not in (None, "") else "unversioned",
@@ -163,37 +171,46 @@ def parse_currency(document: object) -> Currency:
     data = document.get("data") if isinstance(document, Mapping) else None
     if not isinstance(data, Mapping):
         return Currency()
-    per_unit = _number(data.get("quota_per_unit"), QUOTA_PER_USD) or QUOTA_PER_USD
+    per_unit = _amount(data.get("quota_per_unit")) or QUOTA_PER_USD
     kind = str(data.get("quota_display_type") or "USD").upper()
     if data.get("display_in_currency") is False:
         kind = "TOKENS"
     if kind == "CNY":
-        rate = _number(data.get("usd_exchange_rate"), 0.0)
-        if rate > 0:
+        rate = _amount(data.get("usd_exchange_rate"))
+        if rate:
             return Currency("CNY", per_unit, rate)
         kind = "USD"  # a yuan price without its rate cannot be shown: dollars instead
     return Currency(kind if kind in ("TOKENS",) else "USD", per_unit, 1.0)
 
 
-def _model_price(item: Mapping[str, Any]) -> ModelPrice:
+def _model_price(item: Mapping[str, Any]) -> ModelPrice | None:
+    """The item's price, or ``None`` when its figures cannot be a price (not numbers, not
+    finite, negative, or a ``quota_type`` new-api does not define): such a model is not priced."""
+    quota_type = _amount(item.get("quota_type", BY_TOKENS))
+    ratio = _amount(item.get("model_ratio", 0.0))
+    price = _amount(item.get("model_price", 0.0))
+    tiered = bool(item.get("billing_mode") or item.get("billing_expr"))
+    if quota_type not in (BY_TOKENS, PER_CALL) or ratio is None or price is None:
+        return None
     return ModelPrice(
         model=str(item["model_name"]),
-        quota_type=int(_number(item.get("quota_type"), BY_TOKENS)),
-        model_ratio=_number(item.get("model_ratio"), 0.0),
-        model_price=_number(item.get("model_price"), 0.0),
-        completion_ratio=_number(item.get("completion_ratio"), 1.0),
-        tiered=bool(item.get("billing_mode") or item.get("billing_expr")),
+        quota_type=int(quota_type),
+        model_ratio=ratio,
+        model_price=price,
+        completion_ratio=_amount(item.get("completion_ratio", 1.0)) or 1.0,
+        tiered=tiered,
     )
 
 
-def _number(value: object, default: float) -> float:
+def _amount(value: object) -> float | None:
+    """A finite, non-negative number (numbers given as strings accepted), else ``None``."""
     if isinstance(value, bool):
-        return default
-    if isinstance(value, int | float):
-        return float(value)
+        return None
     if isinstance(value, str):
         try:
-            return float(value)
+            value = float(value)
         except ValueError:
-            return default
-    return default
+            return None
+    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)

@@ -9,6 +9,7 @@ environment, read once, and the consoles); the run itself is
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Annotated
 
@@ -70,7 +71,7 @@ def run(
         float | None,
         typer.Option(
             "--max-cost",
-            min=0,
+            callback=_positive_amount,
             help="Refuse a run whose expected cost or pre-charge is above this amount, in the "
             "account's display currency (from RelayDance's prices).",
         ),
@@ -240,3 +241,10 @@ def _finish(
         return
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {summary.counts()}{where}")
+
+
+def _positive_amount(value: float | None) -> float | None:
+    """``--max-cost``: a finite amount above 0, as ``budget: {cost:}`` in a file must be."""
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise typer.BadParameter(f"{value:g} is not an amount above 0 (a finite number, like 20)")
+    return value

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rdpipe.prices import Currency
+from rdpipe.prices import MOST_QUOTA, Currency
 
 #: What new-api reports for a key without a quota limit (relaydance-api.md §13).
 UNLIMITED_AMOUNT = 100_000_000
@@ -58,10 +58,12 @@ class Balance:
 def quota_of_amount(amount: float, currency: Currency) -> int:
     """An amount in the relay's display ``currency`` as quota units, to the nearest unit
     (a balance, where :meth:`Currency.quota_of` rounds a budget down)."""
-    if currency.code == "TOKENS":
-        return round(amount)
-    usd = amount / currency.rate if currency.code == "CNY" else amount
-    return round(usd * currency.quota_per_unit)
+    units = amount
+    if currency.code != "TOKENS":
+        units = (
+            amount / currency.rate if currency.code == "CNY" else amount
+        ) * currency.quota_per_unit
+    return round(min(units, MOST_QUOTA)) if math.isfinite(units) else MOST_QUOTA
 
 
 def error_of(document: object) -> str | None:

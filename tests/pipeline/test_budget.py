@@ -58,3 +58,16 @@ def test_a_bad_budget_is_one_located_message(
     result = cli("validate", "sb.yaml")
     assert result.exit_code == 2
     assert result.stderr == "error: " + expected + TAIL
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "inf", "nan", "1e400"])
+def test_max_cost_is_an_amount_above_0_as_in_the_file(
+    given: str, make_tree: Tree, cli: Callable[..., Result]
+) -> None:
+    make_tree({"sb.yaml": _file("budget: {cost: 5}")})
+    result = cli("run", "sb.yaml", "--offline", "--max-cost", given)
+    assert result.exit_code == 2
+    shown = f"{float(given):g}"
+    assert f"'--max-cost': {shown} is not an amount above 0 (a finite number, like 20)" in (
+        result.stderr
+    )

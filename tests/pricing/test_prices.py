@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rdpipe.prices import (
+    MOST_QUOTA,
     QUOTA_PER_TOKEN_AT_RATIO_1,
     Currency,
     ModelPrice,
@@ -129,3 +130,48 @@ def test_a_custom_unit_changes_the_conversion() -> None:
 
 def test_costs_add_up() -> None:
     assert ShotCost(10, 7) + ShotCost(5, 4) == ShotCost(15, 11)
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        {"model_ratio": "ten"},
+        {"model_ratio": -10},
+        {"model_ratio": float("inf")},
+        {"model_ratio": float("nan")},
+        {"model_ratio": True},
+        {"quota_type": 1, "model_price": -0.5},
+        {"quota_type": 7, "model_ratio": 10},
+    ],
+)
+def test_a_model_whose_figures_cannot_be_a_price_is_not_priced(figures: dict[str, object]) -> None:
+    """Never counted as free: a model the book leaves out is shown in seconds and fails a
+    cost budget's check."""
+    book = parse_price_book({"success": True, "data": [_ITEM, {"model_name": "odd", **figures}]})
+    assert book.get("odd") is None
+    assert book.get("doubao-seedance-2-0-720p") is not None
+
+
+@pytest.mark.parametrize("ratio", [0, -1, "x", float("inf")])
+def test_a_group_ratio_that_is_not_positive_makes_the_list_unreadable(ratio: object) -> None:
+    with pytest.raises(PricingUnreadable) as caught:
+        parse_price_book({"success": True, "data": [_ITEM], "group_ratio": {"default": ratio}})
+    assert "its default group ratio is not a positive number" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"quota_per_unit": -5, "quota_display_type": "CNY", "usd_exchange_rate": -7.3},
+        {"quota_per_unit": float("inf"), "quota_display_type": "CNY", "usd_exchange_rate": 0},
+        {"quota_per_unit": "many"},
+    ],
+)
+def test_impossible_currency_figures_take_new_apis_defaults(data: dict[str, object]) -> None:
+    assert parse_currency({"data": data}) == Currency("USD", 500_000, 1.0)
+
+
+@pytest.mark.parametrize("amount", [1e308, float("inf")])
+def test_a_budget_too_large_to_count_is_the_most_quota(amount: float) -> None:
+    assert Currency().quota_of(amount) == MOST_QUOTA
+    assert Currency("CNY", 500_000, 7.3).quota_of(amount) == MOST_QUOTA
