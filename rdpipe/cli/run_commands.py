@@ -218,8 +218,11 @@ def perform_run(
 
 
 def shot_outcome(result: ShotResult) -> str:
-    """``failed (refunded)``: a result's phase and, unless the same word, its outcome."""
-    phase, outcome = result.phase.value, result.outcome.value
+    """``failed (refunded)``: a result's status word (:func:`shown_status`) and, unless the same
+    word, its outcome."""
+    from rdpipe.scheduler.results import shown_status
+
+    phase, outcome = shown_status(result), result.outcome.value
     return phase if phase == outcome else f"{phase} ({outcome})"
 
 

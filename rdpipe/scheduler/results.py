@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rdpipe.errors import RdpipeError
+from rdpipe.failure_codes import FailureClass, FailurePolicy, policy_for
 from rdpipe.scheduler.updates import Phase
 
 if TYPE_CHECKING:
@@ -150,6 +151,42 @@ def cached_result(job: Job, clip: StoredClip | None, record: ClipRecord | None) 
         take=job.shot.take,
         outcome=Outcome.SUCCEEDED,
     )
+
+
+#: Added to a shot's message when its ``on_failure:`` left it out of the video, or stopped submits.
+SKIP_NOTE = "; left out of the video (on_failure: skip)"
+STOP_NOTE = "; no new submits for the rest of the run (on_failure: stop)"
+
+
+def refused_result(job: Job) -> ShotResult:
+    """The result of a job the plan found refused before (``Action.REFUSED``: the same request's
+    input was refused; it is not sent again), by the shot's ``on_failure: {input_refused: ...}``:
+    skipped (outcome skipped, left out of the video) for ``skip``, else failed (refused), its
+    message saying so for ``stop`` (the scheduler stops its submits)."""
+    policy = policy_for(job.shot, FailureClass.INPUT_REFUSED)
+    phase, outcome, message = Phase.FAILED, Outcome.REFUSED, job.reason
+    if policy is FailurePolicy.SKIP:
+        phase, outcome, message = Phase.SKIPPED, Outcome.SKIPPED, message + SKIP_NOTE
+    elif policy is FailurePolicy.STOP:
+        message += STOP_NOTE
+    return ShotResult(
+        job.shot.id,
+        job.key,
+        phase,
+        task_id=job.task_id,
+        message=message,
+        take=job.shot.take,
+        outcome=outcome,
+    )
+
+
+def shown_status(result: ShotResult) -> str:
+    """The status word a result is shown with (summary lines, ``--json``): its phase, except
+    ``not submitted`` for a shot skipped with nothing sent (``skipped`` is ``on_failure: skip``'s
+    word)."""
+    if result.phase is Phase.SKIPPED and result.outcome is Outcome.NOT_SUBMITTED:
+        return Outcome.NOT_SUBMITTED.value
+    return result.phase.value
 
 
 def picked_result(takes: Sequence[ShotResult], pick: int | None) -> ShotResult | None:

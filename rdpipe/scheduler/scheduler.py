@@ -54,11 +54,13 @@ from rdpipe.client import (
 from rdpipe.errors import RdpipeError
 from rdpipe.failure_codes import (
     FailureClass,
+    FailurePolicy,
     Step,
     classify,
     classify_failure,
     failure_text,
     next_step,
+    policy_for,
 )
 from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest, LocalFile
@@ -69,6 +71,8 @@ from rdpipe.scheduler.gate import AdaptiveGate, Sent
 from rdpipe.scheduler.hosting import FATAL_ERRORS, HostingFailed, MediaHosting
 from rdpipe.scheduler.options import FinishEstimate, SchedulerOptions
 from rdpipe.scheduler.results import (
+    SKIP_NOTE,
+    STOP_NOTE,
     ClipProbe,
     ClipStored,
     FrameExtractor,
@@ -80,6 +84,7 @@ from rdpipe.scheduler.results import (
     TaskSubmitted,
     cached_result,
     picked_result,
+    refused_result,
 )
 from rdpipe.scheduler.updates import GateChanged, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.waker import Waker
@@ -311,8 +316,10 @@ class Scheduler:
             return await self._reuse(job)
         if job.action is Action.BLOCKED:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
-        if job.action is Action.REFUSED:
-            raise _ShotFailed(Phase.FAILED, job.reason, job.task_id, outcome=Outcome.REFUSED)
+        if job.action is Action.REFUSED:  # refused before: its on_failure, as if refused now
+            if policy_for(job.shot, FailureClass.INPUT_REFUSED) is FailurePolicy.STOP:
+                self._stop_submits(job)
+            return refused_result(job)
         without_audio = False
         if job.action is Action.RESUME and job.task_id is not None:
             status = await self._resume(job, job.task_id)
@@ -347,7 +354,16 @@ class Scheduler:
     def _check_submits(self, job: Job) -> None:
         """Raise :class:`_NotSubmitted` once a shot's ``on_failure: stop`` stopped submits."""
         if self._submits_stopped is not None:
-            raise _NotSubmitted(f"not submitted: {self._submits_stopped}")
+            raise _NotSubmitted(self._submits_stopped)
+
+    def _stop_submits(self, job: Job) -> None:
+        """No new submits for the rest of the run: ``job``'s shot failed with ``on_failure:
+        stop`` (the first such shot is the one named)."""
+        if self._submits_stopped is None:
+            self._submits_stopped = (
+                f"the run stopped submitting after shot {job.shot.label!r} failed "
+                "(on_failure: stop)"
+            )
 
     def _after_failure(
         self,
@@ -374,15 +390,12 @@ class Scheduler:
         refused = failure is FailureClass.INPUT_REFUSED
         outcome = Outcome.REFUSED if refused else Outcome.REFUNDED
         if step is Step.SKIP:
-            text += "; left out of the video (on_failure: skip)"
-            raise _ShotFailed(Phase.SKIPPED, text, status.task_id, outcome=Outcome.SKIPPED)
+            raise _ShotFailed(
+                Phase.SKIPPED, text + SKIP_NOTE, status.task_id, outcome=Outcome.SKIPPED
+            )
         if step is Step.STOP:
-            text += "; no new submits for the rest of the run (on_failure: stop)"
-            if self._submits_stopped is None:
-                self._submits_stopped = (
-                    f"the run stopped submitting after shot {job.shot.label!r} failed "
-                    "(on_failure: stop)"
-                )
+            text += STOP_NOTE
+            self._stop_submits(job)
         raise _ShotFailed(Phase.FAILED, text, status.task_id, outcome=outcome)
 
     async def _hosted_urls(self, job: Job, request: GenerationRequest) -> dict[LocalFile, str]:
@@ -533,7 +546,7 @@ class Scheduler:
             self._check_submits(job)
             if self._may_submit is not None and not self._may_submit(job):
                 raise _NotSubmitted(
-                    "not submitted: its claim in the shared clip store lapsed (the store could "
+                    "its claim in the shared clip store lapsed (the store could "
                     "not be reached, or another run took the shot over), so another run may be "
                     "paying for it; rerun to fetch its clip"
                 )

@@ -33,7 +33,7 @@ from rdpipe.plan import (
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import Outcome, Phase, ShotResult
-from rdpipe.scheduler.results import cached_result
+from rdpipe.scheduler.results import cached_result, refused_result
 from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
 from rdpipe.session.shared import clip_sources, open_remote
@@ -51,12 +51,9 @@ from rdpipe.state import (
 if TYPE_CHECKING:
     from rdpipe.remote import SharedClipStore
 
-#: How a job the plan does not run ends, settled from the state: blocked by an unknown submit,
-#: refused (its input was refused before); any other is not submitted.
-_SETTLED = {
-    Action.BLOCKED: (Phase.UNKNOWN, Outcome.UNKNOWN),
-    Action.REFUSED: (Phase.FAILED, Outcome.REFUSED),
-}
+#: How a job the plan does not run ends, settled from the state: blocked by an unknown submit;
+#: any other is not submitted (a refused one: :func:`refused_result`).
+_SETTLED = {Action.BLOCKED: (Phase.UNKNOWN, Outcome.UNKNOWN)}
 
 
 class Access(StrEnum):
@@ -122,7 +119,8 @@ class PipelineSession:
         """The plan's results from the state alone, sending nothing: one per job, in order.
 
         A job with a clip (its own, or the one of the same request earlier in the plan) is
-        cached; one blocked by an unknown submit is unknown, a refused one failed, and any other
+        cached; one blocked by an unknown submit is unknown, a refused one failed (skipped with
+        ``on_failure: skip``, left out of the video), and any other
         skipped, with the plan's reason as its message.
         """
         clips = {job.key: job.clip for job in self.plan.jobs if job.clip}
@@ -132,6 +130,9 @@ class PipelineSession:
             if clip is not None:
                 record = self.store.lookup(job.key, job.shot.take).clip
                 results.append(cached_result(job, clip, record))
+                continue
+            if job.action is Action.REFUSED:  # by its on_failure: failed, or skipped
+                results.append(refused_result(job))
                 continue
             phase, outcome = _SETTLED.get(job.action, (Phase.SKIPPED, Outcome.NOT_SUBMITTED))
             results.append(

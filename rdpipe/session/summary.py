@@ -11,6 +11,7 @@ from typing import Any, Self
 from rdpipe.errors import ExitCode
 from rdpipe.plan import Plan
 from rdpipe.scheduler import Outcome, Phase, ShotResult
+from rdpipe.scheduler.results import shown_status
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,18 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
-        """Shots that ended without a clip: failed, or skipped because of another's failure."""
-        return sum(result.phase in (Phase.FAILED, Phase.SKIPPED) for result in self.results)
+        """Shots that ended without a clip: failed, or skipped (``on_failure: skip``, or a task
+        failed before); not those skipped with nothing sent (:attr:`not_submitted`)."""
+        return sum(
+            result.phase in (Phase.FAILED, Phase.SKIPPED) and not _unsent(result)
+            for result in self.results
+        )
+
+    @property
+    def not_submitted(self) -> int:
+        """Shots skipped with nothing sent: the run stopped submitting (``on_failure: stop``,
+        ``--fail-fast``, a lapsed claim) or the shot of the same request did not finish."""
+        return sum(_unsent(result) for result in self.results)
 
     @property
     def unknown(self) -> int:
@@ -68,12 +79,18 @@ class RunSummary:
         return [result for result in self.results if not result.ok or result.message]
 
     def counts(self) -> str:
-        """``4 submitted, 0 resumed, 0 reused, 1 failed, 3 in flight`` (zero extras left out)."""
+        """``4 submitted, 0 resumed, 0 reused, 1 failed, 2 not submitted, 3 in flight`` (zero
+        extras left out)."""
         text = (
             f"{self.submitted} submitted, {self.resumed} resumed, {self.reused} reused, "
             f"{self.failed} failed"
         )
-        for count, name in ((self.unknown, "unknown"), (self.in_flight, "in flight")):
+        extras = (
+            (self.not_submitted, "not submitted"),
+            (self.unknown, "unknown"),
+            (self.in_flight, "in flight"),
+        )
+        for count, name in extras:
             text += f", {count} {name}" if count else ""
         return text
 
@@ -85,7 +102,7 @@ class RunSummary:
                 {
                     "id": result.shot_id,
                     "take": result.take,
-                    "status": result.phase.value,
+                    "status": shown_status(result),
                     "outcome": result.outcome.value,
                     "task_id": result.task_id,
                     "clip": str(result.clip.path) if result.clip else None,
@@ -98,10 +115,16 @@ class RunSummary:
             "resumed": self.resumed,
             "reused": self.reused,
             "failed": self.failed,
+            "not_submitted": self.not_submitted,
             "unknown": self.unknown,
             "in_flight": self.in_flight,
             "outcomes": self.outcomes(),
         }
+
+
+def _unsent(result: ShotResult) -> bool:
+    """Skipped with nothing sent for it (shown ``not submitted``)."""
+    return shown_status(result) == Outcome.NOT_SUBMITTED.value
 
 
 class RunUnfinished(ExceptionGroup[Exception]):

@@ -152,8 +152,91 @@ def test_stop_submits_nothing_more(
     outcomes = _outcomes(result)
     assert outcomes["first"][:2] == ("failed", "refunded")
     stopped = "the run stopped submitting after shot 'first' failed (on_failure: stop)"
-    assert outcomes["second"] == ("skipped", "not submitted", f"not submitted: {stopped}")
-    assert outcomes["third"] == ("skipped", "not submitted", f"not submitted: {stopped}")
+    assert outcomes["second"] == ("not submitted", "not submitted", stopped)
+    assert outcomes["third"] == ("not submitted", "not submitted", stopped)
+    summary = summary_of(result)
+    assert (summary["failed"], summary["not_submitted"]) == (1, 2)
+    assert summary["outcomes"]["not submitted"] == 2
+    assert f"second: not submitted: {stopped}" in result.stderr.splitlines()
+    online.clear_observations()
+    plain = rdpipe_cli("run", str(path), "-j", "1")
+    lines = plain.stdout.splitlines()
+    assert f"second: not submitted: {stopped}" in lines
+    assert f"third: not submitted: {stopped}" in lines
+    assert lines[-1] == "film: 1 submitted, 0 resumed, 0 reused, 1 failed, 2 not submitted"
+
+
+def _refusing(tmp_path: Path, policy: str) -> Path:
+    """A film whose ``rude`` prompt is refused (input_refused: ``policy``) beside two shots."""
+    text = pipeline_text(
+        {"calm": "calm water", "rude": "RUDE words", "kind": "kind words"}
+    ).replace("defaults: {seconds: 4, ratio: '16:9'}", "defaults: {seconds: 4, ratio: '16:9', "
+              f"on_failure: {{input_refused: {policy}}}}}")  # fmt: skip
+    return write(tmp_path / "film.yaml", text)
+
+
+def _refused_before(task_id: str) -> str:
+    return (
+        f"RelayDance refused this request's input in task {task_id} ({PROMPT}: "
+        f"{FAILURE_MESSAGES[PROMPT]}); it is not sent again unchanged: change the shot, or "
+        "pass --force to try it anyway"
+    )
+
+
+def test_skip_holds_for_an_input_refused_in_an_earlier_run(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """on_failure: {input_refused: skip}: the rerun does not send the refused request again,
+    and still leaves the shot out of the video (skipped), which is built from the others."""
+    online.faults = Faults(failure_markers={"RUDE": "input_refused"})
+    path = _refusing(tmp_path, "skip")
+    first = rdpipe_cli("run", str(path), "--json")
+    assert first.exit_code == 1
+    task_id = summary_of(first)["shots"][1]["task_id"]
+    assert _outcomes(first)["rude"][:2] == ("skipped", "skipped")
+    online.clear_observations()
+    again = rdpipe_cli("run", str(path), "--json")
+    assert again.exit_code == 1 and submits(online) == 0
+    video = tmp_path / "out" / "film.mp4"
+    summary = summary_of(again)
+    assert summary["output"] == str(video)
+    assert _outcomes(again)["rude"] == (
+        "skipped",
+        "skipped",
+        _refused_before(task_id) + "; left out of the video (on_failure: skip)",
+    )
+    assert summary["outcomes"]["skipped"] == 1 and summary["outcomes"]["refused"] == 0
+    plain = rdpipe_cli("run", str(path))
+    lines = plain.stdout.splitlines()
+    assert "the video leaves out rude (on_failure: skip)" in lines
+    assert (
+        f"rude: skipped: {_refused_before(task_id)}; left out of the video (on_failure: skip)"
+    ) in lines
+    assert lines[-1] == f"film: 0 submitted, 0 resumed, 2 reused, 1 failed -> {video}"
+    assert abs(_seconds(video) - 8.0) < 0.15
+
+
+def test_stop_holds_for_an_input_refused_in_an_earlier_run(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """on_failure: {input_refused: stop}: on the rerun the shot refused before fails as refused
+    and stops the run's submits, as the refusal itself did."""
+    online.faults = Faults(failure_markers={"RUDE": "input_refused"})
+    path = _refusing(tmp_path, "stop")
+    first = rdpipe_cli("run", str(path), "--json", "-j", "1")
+    task_id = summary_of(first)["shots"][1]["task_id"]
+    assert [body["prompt"] for body in _posted(online)] == ["calm water", "RUDE words"]
+    online.clear_observations()
+    again = rdpipe_cli("run", str(path), "--json", "-j", "1", "--force", "calm")
+    assert again.exit_code == 1
+    outcomes = _outcomes(again)
+    assert outcomes["rude"] == (
+        "failed",
+        "refused",
+        _refused_before(task_id) + "; no new submits for the rest of the run (on_failure: stop)",
+    )
+    stopped = "the run stopped submitting after shot 'rude' failed (on_failure: stop)"
+    assert outcomes["kind"] == ("not submitted", "not submitted", stopped)
 
 
 # The relay's concurrency gate --------------------------------------------------------------

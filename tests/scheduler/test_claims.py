@@ -124,6 +124,4 @@ def test_a_job_whose_claim_lapsed_is_skipped_not_paid_for(tmp_path: Path) -> Non
     results = run_once(tmp_path, relay, rendered, may_submit=lambda job: job.shot.id != "s1")
     assert relay.submitted == ["a red kite"]
     assert [result.phase for result in results] == [Phase.DONE, Phase.SKIPPED]
-    assert (results[1].message or "").startswith(
-        "not submitted: its claim in the shared clip store lapsed"
-    )
+    assert (results[1].message or "").startswith("its claim in the shared clip store lapsed")
