@@ -154,5 +154,5 @@ def _stopped(error: BaseException) -> int:
     if closed is None or not isinstance(error, closed.OutputClosed):
         raise error
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    closed.say_output_closed(error)
+    closed.say_output_closed(error, sys.argv)
     return int(closed.OUTPUT_CLOSED_EXIT)

@@ -5,7 +5,9 @@ no standard output at all; ``> /dev/full`` fails every write. None of these is a
 console script (:mod:`rdpipe.entry`) wraps both streams: the first failed write raises
 :class:`OutputClosed`, which stops the command like Ctrl-C does (work already paid for is
 recorded), and the entry point says so in one line on standard error, exit 141 (128 + SIGPIPE,
-what a shell reports for a program stopped by a closed pipe).
+what a shell reports for a program stopped by a closed pipe). The line speaks of resuming only
+for a command that can send paid work: a read-only one (:data:`READ_ONLY_COMMANDS`, or help)
+has nothing to resume.
 
 Light imports only: this runs before the command line is imported.
 """
@@ -18,12 +20,18 @@ import io
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from typing import Any, TextIO, cast
 
 from rdpipe.errors import ExitCode
 
 OUTPUT_CLOSED_EXIT = int(ExitCode.OUTPUT_CLOSED)
 _NAMES = {1: "standard output", 2: "standard error"}
+#: Commands that only read (the state, the lock file, the relay's public lists and balance):
+#: stopped early, they leave no paid work behind to resume.
+READ_ONLY_COMMANDS = frozenset(
+    {"assets", "balance", "cost", "models", "plan", "schema", "status", "validate"}
+)
 
 
 class OutputClosed(BaseException):
@@ -38,11 +46,15 @@ class OutputClosed(BaseException):
         self.reason = reason
         super().__init__(f"{stream} {reason}")
 
-    def line(self) -> str:
-        """The one line said on standard error (when that is still open)."""
+    def line(self, *, reads_only: bool = False) -> str:
+        """The one line said on standard error (when that is still open); ``reads_only``: the
+        command sends no paid work, so the line does not speak of resuming it."""
+        stopped = f"rdpipe stopped: its {self.stream} {self.reason}."
+        if reads_only:
+            return f"{stopped}\n"
         return (
-            f"rdpipe stopped: its {self.stream} {self.reason}. Work already paid for is "
-            "recorded: run the same command again to resume it without paying twice.\n"
+            f"{stopped} Work already paid for is recorded: run the same command again to "
+            "resume it without paying twice.\n"
         )
 
 
@@ -120,10 +132,20 @@ def guard_standard_streams() -> list[GuardedStream]:
     return guards
 
 
-def say_output_closed(closed: OutputClosed) -> None:
-    """Write ``closed``'s line straight to descriptor 2, if anything still reads it."""
+def say_output_closed(closed: OutputClosed, argv: Sequence[str]) -> None:
+    """Write ``closed``'s line straight to descriptor 2, if anything still reads it; ``argv``
+    (``sys.argv``) tells the command, and whether it only reads (:func:`reads_only`)."""
     with contextlib.suppress(OSError):
-        os.write(2, closed.line().encode("utf-8"))
+        os.write(2, closed.line(reads_only=reads_only(argv)).encode("utf-8"))
+
+
+def reads_only(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` (``sys.argv``: the program, then its arguments) runs a command in
+    :data:`READ_ONLY_COMMANDS`, help (``-h``/``--help``) or no command at all."""
+    words = list(argv[1:])
+    if not words or words[0].startswith("-") or "--help" in words or "-h" in words:
+        return True
+    return words[0] in READ_ONLY_COMMANDS
 
 
 def _reason(error: OSError | ValueError) -> str:

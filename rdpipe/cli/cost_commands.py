@@ -20,31 +20,35 @@ if TYPE_CHECKING:
 
 
 @app.command()
-def cost(path: FileArgument, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
+def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption = False) -> None:
     """Show what the pipeline cost: each task of the last run (pre-charge, expected and
     settled charge; failed tasks refunded) and each take the lock file holds, with totals.
-    Reads the run state and the lock file only; sends nothing. --json prints the document the
-    README describes ("The bill after")."""
+    Reads the pipeline file, the run state and the lock file only; sends nothing. --json
+    prints the document the README describes ("The bill after")."""
     context = CommandContext.start()
 
     def action() -> None:
+        from rdpipe.load.loader import load_pipeline
         from rdpipe.session.costs_view import cost_document, read_costs
 
-        if not path.is_file():
-            raise typer.BadParameter(f"{path} is not a file", param_hint="FILE")
-        view = read_costs(path, offline=offline)
+        load_pipeline(file)  # a pipeline file, as status checks it (exit 2 for a bad one)
+        view = read_costs(file, offline=offline)
         if as_json:
             typer.echo(json.dumps(cost_document(view), indent=2, ensure_ascii=False))
             return
-        _print_costs(context.out, view)
+        _print_costs(context.out, view, offline=offline)
 
     run_command(action, context)
 
 
-def _print_costs(out: Console, view: CostView) -> None:
+def _print_costs(out: Console, view: CostView, *, offline: bool) -> None:
     from rich.text import Text
 
-    if view.last_run is None:
+    if view.last_run is None and view.tasks_without_run:
+        tasks = "task carries" if view.tasks_without_run == 1 else "tasks carry"
+        out.print(Text(f"{view.pipeline}: the last run's {tasks} no cost (made before rdpipe "
+                       "recorded costs, or restored rather than submitted here)."))  # fmt: skip
+    elif view.last_run is None:
         out.print(Text(f"{view.pipeline}: no run has submitted anything yet."))
     else:
         _print_run(out, view.last_run)
@@ -52,7 +56,10 @@ def _print_costs(out: Console, view: CostView) -> None:
     lock = view.lock
     name = view.lock_file.name
     if not lock.rows and not lock.without_cost:
-        out.print(Text(f"The lock file ({name}) holds no takes yet."))
+        if offline:
+            out.print(Text("Offline previews keep no lock file: it holds only paid takes."))
+        else:
+            out.print(Text(f"The lock file ({name}) holds no takes yet."))
         return
     out.print(_table(f"Every take the lock file holds ({name})", lock.rows, run=False))
     if lock.without_cost:
@@ -66,6 +73,10 @@ def _print_run(out: Console, run: RunCosts) -> None:
     from rdpipe.session.costs_view import REFUNDED, totals
 
     when = datetime.fromtimestamp(run.run.started_at).strftime("%Y-%m-%d %H:%M")
+    if not run.rows:
+        out.print(Text(f"The last run ({when}) has no task to show: the relay accepted none of "
+                       "its submits."))  # fmt: skip
+        return
     out.print(_table(f"Last run ({when})", run.rows, run=True))
     if not run.priced:
         out.print(Text("Prices could not be read in that run: amounts use new-api's default "

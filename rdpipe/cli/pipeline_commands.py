@@ -47,7 +47,7 @@ AllowOutside = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.")]
+FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.", metavar="FILE")]
 OfflineOption = Annotated[
     bool,
     typer.Option(
@@ -175,7 +175,7 @@ def validate(
 
 @app.command()
 def plan(
-    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    file: FileArgument,
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
     offline: OfflineOption = False,
@@ -286,12 +286,13 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
         console.print(body)
     caption = Text(f"Plan for {result.pipeline}", style="table.title")
     table = Table(title=caption, title_justify="left")
-    table.add_column("model")
-    table.add_column("generations", justify="right")
-    table.add_column("billed seconds", justify="right")
+    # The model id folds (never cut: ids share long prefixes); the figures stay whole.
+    table.add_column("model", overflow="fold")
+    table.add_column("generations", justify="right", no_wrap=True)
+    table.add_column("billed seconds", justify="right", no_wrap=True)
     if money is not None:
-        table.add_column("expected cost", justify="right")
-        table.add_column("pre-charge", justify="right")
+        table.add_column("expected cost", justify="right", no_wrap=True)
+        table.add_column("pre-charge", justify="right", no_wrap=True)
     by_model = {} if money is None else money.by_model(result)
     for model, totals in sorted(result.by_model.items()):
         row: list[Text | str] = [Text(model), str(totals.generations), str(totals.billed_seconds)]

@@ -78,6 +78,9 @@ class CostView:
     last_run: RunCosts | None
     lock: LockCosts
     lock_file: Path
+    #: Tasks no run sent, so without a cost recorded (made before rdpipe recorded costs, or
+    #: restored): they are why a pipeline without a ``last_run`` may have tasks.
+    tasks_without_run: int = 0
 
 
 def read_costs(pipeline_file: Path, *, offline: bool = False) -> CostView:
@@ -86,13 +89,16 @@ def read_costs(pipeline_file: Path, *, offline: bool = False) -> CostView:
     :class:`~rdpipe.state.StateError` (an unreadable state or lock file)."""
     paths = StatePaths.for_pipeline(pipeline_file, offline=offline)
     last_run = None
+    without_run = 0
     if paths.database.is_file():
         with StateStore.open(
             paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
         ) as store:
             last_run = _last_run(store)
+            without_run = store.tasks_without_run()
     entries = LockFile(paths.lock_file).read()
-    return CostView(paths.pipeline, last_run, _lock_costs(entries), paths.lock_file)
+    lock = _lock_costs(entries)
+    return CostView(paths.pipeline, last_run, lock, paths.lock_file, without_run)
 
 
 def _last_run(store: StateStore) -> RunCosts | None:

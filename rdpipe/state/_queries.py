@@ -111,5 +111,9 @@ LAST_RUN = """
 SELECT run_id, started_at, currency, quota_per_unit, currency_rate FROM runs
 WHERE run_id = (SELECT max(run_id) FROM intents WHERE pipeline = ?)
 """
+TASKS_WITHOUT_RUN = """
+SELECT count(*) AS n FROM tasks t JOIN intents i USING (intent_id)
+WHERE i.pipeline = ? AND i.run_id IS NULL
+"""
 TASKS_OF_RUN = f"{_TASKS} WHERE i.pipeline = ? AND i.run_id = ? ORDER BY i.intent_id"
 INTENTS_OF_RUN = f"{_INTENTS} WHERE pipeline = ? AND run_id = ? ORDER BY intent_id"

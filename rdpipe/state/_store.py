@@ -373,6 +373,11 @@ class StateStore(MediaRecords):
         rows = self._rows(queries.LAST_RUN, (self._pipeline,))
         return RunRecord(**rows[0]) if rows else None
 
+    def tasks_without_run(self) -> int:
+        """How many tasks of this pipeline no run sent: submitted by an rdpipe that did not yet
+        record runs and costs, or restored (from the lock file or the shared clip store)."""
+        return int(self._rows(queries.TASKS_WITHOUT_RUN, (self._pipeline,))[0]["n"])
+
     def tasks_of_run(self, run_id: int) -> list[TaskRecord]:
         """Every task the run ``run_id`` submitted for this pipeline, in the order sent."""
         return self._tasks(queries.TASKS_OF_RUN, (self._pipeline, run_id))

@@ -19,17 +19,28 @@ RESUME = (
 PIPE_CLOSED = (
     f"rdpipe stopped: its standard output was closed (the program reading it stopped). {RESUME}"
 )
-CLOSED = f"rdpipe stopped: its standard output is closed. {RESUME}"
-FULL = f"rdpipe stopped: its standard output goes to a full device. {RESUME}"
+CLOSED = "rdpipe stopped: its standard output is closed."
+FULL = "rdpipe stopped: its standard output goes to a full device."
+#: Each command, and whether it can send paid work (so the line speaks of resuming it).
 COMMANDS = [
-    ("run", "film.yaml", "--offline", "--json"),
-    ("run", "film.yaml", "--offline"),
-    ("models", "--offline"),
-    ("status", "film.yaml"),
-    ("plan", "film.yaml", "--json"),
-    ("validate", "film.yaml"),
-    ("--help",),
+    (("run", "film.yaml", "--offline", "--json"), True),
+    (("run", "film.yaml", "--offline"), True),
+    (("models", "--offline"), False),
+    (("status", "film.yaml"), False),
+    (("plan", "film.yaml", "--json"), False),
+    (("validate", "film.yaml"), False),
+    (("cost", "film.yaml"), False),
+    (("balance", "--offline"), False),
+    (("run", "--help"), False),
+    (("--help",), False),
 ]
+
+
+def _line(headline: str, *, pays: bool) -> str:
+    return f"{headline} {RESUME}" if pays else f"{headline}\n"
+
+
+CASES = [pytest.param(command, pays, id=" ".join(command)) for command, pays in COMMANDS]
 
 
 def _crash_logs(root: Path) -> list[Path]:
@@ -72,12 +83,12 @@ def test_a_reader_that_stops_after_one_line_stops_the_run_and_a_rerun_resumes(
     assert (project / "out" / "offline" / "film.mp4").is_file()
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize(("command", "pays"), CASES)
 def test_a_closed_standard_output_stops_every_command_before_it_starts(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], pays: bool
 ) -> None:
-    """`>&-`: the same line and exit code for every command, and no file of the run takes the
-    free descriptor 1 (nothing is created at all)."""
+    """`>&-`: the same line and exit code for every command (speaking of resuming only for one
+    that can pay), and no file of the run takes the free descriptor 1 (nothing is created)."""
     write_pipeline(tmp_path)
     shell = ['"$0" "$@" >&-', *rdpipe_command(*command)]
     result = subprocess.run(
@@ -88,13 +99,13 @@ def test_a_closed_standard_output_stops_every_command_before_it_starts(
         text=True,
         timeout=60,
     )
-    assert (result.returncode, result.stderr) == (141, CLOSED)
+    assert (result.returncode, result.stderr) == (141, _line(CLOSED, pays=pays))
     assert not (tmp_path / ".rdpipe").exists() and _crash_logs(tmp_path) == []
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize(("command", "pays"), CASES)
 def test_standard_output_on_a_full_device_stops_every_command_the_same_way(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], pays: bool
 ) -> None:
     """`> /dev/full`: exit 141 with one line saying so, not "OSError ... This is a bug"."""
     if not Path("/dev/full").exists():
@@ -105,7 +116,7 @@ def test_standard_output_on_a_full_device_stops_every_command_the_same_way(
             *command, cwd=tmp_path, env=environment(tmp_path / "cache"), stdout=full
         )
     assert result.returncode == 141
-    assert _said_once(result.stderr, FULL)
+    assert _said_once(result.stderr, _line(FULL, pays=pays))
     assert _crash_logs(tmp_path) == []
 
 

@@ -16,6 +16,9 @@ from rdpipe.request import GenerationRequest
 from rdpipe.session.costs_view import cost_document, read_costs
 from rdpipe.state import LockFile, ShotLock, StatePaths, StateStore, TakeCost, TakeLock
 
+#: A pipeline file ``rdpipe cost`` loads (it checks its FILE as status does).
+PIPELINE = "version: 1\nname: film\nmodel: doubao-seedance-2-0-480p\nshots: [{id: a, prompt: x}]\n"
+
 REQUEST = GenerationRequest("m", "p", "4")
 LONG = "a-shot-with-a-rather-long-name-that-needs-folding-in-the-table"
 
@@ -38,7 +41,7 @@ def pipeline(tmp_path: Path) -> Path:
     """A pipeline whose last run sent five submits (an earlier run one more), and whose lock
     file holds takes in two currencies and one without a cost."""
     path = tmp_path / "film.yaml"
-    path.write_text("version: 1\n")
+    path.write_text(PIPELINE)
     with _state(path) as earlier:
         _submit(earlier, "old", "task_old", ShotCost(9, 9))
     with _state(path) as store:
@@ -116,7 +119,7 @@ def test_cost_prints_tables_that_fit_80_columns(pipeline: Path) -> None:
 def test_cost_json_and_a_pipeline_never_run(tmp_path: Path) -> None:
     """Before any run: no last run, an empty lock; --json says so; a missing file exits 2."""
     path = tmp_path / "film.yaml"
-    path.write_text("version: 1\n")
+    path.write_text(PIPELINE)
     result = _cost(str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {
