@@ -4,20 +4,22 @@ Importing the command line takes a few tenths of a second; a Ctrl-C in that time
 argument parsing, used to end in a traceback or in silence. Here every path ends the same way:
 Ctrl-C says ``interrupted`` (exit 130), a closed or broken standard output says so in one line
 (exit 141, :mod:`rdpipe.standard_streams`), anything else is the command's own exit code. This
-module imports nothing at its top but ``signal`` and ``sys``, so that the time in which a
-Ctrl-C can still show a traceback is Python's own start-up.
+module imports nothing at its top but ``sys`` and ``_signal`` (the C module under
+:mod:`signal`, already loaded: ``signal.py`` itself would import ``enum`` and ``functools``, a few
+milliseconds in which a Ctrl-C showed a traceback), so that the time in which a Ctrl-C can still
+show one is Python's own start-up and the loading of this module.
 """
 
-from __future__ import annotations
-
-import signal
 import sys
 
 TYPE_CHECKING = False  # not typing's: importing typing would widen the window for a traceback
 if TYPE_CHECKING:
+    import signal
     from typing import Any
 
     from rdpipe.standard_streams import GuardedStream
+else:
+    import _signal as signal  # the same signal(), SIGINT and SIG_IGN; no Python-level imports
 
 INTERRUPTED_EXIT = 130
 
@@ -50,7 +52,7 @@ def _run() -> int:
     return code
 
 
-def _quietly_loaded() -> list[GuardedStream]:
+def _quietly_loaded() -> "list[GuardedStream]":  # quoted: no __future__ import here
     """Guard the standard streams and import the command line, holding Ctrl-C back meanwhile.
 
     A KeyboardInterrupt raised in the middle of an import leaves modules half-loaded (and one
@@ -71,7 +73,7 @@ def _quietly_loaded() -> list[GuardedStream]:
     return guards
 
 
-def _redeliver_lost_interrupts(unraisable: Any) -> None:
+def _redeliver_lost_interrupts(unraisable: "Any") -> None:
     """Send again a Ctrl-C that landed where Python can only print it and drop it.
 
     A KeyboardInterrupt raised inside a weakref callback (importlib's module-lock clean-up runs

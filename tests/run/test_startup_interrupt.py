@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -195,9 +196,26 @@ def test_ctrl_c_at_any_moment_of_start_up_never_shows_a_traceback(tmp_path: Path
 
 
 def _before_rdpipe_code(code: int, stderr: str) -> bool:
-    """A SIGINT Python's start-up took: killed by it, and no frame of rdpipe in the trace."""
-    started = "init_import_site" in stderr or "rdpipe" not in stderr
+    """A SIGINT Python's start-up took: killed by it, and no rdpipe code but module loading in
+    the trace (Python's own start-up, or the loading of ``rdpipe.entry``, which imports nothing
+    of its own before its handler is set)."""
+    rdpipe_frames = re.findall(r'File ".*rdpipe[^"]*", line \d+, in (\S+)', stderr)
+    started = "init_import_site" in stderr or all(name == "<module>" for name in rdpipe_frames)
     return code in (-signal.SIGINT, 1) and "Traceback" in stderr and started
+
+
+def test_entry_module_loads_without_importing_python_code() -> None:
+    """The window in which a Ctrl-C can still show a traceback is the loading of the entry
+    module: it must load no Python module of its own (``signal.py`` pulled ``enum`` in, and a
+    Ctrl-C landed there in CI)."""
+    probe = (
+        "import sys; before = set(sys.modules); import rdpipe.entry; "
+        "print(sorted(set(sys.modules) - before - {'rdpipe', 'rdpipe.entry'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-S", "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout == "[]\n", loaded.stdout
 
 
 def test_a_ctrl_c_a_library_reported_as_its_own_error_is_still_an_interruption(
