@@ -1,0 +1,93 @@
+"""Commands rdpipe suggests, written so that they work when pasted as printed.
+
+A hint such as "run ``rdpipe assemble film.yaml``" is only useful if it names the pipeline file
+from where the user is (not its bare name), keeps the mode they are in (``--offline``: the
+offline preview's clips are not the paid ones), keeps what changes the pipeline's meaning
+(``--set``, ``--allow-outside-files``), and is quoted for the shell. :class:`Invocation` is how
+the user ran the current command; :meth:`Invocation.command` writes another command in the same
+terms. Which options each command accepts is :data:`ACCEPTS`, checked against the command line
+itself by the tests (``tests/cli/test_hints_run.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The options an Invocation carries over, per command that takes them (rdpipe COMMAND --help).
+OFFLINE = "--offline"
+SET = "--set"
+OUTSIDE = "--allow-outside-files"
+ACCEPTS: Mapping[str, frozenset[str]] = {
+    "validate": frozenset({SET, OUTSIDE}),
+    "plan": frozenset({SET, OUTSIDE, OFFLINE}),
+    "run": frozenset({SET, OUTSIDE, OFFLINE}),
+    "status": frozenset({SET, OUTSIDE, OFFLINE}),
+    "assemble": frozenset({SET, OUTSIDE, OFFLINE}),
+    "review": frozenset({OFFLINE}),
+    "cost": frozenset({OFFLINE}),
+    "pick": frozenset(),
+    "push": frozenset({SET, OUTSIDE}),
+    "pull": frozenset({SET, OUTSIDE}),
+    "models": frozenset({OFFLINE}),
+    "balance": frozenset({OFFLINE}),
+    "assets": frozenset({OFFLINE}),
+}
+# Commands that take no pipeline file.
+WITHOUT_FILE = frozenset({"models", "balance", "assets"})
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """How the user ran the current command: from where, on which file, in which mode.
+
+    ``cwd`` is the working directory the command was started in; ``pipeline`` the pipeline file
+    (absolute, or relative to ``cwd``); ``offline`` whether it ran on the built-in simulator;
+    ``sets`` the ``--set NAME=VALUE`` values as given, in order; ``allow_outside_files`` whether
+    ``--allow-outside-files`` was given.
+    """
+
+    cwd: Path
+    pipeline: Path | None = None
+    offline: bool = False
+    sets: tuple[str, ...] = field(default=())
+    allow_outside_files: bool = False
+
+    def file_argument(self) -> str:
+        """The pipeline file as a path from ``cwd`` (``os.path.relpath``), unquoted.
+
+        Raises ``ValueError`` when there is no pipeline. A path that cannot be made relative
+        (another drive on Windows) stays absolute.
+        """
+        if self.pipeline is None:
+            raise ValueError("this invocation has no pipeline file")
+        target = self.pipeline if self.pipeline.is_absolute() else self.cwd / self.pipeline
+        try:
+            return os.path.relpath(target, self.cwd)
+        except ValueError:
+            return str(target)
+
+    def command(self, verb: str, *arguments: str, options: Sequence[str] = ()) -> str:
+        """``rdpipe VERB [FILE] ARGUMENTS... OPTIONS... [carried options]``, shell-quoted.
+
+        ``verb`` may be two words (``"sim serve"``). The pipeline file comes first for the
+        commands that take one; then ``arguments`` and ``options`` as given; then, of
+        ``--offline``, ``--set`` and ``--allow-outside-files``, those this invocation used and
+        ``verb`` accepts (:data:`ACCEPTS`).
+        """
+        words = ["rdpipe", *verb.split()]
+        if verb in ACCEPTS and verb not in WITHOUT_FILE and self.pipeline is not None:
+            words.append(self.file_argument())
+        words += [*arguments, *options]
+        accepted = ACCEPTS.get(verb, frozenset())
+        if self.offline and OFFLINE in accepted and OFFLINE not in options:
+            words.append(OFFLINE)
+        if SET in accepted:
+            for value in self.sets:
+                words += [SET, value]
+        if self.allow_outside_files and OUTSIDE in accepted and OUTSIDE not in options:
+            words.append(OUTSIDE)
+        return shlex.join(words)
