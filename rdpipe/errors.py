@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from rdpipe.hints import Invocation, Suggestion
 from rdpipe.redaction import redact, redact_optional
 
 
@@ -34,11 +35,24 @@ class RdpipeError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILED
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, suggestion: Suggestion | None = None
+    ) -> None:
+        if hint is None and suggestion is not None:
+            hint = suggestion.render(None)
         message, hint = redact(message), redact_optional(hint)
         self.message = message
         self.hint = hint
+        self.suggestion = suggestion
         super().__init__(message if hint is None else f"{message}\n{hint}")
+
+    def address(self, invocation: Invocation) -> None:
+        """Write the hint's command (:attr:`suggestion`, when there is one) as the user would
+        paste it after running ``invocation``: their mode, their path to the file, quoted."""
+        if self.suggestion is None:
+            return
+        self.hint = redact(self.suggestion.render(invocation))
+        self.args = (f"{self.message}\n{self.hint}",)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ offline preview's clips are not the paid ones), keeps what changes the pipeline'
 the user ran the current command; :meth:`Invocation.command` writes another command in the same
 terms. Which options each command accepts is :data:`ACCEPTS`, checked against the command line
 itself by the tests (``tests/cli/test_hints_run.py``).
+
+An error raised deep down, where nobody knows how the user ran the command, carries a
+:class:`Suggestion` (the verb, its arguments and options, and the sentence it goes in); the
+CLI renders it with the command's :class:`Invocation` (``RdpipeError.address``).
 """
 
 from __future__ import annotations
@@ -91,3 +95,50 @@ class Invocation:
         if self.allow_outside_files and OUTSIDE in accepted and OUTSIDE not in options:
             words.append(OUTSIDE)
         return shlex.join(words)
+
+    @classmethod
+    def start(
+        cls,
+        pipeline: Path | None = None,
+        *,
+        offline: bool = False,
+        sets: Sequence[str] | None = None,
+        allow_outside_files: bool = False,
+    ) -> Invocation:
+        """The invocation of the command starting now: ``cwd`` is the working directory of now
+        (read once, when the command starts), the rest as the command line gave them."""
+        return cls(
+            cwd=Path.cwd(),
+            pipeline=pipeline,
+            offline=offline,
+            sets=tuple(sets or ()),
+            allow_outside_files=allow_outside_files,
+        )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A command to suggest, known where the advice is written but not how the user ran rdpipe.
+
+    ``verb`` (``"run"``, ``"sim serve"``), ``arguments`` after the pipeline file, ``options``
+    after them; ``sentence`` is the advice with ``{command}`` where the command goes (it is put
+    in backticks). :meth:`render` writes it for one :class:`Invocation`.
+    """
+
+    verb: str
+    sentence: str = "Run `{command}`."
+    arguments: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+
+    def render(self, invocation: Invocation | None) -> str:
+        """The sentence with the command as ``invocation`` would paste it; without one (a
+        caller that does not know it), ``rdpipe VERB ARGUMENTS OPTIONS`` with ``FILE`` for the
+        pipeline file of commands that take one."""
+        if invocation is not None:
+            command = invocation.command(self.verb, *self.arguments, options=self.options)
+        else:
+            words = ["rdpipe", *self.verb.split()]
+            if self.verb in ACCEPTS and self.verb not in WITHOUT_FILE:
+                words.append("FILE")
+            command = shlex.join([*words, *self.arguments, *self.options])
+        return self.sentence.format(command=command)

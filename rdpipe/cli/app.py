@@ -23,6 +23,8 @@ from rdpipe.standard_streams import OutputClosed
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from rdpipe.hints import Invocation
+
 app = typer.Typer(
     name="rdpipe",
     help="Declarative video pipelines for the RelayDance (Seedance) video API.",
@@ -49,7 +51,11 @@ class InterruptionReported(SystemExit):
 
 
 def run_command(
-    action: Callable[[], T], context: CommandContext, *, state_dir: Path | None = None
+    action: Callable[[], T],
+    context: CommandContext,
+    *,
+    state_dir: Path | None = None,
+    invocation: Invocation | None = None,
 ) -> T:
     """Run one command body, turning every exception into a message and an exit code.
 
@@ -62,7 +68,8 @@ def run_command(
     user gets one paragraph and the traceback goes to a crash log (in ``state_dir``, the
     pipeline's ``.rdpipe/``, when the command has one), exit 1. What is said goes to the
     ``context``'s standard error console; on the screen and in the log, it goes through its
-    redactor. Ctrl-C says "interrupted" and raises :class:`InterruptionReported`.
+    redactor. Ctrl-C says "interrupted" and raises :class:`InterruptionReported`. An error's
+    suggested command is written for ``invocation`` (how the user ran this command), if given.
     """
     try:
         return action()
@@ -84,6 +91,9 @@ def run_command(
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
             errors = [_crash_report(error, state_dir, context)]
+        if invocation is not None:  # the hint's command in the user's terms (rdpipe.hints)
+            for leaf in errors:
+                leaf.address(invocation)
         for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
             _report(leaf, context)
         raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
