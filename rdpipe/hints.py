@@ -63,16 +63,20 @@ class Invocation:
     def file_argument(self) -> str:
         """The pipeline file as a path from ``cwd`` (``os.path.relpath``), unquoted.
 
-        Raises ``ValueError`` when there is no pipeline. A path that cannot be made relative
-        (another drive on Windows) stays absolute.
+        A file given as an absolute path stays absolute unless it is under ``cwd`` (no
+        ``../../tmp/...``), as does a path that cannot be made relative (another drive on
+        Windows). Raises ``ValueError`` when there is no pipeline.
         """
         if self.pipeline is None:
             raise ValueError("this invocation has no pipeline file")
         target = self.pipeline if self.pipeline.is_absolute() else self.cwd / self.pipeline
         try:
-            return os.path.relpath(target, self.cwd)
+            relative = os.path.relpath(target, self.cwd)
         except ValueError:
             return str(target)
+        if self.pipeline.is_absolute() and relative.split(os.sep)[0] == os.pardir:
+            return str(target)
+        return relative
 
     def command(self, verb: str, *arguments: str, options: Sequence[str] = ()) -> str:
         """``rdpipe VERB [FILE] ARGUMENTS... OPTIONS... [carried options]``, shell-quoted.
@@ -117,28 +121,48 @@ class Invocation:
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    """A command to suggest, known where the advice is written but not how the user ran rdpipe.
-
-    ``verb`` (``"run"``, ``"sim serve"``), ``arguments`` after the pipeline file, ``options``
-    after them; ``sentence`` is the advice with ``{command}`` where the command goes (it is put
-    in backticks). :meth:`render` writes it for one :class:`Invocation`.
-    """
+class Command:
+    """A command to suggest without the user's terms: ``verb`` (``"run"``, ``"sim serve"``),
+    ``arguments`` after the pipeline file, ``options`` after them."""
 
     verb: str
-    sentence: str = "Run `{command}`."
     arguments: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
 
     def render(self, invocation: Invocation | None) -> str:
-        """The sentence with the command as ``invocation`` would paste it; without one (a
-        caller that does not know it), ``rdpipe VERB ARGUMENTS OPTIONS`` with ``FILE`` for the
-        pipeline file of commands that take one."""
+        """The command as ``invocation`` would paste it; without one (a caller that does not
+        know it), ``rdpipe VERB FILE ARGUMENTS OPTIONS`` (``FILE`` for commands that take one)."""
         if invocation is not None:
-            command = invocation.command(self.verb, *self.arguments, options=self.options)
-        else:
-            words = ["rdpipe", *self.verb.split()]
-            if self.verb in ACCEPTS and self.verb not in WITHOUT_FILE:
-                words.append("FILE")
-            command = shlex.join([*words, *self.arguments, *self.options])
-        return self.sentence.format(command=command)
+            return invocation.command(self.verb, *self.arguments, options=self.options)
+        words = ["rdpipe", *self.verb.split()]
+        if self.verb in ACCEPTS and self.verb not in WITHOUT_FILE:
+            words.append("FILE")
+        return shlex.join([*words, *self.arguments, *self.options])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Advice naming commands, known where it is written but not how the user ran rdpipe.
+
+    ``sentence`` has ``{0}``, ``{1}``... where ``commands`` go (in backticks in the sentence);
+    :meth:`render` writes them for one :class:`Invocation`.
+    """
+
+    sentence: str
+    commands: tuple[Command, ...]
+
+    @classmethod
+    def of(
+        cls,
+        verb: str,
+        sentence: str = "Run `{0}`.",
+        *,
+        arguments: Sequence[str] = (),
+        options: Sequence[str] = (),
+    ) -> Suggestion:
+        """A suggestion of one command: ``rdpipe VERB [FILE] ARGUMENTS OPTIONS`` in ``{0}``."""
+        return cls(sentence, (Command(verb, tuple(arguments), tuple(options)),))
+
+    def render(self, invocation: Invocation | None) -> str:
+        """The sentence with each command as ``invocation`` would paste it."""
+        return self.sentence.format(*(command.render(invocation) for command in self.commands))

@@ -13,7 +13,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "rdpipe"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "rdpipe data errors redaction files send_record sockets local_server standard_streams "
+        "rdpipe data errors hints redaction files send_record sockets local_server "
+        "standard_streams "
         "ffmpeg_path text",
         "model catalog schema concurrency",
         "load",

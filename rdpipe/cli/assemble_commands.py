@@ -16,6 +16,7 @@ from rdpipe.cli.pipeline_commands import (
     SetOption,
     prepare,
 )
+from rdpipe.hints import Invocation
 
 
 @app.command("assemble")
@@ -47,4 +48,7 @@ def assemble_command(
         )
         context.out.print(f"{prepared.name}: {output}")
 
-    run_command(action, context)
+    invocation = Invocation.start(
+        file, offline=offline, sets=sets, allow_outside_files=allow_outside
+    )
+    run_command(action, context, invocation=invocation)

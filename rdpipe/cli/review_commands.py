@@ -12,6 +12,7 @@ import typer
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
 from rdpipe.errors import UsageError
+from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -114,7 +115,7 @@ def pick(
         if (take is None) == (not clear) or (take is not None and take < 0):
             raise UsageError(
                 "give a take number (1 or more), or --clear",
-                hint=f"For example: rdpipe pick {file} {shot} 2",
+                hint=f"For example: {Invocation.start(file).command('pick', shot, '2')}",
             )
         wanted = None if clear or take == 0 else take
         change = set_pick(file, shot, wanted)
@@ -122,11 +123,33 @@ def pick(
             console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged")
             return
         console.print(f"{shot}: {_describe(wanted)} (was {_describe(change.before)}) in {file}")
-        console.print(
-            f"Nothing is regenerated. Run `rdpipe assemble {file}` to rebuild the video.",
-        )
+        console.print(f"Nothing is regenerated. {_rebuild_hint(file)}")
 
-    run_command(action, context)
+    run_command(action, context, invocation=Invocation.start(file))
+
+
+def _rebuild_hint(file: Path) -> str:
+    """How to rebuild the video after a pick, for each mode that has made one (the paid run's
+    video, the offline preview's); `rdpipe run` when neither has been made yet."""
+    from rdpipe.errors import RdpipeError
+
+    made = []
+    for offline in (False, True):
+        try:
+            if manifest_path(file, offline=offline).exists():
+                made.append(offline)
+        except RdpipeError:  # an invalid file: the paid run's command, which will say why
+            break
+    if not made:
+        run = Invocation.start(file).command("run")
+        return f"No video was made yet: run `{run}` to make it with this pick."
+    commands = [Invocation.start(file, offline=offline).command("assemble") for offline in made]
+    if len(commands) == 1:
+        return f"Run `{commands[0]}` to rebuild the video."
+    return (
+        f"Run `{commands[0]}` to rebuild the video, or `{commands[1]}` to rebuild the "
+        "offline preview."
+    )
 
 
 def _describe(take: int | None) -> str:

@@ -30,6 +30,7 @@ from rdpipe.cli.pipeline_commands import (
     remote_setting,
 )
 from rdpipe.concurrency import DEFAULT_TASKS, MAX_TASKS
+from rdpipe.hints import Invocation
 from rdpipe.session.settings import (
     OFFLINE_POLL_INTERVAL,
     POLL_BACKOFF,
@@ -172,16 +173,26 @@ def run(
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         run_settings = replace(settings, remote=shared)
-        summary = perform_run(prepared, run_settings, as_json=as_json, context=context)
+        summary = perform_run(
+            prepared, run_settings, as_json=as_json, context=context, invocation=invocation
+        )
         return int(summary.exit_code)
 
     state_dir = StatePaths.for_pipeline(file.absolute()).state_dir
-    code = run_command(action, context, state_dir=state_dir)
+    invocation = Invocation.start(
+        file, offline=offline, sets=sets, allow_outside_files=allow_outside
+    )
+    code = run_command(action, context, state_dir=state_dir, invocation=invocation)
     raise typer.Exit(code)
 
 
 def perform_run(
-    prepared: PreparedPipeline, settings: RunSettings, *, as_json: bool, context: CommandContext
+    prepared: PreparedPipeline,
+    settings: RunSettings,
+    *,
+    as_json: bool,
+    context: CommandContext,
+    invocation: Invocation | None = None,
 ) -> RunSummary:
     """Run the pipeline (Ctrl-C watched throughout its async part), then print its summary,
     also when an error stops the run after its shots ran (the error is raised after it).
@@ -189,7 +200,9 @@ def perform_run(
     The run's events, progress and summary go to ``context.out`` (``context.err`` with
     ``--json``, whose summary object goes to stdout); what Ctrl-C says, to ``context.err``
     always. The run reads ``context.environ``, and
-    the context's redactor takes secrets out of all the run prints and keeps.
+    the context's redactor takes secrets out of all the run prints and keeps. After the
+    summary, what to run next for the shots left without a clip, written for ``invocation``
+    (:func:`rdpipe.cli.next_steps.next_steps`).
     """
     from rdpipe.cli.run_session import ConsoleRunReporter, until_interrupted
     from rdpipe.session.running import run_pipeline
@@ -211,9 +224,9 @@ def perform_run(
     except Exception as error:
         ran = unfinished_summary(error)
         if ran is not None:  # the shots ran: their summary (--json: its object) ends stdout
-            _finish(console, ran, json_to, redactor)
+            _finish(console, ran, json_to, redactor, invocation)
         raise
-    _finish(console, summary, json_to, redactor)
+    _finish(console, summary, json_to, redactor, invocation)
     return summary
 
 
@@ -227,10 +240,15 @@ def shot_outcome(result: ShotResult) -> str:
 
 
 def _finish(
-    console: Console, summary: RunSummary, json_to: IO[str] | None, redactor: Redactor
+    console: Console,
+    summary: RunSummary,
+    json_to: IO[str] | None,
+    redactor: Redactor,
+    invocation: Invocation | None = None,
 ) -> None:
     """A line per shot the summary tells of (:meth:`RunSummary.told`), with its outcome (in
-    red when it has no clip), then the summary line (or the ``--json`` summary object on
+    red when it has no clip), what to run next (:func:`~rdpipe.cli.next_steps.next_steps`,
+    written for ``invocation``), then the summary line (or the ``--json`` summary object on
     ``json_to``)."""
     for result in summary.told():
         message = redactor.redact_optional(result.message)
@@ -238,6 +256,11 @@ def _finish(
             f"{result.shot_id}: {shot_outcome(result)}: {message}",
             style=None if result.ok else "red",
         )
+    if invocation is not None:
+        from rdpipe.cli.next_steps import next_steps
+
+        for step in next_steps(summary, invocation):
+            console.print(redactor.redact(step))
     if json_to is not None:
         text = json.dumps(summary.to_json(), ensure_ascii=False)
         json_to.write(redactor.redact(text) + "\n")

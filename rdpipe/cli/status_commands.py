@@ -21,10 +21,9 @@ from rdpipe.cli.pipeline_commands import (
     prepare,
     remote_setting,
 )
+from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from rdpipe.plan import Job
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.store_status import StoreStatus
@@ -96,7 +95,7 @@ def status(
                     "key": job.key,
                 }
             )
-        notes = _notes(store, file, asked=asked, rows=rows)
+        notes = _notes(store, invocation, asked=asked, rows=rows)
         if as_json:
             document = {"pipeline": prepared.name, "shots": rows,
                         "billed_seconds": billed, "notes": notes}  # fmt: skip
@@ -114,12 +113,26 @@ def status(
         if shared is not None:
             context.out.print(Text(_store_line(shared)))
 
-    run_command(action, context)
+    invocation = Invocation.start(
+        file, offline=offline, sets=sets, allow_outside_files=allow_outside
+    )
+    run_command(action, context, invocation=invocation)
 
 
-def _notes(store: StoreStatus, file: Path, *, asked: bool, rows: list[dict[str, Any]]) -> list[str]:
-    """What the table cannot say: the server not asked, the store's gaps, pushes to make."""
+def _notes(
+    store: StoreStatus, invocation: Invocation, *, asked: bool, rows: list[dict[str, Any]]
+) -> list[str]:
+    """What the table cannot say: the server not asked, the store's gaps, pushes to make, and
+    the command that deals with the shots of unknown outcome."""
     notes = []
+    unknown = [row["label"] for row in rows if row["status"] == _LABEL["blocked"]]
+    if unknown:
+        resubmit = invocation.command("run", options=("--resubmit-unknown",))
+        notes.append(
+            f"{', '.join(unknown)}: check your RelayDance dashboard for the task of the unknown "
+            f"submit; if none was made, `{resubmit}` submits it again (if one was, it is paid "
+            "twice)"
+        )
     if not asked and any(row["status"] == "locked, on the server" for row in rows):
         notes.append(
             "the server was not asked whether it still has the locked tasks: "
@@ -136,7 +149,7 @@ def _notes(store: StoreStatus, file: Path, *, asked: bool, rows: list[dict[str, 
         clips = "clip here was" if store.unpushed == 1 else "clips here were"
         notes.append(
             f"{store.unpushed} {clips} never pushed to the shared store from this machine: the "
-            f"next run pushes them, or `rdpipe push {file}`"
+            f"next run pushes them, or `{invocation.command('push')}`"
         )
     return notes
 

@@ -62,6 +62,7 @@ from rdpipe.failure_codes import (
     next_step,
     policy_for,
 )
+from rdpipe.hints import Suggestion
 from rdpipe.plan import Action, Job
 from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.scheduler import notes
@@ -109,10 +110,25 @@ _POLL_OUTAGE = (NotSent, NoAnswer, ServerError, RateLimited)
 class RunAborted(RdpipeError):
     """An error that concerns every shot (a bad key, an empty balance): the run stopped."""
 
-    def __init__(self, cause: RdpipeError) -> None:
+    def __init__(self, cause: RdpipeError, *, paid: int = 0) -> None:
+        """``paid``: tasks submitted (by this run or an earlier one) and not yet downloaded."""
+        self.cause = cause
+        self.paid = paid
+        first = "" if cause.hint is None else cause.hint.replace("{", "{{").replace("}", "}}") + " "
+        if paid:
+            tasks = "1 task" if paid == 1 else f"{paid} tasks"
+            sentence = (
+                f"{first}The {tasks} already submitted (paid for) are recorded: once RelayDance "
+                "answers again, `{0}` resumes them without paying again and submits the shots "
+                "not sent yet."
+            )
+            if paid == 1:
+                sentence = sentence.replace("are recorded", "is recorded")
+                sentence = sentence.replace("resumes them", "resumes it")
+        else:
+            sentence = f"{first}No task was left in flight; `{{0}}` starts the run again."
         super().__init__(
-            f"the run stopped: {cause.message}",
-            hint=cause.hint or "Tasks already submitted are recorded; rerun to resume them.",
+            f"the run stopped: {cause.message}", suggestion=Suggestion.of("run", sentence)
         )
 
 
@@ -278,7 +294,7 @@ class Scheduler:
         except _FATAL as error:
             failed = self._result(job, Phase.FAILED, message=error.message, outcome=Outcome.REFUSED)
             self._finish(job, failed)
-            raise RunAborted(error) from error
+            raise RunAborted(error, paid=len(self._following.keys() | self._downloading)) from error
         self._finish(job, result)
         if self._options.fail_fast and result.phase in (Phase.FAILED, Phase.UNKNOWN):
             if self._stopped_by is None:
@@ -450,7 +466,7 @@ class Scheduler:
                     Phase.FAILED,
                     f"the offline simulator no longer has task {task_id}: it keeps a task only "
                     "while the offline run that submitted it lasts, so the clip cannot be "
-                    "downloaded again; `rdpipe run --offline` generates the shot again (free)",
+                    "downloaded again; the next offline run generates the shot again (free)",
                     task_id,
                     outcome=Outcome.UNKNOWN,
                 ) from lost
@@ -587,11 +603,14 @@ class Scheduler:
             except SubmitOutcomeUnknown as error:
                 await self._state_call(self._journal.record_unknown, intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed
-                raise _ShotFailed(
-                    Phase.UNKNOWN,
-                    f"{error.message.rstrip('.')}; rdpipe will not resend it: check your "
-                    "RelayDance dashboard, then rerun with --resubmit-unknown to submit it again",
-                ) from error
+                if self._options.offline:  # the offline simulator bills nothing
+                    then = "the next offline run submits it again (free)"
+                else:
+                    then = (
+                        "rdpipe will not resend it: check your RelayDance dashboard, then "
+                        "rerun with --resubmit-unknown to submit it again"
+                    )
+                raise _ShotFailed(Phase.UNKNOWN, f"{error.message.rstrip('.')}; {then}") from error
             except _FATAL as error:
                 await self._state_call(self._journal.record_refused, intent, error.message)
                 raise

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
+from rdpipe.hints import Command, Suggestion
 from rdpipe.plan import Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
@@ -34,9 +35,12 @@ from rdpipe.session.settings import RunSettings
 
 class NoClipYet(RdpipeError):
     """Shots the video cannot be built without: never generated, or their clip on disk is
-    damaged and could not be downloaded again (``damaged`` says how, by shot id)."""
+    damaged and could not be downloaded again (``damaged`` says how, by shot id); ``every``:
+    no shot of the pipeline has one (then ``--partial`` is not suggested)."""
 
-    def __init__(self, missing: list[str], damaged: Mapping[str, str], *, offline: bool) -> None:
+    def __init__(
+        self, missing: list[str], damaged: Mapping[str, str], *, offline: bool, every: bool = False
+    ) -> None:
         self.missing = missing
         new = [shot for shot in missing if shot not in damaged]
         parts = [f"no clip yet for {', '.join(new)}"] if new else []
@@ -45,8 +49,15 @@ class NoClipYet(RdpipeError):
             for shot in missing
             if shot in damaged
         ]
-        run = "`rdpipe run --offline` first (free)" if offline else "`rdpipe run` first"
-        super().__init__("; ".join(parts), hint=f"Run {run}, or pass --partial to leave them out.")
+        free = " (free)" if offline else ""
+        if every:  # no shot has a clip: --partial would have nothing to join
+            suggestion = Suggestion.of("run", f"Run `{{0}}` first{free}.")
+        else:
+            suggestion = Suggestion(
+                f"Run `{{0}}` first{free}, or `{{1}}` to leave them out.",
+                (Command("run"), Command("assemble", options=("--partial",))),
+            )
+        super().__init__("; ".join(parts), suggestion=suggestion)
 
 
 def rebuild_video(
@@ -79,7 +90,8 @@ def rebuild_video(
             }
         missing = shots_without_clip(prepared, results)
         if missing and not settings.partial:
-            raise NoClipYet(missing, damaged, offline=settings.offline)
+            every = len(missing) == len(prepared.loaded.pipeline.shots)
+            raise NoClipYet(missing, damaged, offline=settings.offline, every=every)
         workspace = session.workspace
         verdicts = session.clips.verdicts
         output = run_async(

@@ -299,11 +299,12 @@ def test_offline_clip_cut_short_on_disk_is_reported_as_cut_and_free(
         f"the clip of a is not whole and could not be downloaded again: {relative} has "
         f"{int(whole * CUT)} bytes, expected {whole}"
     )
-    assert (
-        error[1] == "Run `rdpipe run --offline` first (free), or pass --partial to leave them out."
+    assert error[1] == (
+        f"Run `rdpipe run {path} --offline` first (free), or `rdpipe assemble {path} --partial "
+        "--offline` to leave them out."
     )
     assert "keeps a task only while the offline run that submitted it lasts" in result.stdout
-    assert "`rdpipe run --offline` generates the shot again (free)" in result.stdout
+    assert "the next offline run generates the shot again (free)" in result.stdout
     assert "billed" not in result.stdout + result.stderr
     assert rdpipe_cli("run", str(path), "--offline").exit_code == 0
     assert _whole(clips / "film.mp4") > 0

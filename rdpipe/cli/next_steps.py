@@ -1,0 +1,64 @@
+"""What to run next after a run that did not finish every shot, as commands to paste.
+
+A run's summary line counts the shots without a clip; the lines here name the command that
+deals with each kind, in the user's terms (:class:`~rdpipe.hints.Invocation`): the same file
+from where they are, the same mode (``--offline``), the same ``--set`` values.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rdpipe.scheduler import Phase
+
+if TYPE_CHECKING:
+    from rdpipe.hints import Invocation
+    from rdpipe.session.summary import RunSummary
+
+
+def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
+    """One sentence per thing left to do, each naming its command in backticks; ``[]`` when
+    every shot has its clip and the video was built.
+
+    - shots in flight, failed, or not submitted: ``rdpipe run FILE`` (tasks in flight are
+      followed and finished tasks downloaded, never paid again; the others are submitted);
+    - shots of unknown outcome, online: ``rdpipe run FILE --resubmit-unknown`` after checking
+      the dashboard (they may be paid twice); offline: ``rdpipe run FILE --offline`` (free);
+    - a video not built while some shots have a clip: ``rdpipe assemble FILE --partial``.
+    """
+    results = summary.results
+    unknown = [r.shot_id for r in results if r.phase is Phase.UNKNOWN]
+    in_flight = [r.shot_id for r in results if r.phase is Phase.IN_FLIGHT]
+    again = [
+        r.shot_id for r in results if not r.ok and r.phase not in (Phase.UNKNOWN, Phase.IN_FLIGHT)
+    ]
+    steps = []
+    if invocation.offline and unknown:  # the simulator bills nothing: send them again
+        again, unknown = [*again, *unknown], []
+    if again or in_flight:
+        parts = []
+        if in_flight:
+            parts.append(f"follows the tasks still in flight ({_ids(in_flight)}; no new charge)")
+        if again:
+            free = " (free)" if invocation.offline else ""
+            parts.append(
+                f"tries again the shots without a clip ({_ids(again)}){free}: a task already "
+                "paid for is downloaded again, not paid twice"
+            )
+        steps.append(f"`{invocation.command('run')}` {' and '.join(parts)}.")
+    if unknown:
+        resubmit = invocation.command("run", options=("--resubmit-unknown",))
+        steps.append(
+            f"The submits of {_ids(unknown)} have an unknown outcome: check your RelayDance "
+            f"dashboard for their tasks; if none was made, `{resubmit}` submits them again "
+            "(if one was, they are paid twice)."
+        )
+    has_clip = any(r.ok for r in results)
+    if summary.output is None and has_clip and not all(r.ok for r in results):
+        partial = invocation.command("assemble", options=("--partial",))
+        steps.append(f"`{partial}` builds the video from the shots that have a clip.")
+    return steps
+
+
+def _ids(shots: list[str]) -> str:
+    return ", ".join(dict.fromkeys(shots))
