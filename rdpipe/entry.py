@@ -101,7 +101,7 @@ def _invoke() -> int:
     from rdpipe.cli.app import InterruptionReported
 
     try:
-        result = app(standalone_mode=False)
+        result = app(standalone_mode=False, prog_name="rdpipe")
     except InterruptionReported:  # the command said "interrupted" already
         return INTERRUPTED_EXIT
     except typer.Abort:  # click's "Aborted!": Ctrl-C or Ctrl-D at a prompt

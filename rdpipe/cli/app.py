@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from typer.exceptions import TyperException
 
-from rdpipe.cli.context import CommandContext
+from rdpipe.cli.context import CommandContext, GlobalOptions
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.send_record import StoppedAfterSending
 from rdpipe.standard_streams import OutputClosed
@@ -31,11 +31,54 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # plain click help: fast (rich help costs ~0.3 s of imports)
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 T = TypeVar("T")
+
+
+def _show_version(value: bool) -> None:
+    """``--version``: print ``rdpipe X.Y.Z`` (the installed distribution's version) and exit."""
+    if value:
+        from importlib.metadata import version
+
+        sys.stdout.write(f"rdpipe {version('rdpipe')}\n")
+        raise typer.Exit()
+
+
+def example(*commands: str) -> str:
+    """A command's help epilog: ``Example:`` and each of ``commands`` on its own line, kept as
+    written (click's ``\\b`` stops it re-wrapping the paragraph)."""
+    return "\b\nExample:\n" + "\n".join(f"  {command}" for command in commands)
+
+
+@app.callback(epilog=example("rdpipe init", "rdpipe run storyboard.yaml --offline"))
+def _global_options(
+    ctx: typer.Context,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print only errors and the final summary: no live view, progress or notes.",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Also print each retry and back-off, one line each."),
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print rdpipe's version."
+        ),
+    ] = False,
+) -> None:
+    """Declarative video pipelines for the RelayDance (Seedance) video API."""
+    if quiet and verbose:
+        raise typer.BadParameter("choose one of --quiet and --verbose", param_hint="-q/-v")
+    ctx.obj = GlobalOptions(verbosity=-1 if quiet else 1 if verbose else 0)
 
 
 class InterruptionReported(SystemExit):

@@ -29,6 +29,7 @@ class CommandContext:
     out: Console
     err: Console
     redactor: Redactor
+    verbosity: int = 0
 
     @classmethod
     def start(cls) -> CommandContext:
@@ -37,6 +38,8 @@ class CommandContext:
         Called when a command starts, so that a test runner's swapped streams are the ones
         written to. A console's width and whether it is a terminal are read at each print, so
         a pipe gets 80 columns (or ``COLUMNS``) and a terminal its own width, as before.
+        ``verbosity`` is what ``rdpipe -q``/``-v`` set on click's root context for this
+        command (:class:`GlobalOptions`), 0 outside one.
         """
         environ = dict(os.environ)
         return cls(
@@ -44,7 +47,38 @@ class CommandContext:
             out=_console(sys.stdout, environ),
             err=_console(sys.stderr, environ),
             redactor=Redactor.from_environ(environ),
+            verbosity=_verbosity(),
         )
+
+    @property
+    def quiet(self) -> bool:
+        """``-q``: no live view, no progress, no notes; errors and the final summary only."""
+        return self.verbosity < 0
+
+    @property
+    def verbose(self) -> bool:
+        """``-v``: each retry and back-off is said, one line each."""
+        return self.verbosity > 0
+
+
+@dataclass(frozen=True)
+class GlobalOptions:
+    """The options given before the command (``rdpipe -v run ...``), kept as click's root
+    context's ``obj`` for the command's :meth:`CommandContext.start` to read.
+
+    ``verbosity``: -1 with ``-q/--quiet``, 0 normally, 1 with ``-v/--verbose``.
+    """
+
+    verbosity: int = 0
+
+
+def _verbosity() -> int:
+    """The running command's ``GlobalOptions.verbosity`` (0 when no click command runs)."""
+    import click
+
+    context = click.get_current_context(silent=True)
+    options = None if context is None else context.find_root().obj
+    return options.verbosity if isinstance(options, GlobalOptions) else 0
 
 
 def _console(stream: TextIO, environ: Mapping[str, str]) -> Console:
