@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperGroup
 from typer.exceptions import TyperException
 
 from rdpipe.cli.context import CommandContext, GlobalOptions
+from rdpipe.cli.examples import EXAMPLES, example
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.send_record import StoppedAfterSending
 from rdpipe.standard_streams import OutputClosed
@@ -25,8 +27,44 @@ if TYPE_CHECKING:
 
     from rdpipe.hints import Invocation
 
+
+class _PlainArgument(TyperArgument):
+    """An argument as click shows one: ``FILE`` in the usage line (``[FOLDER]`` when optional)
+    and no Python type label (``<path>``) beside its help; its metavar says what it is."""
+
+    def display_type(self, ctx: typer.Context) -> str:  # type: ignore[override]
+        return ""
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw
+        name = name if self.required else f"[{name}]"
+        return name if self.nargs == 1 else f"{name}..."
+
+
+class _Group(TyperGroup):
+    """rdpipe's command group: each command's help ends with its example (:data:`EXAMPLES`)
+    and shows its arguments as :class:`_PlainArgument`; so do the commands of its groups."""
+
+    def __init__(self, **attrs: object) -> None:
+        super().__init__(**attrs)  # type: ignore[arg-type]
+        for name, command in self.commands.items():
+            _dress(command, name)
+
+
+def _dress(command: object, path: str) -> None:
+    """Give ``command`` (at ``path``, as ``sim serve``) its example and plain arguments."""
+    if path in EXAMPLES and getattr(command, "epilog", None) is None:
+        command.epilog = example(*EXAMPLES[path])  # type: ignore[attr-defined]
+    for param in getattr(command, "params", ()):
+        if type(param) is TyperArgument:
+            param.__class__ = _PlainArgument  # same state; only what help shows
+    for name, sub in getattr(command, "commands", {}).items():
+        _dress(sub, f"{path} {name}")
+
+
 app = typer.Typer(
     name="rdpipe",
+    cls=_Group,
     help="Declarative video pipelines for the RelayDance (Seedance) video API.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -45,12 +83,6 @@ def _show_version(value: bool) -> None:
 
         sys.stdout.write(f"rdpipe {version('rdpipe')}\n")
         raise typer.Exit()
-
-
-def example(*commands: str) -> str:
-    """A command's help epilog: ``Example:`` and each of ``commands`` on its own line, kept as
-    written (click's ``\\b`` stops it re-wrapping the paragraph)."""
-    return "\b\nExample:\n" + "\n".join(f"  {command}" for command in commands)
 
 
 @app.callback(epilog=example("rdpipe init", "rdpipe run storyboard.yaml --offline"))

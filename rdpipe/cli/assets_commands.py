@@ -18,7 +18,9 @@ from rdpipe.cli.pipeline_commands import JsonOption, OfflineOption
 def assets(
     path: Annotated[
         Path,
-        typer.Argument(help="A pipeline file, or the folder of the pipelines (default: here)."),
+        typer.Argument(
+            metavar="PATH", help="A pipeline file, or the folder of the pipelines (default: here)."
+        ),
     ] = Path("."),
     offline: OfflineOption = False,
     as_json: JsonOption = False,

@@ -51,7 +51,9 @@ FileArgument = Annotated[Path, typer.Argument(help="The pipeline file.", metavar
 OfflineOption = Annotated[
     bool,
     typer.Option(
-        "--offline", help="The offline preview: the built-in simulator and its own outputs."
+        "--offline",
+        envvar="RDPIPE_OFFLINE",
+        help="The offline preview: the built-in simulator and its own outputs.",
     ),
 ]
 RemoteOption = Annotated[
@@ -136,7 +138,7 @@ def prepare(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Pipeline files to check.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Pipeline files to check.")],
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
 ) -> None:
@@ -367,7 +369,10 @@ def _shorten_data_url(text: str) -> str:
 @app.command()
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
+        ),
     ] = None,
 ) -> None:
     """Print the JSON Schema of pipeline files (for editors and CI)."""

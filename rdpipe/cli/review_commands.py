@@ -28,7 +28,7 @@ def manifest_path(file: Path, *, offline: bool) -> Path:
 
 @app.command()
 def review(
-    file: Annotated[Path, typer.Argument(help="The pipeline file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The pipeline file.")],
     offline: Annotated[
         bool, typer.Option("--offline", help="Review the offline preview's takes instead.")
     ] = False,
@@ -36,7 +36,9 @@ def review(
         bool,
         typer.Option("--serve", help="Serve the page on 127.0.0.1: live progress, pick buttons."),
     ] = False,
-    port: Annotated[int, typer.Option("--port", help="Port for --serve; 0: any free port.")] = 0,
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="Port for --serve; 0: any free port.")
+    ] = 0,
     open_page: Annotated[
         bool | None,
         typer.Option("--open/--no-open", help="Open the page in a browser [default: on a tty]."),
@@ -92,11 +94,13 @@ def _open(url: str) -> None:
 
 @app.command()
 def pick(
-    file: Annotated[Path, typer.Argument(help="The pipeline file (the shot must be in it).")],
-    shot: Annotated[str, typer.Argument(help="Id of the shot.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The pipeline file (the shot must be in it).")
+    ],
+    shot: Annotated[str, typer.Argument(metavar="SHOT", help="Id of the shot.")],
     take: Annotated[
         int | None,
-        typer.Argument(help="The take to use (1 is the first); 0 clears the pick."),
+        typer.Argument(metavar="TAKE", help="The take to use (1 is the first); 0 clears the pick."),
     ] = None,
     clear: Annotated[
         bool, typer.Option("--clear", help="Remove pick: (use the first take that succeeded).")

@@ -59,27 +59,37 @@ def run(
         typer.Option(
             "--concurrency",
             "-j",
+            envvar="RDPIPE_CONCURRENCY",
             min=1,
             max=MAX_TASKS,
+            metavar="N",
             help=f"Tasks in flight. Default: the file's concurrency.tasks, else {DEFAULT_TASKS}.",
         ),
     ] = None,
     max_seconds: Annotated[
         int | None,
-        typer.Option("--max-seconds", min=0, help="Refuse to bill more generation seconds."),
+        typer.Option(
+            "--max-seconds",
+            min=0,
+            metavar="SECONDS",
+            help="Refuse to bill more generation seconds.",
+        ),
     ] = None,
     max_cost: Annotated[
         float | None,
         typer.Option(
             "--max-cost",
             callback=_positive_amount,
+            metavar="AMOUNT",
             help="Refuse a run whose expected cost or pre-charge is above this amount, in the "
             "account's display currency (from RelayDance's prices).",
         ),
     ] = None,
     force: Annotated[
         list[str] | None,
-        typer.Option("--force", help="Regenerate this shot even if cached. Repeatable."),
+        typer.Option(
+            "--force", metavar="SHOT", help="Regenerate this shot even if cached. Repeatable."
+        ),
     ] = None,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first failed shot.")
@@ -93,24 +103,35 @@ def run(
         ),
     ] = False,
     wait: Annotated[
-        float, typer.Option("--wait", help="Seconds to wait for another run of this pipeline.")
+        float,
+        typer.Option(
+            "--wait", metavar="SECONDS", help="Seconds to wait for another run of this pipeline."
+        ),
     ] = 0.0,
     poll_interval: Annotated[
         float | None,
         typer.Option(
             "--poll-interval",
             min=0.05,
+            metavar="SECONDS",
             help=f"Seconds before the first status poll of a task (backs off to {POLL_BACKOFF}x). "
             f"Default {POLL_INTERVAL:g}, or {OFFLINE_POLL_INTERVAL:g} with --offline.",
         ),
     ] = None,
     shot_timeout: Annotated[
         float,
-        typer.Option("--shot-timeout", min=1, help="Minutes to wait for one generation."),
+        typer.Option(
+            "--shot-timeout", min=1, metavar="MINUTES", help="Minutes to wait for one generation."
+        ),
     ] = SHOT_TIMEOUT / 60,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", min=1, help="Minutes for the whole run (default: no limit)."),
+        typer.Option(
+            "--timeout",
+            min=1,
+            metavar="MINUTES",
+            help="Minutes for the whole run (default: no limit).",
+        ),
     ] = None,
     listen: Annotated[
         str | None,
@@ -125,6 +146,7 @@ def run(
         str | None,
         typer.Option(
             "--public-url",
+            metavar="URL",
             help="The URL at which RelayDance reaches --listen (default: http://HOST:PORT).",
         ),
     ] = None,

@@ -69,56 +69,80 @@ def _markers(values: Iterable[str]) -> dict[str, str]:
 
 @sim_app.command("serve")
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="API port (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(metavar="PORT", help="API port (0: any free port).")] = 8765,
     storage_port: Annotated[
-        int, typer.Option(help="Storage (clip download) port (0: any free port).")
+        int, typer.Option(metavar="PORT", help="Storage (clip download) port (0: any free port).")
     ] = 0,
-    api_key: Annotated[str, typer.Option(help="Bearer key the API accepts.")] = "sk-sim",
+    api_key: Annotated[
+        str, typer.Option(metavar="KEY", help="Bearer key the API accepts.")
+    ] = "sk-sim",
     any_key: Annotated[bool, typer.Option(help="Accept any bearer key.")] = False,
     realistic: Annotated[
         bool, typer.Option(help="Real-world pace: start after ~6 s, finish after ~3 min.")
     ] = False,
     seed: Annotated[
-        int, typer.Option(help="Seed for fault decisions (task ids are never reused).")
+        int, typer.Option(metavar="N", help="Seed for fault decisions (task ids are never reused).")
     ] = 0,
     work_dir: Annotated[
-        Path | None, typer.Option(help="Keep rendered clips here (default: a temp dir).")
+        Path | None,
+        typer.Option(metavar="FOLDER", help="Keep rendered clips here (default: a temp dir)."),
     ] = None,
     error_rate: Annotated[
-        float, typer.Option(help="Share of requests answered 5xx.", rich_help_panel=_FAULTS)
+        float,
+        typer.Option(
+            metavar="SHARE", help="Share of requests answered 5xx.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     rate_limit_burst: Annotated[
-        int, typer.Option(help="Answer the first N requests 429.", rich_help_panel=_FAULTS)
+        int,
+        typer.Option(metavar="N", help="Answer the first N requests 429.", rich_help_panel=_FAULTS),
     ] = 0,
     rate_limit_rate: Annotated[
-        float, typer.Option(help="Share of requests answered 429.", rich_help_panel=_FAULTS)
+        float,
+        typer.Option(
+            metavar="SHARE", help="Share of requests answered 429.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     retry_after: Annotated[
         int | None,
-        typer.Option(help="Retry-After seconds on 429s (default: none).", rich_help_panel=_FAULTS),
+        typer.Option(
+            metavar="SECONDS",
+            help="Retry-After seconds on 429s (default: none).",
+            rich_help_panel=_FAULTS,
+        ),
     ] = None,
     drop_rate: Annotated[
         float,
-        typer.Option(help="Share of connections dropped mid-body.", rich_help_panel=_FAULTS),
+        typer.Option(
+            metavar="SHARE", help="Share of connections dropped mid-body.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     truncate_rate: Annotated[
         float,
-        typer.Option(help="Share of downloads cut short.", rich_help_panel=_FAULTS),
+        typer.Option(
+            metavar="SHARE", help="Share of downloads cut short.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     delay: Annotated[
-        float, typer.Option(help="Seconds to wait before answering.", rich_help_panel=_FAULTS)
+        float,
+        typer.Option(
+            metavar="SECONDS", help="Seconds to wait before answering.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     expired_urls: Annotated[
         bool, typer.Option(help="Issue storage URLs already expired.", rich_help_panel=_FAULTS)
     ] = False,
     failure_rate: Annotated[
         float,
-        typer.Option(help="Share of tasks that fail moderation.", rich_help_panel=_FAULTS),
+        typer.Option(
+            metavar="SHARE", help="Share of tasks that fail moderation.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     failure_code: Annotated[
         str,
         typer.Option(
+            metavar="CLASS",
             help="How --failure-rate's tasks fail: a class (input_refused, output_audio, "
             "output_video, transient, expired) or an upstream code.",
             rich_help_panel=_FAULTS,
@@ -127,6 +151,7 @@ def serve(
     fail_marker: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="TEXT=CLASS",
             help="TEXT=CLASS: a task whose prompt contains TEXT fails with CLASS (a class "
             "as for --failure-code, or an upstream code); repeatable. output_audio spares a "
             "request sent with generate_audio false.",
@@ -136,20 +161,25 @@ def serve(
     failures_per_marker: Annotated[
         int | None,
         typer.Option(
+            metavar="N",
             help="Fail at most N tasks per --fail-marker; later ones succeed (default: all).",
             rich_help_panel=_FAULTS,
         ),
     ] = None,
     unknown_seconds: Annotated[
         float,
-        typer.Option(help="Extra seconds tasks read 'unknown'.", rich_help_panel=_FAULTS),
+        typer.Option(
+            metavar="SECONDS", help="Extra seconds tasks read 'unknown'.", rich_help_panel=_FAULTS
+        ),
     ] = 0.0,
     callback_deliveries: Annotated[
-        int, typer.Option(help="Webhook POSTs per finished task.", rich_help_panel=_FAULTS)
+        int,
+        typer.Option(metavar="N", help="Webhook POSTs per finished task.", rich_help_panel=_FAULTS),
     ] = 1,
     fault_endpoint: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="ENDPOINT",
             help="Limit request faults to this endpoint (repeatable): submit, video, "
             "generation, content, models, storage, upload_url, assets; pricing, status and "
             "balance only when named.",
@@ -159,6 +189,7 @@ def serve(
     refuse_uploads: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="EXTENSION",
             help="Refuse upload URLs for this extension, as a relay that hosts only images does "
             "(repeatable): mp4, wav...",
             rich_help_panel=_MEDIA,
@@ -167,6 +198,7 @@ def serve(
     asset_delay: Annotated[
         float,
         typer.Option(
+            metavar="SECONDS",
             help="Seconds a portrait's audit takes before it reads Active (or Failed).",
             rich_help_panel=_MEDIA,
         ),
@@ -174,6 +206,7 @@ def serve(
     fail_portrait: Annotated[
         list[str] | None,
         typer.Option(
+            metavar="MD5",
             help="md5 (hex) of a hosted picture whose audit fails (repeatable).",
             rich_help_panel=_MEDIA,
         ),
@@ -205,6 +238,7 @@ def serve(
     pricing_version: Annotated[
         str | None,
         typer.Option(
+            metavar="VERSION",
             help="The version /api/pricing gives its price list (default: sim-2026-11).",
             rich_help_panel=_ACCOUNT,
         ),
@@ -221,6 +255,7 @@ def serve(
     gate_hold: Annotated[
         float,
         typer.Option(
+            metavar="SECONDS",
             help="Seconds a gated request keeps its slot after it is handled.",
             rich_help_panel=_ACCOUNT,
         ),
@@ -228,6 +263,7 @@ def serve(
     gate_unavailable_rate: Annotated[
         float,
         typer.Option(
+            metavar="SHARE",
             help="Share of gated requests answered 503 token_concurrency_unavailable.",
             rich_help_panel=_ACCOUNT,
         ),

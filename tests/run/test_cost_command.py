@@ -29,7 +29,7 @@ def test_cost_checks_its_file_as_status_does(
 
 def test_cost_usage_names_its_argument_file(rdpipe_cli: Callable[..., Result]) -> None:
     result = rdpipe_cli("cost", "--help")
-    assert result.stdout.startswith("Usage: rdpipe cost [OPTIONS] {FILE}\n"), result.stdout
+    assert result.stdout.startswith("Usage: rdpipe cost [OPTIONS] FILE\n"), result.stdout
 
 
 def test_offline_cost_says_offline_previews_keep_no_lock_file(

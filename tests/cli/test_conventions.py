@@ -1,0 +1,186 @@
+"""What users of good CLIs expect (issue 16 §6): --version, completion, help with an example and
+no Python type names, ``rdpipe init`` then an offline run, options from the environment."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import av
+import pytest
+import typer.main
+
+from rdpipe.cli import app
+from tests.cli_process import environment, run_rdpipe, write_pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+#: A Python type name as typer shows one: ``<int>``, ``<list[str]>``, ``{FILE}``, ``<float range>``.
+TYPE_NAME = re.compile(
+    r"[\[{<](?:list|str|int|float|path|bool)\b[^\]}>]*[\]}>]|\{\w+\}|<\w+ range>"
+)
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command path: ``[]`` (rdpipe itself), ``["run"]``, ``["sim", "serve"]``..."""
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+def test_version_prints_the_pyproject_version(tmp_path: Path) -> None:
+    """``rdpipe --version`` prints ``rdpipe X.Y.Z``: the installed version, pyproject's."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    result = run_rdpipe("--version", cwd=tmp_path, env=environment(tmp_path))
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"rdpipe {declared}\n", "")
+    assert version("rdpipe") == declared
+
+
+def test_show_completion_prints_a_bash_completion_script(tmp_path: Path) -> None:
+    """``rdpipe --show-completion bash`` prints the script that completes ``rdpipe`` in bash."""
+    env = environment(tmp_path, {"SHELL": "/bin/bash"})
+
+    result = run_rdpipe("--show-completion", "bash", cwd=tmp_path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "_RDPIPE_COMPLETE=complete_bash" in result.stdout
+    assert result.stdout.rstrip().endswith("complete -o default -F _rdpipe_completion rdpipe")
+
+
+def test_completion_offers_the_commands(tmp_path: Path) -> None:
+    """Completing ``rdpipe r`` in bash offers ``review`` and ``run``."""
+    env = environment(
+        tmp_path,
+        {"_RDPIPE_COMPLETE": "complete_bash", "COMP_WORDS": "rdpipe r", "COMP_CWORD": "1"},
+    )
+
+    result = run_rdpipe(cwd=tmp_path, env=env)
+
+    assert result.stdout.split() == ["review", "run"]
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "rdpipe")
+def test_help_has_an_example_and_no_python_type_names(path: list[str]) -> None:
+    """Every command's ``--help`` ends with an example and names no Python type."""
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, [*path, "--help"], prog_name="rdpipe")
+
+    assert result.exit_code == 0, result.output
+    example = result.output.split("Example:\n", 1)[1]
+    assert example.startswith("    rdpipe ") or example.startswith("    RDPIPE_")
+    assert TYPE_NAME.findall(result.output) == []
+
+
+def test_help_shows_the_environment_variables() -> None:
+    """``rdpipe run --help`` names RDPIPE_CONCURRENCY beside -j and RDPIPE_OFFLINE beside
+    --offline."""
+    from typer.testing import CliRunner
+
+    text = " ".join(CliRunner().invoke(app, ["run", "--help"], prog_name="rdpipe").output.split())
+
+    assert "-j, --concurrency N Tasks in flight." in text
+    assert "[env var: RDPIPE_CONCURRENCY; 1<=x<=256]" in text
+    assert "[env var: RDPIPE_OFFLINE]" in text
+
+
+def test_concurrency_comes_from_the_environment(tmp_path: Path) -> None:
+    """RDPIPE_CONCURRENCY stands in for -j: a value out of range is refused as -j's would be."""
+    write_pipeline(tmp_path)
+    env = environment(tmp_path / "cache", {"RDPIPE_CONCURRENCY": "0"})
+
+    result = run_rdpipe("run", "film.yaml", "--offline", cwd=tmp_path, env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.endswith(
+        "Error: Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
+        "Input should be greater than or equal to 1\n"
+    )
+    assert not (tmp_path / ".rdpipe").exists()
+
+
+def test_offline_comes_from_the_environment(tmp_path: Path) -> None:
+    """RDPIPE_OFFLINE=1 stands in for --offline: the run uses the simulator and its outputs."""
+    write_pipeline(tmp_path)
+    env = environment(tmp_path / "cache", {"RDPIPE_OFFLINE": "1"})
+
+    result = run_rdpipe("run", "film.yaml", cwd=tmp_path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "offline" / "film.mp4").is_file()
+
+
+def test_init_then_offline_run_makes_a_video(tmp_path: Path) -> None:
+    """From an empty folder, ``rdpipe init`` then ``rdpipe run storyboard.yaml --offline``
+    make a video PyAV decodes, with frames and a duration."""
+    env = environment(tmp_path / "cache")
+    project = tmp_path / "film"
+    project.mkdir()
+
+    init = run_rdpipe("init", cwd=project, env=env)
+    run = run_rdpipe("run", "storyboard.yaml", "--offline", cwd=project, env=env)
+
+    assert (init.returncode, init.stderr) == (0, "")
+    assert init.stdout == (
+        "wrote storyboard.yaml\nwrote pipeline.schema.json\nwrote .gitignore\n"
+        "next: rdpipe run storyboard.yaml --offline\n"
+    )
+    assert run.returncode == 0, run.stderr
+    video = project / "out" / "offline" / "storyboard.mp4"
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        duration = float(container.duration or 0) / av.time_base
+    assert frames > 0
+    assert duration == pytest.approx(9.0, abs=0.5)  # 4 s + 5 s
+
+
+def test_init_writes_the_modeline_schema_and_gitignore(tmp_path: Path) -> None:
+    """The storyboard names the schema written beside it; the .gitignore keeps out out/ and
+    .rdpipe/; the schema is ``rdpipe schema``'s."""
+    from rdpipe.schema import schema_text
+
+    result = run_rdpipe("init", "my film", cwd=tmp_path, env=environment(tmp_path / "cache"))
+
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "my film"
+    storyboard = (folder / "storyboard.yaml").read_text()
+    assert storyboard.startswith("# yaml-language-server: $schema=pipeline.schema.json\n")
+    assert (folder / "pipeline.schema.json").read_text() == schema_text()
+    ignored = (folder / ".gitignore").read_text().splitlines()
+    assert [line for line in ignored if not line.startswith("#")] == ["out/", ".rdpipe/"]
+    assert result.stdout.endswith("next: cd 'my film' && rdpipe run storyboard.yaml --offline\n")
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    """With a .gitignore already there, ``rdpipe init`` writes nothing, says why in one
+    paragraph, and exits 2."""
+    (tmp_path / ".gitignore").write_text("mine\n")
+
+    result = run_rdpipe("init", cwd=tmp_path, env=environment(tmp_path / "cache"))
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: rdpipe init writes storyboard.yaml, pipeline.schema.json and .gitignore in "
+        "this folder, but .gitignore is already there; nothing was written. Move it away, or "
+        "run rdpipe init in another folder (rdpipe init FOLDER makes it).\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
+    assert (tmp_path / ".gitignore").read_text() == "mine\n"
+
+
+def test_quiet_and_verbose_together_are_refused(tmp_path: Path) -> None:
+    """``rdpipe -q -v`` is a usage error (exit 2) naming both options."""
+    result = run_rdpipe("-q", "-v", "models", cwd=tmp_path, env=environment(tmp_path))
+
+    assert result.returncode == 2
+    assert "Invalid value for -q/-v: choose one of --quiet and --verbose" in result.stderr
