@@ -74,9 +74,12 @@ class GlobalOptions:
 
 def _verbosity() -> int:
     """The running command's ``GlobalOptions.verbosity`` (0 when no click command runs)."""
-    import click
+    try:  # typer 0.22+ runs its own copy of click, with its own stack of contexts
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - an older typer, on click itself
+        from click import get_current_context  # type: ignore[no-redef]
 
-    context = click.get_current_context(silent=True)
+    context = get_current_context(silent=True)
     options = None if context is None else context.find_root().obj
     return options.verbosity if isinstance(options, GlobalOptions) else 0
 

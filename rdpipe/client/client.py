@@ -56,6 +56,7 @@ from rdpipe.client.media import AssetState, UploadSlot, UploadSource
 from rdpipe.client.media_host import MediaHost
 from rdpipe.client.refusals import error_for_answer
 from rdpipe.client.retry import (
+    OnRetry,
     Retrier,
     parse_retry_after,
     should_retry_read,
@@ -113,7 +114,9 @@ class RelayDanceClient:
         clock: Callable[[], float] = anyio.current_time,
         wall_clock: Callable[[], float] = time.time,
         on_send: Callable[[], None] | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
+        """``on_retry`` is told of each retry of a request before its wait (``rdpipe -v``)."""
         self.config = config
         self._session = HttpSession(
             config,
@@ -123,7 +126,11 @@ class RelayDanceClient:
             on_send=on_send,
         )
         self._retrier = Retrier(
-            config.retry, sleep=sleep, random=random or random_module.Random(), clock=clock
+            config.retry,
+            sleep=sleep,
+            random=random or random_module.Random(),
+            clock=clock,
+            on_retry=on_retry,
         )
         self._wall_clock = wall_clock
         self._downloader = Downloader(self._session, self._retrier, wall_clock)

@@ -46,6 +46,43 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """One retry about to happen: ``operation`` (``GET /v1/...``) is tried again after
+    ``wait`` seconds, as try ``attempt`` of ``attempts``, because of ``reason`` (``HTTP 503``,
+    ``no answer``...). ``str()`` is the line ``rdpipe -v`` prints."""
+
+    operation: str
+    wait: float
+    attempt: int
+    attempts: int
+    reason: str
+
+    def __str__(self) -> str:
+        return (
+            f"retrying {self.operation} in {self.wait:.1f} s "
+            f"({self.reason}, attempt {self.attempt} of {self.attempts})"
+        )
+
+
+OnRetry = Callable[[RetryNotice], None]
+"""Told of each retry before its wait (``rdpipe -v`` prints it); must not block."""
+
+
+def retry_reason(error: RelayDanceError) -> str:
+    """A few words on why ``error`` is retried: ``HTTP 503``, ``not sent``, ``no answer``."""
+    if isinstance(error, ApiError):
+        return f"HTTP {error.status}"
+    if isinstance(error, NotSent):
+        return "not sent"
+    if isinstance(error, NoAnswer):
+        return "no answer"
+    if isinstance(error, DownloadIncomplete):
+        return "download cut short"
+    return type(error).__name__
+
+
 _RETRIED_STATUSES = frozenset({408, 409, 425, 429})
 logger = logging.getLogger("rdpipe.client")
 
@@ -154,11 +191,13 @@ class Retrier:
         sleep: Sleep,
         random: random_module.Random,
         clock: Clock,
+        on_retry: OnRetry | None = None,
     ) -> None:
         self.policy = policy
         self.cool_downs = CoolDowns(clock)
         self._sleep = sleep
         self._random = random
+        self._on_retry = on_retry
 
     async def run(
         self,
@@ -200,6 +239,9 @@ class Retrier:
             self.policy.attempts,
             error.message,
         )
+        if self._on_retry is not None:
+            reason = retry_reason(error)
+            self._on_retry(RetryNotice(operation, wait, failures + 1, self.policy.attempts, reason))
         if isinstance(error, RateLimited) and not isinstance(error, ConcurrencyLimitReached):
             self.cool_downs.extend(host, wait)  # slept off in wait_for_host, with everyone else
         else:

@@ -71,7 +71,9 @@ async def open_api(
         else:
             config = ClientConfig.from_environ(environ)
         config = replace(config, pool_size=pool_size(downloads))
-        async with RelayDanceClient(config, on_send=sends.note) as client:
+        async with RelayDanceClient(
+            config, on_send=sends.note, on_retry=settings.on_retry
+        ) as client:
             yield client
         return
     from rdpipe.sim import SimConfig, Timing, open_simulator
@@ -86,7 +88,9 @@ async def open_api(
         config = ClientConfig(
             api_key=ApiKey("sk-offline"), base_url=sim.base_url, pool_size=pool_size(downloads)
         )
-        async with RelayDanceClient(config, on_send=sends.note) as client:
+        async with RelayDanceClient(
+            config, on_send=sends.note, on_retry=settings.on_retry
+        ) as client:
             yield client
 
 

@@ -6,13 +6,14 @@ read here from the scheduler's own defaults, so help and behaviour cannot drift 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rdpipe.scheduler import OFFLINE_POLLING, SchedulerOptions
 from rdpipe.scheduler.options import EVERY_BACKOFF
 
 if TYPE_CHECKING:
+    from rdpipe.client.retry import OnRetry
     from rdpipe.remote import RemoteSetting
 
 _SCHEDULER_DEFAULTS = SchedulerOptions()
@@ -46,6 +47,7 @@ class RunSettings:
     run_timeout: float | None = None  # how long the whole run may take; None: no limit
     remote: RemoteSetting | None = None  # the shared clip store (--remote, RDPIPE_REMOTE, toml)
     locked: bool = False  # build from the lock file's clips only; never submit
+    on_retry: OnRetry | None = field(default=None, compare=False)  # told of each retry (-v)
 
     @property
     def resubmits_unknown(self) -> bool:

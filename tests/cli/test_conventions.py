@@ -7,13 +7,15 @@ import re
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import av
 import pytest
 import typer.main
 
 from rdpipe.cli import app
-from tests.cli_process import environment, run_rdpipe, write_pipeline
+from rdpipe.sim import Faults, SimServer
+from tests.cli_process import PIPELINE, environment, run_rdpipe, write_pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 #: A Python type name as typer shows one: ``<int>``, ``<list[str]>``, ``{FILE}``, ``<float range>``.
@@ -184,3 +186,48 @@ def test_quiet_and_verbose_together_are_refused(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "Invalid value for -q/-v: choose one of --quiet and --verbose" in result.stderr
+
+
+RETRY_LINE = re.compile(
+    r"^retrying GET /v1/video/generations/(task_\w+) in 1\.0 s \(HTTP 429, attempt 2 of 6\)$",
+    re.MULTILINE,
+)
+
+
+def _poll_refused_once(sim: SimServer) -> None:
+    """The simulator answers the first task poll 429 with ``Retry-After: 1``."""
+    sim.faults = Faults(rate_limit_burst=1, retry_after=1, endpoints=frozenset({"generation"}))
+
+
+def _run_online(tmp_path: Path, sim: SimServer, *options: str) -> CompletedProcess[str]:
+    write_pipeline(tmp_path, PIPELINE.replace("  - {id: b, prompt: a blue boat}\n", ""))
+    env = environment(
+        tmp_path / "cache",
+        {"RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": "sk-sim-test"},
+    )
+    arguments = ("run", "film.yaml", "--poll-interval", "0.1")
+    return run_rdpipe(*options, *arguments, cwd=tmp_path, env=env)
+
+
+def test_verbose_shows_each_retry(tmp_path: Path, sim: SimServer) -> None:
+    """With ``-v``, a poll refused 429 is said on stderr in one line, with the request, the
+    wait the server asked for, the status and the attempt; the run goes on and succeeds."""
+    _poll_refused_once(sim)
+
+    result = _run_online(tmp_path, sim, "-v")
+
+    assert result.returncode == 0, result.stderr
+    lines = RETRY_LINE.findall(result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert f"a: done - task {lines[0]}" in result.stdout
+
+
+def test_retries_are_silent_without_verbose(tmp_path: Path, sim: SimServer) -> None:
+    """Without ``-v`` the same refused poll is retried without a word."""
+    _poll_refused_once(sim)
+
+    result = _run_online(tmp_path, sim)
+
+    assert result.returncode == 0, result.stderr
+    assert "retrying" not in result.stdout + result.stderr
+    assert sim.counters()["GET /v1/video/generations/{id}"] >= 2  # the refused poll, again
