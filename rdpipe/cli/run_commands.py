@@ -235,7 +235,8 @@ def perform_run(
     console = context.err if as_json else context.out
     json_to = context.out.file if as_json else None
     redactor = context.redactor
-    reporter = ConsoleRunReporter(console, redactor, json_to=json_to, notices=context.err)
+    shown = _nowhere(console) if context.quiet else console  # -q: the summary only
+    reporter = ConsoleRunReporter(shown, redactor, json_to=json_to, notices=context.err)
     try:
         summary = run_pipeline(
             prepared,
@@ -301,6 +302,20 @@ def _finish(
         return
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {summary.counts()}{where}")
+
+
+def _nowhere(console: Console) -> Console:
+    """A console like ``console`` whose prints go nowhere: what ``-q`` does to the run's
+    events, live view and progress (errors, stop notices and the summary still show)."""
+    import io
+
+    from rich.console import Console
+
+    class _Discard(io.TextIOBase):
+        def write(self, text: str) -> int:
+            return len(text)
+
+    return Console(file=_Discard(), width=console.width, force_terminal=False)
 
 
 def _positive_amount(value: float | None) -> float | None:

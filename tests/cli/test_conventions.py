@@ -231,3 +231,16 @@ def test_retries_are_silent_without_verbose(tmp_path: Path, sim: SimServer) -> N
     assert result.returncode == 0, result.stderr
     assert "retrying" not in result.stdout + result.stderr
     assert sim.counters()["GET /v1/video/generations/{id}"] >= 2  # the refused poll, again
+
+
+def test_quiet_run_prints_the_summary_only(tmp_path: Path) -> None:
+    """``rdpipe -q run`` prints no shot events, plan or progress: the summary line alone."""
+    write_pipeline(tmp_path)
+
+    result = run_rdpipe(
+        "-q", "run", "film.yaml", "--offline", cwd=tmp_path, env=environment(tmp_path / "cache")
+    )
+
+    assert (result.returncode, result.stderr) == (0, "")
+    video = tmp_path / "out" / "offline" / "film.mp4"
+    assert result.stdout == f"film: 2 submitted, 0 resumed, 0 reused, 0 failed -> {video}\n"
