@@ -55,7 +55,13 @@ def fsync_file(path: Path) -> None:
 
 
 def fsync_directory(directory: Path) -> None:
-    """Make renames and new names in ``directory`` durable (POSIX needs the directory synced)."""
+    """Make renames and new names in ``directory`` durable (POSIX needs the directory synced).
+
+    Nothing to do on Windows, which cannot open a directory as a file: NTFS journals its
+    names itself.
+    """
+    if os.name == "nt":
+        return
     with writing_to(directory):
         descriptor = os.open(directory, os.O_RDONLY)
         try:

@@ -2,7 +2,7 @@
 
 The scheduler records a submit intent before each POST and the task id the moment it returns,
 so a rerun after a crash resumes polling instead of paying twice. Everything here is plain
-stdlib (SQLite in WAL mode, ``fcntl.flock``, atomic renames from :mod:`rdpipe.files`).
+stdlib (SQLite in WAL mode, atomic renames from :mod:`rdpipe.files`) and :mod:`filelock`.
 """
 
 from __future__ import annotations
