@@ -311,7 +311,7 @@ def _nowhere(console: Console) -> Console:
 
     from rich.console import Console
 
-    class _Discard(io.TextIOBase):
+    class _Discard(io.StringIO):
         def write(self, text: str) -> int:
             return len(text)
 
