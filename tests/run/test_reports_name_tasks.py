@@ -59,7 +59,7 @@ def test_an_unresolved_submit_is_explained_in_plain_sentences(
     online.clear_observations()
     rerun = rdpipe_cli("run", str(path))
     assert rerun.exit_code == 1
-    line = rerun.stdout.splitlines()[-2]
+    line = rerun.stdout.splitlines()[-3]  # then what to run next (tests/cli/test_hints_run.py)
     head = (
         "coast: unknown: an earlier submit is unresolved: the submit (POST /v1/video/generations) "
         "was sent but its outcome is unknown ("
