@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
+import click
 import typer
 from typer.core import TyperArgument, TyperGroup
 from typer.exceptions import TyperException
@@ -131,6 +132,8 @@ def run_command(
     *,
     state_dir: Path | None = None,
     invocation: Invocation | None = None,
+    as_json: bool = False,
+    pipeline: Path | None = None,
 ) -> T:
     """Run one command body, turning every exception into a message and an exit code.
 
@@ -145,9 +148,17 @@ def run_command(
     ``context``'s standard error console; on the screen and in the log, it goes through its
     redactor. Ctrl-C says "interrupted" and raises :class:`InterruptionReported`. An error's
     suggested command is written for ``invocation`` (how the user ran this command), if given.
+    With ``as_json`` (the command's ``--json``), an error (or a usage error its body raised) is
+    also printed on standard output as an ``error`` document
+    (:func:`rdpipe.cli.machine_output.error_document`), its paths relative to the folder of
+    ``pipeline`` (else of ``invocation``'s pipeline).
     """
     try:
         return action()
+    except click.ClickException as error:  # typer.BadParameter from a command's body
+        if as_json:
+            _print_usage_error(error, context)
+        raise
     except (typer.Exit, typer.Abort, TyperException):
         raise  # typer's own control flow and usage errors
     except BaseException as error:
@@ -169,9 +180,39 @@ def run_command(
         if invocation is not None:  # the hint's command in the user's terms (rdpipe.hints)
             for leaf in errors:
                 leaf.address(invocation)
-        for leaf in {str(leaf): leaf for leaf in errors}.values():  # one reason, said once
+        said = list({str(leaf): leaf for leaf in errors}.values())  # one reason, said once
+        for leaf in said:
             _report(leaf, context)
-        raise typer.Exit(max(int(leaf.exit_code) for leaf in errors)) from None
+        code = max(int(leaf.exit_code) for leaf in errors)
+        if as_json:
+            if pipeline is None and invocation is not None:
+                pipeline = invocation.pipeline
+            _print_error(said, code, pipeline, context)
+        raise typer.Exit(code) from None
+
+
+def _print_error(
+    errors: list[RdpipeError], code: int, pipeline: Path | None, context: CommandContext
+) -> None:
+    """The ``error`` document of ``errors`` on standard output, through the redactor."""
+    from rdpipe.cli.machine_output import dumps, error_document
+
+    base = None if pipeline is None else pipeline.absolute().parent
+    shown = error_document(errors, exit_code=code, base=base)
+    _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
+
+
+def _print_usage_error(error: click.ClickException, context: CommandContext) -> None:
+    from rdpipe.cli.machine_output import dumps, usage_error_document
+
+    shown = usage_error_document(error.format_message(), exit_code=error.exit_code)
+    _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
+
+
+def _write_out(text: str, context: CommandContext) -> None:
+    stream = context.out.file
+    stream.write(text + "\n")
+    stream.flush()
 
 
 def say_interrupted(err: Console) -> None:

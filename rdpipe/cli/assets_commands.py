@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -54,7 +53,9 @@ def assets(
                  "registered_at": r.registered_at, "updated_at": r.updated_at}
                 for r in records
             ]  # fmt: skip
-            typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+            from rdpipe.cli.machine_output import Kind, document, dumps
+
+            typer.echo(dumps(document(Kind.ASSETS, {"portraits": rows})))
             return
         if not records:
             context.out.print(
@@ -76,4 +77,4 @@ def assets(
             )  # fmt: skip
         context.out.print(table)
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -37,9 +36,11 @@ def balance(
                 "amounts are in US dollars."
             )
         if as_json:
-            typer.echo(json.dumps(found.as_json(), ensure_ascii=False))
+            from rdpipe.cli.machine_output import Kind, document, dumps
+
+            typer.echo(dumps(document(Kind.BALANCE, found.as_json()), indent=None))
             return
         for line in found.lines():
             context.out.print(line)
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -34,11 +33,15 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
         load_pipeline(file)  # a pipeline file, as status checks it (exit 2 for a bad one)
         view = read_costs(file, offline=offline)
         if as_json:
-            typer.echo(json.dumps(cost_document(view), indent=2, ensure_ascii=False))
+            from rdpipe.cli.machine_output import Kind, document, dumps, relative_path
+
+            shown = cost_document(view)
+            shown["lock_file"] = relative_path(shown["lock_file"], file.absolute().parent)
+            typer.echo(dumps(document(Kind.COST, shown)))
             return
         _print_costs(context.out, view, offline=offline)
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json, pipeline=file)
 
 
 def _print_costs(out: Console, view: CostView, *, offline: bool) -> None:

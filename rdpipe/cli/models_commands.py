@@ -6,7 +6,6 @@ it knows the id. Models the catalog knows but the server does not list are shown
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -138,8 +137,11 @@ def models(
         server = list_server_models(context.environ, offline=offline)
         rows = merge_models(server, load_catalog())
         if as_json:
-            context.out.print_json(json.dumps([row.as_json() for row in rows]))
+            from rdpipe.cli.machine_output import Kind, document, dumps
+
+            shown = document(Kind.MODELS, {"models": [row.as_json() for row in rows]})
+            typer.echo(dumps(shown))
         else:
             context.out.print(models_table(rows))
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json)

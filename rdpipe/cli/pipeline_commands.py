@@ -141,11 +141,17 @@ def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Pipeline files to check.")],
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing."""
+    """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing.
+
+    --json prints one ``validate`` document: each file's errors and warnings (exit 2 when
+    any file has an error)."""
     context = CommandContext.start()
+    checked: list[dict[str, object]] = []  # --json: each file's entry (validate_entry)
 
     def action() -> None:
+        from rdpipe.cli.machine_output import validate_entry
         from rdpipe.errors import PipelineInvalid
         from rdpipe.session.hosting import read_hosting_problems
 
@@ -161,14 +167,22 @@ def validate(
                 prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
             except PipelineInvalid as error:
                 failed = merged(error)
+                checked.append(validate_entry(file, error.diagnostics + error.warnings, None))
                 continue
             remote = remote_setting(file, None, context)
             hosting = read_hosting_problems(prepared, remote, context.environ)
             if hosting:
                 failed = merged(PipelineInvalid(hosting))
+                checked.append(validate_entry(file, [*hosting, *prepared.warnings], None))
                 continue
             count = len(prepared.shots)
-            context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)")
+            checked.append(validate_entry(file, list(prepared.warnings), count))
+            if not as_json:
+                context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)")
+        if as_json:
+            from rdpipe.cli.machine_output import dumps, validate_document
+
+            typer.echo(dumps(validate_document(checked)))
         if failed is not None:
             raise failed
 
@@ -204,16 +218,18 @@ def plan(
         if note is not None:
             context.err.print(note, style="yellow", markup=False)
         if as_json:
+            from rdpipe.cli.machine_output import Kind, document, dumps
+
             shown = {
                 **plan_json(result, money, note),
                 "local_media": [view.to_json() for view in media],
             }
-            typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+            typer.echo(dumps(document(Kind.PLAN, shown)))
         else:
             print_plan(result, context.out, money)
             print_media(media, context.out)
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json, pipeline=file)
 
 
 def plan_prices(
@@ -246,8 +262,13 @@ def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[s
     priced; ``unpriced``: the models that are not); ``currency``, ``pricing_version`` and
     ``prices`` (host, version, currency and its conversion). Without prices (none read: nothing
     to generate, or the relay could not be reached, which ``prices_note`` says) these are
-    ``null`` and the plan counts seconds only."""
+    ``null`` and the plan counts seconds only. Each shot's ``status`` is its
+    :class:`~rdpipe.cli.machine_output.ShotState` (``action``: what the next run does)."""
+    from rdpipe.cli.machine_output import plan_state
+
     shown = result.to_json()
+    for shot, job in zip(shown["shots"], result.jobs, strict=True):
+        shot["status"] = plan_state(job).value
     totals: dict[str, object] = shown["totals"]
     if money is None:
         for shot in shown["shots"]:

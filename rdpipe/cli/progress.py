@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import GateChanged, Phase, ShotUpdate
@@ -19,6 +19,8 @@ from rdpipe.scheduler import GateChanged, Phase, ShotUpdate
 if TYPE_CHECKING:
     from rich.console import Console, Group
     from rich.progress import Progress
+
+    from rdpipe.cli.machine_output import JsonLinesTarget
 
 _STYLE = {
     Phase.DONE: "green",
@@ -30,24 +32,31 @@ _STYLE = {
 
 
 class JsonLinesReporter:
-    """One JSON object per update, flushed at once: ``{"event": "shot", ...}``."""
+    """One ``run.event`` document per update, a line each, flushed at once:
+    ``{"kind": "run.event", "version": 1, "event": "shot", "id": ..., "status": ...}``.
 
-    def __init__(self, stream: IO[str], redactor: Redactor) -> None:
-        self._stream = stream
+    ``status`` is the shot's :class:`~rdpipe.cli.machine_output.ShotState`; ``clip`` is
+    relative to the pipeline file's folder (``target.base``); ``task_id``, ``progress``
+    (percent), ``message`` (redacted) appear when known, ``take`` when the shot has several,
+    ``attempt`` from the second.
+    """
+
+    def __init__(self, target: JsonLinesTarget, redactor: Redactor) -> None:
+        self._target = target
         self._redactor = redactor
 
     def update(self, update: ShotUpdate) -> None:
-        event: dict[str, Any] = {
-            "event": "shot",
-            "id": update.shot_id,
-            "status": update.phase.value,
-        }
+        from rdpipe.cli.machine_output import Kind, document, relative_path
+
+        event: dict[str, Any] = document(
+            Kind.RUN_EVENT, {"event": "shot", "id": update.shot_id, "status": update.phase.value}
+        )
         for name in ("task_id", "progress", "message"):
             value = getattr(update, name)
             if value is not None:
                 event[name] = self._redactor.redact(value) if name == "message" else value
         if update.clip is not None:
-            event["clip"] = update.clip.relative
+            event["clip"] = relative_path(update.clip.path, self._target.base)
         if update.takes > 1:
             event["take"] = update.take
         if update.attempt > 1:
@@ -55,8 +64,9 @@ class JsonLinesReporter:
         self.emit(event)
 
     def emit(self, event: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(event, ensure_ascii=False) + "\n")
-        self._stream.flush()
+        stream = self._target.stream
+        stream.write(json.dumps(event, ensure_ascii=False) + "\n")
+        stream.flush()
 
 
 class PlainReporter:

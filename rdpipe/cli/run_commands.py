@@ -8,15 +8,15 @@ environment, read once, and the consoles); the run itself is
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
+from rdpipe.cli.machine_output import JsonLinesTarget, dumps, summary_document
 from rdpipe.cli.pipeline_commands import (
     AllowOutside,
     FileArgument,
@@ -206,7 +206,7 @@ def run(
     invocation = Invocation.start(
         file, offline=offline, sets=sets, allow_outside_files=allow_outside
     )
-    code = run_command(action, context, state_dir=state_dir, invocation=invocation)
+    code = run_command(action, context, state_dir=state_dir, invocation=invocation, as_json=as_json)
     raise typer.Exit(code)
 
 
@@ -233,7 +233,7 @@ def perform_run(
     from rdpipe.session.summary import unfinished_summary
 
     console = context.err if as_json else context.out
-    json_to = context.out.file if as_json else None
+    json_to = JsonLinesTarget(context.out.file, prepared.loaded.path.parent) if as_json else None
     redactor = context.redactor
     shown = _nowhere(console) if context.quiet else console  # -q: the summary only
     reporter = ConsoleRunReporter(shown, redactor, json_to=json_to, notices=context.err)
@@ -277,7 +277,7 @@ def shot_outcome(result: ShotResult) -> str:
 def _finish(
     console: Console,
     summary: RunSummary,
-    json_to: IO[str] | None,
+    json_to: JsonLinesTarget | None,
     redactor: Redactor,
     invocation: Invocation | None = None,
 ) -> None:
@@ -297,8 +297,9 @@ def _finish(
         for step in next_steps(summary, invocation):
             console.print(redactor.redact(step))
     if json_to is not None:
-        text = json.dumps(summary.to_json(), ensure_ascii=False)
-        json_to.write(redactor.redact(text) + "\n")
+        text = dumps(summary_document(summary, json_to.base), indent=None)
+        json_to.stream.write(redactor.redact(text) + "\n")
+        json_to.stream.flush()
         return
     where = f" -> {summary.output}" if summary.output else ""
     console.print(f"{summary.pipeline}: {summary.counts()}{where}")

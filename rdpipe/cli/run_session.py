@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import IO, TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from rdpipe.cli.app import say_interrupted
 from rdpipe.errors import ExitCode
@@ -26,6 +26,7 @@ from rdpipe.session.events import (
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from rdpipe.cli.machine_output import JsonLinesTarget
     from rdpipe.cli.progress import LiveReporter
     from rdpipe.plan import Plan
     from rdpipe.redaction import Redactor
@@ -64,7 +65,7 @@ class ConsoleRunReporter:
         console: Console,
         redactor: Redactor,
         *,
-        json_to: IO[str] | None = None,
+        json_to: JsonLinesTarget | None = None,
         notices: Console | None = None,
     ) -> None:
         self._console = console
@@ -145,7 +146,7 @@ def until_interrupted(reporter: ConsoleRunReporter) -> AsyncRunner:
 
 @contextmanager
 def open_reporter(
-    console: Console, plan: Plan, json_to: IO[str] | None, redactor: Redactor
+    console: Console, plan: Plan, json_to: JsonLinesTarget | None, redactor: Redactor
 ) -> Iterator[Reporter]:
     """JSON lines on ``json_to`` (``--json``: stdout), else a live view on a terminal, else
     plain lines; all redacted."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -24,6 +23,8 @@ from rdpipe.cli.pipeline_commands import (
 from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rdpipe.plan import Job
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.store_status import StoreStatus
@@ -97,9 +98,11 @@ def status(
             )
         notes = _notes(store, invocation, asked=asked, rows=rows)
         if as_json:
-            document = {"pipeline": prepared.name, "shots": rows,
-                        "billed_seconds": billed, "notes": notes}  # fmt: skip
-            typer.echo(json.dumps(document, indent=2))
+            from rdpipe.cli.machine_output import Kind, document, dumps
+
+            shown = {"pipeline": prepared.name, "shots": _json_rows(plan.jobs, rows, file),
+                     "billed_seconds": billed, "notes": notes}  # fmt: skip
+            typer.echo(dumps(document(Kind.STATUS, shown)))
             return
         title = f"{prepared.name}: {billed} s to bill on the next run"
         table = Table(title=Text(title, style="table.title"))
@@ -116,7 +119,30 @@ def status(
     invocation = Invocation.start(
         file, offline=offline, sets=sets, allow_outside_files=allow_outside
     )
-    run_command(action, context, invocation=invocation)
+    run_command(action, context, invocation=invocation, as_json=as_json)
+
+
+def _json_rows(jobs: list[Job], rows: list[dict[str, Any]], file: Path) -> list[dict[str, Any]]:
+    """The rows as ``status --json`` gives them: ``status`` the shot's
+    :class:`~rdpipe.cli.machine_output.ShotState` (as ``plan --json`` says it), ``action`` the
+    plan's, ``clip`` relative to the pipeline's folder, and for a clip made before where it is
+    (``clip_source``: local, shared or server; ``locked``: named by the lock file)."""
+    from rdpipe.cli.machine_output import ShotState, optional_path, plan_state
+
+    base = file.absolute().parent
+    shown = []
+    for job, row in zip(jobs, rows, strict=True):
+        elsewhere = row["status"] == ShotState.GENERATING_ELSEWHERE.value
+        known = job.known
+        shown.append({
+            **row,
+            "status": ShotState.GENERATING_ELSEWHERE.value if elsewhere else plan_state(job).value,
+            "action": job.action.value,
+            "clip": optional_path(job.clip.path if job.clip else None, base),
+            "clip_source": None if known is None else known.source,
+            "locked": known is not None and known.path is not None,
+        })  # fmt: skip
+    return shown
 
 
 def _notes(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from rdpipe.errors import ExitCode
 from rdpipe.plan import Plan
@@ -93,33 +93,6 @@ class RunSummary:
         for count, name in extras:
             text += f", {count} {name}" if count else ""
         return text
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``--json`` summary object."""
-        return {
-            "output": str(self.output) if self.output else None,
-            "shots": [
-                {
-                    "id": result.shot_id,
-                    "take": result.take,
-                    "status": shown_status(result),
-                    "outcome": result.outcome.value,
-                    "task_id": result.task_id,
-                    "clip": str(result.clip.path) if result.clip else None,
-                    "cached": result.phase is Phase.CACHED,
-                    "message": result.message,
-                }
-                for result in self.results
-            ],
-            "submitted": self.submitted,
-            "resumed": self.resumed,
-            "reused": self.reused,
-            "failed": self.failed,
-            "not_submitted": self.not_submitted,
-            "unknown": self.unknown,
-            "in_flight": self.in_flight,
-            "outcomes": self.outcomes(),
-        }
 
 
 def _unsent(result: ShotResult) -> bool:
