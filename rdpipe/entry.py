@@ -42,8 +42,9 @@ def main() -> None:
 
 def _run() -> int:
     sys.unraisablehook = _redeliver_lost_interrupts
-    guards = _quietly_loaded()
-    code = _invoke()
+    only_version = sys.argv[1:] == ["--version"]  # answered without loading the command line
+    guards = _quietly_loaded(load_cli=not only_version)
+    code = _print_version() if only_version else _invoke()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # a failure now is still reported, not printed at interpreter exit
     failed = next((guard.failure for guard in guards if guard.failure is not None), None)
@@ -52,8 +53,9 @@ def _run() -> int:
     return code
 
 
-def _quietly_loaded() -> "list[GuardedStream]":  # quoted: no __future__ import here
-    """Guard the standard streams and import the command line, holding Ctrl-C back meanwhile.
+def _quietly_loaded(load_cli: bool = True) -> "list[GuardedStream]":  # quoted: no __future__
+    """Guard the standard streams and import the command line (unless not ``load_cli``),
+    holding Ctrl-C back meanwhile.
 
     A KeyboardInterrupt raised in the middle of an import leaves modules half-loaded (and one
     raised inside importlib's own callbacks is printed and lost), so a Ctrl-C now is noted and
@@ -65,12 +67,22 @@ def _quietly_loaded() -> "list[GuardedStream]":  # quoted: no __future__ import 
         from rdpipe.standard_streams import guard_standard_streams
 
         guards = guard_standard_streams()
-        import rdpipe.cli  # noqa: F401 - the slow part: typer, rich and every command module
+        if load_cli:
+            import rdpipe.cli  # noqa: F401 - the slow part: typer, rich and every command module
     finally:
         signal.signal(signal.SIGINT, previous)
     if pending:
         raise KeyboardInterrupt
     return guards
+
+
+def _print_version() -> int:
+    """``rdpipe --version`` alone: the version line, in a few milliseconds (no typer, no rich).
+    With other arguments, the command line's own ``--version`` answers."""
+    from rdpipe.version import version_line
+
+    sys.stdout.write(version_line() + "\n")
+    return 0
 
 
 def _redeliver_lost_interrupts(unraisable: "Any") -> None:

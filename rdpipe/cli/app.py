@@ -80,9 +80,9 @@ T = TypeVar("T")
 def _show_version(value: bool) -> None:
     """``--version``: print ``rdpipe X.Y.Z`` (the installed distribution's version) and exit."""
     if value:
-        from importlib.metadata import version
+        from rdpipe.version import version_line
 
-        sys.stdout.write(f"rdpipe {version('rdpipe')}\n")
+        sys.stdout.write(version_line() + "\n")
         raise typer.Exit()
 
 

@@ -4,6 +4,8 @@ no Python type names, ``rdpipe init`` then an offline run, options from the envi
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
@@ -45,6 +47,20 @@ def test_version_prints_the_pyproject_version(tmp_path: Path) -> None:
 
     assert (result.returncode, result.stdout, result.stderr) == (0, f"rdpipe {declared}\n", "")
     assert version("rdpipe") == declared
+
+
+def test_version_loads_no_command_line(tmp_path: Path) -> None:
+    """``rdpipe --version`` answers without importing typer or rich (a few hundredths of a
+    second instead of the command line's few tenths)."""
+    command = [sys.executable, "-X", "importtime", "-m", "rdpipe", "--version"]
+    env = environment(tmp_path)
+
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    assert result.stdout == f"rdpipe {version('rdpipe')}\n"
+    modules = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*([\w.]+)$", result.stderr, re.M)
+    assert "rdpipe.version" in modules
+    assert sorted({m.split(".")[0] for m in modules} & {"typer", "click", "rich"}) == []
 
 
 def test_show_completion_prints_a_bash_completion_script(tmp_path: Path) -> None:
@@ -244,3 +260,19 @@ def test_quiet_run_prints_the_summary_only(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     video = tmp_path / "out" / "offline" / "film.mp4"
     assert result.stdout == f"film: 2 submitted, 0 resumed, 0 reused, 0 failed -> {video}\n"
+
+
+def test_install_completion_writes_the_script_and_sources_it(tmp_path: Path) -> None:
+    """``rdpipe --install-completion bash`` writes the script under ~ and sources it from
+    ~/.bashrc."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = environment(tmp_path / "cache", {"HOME": str(home), "SHELL": "/bin/bash"})
+
+    result = run_rdpipe("--install-completion", "bash", cwd=tmp_path, env=env)
+
+    script = home / ".bash_completions" / "rdpipe.sh"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"bash completion installed in {script}\n")
+    assert f"source '{script}'" in (home / ".bashrc").read_text()
+    assert "complete -o default -F _rdpipe_completion rdpipe" in script.read_text()
