@@ -55,7 +55,7 @@ output:
 
 IGNORED = """\
 # Written by rdpipe init: what rdpipe generates, kept out of git.
-# Commit the storyboard and its lock file (storyboard.lock), not these.
+# Commit the storyboard and its lock file (storyboard.rdpipe.lock), not these.
 out/
 .rdpipe/
 """
