@@ -32,6 +32,7 @@ from ruamel.yaml.events import AliasEvent
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.files import write_atomically
+from rdpipe.hints import Suggestion
 from rdpipe.load.yaml_source import YamlError, parse_yaml
 
 _BOM = "\ufeff"
@@ -49,13 +50,17 @@ class ShotNotInFile(PickNotSet):
     def __init__(self, file: str, shot_id: str, includes: Sequence[str] = ()) -> None:
         self.file = file
         self.shot_id = shot_id
-        hint = "Check the id with `rdpipe status FILE`."
+        message = f"{file}: no shot with id {shot_id!r} in this file"
         if includes:
             hint = (
                 f"If it comes from an included file ({', '.join(includes)}), "
                 "write pick: in that file by hand."
             )
-        super().__init__(f"{file}: no shot with id {shot_id!r} in this file", hint=hint)
+            super().__init__(message, hint=hint)
+        else:
+            super().__init__(
+                message, suggestion=Suggestion.of("status", "Check the id with `{0}`.")
+            )
 
 
 class TakeOutOfRange(PickNotSet):
@@ -78,7 +83,9 @@ class PipelineNotEditable(PickNotSet):
         where = file + (f":{line}:{column}" if line else "")
         super().__init__(
             f"{where}: cannot edit pick: {reason}",
-            hint="Fix the file (`rdpipe validate FILE` lists problems) or set pick: by hand.",
+            suggestion=Suggestion.of(
+                "validate", "Fix the file (`{0}` lists problems) or set pick: by hand."
+            ),
         )
 
 

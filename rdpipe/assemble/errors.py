@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from rdpipe.errors import RdpipeError
+from rdpipe.hints import Command, Suggestion
 
 
 class ClipMissing(RdpipeError):
@@ -16,7 +17,9 @@ class ClipMissing(RdpipeError):
         self.path = path
         super().__init__(
             f"shot {shot_id!r}: clip not found: {path}",
-            hint="Run `rdpipe run` to generate it, or check the shot's clip path.",
+            suggestion=Suggestion.of(
+                "run", "Run `{0}` to generate it, or check the shot's clip path."
+            ),
         )
 
 
@@ -29,7 +32,9 @@ class ClipCorrupt(RdpipeError):
         self.reason = reason
         super().__init__(
             f"shot {shot_id!r}: clip is not a readable video: {path} ({reason})",
-            hint="Delete the file and run `rdpipe run` again to download it anew.",
+            suggestion=Suggestion.of(
+                "run", "Delete the file and run `{0}` again to download it anew."
+            ),
         )
 
 
@@ -46,8 +51,11 @@ class ClipIncomplete(RdpipeError):
         self.problem = problem
         super().__init__(
             f"shot {shot_id!r}: clip is incomplete: {path} has {problem}",
-            hint="`rdpipe assemble` or `rdpipe run` downloads a clip rdpipe generated again from "
-            "its task (no new charge); replace any other clip with a whole copy.",
+            suggestion=Suggestion(
+                "`{0}` or `{1}` downloads a clip rdpipe generated again from its task (no new "
+                "charge); replace any other clip with a whole copy.",
+                (Command("assemble"), Command("run")),
+            ),
         )
 
 

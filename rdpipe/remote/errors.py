@@ -17,6 +17,7 @@ import shlex
 from typing import Literal
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Suggestion
 from rdpipe.redaction import redact
 
 _KEPT = "the local clips are kept."
@@ -41,8 +42,15 @@ _FOLDER_HINT = (
 class RemoteError(RdpipeError):
     """Root of the errors raised by :mod:`rdpipe.remote`; see :attr:`reason`."""
 
-    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        hint: str | None = None,
+        suggestion: Suggestion | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, suggestion=suggestion)
         self._reason = redact(reason)
 
     @property
@@ -162,6 +170,11 @@ class RemoteUnavailable(RemoteError):
         )
 
 
+def _braced(text: str) -> str:
+    """``text`` as a literal inside a :class:`Suggestion`'s sentence (braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _relative(url: str, path: str) -> str:
     """``path`` relative to the root ``url`` names, when it lies under it (a folder's path, or
     ``bucket/prefix``); else ``path`` as it is."""
@@ -178,7 +191,9 @@ class RemoteClipMissing(RemoteError):
         super().__init__(
             f"The shared clip store {url} has no clip {sha256}.",
             reason=f"the shared clip store {url} has no clip {sha256}",
-            hint="Push it from a machine that has it (`rdpipe push`), or generate it again.",
+            suggestion=Suggestion.of(
+                "push", "Push it from a machine that has it (`{0}`), or generate it again."
+            ),
         )
 
 
@@ -226,8 +241,8 @@ class RemoteClipCorrupt(RemoteError):
                 "was written here."
             )
             hint = (
-                "A push from a machine that has the clip (`rdpipe push`) restores it; the damaged "
-                f"copy stays at {moved_to} until someone removes it."
+                "A push from a machine that has the clip (`{0}`) restores it; the damaged "
+                f"copy stays at {_braced(moved_to)} until someone removes it."
             )
         elif whole:
             reason = f"{clip} arrived damaged here, though the copy there is whole: {problem}"
@@ -235,7 +250,7 @@ class RemoteClipCorrupt(RemoteError):
                 f"{_capital(clip)} arrived damaged (its bytes hash to {actual}) and was left "
                 f"there: {problem}. Nothing was written here."
             )
-            hint = "Pull again: the network, a proxy or this machine damaged that read."
+            hint = "Pull again (`{0}`): the network, a proxy or this machine damaged that read."
         else:
             reason = f"{clip} is damaged and was left there: {problem}"
             message = (
@@ -243,10 +258,11 @@ class RemoteClipCorrupt(RemoteError):
                 f"{problem}. Nothing was written here."
             )
             hint = (
-                f"Pull again; if it is still damaged, move {path} out of the store (to its "
-                "damaged/ folder) and push the clip (`rdpipe push`) from a machine that has it."
+                f"Pull again; if it is still damaged, move {_braced(path)} out of the store (to "
+                "its damaged/ folder) and push the clip (`{0}`) from a machine that has it."
             )
-        super().__init__(message, reason=reason, hint=hint)
+        verb = "pull" if whole and moved_to is None else "push"
+        super().__init__(message, reason=reason, suggestion=Suggestion.of(verb, hint))
 
     @property
     def store_damaged(self) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Command, Suggestion
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.session.reproduce import NEEDS_KEY
 from rdpipe.session.sources import ClipSources
@@ -42,13 +43,17 @@ class LockedRunRefused(RdpipeError):
             f"--locked: {len(reasons)} {shots} cannot be built from {lock_file}: "
             + "; ".join(reasons)
             + f". {bill}; nothing was submitted",
-            hint=(
-                f"Run `rdpipe run {pipeline}` to make {them} (`rdpipe status {pipeline}` shows "
-                "the cost), then commit the lock file; or undo the change to the pipeline."
-                if edited
-                else "The locked clips could not be fetched: set up the team's shared clip "
-                "store (--remote, RDPIPE_REMOTE or rdpipe.toml) or RELAYDANCE_API_KEY for the "
-                f"server; `rdpipe status {pipeline}` shows where each clip is."
+            suggestion=Suggestion(
+                f"Run `{{0}}` to make {them} (`{{1}}` shows the cost), then commit the lock "
+                "file; or undo the change to the pipeline.",
+                (Command("run"), Command("status")),
+            )
+            if edited
+            else Suggestion.of(
+                "status",
+                "The locked clips could not be fetched: set up the team's shared clip store "
+                "(--remote, RDPIPE_REMOTE or rdpipe.toml) or RELAYDANCE_API_KEY for the "
+                "server; `{0}` shows where each clip is.",
             ),
         )
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from rdpipe.costs import PlanCosts
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Suggestion
 from rdpipe.model.budget import cost_of
 from rdpipe.prices import Currency
 from rdpipe.session.pricing import BalanceUnread, PriceReading, Prices, Reading
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from rdpipe.session.settings import RunSettings
 
 #: What to do about a cost above a budget.
-_OVER_HINT = "Raise the budget, or run fewer shots (`rdpipe plan` shows what each costs)."
+_OVER_HINT = Suggestion.of(
+    "plan", "Raise the budget, or run fewer shots (`{0}` shows what each costs)."
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class CostOverBudget(RdpipeError):
                 "each task's pre-charge, an upper bound, until the task settles; nothing was "
                 "submitted"
             )
-        super().__init__(said, hint=_OVER_HINT)
+        super().__init__(said, suggestion=_OVER_HINT)
 
 
 class CostUnchecked(RdpipeError):
@@ -90,8 +93,11 @@ class BalanceTooLow(RdpipeError):
             f"this run's pre-charges come to {currency.show(precharge)}, above the balance of "
             f"{currency.show(remaining)} left on the account (as {source} reports it): the relay "
             "would refuse the submits past it (insufficient_user_quota); nothing was submitted",
-            hint="Top up the balance, or run fewer shots at a time (`rdpipe plan` shows each "
-            "shot's pre-charge).",
+            suggestion=Suggestion.of(
+                "plan",
+                "Top up the balance, or run fewer shots at a time (`{0}` shows each shot's "
+                "pre-charge).",
+            ),
         )
 
 

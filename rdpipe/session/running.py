@@ -45,6 +45,7 @@ import anyio
 import anyio.to_thread
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Suggestion
 from rdpipe.model.budget import seconds_of
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
@@ -106,7 +107,9 @@ class BudgetExceeded(RdpipeError):
         super().__init__(
             f"this run would bill {seconds} s of generation, above the budget of {budget} s "
             f"({source}); nothing was submitted",
-            hint="Raise the budget, or run fewer shots (`rdpipe plan` shows what each costs).",
+            suggestion=Suggestion.of(
+                "plan", "Raise the budget, or run fewer shots (`{0}` shows what each costs)."
+            ),
         )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rdpipe.errors import RdpipeError
+from rdpipe.hints import Command, Suggestion
 from rdpipe.plan import shot_keys
 from rdpipe.session.sources import ClipSources
 from rdpipe.state import ClipStore, LockFile, ShotLock
@@ -30,9 +31,11 @@ class StoreUnusable(RdpipeError):
         super().__init__(
             f"the shared clip store {url} could not be used to {doing}: "
             f"{error.message.rstrip('.')}; nothing was submitted",
-            hint="Fix the store's settings or access (`rdpipe status` names the store and where "
-            "it is set), or pass --no-remote to run without it; a teammate's run may then pay "
-            "for the same shots.",
+            suggestion=Suggestion(
+                "Fix the store's settings or access (`{0}` names the store and where it is set), "
+                "or run `{1}` without it; a teammate's run may then pay for the same shots.",
+                (Command("status"), Command("run", options=("--no-remote",))),
+            ),
         )
 
 

@@ -85,8 +85,8 @@ def test_a_clip_damaged_in_the_store_is_moved_aside_and_pushed_again(
         f"The clip {entry.sha256} in the shared clip store {store_url} is damaged (read twice, "
         f"its bytes never hashed to its name; the first read to {hashlib.sha256(bad).hexdigest()}"
         f") and was moved to {root}/{aside} in the store; nothing was written here.\n"
-        "A push from a machine that has the clip (`rdpipe push`) restores it; the damaged copy "
-        f"stays at {root}/{aside} until someone removes it."
+        "A push from a machine that has the clip (`rdpipe push FILE`) restores it; the damaged "
+        f"copy stays at {root}/{aside} until someone removes it."
     )
     assert caught.value.reason == (
         f"the clip {entry.sha256} in the shared clip store {store_url} is damaged and was moved "
@@ -132,7 +132,7 @@ def test_one_bad_read_of_a_good_clip_leaves_the_store_alone(
     assert str(caught.value).endswith(
         f"arrived damaged (its bytes hash to {flipped}) and was left there: a second read hashed "
         "right. Nothing was written here.\n"
-        "Pull again: the network, a proxy or this machine damaged that read."
+        "Pull again (`rdpipe pull FILE`): the network, a proxy or this machine damaged that read."
     )
     assert caught.value.reason.endswith(
         "arrived damaged here, though the copy there is whole: a second read hashed right"
@@ -189,7 +189,7 @@ def test_a_damaged_clip_repaired_while_it_is_read_is_left(
     assert str(caught.value).endswith(
         "and was left there: a new copy arrived while it was read. Nothing was written here.\n"
         f"Pull again; if it is still damaged, move {caught.value.path} out of the store (to its "
-        "damaged/ folder) and push the clip (`rdpipe push`) from a machine that has it."
+        "damaged/ folder) and push the clip (`rdpipe push FILE`) from a machine that has it."
     )
     assert store_files.paths("damaged") == []
     store.pull(entry.sha256, tmp_path / "clip.mp4")
@@ -222,7 +222,7 @@ def test_a_damaged_clip_that_cannot_be_moved_says_how_to_move_it(
         f"The clip {entry.sha256} in the shared clip store file://{tmp_path / 'store'} is "
         f"damaged (its bytes hash to {bad}) and was left there: Permission denied. Nothing was "
         f"written here.\nPull again; if it is still damaged, move {stored} out of the store (to "
-        "its damaged/ folder) and push the clip (`rdpipe push`) from a machine that has it."
+        "its damaged/ folder) and push the clip (`rdpipe push FILE`) from a machine that has it."
     )
     assert not caught.value.store_damaged
     assert stored.read_bytes() == b"bad clip bytes!" * 1000

@@ -84,7 +84,7 @@ def test_a_cost_budget_below_the_expected_cost_refuses_the_run_before_any_submit
     assert result.stderr == (
         f"error: this run's expected cost is $0.78 (pre-charge $0.78), above the budget of "
         f"$0.50 ({source}); nothing was submitted\nRaise the budget, or run fewer shots "
-        "(`rdpipe plan` shows what each costs).\n"
+        "(`rdpipe plan film.yaml` shows what each costs).\n"
     )
     assert submits(online) == 0
 
@@ -112,14 +112,15 @@ def short_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
 def test_a_balance_below_the_precharges_refuses_the_run_before_any_submit(
     short_account: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    result = rdpipe_cli("run", str(_film(tmp_path)))
+    film = _film(tmp_path)
+    result = rdpipe_cli("run", str(film))
 
     assert result.exit_code == 2
     assert result.stderr == (
         "error: this run's pre-charges come to $0.78, above the balance of $0.50 left on the "
         "account (as billing/subscription reports it): the relay would refuse the submits past "
         "it (insufficient_user_quota); nothing was submitted\nTop up the balance, or run fewer "
-        "shots at a time (`rdpipe plan` shows each shot's pre-charge).\n"
+        f"shots at a time (`rdpipe plan {film}` shows each shot's pre-charge).\n"
     )
     assert submits(short_account) == 0
     # one shot fits: the run goes on
