@@ -10,6 +10,7 @@ import typer
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
 from rdpipe.cli.pipeline_commands import FileArgument, JsonOption, OfflineOption
+from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,7 +42,8 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
             return
         _print_costs(context.out, view, offline=offline)
 
-    run_command(action, context, as_json=as_json, pipeline=file)
+    invocation = Invocation.start(file, offline=offline)
+    run_command(action, context, as_json=as_json, pipeline=file, invocation=invocation)
 
 
 def _print_costs(out: Console, view: CostView, *, offline: bool) -> None:

@@ -17,6 +17,7 @@ import typer
 
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
+from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -229,7 +230,10 @@ def plan(
             print_plan(result, context.out, money)
             print_media(media, context.out)
 
-    run_command(action, context, as_json=as_json, pipeline=file)
+    invocation = Invocation.start(
+        file, offline=offline, sets=sets, allow_outside_files=allow_outside
+    )
+    run_command(action, context, as_json=as_json, pipeline=file, invocation=invocation)
 
 
 def plan_prices(

@@ -12,6 +12,7 @@ from rdpipe.cli.pipeline_commands import (
     prepare,
     remote_setting,
 )
+from rdpipe.hints import Invocation
 
 
 @app.command()
@@ -42,7 +43,8 @@ def push(
             f"({done.uploaded} uploaded)"
         )
 
-    run_command(action, context)
+    invocation = Invocation.start(file, sets=sets, allow_outside_files=allow_outside)
+    run_command(action, context, invocation=invocation)
 
 
 @app.command()
@@ -74,4 +76,5 @@ def pull(
         )
         context.out.print(f"{prepared.name}: {clips_word(done.done)} pulled")
 
-    run_command(action, context)
+    invocation = Invocation.start(file, sets=sets, allow_outside_files=allow_outside)
+    run_command(action, context, invocation=invocation)
