@@ -7,11 +7,14 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 
 from rdpipe.redaction import Redactor
+
+if TYPE_CHECKING:
+    from rdpipe.client.retry import OnRetry, RetryNotice
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,17 @@ class CommandContext:
     def verbose(self) -> bool:
         """``-v``: each retry and back-off is said, one line each."""
         return self.verbosity > 0
+
+    def retry_teller(self) -> OnRetry | None:
+        """With ``-v``, what tells each retry of a request as one line on standard error
+        (``retrying GET /v1/... in 2.0 s (HTTP 503, attempt 2 of 6)``); else ``None``."""
+        if not self.verbose:
+            return None
+
+        def say(notice: RetryNotice) -> None:
+            self.err.print(self.redactor.redact(str(notice)))
+
+        return say
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from rdpipe.catalog import Catalog, ModelInfo
     from rdpipe.client import ClientConfig, ModelEntry
+    from rdpipe.client.retry import OnRetry
 
 OFFLINE_KEY = "sk-offline"
 
@@ -94,22 +95,24 @@ def models_table(rows: Sequence[ModelRow]) -> Table:
     return table
 
 
-async def fetch_models(config: ClientConfig) -> list[ModelEntry]:
-    """Ask the server for its models."""
+async def fetch_models(config: ClientConfig, on_retry: OnRetry | None = None) -> list[ModelEntry]:
+    """Ask the server for its models; ``on_retry`` is told of each retry (``-v``)."""
     from rdpipe.client import RelayDanceClient
 
-    async with RelayDanceClient(config) as client:
+    async with RelayDanceClient(config, on_retry=on_retry) as client:
         return await client.list_models()
 
 
-def list_server_models(environ: Mapping[str, str], *, offline: bool) -> list[ModelEntry]:
+def list_server_models(
+    environ: Mapping[str, str], *, offline: bool, on_retry: OnRetry | None = None
+) -> list[ModelEntry]:
     """Read the model list from RelayDance, or from a simulator started for the purpose."""
     import anyio
 
     from rdpipe.client import ApiKey, ClientConfig
 
     if not offline:
-        return anyio.run(fetch_models, ClientConfig.from_environ(environ))
+        return anyio.run(fetch_models, ClientConfig.from_environ(environ), on_retry)
     from rdpipe.sim import SimConfig, run_simulator
 
     async def fetch_offline() -> list[ModelEntry]:
@@ -134,7 +137,9 @@ def models(
     def action() -> None:
         from rdpipe.catalog import load_catalog
 
-        server = list_server_models(context.environ, offline=offline)
+        server = list_server_models(
+            context.environ, offline=offline, on_retry=context.retry_teller()
+        )
         rows = merge_models(server, load_catalog())
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps

@@ -41,7 +41,6 @@ from rdpipe.session.settings import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rdpipe.client.retry import OnRetry, RetryNotice
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.redaction import Redactor
     from rdpipe.scheduler import ShotResult
@@ -195,8 +194,7 @@ def run(
     def action() -> int:
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
-        on_retry = say_retries(context) if context.verbose else None
-        run_settings = replace(settings, remote=shared, on_retry=on_retry)
+        run_settings = replace(settings, remote=shared, on_retry=context.retry_teller())
         summary = perform_run(
             prepared, run_settings, as_json=as_json, context=context, invocation=invocation
         )
@@ -253,16 +251,6 @@ def perform_run(
         raise
     _finish(console, summary, json_to, redactor, invocation)
     return summary
-
-
-def say_retries(context: CommandContext) -> OnRetry:
-    """``-v``: each retry of a request as one line on standard error, as the client tells it
-    (``retrying GET /v1/... in 2.0 s (HTTP 503, attempt 2 of 6)``)."""
-
-    def say(notice: RetryNotice) -> None:
-        context.err.print(context.redactor.redact(str(notice)))
-
-    return say
 
 
 def shot_outcome(result: ShotResult) -> str:

@@ -276,3 +276,23 @@ def test_install_completion_writes_the_script_and_sources_it(tmp_path: Path) -> 
     assert result.stdout.startswith(f"bash completion installed in {script}\n")
     assert f"source '{script}'" in (home / ".bashrc").read_text()
     assert "complete -o default -F _rdpipe_completion rdpipe" in script.read_text()
+
+
+def test_verbose_models_shows_the_retry_of_its_read(tmp_path: Path, sim: SimServer) -> None:
+    """``rdpipe -v models`` says the retry of a model list refused 429 once; without ``-v``
+    the same retry is silent. Both print the list."""
+    env = environment(
+        tmp_path, {"RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": "sk-sim-test"}
+    )
+    refused = Faults(rate_limit_burst=1, retry_after=1, endpoints=frozenset({"models"}))
+
+    sim.faults = refused
+    verbose = run_rdpipe("-v", "models", cwd=tmp_path, env=env)
+    sim.faults = refused
+    quiet = run_rdpipe("models", cwd=tmp_path, env=env)
+
+    assert (verbose.returncode, quiet.returncode) == (0, 0), verbose.stderr + quiet.stderr
+    assert verbose.stderr == "retrying GET /v1/models in 1.0 s (HTTP 429, attempt 2 of 6)\n"
+    assert quiet.stderr == ""
+    assert verbose.stdout == quiet.stdout
+    assert "doubao-seedance-2-0-480p" in verbose.stdout
