@@ -349,7 +349,7 @@ class Scheduler:
         if not self._options.submits:
             raise _ShotFailed(
                 Phase.FAILED,
-                f"{job.reason}; it has no clip to download (`rdpipe run` submits it)",
+                f"{job.reason}; it has no clip to download (a run submits it)",
                 job.task_id,
                 outcome=Outcome.NOT_SUBMITTED,
             )

@@ -166,7 +166,7 @@ def _report(outcome: _Outcome, reporter: RunReporter, jobs: Sequence[Job]) -> No
                 "the shared store's copy of the clip of "
                 f"{', '.join(outcome.damaged_in_store)} was damaged: it was moved aside to "
                 "damaged/ in the store, and the next push of a good copy (this run's, or "
-                "`rdpipe push`) restores it"
+                "a push) restores it"
             )
         )
     if outcome.restored:

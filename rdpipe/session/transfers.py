@@ -115,7 +115,7 @@ def pull_pipeline(
         new = [job for job in plan.jobs if job.action is Action.GENERATE and job not in failed]
     if new:
         labels = ", ".join(job.shot.label for job in new)
-        reporter.run_event(RunNote(f"no clip made before for {labels}: `rdpipe run` makes them"))
+        reporter.run_event(RunNote(f"no clip made before for {labels}: a run makes them"))
     if failed:
         raise TransfersFailed(
             f"{len(failed)} of {clips_word(wanted)} could not be pulled: "

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Command, Suggestion
 
 from ._records import RunHolder
 
@@ -113,7 +115,14 @@ class LockFileInvalid(StateError):
     exit_code = ExitCode.INVALID_INPUT
 
     def __init__(
-        self, path: Path, problem: str, line: int = 0, *, field: str = "", hint: str | None = None
+        self,
+        path: Path,
+        problem: str,
+        line: int = 0,
+        *,
+        field: str = "",
+        hint: str | None = None,
+        suggestion: Suggestion | None = None,
     ) -> None:
         self.path = path
         self.problem = problem
@@ -121,14 +130,16 @@ class LockFileInvalid(StateError):
         self.field = field
         where = f"{path}:{line}" if line else str(path)
         named = f" {field}:" if field else ""
-        super().__init__(f"{where}:{named} {problem}", hint=hint or _restore_hint(path))
+        if hint is None and suggestion is None:
+            suggestion = _restore_hint(path)
+        super().__init__(f"{where}:{named} {problem}", hint=hint, suggestion=suggestion)
 
 
 class LockFileConflicted(LockFileInvalid):
     """The lock file holds both sides of a git merge: conflict markers, or an entry twice."""
 
     def __init__(self, path: Path, problem: str, line: int, *, field: str = "") -> None:
-        super().__init__(path, problem, line, field=field, hint=_resolve_hint(path))
+        super().__init__(path, problem, line, field=field, suggestion=_resolve_hint(path))
 
 
 class LockFileTooNew(LockFileInvalid):
@@ -148,22 +159,30 @@ class LockFileTooNew(LockFileInvalid):
         )
 
 
-def _restore_hint(path: Path) -> str:
-    name = path.name
-    return (
+def _restore_hint(path: Path) -> Suggestion:
+    name, aside = _literal(shlex.quote(path.name)), _literal(shlex.quote(f"{path.name}.bad"))
+    return Suggestion.of(
+        "status",
         f"Restore it from git: `git checkout -- {name}` in its folder. Only as a last resort, "
-        f"move it aside (`mv {name} {name}.bad`) and run again: shots whose clips are neither on "
+        f"move it aside (`mv {name} {aside}`) and run again: shots whose clips are neither on "
         "this disk nor in the shared clip store would then be generated and billed again "
-        "(`rdpipe status` shows which first)."
+        "(`{0}` shows which first).",
     )
 
 
-def _resolve_hint(path: Path) -> str:
-    return (
+def _resolve_hint(path: Path) -> Suggestion:
+    name = _literal(shlex.quote(path.name))
+    return Suggestion(
         "Both sides name clips that were paid for. Resolve it by keeping, for each shot, the "
         "entry that matches the pipeline as merged, one entry per shot and take, without the "
-        f"markers. Or take one side whole (`git checkout --ours -- {path.name}` or `--theirs`, "
-        "then `git add` it) and run `rdpipe run` again: the other side's clips are found again "
-        "on this disk if they were made here, or in the shared clip store; `rdpipe status` "
-        "first shows any shot found in neither, which would be generated and billed again."
+        f"markers. Or take one side whole (`git checkout --ours -- {name}` or `--theirs`, "
+        "then `git add` it) and run `{0}` again: the other side's clips are found again "
+        "on this disk if they were made here, or in the shared clip store; `{1}` "
+        "first shows any shot found in neither, which would be generated and billed again.",
+        (Command("run"), Command("status")),
     )
+
+
+def _literal(text: str) -> str:
+    """``text`` inside a :class:`Suggestion`'s sentence (braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")

@@ -23,7 +23,8 @@ def _said(result: Result) -> str:
 
 
 def _expected(lock: Path, bad: BadLock) -> str:
-    return " ".join(f"error: {lock}:{bad.message} {hint(bad.kind, lock)}".split())
+    said = hint(bad.kind, lock, str(lock.parent / "film.yaml"))
+    return " ".join(f"error: {lock}:{bad.message} {said}".split())
 
 
 @pytest.mark.parametrize("bad", BAD_LOCKS, ids=lambda bad: bad.name)
@@ -70,5 +71,5 @@ def test_a_lock_file_that_is_not_text_exits_2(
     result = rdpipe_cli("status", str(path))
     assert result.exit_code == 2, result.stderr
     problem = f"error: {lock}:3: not UTF-8 text (byte 0x89 cannot be read)"
-    assert _said(result) == " ".join(f"{problem} {hint(LockFileInvalid, lock)}".split())
+    assert _said(result) == " ".join(f"{problem} {hint(LockFileInvalid, lock, str(path))}".split())
     assert online.counters() == {}

@@ -268,20 +268,21 @@ _RESTORE = (
     "Restore it from git: `git checkout -- {name}` in its folder. Only as a last resort, "
     "move it aside (`mv {name} {name}.bad`) and run again: shots whose clips are "
     "neither on this disk nor in the shared clip store would then be generated and billed again "
-    "(`rdpipe status` shows which first)."
+    "(`rdpipe status {file}` shows which first)."
 )
 _RESOLVE = (
     "Both sides name clips that were paid for. Resolve it by keeping, for each shot, the entry "
     "that matches the pipeline as merged, one entry per shot and take, without the markers. Or "
     "take one side whole (`git checkout --ours -- {name}` or `--theirs`, then `git add` "
-    "it) and run `rdpipe run` again: the other side's clips are found again on this disk if "
-    "they were made here, or in the shared clip store; `rdpipe status` first shows any shot "
-    "found in neither, which would be generated and billed again."
+    "it) and run `rdpipe run {file}` again: the other side's clips are found again on this disk "
+    "if they were made here, or in the shared clip store; `rdpipe status {file}` first shows any "
+    "shot found in neither, which would be generated and billed again."
 )
 _UPGRADE = "Upgrade rdpipe to read it; leave the file as it is: it names clips that were paid for."
 _HINTS = {LockFileInvalid: _RESTORE, LockFileConflicted: _RESOLVE, LockFileTooNew: _UPGRADE}
 
 
-def hint(kind: type[LockFileInvalid], path: Path) -> str:
-    """The exact hint of an error of ``kind`` about the lock file at ``path``."""
-    return _HINTS[kind].replace("{name}", path.name)
+def hint(kind: type[LockFileInvalid], path: Path, file: str = "FILE") -> str:
+    """The exact hint of an error of ``kind`` about the lock file at ``path``, its commands
+    naming the pipeline ``file`` as the command that said it was given it (``FILE``: none)."""
+    return _HINTS[kind].replace("{name}", path.name).replace("{file}", file)
