@@ -29,8 +29,8 @@ def balance(
     def action() -> None:
         from rdpipe.session.balance import account_balance
 
-        found = account_balance(context.environ, offline=offline)
-        if found.currency_unread is not None:
+        found = account_balance(context.environ, offline=offline, on_retry=context.retry_teller())
+        if found.currency_unread is not None and not context.quiet:
             context.err.print(
                 f"note: the display currency could not be read ({found.currency_unread}); "
                 "amounts are in US dollars."

@@ -18,6 +18,7 @@ from rdpipe.prices import Currency
 
 if TYPE_CHECKING:
     from rdpipe.client import RelayDanceClient
+    from rdpipe.client.retry import OnRetry
 
 #: What the offline simulator is called where a host would be named.
 OFFLINE_SOURCE = "the offline simulator"
@@ -98,15 +99,19 @@ async def read_account_balance(client: RelayDanceClient, *, host: str) -> Accoun
     return AccountBalance(balance, currency, host)
 
 
-def account_balance(environ: Mapping[str, str], *, offline: bool) -> AccountBalance:
+def account_balance(
+    environ: Mapping[str, str], *, offline: bool, on_retry: OnRetry | None = None
+) -> AccountBalance:
     """The balance of the key in ``environ`` (``RELAYDANCE_API_KEY``, ``RELAYDANCE_BASE_URL``),
-    or with ``offline``, of a simulator started in this process for the purpose."""
+    or with ``offline``, of a simulator started in this process for the purpose. ``on_retry``
+    is told of each retry of a read (``rdpipe -v``)."""
     import anyio
 
     from rdpipe.client import ApiKey, ClientConfig, RelayDanceClient
 
     async def online() -> AccountBalance:
-        async with RelayDanceClient(ClientConfig.from_environ(environ)) as client:
+        config = ClientConfig.from_environ(environ)
+        async with RelayDanceClient(config, on_retry=on_retry) as client:
             return await read_account_balance(client, host=client.api_host)
 
     async def simulated() -> AccountBalance:

@@ -296,3 +296,24 @@ def test_verbose_models_shows_the_retry_of_its_read(tmp_path: Path, sim: SimServ
     assert quiet.stderr == ""
     assert verbose.stdout == quiet.stdout
     assert "doubao-seedance-2-0-480p" in verbose.stdout
+
+
+def test_verbose_balance_shows_the_retry_of_its_read(tmp_path: Path, sim: SimServer) -> None:
+    """``rdpipe -v balance`` says the retry of a balance read refused 429; the balance is
+    printed as without ``-v``."""
+    env = environment(
+        tmp_path, {"RELAYDANCE_BASE_URL": sim.base_url, "RELAYDANCE_API_KEY": "sk-sim-test"}
+    )
+    refused = Faults(rate_limit_burst=1, retry_after=1, endpoints=frozenset({"balance"}))
+
+    sim.faults = refused
+    verbose = run_rdpipe("-v", "balance", cwd=tmp_path, env=env)
+    sim.faults = refused
+    plain = run_rdpipe("balance", cwd=tmp_path, env=env)
+
+    assert (verbose.returncode, plain.returncode) == (0, 0), verbose.stderr + plain.stderr
+    assert verbose.stderr == (
+        "retrying GET /v1/dashboard/billing/subscription in 1.0 s (HTTP 429, attempt 2 of 6)\n"
+    )
+    assert plain.stderr == ""
+    assert verbose.stdout == plain.stdout != ""
