@@ -36,10 +36,17 @@ from rdpipe.session.settings import RunSettings
 class NoClipYet(RdpipeError):
     """Shots the video cannot be built without: never generated, or their clip on disk is
     damaged and could not be downloaded again (``damaged`` says how, by shot id); ``every``:
-    no shot of the pipeline has one (then ``--partial`` is not suggested)."""
+    no shot of the pipeline has one (then ``--partial`` is not suggested); ``preview``: the
+    offline preview has made a video (its ``assemble --offline`` is suggested too)."""
 
     def __init__(
-        self, missing: list[str], damaged: Mapping[str, str], *, offline: bool, every: bool = False
+        self,
+        missing: list[str],
+        damaged: Mapping[str, str],
+        *,
+        offline: bool,
+        every: bool = False,
+        preview: bool = False,
     ) -> None:
         self.missing = missing
         new = [shot for shot in missing if shot not in damaged]
@@ -56,6 +63,13 @@ class NoClipYet(RdpipeError):
             suggestion = Suggestion(
                 f"Run `{{0}}` first{free}, or `{{1}}` to leave them out.",
                 (Command("run"), Command("assemble", options=("--partial",))),
+            )
+        if preview:  # an offline run made its own clips: those are not the paid ones
+            suggestion = Suggestion(
+                suggestion.sentence
+                + f" The offline preview has its own clips: `{{{len(suggestion.commands)}}}` "
+                "builds its video (free).",
+                (*suggestion.commands, Command("assemble", options=("--offline",))),
             )
         super().__init__("; ".join(parts), suggestion=suggestion)
 
@@ -91,7 +105,10 @@ def rebuild_video(
         missing = shots_without_clip(prepared, results)
         if missing and not settings.partial:
             every = len(missing) == len(prepared.loaded.pipeline.shots)
-            raise NoClipYet(missing, damaged, offline=settings.offline, every=every)
+            preview = not settings.offline and _preview_made(prepared)
+            raise NoClipYet(
+                missing, damaged, offline=settings.offline, every=every, preview=preview
+            )
         workspace = session.workspace
         verdicts = session.clips.verdicts
         output = run_async(
@@ -139,3 +156,10 @@ def _refetch(
     write_lock_file(session.plan, session.store, session.clips.verdicts, workspace,
                     session.lock_entries)  # fmt: skip
     return session
+
+
+def _preview_made(prepared: PreparedPipeline) -> bool:
+    """Whether an offline run of ``prepared`` has written its manifest (its clips exist)."""
+    from rdpipe.session.workspace import Workspace
+
+    return Workspace.for_pipeline(prepared.loaded, offline=True).manifest.exists()

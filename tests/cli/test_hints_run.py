@@ -101,6 +101,21 @@ def test_offline_run_then_pick_names_the_offline_assemble(folder: Path) -> None:
     _no_online_advice(status.stdout + status.stderr)
 
 
+def test_assemble_without_offline_after_an_offline_run_names_both(folder: Path) -> None:
+    """`rdpipe assemble FILE` after an offline run only: no paid clip yet, and the offline
+    preview's own clips are named with the command that builds its video; pasted, it does."""
+    assert shell(f"rdpipe run {QUOTED} --offline", folder).returncode == 0
+    paid = shell(f"rdpipe assemble {QUOTED}", folder)
+    assert paid.returncode == 1
+    assert paid.stderr.splitlines() == [
+        "error: no clip yet for kite, boat",
+        f"Run `rdpipe run {QUOTED}` first. The offline preview has its own clips: "
+        f"`rdpipe assemble {QUOTED} --offline` builds its video (free).",
+    ]
+    said = run_hint(f"rdpipe assemble {QUOTED} --offline", folder)
+    assert said.splitlines()[-1] == f"film: {folder}/my films/out/offline/film.mp4", said
+
+
 def test_assemble_before_run_names_the_run_with_the_same_mode_and_sets(folder: Path) -> None:
     """`assemble --offline --set` before any run: the hint is the run in the same terms (the
     --set value with a space quoted); pasted, it makes the clips, and assemble then works."""
