@@ -14,7 +14,12 @@ from rdpipe.cli.pipeline_commands import JsonOption
 @app.command()
 def balance(
     offline: Annotated[
-        bool, typer.Option("--offline", help="Ask the built-in simulator instead of RelayDance.")
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="RDPIPE_OFFLINE",
+            help="Ask the built-in simulator instead of RelayDance.",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:

@@ -128,7 +128,12 @@ def list_server_models(
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
     offline: Annotated[
-        bool, typer.Option("--offline", help="Ask the built-in simulator instead of RelayDance.")
+        bool,
+        typer.Option(
+            "--offline",
+            envvar="RDPIPE_OFFLINE",
+            help="Ask the built-in simulator instead of RelayDance.",
+        ),
     ] = False,
 ) -> None:
     """List the video models the server offers, with the local catalog's limits."""

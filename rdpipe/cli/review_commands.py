@@ -30,7 +30,10 @@ def manifest_path(file: Path, *, offline: bool) -> Path:
 def review(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The pipeline file.")],
     offline: Annotated[
-        bool, typer.Option("--offline", help="Review the offline preview's takes instead.")
+        bool,
+        typer.Option(
+            "--offline", envvar="RDPIPE_OFFLINE", help="Review the offline preview's takes instead."
+        ),
     ] = False,
     serve: Annotated[
         bool,

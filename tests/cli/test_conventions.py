@@ -111,6 +111,22 @@ def test_help_shows_the_environment_variables() -> None:
     assert "[env var: RDPIPE_OFFLINE]" in text
 
 
+def test_every_offline_option_names_rdpipe_offline() -> None:
+    """Every command with ``--offline`` takes it from RDPIPE_OFFLINE too, and says so."""
+    from typer.testing import CliRunner
+
+    runner, offline = CliRunner(), []
+    for path in _command_paths():
+        output = runner.invoke(app, [*path, "--help"], prog_name="rdpipe").output
+        text = " ".join(output.split("Example:")[0].split())  # the options, not the example
+        if "--offline" in text:
+            offline.append((" ".join(path), "[env var: RDPIPE_OFFLINE]" in text))
+
+    takers = ["assemble", "assets", "balance", "cost", "models", "plan", "review", "run", "status"]
+    assert sorted(name for name, _ in offline) == takers
+    assert [name for name, shown in offline if not shown] == []
+
+
 def test_concurrency_comes_from_the_environment(tmp_path: Path) -> None:
     """RDPIPE_CONCURRENCY stands in for -j: a value out of range is refused as -j's would be."""
     write_pipeline(tmp_path)
