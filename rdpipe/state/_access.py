@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from rdpipe.files import on_read_only_filesystem
+from rdpipe.hints import Suggestion
 
 from ._errors import StateUnreadable
 
@@ -22,10 +23,11 @@ _DAMAGED_HINT = (
     "is billed again. The clips already downloaded (clips/ beside the video) and the task ids "
     "in the pipeline's .rdpipe.lock file are not affected."
 )
-_READ_ONLY_HINT = (
+_READ_ONLY_HINT = Suggestion.of(
+    "status",
     "This command records what it does, so it needs a writable folder: run it in a writable "
     "copy of the pipeline's folder, .rdpipe/ included (so paid tasks are not submitted again). "
-    "`rdpipe status` works on a read-only checkout."
+    "`{0}` works on a read-only checkout.",
 )
 
 
@@ -48,7 +50,7 @@ def unusable(path: Path, error: BaseException, *, writing: bool) -> StateUnreada
     return StateUnreadable(path, f"{problem} ({said})", hint)
 
 
-def access_problem(path: Path, *, writing: bool) -> tuple[str, str] | None:
+def access_problem(path: Path, *, writing: bool) -> tuple[str, str | Suggestion] | None:
     """What in the filesystem keeps ``path`` from being read (or written): a problem and a hint."""
     folder = path.parent
     if path.is_dir():

@@ -52,10 +52,14 @@ def _describe_holder(holder: RunHolder | None) -> str:
 class StateUnreadable(StateError):
     """The state database exists but is not one rdpipe can read (corrupt, foreign or too new)."""
 
-    def __init__(self, path: Path, problem: str, hint: str) -> None:
+    def __init__(self, path: Path, problem: str, hint: str | Suggestion) -> None:
         self.path = path
         self.problem = problem
-        super().__init__(f"Cannot use the run state {path}: {problem}.", hint=hint)
+        message = f"Cannot use the run state {path}: {problem}."
+        if isinstance(hint, Suggestion):
+            super().__init__(message, suggestion=hint)
+        else:
+            super().__init__(message, hint=hint)
 
 
 class StateSchemaMismatch(StateUnreadable):

@@ -69,6 +69,7 @@ def test_status_works_read_only_and_assemble_names_the_cause(
         f"error: Cannot use the run state {database}: it is on a read-only filesystem (unable "
         "to open database file).\nThis command records what it does, so it needs a writable "
         "folder: run it in a writable copy of the pipeline's folder, .rdpipe/ included (so paid "
-        "tasks are not submitted again). `rdpipe status` works on a read-only checkout.\n"
+        "tasks are not submitted again). `rdpipe status film.yaml` works on a read-only "
+        "checkout.\n"
     )
     assert online.counters() == {}
