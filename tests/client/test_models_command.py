@@ -43,7 +43,7 @@ def test_models_json_against_the_simulator(client_sim: SimServer) -> None:
     environ = {"RELAYDANCE_API_KEY": SIM_KEY, "RELAYDANCE_BASE_URL": client_sim.base_url}
     result = CliRunner().invoke(app, ["models", "--json"], env=environ)
     assert result.exit_code == 0, result.output
-    rows = {row["id"]: row for row in json.loads(result.output)}
+    rows = {row["id"]: row for row in json.loads(result.output)["models"]}
     assert rows["seedance-1-5-pro-with-audio"]["audio"] is True
     assert rows["doubao-seedance-2-0-1080p"]["max_seconds"] == 15
     assert rows["doubao-seedance-1-0-lite-i2v"]["in_catalog"] is False
@@ -98,4 +98,4 @@ def test_models_offline() -> None:
         app, ["models", "--offline", "--json"], env={"RELAYDANCE_API_KEY": None}
     )
     assert result.exit_code == 0, result.output
-    assert "doubao-seedance-2-0-720p" in {row["id"] for row in json.loads(result.output)}
+    assert "doubao-seedance-2-0-720p" in {row["id"] for row in json.loads(result.output)["models"]}

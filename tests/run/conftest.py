@@ -56,9 +56,10 @@ def rdpipe_cli() -> Callable[..., Result]:
 
 
 def summary_of(result: Result) -> dict[str, Any]:
-    """The final summary object of a ``run --json``."""
-    last = result.stdout.strip().splitlines()[-1]
-    parsed: dict[str, Any] = json.loads(last)
+    """The ``run.summary`` document of a ``run --json`` (an ``error`` document may follow it)."""
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    [*_, parsed] = [line for line in lines if line.get("kind") == "run.summary"]
+    assert isinstance(parsed, dict)
     return parsed
 
 

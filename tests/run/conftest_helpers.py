@@ -69,7 +69,7 @@ class RunProcess:
 
     def statuses(self) -> set[str]:
         """Every shot status this run has reported so far."""
-        return {event["status"] for event in self.events() if event.get("event") == "shot"}
+        return {event["status"] for event in self.events() if event.get("kind") == "run.event"}
 
     def wait(self, timeout: float) -> int:
         """Wait for the exit code; also waits for the output to be read whole."""
@@ -203,8 +203,9 @@ def run_to_end(pipeline: Path, sim: SimServer, *options: str, timeout: float = 1
     run = start_run(pipeline, sim, *options)
     code = run.wait(timeout=timeout)
     events = run.events()
-    summary = events[-1] if events and "shots" in events[-1] else None
-    shot_events = [event for event in events if event.get("event") == "shot"]
+    summaries = [event for event in events if event.get("kind") == "run.summary"]
+    summary = summaries[-1] if summaries else None
+    shot_events = [event for event in events if event.get("kind") == "run.event"]
     return Finished(code, summary, shot_events, run.error_text)
 
 

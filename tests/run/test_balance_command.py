@@ -63,6 +63,8 @@ def test_the_balance_in_yuan_from_credits_as_json(relay: ScriptedServer) -> None
     result = _balance(relay, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
+        "kind": "balance",
+        "version": 1,
         "remaining": 73.0,
         "used": None,
         "currency": "CNY",
@@ -84,6 +86,8 @@ def test_an_unlimited_key_in_tokens(relay: ScriptedServer) -> None:
     )
     as_json = json.loads(_balance(relay, "--json").stdout)
     assert as_json == {
+        "kind": "balance",
+        "version": 1,
         "remaining": None,
         "used": 1234,
         "currency": "TOKENS",
@@ -113,12 +117,15 @@ def test_both_endpoints_answering_200_with_an_error_exit_1_in_one_paragraph(
     )
     result = _balance(relay, "--json")
     assert result.exit_code == 1
-    assert result.stdout == ""
-    assert result.stderr == (
-        "error: RelayDance could not tell the account's balance (billing/subscription: "
+    said = (
+        "RelayDance could not tell the account's balance (billing/subscription: "
         "获取配额失败; credits: token sk-[redacted] has no quota record).\n"
-        "Look at the balance on the relay's web site (relaydance.com for RelayDance).\n"
+        "Look at the balance on the relay's web site (relaydance.com for RelayDance)."
     )
+    assert result.stderr == f"error: {said}\n"
+    error = json.loads(result.stdout)["error"]  # --json: the error document on stdout
+    assert (error["code"], error["message"], error["exit_code"]) == ("balance_unavailable", said, 1)
+    assert KEY not in result.stdout
     assert KEY not in result.output
     assert "Traceback" not in result.output
 
@@ -160,6 +167,8 @@ def test_balance_of_a_served_simulator_after_a_task() -> None:
         f"Answered by billing/subscription at {host}.\n"
     )
     assert json.loads(as_json.stdout) == {
+        "kind": "balance",
+        "version": 1,
         "remaining": round((25 * 500_000 - charge.settled) / 500_000 * 7.3, 6),
         "used": round(used, 6),
         "currency": "CNY",

@@ -96,7 +96,8 @@ def test_rerun_does_not_resend_a_refused_input(
         "change the shot, or pass --force to try it anyway"
     )
     status = rdpipe_cli("status", str(path), "--json")
-    assert [row["status"] for row in json.loads(status.stdout)["shots"]] == ["refused"]
+    rows = json.loads(status.stdout)["shots"]
+    assert [(row["status"], row["action"]) for row in rows] == [("failed", "refused")]
     online.faults = Faults()
     forced = rdpipe_cli("run", str(path), "--force", "a")
     assert forced.exit_code == 0, forced.stdout
@@ -253,7 +254,7 @@ def test_mislabelled_mp4_is_still_a_clip(
     assert result.exit_code == 0, result.stderr
     summary = summary_of(result)
     assert (summary["submitted"], summary["shots"][0]["status"]) == (1, "done")
-    assert Path(summary["output"]).is_file()
+    assert (path.parent / summary["output"]).is_file()
 
 
 def _schedule_one(sim: SimServer, folder: Path) -> ShotResult:

@@ -128,7 +128,7 @@ def test_faulted_run_keeps_no_corrupt_clip(faulted: FaultedRun) -> None:
     """Every clip a faulted run leaves decodes whole, and no temporary download is left behind."""
     output = faulted.pipeline.parent / "out"
     for shot in faulted.finished:
-        assert_whole_clip(Path(faulted.shots[shot]["clip"]))
+        assert_whole_clip(faulted.pipeline.parent / faulted.shots[shot]["clip"])
     clips = clip_files(output)
     assert len(clips) == len(faulted.finished)
     for clip in clips:
@@ -165,9 +165,9 @@ def test_rerun_after_faults_submits_only_unfinished_shots(
     summary = rerun.shots()
     assert {shot for shot, entry in summary.items() if entry["cached"]} == faulted.finished
     for entry in summary.values():
-        assert_whole_clip(Path(entry["clip"]))
+        assert_whole_clip(faulted.pipeline.parent / entry["clip"])
     assert rerun.summary is not None
-    video = probe_video(Path(rerun.summary["output"]))
+    video = probe_video(faulted.pipeline.parent / rerun.summary["output"])
     assert abs(video.duration - SECONDS * len(PROMPTS)) < 0.2
 
 

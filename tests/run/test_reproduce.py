@@ -57,7 +57,7 @@ def test_a_clone_rebuilds_the_video_from_the_server_without_submitting(
     assert sum(n for name, n in counters.items() if name.startswith("POST")) == 0, counters
     assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock_before
     video_a = tmp_path / "a" / "out" / "film.mp4"
-    video_b = Path(summary_of(result)["output"])
+    video_b = path.parent / summary_of(result)["output"]
     assert frames_and_duration(video_b) == frames_and_duration(video_a)
     assert "3 clips made before were restored (3 from the server); no charge" in result.stderr + (
         result.stdout
@@ -127,7 +127,7 @@ def test_locked_builds_from_the_lock_without_a_submit(
     result = rdpipe_cli("run", str(path), "--locked", "--json")
     assert result.exit_code == 0, result.stderr
     assert submits(online) == 0
-    assert Path(summary_of(result)["output"]).is_file()
+    assert (path.parent / summary_of(result)["output"]).is_file()
 
 
 def test_locked_with_a_shot_missing_from_the_lock(
@@ -175,7 +175,7 @@ def test_a_clone_with_the_shared_store_sends_not_one_request(
     assert "3 clips made before were restored (3 from the shared store); no charge" in result.stderr
     assert "uploaded" not in result.stderr  # they came from the store: nothing to send back
     assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
-    video_b = Path(summary_of(result)["output"])
+    video_b = path.parent / summary_of(result)["output"]
     assert frames_and_duration(video_b) == frames_and_duration(a / "out" / "film.mp4")
 
 
@@ -240,7 +240,7 @@ def test_two_machines_starting_the_same_new_shot_pay_once(
     assert len(waited) <= 1, outputs
     for path, (stdout, _) in zip(paths, outputs, strict=True):
         summary = summary_of_text(stdout)
-        assert Path(summary["output"]).is_file()
+        assert (path.parent / str(summary["output"])).is_file()
         assert (path.parent / "film.rdpipe.lock").is_file()
     locks = [(path.parent / "film.rdpipe.lock").read_bytes() for path in paths]
     assert locks[0] == locks[1]
@@ -317,7 +317,7 @@ def test_a_run_taking_over_a_stopped_runs_claim_follows_its_paid_task(
     assert b.returncode == 0, b.stderr
     assert submits(online) == len(SHOTS)  # B paid for nothing
     assert b.stderr.count("the run that claimed it before stopped or gave it up; following") == 3
-    assert Path(str(summary_of_text(b.stdout)["output"])).is_file()
+    assert (paths[1].parent / str(summary_of_text(b.stdout)["output"])).is_file()
 
 
 def test_a_bad_lock_file_stops_a_run_before_its_first_request(

@@ -42,12 +42,12 @@ def test_examples_run_offline(
     summary = summary_of(result)
     plan = json.loads(rdpipe_cli("plan", str(folder / source.name), "--json").stdout)
     expected = sum(int(shot["request"]["seconds"]) for shot in plan["shots"])
-    video = Path(summary["output"])
+    video = folder / summary["output"]  # relative to the pipeline's folder
     assert video.parent == folder / "out" / "offline"
     assert abs(duration_of(video) - expected) < 0.1
     assert [shot["status"] for shot in summary["shots"]] == ["done"] * len(plan["shots"])
     for shot in summary["shots"]:
-        assert Path(shot["clip"]).is_file()
+        assert (folder / shot["clip"]).is_file()
     assert not (folder / f"{source.stem}.rdpipe.lock").exists(), "offline runs write no lock file"
 
 
@@ -169,12 +169,12 @@ def test_missing_clip_is_downloaded_again_without_paying(
     """A deleted clip is fetched again from its paid task: no new submit."""
     path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
     summary = summary_of(rdpipe_cli("run", str(path), "--json"))
-    Path(summary["shots"][0]["clip"]).unlink()
+    (tmp_path / summary["shots"][0]["clip"]).unlink()
     online.clear_observations()
     again = rdpipe_cli("run", str(path), "--json")
     assert again.exit_code == 0, again.stderr
     assert submits(online) == 0
-    assert Path(summary_of(again)["shots"][0]["clip"]).is_file()
+    assert (tmp_path / summary_of(again)["shots"][0]["clip"]).is_file()
 
 
 def test_status_explains_each_shot(

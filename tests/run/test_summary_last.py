@@ -89,7 +89,11 @@ def test_an_assembly_that_fails_after_the_shots_ran_comes_after_the_summary(
     assert result.exit_code == 1
     assert "error: " in result.stderr and "bug in rdpipe" not in result.stderr, result.stderr
     if as_json:
-        summary = _json_lines(result)[-1]
+        *_, summary, error = _json_lines(result)  # the error document comes last
+        assert (summary["kind"], error["kind"], error["error"]["exit_code"]) == (
+            "run.summary", "error", 1,
+        )  # fmt: skip
+        assert error["error"]["message"] in result.stderr
         assert (summary["output"], summary["submitted"]) == (None, 2)
         assert [shot["status"] for shot in summary["shots"]] == ["done", "done"]
     else:

@@ -16,6 +16,7 @@ import pytest
 
 import rdpipe.assemble
 from rdpipe.assemble import AssemblyResult, ClipInput
+from rdpipe.cli.machine_output import summary_document
 from rdpipe.prepare.pipeline import prepare_pipeline
 from rdpipe.scheduler import Phase
 from rdpipe.session.assembly import assemble_video
@@ -69,8 +70,8 @@ def test_one_clip_value_goes_from_the_download_to_the_join(
     assert [shot["clip"] for shot in shots] == [c.relative for c in clips]
     lock = LockFile(tmp_path / "film.rdpipe.lock").read()
     assert [shot.takes[0].clip for shot in lock] == [c.relative for c in clips]
-    shown = first.to_json()["shots"]
-    assert [shot["clip"] for shot in shown] == [str(c.path) for c in clips]
+    shown = summary_document(first, tmp_path)["shots"]
+    assert [shot["clip"] for shot in shown] == [f"out/{c.relative}" for c in clips]
 
     again = run(sim, path, CollectingRunReporter())
     assert [r.phase for r in again.results] == [Phase.CACHED, Phase.CACHED]

@@ -123,7 +123,7 @@ def test_cost_json_and_a_pipeline_never_run(tmp_path: Path) -> None:
     result = _cost(str(path), "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "version": 1, "pipeline": "film", "lock_file": str(tmp_path / "film.rdpipe.lock"),
+        "kind": "cost", "version": 1, "pipeline": "film", "lock_file": "film.rdpipe.lock",
         "last_run": None, "lock": {"takes": [], "without_cost": [], "totals": []},
     }  # fmt: skip
     said = _cost(str(path))
