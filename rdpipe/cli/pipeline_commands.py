@@ -10,6 +10,7 @@ be reached is a note, the plan shown in seconds.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,11 +25,13 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
+    from rdpipe.errors import Diagnostic
     from rdpipe.plan import Job, Plan
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.prices import ShotCost
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.hosting import MediaView
+    from rdpipe.session.model_check import ModelsReading
     from rdpipe.session.pricing import PlanMoney
     from rdpipe.session.settings import RunSettings
 
@@ -143,8 +146,20 @@ def validate(
     sets: SetOption = None,
     allow_outside: AllowOutside = False,
     as_json: JsonOption = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="Also check model ids against the models RelayDance serves (GET /v1/models, "
+            "free; needs RELAYDANCE_API_KEY). If the list cannot be read, a note says so.",
+        ),
+    ] = False,
 ) -> None:
     """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing.
+
+    A file that another given pipeline, or one in its folder, includes is checked as a
+    fragment. --online refuses a model id the server does not list (exit 2); a list that
+    cannot be read is a note on stderr, and the exit status is that of the other checks.
 
     --json prints one ``validate`` document: each file's errors and warnings (exit 2 when
     any file has an error)."""
@@ -154,9 +169,14 @@ def validate(
     def action() -> None:
         from rdpipe.cli.machine_output import validate_entry
         from rdpipe.errors import PipelineInvalid
+        from rdpipe.load.fragments import find_fragments
+        from rdpipe.load.includes import shown_name
+        from rdpipe.load.loader import fragment_diagnostics
         from rdpipe.session.hosting import read_hosting_problems
 
         failed: PipelineInvalid | None = None
+        fragments = find_fragments(files)
+        served: list[ModelsReading] = []  # --online: the server's list, read once
 
         def merged(error: PipelineInvalid) -> PipelineInvalid:
             if failed is None:
@@ -164,6 +184,19 @@ def validate(
             return PipelineInvalid(failed.diagnostics + error.diagnostics + error.warnings)
 
         for file in files:
+            includer = fragments.get(file.resolve())
+            if includer is not None:
+                problems = fragment_diagnostics(file, cwd=Path.cwd())
+                checked.append(validate_entry(file, problems, None if problems else 0))
+                if problems:
+                    failed = merged(PipelineInvalid(problems))
+                elif not as_json:
+                    by = os.path.relpath(includer, file.resolve().parent)
+                    context.out.print(
+                        f"{shown_name(file, Path.cwd())}: fragment (included by {by}): OK",
+                        markup=False,
+                    )
+                continue
             try:
                 prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
             except PipelineInvalid as error:
@@ -175,6 +208,11 @@ def validate(
             if hosting:
                 failed = merged(PipelineInvalid(hosting))
                 checked.append(validate_entry(file, [*hosting, *prepared.warnings], None))
+                continue
+            refused = served_problems_of(prepared, served, context) if online else []
+            if refused:
+                failed = merged(PipelineInvalid(refused))
+                checked.append(validate_entry(file, [*refused, *prepared.warnings], None))
                 continue
             count = len(prepared.shots)
             checked.append(validate_entry(file, list(prepared.warnings), count))
@@ -188,6 +226,33 @@ def validate(
             raise failed
 
     run_command(action, context)
+
+
+def served_problems_of(
+    prepared: PreparedPipeline, served: list[ModelsReading], context: CommandContext
+) -> list[Diagnostic]:
+    """``validate --online``: the model ids of ``prepared`` the server does not serve. The
+    list is read on first use and kept in ``served``; when it cannot be read, a note says so
+    (once) on stderr and nothing is refused."""
+    from rdpipe.prepare.model_ids import model_uses
+    from rdpipe.send_record import SendRecord
+    from rdpipe.session.events import run_in_event_loop
+    from rdpipe.session.model_check import ModelsUnavailable, read_served_models, served_problems
+    from rdpipe.session.settings import RunSettings
+    from rdpipe.session.workspace import Workspace
+
+    if not served:
+        reading = read_served_models(
+            RunSettings(), Workspace.for_pipeline(prepared.loaded, offline=False),
+            context.environ, sends=SendRecord(), run_async=run_in_event_loop,
+        )  # fmt: skip
+        served.append(reading)
+        if isinstance(reading, ModelsUnavailable):
+            context.err.print(f"note: {reading.message}", style="yellow", markup=False)
+    reading = served[0]
+    if isinstance(reading, ModelsUnavailable):
+        return []
+    return served_problems(model_uses(prepared.loaded, prepared.shots), reading)
 
 
 @app.command()

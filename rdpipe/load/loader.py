@@ -96,6 +96,26 @@ def load_pipeline(
     )
 
 
+def fragment_diagnostics(path: Path, *, cwd: Path) -> list[Diagnostic]:
+    """The problems of a file another pipeline includes, checked on its own: its YAML, its
+    includes, and each key it sets, as in a pipeline (``version``, ``name`` and ``shots`` may
+    be missing: the including file gives them). Files and templates are checked with the
+    pipeline that includes it. An empty list when it is fine."""
+    try:
+        document = load_document(path, cwd=cwd)
+    except YamlError as error:
+        return error.diagnostics
+    for key in [k for k in document.data if isinstance(k, str) and k.startswith(EXTENSION)]:
+        del document.data[key]
+    _keep_written_vars(document)
+    try:
+        _validate(document)
+    except pydantic.ValidationError as error:
+        own = [e for e in error.errors() if not (e["type"] == "missing" and len(e["loc"]) == 1)]
+        return diagnostics_from_validation(own, document, shown_name(path, cwd))
+    return []
+
+
 def _validate(document: Document) -> Pipeline:
     """Validate the data; where text is expected but YAML typed a scalar, use its source text.
 

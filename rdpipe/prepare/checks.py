@@ -84,18 +84,13 @@ def _continuity_problems(pipeline: Pipeline, ids: dict[str, int]) -> Iterator[Pr
 def check_shot(
     shot: RenderedShot, pipeline: Pipeline, catalog: Catalog
 ) -> tuple[list[Problem], list[Problem]]:
-    """Errors and warnings for one rendered shot: content limits, citations, model limits."""
+    """Errors and warnings for one rendered shot: content limits, citations, model limits
+    (of a model the catalog knows: :mod:`~rdpipe.prepare.model_ids` warns of the others)."""
     located = _Locator(pipeline, shot)
     errors = list(_content_problems(shot)) + list(_citation_problems(shot))
     warnings: list[Problem] = []
     info = catalog.get(shot.model)
-    if info is None:
-        close = difflib.get_close_matches(shot.model, catalog.ids(), n=1, cutoff=0.7)
-        tail = f"; did you mean {close[0]!r}?" if close else " (new models appear over time)"
-        warnings.append(
-            Problem(located("model"), f"model {shot.model!r} is not in rdpipe's catalog{tail}")
-        )
-    else:
+    if info is not None:  # an unknown id is warned about once per file (model_ids)
         errors.extend(_model_problems(shot, info, located))
     callback = shot.request.metadata.callback_url
     if callback is not None and urlsplit(callback).scheme not in ("http", "https"):

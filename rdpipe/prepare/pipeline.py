@@ -25,6 +25,7 @@ from rdpipe.prepare.checks import (
 )
 from rdpipe.prepare.media import LocalMedia
 from rdpipe.prepare.media_checks import sending_problems
+from rdpipe.prepare.model_ids import catalog_warnings, model_uses
 from rdpipe.prepare.music_checks import check_music
 from rdpipe.prepare.text_checks import check_text
 from rdpipe.prepare.timeline_checks import check_timeline
@@ -115,6 +116,7 @@ def check_loaded(
     warning_diagnostics = [
         loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
     ]
+    warning_diagnostics += catalog_warnings(model_uses(loaded, shots), catalog.ids())
     if errors:
         diagnostics = [loaded.diagnostic(p.path, p.message) for p in _unique(errors)]
         diagnostics.sort(key=lambda d: (d.file != loaded.shown_as, d.file, d.line, d.column))
