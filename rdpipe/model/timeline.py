@@ -182,7 +182,7 @@ def _transition_problem(
         subject = f"shot {shot.shot_id!r} is {kept} s long"
     advice = "keep more of the shot" if shot.trim else "lengthen the shot"
     if probed and not shot.trim:  # the clip came back shorter than the seconds it was asked
-        advice = f"regenerate the shot (rdpipe run --force {shot.shot_id})"
+        advice = f"regenerate the shot (run again with --force {shot.shot_id})"
     needed = timing.head + timing.tail + timing.fade_in + timing.fade_out
     return LengthProblem(
         shot.shot_id,

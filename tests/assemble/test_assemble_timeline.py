@@ -75,7 +75,7 @@ def test_a_clip_shorter_than_planned_is_refused_with_a_clear_message() -> None:
     assert str(caught.value) == (
         "shot 'b': its clip lasts 2 s, too short for the 3 s fade: it needs more than 3 s "
         "(1.5 s fading in and 1.5 s fading out); shorten output.transition.seconds or "
-        "regenerate the shot (rdpipe run --force b)"
+        "regenerate the shot (run again with --force b)"
     )
     assert caught.value.shot_id == "b"
 
