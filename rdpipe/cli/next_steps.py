@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rdpipe.scheduler import Phase
+from rdpipe.scheduler import Outcome, Phase
 
 if TYPE_CHECKING:
     from rdpipe.hints import Invocation
@@ -29,8 +29,14 @@ def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
     results = summary.results
     unknown = [r.shot_id for r in results if r.phase is Phase.UNKNOWN]
     in_flight = [r.shot_id for r in results if r.phase is Phase.IN_FLIGHT]
+    # A refused request (a model not served, say) is refused again unchanged: not "try again".
+    refused = [r.shot_id for r in results if not r.ok and r.outcome is Outcome.REFUSED]
     again = [
-        r.shot_id for r in results if not r.ok and r.phase not in (Phase.UNKNOWN, Phase.IN_FLIGHT)
+        r.shot_id
+        for r in results
+        if not r.ok
+        and r.phase not in (Phase.UNKNOWN, Phase.IN_FLIGHT)
+        and r.outcome is not Outcome.REFUSED
     ]
     steps = []
     if invocation.offline and unknown:  # the simulator bills nothing: send them again
@@ -46,6 +52,12 @@ def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
                 "paid for is downloaded again, not paid twice"
             )
         steps.append(f"`{invocation.command('run')}` {' and '.join(parts)}.")
+    if refused:
+        steps.append(
+            f"RelayDance refused {_ids(refused)} as sent and refuses the same request again: "
+            "change the pipeline file as the reasons above say, then "
+            f"`{invocation.command('run')}`."
+        )
     if unknown:
         resubmit = invocation.command("run", options=("--resubmit-unknown",))
         steps.append(

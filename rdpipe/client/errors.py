@@ -155,6 +155,21 @@ class InvalidRequest(ApiError):
         return "Fix the shot's parameters (model, seconds, ratio, references) and run again."
 
 
+class ModelNotServed(InvalidRequest):
+    """The server serves no model by the id the request names (``503 model_not_found``,
+    relaydance-api.md §6): nothing was generated or billed, and the same request is refused
+    again until the shot names another model."""
+
+    def _headline(self) -> str:
+        return (
+            f"RelayDance does not serve the model this shot names {self._reason()}; change it "
+            "to one `rdpipe models` lists (sent again unchanged, it is refused again)"
+        )
+
+    def _hint(self) -> str:
+        return "`rdpipe models` lists the models RelayDance serves."
+
+
 class TaskNotFound(ApiError):
     """The server does not know the task id (400 ``task_not_exist`` or 404)."""
 

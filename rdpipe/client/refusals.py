@@ -17,6 +17,7 @@ from rdpipe.client.errors import (
     ConcurrencyLimitReached,
     GateUnavailable,
     InvalidRequest,
+    ModelNotServed,
     QuotaExceeded,
     RateLimited,
     ServerError,
@@ -87,8 +88,10 @@ def _error_class(status: int, code: str | None, task_id: str | None) -> type[Api
         return QuotaExceeded
     if code == "task_not_exist" or (status == 404 and task_id is not None):
         return TaskNotFound
-    if status == 400 or code == "model_not_found":
+    if code == "model_not_found":
         # The relay answers an unknown model with 503 model_not_found: a refusal, not an outage.
+        return ModelNotServed
+    if status == 400:
         return InvalidRequest
     if status == 429:
         return ConcurrencyLimitReached if code == CONCURRENCY_LIMIT_CODE else RateLimited

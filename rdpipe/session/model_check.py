@@ -10,7 +10,7 @@ closest id served), before any ``POST /v1/video/generations``. A list that canno
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from rdpipe.render import RenderedShot
 if TYPE_CHECKING:
     from rdpipe.send_record import SendRecord
     from rdpipe.session.events import AsyncRunner
+    from rdpipe.session.session import PipelineSession
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.workspace import Workspace
 
@@ -109,3 +110,30 @@ def check_served(
 def _reason(error: RdpipeError | OSError) -> str:
     said = error.message if isinstance(error, RdpipeError) else str(error)
     return said.removesuffix("; nothing was sent.").rstrip(".") or type(error).__name__
+
+
+def check_run_models(
+    session: PipelineSession,
+    environ: Mapping[str, str],
+    *,
+    run_async: AsyncRunner,
+    note: Callable[[str], None],
+) -> None:
+    """Before a run's first submit: refuse (:class:`PipelineInvalid`, exit 2) a model id of a
+    shot to generate that the server does not serve; ``note`` is told once when the list
+    cannot be read. Online only (the simulator serves the catalog's ids) and only when the
+    plan generates. The read is a free GET that changes nothing on the server, so it is not
+    counted as a send: the refusal still means nothing was submitted."""
+    from rdpipe.plan import Action
+    from rdpipe.send_record import SendRecord
+
+    if session.settings.offline or not session.plan.generations:
+        return
+    reading = read_served_models(
+        session.settings, session.workspace, environ, sends=SendRecord(), run_async=run_async
+    )
+    if isinstance(reading, ModelsUnavailable):
+        note(reading.message)
+        return
+    shots = [job.shot for job in session.plan.jobs if job.action is Action.GENERATE]
+    check_served(session.prepared, reading, shots)

@@ -78,6 +78,7 @@ from rdpipe.session.hosting import check_hosting, media_hosting
 from rdpipe.session.latest_write import writing_latest
 from rdpipe.session.locked import check_locked
 from rdpipe.session.manifest import ManifestBuilder, ManifestReporter, TakeView, views_of
+from rdpipe.session.model_check import check_run_models
 from rdpipe.session.money import check_balance, check_costs, cost_limits
 from rdpipe.session.pricing import (
     PriceReading,
@@ -138,6 +139,7 @@ def run_pipeline(
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)  # the seconds: before any read
             check_hosting(session, environ)
+            check_run_models(session, environ, run_async=run_async, note=_noting(reporter))
             reading = _read_money(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings, reading.prices)
             _check_balance(session.plan, reading, reporter)
@@ -222,6 +224,11 @@ def _read_money(
     if isinstance(reading.prices, PricesUnavailable):
         reporter.run_event(RunNote(reading.prices.message))
     return reading
+
+
+def _noting(reporter: RunReporter) -> Callable[[str], None]:
+    """A note for the run's reporter (:class:`RunNote`)."""
+    return lambda message: reporter.run_event(RunNote(message))
 
 
 def _check_balance(plan: Plan, reading: Reading, reporter: RunReporter) -> None:

@@ -10,6 +10,7 @@ from rdpipe.client import (
     ApiError,
     AuthenticationFailed,
     InvalidRequest,
+    ModelNotServed,
     QuotaExceeded,
     RateLimited,
     ServerError,
@@ -73,7 +74,7 @@ def test_reads_plain_text() -> None:
             503,
             json.dumps({"error": {"message": "no channel", "code": "model_not_found"}}),
             None,
-            InvalidRequest,
+            ModelNotServed,  # an InvalidRequest: never retried
         ),
         (502, "bad gateway", None, ServerError),
         (409, "conflict", None, ApiError),
