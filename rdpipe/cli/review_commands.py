@@ -61,25 +61,27 @@ def review(
             picks = read_picks(file)
         except PickNotSet:
             picks = {}
+        invocation = Invocation.start(file, offline=offline)  # the page's commands
         if not serve:
-            page = build_page(manifest, picks=picks)
+            page = build_page(manifest, picks=picks, invocation=invocation)
             console.print(f"Wrote {page}")
             if should_open:
                 _open(page.resolve().as_uri())
             return
         if manifest.exists():
-            build_page(manifest, picks=picks)
-        _serve_until_interrupted(console, manifest, file, port, should_open)
+            build_page(manifest, picks=picks, invocation=invocation)
+        _serve_until_interrupted(console, manifest, invocation, port, should_open)
 
     run_command(action, context)
 
 
 def _serve_until_interrupted(
-    console: Console, manifest: Path, file: Path, port: int, should_open: bool
+    console: Console, manifest: Path, invocation: Invocation, port: int, should_open: bool
 ) -> None:
     from rdpipe.review import serve
 
-    with serve(manifest, file.resolve(), port=port) as server:
+    file = invocation.cwd / invocation.pipeline if invocation.pipeline else manifest
+    with serve(manifest, file.resolve(), port=port, invocation=invocation) as server:
         console.print(f"Reviewing at {server.url}  (Ctrl-C to stop)")
         if should_open:
             _open(server.url)

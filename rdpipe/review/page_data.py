@@ -7,6 +7,7 @@ images get thumbnails; URL references stay text (the page makes no outside reque
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import time
@@ -17,10 +18,13 @@ from typing import Any
 from urllib.parse import quote
 
 from rdpipe.errors import ExitCode, RdpipeError
+from rdpipe.hints import Invocation
+from rdpipe.review.posters import ClipLook, clip_look
 from rdpipe.review.thumbs import make_thumbnail
 
 MANIFEST_VERSION = 2
 THUMBS_DIR = Path("review") / "thumbs"
+POSTERS_DIR = Path("review") / "posters"
 IN_PROGRESS = frozenset({"waiting", "submitting", "generating", "downloading"})
 SUCCEEDED = frozenset({"done", "cached"})
 
@@ -59,8 +63,30 @@ class TakeCard:
     task_id: str | None
     clip: str | None  # URL relative to the page
     seed: int | None
-    duration: float | None
+    duration: float | None  # seconds, measured
     message: str | None
+    poster: str | None = None  # URL of the poster frame, relative to the page
+    width: int | None = None  # the picture as a viewer sees it (rotation applied), pixels
+    height: int | None = None
+    cost: str | None = None  # "0.42 USD" settled, or "≈0.42 USD" expected; None when unknown
+    prompt: tuple[tuple[str, bool], ...] = ()  # the take's prompt: (words, differs from others)
+    pick_command: str | None = None  # `rdpipe pick …` as the user can paste it
+
+    @property
+    def aspect(self) -> str:
+        """The CSS aspect ratio of the tile: ``"1080 / 1920"``, 16:9 when unknown."""
+        if self.width and self.height:
+            return f"{self.width} / {self.height}"
+        return "16 / 9"
+
+    @property
+    def ratio(self) -> float:
+        """Width over height of the tile (16:9 when unknown)."""
+        return self.width / self.height if self.width and self.height else 16 / 9
+
+    @property
+    def portrait(self) -> bool:
+        return bool(self.width and self.height and self.height > self.width)
 
     @property
     def playable(self) -> bool:
@@ -111,6 +137,9 @@ class ReviewPage:
     running: bool
     shots: tuple[ShotCard, ...]
     notice: str | None = None
+    assemble_command: str | None = None  # `rdpipe assemble …` as the user can paste it
+    video_poster: str | None = None  # URL of the storyboard video's poster frame
+    video_aspect: str = "16 / 9"  # its CSS aspect ratio (rotation applied)
 
     @property
     def updated(self) -> str:
@@ -129,25 +158,47 @@ def waiting_page(pipeline: str, pipeline_file: Path, notice: str) -> ReviewPage:
 
 
 def load_review(
-    manifest_path: Path, *, page_dir: Path, picks: Mapping[str, int | None] | None = None
+    manifest_path: Path,
+    *,
+    page_dir: Path,
+    picks: Mapping[str, int | None] | None = None,
+    invocation: Invocation | None = None,
 ) -> ReviewPage:
-    """Read a manifest into page data, making thumbnails under ``page_dir/review/thumbs``.
+    """Read a manifest into page data, making thumbnails under ``page_dir/review/thumbs`` and
+    poster frames under ``page_dir/review/posters``.
 
     ``picks`` are the ``pick:`` values in the pipeline file now; without them the page only
-    shows the take each storyboard used.
+    shows the take each storyboard used. ``invocation`` is how the user ran ``rdpipe review``
+    (working directory, file, ``--offline``): the page's commands are written for it; without
+    it they name the pipeline file as the manifest records it, from the current directory.
     """
     document = read_manifest(manifest_path)
+    pipeline_file = _text(document.get("pipeline_file"))
+    if invocation is None:
+        invocation = Invocation.start(Path(pipeline_file) if pipeline_file else None)
     links = _Links(manifest_path.parent, page_dir)
-    shots = tuple(_shot(entry, links, picks or {}) for entry in document.get("shots") or [])
+    film = links.look(document.get("video"))
+    shots = tuple(
+        _shot(entry, links, picks or {}, invocation) for entry in document.get("shots") or []
+    )
     return ReviewPage(
         pipeline=str(document.get("pipeline") or manifest_path.parent.name),
-        pipeline_file=_text(document.get("pipeline_file")),
+        pipeline_file=pipeline_file,
         video=links.file(document.get("video")),
         contact_sheet=links.file(document.get("contact_sheet")),
         updated_at=_number(document.get("updated_at")),
         running=bool(document.get("running")),
         shots=tuple(sorted(shots, key=lambda shot: shot.index)),
+        assemble_command=_command(invocation, "assemble"),
+        video_poster=links.url(film.poster) if film else None,
+        video_aspect=f"{film.width} / {film.height}" if film else "16 / 9",
     )
+
+
+def _command(invocation: Invocation, verb: str, *arguments: str) -> str | None:
+    if invocation.pipeline is None:
+        return None
+    return invocation.command(verb, *arguments)
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -186,6 +237,12 @@ class _Links:
         relative = os.path.relpath(target.absolute(), self.page_dir.absolute())
         return quote(Path(relative).as_posix(), safe="/")
 
+    def look(self, value: object) -> ClipLook | None:
+        """The poster and measurements of a manifest clip path (``ClipLook``), or ``None``."""
+        if not isinstance(value, str) or not value:
+            return None
+        return clip_look(self.manifest_dir / value, self.page_dir / POSTERS_DIR)
+
     def media(self, label: str, entry: Mapping[str, Any]) -> TakeMedia:
         if isinstance(entry.get("shot"), str):
             return TakeMedia(label, "shot", entry["shot"])
@@ -200,7 +257,12 @@ class _Links:
         return TakeMedia(label, kind, source, thumb=self.url(thumb))
 
 
-def _shot(entry: Mapping[str, Any], links: _Links, picks: Mapping[str, int | None]) -> ShotCard:
+def _shot(
+    entry: Mapping[str, Any],
+    links: _Links,
+    picks: Mapping[str, int | None],
+    invocation: Invocation,
+) -> ShotCard:
     shot_id = str(entry.get("id"))
     references = [
         links.media(str(ref.get("name") or ref.get("source") or "reference"), ref)
@@ -226,20 +288,86 @@ def _shot(entry: Mapping[str, Any], links: _Links, picks: Mapping[str, int | Non
         caption=_text(entry.get("caption")),
         picked=_integer(entry.get("picked")),
         chosen=picks.get(shot_id),
-        takes=tuple(_take(t, links) for t in entry.get("takes") or [] if isinstance(t, dict)),
+        takes=_takes(shot_id, entry, links, invocation),
     )
 
 
-def _take(entry: Mapping[str, Any], links: _Links) -> TakeCard:
+def _takes(
+    shot_id: str, entry: Mapping[str, Any], links: _Links, invocation: Invocation
+) -> tuple[TakeCard, ...]:
+    takes = [take for take in entry.get("takes") or [] if isinstance(take, dict)]
+    prompts = [_take_prompt(take, str(entry.get("prompt") or "")) for take in takes]
+    marked = prompt_differences(prompts)
+    cards = []
+    for take, prompt in zip(takes, marked, strict=True):
+        number = str(_integer(take.get("take")) or 1)
+        # A shot of one take has nothing to choose: no pick command.
+        command = _command(invocation, "pick", shot_id, number) if len(takes) > 1 else None
+        cards.append(_take(take, links, prompt, command))
+    return tuple(cards)
+
+
+def _take(
+    entry: Mapping[str, Any],
+    links: _Links,
+    prompt: tuple[tuple[str, bool], ...],
+    pick_command: str | None,
+) -> TakeCard:
+    clip = links.file(entry.get("clip"))
+    status = str(entry.get("status") or "unknown")
+    look = links.look(entry.get("clip")) if clip and status in SUCCEEDED else None
+    duration = _number(entry.get("duration"))
     return TakeCard(
         take=_integer(entry.get("take")) or 1,
-        status=str(entry.get("status") or "unknown"),
+        status=status,
         task_id=_text(entry.get("task_id")),
-        clip=links.file(entry.get("clip")),
+        clip=clip,
         seed=_integer(entry.get("seed")),
-        duration=_number(entry.get("duration")),
+        duration=look.duration if look else duration,
         message=_text(entry.get("message")),
+        poster=links.url(look.poster) if look else None,
+        width=look.width if look else None,
+        height=look.height if look else None,
+        cost=_cost(entry),
+        prompt=prompt,
+        pick_command=pick_command,
     )
+
+
+def _take_prompt(take: Mapping[str, Any], shot_prompt: str) -> str:
+    request = take.get("request")
+    prompt = request.get("prompt") if isinstance(request, dict) else None
+    return prompt if isinstance(prompt, str) else shot_prompt
+
+
+def prompt_differences(prompts: list[str]) -> list[tuple[tuple[str, bool], ...]]:
+    """Each prompt as runs of words, marked ``True`` where it differs from the first prompt
+    that is not the same (difflib, word by word); all empty when every prompt is the same."""
+    if len(set(prompts)) <= 1:
+        return [() for _ in prompts]
+    first = prompts[0].split()
+    other = next(p for p in prompts if p != prompts[0]).split()
+    result = []
+    for index, prompt in enumerate(prompts):
+        words = prompt.split()
+        base = other if index == 0 or prompt == prompts[0] else first
+        matcher = difflib.SequenceMatcher(a=base, b=words, autojunk=False)
+        runs: list[tuple[str, bool]] = []
+        for tag, _a1, _a2, b1, b2 in matcher.get_opcodes():
+            if b2 > b1:
+                runs.append((" ".join(words[b1:b2]), tag != "equal"))
+        result.append(tuple(runs))
+    return result
+
+
+def _cost(entry: Mapping[str, Any]) -> str | None:
+    currency = _text(entry.get("currency")) or ""
+    settled, expected = _number(entry.get("settled_cost")), _number(entry.get("expected_cost"))
+    if settled is not None:
+        return f"{settled:.2f} {currency}".strip()
+    if expected is not None:
+        return f"≈{expected:.2f} {currency}".strip()
+    return None
 
 
 def _shown(value: object) -> str:

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from rdpipe.files import write_atomically
+from rdpipe.hints import Invocation
 from rdpipe.review.page_data import ReviewPage, load_review
 
 PAGE_NAME = "review.html"
@@ -40,10 +41,15 @@ def build_page(
     *,
     out: Path | None = None,
     picks: dict[str, int | None] | None = None,
+    invocation: Invocation | None = None,
 ) -> Path:
-    """Write the static review page for a run (default: ``review.html`` beside the manifest)."""
+    """Write the static review page for a run (default: ``review.html`` beside the manifest).
+
+    ``invocation``: how the user ran ``rdpipe review``; the page's commands are written for it
+    (see :func:`~rdpipe.review.page_data.load_review`).
+    """
     target = out or manifest_path.parent / PAGE_NAME
-    page = load_review(manifest_path, page_dir=target.parent, picks=picks)
+    page = load_review(manifest_path, page_dir=target.parent, picks=picks, invocation=invocation)
     write_atomically(target, render_page(page).encode("utf-8"), durable=False)
     return target
 

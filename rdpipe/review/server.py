@@ -31,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rdpipe.errors import RdpipeError
+from rdpipe.hints import Invocation
 from rdpipe.local_server import LocalServer
 from rdpipe.review.page_data import ManifestUnusable, ReviewPage, load_review, waiting_page
 from rdpipe.review.page_html import LiveView, render_cards, render_page
@@ -62,10 +63,21 @@ class ReviewServer:
 
 
 def create_review_app(
-    manifest_path: Path, pipeline_file: Path, *, token: str, port: int
+    manifest_path: Path,
+    pipeline_file: Path,
+    *,
+    token: str,
+    port: int,
+    invocation: Invocation | None = None,
 ) -> ASGIApp:
-    """The ASGI app: ``/`` the live page, ``/api/state`` its JSON, ``/api/pick`` picks."""
-    review = _Review(manifest_path, pipeline_file, token)
+    """The ASGI app: ``/`` the live page, ``/api/state`` its JSON, ``/api/pick`` picks.
+
+    ``invocation``: how the user ran ``rdpipe review`` (the page's commands are written for it;
+    default: ``pipeline_file`` from the current directory, paid mode).
+    """
+    review = _Review(
+        manifest_path, pipeline_file, token, invocation or Invocation.start(pipeline_file)
+    )
     app = Starlette(
         routes=[
             Route("/", review.page, methods=["GET"]),
@@ -81,10 +93,13 @@ def create_review_app(
 class _Review:
     """The endpoints, over one manifest and one pipeline file."""
 
-    def __init__(self, manifest_path: Path, pipeline_file: Path, token: str) -> None:
+    def __init__(
+        self, manifest_path: Path, pipeline_file: Path, token: str, invocation: Invocation
+    ) -> None:
         self.manifest_path = manifest_path
         self.pipeline_file = pipeline_file
         self.token = token
+        self.invocation = invocation
         self.write_lock = threading.Lock()  # one pick at a time edits the file
 
     def load(self) -> ReviewPage:
@@ -94,7 +109,9 @@ class _Review:
             picks = {}
         page_dir = self.manifest_path.parent
         try:
-            return load_review(self.manifest_path, page_dir=page_dir, picks=picks)
+            return load_review(
+                self.manifest_path, page_dir=page_dir, picks=picks, invocation=self.invocation
+            )
         except ManifestUnusable as error:
             notice = f"Waiting for the run: {error.reason}."
             return waiting_page(self.pipeline_file.stem, self.pipeline_file, notice)
@@ -128,8 +145,9 @@ class _Review:
             return _error(404 if isinstance(error, ShotNotInFile) else 400, error.message)
         name = self.pipeline_file.name
         what = f"take {take} picked" if take is not None else "pick cleared"
+        assemble = self.invocation.command("assemble")
         message = (
-            f"{shot}: {what} in {name}. Run `rdpipe assemble {name}` to rebuild the video."
+            f"{shot}: {what} in {name}. Run `{assemble}` to rebuild the video."
             if change.changed
             else f"{shot}: already so in {name}; nothing changed."
         )
@@ -189,16 +207,20 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     token: str | None = None,
+    invocation: Invocation | None = None,
 ) -> Iterator[ReviewServer]:
     """Serve the review page from a background thread until the block ends.
 
     The page shows ``manifest_path`` (it may appear later: the page waits for the run) and
-    picks are written into ``pipeline_file``. ``port=0`` takes any free port.
+    picks are written into ``pipeline_file``. ``port=0`` takes any free port. ``invocation``:
+    how the user ran ``rdpipe review`` (the page's commands are written for it).
     """
     token = token or secrets.token_urlsafe(32)
     sock = _listen(host, port)
     bound = int(sock.getsockname()[1])
-    app = create_review_app(manifest_path, pipeline_file, token=token, port=bound)
+    app = create_review_app(
+        manifest_path, pipeline_file, token=token, port=bound, invocation=invocation
+    )
     config = uvicorn.Config(app, lifespan="off", access_log=False, log_level="warning",
                             timeout_graceful_shutdown=1)  # fmt: skip
     server = LocalServer(config)

@@ -16,6 +16,8 @@ from typing import Any
 from PIL import Image
 
 from rdpipe.ffmpeg_path import find_ffmpeg
+from rdpipe.sim.picture import PictureSpec
+from rdpipe.sim.preview_clips import ClipSpec, render_clip
 
 PIPELINE_YAML = """\
 # A storyboard with takes: the review page shows them side by side.
@@ -67,6 +69,12 @@ def make_clip(path: Path) -> None:
             "-i", "testsrc=size=320x180:rate=24", "-t", "1", "-pix_fmt", "yuv420p",
             "-c:v", "libx264", "-movflags", "+faststart", str(path)]  # fmt: skip
     subprocess.run(argv, check=True, timeout=60)
+
+
+def make_sim_clip(path: Path, width: int, height: int, prompt: str) -> None:
+    """A 1-second clip as the offline simulator renders it: the prompt on a coloured picture."""
+    picture = PictureSpec(width, height, prompt, f"{width}x{height}", None, None)
+    render_clip(find_ffmpeg(os.environ), ClipSpec(picture, 1, False), path)
 
 
 def _take(take: int, status: str, clip: str | None, **extra: Any) -> dict[str, Any]:

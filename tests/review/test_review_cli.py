@@ -5,11 +5,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from rdpipe.cli import app
 from rdpipe.yaml_edit import read_picks
-from tests.review.review_tree import PIPELINE_YAML, RunTree, build_tree
+from tests.review.review_tree import (
+    PIPELINE_YAML,
+    RunTree,
+    build_tree,
+    manifest_document,
+    write_manifest,
+)
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -80,3 +87,19 @@ def test_review_before_any_run_exits_2_with_a_hint(run_tree: RunTree) -> None:
     assert code == 2
     assert "manifest.json: no manifest: this pipeline has not run yet" in output
     assert "rdpipe run FILE" in output
+
+
+def test_review_writes_commands_that_work_from_where_it_ran(
+    tmp_path: Path, session_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rdpipe review films/lighthouse/lighthouse.yaml --offline` run from the folder above
+    writes pick and assemble commands naming the file from there, --offline where accepted."""
+    tree = build_tree(tmp_path / "films" / "lighthouse", session_clip, offline=True)
+    document = manifest_document(tree.pipeline)
+    write_manifest(tree, {**document, "video": None})  # so the page says how to assemble
+    monkeypatch.chdir(tmp_path)
+    code, output = invoke("review", "films/lighthouse/lighthouse.yaml", "--offline", "--no-open")
+    assert code == 0, output
+    html = (tree.output_dir / "review.html").read_text(encoding="utf-8")
+    assert "<code>rdpipe pick films/lighthouse/lighthouse.yaml coast 3</code>" in html
+    assert "<code>rdpipe assemble films/lighthouse/lighthouse.yaml --offline</code>" in html

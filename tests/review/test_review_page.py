@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import rdpipe.review
+from rdpipe.hints import Invocation
 from rdpipe.review import ManifestUnusable, build_page, load_review
 from tests.review.review_tree import SENSITIVE, RunTree, manifest_document, write_manifest
 
@@ -85,7 +86,8 @@ def test_picked_takes_failures_and_details_are_shown(run_tree: RunTree) -> None:
     coast = page.shots[0]
     assert (coast.picked, coast.chosen, coast.pending_pick) == (1, 3, True)
     assert coast.summary == "3 takes: 1 done, 1 failed, 1 cached"
-    html = build_page(run_tree.manifest, picks={"coast": 3}).read_text(encoding="utf-8")
+    here = Invocation(cwd=run_tree.root, pipeline=Path("lighthouse.yaml"))
+    html = build_page(run_tree.manifest, picks={"coast": 3}, invocation=here).read_text("utf-8")
     take_one = html.split('id="take-coast-1"')[1].split("</figure>")[0]
     assert "In the storyboard" in take_one and "task_0001" in take_one and "101" in take_one
     assert "Picked: assemble to use" in html.split('id="take-coast-3"')[1].split("</figure>")[0]
@@ -115,5 +117,5 @@ def test_a_page_elsewhere_links_back_to_the_clips(run_tree: RunTree, tmp_path: P
 def test_public_names_are_exported() -> None:
     """The package's __all__ lists exactly its public names."""
     public = {name for name in vars(rdpipe.review) if not name.startswith("_")}
-    modules = {"page_data", "page_html", "server", "thumbs", "annotations"}
+    modules = {"page_data", "page_html", "server", "thumbs", "posters", "annotations"}
     assert set(rdpipe.review.__all__) == public - modules

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from rdpipe.hints import Invocation
 from rdpipe.review import TOKEN_HEADER, ReviewNotServed, ReviewServer, serve
 from rdpipe.yaml_edit import read_picks
 from tests.review.review_tree import PIPELINE_YAML, RunTree, manifest_document, write_manifest
@@ -14,8 +16,10 @@ from tests.review.review_tree import PIPELINE_YAML, RunTree, manifest_document, 
 
 @pytest.fixture
 def server(run_tree: RunTree) -> Iterator[ReviewServer]:
-    """A review server for the run tree, on a free port."""
-    with serve(run_tree.manifest, run_tree.pipeline) as running:
+    """A review server for the run tree, on a free port, as `rdpipe review film/lighthouse.yaml
+    --offline --serve` run from the folder above the pipeline's would start it."""
+    here = Invocation(run_tree.root.parent, Path("film/lighthouse.yaml"), offline=True)
+    with serve(run_tree.manifest, run_tree.pipeline, invocation=here) as running:
         yield running
 
 
@@ -50,7 +54,7 @@ def test_a_pick_with_the_token_is_written_into_the_pipeline(
     assert response.status_code == 200
     assert response.json()["message"] == (
         "coast: take 3 picked in lighthouse.yaml. "
-        "Run `rdpipe assemble lighthouse.yaml` to rebuild the video."
+        "Run `rdpipe assemble film/lighthouse.yaml --offline` to rebuild the video."
     )
     assert read_picks(run_tree.pipeline)["coast"] == 3
     cleared = post_pick(server, {"shot": "coast", "take": None}, **{TOKEN_HEADER: server.token})

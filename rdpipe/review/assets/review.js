@@ -1,3 +1,97 @@
+// The review page's keyboard, on every page: j/k or the arrow keys move between shots, 1-9
+// go to that take of the shot, Space plays or pauses it, and p picks it on the served page.
+(function () {
+  "use strict";
+  var current = null; // the take (figure) last gone to
+
+  function shots() {
+    return Array.prototype.slice.call(document.querySelectorAll("article.shot"));
+  }
+
+  function shotOf(element) {
+    return element && element.closest ? element.closest("article.shot") : null;
+  }
+
+  function goShot(step) {
+    var list = shots();
+    var here = list.indexOf(shotOf(document.activeElement) || shotOf(current));
+    var next = list[Math.min(list.length - 1, Math.max(0, here + step))];
+    if (next) {
+      current = null;
+      next.focus();
+      next.scrollIntoView({ block: "start" });
+    }
+  }
+
+  function goTake(number) {
+    var shot = shotOf(document.activeElement) || shotOf(current) || shots()[0];
+    var take = shot && shot.querySelector('figure.take[data-take="' + number + '"]');
+    if (!take) {
+      return;
+    }
+    current = take;
+    var target = take.querySelector("video") || shot;
+    target.focus();
+    take.scrollIntoView({ block: "nearest" });
+  }
+
+  function focusedTake() {
+    var active = document.activeElement;
+    var take = active && active.closest ? active.closest("figure.take") : null;
+    return take || (current && current.isConnected ? current : null);
+  }
+
+  function playPause() {
+    var take = focusedTake();
+    var video = take ? take.querySelector("video") : null;
+    if (!video) {
+      var shot = shotOf(document.activeElement);
+      video = shot ? shot.querySelector("figure.take video") : null;
+    }
+    if (!video) {
+      return false;
+    }
+    if (video.paused) {
+      video.play();
+    } else {
+      video.pause();
+    }
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    var tag = event.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
+      return;
+    }
+    var key = event.key;
+    var handled = true;
+    if (key === "j" || key === "ArrowDown") {
+      goShot(1);
+    } else if (key === "k" || key === "ArrowUp") {
+      goShot(-1);
+    } else if (/^[1-9]$/.test(key)) {
+      goTake(key);
+    } else if (key === " " && tag !== "BUTTON" && tag !== "A") {
+      handled = playPause();
+    } else if (key === "p" && focusedTake()) {
+      var button = focusedTake().querySelector("button.pick");
+      handled = Boolean(button);
+      if (button) {
+        button.click();
+      }
+    } else {
+      handled = false;
+    }
+    if (handled) {
+      event.preventDefault();
+    }
+  });
+})();
+
 // The review page's live view: poll the review server every 2 s and replace the cards that
 // changed, and send picks. Opened from disk (data-live="0") the page is static and this does
 // nothing. Playing videos and the focused button survive a card's replacement.
