@@ -257,7 +257,7 @@ def test_a_portrait_is_registered_once_and_sent_as_its_asset_uri(
 
     listed = rdpipe_cli("assets", str(folder), "--json")
     assert listed.exit_code == 0, listed.output
-    (row,) = json.loads(listed.stdout)
+    (row,) = json.loads(listed.stdout)["portraits"]
     assert (row["name"], row["file"], row["status"], row["uri"]) == (
         "mara", "refs/mara.png", "Active", asset["uri"])  # fmt: skip
 
@@ -406,7 +406,7 @@ def test_offline_reruns_know_what_is_hosted_and_registered(
 
     listed = rdpipe_cli("assets", str(folder), "--offline", "--json")
     assert listed.exit_code == 0, listed.output
-    (row,) = json.loads(listed.stdout)
+    (row,) = json.loads(listed.stdout)["portraits"]
     assert (row["name"], row["status"], row["media_host"]) == (
         "mara",
         "Active",

@@ -79,10 +79,12 @@ def test_a_locked_clip_found_nowhere_is_generated_saying_why(
     lock.write_text(text.replace(first_task, "task_gone_from_the_server"))
     status = json.loads(rdpipe_cli("status", str(path), "--json").stdout)
     assert status["billed_seconds"] == 4
-    assert [(shot["label"], shot["status"]) for shot in status["shots"]] == [
-        ("a", "to generate"),
-        ("b", "locked, on the server"),
-        ("c", "locked, on the server"),
+    where = [(shot["label"], shot["status"], shot["clip_source"], shot["locked"])
+             for shot in status["shots"]]  # fmt: skip
+    assert where == [
+        ("a", "to generate", None, False),
+        ("b", "to restore", "server", True),
+        ("c", "to restore", "server", True),
     ]
     assert status["shots"][0]["reason"] == (
         "locked clip unavailable: task task_gone_from_the_server expired on the server; "

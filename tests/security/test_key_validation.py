@@ -104,8 +104,9 @@ def test_a_request_the_http_library_refuses_to_build_is_never_sent_and_never_unk
         f"error: the run stopped: {reason}\nCheck RELAYDANCE_API_KEY and RELAYDANCE_BASE_URL, "
         "then run again.\n"
     )
-    events = [json.loads(line) for line in result.stdout.splitlines()]
+    *events, error = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["status"] for e in events] == ["submitting", "submitting", "failed", "failed"]
+    assert (error["kind"], error["error"]["code"]) == ("error", "run_aborted")
     assert {e.get("message") for e in events[2:]} == {reason}
     assert "newline123456" not in result.stdout + result.stderr
     assert files_holding(tmp_path, "newline123456") == []
