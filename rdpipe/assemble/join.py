@@ -20,9 +20,10 @@ from rdpipe.assemble.chapters import format_ffmetadata
 from rdpipe.assemble.concat import format_concat_list, timestamp_warnings
 from rdpipe.assemble.join_plan import JoinPlan, Span
 from rdpipe.assemble.music import build_audio_graph, music_input
-from rdpipe.assemble.runner import run_ffmpeg
+from rdpipe.assemble.runner import run_ffmpeg, run_ffmpeg_measured
 from rdpipe.files import writing_to
 from rdpipe.model.output import OutputSpec
+from rdpipe.progress_steps import StepCounter, StepListener
 
 #: A file of the concat list, and the seconds after which the next one starts.
 Listed = tuple[Path, float]
@@ -38,6 +39,7 @@ class JoinOptions:
     work: Path  # this assembly's scratch folder: concat list, chapters, PCM
     base_dir: Path  # resolves ``spec``'s relative music path
     concurrency: int  # ffmpeg processes at once
+    progress: StepListener | None = None  # hears the long steps (normalising, joining)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,13 @@ async def run_join(options: JoinOptions, plan: JoinPlan, source: JoinSource) -> 
     argv = build_concat_argv(options.ffmpeg, scratch.concat_list, unfinished,
                              metadata=scratch.metadata, sound=sound, music=scratch.music,
                              audio_graph=";".join(graph) or None)  # fmt: skip
-    stderr = await run_ffmpeg(argv, step=f"joining the clips into {options.output.name}")
+    step = f"joining the clips into {options.output.name}"
+    if options.progress is None:
+        stderr = await run_ffmpeg(argv, step=step)
+    else:
+        seconds = max(1, round(plan.duration))
+        counter = StepCounter(options.progress, "joining", seconds, "seconds")
+        stderr = await run_ffmpeg_measured(argv, step=step, seconds=seconds, counter=counter)
     whole = not (isinstance(source, CopiedClips) and timestamp_warnings(stderr))
     await anyio.to_thread.run_sync(_settle, unfinished, options.output if whole else None)
     return whole

@@ -22,6 +22,7 @@ from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
+from rdpipe.progress_steps import StepCounter, StepListener
 from rdpipe.text import FontChain
 
 _VERSION = 5  # bump when the argv builders change what a cached piece contains
@@ -91,8 +92,13 @@ async def normalise_pieces(
     digests: Mapping[Path, str],
     *,
     concurrency: int,
+    progress: StepListener | None = None,
 ) -> tuple[list[Path], int]:
-    """Paths of the normalised pieces in order, and how many had to be encoded now."""
+    """Paths of the normalised pieces in order, and how many had to be encoded now.
+
+    ``progress`` hears "normalising" pieces encoded of those to encode (none when every piece
+    is in the cache).
+    """
     keys, todo = await anyio.to_thread.run_sync(_pieces_to_encode, pieces, options, digests)
     # Cores shared out between the encodes running at once: one thread each when many pieces
     # encode, every core for a lone changed piece.
@@ -100,8 +106,14 @@ async def normalise_pieces(
     threads = max(1, options.cores // running)
     # Costliest first, so no big piece is left running alone on one core at the end.
     order = sorted(todo.items(), key=lambda item: _cost(item[1]), reverse=True)
-    jobs = [partial(_encode, piece, key, options, threads=threads) for key, piece in order]
-    await run_all(jobs, limit=concurrency)
+    counter = StepCounter(progress if todo else None, "normalising", len(todo), "pieces")
+    counter.start()
+
+    async def encode(piece: Piece, key: str) -> None:
+        await _encode(piece, key, options, threads=threads)
+        counter.advance()
+
+    await run_all([partial(encode, piece, key) for key, piece in order], limit=concurrency)
     return [_cached(options, key) for key in keys], len(todo)
 
 

@@ -42,6 +42,7 @@ from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.sidecars import write_sidecars
 from rdpipe.assemble.target import TargetFormat
 from rdpipe.model.output import OutputSpec
+from rdpipe.progress_steps import StepListener
 from rdpipe.state import MediaVerdicts
 from rdpipe.text import load_font_chain, system_fonts
 
@@ -70,6 +71,7 @@ async def assemble(
     concurrency: int | None = None,
     base_dir: Path | None = None,
     verdicts: MediaVerdicts | None = None,
+    progress: StepListener | None = None,
 ) -> AssemblyResult:
     """Build the storyboard video at ``output`` from the clips, plus its sidecar files.
 
@@ -77,7 +79,8 @@ async def assemble(
     normalised once into ``cache_dir`` (``concurrency`` encodes at a time, by default one per
     core) and the normalised pieces are joined by copy. ``base_dir`` resolves the relative
     paths of ``spec``. ``verdicts``: what is known of the clips' media (a run's clip store's);
-    by default those kept in ``cache_dir``.
+    by default those kept in ``cache_dir``. ``progress`` hears the long steps: "normalising"
+    (pieces encoded of those to encode) and "joining" (seconds of video written of its length).
     """
     cores = os.cpu_count() or 1
     base = base_dir if base_dir is not None else output.parent
@@ -93,7 +96,8 @@ async def assemble(
     try:
         async with _work_folder(cache_dir) as work:
             options = JoinOptions(ffmpeg=ffmpeg, spec=spec, output=output, work=work,
-                                  base_dir=base, concurrency=concurrency or cores)  # fmt: skip
+                                  base_dir=base, concurrency=concurrency or cores,
+                                  progress=progress)  # fmt: skip
             if plan.copy and not await _join_copied(options, plan):
                 plan = plan_join(clips, infos, spec, target,
                                  copy_refused="the copy join was unclean")  # fmt: skip
@@ -135,7 +139,7 @@ async def _join_normalised(
     late = [path for path in sources if path not in whole]
     digests = {**await digest_files(late, cache=probes), **whole}
     paths, encoded = await normalise_pieces(
-        plan.pieces, encoding, digests, concurrency=options.concurrency
+        plan.pieces, encoding, digests, concurrency=options.concurrency, progress=options.progress
     )
     seconds = [plan.target.seconds_of(piece.frames) for piece in plan.pieces]
     await run_join(options, plan, NormalisedPieces(tuple(zip(paths, seconds, strict=True))))

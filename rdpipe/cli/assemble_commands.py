@@ -42,7 +42,9 @@ def assemble_command(
         output = rebuild_video(
             prepared,
             RunSettings(offline=offline, partial=partial),
-            reporter=ConsoleRunReporter(context.out, context.redactor),
+            reporter=ConsoleRunReporter(
+                context.out, context.redactor, quiet=getattr(context, "verbosity", 0) < 0
+            ),
             environ=context.environ,
             redactor=context.redactor,
         )

@@ -13,12 +13,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rdpipe.progress_steps import StepProgress
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import GateChanged, Phase, ShotUpdate
 
 if TYPE_CHECKING:
-    from rich.console import Console, Group
+    from rich.console import Console, ConsoleOptions, Group, RenderableType
+    from rich.live import Live
     from rich.progress import Progress
+    from rich.text import Text
 
     from rdpipe.cli.machine_output import JsonLinesTarget
 
@@ -104,11 +107,33 @@ class _Row:
     message: str | None = None
 
 
-class LiveReporter:
-    """A line per shot (state, elapsed, progress) and an overall bar, redrawn in place.
+#: The columns of a shot's line after its id: state, elapsed, progress (then the note).
+_STATE_WIDTH = len(Phase.DOWNLOADING.value)
+_ELAPSED_WIDTH = 7
+_PROGRESS_WIDTH = 8
+#: Phases counted in the second line, in its order, and the word each is counted under.
+_COUNTED = (
+    (Phase.DONE, "done"),
+    (Phase.CACHED, "reused"),
+    (Phase.FAILED, "failed"),
+    (Phase.UNKNOWN, "unknown"),
+    (Phase.IN_FLIGHT, "left in flight"),
+    (Phase.SKIPPED, "skipped"),
+)
 
-    Rich's live display, bars and tables are imported here, by the one reporter that draws
-    them: a run whose output is a pipe or ``--json`` starts without them.
+
+class LiveReporter:
+    """The run's live view, redrawn in place and never taller or wider than the terminal.
+
+    First the overall bar (shots finished of the total, time elapsed, the bound on requests
+    once it changed), then the counts (done, reused, failed ... running, waiting), then a long
+    step's bar (:meth:`step`), then the shots in flight, most recently started first, as many as
+    fit, and ``+N more in flight`` for the rest. Finished shots are folded into the counts; a
+    failed shot's reason is printed once above the view. Every line is cut to the terminal's
+    width with an ellipsis, never wrapped.
+
+    Rich's live display is imported here, by the one reporter that draws it: a run whose output
+    is a pipe or ``--json`` starts without it. ``clock``: monotonic seconds (tests inject one).
     """
 
     def __init__(
@@ -122,25 +147,17 @@ class LiveReporter:
         self._redactor = redactor
         self._clock = clock
         from rich.live import Live
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
 
         self._rows = {shot_id: _Row() for shot_id in shot_ids}
-        self._overall = Progress(
-            TextColumn("[bold]shots"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        self._bar = self._overall.add_task("shots", total=len(shot_ids))
+        self._started = clock()
         self._gate: GateChanged | None = None  # the run's bound on requests, once it changed
-        self._live = Live(console=console, refresh_per_second=4, get_renderable=self._render)
+        self._step: StepProgress | None = None  # a long step running now
+        self._live = Live(
+            console=console,
+            refresh_per_second=4,
+            get_renderable=lambda: _Frame(self),
+            vertical_overflow="crop",
+        )
 
     def __enter__(self) -> LiveReporter:
         self._live.__enter__()
@@ -158,39 +175,256 @@ class LiveReporter:
         row = self._rows.setdefault(update.label, _Row())
         if row.started is None and update.phase is not Phase.WAITING:
             row.started = self._clock()
+        was = row.phase
         row.phase = update.phase
         row.progress = update.progress if update.progress is not None else row.progress
         row.task_id = update.task_id or row.task_id
         row.message = self._redactor.redact_optional(update.message)
-        done = sum(r.phase.final for r in self._rows.values())
-        self._overall.update(self._bar, completed=done)
+        if update.phase in (Phase.FAILED, Phase.UNKNOWN) and was is not update.phase:
+            reason = f" - {row.message}" if row.message else ""
+            self._console.print(
+                f"{update.label}: {update.phase.value}{reason}",
+                style=_STYLE[update.phase],
+                markup=False,
+                highlight=False,
+                overflow="fold",
+            )
 
     def show_gate(self, change: GateChanged) -> None:
         """Show the run's bound on requests in flight in the header: ``concurrency 4/32``."""
         self._gate = change
 
-    def _render(self) -> Group:
+    def step(self, event: StepProgress) -> None:
+        """Show a long step's bar under the counts, until it finishes."""
+        self._step = None if event.finished else event
+
+    def _render(self, width: int | None = None, height: int | None = None) -> Group:
+        """The view as it fits ``width`` x ``height`` (by default the console's size)."""
         from rich.console import Group
-        from rich.table import Table
+
+        size = self._console.size
+        return Group(*self.lines(width or size.width, height or size.height))
+
+    def lines(self, width: int, height: int) -> list[Text]:
+        """The view's lines: at most ``height - 1`` (the cursor's line stays free), each at
+        most ``width`` cells."""
         from rich.text import Text
 
-        table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-        for column in ("shot", "state", "elapsed", "progress", "task / note"):
-            table.add_column(column)
         now = self._clock()
-        for shot_id, row in self._rows.items():
-            elapsed = f"{now - row.started:5.0f}s" if row.started and not row.phase.final else ""
-            progress = (
-                f"{row.progress}%" if row.progress is not None and not row.phase.final else ""
+        rows = self._rows.values()
+        done = sum(row.phase.final for row in rows)
+        header = [self._overall(done, now, width), self._counts()]
+        if self._step is not None:
+            header.append(_step_line(self._step, now, width))
+        room = max(0, height - 1 - len(header))
+        active = sorted(
+            (
+                (label, row)
+                for label, row in self._rows.items()
+                if not row.phase.final and row.phase is not Phase.WAITING
+            ),
+            key=lambda item: -(item[1].started or 0.0),
+        )
+        body: list[Text] = []
+        if active and room >= 2:
+            shown = active if len(active) <= room - 1 else active[: max(0, room - 2)]
+            label_width = min(max(len(label) for label, _ in active), max(8, width // 4))
+            body.append(self._table_header(label_width))
+            body += [self._shot_line(label, row, label_width, now) for label, row in shown]
+            if len(shown) < len(active):
+                body.append(Text(f"+{len(active) - len(shown)} more in flight", style="dim"))
+        lines = (header + body)[: max(1, height - 1)]
+        for line in lines:
+            line.no_wrap = True
+            line.overflow = "ellipsis"
+            line.truncate(width, overflow="ellipsis")
+        return lines
+
+    def _overall(self, done: int, now: float, width: int) -> Text:
+        from rich.text import Text
+
+        total = len(self._rows)
+        tail = f" {done}/{total} {_clock_time(now - self._started)}"
+        gate = f"  {self._gate.shown}" if self._gate is not None else ""
+        bar_width = max(10, min(40, width - len("shots ") - len(tail) - len(gate)))
+        line = Text("shots ", style="bold")
+        line.append_text(_bar(done, total, bar_width))
+        line.append(tail)
+        if self._gate is not None:
+            style = "yellow" if self._gate.limit < self._gate.ceiling else "dim"
+            line.append(gate, style=style)
+        return line
+
+    def _counts(self) -> Text:
+        from rich.text import Text
+
+        phases = [row.phase for row in self._rows.values()]
+        parts: list[tuple[str, str]] = []
+        for phase, word in _COUNTED:
+            count = phases.count(phase)
+            if count or phase in (Phase.DONE, Phase.CACHED, Phase.FAILED):
+                parts.append((f"{count} {word}", _STYLE[phase] if count else "dim"))
+        running = sum(not p.final and p is not Phase.WAITING for p in phases)
+        parts.append((f"{running} running", ""))
+        parts.append((f"{phases.count(Phase.WAITING)} waiting", "dim"))
+        line = Text()
+        for index, (text, style) in enumerate(parts):
+            if index:
+                line.append(" · ", style="dim")
+            line.append(text, style=style)
+        return line
+
+    def _table_header(self, label_width: int) -> Text:
+        from rich.text import Text
+
+        return Text(
+            f"{'shot':<{label_width}}  {'state':<{_STATE_WIDTH}}  {'elapsed':>{_ELAPSED_WIDTH}}"
+            f"  {'progress':>{_PROGRESS_WIDTH}}  task / note",
+            style="dim",
+        )
+
+    def _shot_line(self, label: str, row: _Row, label_width: int, now: float) -> Text:
+        from rich.text import Text
+
+        if len(label) > label_width:
+            label = label[: max(1, label_width - 1)] + "…"
+        elapsed = f"{now - row.started:.0f}s" if row.started is not None else ""
+        progress = f"{row.progress}%" if row.progress is not None else ""
+        line = Text(f"{label:<{label_width}}  ")
+        line.append(f"{row.phase.value:<{_STATE_WIDTH}}", style=_STYLE.get(row.phase, ""))
+        line.append(f"  {elapsed:>{_ELAPSED_WIDTH}}  {progress:>{_PROGRESS_WIDTH}}  ")
+        line.append(row.message or row.task_id or "")
+        return line
+
+
+class _Frame:
+    """The live view at the size rich renders it at (the terminal's, as it is now)."""
+
+    def __init__(self, reporter: LiveReporter) -> None:
+        self._reporter = reporter
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        height = options.height or options.size.height
+        yield from self._reporter.lines(options.max_width, height)
+
+
+def _bar(done: int, total: int, width: int) -> Text:
+    """``━━━━────``: ``done`` of ``total`` as a bar ``width`` cells wide, readable uncoloured."""
+    from rich.text import Text
+
+    filled = width if total <= 0 else min(width, done * width // total)
+    bar = Text("━" * filled, style="green" if filled == width else "magenta")
+    bar.append("─" * (width - filled), style="dim")
+    return bar
+
+
+def _clock_time(seconds: float) -> str:
+    """``0:01:05``: hours, minutes and seconds."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+def _step_line(event: StepProgress, now: float, width: int) -> Text:
+    """``joining ━━━━──── 12/48 seconds, 0:00:09 left``: a long step's bar."""
+    from rich.text import Text
+
+    tail = f" {step_words(event, now)}"
+    line = Text(f"{event.step} ", style="bold")
+    bar_width = max(10, min(40, width - len(event.step) - 1 - len(tail)))
+    line.append_text(_bar(event.done, event.total, bar_width))
+    line.append(tail)
+    return line
+
+
+def step_words(event: StepProgress, now: float) -> str:
+    """``12/48 seconds, 0:00:09 left``: how far a step is, and its time left when known."""
+    left = event.seconds_left(now)
+    words = f"{event.done}/{event.total} {event.unit}"
+    return words if left is None or event.finished else f"{words}, {_clock_time(left)} left"
+
+
+class PlainSteps:
+    """A long step's progress as plain lines, for logs and pipes: at its start, at each
+    quarter, and at its end (``joining: 12 of 48 seconds (25%)``), never per piece."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._said: dict[str, int] = {}  # each step's last quarter said
+
+    def step(self, event: StepProgress) -> None:
+        quarter = int(event.fraction() * 4) if event.total > 0 else 4
+        last = self._said.get(event.step)
+        if last is not None and quarter <= last:
+            return
+        if event.done == 0 and last is None:
+            quarter = 0
+        self._said[event.step] = quarter
+        if quarter >= 4:
+            del self._said[event.step]
+        percent = round(event.fraction() * 100)
+        self._console.print(
+            f"{event.step}: {event.done} of {event.total} {event.unit} ({percent}%)",
+            markup=False,
+            highlight=False,
+        )
+
+
+class LiveSteps:
+    """A long step's bar redrawn in place on a terminal while no live view shows the shots
+    (``run``'s join, ``assemble``); cleared when the step ends."""
+
+    def __init__(self, console: Console, clock: Callable[[], float] = time.monotonic) -> None:
+        self._console = console
+        self._clock = clock
+        self._event: StepProgress | None = None
+        self._live: Live | None = None
+
+    def step(self, event: StepProgress) -> None:
+        from rich.live import Live
+
+        self._event = event
+        if event.finished:
+            self.close()
+            return
+        if self._live is None:
+            self._live = Live(
+                console=self._console,
+                auto_refresh=False,  # redrawn per event: no thread left drawing after an error
+                get_renderable=lambda: _StepFrame(self),
+                transient=True,
             )
-            note = row.message or row.task_id or ""
-            style = _STYLE.get(row.phase)
-            state = Text(row.phase.value, style=style or "")
-            table.add_row(Text(shot_id), state, elapsed, progress, Text(note))
-        if self._gate is None:
-            return Group(table, self._overall)
-        style = "yellow" if self._gate.limit < self._gate.ceiling else "dim"
-        return Group(Text(self._gate.shown, style=style), table, self._overall)
+            self._live.start()
+        else:
+            self._live.refresh()
+
+    def close(self) -> None:
+        """Stop drawing (the bar is cleared)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def line(self, width: int) -> Text:
+        from rich.text import Text
+
+        if self._event is None:
+            return Text()
+        line = _step_line(self._event, self._clock(), width)
+        line.truncate(width, overflow="ellipsis")
+        return line
+
+
+class _StepFrame:
+    def __init__(self, steps: LiveSteps) -> None:
+        self._steps = steps
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        line = self._steps.line(options.max_width)
+        line.no_wrap = True
+        yield line
 
 
 class _TransferBars:

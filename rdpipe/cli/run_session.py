@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rdpipe.cli.machine_output import JsonLinesTarget
     from rdpipe.cli.progress import LiveReporter
     from rdpipe.plan import Plan
+    from rdpipe.progress_steps import StepProgress, StepReporting
     from rdpipe.redaction import Redactor
     from rdpipe.scheduler import Reporter
 
@@ -67,12 +68,15 @@ class ConsoleRunReporter:
         *,
         json_to: JsonLinesTarget | None = None,
         notices: Console | None = None,
+        quiet: bool = False,
     ) -> None:
         self._console = console
         self._redactor = redactor
         self._json_to = json_to
         self.notices = notices or console
+        self._quiet = quiet  # -q: no progress of long steps
         self._live: LiveReporter | None = None  # the live view while it shows the shots
+        self._steps: StepReporting | None = None  # draws long steps when no live view does
 
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
@@ -99,6 +103,22 @@ class ConsoleRunReporter:
         from rdpipe.cli.progress import transfer_bars
 
         return transfer_bars(self._console, title)
+
+    def step(self, event: StepProgress) -> None:
+        """Show a long step's progress (:class:`~rdpipe.progress_steps.StepProgress`): in the
+        live view while it shows the shots, else a bar of its own on a terminal, else plain
+        lines at its start, each quarter and its end; nothing with ``--json`` or ``-q``."""
+        if self._json_to is not None or self._quiet:
+            return
+        if self._live is not None:
+            self._live.step(event)
+            return
+        if self._steps is None:
+            from rdpipe.cli.progress import LiveSteps, PlainSteps
+
+            terminal = self._console.is_terminal
+            self._steps = LiveSteps(self._console) if terminal else PlainSteps(self._console)
+        self._steps.step(event)
 
     def notice(self, text: str) -> None:
         """Say ``text`` (yellow) on the notices console.

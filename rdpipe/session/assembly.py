@@ -21,6 +21,7 @@ import anyio.to_thread
 from rdpipe.errors import RdpipeError
 from rdpipe.files import write_atomically
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.progress_steps import StepListener
 from rdpipe.scheduler import Outcome, ShotResult, picked_result
 from rdpipe.session.workspace import Workspace
 
@@ -72,12 +73,14 @@ async def assemble_video(
     *,
     verdicts: MediaVerdicts,
     environ: Mapping[str, str],
+    progress: StepListener | None = None,
 ) -> Path:
     """Join the finished clips, in storyboard order, into the storyboard video.
 
     Each clip goes to the join with the digest the clip store gave it, and is judged whole or
     not by ``verdicts`` (the session's clip store's), so no clip is hashed again. Nothing is
-    imported or encoded when the video was built from exactly these inputs. Raises
+    imported or encoded when the video was built from exactly these inputs. ``progress`` hears
+    the long steps (:class:`~rdpipe.progress_steps.StepProgress`: normalising, joining). Raises
     :class:`~rdpipe.errors.RdpipeError` when no shot has a clip.
     """
     joined = _joined_clips(prepared, results)
@@ -108,6 +111,7 @@ async def assemble_video(
         ffmpeg=ffmpeg,
         base_dir=prepared.loaded.root,
         verdicts=verdicts,
+        progress=progress,
     )
     await anyio.to_thread.run_sync(_write_stamp, stamp, outcome.output, fingerprint)
     return outcome.output

@@ -14,6 +14,7 @@ from rdpipe.errors import RdpipeError
 from rdpipe.hints import Command, Suggestion
 from rdpipe.plan import Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.progress_steps import step_listener
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import ShotResult
 from rdpipe.send_record import SendRecord
@@ -112,8 +113,9 @@ def rebuild_video(
         workspace = session.workspace
         verdicts = session.clips.verdicts
         output = run_async(
-            lambda: assemble_video(prepared, results, workspace, verdicts=verdicts, environ=environ)
-        )
+            lambda: assemble_video(prepared, results, workspace, verdicts=verdicts,
+                                   environ=environ, progress=step_listener(reporter))
+        )  # fmt: skip
         views = views_of(results, session.plan)
         record_manifest(prepared, session.plan, views, workspace, running=False,
                         redactor=redactor, video=output, bills=bills)  # fmt: skip

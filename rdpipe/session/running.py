@@ -49,6 +49,7 @@ from rdpipe.hints import Suggestion
 from rdpipe.model.budget import seconds_of
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.progress_steps import step_listener
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import (
     OFFLINE_POLLING,
@@ -409,8 +410,9 @@ async def _build_video(
         ))  # fmt: skip
     verdicts = session.clips.verdicts
     return await assemble_video(
-        prepared, results, session.workspace, verdicts=verdicts, environ=environ
-    )
+        prepared, results, session.workspace, verdicts=verdicts, environ=environ,
+        progress=step_listener(reporter),
+    )  # fmt: skip
 
 
 async def _generate(
