@@ -120,14 +120,24 @@
     var fresh = fragment(html);
     var active = document.activeElement;
     var focusedId = active && old.contains(active) ? active.id : "";
+    var playing = [];
     old.querySelectorAll("video[data-clip]").forEach(function (video) {
       var selector = 'video[data-clip="' + CSS.escape(video.dataset.clip) + '"]';
       var twin = fresh.querySelector(selector);
       if (twin) {
+        if (!video.paused) {
+          playing.push(video);
+        }
         twin.replaceWith(video);
       }
     });
     old.replaceWith(fresh);
+    // Chromium pauses a video taken out of the page, even for a moment: play it on.
+    playing.forEach(function (video) {
+      if (video.paused) {
+        video.play();
+      }
+    });
     if (focusedId) {
       var again = document.getElementById(focusedId);
       if (again) {
