@@ -1,0 +1,97 @@
+"""`rdpipe validate pipelines/*/*.yaml`, the obvious CI line: a file another pipeline includes
+is checked as a fragment, and only such a file, so a broken pipeline is never excused."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+
+from tests.cli_process import environment
+
+ROOT = Path(__file__).parents[2]
+TreeMaker = Callable[[dict[str, object]], Path]
+PIPELINE = """version: 1
+name: film
+include: [kit.yaml]
+model: doubao-seedance-2-0-480p
+shots:
+  - {id: a, prompt: "{{ look }}"}
+"""
+
+
+def test_the_ci_line_passes_on_the_examples(tmp_path: Path) -> None:
+    """From the repository root, the shell's glob over the examples: every pipeline OK, the
+    brand kit a fragment included by teaser.yaml, exit 0."""
+    command = f"{shlex.quote(sys.executable)} -m rdpipe validate pipelines/*/*.yaml"
+    done = subprocess.run(
+        command, shell=True, cwd=ROOT, env=environment(tmp_path), text=True,
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (
+        "pipelines/continuity/continuity.yaml: OK (2 shots)\n"
+        "pipelines/lighthouse/lighthouse.yaml: OK (4 shots)\n"
+        "pipelines/product-teaser/brand.yaml: fragment (included by teaser.yaml): OK\n"
+        "pipelines/product-teaser/teaser.yaml: OK (3 shots)\n"
+    )
+
+
+def test_a_broken_fragment_is_reported_at_its_own_line(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """A fragment's own mistake is named at its file:line, once as a fragment and once through
+    the pipeline that includes it; exit 2."""
+    make_tree(
+        {
+            "film.yaml": PIPELINE,
+            "kit.yaml": "vars: {look: dusk}\ndefaults:\n  seconds: forever\n",
+        }
+    )
+    result = cli("validate", "film.yaml", "kit.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: kit.yaml:3:12: defaults.seconds: 'forever' is not a whole number\n"
+        "kit.yaml:3:12: defaults.seconds: 'forever' is not a whole number\n"
+        "2 errors; nothing was sent to the API.\n"
+    )
+
+
+def test_a_fragment_named_alone_is_found_by_its_folder(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """The includer need not be given: a pipeline in the fragment's folder that includes it
+    (through another fragment too) is enough; a given includer is named first."""
+    make_tree(
+        {
+            "film.yaml": PIPELINE.replace("kit.yaml", "shared.yaml"),
+            "shared.yaml": "include: [kit.yaml]\n",
+            "kit.yaml": "vars: {look: dusk}\n",
+        }
+    )
+    result = cli("validate", "kit.yaml", "shared.yaml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "kit.yaml: fragment (included by shared.yaml): OK\n"
+        "shared.yaml: fragment (included by film.yaml): OK\n"
+    )
+
+
+def test_a_broken_pipeline_nobody_includes_is_checked_as_a_pipeline(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """A pipeline missing its version and shots, included by no file, is no fragment: its
+    missing keys are errors."""
+    make_tree({"film.yaml": "name: film\nmodel: doubao-seedance-2-0-480p\n"})
+    result = cli("validate", "film.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: film.yaml:1:1: version: is required but missing\n"
+        "film.yaml:1:1: shots: is required but missing\n"
+        "2 errors; nothing was sent to the API.\n"
+    )
