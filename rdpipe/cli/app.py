@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
-import click
 import typer
 from typer.core import TyperArgument, TyperGroup
 from typer.exceptions import TyperException
@@ -155,12 +154,12 @@ def run_command(
     """
     try:
         return action()
-    except click.ClickException as error:  # typer.BadParameter from a command's body
+    except TyperException as error:  # a usage error (typer.BadParameter) from a command's body
         if as_json:
             _print_usage_error(error, context)
         raise
-    except (typer.Exit, typer.Abort, TyperException):
-        raise  # typer's own control flow and usage errors
+    except (typer.Exit, typer.Abort):
+        raise  # typer's own control flow
     except BaseException as error:
         closed = [leaf for leaf in _leaves(error) if isinstance(leaf, OutputClosed)]
         if closed:
@@ -182,7 +181,7 @@ def run_command(
                 leaf.address(invocation)
         said = list({str(leaf): leaf for leaf in errors}.values())  # one reason, said once
         for leaf in said:
-            _report(leaf, context)
+            report_error(leaf, context)
         code = max(int(leaf.exit_code) for leaf in errors)
         if as_json:
             if pipeline is None and invocation is not None:
@@ -202,10 +201,15 @@ def _print_error(
     _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
 
 
-def _print_usage_error(error: click.ClickException, context: CommandContext) -> None:
+def _print_usage_error(error: TyperException, context: CommandContext) -> None:
+    """The ``error`` document of a usage error (typer's click: ``format_message`` and
+    ``exit_code``, 2) on standard output."""
     from rdpipe.cli.machine_output import dumps, usage_error_document
 
-    shown = usage_error_document(error.format_message(), exit_code=error.exit_code)
+    format_message = getattr(error, "format_message", None)
+    message = format_message() if callable(format_message) else str(error)
+    code = getattr(error, "exit_code", int(ExitCode.INVALID_INPUT))
+    shown = usage_error_document(str(message), exit_code=int(code))
     _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
 
 
@@ -227,7 +231,8 @@ def _after_sending(error: BaseException) -> bool:
     return isinstance(error, BaseExceptionGroup) and any(map(_after_sending, error.exceptions))
 
 
-def _report(error: RdpipeError, context: CommandContext) -> None:
+def report_error(error: RdpipeError, context: CommandContext) -> None:
+    """``error: `` and the error's message, through the redactor, on standard error."""
     context.err.print("[bold red]error:[/] ", end="", markup=True)
     context.err.print(context.redactor.redact(str(error)))
 

@@ -153,11 +153,7 @@ def optional_path(path: str | PurePath | None, base: Path) -> str | None:
 
 def error_code(error: BaseException) -> str:
     """The stable ``code`` of an error: its class name in snake_case (``PipelineInvalid`` ->
-    ``pipeline_invalid``); ``usage_error`` for a command-line usage error."""
-    import click
-
-    if isinstance(error, click.UsageError):
-        return "usage_error"
+    ``pipeline_invalid``, ``UsageError`` -> ``usage_error``, as a bad option value is)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(error).__name__).lower()
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rdpipe.cli.app import app, run_command
+from rdpipe.cli.app import app, report_error, run_command
 from rdpipe.cli.context import CommandContext
 from rdpipe.hints import Invocation
 
@@ -222,10 +222,13 @@ def validate(
             from rdpipe.cli.machine_output import dumps, validate_document
 
             typer.echo(dumps(validate_document(checked)))
+            if failed is not None:  # the document says it on stdout: no error document
+                report_error(failed, context)
+                raise typer.Exit(int(failed.exit_code))
         if failed is not None:
             raise failed
 
-    run_command(action, context)
+    run_command(action, context, as_json=as_json)
 
 
 def served_problems_of(

@@ -225,3 +225,27 @@ def test_human_output_is_unchanged_without_json(project: Path) -> None:
     result = rdpipe("plan", FILM, "--offline")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("validate", "../project/none.yaml"), "../project/none.yaml: no such pipeline file"),
+        (
+            ("assets", "../nowhere", "--offline"),
+            "Invalid value for PATH: ../nowhere does not exist",
+        ),
+    ],
+    ids=["validate", "assets"],
+)
+def test_a_usage_error_in_any_command_is_an_error_document(
+    project: Path, args: tuple[str, ...], message: str
+) -> None:
+    """A missing file or folder is a usage error under --json too: exit 2 and an ``error``
+    document with code ``usage_error`` and the message stderr gives."""
+    result = rdpipe(*args, "--json")
+    assert result.exit_code == 2
+    [shown] = checked(result, "error", exit_code=2)
+    error = shown["error"]
+    assert (error["code"], error["message"], error["exit_code"]) == ("usage_error", message, 2)
+    assert message in result.stderr
