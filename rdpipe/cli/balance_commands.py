@@ -26,8 +26,9 @@ def balance(
     """Show the API key's remaining balance in the account's display currency, and which of
     the relay's balance endpoints answered (billing/subscription or credits).
 
-    --json prints {"remaining", "used", "currency", "unlimited", "source"}. Exit 1 when the
-    relay cannot tell the balance.
+    --json prints {"kind": "balance", "version", "remaining", "used", "currency", "unlimited",
+    "source"}. Exit 1 when the relay cannot tell the balance (with --json, an error document
+    on stdout too).
     """
     context = CommandContext.start()
 
