@@ -75,7 +75,8 @@
       goShot(-1);
     } else if (/^[1-9]$/.test(key)) {
       goTake(key);
-    } else if (key === " " && tag !== "BUTTON" && tag !== "A") {
+    } else if (key === " " && tag !== "BUTTON" && tag !== "A" && tag !== "VIDEO") {
+      // A focused player plays and pauses itself on Space (Chromium: on key up).
       handled = playPause();
     } else if (key === "p" && focusedTake()) {
       var button = focusedTake().querySelector("button.pick");
