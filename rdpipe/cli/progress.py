@@ -396,8 +396,7 @@ class LiveSteps:
                 transient=True,
             )
             self._live.start()
-        else:
-            self._live.refresh()
+        self._live.refresh()
 
     def close(self) -> None:
         """Stop drawing (the bar is cleared)."""

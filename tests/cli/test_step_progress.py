@@ -1,0 +1,119 @@
+"""The progress of ``rdpipe assemble``'s long steps (normalising the pieces, joining them), as
+a user sees it: plain lines at the start, each quarter and the end in a pipe; a bar redrawn in
+place on a terminal; nothing with ``-q``."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import select
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli_process import environment, rdpipe_command, run_rdpipe, write_pipeline
+
+#: Three 4 s shots crossfaded: five pieces to normalise (3 clips' middles, 2 crossfades), and
+#: 4 + 4 + 4 - 2 x 0.5 = 11 s of video to join.
+FILM = """version: 1
+name: film
+model: doubao-seedance-2-0-480p
+defaults: {{seconds: 4, ratio: '16:9'}}
+shots:
+  - {{id: a, prompt: a red kite}}
+  - {{id: b, prompt: a blue boat}}
+  - {{id: c, prompt: a green hill}}
+output: {{path: out/film.mp4, crf: {crf}, transition: {{kind: crossfade, seconds: 0.5}}}}
+"""
+
+
+@pytest.fixture
+def after_offline_run(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A folder whose film ran offline, its output then changed (so ``assemble`` re-encodes
+    every piece); and the environment to run rdpipe in."""
+    env = environment(tmp_path / "cache")
+    folder = tmp_path / "work"
+    write_pipeline(folder, FILM.format(crf=23))
+    ran = run_rdpipe("run", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    write_pipeline(folder, FILM.format(crf=30))
+    return folder, env
+
+
+def test_assemble_in_a_pipe_says_each_step_at_its_start_quarters_and_end(
+    after_offline_run: tuple[Path, dict[str, str]],
+) -> None:
+    folder, env = after_offline_run
+    done = run_rdpipe("assemble", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:5] == [
+        "normalising: 0 of 5 pieces (0%)",
+        "normalising: 2 of 5 pieces (40%)",
+        "normalising: 3 of 5 pieces (60%)",
+        "normalising: 4 of 5 pieces (80%)",
+        "normalising: 5 of 5 pieces (100%)",
+    ]
+    joining = lines[5:-1]  # how many quarters ffmpeg's progress reaches between depends on it
+    assert joining[0] == "joining: 0 of 11 seconds (0%)"
+    assert joining[-1] == "joining: 11 of 11 seconds (100%)"
+    seen = [int(re.fullmatch(r"joining: (\d+) of 11 seconds \(\d+%\)", line)[1])  # type: ignore[index]
+            for line in joining]  # fmt: skip
+    assert seen == sorted(set(seen))  # each quarter said once, in order
+    assert lines[-1] == f"film: {folder / 'out' / 'offline' / 'film.mp4'}"
+
+
+def test_assemble_quiet_shows_no_progress(after_offline_run: tuple[Path, dict[str, str]]) -> None:
+    folder, env = after_offline_run
+    done = run_rdpipe("-q", "assemble", "film.yaml", "--offline", cwd=folder, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "normalising" not in done.stdout + done.stderr
+    assert "joining" not in done.stdout + done.stderr
+
+
+def test_assemble_on_a_terminal_draws_the_step_as_a_bar(
+    after_offline_run: tuple[Path, dict[str, str]],
+) -> None:
+    folder, env = after_offline_run
+    screen = _on_a_terminal(
+        rdpipe_command("assemble", "film.yaml", "--offline"),
+        folder,
+        {**env, "COLUMNS": "80", "LINES": "24", "TERM": "xterm"},
+    )
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", screen)  # colours and weights
+    frames = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "\n", plain).replace("\r", "").split("\n")
+    steps = [frame for frame in frames if frame.startswith(("normalising", "joining"))]
+    assert steps[0] == "normalising " + "─" * 40 + " 0/5 pieces"
+    assert re.fullmatch(r"normalising ━{8}─{32} 1/5 pieces, 0:00:\d\d left", steps[1])
+    assert steps[4] == "normalising " + "━" * 32 + "─" * 8 + " 4/5 pieces, 0:00:00 left"
+    assert steps[5:7] == ["normalising " + "━" * 40 + " 5/5 pieces",
+                          "joining " + "─" * 40 + " 0/11 seconds"]  # fmt: skip
+    assert steps[-1] == "joining " + "━" * 40 + " 11/11 seconds"
+    assert "normalising: 0 of 5" not in screen  # the pipe's lines are not drawn here
+    assert frames[-2] == f"film: {folder / 'out' / 'offline' / 'film.mp4'}"
+
+
+def _on_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run ``argv`` with a pseudo-terminal as its output; all it wrote, escapes included."""
+    main, side = pty.openpty()
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=side,
+                               stderr=side)  # fmt: skip
+    os.close(side)
+    written = bytearray()
+    while True:
+        ready, _, _ = select.select([main], [], [], 120)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other side closed: the process ended
+            break
+        if not chunk:
+            break
+        written.extend(chunk)
+    os.close(main)
+    assert process.wait(timeout=30) == 0, written.decode(errors="replace")
+    return written.decode("utf-8", errors="replace")
