@@ -228,7 +228,7 @@ class LiveReporter:
         body: list[Text] = []
         if active and room >= 2:
             shown = active if len(active) <= room - 1 else active[: max(0, room - 2)]
-            label_width = min(max(len(label) for label, _ in active), max(8, width // 4))
+            label_width = min(max(4, *(len(label) for label, _ in active)), max(8, width // 4))
             body.append(self._table_header(label_width))
             body += [self._shot_line(label, row, label_width, now) for label, row in shown]
             if len(shown) < len(active):
