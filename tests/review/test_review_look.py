@@ -16,6 +16,7 @@ from PIL import Image, ImageStat
 
 from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.review import build_page, serve
+from rdpipe.yaml_edit import read_picks
 from tests.assemble.oriented import PhoneClip, make_phone_clip
 from tests.review.browser import CHROMIUM, console_errors, start_chromium, wait_for
 from tests.review.review_tree import (
@@ -183,7 +184,9 @@ def test_the_keyboard_moves_between_shots_and_takes(browser: Any, shaped_tree: R
 
 def test_a_shot_of_one_take_has_no_pick_button(browser: Any, shaped_tree: RunTree) -> None:
     """On the served page the one-take shot has no pick button; coast's playable takes have
-    one each, and the picked take's tile is marked as the storyboard's."""
+    one each, the picked take's tile is marked as the storyboard's, and j 3 p picks take 3."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
     with serve(shaped_tree.manifest, shaped_tree.pipeline) as server:
         browser.set_window_size(*DESKTOP)
         browser.get(server.url)
@@ -194,4 +197,6 @@ def test_a_shot_of_one_take_has_no_pick_button(browser: Any, shaped_tree: RunTre
         assert browser.execute_script(buttons % "coast") == ["pick-coast-1", "pick-coast-3"]
         marked = browser.find_element("css selector", "#take-coast-1 .badge.picked")
         assert marked.text == "✓ In the storyboard"
+        ActionChains(browser).send_keys("j").send_keys("3").send_keys("p").perform()
+        wait_for(lambda: read_picks(shaped_tree.pipeline)["coast"] == 3, what="p's pick")
         assert console_errors(browser) == []
