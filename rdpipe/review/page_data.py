@@ -7,7 +7,6 @@ images get thumbnails; URL references stay text (the page makes no outside reque
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import time
@@ -20,6 +19,7 @@ from urllib.parse import quote
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.hints import Invocation
 from rdpipe.review.posters import ClipLook, clip_look
+from rdpipe.review.take_text import cost_text, prompt_differences
 from rdpipe.review.thumbs import make_thumbnail
 
 MANIFEST_VERSION = 2
@@ -328,7 +328,7 @@ def _take(
         poster=links.url(look.poster) if look else None,
         width=look.width if look else None,
         height=look.height if look else None,
-        cost=_cost(entry),
+        cost=cost_text(entry),
         prompt=prompt,
         pick_command=pick_command,
     )
@@ -338,36 +338,6 @@ def _take_prompt(take: Mapping[str, Any], shot_prompt: str) -> str:
     request = take.get("request")
     prompt = request.get("prompt") if isinstance(request, dict) else None
     return prompt if isinstance(prompt, str) else shot_prompt
-
-
-def prompt_differences(prompts: list[str]) -> list[tuple[tuple[str, bool], ...]]:
-    """Each prompt as runs of words, marked ``True`` where it differs from the first prompt
-    that is not the same (difflib, word by word); all empty when every prompt is the same."""
-    if len(set(prompts)) <= 1:
-        return [() for _ in prompts]
-    first = prompts[0].split()
-    other = next(p for p in prompts if p != prompts[0]).split()
-    result = []
-    for index, prompt in enumerate(prompts):
-        words = prompt.split()
-        base = other if index == 0 or prompt == prompts[0] else first
-        matcher = difflib.SequenceMatcher(a=base, b=words, autojunk=False)
-        runs: list[tuple[str, bool]] = []
-        for tag, _a1, _a2, b1, b2 in matcher.get_opcodes():
-            if b2 > b1:
-                runs.append((" ".join(words[b1:b2]), tag != "equal"))
-        result.append(tuple(runs))
-    return result
-
-
-def _cost(entry: Mapping[str, Any]) -> str | None:
-    currency = _text(entry.get("currency")) or ""
-    settled, expected = _number(entry.get("settled_cost")), _number(entry.get("expected_cost"))
-    if settled is not None:
-        return f"{settled:.2f} {currency}".strip()
-    if expected is not None:
-        return f"≈{expected:.2f} {currency}".strip()
-    return None
 
 
 def _shown(value: object) -> str:

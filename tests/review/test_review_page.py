@@ -117,5 +117,5 @@ def test_a_page_elsewhere_links_back_to_the_clips(run_tree: RunTree, tmp_path: P
 def test_public_names_are_exported() -> None:
     """The package's __all__ lists exactly its public names."""
     public = {name for name in vars(rdpipe.review) if not name.startswith("_")}
-    modules = {"page_data", "page_html", "server", "thumbs", "posters", "annotations"}
+    modules = {"page_data", "page_html", "server", "thumbs", "posters", "take_text", "annotations"}
     assert set(rdpipe.review.__all__) == public - modules

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rdpipe.hints import Invocation
 from rdpipe.review import build_page, load_review
-from rdpipe.review.page_data import prompt_differences
+from rdpipe.review.take_text import prompt_differences
 from tests.review.review_tree import RunTree, build_tree, manifest_document, write_manifest
 
 
