@@ -7,6 +7,7 @@ through it, so no secret quoted in a reason reaches the screen or a pipe.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -440,6 +441,35 @@ class _TransferBars:
             self._progress.update(task, completed=done, total=total)
 
         return advance
+
+
+class PlainTransfers:
+    """A line per clip a step has moved, for logs and pipes (``pushing: a (1.2 MB)``), said
+    once when its last byte arrives, never per chunk; callbacks from worker threads."""
+
+    def __init__(self, console: Console, title: str) -> None:
+        self._console = console
+        self._title = title
+        self._lock = threading.Lock()
+        self._said: set[str] = set()
+
+    def clip(self, label: str) -> Callable[[int, int | None], None]:
+        def advance(done: int, total: int | None) -> None:
+            if total is None or done < total:
+                return
+            with self._lock:
+                if label in self._said:
+                    return
+                self._said.add(label)
+            self._console.print(f"{self._title}: {label} ({_megabytes(total)})", markup=False,
+                                highlight=False)  # fmt: skip
+
+        return advance
+
+
+def _megabytes(size: int) -> str:
+    """``1.2 MB``: a size in bytes, in decimal megabytes (kB below one)."""
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
 
 
 @contextmanager

@@ -96,12 +96,14 @@ class ConsoleRunReporter:
         return self._showing(plan)
 
     def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
-        """A bar per clip (bytes, speed, time left) on a terminal; nothing in a pipe or with
-        ``--json``, where the notes before and after say what moved."""
-        if self._json_to is not None or not self._console.is_terminal:
+        """A bar per clip (bytes, speed, time left) on a terminal; a line per clip moved in a
+        pipe; nothing with ``--json`` or ``-q``."""
+        if self._json_to is not None or self._quiet:
             return nullcontext(_QuietMeter())
-        from rdpipe.cli.progress import transfer_bars
+        from rdpipe.cli.progress import PlainTransfers, transfer_bars
 
+        if not self._console.is_terminal:
+            return nullcontext(PlainTransfers(self._console, title))
         return transfer_bars(self._console, title)
 
     def step(self, event: StepProgress) -> None:

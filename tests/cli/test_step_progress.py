@@ -4,6 +4,7 @@ place on a terminal; nothing with ``-q``."""
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import re
@@ -12,7 +13,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from rdpipe.cli.run_session import ConsoleRunReporter
+from rdpipe.progress_steps import StepProgress
+from rdpipe.redaction import NO_SECRETS
 from tests.cli_process import environment, rdpipe_command, run_rdpipe, write_pipeline
 
 #: Three 4 s shots crossfaded: five pieces to normalise (3 clips' middles, 2 crossfades), and
@@ -117,3 +122,38 @@ def _on_a_terminal(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
     os.close(main)
     assert process.wait(timeout=30) == 0, written.decode(errors="replace")
     return written.decode("utf-8", errors="replace")
+
+
+def _piped(**options: bool) -> tuple[ConsoleRunReporter, io.StringIO]:
+    text = io.StringIO()
+    return ConsoleRunReporter(Console(file=text, width=80), NO_SECRETS, **options), text
+
+
+def test_a_pipe_says_each_clip_moved_once_when_whole() -> None:
+    reporter, text = _piped()
+    with reporter.transfers("pushing") as meter:
+        first = meter.clip("a")
+        for done in (0, 1_000_000, 2_500_000, 2_500_000):
+            first(done, 2_500_000)
+        second = meter.clip("b")
+        second(10, None)
+        second(40_000, 40_000)
+    assert text.getvalue() == "pushing: a (2.5 MB)\npushing: b (40 kB)\n"
+
+
+def test_quiet_says_neither_steps_nor_transfers() -> None:
+    reporter, text = _piped(quiet=True)
+    with reporter.transfers("pushing") as meter:
+        meter.clip("a")(5, 5)
+    reporter.step(StepProgress("joining", 0, 4, "seconds", started=0.0))
+    reporter.step(StepProgress("joining", 4, 4, "seconds", started=0.0))
+    assert text.getvalue() == ""
+
+
+def test_a_step_in_a_pipe_is_said_at_its_start_each_quarter_and_end() -> None:
+    reporter, text = _piped()
+    for done in range(9):
+        reporter.step(StepProgress("normalising", done, 8, "pieces", started=0.0))
+    assert text.getvalue() == "".join(
+        f"normalising: {done} of 8 pieces ({done * 100 // 8}%)\n" for done in (0, 2, 4, 6, 8)
+    )
