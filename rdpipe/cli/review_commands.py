@@ -72,7 +72,7 @@ def review(
             build_page(manifest, picks=picks, invocation=invocation)
         _serve_until_interrupted(console, manifest, invocation, port, should_open)
 
-    run_command(action, context)
+    run_command(action, context, invocation=Invocation.start(file, offline=offline))
 
 
 def _serve_until_interrupted(

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.hints import Invocation
+from rdpipe.hints import Invocation, Suggestion
 from rdpipe.review.posters import ClipLook, clip_look
 from rdpipe.review.take_text import cost_text, prompt_differences
 from rdpipe.review.thumbs import make_thumbnail
@@ -38,8 +38,7 @@ class ManifestUnusable(RdpipeError):
         self.path, self.reason, self.missing = path, reason, missing
         super().__init__(
             f"{path}: {reason}",
-            hint="Run the pipeline first: `rdpipe run FILE` (add --offline for a free preview, "
-            "and pass --offline to review it).",
+            suggestion=Suggestion.of("run", "Run the pipeline first: `{0}`, then review it."),
         )
 
 

@@ -86,7 +86,19 @@ def test_review_before_any_run_exits_2_with_a_hint(run_tree: RunTree) -> None:
     code, output = invoke("review", str(run_tree.pipeline), "--no-open")
     assert code == 2
     assert "manifest.json: no manifest: this pipeline has not run yet" in output
-    assert "rdpipe run FILE" in output
+    assert f"Run the pipeline first: `rdpipe run {run_tree.pipeline}`, then review it." in output
+
+
+def test_review_offline_before_any_run_suggests_the_offline_run(
+    tmp_path: Path, session_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the folder above, `review film/lighthouse.yaml --offline` with no offline run yet
+    suggests exactly `rdpipe run film/lighthouse.yaml --offline`."""
+    build_tree(tmp_path / "film", session_clip)  # a paid run only
+    monkeypatch.chdir(tmp_path)
+    code, output = invoke("review", "film/lighthouse.yaml", "--offline", "--no-open")
+    assert code == 2
+    assert "`rdpipe run film/lighthouse.yaml --offline`, then review it." in output
 
 
 def test_review_writes_commands_that_work_from_where_it_ran(
