@@ -158,8 +158,9 @@ def validate(
     """Check pipeline files: syntax, keys, templates, media and model limits. Sends nothing.
 
     A file that another given pipeline, or one in its folder, includes is checked as a
-    fragment. --online refuses a model id the server does not list (exit 2); a list that
-    cannot be read is a note on stderr, and the exit status is that of the other checks.
+    fragment. --online reads the server's model list (one free GET; nothing is submitted) and
+    refuses a model id it does not list (exit 2); a list that cannot be read is a note on
+    stderr, and the exit status is that of the other checks.
 
     --json prints one ``validate`` document: each file's errors and warnings (exit 2 when
     any file has an error)."""
