@@ -14,7 +14,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "rdpipe data errors hints redaction files send_record sockets local_server "
-        "standard_streams "
+        "standard_streams progress_steps "
         "ffmpeg_path text",
         "model catalog schema concurrency",
         "load",
