@@ -157,3 +157,24 @@ def test_a_step_in_a_pipe_is_said_at_its_start_each_quarter_and_end() -> None:
     assert text.getvalue() == "".join(
         f"normalising: {done} of 8 pieces ({done * 100 // 8}%)\n" for done in (0, 2, 4, 6, 8)
     )
+
+
+def test_run_in_a_pipe_says_the_join_steps_before_its_summary(tmp_path: Path) -> None:
+    env = environment(tmp_path / "cache")
+    folder = tmp_path / "work"
+    write_pipeline(folder, FILM.format(crf=23))
+    ran = run_rdpipe("run", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    steps = [line for line in lines if line.startswith(("normalising:", "joining:"))]
+    assert steps[:5] == [
+        "normalising: 0 of 5 pieces (0%)",
+        "normalising: 2 of 5 pieces (40%)",
+        "normalising: 3 of 5 pieces (60%)",
+        "normalising: 4 of 5 pieces (80%)",
+        "normalising: 5 of 5 pieces (100%)",
+    ]
+    assert steps[5] == "joining: 0 of 11 seconds (0%)"
+    assert steps[-1] == "joining: 11 of 11 seconds (100%)"
+    assert lines.index(steps[-1]) == len(lines) - 2  # then the summary line
+    assert lines[-1].startswith("film: 3 submitted, 0 resumed, 0 reused, 0 failed -> ")
