@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "rdpipe"
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
-        "rdpipe data errors hints redaction files send_record sockets local_server "
+        "rdpipe data errors hints redaction files send_record sockets local_server version "
         "standard_streams progress_steps "
         "ffmpeg_path text",
         "model catalog schema concurrency",

@@ -23,7 +23,7 @@ from rdpipe.sim.responses import Rejection, invalid_request, openai_error, relay
 from rdpipe.sim.state import SimState
 from rdpipe.sim.storage import replaced_body
 from rdpipe.sim.tasks import Task, TaskLifecycle
-from rdpipe.sim.validation import parse_submission
+from rdpipe.sim.validation import no_channel, parse_submission
 from rdpipe.sim.views import (
     ENVELOPE_STATUS,
     generation_envelope,
@@ -51,6 +51,8 @@ def build_api_app(state: SimState) -> Starlette:
             except (json.JSONDecodeError, UnicodeDecodeError):
                 raise invalid_request("request body is not valid JSON") from None
             # A worker thread: hosted reference images are read from disk and decoded.
+            if isinstance(body, dict) and body.get("model") in state.faults.channels_down:
+                raise no_channel(str(body["model"]))
             submission = await anyio.to_thread.run_sync(parse_submission, body, state.media)
             task = state.submit(submission)
             return JSONResponse(submit_answer(task))

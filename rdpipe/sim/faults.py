@@ -100,6 +100,8 @@ class Faults:
     - ``stored_body``: the storage origin answers every clip request 200 with this instead.
     - ``extra_unknown``: seconds new tasks read ``unknown`` beyond :class:`Timing`.
     - ``callback_deliveries``: how many times the final state is POSTed to ``callback_url``.
+    - ``channels_down``: model ids ``GET /v1/models`` still lists but no channel serves: every
+      submit naming one is answered ``503 model_not_found`` (new-api's "No available channel").
     """
 
     server_error_rate: float = 0.0
@@ -118,6 +120,7 @@ class Faults:
     failure_markers: Mapping[str, str] = field(default_factory=dict)
     failures_per_marker: int | None = None
     stored_body: StoredBody | None = None
+    channels_down: frozenset[str] = frozenset()
     endpoints: frozenset[str] | None = field(default=None)
 
     def __post_init__(self) -> None:

@@ -20,7 +20,7 @@ from rdpipe.sim.references import (
     decode_image,
     read_hosted_image,
 )
-from rdpipe.sim.responses import invalid_request, openai_error, upstream_rejection
+from rdpipe.sim.responses import Rejection, invalid_request, openai_error, upstream_rejection
 
 DEFAULT_SECONDS = 5
 _MEDIA_LIMITS = {"image_url": 9, "video_url": 3, "audio_url": 3}
@@ -92,12 +92,17 @@ def _model(value: Any) -> ModelSpec:
         raise invalid_request("model is required")
     spec = MODELS.get(value)
     if spec is None:
-        raise openai_error(
-            503,
-            f"No available channel for model {value} under group default (distributor)",
-            code="model_not_found",
-        )
+        raise no_channel(value)
     return spec
+
+
+def no_channel(model: str) -> Rejection:
+    """new-api's answer to a model no channel serves: ``503 model_not_found``."""
+    return openai_error(
+        503,
+        f"No available channel for model {model} under group default (distributor)",
+        code="model_not_found",
+    )
 
 
 def _seconds(value: Any, model: ModelSpec) -> int:

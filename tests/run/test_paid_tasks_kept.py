@@ -18,6 +18,7 @@ from click.testing import Result
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
 from tests.run.conftest_helpers import SIM_API_KEY, SUBMIT_KEY, start_run
 
+DOWN = "doubao-seedance-2-0-720p"  # a model the simulator lists
 PROMPTS = {
     "coast": "a storm-battered coast at dusk",
     "stairs": "a keeper climbs the spiral stairs",
@@ -197,10 +198,13 @@ def test_fail_fast_leaves_the_other_paid_tasks_in_flight(
     prompts = dict(PROMPTS)
     path = _pipeline(tmp_path, prompts)
     text = path.read_text(encoding="utf-8").replace(
-        json.dumps(PROMPTS["beam"]) + "}", json.dumps(PROMPTS["beam"]) + ", model: no-such-model}"
+        json.dumps(PROMPTS["beam"]) + "}", json.dumps(PROMPTS["beam"]) + f", model: {DOWN}}}"
     )
     path.write_text(text, encoding="utf-8")
-    online.faults = Faults(delay=0.5, endpoints=frozenset({"submit"}))  # all four POSTs go out
+    # The server lists beam's model but no channel serves it: its submit is refused (503
+    # model_not_found); all four POSTs go out.
+    down = frozenset({DOWN})
+    online.faults = Faults(delay=0.5, endpoints=frozenset({"submit"}), channels_down=down)
     stopped = rdpipe_cli("run", str(path), "--fail-fast")
     assert stopped.exit_code == 1, stopped.stdout
     results = _results(stopped)
@@ -216,7 +220,7 @@ def test_fail_fast_leaves_the_other_paid_tasks_in_flight(
     assert online.counters()[SUBMIT_KEY] == 4
     status = json.loads(rdpipe_cli("status", str(path), "--json").stdout)
     assert [shot["status"] for shot in status["shots"]] == ["in flight"] * 3 + ["to generate"]
-    online.faults = Faults()
+    online.faults = Faults(channels_down=down)
     rerun = rdpipe_cli("run", str(path), "--partial")
     assert rerun.exit_code == 1, rerun.stdout
     video = tmp_path / "out" / "film.mp4"
