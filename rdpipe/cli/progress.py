@@ -347,20 +347,31 @@ def step_words(event: StepProgress, now: float) -> str:
 
 
 class PlainSteps:
-    """A long step's progress as plain lines, for logs and pipes: at its start, at each
-    quarter, and at its end (``joining: 12 of 48 seconds (25%)``), never per piece."""
+    """A long step's progress as plain lines, for logs and pipes (``joining: 12 of 48 seconds
+    (25%)``): nothing for a step that ends within ``patience`` seconds (a rerun that only joins
+    again stays one summary line, as issue 12 asks), then a line when it has lasted that long,
+    at each later quarter, and at its end; never per piece. ``clock``: seconds, monotonic, the
+    clock :class:`~rdpipe.progress_steps.StepProgress` ``started`` is read on."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        patience: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._console = console
+        self._patience = patience
+        self._clock = clock
         self._said: dict[str, int] = {}  # each step's last quarter said
 
     def step(self, event: StepProgress) -> None:
         quarter = int(event.fraction() * 4) if event.total > 0 else 4
         last = self._said.get(event.step)
+        if last is None and self._clock() - event.started < self._patience:
+            return  # a short step says nothing
         if last is not None and quarter <= last:
             return
-        if event.done == 0 and last is None:
-            quarter = 0
         self._said[event.step] = quarter
         if quarter >= 4:
             del self._said[event.step]

@@ -1,6 +1,7 @@
 """The progress of ``rdpipe assemble``'s long steps (normalising the pieces, joining them), as
-a user sees it: plain lines at the start, each quarter and the end in a pipe; a bar redrawn in
-place on a terminal; nothing with ``-q``."""
+a user sees it: in a pipe, nothing for a step shorter than a second, else plain lines from
+then on at each quarter and the end; a bar redrawn in place on a terminal; nothing with
+``-q``. A slow ffmpeg (one that waits a second before each run) makes the steps long."""
 
 from __future__ import annotations
 
@@ -15,10 +16,22 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from rdpipe.cli.progress import PlainSteps
 from rdpipe.cli.run_session import ConsoleRunReporter
 from rdpipe.progress_steps import StepProgress
 from rdpipe.redaction import NO_SECRETS
 from tests.cli_process import environment, rdpipe_command, run_rdpipe, write_pipeline
+from tests.run.conftest_helpers import slow_ffmpeg
+
+#: Each piece normalised with the slow ffmpeg takes over its second: the first line is said at
+#: the first piece done, then each quarter (2 pieces run at once: piece 2 ends with piece 1).
+LONG_NORMALISING = [
+    "normalising: 1 of 5 pieces (20%)",
+    "normalising: 2 of 5 pieces (40%)",
+    "normalising: 3 of 5 pieces (60%)",
+    "normalising: 4 of 5 pieces (80%)",
+    "normalising: 5 of 5 pieces (100%)",
+]
 
 #: Three 4 s shots crossfaded: five pieces to normalise (3 clips' middles, 2 crossfades), and
 #: 4 + 4 + 4 - 2 x 0.5 = 11 s of video to join.
@@ -47,22 +60,16 @@ def after_offline_run(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return folder, env
 
 
-def test_assemble_in_a_pipe_says_each_step_at_its_start_quarters_and_end(
-    after_offline_run: tuple[Path, dict[str, str]],
+def test_assemble_in_a_pipe_says_each_long_step_from_its_first_second_to_its_end(
+    after_offline_run: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     folder, env = after_offline_run
-    done = run_rdpipe("assemble", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
+    slow = {**env, "RDPIPE_FFMPEG": str(slow_ffmpeg(tmp_path, 1.0))}
+    done = run_rdpipe("assemble", "film.yaml", "--offline", cwd=folder, env=slow, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[:5] == [
-        "normalising: 0 of 5 pieces (0%)",
-        "normalising: 2 of 5 pieces (40%)",
-        "normalising: 3 of 5 pieces (60%)",
-        "normalising: 4 of 5 pieces (80%)",
-        "normalising: 5 of 5 pieces (100%)",
-    ]
+    assert lines[:5] == LONG_NORMALISING
     joining = lines[5:-1]  # how many quarters ffmpeg's progress reaches between depends on it
-    assert joining[0] == "joining: 0 of 11 seconds (0%)"
     assert joining[-1] == "joining: 11 of 11 seconds (100%)"
     seen = [int(re.fullmatch(r"joining: (\d+) of 11 seconds \(\d+%\)", line)[1])  # type: ignore[index]
             for line in joining]  # fmt: skip
@@ -159,22 +166,35 @@ def test_a_step_in_a_pipe_is_said_at_its_start_each_quarter_and_end() -> None:
     )
 
 
+def test_a_step_in_a_pipe_is_said_once_it_has_lasted_a_second() -> None:
+    text = io.StringIO()
+    now = [0.0]
+    steps = PlainSteps(Console(file=text, width=80), clock=lambda: now[0])
+    for done, at in ((0, 0.0), (1, 0.5), (2, 0.9), (3, 1.2), (4, 1.4), (5, 2.0), (8, 3.0)):
+        now[0] = at
+        steps.step(StepProgress("joining", done, 8, "seconds", started=0.0))
+    assert text.getvalue() == (
+        "joining: 3 of 8 seconds (38%)\njoining: 4 of 8 seconds (50%)\n"
+        "joining: 8 of 8 seconds (100%)\n"
+    )
+    text.truncate(0)
+    text.seek(0)
+    for done, at in ((0, 10.0), (4, 10.5), (8, 10.9)):  # a short step: nothing at all
+        now[0] = at
+        steps.step(StepProgress("normalising", done, 8, "pieces", started=10.0))
+    assert text.getvalue() == ""
+
+
 def test_run_in_a_pipe_says_the_join_steps_before_its_summary(tmp_path: Path) -> None:
-    env = environment(tmp_path / "cache")
+    env = environment(tmp_path / "cache", {"RDPIPE_FFMPEG": str(slow_ffmpeg(tmp_path, 1.0))})
     folder = tmp_path / "work"
     write_pipeline(folder, FILM.format(crf=23))
     ran = run_rdpipe("run", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
     steps = [line for line in lines if line.startswith(("normalising:", "joining:"))]
-    assert steps[:5] == [
-        "normalising: 0 of 5 pieces (0%)",
-        "normalising: 2 of 5 pieces (40%)",
-        "normalising: 3 of 5 pieces (60%)",
-        "normalising: 4 of 5 pieces (80%)",
-        "normalising: 5 of 5 pieces (100%)",
-    ]
-    assert steps[5] == "joining: 0 of 11 seconds (0%)"
+    assert steps[:5] == LONG_NORMALISING
+    assert steps[5].startswith("joining: ")
     assert steps[-1] == "joining: 11 of 11 seconds (100%)"
     assert lines.index(steps[-1]) == len(lines) - 2  # then the summary line
     assert lines[-1].startswith("film: 3 submitted, 0 resumed, 0 reused, 0 failed -> ")
