@@ -218,7 +218,8 @@ def validate(
             count = len(prepared.shots)
             checked.append(validate_entry(file, list(prepared.warnings), count))
             if not as_json:
-                context.out.print(f"{prepared.loaded.shown_as}: OK ({count} shots)")
+                shots = "1 shot" if count == 1 else f"{count} shots"
+                context.out.print(f"{prepared.loaded.shown_as}: OK ({shots})")
         if as_json:
             from rdpipe.cli.machine_output import dumps, validate_document
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import yaml
+from rdpipe.load.yaml_source import YamlError, read_yaml
 
 #: The names of the files in a fragment's folder that may include it.
 _PIPELINE_SUFFIXES = (".yaml", ".yml")
@@ -61,8 +61,8 @@ def _includes(path: Path) -> list[Path]:
     try:
         if path.stat().st_size > _LARGEST:
             return []
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        data, _sources = read_yaml(path, str(path))  # the loader's own reading: same rules
+    except (OSError, YamlError):
         return []
     raw = data.get("include") if isinstance(data, dict) else None
     items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []

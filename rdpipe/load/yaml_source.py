@@ -261,7 +261,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     each non-text one is kept in ``SourceMap.texts``. Merge keys (``<<: *anchor``) follow the
     spec: keys written beside them win. An empty document after a trailing ``---`` is ignored.
     Raises :class:`YamlError` for syntax errors, unsafe tags, duplicate keys, unquoted
-    templates and a second document.
+    templates, a second document and nesting too deep to parse.
     """
     try:
         nodes = [
@@ -303,6 +303,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         raise YamlError([Diagnostic(file, line, column, "", f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as error:
         raise YamlError([Diagnostic(file, 0, 0, "", f"invalid YAML: {error}")]) from None
+    except RecursionError:  # PyYAML composes and rdpipe builds nested nodes recursively
+        raise YamlError(
+            [Diagnostic(file, 0, 0, "", "invalid YAML: lists or mappings nested too deeply")]
+        ) from None
     if builder.problems:
         raise YamlError(builder.problems)
     return data, builder.sources

@@ -143,7 +143,7 @@ def test_sidecars_as_the_tester_wrote_them_validate(
     file = tmp_path / "cap.yaml"
     file.write_text(text, encoding="utf-8")
     result = cli("validate", str(file))
-    assert (result.exit_code, result.stdout) == (0, f"{file}: OK (1 shots)\n"), result.stderr
+    assert (result.exit_code, result.stdout) == (0, f"{file}: OK (1 shot)\n"), result.stderr
 
 
 def test_a_scalar_where_a_list_goes_is_said_as_for_a_list(

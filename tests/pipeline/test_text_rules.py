@@ -76,7 +76,7 @@ def test_text_in_any_script_passes(
     make_tree(_tree(shot, output))
     result = cli("validate", "sb.yaml")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == "sb.yaml: OK (1 shots)\n"  # the summary does not make one singular
+    assert result.stdout == "sb.yaml: OK (1 shot)\n"
 
 
 def test_captions_not_burned_in_and_prompts_are_not_errors(

@@ -95,3 +95,27 @@ def test_a_broken_pipeline_nobody_includes_is_checked_as_a_pipeline(
         "film.yaml:1:1: shots: is required but missing\n"
         "2 errors; nothing was sent to the API.\n"
     )
+
+
+def test_odd_yaml_beside_the_pipelines_is_reported_not_a_crash(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """Files of the glob (or of a given file's folder) that the search for includers reads:
+    a bad explicit tag, a Python tag, nesting too deep, bytes that are not UTF-8. Each is said
+    as its own error at its line; the pipeline beside them is still checked; never a crash."""
+    make_tree(
+        {
+            "film.yaml": PIPELINE,
+            "kit.yaml": "vars: {look: dusk}\n",
+            "tagged.yaml": "version: 1\nratio: !!int abc\n",
+            "python.yaml": "x: !!python/object:os.system {}\n",
+            "deep.yaml": "x: " + "[" * 5000 + "]" * 5000 + "\n",
+        }
+    )
+    (Path.cwd() / "binary.yaml").write_bytes(b"\xff\xfe\x00bad")
+    result = cli("validate", "film.yaml", "tagged.yaml", "python.yaml", "binary.yaml")
+    assert result.exit_code == 2
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "film.yaml: OK (1 shot)\n"
+    for name in ("tagged.yaml:2:", "python.yaml:1:", "binary.yaml:"):
+        assert f"\n{name}" in "\n" + result.stderr.removeprefix("error: "), result.stderr

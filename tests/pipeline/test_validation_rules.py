@@ -287,7 +287,7 @@ def test_unknown_model_is_a_warning(
         "sb.yaml:3:8: model: warning: model 'seedance-3-0-8k' is not in rdpipe's catalog"
         in result.stderr
     )
-    assert result.stdout == "sb.yaml: OK (1 shots)\n"
+    assert result.stdout == "sb.yaml: OK (1 shot)\n"
 
 
 def test_allow_outside_files(
