@@ -20,6 +20,7 @@ from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.render import RenderedShot
 
 if TYPE_CHECKING:
+    from rdpipe.client import RelayDanceClient
     from rdpipe.send_record import SendRecord
     from rdpipe.session.events import AsyncRunner
     from rdpipe.session.session import PipelineSession
@@ -70,16 +71,21 @@ def read_served_models(
 
     async def read() -> ModelsReading:
         async with open_api(settings, workspace, environ, sends=sends, reads=True) as api:
-            try:
-                listed = await api.list_models()
-            except RdpipeError as error:
-                return ModelsUnavailable(api.api_host, _reason(error))
-            return ServedModels(api.api_host, tuple(entry.id for entry in listed))
+            return await fetch_served_models(api)
 
     try:
         return run_async(read)
     except (RdpipeError, OSError) as error:  # a bad address
         return ModelsUnavailable(host, _reason(error))
+
+
+async def fetch_served_models(api: RelayDanceClient) -> ModelsReading:
+    """The ids ``api`` lists (``GET /v1/models``); an error is a :class:`ModelsUnavailable`."""
+    try:
+        listed = await api.list_models()
+    except RdpipeError as error:
+        return ModelsUnavailable(api.api_host, _reason(error))
+    return ServedModels(api.api_host, tuple(entry.id for entry in listed))
 
 
 def served_problems(uses: Sequence[ModelUse], served: ServedModels) -> list[Diagnostic]:
@@ -113,25 +119,18 @@ def _reason(error: RdpipeError | OSError) -> str:
 
 
 def check_run_models(
-    session: PipelineSession,
-    environ: Mapping[str, str],
-    *,
-    run_async: AsyncRunner,
-    note: Callable[[str], None],
+    session: PipelineSession, reading: ModelsReading | None, *, note: Callable[[str], None]
 ) -> None:
     """Before a run's first submit: refuse (:class:`PipelineInvalid`, exit 2) a model id of a
-    shot to generate that the server does not serve; ``note`` is told once when the list
-    cannot be read. Online only (the simulator serves the catalog's ids) and only when the
-    plan generates. The read is a free GET that changes nothing on the server, so it is not
-    counted as a send: the refusal still means nothing was submitted."""
+    shot to generate that the server does not serve (``reading``: the list the run read with
+    its prices, :func:`~rdpipe.session.pricing.read_prices`; ``None`` when not read, offline or
+    with nothing to generate); ``note`` is told once when the list could not be read. The read
+    is a free GET that changes nothing on the server: the refusal still means nothing was
+    submitted."""
     from rdpipe.plan import Action
-    from rdpipe.send_record import SendRecord
 
-    if session.settings.offline or not session.plan.generations:
+    if reading is None:
         return
-    reading = read_served_models(
-        session.settings, session.workspace, environ, sends=SendRecord(), run_async=run_async
-    )
     if isinstance(reading, ModelsUnavailable):
         note(reading.message)
         return

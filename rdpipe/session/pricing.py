@@ -27,6 +27,7 @@ from rdpipe.errors import RdpipeError
 from rdpipe.files import write_atomically
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.prices import Currency, PriceBook, PricingUnreadable, ShotCost, parse_price_book
+from rdpipe.session.model_check import ModelsReading, ModelsUnavailable, fetch_served_models
 
 if TYPE_CHECKING:
     from rdpipe.client import Balance, RelayDanceClient
@@ -91,6 +92,8 @@ class Reading:
 
     prices: PriceReading | None
     balance: Balance | BalanceUnread | None = None
+    #: The server's model list when asked for (``None``: not asked, as offline).
+    models: ModelsReading | None = None
 
 
 def read_prices(
@@ -101,9 +104,12 @@ def read_prices(
     sends: SendRecord,
     run_async: AsyncRunner,
     balance: bool = False,
+    models: bool = False,
 ) -> Reading:
     """Read the relay's prices (and, with ``balance``, the account's balance: only with a key,
-    or offline) through one client for the command's reads
+    or offline; with ``models``, the server's model list,
+    :func:`~rdpipe.session.model_check.fetch_served_models`) through one client for the
+    command's reads
     (:func:`~rdpipe.session.connections.open_api` with ``reads``), then keep the price list in
     the state folder (:func:`cache_price_book`) if it exists.
 
@@ -118,16 +124,19 @@ def read_prices(
 
     async def read() -> Reading:
         async with open_api(settings, workspace, environ, sends=sends, reads=True) as api:
+            served = await fetch_served_models(api) if models else None
             host = OFFLINE_HOST if settings.offline else api.api_host
             prices = await fetch_prices(api, host)
             if not (balance and keyed and isinstance(prices, Prices)):
-                return Reading(prices)
-            return Reading(prices, await fetch_balance(api))
+                return Reading(prices, models=served)
+            return Reading(prices, await fetch_balance(api), served)
 
     try:
         reading = run_async(read)
     except (RdpipeError, OSError) as error:  # a bad address, a simulator that cannot start
-        return Reading(PricesUnavailable(_host_named(settings, environ), _reason(error)))
+        host, reason = _host_named(settings, environ), _reason(error)
+        unread = ModelsUnavailable(host, reason) if models else None
+        return Reading(PricesUnavailable(host, reason), models=unread)
     if isinstance(reading.prices, Prices) and workspace.state.state_dir.is_dir():
         cache_price_book(workspace.state.state_dir, reading.prices.host, reading.prices.book)
     return reading

@@ -140,8 +140,8 @@ def run_pipeline(
             session = _with_known_clips(session, reporter, environ, sends, run_async)
             check_budget(session.plan, prepared, settings)  # the seconds: before any read
             check_hosting(session, environ)
-            check_run_models(session, environ, run_async=run_async, note=_noting(reporter))
             reading = _read_money(session, reporter, environ, sends, run_async)
+            check_run_models(session, reading.models, note=_noting(reporter))
             check_budget(session.plan, prepared, settings, reading.prices)
             _check_balance(session.plan, reading, reporter)
             session, team = join_team(session, reporter=reporter, run_async=run_async)
@@ -214,13 +214,14 @@ def _read_money(
     sends: SendRecord,
     run_async: AsyncRunner,
 ) -> Reading:
-    """Step 2b: the relay's prices and the account's balance, read once, when the plan
-    generates (:mod:`.pricing`); a note when the prices could not be read."""
+    """Step 2b: the relay's prices, the account's balance and (online) the served model ids,
+    read once through one client, when the plan generates (:mod:`.pricing`); a note when the
+    prices could not be read."""
     if not session.plan.generations:
         return Reading(None)
     reading = read_prices(
         session.settings, session.workspace, environ, sends=sends, run_async=run_async,
-        balance=True,
+        balance=True, models=not session.settings.offline,
     )  # fmt: skip
     if isinstance(reading.prices, PricesUnavailable):
         reporter.run_event(RunNote(reading.prices.message))

@@ -102,7 +102,8 @@ def test_a_request_the_http_library_refuses_to_build_is_never_sent_and_never_unk
     assert result.returncode == 1, result.stderr
     assert result.stderr.endswith(
         f"error: the run stopped: {reason}\nCheck RELAYDANCE_API_KEY and RELAYDANCE_BASE_URL, "
-        "then run again.\n"
+        "then run again. No task was left in flight; `rdpipe run film.yaml` starts the run "
+        "again.\n"
     )
     *events, error = [json.loads(line) for line in result.stdout.splitlines()]
     assert [e["status"] for e in events] == ["submitting", "submitting", "failed", "failed"]

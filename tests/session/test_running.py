@@ -232,7 +232,8 @@ def test_a_cached_rerun_that_must_join_or_explain_takes_the_event_loop(
     run(sim, one_shot, CollectingRunReporter())
     summary, reporter, loops = rerun(sim, one_shot)
 
-    assert loops == 2 and summary.output is None  # the prices read, then the shot generated
+    # the reads before submitting (models, prices, balance: one client), then the generation
+    assert loops == 2 and summary.output is None
     assert isinstance(reporter.events[-1], RunNote)
 
 
