@@ -2,9 +2,9 @@
 
 ``GET /v1/models`` (relaydance-api.md §5; free, it needs the key) is the truth about model
 ids: an id it does not list is answered ``503 model_not_found`` at every submit. ``validate
---online`` and an online ``run`` that generates read the list once and refuse such an id
-(:class:`~rdpipe.errors.PipelineInvalid`, exit 2, naming file:line:field, the id and the
-closest id served), before any ``POST /v1/video/generations``. A list that cannot be read
+--online`` and a ``run`` that generates (offline: the simulator's list) read the list once
+and refuse such an id (:class:`~rdpipe.errors.PipelineInvalid`, exit 2, naming
+file:line:field, the id and the closest id served), before any ``POST /v1/video/generations``. A list that cannot be read
 (no key, no answer) is a note, once, and the command goes on: the catalog's warning stands.
 """
 
@@ -79,13 +79,15 @@ def read_served_models(
         return ModelsUnavailable(host, _reason(error))
 
 
-async def fetch_served_models(api: RelayDanceClient) -> ModelsReading:
-    """The ids ``api`` lists (``GET /v1/models``); an error is a :class:`ModelsUnavailable`."""
+async def fetch_served_models(api: RelayDanceClient, host: str | None = None) -> ModelsReading:
+    """The ids ``api`` lists (``GET /v1/models``); an error is a :class:`ModelsUnavailable`.
+    ``host`` names the server in messages (default: the API's host)."""
+    named = api.api_host if host is None else host
     try:
         listed = await api.list_models()
     except RdpipeError as error:
-        return ModelsUnavailable(api.api_host, _reason(error))
-    return ServedModels(api.api_host, tuple(entry.id for entry in listed))
+        return ModelsUnavailable(named, _reason(error))
+    return ServedModels(named, tuple(entry.id for entry in listed))
 
 
 def served_problems(uses: Sequence[ModelUse], served: ServedModels) -> list[Diagnostic]:
@@ -122,11 +124,11 @@ def check_run_models(
     session: PipelineSession, reading: ModelsReading | None, *, note: Callable[[str], None]
 ) -> None:
     """Before a run's first submit: refuse (:class:`PipelineInvalid`, exit 2) a model id of a
-    shot to generate that the server does not serve (``reading``: the list the run read with
-    its prices, :func:`~rdpipe.session.pricing.read_prices`; ``None`` when not read, offline or
-    with nothing to generate); ``note`` is told once when the list could not be read. The read
-    is a free GET that changes nothing on the server: the refusal still means nothing was
-    submitted."""
+    shot to generate that the server (offline: the simulator) does not serve. ``reading``: the
+    list the run read with its prices (:func:`~rdpipe.session.pricing.read_prices`), ``None``
+    when not read (nothing to generate); ``note`` is told once when the list could not be
+    read. The read is a free GET that changes nothing on the server: the refusal still means
+    nothing was submitted."""
     from rdpipe.plan import Action
 
     if reading is None:

@@ -124,8 +124,8 @@ def read_prices(
 
     async def read() -> Reading:
         async with open_api(settings, workspace, environ, sends=sends, reads=True) as api:
-            served = await fetch_served_models(api) if models else None
             host = OFFLINE_HOST if settings.offline else api.api_host
+            served = await fetch_served_models(api, host) if models else None
             prices = await fetch_prices(api, host)
             if not (balance and keyed and isinstance(prices, Prices)):
                 return Reading(prices, models=served)

@@ -214,14 +214,14 @@ def _read_money(
     sends: SendRecord,
     run_async: AsyncRunner,
 ) -> Reading:
-    """Step 2b: the relay's prices, the account's balance and (online) the served model ids,
+    """Step 2b: the relay's prices, the account's balance and the served model ids,
     read once through one client, when the plan generates (:mod:`.pricing`); a note when the
     prices could not be read."""
     if not session.plan.generations:
         return Reading(None)
     reading = read_prices(
         session.settings, session.workspace, environ, sends=sends, run_async=run_async,
-        balance=True, models=not session.settings.offline,
+        balance=True, models=True,
     )  # fmt: skip
     if isinstance(reading.prices, PricesUnavailable):
         reporter.run_event(RunNote(reading.prices.message))

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import Result
 
-from rdpipe.sim import SimServer
+from rdpipe.sim import Faults, SimServer
 
 SIM_API_KEY = "sk-sim-test"
 TreeMaker = Callable[[dict[str, object]], Path]
@@ -134,17 +134,35 @@ def test_an_online_run_refuses_the_id_before_any_submit(
     assert _submits(online) == 0
 
 
-def test_a_model_not_found_at_submit_is_not_retried_advice(
+def test_an_offline_run_refuses_the_id_before_any_submit(
     make_tree: TreeMaker, cli: Callable[..., Result]
 ) -> None:
-    """Offline (no list check), the server's 503 model_not_found: each shot's reason says the
-    model is not served, and the next step says to change the file, not to rerun to retry."""
-    make_tree({"sb.yaml": FOUR_SHOTS.replace("s1", "t1")})
+    """Offline, the simulator's list is the check: the typo is refused with the simulator's
+    closest id, exit 2, before any submit (it used to fail every shot with 503)."""
+    make_tree({"sb.yaml": FOUR_SHOTS})
     result = cli("run", "sb.yaml", "--offline", "--poll-interval", "0.1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert (
+        f"error: sb.yaml:3:8: model: model '{TYPO}' is not served by the offline simulator; did "
+        f"you mean '{CLOSE}'? (used by shots s0, s1, s2, s3)\n1 error; nothing was sent to the "
+        "API.\n"
+    ) in result.stderr
+    assert " s0: " not in result.stdout
+
+
+def test_a_model_not_found_at_submit_is_not_retried_advice(
+    make_tree: TreeMaker, cli: Callable[..., Result], online: SimServer
+) -> None:
+    """A model the server lists but no channel serves (new-api's 503 model_not_found at
+    submit): each shot's reason says the model is not served, and the next step says to change
+    the file, not to rerun to retry."""
+    make_tree({"sb.yaml": FOUR_SHOTS.replace(TYPO, CLOSE).replace("s1", "t1")})
+    online.faults = Faults(channels_down=frozenset({CLOSE}))
+    result = cli("run", "sb.yaml", "--poll-interval", "0.1")
+    assert result.exit_code == 1, result.stdout + result.stderr
     reason = (
         "refused by RelayDance: RelayDance does not serve the model this shot names (503 "
-        f"model_not_found): No available channel for model {TYPO} under group default "
+        f"model_not_found): No available channel for model {CLOSE} under group default "
         "(distributor); change it to one `rdpipe models` lists (sent again unchanged, it is "
         "refused again)"
     )
@@ -152,5 +170,5 @@ def test_a_model_not_found_at_submit_is_not_retried_advice(
     assert "tries again" not in result.stdout
     assert (
         "RelayDance refused s0, t1, s2, s3 as sent and refuses the same request again: change "
-        "the pipeline file as the reasons above say, then `rdpipe run sb.yaml --offline`."
+        "the pipeline file as the reasons above say, then `rdpipe run sb.yaml`."
     ) in result.stdout.splitlines()
