@@ -4,8 +4,9 @@
 ids: an id it does not list is answered ``503 model_not_found`` at every submit. ``validate
 --online`` and a ``run`` that generates (offline: the simulator's list) read the list once
 and refuse such an id (:class:`~rdpipe.errors.PipelineInvalid`, exit 2, naming
-file:line:field, the id and the closest id served), before any ``POST /v1/video/generations``. A list that cannot be read
-(no key, no answer) is a note, once, and the command goes on: the catalog's warning stands.
+file:line:field, the id and the closest id served), before any
+``POST /v1/video/generations``. A list that cannot be read (no key, no answer) is a note,
+once, and the command goes on: the catalog's warning stands.
 """
 
 from __future__ import annotations
