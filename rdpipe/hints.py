@@ -65,7 +65,9 @@ class Invocation:
 
         A file given as an absolute path stays absolute unless it is under ``cwd`` (no
         ``../../tmp/...``), as does a path that cannot be made relative (another drive on
-        Windows). Raises ``ValueError`` when there is no pipeline.
+        Windows). A relative path starting with ``-`` gets ``./`` before it
+        (``./-dash/a.yaml``), so that the command line does not read it as an option. Raises
+        ``ValueError`` when there is no pipeline.
         """
         if self.pipeline is None:
             raise ValueError("this invocation has no pipeline file")
@@ -76,6 +78,8 @@ class Invocation:
             return str(target)
         if self.pipeline.is_absolute() and relative.split(os.sep)[0] == os.pardir:
             return str(target)
+        if relative.startswith("-"):
+            return os.curdir + os.sep + relative
         return relative
 
     def command(self, verb: str, *arguments: str, options: Sequence[str] = ()) -> str:

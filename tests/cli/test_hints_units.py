@@ -57,3 +57,14 @@ def test_an_error_is_addressed_to_the_invocation() -> None:
     plain = RdpipeError("stopped", hint="Check the network.")
     plain.address(Invocation(HOME, Path("film.yaml")))
     assert str(plain) == "stopped\nCheck the network."
+
+
+def test_a_relative_file_starting_with_a_dash_is_not_read_as_an_option() -> None:
+    """`-dash/film.yaml` is written `./-dash/film.yaml` (a bare `-d...` is an option to the
+    shell's command line); an absolute path and a name with a dash inside are left alone."""
+    dashed = Invocation(HOME, Path("-dash/film.yaml"), offline=True)
+    assert dashed.file_argument() == "./-dash/film.yaml"
+    assert dashed.command("run") == "rdpipe run ./-dash/film.yaml --offline"
+    assert Invocation(HOME, HOME / "-x.yaml").command("status") == "rdpipe status ./-x.yaml"
+    assert Invocation(HOME, Path("a-b/film.yaml")).file_argument() == "a-b/film.yaml"
+    assert Invocation(HOME, Path("/-srv/film.yaml")).file_argument() == "/-srv/film.yaml"
