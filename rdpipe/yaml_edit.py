@@ -68,9 +68,14 @@ class TakeOutOfRange(PickNotSet):
 
     def __init__(self, file: str, shot_id: str, take: int, takes: int | None) -> None:
         self.file, self.shot_id, self.take, self.takes = file, shot_id, take, takes
-        allowed = "1 or more" if takes is None else f"between 1 and {takes}"
+        if takes is None:
+            allowed = "a take is 1 or more"
+        elif takes == 1:
+            allowed = "it has one take, so the only take is 1"
+        else:
+            allowed = f"a take is between 1 and {takes}"
         super().__init__(
-            f"{file}: shot {shot_id!r} has no take {take}; a take is {allowed}",
+            f"{file}: shot {shot_id!r} has no take {take}; {allowed}",
             hint="Use --clear to go back to the first take that succeeded.",
         )
 
@@ -267,16 +272,17 @@ def _find_shot(
     raise ShotNotInFile(shown_as, shot_id, includes)
 
 
-def _take_count(shot: Mapping[str, Any], defaults: Any) -> int | None:
-    """Takes the file declares for the shot: its takes:, its seeds:, then defaults' takes:."""
+def _take_count(shot: Mapping[str, Any], defaults: Any) -> int:
+    """Takes the shot has, counted as a run counts them (:meth:`rdpipe.render` ``_takes``):
+    its takes:, then defaults' takes:, then its seeds:, else 1."""
     if _is_int(shot.get("takes")):
         return int(shot["takes"])
+    if isinstance(defaults, dict) and _is_int(defaults.get("takes")):
+        return int(defaults["takes"])
     seeds = shot.get("seeds")
     if isinstance(seeds, list) and seeds:
         return len(seeds)
-    if isinstance(defaults, dict) and _is_int(defaults.get("takes")):
-        return int(defaults["takes"])
-    return None
+    return 1
 
 
 def _is_int(value: object) -> bool:

@@ -40,8 +40,15 @@ def review(
         typer.Option("--serve", help="Serve the page on 127.0.0.1: live progress, pick buttons."),
     ] = False,
     port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="Port for --serve; 0: any free port.")
-    ] = 0,
+        int | None,
+        typer.Option(
+            "--port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Port for --serve, 0 to 65535 [default: 0, any free port].",
+        ),
+    ] = None,
     open_page: Annotated[
         bool | None,
         typer.Option("--open/--no-open", help="Open the page in a browser [default: on a tty]."),
@@ -55,6 +62,12 @@ def review(
         from rdpipe.review import build_page
         from rdpipe.yaml_edit import PickNotSet, read_picks
 
+        if port is not None and not serve:
+            raise UsageError(
+                f"--port {port} is the port of the page --serve serves; without --serve the page "
+                "is written as a file and no port is used",
+                hint=f"Add --serve: {_serving(file, offline, port)}",
+            )
         manifest = manifest_path(file, offline=offline)
         should_open = sys.stdout.isatty() if open_page is None else open_page
         try:
@@ -70,9 +83,15 @@ def review(
             return
         if manifest.exists():
             build_page(manifest, picks=picks, invocation=invocation)
-        _serve_until_interrupted(console, manifest, invocation, port, should_open)
+        _serve_until_interrupted(console, manifest, invocation, port or 0, should_open)
 
     run_command(action, context, invocation=Invocation.start(file, offline=offline))
+
+
+def _serving(file: Path, offline: bool, port: int) -> str:
+    """The review command with ``--serve --port PORT``, as the user would type it."""
+    options = ("--serve", "--port", str(port))
+    return Invocation.start(file, offline=offline).command("review", options=options)
 
 
 def _serve_until_interrupted(
@@ -121,12 +140,19 @@ def pick(
     def action() -> None:
         from rdpipe.yaml_edit import set_pick
 
-        if (take is None) == (not clear) or (take is not None and take < 0):
+        invocation = Invocation.start(file)
+        example = invocation.command("pick", shot, "2")
+        if take is not None and clear:
+            clearing = invocation.command("pick", shot, options=("--clear",))
             raise UsageError(
-                "give a take number (1 or more), or --clear",
-                hint=f"For example: {Invocation.start(file).command('pick', shot, '2')}",
+                f"a take number ({take}) and --clear exclude each other: give one of them",
+                hint=f"For example: {example} (choose take 2), or {clearing}",
             )
-        wanted = None if clear or take == 0 else take
+        if take is None and not clear:
+            raise UsageError(
+                "give a take number (1 or more), or --clear", hint=f"For example: {example}"
+            )
+        wanted = None if clear or take == 0 else take  # below 0 or above takes: TakeOutOfRange
         change = set_pick(file, shot, wanted)
         if not change.changed:
             console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged")

@@ -70,9 +70,20 @@ def _markers(values: Iterable[str]) -> dict[str, str]:
 @sim_app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(metavar="PORT", help="API port (0: any free port).")] = 8765,
+    port: Annotated[
+        int,
+        typer.Option(
+            metavar="PORT", min=0, max=65535, help="API port, 0 to 65535 (0: any free port)."
+        ),
+    ] = 8765,
     storage_port: Annotated[
-        int, typer.Option(metavar="PORT", help="Storage (clip download) port (0: any free port).")
+        int,
+        typer.Option(
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Storage (clip download) port, 0 to 65535 (0: any free port).",
+        ),
     ] = 0,
     api_key: Annotated[
         str, typer.Option(metavar="KEY", help="Bearer key the API accepts.")

@@ -124,7 +124,10 @@ def test_takes_bound_the_pick_from_the_shot_its_seeds_or_the_defaults() -> None:
         edit_pick(PIPELINE_YAML, "stairs", 3)  # seeds: [7, 8]
     with pytest.raises(TakeOutOfRange, match="between 1 and 2"):
         edit_pick(PIPELINE_YAML, "lamp", 3)  # defaults: takes: 2
-    assert edit_pick(PIPELINE_YAML.replace("  takes: 2 ", "  retries: 1"), "lamp", 9)[0]
+    one_take = PIPELINE_YAML.replace("  takes: 2 ", "  retries: 1")  # no takes: anywhere
+    with pytest.raises(TakeOutOfRange, match="it has one take, so the only take is 1"):
+        edit_pick(one_take, "lamp", 2)  # a run makes one take: 2 would not load
+    assert edit_pick(one_take, "lamp", 1)[0]
 
 
 def test_a_shot_not_in_the_main_file_is_an_error_naming_the_file() -> None:
@@ -178,7 +181,10 @@ def test_pick_finds_ids_as_written(shot_id: str, tmp_path: Path) -> None:
     assert read_picks(path) == {shot_id: 2, "b": None}
 
 
-HEAD = "version: 1\nname: d\nmodel: m\nvars:\n  p: &p A prompt\n  t: &t 3\n  five: &five 5\n"
+HEAD = (
+    "version: 1\nname: d\nmodel: m\ndefaults: {takes: 2}\n"
+    "vars:\n  p: &p A prompt\n  t: &t 3\n  five: &five 5\n"
+)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,83 @@
+"""``rdpipe pick`` refuses a take the file would then refuse, through the real CLI process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli_process import environment, run_rdpipe
+
+ONE_TAKE = """version: 1
+name: film
+model: doubao-seedance-2-0-480p
+defaults: {seconds: 4}
+shots:
+  - id: arrival
+    prompt: a train arrives
+  - {id: coast, prompt: the coast, takes: 3}
+  - {id: stairs, prompt: stairs, seeds: [7, 8]}
+output: {path: out/film.mp4}
+"""
+
+
+def _pipeline(tmp_path: Path) -> Path:
+    path = tmp_path / "film.yaml"
+    path.write_text(ONE_TAKE, encoding="utf-8")
+    return path
+
+
+def _pick(tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    result = run_rdpipe("pick", "film.yaml", *args, cwd=tmp_path, env=environment(tmp_path))
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_a_take_beyond_a_one_take_shot_is_refused_and_the_file_is_untouched(
+    tmp_path: Path,
+) -> None:
+    """`pick FILE arrival 9` on a shot of one take: exit 2, file, shot and range named."""
+    pipeline = _pipeline(tmp_path)
+    assert _pick(tmp_path, "arrival", "9") == (
+        2,
+        "",
+        "error: film.yaml: shot 'arrival' has no take 9; it has one take, so the only take is 1\n"
+        "Use --clear to go back to the first take that succeeded.\n",
+    )
+    assert pipeline.read_text(encoding="utf-8") == ONE_TAKE
+
+
+def test_takes_and_seeds_bound_the_pick(tmp_path: Path) -> None:
+    """takes: 3 allows 1..3 and seeds: [7, 8] allows 1..2; the valid range is named."""
+    pipeline = _pipeline(tmp_path)
+    code, _, error = _pick(tmp_path, "coast", "4")
+    assert (code, error.splitlines()[0]) == (
+        2,
+        "error: film.yaml: shot 'coast' has no take 4; a take is between 1 and 3",
+    )
+    code, _, error = _pick(tmp_path, "stairs", "3")
+    assert (code, error.splitlines()[0]) == (
+        2,
+        "error: film.yaml: shot 'stairs' has no take 3; a take is between 1 and 2",
+    )
+    assert pipeline.read_text(encoding="utf-8") == ONE_TAKE
+
+
+def test_a_take_in_range_is_written_and_the_file_still_loads(tmp_path: Path) -> None:
+    """The highest take of each shot is accepted, and `rdpipe validate` then says OK."""
+    pipeline = _pipeline(tmp_path)
+    for shot, take in (("arrival", "1"), ("coast", "3"), ("stairs", "2")):
+        assert _pick(tmp_path, shot, take)[0] == 0
+    assert "  - {id: coast, prompt: the coast, takes: 3, pick: 3}\n" in pipeline.read_text()
+    result = run_rdpipe("validate", "film.yaml", cwd=tmp_path, env=environment(tmp_path))
+    assert (result.returncode, result.stdout) == (0, "film.yaml: OK (3 shots)\n")
+
+
+def test_a_take_and_clear_together_are_said_to_exclude_each_other(tmp_path: Path) -> None:
+    """`pick FILE arrival 1 --clear`: exit 2, says the two exclude each other, file untouched."""
+    pipeline = _pipeline(tmp_path)
+    assert _pick(tmp_path, "arrival", "1", "--clear") == (
+        2,
+        "",
+        "error: a take number (1) and --clear exclude each other: give one of them\n"
+        "For example: rdpipe pick film.yaml arrival 2 (choose take 2), or "
+        "rdpipe pick film.yaml arrival --clear\n",
+    )
+    assert pipeline.read_text(encoding="utf-8") == ONE_TAKE
