@@ -215,7 +215,7 @@ def validate(
                 failed = merged(PipelineInvalid(refused))
                 checked.append(validate_entry(file, [*refused, *prepared.warnings], None))
                 continue
-            count = len(prepared.shots)
+            count = len({shot.index for shot in prepared.shots})  # shots, not their takes
             checked.append(validate_entry(file, list(prepared.warnings), count))
             if not as_json:
                 shots = "1 shot" if count == 1 else f"{count} shots"

@@ -119,3 +119,27 @@ def test_odd_yaml_beside_the_pipelines_is_reported_not_a_crash(
     assert result.stdout == "film.yaml: OK (1 shot)\n"
     for name in ("tagged.yaml:2:", "python.yaml:1:", "binary.yaml:"):
         assert f"\n{name}" in "\n" + result.stderr.removeprefix("error: "), result.stderr
+
+
+def test_ok_counts_shots_not_their_takes(make_tree: TreeMaker, cli: Callable[..., Result]) -> None:
+    """Two shots of two takes each are "OK (2 shots)" (not 4), in text and in --json; one
+    shot of three takes is "OK (1 shot)"."""
+    two = (
+        "version: 1\nname: two\nmodel: doubao-seedance-2-0-480p\n"
+        "defaults: {seconds: 4, takes: 2}\n"
+        "shots:\n  - {id: a, prompt: a kite}\n  - {id: b, prompt: a boat}\n"
+    )
+    one = (
+        "version: 1\nname: one\nmodel: doubao-seedance-2-0-480p\n"
+        "shots:\n  - {id: a, prompt: a kite, seconds: 4, takes: 3}\n"
+    )
+    make_tree({"two.yaml": two, "one.yaml": one})
+    result = cli("validate", "two.yaml", "one.yaml")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "two.yaml: OK (2 shots)\none.yaml: OK (1 shot)\n",
+    )
+    import json
+
+    document = json.loads(cli("validate", "two.yaml", "--json").stdout)
+    assert [entry["shots"] for entry in document["files"]] == [2]
