@@ -30,8 +30,10 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
     def action() -> None:
         from rdpipe.load.loader import load_pipeline
         from rdpipe.session.costs_view import cost_document, read_costs
+        from rdpipe.session.workspace import Workspace
 
-        load_pipeline(file)  # a pipeline file, as status checks it (exit 2 for a bad one)
+        # a pipeline file, as status checks it (exit 2 for a bad one)
+        loaded = load_pipeline(file)
         view = read_costs(file, offline=offline)
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps, relative_path
@@ -40,13 +42,19 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
             shown["lock_file"] = relative_path(shown["lock_file"], file.absolute().parent)
             typer.echo(dumps(document(Kind.COST, shown)))
             return
-        _print_costs(context.out, view, offline=offline)
+        preview = not offline and Workspace.for_pipeline(loaded, offline=True).manifest.exists()
+        shown_preview = invocation.command("cost", options=("--offline",)) if preview else None
+        _print_costs(context.out, view, offline=offline, preview=shown_preview)
 
     invocation = Invocation.start(file, offline=offline)
     run_command(action, context, as_json=as_json, pipeline=file, invocation=invocation)
 
 
-def _print_costs(out: Console, view: CostView, *, offline: bool) -> None:
+def _print_costs(
+    out: Console, view: CostView, *, offline: bool, preview: str | None = None
+) -> None:
+    """The last run's costs and the lock file's; ``preview``: the command that shows the
+    offline preview's, said when no paid run has submitted anything."""
     from rich.text import Text
 
     if view.last_run is None and view.tasks_without_run:
@@ -54,7 +62,10 @@ def _print_costs(out: Console, view: CostView, *, offline: bool) -> None:
         out.print(Text(f"{view.pipeline}: the last run's {tasks} no cost (made before rdpipe "
                        "recorded costs, or restored rather than submitted here)."))  # fmt: skip
     elif view.last_run is None:
-        out.print(Text(f"{view.pipeline}: no run has submitted anything yet."))
+        said = f"{view.pipeline}: no run has submitted anything yet."
+        if preview is not None:
+            said += f" The offline preview has its own tasks: `{preview}` shows them (free)."
+        out.print(Text(said))
     else:
         _print_run(out, view.last_run)
     out.print()

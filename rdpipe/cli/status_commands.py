@@ -25,6 +25,7 @@ from rdpipe.hints import Invocation
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from rdpipe.load.loader import LoadedPipeline
     from rdpipe.plan import Job
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.store_status import StoreStatus
@@ -96,7 +97,8 @@ def status(
                     "key": job.key,
                 }
             )
-        notes = _notes(store, invocation, asked=asked, rows=rows)
+        preview = not offline and _preview_only(plan.jobs, prepared.loaded)
+        notes = _notes(store, invocation, asked=asked, rows=rows, preview=preview)
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps
 
@@ -145,12 +147,33 @@ def _json_rows(jobs: list[Job], rows: list[dict[str, Any]], file: Path) -> list[
     return shown
 
 
+def _preview_only(jobs: list[Job], loaded: LoadedPipeline) -> bool:
+    """Whether no shot has a paid clip or task yet while the offline preview has run (its
+    manifest exists): its clips are not these, but the user may be looking for them."""
+    from rdpipe.plan import Action
+    from rdpipe.session.workspace import Workspace
+
+    if any(job.action is not Action.GENERATE or job.failed_before or job.known for job in jobs):
+        return False
+    return Workspace.for_pipeline(loaded, offline=True).manifest.exists()
+
+
 def _notes(
-    store: StoreStatus, invocation: Invocation, *, asked: bool, rows: list[dict[str, Any]]
+    store: StoreStatus,
+    invocation: Invocation,
+    *,
+    asked: bool,
+    rows: list[dict[str, Any]],
+    preview: bool = False,
 ) -> list[str]:
-    """What the table cannot say: the server not asked, the store's gaps, pushes to make, and
-    the command that deals with the shots of unknown outcome."""
+    """What the table cannot say: the server not asked, the store's gaps, pushes to make, the
+    command that deals with the shots of unknown outcome, and (``preview``) the command that
+    shows the offline preview's clips when no paid shot has one."""
     notes = []
+    if preview:
+        shown = invocation.command("status", options=("--offline",))
+        notes.append(f"no paid clip yet; the offline preview has its own clips: `{shown}` "
+                     "shows them (free)")  # fmt: skip
     unknown = [row["label"] for row in rows if row["status"] == _LABEL["blocked"]]
     if unknown:
         resubmit = invocation.command("run", options=("--resubmit-unknown",))

@@ -17,12 +17,13 @@ from typing import Any
 from urllib.parse import quote
 
 from rdpipe.errors import ExitCode, RdpipeError
-from rdpipe.hints import Invocation, Suggestion
+from rdpipe.hints import Command, Invocation, Suggestion
 from rdpipe.review.posters import ClipLook, clip_look
 from rdpipe.review.take_text import cost_text, prompt_differences
 from rdpipe.review.thumbs import make_thumbnail
 
 MANIFEST_VERSION = 2
+OFFLINE_DIR = "offline"  # the offline preview's folder in the output folder (Workspace)
 THUMBS_DIR = Path("review") / "thumbs"
 POSTERS_DIR = Path("review") / "posters"
 IN_PROGRESS = frozenset({"waiting", "submitting", "generating", "downloading"})
@@ -30,16 +31,24 @@ SUCCEEDED = frozenset({"done", "cached"})
 
 
 class ManifestUnusable(RdpipeError):
-    """The run's manifest is missing or cannot be read; nothing was written."""
+    """The run's manifest is missing or cannot be read; nothing was written. ``preview``: the
+    paid run's manifest is missing but the offline preview has one (its ``review --offline``
+    is suggested too)."""
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, path: Path, reason: str, *, missing: bool = False) -> None:
+    def __init__(
+        self, path: Path, reason: str, *, missing: bool = False, preview: bool = False
+    ) -> None:
         self.path, self.reason, self.missing = path, reason, missing
-        super().__init__(
-            f"{path}: {reason}",
-            suggestion=Suggestion.of("run", "Run the pipeline first: `{0}`, then review it."),
-        )
+        suggestion = Suggestion.of("run", "Run the pipeline first: `{0}`, then review it.")
+        if preview:  # an offline run made its own takes: those are not the paid ones
+            suggestion = Suggestion(
+                suggestion.sentence + " The offline preview has its own takes: `{1}` reviews "
+                "them (free).",
+                (*suggestion.commands, Command("review", options=("--offline",))),
+            )
+        super().__init__(f"{path}: {reason}", suggestion=suggestion)
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,10 @@ def read_manifest(path: Path) -> dict[str, Any]:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ManifestUnusable(
-            path, "no manifest: this pipeline has not run yet", missing=True
+            path,
+            "no manifest: this pipeline has not run yet",
+            missing=True,
+            preview=_preview_beside(path),
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ManifestUnusable(path, f"cannot read the manifest ({error})") from error
@@ -218,6 +230,13 @@ def read_manifest(path: Path) -> dict[str, Any]:
             path, f"manifest version {version!r}; this rdpipe reads version {MANIFEST_VERSION}"
         )
     return document
+
+
+def _preview_beside(path: Path) -> bool:
+    """Whether the offline preview of the paid run whose manifest is ``path`` has a manifest:
+    it lives in ``offline/`` of the same output folder (:class:`rdpipe.session.workspace.
+    Workspace`); a preview's own manifest has none beside it."""
+    return path.parent.name != OFFLINE_DIR and (path.parent / OFFLINE_DIR / path.name).is_file()
 
 
 class _Links:

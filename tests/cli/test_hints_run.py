@@ -179,12 +179,13 @@ def test_an_unknown_submit_names_the_resubmit_online_and_status_too(
 def test_status_online_after_an_offline_run_says_nothing_to_paste_wrong(
     folder: Path, sim: SimServer
 ) -> None:
-    """Online `status` before any paid run prints no command; offline advice never names the
+    """Online `status` before any paid run prints only the offline preview's own status
+    (tests/cli/test_hints_offline_preview.py pastes it); offline advice never names the
     dashboard or the API key."""
     assert shell(f"rdpipe run {QUOTED} --offline", folder).returncode == 0
     status = shell(f"rdpipe status {QUOTED}", folder, sim)
     assert status.returncode == 0, status.stderr
-    assert hints(status) == [], status.stdout
+    assert hints(status) == [f"rdpipe status {QUOTED} --offline"], status.stdout
     assert status.stdout.splitlines()[0] == "film: 8 s to bill on the next run", status.stdout
 
 
