@@ -480,9 +480,28 @@ def schema(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            from rdpipe.files import writing_to
-
-            with writing_to(output):  # a full disk names no file
-                output.write_text(text, encoding="utf-8")
+            _write_output(output, text)
 
     run_command(action, context)
+
+
+def _write_output(output: Path, text: str) -> None:
+    """Write ``text`` to the user's ``-o FILE``; a missing folder is said as a file problem.
+
+    Raises :class:`~rdpipe.cli.file_problems.PathNotWritable` (exit 2) when the folder is
+    missing; other ``OSError`` (permission, read-only, a folder in the way) pass on to
+    :func:`~rdpipe.cli.app.run_command`, which says them the same way.
+    """
+    import shlex
+
+    from rdpipe.cli.file_problems import PathNotWritable
+    from rdpipe.files import writing_to
+
+    try:
+        with writing_to(output):  # a full disk names no file
+            output.write_text(text, encoding="utf-8")
+    except FileNotFoundError as error:
+        folder = output.parent
+        cause = f"the folder {folder} does not exist"
+        action = f"Create it (mkdir -p {shlex.quote(str(folder))}) or give another path"
+        raise PathNotWritable(output, cause, action, sent=False) from error
