@@ -50,6 +50,23 @@ class _Group(TyperGroup):
         for name, command in self.commands.items():
             _dress(command, name)
 
+    def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
+        """Run the command, and under ``--json`` say a usage error on standard output too.
+
+        A usage error (a bad or missing option or argument, a bad ``RDPIPE_*`` value, or one a
+        command's body raises) is said by click on standard error as always; when ``--json`` is
+        among the command's arguments (before any ``--``) its ``error`` document
+        (:func:`rdpipe.cli.machine_output.usage_error_document`) is printed on standard output
+        first, so a script reading stdout always gets one document.
+        """
+        arguments = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        try:
+            return super().invoke(ctx)
+        except TyperException as error:
+            if _asks_for_json(arguments):
+                _print_usage_error(error)
+            raise
+
 
 def _dress(command: object, path: str) -> None:
     """Give ``command`` (at ``path``, as ``sim serve``) its example and plain arguments."""
@@ -147,16 +164,14 @@ def run_command(
     ``context``'s standard error console; on the screen and in the log, it goes through its
     redactor. Ctrl-C says "interrupted" and raises :class:`InterruptionReported`. An error's
     suggested command is written for ``invocation`` (how the user ran this command), if given.
-    With ``as_json`` (the command's ``--json``), an error (or a usage error its body raised) is
-    also printed on standard output as an ``error`` document
-    (:func:`rdpipe.cli.machine_output.error_document`), its paths relative to the folder of
-    ``pipeline`` (else of ``invocation``'s pipeline).
+    With ``as_json`` (the command's ``--json``), an error is also printed on standard output
+    as an ``error`` document (:func:`rdpipe.cli.machine_output.error_document`), its paths
+    relative to the folder of ``pipeline`` (else of ``invocation``'s pipeline); a usage error
+    is printed so by :class:`_Group`, for every command.
     """
     try:
         return action()
-    except TyperException as error:  # a usage error (typer.BadParameter) from a command's body
-        if as_json:
-            _print_usage_error(error, context)
+    except TyperException:  # a usage error (typer.BadParameter): said by click (and _Group)
         raise
     except (typer.Exit, typer.Abort):
         raise  # typer's own control flow
@@ -201,16 +216,48 @@ def _print_error(
     _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
 
 
-def _print_usage_error(error: TyperException, context: CommandContext) -> None:
-    """The ``error`` document of a usage error (typer's click: ``format_message`` and
-    ``exit_code``, 2) on standard output."""
-    from rdpipe.cli.machine_output import dumps, usage_error_document
+def _asks_for_json(arguments: list[str]) -> bool:
+    """Whether ``--json`` is among a command's ``arguments`` (an option: before any ``--``)."""
+    options = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    return "--json" in options
 
-    format_message = getattr(error, "format_message", None)
-    message = format_message() if callable(format_message) else str(error)
+
+def _print_usage_error(error: TyperException) -> None:
+    """The ``error`` document of a usage error on standard output: click's message (as on
+    standard error, through the environment's redactor), its exit code (2) and, as ``field``,
+    the option (its long name) or argument (``FILE``) click names (:func:`_usage_field`)."""
+    import os
+
+    from rdpipe.cli.machine_output import dumps, usage_error_document
+    from rdpipe.redaction import Redactor
+
     code = getattr(error, "exit_code", int(ExitCode.INVALID_INPUT))
-    shown = usage_error_document(str(message), exit_code=int(code))
-    _write_out(context.redactor.redact(dumps(shown, indent=None)), context)
+    shown = usage_error_document(
+        error.format_message(), exit_code=int(code), field=_usage_field(error)
+    )
+    stream = sys.stdout
+    stream.write(Redactor.from_environ(dict(os.environ)).redact(dumps(shown, indent=None)) + "\n")
+    stream.flush()
+
+
+def _usage_field(error: TyperException) -> str | None:
+    """The option or argument a usage error is about, as the user writes it: an option's long
+    name (``--concurrency``, also when its ``RDPIPE_*`` variable was bad), an argument's
+    metavar (``FILE``), an unknown option as given (``--bogus``); ``None`` when click names
+    none."""
+    param = getattr(error, "param", None)
+    if getattr(param, "param_type_name", None) == "argument":
+        name = getattr(param, "display_name_raw", None) or getattr(param, "name", None)
+        return str(name) if name else None
+    if param is not None:
+        opts: list[str] = list(getattr(param, "opts", None) or [])
+        long = [opt for opt in opts if opt.startswith("--")]
+        return (long or opts)[0] if opts else None
+    for key in ("option_name", "param_hint"):
+        value = getattr(error, key, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
 def _write_out(text: str, context: CommandContext) -> None:

@@ -175,10 +175,14 @@ def error_document(
     return document(Kind.ERROR, {"error": {**first, "exit_code": exit_code}, "errors": shown})
 
 
-def usage_error_document(message: str, *, exit_code: int) -> dict[str, Any]:
-    """The ``error`` document of a command-line usage error (a bad option value): exit 2."""
+def usage_error_document(
+    message: str, *, exit_code: int, field: str | None = None
+) -> dict[str, Any]:
+    """The ``error`` document of a command-line usage error (a bad option value, an unknown
+    option, a missing argument): exit 2; ``field`` is the option (``--concurrency``) or
+    argument (``FILE``) it is about, ``null`` when none is named."""
     error = {"code": "usage_error", "message": message, "exit_code": exit_code,
-             "file": None, "line": None, "field": None, "diagnostics": []}  # fmt: skip
+             "file": None, "line": None, "field": field, "diagnostics": []}  # fmt: skip
     return document(Kind.ERROR, {"error": error, "errors": [error]})
 
 
@@ -215,11 +219,18 @@ def _error_object(error: RdpipeError, base: Path) -> dict[str, Any]:
 
 
 def validate_entry(
-    file: Path, diagnostics: Sequence[Diagnostic], shots: int | None
+    file: Path,
+    diagnostics: Sequence[Diagnostic],
+    shots: int | None,
+    *,
+    included_by: Path | None = None,
 ) -> dict[str, Any]:
     """One file of ``validate --json``: ``pipeline`` as given on the command line, ``ok``,
-    ``shots`` (how many; ``null`` when it does not load), its ``errors`` and ``warnings``
-    (:func:`diagnostic_object`, relative to the file's folder)."""
+    ``shots`` (how many; ``null`` when it does not load; 0 for a fragment), its ``errors`` and
+    ``warnings`` (:func:`diagnostic_object`, relative to the file's folder), ``fragment``
+    (whether it was checked as a fragment another pipeline includes) and ``included_by`` (that
+    pipeline, relative to the fragment's folder as the text output says it; ``null`` for a
+    pipeline)."""
     base = file.absolute().parent
     shown = [diagnostic_object(d, base) for d in diagnostics]
     errors = [d for d in shown if d["severity"] == "error"]
@@ -227,16 +238,35 @@ def validate_entry(
         "pipeline": PurePath(file).as_posix(),
         "ok": not errors,
         "shots": shots,
+        "fragment": included_by is not None,
+        "included_by": optional_path(included_by, file.resolve().parent),
         "errors": errors,
         "warnings": [d for d in shown if d["severity"] != "error"],
     }
 
 
-def validate_document(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The ``validate`` document: ``ok`` when every file is, and each file's entry."""
-    return document(
-        Kind.VALIDATE, {"ok": all(entry["ok"] for entry in entries), "files": list(entries)}
-    )
+class ModelsChecked(StrEnum):
+    """What ``validate`` checked model ids against: its ``models_checked`` key."""
+
+    ONLINE = "online"  # the server's model list (``--online``, read)
+    CATALOG = "catalog"  # rdpipe's own catalog: no --online, or the list could not be read
+
+
+def validate_document(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    models_checked: ModelsChecked = ModelsChecked.CATALOG,
+    models_note: str | None = None,
+) -> dict[str, Any]:
+    """The ``validate`` document: ``ok`` when every file is, each file's entry,
+    ``models_checked`` (:class:`ModelsChecked`) and ``models_note``: why the server's list was
+    not used although ``--online`` asked for it (the note stderr gives), else ``null``."""
+    return document(Kind.VALIDATE, {
+        "ok": all(entry["ok"] for entry in entries),
+        "models_checked": models_checked.value,
+        "models_note": models_note,
+        "files": list(entries),
+    })  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rdpipe.cli.machine_output import VERSION, Kind, ShotState
+from rdpipe.cli.machine_output import VERSION, Kind, ModelsChecked, ShotState
 from rdpipe.scheduler import Outcome
 
 SCHEMA_ID = "https://github.com/rdpipe/rdpipe/schemas/output.schema.json"
@@ -259,6 +259,17 @@ def _kinds() -> dict[str, Any]:
             "rdpipe validate --json",
             {
                 "ok": {"type": "boolean"},
+                "models_checked": {
+                    "enum": [checked.value for checked in ModelsChecked],
+                    "description": "What model ids were checked against: 'online', the "
+                    "server's list (--online); 'catalog', rdpipe's own catalog (no --online, "
+                    "or the list could not be read: models_note says why).",
+                },
+                "models_note": {
+                    **_NULLABLE_STRING,
+                    "description": "Why --online did not check against the server's list "
+                    "(the note on stderr); null otherwise.",
+                },
                 "files": {
                     "type": "array",
                     "items": _object(
@@ -268,7 +279,20 @@ def _kinds() -> dict[str, Any]:
                                 "description": "As given on the command line.",
                             },
                             "ok": {"type": "boolean"},
-                            "shots": _NULLABLE_INTEGER,
+                            "shots": {
+                                **_NULLABLE_INTEGER,
+                                "description": "How many shots; null when the file does not "
+                                "load; 0 for a fragment.",
+                            },
+                            "fragment": {
+                                "type": "boolean",
+                                "description": "Checked as a fragment another pipeline includes.",
+                            },
+                            "included_by": {
+                                "anyOf": [_ref("path"), {"type": "null"}],
+                                "description": "The pipeline including this fragment, "
+                                "relative to the fragment's folder; null for a pipeline.",
+                            },
                             "errors": {"type": "array", "items": _ref("diagnostic")},
                             "warnings": {"type": "array", "items": _ref("diagnostic")},
                         }

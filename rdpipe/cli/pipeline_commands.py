@@ -188,7 +188,10 @@ def validate(
             includer = fragments.get(file.resolve())
             if includer is not None:
                 problems = fragment_diagnostics(file, cwd=Path.cwd())
-                checked.append(validate_entry(file, problems, None if problems else 0))
+                entry = validate_entry(
+                    file, problems, None if problems else 0, included_by=includer
+                )
+                checked.append(entry)
                 if problems:
                     failed = merged(PipelineInvalid(problems))
                 elif not as_json:
@@ -221,9 +224,16 @@ def validate(
                 shots = "1 shot" if count == 1 else f"{count} shots"
                 context.out.print(f"{prepared.loaded.shown_as}: OK ({shots})")
         if as_json:
-            from rdpipe.cli.machine_output import dumps, validate_document
+            from rdpipe.cli.machine_output import ModelsChecked, dumps, validate_document
+            from rdpipe.session.model_check import ModelsUnavailable
 
-            typer.echo(dumps(validate_document(checked)))
+            # --online: "online" once the server's list was read; else the catalog, and why
+            unread = [r.message for r in served[:1] if isinstance(r, ModelsUnavailable)]
+            against = ModelsChecked.ONLINE if served and not unread else ModelsChecked.CATALOG
+            shown = validate_document(
+                checked, models_checked=against, models_note=unread[0] if unread else None
+            )
+            typer.echo(dumps(shown))
             if failed is not None:  # the document says it on stdout: no error document
                 report_error(failed, context)
                 raise typer.Exit(int(failed.exit_code))

@@ -5,6 +5,7 @@ gives paths relative to the pipeline file's folder, and a failure is an ``error`
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from typer.testing import CliRunner
 
 from rdpipe.cli import app
 from rdpipe.cli.output_schema import schema_text
-from tests.cli_process import PIPELINE
+from rdpipe.sim import SimServer
+from tests.cli_process import PIPELINE, environment, run_rdpipe
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "schemas" / "output.schema.json").read_text(encoding="utf-8"))
@@ -249,3 +251,136 @@ def test_a_usage_error_in_any_command_is_an_error_document(
     error = shown["error"]
     assert (error["code"], error["message"], error["exit_code"]) == ("usage_error", message, 2)
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message", "field"),
+    [
+        (("run", FILM, "--json", "--bogus"), {}, "No such option: --bogus", "--bogus"),
+        (
+            ("run", FILM, "--json", "-j", "0"),
+            {},
+            "Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
+            "Input should be greater than or equal to 1",
+            "--concurrency",
+        ),
+        (
+            ("run", FILM, "--json", "--max-cost", "abc"),
+            {},
+            "Invalid value for '--max-cost': Input should be a valid number, unable to parse "
+            "string as a number",
+            "--max-cost",
+        ),
+        (
+            ("run", FILM, "--json"),
+            {"RDPIPE_CONCURRENCY": "abc"},
+            "Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
+            "Input should be a valid integer, unable to parse string as an integer",
+            "--concurrency",
+        ),
+        (("validate", "--json"), {}, "Missing argument 'FILE'.", "FILE"),
+        (("run", "--json"), {}, "Missing argument 'FILE'.", "FILE"),
+    ],
+    ids=[
+        "unknown-option",
+        "zero-jobs",
+        "bad-max-cost",
+        "bad-env-var",
+        "validate-no-file",
+        "run-no-file",
+    ],
+)
+def test_a_usage_error_click_finds_while_parsing_is_an_error_document(
+    project: Path,
+    tmp_path: Path,
+    args: tuple[str, ...],
+    env: dict[str, str],
+    message: str,
+    field: str,
+) -> None:
+    """A usage error click raises before any command body runs, through the real entry point:
+    stdout is exactly one ``error`` document (schema-valid, code ``usage_error``, exit code 2,
+    ``field`` the option or argument), and click's usual text is still on stderr; exit 2."""
+    done = run_rdpipe(*args, cwd=Path.cwd(), env=environment(tmp_path, env))
+    assert done.returncode == 2
+    assert done.stdout.count("\n") == 1  # one line: one document
+    shown = json.loads(done.stdout)
+    jsonschema.validate(shown, SCHEMA)
+    assert shown["kind"] == "error"
+    assert shown["error"] == {
+        "code": "usage_error", "message": message, "exit_code": 2,
+        "file": None, "line": None, "field": field, "diagnostics": [],
+    }  # fmt: skip
+    assert shown["errors"] == [shown["error"]]
+    assert done.stderr.startswith(f"Usage: rdpipe {args[0]} [OPTIONS] FILE")
+    assert done.stderr.endswith(f"\nError: {message}\n")
+
+
+def test_a_usage_error_without_json_leaves_stdout_empty(project: Path) -> None:
+    """Without --json (or with it only after ``--``, as an argument), stdout stays empty."""
+    for args in (("run", FILM, "--bogus"), ("plan", FILM, "--offline", "--", "--json")):
+        result = rdpipe(*args)
+        assert (result.exit_code, result.stdout) == (2, "")
+        assert "Error: " in result.stderr
+
+
+def test_a_usage_error_a_command_body_raises_is_one_document(project: Path) -> None:
+    """``-q`` with ``-v`` (the callback's own check) under --json: one document, not two."""
+    result = rdpipe("-q", "-v", "plan", FILM, "--offline", "--json")
+    [shown] = checked(result, "error", exit_code=2)
+    assert (shown["error"]["message"], shown["error"]["field"]) == (
+        "Invalid value for -q/-v: choose one of --quiet and --verbose", "-q/-v",
+    )  # fmt: skip
+
+
+def test_validate_json_says_the_model_ids_were_checked_against_the_catalog(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate --online`` with the server unreachable is still ok, and the document says the
+    ids were checked against the catalog only, with the note stderr gives; without --online it
+    says ``catalog`` with no note."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # free a moment ago: nothing listens
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("RELAYDANCE_API_KEY", "sk-sim-test")
+    [shown] = checked(rdpipe("validate", FILM, "--online", "--json"), "validate")
+    note = (
+        f"the model list could not be read from 127.0.0.1:{port} (could not reach RelayDance "
+        "for GET /v1/models: ConnectError: All connection attempts failed); model ids were "
+        "checked against rdpipe's catalog only"
+    )
+    assert (shown["ok"], shown["models_checked"], shown["models_note"]) == (True, "catalog", note)
+    [plain] = checked(rdpipe("validate", FILM, "--json"), "validate")
+    assert (plain["models_checked"], plain["models_note"]) == ("catalog", None)
+
+
+def test_validate_json_says_the_model_ids_were_checked_online(
+    project: Path, sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate --online`` against the simulator: ``models_checked`` is ``online``."""
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", sim.base_url)
+    monkeypatch.setenv("RELAYDANCE_API_KEY", "sk-sim-test")
+    [shown] = checked(rdpipe("validate", FILM, "--online", "--json"), "validate")
+    assert (shown["ok"], shown["models_checked"], shown["models_note"]) == (True, "online", None)
+
+
+def test_validate_json_marks_a_fragment_and_its_includer(project: Path) -> None:
+    """A fragment's entry says ``fragment`` and ``included_by`` (from the fragment's folder, as
+    the text output says it); a pipeline's says ``false`` and ``null``."""
+    (project / "kit").mkdir()
+    (project / "kit" / "look.yaml").write_text("vars: {look: dusk}\n", encoding="utf-8")
+    (project / "film.yaml").write_text(
+        PIPELINE.replace("name: film\n", "name: film\ninclude: [kit/look.yaml]\n"),
+        encoding="utf-8",
+    )
+    [shown] = checked(rdpipe("validate", FILM, "../project/kit/look.yaml", "--json"), "validate")
+    assert [
+        (f["pipeline"], f["ok"], f["shots"], f["fragment"], f["included_by"])
+        for f in shown["files"]
+    ] == [
+        ("../project/film.yaml", True, 2, False, None),
+        ("../project/kit/look.yaml", True, 0, True, "../film.yaml"),
+    ]
+    text = rdpipe("validate", FILM, "../project/kit/look.yaml")
+    assert "../project/kit/look.yaml: fragment (included by ../film.yaml): OK\n" in text.stdout
