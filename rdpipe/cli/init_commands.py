@@ -59,17 +59,20 @@ IGNORED = """\
 out/
 .rdpipe/
 """
+# What rdpipe generates: the lines a .gitignore needs (a kept one gets those it lacks).
+IGNORED_LINES = ("out/", ".rdpipe/")
+ADDED_COMMENT = "# Added by rdpipe init: what rdpipe generates, kept out of git."
 
 
 class FilesInTheWay(UsageError):
-    """``rdpipe init`` found files it would write already there; it wrote nothing."""
+    """``rdpipe init`` found the storyboard or the schema it would write; it wrote nothing."""
 
     def __init__(self, folder: Path, existing: list[str]) -> None:
-        names = ", ".join(existing)
+        names = " and ".join(existing)
         where = "this folder" if folder == Path(".") else str(folder)
         are, them = ("is", "it") if len(existing) == 1 else ("are", "them")
         super().__init__(
-            f"rdpipe init writes {STORYBOARD}, {SCHEMA} and {GITIGNORE} in {where}, but "
+            f"rdpipe init writes {STORYBOARD} and {SCHEMA} in {where}, but "
             f"{names} {are} already there; nothing was written. Move {them} away, or run "
             "rdpipe init in another folder (rdpipe init FOLDER makes it)."
         )
@@ -86,38 +89,82 @@ def init(
         ),
     ] = Path("."),
 ) -> None:
-    """Start a project: a commented starter storyboard, its JSON Schema and a .gitignore."""
+    """Start a project: a commented starter storyboard, its JSON Schema and a .gitignore.
+
+    A .gitignore already there is kept; the lines it lacks (out/, .rdpipe/) are added to it.
+    """
     context = CommandContext.start()
 
     def action() -> None:
-        written = write_starter(folder)
+        said = write_starter(folder)
         if context.verbosity >= 0:
-            for path in written:
-                context.out.print(f"wrote {path}")
-            run = f"cd {shlex.quote(str(folder))} && " if folder != Path(".") else ""
-            context.out.print(f"next: {run}rdpipe run {STORYBOARD} --offline")
+            for line in said:
+                context.out.print(line, markup=False, highlight=False)
+            run = f"cd {cd_argument(folder)} && " if folder != Path(".") else ""
+            context.out.print(f"next: {run}rdpipe run {STORYBOARD} --offline", markup=False)
 
     run_command(action, context)
 
 
-def write_starter(folder: Path) -> list[Path]:
-    """Write the starter files into ``folder`` (made if missing) and return their paths.
+def cd_argument(folder: Path) -> str:
+    """``folder`` as a shell word for ``cd``: quoted, and ``./-dash`` for a name that starts
+    with a dash (which ``cd`` would read as an option; shlex.quote leaves it as is)."""
+    text = str(folder)
+    return shlex.quote(f"./{text}" if text.startswith("-") else text)
 
-    Raises :class:`FilesInTheWay` (exit 2), writing nothing, when any of them exists.
+
+def write_starter(folder: Path) -> list[str]:
+    """Write the starter files into ``folder`` (made if missing); return what was done, one
+    line each (``wrote storyboard.yaml``, ``added out/ and .rdpipe/ to .gitignore``).
+
+    Raises :class:`FilesInTheWay` (exit 2), writing nothing, when the storyboard or the schema
+    exists. An existing .gitignore is kept and gets the lines of :data:`IGNORED_LINES` it lacks.
     """
     from rdpipe.files import writing_to
     from rdpipe.schema import schema_text
 
-    contents = {STORYBOARD: STARTER, SCHEMA: schema_text(), GITIGNORE: IGNORED}
+    contents = {STORYBOARD: STARTER, SCHEMA: schema_text()}
     existing = [name for name in contents if (folder / name).exists()]
     if existing:
         raise FilesInTheWay(folder, existing)
-    written = []
+    said = []
     with writing_to(folder):
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in contents.items():
             path = folder / name
             with open(path, "x", encoding="utf-8") as file:  # never over a file made meanwhile
                 file.write(text)
-            written.append(path)
-    return written
+            said.append(f"wrote {path}")
+    said.append(_ignore_generated(folder / GITIGNORE))
+    return said
+
+
+def _ignore_generated(path: Path) -> str:
+    """Write ``path`` (a .gitignore) if missing, else append the lines it lacks; say which."""
+    from rdpipe.files import writing_to
+
+    with writing_to(path):
+        try:
+            with open(path, "x", encoding="utf-8") as file:
+                file.write(IGNORED)
+            return f"wrote {path}"
+        except FileExistsError:
+            pass
+        kept = path.read_bytes()
+        missing = [line for line in IGNORED_LINES if not _ignores(kept, line)]
+        if not missing:
+            return f"kept {path}: it ignores {' and '.join(IGNORED_LINES)} already"
+        newline = b"\r\n" if b"\r\n" in kept else b"\n"
+        lines = [ADDED_COMMENT.encode(), *(line.encode() for line in missing)]
+        lead = newline if kept and not kept.endswith(b"\n") else b""
+        with open(path, "ab") as file:
+            file.write(lead + newline.join(lines) + newline)
+    return f"added {' and '.join(missing)} to {path}"
+
+
+def _ignores(gitignore: bytes, folder: str) -> bool:
+    """Whether a line of ``gitignore`` ignores ``folder`` (``out/``) as written, with or
+    without its leading or trailing slash."""
+    name = folder.strip("/").encode()
+    spellings = {name, name + b"/", b"/" + name, b"/" + name + b"/"}
+    return any(line.strip() in spellings for line in gitignore.splitlines())

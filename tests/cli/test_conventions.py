@@ -196,20 +196,20 @@ def test_init_writes_the_modeline_schema_and_gitignore(tmp_path: Path) -> None:
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
-    """With a .gitignore already there, ``rdpipe init`` writes nothing, says why in one
-    paragraph, and exits 2."""
-    (tmp_path / ".gitignore").write_text("mine\n")
+    """With a storyboard.yaml already there, ``rdpipe init`` writes nothing (not even a
+    .gitignore), says why in one paragraph, and exits 2."""
+    (tmp_path / "storyboard.yaml").write_text("mine\n")
 
     result = run_rdpipe("init", cwd=tmp_path, env=environment(tmp_path / "cache"))
 
     assert result.returncode == 2
     assert result.stderr == (
-        "error: rdpipe init writes storyboard.yaml, pipeline.schema.json and .gitignore in "
-        "this folder, but .gitignore is already there; nothing was written. Move it away, or "
+        "error: rdpipe init writes storyboard.yaml and pipeline.schema.json in this folder, "
+        "but storyboard.yaml is already there; nothing was written. Move it away, or "
         "run rdpipe init in another folder (rdpipe init FOLDER makes it).\n"
     )
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
-    assert (tmp_path / ".gitignore").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["storyboard.yaml"]
+    assert (tmp_path / "storyboard.yaml").read_text() == "mine\n"
 
 
 def test_quiet_and_verbose_together_are_refused(tmp_path: Path) -> None:
@@ -333,3 +333,58 @@ def test_verbose_balance_shows_the_retry_of_its_read(tmp_path: Path, sim: SimSer
     )
     assert plain.stderr == ""
     assert verbose.stdout == plain.stdout != ""
+
+
+def test_init_keeps_a_gitignore_and_adds_the_lines_it_lacks(tmp_path: Path) -> None:
+    """In a git repository's folder, ``rdpipe init`` keeps its .gitignore byte for byte and
+    appends only what it lacks (here .rdpipe/: ``out`` ignores out/ already), and says so."""
+    (tmp_path / ".gitignore").write_bytes(b"node_modules\r\n/out")
+
+    result = run_rdpipe("init", cwd=tmp_path, env=environment(tmp_path / "cache"))
+
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "wrote storyboard.yaml\nwrote pipeline.schema.json\nadded .rdpipe/ to .gitignore\n"
+        "next: rdpipe run storyboard.yaml --offline\n"
+    )
+    assert (tmp_path / ".gitignore").read_bytes() == (
+        b"node_modules\r\n/out\r\n"
+        b"# Added by rdpipe init: what rdpipe generates, kept out of git.\r\n.rdpipe/\r\n"
+    )
+
+
+def test_init_adds_both_lines_or_none(tmp_path: Path) -> None:
+    """A .gitignore with neither line gets both ("added out/ and .rdpipe/"); one with both
+    is left untouched and said to be kept."""
+    env = environment(tmp_path / "cache")
+    lacking, complete = tmp_path / "lacking", tmp_path / "complete"
+    lacking.mkdir()
+    complete.mkdir()
+    (lacking / ".gitignore").write_text("*.pyc\n")
+    (complete / ".gitignore").write_text("out/\n.rdpipe/\n")
+
+    added = run_rdpipe("init", cwd=lacking, env=env)
+    kept = run_rdpipe("init", cwd=complete, env=env)
+
+    assert added.returncode == 0, added.stderr
+    assert "\nadded out/ and .rdpipe/ to .gitignore\n" in added.stdout
+    assert (lacking / ".gitignore").read_text() == (
+        "*.pyc\n# Added by rdpipe init: what rdpipe generates, kept out of git.\nout/\n.rdpipe/\n"
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert "\nkept .gitignore: it ignores out/ and .rdpipe/ already\n" in kept.stdout
+    assert (complete / ".gitignore").read_text() == "out/\n.rdpipe/\n"
+
+
+def test_init_next_step_cds_into_a_dash_folder_safely(tmp_path: Path) -> None:
+    """``rdpipe init -- -dash`` advises ``cd ./-dash``, which bash runs (``cd -dash`` would be
+    an invalid option), and that command reaches the folder."""
+    result = run_rdpipe("init", "--", "-dash", cwd=tmp_path, env=environment(tmp_path / "cache"))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("next: cd ./-dash && rdpipe run storyboard.yaml --offline\n")
+    command = result.stdout.splitlines()[-1].removeprefix("next: ").split(" && ")[0]
+    shell = subprocess.run(
+        ["bash", "-c", f"{command} && pwd"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert (shell.returncode, shell.stdout) == (0, f"{tmp_path / '-dash'}\n")
