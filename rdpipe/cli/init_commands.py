@@ -118,13 +118,17 @@ def write_starter(folder: Path) -> list[str]:
     line each (``wrote storyboard.yaml``, ``added out/ and .rdpipe/ to .gitignore``).
 
     Raises :class:`FilesInTheWay` (exit 2), writing nothing, when the storyboard or the schema
-    exists. An existing .gitignore is kept and gets the lines of :data:`IGNORED_LINES` it lacks.
+    exists, or a .gitignore that is no file. An existing .gitignore is kept and gets the lines
+    of :data:`IGNORED_LINES` it lacks.
     """
     from rdpipe.files import writing_to
     from rdpipe.schema import schema_text
 
     contents = {STORYBOARD: STARTER, SCHEMA: schema_text()}
     existing = [name for name in contents if (folder / name).exists()]
+    gitignore = folder / GITIGNORE
+    if gitignore.exists() and not gitignore.is_file():  # a folder: nothing to append to
+        existing.append(f"{GITIGNORE} (a folder, where rdpipe init writes a file)")
     if existing:
         raise FilesInTheWay(folder, existing)
     said = []

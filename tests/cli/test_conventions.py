@@ -388,3 +388,20 @@ def test_init_next_step_cds_into_a_dash_folder_safely(tmp_path: Path) -> None:
         ["bash", "-c", f"{command} && pwd"], cwd=tmp_path, capture_output=True, text=True
     )
     assert (shell.returncode, shell.stdout) == (0, f"{tmp_path / '-dash'}\n")
+
+
+def test_init_refuses_a_gitignore_folder_before_writing_anything(tmp_path: Path) -> None:
+    """A folder named .gitignore cannot be appended to: exit 2 and nothing written, rather
+    than a storyboard written and then a crash."""
+    (tmp_path / ".gitignore").mkdir()
+
+    result = run_rdpipe("init", cwd=tmp_path, env=environment(tmp_path / "cache"))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: rdpipe init writes storyboard.yaml and pipeline.schema.json in this folder, "
+        "but .gitignore (a folder, where rdpipe init writes a file) is already there; nothing "
+        "was written. Move it away, or run rdpipe init in another folder (rdpipe init FOLDER "
+        "makes it).\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
