@@ -164,7 +164,8 @@ def error_document(
     whose exit code is the command's is ``error``; ``errors`` lists each). ``file``, ``line``
     and ``field`` come from the first diagnostic of a :class:`~rdpipe.errors.PipelineInvalid`
     (``null`` otherwise); files of diagnostics are made relative to ``base`` (the pipeline's
-    folder; the working directory when ``None``)."""
+    folder; the working directory when ``None``). ``crash_log`` names a bug's crash log
+    (:func:`_crash_log`), ``null`` for any other error."""
     folder = base if base is not None else Path.cwd()
     shown = [_error_object(error, folder) for error in errors]
     first = next(
@@ -182,7 +183,8 @@ def usage_error_document(
     option, a missing argument): exit 2; ``field`` is the option (``--concurrency``) or
     argument (``FILE``) it is about, ``null`` when none is named."""
     error = {"code": "usage_error", "message": message, "exit_code": exit_code,
-             "file": None, "line": None, "field": field, "diagnostics": []}  # fmt: skip
+             "file": None, "line": None, "field": field, "diagnostics": [],
+             "crash_log": None}  # fmt: skip
     return document(Kind.ERROR, {"error": error, "errors": [error]})
 
 
@@ -215,7 +217,20 @@ def _error_object(error: RdpipeError, base: Path) -> dict[str, Any]:
         "line": where.get("line"),
         "field": where.get("field"),
         "diagnostics": diagnostics,
+        "crash_log": _crash_log(error, base),
     }
+
+
+def _crash_log(error: RdpipeError, base: Path) -> str | None:
+    """The crash log a bug's report names (:class:`rdpipe.cli.crash.CrashReport`): relative to
+    ``base`` (the pipeline's folder) when inside it (``.rdpipe/crash-....log``), else absolute
+    (the user's cache folder, which ``..`` steps would only obscure); ``None`` for no log."""
+    log = getattr(error, "log", None)
+    if not isinstance(log, PurePath):
+        return None
+    if Path(log).absolute().is_relative_to(base.absolute()):
+        return relative_path(log, base)
+    return Path(log).absolute().as_posix()
 
 
 def validate_entry(

@@ -89,6 +89,12 @@ def _shared() -> dict[str, Any]:
                 "line": _NULLABLE_INTEGER,
                 "field": _NULLABLE_STRING,
                 "diagnostics": {"type": "array", "items": _ref("diagnostic")},
+                "crash_log": {
+                    **_NULLABLE_STRING,
+                    "description": "An unexpected error (a bug): its crash log, relative to "
+                    "the pipeline's folder when inside it (.rdpipe/), else absolute (the "
+                    "user's cache folder); null for any other error.",
+                },
             }
         ),
     }

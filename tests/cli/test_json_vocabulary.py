@@ -5,6 +5,7 @@ gives paths relative to the pipeline file's folder, and a failure is an ``error`
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 from rdpipe.cli import app
 from rdpipe.cli.output_schema import schema_text
 from rdpipe.sim import SimServer
+from rdpipe.state import ClipStore
 from tests.cli_process import PIPELINE, environment, run_rdpipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -309,7 +311,7 @@ def test_a_usage_error_click_finds_while_parsing_is_an_error_document(
     assert shown["kind"] == "error"
     assert shown["error"] == {
         "code": "usage_error", "message": message, "exit_code": 2,
-        "file": None, "line": None, "field": field, "diagnostics": [],
+        "file": None, "line": None, "field": field, "diagnostics": [], "crash_log": None,
     }  # fmt: skip
     assert shown["errors"] == [shown["error"]]
     assert done.stderr.startswith(f"Usage: rdpipe {args[0]} [OPTIONS] FILE")
@@ -384,3 +386,34 @@ def test_validate_json_marks_a_fragment_and_its_includer(project: Path) -> None:
     ]
     text = rdpipe("validate", FILM, "../project/kit/look.yaml")
     assert "../project/kit/look.yaml: fragment (included by ../film.yaml): OK\n" in text.stdout
+
+
+def test_a_crash_under_json_names_its_log_in_the_error_document(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug under --json: exit 1, an ``error`` document whose message is the paragraph stderr
+    gives, and ``crash_log``: from the pipeline's folder for a run's log (in its .rdpipe/), the
+    absolute path of one in the user's cache folder (plan keeps no state)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("disk gremlin")
+
+    monkeypatch.setattr(ClipStore, "adopt", broken)
+    ran = rdpipe("run", FILM, "--offline", "--json")
+    [*_, shown] = checked(ran, "error", exit_code=1)
+    error = shown["error"]
+    assert (error["code"], error["exit_code"]) == ("crash_report", 1)
+    assert ran.stderr.endswith(f"\nerror: {error['message']}\n")
+    assert error["crash_log"].startswith(".rdpipe/crash-")
+    found = re.search(r"The details are in (\S+); please", error["message"])
+    assert found is not None
+    assert Path(found.group(1)).resolve() == (project / error["crash_log"]).resolve()
+    assert (project / error["crash_log"]).is_file()
+
+    monkeypatch.setattr("rdpipe.cli.pipeline_commands.plan_as_stored", broken)
+    planned = rdpipe("plan", FILM, "--offline", "--json")
+    error = error_of(planned)
+    log = Path(error["crash_log"])
+    assert (log.is_absolute(), log.parent) == (True, tmp_path / "cache" / "rdpipe")
+    assert log.is_file() and f"The details are in {log}; " in error["message"]
