@@ -4,7 +4,8 @@ The steps, in order:
 
 1. Open the session for a run (:func:`~rdpipe.session.session.open_session`): refuse output
    paths the run could not write at its end, hold the run guard, open the state, recover the
-   submits a killed run left unanswered, clear its partial downloads, plan against the state.
+   submits a killed run left unanswered, clear its partial downloads, plan against the state;
+   an online plan that sends anything needs a usable API key, checked here, before any read.
 2. Report the recovered submits, refuse a plan over the seconds budget or with a local file
    that has nowhere to go; when it generates, read the relay's prices and the account's
    balance once (:mod:`.pricing`), refuse a plan over a cost budget or the balance
@@ -135,6 +136,7 @@ def run_pipeline(
     with open_session(prepared, settings, access=Access.RUN, redactor=redactor) as session:
         for intent in session.recovered:
             reporter.run_event(SubmitRecovered(intent.shot_id, resent=settings.offline))
+        check_api_key_set(session, environ)  # before any read, note or plan line
         sends = SendRecord()
         with sends.marking():
             session = _with_known_clips(session, reporter, environ, sends, run_async)
@@ -159,6 +161,18 @@ def run_pipeline(
                 return run_async(
                     lambda: _run(ready, settled, reporter, environ, redactor, sends, team)
                 )
+
+
+def check_api_key_set(session: PipelineSession, environ: Mapping[str, str]) -> None:
+    """Step 1b: an online run that sends anything (a submit or a poll) refuses to start without
+    a usable ``RELAYDANCE_API_KEY`` (and base URL), before it reads prices or models or says
+    its plan. Raises :class:`~rdpipe.client.config.MissingApiKey`, ``InvalidApiKey`` or
+    ``InvalidBaseUrl`` (exit 2); offline, or with nothing to send, checks nothing."""
+    if session.settings.offline or not session.plan.needs_api:
+        return
+    from rdpipe.client import ClientConfig
+
+    ClientConfig.from_environ(environ)
 
 
 def _with_known_clips(
