@@ -150,7 +150,7 @@ def edit_pick(
     before = shot_data.get("pick")
     before = before if _is_int(before) else None
     if take is not None:
-        takes = _take_count(shot_data, data.get("defaults"))
+        takes = _take_count(shot_data, data)
         if take < 1 or (takes is not None and take > takes):
             raise TakeOutOfRange(shown_as, shot_id, take, takes)
     entries = shot_node.value
@@ -272,9 +272,11 @@ def _find_shot(
     raise ShotNotInFile(shown_as, shot_id, includes)
 
 
-def _take_count(shot: Mapping[str, Any], defaults: Any) -> int:
+def _take_count(shot: Mapping[str, Any], data: Any) -> int | None:
     """Takes the shot has, counted as a run counts them (:meth:`rdpipe.render` ``_takes``):
-    its takes:, then defaults' takes:, then its seeds:, else 1."""
+    its takes:, then defaults' takes:, then its seeds:, else 1. ``None`` (not known here) when
+    the main file says none of these and includes other files, whose defaults may."""
+    defaults = data.get("defaults") if isinstance(data, dict) else None
     if _is_int(shot.get("takes")):
         return int(shot["takes"])
     if isinstance(defaults, dict) and _is_int(defaults.get("takes")):
@@ -282,6 +284,8 @@ def _take_count(shot: Mapping[str, Any], defaults: Any) -> int:
     seeds = shot.get("seeds")
     if isinstance(seeds, list) and seeds:
         return len(seeds)
+    if isinstance(data, dict) and data.get("include"):
+        return None
     return 1
 
 

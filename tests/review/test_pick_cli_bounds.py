@@ -81,3 +81,21 @@ def test_a_take_and_clear_together_are_said_to_exclude_each_other(tmp_path: Path
         "rdpipe pick film.yaml arrival --clear\n",
     )
     assert pipeline.read_text(encoding="utf-8") == ONE_TAKE
+
+
+def test_takes_set_by_an_included_file_are_not_refused(tmp_path: Path) -> None:
+    """A shot whose takes come from an included file's defaults: pick cannot count them from
+    the main file, so it writes the pick and the file then validates (the load counts them)."""
+    (tmp_path / "kit.yaml").write_text("defaults: {takes: 3}\n", encoding="utf-8")
+    pipeline = tmp_path / "film.yaml"
+    pipeline.write_text(
+        "version: 1\nname: film\ninclude: [kit.yaml]\nmodel: doubao-seedance-2-0-480p\n"
+        "shots:\n  - {id: a, prompt: a red kite}\n",
+        encoding="utf-8",
+    )
+    env = environment(tmp_path / "cache")
+    picked = run_rdpipe("pick", "film.yaml", "a", "3", cwd=tmp_path, env=env)
+    assert picked.returncode == 0, picked.stderr
+    assert "pick: 3" in pipeline.read_text(encoding="utf-8")
+    checked = run_rdpipe("validate", "film.yaml", cwd=tmp_path, env=env)
+    assert (checked.returncode, checked.stdout) == (0, "film.yaml: OK (1 shot)\n")
