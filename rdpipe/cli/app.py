@@ -69,9 +69,16 @@ class _Group(TyperGroup):
 
 
 def _dress(command: object, path: str) -> None:
-    """Give ``command`` (at ``path``, as ``sim serve``) its example and plain arguments."""
+    """Give ``command`` (at ``path``, as ``sim serve``) its example and plain arguments, and
+    its help and its parameters' help in plain backquotes (the docstrings' reStructuredText
+    ````asset: true```` reads as `asset: true` in a terminal)."""
     if path in EXAMPLES and getattr(command, "epilog", None) is None:
         command.epilog = example(*EXAMPLES[path])  # type: ignore[attr-defined]
+    for owner in (command, *getattr(command, "params", ())):
+        for field in ("help", "short_help"):
+            text = getattr(owner, field, None)
+            if isinstance(text, str) and "``" in text:
+                setattr(owner, field, text.replace("``", "`"))
     for param in getattr(command, "params", ()):
         if type(param) is TyperArgument:
             param.__class__ = _PlainArgument  # same state; only what help shows

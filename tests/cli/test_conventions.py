@@ -88,7 +88,8 @@ def test_completion_offers_the_commands(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda p: " ".join(p) or "rdpipe")
 def test_help_has_an_example_and_no_python_type_names(path: list[str]) -> None:
-    """Every command's ``--help`` ends with an example and names no Python type."""
+    """Every command's ``--help`` ends with an example, names no Python type, and shows no
+    reStructuredText markup (````asset: true```` reads as `asset: true`)."""
     from typer.testing import CliRunner
 
     result = CliRunner().invoke(app, [*path, "--help"], prog_name="rdpipe")
@@ -97,6 +98,7 @@ def test_help_has_an_example_and_no_python_type_names(path: list[str]) -> None:
     example = result.output.split("Example:\n", 1)[1]
     assert example.startswith("    rdpipe ") or example.startswith("    RDPIPE_")
     assert TYPE_NAME.findall(result.output) == []
+    assert "``" not in result.output
 
 
 def test_help_shows_the_environment_variables() -> None:
