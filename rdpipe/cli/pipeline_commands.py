@@ -21,7 +21,7 @@ from rdpipe.cli.context import CommandContext
 from rdpipe.hints import Invocation
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from rich.console import Console
 
@@ -125,19 +125,26 @@ def plan_as_stored(
 
 
 def prepare(
-    path: Path, sets: list[str] | None, allow_outside: bool, *, warnings_to: Console
+    path: Path, sets: list[str] | None, allow_outside: bool, *, warnings_to: Console | None
 ) -> PreparedPipeline:
     """Load, render and check a pipeline for a command, printing its warnings (in yellow) on
-    ``warnings_to``, the command's standard error console."""
+    ``warnings_to``, the command's standard error console (``None``: the caller prints them,
+    with :func:`print_warnings`)."""
     from rdpipe.load.overrides import parse_set_options
     from rdpipe.prepare.pipeline import prepare_pipeline
 
     prepared = prepare_pipeline(
         path, cli_vars=parse_set_options(sets or []), allow_outside=allow_outside
     )
-    for warning in prepared.warnings:
-        warnings_to.print(warning.format(), style="yellow")
+    if warnings_to is not None:
+        print_warnings(prepared.warnings, warnings_to)
     return prepared
+
+
+def print_warnings(warnings: Iterable[Diagnostic], err: Console) -> None:
+    """Each of ``warnings`` on a line of ``err`` (the standard error console), in yellow."""
+    for warning in warnings:
+        err.print(warning.format(), style="yellow")
 
 
 @app.command()
@@ -174,6 +181,7 @@ def validate(
         from rdpipe.load.includes import shown_name
         from rdpipe.load.loader import fragment_diagnostics
         from rdpipe.session.hosting import read_hosting_problems
+        from rdpipe.session.model_check import without_refused
 
         failed: PipelineInvalid | None = None
         fragments = find_fragments(files)
@@ -202,7 +210,7 @@ def validate(
                     )
                 continue
             try:
-                prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
+                prepared = prepare(file, sets, allow_outside, warnings_to=None)
             except PipelineInvalid as error:
                 failed = merged(error)
                 checked.append(validate_entry(file, error.diagnostics + error.warnings, None))
@@ -210,16 +218,19 @@ def validate(
             remote = remote_setting(file, None, context)
             hosting = read_hosting_problems(prepared, remote, context.environ)
             if hosting:
+                print_warnings(prepared.warnings, context.err)
                 failed = merged(PipelineInvalid(hosting))
                 checked.append(validate_entry(file, [*hosting, *prepared.warnings], None))
                 continue
             refused = served_problems_of(prepared, served, context) if online else []
+            warnings = without_refused(prepared.warnings, refused)  # one id, one message
+            print_warnings(warnings, context.err)
             if refused:
                 failed = merged(PipelineInvalid(refused))
-                checked.append(validate_entry(file, [*refused, *prepared.warnings], None))
+                checked.append(validate_entry(file, [*refused, *warnings], None))
                 continue
             count = len({shot.index for shot in prepared.shots})  # shots, not their takes
-            checked.append(validate_entry(file, list(prepared.warnings), count))
+            checked.append(validate_entry(file, warnings, count))
             if not as_json:
                 shots = "1 shot" if count == 1 else f"{count} shots"
                 context.out.print(f"{prepared.loaded.shown_as}: OK ({shots})")

@@ -105,6 +105,19 @@ def served_problems(uses: Sequence[ModelUse], served: ServedModels) -> list[Diag
     return problems
 
 
+def without_refused(
+    warnings: Sequence[Diagnostic], refused: Sequence[Diagnostic]
+) -> list[Diagnostic]:
+    """``warnings`` less the catalog warning of each id ``refused`` names (the refusal is at
+    the same place and says more): one id, one message."""
+    places = {(d.file, d.line, d.column, d.field) for d in refused}
+    return [
+        w
+        for w in warnings
+        if not ((w.file, w.line, w.column, w.field) in places and "rdpipe's catalog" in w.message)
+    ]
+
+
 def check_served(
     prepared: PreparedPipeline, served: ServedModels, shots: Sequence[RenderedShot] | None = None
 ) -> None:
