@@ -63,9 +63,37 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except TyperException as error:
+            _hint_global_option(error, ctx.info_name or "rdpipe", arguments)
             if _asks_for_json(arguments):
                 _print_usage_error(error)
             raise
+
+
+#: rdpipe's own options (:func:`_global_options`), which go before the command name.
+GLOBAL_OPTIONS = frozenset({"-q", "--quiet", "-v", "--verbose", "--version"})
+
+
+def _hint_global_option(error: TyperException, program: str, arguments: list[str]) -> None:
+    """When click's "No such option" ``error`` is about one of :data:`GLOBAL_OPTIONS` given
+    after the command name (as written in ``arguments``, the command and what follows it),
+    add a line to its message: the same command with the option moved before the command,
+    shell-quoted (``shlex.join``), as in ``rdpipe -q run FILE --offline``."""
+    import shlex
+
+    option = getattr(error, "option_name", None)
+    if type(error).__name__ != "NoSuchOption" or option not in GLOBAL_OPTIONS:
+        return
+    options = arguments[: arguments.index("--")] if "--" in arguments else arguments
+    if option not in options:  # e.g. inside a bundle of short options (-qx): no sure command
+        return
+    rest = list(arguments)
+    del rest[rest.index(option)]
+    moved = shlex.join([program, option, *rest])
+    error.message = (
+        f"{error.format_message()}\n"
+        f"{option} is an option of rdpipe itself: put it before the command, as in `{moved}`"
+    )
+    error.possibilities = None  # type: ignore[attr-defined]  # said in the message above
 
 
 def _dress(command: object, path: str) -> None:
