@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -438,42 +438,111 @@ class _StepFrame:
         yield line
 
 
-class _TransferBars:
-    """One rich progress bar per clip moved, under a title; callbacks from worker threads."""
+class _ClipCount:
+    """Counts the clips of a transfer step that arrived whole, each once (from worker threads),
+    as a :class:`~rdpipe.progress_steps.StepProgress` of ``total`` clips when it is known."""
 
-    def __init__(self, progress: Progress, title: str) -> None:
+    def __init__(self, title: str, total: int | None, clock: Callable[[], float]) -> None:
+        self._title = title
+        self._total = total
+        self._started = clock()
+        self._lock = threading.Lock()
+        self._whole: set[str] = set()
+
+    def whole(self, label: str) -> tuple[bool, StepProgress | None]:
+        """Note ``label`` whole: whether it is newly so, and the step's progress then (``None``
+        without a total)."""
+        with self._lock:
+            new = label not in self._whole
+            self._whole.add(label)
+            return new, self.progress()
+
+    def progress(self) -> StepProgress | None:
+        """The clips whole of the total so far; ``None`` without a total."""
+        if self._total is None:
+            return None
+        done = min(len(self._whole), self._total)
+        return StepProgress(self._title, done, self._total, "clips", self._started)
+
+
+class _CountFrame:
+    """The overall line of a transfer step with a total, at the width it is drawn at."""
+
+    def __init__(self, count: _ClipCount, clock: Callable[[], float]) -> None:
+        self._count = count
+        self._clock = clock
+
+    def __rich_console__(
+        self, console: Console, options: ConsoleOptions
+    ) -> Iterator[RenderableType]:
+        step = self._count.progress()
+        if step is not None:
+            line = _step_line(step, self._clock(), options.max_width)
+            line.no_wrap = True
+            line.truncate(options.max_width, overflow="ellipsis")
+            yield line
+
+
+class _TransferBars:
+    """One rich progress bar per clip in flight, under a title; callbacks from worker threads.
+    A clip's bar is hidden once it is whole (the overall line counts it)."""
+
+    def __init__(self, progress: Progress, title: str, count: _ClipCount) -> None:
         self._progress = progress
         self._title = title
+        self._count = count
 
     def clip(self, label: str) -> Callable[[int, int | None], None]:
         task = self._progress.add_task(f"{self._title}: {label}", total=None)
 
         def advance(done: int, total: int | None) -> None:
-            self._progress.update(task, completed=done, total=total)
+            whole = total is not None and done >= total
+            if whole:
+                self._count.whole(label)
+            self._progress.update(task, completed=done, total=total, visible=not whole)
 
         return advance
 
+    def shown(self) -> RenderableType:
+        """What is drawn now: the overall line (with a total), then the clips in flight."""
+        return self._progress.get_renderable()
+
 
 class PlainTransfers:
-    """A line per clip a step has moved, for logs and pipes (``pushing: a (1.2 MB)``), said
-    once when its last byte arrives, never per chunk; callbacks from worker threads."""
+    """A line per clip a step has moved, for logs and pipes, said once when its last byte
+    arrives, never per chunk; callbacks from worker threads. With the ``total`` of clips the
+    step moves, each line counts them: ``pushing: 2 of 5 clips (a, 2.5 MB)``; without,
+    ``pushing: a (2.5 MB)``.
 
-    def __init__(self, console: Console, title: str) -> None:
+    Unlike :class:`PlainSteps` there is no patience: each line says a file that is now on
+    disk (or in the store), which a log of a short push should keep too."""
+
+    def __init__(
+        self,
+        console: Console,
+        title: str,
+        total: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._console = console
         self._title = title
-        self._lock = threading.Lock()
-        self._said: set[str] = set()
+        self._count = _ClipCount(title, total, clock)
+        self._lock = threading.Lock()  # the lines come out in the order they count
 
     def clip(self, label: str) -> Callable[[int, int | None], None]:
         def advance(done: int, total: int | None) -> None:
             if total is None or done < total:
                 return
             with self._lock:
-                if label in self._said:
+                new, step = self._count.whole(label)
+                if not new:
                     return
-                self._said.add(label)
-            self._console.print(f"{self._title}: {label} ({_megabytes(total)})", markup=False,
-                                highlight=False)  # fmt: skip
+                size = _megabytes(total)
+                if step is not None:
+                    line = f"{self._title}: {step.done} of {step.total} clips ({label}, {size})"
+                else:
+                    line = f"{self._title}: {label} ({size})"
+                self._console.print(line, markup=False, highlight=False)
 
         return advance
 
@@ -484,8 +553,15 @@ def _megabytes(size: int) -> str:
 
 
 @contextmanager
-def transfer_bars(console: Console, title: str) -> Iterator[_TransferBars]:
-    """Bars (bytes, speed, time left) for the clips a step moves, cleared when it ends."""
+def transfer_bars(
+    console: Console,
+    title: str,
+    total: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[_TransferBars]:
+    """For the clips a step moves: with their ``total``, an overall line first (``pushing
+    ━━━━──── 2/5 clips, 0:00:04 left``, as a long step's bar), then a bar per clip in flight
+    (bytes, speed, time left); all cleared when the step ends."""
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -495,7 +571,15 @@ def transfer_bars(console: Console, title: str) -> Iterator[_TransferBars]:
         TransferSpeedColumn,
     )
 
-    progress = Progress(
+    count = _ClipCount(title, total, clock)
+
+    class _Counted(Progress):
+        def get_renderables(self) -> Iterable[RenderableType]:
+            if total is not None:
+                yield _CountFrame(count, clock)
+            yield from super().get_renderables()
+
+    progress = _Counted(
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
@@ -505,4 +589,4 @@ def transfer_bars(console: Console, title: str) -> Iterator[_TransferBars]:
         transient=True,
     )
     with progress:
-        yield _TransferBars(progress, title)
+        yield _TransferBars(progress, title, count)

@@ -95,16 +95,19 @@ class ConsoleRunReporter:
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
         return self._showing(plan)
 
-    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
-        """A bar per clip (bytes, speed, time left) on a terminal; a line per clip moved in a
-        pipe; nothing with ``--json`` or ``-q``."""
+    def transfers(
+        self, title: str, total: int | None = None
+    ) -> AbstractContextManager[TransferMeter]:
+        """On a terminal, the clips moved of ``total`` with the time left, over a bar per clip
+        in flight (bytes, speed, time left); in a pipe a line per clip moved (``pushing: 2 of 5
+        clips (a, 2.5 MB)``); nothing with ``--json`` or ``-q``."""
         if self._json_to is not None or self._quiet:
             return nullcontext(_QuietMeter())
         from rdpipe.cli.progress import PlainTransfers, transfer_bars
 
         if not self._console.is_terminal:
-            return nullcontext(PlainTransfers(self._console, title))
-        return transfer_bars(self._console, title)
+            return nullcontext(PlainTransfers(self._console, title, total))
+        return transfer_bars(self._console, title, total)
 
     def step(self, event: StepProgress) -> None:
         """Show a long step's progress (:class:`~rdpipe.progress_steps.StepProgress`): in the

@@ -160,9 +160,11 @@ class RunReporter(Protocol):
         """The reporter of the plan's shots, open while they run (a live view, say)."""
         ...
 
-    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
+    def transfers(
+        self, title: str, total: int | None = None
+    ) -> AbstractContextManager[TransferMeter]:
         """A meter of clip transfers, open while one step moves clips (``title`` says which:
-        "pulling from the shared store")."""
+        "pulling from the shared store"; ``total``: how many clips it will move, when known)."""
         ...
 
 
@@ -173,6 +175,7 @@ class CollectingRunReporter:
         self.events: list[RunEvent] = []
         self.updates: list[ShotUpdate] = []
         self.transferred: dict[tuple[str, str], int] = {}  # (title, label) -> bytes done
+        self.totals: dict[str, int | None] = {}  # title -> clips the step said it would move
 
     def run_event(self, event: RunEvent) -> None:
         self.events.append(event)
@@ -183,8 +186,11 @@ class CollectingRunReporter:
     def shots(self, plan: Plan) -> AbstractContextManager[Reporter]:
         return nullcontext(self)
 
-    def transfers(self, title: str) -> AbstractContextManager[TransferMeter]:
+    def transfers(
+        self, title: str, total: int | None = None
+    ) -> AbstractContextManager[TransferMeter]:
         collected = self.transferred
+        self.totals[title] = total
 
         class Meter:
             def clip(self, label: str) -> TransferProgress:

@@ -113,7 +113,7 @@ async def _restore_elsewhere(
         for job in pending:
             outcome.note(job, "no shared clip store is set")
     else:
-        with reporter.transfers("pulling from the shared store") as meter:
+        with reporter.transfers("pulling from the shared store", total=len(pending)) as meter:
             results = await restore_from_shared(
                 pending, shared=shared, clips=session.clips, journal=session.store,
                 progress=lambda job: meter.clip(job.shot.label),
@@ -126,7 +126,7 @@ async def _restore_elsewhere(
 
     try:
         async with open_api(session.settings, session.workspace, environ, sends=sends) as api:
-            with reporter.transfers("downloading from the server") as meter:
+            with reporter.transfers("downloading from the server", total=len(pending)) as meter:
                 results = await restore_from_server(
                     pending, api=api, clips=session.clips, journal=session.store,
                     progress=lambda job: meter.clip(job.shot.label),

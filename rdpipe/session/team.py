@@ -118,7 +118,7 @@ def join_team(
         from rdpipe.scheduler.pushes import push_clips
 
         async def push() -> int:
-            with reporter.transfers("pushing to the shared store") as meter:
+            with reporter.transfers("pushing to the shared store", total=len(pending)) as meter:
                 return await push_clips(
                     shared, pending, notes, progress=lambda entry: meter.clip(entry.shot_id)
                 )

@@ -76,7 +76,7 @@ def push_pipeline(
         from rdpipe.scheduler.pushes import push_clips
 
         async def push() -> int:
-            with reporter.transfers("pushing") as meter:
+            with reporter.transfers("pushing", total=len(clips)) as meter:
                 return await push_clips(
                     shared, clips, notes, progress=lambda entry: meter.clip(entry.shot_id)
                 )

@@ -148,6 +148,45 @@ def test_a_pipe_says_each_clip_moved_once_when_whole() -> None:
     assert text.getvalue() == "pushing: a (2.5 MB)\npushing: b (40 kB)\n"
 
 
+def test_a_pipe_counts_the_clips_moved_of_the_total() -> None:
+    """With the total it moves, each clip's line says how many of it are whole so far, once
+    per clip however often its last byte is reported; a clip that never arrives is not
+    counted."""
+    reporter, text = _piped()
+    with reporter.transfers("pushing", total=3) as meter:
+        first, second, third = meter.clip("a"), meter.clip("b"), meter.clip("c")
+        third(10, 40_000)  # never finishes
+        for done in (0, 1_000_000, 2_500_000, 2_500_000):
+            first(done, 2_500_000)
+        second(40_000, 40_000)
+        first(2_500_000, 2_500_000)
+    assert text.getvalue() == (
+        "pushing: 1 of 3 clips (a, 2.5 MB)\npushing: 2 of 3 clips (b, 40 kB)\n"
+    )
+
+
+def test_a_terminal_shows_the_clips_moved_of_the_total_and_the_time_left() -> None:
+    """On a terminal the overall line comes first: clips whole of the total, the time left at
+    the pace so far (2 clips in 4 s: 2 more take 4 s), then a bar per clip still in flight
+    (finished clips' bars are folded into the count)."""
+    from rdpipe.cli.progress import transfer_bars
+
+    text = io.StringIO()
+    console = Console(file=text, width=80, force_terminal=True, color_system=None)
+    now = [100.0]
+    with transfer_bars(console, "pushing", total=4, clock=lambda: now[0]) as meter:
+        meters = [meter.clip(label) for label in "abc"]
+        meters[0](1_000, 1_000)
+        meters[1](1_000, 1_000)
+        meters[2](500, 1_000)
+        now[0] = 104.0
+        frame = io.StringIO()
+        Console(file=frame, width=80, color_system=None).print(meter.shown())
+    shown = frame.getvalue().splitlines()
+    assert shown[0] == "pushing " + "━" * 20 + "─" * 20 + " 2/4 clips, 0:00:04 left"
+    assert len(shown) == 2 and shown[1].startswith("pushing: c ")
+
+
 def test_quiet_says_neither_steps_nor_transfers() -> None:
     reporter, text = _piped(quiet=True)
     with reporter.transfers("pushing") as meter:

@@ -15,7 +15,8 @@ from tests.session.test_running import QUICK, run, write_pipeline
 
 def test_every_byte_pulled_pushed_or_downloaded_is_metered(sim: SimServer, tmp_path: Path) -> None:
     """A run without a store, a run with one (pushes), a clone with the store (pulls), and a
-    clone without (downloads from the server): each clip's last progress call equals its size."""
+    clone without (downloads from the server): each clip's last progress call equals its size, and
+    each step tells its meter the number of clips it moves."""
     store = RemoteSetting((tmp_path / "store").as_uri(), "--remote")
     (tmp_path / "store").mkdir()
     path = write_pipeline(tmp_path / "a")
@@ -27,6 +28,7 @@ def test_every_byte_pulled_pushed_or_downloaded_is_metered(sim: SimServer, tmp_p
     run(sim, path, pushing, replace(QUICK, remote=store))
     assert {label: done for (title, label), done in pushing.transferred.items()
             if title == "pushing to the shared store"} == sizes  # fmt: skip
+    assert pushing.totals == {"pushing to the shared store": len(sizes)}  # the meter's "of 3"
     for name, remote, title in [
         ("b", store, "pulling from the shared store"),
         ("c", None, "downloading from the server"),
@@ -41,3 +43,4 @@ def test_every_byte_pulled_pushed_or_downloaded_is_metered(sim: SimServer, tmp_p
             label: done for (seen, label), done in reporter.transferred.items() if seen == title
         }
         assert moved == sizes, title
+        assert reporter.totals == {title: len(sizes)}
