@@ -7,6 +7,7 @@ from where they are, the same mode (``--offline``), the same ``--set`` values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rdpipe.scheduler import Outcome, Phase
@@ -59,12 +60,7 @@ def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
             f"`{invocation.command('run')}`."
         )
     if unknown:
-        resubmit = invocation.command("run", options=("--resubmit-unknown",))
-        steps.append(
-            f"The submits of {_ids(unknown)} have an unknown outcome: check your RelayDance "
-            f"dashboard for their tasks; if none was made, `{resubmit}` submits them again "
-            "(if one was, they are paid twice)."
-        )
+        steps.append(unknown_outcome_advice(unknown, invocation))
     has_clip = any(r.ok for r in results)
     if summary.output is None and has_clip and not all(r.ok for r in results):
         partial = invocation.command("assemble", options=("--partial",))
@@ -72,5 +68,23 @@ def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
     return steps
 
 
-def _ids(shots: list[str]) -> str:
+def unknown_outcome_advice(shots: Sequence[str], invocation: Invocation) -> str:
+    """What to do about ``shots`` (ids or labels) whose submit has an unknown outcome, online:
+    look for their tasks on the dashboard, then the command that submits them again (a task
+    that was made is then paid twice). Said after a run and by ``rdpipe status``."""
+    resubmit = invocation.command("run", options=("--resubmit-unknown",))
+    if len(set(shots)) == 1:
+        return (
+            f"The submit of {shots[0]} has an unknown outcome: check your RelayDance dashboard "
+            f"for its task; if none was made, `{resubmit}` submits it again (if one was, it is "
+            "paid twice)."
+        )
+    return (
+        f"The submits of {_ids(shots)} have an unknown outcome: check your RelayDance "
+        f"dashboard for their tasks; if none was made, `{resubmit}` submits them again "
+        "(if one was, they are paid twice)."
+    )
+
+
+def _ids(shots: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(shots))

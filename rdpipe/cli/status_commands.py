@@ -176,12 +176,9 @@ def _notes(
                      "shows them (free)")  # fmt: skip
     unknown = [row["label"] for row in rows if row["status"] == _LABEL["blocked"]]
     if unknown:
-        resubmit = invocation.command("run", options=("--resubmit-unknown",))
-        notes.append(
-            f"{', '.join(unknown)}: check your RelayDance dashboard for the task of the unknown "
-            f"submit; if none was made, `{resubmit}` submits it again (if one was, it is paid "
-            "twice)"
-        )
+        from rdpipe.cli.next_steps import unknown_outcome_advice
+
+        notes.append(unknown_outcome_advice(unknown, invocation).removesuffix("."))
     if not asked and any(row["status"] == "locked, on the server" for row in rows):
         notes.append(
             "the server was not asked whether it still has the locked tasks: "
