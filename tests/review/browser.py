@@ -11,7 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 CHROMIUM = Path("/usr/bin/chromium")
+#: The mark of a test module that drives Chromium: skipped where Debian's package is missing.
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"
+)
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WINDOW = (1280, 1000)
 

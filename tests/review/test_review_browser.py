@@ -12,9 +12,9 @@ import pytest
 from rdpipe.review import build_page, serve
 from rdpipe.yaml_edit import read_picks
 from tests.review.browser import (
-    CHROMIUM,
     WINDOW,
     console_errors,
+    needs_chromium,
     play_video,
     requested_urls,
     resource_urls,
@@ -23,9 +23,7 @@ from tests.review.browser import (
 )
 from tests.review.review_tree import RunTree, manifest_document, write_manifest
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,21 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from rdpipe.cli import app
-from tests.review.browser import CHROMIUM, console_errors, play_video, start_chromium, wait_for
+from tests.review.browser import (
+    console_errors,
+    needs_chromium,
+    play_video,
+    start_chromium,
+    wait_for,
+)
 
 DEMO = Path(__file__).parents[2] / "pipelines" / "lighthouse"
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
+@needs_chromium
 def test_demo_with_two_takes_reviewed_in_chromium_then_picked(tmp_path: Path) -> None:
     """Two takes of `lamp` render as playable cards; `pick` + `assemble` switch the clip offline."""
     folder = tmp_path / "lighthouse"

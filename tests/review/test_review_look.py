@@ -18,7 +18,7 @@ from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.review import build_page, serve
 from rdpipe.yaml_edit import read_picks
 from tests.assemble.oriented import PhoneClip, make_phone_clip
-from tests.review.browser import CHROMIUM, console_errors, start_chromium, wait_for
+from tests.review.browser import console_errors, needs_chromium, start_chromium, wait_for
 from tests.review.review_tree import (
     RunTree,
     build_tree,
@@ -27,9 +27,7 @@ from tests.review.review_tree import (
     write_manifest,
 )
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"
-)
+pytestmark = needs_chromium
 
 DESKTOP, PHONE = (1280, 900), (390, 844)
 # The shape each take's picture has for a viewer (width / height).
