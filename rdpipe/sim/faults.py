@@ -76,6 +76,8 @@ class Faults:
 
     - ``server_error_rate``: share of requests answered 500, 502 or 503.
     - ``rate_limit_burst``: the next N targeted requests are answered 429.
+    - ``rate_limit_after``: targeted requests let through before that burst begins, so a
+      test can have the first submit answered and the second refused, whatever their order.
     - ``rate_limit_rate``: share of requests answered 429 after the burst.
     - ``retry_after``: seconds in the 429's ``Retry-After`` header; ``None`` sends none.
     - ``drop_rate``: share of requests whose connection closes halfway through the body.
@@ -106,6 +108,7 @@ class Faults:
 
     server_error_rate: float = 0.0
     rate_limit_burst: int = 0
+    rate_limit_after: int = 0
     rate_limit_rate: float = 0.0
     retry_after: int | None = None
     drop_rate: float = 0.0
@@ -132,7 +135,8 @@ class Faults:
             "task_failure_rate",
         ):
             _check_rate(name, getattr(self, name))
-        for name in ("rate_limit_burst", "delay", "extra_unknown", "callback_deliveries"):
+        counts = ("rate_limit_burst", "rate_limit_after", "delay", "extra_unknown")
+        for name in (*counts, "callback_deliveries"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must not be negative")
         if self.failures_per_marker is not None and self.failures_per_marker < 0:
@@ -187,6 +191,7 @@ class FaultInjector:
         self.faults = faults
         self._random = random.Random(seed)
         self._burst_left = faults.rate_limit_burst
+        self._passes_left = faults.rate_limit_after
         self._marker_failures: dict[str, int] = {}
 
     def decide(self, endpoint: str) -> FaultDecision:
@@ -195,7 +200,9 @@ class FaultInjector:
         if not faults.targets(endpoint):
             return FaultDecision()
         delay = faults.delay
-        if self._burst_left > 0:
+        if self._passes_left > 0:
+            self._passes_left -= 1
+        elif self._burst_left > 0:
             self._burst_left -= 1
             return FaultDecision(FaultKind.RATE_LIMIT, 429, delay)
         if self._draw(faults.rate_limit_rate):

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from rdpipe.sim import Faults, SimServer
+from rdpipe.state import StateStore
 from tests.cli_process import environment
 from tests.run.conftest import SIM_API_KEY
 from tests.run.tcp_relay import CuttableRelay
 
 SUBMIT = "POST /v1/video/generations"
 RDPIPE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rdpipe"
-COOL_DOWN = 6  # seconds: the Retry-After of the one 429, which holds every request that long
+COOL_DOWN = 8  # seconds: the Retry-After of the one 429, which holds every request that long
 
 
 @pytest.fixture
@@ -53,6 +54,25 @@ def _submitted_prompts(sim: SimServer) -> list[str]:
     ]
 
 
+def _tasks_recorded(folder: Path) -> int:
+    """How many tasks the run in ``folder`` has recorded as submitted (paid for) so far."""
+    database = folder / ".rdpipe" / "state.db"
+    if not database.exists():
+        return 0
+    with StateStore.open(database, pipeline="film", clock=time.time, read_only=True) as store:
+        return len(store.in_flight())
+
+
+def _finish(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The process's output once it ends; killed (and its output shown) after ``timeout``."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"rdpipe ran on {timeout:g} s after the outage:\n{stdout}\n{stderr}")
+
+
 def test_a_run_whose_server_goes_away_says_how_to_resume_what_was_paid(
     tmp_path: Path, sim: SimServer, relay: CuttableRelay
 ) -> None:
@@ -61,10 +81,12 @@ def test_a_run_whose_server_goes_away_says_how_to_resume_what_was_paid(
     the paragraph below; the printed command, run as printed from the same folder once the
     server is back, follows the paid task (0 POSTs for its shot) and submits only the other."""
     _pipeline(tmp_path / "my films")
-    # The first submit is refused 429 (creates nothing) with a Retry-After that holds every
-    # request to the host; the other is answered, and its task outlasts the outage.
+    # The first submit is answered, and its task outlasts the outage; the second is refused 429
+    # (creates nothing) with a Retry-After that holds every request to the host, whether it
+    # left before the first was answered or after.
     sim.faults = Faults(
-        extra_unknown=COOL_DOWN + 20,
+        extra_unknown=COOL_DOWN + 4,
+        rate_limit_after=1,
         rate_limit_burst=1,
         retry_after=COOL_DOWN,
         endpoints=frozenset({"submit"}),
@@ -84,13 +106,13 @@ def test_a_run_whose_server_goes_away_says_how_to_resume_what_was_paid(
         text=True,
     )
     deadline = time.monotonic() + 30
-    while sim.counters().get(SUBMIT, 0) < 2:  # the 429 and the one answered
+    # the one answered and the 429, and the answer recorded by rdpipe
+    while sim.counters().get(SUBMIT, 0) < 2 or _tasks_recorded(tmp_path / "my films") < 1:
         assert time.monotonic() < deadline, "the submits never came"
-        time.sleep(0.01)
-    time.sleep(1)  # the answer reaches rdpipe; the 429's cool-down holds the rest
+        time.sleep(0.05)
     relay.cut()
     cut_at = time.monotonic()
-    stdout, stderr = process.communicate(timeout=120)
+    stdout, stderr = _finish(process, timeout=90)
     gave_up_after = time.monotonic() - cut_at
     assert process.returncode == 1, stdout + stderr
     (paid,) = _submitted_prompts(sim)
