@@ -6,7 +6,7 @@ flag mistakes, so they are written for the person editing the YAML.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -19,6 +19,8 @@ from pydantic import (
 
 from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS, MAX_DOWNLOADS, MAX_TASKS
 from rdpipe.model.budget import Budget, check_budget_shape
+from rdpipe.model.deliverables import MAIN, AspectMethod, DeliverableSpec, Focus
+from rdpipe.model.drafts import Draft
 from rdpipe.model.on_failure import OnFailure, PolicyName, check_on_failure
 from rdpipe.model.output import ClipTrim, OutputSpec
 
@@ -141,6 +143,13 @@ class Settings(_Strict):
         "failure (retry, fail, skip, stop) or a mapping by class (input_refused, output_audio, "
         "output_video, transient, expired). Never part of the request or its cache key.",
     )
+    draft: Draft | None = Field(
+        default=None,
+        description="Generate the takes as cheap drafts first: true (the cheapest "
+        "configuration of the model, e.g. its 480p SKU), false (no drafts for this shot) or a "
+        "mapping of what differs (model, resolution, generate_audio, metadata). The picked "
+        "draft is then rendered at the final configuration with the same seed and inputs.",
+    )
 
     @field_validator("on_failure", mode="before")
     @classmethod
@@ -187,6 +196,16 @@ class Shot(Settings):
     trim: ClipTrim | None = Field(
         default=None, description="The part of the clip used in the storyboard video."
     )
+    focus: Focus | None = Field(
+        default=None,
+        description="The point a reframe keeps in view, {x: 0.4, y: 0.5} as shares of the "
+        "width and height; default the centre.",
+    )
+    aspect: dict[Name, AspectMethod] = Field(
+        default_factory=dict,
+        description="Per deliverable (by name), how this shot gets its aspect when it differs "
+        "from the deliverable's: reframe, pad or regenerate.",
+    )
 
 
 class Concurrency(_Strict):
@@ -227,7 +246,16 @@ class Pipeline(_Strict):
         "hosted.",
     )
     shots: list[Shot] = Field(min_length=1, description="The shots, in storyboard order.")
-    output: OutputSpec = Field(default_factory=OutputSpec, description="Where the video goes.")
+    output: OutputSpec = Field(
+        default_factory=OutputSpec,
+        description="Where the video goes: the one deliverable, when there is no outputs: list.",
+    )
+    outputs: list[DeliverableSpec] | None = Field(
+        default=None,
+        min_length=1,
+        description="The deliverables (videos) the storyboard becomes, each with a name and "
+        "its own size, ratio, loudness and captions, or a platform preset; replaces output:.",
+    )
     concurrency: Concurrency = Field(default_factory=Concurrency, description="Parallelism.")
     budget: Annotated[int, Field(ge=1)] | Budget | None = Field(
         default=None,
@@ -240,3 +268,30 @@ class Pipeline(_Strict):
     @classmethod
     def _budget(cls, value: object) -> object:
         return check_budget_shape(value)
+
+    @field_validator("outputs")
+    @classmethod
+    def _unique_names(cls, outputs: list[DeliverableSpec] | None) -> list[DeliverableSpec] | None:
+        names = [output.name for output in outputs or ()]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"deliverable names must differ: {', '.join(twice)} is used twice")
+        paths = [output.path for output in outputs or ()]
+        same = sorted({path for path in paths if paths.count(path) > 1})
+        if same:
+            raise ValueError(f"two deliverables write {same[0]}; give each its own path")
+        return outputs
+
+    @model_validator(mode="after")
+    def _output_or_outputs(self) -> Self:
+        if self.outputs is not None and "output" in self.model_fields_set:
+            raise ValueError("give either output: (one video) or outputs: (a list), not both")
+        return self
+
+    @property
+    def deliverables(self) -> tuple[DeliverableSpec, ...]:
+        """The videos to make, in file order: the ``outputs:`` entries, or the ``output:``
+        block as the one deliverable named :data:`~rdpipe.model.deliverables.MAIN`."""
+        if self.outputs is not None:
+            return tuple(self.outputs)
+        return (DeliverableSpec.model_validate({**self.output.model_dump(), "name": MAIN}),)

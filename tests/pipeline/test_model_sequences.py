@@ -119,6 +119,8 @@ def test_the_walk_finds_the_sequence_fields() -> None:
 def test_a_yaml_list_fills_every_sequence_field(tmp_path: Path, path: DataPath, item: Any) -> None:
     """The field, written as a block list of one valid value, loads as that value."""
     data = copy.deepcopy(BASE)
+    if path[0] == "outputs":  # the list of deliverables replaces the one output: block
+        data["outputs"] = [{"name": "master", **data.pop("output")}]
     _get(data, path[:-1])[path[-1]] = [_sample(item)]
     (tmp_path / SAMPLE_TEXT).write_text("vars: {}\n", encoding="utf-8")
     file = tmp_path / "t.yaml"
