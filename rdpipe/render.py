@@ -76,11 +76,21 @@ class RenderedShot:
     # What a failed generation leads to, per class (``on_failure:``); not part of the request,
     # so never of its cache key.
     on_failure: Policies = DEFAULT_ON_FAILURE
+    #: Which clip of the shot this request makes (issue 17): ``""`` the storyboard's (its
+    #: final), ``"draft"`` a draft take, else the name of the deliverable it is regenerated
+    #: for at that deliverable's ratio.
+    rendition: str = ""
+    #: For a final or regenerated rendition of a drafted shot: the draft take it renders
+    #: again (same seed and inputs); ``None`` otherwise.
+    from_take: int | None = None
 
     @property
     def label(self) -> str:
-        """``coast`` for a single-take shot, ``coast#2`` for its second take."""
-        return self.id if self.takes == 1 else f"{self.id}#{self.take}"
+        """``coast`` for a single-take shot, ``coast#2`` for its second take; a rendition
+        other than the storyboard's is named after the shot id: ``coast:draft#2``,
+        ``coast:vertical``."""
+        name = f"{self.id}:{self.rendition}" if self.rendition else self.id
+        return name if self.takes == 1 else f"{name}#{self.take}"
 
     @property
     def first_frame_from(self) -> str | None:

@@ -131,6 +131,9 @@ class ShotResult:
     submits: int = 0  # billed-or-maybe-billed POSTs this run made for the shot
     take: int = 1
     outcome: Outcome = field(kw_only=True)
+    #: Which clip of the shot this is (:attr:`rdpipe.render.RenderedShot.rendition`): ``""``
+    #: the storyboard's, ``"draft"`` a draft take, else the deliverable it was regenerated for.
+    rendition: str = field(default="", kw_only=True)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +153,7 @@ def cached_result(job: Job, clip: StoredClip | None, record: ClipRecord | None) 
         duration=record.duration if record else None,
         take=job.shot.take,
         outcome=Outcome.SUCCEEDED,
+        rendition=job.shot.rendition,
     )
 
 
@@ -177,6 +181,7 @@ def refused_result(job: Job) -> ShotResult:
         message=message,
         take=job.shot.take,
         outcome=outcome,
+        rendition=job.shot.rendition,
     )
 
 

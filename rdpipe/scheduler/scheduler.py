@@ -313,6 +313,7 @@ class Scheduler:
             take=job.shot.take,
             submits=submits,
             outcome=outcome or Outcome.usual(phase),
+            rendition=job.shot.rendition,
             **fields,
         )
 

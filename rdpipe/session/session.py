@@ -137,7 +137,7 @@ class PipelineSession:
             phase, outcome = _SETTLED.get(job.action, (Phase.SKIPPED, Outcome.NOT_SUBMITTED))
             results.append(
                 ShotResult(job.shot.id, job.key, phase, task_id=job.task_id, message=job.reason,
-                           take=job.shot.take, outcome=outcome)
+                           take=job.shot.take, outcome=outcome, rendition=job.shot.rendition)
             )  # fmt: skip
         return results
 
