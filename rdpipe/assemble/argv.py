@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rdpipe.assemble.colour import card_scale_options, scale_options, tag_filter
+from rdpipe.assemble.framing import fit_steps
 from rdpipe.assemble.join_plan import ClipPiece, CrossfadePiece, fraction_text
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.target import CHANNELS, SAMPLE_RATE, TargetFormat
@@ -256,8 +257,9 @@ def _microseconds_down(seconds: float) -> str:
 
 
 def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
-    """Square pixels, the target rate, fitted with black bars (never stretched), in the
-    target's colours (limited range, issue 11), faded.
+    """Square pixels, the target rate, fitted with black bars or reframed around the shot's
+    focus (never stretched; :func:`~rdpipe.assemble.framing.fit_steps`), in the target's
+    colours (limited range, issue 11), faded.
 
     Frames keep their times: the rate filter starts at zero, the shot's first picture, and
     holds the first frame kept by the seek until its own time, as the sound is not moved.
@@ -272,8 +274,7 @@ def _video_chain(piece: ClipPiece, target: TargetFormat) -> str:
     colour = scale_options(piece.info.colour, target.colour)
     steps += [
         f"fps={fraction_text(target.fps)}:start_time=0",
-        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:{colour}",
-        f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color=black",
+        *fit_steps(piece.fit, piece.focus, (w, h), colour),
         "setsar=1",
         "format=yuv420p",
         tag_filter(target.colour),

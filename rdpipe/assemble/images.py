@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw, ImageOps
 
+from rdpipe.model.deliverables import SafeArea
 from rdpipe.model.output import CardSpec
 from rdpipe.text import FontChain, TextBlock, Typesetter, draw_block, layout_text
 
@@ -40,14 +41,30 @@ def render_card(
     return _save(canvas, dest)
 
 
-def render_caption(text: str, size: tuple[int, int], dest: Path, *, fonts: FontChain) -> Path:
-    """Draw a caption near the bottom of a transparent frame, white on a dark outline."""
+def render_caption(
+    text: str,
+    size: tuple[int, int],
+    dest: Path,
+    *,
+    fonts: FontChain,
+    safe_area: SafeArea | None = None,
+) -> Path:
+    """Draw a caption near the bottom of a transparent frame, white on a dark outline.
+
+    With a ``safe_area`` (shares of the frame a platform's interface covers) the caption is
+    laid out in the frame left free, its bottom two hundredths of the height above that
+    area's bottom edge; without one, centred, its bottom at 92% of the height.
+    """
+    width, height = size
     canvas = Image.new("RGBA", size, (0, 0, 0, 0))
-    setter = Typesetter(fonts, max(10, size[1] // 18))
-    block = layout_text(text.strip(), setter, size[0] * _TEXT_WIDTH)
+    setter = Typesetter(fonts, max(10, height // 18))
+    area = safe_area or SafeArea()
+    left, right = width * area.left, width * (1 - area.right)
+    bottom = height * (1 - area.bottom - 0.02) if safe_area is not None else height * 0.92
+    block = layout_text(text.strip(), setter, (right - left) * _TEXT_WIDTH)
     draw_block(
-        ImageDraw.Draw(canvas), block, (size[0] / 2, size[1] * 0.92), anchor="md",
-        align="center", fill=(255, 255, 255, 255), stroke_width=max(1, size[1] // 180),
+        ImageDraw.Draw(canvas), block, ((left + right) / 2, bottom), anchor="md",
+        align="center", fill=(255, 255, 255, 255), stroke_width=max(1, height // 180),
         stroke_fill=(0, 0, 0, 255),
     )  # fmt: skip
     return _save(canvas, dest)

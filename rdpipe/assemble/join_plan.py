@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from rdpipe.assemble.errors import AssemblyInvalid
+from rdpipe.assemble.framing import CENTRE, Fit, frame_size
 from rdpipe.assemble.probe import AudioInfo, ClipInfo
 from rdpipe.assemble.target import TargetFormat
 from rdpipe.model.output import CardSpec, ClipTrim, OutputSpec
@@ -31,6 +32,8 @@ class ClipInput:
 
     ``sha256`` (hex) is the digest of the file's bytes when the caller knows it (a run's clips
     come from the clip store, which hashed them); without it the stage hashes the file.
+    ``fit`` and ``focus`` say how the clip fills a frame of another shape
+    (:mod:`rdpipe.assemble.framing`).
     """
 
     shot_id: str
@@ -39,6 +42,8 @@ class ClipInput:
     caption: str | None = None
     trim: ClipTrim | None = None
     sha256: str | None = None
+    fit: Fit = "pad"
+    focus: tuple[float, float] = CENTRE
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class ClipPiece:
     fade_in: int = 0
     fade_out: int = 0
     caption: str | None = None  # drawn into the picture when set
+    fit: Fit = "pad"  # how the picture fills a frame of another shape
+    focus: tuple[float, float] = CENTRE  # kept in view by a reframe (shares of the picture)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,10 @@ def copy_blocker(
         return f"output.fps {spec.fps} differs from the clips' {float(first.frame_rate):g}"
     if spec.frame_size not in (None, first.display_size):
         return f"output.size {spec.size} differs from the clips' {_size_text(first.display_size)}"
+    size = frame_size(spec, first.display_size)
+    if size not in (None, first.display_size):
+        shown = _size_text(first.display_size)
+        return f"the {_size_text(size)} frame differs from the clips' {shown}"
     return None
 
 
@@ -182,14 +193,15 @@ def _offset_blocker(info: ClipInfo, audio: AudioInfo) -> str | None:
 
 
 def _target_for(first: ClipInfo, spec: OutputSpec, target: TargetFormat | None) -> TargetFormat:
-    """The normalised format: ``output.size``/``output.fps``, else ``target``, else the first
-    clip's picture as it is shown (turned upright, square pixels) at its nominal rate.
+    """The normalised format: ``output.size``/``output.fps`` (or the frame of a deliverable's
+    ratio, :func:`~rdpipe.assemble.framing.frame_size`), else ``target``, else the first clip's
+    picture as it is shown (turned upright, square pixels) at its nominal rate.
 
     Never a size computed from the storyboard's ratio: the models' sizes are not the ratio's
     arithmetic (864x480 for 16:9 at 480p), and the video would change size with its cards.
     """
     width, height = first.display_size if target is None else (target.width, target.height)
-    width, height = spec.frame_size or (width, height)
+    width, height = frame_size(spec, first.display_size) or (width, height)
     fps = first.frame_rate if target is None else target.fps
     fps = fps if spec.fps is None else frame_rate(spec.fps)
     # Limited range whatever the first clip's: no player shows a mix of ranges right.
@@ -243,17 +255,20 @@ def _normalise_plan(
         shot_start = cursor - (timing.head + 1) // 2 if timing.head else cursor
         pieces.append(ClipPiece(shot_id=clip.shot_id, info=info, start=start,
                                 frames=timing.body, fade_in=timing.fade_in,
-                                fade_out=timing.fade_out, caption=caption))  # fmt: skip
+                                fade_out=timing.fade_out, caption=caption, fit=clip.fit,
+                                focus=clip.focus))  # fmt: skip
         cursor += timing.body
         if timing.tail:
             after = clips[index + 1]
             pieces.append(CrossfadePiece(
                 before=ClipPiece(shot_id=clip.shot_id, info=info,
                                  start=start + target.seconds_of(timing.body),
-                                 frames=timing.tail, caption=caption),
+                                 frames=timing.tail, caption=caption, fit=clip.fit,
+                                 focus=clip.focus),
                 after=ClipPiece(shot_id=after.shot_id, info=infos[index + 1],
                                 start=timeline.shots[index + 1].start, frames=timing.tail,
-                                caption=_caption(after) if burn else None),
+                                caption=_caption(after) if burn else None, fit=after.fit,
+                                focus=after.focus),
                 frames=timing.tail,
             ))  # fmt: skip
             cursor += timing.tail

@@ -22,6 +22,7 @@ from rdpipe.assemble.parallel import run_all
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.runner import run_ffmpeg
 from rdpipe.assemble.target import TargetFormat
+from rdpipe.model.deliverables import SafeArea
 from rdpipe.progress_steps import StepCounter, StepListener
 from rdpipe.text import FontChain
 
@@ -40,6 +41,7 @@ class EncodeOptions:
     base_dir: Path  # resolves card images
     fonts: FontChain  # for cards and burned captions
     cores: int = 1  # shared out between the encodes running at once
+    safe_area: SafeArea | None = None  # burned captions are drawn inside it
 
 
 async def digest_files(
@@ -82,6 +84,8 @@ def piece_key(piece: Piece, options: EncodeOptions, digests: Mapping[Path, str])
     }
     if _draws_text(piece):
         fields["fonts"] = options.fonts.identity()
+        if options.safe_area is not None and not isinstance(piece, CardPiece):
+            fields["safe_area"] = options.safe_area.model_dump()
     text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -189,7 +193,7 @@ async def _overlay(piece: ClipPiece, png: Path, options: EncodeOptions) -> Path 
         return None
     text, size = piece.caption, (options.target.width, options.target.height)
     return await anyio.to_thread.run_sync(
-        lambda: render_caption(text, size, png, fonts=options.fonts)
+        lambda: render_caption(text, size, png, fonts=options.fonts, safe_area=options.safe_area)
     )
 
 
@@ -213,13 +217,16 @@ def _describe(piece: Piece, digests: Mapping[Path, str]) -> dict[str, object]:
             "before": _describe(piece.before, digests),
             "after": _describe(piece.after, digests),
         }
-    return {
+    described: dict[str, object] = {
         "clip": digests[piece.info.path],
         "start": round(piece.start, 6),
         "frames": piece.frames,
         "fade": [piece.fade_in, piece.fade_out],
         "caption": piece.caption,
     }
+    if piece.fit == "reframe":  # pad and as_is draw the same picture: keys as before
+        described["reframe"] = list(piece.focus)
+    return described
 
 
 def _cost(piece: Piece) -> int:

@@ -36,11 +36,13 @@ from rdpipe.assemble.join_plan import (
     Span,
     plan_join,
 )
+from rdpipe.assemble.length_limit import check_length
 from rdpipe.assemble.normalise import EncodeOptions, digest_files, normalise_pieces
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.sidecars import write_sidecars
 from rdpipe.assemble.target import TargetFormat
+from rdpipe.model.deliverables import DeliverableSpec, SafeArea
 from rdpipe.model.output import OutputSpec
 from rdpipe.progress_steps import StepListener
 from rdpipe.state import MediaVerdicts
@@ -104,15 +106,22 @@ async def assemble(
             if not plan.copy:
                 encoding = EncodeOptions(ffmpeg=ffmpeg, target=plan.target, preset=spec.preset,
                                          crf=spec.crf, cache_dir=cache_dir, base_dir=base,
-                                         fonts=fonts, cores=cores)  # fmt: skip
+                                         fonts=fonts, cores=cores,
+                                         safe_area=_safe_area(spec))  # fmt: skip
                 encoded = await _join_normalised(options, plan, encoding, digests, probes)
     finally:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(probes.save)
+    await check_length(spec, output)
     sidecars = await write_sidecars(plan, clips, infos, spec=spec, output=output, fonts=fonts)
     return AssemblyResult(output=output, duration=plan.duration, copied=plan.copy,
                           reason=plan.reason, encoded=encoded, chapters=plan.chapters,
                           sidecars=sidecars)  # fmt: skip
+
+
+def _safe_area(spec: OutputSpec) -> SafeArea | None:
+    """Where a deliverable's burned captions go; ``None`` for an ``output:`` block."""
+    return spec.safe_area if isinstance(spec, DeliverableSpec) else None
 
 
 async def _join_copied(options: JoinOptions, plan: JoinPlan) -> bool:
