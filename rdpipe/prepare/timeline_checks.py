@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rdpipe.model import Pipeline
-from rdpipe.model.timeline import ShotLength, plan_timeline, planned_fps
+from rdpipe.model.deliverables import DeliverableSpec
+from rdpipe.model.timeline import ShotLength, Timeline, plan_timeline, planned_fps
 from rdpipe.render import RenderedShot
 from rdpipe.templates import Problem
 
@@ -29,4 +30,33 @@ def check_timeline(pipeline: Pipeline, shots: Sequence[RenderedShot]) -> list[Pr
         ShotLength(shot.id, seconds[index], shot.trim) for index, shot in enumerate(pipeline.shots)
     ]
     timeline = plan_timeline(lengths, pipeline.output, planned_fps(pipeline.output))
-    return [Problem(problem.path, problem.message) for problem in timeline.problems]
+    problems = [Problem(problem.path, problem.message) for problem in timeline.problems]
+    for index, deliverable in enumerate(pipeline.outputs or ()):
+        problems.extend(_length_problems(index, deliverable, lengths))
+    return problems
+
+
+def _length_problems(
+    index: int, deliverable: DeliverableSpec, lengths: Sequence[ShotLength]
+) -> list[Problem]:
+    """The problem of a deliverable whose cut, at the shots' planned seconds with its own
+    trims, transitions and cards, would last longer than its ``max_seconds``."""
+    limit = deliverable.max_seconds
+    fps = planned_fps(deliverable)
+    timeline = plan_timeline(lengths, deliverable, fps)
+    if limit is None or timeline.problems:
+        return []
+    seconds = float(_frames(timeline) / fps)
+    if seconds <= limit:
+        return []
+    source = f" ({deliverable.platform})" if deliverable.platform else ""
+    return [Problem(("outputs", index, "max_seconds"), (
+        f"deliverable {deliverable.name!r} would last about {seconds:.1f} s, longer than its "
+        f"max_seconds of {limit:g} s{source}; leave shots out, trim them, or raise max_seconds"
+    ))]  # fmt: skip
+
+
+def _frames(timeline: Timeline) -> int:
+    """Frames of the whole cut: cards, and each shot but what it blends with the one before."""
+    shots = sum(shot.frames - shot.head for shot in timeline.shots)
+    return timeline.title_frames + shots + timeline.end_frames
