@@ -46,7 +46,7 @@ def test_a_cut_longer_than_max_seconds_is_located(
 def test_a_preset_limit_is_located_at_the_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A limit from the platform preset names the platform and points at the entry."""
+    """The message of a deliverable with a platform preset names the platform."""
     outputs = "outputs:\n  - {name: clip, platform: tiktok, max_seconds: 9.5}\n"
     code, stderr = _validate(tmp_path, monkeypatch, outputs)
     assert code == 2
