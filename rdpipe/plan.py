@@ -165,6 +165,8 @@ class Plan:
                 {
                     "id": job.shot.id,
                     "take": job.shot.take,
+                    "rendition": job.shot.rendition,
+                    "from_take": job.shot.from_take,
                     "key": job.key,
                     "action": job.action.value,
                     "reason": job.reason,

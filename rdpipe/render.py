@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
@@ -106,6 +106,10 @@ class RenderedShot:
         return int(self.request.seconds)
 
 
+#: Turns a rendered shot into the requests it makes, with the problems met.
+Expand = Callable[[RenderedShot, Shot], tuple[list[RenderedShot], list[Problem]]]
+
+
 class ShotRenderer:
     """Renders the shots of one pipeline; keeps the Jinja environment and compiled templates."""
 
@@ -123,15 +127,21 @@ class ShotRenderer:
         # Problems inside variables, with the shots whose rendering met them.
         self._variable_problems: dict[Problem, list[str]] = {}
 
-    def render_all(self) -> tuple[list[RenderedShot], list[Problem]]:
-        """Every take of every shot, in storyboard order."""
+    def render_all(self, expand: Expand | None = None) -> tuple[list[RenderedShot], list[Problem]]:
+        """Every take of every shot, in storyboard order.
+
+        ``expand`` turns each rendered shot into the requests it makes (default
+        :meth:`takes`; :class:`rdpipe.prepare.renditions.Renditions` adds drafts, finals and
+        regenerations).
+        """
+        expand = expand or self.takes
         shots: list[RenderedShot] = []
         problems: list[Problem] = self._reserved_names()
         for index, shot in enumerate(self._pipeline.shots):
             rendered, found = self.render(index, shot)
             problems.extend(found)
             if rendered is not None:
-                takes, found = self._takes(rendered, shot)
+                takes, found = expand(rendered, shot)
                 problems.extend(found)
                 shots.extend(takes)
         return shots, problems + self._located_variable_problems()
@@ -162,9 +172,7 @@ class ShotRenderer:
             located.append(Problem(problem.path, problem.message + suffix))
         return located
 
-    def _takes(
-        self, rendered: RenderedShot, shot: Shot
-    ) -> tuple[list[RenderedShot], list[Problem]]:
+    def takes(self, rendered: RenderedShot, shot: Shot) -> tuple[list[RenderedShot], list[Problem]]:
         """Expand a shot into its takes: each its own request, differing by seed.
 
         Take 1 keeps the request as written (adding takes never invalidates it). Later takes

@@ -107,6 +107,12 @@ def _plan_shot() -> dict[str, Any]:
         {
             "id": {"type": "string"},
             "take": {"type": "integer", "minimum": 1},
+            "rendition": {
+                "type": "string",
+                "description": "Which clip of the shot: '' the storyboard's (final), 'draft' a "
+                "draft take, else the deliverable it is regenerated for.",
+            },
+            "from_take": _NULLABLE_INTEGER,
             "key": {"type": "string"},
             "action": {"enum": ["generate", "resume", "reuse", "restore", "blocked", "refused"]},
             "status": _ref("shotState"),

@@ -27,6 +27,7 @@ from rdpipe.prepare.media import LocalMedia
 from rdpipe.prepare.media_checks import sending_problems
 from rdpipe.prepare.model_ids import catalog_warnings, model_uses
 from rdpipe.prepare.music_checks import check_music
+from rdpipe.prepare.renditions import Renditions
 from rdpipe.prepare.text_checks import check_text
 from rdpipe.prepare.timeline_checks import check_timeline
 from rdpipe.render import REFERENCE_ROLES, RenderedShot, ShotRenderer, send_as_of
@@ -100,7 +101,8 @@ def check_loaded(
         role = REFERENCE_ROLES[reference.kind]
         send_as = send_as_of(reference, loaded.pipeline)
         media.entry_for(reference.source, reference.kind, role, where, send_as=send_as)
-    shots, problems = renderer.render_all()
+    renditions = Renditions(loaded.pipeline, catalog, renderer.takes)
+    shots, problems = renderer.render_all(renditions.expand)
     errors.extend(problems)
     errors.extend(media.problems)
     warnings = unused_references(loaded.pipeline)

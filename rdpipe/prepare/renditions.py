@@ -1,0 +1,244 @@
+"""A shot's renditions (issue 17): its draft takes, its final, its regenerations per deliverable.
+
+Pure: a rendered shot (its final request, no seed yet) and the storyboard give every request the
+shot makes, each a :class:`~rdpipe.render.RenderedShot` with its ``rendition``:
+
+- a shot without drafts and regenerations is its takes, as :meth:`ShotRenderer.takes` makes
+  them (byte for byte what it always was);
+- a drafted shot (``draft:`` on the shot, else on ``defaults``) is its draft takes (rendition
+  ``"draft"``, each with an explicit seed derived from the *draft* request), and, once it has
+  ``pick:``, its final (rendition ``""``): the final request with the picked draft's seed;
+- a deliverable whose aspect for the shot is ``regenerate`` (and whose ratio differs from the
+  shot's) adds the shot's storyboard request at that ratio (rendition = the deliverable's name).
+
+Problems come back as values at the data path they were written at, as the renderer's do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from rdpipe.catalog import Catalog
+from rdpipe.load.yaml_source import DataPath
+from rdpipe.model import Pipeline, Shot
+from rdpipe.model.deliverables import DeliverableSpec
+from rdpipe.model.drafts import Draft, DraftSpec
+from rdpipe.render import RenderedShot, derived_seed
+from rdpipe.request import GenerationRequest
+from rdpipe.templates import Problem
+
+#: The rendition of a draft take.
+DRAFT = "draft"
+#: The family whose resolution is part of the model id (``doubao-seedance-2-0-480p``).
+SEEDANCE_2 = "seedance-2.0"
+#: The cheapest resolution a draft asks for.
+DRAFT_RESOLUTION = "480p"
+
+#: Expands a rendered shot into its takes (:meth:`rdpipe.render.ShotRenderer.takes`).
+Takes = Callable[[RenderedShot, Shot], tuple[list[RenderedShot], list[Problem]]]
+
+
+class Renditions:
+    """Every rendition of each shot of one pipeline; pass :meth:`expand` to
+    :meth:`~rdpipe.render.ShotRenderer.render_all`."""
+
+    def __init__(self, pipeline: Pipeline, catalog: Catalog, takes: Takes) -> None:
+        self._pipeline = pipeline
+        self._catalog = catalog
+        self._takes = takes
+
+    def expand(
+        self, rendered: RenderedShot, shot: Shot
+    ) -> tuple[list[RenderedShot], list[Problem]]:
+        """The shot's renditions in order: draft takes (or takes), final, regenerations."""
+        problems = self._aspect_problems(shot, rendered.index)
+        draft, where = self._draft_of(shot, rendered.index)
+        if draft is None:
+            takes, found = self._takes(rendered, shot)
+            if found:
+                return [], problems + found
+            source = next(t for t in takes if t.take == (shot.pick or 1))
+            regenerated = self._regenerated(source, shot, rendered.index, source.take, problems)
+            return takes + regenerated, problems
+        drafts, found = self._draft_takes(rendered, shot, draft, where)
+        if found:
+            return [], problems + found
+        if shot.pick is None:  # awaits a pick: drafts only
+            return drafts, problems
+        seed = drafts[shot.pick - 1].request.metadata.seed
+        assert seed is not None  # every draft take has its seed
+        final = replace(rendered, request=rendered.request.with_seed(seed), from_take=shot.pick)
+        regenerated = self._regenerated(final, shot, rendered.index, shot.pick, problems)
+        return [*drafts, final, *regenerated], problems
+
+    def _draft_of(self, shot: Shot, index: int) -> tuple[DraftSpec | None, DataPath]:
+        """The shot's effective draft stage (``None``: none) and where it was written."""
+        draft: Draft | None = shot.draft
+        where: DataPath = ("shots", index, "draft")
+        if draft is None:
+            draft, where = self._pipeline.defaults.draft, ("defaults", "draft")
+        if draft is None or draft is False:
+            return None, where
+        return (DraftSpec() if draft is True else draft), where
+
+    def _draft_takes(
+        self, rendered: RenderedShot, shot: Shot, draft: DraftSpec, where: DataPath
+    ) -> tuple[list[RenderedShot], list[Problem]]:
+        request, problem = self._draft_request(rendered.request, draft, where)
+        if problem is not None:
+            return [], [problem]
+        assert request is not None
+        unpicked = shot.model_copy(update={"pick": None})
+        takes, problems = self._takes(replace(rendered, request=request), unpicked)
+        if shot.pick is not None and takes and shot.pick > takes[0].takes:
+            problems.append(
+                Problem(
+                    ("shots", rendered.index, "pick"),
+                    f"draft take {shot.pick} does not exist: the shot has "
+                    f"{_count(takes[0].takes, 'draft take')}",
+                )
+            )
+        if problems:
+            return [], problems
+        seeded = [
+            take
+            if take.request.metadata.seed is not None
+            else replace(take, request=take.request.with_seed(derived_seed(request, take.take)))
+            for take in takes
+        ]
+        return [replace(take, rendition=DRAFT, pick=shot.pick) for take in seeded], []
+
+    def _draft_request(
+        self, final: GenerationRequest, draft: DraftSpec, where: DataPath
+    ) -> tuple[GenerationRequest | None, Problem | None]:
+        """The final request on the draft configuration, or the problem why there is none."""
+        model, resolution = final.model, final.metadata.resolution
+        if draft.model is not None:
+            model = draft.model
+        elif draft.resolution is None:
+            cheaper = self._cheapest(final.model)
+            if cheaper is None:
+                return None, Problem(
+                    where,
+                    f"draft: true: rdpipe knows no cheaper configuration of {final.model}; "
+                    "write draft: {model: ...}",
+                )
+            model, resolution = cheaper
+        if draft.resolution is not None:
+            resolution = draft.resolution
+        metadata = final.metadata
+        audio = metadata.generate_audio if draft.generate_audio is None else draft.generate_audio
+        request = replace(final, model=model).with_settings(
+            ratio=metadata.ratio, resolution=resolution, generate_audio=audio
+        )
+        if draft.metadata:
+            request = request.with_extra({**metadata.extra.to_json(), **draft.metadata})
+        if request.body == final.body:
+            return None, Problem(
+                where,
+                f"the draft request is the final one ({final.model}): drafts would cost what "
+                "finals cost; give draft: a cheaper model or resolution",
+            )
+        return request, None
+
+    def _cheapest(self, model: str) -> tuple[str, str | None] | None:
+        """The cheapest configuration of ``model``: its family's 480p id (Seedance 2.0), else
+        the resolution 480p where it offers it; ``None`` when neither is known."""
+        info = self._catalog.get(model)
+        if info is None:
+            return None
+        if info.family == SEEDANCE_2:
+            cheapest = next(
+                (
+                    other.id
+                    for other in self._catalog.models.values()
+                    if other.family == SEEDANCE_2 and other.resolutions == (DRAFT_RESOLUTION,)
+                ),
+                None,
+            )
+            return None if cheapest is None else (cheapest, None)
+        if DRAFT_RESOLUTION in info.resolutions:
+            return model, DRAFT_RESOLUTION
+        return None
+
+    def _regenerated(
+        self,
+        source: RenderedShot,
+        shot: Shot,
+        index: int,
+        from_take: int,
+        problems: list[Problem],
+    ) -> list[RenderedShot]:
+        """``source`` again at the ratio of each deliverable that regenerates the shot."""
+        regenerated = []
+        for position, deliverable in enumerate(self._pipeline.deliverables):
+            method = shot.aspect.get(deliverable.name, deliverable.aspect)
+            if method != "regenerate":
+                continue
+            ratio = deliverable.target_ratio
+            if ratio is None:
+                problems.append(
+                    Problem(
+                        self._aspect_place(shot, index, deliverable, position),
+                        f"regenerate needs the ratio to generate at: set ratio: or size: on "
+                        f"deliverable {deliverable.name!r}",
+                    )
+                )
+                continue
+            if ratio == source.request.metadata.ratio:
+                continue
+            request = source.request
+            request = replace(request, metadata=replace(request.metadata, ratio=ratio))
+            regenerated.append(
+                replace(
+                    source,
+                    request=request,
+                    take=1,
+                    takes=1,
+                    pick=None,
+                    rendition=deliverable.name,
+                    from_take=from_take,
+                )
+            )
+        return regenerated
+
+    def _aspect_place(
+        self, shot: Shot, index: int, deliverable: DeliverableSpec, position: int
+    ) -> DataPath:
+        if deliverable.name in shot.aspect:
+            return ("shots", index, "aspect", deliverable.name)
+        return ("outputs", position, "aspect")
+
+    def _aspect_problems(self, shot: Shot, index: int) -> list[Problem]:
+        names = [deliverable.name for deliverable in self._pipeline.deliverables]
+        return [
+            Problem(
+                ("shots", index, "aspect", name),
+                f"no deliverable named {name!r}; the deliverables are {', '.join(names)}",
+            )
+            for name in shot.aspect
+            if name not in names
+        ]
+
+
+def awaiting_pick(shots: Sequence[RenderedShot]) -> list[str]:
+    """Ids of the drafted shots without a final (no ``pick:`` yet), in storyboard order."""
+    drafted = dict.fromkeys(shot.id for shot in shots if shot.rendition == DRAFT)
+    finals = {shot.id for shot in shots if shot.rendition == ""}
+    return [shot_id for shot_id in drafted if shot_id not in finals]
+
+
+def draft_stage(shots: Sequence[RenderedShot]) -> list[RenderedShot]:
+    """What ``run --drafts`` makes: the draft takes, and the storyboard takes of the shots
+    without drafts; no final and no regeneration."""
+    drafted = {shot.id for shot in shots if shot.rendition == DRAFT}
+    return [
+        shot
+        for shot in shots
+        if shot.rendition == DRAFT or (shot.rendition == "" and shot.id not in drafted)
+    ]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
