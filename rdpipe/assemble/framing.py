@@ -6,18 +6,16 @@ Pure: sizes in pixels, focus points as shares of the picture, ffmpeg filter text
 
 from __future__ import annotations
 
-from typing import Literal
-
-from rdpipe.model.deliverables import RATIO_TOLERANCE, DeliverableSpec, ratio_value
+from rdpipe.model.deliverables import (
+    CENTRE,
+    RATIO_TOLERANCE,
+    DeliverableSpec,
+    Fit,
+    ratio_value,
+)
 from rdpipe.model.output import OutputSpec
 
-#: How one clip fills the frame: ``reframe`` covers it and crops around the focus, ``pad``
-#: fits the whole picture with bars, ``as_is`` is a clip made at the frame's shape (fitted
-#: like ``pad``, which then adds no bars).
-Fit = Literal["reframe", "pad", "as_is"]
-
-#: The centre of the picture: where a shot without ``focus:`` is cropped around.
-CENTRE = (0.5, 0.5)
+__all__ = ["CENTRE", "Fit", "fit_steps", "frame_size", "largest_inside"]
 
 
 def frame_size(spec: OutputSpec, first: tuple[int, int]) -> tuple[int, int] | None:

@@ -294,7 +294,8 @@ class JsonLinesTarget:
 
 
 def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
-    """The ``run.summary`` document that ends ``run --json``: ``output`` (the video) and each
+    """The ``run.summary`` document that ends ``run --json``: ``output`` (the video, the first
+    deliverable's), ``deliverables`` (each one's name and video, in file order) and each
     shot's ``clip`` relative to ``base``, the pipeline file's folder; each shot's ``status`` its
     :class:`ShotState` and ``outcome`` its :class:`~rdpipe.scheduler.Outcome`; the counts are
     of shots (takes), ``outcomes`` one count per outcome code."""
@@ -303,6 +304,10 @@ def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
     return document(Kind.RUN_SUMMARY, {
         "pipeline": summary.pipeline,
         "output": optional_path(summary.output, base),
+        "deliverables": [
+            {"name": name, "path": optional_path(path, base)}
+            for name, path in summary.deliverables
+        ],
         "shots": [
             {
                 "id": result.shot_id,

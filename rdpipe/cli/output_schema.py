@@ -202,6 +202,11 @@ def _kinds() -> dict[str, Any]:
             {
                 "pipeline": {"type": "string"},
                 "output": _nullable("path"),
+                "deliverables": {
+                    "type": "array",
+                    "items": _object({"name": {"type": "string"}, "path": _ref("path")}),
+                    "description": "each deliverable's video built, in file order",
+                },
                 "shots": {"type": "array", "items": summary_shot},
                 **{name: _COUNT for name in counts},
                 "outcomes": _object({outcome.value: _COUNT for outcome in Outcome}),

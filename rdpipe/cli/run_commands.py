@@ -290,6 +290,8 @@ def _finish(
         json_to.stream.flush()
         return
     where = f" -> {summary.output}" if summary.output else ""
+    if len(summary.deliverables) > 1:  # every deliverable's video, in file order
+        where = " -> " + ", ".join(str(path) for _name, path in summary.deliverables)
     console.print(f"{summary.pipeline}: {summary.counts()}{where}")
 
 

@@ -26,6 +26,14 @@ DeliverableRatio = Literal["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
 #: generates the shot again at the deliverable's ratio (billed; ``plan`` prices it).
 AspectMethod = Literal["reframe", "pad", "regenerate"]
 
+#: How one clip fills a deliverable's frame: ``reframe`` covers it and crops around the shot's
+#: focus, ``pad`` fits the whole picture with bars, ``as_is`` is a clip made at the frame's
+#: shape (fitted like ``pad``, which then adds no bars).
+Fit = Literal["reframe", "pad", "as_is"]
+
+#: The centre of the picture, as (x, y) shares: where a shot without ``focus:`` is cropped.
+CENTRE = (0.5, 0.5)
+
 #: A frame's ratio counts as ``ratio`` within this share (864x480 is 16:9 within 1.3%).
 RATIO_TOLERANCE = 0.02
 

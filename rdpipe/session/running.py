@@ -62,8 +62,9 @@ from rdpipe.scheduler import (
 )
 from rdpipe.send_record import SendRecord
 from rdpipe.session.assembly import (
-    assemble_video,
-    current_video,
+    BuiltVideo,
+    assemble_deliverables,
+    current_videos,
     shots_left_out,
     shots_without_clip,
 )
@@ -318,17 +319,19 @@ async def _run(
         results = await _generate(session, settled, reporter, environ, builder, redactor, sends,
                                   team)  # fmt: skip
     output: Path | None = None
+    built: tuple[BuiltVideo, ...] = ()
     failure: Exception | None = None
     try:
         try:
-            output = await _build_video(session, results, reporter, environ)
+            built = await _build_video(session, results, reporter, environ)
+            output = built[0].path if built else None
         finally:
             final = partial(_write_final_manifest, session, results, output, redactor, builder)
             with anyio.CancelScope(shield=True):  # written also when the run is stopped
                 await anyio.to_thread.run_sync(final)
     except Exception as error:
         failure = error
-    return _summary(session, results, output, failure)
+    return _summary(session, results, output, failure, built)
 
 
 def _settle_without_loop(
@@ -350,9 +353,10 @@ def _settle_without_loop(
         return None
     if shots_without_clip(session.prepared, results) and not settings.partial:
         return None  # the async part says why no video is built
-    video = current_video(session.prepared, results, session.workspace)
-    if video is None:
+    built = current_videos(session.prepared, results, session.workspace)
+    if not built:
         return None
+    video = built[0].path
     with reporter.shots(plan) as shots:
         _report_settled(plan, shots, results)
         write_lock_file(plan, session.store, session.clips.verdicts, session.workspace,
@@ -362,7 +366,7 @@ def _settle_without_loop(
         _write_final_manifest(session, results, video, redactor)
     except Exception as error:
         failure = error
-    return _summary(session, results, video, failure)
+    return _summary(session, results, video, failure, built)
 
 
 def _write_final_manifest(
@@ -384,9 +388,12 @@ def _summary(
     results: list[ShotResult],
     video: Path | None,
     failure: Exception | None,
+    built: Sequence[BuiltVideo] = (),
 ) -> RunSummary:
-    """The run's summary; raised in :class:`RunUnfinished` with ``failure`` if there is one."""
-    summary = RunSummary(session.prepared.name, results, session.plan, video)
+    """The run's summary; raised in :class:`RunUnfinished` with ``failure`` if there is one.
+    ``built``: every deliverable's video (``video`` is the first)."""
+    deliverables = tuple((each.name, each.path) for each in built)
+    summary = RunSummary(session.prepared.name, results, session.plan, video, deliverables)
     if failure is not None:
         raise RunUnfinished(summary, [failure])
     return summary
@@ -397,8 +404,9 @@ async def _build_video(
     results: Sequence[ShotResult],
     reporter: RunReporter,
     environ: Mapping[str, str],
-) -> Path | None:
-    """Step 5: the video joined from the picked takes; ``None``, and a note saying why, when a
+) -> tuple[BuiltVideo, ...]:
+    """Step 5: every deliverable's video, joined from the picked takes (a note for each clip a
+    deliverable lacks); none, and a note saying why, when a
     shot has no clip and ``--partial`` was not given, or when no shot has one. A shot its
     ``on_failure: skip`` left out is left out of the video as ``--partial`` would (a note
     says so)."""
@@ -412,22 +420,25 @@ async def _build_video(
             "reasons above and rerun (nothing paid for is lost), or pass --partial to build "
             "from the shots that did"
         ))  # fmt: skip
-        return None
+        return ()
     if len(without) == len(prepared.loaded.pipeline.shots):  # nothing to join
         reporter.run_event(RunNote(
             "video not built: no shot has a finished take; deal with the reasons above and "
             "rerun (nothing paid for is lost)"
         ))  # fmt: skip
-        return None
+        return ()
     if left_out:
         reporter.run_event(RunNote(
             f"the video leaves out {', '.join(left_out)} (on_failure: skip)"
         ))  # fmt: skip
     verdicts = session.clips.verdicts
-    return await assemble_video(
+    built = await assemble_deliverables(
         prepared, results, session.workspace, verdicts=verdicts, environ=environ,
         progress=step_listener(reporter),
     )  # fmt: skip
+    for note in dict.fromkeys(note for each in built for note in each.notes):
+        reporter.run_event(RunNote(note))
+    return built
 
 
 async def _generate(

@@ -22,6 +22,8 @@ class RunSummary:
     results: list[ShotResult]
     plan: Plan
     output: Path | None = None
+    #: Every deliverable's video built, by name, in file order (``output`` is the first).
+    deliverables: tuple[tuple[str, Path], ...] = ()
 
     @property
     def submitted(self) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdpipe.files import make_ignored_folder, on_read_only_filesystem
+from rdpipe.model.deliverables import DeliverableSpec
 from rdpipe.model.output import caption_path, contact_sheet_path
 from rdpipe.state import CACHE_DIR_NAME, StatePaths, clip_folder
 
@@ -32,22 +33,34 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Workspace:
-    """The paths of one pipeline's run (``video`` is the storyboard video), online or offline."""
+    """The paths of one pipeline's run, online or offline: ``video`` is the storyboard video
+    (the first deliverable's, :meth:`deliverable_video` gives each one's) and ``output_dir``
+    its folder, where the manifest, ``.cache/`` and ``clips/`` go."""
 
     output_dir: Path
     video: Path
     state: StatePaths
     offline: bool
+    pipeline_dir: Path  # the pipeline file's folder: deliverable paths are relative to it
 
     @classmethod
     def for_pipeline(cls, loaded: LoadedPipeline, *, offline: bool) -> Workspace:
         path = loaded.path
-        relative = Path(loaded.pipeline.output.path)
+        relative = Path(loaded.pipeline.deliverables[0].path)
         output_dir = (path.parent / relative).parent
         if offline:
             output_dir = output_dir / "offline"
         state = StatePaths.for_pipeline(path, offline=offline)
-        return cls(output_dir, output_dir / relative.name, state, offline)
+        return cls(output_dir, output_dir / relative.name, state, offline, path.parent)
+
+    def deliverable_video(self, spec: DeliverableSpec, *, drafts: bool = False) -> Path:
+        """Where the video of deliverable ``spec`` goes: its ``path`` beside the pipeline file
+        (an offline preview's in an ``offline/`` folder beside it); made from drafts, named
+        ``<stem>.draft.mp4`` (``film.draft.mp4``)."""
+        relative = Path(spec.path)
+        folder = self.pipeline_dir / relative.parent
+        video = (folder / "offline" if self.offline else folder) / relative.name
+        return video.with_name(f"{video.stem}.draft{video.suffix}") if drafts else video
 
     @property
     def manifest(self) -> Path:
@@ -91,8 +104,8 @@ class Workspace:
     def written_folders(self, prepared: PreparedPipeline) -> list[Path]:
         """The folders a run of ``prepared`` makes or writes in: the state folder, the pipeline
         folder (the lock file), the output folder, its ``.cache/``, ``clips/`` (its
-        ``.gitignore``) and each shot's clip folder (``clips/<shot>/``: downloads, clips, last
-        frames)."""
+        ``.gitignore``), each shot's clip folder (``clips/<shot>/``: downloads, clips, last
+        frames) and the folder of each deliverable written elsewhere."""
         shot_ids = dict.fromkeys(shot.id for shot in prepared.shots)  # a shot's takes share it
         clip_folders = [self.output_dir / clip_folder(shot_id) for shot_id in shot_ids]
         return [
@@ -102,18 +115,26 @@ class Workspace:
             self.cache_dir,
             *dict.fromkeys(folder.parent for folder in clip_folders),  # clips/
             *clip_folders,
+            *dict.fromkeys(  # each deliverable's, when it is not the output folder
+                video.parent
+                for spec in prepared.loaded.pipeline.deliverables
+                if (video := self.deliverable_video(spec)).parent != self.output_dir
+            ),
         ]
 
     def written_files(self, prepared: PreparedPipeline) -> list[Path]:
-        """The files a run of ``prepared`` writes at the end: the lock file, the manifest, the
-        video, and the caption files (when a shot has a caption) and the contact sheet that
-        its ``output:`` asks for."""
-        spec = prepared.loaded.pipeline.output
-        files = [self.state.lock_file, self.manifest, self.video]
-        if any(shot.caption for shot in prepared.shots):
-            files += [caption_path(self.video, kind) for kind in spec.captions.sidecars]
-        if spec.contact_sheet:
-            files.append(self.contact_sheet)
+        """The files a run of ``prepared`` writes at the end: the lock file, the manifest, and
+        for each deliverable its video, the caption files (when a shot has a caption) and the
+        contact sheet it asks for."""
+        files = [self.state.lock_file, self.manifest]
+        captioned = any(shot.caption for shot in prepared.shots)
+        for spec in prepared.loaded.pipeline.deliverables:
+            video = self.deliverable_video(spec)
+            files.append(video)
+            if captioned:
+                files += [caption_path(video, kind) for kind in spec.captions.sidecars]
+            if spec.contact_sheet:
+                files.append(contact_sheet_path(video))
         return files
 
 
