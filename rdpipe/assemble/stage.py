@@ -38,6 +38,7 @@ from rdpipe.assemble.join_plan import (
 )
 from rdpipe.assemble.length_limit import check_length
 from rdpipe.assemble.normalise import EncodeOptions, digest_files, normalise_pieces
+from rdpipe.assemble.otio_timeline import write_timeline
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.assemble.probe_cache import ProbeCache
 from rdpipe.assemble.sidecars import write_sidecars
@@ -114,6 +115,10 @@ async def assemble(
             await anyio.to_thread.run_sync(probes.save)
     await check_length(spec, output)
     sidecars = await write_sidecars(plan, clips, infos, spec=spec, output=output, fonts=fonts)
+    # The editors' timeline beside the video (issue 17 §3).
+    await write_timeline(
+        plan, clips, spec=spec, output=output, ffmpeg=ffmpeg, base_dir=base, fonts=fonts
+    )
     return AssemblyResult(output=output, duration=plan.duration, copied=plan.copy,
                           reason=plan.reason, encoded=encoded, chapters=plan.chapters,
                           sidecars=sidecars)  # fmt: skip
