@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import subprocess
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,45 @@ def test_timeline_converts_for_editors(crossfaded: Film, faded: Film, adapter: s
             assert name in text, (adapter, name)
         for path in film.clips.values():
             assert path.name in text, (adapter, path.name)
+
+
+def _written_to_xml(items: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    """A track's items as Final Cut 7 XML keeps them: no gap of no length, none at the end."""
+    kept = [item for item in items if item != ("gap", 0)]
+    return kept[:-1] if kept and kept[-1][0] == "gap" else kept
+
+
+def test_final_cut_7_xml_reads_back_the_same_timeline(crossfaded: Film, faded: Film) -> None:
+    """Converted to Final Cut 7 XML and read back with OTIO's own reader: the same clips,
+    ranges, transitions, markers and length (XML has no empty space after a track's last
+    clip, nor a dip's gap of no length)."""
+    for film in (crossfaded, faded):
+        text = otio.adapters.write_to_string(copy.deepcopy(film.timeline), adapter_name="fcp_xml")
+        back = otio.adapters.read_from_string(text, adapter_name="fcp_xml")
+        expected = [_written_to_xml(_items(track)) for track in film.timeline.tracks]
+        assert [_items(track) for track in back.tracks] == expected
+        assert [(m.name, m.marked_range) for m in back.tracks.markers] == [
+            (m.name, m.marked_range) for m in film.timeline.tracks.markers
+        ]
+        assert back.duration() == film.timeline.duration()
+
+
+def test_ntsc_rate_timeline_lasts_as_long_as_the_video(
+    ffmpeg: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """At 30000/1001 fps, with a title card and a crossfade, the timeline is counted in the
+    video's frames and lasts what the MP4 lasts, to a frame."""
+    folder = tmp_path_factory.mktemp("otio-ntsc")
+    recipes = [ClipRecipe(f"n{i}", 320, 180, "30000/1001", seconds=1.5, hue=i * 90)
+               for i in range(2)]  # fmt: skip
+    inputs = [ClipInput(r.name, make_clip(ffmpeg, r, folder)) for r in recipes]
+    spec = OutputSpec(path="film.mp4", transition=TransitionSpec(kind="crossfade", seconds=0.3),
+                      title_card=CardSpec(text="NTSC", seconds=0.5),
+                      contact_sheet=False)  # fmt: skip
+    film = _assemble(ffmpeg, folder, spec, inputs)
+    video = measure(folder / "film.mp4")
+    frame = float(Fraction(1001, 30000))
+    assert film.timeline.tracks[0][0].source_range.duration.rate == pytest.approx(30000 / 1001)
+    assert abs(film.timeline.duration().to_seconds() - video.video_seconds) < frame
+    fcp = otio.adapters.write_to_string(copy.deepcopy(film.timeline), adapter_name="fcp_xml")
+    assert "<ntsc>TRUE</ntsc>" in fcp
