@@ -41,6 +41,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,15 +109,27 @@ async def write_timeline(
     for card in cards:
         await _write_card(card, plan.target, spec, output=output, ffmpeg=ffmpeg,
                           base_dir=base_dir, fonts=fonts)  # fmt: skip
-    music = None
-    if spec.music is not None:
-        music = await anyio.to_thread.run_sync(_music_media, spec.music, base_dir)
-    timeline = build_timeline(plan, clips, spec=spec, name=output.stem,
-                              cards={card.name: card_path(output, card.name) for card in cards},
-                              music=music)  # fmt: skip
+    media = {card.name: card_path(output, card.name) for card in cards}
+    write = partial(_write_otio, plan, clips, spec=spec, output=output, cards=media,
+                    base_dir=base_dir)  # fmt: skip
+    return await anyio.to_thread.run_sync(write)
+
+
+def _write_otio(
+    plan: JoinPlan,
+    clips: Sequence[ClipInput],
+    *,
+    spec: OutputSpec,
+    output: Path,
+    cards: dict[str, Path],
+    base_dir: Path,
+) -> Path:
+    """Build the timeline (resolving paths, reading the music's length) and write it. Blocking."""
+    music = None if spec.music is None else _music_media(spec.music, base_dir)
+    timeline = build_timeline(plan, clips, spec=spec, name=output.stem, cards=cards, music=music)
     text = otio.adapters.write_to_string(timeline, adapter_name="otio_json")
     path = timeline_path(output)
-    await anyio.to_thread.run_sync(write_atomically, path, text.encode("utf-8"))
+    write_atomically(path, text.encode("utf-8"))
     return path
 
 
@@ -129,7 +142,10 @@ def build_timeline(
     cards: dict[str, Path],
     music: MusicMedia | None,
 ) -> Any:
-    """The OTIO ``Timeline`` of ``plan`` (pure); ``cards`` maps ``title``/``end`` to the MP4s."""
+    """The OTIO ``Timeline`` of ``plan``; ``cards`` maps ``title``/``end`` to the MP4s.
+
+    Blocking: media paths are resolved to absolute ``file://`` URLs.
+    """
     rate = float(plan.target.fps)
     prompts = {clip.shot_id: clip.prompt for clip in clips}
     shots = otio.schema.Track(name="shots", kind=otio.schema.TrackKind.Video)
