@@ -196,16 +196,29 @@ def shot_keys(shots: Sequence[RenderedShot]) -> dict[str, str]:
     """Cache key of every take (by label), following continuity links.
 
     A shot that starts from another's last frame hashes in the key of that shot's picked take
-    (or its first), so regenerating the upstream clip regenerates this one.
+    (or its first), so regenerating the upstream clip regenerates this one; of the upstream
+    shot's renditions, the one of the same name (a draft starts from a draft), else the
+    storyboard's.
     """
-    upstream_take = {shot.id: shot for shot in shots if shot.take == (shot.pick or 1)}
+    upstream_take = {
+        (shot.id, shot.rendition): shot for shot in shots if shot.take == (shot.pick or 1)
+    }
     keys: dict[str, str] = {}
+
+    def upstream_of(shot: RenderedShot) -> RenderedShot | None:
+        """The take this one starts from: the upstream shot's of the same rendition, else its
+        storyboard one, else its draft (a shot awaiting a pick)."""
+        name = shot.first_frame_from or ""
+        for rendition in (shot.rendition, "", "draft"):
+            if (name, rendition) in upstream_take:
+                return upstream_take[name, rendition]
+        return None
 
     def key_of(shot: RenderedShot, depth: int = 0) -> str:
         if shot.label in keys:
             return keys[shot.label]
         digest = hashlib.sha256(shot.request.body)
-        upstream = upstream_take.get(shot.first_frame_from or "")
+        upstream = upstream_of(shot)
         if upstream is not None and depth < len(shots):
             digest.update(b"\0first-frame-from\0" + key_of(upstream, depth + 1).encode())
         keys[shot.label] = digest.hexdigest()

@@ -7,9 +7,10 @@ from where they are, the same mode (``--offline``), the same ``--set`` values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from rdpipe.prepare.renditions import DRAFT
 from rdpipe.scheduler import Outcome, Phase
 
 if TYPE_CHECKING:
@@ -17,15 +18,24 @@ if TYPE_CHECKING:
     from rdpipe.session.summary import RunSummary
 
 
-def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
+def next_steps(
+    summary: RunSummary,
+    invocation: Invocation,
+    *,
+    awaiting_pick: Sequence[str] = (),
+    drafts_run: bool = False,
+) -> list[str]:
     """One sentence per thing left to do, each naming its command in backticks; ``[]`` when
-    every shot has its clip and the video was built.
+    every shot has its clip and the video was built, and no drafted shot awaits a pick.
 
     - shots in flight, failed, or not submitted: ``rdpipe run FILE`` (tasks in flight are
       followed and finished tasks downloaded, never paid again; the others are submitted);
     - shots of unknown outcome, online: ``rdpipe run FILE --resubmit-unknown`` after checking
       the dashboard (they may be paid twice); offline: ``rdpipe run FILE --offline`` (free);
-    - a video not built while some shots have a clip: ``rdpipe assemble FILE --partial``.
+    - a video not built while some shots have a clip: ``rdpipe assemble FILE --partial``;
+    - drafted shots with no ``pick:`` (``awaiting_pick``, ids): last, which they are and how
+      to go on (:func:`pick_advice`); after ``run --drafts`` (``drafts_run``) with every
+      drafted shot picked, the run that renders the finals.
     """
     results = summary.results
     unknown = [r.shot_id for r in results if r.phase is Phase.UNKNOWN]
@@ -65,6 +75,32 @@ def next_steps(summary: RunSummary, invocation: Invocation) -> list[str]:
     if summary.output is None and has_clip and not all(r.ok for r in results):
         partial = invocation.command("assemble", options=("--partial",))
         steps.append(f"`{partial}` builds the video from the shots that have a clip.")
+    drafted = {
+        job.shot.id: job.shot.takes for job in summary.plan.jobs if job.shot.rendition == DRAFT
+    }
+    waiting = [shot for shot in awaiting_pick if shot in drafted]
+    if waiting:
+        steps += pick_advice({shot: drafted[shot] for shot in waiting}, invocation)
+    elif drafts_run and drafted:
+        steps.append(f"`{invocation.command('run')}` renders the finals of the picked drafts.")
+    return steps
+
+
+def pick_advice(takes: Mapping[str, int], invocation: Invocation) -> list[str]:
+    """What to do about drafted shots with no ``pick:`` (their ids, each with its number of
+    draft takes): look at the drafts, pick one take of each, then run to render the finals."""
+    shots = list(takes)
+    which = f"{shots[0]} awaits" if len(shots) == 1 else f"{_ids(shots)} await"
+    steps = [
+        f"{which} a pick of its draft takes: `{invocation.command('review')}` shows them."
+        if len(shots) == 1
+        else f"{which} a pick of their draft takes: `{invocation.command('review')}` shows them."
+    ]
+    for shot, count in takes.items():
+        choice = "1" if count == 1 else f"1 to {count}"
+        command = invocation.command("pick", shot, "TAKE")
+        steps.append(f"`{command}` picks the take of {shot} (TAKE: {choice}).")
+    steps.append(f"Then `{invocation.command('run')}` renders the finals.")
     return steps
 
 

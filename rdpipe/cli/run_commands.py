@@ -158,11 +158,22 @@ def run(
             "on the server); submit nothing, and exit 2 naming any shot that would need it.",
         ),
     ] = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts",
+            help="Stop after the draft stage: generate the drafts (and the shots without "
+            "drafts) and build each video from them as NAME.draft.mp4; no final is rendered.",
+        ),
+    ] = False,
     remote: RemoteOption = None,
     no_remote: NoRemoteOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Generate every shot that has no clip yet, then join the clips into one video."""
+    """Generate every shot that has no clip yet, then join the clips into one video.
+
+    A shot with ``draft:`` is generated as cheap drafts first; once ``pick:`` names the
+    draft take to keep, ``run`` renders it at the final configuration with the same seed."""
     from rdpipe.session.settings import RunSettings
     from rdpipe.state import StatePaths
 
@@ -182,6 +193,7 @@ def run(
         shot_timeout=shot_timeout * 60,
         run_timeout=None if timeout is None else timeout * 60,
         locked=locked,
+        drafts=drafts,
     )
     context = CommandContext.start()
     if locked and (offline or force):
@@ -247,9 +259,9 @@ def perform_run(
     except Exception as error:
         ran = unfinished_summary(error)
         if ran is not None:  # the shots ran: their summary (--json: its object) ends stdout
-            _finish(console, ran, json_to, redactor, invocation)
+            _finish(console, ran, json_to, redactor, invocation, prepared, settings)
         raise
-    _finish(console, summary, json_to, redactor, invocation)
+    _finish(console, summary, json_to, redactor, invocation, prepared, settings)
     return summary
 
 
@@ -268,11 +280,13 @@ def _finish(
     json_to: JsonLinesTarget | None,
     redactor: Redactor,
     invocation: Invocation | None = None,
+    prepared: PreparedPipeline | None = None,
+    settings: RunSettings | None = None,
 ) -> None:
     """A line per shot the summary tells of (:meth:`RunSummary.told`), with its outcome (in
     red when it has no clip), what to run next (:func:`~rdpipe.cli.next_steps.next_steps`,
-    written for ``invocation``), then the summary line (or the ``--json`` summary object on
-    ``json_to``)."""
+    written for ``invocation``: also the drafted shots of ``prepared`` awaiting a pick), then
+    the summary line (or the ``--json`` summary object on ``json_to``)."""
     for result in summary.told():
         message = redactor.redact_optional(result.message)
         console.print(
@@ -282,7 +296,10 @@ def _finish(
     if invocation is not None:
         from rdpipe.cli.next_steps import next_steps
 
-        for step in next_steps(summary, invocation):
+        awaiting = () if prepared is None else prepared.awaiting_pick
+        drafts_run = settings is not None and settings.drafts
+        steps = next_steps(summary, invocation, awaiting_pick=awaiting, drafts_run=drafts_run)
+        for step in steps:
             console.print(redactor.redact(step))
     if json_to is not None:
         text = dumps(summary_document(summary, json_to.base), indent=None)

@@ -8,7 +8,7 @@ error with file, line, column and field.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from rdpipe.prepare.media import LocalMedia
 from rdpipe.prepare.media_checks import sending_problems
 from rdpipe.prepare.model_ids import catalog_warnings, model_uses
 from rdpipe.prepare.music_checks import check_music
-from rdpipe.prepare.renditions import Renditions
+from rdpipe.prepare.renditions import Renditions, awaiting_pick, draft_stage
 from rdpipe.prepare.text_checks import check_text
 from rdpipe.prepare.timeline_checks import check_timeline
 from rdpipe.render import REFERENCE_ROLES, RenderedShot, ShotRenderer, send_as_of
@@ -66,6 +66,16 @@ class PreparedPipeline:
     @property
     def name(self) -> str:
         return self.loaded.pipeline.name
+
+    @property
+    def awaiting_pick(self) -> list[str]:
+        """Ids of the drafted shots that have no ``pick:`` yet (so no final), in order."""
+        return awaiting_pick(self.shots)
+
+    def draft_stage(self) -> PreparedPipeline:
+        """This pipeline as ``run --drafts`` makes it: the draft takes, and the storyboard
+        takes of the shots without drafts; no final, no regeneration."""
+        return replace(self, shots=draft_stage(self.shots))
 
 
 def prepare_pipeline(

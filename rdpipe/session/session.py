@@ -94,6 +94,13 @@ class PipelineSession:
     in_store: frozenset[str] = frozenset()  # sha256s this command pulled from the shared store
 
     @property
+    def drafts(self) -> bool:
+        """Whether the deliverables of this run are its drafts (``<stem>.draft.mp4``, built
+        from the draft takes): ``run --drafts``, or a drafted shot still awaits a pick (it has
+        no final to build from). Otherwise they are the finals."""
+        return self.settings.drafts or bool(self.prepared.awaiting_pick)
+
+    @property
     def lock_entries(self) -> tuple[ShotLock, ...] | None:
         """The lock file's entries (read once per command); ``None`` offline (no lock file)."""
         return None if self.sources is None else self.sources.lock_entries
@@ -156,8 +163,11 @@ def open_session(
     naming the path), then waits up to ``settings.wait_for_other_run`` seconds for the run
     guard (:class:`~rdpipe.state.RunBusy` after that). ``Access.READ`` needs an existing
     state database. ``redactor`` takes the command's secrets out of what the state stores.
-    Raises :class:`UnknownShot` when ``--force`` names no shot of the pipeline.
+    Raises :class:`UnknownShot` when ``--force`` names no shot of the pipeline. With
+    ``settings.drafts`` (``run --drafts``) the session's pipeline is its draft stage
+    (:meth:`~rdpipe.prepare.pipeline.PreparedPipeline.draft_stage`): nothing else is planned.
     """
+    prepared = prepared.draft_stage() if settings.drafts else prepared
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     paths = workspace.state
     guard = RunGuard(paths)
@@ -199,6 +209,7 @@ def read_plan(
     checked through the clip store, which keeps its caches (see above). ``unavailable``: why
     the known clips of these keys and takes cannot be had (the server was asked).
     """
+    prepared = prepared.draft_stage() if settings.drafts else prepared
     workspace = Workspace.for_pipeline(prepared.loaded, offline=settings.offline)
     if not workspace.state.database.exists():
         clips = whole_clip_store(workspace.output_dir)

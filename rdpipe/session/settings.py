@@ -47,6 +47,7 @@ class RunSettings:
     run_timeout: float | None = None  # how long the whole run may take; None: no limit
     remote: RemoteSetting | None = None  # the shared clip store (--remote, RDPIPE_REMOTE, toml)
     locked: bool = False  # build from the lock file's clips only; never submit
+    drafts: bool = False  # run --drafts: the draft stage only (drafts, undrafted shots)
     on_retry: OnRetry | None = field(default=None, compare=False)  # told of each retry (-v)
 
     @property
