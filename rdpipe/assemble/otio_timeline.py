@@ -109,7 +109,7 @@ async def write_timeline(
     for card in cards:
         await _write_card(card, plan.target, spec, output=output, ffmpeg=ffmpeg,
                           base_dir=base_dir, fonts=fonts)  # fmt: skip
-    media = {card.name: card_path(output, card.name) for card in cards}
+    media: dict[str, Path] = {card.name: card_path(output, card.name) for card in cards}
     write = partial(_write_otio, plan, clips, spec=spec, output=output, cards=media,
                     base_dir=base_dir)  # fmt: skip
     return await anyio.to_thread.run_sync(write)
