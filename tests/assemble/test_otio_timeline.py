@@ -303,3 +303,16 @@ def test_ntsc_rate_timeline_lasts_as_long_as_the_video(
     assert abs(film.timeline.duration().to_seconds() - video.video_seconds) < frame
     fcp = otio.adapters.write_to_string(copy.deepcopy(film.timeline), adapter_name="fcp_xml")
     assert "<ntsc>TRUE</ntsc>" in fcp
+
+
+def test_final_cut_pro_x_xml_keeps_the_clips_and_their_trims(crossfaded: Film) -> None:
+    """Converted to FCPXML and read back: the same clips and source ranges, the same length;
+    the fcpx_xml adapter writes no transitions and no markers (stated in the module)."""
+    timeline = crossfaded.timeline
+    text = otio.adapters.write_to_string(copy.deepcopy(timeline), adapter_name="fcpx_xml")
+    back = otio.adapters.read_from_string(text, adapter_name="fcpx_xml")
+    (video,) = [track for track in back.tracks if track.kind == otio.schema.TrackKind.Video]
+    shots = [item for item in _items(_track(timeline, "shots")) if item[0] != "transition"]
+    assert _items(video) == shots
+    assert back.duration() == timeline.duration()
+    assert "<transition" not in text and "<marker" not in text
