@@ -1,0 +1,125 @@
+"""Several deliverables from one storyboard in one run (issue 17 §2): each video decoded and
+measured, a rerun that changes nothing encodes nothing, and the run's summary names each."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import av
+import pytest
+
+from rdpipe.ffmpeg_path import find_ffmpeg
+from rdpipe.scheduler import Phase
+from rdpipe.session.events import CollectingRunReporter
+from rdpipe.sim import SimServer
+from tests.cli_process import write_pipeline
+from tests.session.test_running import run
+
+THREE = """version: 1
+name: film
+model: doubao-seedance-2-0-480p
+defaults: {seconds: 4, ratio: '16:9', generate_audio: true}
+shots:
+  - {id: a, prompt: a red kite, caption: Kites rise, focus: {x: 0.2, y: 0.5}}
+  - {id: b, prompt: a blue boat, caption: Boats sail}
+outputs:
+  - {name: master, platform: youtube, contact_sheet: false}
+  - {name: vertical, platform: tiktok, contact_sheet: false}
+  - {name: square, ratio: '1:1', aspect: pad, loudness: -20, contact_sheet: false}
+"""
+
+
+def _size_and_seconds(path: Path) -> tuple[int, int, float]:
+    """Frame width and height, and seconds of picture, decoded with PyAV."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _frame in container.decode(video=0))
+        return stream.codec_context.width, stream.codec_context.height, frames / 24
+
+
+def _loudness(path: Path) -> float:
+    """Integrated loudness in LUFS, as ffmpeg's ebur128 filter measures it."""
+    ffmpeg = find_ffmpeg(os.environ)
+    result = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    tail = result.stderr[result.stderr.rindex("Summary:") :]
+    return float(tail.split("I:")[1].split("LUFS")[0])
+
+
+def _files(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` and its modification time (ns)."""
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*")
+            if p.is_file()}  # fmt: skip
+
+
+def test_three_deliverables_from_one_run(sim: SimServer, tmp_path: Path) -> None:
+    """A 16:9 master, a 9:16 tiktok cut and a padded square come out of one run, each of its
+    size and length, at its loudness, with captions as its platform wants them."""
+    path = write_pipeline(tmp_path, THREE)
+    summary = run(sim, path, CollectingRunReporter())
+    out = tmp_path / "out"
+    assert [r.phase for r in summary.results] == [Phase.DONE, Phase.DONE]
+    assert summary.deliverables == (
+        ("master", out / "master.mp4"), ("vertical", out / "vertical.mp4"),
+        ("square", out / "square.mp4"),
+    )  # fmt: skip
+    assert summary.output == out / "master.mp4"
+    sizes = {name: _size_and_seconds(video) for name, video in summary.deliverables}
+    assert {name: size[:2] for name, size in sizes.items()} == {
+        "master": (1920, 1080), "vertical": (1080, 1920), "square": (480, 480),
+    }  # fmt: skip
+    assert all(seconds == pytest.approx(8.0, abs=1 / 24) for *_size, seconds in sizes.values())
+    assert _loudness(out / "master.mp4") == pytest.approx(-14, abs=1.0)
+    assert _loudness(out / "vertical.mp4") == pytest.approx(-14, abs=1.0)
+    assert _loudness(out / "square.mp4") == pytest.approx(-20, abs=1.0)
+    assert sorted(p.name for p in out.glob("*.srt")) == ["master.srt", "square.srt"]
+    assert "Kites rise" in (out / "master.srt").read_text(encoding="utf-8")
+
+
+def test_an_unchanged_rerun_encodes_nothing(sim: SimServer, tmp_path: Path) -> None:
+    """Run again with nothing changed: no video, normalised piece, caption file, stamp or
+    probe cache under out/ is written again, and the summary names the same three videos."""
+    path = write_pipeline(tmp_path, THREE)
+    first = run(sim, path, CollectingRunReporter())
+    before = _files(tmp_path / "out")
+    again = run(sim, path, CollectingRunReporter())
+    after = _files(tmp_path / "out")
+    assert [r.phase for r in again.results] == [Phase.CACHED, Phase.CACHED]
+    assert again.deliverables == first.deliverables
+    changed = {name for name in after if before.get(name) != after[name]}
+    made = (".mp4", ".mov", ".inputs", ".srt", ".vtt", ".json")  # videos, pieces, stamps...
+    assert {name for name in changed if name.endswith(made)} <= {"manifest.json"}
+    assert sum(name.endswith(".mov") for name in after) == 6  # 2 shots x 3 frame sizes
+
+
+def test_changing_one_deliverable_rebuilds_only_it(sim: SimServer, tmp_path: Path) -> None:
+    """A new loudness for the square touches the square's video only."""
+    path = write_pipeline(tmp_path, THREE)
+    run(sim, path, CollectingRunReporter())
+    before = _files(tmp_path / "out")
+    write_pipeline(tmp_path, THREE.replace("loudness: -20", "loudness: -18"))
+    run(sim, path, CollectingRunReporter())
+    after = _files(tmp_path / "out")
+    changed = {name for name in after if before.get(name) != after[name]}
+    assert {"square.mp4", "master.mp4", "vertical.mp4"} & changed == {"square.mp4"}
+
+
+def test_the_json_summary_lists_each_deliverable(sim: SimServer, tmp_path: Path) -> None:
+    """run --json's summary gives each deliverable's name and video, relative to the pipeline."""
+    from rdpipe.cli.machine_output import summary_document
+
+    path = write_pipeline(tmp_path, THREE)
+    summary = run(sim, path, CollectingRunReporter())
+    document = summary_document(summary, tmp_path)
+    assert document["output"] == "out/master.mp4"
+    assert document["deliverables"] == [
+        {"name": "master", "path": "out/master.mp4"},
+        {"name": "vertical", "path": "out/vertical.mp4"},
+        {"name": "square", "path": "out/square.mp4"},
+    ]
+    assert json.dumps(document)
