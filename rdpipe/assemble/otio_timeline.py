@@ -162,7 +162,8 @@ def build_timeline(
     timeline.tracks.extend([shots, sound])
     total = sum(piece.frames for piece in plan.pieces)
     if music is not None and spec.music is not None:
-        timeline.tracks.append(_music_track(music, spec, total, plan.duration, rate))
+        note = _music_note(spec, spec.music, plan.duration)
+        timeline.tracks.append(_music_track(music, spec.music, note, total, rate))
     timeline.tracks.markers.extend(_markers(plan.cues, "caption", rate))
     timeline.tracks.markers.extend(_markers(plan.chapters, "chapter", rate))
     timeline.metadata["rdpipe"] = {"frame_rate": fraction_text(plan.target.fps),
@@ -259,38 +260,35 @@ def _first_frame(seconds: float, rate: float) -> int:
     return math.ceil(round(seconds * rate, 6))
 
 
-def _music_track(music: MusicMedia, spec: OutputSpec, total: int, seconds: float, rate: float
-                 ) -> Any:  # fmt: skip
-    """The music bed: its file again and again until the video ends, as ``-stream_loop``."""
-    assert spec.music is not None
+def _music_track(music: MusicMedia, bed: MusicSpec, note: str, total: int, rate: float) -> Any:
+    """The music bed: its file again and again until the video's ``total`` frames end, as
+    ``-stream_loop`` plays it (each repeat rounded down to whole frames)."""
     track = otio.schema.Track(name="music", kind=otio.schema.TrackKind.Audio)
-    note = _music_note(spec, seconds)
     whole = total if music.seconds is None else max(1, math.floor(music.seconds * rate))
     available = None if music.seconds is None else _RANGE(_RT(0, rate), _RT(whole, rate))
+    metadata = {"rdpipe": {"note": note, "volume": bed.volume, "fade_out_seconds": bed.fade_out,
+                           "duck": bed.duck}}  # fmt: skip
     placed, loop = 0, 1
     while placed < total:
         frames = min(whole, total - placed)
         media = otio.schema.ExternalReference(target_url=music.url, available_range=available)
-        track.append(otio.schema.Clip(
-            name="music" if loop == 1 else f"music (loop {loop})", media_reference=media,
-            source_range=_RANGE(_RT(0, rate), _RT(frames, rate)),
-            metadata={"rdpipe": {"note": note, "volume": spec.music.volume,
-                                 "fade_out_seconds": spec.music.fade_out,
-                                 "duck": spec.music.duck}}))  # fmt: skip
+        name = "music" if loop == 1 else f"music (loop {loop})"
+        source = _RANGE(_RT(0, rate), _RT(frames, rate))
+        track.append(otio.schema.Clip(name=name, media_reference=media, source_range=source,
+                                      metadata=metadata))  # fmt: skip
         placed, loop = placed + frames, loop + 1
     return track
 
 
-def _music_note(spec: OutputSpec, seconds: float) -> str:
-    """What the join does to the music, in words, with the ducking filter it runs."""
-    assert spec.music is not None
-    music = spec.music
-    said = f"gain {music.volume:g}, fades out over the last {music.fade_out:g} s"
-    if not music.duck:
+def _music_note(spec: OutputSpec, bed: MusicSpec, seconds: float) -> str:
+    """What the join does to the music ``bed`` of ``spec``, in words, with the ducking filter
+    it runs (from :func:`~rdpipe.assemble.music.build_audio_graph`, so they cannot differ)."""
+    said = f"gain {bed.volume:g}, fades out over the last {bed.fade_out:g} s"
+    if not bed.duck:
         return said + "; not ducked"
     steps = build_audio_graph(spec, duration=seconds, music_input=1)
     (ducking,) = [step for step in steps if "sidechaincompress" in step]
-    ffmpeg_filter = ducking.split("]", 2)[-1].rsplit("[", 1)[0]
+    ffmpeg_filter = ducking.split("]", 2)[-1].rsplit("[", 1)[0]  # "[bed][key]<filter>[duck]"
     return f"{said}; ducked under the shots' own sound while it is loud (ffmpeg {ffmpeg_filter})"
 
 
