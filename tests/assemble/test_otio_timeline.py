@@ -316,3 +316,24 @@ def test_final_cut_pro_x_xml_keeps_the_clips_and_their_trims(crossfaded: Film) -
     assert _items(video) == shots
     assert back.duration() == timeline.duration()
     assert "<transition" not in text and "<marker" not in text
+
+
+def test_a_silent_shot_is_a_gap_on_the_sound_track(
+    ffmpeg: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A clip without sound stays on the shots track; the shot-sound track has silence there,
+    crossfaded like the picture."""
+    folder = tmp_path_factory.mktemp("otio-silent")
+    recipes = [ClipRecipe("loud", 320, 180, "24", seconds=1.0),
+               ClipRecipe("quiet", 320, 180, "24", seconds=1.0, audio=False)]  # fmt: skip
+    inputs = [ClipInput(r.name, make_clip(ffmpeg, r, folder)) for r in recipes]
+    spec = OutputSpec(path="film.mp4", transition=TransitionSpec(kind="crossfade", seconds=0.25),
+                      contact_sheet=False)  # fmt: skip
+    film = _assemble(ffmpeg, folder, spec, inputs)
+    dissolve = ("transition", "crossfade", "SMPTE_Dissolve", 3, 3)
+    loud = ("loud", _url(folder / "loud.mp4"), 0, 21)  # 18 frames alone, 3 of the blend
+    assert _items(_track(film.timeline, "shots")) == [
+        loud, dissolve, ("quiet", _url(folder / "quiet.mp4"), 3, 21)]  # fmt: skip
+    assert _items(_track(film.timeline, "shot sound")) == [loud, dissolve, ("gap", 21)]
+    video = measure(folder / "film.mp4")
+    assert abs(film.timeline.duration().to_seconds() - video.video_seconds) < 1 / RATE
