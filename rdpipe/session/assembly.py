@@ -68,7 +68,9 @@ def shots_without_clip(
     return [shot.id for shot in prepared.loaded.pipeline.shots if shot.id not in chosen]
 
 
-def shots_left_out(prepared: PreparedPipeline, results: Sequence[ShotResult]) -> list[str]:
+def shots_left_out(
+    prepared: PreparedPipeline, results: Sequence[ShotResult], *, drafts: bool = False
+) -> list[str]:
     """Shots with no clip that their ``on_failure: skip`` left out of the video (each of their
     takes without a clip ended skipped), in storyboard order."""
     by_shot: dict[str, list[ShotResult]] = {}
@@ -76,7 +78,7 @@ def shots_left_out(prepared: PreparedPipeline, results: Sequence[ShotResult]) ->
         by_shot.setdefault(result.shot_id, []).append(result)
     return [
         shot_id
-        for shot_id in shots_without_clip(prepared, results)
+        for shot_id in shots_without_clip(prepared, results, drafts=drafts)
         if by_shot.get(shot_id)
         and all(result.outcome is Outcome.SKIPPED for result in by_shot[shot_id])
     ]

@@ -351,9 +351,10 @@ def _settle_without_loop(
     plan, settings = session.plan, session.settings
     if settings.listen is not None:
         return None
-    if shots_without_clip(session.prepared, results) and not settings.partial:
+    drafts = session.drafts
+    if shots_without_clip(session.prepared, results, drafts=drafts) and not settings.partial:
         return None  # the async part says why no video is built
-    built = current_videos(session.prepared, results, session.workspace)
+    built = current_videos(session.prepared, results, session.workspace, drafts=drafts)
     if not built:
         return None
     video = built[0].path
@@ -411,8 +412,8 @@ async def _build_video(
     ``on_failure: skip`` left out is left out of the video as ``--partial`` would (a note
     says so)."""
     prepared = session.prepared
-    without = shots_without_clip(prepared, results)
-    left_out = shots_left_out(prepared, results)  # on_failure: skip
+    without = shots_without_clip(prepared, results, drafts=session.drafts)
+    left_out = shots_left_out(prepared, results, drafts=session.drafts)  # on_failure: skip
     missing = [shot for shot in without if shot not in left_out]
     if missing and not session.settings.partial:
         reporter.run_event(RunNote(
@@ -434,7 +435,7 @@ async def _build_video(
     verdicts = session.clips.verdicts
     built = await assemble_deliverables(
         prepared, results, session.workspace, verdicts=verdicts, environ=environ,
-        progress=step_listener(reporter),
+        progress=step_listener(reporter), drafts=session.drafts,
     )  # fmt: skip
     for note in dict.fromkeys(note for each in built for note in each.notes):
         reporter.run_event(RunNote(note))
