@@ -136,6 +136,43 @@ class ModelTotals:
     billed_seconds: int = 0
 
 
+#: The stages a run's generations belong to (issue 17), in the order ``plan`` shows them.
+DRAFTS, FINALS, REGENERATIONS = "drafts", "finals", "regenerations"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """The jobs of one stage of a plan: the draft takes (``drafts``), the storyboard's clips
+    (``finals``: a drafted shot's final and every take of a shot without drafts), or the
+    regenerations for one deliverable (``regenerations``, ``deliverable`` its name)."""
+
+    name: str
+    deliverable: str | None
+    jobs: tuple[Job, ...]
+
+    @property
+    def generations(self) -> int:
+        return sum(job.action is Action.GENERATE for job in self.jobs)
+
+    @property
+    def billed_seconds(self) -> int:
+        return sum(job.billed_seconds for job in self.jobs)
+
+    @property
+    def title(self) -> str:
+        """``drafts``, ``finals``, ``regenerated for vertical``."""
+        return self.name if self.deliverable is None else f"regenerated for {self.deliverable}"
+
+
+def stage_of(shot: RenderedShot) -> tuple[str, str | None]:
+    """The stage (and deliverable) a rendered take belongs to, by its rendition."""
+    if shot.rendition == "draft":
+        return DRAFTS, None
+    if shot.rendition == "":
+        return FINALS, None
+    return REGENERATIONS, shot.rendition
+
+
 @dataclass(frozen=True)
 class Plan:
     """Every job in storyboard order, with totals of what would be submitted."""
@@ -156,6 +193,23 @@ class Plan:
     @property
     def generations(self) -> int:
         return sum(totals.generations for totals in self.by_model.values())
+
+    @property
+    def stages(self) -> list[Stage]:
+        """The plan's jobs by stage: drafts, finals, then the regenerations of each
+        deliverable in the order they first appear; a stage with no job is left out."""
+        grouped: dict[tuple[str, str | None], list[Job]] = {}
+        order = {DRAFTS: 0, FINALS: 1, REGENERATIONS: 2}
+        for job in self.jobs:
+            grouped.setdefault(stage_of(job.shot), []).append(job)
+        keys = sorted(grouped, key=lambda key: order[key[0]])  # stable: first appearance
+        return [Stage(name, deliverable, tuple(grouped[name, deliverable]))
+                for name, deliverable in keys]  # fmt: skip
+
+    @property
+    def staged(self) -> bool:
+        """Whether the plan has more than the storyboard's clips: drafts or regenerations."""
+        return any(job.shot.rendition for job in self.jobs)
 
     def to_json(self) -> dict[str, Any]:
         """The ``rdpipe plan --json`` object."""
@@ -181,6 +235,15 @@ class Plan:
                     model: {"generations": t.generations, "billed_seconds": t.billed_seconds}
                     for model, t in sorted(self.by_model.items())
                 },
+                "by_stage": [
+                    {
+                        "stage": stage.name,
+                        "deliverable": stage.deliverable,
+                        "generations": stage.generations,
+                        "billed_seconds": stage.billed_seconds,
+                    }
+                    for stage in self.stages
+                ],
             },
         }
 

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from rich.console import Console
+    from rich.table import Table
 
     from rdpipe.errors import Diagnostic
-    from rdpipe.plan import Job, Plan
+    from rdpipe.plan import Job, Plan, Stage
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.prices import ShotCost
     from rdpipe.remote import RemoteSetting
@@ -369,11 +370,15 @@ def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[s
         for shot in shown["shots"]:
             shot.update(dict.fromkeys(_MONEY_FIELDS))
         totals.update({**dict.fromkeys(_MONEY_FIELDS), "unpriced": []})
+        for stage in shown["totals"]["by_stage"]:
+            stage.update(dict.fromkeys(_MONEY_FIELDS))
         return {**shown, "currency": None, "pricing_version": None, "prices": None,
                 "prices_note": note}  # fmt: skip
     for shot, job in zip(shown["shots"], result.jobs, strict=True):
         shot.update(money.amounts(money.billed(job)))
     totals.update({**money.amounts(money.costs.total), "unpriced": list(money.costs.unpriced)})
+    for shown_stage, stage in zip(shown["totals"]["by_stage"], result.stages, strict=True):
+        shown_stage.update(money.amounts(_stage_cost(money, stage)))
     prices = money.to_json()
     return {**shown, "currency": prices["currency"], "pricing_version": prices["version"],
             "prices": prices, "prices_note": None}  # fmt: skip
@@ -395,7 +400,8 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
     # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
         # The reason in full, folded at the width: a rule's title would cut it at one line.
-        console.rule(Text(job.shot.id, style="bold"), align="left")
+        title = job.shot.label if job.shot.rendition else job.shot.id  # kite:draft#2
+        console.rule(Text(title, style="bold"), align="left")
         console.print(Text(f"{job.action.value}: {job.reason}"))
         if money is not None and job.action is Action.GENERATE:
             console.print(Text(_cost_line(money, job)))
@@ -425,6 +431,8 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
             table.caption = Text(f"* without {', '.join(money.costs.unpriced)} (not priced)")
     table.add_row(*total, style="bold")
     console.print(table)
+    if result.staged:
+        console.print(_stage_table(result, money))
     if money is not None:
         version = money.prices.book.version
         console.print(Text(
@@ -432,6 +440,43 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
             "balance while a task runs (an upper bound); the expected cost is what it should "
             "settle at. Failed tasks are refunded."
         ))  # fmt: skip
+
+
+def _stage_table(result: Plan, money: PlanMoney | None) -> Table:
+    """The plan by stage (issue 17): drafts, finals and the regenerations for each
+    deliverable, each with its generations, billed seconds and, with ``money``, its costs."""
+    from rich.table import Table
+    from rich.text import Text
+
+    caption = Text(f"Plan for {result.pipeline} by stage", style="table.title")
+    table = Table(title=caption, title_justify="left")
+    table.add_column("stage", overflow="fold")
+    table.add_column("generations", justify="right", no_wrap=True)
+    table.add_column("billed seconds", justify="right", no_wrap=True)
+    if money is not None:
+        table.add_column("expected cost", justify="right", no_wrap=True)
+        table.add_column("pre-charge", justify="right", no_wrap=True)
+    for stage in result.stages:
+        row: list[Text | str] = [Text(stage.title), str(stage.generations)]
+        row.append(str(stage.billed_seconds))
+        if money is not None:
+            row += _cost_cells(money, _stage_cost(money, stage))
+        table.add_row(*row)
+    return table
+
+
+def _stage_cost(money: PlanMoney, stage: Stage) -> ShotCost | None:
+    """What the stage's jobs to generate cost; ``None`` when one of them is not priced."""
+    from rdpipe.plan import Action
+    from rdpipe.prices import ShotCost
+
+    total: ShotCost | None = ShotCost(0, 0)
+    for job in stage.jobs:
+        if job.action is not Action.GENERATE:
+            continue
+        cost = money.billed(job)
+        total = None if cost is None or total is None else total + cost
+    return total
 
 
 def _cost_line(money: PlanMoney, job: Job) -> str:
