@@ -96,9 +96,11 @@ class ManifestBuilder:
         running: bool,
         now: float,
         bills: Mapping[str, TakeBill] | None = None,
+        deliverables: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
         """The manifest for the given state of each take (by label); ``bills``: what each
-        take cost (by label; a take without one has its cost fields null)."""
+        take cost (by label; a take without one has its cost fields null); ``deliverables``:
+        each deliverable's video built (``name``, ``path``), listed as they are."""
         shots = []
         bills = bills or {}
         for shot_id, static in self._shots.items():
@@ -126,6 +128,7 @@ class ManifestBuilder:
             "version": MANIFEST_VERSION,
             "pipeline_file": str(self._prepared.loaded.path),
             "video": video,
+            "deliverables": list(deliverables),
             "contact_sheet": contact_sheet,
             "updated_at": now,
             "running": running,

@@ -7,11 +7,13 @@ the lock file names the verified clips only.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from rdpipe.model.output import contact_sheet_path
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import Redactor
@@ -41,22 +43,30 @@ def record_manifest(
     video: Path | None = None,
     builder: ManifestBuilder | None = None,
     bills: Mapping[str, TakeBill] | None = None,
+    deliverables: Sequence[tuple[str, Path]] = (),
 ) -> None:
     """Write ``manifest.json`` for the current state of the run (``takes`` by shot label).
+
+    ``deliverables``: each deliverable's video built, by name; the manifest lists each one's
+    path from its own folder (``vertical.mp4``, ``../exports/square.mp4``).
 
     ``redactor`` (the command's) takes secrets out of its messages. ``video``: the storyboard
     video, once built (its contact sheet is named if it exists). ``builder``: one kept across a
     run's rewrites, so the unchanging parts are built once. ``bills``: what each take cost, by
     label (:func:`session_bills`); without them the cost fields are null.
     """
-    sheet = workspace.contact_sheet
+    sheet = workspace.contact_sheet if video is None else contact_sheet_path(video)
     document = (builder or ManifestBuilder(prepared, plan, redactor)).document(
         takes,
-        video=workspace.video.name if video is not None else None,
+        video=video.name if video is not None else None,  # film.draft.mp4 from drafts
         contact_sheet=sheet.name if video is not None and sheet.exists() else None,
         running=running,
         now=time.time(),
         bills=bills,
+        deliverables=[
+            {"name": name, "path": Path(os.path.relpath(path, workspace.output_dir)).as_posix()}
+            for name, path in deliverables
+        ],
     )
     write_manifest(workspace.manifest, document)
 

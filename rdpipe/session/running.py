@@ -326,7 +326,8 @@ async def _run(
             built = await _build_video(session, results, reporter, environ)
             output = built[0].path if built else None
         finally:
-            final = partial(_write_final_manifest, session, results, output, redactor, builder)
+            final = partial(_write_final_manifest, session, results, output, redactor, builder,
+                            built)  # fmt: skip
             with anyio.CancelScope(shield=True):  # written also when the run is stopped
                 await anyio.to_thread.run_sync(final)
     except Exception as error:
@@ -364,7 +365,7 @@ def _settle_without_loop(
                         session.lock_entries)  # fmt: skip
     failure: Exception | None = None
     try:
-        _write_final_manifest(session, results, video, redactor)
+        _write_final_manifest(session, results, video, redactor, built=built)
     except Exception as error:
         failure = error
     return _summary(session, results, video, failure, built)
@@ -376,12 +377,15 @@ def _write_final_manifest(
     video: Path | None,
     redactor: Redactor,
     builder: ManifestBuilder | None = None,
+    built: Sequence[BuiltVideo] = (),
 ) -> None:
-    """Step 6: the manifest of the finished run, naming ``video`` if built (blocking)."""
+    """Step 6: the manifest of the finished run, naming ``video`` if built, and ``built``,
+    every deliverable's video (blocking)."""
     views = views_of(results, session.plan)
     record_manifest(session.prepared, session.plan, views, session.workspace, running=False,
                     redactor=redactor, video=video, builder=builder,
-                    bills=session_bills(session, views))  # fmt: skip
+                    bills=session_bills(session, views),
+                    deliverables=[(each.name, each.path) for each in built])  # fmt: skip
 
 
 def _summary(

@@ -4,6 +4,7 @@ deliverable; once every drafted shot is picked, the finals get the plain names."
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
@@ -45,6 +46,12 @@ def test_drafts_run_writes_draft_named_videos(sim: SimServer, tmp_path: Path) ->
     assert _size(out / "film.draft.mp4") == (864, 480)
     assert _size(out / "vertical.draft.mp4") == (270, 480)
     assert not (out / "film.mp4").exists() and not (out / "vertical.mp4").exists()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["video"] == "film.draft.mp4"
+    assert manifest["deliverables"] == [
+        {"name": "master", "path": "film.draft.mp4"},
+        {"name": "vertical", "path": "vertical.draft.mp4"},
+    ]
 
 
 def test_a_run_awaiting_a_pick_is_drafts_then_the_pick_makes_finals(

@@ -77,6 +77,13 @@ def test_three_deliverables_from_one_run(sim: SimServer, tmp_path: Path) -> None
     assert _loudness(out / "master.mp4") == pytest.approx(-14, abs=1.0)
     assert _loudness(out / "vertical.mp4") == pytest.approx(-14, abs=1.0)
     assert _loudness(out / "square.mp4") == pytest.approx(-20, abs=1.0)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["video"] == "master.mp4"
+    assert manifest["deliverables"] == [
+        {"name": "master", "path": "master.mp4"},
+        {"name": "vertical", "path": "vertical.mp4"},
+        {"name": "square", "path": "square.mp4"},
+    ]
     assert sorted(p.name for p in out.glob("*.srt")) == ["master.srt", "square.srt"]
     assert "Kites rise" in (out / "master.srt").read_text(encoding="utf-8")
 
