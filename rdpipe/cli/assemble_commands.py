@@ -1,4 +1,5 @@
-"""``rdpipe assemble``: rebuild the storyboard video from the clips on disk.
+"""``rdpipe assemble``: rebuild the storyboard video, every deliverable's, from the clips on
+disk.
 
 It sends nothing, except to download again a paid clip it finds damaged on disk (GETs only,
 never a submit; issue 11 §3). The work is :func:`rdpipe.session.rebuild.rebuild_video`.
@@ -27,7 +28,8 @@ def assemble_command(
     offline: OfflineOption = False,
     partial: PartialOption = False,
 ) -> None:
-    """Rebuild the storyboard video from the clips on disk; submits nothing.
+    """Rebuild the storyboard video (every deliverable's) from the clips on disk; submits
+    nothing.
 
     A clip found cut short or damaged is downloaded again from its (paid) task.
     """
@@ -39,7 +41,7 @@ def assemble_command(
         from rdpipe.session.settings import RunSettings
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
-        output = rebuild_video(
+        built = rebuild_video(
             prepared,
             RunSettings(offline=offline, partial=partial),
             reporter=ConsoleRunReporter(
@@ -48,7 +50,10 @@ def assemble_command(
             environ=context.environ,
             redactor=context.redactor,
         )
-        context.out.print(f"{prepared.name}: {output}")
+        for note in dict.fromkeys(note for each in built for note in each.notes):
+            context.out.print(note)
+        for each in built:  # one line per deliverable, in file order
+            context.out.print(f"{prepared.name}: {each.path}")
 
     invocation = Invocation.start(
         file, offline=offline, sets=sets, allow_outside_files=allow_outside

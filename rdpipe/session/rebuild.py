@@ -8,7 +8,6 @@ same pipeline does not download at the same time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from rdpipe.errors import RdpipeError
 from rdpipe.hints import Command, Suggestion
@@ -18,7 +17,7 @@ from rdpipe.progress_steps import step_listener
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import ShotResult
 from rdpipe.send_record import SendRecord
-from rdpipe.session.assembly import assemble_video, shots_without_clip
+from rdpipe.session.assembly import BuiltVideo, assemble_deliverables, shots_without_clip
 from rdpipe.session.connections import api_host_of, open_api
 from rdpipe.session.events import (
     AsyncRunner,
@@ -83,8 +82,10 @@ def rebuild_video(
     environ: Mapping[str, str],
     redactor: Redactor,
     run_async: AsyncRunner = run_in_event_loop,
-) -> Path:
-    """Build the storyboard video from the clips on disk; returns its path.
+) -> tuple[BuiltVideo, ...]:
+    """Build every deliverable's video from the clips on disk (from the drafts when a drafted
+    shot awaits a pick, :attr:`~.session.PipelineSession.drafts`); returns them, in file
+    order.
 
     Steps: plan against the state; download again the clips of finished tasks found missing or
     damaged (then plan again and rewrite the lock file); settle every shot from the state; join
@@ -103,7 +104,7 @@ def rebuild_video(
             damaged = {
                 job.shot.id: clip_damage(job, opened.store, opened.clips) for job in refetched
             }
-        missing = shots_without_clip(prepared, results)
+        missing = shots_without_clip(prepared, results, drafts=session.drafts)
         if missing and not settings.partial:
             every = len(missing) == len(prepared.loaded.pipeline.shots)
             preview = not settings.offline and _preview_made(prepared)
@@ -112,14 +113,17 @@ def rebuild_video(
             )
         workspace = session.workspace
         verdicts = session.clips.verdicts
-        output = run_async(
-            lambda: assemble_video(prepared, results, workspace, verdicts=verdicts,
-                                   environ=environ, progress=step_listener(reporter))
+        drafts = session.drafts
+        built = run_async(
+            lambda: assemble_deliverables(prepared, results, workspace, verdicts=verdicts,
+                                          environ=environ, progress=step_listener(reporter),
+                                          drafts=drafts)
         )  # fmt: skip
         views = views_of(results, session.plan)
         record_manifest(prepared, session.plan, views, workspace, running=False,
-                        redactor=redactor, video=output, bills=bills)  # fmt: skip
-        return output
+                        redactor=redactor, video=built[0].path, bills=bills,
+                        deliverables=[(each.name, each.path) for each in built])  # fmt: skip
+        return built
 
 
 def _refetch(
