@@ -220,7 +220,8 @@ class Scheduler:
         self._download_slots = anyio.CapacityLimiter(options.downloads)
         self._finished: dict[str, anyio.Event] = {}
         self._results: dict[str, ShotResult] = {}
-        self._labels: dict[str, list[str]] = {}  # shot id -> labels of its takes
+        # (shot id, rendition) -> labels of its takes
+        self._labels: dict[tuple[str, str], list[str]] = {}
         self._jobs: dict[str, Job] = {}
         self._submits: dict[str, int] = {}  # label -> POSTs that created (or may have) a task
         self._following: dict[str, str] = {}  # label -> its task not yet seen finished
@@ -238,7 +239,7 @@ class Scheduler:
         """Run every job; return one result per job, in job order."""
         self._finished = {job.shot.label: anyio.Event() for job in jobs}
         for job in jobs:
-            self._labels.setdefault(job.shot.id, []).append(job.shot.label)
+            self._labels.setdefault((job.shot.id, job.shot.rendition), []).append(job.shot.label)
         self._jobs = {job.shot.label: job for job in jobs}
         with anyio.CancelScope() as scope:
             self._scope = scope
@@ -808,7 +809,16 @@ class Scheduler:
     async def _last_frame(self, job: Job, upstream_id: str) -> bytes:
         """Wait for the shot this one continues from; its last frame's PNG bytes."""
         self._report(job, Phase.WAITING, message=f"waiting for shot {upstream_id!r}")
-        labels = self._labels.get(upstream_id, [])
+        # The upstream rendition the key hashes in (plan.shot_keys): the same, else the
+        # storyboard's, else the drafts of a shot awaiting a pick.
+        labels = next(
+            (
+                self._labels[upstream_id, rendition]
+                for rendition in (job.shot.rendition, "", "draft")
+                if (upstream_id, rendition) in self._labels
+            ),
+            [],
+        )
         for label in labels:
             await self._finished[label].wait()
         upstream = picked_result([self._results[label] for label in labels], self._pick(labels))

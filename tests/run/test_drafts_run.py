@@ -3,7 +3,10 @@ the simulator and read back as request bodies, and the advice a run ends with.""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -186,3 +189,31 @@ def test_a_regenerate_aspect_sends_one_more_request_at_9_16(
             "metadata": {"ratio": "9:16"},
         }
     ]
+
+
+def test_a_continuing_shot_starts_its_draft_from_the_draft_and_its_final_from_the_final(
+    film: Path, online: SimServer, rdpipe_cli: Cli
+) -> None:
+    """``first_frame: {shot: kite}``: the draft of ``next`` is sent the last frame of kite's
+    480p draft (864x480), its final the last frame of kite's 1080p final (1920x1080)."""
+    film.write_text(
+        FILM.replace("takes: 2}", "takes: 1}")
+        .replace("prompt: a red kite}", "prompt: a red kite, pick: 1}")
+        .replace(
+            "  - {id: dog, prompt: a dog, draft: false}\n",
+            "  - {id: next, prompt: the kite lands, first_frame: {shot: kite}, pick: 1}\n",
+        )
+    )
+    run(rdpipe_cli)
+    sizes = {}
+    for request in online.requests():  # bodies are kept to 64 KiB: read the PNG's header
+        text = request.body.decode("ascii", "replace")
+        if request.endpoint != SUBMIT_KEY or "data:image/png;base64," not in text:
+            continue  # only next's requests carry a frame
+        encoded = text.split("data:image/png;base64,", 1)[1][:44]
+        width, height = struct.unpack(">II", base64.b64decode(encoded)[16:24])
+        # Keys are in canonical (sorted) order: "model" follows the frame, so the body with
+        # the large 1080p frame, cut at 64 KiB, shows no model; the 480p body is whole.
+        model = re.search(r'"model":"([^"]+)"', text)
+        sizes[model.group(1) if model else "cut"] = (width, height)
+    assert sizes == {"doubao-seedance-2-0-480p": (864, 480), "cut": (1920, 1080)}
