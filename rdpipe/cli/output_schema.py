@@ -191,6 +191,11 @@ def _kinds() -> dict[str, Any]:
                 "message": {"type": "string"},
                 "clip": _ref("path"),
                 "take": {"type": "integer"},
+                "rendition": {
+                    "type": "string",
+                    "description": "'draft', or the deliverable a regenerated take is for; "
+                    "absent for the storyboard's clip",
+                },
                 "attempt": {"type": "integer"},
             },
             required=["kind", "version", "event", "id", "status"],

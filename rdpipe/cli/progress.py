@@ -63,6 +63,8 @@ class JsonLinesReporter:
             event["clip"] = relative_path(update.clip.path, self._target.base)
         if update.takes > 1:
             event["take"] = update.take
+        if update.rendition:
+            event["rendition"] = update.rendition
         if update.attempt > 1:
             event["attempt"] = update.attempt
         self.emit(event)

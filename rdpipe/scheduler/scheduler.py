@@ -872,7 +872,14 @@ class Scheduler:
     def _report(self, job: Job, phase: Phase, **fields: Any) -> None:
         shot = job.shot
         self._reporter.update(
-            ShotUpdate(shot.id, phase, take=shot.take, takes=shot.takes, **fields)
+            ShotUpdate(
+                shot.id,
+                phase,
+                take=shot.take,
+                takes=shot.takes,
+                rendition=shot.rendition,
+                **fields,
+            )
         )
 
 

@@ -53,11 +53,15 @@ class ShotUpdate:
     clip: StoredClip | None = None
     take: int = 1
     takes: int = 1
+    rendition: str = ""  # which clip of the shot (rdpipe.render.RenderedShot.rendition)
 
     @property
     def label(self) -> str:
-        """``coast``, or ``coast#2`` for the second of several takes."""
-        return self.shot_id if self.takes == 1 else f"{self.shot_id}#{self.take}"
+        """``coast``, or ``coast#2`` for the second of several takes; ``coast:draft#2``,
+        ``coast:vertical`` for a rendition other than the storyboard's (as
+        :attr:`rdpipe.render.RenderedShot.label`)."""
+        name = f"{self.shot_id}:{self.rendition}" if self.rendition else self.shot_id
+        return name if self.takes == 1 else f"{name}#{self.take}"
 
 
 @dataclass(frozen=True)

@@ -534,7 +534,8 @@ def _report_settled(plan: Plan, shots: Reporter, results: Sequence[ShotResult]) 
     for job, result in zip(plan.jobs, results, strict=True):
         shots.update(
             ShotUpdate(job.shot.id, result.phase, task_id=result.task_id, message=result.message,
-                       clip=result.clip, take=job.shot.take, takes=job.shot.takes)
+                       clip=result.clip, take=job.shot.take, takes=job.shot.takes,
+                       rendition=job.shot.rendition)
         )  # fmt: skip
 
 

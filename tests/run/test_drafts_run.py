@@ -47,13 +47,6 @@ def film(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, online: SimServer) -> 
     return write(tmp_path / "film.yaml", FILM)
 
 
-def forget_lock(film: Path) -> None:
-    """Remove the lock file, so a rerun plans from the run state alone: until the lock file
-    keeps a shot's renditions apart, a draft take 1 and the final collide in it (see the
-    strict xfail below, which says when this is no longer needed)."""
-    film.with_suffix(".rdpipe.lock").unlink()
-
-
 def run(cli: Cli, *options: str) -> Result:
     result = cli("run", "film.yaml", *options)
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -86,6 +79,9 @@ def test_run_drafts_submits_drafts_only_then_pick_and_run_submits_the_final_only
         for seed in seeds
     ]
     lines = result.stdout.splitlines()
+    assert "kite:draft#1: submitting" in lines and "kite:draft#2: submitting" in lines
+    assert lines[-1].endswith("film.draft.mp4")  # the video of drafts
+    assert not (film.parent / "out" / "film.mp4").exists()
     assert lines[-4:-1] == [
         "kite awaits a pick of its draft takes: `rdpipe review film.yaml` shows them.",
         "`rdpipe pick film.yaml kite TAKE` picks the take of kite (TAKE: 1 to 2).",
@@ -110,18 +106,16 @@ def test_run_drafts_submits_drafts_only_then_pick_and_run_submits_the_final_only
         }
     ]
     assert "await" not in result.stdout
+    assert "kite: submitting" in result.stdout.splitlines()
+    assert "kite:draft" not in result.stdout  # the drafts are cached: no line
+    assert result.stdout.splitlines()[-1].endswith("film.mp4")
+    assert (film.parent / "out" / "film.mp4").is_file()
 
-    forget_lock(film)
     online.clear_observations()
     run(rdpipe_cli)
     assert online.counters().get(SUBMIT_KEY, 0) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lock file keeps one entry per shot and take: a draft take 1 and the final "
-    "collide until it keeps renditions apart (design17 §6, not on main yet)",
-)
 def test_a_second_unchanged_run_after_the_finals_reads_its_lock_and_submits_nothing(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
@@ -146,7 +140,6 @@ def test_changing_only_the_final_model_regenerates_the_final_only(
     film.write_text(FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 1}"))
     run(rdpipe_cli)
     assert [b["model"] for b in sent(online)].count("doubao-seedance-2-0-480p") == 2
-    forget_lock(film)
     film.write_text(
         FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 1, model: "
                      "doubao-seedance-2-0-720p}")
