@@ -16,6 +16,7 @@ from pathlib import Path
 from rdpipe.model.output import contact_sheet_path
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.prepare.renditions import DRAFT
 from rdpipe.redaction import Redactor
 from rdpipe.session.bills import TakeBill, costed, take_bills
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
@@ -86,7 +87,9 @@ def write_lock_file(
     workspace: Workspace,
     before: Sequence[ShotLock] | None = None,
 ) -> None:
-    """Rewrite the committed lock file (not for offline previews): one entry per finished shot.
+    """Rewrite the committed lock file (not for offline previews): one entry per finished shot
+    and rendition (issue 17: ``kite:draft`` its draft takes, ``kite`` its final, which records
+    the draft take it came from, ``kite:vertical`` its regeneration for a deliverable).
 
     A shot the state holds no clip for keeps the entry the lock file has for it: a clip not
     obtained in this run (no store, the run stopped) is not a changed shot, and an edited shot
@@ -101,22 +104,30 @@ def write_lock_file(
     if workspace.offline:
         return
     lock_file = LockFile(workspace.state.lock_file)
-    by_shot = {entry.shot_id: entry for entry in (lock_file.read() if before is None else before)}
-    states: dict[str, list[ShotState]] = {}
+    by_name = {entry.name: entry for entry in (lock_file.read() if before is None else before)}
+    drafted = {job.shot.id for job in plan.jobs if job.shot.rendition == DRAFT}
+    states: dict[tuple[str, str], list[ShotState]] = {}
+    from_draft: dict[tuple[str, str], int | None] = {}
     for job in plan.jobs:
         state = store.lookup(job.key, job.shot.take)
         # Only verified clips: not one whose media was found incomplete (issue 11 §3).
         whole = tuple(c for c in state.clips if (v := verdicts.recall(c.sha256)) is None or v.whole)
-        states.setdefault(job.shot.id, []).append(replace(state, clips=whole))
+        entry_of = (job.shot.id, job.shot.rendition)
+        states.setdefault(entry_of, []).append(replace(state, clips=whole))
+        drafts = job.shot.id in drafted and job.shot.rendition != DRAFT
+        from_draft[entry_of] = job.shot.from_take if drafts else None
     entries = []
-    for shot_id, taken in states.items():
+    for (shot_id, rendition), taken in states.items():
         keys = [state.key for state in sorted(taken, key=lambda state: state.take)]
         tasks = {task.task_id: task for state in taken for task in state.succeeded}
-        before_entry = by_shot.get(shot_id)
-        made = costed(lock_shot(shot_id, taken), tasks, before_entry)
-        entry = kept_takes(made, before_entry, keys)
+        name = f"{shot_id}:{rendition}" if rendition else shot_id
+        before_entry = by_name.get(name)
+        made = lock_shot(
+            shot_id, taken, rendition=rendition, from_draft=from_draft[shot_id, rendition]
+        )
+        entry = kept_takes(costed(made, tasks, before_entry), before_entry, keys)
         if entry is None:  # no clip of this shot here (edited, and not generated yet; failed)
-            entry = by_shot.get(shot_id)  # the lock keeps the clips last made for it
+            entry = before_entry  # the lock keeps the clips last made for it
         if entry is not None:
             entries.append(entry)
     lock_file.write(entries)

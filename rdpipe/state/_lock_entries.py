@@ -4,16 +4,22 @@ Written by :mod:`._lockfile`, read back by :mod:`._lock_reader`. Any field added
 with a new :data:`LOCK_VERSION`: a reader that skipped a field it does not know could give a
 clip to a request it was not made for (as one skipping a take's ``key`` would). Version 2 added
 a take's ``cost`` (issue 15); a lock file none of whose takes has one is still written as
-version 1, so rdpipe before 2 reads it and git sees no change.
+version 1, so rdpipe before 2 reads it and git sees no change. Version 3 added a shot's
+renditions (issue 17): an entry per shot and rendition, named ``kite:draft`` (its draft takes),
+``kite:vertical`` (regenerated for the deliverable ``vertical``) or ``kite`` (the storyboard's
+clip, a drafted shot's final), and the final's ``from_draft``; a lock file without either is
+written as version 1 or 2, as before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-LOCK_VERSION = 2
-#: The versions this rdpipe reads: 1 (no costs) and :data:`LOCK_VERSION`.
-LOCK_VERSIONS = (1, LOCK_VERSION)
+LOCK_VERSION = 3
+#: The versions this rdpipe reads: 1 (no costs), 2 (costs) and :data:`LOCK_VERSION`.
+LOCK_VERSIONS = (1, 2, LOCK_VERSION)
+#: The version that brought costs; :data:`LOCK_VERSION` brought renditions.
+COSTS_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,29 @@ class TakeLock:
 
 @dataclass(frozen=True)
 class ShotLock:
-    """One shot's entry in the lock file: its key, model and a clip per take."""
+    """One shot's entry in the lock file: its key, model and a clip per take.
+
+    ``rendition`` (version 3): which clips of the shot the entry holds, ``""`` the storyboard's
+    (a drafted shot's final), ``"draft"`` its draft takes, else the name of the deliverable they
+    were regenerated for. ``from_draft``: the draft take a drafted shot's final (or its
+    regeneration) renders again with the same seed and inputs; ``None`` otherwise.
+    """
 
     shot_id: str
     key: str
     model: str | None
     takes: tuple[TakeLock, ...]
+    rendition: str = ""
+    from_draft: int | None = None
+
+    @property
+    def name(self) -> str:
+        """The entry's ``id:`` in the lock file: ``kite``, ``kite:draft``, ``kite:vertical``."""
+        return f"{self.shot_id}:{self.rendition}" if self.rendition else self.shot_id
+
+    @property
+    def version(self) -> int:
+        """The lowest lock version that can hold this entry (1 for one without costs)."""
+        if self.rendition or self.from_draft is not None:
+            return LOCK_VERSION
+        return COSTS_VERSION if any(take.cost for take in self.takes) else 1

@@ -10,7 +10,10 @@ line of the bad value:
 - text that is not YAML, or not a mapping of ``version`` and ``shots``;
 - a version other than those of :data:`LOCK_VERSIONS`: a newer one asks for a newer rdpipe
   (:class:`LockFileTooNew`), any other is not a lock file this rdpipe wrote; a take's ``cost``
-  in a version 1 file (it came with version 2);
+  in a version 1 file (it came with version 2); a shot's ``from_draft`` before version 3;
+- in a version 3 file, an entry name that is not a shot id, or a shot id, a colon and a
+  rendition (``kite:draft``, ``kite:vertical``: ``draft`` or a deliverable's name); a rendition
+  or a final from a draft given two entries (:class:`LockFileConflicted`);
 - a field missing, given twice, or unknown (new fields come with a new version, see
   :mod:`._lock_entries`: the version, not a skipped field, keeps old readers safe);
 - a value of the wrong kind: text, a take number from 1, a whole-number seed, a finite number
@@ -35,7 +38,14 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from ._errors import LockFileConflicted, LockFileInvalid, LockFileTooNew
-from ._lock_entries import LOCK_VERSION, LOCK_VERSIONS, ShotLock, TakeCost, TakeLock
+from ._lock_entries import (
+    COSTS_VERSION,
+    LOCK_VERSION,
+    LOCK_VERSIONS,
+    ShotLock,
+    TakeCost,
+    TakeLock,
+)
 
 _T = TypeVar("_T")
 _Seen = TypeVar("_Seen", str, int)  # a shot id, or a take number
@@ -44,11 +54,15 @@ _Fields = dict[str, tuple[yaml.Node, yaml.Node]]  # name -> (key node, value nod
 #: Git's conflict markers at a line start (diff3's ``|||||||`` too); no lock line starts so.
 _CONFLICT = re.compile(r"^(?:<{7}|>{7}|\|{7})(?: |\r?$)|^={7}[ \t]*\r?$", re.MULTILINE)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+#: A version 3 entry's name: a shot id (``SHOT_ID_PATTERN``), then maybe ``:`` and a rendition
+#: (``draft`` or a deliverable's name, ``rdpipe.model.deliverables``).
+_ENTRY_NAME = re.compile(r"([A-Za-z0-9][A-Za-z0-9_-]{0,63})(?::([A-Za-z_][A-Za-z0-9_-]{0,63}))?")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL = "tag:yaml.org,2002:null"
 
 _TOP_FIELDS = ("shots", "version")
 _SHOT_FIELDS = ("id", "key", "model", "takes")
+_SHOT_FIELDS_3 = ("from_draft", "id", "key", "model", "takes")
 _TAKE_FIELDS = ("clip", "duration", "key", "seed", "sha256", "take", "task_id")
 _TAKE_FIELDS_2 = ("clip", "cost", "duration", "key", "seed", "sha256", "take", "task_id")
 _COST_FIELDS = ("currency", "expected", "quota", "quota_per_unit", "rate", "settled")
@@ -99,6 +113,8 @@ class _Reader:
         self.path = path
         self._constructor = SafeConstructor()
         self._take_fields: tuple[str, ...] = _TAKE_FIELDS
+        self._shot_fields: tuple[str, ...] = _SHOT_FIELDS
+        self._renditions = False
 
     def lock(self, root: yaml.Node | None) -> tuple[ShotLock, ...]:
         if root is None:
@@ -116,8 +132,8 @@ class _Reader:
         first_line: dict[str, int] = {}
         for index, node in enumerate(shots):
             entry, line = self.shot(node, f"shots[{index}]")
-            what = f"shot `{entry.shot_id}`"
-            self.once(first_line, entry.shot_id, what, line, f"shots[{index}].id")
+            what = f"`{entry.name}`" if entry.rendition else f"shot `{entry.shot_id}`"
+            self.once(first_line, entry.name, what, line, f"shots[{index}].id")
             entries.append(entry)
         return tuple(entries)
 
@@ -138,20 +154,23 @@ class _Reader:
         if isinstance(value, int) and not isinstance(value, bool) and value > LOCK_VERSION:
             raise LockFileTooNew(self.path, value, LOCK_VERSION, _line(node))
         if value not in LOCK_VERSIONS or not isinstance(value, int) or isinstance(value, bool):
-            known = " and ".join(str(version) for version in LOCK_VERSIONS)
+            *earlier, last = (str(version) for version in LOCK_VERSIONS)
+            known = f"{', '.join(earlier)} and {last}"
             written = f"version {_shown(node)}; it reads versions {known}"
             self.refuse(node, "version", f"not a lock file this rdpipe wrote ({written})")
-        if value >= 2:
+        if value >= COSTS_VERSION:
             self._take_fields = _TAKE_FIELDS_2
+        if value >= LOCK_VERSION:
+            self._shot_fields, self._renditions = _SHOT_FIELDS_3, True
 
     def shot(self, node: yaml.Node, field: str) -> tuple[ShotLock, int]:
         """The shot entry at ``node`` and the line of its id."""
         if not isinstance(node, yaml.MappingNode):
             self.refuse(node, field, f"must be a shot (id, key, model, takes), not {_shown(node)}")
         fields = self.fields(node, field)
-        self.known(fields, _SHOT_FIELDS, field, "a shot")
+        self.known(fields, self._shot_fields, field, "a shot")
         id_node = self.required(fields, "id", node, field)
-        shot_id = self.text(id_node, f"{field}.id")
+        shot_id, rendition = self.entry_name(id_node, f"{field}.id")
         takes_field = f"{field}.takes"
         items = self.items(
             self.required(fields, "takes", node, field), takes_field, "a list of takes"
@@ -163,14 +182,28 @@ class _Reader:
         first_line: dict[int, int] = {}
         for index, item in enumerate(items):
             take, line = self.take(item, f"{takes_field}[{index}]")
-            what = f"take {take.take} of shot `{shot_id}`"
+            owner = f"`{shot_id}:{rendition}`" if rendition else f"shot `{shot_id}`"
+            what = f"take {take.take} of {owner}"
             self.once(first_line, take.take, what, line, f"{takes_field}[{index}].take")
             takes.append(take)
         key = self.digest(
             self.required(fields, "key", node, field), f"{field}.key", "a request key"
         )
         model = self.optional(fields, "model", field, self.text)
-        return ShotLock(shot_id, key, model, tuple(takes)), _line(id_node)
+        from_draft = self.optional(fields, "from_draft", field, self.take_number)
+        entry = ShotLock(shot_id, key, model, tuple(takes), rendition, from_draft)
+        return entry, _line(id_node)
+
+    def entry_name(self, node: yaml.Node, field: str) -> tuple[str, str]:
+        """An entry's shot id and rendition: before version 3 the whole text is the id."""
+        name = self.text(node, field)
+        if not self._renditions:
+            return name, ""
+        found = _ENTRY_NAME.fullmatch(name)
+        if found is None:
+            what = "a shot id, or a shot id, `:` and a rendition (`kite:draft`, `kite:vertical`)"
+            self.refuse(node, field, f"must be {what}, not {_shown(node)}")
+        return found.group(1), found.group(2) or ""
 
     def take(self, node: yaml.Node, field: str) -> tuple[TakeLock, int]:
         """The take entry at ``node`` and the line of its take number."""

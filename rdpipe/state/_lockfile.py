@@ -20,15 +20,22 @@ import yaml
 from rdpipe.files import write_atomically
 
 from ._errors import LockFileInvalid
-from ._lock_entries import LOCK_VERSION, ShotLock, TakeCost, TakeLock
+from ._lock_entries import ShotLock, TakeCost, TakeLock
 from ._lock_reader import parse_lock
 from ._records import ClipRecord, ShotState
 
 _HEADER = "# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.\n"
 
 
-def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
-    """The lock entry of a shot from the state of each of its takes (newest clip per take).
+def lock_shot(
+    shot_id: str,
+    states: Sequence[ShotState],
+    *,
+    rendition: str = "",
+    from_draft: int | None = None,
+) -> ShotLock | None:
+    """The lock entry of a shot's rendition (:class:`ShotLock`) from the state of each of its
+    takes (newest clip per take).
 
     Returns ``None`` when no take has a clip yet. The model is the one of the clip's task.
     """
@@ -43,7 +50,7 @@ def lock_shot(shot_id: str, states: Sequence[ShotState]) -> ShotLock | None:
         model = model or (tasks[0].model if tasks else None)
     if not takes:
         return None
-    return ShotLock(shot_id=shot_id, key=states[0].key, model=model, takes=tuple(takes))
+    return ShotLock(shot_id, states[0].key, model, tuple(takes), rendition, from_draft)
 
 
 def kept_takes(
@@ -69,8 +76,7 @@ def kept_takes(
     if not kept:
         return entry
     takes = tuple(sorted((*(entry.takes if entry else ()), *kept), key=lambda take: take.take))
-    model = entry.model if entry is not None else before.model
-    return ShotLock(shot_id=before.shot_id, key=keys[0], model=model, takes=takes)
+    return replace(entry if entry is not None else before, key=keys[0], takes=takes)
 
 
 def _take_from_clip(clip: ClipRecord, key: str | None) -> TakeLock:
@@ -88,16 +94,17 @@ def _take_from_clip(clip: ClipRecord, key: str | None) -> TakeLock:
 def render_lock(shots: Sequence[ShotLock]) -> str:
     """The lock file text for ``shots``, in the given (pipeline) order.
 
-    Version 1 when no take has a cost (what rdpipe wrote before costs, byte for byte), else
-    :data:`LOCK_VERSION`. Written by hand when every value is one whose YAML PyYAML would write
-    plainly or in single quotes (ids, paths, hashes, numbers: every lock file rdpipe writes),
-    else by PyYAML; the two give the same bytes (``tests/state/test_lock_file.py``). PyYAML's
+    Version 1 when no take has a cost (what rdpipe wrote before costs, byte for byte), 2 when
+    one has, 3 when an entry is a rendition or a final from a draft (:attr:`ShotLock.version`).
+    Written by hand when every value is one whose YAML PyYAML would write plainly or in single
+    quotes (ids, paths, hashes, numbers: every lock file rdpipe writes), else by PyYAML; the two
+    give the same bytes (``tests/state/test_lock_file.py``). PyYAML's
     pure-Python emitter took a third of a no-op rerun of 100 shots (issue 12, start-up).
     libyaml's (``yaml.CSafeDumper``) is not used: it escapes what PyYAML writes as it is
     (characters past U+FFFF, NEL), so such a lock file would change bytes; and for 100 shots it
     takes 10 ms to the hand path's 1.4 ms.
     """
-    version = LOCK_VERSION if any(t.cost for shot in shots for t in shot.takes) else 1
+    version = max((shot.version for shot in shots), default=1)
     entries = [_shot_to_data(shot) for shot in shots]
     fast = _written_by_hand(entries, version)
     if fast is not None:
@@ -146,10 +153,11 @@ def _mapping_by_hand(mapping: dict[str, Any], first: str, indent: str, lines: li
     return True
 
 
-#: Text PyYAML writes plainly: a letter or underscore, then letters, digits and ``_./-``.
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+#: Text PyYAML writes plainly: a letter or underscore, then letters, digits and ``_./-``;
+#: an entry's rendition after a colon (``kite:draft``).
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*(?::[A-Za-z_][A-Za-z0-9_-]*)?")
 #: Text :func:`_represent_str` single-quotes (number-like) that needs no escaping inside.
-_QUOTED = re.compile(r"[0-9A-Za-z_./+-]+")
+_QUOTED = re.compile(r"[0-9A-Za-z_./+-]+(?::[A-Za-z_][A-Za-z0-9_-]*)?")
 #: Plain words YAML 1.1 reads as booleans or null (PyYAML's resolver): these are quoted.
 _WORDS = frozenset(
     spelling
@@ -238,7 +246,13 @@ _Dumper.add_representer(_Quoted, _represent_str)
 
 def _shot_to_data(shot: ShotLock) -> dict[str, Any]:
     takes = [_take_to_data(take) for take in sorted(shot.takes, key=lambda t: t.take)]
-    entry = {"id": shot.shot_id, "key": _Quoted(shot.key), "model": shot.model, "takes": takes}
+    entry = {
+        "id": shot.name,
+        "key": _Quoted(shot.key),
+        "model": shot.model,
+        "takes": takes,
+        "from_draft": shot.from_draft,
+    }
     return _without_none(entry)
 
 

@@ -126,23 +126,25 @@ BAD_LOCKS = [
     BadLock(
         "version 0",
         edited("version: 1\n", "version: 0\n"),
-        "2: version: not a lock file this rdpipe wrote (version `0`; it reads versions 1 and 2)",
+        "2: version: not a lock file this rdpipe wrote (version `0`; it reads versions 1, 2 and 3)",
     ),
     BadLock(
         "version one",
         edited("version: 1\n", "version: one\n"),
-        "2: version: not a lock file this rdpipe wrote (version `one`; it reads versions 1 and 2)",
+        "2: version: not a lock file this rdpipe wrote (version `one`; it reads versions "
+        "1, 2 and 3)",
     ),
     BadLock(
         "version 1.0",
         edited("version: 1\n", "version: 1.0\n"),
-        "2: version: not a lock file this rdpipe wrote (version `1.0`; it reads versions 1 and 2)",
+        "2: version: not a lock file this rdpipe wrote (version `1.0`; it reads versions "
+        "1, 2 and 3)",
     ),
     BadLock(
-        "version 3",
-        edited("version: 1\n", "version: 3\n"),
-        "2: version: lock file version 3 was written by a newer rdpipe (this one reads versions "
-        "up to 2)",
+        "version 4",
+        edited("version: 1\n", "version: 4\n"),
+        "2: version: lock file version 4 was written by a newer rdpipe (this one reads versions "
+        "up to 3)",
         LockFileTooNew,
     ),
     BadLock(

@@ -100,4 +100,6 @@ def test_the_reader_knows_every_field_the_writer_writes() -> None:
     cost = TakeCost("USD", 1.0, 500_000, 500_000)
     assert set(_lock_reader._COST_FIELDS) == set(vars(cost))
     shot = ShotLock("s", "0" * 64, None, ())
-    assert set(_lock_reader._SHOT_FIELDS) == {"id", *vars(shot)} - {"shot_id"}
+    # version 3: the rendition is part of the entry's id (``kite:draft``)
+    assert set(_lock_reader._SHOT_FIELDS_3) == {"id", *vars(shot)} - {"shot_id", "rendition"}
+    assert set(_lock_reader._SHOT_FIELDS) == set(_lock_reader._SHOT_FIELDS_3) - {"from_draft"}

@@ -1,0 +1,163 @@
+"""The lock file of a drafted pipeline run against the simulator (issue 17 §1): its entries, the
+final's from_draft, and a teammate's clone restoring drafts and final without a submit."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from typer.testing import CliRunner
+
+from rdpipe.cli import app
+from rdpipe.sim import SimServer
+from rdpipe.state import LockFile
+from tests.run.conftest import SIM_API_KEY, submits, write
+
+FILM = """\
+version: 1
+name: film
+model: doubao-seedance-2-0-1080p
+defaults: {seconds: 4, ratio: '16:9', draft: true, takes: 2}
+shots:
+  - {id: kite, prompt: a red kite, pick: 2}
+  - {id: dog, prompt: a dog, draft: false}
+output: {path: out/film.mp4}
+"""
+
+Cli = Callable[..., Result]
+
+
+def run(cli: Cli, path: Path, *options: str) -> Result:
+    result = cli("run", str(path), *options)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result
+
+
+def outline(text: str) -> list[str]:
+    """The lock text with what each run makes anew (hashes, keys, task ids, clip names, seeds)
+    written as placeholders."""
+    text = re.sub(r"'[0-9a-f]{64}'", "HEX", text)
+    text = re.sub(r"task_id: \S+", "task_id: TASK", text)
+    text = re.sub(r"clip: clips/(\w+)/(\d)-[0-9a-f]{12}\.mp4", r"clip: clips/\1/\2-HEX.mp4", text)
+    text = re.sub(r"quota: \d+", "quota: QUOTA", text)
+    text = re.sub(r"settled: [0-9.]+", "settled: SETTLED", text)
+    return re.sub(r"seed: \d+", "seed: SEED", text).splitlines()
+
+
+def take_lines(shot: str, take: int, expected: str) -> list[str]:
+    """A take's outlined lines: its clip, what it cost (the simulator's estimate), its seed."""
+    return [
+        f"  - clip: clips/{shot}/{take}-HEX.mp4",
+        "    cost:",
+        "      currency: USD",
+        f"      expected: {expected}",
+        "      quota: QUOTA",
+        "      quota_per_unit: 500000",
+        "      settled: SETTLED",
+        "    duration: 4.0",
+        *(["    key: HEX"] if take == 2 else []),
+        "    seed: SEED",
+        "    sha256: HEX",
+        f"    take: {take}",
+        "    task_id: TASK",
+    ]
+
+
+@pytest.fixture
+def online(sim: SimServer, monkeypatch: pytest.MonkeyPatch) -> SimServer:
+    """The simulator as the API (``tests/run/conftest.py``'s fixture, which this folder lacks)."""
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", sim.base_url)
+    monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+    return sim
+
+
+@pytest.fixture
+def rdpipe_cli() -> Cli:
+    """rdpipe in-process, polling the simulator every 0.1 s."""
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(app, [*args, "--poll-interval", "0.1"], catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def film(tmp_path: Path, online: SimServer) -> Path:
+    return write(tmp_path / "a" / "film.yaml", FILM)
+
+
+def test_a_picked_drafted_shot_locks_its_drafts_and_its_final_from_draft_2(
+    film: Path, rdpipe_cli: Cli
+) -> None:
+    """Version 3: kite:draft with two 480p takes, kite (1080p) from_draft: 2 with draft 2's
+    seed, dog as before."""
+    run(rdpipe_cli, film)
+    text = film.with_suffix(".rdpipe.lock").read_text()
+    assert outline(text) == [
+        "# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.",
+        "version: 3",
+        "shots:",
+        "- id: kite:draft",
+        "  key: HEX",
+        "  model: doubao-seedance-2-0-480p",
+        "  takes:",
+        *take_lines("kite", 1, "0.3888"),
+        *take_lines("kite", 2, "0.3888"),
+        "- from_draft: 2",
+        "  id: kite",
+        "  key: HEX",
+        "  model: doubao-seedance-2-0-1080p",
+        "  takes:",
+        *take_lines("kite", 1, "8.748"),
+        "- id: dog",
+        "  key: HEX",
+        "  model: doubao-seedance-2-0-1080p",
+        "  takes:",
+        *take_lines("dog", 1, "8.748"),
+        *take_lines("dog", 2, "8.748"),
+    ]
+    drafts, final, _ = LockFile(film.with_suffix(".rdpipe.lock")).read()
+    assert final.takes[0].seed == drafts.takes[1].seed
+    assert final.key not in {take.key or drafts.key for take in drafts.takes}
+
+
+def test_a_clone_restores_drafts_and_final_from_the_lock_without_a_submit(
+    film: Path, online: SimServer, tmp_path: Path, rdpipe_cli: Cli
+) -> None:
+    """The pipeline and its lock file alone: every draft and the final are downloaded again by
+    task id, nothing is submitted, and the lock file keeps its bytes; ``--locked`` too."""
+    run(rdpipe_cli, film)
+    lock = film.with_suffix(".rdpipe.lock").read_bytes()
+    for folder in ("b", "c"):
+        (tmp_path / folder).mkdir()
+        for name in ("film.yaml", "film.rdpipe.lock"):
+            shutil.copy2(film.parent / name, tmp_path / folder / name)
+    online.clear_observations()
+    result = run(rdpipe_cli, tmp_path / "b" / "film.yaml")
+    assert submits(online) == 0
+    assert "5 clips made before were restored (5 from the server); no charge" in " ".join(
+        (result.stdout + result.stderr).split()
+    )
+    assert (tmp_path / "b" / "film.rdpipe.lock").read_bytes() == lock
+    run(rdpipe_cli, tmp_path / "c" / "film.yaml", "--locked")
+    assert submits(online) == 0
+    assert (tmp_path / "c" / "film.rdpipe.lock").read_bytes() == lock
+
+
+def test_drafts_only_lock_their_drafts_and_a_second_run_submits_nothing(
+    film: Path, online: SimServer, rdpipe_cli: Cli
+) -> None:
+    """``run --drafts``: the lock has kite:draft and dog, no final; rerun: no submit."""
+    run(rdpipe_cli, film, "--drafts")
+    entries = LockFile(film.with_suffix(".rdpipe.lock")).read()
+    assert [(entry.name, entry.from_draft, len(entry.takes)) for entry in entries] == [
+        ("kite:draft", None, 2),
+        ("dog", None, 2),
+    ]
+    online.clear_observations()
+    run(rdpipe_cli, film, "--drafts")
+    assert submits(online) == 0
