@@ -5,6 +5,12 @@ reduced to hashes and signed URLs stripped, never a secret. During a run it is r
 most once a second so the review page can show progress. Each take says what it cost
 (:class:`~rdpipe.session.bills.TakeBill`: ``currency``, ``precharge``, ``expected_cost``,
 ``settled_cost``, ``refunded``, and the same in quota units); the final manifest fills them.
+
+Drafts (issue 17): each take says its ``label`` (``kite:draft#2``), its ``rendition`` (``""``
+the storyboard's clip, a drafted shot's final; ``"draft"``; or the deliverable it was
+regenerated for) and ``from_draft`` (the draft take a drafted shot's final or regeneration
+renders again; else null). A drafted shot (``"drafted": true``) is picked among its draft
+takes (``picked``); its outcome at a glance is its final's once there is one.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.prepare.renditions import DRAFT
 from rdpipe.redaction import Redactor
 from rdpipe.request import Metadata
 from rdpipe.scheduler import (
@@ -71,6 +78,7 @@ class ManifestBuilder:
         self._shots: dict[str, dict[str, Any]] = {}
         self._takes: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self._picks: dict[str, int | None] = {}
+        drafted = {job.shot.id for job in plan.jobs if job.shot.rendition == DRAFT}
         for job in plan.jobs:
             rendered = job.shot
             if rendered.id not in self._shots:
@@ -80,11 +88,16 @@ class ManifestBuilder:
                 entry["seconds"] = rendered.seconds
                 entry["settings"] = _settings(rendered.request.metadata)
                 entry["caption"] = rendered.caption
+                entry["drafted"] = rendered.id in drafted
                 self._shots[rendered.id] = entry
                 self._takes[rendered.id] = []
                 self._picks[rendered.id] = rendered.pick
             request = redact_request(rendered.request).to_json()
-            static = {"take": rendered.take, "key": job.key, "request": request}
+            final = rendered.id in drafted and rendered.rendition != DRAFT
+            from_draft = rendered.from_take if final else None
+            static = {"take": rendered.take, "key": job.key, "request": request,
+                      "label": rendered.label, "rendition": rendered.rendition,
+                      "from_draft": from_draft}  # fmt: skip
             self._takes[rendered.id].append((rendered.label, static))
 
     def document(
@@ -109,17 +122,23 @@ class ManifestBuilder:
                 view = takes.get(label, TakeView())
                 message = self._redactor.redact_optional(view.message)
                 bill = bills[label].manifest_fields() if label in bills else NO_BILL
-                entry["takes"].append({"take": take["take"], "key": take["key"],
+                entry["takes"].append({"take": take["take"], "label": take["label"],
+                                       "rendition": take["rendition"],
+                                       "from_draft": take["from_draft"], "key": take["key"],
                                        **view.__dict__, "message": message, **bill,
                                        "request": take["request"]})  # fmt: skip
+            # A drafted shot is picked among its drafts; any other among its storyboard takes.
+            picking = DRAFT if static["drafted"] else ""
+            pickable = [t for t in entry["takes"] if t["rendition"] == picking]
             results = [
-                _picking_result(shot_id, t["key"], Phase(t["status"]), t["take"])
-                for t in entry["takes"]
+                _picking_result(shot_id, t["key"], Phase(t["status"]), t["take"]) for t in pickable
             ]
             chosen = picked_result(results, self._picks[shot_id])
             entry["picked"] = chosen.take if chosen is not None else None
-            # The shot's outcome at a glance: the take the storyboard uses, else the first one.
-            main = entry["takes"][(entry["picked"] or 1) - 1]
+            # The shot's outcome at a glance: a drafted shot's final once it has one, else the
+            # take the storyboard uses, else the first one.
+            final = [t for t in entry["takes"] if static["drafted"] and t["rendition"] == ""]
+            main = final[0] if final else pickable[(entry["picked"] or 1) - 1]
             for name in ("status", "key", "task_id", "clip", "seed", "duration", "message"):
                 entry[name] = main[name]
             shots.append(entry)
