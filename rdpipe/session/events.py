@@ -65,6 +65,9 @@ class PlanAnnounced:
     cost: ShotCost | None = None
     currency: Currency | None = None
     unpriced: tuple[str, ...] = ()
+    #: The generations by stage when the run has drafts or regenerations (``2 drafts``,
+    #: ``1 final``, ``1 regenerated for vertical``); empty otherwise.
+    stages: tuple[str, ...] = ()
 
     @property
     def idle(self) -> bool:
@@ -96,6 +99,8 @@ class PlanAnnounced:
             )
         else:
             seconds = f"{self.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
+        if self.stages:
+            seconds = f"{', '.join(self.stages)}; {seconds}"
         return (
             f"{self.pipeline}: {self.generations} to generate ({seconds}), {self.resumed} to "
             f"resume, {self.cached} cached"

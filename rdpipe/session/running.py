@@ -295,7 +295,25 @@ def _announcement(plan: Plan, settings: RunSettings, prices: PriceReading | None
         cost=None if costs is None else costs.total,
         currency=prices.currency if isinstance(prices, Prices) else None,
         unpriced=() if costs is None else costs.unpriced,
+        stages=_stage_counts(plan),
     )
+
+
+def _stage_counts(plan: Plan) -> tuple[str, ...]:
+    """``2 drafts``, ``1 final``, ``1 regenerated for vertical``: the generations of each stage
+    that has any, when the plan has drafts or regenerations (issue 17); else ``()``."""
+    if not plan.staged:
+        return ()
+    counts = []
+    for stage in plan.stages:
+        count = stage.generations
+        if not count:
+            continue
+        if stage.deliverable is not None:
+            counts.append(f"{count} {stage.title}")
+        else:
+            counts.append(f"{count} {stage.name if count > 1 else stage.name[:-1]}")
+    return tuple(counts)
 
 
 async def _run(

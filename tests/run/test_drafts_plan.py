@@ -110,3 +110,13 @@ def test_a_plan_without_drafts_or_regenerations_shows_no_stage_table(
     assert "by stage" not in result.stdout
     stages = json.loads(rdpipe_cli("plan", "film.yaml", "--json").stdout)["totals"]["by_stage"]
     assert [(s["stage"], s["generations"]) for s in stages] == [("finals", 4)]
+
+
+def test_the_run_announces_its_generations_by_stage(film: Path, rdpipe_cli: Cli) -> None:
+    result = rdpipe_cli("run", "film.yaml")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "film: 6 to generate (2 drafts, 3 finals, 1 regenerated for vertical; 24 s submitted "
+        "to RelayDance, expected $35.77, pre-charge $35.77; failed tasks are refunded), 0 to "
+        "resume, 0 cached"
+    )
