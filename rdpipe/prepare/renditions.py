@@ -126,7 +126,7 @@ class Renditions:
                 )
             model, resolution = cheaper
         if draft.resolution is not None:
-            resolution = draft.resolution
+            model, resolution = self._at_resolution(model, draft.resolution)
         metadata = final.metadata
         audio = metadata.generate_audio if draft.generate_audio is None else draft.generate_audio
         request = replace(final, model=model).with_settings(
@@ -149,18 +149,31 @@ class Renditions:
         if info is None:
             return None
         if info.family == SEEDANCE_2:
-            cheapest = next(
-                (
-                    other.id
-                    for other in self._catalog.models.values()
-                    if other.family == SEEDANCE_2 and other.resolutions == (DRAFT_RESOLUTION,)
-                ),
-                None,
-            )
+            cheapest = self._seedance_2_id(DRAFT_RESOLUTION)
             return None if cheapest is None else (cheapest, None)
         if DRAFT_RESOLUTION in info.resolutions:
             return model, DRAFT_RESOLUTION
         return None
+
+    def _at_resolution(self, model: str, resolution: str) -> tuple[str, str | None]:
+        """``model`` at ``resolution``: for a Seedance 2.0 id, whose id names its one
+        resolution, the family's id of that resolution (and no resolution field)."""
+        info = self._catalog.get(model)
+        if info is not None and info.family == SEEDANCE_2:
+            named = self._seedance_2_id(resolution)
+            if named is not None:
+                return named, None
+        return model, resolution
+
+    def _seedance_2_id(self, resolution: str) -> str | None:
+        return next(
+            (
+                other.id
+                for other in self._catalog.models.values()
+                if other.family == SEEDANCE_2 and other.resolutions == (resolution,)
+            ),
+            None,
+        )
 
     def _regenerated(
         self,

@@ -120,6 +120,33 @@ def test_a_model_with_a_resolution_choice_drafts_at_480p(make_tree: Tree, cli: C
     assert shown["a"]["request"]["metadata"] == {"resolution": "1080p", "seed": 7}
 
 
+def test_a_draft_resolution_on_seedance_2_names_the_familys_id_of_that_resolution(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """Seedance 2.0 has the resolution in its id: ``draft: {resolution: 720p}`` is the -720p
+    id (no resolution field); ``generate_audio`` applies to the drafts only."""
+    text = HEAD + (
+        "model: doubao-seedance-2-0-1080p\n"
+        "shots:\n"
+        "  - {id: a, prompt: x, seeds: [5], pick: 1, generate_audio: true,\n"
+        "     draft: {resolution: 720p, generate_audio: false}}\n"
+    )
+    make_tree({"sb.yaml": text})
+    shown = renditions(cli)
+    assert shown["a:draft"]["request"] == {
+        "model": "doubao-seedance-2-0-720p",
+        "prompt": "x",
+        "seconds": "5",
+        "metadata": {"generate_audio": False, "seed": 5},
+    }
+    assert shown["a"]["request"] == {
+        "model": "doubao-seedance-2-0-1080p",
+        "prompt": "x",
+        "seconds": "5",
+        "metadata": {"generate_audio": True, "seed": 5},
+    }
+
+
 def test_a_regenerate_aspect_adds_the_final_at_the_deliverables_ratio(
     make_tree: Tree, cli: Cli
 ) -> None:
