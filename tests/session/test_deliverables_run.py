@@ -130,3 +130,22 @@ def test_the_json_summary_lists_each_deliverable(sim: SimServer, tmp_path: Path)
         {"name": "square", "path": "out/square.mp4"},
     ]
     assert json.dumps(document)
+
+
+SAME_FRAME = THREE.split("outputs:")[0] + (
+    "outputs:\n"
+    "  - {name: web, platform: youtube, contact_sheet: false}\n"
+    "  - {name: broadcast, platform: broadcast-ebu, contact_sheet: false}\n"
+)
+
+
+def test_deliverables_of_one_frame_share_their_pieces(sim: SimServer, tmp_path: Path) -> None:
+    """Two 1920x1080 masters that differ in loudness are made from the same two normalised
+    pieces, each video at its own target."""
+    path = write_pipeline(tmp_path, SAME_FRAME)
+    run(sim, path, CollectingRunReporter())
+    out = tmp_path / "out"
+    assert len(list((out / ".cache").glob("*.mov"))) == 2
+    assert _loudness(out / "web.mp4") == pytest.approx(-14, abs=1.0)
+    assert _loudness(out / "broadcast.mp4") == pytest.approx(-23, abs=1.0)
+    assert _size_and_seconds(out / "broadcast.mp4")[:2] == (1920, 1080)
