@@ -104,11 +104,16 @@ class AnchorShared(PickNotSet):
 
 @dataclass(frozen=True)
 class PickChange:
-    """What :func:`set_pick` did: the shot's pick before and after (``None``: not set)."""
+    """What :func:`set_pick` did: the shot's pick before and after (``None``: not set).
+
+    ``drafted``: the shot has drafts (issue 17: ``draft:`` on it, else on the main file's
+    ``defaults``), so the pick names a draft take and the next run renders its final.
+    """
 
     shot_id: str
     before: int | None
     after: int | None
+    drafted: bool = False
 
     @property
     def changed(self) -> bool:
@@ -156,8 +161,9 @@ def edit_pick(
     entries = shot_node.value
     found = next((i for i, (key, _) in enumerate(entries) if _key_is(key, "pick")), None)
     newline = "\r\n" if "\r\n" in text else "\n"
+    drafted = _drafted(shot_data, data)
     if take is None and shot_data.get("pick") is None:
-        return text, PickChange(shot_id, before, None)
+        return text, PickChange(shot_id, before, None, drafted)
     if found is not None:
         _refuse_shared_value(root, entries[found][1], shot_id, shown_as)
     wanted: dict[str, Any] = {}
@@ -177,7 +183,7 @@ def edit_pick(
             else:
                 edited = _replace(text, entries[found][1], "null")
     _verify(edited, data, shot_id, wanted, shown_as, root, shot_node)
-    return edited, PickChange(shot_id, before, take)
+    return edited, PickChange(shot_id, before, take, drafted)
 
 
 def _read(path: Path) -> str:
@@ -287,6 +293,16 @@ def _take_count(shot: Mapping[str, Any], data: Any) -> int | None:
     if isinstance(data, dict) and data.get("include"):
         return None
     return 1
+
+
+def _drafted(shot: Mapping[str, Any], data: Any) -> bool:
+    """Whether the shot has drafts: its ``draft:``, else the defaults' (``rdpipe.model.drafts``:
+    absent, null or false is none)."""
+    defaults = data.get("defaults") if isinstance(data, dict) else None
+    draft = shot.get("draft")
+    if draft is None and isinstance(defaults, dict):
+        draft = defaults.get("draft")
+    return draft is not None and draft is not False
 
 
 def _is_int(value: object) -> bool:

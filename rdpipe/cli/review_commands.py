@@ -154,13 +154,30 @@ def pick(
             )
         wanted = None if clear or take == 0 else take  # below 0 or above takes: TakeOutOfRange
         change = set_pick(file, shot, wanted)
+        describe = _describe_draft if change.drafted else _describe
         if not change.changed:
-            console.print(f"{shot}: {_describe(wanted)} already; {file} is unchanged")
+            console.print(f"{shot}: {describe(wanted)} already; {file} is unchanged")
             return
-        console.print(f"{shot}: {_describe(wanted)} (was {_describe(change.before)}) in {file}")
+        console.print(f"{shot}: {describe(wanted)} (was {describe(change.before)}) in {file}")
+        if change.drafted:
+            console.print(f"Nothing is regenerated. {_final_hint(file, shot, wanted)}")
+            return
         console.print(f"Nothing is regenerated. {_rebuild_hint(file)}")
 
     run_command(action, context, invocation=Invocation.start(file))
+
+
+def _final_hint(file: Path, shot: str, take: int | None) -> str:
+    """What follows the pick of a drafted shot's draft take (issue 17): the next run renders
+    its final from that draft (same seed and inputs); without a pick it has none."""
+    run = Invocation.start(file).command("run")
+    if take is None:
+        return f"{shot} now awaits a pick: `{run}` makes its drafts only, no final."
+    return f"`{run}` renders the final of {shot} from draft take {take} (its seed and inputs)."
+
+
+def _describe_draft(take: int | None) -> str:
+    return "no draft picked" if take is None else f"draft take {take}"
 
 
 def _rebuild_hint(file: Path) -> str:

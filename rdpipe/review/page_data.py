@@ -1,5 +1,10 @@
 """The review page's data: a run's ``manifest.json`` (version 2) as cards, with page-relative links.
 
+Drafts (issue 17): a drafted shot's draft takes are cards marked as drafts (their model and
+resolution shown), its final says which draft it came from, and a take regenerated for a
+deliverable says which; only the takes a ``pick:`` chooses (the drafts of a drafted shot, else
+the storyboard's) get pick buttons and commands.
+
 Paths in the manifest are relative to its own directory; here they become URLs relative to
 the page, so the page opens from disk and from the review server alike. Local reference
 images get thumbnails; URL references stay text (the page makes no outside requests).
@@ -79,6 +84,18 @@ class TakeCard:
     cost: str | None = None  # "0.42 USD" settled, or "≈0.42 USD" expected; None when unknown
     prompt: tuple[tuple[str, bool], ...] = ()  # the take's prompt: (words, differs from others)
     pick_command: str | None = None  # `rdpipe pick …` as the user can paste it
+    #: Which clip of the shot (issue 17): "" the storyboard's (a drafted shot's final),
+    #: "draft", or the deliverable it was regenerated for.
+    rendition: str = ""
+    from_draft: int | None = None  # the draft take a final (or regeneration) renders again
+    model: str | None = None  # the take's own model and resolution (a draft's are cheaper)
+    resolution: str | None = None
+    ratio_asked: str | None = None  # the take's requested ratio ("9:16")
+
+    @property
+    def anchor(self) -> str:
+        """The part of the element ids naming this take: ``2``, ``draft-2``, ``vertical-1``."""
+        return f"{self.rendition}-{self.take}" if self.rendition else str(self.take)
 
     @property
     def aspect(self) -> str:
@@ -117,6 +134,16 @@ class ShotCard:
     picked: int | None  # the take in the storyboard video
     chosen: int | None  # the pick: written in the pipeline file now (assembly may be pending)
     takes: tuple[TakeCard, ...]
+    drafted: bool = False  # its takes are drafts, picked before its final is rendered
+
+    def picks(self, take: TakeCard) -> bool:
+        """Whether ``take`` is one ``pick:`` chooses: a draft of a drafted shot, else a
+        storyboard take."""
+        return take.rendition == ("draft" if self.drafted else "")
+
+    @property
+    def pickable_count(self) -> int:
+        return sum(1 for take in self.takes if self.picks(take))
 
     @property
     def summary(self) -> str:
@@ -307,6 +334,7 @@ def _shot(
         picked=_integer(entry.get("picked")),
         chosen=picks.get(shot_id),
         takes=_takes(shot_id, entry, links, invocation),
+        drafted=entry.get("drafted") is True,
     )
 
 
@@ -316,13 +344,23 @@ def _takes(
     takes = [take for take in entry.get("takes") or [] if isinstance(take, dict)]
     prompts = [_take_prompt(take, str(entry.get("prompt") or "")) for take in takes]
     marked = prompt_differences(prompts)
+    drafted = entry.get("drafted") is True
+    picking = "draft" if drafted else ""
+    pickable = [take for take in takes if _rendition(take) == picking]
     cards = []
     for take, prompt in zip(takes, marked, strict=True):
         number = str(_integer(take.get("take")) or 1)
-        # A shot of one take has nothing to choose: no pick command.
-        command = _command(invocation, "pick", shot_id, number) if len(takes) > 1 else None
+        # A shot of one take has nothing to choose (a drafted shot's one draft has: its pick
+        # orders the final); a rendition that pick: does not choose has no pick command.
+        choice = _rendition(take) == picking and (drafted or len(pickable) > 1)
+        command = _command(invocation, "pick", shot_id, number) if choice else None
         cards.append(_take(take, links, prompt, command))
     return tuple(cards)
+
+
+def _rendition(take: Mapping[str, Any]) -> str:
+    rendition = take.get("rendition")
+    return rendition if isinstance(rendition, str) else ""
 
 
 def _take(
@@ -349,7 +387,23 @@ def _take(
         cost=cost_text(entry),
         prompt=prompt,
         pick_command=pick_command,
+        rendition=_rendition(entry),
+        from_draft=_integer(entry.get("from_draft")),
+        **_asked(entry),
     )
+
+
+def _asked(take: Mapping[str, Any]) -> dict[str, str | None]:
+    """The take's own request: its model, resolution and ratio (none when not recorded)."""
+    request = take.get("request")
+    request = request if isinstance(request, dict) else {}
+    metadata = request.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    return {
+        "model": _text(request.get("model")),
+        "resolution": _text(metadata.get("resolution")),
+        "ratio_asked": _text(metadata.get("ratio")),
+    }
 
 
 def _take_prompt(take: Mapping[str, Any], shot_prompt: str) -> str:

@@ -1,0 +1,159 @@
+"""The review page and ``rdpipe pick`` for a drafted pipeline (issue 17 §1), from a real run
+against the simulator, in headless Chromium: drafts badged with their model, the final saying
+which draft it came from, regenerations under their deliverable; picks choose draft takes and
+edit only the ``pick:`` line, sending nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from rdpipe.cli import app
+from rdpipe.hints import Invocation
+from rdpipe.review import build_page, serve
+from rdpipe.session.events import CollectingRunReporter
+from rdpipe.sim import SimServer
+from rdpipe.yaml_edit import read_picks
+from tests.cli_process import write_pipeline
+from tests.review.browser import (
+    WINDOW,
+    console_errors,
+    needs_chromium,
+    play_video,
+    start_chromium,
+    wait_for,
+)
+from tests.session.test_running import QUICK, run
+
+FILM = """version: 1
+name: film
+model: doubao-seedance-2-0-720p
+defaults: {seconds: 4, ratio: '16:9', draft: true, takes: 2}
+shots:
+  - {id: kite, prompt: a red kite, pick: 2}
+  - {id: dog, prompt: a dog, draft: false, takes: 1}
+outputs:
+  - {name: master, path: out/film.mp4, contact_sheet: false}
+  - {name: vertical, ratio: '9:16', aspect: regenerate, contact_sheet: false}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def driver(browser: Any) -> Any:
+    browser.set_window_size(*WINDOW)
+    browser.get("about:blank")
+    console_errors(browser)
+    return browser
+
+
+@pytest.fixture
+def film(sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The drafted pipeline after one run: kite's two drafts, its final from draft 2, both
+    shots regenerated at 9:16."""
+    monkeypatch.chdir(tmp_path)
+    path = write_pipeline(tmp_path, FILM)
+    run(sim, path, CollectingRunReporter(), QUICK)
+    return path
+
+
+def figure_text(driver: Any, anchor: str) -> str:
+    """The visible text of a take's caption, one line per line of it, spaces squeezed (the
+    title's badges are flex items: each is a line of its own)."""
+    text = driver.find_element("id", f"take-{anchor}").find_element("tag name", "figcaption").text
+    return "\n".join(" ".join(line.split()) for line in str(text).splitlines())
+
+
+def video_source(driver: Any, anchor: str) -> str:
+    script = f"return document.querySelector('#take-{anchor} video').getAttribute('src');"
+    return str(driver.execute_script(script))
+
+
+@needs_chromium
+def test_the_page_badges_drafts_and_links_the_final_to_its_draft(driver: Any, film: Path) -> None:
+    """Draft takes: "draft" and the 480p model, with their pick command; the final: "final,
+    from draft take 2" and its own clip, which plays; regenerations: their deliverable."""
+    invocation = Invocation.start(Path("film.yaml"))
+    page = build_page(film.parent / "out" / "manifest.json", picks=read_picks(film),
+                      invocation=invocation)  # fmt: skip
+    driver.get(page.as_uri())
+    draft_1 = figure_text(driver, "kite-draft-1").splitlines()
+    assert draft_1[:3] == ["Draft take 1", "draft", "doubao-seedance-2-0-480p"]
+    assert "Pick: rdpipe pick film.yaml kite 1" in draft_1
+    draft_2 = figure_text(driver, "kite-draft-2").splitlines()
+    assert draft_2[:4] == ["Draft take 2", "draft", "doubao-seedance-2-0-480p", "✓ Picked"]
+    final = figure_text(driver, "kite-1")
+    assert final.splitlines()[:3] == [
+        "Final",
+        "final, from draft take 2",
+        "doubao-seedance-2-0-720p",
+    ]
+    assert "Pick:" not in final
+    vertical = figure_text(driver, "kite-vertical-1")
+    assert vertical.splitlines()[:2] == [
+        "vertical",
+        "regenerated for vertical at 9:16, from draft take 2",
+    ]
+    assert "Pick:" not in vertical
+    assert figure_text(driver, "dog-1").splitlines()[:2] == ["Take 1", "✓ In the storyboard"]
+    dog_vertical = figure_text(driver, "dog-vertical-1").splitlines()[:2]
+    assert dog_vertical == ["vertical", "regenerated for vertical at 9:16"]
+    sources = {video_source(driver, a) for a in ("kite-draft-1", "kite-draft-2", "kite-1")}
+    assert len(sources) == 3  # the final is its own clip
+    played = play_video(driver, "#take-kite-1 video")
+    assert played["error"] is None and played["time"] > 0
+    badge = driver.find_element("css selector", "#take-kite-draft-1 .badge.draft")
+    assert badge.is_displayed() and badge.text == "draft"
+    assert console_errors(driver) == []
+
+
+@needs_chromium
+def test_the_served_page_picks_a_draft_editing_only_the_pick_line(
+    driver: Any, film: Path, sim: SimServer
+) -> None:
+    """Pick buttons are on the drafts only; pressing draft 1's rewrites ``pick: 2`` as
+    ``pick: 1`` and nothing else in the file, and sends no request."""
+    before = film.read_text()
+    sim.clear_observations()
+    with serve(film.parent / "out" / "manifest.json", film) as server:
+        driver.get(server.url)
+        buttons = driver.execute_script(
+            "return [...document.querySelectorAll('#shot-kite button.pick:not(.clear)')]"
+            ".map(b => b.closest('figure').id);"
+        )
+        assert buttons == ["take-kite-draft-1", "take-kite-draft-2"]
+        driver.find_element("id", "pick-kite-1").click()
+        pressed = "return document.getElementById('pick-kite-1').getAttribute('aria-pressed')"
+        wait_for(lambda: driver.execute_script(pressed) == "true", what="draft 1 picked")
+    assert film.read_text() == before.replace("a red kite, pick: 2}", "a red kite, pick: 1}")
+    assert sim.counters() == {}
+
+
+def test_pick_on_a_drafted_shot_names_the_draft_and_the_run_that_renders_its_final(
+    film: Path, sim: SimServer
+) -> None:
+    """``rdpipe pick film.yaml kite 1``: only the pick line changes, the output says draft take
+    and which command renders the final; no request is sent."""
+    before = film.read_text()
+    sim.clear_observations()
+    result = CliRunner().invoke(app, ["pick", "film.yaml", "kite", "1"])
+    assert result.exit_code == 0, result.stdout
+    assert film.read_text() == before.replace("pick: 2}", "pick: 1}")
+    assert result.stdout.splitlines() == [
+        "kite: draft take 1 (was draft take 2) in film.yaml",
+        "Nothing is regenerated. `rdpipe run film.yaml` renders the final of kite from draft "
+        "take 1 (its seed and inputs).",
+    ]
+    assert sim.counters() == {}
