@@ -131,6 +131,12 @@ def _kinds() -> dict[str, Any]:
             "id": {"type": "string"},
             "take": {"type": "integer"},
             "label": {"type": "string"},
+            "rendition": {
+                "type": "string",
+                "description": "'' the storyboard's clip (a drafted shot's final), 'draft', "
+                "else the deliverable it is regenerated for.",
+            },
+            "from_draft": _NULLABLE_INTEGER,
             "status": _ref("shotState"),
             "action": {"enum": ["generate", "resume", "reuse", "restore", "blocked", "refused"]},
             "reason": {"type": "string"},

@@ -1,4 +1,9 @@
-"""``rdpipe status``: what a run would do with each shot, and why, without running it."""
+"""``rdpipe status``: what a run would do with each shot, and why, without running it.
+
+A pipeline with drafts or regenerations (issue 17) gets a ``stage`` column: ``draft``, ``final
+from draft 2``, ``vertical`` (regenerated for that deliverable); its shots awaiting a pick are
+named with the commands that pick them.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ from rdpipe.cli.pipeline_commands import (
     remote_setting,
 )
 from rdpipe.hints import Invocation
+
+#: A draft take's rendition (``rdpipe.prepare.renditions.DRAFT``; not imported at start-up).
+DRAFT = "draft"
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -83,13 +91,17 @@ def status(
             job.shot.seconds for job in plan.jobs if job.shot.label in store.held
         )
         rows: list[dict[str, Any]] = []
+        drafted = {job.shot.id for job in plan.jobs if job.shot.rendition == DRAFT}
         for job in plan.jobs:
             held = store.held.get(job.shot.label)
+            final = job.shot.id in drafted and job.shot.rendition != DRAFT
             rows.append(
                 {
                     "id": job.shot.id,
                     "take": job.shot.take,
                     "label": job.shot.label,
+                    "rendition": job.shot.rendition,
+                    "from_draft": job.shot.from_take if final else None,
                     "status": "generating elsewhere" if held else _status(job),
                     "reason": held or job.reason,
                     "task_id": job.task_id,
@@ -99,6 +111,7 @@ def status(
             )
         preview = not offline and _preview_only(plan.jobs, prepared.loaded)
         notes = _notes(store, invocation, asked=asked, rows=rows, preview=preview)
+        notes += _pick_notes(plan.jobs, invocation)
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps
 
@@ -108,10 +121,12 @@ def status(
             return
         title = f"{prepared.name}: {billed} s to bill on the next run"
         table = Table(title=Text(title, style="table.title"))
-        for column in ("shot", "status", "why"):
+        staged = bool(drafted) or any(row["rendition"] for row in rows)
+        for column in ("shot", *(("stage",) if staged else ()), "status", "why"):
             table.add_column(column)
         for row in rows:  # data, never markup: a reason may quote "[/]" or "[redacted]"
-            table.add_row(Text(row["label"]), Text(row["status"]), Text(row["reason"]))
+            stage = (Text(_stage(row, row["id"] in drafted)),) if staged else ()
+            table.add_row(Text(row["label"]), *stage, Text(row["status"]), Text(row["reason"]))
         context.out.print(table)
         for note in notes:
             context.out.print(Text(note))
@@ -122,6 +137,28 @@ def status(
         file, offline=offline, sets=sets, allow_outside_files=allow_outside
     )
     run_command(action, context, invocation=invocation, as_json=as_json)
+
+
+def _stage(row: dict[str, Any], drafted: bool) -> str:
+    """The stage column: ``draft``, ``final from draft 2``, a deliverable's regeneration
+    (``vertical``, ``vertical from draft 2``), ``final`` for a shot without drafts."""
+    rendition, source = row["rendition"], row["from_draft"]
+    if rendition == DRAFT:
+        return "draft"
+    name = rendition or "final"
+    return f"{name} from draft {source}" if drafted and source is not None else name
+
+
+def _pick_notes(jobs: list[Job], invocation: Invocation) -> list[str]:
+    """For drafted shots without a pick: the commands that show and pick their drafts."""
+    from rdpipe.cli.next_steps import pick_advice
+    from rdpipe.prepare.renditions import awaiting_pick
+
+    waiting = awaiting_pick([job.shot for job in jobs])
+    if not waiting:
+        return []
+    takes = {shot: sum(1 for job in jobs if job.shot.id == shot) for shot in waiting}
+    return [step.removesuffix(".") for step in pick_advice(takes, invocation)]
 
 
 def _json_rows(jobs: list[Job], rows: list[dict[str, Any]], file: Path) -> list[dict[str, Any]]:
