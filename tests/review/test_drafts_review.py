@@ -137,6 +137,10 @@ def test_the_served_page_picks_a_draft_editing_only_the_pick_line(
         driver.find_element("id", "pick-kite-1").click()
         pressed = "return document.getElementById('pick-kite-1').getAttribute('aria-pressed')"
         wait_for(lambda: driver.execute_script(pressed) == "true", what="draft 1 picked")
+        chosen = driver.find_element("css selector", "#take-kite-draft-1 .badge.chosen")
+        assert chosen.text == "Picked: run to render its final"
+        clear = driver.find_element("id", "clear-kite").text
+        assert clear == "Clear pick (no final until a draft is picked)"
     assert film.read_text() == before.replace("a red kite, pick: 2}", "a red kite, pick: 1}")
     assert sim.counters() == {}
 
