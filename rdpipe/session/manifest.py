@@ -10,7 +10,8 @@ Drafts (issue 17): each take says its ``label`` (``kite:draft#2``), its ``rendit
 the storyboard's clip, a drafted shot's final; ``"draft"``; or the deliverable it was
 regenerated for) and ``from_draft`` (the draft take a drafted shot's final or regeneration
 renders again; else null). A drafted shot (``"drafted": true``) is picked among its draft
-takes (``picked``); its outcome at a glance is its final's once there is one.
+takes (``picked``); its outcome, model and settings at a glance are its final's once there
+is one (its drafts' before).
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class ManifestBuilder:
             request = redact_request(rendered.request).to_json()
             final = rendered.id in drafted and rendered.rendition != DRAFT
             from_draft = rendered.from_take if final else None
+            if final and not rendered.rendition:  # the shot as asked: its final, not a draft
+                shown = {"model": rendered.model, "settings": _settings(rendered.request.metadata)}
+                self._shots[rendered.id].update(shown)
             static = {"take": rendered.take, "key": job.key, "request": request,
                       "label": rendered.label, "rendition": rendered.rendition,
                       "from_draft": from_draft}  # fmt: skip

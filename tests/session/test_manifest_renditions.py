@@ -57,6 +57,7 @@ def test_each_take_carries_its_rendition_and_the_draft_its_final_came_from(
     assert draft_2["request"]["model"] == "doubao-seedance-2-0-480p"
     assert kite["takes"][3]["request"]["metadata"]["ratio"] == "9:16"
     assert (kite["drafted"], kite["picked"], dog["drafted"], dog["picked"]) == (True, 2, False, 1)
+    assert (kite["model"], kite["settings"]["seed"]) == ("doubao-seedance-2-0-720p", final["seed"])
     # At a glance a drafted shot is its final: its clip, key and seed.
     assert (kite["clip"], kite["key"], kite["seed"]) == (final["clip"], final["key"], final["seed"])
 
@@ -69,3 +70,4 @@ def test_a_drafted_shot_awaiting_a_pick_is_its_drafts(sim: SimServer, tmp_path: 
     assert [take["label"] for take in kite["takes"]] == ["kite:draft#1", "kite:draft#2"]
     assert kite["picked"] == 1  # the first that succeeded, as for any shot without pick:
     assert kite["clip"] == kite["takes"][0]["clip"]
+    assert kite["model"] == "doubao-seedance-2-0-480p"  # no final yet: as its drafts are asked
