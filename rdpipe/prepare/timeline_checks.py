@@ -32,8 +32,28 @@ def check_timeline(pipeline: Pipeline, shots: Sequence[RenderedShot]) -> list[Pr
     timeline = plan_timeline(lengths, pipeline.output, planned_fps(pipeline.output))
     problems = [Problem(problem.path, problem.message) for problem in timeline.problems]
     for index, deliverable in enumerate(pipeline.outputs or ()):
-        problems.extend(_length_problems(index, deliverable, lengths))
+        for problem in _deliverable_problems(index, deliverable, lengths):
+            if problem not in problems:  # a trim too short for every deliverable: said once
+                problems.append(problem)
     return problems
+
+
+def _deliverable_problems(
+    index: int, deliverable: DeliverableSpec, lengths: Sequence[ShotLength]
+) -> list[Problem]:
+    """The timeline problems of one ``outputs:`` entry (its own transition and cards), placed
+    at that entry, then its length against its ``max_seconds``."""
+    timeline = plan_timeline(lengths, deliverable, planned_fps(deliverable))
+    if not timeline.problems:
+        return _length_problems(index, deliverable, lengths)
+    entry = f"outputs[{index}]."
+    return [
+        Problem(
+            ("outputs", index, *problem.path[1:]) if problem.path[0] == "output" else problem.path,
+            problem.message.replace("output.", entry),
+        )
+        for problem in timeline.problems
+    ]
 
 
 def _length_problems(
@@ -44,7 +64,7 @@ def _length_problems(
     limit = deliverable.max_seconds
     fps = planned_fps(deliverable)
     timeline = plan_timeline(lengths, deliverable, fps)
-    if limit is None or timeline.problems:
+    if limit is None:
         return []
     seconds = float(_frames(timeline) / fps)
     if seconds <= limit:

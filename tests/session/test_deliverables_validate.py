@@ -65,3 +65,26 @@ def test_a_cut_within_max_seconds_passes(tmp_path: Path, monkeypatch: pytest.Mon
         " transition: {kind: crossfade, seconds: 1}}\n"
     )
     assert _validate(tmp_path, monkeypatch, outputs) == (0, "")
+
+
+def test_a_deliverables_own_transition_is_checked_at_its_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crossfade longer than the shots on one outputs: entry is located at that entry, in
+    its own words (outputs[1].transition.seconds)."""
+    outputs = (
+        "outputs:\n"
+        "  - {name: master}\n"
+        "  - {name: clip, ratio: '1:1', transition: {kind: crossfade, seconds: 5}}\n"
+    )
+    code, stderr = _validate(tmp_path, monkeypatch, outputs)
+    assert code == 2
+    assert stderr == (
+        "error: sb.yaml:9:71: outputs[1].transition.seconds: shot 'a' is 5 s long, too short "
+        "for the 5 s crossfade: it needs more than 5 s (5 s blended with the shot after); "
+        "shorten outputs[1].transition.seconds or lengthen the shot\n"
+        "sb.yaml:9:71: outputs[1].transition.seconds: shot 'b' is 5 s long, too short "
+        "for the 5 s crossfade: it needs more than 5 s (5 s blended with the shot before); "
+        "shorten outputs[1].transition.seconds or lengthen the shot\n"
+        "2 errors; nothing was sent to the API.\n"
+    )
