@@ -138,3 +138,20 @@ def test_pad_fits_the_whole_picture_between_bars(banded: Path, tmp_path: Path, f
     assert all(_near(rows[y][540], (0, 0, 0)) for y in (10, 600, 1320, 1910))
     assert _near(rows[960][100], RED) and _near(rows[960][540], BLUE)
     assert _near(rows[700][540], BLUE) and _near(rows[1220][540], BLUE)
+
+
+def test_fit_steps_are_golden() -> None:
+    """The scale and crop of a reframe around (0.2, 0.5), and the scale and pad of a pad."""
+    from rdpipe.assemble.framing import fit_steps
+
+    assert fit_steps("reframe", (0.2, 0.5), (1080, 1920), "out_range=tv") == [
+        "scale=1080:1920:force_original_aspect_ratio=increase:out_range=tv",
+        "crop=1080:1920:'max(0,min(iw-ow,iw*0.2-ow/2))':'max(0,min(ih-oh,ih*0.5-oh/2))'",
+    ]
+    assert fit_steps("pad", (0.2, 0.5), (1080, 1920), "out_range=tv") == [
+        "scale=1080:1920:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=tv",
+        "pad=1080:1920:(ow-iw)/2:(oh-ih)/2:color=black",
+    ]
+    assert fit_steps("as_is", (0.2, 0.5), (1080, 1920), "out_range=tv") == fit_steps(
+        "pad", (0.5, 0.5), (1080, 1920), "out_range=tv"
+    )
