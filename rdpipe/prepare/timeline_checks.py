@@ -2,12 +2,15 @@
 
 The arithmetic is :func:`rdpipe.model.timeline.plan_timeline`, the same the assembly lays the
 clips out with, run here on the seconds each shot requests, so a join ffmpeg could not draw
-is refused before anything is paid for.
+is refused before anything is paid for. Each ``outputs:`` entry is checked the same way, with
+its own transition, cards and ``max_seconds``, and its ``path`` as ``output.path`` is (the
+rule runs for every pipeline, so it holds the deliverables' path check too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 from rdpipe.model import Pipeline
 from rdpipe.model.deliverables import DeliverableSpec
@@ -23,18 +26,32 @@ def check_timeline(pipeline: Pipeline, shots: Sequence[RenderedShot]) -> list[Pr
     not be rendered its length is unknown, and so is its neighbours' place in the joins:
     the rule waits until the other errors are fixed.
     """
+    paths = _path_problems(pipeline)
     seconds = {shot.index: shot.seconds for shot in shots}
     if len(seconds) != len(pipeline.shots):
-        return []
+        return paths
     lengths = [
         ShotLength(shot.id, seconds[index], shot.trim) for index, shot in enumerate(pipeline.shots)
     ]
     timeline = plan_timeline(lengths, pipeline.output, planned_fps(pipeline.output))
-    problems = [Problem(problem.path, problem.message) for problem in timeline.problems]
+    problems = [*paths, *(Problem(problem.path, problem.message) for problem in timeline.problems)]
     for index, deliverable in enumerate(pipeline.outputs or ()):
         for problem in _deliverable_problems(index, deliverable, lengths):
             if problem not in problems:  # a trim too short for every deliverable: said once
                 problems.append(problem)
+    return problems
+
+
+def _path_problems(pipeline: Pipeline) -> list[Problem]:
+    """Each ``outputs:`` entry whose ``path`` would write outside the pipeline's folder."""
+    problems = []
+    for index, deliverable in enumerate(pipeline.outputs or ()):
+        path = PurePosixPath(deliverable.path.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or not path.name:
+            problems.append(Problem(("outputs", index, "path"), (
+                f"{deliverable.path!r} must be a file path inside the pipeline's folder "
+                "(relative, without '..')"
+            )))  # fmt: skip
     return problems
 
 

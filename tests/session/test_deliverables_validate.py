@@ -88,3 +88,16 @@ def test_a_deliverables_own_transition_is_checked_at_its_entry(
         "shorten outputs[1].transition.seconds or lengthen the shot\n"
         "2 errors; nothing was sent to the API.\n"
     )
+
+
+@pytest.mark.parametrize("path", ["../../x.mp4", "/tmp/x.mp4"])
+def test_a_deliverable_path_outside_the_folder_is_refused(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outputs: entry may not write outside the pipeline's folder, as output.path may not."""
+    code, stderr = _validate(tmp_path, monkeypatch, f"outputs:\n  - {{name: m, path: {path}}}\n")
+    assert code == 2
+    assert stderr == (
+        f"error: sb.yaml:8:21: outputs[0].path: '{path}' must be a file path inside the "
+        "pipeline's folder (relative, without '..')\n1 error; nothing was sent to the API.\n"
+    )
