@@ -15,7 +15,7 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.hints import Command, Suggestion
 from rdpipe.plan import Action, Job, Plan
 from rdpipe.session.reproduce import NEEDS_KEY
-from rdpipe.session.sources import ClipSources
+from rdpipe.session.sources import ClipSources, lock_name
 
 #: What ``--locked`` accepts before fetching (a clip to obtain) and after (only a clip); and,
 #: either way, a task already paid for whose key and take the lock file names (following it,
@@ -75,7 +75,7 @@ def check_locked(
     ]
     if not refused:
         return
-    locked_shots = set() if sources is None else sources.locked_shot_ids
+    locked_shots = set() if sources is None else sources.locked_names
     reasons = [_reason(job, locked_shots) for job in refused]
     seconds = sum(
         job.shot.seconds
@@ -88,7 +88,7 @@ def check_locked(
 
 def _reason(job: Job, locked_shots: set[str]) -> str:
     label = f"{job.shot.label} ({job.shot.seconds} s)"
-    if job.shot.id not in locked_shots:
+    if lock_name(job) not in locked_shots:
         return f"{label} is not in the lock file"
     if not _unavailable(job) and job.action is not Action.RESTORE:
         return f"{label} changed since the lock file was written"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from rdpipe.plan import NEW, Action, ClipSource, Decision, KnownClip, Plan
+from rdpipe.plan import NEW, Action, ClipSource, Decision, Job, KnownClip, Plan
 from rdpipe.state import ClipFile, ClipStore, ShotLock, TakeLock
 
 if TYPE_CHECKING:
@@ -80,9 +80,10 @@ class ClipSources:
         return self._read_index()
 
     @property
-    def locked_shot_ids(self) -> set[str]:
-        """The ids of the shots the lock file has an entry for."""
-        return {locked.shot.shot_id for locked in self.locked.values()}
+    def locked_names(self) -> set[str]:
+        """The names of the lock file's entries: shot ids, and for a shot's renditions
+        ``kite:draft``, ``kite:vertical`` (issue 17; :func:`lock_name` of a job)."""
+        return {locked.shot.name for locked in self.locked.values()}
 
     def with_unavailable(self, reasons: Mapping[tuple[str, int], str]) -> ClipSources:
         """These sources (what was read stays read), knowing why the clips of ``reasons``' keys
@@ -98,10 +99,10 @@ class ClipSources:
         new = {id(job) for job in plan.jobs if job.action is Action.GENERATE and job.reason == NEW}
         if not new:
             return plan
-        ids = self.locked_shot_ids
+        names = self.locked_names
         jobs = [
             replace(job, reason=f"changed since the lock file was written; {NEW}")
-            if id(job) in new and job.shot.id in ids
+            if id(job) in new and lock_name(job) in names
             else job
             for job in plan.jobs
         ]
@@ -148,6 +149,12 @@ class ClipSources:
         except (OSError, ValueError):
             return False
         return self.clips.verify(ClipFile(lock.clip, size, lock.sha256)).ok
+
+
+def lock_name(job: Job) -> str:
+    """The name of the lock entry a job's clip goes in: ``kite``, ``kite:draft``."""
+    rendition = job.shot.rendition
+    return f"{job.shot.id}:{rendition}" if rendition else job.shot.id
 
 
 def known_from_index(entry: IndexEntry) -> KnownClip:

@@ -3,6 +3,7 @@ final's from_draft, and a teammate's clone restoring drafts and final without a 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -160,4 +161,47 @@ def test_drafts_only_lock_their_drafts_and_a_second_run_submits_nothing(
     ]
     online.clear_observations()
     run(rdpipe_cli, film, "--drafts")
+    assert submits(online) == 0
+
+
+def test_a_final_never_made_is_new_not_changed_though_its_drafts_are_locked(
+    film: Path, online: SimServer, rdpipe_cli: Cli
+) -> None:
+    """After ``run --drafts`` the lock has kite:draft only: status says kite's final has no
+    clip yet (not "changed since the lock file"), and ``--locked`` says it is not in the lock
+    file, sending nothing."""
+    run(rdpipe_cli, film, "--drafts")
+    result = CliRunner().invoke(app, ["status", str(film), "--json"])
+    rows = {row["label"]: row["reason"] for row in json.loads(result.stdout)["shots"]}
+    assert rows["kite"] == "no clip for this request yet"
+    online.clear_observations()
+    result = CliRunner().invoke(app, ["run", str(film), "--locked"])
+    assert result.exit_code == 2
+    assert "kite (4 s) is not in the lock file." in " ".join(result.stderr.split())
+    assert submits(online) == 0
+
+
+def test_regenerated_renditions_are_entries_of_their_own(
+    film: Path, online: SimServer, rdpipe_cli: Cli
+) -> None:
+    """A 9:16 deliverable regenerating every shot: kite:vertical from draft 2, dog:vertical
+    (dog has no drafts: no from_draft); a second run submits nothing."""
+    film.write_text(
+        FILM.replace(
+            "output: {path: out/film.mp4}",
+            "outputs:\n  - {name: master, path: out/film.mp4}\n"
+            "  - {name: vertical, ratio: '9:16', aspect: regenerate}",
+        )
+    )
+    run(rdpipe_cli, film)
+    entries = LockFile(film.with_suffix(".rdpipe.lock")).read()
+    assert [(entry.name, entry.from_draft, len(entry.takes)) for entry in entries] == [
+        ("kite:draft", None, 2),
+        ("kite", 2, 1),
+        ("kite:vertical", 2, 1),
+        ("dog", None, 2),
+        ("dog:vertical", None, 1),
+    ]
+    online.clear_observations()
+    run(rdpipe_cli, film)
     assert submits(online) == 0
