@@ -64,20 +64,25 @@ class ShotNotInFile(PickNotSet):
 
 
 class TakeOutOfRange(PickNotSet):
-    """The take asked for is not one of the shot's takes."""
+    """The take asked for is not one of the shot's takes (``drafted``: its draft takes)."""
 
-    def __init__(self, file: str, shot_id: str, take: int, takes: int | None) -> None:
+    def __init__(
+        self, file: str, shot_id: str, take: int, takes: int | None, *, drafted: bool = False
+    ) -> None:
         self.file, self.shot_id, self.take, self.takes = file, shot_id, take, takes
+        noun = "draft take" if drafted else "take"
         if takes is None:
-            allowed = "a take is 1 or more"
+            allowed = f"a {noun} is 1 or more"
         elif takes == 1:
-            allowed = "it has one take, so the only take is 1"
+            allowed = f"it has one {noun}, so the only {noun} is 1"
         else:
-            allowed = f"a take is between 1 and {takes}"
-        super().__init__(
-            f"{file}: shot {shot_id!r} has no take {take}; {allowed}",
-            hint="Use --clear to go back to the first take that succeeded.",
+            allowed = f"a {noun} is between 1 and {takes}"
+        hint = (
+            "Use --clear to make drafts only (no final)."
+            if drafted
+            else "Use --clear to go back to the first take that succeeded."
         )
+        super().__init__(f"{file}: shot {shot_id!r} has no {noun} {take}; {allowed}", hint=hint)
 
 
 class PipelineNotEditable(PickNotSet):
@@ -154,14 +159,14 @@ def edit_pick(
     shot_node, shot_data = _find_shot(root, data, shot_id, shown_as)
     before = shot_data.get("pick")
     before = before if _is_int(before) else None
+    drafted = _drafted(shot_data, data)
     if take is not None:
         takes = _take_count(shot_data, data)
         if take < 1 or (takes is not None and take > takes):
-            raise TakeOutOfRange(shown_as, shot_id, take, takes)
+            raise TakeOutOfRange(shown_as, shot_id, take, takes, drafted=drafted)
     entries = shot_node.value
     found = next((i for i, (key, _) in enumerate(entries) if _key_is(key, "pick")), None)
     newline = "\r\n" if "\r\n" in text else "\n"
-    drafted = _drafted(shot_data, data)
     if take is None and shot_data.get("pick") is None:
         return text, PickChange(shot_id, before, None, drafted)
     if found is not None:

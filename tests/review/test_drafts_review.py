@@ -161,3 +161,15 @@ def test_pick_on_a_drafted_shot_names_the_draft_and_the_run_that_renders_its_fin
         "take 1 (its seed and inputs).",
     ]
     assert sim.counters() == {}
+
+
+def test_pick_beyond_the_drafts_is_refused_naming_draft_takes(film: Path) -> None:
+    """``rdpipe pick film.yaml kite 3`` with two drafts: exit 2, the file untouched."""
+    before = film.read_text()
+    result = CliRunner().invoke(app, ["pick", "film.yaml", "kite", "3"])
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == (
+        "error: film.yaml: shot 'kite' has no draft take 3; a draft take is between 1 and 2 "
+        "Use --clear to make drafts only (no final)."
+    )
+    assert film.read_text() == before
