@@ -132,14 +132,17 @@ def test_in_the_pipelines_own_folder_only_the_generated_folders_are_ignored(
 ) -> None:
     """`output: {path: film.mp4}`: no .gitignore in the pipeline's folder; clips/, .cache/,
     review/ and offline/ are ignored by their own; the pipeline, its lock file and its reference
-    stay visible, and so do the video, manifest, contact sheet and review page (the README says
+    stay visible, and so do the video, its timeline, manifest, contact sheet and review page (the README says
     what to add). An assemble that downloads the deleted clips again makes them ignored again."""
     repo = new_repo(tmp_path / "repo")
     pipeline = write(repo / "film.yaml", IN_OWN_FOLDER)
     (repo / "refs").mkdir()
     Image.new("RGB", (640, 360), "orange").save(repo / "refs" / "kite.png")
     commit_all(repo)
-    top_level = ["?? film.contact.png", "?? film.mp4", "?? film.rdpipe.lock", "?? manifest.json"]
+    top_level = [
+        "?? film.contact.png", "?? film.mp4", "?? film.otio", "?? film.rdpipe.lock",
+        "?? manifest.json",
+    ]  # fmt: skip
 
     ok(rdpipe_cli("run", str(pipeline)))
     assert status(repo) == top_level
@@ -187,6 +190,7 @@ def test_an_output_folder_of_the_users_keeps_their_files_and_gitignore(
         "?? film.rdpipe.lock",
         "?? renders/film.contact.png",
         "?? renders/film.mp4",
+        "?? renders/film.otio",
         "?? renders/manifest.json",
     ]
     assert (repo / "renders" / "clips" / ".gitignore").read_text(encoding="utf-8") == IGNORE_ALL
