@@ -132,8 +132,9 @@ def test_in_the_pipelines_own_folder_only_the_generated_folders_are_ignored(
 ) -> None:
     """`output: {path: film.mp4}`: no .gitignore in the pipeline's folder; clips/, .cache/,
     review/ and offline/ are ignored by their own; the pipeline, its lock file and its reference
-    stay visible, and so do the video, its timeline, manifest, contact sheet and review page (the README says
-    what to add). An assemble that downloads the deleted clips again makes them ignored again."""
+    stay visible, and so do the video, its timeline, manifest, contact sheet and review page (the
+    README says what to add). An assemble that downloads the deleted clips again makes them
+    ignored again."""
     repo = new_repo(tmp_path / "repo")
     pipeline = write(repo / "film.yaml", IN_OWN_FOLDER)
     (repo / "refs").mkdir()
