@@ -125,6 +125,65 @@ def _plan_shot() -> dict[str, Any]:
     )
 
 
+def _plan_money() -> dict[str, Any]:
+    return {
+        **{name: _NULLABLE_NUMBER for name in ("precharge", "expected_cost")},
+        **{name: _NULLABLE_INTEGER for name in ("precharge_quota", "expected_quota")},
+    }
+
+
+def _plan_totals() -> dict[str, Any]:
+    """``plan --json`` totals: this run's, by model and by stage (with the next run's stages
+    after this run's), and the next run's (the finals after the picks)."""
+    stage = _object(
+        {
+            "stage": {"enum": ["drafts", "finals", "regenerations"]},
+            "deliverable": {
+                **_NULLABLE_STRING,
+                "description": "regenerations: the deliverable they are made for; else null.",
+            },
+            "run": {
+                "enum": ["this", "next"],
+                "description": "'this': the run planned; 'next': the run after it, which "
+                "renders these once the drafted shots are picked (or, after --drafts, anyway).",
+            },
+            "after_picks": {
+                "type": "boolean",
+                "description": "Waits for drafted shots to be picked; priced from the final "
+                "configuration (the pick gives the seed, which changes no price).",
+            },
+            "generations": _COUNT,
+            "billed_seconds": _COUNT,
+            **_plan_money(),
+        },
+        description="Money in the document's currency, null without prices or when a model "
+        "of the stage is not priced; quota in the relay's units.",
+    )
+    next_run = _object(
+        {
+            "generations": _COUNT,
+            "billed_seconds": _COUNT,
+            **_plan_money(),
+            "awaiting_pick": {"type": "array", "items": {"type": "string"}},
+        },
+        description="What the run after this one generates (the stages with run 'next'); "
+        "awaiting_pick: the ids of the drafted shots without a pick. Budgets do not count it.",
+    )
+    return _object(
+        {
+            "generations": _COUNT,
+            "billed_seconds": _COUNT,
+            "by_model": {"type": "object"},
+            "by_stage": {"type": "array", "items": stage},
+            "next_run": {"anyOf": [next_run, {"type": "null"}]},
+            **_plan_money(),
+            "unpriced": {"type": "array", "items": {"type": "string"}},
+        },
+        required=["generations", "billed_seconds"],
+        description="This run's generations, seconds and money (what budgets count).",
+    )
+
+
 def _kinds() -> dict[str, Any]:
     status_shot = _object(
         {
@@ -167,7 +226,7 @@ def _kinds() -> dict[str, Any]:
             {
                 "pipeline": {"type": "string"},
                 "shots": {"type": "array", "items": _plan_shot()},
-                "totals": {"type": "object", "required": ["generations", "billed_seconds"]},
+                "totals": _plan_totals(),
                 "currency": _NULLABLE_STRING,
                 "pricing_version": {},
                 "prices": {"type": ["object", "null"]},

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from rdpipe.remote import RemoteSetting
     from rdpipe.session.hosting import MediaView
     from rdpipe.session.model_check import ModelsReading
+    from rdpipe.session.next_run import NextRun
     from rdpipe.session.pricing import PlanMoney
     from rdpipe.session.settings import RunSettings
 
@@ -291,35 +292,49 @@ def plan(
     remote: RemoteOption = None,
     no_remote: NoRemoteOption = False,
     as_json: JsonOption = False,
+    drafts: Annotated[
+        bool,
+        typer.Option(
+            "--drafts",
+            help="Plan what `run --drafts` does: the drafts and the shots without drafts.",
+        ),
+    ] = False,
 ) -> None:
     """Show every request, what the next run does with it (reuse, restore from the lock file,
     generate...), and the generations, seconds and money it would bill: the pre-charge (held
-    from the balance while the tasks run) and the expected cost, at the relay's prices."""
+    from the balance while the tasks run) and the expected cost, at the relay's prices.
+
+    With drafted shots, a table by stage also prices what the next run renders once the
+    drafts are picked (their finals and regenerations); the budget counts this run only."""
     context = CommandContext.start()
 
     def action() -> None:
         from rdpipe.session.hosting import read_media_views
+        from rdpipe.session.next_run import next_run
         from rdpipe.session.settings import RunSettings
 
         prepared = prepare(file, sets, allow_outside, warnings_to=context.err)
         shared = None if offline else remote_setting(file, remote, context, disabled=no_remote)
         # Read-only, like status; the server is asked for its prices only (status asks more).
-        settings = RunSettings(offline=offline, remote=shared)
-        result, _ = plan_as_stored(prepared, settings, context)
+        settings = RunSettings(offline=offline, remote=shared, drafts=drafts)
+        result, settings = plan_as_stored(prepared, settings, context)
         media = read_media_views(prepared, settings, context.environ, result.jobs)
         money, note = plan_prices(prepared, settings, result, context)
         if note is not None:
             context.err.print(note, style="yellow", markup=False)
+        later = next_run(prepared, settings, result, allow_outside=allow_outside)
+        if later is not None and money is not None:
+            later = later.priced(money.prices)
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps
 
             shown = {
-                **plan_json(result, money, note),
+                **plan_json(result, money, note, later),
                 "local_media": [view.to_json() for view in media],
             }
             typer.echo(dumps(document(Kind.PLAN, shown)))
         else:
-            print_plan(result, context.out, money)
+            print_plan(result, context.out, money, later)
             print_media(media, context.out)
 
     invocation = Invocation.start(
@@ -350,7 +365,9 @@ def plan_prices(
     return None, None if prices is None else prices.message
 
 
-def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[str, object]:
+def plan_json(
+    result: Plan, money: PlanMoney | None, note: str | None, later: NextRun | None = None
+) -> dict[str, object]:
     """The ``plan --json`` object: the plan's own (:meth:`~rdpipe.plan.Plan.to_json`) with the
     money: per shot ``precharge`` and ``expected_cost`` (display currency) and
     ``precharge_quota`` and ``expected_quota`` (quota units), ``null`` for a shot this run
@@ -359,7 +376,13 @@ def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[s
     ``prices`` (host, version, currency and its conversion). Without prices (none read: nothing
     to generate, or the relay could not be reached, which ``prices_note`` says) these are
     ``null`` and the plan counts seconds only. Each shot's ``status`` is its
-    :class:`~rdpipe.cli.machine_output.ShotState` (``action``: what the next run does)."""
+    :class:`~rdpipe.cli.machine_output.ShotState` (``action``: what the next run does).
+
+    ``totals.by_stage``: this run's stages (``run: "this"``), then the next run's (``later``,
+    :mod:`rdpipe.session.next_run`: ``run: "next"``, ``after_picks`` when they wait for drafted
+    shots to be picked), each with its generations, billed seconds and money;
+    ``totals.next_run``: the next run's totals and ``awaiting_pick`` (the shot ids), ``null``
+    when there is nothing after this run. Every other total counts this run only."""
     from rdpipe.cli.machine_output import plan_state
 
     shown = result.to_json()
@@ -371,27 +394,61 @@ def plan_json(result: Plan, money: PlanMoney | None, note: str | None) -> dict[s
             shot.update(dict.fromkeys(_MONEY_FIELDS))
         totals.update({**dict.fromkeys(_MONEY_FIELDS), "unpriced": []})
         for stage in shown["totals"]["by_stage"]:
-            stage.update(dict.fromkeys(_MONEY_FIELDS))
+            stage.update({"run": "this", "after_picks": False, **dict.fromkeys(_MONEY_FIELDS)})
+        _later_json(totals, later, None)
         return {**shown, "currency": None, "pricing_version": None, "prices": None,
                 "prices_note": note}  # fmt: skip
     for shot, job in zip(shown["shots"], result.jobs, strict=True):
         shot.update(money.amounts(money.billed(job)))
     totals.update({**money.amounts(money.costs.total), "unpriced": list(money.costs.unpriced)})
     for shown_stage, stage in zip(shown["totals"]["by_stage"], result.stages, strict=True):
-        shown_stage.update(money.amounts(_stage_cost(money, stage)))
+        shown_stage.update(
+            {"run": "this", "after_picks": False, **money.amounts(_stage_cost(money, stage))}
+        )
+    _later_json(totals, later, money)
     prices = money.to_json()
     return {**shown, "currency": prices["currency"], "pricing_version": prices["version"],
             "prices": prices, "prices_note": None}  # fmt: skip
+
+
+def _later_json(totals: dict[str, object], later: NextRun | None, money: PlanMoney | None) -> None:
+    """Add the next run's stages to ``totals["by_stage"]`` and its totals as ``next_run``."""
+    if later is None:
+        totals["next_run"] = None
+        return
+    stages = totals["by_stage"]
+    assert isinstance(stages, list)
+
+    def amounts(cost: ShotCost | None) -> dict[str, float | int | None]:
+        return dict.fromkeys(_MONEY_FIELDS) if money is None else money.amounts(cost)
+
+    for later_stage in later.stages:
+        stage = later_stage.stage
+        stages.append({
+            "stage": stage.name, "deliverable": stage.deliverable, "run": "next",
+            "after_picks": later_stage.after_picks, "generations": stage.generations,
+            "billed_seconds": stage.billed_seconds, **amounts(later.cost(stage)),
+        })  # fmt: skip
+    totals["next_run"] = {
+        "generations": later.generations,
+        "billed_seconds": later.billed_seconds,
+        **amounts(later.cost()),
+        "awaiting_pick": list(later.awaiting_pick),
+    }
 
 
 #: The money fields of a shot and of the totals in ``plan --json``.
 _MONEY_FIELDS = ("precharge", "expected_cost", "precharge_quota", "expected_quota")
 
 
-def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -> None:
+def print_plan(
+    result: Plan, console: Console, money: PlanMoney | None = None, later: NextRun | None = None
+) -> None:
     """The human form of a plan on ``console``: each request (data URLs shortened), and for a
     shot to generate its expected cost and pre-charge (with ``money``, the relay's prices);
-    then the totals, in seconds and, with ``money``, in the display currency."""
+    then the totals, in seconds and, with ``money``, in the display currency; with drafts or
+    regenerations, the same by stage, with ``later`` (what the next run renders: the finals
+    after the picks) priced apart, and a sentence saying this run's and the next run's."""
     from rich.table import Table
     from rich.text import Text
 
@@ -431,8 +488,10 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
             table.caption = Text(f"* without {', '.join(money.costs.unpriced)} (not priced)")
     table.add_row(*total, style="bold")
     console.print(table)
-    if result.staged:
-        console.print(_stage_table(result, money))
+    if result.staged or later is not None:
+        console.print(_stage_table(result, money, later))
+    if later is not None:
+        console.print(Text(_next_run_sentence(result, money, later)))
     if money is not None:
         version = money.prices.book.version
         console.print(Text(
@@ -442,9 +501,10 @@ def print_plan(result: Plan, console: Console, money: PlanMoney | None = None) -
         ))  # fmt: skip
 
 
-def _stage_table(result: Plan, money: PlanMoney | None) -> Table:
+def _stage_table(result: Plan, money: PlanMoney | None, later: NextRun | None) -> Table:
     """The plan by stage (issue 17): drafts, finals and the regenerations for each
-    deliverable, each with its generations, billed seconds and, with ``money``, its costs."""
+    deliverable, each with its generations, billed seconds and, with ``money``, its costs;
+    then the next run's stages (``later``) and the total of both runs."""
     from rich.table import Table
     from rich.text import Text
 
@@ -456,13 +516,70 @@ def _stage_table(result: Plan, money: PlanMoney | None) -> Table:
     if money is not None:
         table.add_column("expected cost", justify="right", no_wrap=True)
         table.add_column("pre-charge", justify="right", no_wrap=True)
-    for stage in result.stages:
+    stages = result.stages
+    for index, stage in enumerate(stages):
         row: list[Text | str] = [Text(stage.title), str(stage.generations)]
         row.append(str(stage.billed_seconds))
         if money is not None:
             row += _cost_cells(money, _stage_cost(money, stage))
-        table.add_row(*row)
+        table.add_row(*row, end_section=later is not None and index == len(stages) - 1)
+    if later is None:
+        return table
+    later_stages = later.stages
+    for index, later_stage in enumerate(later_stages):
+        stage = later_stage.stage
+        row = [Text(later_stage.title), str(stage.generations), str(stage.billed_seconds)]
+        if money is not None:
+            row += _cost_cells(money, later.cost(stage))
+        table.add_row(*row, end_section=index == len(later_stages) - 1)
+    total = [
+        "total, this run and the next",
+        str(result.generations + later.generations),
+        str(result.billed_seconds + later.billed_seconds),
+    ]
+    if money is not None:
+        total += _cost_cells(money, _both_runs(money, later))
+    table.add_row(*total, style="bold")
     return table
+
+
+def _both_runs(money: PlanMoney, later: NextRun) -> ShotCost | None:
+    """This run's cost and the next run's; ``None`` when a model of either is not priced."""
+    after = later.cost()
+    if money.costs.unpriced or after is None:
+        return None
+    return money.costs.total + after
+
+
+def _next_run_sentence(result: Plan, money: PlanMoney | None, later: NextRun) -> str:
+    """``This run generates 5 (20 s, expected $1.84); once harbour and skipper are picked
+    (rdpipe review, rdpipe pick), the next run generates 6 more (24 s, expected $40.11):
+    $41.95 in all. The budget counts this run's generations only.``"""
+
+    def said(generations: int, seconds: int, cost: ShotCost | None, more: str = "") -> str:
+        if money is None:
+            return f"{generations}{more} ({seconds} s)"
+        shown = "not priced" if cost is None else f"expected {money.show(cost.expected)}"
+        return f"{generations}{more} ({seconds} s, {shown})"
+
+    this_cost = None if money is None or money.costs.unpriced else money.costs.total
+    now = said(result.generations, result.billed_seconds, this_cost)
+    after = said(later.generations, later.billed_seconds, later.cost(), " more")
+    waits = ""
+    if later.awaiting_pick:
+        ids = list(later.awaiting_pick)
+        named = ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+        verb = "is" if len(ids) == 1 else "are"
+        waits = f"once {named} {verb} picked (rdpipe review, rdpipe pick), "
+    both = _both_runs(money, later) if money is not None else None
+    if money is None:
+        in_all = f"{result.billed_seconds + later.billed_seconds} s"
+    else:
+        in_all = "not priced" if both is None else money.show(both.expected)
+    return (
+        f"This run generates {now}; {waits}the next run generates {after}: {in_all} in "
+        "all. The budget counts this run's generations only."
+    )
 
 
 def _stage_cost(money: PlanMoney, stage: Stage) -> ShotCost | None:
