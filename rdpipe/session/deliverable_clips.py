@@ -54,12 +54,15 @@ def choose_clips(
     """The clip of every shot that has one for ``deliverable`` (rules in the module's text);
     ``drafts``: the run assembles from drafts (``run --drafts``, or a shot awaits a pick)."""
     pipeline = prepared.loaded.pipeline
-    ratios = {shot.id: shot.request.metadata.ratio for shot in prepared.shots if not shot.rendition}
+    ratios: dict[str, str | None] = {}  # the shape a shot's own clips have (drafts share it)
+    for rendered in prepared.shots:
+        if rendered.rendition in ("", DRAFT):
+            ratios.setdefault(rendered.id, rendered.request.metadata.ratio)
     by_shot: dict[str, dict[str, list[ShotResult]]] = {}
     for each in results:
         by_shot.setdefault(each.shot_id, {}).setdefault(each.rendition, []).append(each)
     chosen: list[ChosenClip] = []
-    notes: list[str] = []
+    reframed: list[str] = []  # shots to regenerate for the deliverable, reframed meanwhile
     for shot in pipeline.shots:
         method = shot.aspect.get(deliverable.name, _default_method(pipeline, deliverable))
         focus = (shot.focus.x, shot.focus.y) if shot.focus is not None else CENTRE
@@ -70,12 +73,25 @@ def choose_clips(
         if result.rendition == deliverable.name:
             fit = "as_is"
         elif method == "regenerate" and ratios.get(shot.id) != deliverable.target_ratio:
-            notes.append(
-                f"shot {shot.id!r} has no clip regenerated for {deliverable.name!r} yet: "
-                "reframed instead"
-            )
+            reframed.append(shot.id)
         chosen.append(ChosenClip(result, fit, focus))
-    return DeliverableCut(tuple(chosen), tuple(notes))
+    return DeliverableCut(tuple(chosen), _fallback_note(deliverable, reframed, drafts=drafts))
+
+
+def _fallback_note(
+    deliverable: DeliverableSpec, shot_ids: Sequence[str], *, drafts: bool
+) -> tuple[str, ...]:
+    """One note naming the shots ``deliverable`` shows reframed because their clip regenerated
+    at its ratio is not there yet (in drafts mode it comes with the finals)."""
+    if not shot_ids:
+        return ()
+    names = ", ".join(shot_ids)
+    have = "has" if len(shot_ids) == 1 else "have"
+    why = " (it is generated with the finals)" if drafts else ""
+    return (
+        f"{deliverable.name}: {names} {have} no clip regenerated at {deliverable.target_ratio} "
+        f"yet{why}: reframed instead",
+    )
 
 
 def is_drafted(pipeline: Pipeline, shot: Shot) -> bool:

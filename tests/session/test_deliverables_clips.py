@@ -86,7 +86,7 @@ def test_final_mode_prefers_the_regenerated_clip_as_it_is(tmp_path: Path) -> Non
     assert _chosen(prepared, results, "master")[0][:3] == ("kite", "", 1)
     vertical = prepared.loaded.pipeline.deliverables[1]
     assert choose_clips(prepared, results, vertical).notes == (
-        "shot 'dog' has no clip regenerated for 'vertical' yet: reframed instead",
+        "vertical: dog has no clip regenerated at 9:16 yet: reframed instead",
     )
 
 
@@ -112,3 +112,23 @@ def test_an_output_block_pads_as_it_always_did(tmp_path: Path) -> None:
         ("kite", "", 1, "pad", (0.25, 0.4)), ("dog", "", 2, "pad", (0.5, 0.5)),
     ]  # fmt: skip
     assert isinstance(prepared.loaded.pipeline.deliverables[0], DeliverableSpec)
+
+
+def test_a_shot_already_of_the_deliverables_shape_needs_no_regeneration_note(
+    tmp_path: Path,
+) -> None:
+    """The report's drafts run: every shot was noted "no clip regenerated for 'master'" though
+    master is 16:9 like the clips. Only shots of another shape are named, once per deliverable,
+    and in drafts mode the note says the regenerated clip comes with the finals; a drafted shot
+    awaiting its pick (no final rendered) counts by its drafts' shape."""
+    text = FILM.replace(" pick: 2,\n     aspect: {square: pad}", "\n     aspect: {square: pad}")
+    text = text.replace("{name: master}", "{name: master, ratio: '16:9', aspect: regenerate}")
+    prepared = _prepared(tmp_path, text)
+    results = [*DRAFTS]
+    master = prepared.loaded.pipeline.deliverables[0]
+    vertical = prepared.loaded.pipeline.deliverables[1]
+    assert choose_clips(prepared, results, master, drafts=True).notes == ()
+    assert choose_clips(prepared, results, vertical, drafts=True).notes == (
+        "vertical: kite, dog have no clip regenerated at 9:16 yet (it is generated with the "
+        "finals): reframed instead",
+    )
