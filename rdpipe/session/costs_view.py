@@ -7,15 +7,21 @@ settled; a failed task was refunded (its pre-charge came back, it settled 0); a 
 running holds its pre-charge; a submit that got no answer may hold one. The lock file holds the
 settled cost of each take it names (:class:`~rdpipe.state.TakeCost`), its own or a teammate's,
 in the currency of the run that made it. :func:`cost_document` is ``rdpipe cost --json``.
+
+The journal and the lock file name a take by its shot id and take number; a drafted shot's
+draft takes, its final and its regenerations share that id. Each row is named by the label of
+the current pipeline's rendition whose request key and take are the row's
+(:func:`rendition_labels`: ``kite:draft#2``, ``kite``, ``kite:vertical``); a key the pipeline
+no longer makes (an edited file) keeps the shot id.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdpipe.prices import Currency
 from rdpipe.session.bills import (
@@ -27,6 +33,12 @@ from rdpipe.session.bills import (
     task_currency,
 )
 from rdpipe.state import IntentRecord, LockFile, RunRecord, ShotLock, StatePaths, StateStore
+
+if TYPE_CHECKING:
+    from rdpipe.render import RenderedShot
+
+#: A rendition's label by its request key and take (:func:`rendition_labels`).
+Labels = Mapping[tuple[str, int], str]
 
 #: What became of a task's charge.
 SETTLED = "settled"  # finished: the relay settled it (``settled``)
@@ -41,13 +53,21 @@ COST_DOCUMENT_VERSION = 1
 
 @dataclass(frozen=True)
 class CostRow:
-    """One take's task (or a submit without one) and its :class:`TakeBill`."""
+    """One take's task (or a submit without one) and its :class:`TakeBill`. A lock file's
+    row names its entry: ``kite:draft`` for a shot's draft takes (issue 17). ``label``: the
+    rendition's label when the pipeline makes the take's key (``kite:draft#2``), else ``""``."""
 
     shot_id: str
     take: int
     task_id: str | None
     charge: str
     bill: TakeBill
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """How the row is shown: its :attr:`label`, else the shot id."""
+        return self.label or self.shot_id
 
 
 @dataclass(frozen=True)
@@ -83,10 +103,22 @@ class CostView:
     tasks_without_run: int = 0
 
 
-def read_costs(pipeline_file: Path, *, offline: bool = False) -> CostView:
+def rendition_labels(shots: Sequence[RenderedShot]) -> dict[tuple[str, int], str]:
+    """Each take's label by its cache key (:func:`rdpipe.plan.shot_keys`) and take number."""
+    from rdpipe.plan import shot_keys
+
+    keys = shot_keys(shots)
+    return {(keys[shot.label], shot.take): shot.label for shot in shots}
+
+
+def read_costs(
+    pipeline_file: Path, *, offline: bool = False, labels: Labels | None = None
+) -> CostView:
     """The costs of ``pipeline_file``'s last run and lock file (``offline``: the offline
-    previews' state and lock file). A pipeline never run has neither: empty. Raises
-    :class:`~rdpipe.state.StateError` (an unreadable state or lock file)."""
+    previews' state and lock file), each row named from ``labels`` (:func:`rendition_labels`
+    of the pipeline's shots; none: by shot id). A pipeline never run has neither: empty.
+    Raises :class:`~rdpipe.state.StateError` (an unreadable state or lock file)."""
+    labels = labels or {}
     paths = StatePaths.for_pipeline(pipeline_file, offline=offline)
     last_run = None
     without_run = 0
@@ -94,21 +126,22 @@ def read_costs(pipeline_file: Path, *, offline: bool = False) -> CostView:
         with StateStore.open(
             paths.database, pipeline=paths.pipeline, clock=time.time, read_only=True
         ) as store:
-            last_run = _last_run(store)
+            last_run = _last_run(store, labels)
             without_run = store.tasks_without_run()
     entries = LockFile(paths.lock_file).read()
-    lock = _lock_costs(entries)
+    lock = _lock_costs(entries, labels)
     return CostView(paths.pipeline, last_run, lock, paths.lock_file, without_run)
 
 
-def _last_run(store: StateStore) -> RunCosts | None:
+def _last_run(store: StateStore, labels: Labels) -> RunCosts | None:
     run = store.last_run()
     if run is None:
         return None
     currency = task_currency(run)
     rows = [CostRow(t.shot_id, t.take, t.task_id, _charge(t.state, t.settled_quota),
-                    bill_of_task(t)) for t in store.tasks_of_run(run.run_id)]  # fmt: skip
-    unknown = [_unknown_row(i, currency) for i in store.intents_of_run(run.run_id)
+                    bill_of_task(t), labels.get((t.key, t.take), ""))
+            for t in store.tasks_of_run(run.run_id)]  # fmt: skip
+    unknown = [_unknown_row(i, currency, labels) for i in store.intents_of_run(run.run_id)
                if i.outcome in ("pending", "unknown")]  # fmt: skip
     return RunCosts(run, currency, run.currency is not None, tuple(rows + unknown))
 
@@ -121,7 +154,7 @@ def _charge(state: str, settled_quota: int | None) -> str:
     return HELD
 
 
-def _unknown_row(intent: IntentRecord, currency: Currency) -> CostRow:
+def _unknown_row(intent: IntentRecord, currency: Currency, labels: Labels) -> CostRow:
     bill = TakeBill(
         currency=currency.code,
         precharge=amount(currency, intent.precharge_quota),
@@ -129,20 +162,24 @@ def _unknown_row(intent: IntentRecord, currency: Currency) -> CostRow:
         precharge_quota=intent.precharge_quota,
         expected_quota=intent.expected_quota,
     )
-    return CostRow(intent.shot_id, intent.take, None, UNKNOWN, bill)
+    label = labels.get((intent.key, intent.take), "")
+    return CostRow(intent.shot_id, intent.take, None, UNKNOWN, bill, label)
 
 
-def _lock_costs(entries: Sequence[ShotLock]) -> LockCosts:
+def _lock_costs(entries: Sequence[ShotLock], labels: Labels) -> LockCosts:
+    """The lock file's takes; a key the pipeline no longer makes is named by its entry
+    (``kite:draft``, with the take number beside it)."""
     rows: list[CostRow] = []
     without: list[CostRow] = []
     for entry in entries:
         for take in entry.takes:
+            label = labels.get((take.key or entry.key, take.take), "")
             if take.cost is None:
-                without.append(CostRow(entry.shot_id, take.take, take.task_id, NOT_STATED,
-                                       TakeBill("")))  # fmt: skip
+                without.append(CostRow(entry.name, take.take, take.task_id, NOT_STATED,
+                                       TakeBill(""), label))  # fmt: skip
             else:
                 bill = bill_of_lock(take.cost)
-                rows.append(CostRow(entry.shot_id, take.take, take.task_id, SETTLED, bill))
+                rows.append(CostRow(entry.name, take.take, take.task_id, SETTLED, bill, label))
     return LockCosts(tuple(rows), tuple(without))
 
 
@@ -208,7 +245,8 @@ def _quota(values: Iterable[int | None]) -> int | None:
 
 def cost_document(view: CostView) -> dict[str, Any]:
     """``rdpipe cost --json``: ``{"version", "pipeline", "lock_file", "last_run", "lock"}``
-    (README, "The bill after")."""
+    (README, "The bill after"); each take's ``label`` is its row's name (:attr:`CostRow.name`:
+    ``kite:draft#2``, else the shot id)."""
     return {
         "version": COST_DOCUMENT_VERSION,
         "pipeline": view.pipeline,
@@ -217,7 +255,7 @@ def cost_document(view: CostView) -> dict[str, Any]:
         "lock": {
             "takes": [_row_document(row) for row in view.lock.rows],
             "without_cost": [
-                {"shot": r.shot_id, "take": r.take, "task_id": r.task_id}
+                {"shot": r.shot_id, "label": r.name, "take": r.take, "task_id": r.task_id}
                 for r in view.lock.without_cost
             ],
             "totals": [_totals_document(t) for t in totals(view.lock.rows)],
@@ -244,6 +282,7 @@ def _row_document(row: CostRow) -> dict[str, Any]:
     bill = row.bill
     return {
         "shot": row.shot_id,
+        "label": row.name,
         "take": row.take,
         "task_id": row.task_id,
         "charge": row.charge,

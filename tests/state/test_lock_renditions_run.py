@@ -205,3 +205,15 @@ def test_regenerated_renditions_are_entries_of_their_own(
     online.clear_observations()
     run(rdpipe_cli, film)
     assert submits(online) == 0
+
+
+def test_cost_lists_the_lock_s_drafts_apart_from_the_final(film: Path, rdpipe_cli: Cli) -> None:
+    """``rdpipe cost``: the lock file's takes are kite:draft 1 and 2, then kite 1 (the final),
+    then dog's: a draft take 1 and the final are two rows, never one shot's take 1 twice."""
+    run(rdpipe_cli, film)
+    result = CliRunner().invoke(app, ["cost", str(film)], env={"COLUMNS": "200"})
+    lines = [line.split() for line in result.stdout.splitlines()]
+    start = next(i for i, words in enumerate(lines) if words[:2] == ["Every", "take"])
+    rows = [words[:2] for words in lines[start + 4 : start + 9]]
+    assert rows == [["kite:draft", "1"], ["kite:draft", "2"], ["kite", "1"], ["dog", "1"],
+                    ["dog", "2"]]  # fmt: skip
