@@ -142,6 +142,11 @@ class ShotCard:
         return take.rendition == ("draft" if self.drafted else "")
 
     @property
+    def awaits_pick(self) -> bool:
+        """A drafted shot whose final has not been asked for (no ``pick:`` at its run)."""
+        return self.drafted and not any(take.rendition == "" for take in self.takes)
+
+    @property
     def pickable_count(self) -> int:
         return sum(1 for take in self.takes if self.picks(take))
 

@@ -69,6 +69,34 @@ def film(sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return path
 
 
+@needs_chromium
+def test_a_shot_awaiting_a_pick_shows_its_drafts_to_pick(
+    driver: Any, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pick: yet: the card says it awaits a pick, draft 1 is in the draft video, each draft
+    has its pick command, and there is no final."""
+    monkeypatch.chdir(tmp_path)
+    path = write_pipeline(tmp_path, FILM.replace(", pick: 2}", "}"))
+    run(sim, path, CollectingRunReporter(), QUICK)
+    page = build_page(tmp_path / "out" / "manifest.json", picks=read_picks(path),
+                      invocation=Invocation.start(Path("film.yaml")))  # fmt: skip
+    driver.get(page.as_uri())
+    summary = driver.find_element("css selector", "#shot-kite .summary").text
+    assert summary == (
+        "2 takes: 2 done · awaits a pick: its final is rendered from the draft you pick"
+    )
+    assert figure_text(driver, "kite-draft-1").splitlines()[:4] == [
+        "Draft take 1", "draft", "doubao-seedance-2-0-480p", "✓ In the draft video",
+    ]  # fmt: skip
+    for take in (1, 2):
+        assert (
+            f"Pick: rdpipe pick film.yaml kite {take}"
+            in figure_text(driver, f"kite-draft-{take}").splitlines()
+        )
+    assert driver.find_elements("id", "take-kite-1") == []
+    assert console_errors(driver) == []
+
+
 def figure_text(driver: Any, anchor: str) -> str:
     """The visible text of a take's caption, one line per line of it, spaces squeezed (the
     title's badges are flex items: each is a line of its own)."""
