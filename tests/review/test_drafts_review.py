@@ -201,3 +201,17 @@ def test_pick_beyond_the_drafts_is_refused_naming_draft_takes(film: Path) -> Non
         "Use --clear to make drafts only (no final)."
     )
     assert film.read_text() == before
+
+
+def test_clearing_a_drafted_shot_s_pick_says_it_goes_back_to_drafts(film: Path) -> None:
+    """``rdpipe pick film.yaml kite --clear``: the pick line goes, and the output says the next
+    run makes drafts only."""
+    before = film.read_text()
+    result = CliRunner().invoke(app, ["pick", "film.yaml", "kite", "--clear"])
+    assert result.exit_code == 0, result.stdout
+    assert film.read_text() == before.replace(", pick: 2}", "}")
+    assert result.stdout.splitlines() == [
+        "kite: no draft picked (was draft take 2) in film.yaml",
+        "Nothing is regenerated. kite now awaits a pick: `rdpipe run film.yaml` makes its "
+        "drafts only, no final.",
+    ]
