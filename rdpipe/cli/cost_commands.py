@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from rdpipe.session.costs_view import CostRow, CostView, RunCosts, Totals
+    from rdpipe.load.loader import LoadedPipeline
+    from rdpipe.session.costs_view import CostRow, CostView, Labels, RunCosts, Totals
 
 
 @app.command()
@@ -34,7 +35,7 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
 
         # a pipeline file, as status checks it (exit 2 for a bad one)
         loaded = load_pipeline(file)
-        view = read_costs(file, offline=offline)
+        view = read_costs(file, offline=offline, labels=_labels(loaded))
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps, relative_path
 
@@ -48,6 +49,20 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
 
     invocation = Invocation.start(file, offline=offline)
     run_command(action, context, as_json=as_json, pipeline=file, invocation=invocation)
+
+
+def _labels(loaded: LoadedPipeline) -> Labels:
+    """Each take's label by request key and take, from the pipeline as it is now; none when
+    it no longer passes its checks (the rows keep their shot ids)."""
+    from rdpipe.errors import PipelineInvalid
+    from rdpipe.prepare.pipeline import check_loaded
+    from rdpipe.session.costs_view import rendition_labels
+
+    try:
+        prepared = check_loaded(loaded)
+    except PipelineInvalid:
+        return {}
+    return rendition_labels(prepared.shots)
 
 
 def _print_costs(
@@ -79,7 +94,9 @@ def _print_costs(
         return
     out.print(_table(f"Every take the lock file holds ({name})", lock.rows, run=False))
     if lock.without_cost:
-        shown = ", ".join(f"{row.shot_id} take {row.take}" for row in lock.without_cost)
+        shown = ", ".join(
+            row.label or f"{row.shot_id} take {row.take}" for row in lock.without_cost
+        )
         out.print(Text(f"No cost recorded for {shown} (made before rdpipe recorded costs)."))
 
 
@@ -129,7 +146,7 @@ def _table(title: str, rows: tuple[CostRow, ...], *, run: bool) -> Table:
         if run:
             figures.insert(0, _money(bill.currency, bill.precharge))
         last = index == len(rows) - 1
-        table.add_row(Text(row.shot_id), str(row.take), *figures, row.charge, end_section=last)
+        table.add_row(Text(row.name), str(row.take), *figures, row.charge, end_section=last)
     sums = totals(rows)
     for total in sums:
         table.add_row(*_total_cells(total, run=run, named=len(sums) > 1))

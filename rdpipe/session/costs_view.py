@@ -255,7 +255,7 @@ def cost_document(view: CostView) -> dict[str, Any]:
         "lock": {
             "takes": [_row_document(row) for row in view.lock.rows],
             "without_cost": [
-                {"shot": r.shot_id, "label": r.name, "take": r.take, "task_id": r.task_id}
+                {"shot": r.shot_id, "take": r.take, "task_id": r.task_id}
                 for r in view.lock.without_cost
             ],
             "totals": [_totals_document(t) for t in totals(view.lock.rows)],
