@@ -8,19 +8,39 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
+
+import pytest
 
 from tests.cli_process import PIPELINE, environment, run_rdpipe, write_pipeline
 
 TASK = r"task_\w{32}"
 
 
-def test_cached_rerun_prints_one_summary_line(tmp_path: Path) -> None:
-    """A rerun that changes nothing prints exactly the summary line, no line per cached shot."""
-    project, env = tmp_path / "project", environment(tmp_path / "cache")
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project after one ``rdpipe run --offline`` of ``PIPELINE`` (exit 0), made once for the
+    module; each test reruns a copy of it (:func:`project_after_run`)."""
+    root = tmp_path_factory.mktemp("plain-first-run")
+    project = root / "project"
     write_pipeline(project)
+    env = environment(root / "cache")
     first = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
     assert first.returncode == 0, first.stderr
+    return project
+
+
+def project_after_run(first_run: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """This test's copy of the run project, and the environment to rerun it in."""
+    project = tmp_path / "project"
+    shutil.copytree(first_run, project, symlinks=True)
+    return project, environment(tmp_path / "cache")
+
+
+def test_cached_rerun_prints_one_summary_line(first_run: Path, tmp_path: Path) -> None:
+    """A rerun that changes nothing prints exactly the summary line, no line per cached shot."""
+    project, env = project_after_run(first_run, tmp_path)
 
     rerun = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
 
@@ -30,12 +50,10 @@ def test_cached_rerun_prints_one_summary_line(tmp_path: Path) -> None:
     assert rerun.stderr == ""
 
 
-def test_rerun_prints_only_the_shots_that_changed(tmp_path: Path) -> None:
+def test_rerun_prints_only_the_shots_that_changed(first_run: Path, tmp_path: Path) -> None:
     """With one prompt edited, the plan line, that shot's phases and the summary; the cached shot
     is only counted."""
-    project, env = tmp_path / "project", environment(tmp_path / "cache")
-    write_pipeline(project)
-    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+    project, env = project_after_run(first_run, tmp_path)
     write_pipeline(project, PIPELINE.replace("a blue boat", "a green boat"))
 
     rerun = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
@@ -59,11 +77,9 @@ def test_rerun_prints_only_the_shots_that_changed(tmp_path: Path) -> None:
         assert re.fullmatch(pattern, line), (line, pattern)
 
 
-def test_json_lines_stay_per_shot(tmp_path: Path) -> None:
+def test_json_lines_stay_per_shot(first_run: Path, tmp_path: Path) -> None:
     """``--json`` still reports every shot of a cached rerun, one event each, then the summary."""
-    project, env = tmp_path / "project", environment(tmp_path / "cache")
-    write_pipeline(project)
-    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+    project, env = project_after_run(first_run, tmp_path)
 
     rerun = run_rdpipe("run", "film.yaml", "--offline", "--json", cwd=project, env=env)
 
@@ -77,14 +93,12 @@ def test_json_lines_stay_per_shot(tmp_path: Path) -> None:
 
 
 def test_a_rerun_settled_without_the_event_loop_prints_what_the_loop_prints(
-    tmp_path: Path,
+    first_run: Path, tmp_path: Path
 ) -> None:
     """A rerun with nothing to do is settled without an event loop; one whose video must be
     joined again (its stamp removed) goes through the loop. Both print the same bytes, plain and
     ``--json``, exit the same, and leave the same manifest."""
-    project, env = tmp_path / "project", environment(tmp_path / "cache")
-    write_pipeline(project)
-    assert run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env).returncode == 0
+    project, env = project_after_run(first_run, tmp_path)
     output = project / "out" / "offline"
 
     def rerun(*extra: str, joined_again: bool) -> tuple[int, str, str, dict[str, object]]:
