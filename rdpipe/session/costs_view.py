@@ -8,11 +8,12 @@ running holds its pre-charge; a submit that got no answer may hold one. The lock
 settled cost of each take it names (:class:`~rdpipe.state.TakeCost`), its own or a teammate's,
 in the currency of the run that made it. :func:`cost_document` is ``rdpipe cost --json``.
 
-The journal and the lock file name a take by its shot id and take number; a drafted shot's
-draft takes, its final and its regenerations share that id. Each row is named by the label of
+The journal names a take by its shot id and take number: a drafted shot's draft takes, its
+final and its regenerations share that id. Each row of the last run is named by the label of
 the current pipeline's rendition whose request key and take are the row's
 (:func:`rendition_labels`: ``kite:draft#2``, ``kite``, ``kite:vertical``); a key the pipeline
-no longer makes (an edited file) keeps the shot id.
+no longer makes (an edited file) keeps the shot id. The lock file's rows are named by their
+entry (``kite:draft``, the take number beside it), which says the rendition itself.
 """
 
 from __future__ import annotations
@@ -115,8 +116,9 @@ def read_costs(
     pipeline_file: Path, *, offline: bool = False, labels: Labels | None = None
 ) -> CostView:
     """The costs of ``pipeline_file``'s last run and lock file (``offline``: the offline
-    previews' state and lock file), each row named from ``labels`` (:func:`rendition_labels`
-    of the pipeline's shots; none: by shot id). A pipeline never run has neither: empty.
+    previews' state and lock file), each row of the last run named from ``labels``
+    (:func:`rendition_labels` of the pipeline's shots; none: by shot id). A pipeline never
+    run has neither: empty.
     Raises :class:`~rdpipe.state.StateError` (an unreadable state or lock file)."""
     labels = labels or {}
     paths = StatePaths.for_pipeline(pipeline_file, offline=offline)
@@ -129,7 +131,7 @@ def read_costs(
             last_run = _last_run(store, labels)
             without_run = store.tasks_without_run()
     entries = LockFile(paths.lock_file).read()
-    lock = _lock_costs(entries, labels)
+    lock = _lock_costs(entries)
     return CostView(paths.pipeline, last_run, lock, paths.lock_file, without_run)
 
 
@@ -166,20 +168,18 @@ def _unknown_row(intent: IntentRecord, currency: Currency, labels: Labels) -> Co
     return CostRow(intent.shot_id, intent.take, None, UNKNOWN, bill, label)
 
 
-def _lock_costs(entries: Sequence[ShotLock], labels: Labels) -> LockCosts:
-    """The lock file's takes; a key the pipeline no longer makes is named by its entry
-    (``kite:draft``, with the take number beside it)."""
+def _lock_costs(entries: Sequence[ShotLock]) -> LockCosts:
+    """The lock file's takes, each named by its entry (``kite:draft``)."""
     rows: list[CostRow] = []
     without: list[CostRow] = []
     for entry in entries:
         for take in entry.takes:
-            label = labels.get((take.key or entry.key, take.take), "")
             if take.cost is None:
                 without.append(CostRow(entry.name, take.take, take.task_id, NOT_STATED,
-                                       TakeBill(""), label))  # fmt: skip
+                                       TakeBill("")))  # fmt: skip
             else:
                 bill = bill_of_lock(take.cost)
-                rows.append(CostRow(entry.name, take.take, take.task_id, SETTLED, bill, label))
+                rows.append(CostRow(entry.name, take.take, take.task_id, SETTLED, bill))
     return LockCosts(tuple(rows), tuple(without))
 
 
