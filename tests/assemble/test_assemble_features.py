@@ -32,6 +32,7 @@ from rdpipe.model.output import (
     TransitionSpec,
 )
 from tests.assemble.media import decode_errors, measure
+from tests.media_measure import integrated_loudness
 
 TARGET = TargetFormat(320, 180, Fraction(25))
 
@@ -102,15 +103,6 @@ def test_trim_cards_and_burned_captions(
     assert (tmp_path / "film.vtt").read_text().startswith("WEBVTT")
 
 
-def _loudness(ffmpeg: str, path: Path) -> float:
-    result = subprocess.run(
-        [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    tail = result.stderr[result.stderr.rindex("Summary:") :]
-    return float(tail.split("I:")[1].split("LUFS")[0])
-
-
 @pytest.mark.parametrize("copy", [True, False], ids=["copy", "normalise"])
 def test_music_bed_and_loudness_target(
     copy: bool, matching_clips: list[Path], tmp_path: Path, ffmpeg: str
@@ -126,7 +118,7 @@ def test_music_bed_and_loudness_target(
     assert result.copied is copy
     assert produced.video_seconds == pytest.approx(4.0, abs=1 / 25)
     assert produced.audio_end == pytest.approx(produced.video_end, abs=1 / 25)
-    assert _loudness(ffmpeg, result.output) == pytest.approx(-20, abs=1.5)
+    assert integrated_loudness(result.output, ffmpeg) == pytest.approx(-20, abs=1.5)
 
 
 def test_contact_sheet_has_a_cell_per_shot(

@@ -14,6 +14,7 @@ from rdpipe.assemble.length_limit import TooLong
 from rdpipe.model.deliverables import DeliverableSpec
 from tests.assemble.joining import join
 from tests.assemble.media import measure
+from tests.media_measure import integrated_loudness
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +32,6 @@ def dark(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-def _loudness(ffmpeg: str, path: Path) -> float:
-    """Integrated loudness in LUFS, as ffmpeg's ebur128 filter measures it."""
-    result = subprocess.run(
-        [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    tail = result.stderr[result.stderr.rindex("Summary:") :]
-    return float(tail.split("I:")[1].split("LUFS")[0])
-
-
 @pytest.mark.parametrize(("platform", "target"), [("tiktok", -14.0), ("broadcast-ebu", -23.0)])
 def test_loudness_meets_the_deliverables_target(
     platform: str, target: float, dark: Path, tmp_path: Path, ffmpeg: str
@@ -49,8 +40,8 @@ def test_loudness_meets_the_deliverables_target(
     spec = DeliverableSpec(name="d", platform=platform, contact_sheet=False)
     clips = [ClipInput("a", dark, fit="reframe"), ClipInput("b", dark, fit="reframe")]
     result = join(clips, spec, tmp_path, ffmpeg)
-    assert _loudness(ffmpeg, dark) < target - 5
-    assert _loudness(ffmpeg, result.output) == pytest.approx(target, abs=1.0)
+    assert integrated_loudness(dark, ffmpeg) < target - 5
+    assert integrated_loudness(result.output, ffmpeg) == pytest.approx(target, abs=1.0)
 
 
 def test_burned_captions_stay_inside_the_safe_area(dark: Path, tmp_path: Path, ffmpeg: str) -> None:

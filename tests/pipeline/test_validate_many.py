@@ -38,6 +38,7 @@ def test_the_ci_line_passes_on_the_examples(tmp_path: Path) -> None:
         "pipelines/lighthouse/lighthouse.yaml: OK (4 shots)\n"
         "pipelines/product-teaser/brand.yaml: fragment (included by teaser.yaml): OK\n"
         "pipelines/product-teaser/teaser.yaml: OK (3 shots)\n"
+        "pipelines/trailer/trailer.yaml: OK (4 shots)\n"
     )
 
 

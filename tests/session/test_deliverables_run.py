@@ -4,18 +4,16 @@ measured, a rerun that changes nothing encodes nothing, and the run's summary na
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import av
 import pytest
 
-from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.scheduler import Phase
 from rdpipe.session.events import CollectingRunReporter
 from rdpipe.sim import SimServer
 from tests.cli_process import write_pipeline
+from tests.media_measure import integrated_loudness
 from tests.session.test_running import run
 
 THREE = """version: 1
@@ -38,17 +36,6 @@ def _size_and_seconds(path: Path) -> tuple[int, int, float]:
         stream = container.streams.video[0]
         frames = sum(1 for _frame in container.decode(video=0))
         return stream.codec_context.width, stream.codec_context.height, frames / 24
-
-
-def _loudness(path: Path) -> float:
-    """Integrated loudness in LUFS, as ffmpeg's ebur128 filter measures it."""
-    ffmpeg = find_ffmpeg(os.environ)
-    result = subprocess.run(
-        [ffmpeg, "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    tail = result.stderr[result.stderr.rindex("Summary:") :]
-    return float(tail.split("I:")[1].split("LUFS")[0])
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -74,9 +61,9 @@ def test_three_deliverables_from_one_run(sim: SimServer, tmp_path: Path) -> None
         "master": (1920, 1080), "vertical": (1080, 1920), "square": (480, 480),
     }  # fmt: skip
     assert all(seconds == pytest.approx(8.0, abs=1 / 24) for *_size, seconds in sizes.values())
-    assert _loudness(out / "master.mp4") == pytest.approx(-14, abs=1.0)
-    assert _loudness(out / "vertical.mp4") == pytest.approx(-14, abs=1.0)
-    assert _loudness(out / "square.mp4") == pytest.approx(-20, abs=1.0)
+    assert integrated_loudness(out / "master.mp4") == pytest.approx(-14, abs=1.0)
+    assert integrated_loudness(out / "vertical.mp4") == pytest.approx(-14, abs=1.0)
+    assert integrated_loudness(out / "square.mp4") == pytest.approx(-20, abs=1.0)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["video"] == "master.mp4"
     assert manifest["deliverables"] == [
@@ -146,6 +133,6 @@ def test_deliverables_of_one_frame_share_their_pieces(sim: SimServer, tmp_path: 
     run(sim, path, CollectingRunReporter())
     out = tmp_path / "out"
     assert len(list((out / ".cache").glob("*.mov"))) == 2
-    assert _loudness(out / "web.mp4") == pytest.approx(-14, abs=1.0)
-    assert _loudness(out / "broadcast.mp4") == pytest.approx(-23, abs=1.0)
+    assert integrated_loudness(out / "web.mp4") == pytest.approx(-14, abs=1.0)
+    assert integrated_loudness(out / "broadcast.mp4") == pytest.approx(-23, abs=1.0)
     assert _size_and_seconds(out / "broadcast.mp4")[:2] == (1920, 1080)
