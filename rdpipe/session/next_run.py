@@ -46,11 +46,14 @@ class LaterStage:
 @dataclass(frozen=True)
 class NextRun:
     """The jobs the next run renders that this one does not (``plan.jobs``, storyboard
-    order), ``awaiting_pick`` the drafted shots they wait for (ids, in order), and with
-    ``money`` their costs at the prices this plan read."""
+    order), ``awaiting_pick`` the drafted shots they wait for (ids, in order), ``after_picks``
+    the labels of the jobs the picks make (a drafted shot's final and regenerations, and a
+    take continuing from it, whose key the pick changes), and with ``money`` their costs at
+    the prices this plan read."""
 
     plan: Plan
     awaiting_pick: tuple[str, ...]
+    after_picks: frozenset[str] = frozenset()
     money: PlanMoney | None = None
 
     @property
@@ -65,10 +68,9 @@ class NextRun:
     def stages(self) -> list[LaterStage]:
         """The jobs by stage (drafts, finals, regenerations per deliverable), those after the
         picks before the others of each stage."""
-        awaiting = set(self.awaiting_pick)
         split = [
             (after, _plan_of(self.plan.pipeline, [j for j in self.plan.jobs
-                                                  if (j.shot.id in awaiting) == after]))
+                                                  if (j.shot.label in self.after_picks) == after]))
             for after in (True, False)
         ]  # fmt: skip
         stages = [LaterStage(stage, after) for after, plan in split for stage in plan.stages]
@@ -102,23 +104,29 @@ def next_run(
 ) -> NextRun | None:
     """What the run after ``this_run`` (the plan of ``prepared`` with ``settings``) renders
     that this one does not; ``None`` when nothing: every drafted shot is picked, and this is
-    not ``--drafts``. A job waiting for a pick is a generation whatever the state holds (the
-    pick, not made, decides its key). Reads the state as :func:`read_plan` does."""
+    not ``--drafts``. A job waiting for a pick (a drafted shot's final and regenerations, a
+    take continuing from them) is a generation whatever the state holds: the pick, not made,
+    decides its key. Reads the state as :func:`read_plan` does."""
     from rdpipe.session.session import read_plan
 
     awaiting = tuple(prepared.awaiting_pick)
     if not awaiting and not settings.drafts:
         return None
     full = read_plan(_picked(prepared, awaiting, allow_outside), replace(settings, drafts=False))
-    sent = {job.shot.label for job in this_run.jobs}
+    # A take whose key changes sends again: a shot continuing from a drafted one starts from
+    # its draft now, from its final once picked.
+    sent = {job.shot.label: job.key for job in this_run.jobs}
+    later = [job for job in full.jobs if sent.get(job.shot.label) != job.key]
+    after = frozenset(
+        job.shot.label for job in later if job.shot.id in awaiting or job.shot.label in sent
+    )
     jobs = [
-        Job(job.shot, job.key, Action.GENERATE, AFTER_PICK) if job.shot.id in awaiting else job
-        for job in full.jobs
-        if job.shot.label not in sent
+        Job(job.shot, job.key, Action.GENERATE, AFTER_PICK) if job.shot.label in after else job
+        for job in later
     ]
     if not jobs:
         return None
-    return NextRun(_plan_of(this_run.pipeline, jobs), awaiting)
+    return NextRun(_plan_of(this_run.pipeline, jobs), awaiting, after)
 
 
 def _picked(

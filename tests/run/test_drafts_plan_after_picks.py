@@ -189,3 +189,28 @@ def test_the_budget_counts_this_runs_generations_only(
     result = rdpipe_cli("run", "film.yaml")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert online.counters().get("POST /v1/video/generations", 0) == 7
+
+
+def test_the_next_run_sends_what_the_plan_said_it_would(
+    film: Path, online: SimServer, rdpipe_cli: Cli
+) -> None:
+    """dog continues from kite: this run starts it from kite's draft, the next from kite's
+    final, so dog is sent again after the pick; the plan counted it, and the next run sends
+    kite's final, its 9:16 regeneration and dog: 3 submits."""
+    film.write_text(FILM.replace("dog, draft: false}", "dog, draft: false, takes: 1, "
+                                 "first_frame: {shot: kite}}"))  # fmt: skip
+    planned = json.loads(rdpipe_cli("plan", "film.yaml", "--json").stdout)["totals"]
+    assert planned["next_run"]["generations"] == 3
+    assert [(s["stage"], s["run"], s["generations"]) for s in planned["by_stage"]] == [
+        ("drafts", "this", 4),
+        ("finals", "this", 2),  # dog (from kite's draft), sea's final
+        ("finals", "next", 2),  # kite's final, dog from it
+        ("regenerations", "next", 1),
+    ]
+    assert rdpipe_cli("run", "film.yaml").exit_code == 0
+    assert online.counters()["POST /v1/video/generations"] == planned["generations"] == 6
+    film.write_text(film.read_text().replace("a red kite,", "a red kite, pick: 1,"))
+    online.clear_observations()
+    result = rdpipe_cli("run", "film.yaml")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert online.counters()["POST /v1/video/generations"] == 3
