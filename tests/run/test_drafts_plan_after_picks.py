@@ -5,6 +5,7 @@ stages; ``plan --drafts`` plans what ``run --drafts`` sends; the budget counts t
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -214,3 +215,36 @@ def test_the_next_run_sends_what_the_plan_said_it_would(
     result = rdpipe_cli("run", "film.yaml")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert online.counters()["POST /v1/video/generations"] == 3
+
+
+def test_without_prices_the_next_run_is_counted_in_seconds(
+    film: Path, monkeypatch: pytest.MonkeyPatch, rdpipe_cli: Cli
+) -> None:
+    """A relay that cannot be reached: the stages and the sentence in seconds, money null."""
+    with socket.socket() as unused:  # a port nothing listens on once closed
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", f"http://127.0.0.1:{port}")
+    result = rdpipe_cli("plan", "film.yaml")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    end = lines.index(
+        "│ total, this run and the next                  │           9 │             36 │"
+    )
+    assert lines[end + 1 : end + 3] == [
+        "└───────────────────────────────────────────────┴─────────────┴────────────────┘",
+        "This run generates 7 (28 s); once kite is picked (rdpipe review, rdpipe pick), the "
+        "next run generates 2 more (8 s): 36 s in all. The budget counts this run's "
+        "generations only.",
+    ]
+    totals = json.loads(rdpipe_cli("plan", "film.yaml", "--json").stdout)["totals"]
+    assert totals["next_run"] == {
+        "generations": 2,
+        "billed_seconds": 8,
+        "precharge": None,
+        "expected_cost": None,
+        "precharge_quota": None,
+        "expected_quota": None,
+        "awaiting_pick": ["kite"],
+    }
+    assert [s["expected_cost"] for s in totals["by_stage"]] == [None] * 4
