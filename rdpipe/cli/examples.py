@@ -18,6 +18,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "pick": ("rdpipe pick film.yaml coast 2",),
     "run": (
         "rdpipe run film.yaml --offline",
+        "rdpipe run film.yaml --drafts",
         "RDPIPE_CONCURRENCY=8 rdpipe -v run film.yaml --max-cost 20",
     ),
     "status": ("rdpipe status film.yaml",),
