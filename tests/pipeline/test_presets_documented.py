@@ -15,6 +15,5 @@ ROW = re.compile(r"^\| `([a-z-]+)` \| (\d+x\d+) \| (-?\d+) LUFS \|", re.MULTILIN
 def test_the_readme_lists_every_preset_with_its_figures() -> None:
     rows = {name: (size, float(lufs)) for name, size, lufs in ROW.findall(README.read_text())}
     assert rows == {
-        name: (preset.fields["size"], preset.fields["loudness"])
-        for name, preset in PRESETS.items()
+        name: (preset.fields["size"], preset.fields["loudness"]) for name, preset in PRESETS.items()
     }
