@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
 from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
@@ -49,7 +50,21 @@ def wait_for_submits(sim: SimServer, count: int, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_ctrl_c_stops_cleanly_and_rerun_resumes(slow_sim: SimServer, tmp_path: Path) -> None:
+def online_cli(
+    sim: SimServer, key: str, rdpipe_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Result]:
+    """The in-process CLI pointed at ``sim``: a rerun checks what was recorded, not signals."""
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", sim.base_url)
+    monkeypatch.setenv("RELAYDANCE_API_KEY", key)
+    return rdpipe_cli
+
+
+def test_ctrl_c_stops_cleanly_and_rerun_resumes(
+    slow_sim: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """SIGINT mid-run exits 130 with resume advice; the rerun polls the paid tasks, no new POST."""
     shots = {f"s{i}": f"prompt number {i}" for i in range(3)}
     pipeline = write(tmp_path / "film.yaml", pipeline_text(shots))
@@ -62,9 +77,8 @@ def test_ctrl_c_stops_cleanly_and_rerun_resumes(slow_sim: SimServer, tmp_path: P
     assert "run the same command again to pick them up without paying twice" in output
     assert "Traceback" not in output
 
-    rerun = start(pipeline, slow_sim)
-    output, _ = rerun.communicate(timeout=90)
-    assert rerun.returncode == 0, output
+    rerun = online_cli(slow_sim, KEY, rdpipe_cli, monkeypatch)("run", str(pipeline))
+    assert rerun.exit_code == 0, rerun.output
     assert len(slow_sim.created_task_ids()) == 3
     assert slow_sim.counters()["POST /v1/video/generations"] == 3
     assert (tmp_path / "out" / "film.mp4").is_file()
@@ -97,7 +111,11 @@ def wait_until(condition: Callable[[], bool], run: RunProcess, timeout: float = 
 
 @pytest.mark.parametrize("moment", ["submit", "download", "assembly"])
 def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
-    moment: str, sim: SimServer, tmp_path: Path
+    moment: str,
+    sim: SimServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ctrl-C to the process group (rdpipe and its ffmpeg) while a submit waits for its answer,
     a clip downloads or ffmpeg joins the video: one stop message, exit 130, no traceback; the
@@ -123,7 +141,7 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
     assert "Traceback" not in run.error_text + "".join(run.lines)
 
     sim.faults = Faults()
-    rerun = spawn_run(pipeline, *options, env=env)
-    assert rerun.wait(timeout=60) == 0, rerun.error_text
+    rerun = online_cli(sim, SIM_API_KEY, rdpipe_cli, monkeypatch)("run", str(pipeline), "--json")
+    assert rerun.exit_code == 0, rerun.stderr
     assert (submits(sim), len(sim.created_task_ids())) == (1, 1)
     assert_whole_clip(tmp_path / "out" / "film.mp4", 4)
