@@ -10,6 +10,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -47,17 +48,26 @@ output: {{path: out/film.mp4, crf: {crf}, transition: {{kind: crossfade, seconds
 """
 
 
-@pytest.fixture
-def after_offline_run(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A folder whose film ran offline, its output then changed (so ``assemble`` re-encodes
-    every piece); and the environment to run rdpipe in."""
-    env = environment(tmp_path / "cache")
-    folder = tmp_path / "work"
+@pytest.fixture(scope="module")
+def offline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose film ran offline once for the module (each test takes a copy)."""
+    root = tmp_path_factory.mktemp("step-progress-run")
+    folder = root / "work"
     write_pipeline(folder, FILM.format(crf=23))
+    env = environment(root / "cache")
     ran = run_rdpipe("run", "film.yaml", "--offline", cwd=folder, env=env, timeout=120)
     assert ran.returncode == 0, ran.stderr
+    return folder
+
+
+@pytest.fixture
+def after_offline_run(offline_run: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of a folder whose film ran offline, its output then changed (so ``assemble``
+    re-encodes every piece); and the environment to run rdpipe in."""
+    folder = tmp_path / "work"
+    shutil.copytree(offline_run, folder, symlinks=True)
     write_pipeline(folder, FILM.format(crf=30))
-    return folder, env
+    return folder, environment(tmp_path / "cache")
 
 
 def test_assemble_in_a_pipe_says_each_long_step_from_its_first_second_to_its_end(
