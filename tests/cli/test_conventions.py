@@ -3,6 +3,7 @@ no Python type names, ``rdpipe init`` then an offline run, options from the envi
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -144,14 +145,23 @@ def test_concurrency_comes_from_the_environment(tmp_path: Path) -> None:
     assert not (tmp_path / ".rdpipe").exists()
 
 
-def test_offline_comes_from_the_environment(tmp_path: Path) -> None:
-    """RDPIPE_OFFLINE=1 stands in for --offline: the run uses the simulator and its outputs."""
+def test_offline_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RDPIPE_OFFLINE=1 stands in for --offline: the run uses the simulator and its outputs.
+    In-process: the option is read from the environment the command line sees, as in a shell."""
+    from typer.testing import CliRunner
+
     write_pipeline(tmp_path)
+    monkeypatch.chdir(tmp_path)
     env = environment(tmp_path / "cache", {"RDPIPE_OFFLINE": "1"})
+    unset: dict[str, str | None] = {name: None for name in os.environ if name not in env}
 
-    result = run_rdpipe("run", "film.yaml", cwd=tmp_path, env=env)
+    result = CliRunner().invoke(
+        app, ["run", "film.yaml"], env={**env, **unset}, catch_exceptions=False
+    )
 
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "offline" / "film.mp4").is_file()
 
 
