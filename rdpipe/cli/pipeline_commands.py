@@ -449,7 +449,6 @@ def print_plan(
     then the totals, in seconds and, with ``money``, in the display currency; with drafts or
     regenerations, the same by stage, with ``later`` (what the next run renders: the finals
     after the picks) priced apart, and a sentence saying this run's and the next run's."""
-    from rich.table import Table
     from rich.text import Text
 
     from rdpipe.plan import Action
@@ -465,15 +464,8 @@ def print_plan(
         shown = job.shot.request.map_text(_shorten_data_url).to_json()
         body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body)
-    caption = Text(f"Plan for {result.pipeline}", style="table.title")
-    table = Table(title=caption, title_justify="left")
     # The model id folds (never cut: ids share long prefixes); the figures stay whole.
-    table.add_column("model", overflow="fold")
-    table.add_column("generations", justify="right", no_wrap=True)
-    table.add_column("billed seconds", justify="right", no_wrap=True)
-    if money is not None:
-        table.add_column("expected cost", justify="right", no_wrap=True)
-        table.add_column("pre-charge", justify="right", no_wrap=True)
+    table = _figures_table(f"Plan for {result.pipeline}", "model", priced=money is not None)
     by_model = {} if money is None else money.by_model(result)
     for model, totals in sorted(result.by_model.items()):
         row: list[Text | str] = [Text(model), str(totals.generations), str(totals.billed_seconds)]
@@ -501,21 +493,31 @@ def print_plan(
         ))  # fmt: skip
 
 
+def _figures_table(title: str, first: str, *, priced: bool) -> Table:
+    """A plan table titled ``title``: the ``first`` column (folded, never cut), generations
+    and billed seconds, and with ``priced`` the expected cost and pre-charge."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title, style="table.title"), title_justify="left")
+    table.add_column(first, overflow="fold")
+    table.add_column("generations", justify="right", no_wrap=True)
+    table.add_column("billed seconds", justify="right", no_wrap=True)
+    if priced:
+        table.add_column("expected cost", justify="right", no_wrap=True)
+        table.add_column("pre-charge", justify="right", no_wrap=True)
+    return table
+
+
 def _stage_table(result: Plan, money: PlanMoney | None, later: NextRun | None) -> Table:
     """The plan by stage (issue 17): drafts, finals and the regenerations for each
     deliverable, each with its generations, billed seconds and, with ``money``, its costs;
     then the next run's stages (``later``) and the total of both runs."""
-    from rich.table import Table
     from rich.text import Text
 
-    caption = Text(f"Plan for {result.pipeline} by stage", style="table.title")
-    table = Table(title=caption, title_justify="left")
-    table.add_column("stage", overflow="fold")
-    table.add_column("generations", justify="right", no_wrap=True)
-    table.add_column("billed seconds", justify="right", no_wrap=True)
-    if money is not None:
-        table.add_column("expected cost", justify="right", no_wrap=True)
-        table.add_column("pre-charge", justify="right", no_wrap=True)
+    table = _figures_table(
+        f"Plan for {result.pipeline} by stage", "stage", priced=money is not None
+    )
     stages = result.stages
     for index, stage in enumerate(stages):
         row: list[Text | str] = [Text(stage.title), str(stage.generations)]
