@@ -15,6 +15,7 @@ from rdpipe.scheduler import Outcome, Phase
 
 if TYPE_CHECKING:
     from rdpipe.hints import Invocation
+    from rdpipe.session.next_run import FinalsState
     from rdpipe.session.summary import RunSummary
 
 
@@ -24,6 +25,7 @@ def next_steps(
     *,
     awaiting_pick: Sequence[str] = (),
     drafts_run: bool = False,
+    finals: FinalsState = "render",
 ) -> list[str]:
     """One sentence per thing left to do, each naming its command in backticks; ``[]`` when
     every shot has its clip and the video was built, and no drafted shot awaits a pick.
@@ -35,7 +37,10 @@ def next_steps(
     - a video not built while some shots have a clip: ``rdpipe assemble FILE --partial``;
     - drafted shots with no ``pick:`` (``awaiting_pick``, ids): last, which they are and how
       to go on (:func:`pick_advice`); after ``run --drafts`` (``drafts_run``) with every
-      drafted shot picked, the run that renders the finals.
+      drafted shot picked, as ``finals`` says
+      (:func:`~rdpipe.session.next_run.finals_after_drafts`): the run that renders the
+      finals, the run that builds the final videos from the finals already rendered, or
+      nothing when those videos are current.
     """
     results = summary.results
     unknown = [r.shot_id for r in results if r.phase is Phase.UNKNOWN]
@@ -81,9 +86,19 @@ def next_steps(
     waiting = [shot for shot in awaiting_pick if shot in drafted]
     if waiting:
         steps += pick_advice({shot: drafted[shot] for shot in waiting}, invocation)
-    elif drafts_run and drafted:
-        steps.append(f"`{invocation.command('run')}` renders the finals of the picked drafts.")
+    elif drafts_run and drafted and finals != "current":
+        steps.append(_finals_step(invocation, finals))
     return steps
+
+
+def _finals_step(invocation: Invocation, finals: FinalsState) -> str:
+    """After ``run --drafts`` with every drafted shot picked: the run that makes the finals."""
+    run = invocation.command("run")
+    if finals == "render":
+        return f"`{run}` renders the finals of the picked drafts."
+    return (
+        f"`{run}` builds the final videos from the finals already rendered (nothing to generate)."
+    )
 
 
 def pick_advice(takes: Mapping[str, int], invocation: Invocation) -> list[str]:

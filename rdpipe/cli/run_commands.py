@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from rdpipe.prepare.pipeline import PreparedPipeline
     from rdpipe.redaction import Redactor
     from rdpipe.scheduler import ShotResult
+    from rdpipe.session.next_run import FinalsState
     from rdpipe.session.settings import RunSettings
     from rdpipe.session.summary import RunSummary
 
@@ -298,7 +299,10 @@ def _finish(
 
         awaiting = () if prepared is None else prepared.awaiting_pick
         drafts_run = settings is not None and settings.drafts
-        steps = next_steps(summary, invocation, awaiting_pick=awaiting, drafts_run=drafts_run)
+        finals = _finals_state(prepared, settings) if drafts_run and not awaiting else "render"
+        steps = next_steps(
+            summary, invocation, awaiting_pick=awaiting, drafts_run=drafts_run, finals=finals
+        )
         for step in steps:
             console.print(redactor.redact(step))
     if json_to is not None:
@@ -310,6 +314,21 @@ def _finish(
     if len(summary.deliverables) > 1:  # every deliverable's video, in file order
         where = " -> " + ", ".join(str(path) for _name, path in summary.deliverables)
     console.print(f"{summary.pipeline}: {summary.counts()}{where}")
+
+
+def _finals_state(prepared: PreparedPipeline | None, settings: RunSettings | None) -> FinalsState:
+    """What the plain run after this ``--drafts`` run does with the finals
+    (:func:`~rdpipe.session.next_run.finals_after_drafts`); ``"render"`` when the state
+    cannot tell."""
+    from rdpipe.errors import RdpipeError
+    from rdpipe.session.next_run import finals_after_drafts
+
+    if prepared is None or settings is None:
+        return "render"
+    try:
+        return finals_after_drafts(prepared, settings)
+    except (OSError, RdpipeError):  # no state to read: say what a plain run would
+        return "render"
 
 
 def _nowhere(console: Console) -> Console:

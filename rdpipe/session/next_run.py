@@ -14,7 +14,7 @@ against what it sends.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rdpipe.plan import Action, Job, ModelTotals, Plan, Stage
 
@@ -157,3 +157,24 @@ def _plan_of(pipeline: str, jobs: list[Job]) -> Plan:
                 before.generations + 1, before.billed_seconds + job.shot.seconds
             )
     return Plan(pipeline, jobs, totals)
+
+
+#: What a plain run does after ``run --drafts`` with every drafted shot picked.
+FinalsState = Literal["render", "assemble", "current"]
+
+
+def finals_after_drafts(prepared: PreparedPipeline, settings: RunSettings) -> FinalsState:
+    """What the plain run after a ``run --drafts`` of ``prepared`` (every drafted shot picked)
+    would do, from the state alone: ``"render"`` when a final or regeneration still has to be
+    generated (or followed), ``"assemble"`` when each one has its clip but a final video is
+    not built from them, ``"current"`` when the final videos are current. Read-only; needs the
+    state the drafts run wrote."""
+    from rdpipe.session.assembly import current_videos
+    from rdpipe.session.session import Access, open_session
+
+    with open_session(prepared, replace(settings, drafts=False), access=Access.READ) as session:
+        if session.plan.needs_api:
+            return "render"
+        results = session.settle()
+        built = current_videos(session.prepared, results, session.workspace, drafts=False)
+        return "current" if built else "assemble"
