@@ -345,6 +345,7 @@ def _allowed_keys(path: DataPath) -> list[str]:
 
 
 def _model_class(annotation: Any) -> type[pydantic.BaseModel] | None:
+    annotation = _unannotated(annotation)
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return annotation
     for argument in _union_members(annotation):
@@ -362,7 +363,21 @@ def _element_type(annotation: Any) -> Any:
 
 
 def _union_members(annotation: Any) -> tuple[Any, ...]:
+    """The members of a union, each unwrapped from ``Annotated`` and flattened (``Draft |
+    None`` is bool, DraftSpec and None)."""
+    annotation = _unannotated(annotation)
     origin = typing.get_origin(annotation)
     if origin is typing.Union or isinstance(annotation, types.UnionType):
-        return typing.get_args(annotation)
+        members: list[Any] = []
+        for member in typing.get_args(annotation):
+            member = _unannotated(member)
+            members.extend(_union_members(member) or (member,))
+        return tuple(members)
     return ()
+
+
+def _unannotated(annotation: Any) -> Any:
+    """``Annotated[X, ...]`` as ``X``; anything else as it is."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return annotation

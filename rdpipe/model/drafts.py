@@ -3,9 +3,9 @@ rendered at the final one with the same seed and inputs (issue 17). No I/O here.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
@@ -39,6 +39,25 @@ class DraftSpec(BaseModel):
     )
 
 
+#: The forms ``draft:`` takes, for messages.
+FORMS = "true, false or a mapping (model, resolution, generate_audio, metadata)"
+#: Words YAML 1.1 read as booleans and YAML 1.2 (rdpipe's) reads as text.
+_YAML11_WORDS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
+def check_draft_shape(value: object) -> object:
+    """A ``draft:`` as written, checked before pydantic tries each form: ``true``/``false``,
+    a mapping (left to :class:`DraftSpec`) or nothing. Raises ``ValueError`` naming the forms
+    otherwise: one message for the union, rather than one per form."""
+    if value is None or isinstance(value, bool | dict | DraftSpec):
+        return value
+    shown = "a list" if isinstance(value, list) else repr(value)
+    message = f"expected {FORMS}, got {shown}"
+    if isinstance(value, str) and value.lower() in _YAML11_WORDS:
+        message += f" ({value!r} is text in YAML 1.2; write true or false)"
+    raise ValueError(message)
+
+
 #: ``draft:`` as written: ``true`` (cheapest configuration), ``false`` (off, e.g. one shot
 #: when ``defaults`` turns drafting on) or a mapping.
-Draft = bool | DraftSpec
+Draft = Annotated[bool | DraftSpec, BeforeValidator(check_draft_shape)]
