@@ -103,7 +103,8 @@ def _finals_step(invocation: Invocation, finals: FinalsState) -> str:
 
 def pick_advice(takes: Mapping[str, int], invocation: Invocation) -> list[str]:
     """What to do about drafted shots with no ``pick:`` (their ids, each with its number of
-    draft takes): look at the drafts, pick one take of each, then run to render the finals."""
+    draft takes): look at the drafts, pick one take of each (the exact command for a shot of
+    one take), then run to render the finals."""
     shots = list(takes)
     which = f"{shots[0]} awaits" if len(shots) == 1 else f"{_ids(shots)} await"
     steps = [
@@ -112,9 +113,12 @@ def pick_advice(takes: Mapping[str, int], invocation: Invocation) -> list[str]:
         else f"{which} a pick of their draft takes: `{invocation.command('review')}` shows them."
     ]
     for shot, count in takes.items():
-        choice = "1" if count == 1 else f"1 to {count}"
+        if count == 1:  # nothing to choose: the exact command
+            command = invocation.command("pick", shot, "1")
+            steps.append(f"`{command}` picks the only draft take of {shot}.")
+            continue
         command = invocation.command("pick", shot, "TAKE")
-        steps.append(f"`{command}` picks the take of {shot} (TAKE: {choice}).")
+        steps.append(f"`{command}` picks the take of {shot} (TAKE: 1 to {count}).")
     steps.append(f"Then `{invocation.command('run')}` renders the finals.")
     return steps
 

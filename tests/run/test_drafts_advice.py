@@ -39,6 +39,6 @@ def test_an_offline_run_names_each_shot_awaiting_a_pick_and_the_commands(
         "kite, dog await a pick of their draft takes: `rdpipe review film.yaml --offline` "
         "shows them.",
         "`rdpipe pick film.yaml kite TAKE` picks the take of kite (TAKE: 1 to 3).",
-        "`rdpipe pick film.yaml dog TAKE` picks the take of dog (TAKE: 1).",
+        "`rdpipe pick film.yaml dog 1` picks the only draft take of dog.",
         "Then `rdpipe run film.yaml --offline` renders the finals.",
     ]
