@@ -77,12 +77,12 @@ class TakeOutOfRange(PickNotSet):
             allowed = f"it has one {noun}, so the only {noun} is 1"
         else:
             allowed = f"a {noun} is between 1 and {takes}"
-        hint = (
-            "Use --clear to make drafts only (no final)."
-            if drafted
-            else "Use --clear to go back to the first take that succeeded."
-        )
-        super().__init__(f"{file}: shot {shot_id!r} has no {noun} {take}; {allowed}", hint=hint)
+        message = f"{file}: shot {shot_id!r} has no {noun} {take}; {allowed}"
+        if drafted:  # clearing would not pick a draft: it leaves the shot awaiting a pick
+            review = Suggestion.of("review", "`{0}` shows the draft takes to choose from.")
+            super().__init__(message, suggestion=review)
+            return
+        super().__init__(message, hint="Use --clear to go back to the first take that succeeded.")
 
 
 class PipelineNotEditable(PickNotSet):

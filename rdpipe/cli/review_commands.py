@@ -127,7 +127,12 @@ def pick(
         typer.Argument(metavar="TAKE", help="The take to use (1 is the first); 0 clears the pick."),
     ] = None,
     clear: Annotated[
-        bool, typer.Option("--clear", help="Remove pick: (use the first take that succeeded).")
+        bool,
+        typer.Option(
+            "--clear",
+            help="Remove pick: (use the first take that succeeded; a drafted shot then awaits "
+            "a pick: its drafts only, no final).",
+        ),
     ] = False,
 ) -> None:
     """Choose the take of a shot used in the video: sets pick: in the file, keeping its layout.

@@ -192,15 +192,27 @@ def test_pick_on_a_drafted_shot_names_the_draft_and_the_run_that_renders_its_fin
 
 
 def test_pick_beyond_the_drafts_is_refused_naming_draft_takes(film: Path) -> None:
-    """``rdpipe pick film.yaml kite 3`` with two drafts: exit 2, the file untouched."""
+    """``rdpipe pick film.yaml kite 3`` with two drafts: exit 2, the file untouched, and the
+    command that shows the drafts (not --clear, which would pick no draft)."""
     before = film.read_text()
     result = CliRunner().invoke(app, ["pick", "film.yaml", "kite", "3"])
     assert result.exit_code == 2
     assert " ".join(result.stderr.split()) == (
         "error: film.yaml: shot 'kite' has no draft take 3; a draft take is between 1 and 2 "
-        "Use --clear to make drafts only (no final)."
+        "`rdpipe review film.yaml` shows the draft takes to choose from."
     )
     assert film.read_text() == before
+
+
+def test_pick_help_says_what_clear_does_to_a_drafted_shot() -> None:
+    """``rdpipe pick -h``: --clear goes back to the first take that succeeded, and leaves a
+    drafted shot awaiting a pick (drafts only, no final)."""
+    result = CliRunner().invoke(app, ["pick", "-h"])
+    assert result.exit_code == 0, result.stdout
+    assert (
+        "--clear Remove pick: (use the first take that succeeded; a drafted shot then awaits a "
+        "pick: its drafts only, no final). -h, --help"
+    ) in " ".join(result.stdout.split())
 
 
 def test_clearing_a_drafted_shot_s_pick_says_it_goes_back_to_drafts(film: Path) -> None:
