@@ -14,6 +14,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageOps
 from rdpipe.model.deliverables import SafeArea
 from rdpipe.model.output import CardSpec
 from rdpipe.text import FontChain, TextBlock, Typesetter, draw_block, layout_text
+from rdpipe.text.captions import fit_caption
 
 #: Share of the frame's width a line of text may take.
 _TEXT_WIDTH = 0.9
@@ -53,18 +54,16 @@ def render_caption(
 
     With a ``safe_area`` (shares of the frame a platform's interface covers) the caption is
     laid out in the frame left free, its bottom two hundredths of the height above that
-    area's bottom edge; without one, centred, its bottom at 92% of the height.
+    area's bottom edge; without one, centred, its bottom at 92% of the height. Wrapped to that
+    width, it takes at most a third of the height and never reaches above the area's top:
+    drawn smaller if need be (:func:`rdpipe.text.captions.fit_caption`).
     """
-    width, height = size
     canvas = Image.new("RGBA", size, (0, 0, 0, 0))
-    setter = Typesetter(fonts, max(10, height // 18))
-    area = safe_area or SafeArea()
-    left, right = width * area.left, width * (1 - area.right)
-    bottom = height * (1 - area.bottom - 0.02) if safe_area is not None else height * 0.92
-    block = layout_text(text.strip(), setter, (right - left) * _TEXT_WIDTH)
+    fitted = fit_caption(text.strip(), fonts, size, safe_area)
+    area = fitted.area
     draw_block(
-        ImageDraw.Draw(canvas), block, ((left + right) / 2, bottom), anchor="md",
-        align="center", fill=(255, 255, 255, 255), stroke_width=max(1, height // 180),
+        ImageDraw.Draw(canvas), fitted.block, (area.centre, area.bottom), anchor="md",
+        align="center", fill=(255, 255, 255, 255), stroke_width=area.stroke,
         stroke_fill=(0, 0, 0, 255),
     )  # fmt: skip
     return _save(canvas, dest)

@@ -84,6 +84,7 @@ def piece_key(piece: Piece, options: EncodeOptions, digests: Mapping[Path, str])
     }
     if _draws_text(piece):
         fields["fonts"] = options.fonts.identity()
+        fields["text_layout"] = 2  # 2: captions fitted to their area (rdpipe.text.captions)
         if options.safe_area is not None and not isinstance(piece, CardPiece):
             fields["safe_area"] = options.safe_area.model_dump()
     text = json.dumps(fields, sort_keys=True)

@@ -16,6 +16,7 @@ from rdpipe.catalog import Catalog, load_catalog
 from rdpipe.errors import Diagnostic, PipelineInvalid
 from rdpipe.load.loader import LoadedPipeline, load_pipeline
 from rdpipe.load.yaml_source import DataPath
+from rdpipe.prepare.caption_checks import check_caption_fit
 from rdpipe.prepare.checks import (
     check_model_structure,
     check_shot,
@@ -125,6 +126,7 @@ def check_loaded(
     text_errors, text_warnings = check_text(loaded, shots, system=fonts)
     errors.extend(text_errors)
     warnings.extend(text_warnings)
+    warnings.extend(check_caption_fit(loaded, shots, system=fonts))
     warning_diagnostics = [
         loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
     ]
