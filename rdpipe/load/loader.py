@@ -23,6 +23,8 @@ from rdpipe.load.includes import Document, load_document, shown_name
 from rdpipe.load.scalars import YAML11_BOOLEANS, written_value
 from rdpipe.load.yaml_source import DataPath, Position, SourceMap, YamlError, display_path
 from rdpipe.model import Pipeline
+from rdpipe.model.output import SIZE_RULE
+from rdpipe.model.pipeline import SHOT_ID_PATTERN
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ def diagnostics_from_validation(
     located: list[tuple[DataPath, bool, Diagnostic]] = []
     for error in errors:
         path, tagged = _data_path(error["loc"], document.data, error["type"])
-        is_key = error["type"] == "extra_forbidden"
+        # A mapping key of the wrong form (``aspect: {9x16: pad}``) is shown at the key.
+        is_key = error["type"] == "extra_forbidden" or error["loc"][-1:] == ("[key]",)
         lookup = path if error["type"] != "missing" else path[:-1]
         where = document.sources.find(lookup, key=is_key) or Position(shown, 0, 0)
         message = _message(error, path, document.sources.texts.get(path))
@@ -264,10 +267,7 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
     if kind == "literal_error":
         return f"{value!r} is not allowed; use one of {context.get('expected', '')}"
     if kind == "string_pattern_mismatch":
-        return (
-            f"{value!r} is not a valid name: use letters, digits, '-' and '_' "
-            "(at most 64; it names files and is used in templates)"
-        )
+        return _pattern_message(value, path, str(context.get("pattern", "")))
     if kind in {"int_parsing", "int_type", "int_from_float"}:
         return f"{value!r} is not a whole number"
     if kind in {"float_parsing", "float_type"}:
@@ -294,6 +294,34 @@ def _message(error: ErrorDetails, path: DataPath, written: str | None) -> str:
         return f"{value!r} is above the maximum of {context.get('le', context.get('lt'))}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def _pattern_message(value: Any, path: DataPath, pattern: str) -> str:
+    """What a text of the wrong form should look like, by what the field holds: a frame size
+    or a name (a shot id may start with a digit, other names with a letter or '_')."""
+    if path[-1:] == ("size",):
+        return f"{value!r} is not a frame size: {SIZE_RULE}"
+    start = "a letter or digit" if pattern == SHOT_ID_PATTERN else "a letter or '_'"
+    named = _NAMED.get(_shape(path), "it names files and is used in templates")
+    return (
+        f"{value!r} is not a valid name: use letters, digits, '-' and '_', starting with "
+        f"{start} (at most 64; {named})"
+    )
+
+
+#: What a name names, by where it is written (list indexes and mapping keys as ``*``).
+_NAMED: Mapping[DataPath, str] = {
+    ("outputs", "*", "name"): "it names the deliverable's file and is used in shots' aspect:",
+    ("shots", "*", "aspect", "*"): "a deliverable's name",
+}
+
+
+def _shape(path: DataPath) -> DataPath:
+    """``path`` with list indexes, and the key of a mapping of names, as ``*``."""
+    shape = ["*" if isinstance(part, int) else part for part in path]
+    if shape[:1] == ["shots"] and shape[3:4] and shape[2] == "aspect":
+        shape[3] = "*"
+    return tuple(shape)
 
 
 class _AsWritten(str):

@@ -16,6 +16,11 @@ from rdpipe.model.sequences import Items
 #: YAML already typed every value: no text read as a number, no true read as 1, no infinity.
 _FROZEN = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
+#: The widest and tallest frame the assembly encodes, in pixels (x264's limit).
+MAX_SIDE = 16384
+#: What ``size:`` must look like, for every message about it.
+SIZE_RULE = f"size must be WIDTHxHEIGHT in pixels, each 2 to {MAX_SIDE} and even, e.g. 1080x1920"
+
 
 class ClipTrim(BaseModel):
     """The part of a shot's clip that goes into the storyboard, in seconds from its start."""
@@ -166,8 +171,10 @@ class OutputSpec(BaseModel):
     @field_validator("size")
     @classmethod
     def _even_size(cls, size: str | None) -> str | None:
-        if size is not None and any(int(side) % 2 for side in size.split("x")):
-            raise ValueError(f"size {size} must have an even width and height (H.264 4:2:0)")
+        if size is not None and any(
+            int(side) % 2 or int(side) > MAX_SIDE for side in size.split("x")
+        ):  # odd sides: H.264 4:2:0 halves both
+            raise ValueError(f"{size!r} is not a frame size: {SIZE_RULE}")
         return size
 
     @property

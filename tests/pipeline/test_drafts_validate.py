@@ -69,3 +69,47 @@ def test_a_misspelt_draft_key_gets_a_did_you_mean(make_tree: Tree, cli: Cli) -> 
         "error: sb.yaml:11:13: shots[0].draft.modle: unknown key 'modle'; did you mean "
         "'model'?" + TAIL
     )
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        ("0x0", "0x0"),
+        ("1080X1920", "'1080X1920'"),
+        ("1081x1920", "'1081x1920'"),
+        ("20000x1080", "'20000x1080'"),
+    ],
+)
+def test_a_bad_deliverable_size_gets_the_size_rule(
+    size: str, shown: str, make_tree: Tree, cli: Cli
+) -> None:
+    """A size of the wrong form, odd or too large is one message saying what a size is
+    (not that it is a bad name): 0x0, as YAML reads a number, is shown as written."""
+    outputs = f"outputs:\n  - name: feed\n    size: {size}\n"
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", tail=outputs)})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: sb.yaml:13:11: outputs[0].size: {shown} is not a frame size: size must be "
+        "WIDTHxHEIGHT in pixels, each 2 to 16384 and even, e.g. 1080x1920" + TAIL
+    )
+
+
+def test_deliverable_names_say_they_start_with_a_letter(make_tree: Tree, cli: Cli) -> None:
+    """A deliverable named 9x16 (and a shot's aspect: key so named) is told the first
+    character is the problem and what the name is for."""
+    outputs = "outputs:\n  - name: 9x16\n    ratio: '9:16'\n"
+    make_tree(
+        {"sb.yaml": _drafted("doubao-seedance-2-0-720p", shot="aspect: {9x16: pad}", tail=outputs)}
+    )
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: sb.yaml:11:14: shots[0].aspect.9x16: '9x16' is not a valid name: use letters, "
+        "digits, '-' and '_', starting with a letter or '_' (at most 64; a deliverable's "
+        "name)\n"
+        "sb.yaml:13:11: outputs[0].name: '9x16' is not a valid name: use letters, digits, "
+        "'-' and '_', starting with a letter or '_' (at most 64; it names the deliverable's "
+        "file and is used in shots' aspect:)\n"
+        "2 errors; nothing was sent to the API.\n"
+    )

@@ -40,7 +40,8 @@ CASES: dict[str, tuple[dict[str, object], str]] = {
     "shot id unsafe as a file name": (
         {"sb.yaml": HEAD + "shots:\n  - id: ../etc\n    prompt: x\n"},
         "sb.yaml:5:9: shots[0].id: '../etc' is not a valid name: use letters, digits, '-' and "
-        "'_' (at most 64; it names files and is used in templates)",
+        "'_', starting with a letter or digit (at most 64; it names files and is used in "
+        "templates)",
     ),
     "duplicate shot id": (
         {"sb.yaml": HEAD + "shots:\n  - {id: a, prompt: x}\n  - {id: A, prompt: y}\n"},
