@@ -137,6 +137,8 @@ class LiveReporter:
 
     Rich's live display is imported here, by the one reporter that draws it: a run whose output
     is a pipe or ``--json`` starts without it. ``clock``: monotonic seconds (tests inject one).
+    ``shot_ids`` are the labels of the run's clips (``kite``, ``kite:draft#2``); ``shots``, how
+    many storyboard shots they belong to: when fewer, the bar counts ``clips 7/11``.
     """
 
     def __init__(
@@ -145,6 +147,8 @@ class LiveReporter:
         shot_ids: Sequence[str],
         redactor: Redactor,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        shots: int | None = None,
     ) -> None:
         self._console = console
         self._redactor = redactor
@@ -152,6 +156,9 @@ class LiveReporter:
         from rich.live import Live
 
         self._rows = {shot_id: _Row() for shot_id in shot_ids}
+        # Rows are clips (labels); when a shot has several (takes, drafts and their final,
+        # regenerations), the bar counts clips, not shots.
+        self._unit = "clips" if shots is not None and shots < len(self._rows) else "shots"
         self._started = clock()
         self._gate: GateChanged | None = None  # the run's bound on requests, once it changed
         self._step: StepProgress | None = None  # a long step running now
@@ -249,8 +256,9 @@ class LiveReporter:
         total = len(self._rows)
         tail = f" {done}/{total} {_clock_time(now - self._started)}"
         gate = f"  {self._gate.shown}" if self._gate is not None else ""
-        bar_width = max(10, min(40, width - len("shots ") - len(tail) - len(gate)))
-        line = Text("shots ", style="bold")
+        unit = f"{self._unit} "
+        bar_width = max(10, min(40, width - len(unit) - len(tail) - len(gate)))
+        line = Text(unit, style="bold")
         line.append_text(_bar(done, total, bar_width))
         line.append(tail)
         if self._gate is not None:

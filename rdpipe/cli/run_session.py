@@ -180,7 +180,9 @@ def open_reporter(
     if json_to is not None:
         yield JsonLinesReporter(json_to, redactor)
     elif console.is_terminal:
-        with LiveReporter(console, [job.shot.label for job in plan.jobs], redactor) as live:
+        labels = [job.shot.label for job in plan.jobs]
+        shots = len({job.shot.id for job in plan.jobs})
+        with LiveReporter(console, labels, redactor, shots=shots) as live:
             yield live
     else:
         yield PlainReporter(console, redactor)

@@ -221,3 +221,19 @@ def test_lines_are_cut_to_the_width_with_an_ellipsis_and_a_step_shows_its_bar() 
     ])  # fmt: skip
     live.step(StepProgress("joining", 48, 48, "seconds", started=clock.now - 3))
     assert "joining" not in _frame(live, 80, 24)  # a finished step leaves the view
+
+
+def test_a_run_of_drafts_finals_and_regenerations_counts_clips_not_shots() -> None:
+    """Two shots drafted twice each, with a final and a regeneration: the bar counts the six
+    clips (``clips 1/6``), not six "shots" of a two-shot storyboard."""
+    clock = _Clock()
+    labels = ["kite:draft#1", "kite:draft#2", "kite", "kite:vertical", "dog:draft", "dog"]
+    live = LiveReporter(Console(file=io.StringIO()), labels, NO_SECRETS, clock=clock, shots=2)
+    live.update(ShotUpdate("kite:draft#1", Phase.SUBMITTING))
+    live.update(ShotUpdate("kite:draft#1", Phase.DONE, task_id="task_1"))
+    clock.now = 20.0
+    assert _frame(live, 80, 4) == "\n".join([
+        "clips ━━━━━━────────────────────────────────── 1/6 0:00:20",
+        "1 done · 0 reused · 0 failed · 0 running · 5 waiting",
+        "",
+    ])  # fmt: skip
