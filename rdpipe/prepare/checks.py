@@ -19,6 +19,7 @@ from rdpipe.load.scalars import YAML11_BOOLEANS
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, ShotFrame
 from rdpipe.prepare.media_checks import duration_problems, inline_images_warnings
+from rdpipe.prepare.renditions import DRAFT, draft_setting_place
 from rdpipe.render import RenderedShot
 from rdpipe.templates import TEMPLATE_SYNTAX, Problem, iter_citations
 
@@ -127,6 +128,10 @@ class _Locator:
         self._shot = shot
 
     def __call__(self, name: str) -> tuple[str | int, ...]:
+        if self._shot.rendition == DRAFT:  # a draft take's own settings are its draft's
+            written = draft_setting_place(self._pipeline, self._shot.index, name)
+            if written is not None:
+                return written
         own = self._pipeline.shots[self._shot.index]
         if name in own.model_fields_set or not hasattr(own, name):
             return ("shots", self._shot.index, name)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rdpipe.errors import Diagnostic
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath, display_path
+from rdpipe.prepare.renditions import DRAFT, draft_of, draft_setting_place
 from rdpipe.render import RenderedShot
 
 #: How close an id must be to a known one for a did-you-mean (difflib's ratio).
@@ -63,8 +64,17 @@ def model_uses(loaded: LoadedPipeline, shots: Sequence[RenderedShot]) -> list[Mo
 
 
 def model_place(loaded: LoadedPipeline, shot: RenderedShot) -> DataPath:
-    """Where the model of ``shot`` is written: the shot, ``defaults`` or the top level."""
+    """Where the model of ``shot`` is written: for a draft take its draft's ``model:`` (or the
+    ``draft:`` that chose the cheapest id), else the shot, ``defaults`` or the top level."""
     pipeline = loaded.pipeline
+    if shot.rendition == DRAFT:
+        written = draft_setting_place(pipeline, shot.index, "model")
+        if written is not None:
+            return written
+        draft, where = draft_of(pipeline, shot.index)
+        final = pipeline.shots[shot.index].model or pipeline.defaults.model or pipeline.model
+        if draft is not None and shot.model != final:
+            return where
     if "model" in pipeline.shots[shot.index].model_fields_set:
         return ("shots", shot.index, "model")
     if "model" in pipeline.defaults.model_fields_set:

@@ -116,7 +116,7 @@ def check_loaded(
     shots, problems = renderer.render_all(renditions.expand)
     errors.extend(problems)
     errors.extend(media.problems)
-    warnings = unused_references(loaded.pipeline)
+    warnings = unused_references(loaded.pipeline) + _unique(renditions.warnings)
     for shot in shots:
         shot_errors, shot_warnings = check_shot(shot, loaded.pipeline, catalog)
         errors.extend(shot_errors)

@@ -47,13 +47,16 @@ class Renditions:
         self._pipeline = pipeline
         self._catalog = catalog
         self._takes = takes
+        #: Warnings found while expanding (a draft model the catalog does not know), in order
+        #: found; a ``defaults.draft`` warning comes once per shot (deduplicate when shown).
+        self.warnings: list[Problem] = []
 
     def expand(
         self, rendered: RenderedShot, shot: Shot
     ) -> tuple[list[RenderedShot], list[Problem]]:
         """The shot's renditions in order: draft takes (or takes), final, regenerations."""
         problems = self._aspect_problems(shot, rendered.index)
-        draft, where = self._draft_of(shot, rendered.index)
+        draft, where = draft_of(self._pipeline, rendered.index)
         if draft is None:
             takes, found = self._takes(rendered, shot)
             if found:
@@ -71,16 +74,6 @@ class Renditions:
         final = replace(rendered, request=rendered.request.with_seed(seed), from_take=shot.pick)
         regenerated = self._regenerated(final, shot, rendered.index, shot.pick, problems)
         return [*drafts, final, *regenerated], problems
-
-    def _draft_of(self, shot: Shot, index: int) -> tuple[DraftSpec | None, DataPath]:
-        """The shot's effective draft stage (``None``: none) and where it was written."""
-        draft: Draft | None = shot.draft
-        where: DataPath = ("shots", index, "draft")
-        if draft is None:
-            draft, where = self._pipeline.defaults.draft, ("defaults", "draft")
-        if draft is None or draft is False:
-            return None, where
-        return (DraftSpec() if draft is True else draft), where
 
     def _draft_takes(
         self, rendered: RenderedShot, shot: Shot, draft: DraftSpec, where: DataPath
@@ -116,6 +109,9 @@ class Renditions:
         model, resolution = final.model, final.metadata.resolution
         if draft.model is not None:
             model = draft.model
+            problem = self._family_problem(final.model, model, (*where, "model"))
+            if problem is not None:
+                return None, problem
         elif draft.resolution is None:
             cheaper = self._cheapest(final.model)
             if cheaper is None:
@@ -141,6 +137,42 @@ class Renditions:
                 "finals cost; give draft: a cheaper model or resolution",
             )
         return request, None
+
+    def _family_problem(self, final: str, model: str, where: DataPath) -> Problem | None:
+        """An error when the draft ``model`` is of another family than the ``final`` one (its
+        seed would not reproduce the picture); a warning (kept in :attr:`warnings`) when the
+        catalog does not know one of them, so the family cannot be told."""
+        if model == final:
+            return None
+        draft_info, final_info = self._catalog.get(model), self._catalog.get(final)
+        if draft_info is None or final_info is None:
+            unknown = model if draft_info is None else final
+            self.warnings.append(
+                Problem(
+                    where,
+                    f"rdpipe cannot tell whether {model} is of the family of the final {final} "
+                    f"({unknown} is not in its catalog): {_SAME_FAMILY}",
+                )
+            )
+            return None
+        if draft_info.family == final_info.family:
+            return None
+        family = final_info.family
+        others = [
+            other.id
+            for other in self._catalog.models.values()
+            if other.family == family and other.id != final
+        ]
+        advice = (
+            f"draft on a {family} model ({', '.join(others)})"
+            if others
+            else f"draft on {final} at a lower resolution (draft: {{resolution: 480p}})"
+        )
+        return Problem(
+            where,
+            f"{model} is a {draft_info.family} model and the final {final} a {family} one: "
+            f"{_SAME_FAMILY}; {advice}",
+        )
 
     def _cheapest(self, model: str) -> tuple[str, str | None] | None:
         """The cheapest configuration of ``model``: its family's 480p id (Seedance 2.0), else
@@ -233,6 +265,31 @@ class Renditions:
             for name in shot.aspect
             if name not in names
         ]
+
+
+#: Why a draft must be on the final's model family (issue 17 §1).
+_SAME_FAMILY = "a draft's seed reproduces the picture only on the same model family"
+
+
+def draft_of(pipeline: Pipeline, index: int) -> tuple[DraftSpec | None, DataPath]:
+    """The effective draft stage of shot ``index`` (``None``: no drafts) and where it is
+    written: the shot's ``draft:``, else ``defaults.draft``."""
+    draft: Draft | None = pipeline.shots[index].draft
+    where: DataPath = ("shots", index, "draft")
+    if draft is None:
+        draft, where = pipeline.defaults.draft, ("defaults", "draft")
+    if draft is None or draft is False:
+        return None, where
+    return (DraftSpec() if draft is True else draft), where
+
+
+def draft_setting_place(pipeline: Pipeline, index: int, name: str) -> DataPath | None:
+    """Where a draft take of shot ``index`` has its ``name`` setting (model, resolution,
+    generate_audio) from: its draft mapping when that sets it, else ``None`` (the final's)."""
+    draft, where = draft_of(pipeline, index)
+    if draft is None or name not in draft.model_fields_set:
+        return None
+    return (*where, name)
 
 
 def awaiting_pick(shots: Sequence[RenderedShot]) -> list[str]:

@@ -113,3 +113,43 @@ def test_deliverable_names_say_they_start_with_a_letter(make_tree: Tree, cli: Cl
         "file and is used in shots' aspect:)\n"
         "2 errors; nothing was sent to the API.\n"
     )
+
+
+def test_an_unknown_draft_model_is_warned_of_at_its_own_line(make_tree: Tree, cli: Cli) -> None:
+    """``defaults.draft: {model: veo-3}``: the catalog warning names defaults.draft.model at
+    its line (not the final's model:), and says the family cannot be told; exit 0."""
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", "draft: {model: veo-3}")})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "sb.yaml:8:18: defaults.draft.model: warning: rdpipe cannot tell whether veo-3 is of "
+        "the family of the final doubao-seedance-2-0-720p (veo-3 is not in its catalog): a "
+        "draft's seed reproduces the picture only on the same model family\n"
+        "sb.yaml:8:18: defaults.draft.model: warning: model 'veo-3' is not in rdpipe's catalog "
+        "(new models appear over time) (used by shot kite)\n"
+    )
+    assert result.stdout == "sb.yaml: OK (1 shot)\n"
+
+
+@pytest.mark.parametrize(
+    ("model", "family"),
+    [
+        ("seedance-1-5-pro-with-audio", "seedance-1.5-pro"),
+        ("doubao-seedance-1-0-pro", "seedance-1.0"),
+    ],
+)
+def test_a_draft_model_of_another_family_is_an_error_at_the_draft(
+    model: str, family: str, make_tree: Tree, cli: Cli
+) -> None:
+    """A draft on another family than the final's is one error at shots[0].draft.model saying
+    the seed would not reproduce the picture, naming the final family's models; no message
+    about the final's generate_audio."""
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", shot=f"draft: {{model: {model}}}")})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: sb.yaml:11:20: shots[0].draft.model: {model} is a {family} model and the "
+        "final doubao-seedance-2-0-720p a seedance-2.0 one: a draft's seed reproduces the "
+        "picture only on the same model family; draft on a seedance-2.0 model "
+        "(doubao-seedance-2-0-480p, doubao-seedance-2-0-1080p)" + TAIL
+    )
