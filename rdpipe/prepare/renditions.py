@@ -124,7 +124,9 @@ class Renditions:
         if draft.resolution is not None:
             model, resolution = self._at_resolution(model, draft.resolution)
         metadata = final.metadata
-        audio = metadata.generate_audio if draft.generate_audio is None else draft.generate_audio
+        audio, problem = self._draft_audio(final, model, draft, where)
+        if problem is not None:
+            return None, problem
         request = replace(final, model=model).with_settings(
             ratio=metadata.ratio, resolution=resolution, generate_audio=audio
         )
@@ -173,6 +175,26 @@ class Renditions:
             f"{model} is a {draft_info.family} model and the final {final} a {family} one: "
             f"{_SAME_FAMILY}; {advice}",
         )
+
+    def _draft_audio(
+        self, final: GenerationRequest, model: str, draft: DraftSpec, where: DataPath
+    ) -> tuple[bool | None, Problem | None]:
+        """The draft request's ``generate_audio``: the draft's own, else the final's; not sent
+        (``None``) when the draft is on another model whose id fixes its sound (a
+        ``-no-audio`` model, or one without audio), where asking otherwise is an error."""
+        own = draft.generate_audio
+        inherited = final.metadata.generate_audio if own is None else own
+        info = self._catalog.get(model)
+        if model == final.model or info is None or info.audio is None:
+            return inherited, None
+        if own is not None and own != info.audio:
+            fixed = "always has" if info.audio else "never has"
+            return None, Problem(
+                (*where, "generate_audio"),
+                f"{model} {fixed} audio, so its drafts cannot be made with generate_audio: "
+                f"{str(own).lower()}; leave generate_audio out of the draft",
+            )
+        return None, None
 
     def _cheapest(self, model: str) -> tuple[str, str | None] | None:
         """The cheapest configuration of ``model``: its family's 480p id (Seedance 2.0), else

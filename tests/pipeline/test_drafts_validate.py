@@ -3,6 +3,8 @@ located message per mistake, naming the field the user wrote, with the exit code
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.pipeline.requests import TAIL, Cli, Tree
@@ -152,4 +154,46 @@ def test_a_draft_model_of_another_family_is_an_error_at_the_draft(
         "final doubao-seedance-2-0-720p a seedance-2.0 one: a draft's seed reproduces the "
         "picture only on the same model family; draft on a seedance-2.0 model "
         "(doubao-seedance-2-0-480p, doubao-seedance-2-0-1080p)" + TAIL
+    )
+
+
+def test_a_draft_on_a_no_audio_model_sends_no_generate_audio(make_tree: Tree, cli: Cli) -> None:
+    """A -with-audio final drafted on the -no-audio model validates, and the draft body
+    carries no generate_audio while the final's does."""
+    make_tree(
+        {
+            "sb.yaml": _drafted(
+                "seedance-1-5-pro-with-audio",
+                "draft: {model: seedance-1-5-pro-no-audio}",
+                shot="pick: 1",
+            )
+        }
+    )
+    result = cli("validate", "sb.yaml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    plan = cli("plan", "sb.yaml", "--json", "--offline")
+    jobs = {job["rendition"]: job["request"] for job in json.loads(plan.stdout)["shots"]}
+    seed = jobs["draft"]["metadata"]["seed"]
+    assert jobs["draft"] == {
+        "model": "seedance-1-5-pro-no-audio",
+        "prompt": "a red kite",
+        "seconds": "4",
+        "metadata": {"ratio": "16:9", "seed": seed},
+    }
+    assert jobs[""]["metadata"] == {"ratio": "16:9", "generate_audio": True, "seed": seed}
+
+
+def test_a_draft_asking_sound_of_a_no_audio_model_is_an_error_at_its_own_field(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """``draft: {model: ...-no-audio, generate_audio: true}`` is the error at
+    defaults.draft.generate_audio, telling to leave it out (not to change the final)."""
+    draft = "draft: {model: seedance-1-5-pro-no-audio, generate_audio: true}"
+    make_tree({"sb.yaml": _drafted("seedance-1-5-pro-with-audio", draft)})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: sb.yaml:8:61: defaults.draft.generate_audio: seedance-1-5-pro-no-audio never "
+        "has audio, so its drafts cannot be made with generate_audio: true; leave "
+        "generate_audio out of the draft" + TAIL
     )
