@@ -19,6 +19,7 @@ from pydantic import (
 
 from rdpipe.concurrency import DEFAULT_DOWNLOADS, DEFAULT_TASKS, MAX_DOWNLOADS, MAX_TASKS
 from rdpipe.model.budget import Budget, check_budget_shape
+from rdpipe.model.deliverable_files import clash_error
 from rdpipe.model.deliverables import MAIN, AspectMethod, DeliverableSpec, Focus
 from rdpipe.model.drafts import Draft
 from rdpipe.model.on_failure import OnFailure, PolicyName, check_on_failure
@@ -276,10 +277,9 @@ class Pipeline(_Strict):
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"deliverable names must differ: {', '.join(twice)} is used twice")
-        paths = [output.path for output in outputs or ()]
-        same = sorted({path for path in paths if paths.count(path) > 1})
-        if same:
-            raise ValueError(f"two deliverables write {same[0]}; give each its own path")
+        error = clash_error(outputs or (), names)
+        if error is not None:  # placed at each clashing entry's path: outputs[1].path
+            raise error
         return outputs
 
     @model_validator(mode="after")
