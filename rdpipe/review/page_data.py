@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,17 +152,37 @@ class ShotCard:
 
     @property
     def summary(self) -> str:
-        counts: dict[str, int] = {}
-        for take in self.takes:
-            counts[take.status] = counts.get(take.status, 0) + 1
-        parts = ", ".join(f"{n} {status}" for status, n in counts.items())
-        noun = "take" if len(self.takes) == 1 else "takes"
-        return f"{len(self.takes)} {noun}: {parts}" if self.takes else "no takes yet"
+        """``3 takes: 2 done, 1 failed``; with renditions (issue 17) each counted as what it
+        is, ``; `` between them: ``2 draft takes: 2 cached; final: cached; regenerated for
+        vertical: cached`` (a drafted shot's final is one clip, not one more take)."""
+        if not self.takes:
+            return "no takes yet"
+        picking = "draft" if self.drafted else ""
+        takes = [take for take in self.takes if take.rendition == picking]
+        parts = [_take_count(takes, "draft take" if self.drafted else "take")] if takes else []
+        for rendition in dict.fromkeys(t.rendition for t in self.takes if t.rendition != picking):
+            clips = [take for take in self.takes if take.rendition == rendition]
+            name = "final" if rendition == "" else f"regenerated for {rendition}"
+            parts.append(f"{name}: {clips[0].status if len(clips) == 1 else _statuses(clips)}")
+        return "; ".join(parts)
 
     @property
     def pending_pick(self) -> bool:
         """The file picks a take that the storyboard video does not use yet."""
         return self.chosen is not None and self.chosen != self.picked
+
+
+def _take_count(takes: Sequence[TakeCard], noun: str) -> str:
+    """``2 draft takes: 1 done, 1 failed``."""
+    return f"{len(takes)} {noun}{'' if len(takes) == 1 else 's'}: {_statuses(takes)}"
+
+
+def _statuses(takes: Sequence[TakeCard]) -> str:
+    """``2 done, 1 failed`` (first seen first)."""
+    counts: dict[str, int] = {}
+    for take in takes:
+        counts[take.status] = counts.get(take.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
 
 
 @dataclass(frozen=True)

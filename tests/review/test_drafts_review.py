@@ -83,7 +83,7 @@ def test_a_shot_awaiting_a_pick_shows_its_drafts_to_pick(
     driver.get(page.as_uri())
     summary = driver.find_element("css selector", "#shot-kite .summary").text
     assert summary == (
-        "2 takes: 2 done · awaits a pick: its final is rendered from the draft you pick"
+        "2 draft takes: 2 done · awaits a pick: its final is rendered from the draft you pick"
     )
     assert figure_text(driver, "kite-draft-1").splitlines()[:4] == [
         "Draft take 1", "draft", "doubao-seedance-2-0-480p", "✓ In the draft video",
