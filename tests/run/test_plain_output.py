@@ -50,6 +50,9 @@ def test_cached_rerun_prints_one_summary_line(first_run: Path, tmp_path: Path) -
     assert rerun.stderr == ""
 
 
+STEP_LINE = re.compile(r"(normalising|joining): \d+ of \d+ .*")
+
+
 def test_rerun_prints_only_the_shots_that_changed(first_run: Path, tmp_path: Path) -> None:
     """With one prompt edited, the plan line, that shot's phases and the summary; the cached shot
     is only counted."""
@@ -71,7 +74,9 @@ def test_rerun_prints_only_the_shots_that_changed(first_run: Path, tmp_path: Pat
         rf"b: done - task {TASK}",
         re.escape(f"film: 1 submitted, 0 resumed, 1 reused, 0 failed -> {video}"),
     ]
-    lines = rerun.stdout.splitlines()
+    # A long step (normalising, joining) says how far it is once it has taken a second: on a
+    # loaded machine it may, so those lines are left out (tests/cli/test_step_progress.py).
+    lines = [line for line in rerun.stdout.splitlines() if not STEP_LINE.fullmatch(line)]
     assert len(lines) == len(expected), rerun.stdout
     for line, pattern in zip(lines, expected, strict=True):
         assert re.fullmatch(pattern, line), (line, pattern)
