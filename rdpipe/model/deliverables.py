@@ -6,6 +6,7 @@ The ``output:`` block stays valid: it is the one deliverable :data:`MAIN`.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +21,8 @@ MAIN = "main"
 
 #: The ratios a regenerated shot can be asked for (relaydance-api.md section 1, ``ratio``).
 DeliverableRatio = Literal["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"]
+#: The same ratios, in that order.
+DELIVERABLE_RATIOS: tuple[DeliverableRatio, ...] = typing.get_args(DeliverableRatio)
 
 #: How a deliverable gets an aspect the clips do not have: ``reframe`` crops each clip around
 #: its shot's ``focus`` (free), ``pad`` fits it whole with bars (free), ``regenerate``
@@ -145,7 +148,7 @@ class DeliverableSpec(OutputSpec):
         if size is None:
             return None
         shape = size[0] / size[1]
-        for ratio in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9"):
+        for ratio in DELIVERABLE_RATIOS:
             if abs(shape / ratio_value(ratio) - 1) <= RATIO_TOLERANCE:
                 return ratio
         return None

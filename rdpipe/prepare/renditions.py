@@ -16,13 +16,14 @@ Problems come back as values at the data path they were written at, as the rende
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from rdpipe.catalog import Catalog
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, Shot
-from rdpipe.model.deliverables import DeliverableSpec
+from rdpipe.model.deliverables import DELIVERABLE_RATIOS, DeliverableSpec, ratio_value
 from rdpipe.model.drafts import Draft, DraftSpec
 from rdpipe.render import RenderedShot, derived_seed
 from rdpipe.request import GenerationRequest
@@ -56,13 +57,14 @@ class Renditions:
     ) -> tuple[list[RenderedShot], list[Problem]]:
         """The shot's renditions in order: draft takes (or takes), final, regenerations."""
         problems = self._aspect_problems(shot, rendered.index)
+        problems += self._ratio_problems(shot, rendered.index)
         draft, where = draft_of(self._pipeline, rendered.index)
         if draft is None:
             takes, found = self._takes(rendered, shot)
             if found:
                 return [], problems + found
             source = next(t for t in takes if t.take == (shot.pick or 1))
-            regenerated = self._regenerated(source, shot, rendered.index, source.take, problems)
+            regenerated = self._regenerated(source, shot, source.take)
             return takes + regenerated, problems
         drafts, found = self._draft_takes(rendered, shot, draft, where)
         if found:
@@ -72,7 +74,7 @@ class Renditions:
         seed = drafts[shot.pick - 1].request.metadata.seed
         assert seed is not None  # every draft take has its seed
         final = replace(rendered, request=rendered.request.with_seed(seed), from_take=shot.pick)
-        regenerated = self._regenerated(final, shot, rendered.index, shot.pick, problems)
+        regenerated = self._regenerated(final, shot, shot.pick)
         return [*drafts, final, *regenerated], problems
 
     def _draft_takes(
@@ -229,32 +231,16 @@ class Renditions:
             None,
         )
 
-    def _regenerated(
-        self,
-        source: RenderedShot,
-        shot: Shot,
-        index: int,
-        from_take: int,
-        problems: list[Problem],
-    ) -> list[RenderedShot]:
+    def _regenerated(self, source: RenderedShot, shot: Shot, from_take: int) -> list[RenderedShot]:
         """``source`` again at the ratio of each deliverable that regenerates the shot."""
         regenerated = []
-        for position, deliverable in enumerate(self._pipeline.deliverables):
+        for deliverable in self._pipeline.deliverables:
             method = shot.aspect.get(deliverable.name, deliverable.aspect)
             if method != "regenerate":
                 continue
             ratio = deliverable.target_ratio
-            if ratio is None:
-                problems.append(
-                    Problem(
-                        self._aspect_place(shot, index, deliverable, position),
-                        f"regenerate needs the ratio to generate at: set ratio: or size: on "
-                        f"deliverable {deliverable.name!r}",
-                    )
-                )
-                continue
-            if ratio == source.request.metadata.ratio:
-                continue
+            if ratio is None or ratio == source.request.metadata.ratio:
+                continue  # no ratio: _ratio_problems says so
             request = source.request
             request = replace(request, metadata=replace(request.metadata, ratio=ratio))
             regenerated.append(
@@ -269,6 +255,17 @@ class Renditions:
                 )
             )
         return regenerated
+
+    def _ratio_problems(self, shot: Shot, index: int) -> list[Problem]:
+        """Each deliverable that would regenerate the shot but has no ratio the API can
+        generate at: none given, or a size of another shape (checked with or without picks)."""
+        problems = []
+        for position, deliverable in enumerate(self._pipeline.deliverables):
+            method = shot.aspect.get(deliverable.name, deliverable.aspect)
+            if method == "regenerate" and deliverable.target_ratio is None:
+                place = self._aspect_place(shot, index, deliverable, position)
+                problems.append(Problem(place, no_ratio_message(deliverable)))
+        return problems
 
     def _aspect_place(
         self, shot: Shot, index: int, deliverable: DeliverableSpec, position: int
@@ -312,6 +309,31 @@ def draft_setting_place(pipeline: Pipeline, index: int, name: str) -> DataPath |
     if draft is None or name not in draft.model_fields_set:
         return None
     return (*where, name)
+
+
+def no_ratio_message(deliverable: DeliverableSpec) -> str:
+    """Why ``deliverable`` cannot regenerate a shot: it names no ratio, or its size is of a
+    shape the API does not generate (with the closest one it does, at the same width)."""
+    size = deliverable.frame_size
+    if size is None:
+        return (
+            f"regenerate needs the ratio to generate at: set ratio: or size: on deliverable "
+            f"{deliverable.name!r}"
+        )
+    width, height = size
+    divisor = math.gcd(width, height)
+    shape = f"{width // divisor}:{height // divisor}"
+    closest = min(
+        DELIVERABLE_RATIOS, key=lambda ratio: abs(math.log(width / height / ratio_value(ratio)))
+    )
+    across, down = (int(part) for part in closest.split(":"))
+    even = round(width * down / across / 2) * 2
+    return (
+        f"{deliverable.size} is {shape}, which the API cannot generate (it generates "
+        f"{', '.join(DELIVERABLE_RATIOS)}): use aspect: reframe or pad for deliverable "
+        f"{deliverable.name!r}, or a size of one of those ratios (closest: {closest}, "
+        f"{width}x{even})"
+    )
 
 
 def awaiting_pick(shots: Sequence[RenderedShot]) -> list[str]:

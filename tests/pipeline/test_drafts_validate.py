@@ -197,3 +197,41 @@ def test_a_draft_asking_sound_of_a_no_audio_model_is_an_error_at_its_own_field(
         "has audio, so its drafts cannot be made with generate_audio: true; leave "
         "generate_audio out of the draft" + TAIL
     )
+
+
+def test_regenerating_at_a_size_of_a_shape_the_api_lacks_says_which_shape(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """``size: 1080x1350, aspect: regenerate``: the size is 4:5, which the API cannot
+    generate; the message lists the ratios it can and the ways out (reframe, pad, a size of
+    such a ratio), at outputs[0].aspect, before any pick, starting 'error:' like all others."""
+    outputs = "outputs:\n  - name: feed\n    size: 1080x1350\n    aspect: regenerate\n"
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", "draft: true", tail=outputs)})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: sb.yaml:15:13: outputs[0].aspect: 1080x1350 is 4:5, which the API cannot "
+        "generate (it generates 16:9, 9:16, 1:1, 4:3, 3:4, 21:9): use aspect: reframe or pad "
+        "for deliverable 'feed', or a size of one of those ratios (closest: 3:4, 1080x1440)" + TAIL
+    )
+
+
+def test_a_shot_regenerating_for_a_deliverable_without_ratio_is_told_where_to_set_it(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """A shot's ``aspect: {feed: regenerate}`` for a deliverable with neither ratio nor size:
+    the error at the shot's key, in lower case as every other error."""
+    outputs = "outputs:\n  - name: feed\n"
+    make_tree(
+        {
+            "sb.yaml": _drafted(
+                "doubao-seedance-2-0-720p", shot="aspect: {feed: regenerate}", tail=outputs
+            )
+        }
+    )
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: sb.yaml:11:20: shots[0].aspect.feed: regenerate needs the ratio to generate at: "
+        "set ratio: or size: on deliverable 'feed'" + TAIL
+    )
