@@ -75,7 +75,7 @@ class Decision:
 
     action: Action
     reason: str
-    task_id: str | None = None  # RESUME: the task already paid for
+    task_id: str | None = None  # RESUME: the task already paid for; REUSE: the clip's task
     clip: StoredClip | None = None  # REUSE: the verified clip
     failed_before: bool = False  # GENERATE: the last attempt failed (not billed)
     known: KnownClip | None = None  # RESTORE: the clip to obtain
@@ -103,7 +103,7 @@ class Job:
     key: str
     action: Action
     reason: str
-    task_id: str | None = None
+    task_id: str | None = None  # RESUME: the task to follow; REUSE: the task that made the clip
     clip: StoredClip | None = None  # REUSE: the verified clip (not for same_as)
     same_as: str | None = None  # REUSE within this run: the shot generating the same request
     failed_before: bool = False
@@ -373,7 +373,9 @@ def decide(
     for clip in state.clips:
         check = clips.verify(clip.file)
         if check.ok:
-            return Decision(Action.REUSE, f"cached clip {clip.path}", clip=check.clip)
+            return Decision(
+                Action.REUSE, f"cached clip {clip.path}", task_id=clip.task_id, clip=check.clip
+            )
         damage = damage or check.detail
     finished = [task for task in state.succeeded if task.can_follow]  # a reissued id: start over
     if finished:

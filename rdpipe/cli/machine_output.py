@@ -297,10 +297,14 @@ def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
     """The ``run.summary`` document that ends ``run --json``: ``output`` (the video, the first
     deliverable's), ``deliverables`` (each one's name and video, in file order) and each
     shot's ``clip`` relative to ``base``, the pipeline file's folder; each shot's ``status`` its
-    :class:`ShotState` and ``outcome`` its :class:`~rdpipe.scheduler.Outcome`; the counts are
-    of shots (takes), ``outcomes`` one count per outcome code."""
+    :class:`ShotState` and ``outcome`` its :class:`~rdpipe.scheduler.Outcome`, its
+    ``rendition`` (``""`` the storyboard's clip, ``"draft"``, or a deliverable's name) and
+    ``label`` (``kite:draft#2``, as the run's lines name it); the counts are of shots (takes),
+    ``outcomes`` one count per outcome code."""
     from rdpipe.scheduler import Phase
 
+    labels = {(job.shot.id, job.shot.rendition, job.shot.take): job.shot.label
+              for job in summary.plan.jobs}  # fmt: skip
     return document(Kind.RUN_SUMMARY, {
         "pipeline": summary.pipeline,
         "output": optional_path(summary.output, base),
@@ -312,6 +316,10 @@ def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
             {
                 "id": result.shot_id,
                 "take": result.take,
+                "rendition": result.rendition,
+                "label": labels.get(
+                    (result.shot_id, result.rendition, result.take), _label(result)
+                ),
                 "status": result_state(result).value,
                 "outcome": result.outcome.value,
                 "task_id": result.task_id,
@@ -330,3 +338,10 @@ def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
         "in_flight": summary.in_flight,
         "outcomes": summary.outcomes(),
     })  # fmt: skip
+
+
+def _label(result: ShotResult) -> str:
+    """A result's label when the plan has no job of it: ``kite:draft#2``, ``kite#2``, or
+    ``kite`` for take 1 (its number of takes is not known here)."""
+    name = f"{result.shot_id}:{result.rendition}" if result.rendition else result.shot_id
+    return name if result.take == 1 else f"{name}#{result.take}"

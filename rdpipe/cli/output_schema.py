@@ -210,6 +210,16 @@ def _kinds() -> dict[str, Any]:
         {
             "id": {"type": "string"},
             "take": {"type": "integer"},
+            "rendition": {
+                "type": "string",
+                "description": "'' the storyboard's clip (a drafted shot's final), 'draft', "
+                "else the deliverable it is regenerated for.",
+            },
+            "label": {
+                "type": "string",
+                "description": "The clip as the run's lines name it: kite, kite#2, "
+                "kite:draft#2, kite:vertical.",
+            },
             "status": _ref("shotState"),
             "outcome": _ref("outcome"),
             "task_id": _NULLABLE_STRING,
