@@ -40,7 +40,12 @@ def cost(file: FileArgument, offline: OfflineOption = False, as_json: JsonOption
             from rdpipe.cli.machine_output import Kind, document, dumps, relative_path
 
             shown = cost_document(view)
-            shown["lock_file"] = relative_path(shown["lock_file"], file.absolute().parent)
+            # Offline previews keep no lock file (it holds only paid takes): null, not a path
+            # that does not exist.
+            kept = not offline or view.lock_file.exists()
+            shown["lock_file"] = (
+                relative_path(shown["lock_file"], file.absolute().parent) if kept else None
+            )
             typer.echo(dumps(document(Kind.COST, shown)))
             return
         preview = not offline and Workspace.for_pipeline(loaded, offline=True).manifest.exists()

@@ -314,7 +314,11 @@ def _kinds() -> dict[str, Any]:
             "rdpipe cost --json (README: The bill after)",
             {
                 "pipeline": {"type": "string"},
-                "lock_file": _ref("path"),
+                "lock_file": {
+                    **_nullable("path"),
+                    "description": "null offline when there is no lock file (offline previews "
+                    "keep none)",
+                },
                 "last_run": {"type": ["object", "null"]},
                 "lock": {"type": "object", "required": ["takes", "without_cost", "totals"]},
             },

@@ -3,6 +3,7 @@ state from before costs were recorded, and the offline previews, which keep no l
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,22 @@ def test_offline_cost_says_offline_previews_keep_no_lock_file(
         "film: no run has submitted anything yet.\n\n"
         "Offline previews keep no lock file: it holds only paid takes.\n",
     ), result.stderr
+
+
+def test_offline_cost_json_names_no_lock_file_the_paid_one_names_its_path(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """After an offline run: ``cost --offline --json`` gives ``lock_file: null`` (no such file
+    exists), as the text says; ``cost --json`` names where the paid runs' lock file goes."""
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "a kite"}))
+    assert rdpipe_cli("run", str(path), "--offline", "--json").exit_code == 0
+    offline = rdpipe_cli("cost", str(path), "--offline", "--json")
+    assert offline.exit_code == 0, offline.stderr
+    assert json.loads(offline.stdout)["lock_file"] is None
+    assert not list(tmp_path.glob(".rdpipe/offline/*.rdpipe.lock"))
+    paid = rdpipe_cli("cost", str(path), "--json")
+    assert paid.exit_code == 0, paid.stderr
+    assert json.loads(paid.stdout)["lock_file"] == "film.rdpipe.lock"
 
 
 def test_a_run_from_before_costs_is_said_so_not_never_run(
