@@ -174,20 +174,43 @@ def pick(
 
 def _final_hint(file: Path, shot: str, take: int | None) -> str:
     """What follows the pick of a drafted shot's draft take (issue 17): the next run renders
-    its final from that draft (same seed and inputs); without a pick it has none."""
-    run = Invocation.start(file).command("run")
+    its final from that draft (same seed and inputs); without a pick it has none. The run is
+    written for the mode whose drafts exist: ``--offline`` when only the offline preview
+    made them (the paid run's command when neither or both did, the preview's after it)."""
+    made = _made_modes(file)
+    runs = [Invocation.start(file, offline=offline).command("run") for offline in made or [False]]
+    run = f"`{runs[0]}`" + (f" (or `{runs[1]}` for the offline preview)" if len(runs) > 1 else "")
     if take is None:
-        return f"{shot} now awaits a pick: `{run}` makes its drafts only, no final."
-    return f"`{run}` renders the final of {shot} from draft take {take} (its seed and inputs)."
+        return f"{shot} now awaits a pick: {run} makes its drafts only, no final."
+    if _final_cached(file, shot, offline=(made or [False])[0]):
+        return (
+            f"{run} builds the videos with the final of {shot} from draft take {take}, "
+            "already rendered (nothing to generate)."
+        )
+    return f"{run} renders the final of {shot} from draft take {take} (its seed and inputs)."
 
 
-def _describe_draft(take: int | None) -> str:
-    return "no draft picked" if take is None else f"draft take {take}"
+def _final_cached(file: Path, shot: str, *, offline: bool) -> bool:
+    """Whether the final of drafted ``shot``, as ``file`` picks it now, has its clip in the
+    state of the mode (``offline``): a pick back to a draft whose final was made. Reads the
+    state only; ``False`` when it cannot tell."""
+    from rdpipe.errors import RdpipeError
+    from rdpipe.plan import Action
+    from rdpipe.prepare.pipeline import prepare_pipeline
+    from rdpipe.session.session import read_plan
+    from rdpipe.session.settings import RunSettings
+
+    try:
+        plan = read_plan(prepare_pipeline(file), RunSettings(offline=offline))
+    except (OSError, RdpipeError):
+        return False
+    finals = [job for job in plan.jobs if job.shot.id == shot and job.shot.rendition == ""]
+    return bool(finals) and all(job.action is Action.REUSE for job in finals)
 
 
-def _rebuild_hint(file: Path) -> str:
-    """How to rebuild the video after a pick, for each mode that has made one (the paid run's
-    video, the offline preview's); `rdpipe run` when neither has been made yet."""
+def _made_modes(file: Path) -> list[bool]:
+    """The modes that made a video of ``file`` (``False`` the paid run's, ``True`` the
+    offline preview's), in that order; none for an invalid file."""
     from rdpipe.errors import RdpipeError
 
     made = []
@@ -197,6 +220,17 @@ def _rebuild_hint(file: Path) -> str:
                 made.append(offline)
         except RdpipeError:  # an invalid file: the paid run's command, which will say why
             break
+    return made
+
+
+def _describe_draft(take: int | None) -> str:
+    return "no draft picked" if take is None else f"draft take {take}"
+
+
+def _rebuild_hint(file: Path) -> str:
+    """How to rebuild the video after a pick, for each mode that has made one (the paid run's
+    video, the offline preview's); `rdpipe run` when neither has been made yet."""
+    made = _made_modes(file)
     if not made:
         run = Invocation.start(file).command("run")
         return f"No video was made yet: run `{run}` to make it with this pick."
