@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from rich.text import Text
 from typer.core import TyperArgument, TyperGroup
 from typer.exceptions import TyperException
 
@@ -315,8 +316,8 @@ def _after_sending(error: BaseException) -> bool:
 
 def report_error(error: RdpipeError, context: CommandContext) -> None:
     """``error: `` and the error's message, through the redactor, on standard error."""
-    context.err.print("[bold red]error:[/] ", end="", markup=True)
-    context.err.print(context.redactor.redact(str(error)))
+    message = context.redactor.redact(str(error))  # one text: a terminal's lines break whole
+    context.err.print(Text.assemble(("error:", "bold red"), " ", message))
 
 
 def _leaves(error: BaseException) -> list[BaseException]:

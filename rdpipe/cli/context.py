@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 
+from rdpipe.cli.prose import ProseWrap
 from rdpipe.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -100,5 +101,8 @@ def _verbosity() -> int:
 
 def _console(stream: TextIO, environ: Mapping[str, str]) -> Console:
     """A console that prints text as written: no markup (a print that styles with it passes
-    ``markup=True``), no highlighting; data such as ``[/]`` or ``[redacted]`` stays literal."""
-    return Console(file=stream, markup=False, highlight=False, soft_wrap=True, _environ=environ)
+    ``markup=True``), no highlighting; data such as ``[/]`` or ``[redacted]`` stays literal.
+    On a terminal, lines break between words (:class:`~rdpipe.cli.prose.ProseWrap`)."""
+    console = Console(file=stream, markup=False, highlight=False, soft_wrap=True, _environ=environ)
+    console.push_render_hook(ProseWrap(console))
+    return console
