@@ -220,6 +220,7 @@ class Plan:
                     "id": job.shot.id,
                     "take": job.shot.take,
                     "rendition": job.shot.rendition,
+                    "label": job.shot.label,
                     "from_take": job.shot.from_take,
                     "key": job.key,
                     "action": job.action.value,

@@ -112,6 +112,11 @@ def _plan_shot() -> dict[str, Any]:
                 "description": "Which clip of the shot: '' the storyboard's (final), 'draft' a "
                 "draft take, else the deliverable it is regenerated for.",
             },
+            "label": {
+                "type": "string",
+                "description": "The clip as the run's lines name it: kite, kite#2, "
+                "kite:draft#2, kite:vertical.",
+            },
             "from_take": _NULLABLE_INTEGER,
             "key": {"type": "string"},
             "action": {"enum": ["generate", "resume", "reuse", "restore", "blocked", "refused"]},

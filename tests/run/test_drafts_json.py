@@ -34,10 +34,16 @@ def _documents(result: Result) -> list[dict[str, Any]]:
 def test_the_run_summary_names_each_clip_s_rendition_and_label_and_status_its_task(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    """Two drafts and the final of boat, dog without drafts: four shots told apart; a rerun's
+    """Two drafts and the final of boat, dog without drafts: four shots told apart (in the plan
+    too, by label); a rerun's
     summary and ``status --json`` give each cached clip the task the first run made it with."""
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "film.yaml", FILM)
+    planned = rdpipe_cli("plan", "film.yaml", "--offline", "--json")
+    assert planned.exit_code == 0, planned.stderr
+    assert [(s["label"], s["rendition"], s["from_take"]) for s in json.loads(planned.stdout)[
+        "shots"]] == [("boat:draft#1", "draft", None), ("boat:draft#2", "draft", None),
+                      ("boat", "", 2), ("dog", "", None)]  # fmt: skip
     summary = _documents(rdpipe_cli("run", "film.yaml", "--offline", "--json"))[-1]
     assert summary["kind"] == "run.summary"
     shown = [{k: shot[k] for k in ("id", "take", "rendition", "label", "status")}
