@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from rdpipe.catalog import Catalog
 from rdpipe.load.yaml_source import DataPath
-from rdpipe.model import Pipeline, Shot
+from rdpipe.model import Pipeline, Shot, ShotFrame
 from rdpipe.model.deliverables import DELIVERABLE_RATIOS, DeliverableSpec, ratio_value
 from rdpipe.model.drafts import Draft, DraftSpec
 from rdpipe.render import RenderedShot, derived_seed
@@ -65,6 +65,8 @@ class Renditions:
                 return [], problems + found
             source = next(t for t in takes if t.take == (shot.pick or 1))
             regenerated = self._regenerated(source, shot, source.take)
+            if self._storyboard_clip_unused(shot, regenerated):
+                self.warnings.append(self._unused_clip_warning(shot, source, regenerated))
             return takes + regenerated, problems
         drafts, found = self._draft_takes(rendered, shot, draft, where)
         if found:
@@ -75,7 +77,46 @@ class Renditions:
         assert seed is not None  # every draft take has its seed
         final = replace(rendered, request=rendered.request.with_seed(seed), from_take=shot.pick)
         regenerated = self._regenerated(final, shot, shot.pick)
+        if self._storyboard_clip_unused(shot, regenerated):  # the drafts are its takes
+            return [*drafts, *regenerated], problems
         return [*drafts, final, *regenerated], problems
+
+    def _storyboard_clip_unused(self, shot: Shot, regenerated: list[RenderedShot]) -> bool:
+        """Whether no deliverable shows the shot's storyboard clip: each has its own
+        regeneration of the shot, and no shot starts from this one's last frame."""
+        names = {each.rendition for each in regenerated}
+        every = all(d.name in names for d in self._pipeline.deliverables)
+        return every and not any(
+            isinstance(frame, ShotFrame) and frame.shot.lower() == shot.id.lower()
+            for other in self._pipeline.shots
+            for frame in (other.first_frame, other.last_frame)
+        )
+
+    def _unused_clip_warning(
+        self, shot: Shot, source: RenderedShot, regenerated: list[RenderedShot]
+    ) -> Problem:
+        """A shot without drafts whose storyboard clip no deliverable shows, yet is paid for:
+        at its ``ratio:`` (else the shot), with the ratio that would make it the one shown."""
+        ratio = source.request.metadata.ratio
+        shown = f"at {ratio}" if ratio is not None else "at the model's default ratio"
+        targets = list(dict.fromkeys(str(each.request.metadata.ratio) for each in regenerated))
+        uses = ", ".join(
+            f"{each.rendition} at {each.request.metadata.ratio}" for each in regenerated
+        )
+        advice = (
+            f"set ratio: '{targets[0]}' on the shot to generate it at that ratio in the first place"
+            if len(targets) == 1
+            else f"set ratio: on the shot to one of {', '.join(targets)} to generate that one "
+            "in the first place"
+        )
+        place: DataPath = ("shots", source.index)
+        if "ratio" in shot.model_fields_set:
+            place = ("shots", source.index, "ratio")
+        return Problem(
+            place,
+            f"shot {shot.id}'s clip {shown} is used by no deliverable (each regenerates it: "
+            f"{uses}), yet it is generated and paid for; {advice}",
+        )
 
     def _draft_takes(
         self, rendered: RenderedShot, shot: Shot, draft: DraftSpec, where: DataPath
@@ -337,10 +378,12 @@ def no_ratio_message(deliverable: DeliverableSpec) -> str:
 
 
 def awaiting_pick(shots: Sequence[RenderedShot]) -> list[str]:
-    """Ids of the drafted shots without a final (no ``pick:`` yet), in storyboard order."""
+    """Ids of the drafted shots without a final or regeneration (no ``pick:`` yet), in
+    storyboard order."""
     drafted = dict.fromkeys(shot.id for shot in shots if shot.rendition == DRAFT)
-    finals = {shot.id for shot in shots if shot.rendition == ""}
-    return [shot_id for shot_id in drafted if shot_id not in finals]
+    # A picked shot has its final, or only regenerations when no deliverable shows the final.
+    rendered = {shot.id for shot in shots if shot.rendition != DRAFT}
+    return [shot_id for shot_id in drafted if shot_id not in rendered]
 
 
 def draft_stage(shots: Sequence[RenderedShot]) -> list[RenderedShot]:

@@ -143,8 +143,10 @@ class ShotCard:
 
     @property
     def awaits_pick(self) -> bool:
-        """A drafted shot whose final has not been asked for (no ``pick:`` at its run)."""
-        return self.drafted and not any(take.rendition == "" for take in self.takes)
+        """A drafted shot whose final has not been asked for (no ``pick:`` at its run): it has
+        drafts only (a picked shot has its final, or only regenerations when no deliverable
+        shows the final)."""
+        return self.drafted and all(take.rendition == "draft" for take in self.takes)
 
     @property
     def pickable_count(self) -> int:

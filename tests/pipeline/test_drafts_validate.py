@@ -4,7 +4,9 @@ located message per mistake, naming the field the user wrote, with the exit code
 from __future__ import annotations
 
 import json
+import re
 
+import av
 import pytest
 
 from tests.pipeline.requests import TAIL, Cli, Tree
@@ -235,3 +237,108 @@ def test_a_shot_regenerating_for_a_deliverable_without_ratio_is_told_where_to_se
         "error: sb.yaml:11:20: shots[0].aspect.feed: regenerate needs the ratio to generate at: "
         "set ratio: or size: on deliverable 'feed'" + TAIL
     )
+
+
+#: One 9:16 deliverable that regenerates every shot (the storyboard is 16:9).
+VERTICAL_ONLY = "outputs:\n  - name: feed\n    size: 1080x1920\n    aspect: regenerate\n"
+
+
+def _stages(cli: Cli) -> list[tuple[str, str | None, str, int]]:
+    """``plan --json``'s totals.by_stage as (stage, deliverable, run, generations)."""
+    result = cli("plan", "sb.yaml", "--json", "--offline")
+    assert result.exit_code == 0, result.stderr
+    stages = json.loads(result.stdout)["totals"]["by_stage"]
+    return [(s["stage"], s["deliverable"], s["run"], s["generations"]) for s in stages]
+
+
+def test_a_drafted_final_no_deliverable_shows_is_not_planned(make_tree: Tree, cli: Cli) -> None:
+    """16:9 drafts, one 9:16 deliverable regenerating the shot: before the pick the next run
+    plans the regeneration only; once picked, the jobs are the draft and the regeneration
+    (from the picked draft's seed), no final; validate says nothing."""
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", "draft: true", tail=VERTICAL_ONLY)})
+    assert _stages(cli) == [("drafts", None, "this", 1), ("regenerations", "feed", "next", 1)]
+    make_tree(
+        {
+            "sb.yaml": _drafted(
+                "doubao-seedance-2-0-720p", "draft: true", shot="pick: 1", tail=VERTICAL_ONLY
+            )
+        }
+    )
+    result = cli("validate", "sb.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "sb.yaml: OK (1 shot)\n", "")
+    assert _stages(cli) == [("drafts", None, "this", 1), ("regenerations", "feed", "this", 1)]
+    jobs = json.loads(cli("plan", "sb.yaml", "--json", "--offline").stdout)["shots"]
+    assert [(job["rendition"], job["from_take"]) for job in jobs] == [("draft", None), ("feed", 1)]
+    assert jobs[1]["request"]["metadata"]["seed"] == jobs[0]["request"]["metadata"]["seed"]
+    assert jobs[1]["request"]["metadata"]["ratio"] == "9:16"
+
+
+def test_a_final_another_shot_continues_from_is_kept(make_tree: Tree, cli: Cli) -> None:
+    """The same, but shot dog starts from kite's last frame: kite's final is still made."""
+    dog = "  - {id: dog, prompt: a dog, first_frame: {shot: kite}, draft: false}\n"
+    make_tree(
+        {
+            "sb.yaml": _drafted(
+                "doubao-seedance-2-0-720p",
+                "draft: true",
+                shot="pick: 1",
+                tail=dog + VERTICAL_ONLY,
+            )
+        }
+    )
+    jobs = json.loads(cli("plan", "sb.yaml", "--json", "--offline").stdout)["shots"]
+    assert [(job["id"], job["rendition"]) for job in jobs] == [
+        ("kite", "draft"),
+        ("kite", ""),
+        ("kite", "feed"),
+        ("dog", ""),
+        ("dog", "feed"),
+    ]
+
+
+def test_an_undrafted_clip_no_deliverable_shows_is_a_warning_at_the_shot(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """Without drafts the storyboard clip is still made (it is the shot's take), and validate
+    warns at the shot that no deliverable shows it, suggesting the deliverable's ratio."""
+    make_tree({"sb.yaml": _drafted("doubao-seedance-2-0-720p", tail=VERTICAL_ONLY)})
+    result = cli("validate", "sb.yaml")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "sb.yaml:9:5: shots[0]: warning: shot kite's clip at 16:9 is used by no deliverable "
+        "(each regenerates it: feed at 9:16), yet it is generated and paid for; set ratio: "
+        "'9:16' on the shot to generate it at that ratio in the first place\n"
+    )
+    assert _stages(cli) == [("finals", None, "this", 1), ("regenerations", "feed", "this", 1)]
+
+
+def test_the_deliverable_shows_the_regenerated_clip_when_no_final_was_made(
+    make_tree: Tree, cli: Cli
+) -> None:
+    """An offline run of the picked storyboard above: two submits (draft, regeneration), the
+    1080x1920 feed video is made of the 9:16 regenerated clip (its timeline names that
+    720x1280 clip), with no 'reframed instead' note."""
+    root = make_tree(
+        {
+            "sb.yaml": _drafted(
+                "doubao-seedance-2-0-720p", "draft: true", shot="pick: 1", tail=VERTICAL_ONLY
+            )
+        }
+    )
+    result = cli("run", "sb.yaml", "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert "2 submitted" in result.stdout
+    assert "reframed instead" not in result.stdout + result.stderr
+    folder = root / "out" / "offline"
+    with av.open(str(folder / "feed.mp4")) as video:
+        assert (video.streams.video[0].width, video.streams.video[0].height) == (1080, 1920)
+    timeline = (folder / "feed.otio").read_text(encoding="utf-8")
+    urls = set(re.findall(r'"target_url": "file://([^"]+)"', timeline))
+    assert len(urls) == 1
+    with av.open(urls.pop()) as clip:
+        assert (clip.streams.video[0].width, clip.streams.video[0].height) == (720, 1280)
+    review = cli("review", "sb.yaml", "--offline", "--no-open")
+    assert review.exit_code == 0, review.stderr
+    page = (folder / "review.html").read_text(encoding="utf-8")
+    assert "1 draft take: 1 done; regenerated for feed: done" in page
+    assert "awaits a pick" not in page
