@@ -192,7 +192,9 @@ class Shot(Settings):
     pick: int | None = Field(
         default=None,
         ge=1,
-        description="The take used in the storyboard; default: the first take that succeeded.",
+        description="The take used in the storyboard; default: the first take that succeeded. "
+        "For a drafted shot, the draft take whose final is rendered; until it is set the shot "
+        "has drafts only.",
     )
     trim: ClipTrim | None = Field(
         default=None, description="The part of the clip used in the storyboard video."
