@@ -4,6 +4,7 @@ measured, a rerun that changes nothing encodes nothing, and the run's summary na
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import av
@@ -11,6 +12,7 @@ import pytest
 
 from rdpipe.scheduler import Phase
 from rdpipe.session.events import CollectingRunReporter
+from rdpipe.session.summary import RunSummary
 from rdpipe.sim import SimServer
 from tests.cli_process import write_pipeline
 from tests.media_measure import integrated_loudness
@@ -44,12 +46,29 @@ def _files(folder: Path) -> dict[str, int]:
             if p.is_file()}  # fmt: skip
 
 
-def test_three_deliverables_from_one_run(sim: SimServer, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def three_run(
+    sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, RunSummary]:
+    """The project folder after one run of ``THREE``, and that run's summary, made once for the
+    module; a test that runs again does so in its own copy (:func:`_copy_of`)."""
+    project = tmp_path_factory.mktemp("three-deliverables")
+    path = write_pipeline(project, THREE)
+    return project, run(sim_server, path, CollectingRunReporter())
+
+
+def _copy_of(three_run: tuple[Path, RunSummary], tmp_path: Path) -> Path:
+    """This test's copy of the run project (file times kept), as a pipeline path."""
+    project = tmp_path / "project"
+    shutil.copytree(three_run[0], project, symlinks=True)
+    return project / "film.yaml"
+
+
+def test_three_deliverables_from_one_run(three_run: tuple[Path, RunSummary]) -> None:
     """A 16:9 master, a 9:16 tiktok cut and a padded square come out of one run, each of its
     size and length, at its loudness, with captions as its platform wants them."""
-    path = write_pipeline(tmp_path, THREE)
-    summary = run(sim, path, CollectingRunReporter())
-    out = tmp_path / "out"
+    project, summary = three_run
+    out = project / "out"
     assert [r.phase for r in summary.results] == [Phase.DONE, Phase.DONE]
     assert summary.deliverables == (
         ("master", out / "master.mp4"), ("vertical", out / "vertical.mp4"),
@@ -75,41 +94,46 @@ def test_three_deliverables_from_one_run(sim: SimServer, tmp_path: Path) -> None
     assert "Kites rise" in (out / "master.srt").read_text(encoding="utf-8")
 
 
-def test_an_unchanged_rerun_encodes_nothing(sim: SimServer, tmp_path: Path) -> None:
+def test_an_unchanged_rerun_encodes_nothing(
+    sim: SimServer, three_run: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
     """Run again with nothing changed: no video, normalised piece, caption file, stamp or
     probe cache under out/ is written again, and the summary names the same three videos."""
-    path = write_pipeline(tmp_path, THREE)
-    first = run(sim, path, CollectingRunReporter())
-    before = _files(tmp_path / "out")
+    path = _copy_of(three_run, tmp_path)
+    out = path.parent / "out"
+    before = _files(out)
     again = run(sim, path, CollectingRunReporter())
-    after = _files(tmp_path / "out")
+    after = _files(out)
     assert [r.phase for r in again.results] == [Phase.CACHED, Phase.CACHED]
-    assert again.deliverables == first.deliverables
+    assert again.deliverables == (
+        ("master", out / "master.mp4"), ("vertical", out / "vertical.mp4"),
+        ("square", out / "square.mp4"),
+    )  # fmt: skip
     changed = {name for name in after if before.get(name) != after[name]}
     made = (".mp4", ".mov", ".inputs", ".srt", ".vtt", ".json")  # videos, pieces, stamps...
     assert {name for name in changed if name.endswith(made)} <= {"manifest.json"}
     assert sum(name.endswith(".mov") for name in after) == 6  # 2 shots x 3 frame sizes
 
 
-def test_changing_one_deliverable_rebuilds_only_it(sim: SimServer, tmp_path: Path) -> None:
+def test_changing_one_deliverable_rebuilds_only_it(
+    sim: SimServer, three_run: tuple[Path, RunSummary], tmp_path: Path
+) -> None:
     """A new loudness for the square touches the square's video only."""
-    path = write_pipeline(tmp_path, THREE)
+    path = _copy_of(three_run, tmp_path)
+    before = _files(path.parent / "out")
+    write_pipeline(path.parent, THREE.replace("loudness: -20", "loudness: -18"))
     run(sim, path, CollectingRunReporter())
-    before = _files(tmp_path / "out")
-    write_pipeline(tmp_path, THREE.replace("loudness: -20", "loudness: -18"))
-    run(sim, path, CollectingRunReporter())
-    after = _files(tmp_path / "out")
+    after = _files(path.parent / "out")
     changed = {name for name in after if before.get(name) != after[name]}
     assert {"square.mp4", "master.mp4", "vertical.mp4"} & changed == {"square.mp4"}
 
 
-def test_the_json_summary_lists_each_deliverable(sim: SimServer, tmp_path: Path) -> None:
+def test_the_json_summary_lists_each_deliverable(three_run: tuple[Path, RunSummary]) -> None:
     """run --json's summary gives each deliverable's name and video, relative to the pipeline."""
     from rdpipe.cli.machine_output import summary_document
 
-    path = write_pipeline(tmp_path, THREE)
-    summary = run(sim, path, CollectingRunReporter())
-    document = summary_document(summary, tmp_path)
+    project, summary = three_run
+    document = summary_document(summary, project)
     assert document["output"] == "out/master.mp4"
     assert document["deliverables"] == [
         {"name": "master", "path": "out/master.mp4"},
