@@ -47,6 +47,16 @@ def film(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, online: SimServer) -> 
     return write(tmp_path / "film.yaml", FILM)
 
 
+def _small(text: str) -> str:
+    """``text`` at 720p with 640x360 and 360x640 videos: for runs whose submits are counted,
+    not priced or measured (the stages and counts stay those of ``FILM``)."""
+    return (
+        text.replace("model: doubao-seedance-2-0-1080p", "model: doubao-seedance-2-0-720p")
+        .replace("size: 1080x1920", "size: 360x640")
+        .replace("path: out/film.mp4}", "path: out/film.mp4, size: 640x360}")
+    )
+
+
 def _stage_table(stdout: str) -> list[str]:
     lines = stdout.splitlines()
     start = lines.index("Plan for film by stage")
@@ -175,6 +185,7 @@ def test_plan_drafts_sends_what_run_drafts_sends(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
     """The plan's generations are the run's submits."""
+    film.write_text(_small(FILM))
     planned = json.loads(rdpipe_cli("plan", "film.yaml", "--drafts", "--json").stdout)
     result = rdpipe_cli("run", "film.yaml", "--drafts")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -186,7 +197,7 @@ def test_the_budget_counts_this_runs_generations_only(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
     """28 s now (36 s with the next run): a budget of 30 s lets this run go."""
-    film.write_text(FILM.replace("name: film\n", "name: film\nbudget: 30\n"))
+    film.write_text(_small(FILM).replace("name: film\n", "name: film\nbudget: 30\n"))
     result = rdpipe_cli("run", "film.yaml")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert online.counters().get("POST /v1/video/generations", 0) == 7
@@ -198,7 +209,7 @@ def test_the_next_run_sends_what_the_plan_said_it_would(
     """dog continues from kite: this run starts it from kite's draft, the next from kite's
     final, so dog is sent again after the pick; the plan counted it, and the next run sends
     kite's final, its 9:16 regeneration and dog: 3 submits."""
-    film.write_text(FILM.replace("dog, draft: false}", "dog, draft: false, takes: 1, "
+    film.write_text(_small(FILM).replace("dog, draft: false}", "dog, draft: false, takes: 1, "
                                  "first_frame: {shot: kite}}"))  # fmt: skip
     planned = json.loads(rdpipe_cli("plan", "film.yaml", "--json").stdout)["totals"]
     assert planned["next_run"]["generations"] == 3
