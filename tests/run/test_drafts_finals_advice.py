@@ -15,7 +15,7 @@ from tests.run.conftest import write
 FILM = """\
 version: 1
 name: film
-model: doubao-seedance-2-0-1080p
+model: doubao-seedance-2-0-720p
 defaults: {seconds: 4, ratio: '16:9', draft: true}
 shots:
   - {id: boat, prompt: a boat, takes: 2, pick: 2}
@@ -43,25 +43,21 @@ def test_drafts_run_before_the_finals_says_the_run_renders_them(
     assert lines[0] == "`rdpipe run film.yaml --offline` renders the finals of the picked drafts."
 
 
-def test_drafts_run_with_the_finals_cached_says_the_run_builds_the_final_video(
+def test_drafts_run_after_the_finals_advises_by_the_state_of_the_final_video(
     film: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    """Every final cached but the final video gone: the plain run only builds the video."""
+    """Finals cached and the final video current: the summary line follows the shot lines, no
+    advice. Then the final video gone: the plain run only builds the video. (One offline run
+    of the finals serves both.)"""
     assert rdpipe_cli("run", "film.yaml", "--offline").exit_code == 0
+    result = rdpipe_cli("run", "film.yaml", "--offline", "--drafts")
+    lines = _last_lines(result, 1)
+    assert lines[0].startswith("film: 0 submitted, 0 resumed, 2 reused, 0 failed -> ")
+    assert "rdpipe run" not in result.stdout
+
     (film / "out" / "offline" / "film.mp4").unlink()
     lines = _last_lines(rdpipe_cli("run", "film.yaml", "--offline", "--drafts"), 2)
     assert lines[0] == (
         "`rdpipe run film.yaml --offline` builds the final videos from the finals already "
         "rendered (nothing to generate)."
     )
-
-
-def test_drafts_run_with_the_final_video_current_gives_no_advice(
-    film: Path, rdpipe_cli: Callable[..., Result]
-) -> None:
-    """Finals cached and the final video current: the summary line follows the shot lines."""
-    assert rdpipe_cli("run", "film.yaml", "--offline").exit_code == 0
-    result = rdpipe_cli("run", "film.yaml", "--offline", "--drafts")
-    lines = _last_lines(result, 1)
-    assert lines[0].startswith("film: 0 submitted, 0 resumed, 2 reused, 0 failed -> ")
-    assert "rdpipe run" not in result.stdout
