@@ -17,7 +17,7 @@ from tests.run.conftest import write
 FILM = """\
 version: 1
 name: film
-model: doubao-seedance-2-0-1080p
+model: doubao-seedance-2-0-720p
 defaults: {seconds: 4, ratio: '16:9', draft: true}
 shots:
   - {id: boat, prompt: a boat, takes: 2, pick: 2}
