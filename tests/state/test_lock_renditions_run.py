@@ -91,12 +91,44 @@ def film(tmp_path: Path, online: SimServer) -> Path:
     return write(tmp_path / "a" / "film.yaml", FILM)
 
 
+def _ran_once(sim_server: SimServer, folder: Path, *options: str) -> Path:
+    """``FILM`` in ``folder/a`` after one ``run`` with ``options`` against the simulator."""
+    film = write(folder / "a" / "film.yaml", FILM)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RELAYDANCE_BASE_URL", sim_server.base_url)
+        patch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        result = CliRunner().invoke(
+            app, ["run", str(film), *options, "--poll-interval", "0.1"], catch_exceptions=False
+        )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return film
+
+
+@pytest.fixture(scope="module")
+def finals_run(sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``FILM`` after one plain run (drafts and finals), made once for the module; tests read
+    it, or copy it before running again."""
+    return _ran_once(sim_server, tmp_path_factory.mktemp("lock-finals"))
+
+
+@pytest.fixture(scope="module")
+def drafts_run(sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``FILM`` after one ``run --drafts``, made once for the module."""
+    return _ran_once(sim_server, tmp_path_factory.mktemp("lock-drafts"), "--drafts")
+
+
+def _copy(film: Path, tmp_path: Path) -> Path:
+    """This test's copy of a run project folder; the pipeline in it."""
+    shutil.copytree(film.parent, tmp_path / "a", symlinks=True)
+    return tmp_path / "a" / film.name
+
+
 def test_a_picked_drafted_shot_locks_its_drafts_and_its_final_from_draft_2(
-    film: Path, rdpipe_cli: Cli
+    finals_run: Path,
 ) -> None:
     """Version 3: kite:draft with two 480p takes, kite (1080p) from_draft: 2 with draft 2's
     seed, dog as before."""
-    run(rdpipe_cli, film)
+    film = finals_run
     text = film.with_suffix(".rdpipe.lock").read_text()
     assert outline(text) == [
         "# Written by rdpipe: the clips this pipeline produced. Commit it; do not edit it.",
@@ -127,11 +159,11 @@ def test_a_picked_drafted_shot_locks_its_drafts_and_its_final_from_draft_2(
 
 
 def test_a_clone_restores_drafts_and_final_from_the_lock_without_a_submit(
-    film: Path, online: SimServer, tmp_path: Path, rdpipe_cli: Cli
+    finals_run: Path, online: SimServer, tmp_path: Path, rdpipe_cli: Cli
 ) -> None:
     """The pipeline and its lock file alone: every draft and the final are downloaded again by
     task id, nothing is submitted, and the lock file keeps its bytes; ``--locked`` too."""
-    run(rdpipe_cli, film)
+    film = finals_run
     lock = film.with_suffix(".rdpipe.lock").read_bytes()
     for folder in ("b", "c"):
         (tmp_path / folder).mkdir()
@@ -150,10 +182,10 @@ def test_a_clone_restores_drafts_and_final_from_the_lock_without_a_submit(
 
 
 def test_drafts_only_lock_their_drafts_and_a_second_run_submits_nothing(
-    film: Path, online: SimServer, rdpipe_cli: Cli
+    drafts_run: Path, online: SimServer, tmp_path: Path, rdpipe_cli: Cli
 ) -> None:
     """``run --drafts``: the lock has kite:draft and dog, no final; rerun: no submit."""
-    run(rdpipe_cli, film, "--drafts")
+    film = _copy(drafts_run, tmp_path)
     entries = LockFile(film.with_suffix(".rdpipe.lock")).read()
     assert [(entry.name, entry.from_draft, len(entry.takes)) for entry in entries] == [
         ("kite:draft", None, 2),
@@ -165,12 +197,12 @@ def test_drafts_only_lock_their_drafts_and_a_second_run_submits_nothing(
 
 
 def test_a_final_never_made_is_new_not_changed_though_its_drafts_are_locked(
-    film: Path, online: SimServer, rdpipe_cli: Cli
+    drafts_run: Path, online: SimServer, tmp_path: Path
 ) -> None:
     """After ``run --drafts`` the lock has kite:draft only: status says kite's final has no
     clip yet (not "changed since the lock file"), and ``--locked`` says it is not in the lock
     file, sending nothing."""
-    run(rdpipe_cli, film, "--drafts")
+    film = _copy(drafts_run, tmp_path)
     result = CliRunner().invoke(app, ["status", str(film), "--json"])
     rows = {row["label"]: row["reason"] for row in json.loads(result.stdout)["shots"]}
     assert rows["kite"] == "no clip for this request yet"
@@ -186,11 +218,11 @@ def test_regenerated_renditions_are_entries_of_their_own(
 ) -> None:
     """A 9:16 deliverable regenerating every shot: kite:vertical from draft 2, dog:vertical
     (dog has no drafts: no from_draft); a second run submits nothing."""
-    film.write_text(
-        FILM.replace(
+    film.write_text(  # 720p and small videos: the lock's entries are what is read
+        FILM.replace("-1080p", "-720p").replace(
             "output: {path: out/film.mp4}",
-            "outputs:\n  - {name: master, path: out/film.mp4}\n"
-            "  - {name: vertical, ratio: '9:16', aspect: regenerate}",
+            "outputs:\n  - {name: master, path: out/film.mp4, size: 640x360}\n"
+            "  - {name: vertical, size: 360x640, aspect: regenerate}",
         )
     )
     run(rdpipe_cli, film)
@@ -207,10 +239,12 @@ def test_regenerated_renditions_are_entries_of_their_own(
     assert submits(online) == 0
 
 
-def test_cost_lists_the_lock_s_drafts_apart_from_the_final(film: Path, rdpipe_cli: Cli) -> None:
+def test_cost_lists_the_lock_s_drafts_apart_from_the_final(
+    finals_run: Path, online: SimServer
+) -> None:
     """``rdpipe cost``: the lock file's takes are kite:draft 1 and 2, then kite 1 (the final),
     then dog's: a draft take 1 and the final are two rows, never one shot's take 1 twice."""
-    run(rdpipe_cli, film)
+    film = finals_run
     result = CliRunner().invoke(app, ["cost", str(film)], env={"COLUMNS": "200"})
     lines = [line.split() for line in result.stdout.splitlines()]
     start = next(i for i, words in enumerate(lines) if words[:2] == ["Every", "take"])
