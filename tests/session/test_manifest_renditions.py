@@ -20,9 +20,9 @@ shots:
   - {id: kite, prompt: a red kite, pick: 2}
   - {id: dog, prompt: a dog, draft: false, takes: 1}
 outputs:
-  - {name: master, path: out/film.mp4, contact_sheet: false}
-  - {name: vertical, ratio: '9:16', aspect: regenerate, contact_sheet: false}
-"""
+  - {name: master, path: out/film.mp4, size: 640x360, contact_sheet: false}
+  - {name: vertical, size: 360x640, aspect: regenerate, contact_sheet: false}
+"""  # small videos: the manifest, not the frame, is what these tests read
 
 #: The fields of a take this test follows, in the manifest's words.
 FIELDS = ("label", "take", "rendition", "from_draft", "status")
