@@ -7,15 +7,18 @@ entry, ``kite:draft``, tests/state/test_lock_renditions_run.py.)"""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
+from typer.testing import CliRunner
 
+from rdpipe.cli import app
 from rdpipe.sim import SimServer
-from tests.run.conftest import online, rdpipe_cli, write  # noqa: F401 (fixtures)
+from tests.run.conftest import SIM_API_KEY, online, rdpipe_cli, write  # noqa: F401 (fixtures)
 
 Cli = Callable[..., Result]
 
@@ -31,20 +34,37 @@ shots:
 """
 
 
+@pytest.fixture(scope="module")
+def paid_run(sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project folder after one paid run against the simulator (so a lock file too),
+    made once for the module; each test works in its copy (:func:`film`)."""
+    folder = tmp_path_factory.mktemp("cost-renditions")
+    path = write(folder / "film.yaml", FILM)
+    sim_server.clear_observations()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("RELAYDANCE_BASE_URL", sim_server.base_url)
+        patch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        result = CliRunner().invoke(
+            app, ["run", "film.yaml", "--poll-interval", "0.1"], catch_exceptions=False
+        )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert sim_server.counters()["POST /v1/video/generations"] == 4
+    return path
+
+
 @pytest.fixture
 def film(
+    paid_run: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     online: SimServer,  # noqa: F811
-    rdpipe_cli: Cli,  # noqa: F811
 ) -> Path:
-    """The pipeline after one paid run against the simulator (so a lock file too)."""
-    monkeypatch.chdir(tmp_path)
-    path = write(tmp_path / "film.yaml", FILM)
-    result = rdpipe_cli("run", "film.yaml")
-    assert result.exit_code == 0, result.stdout + result.stderr
-    assert online.counters()["POST /v1/video/generations"] == 4
-    return path
+    """This test's copy of the pipeline after the paid run; the working folder."""
+    project = tmp_path / "project"
+    shutil.copytree(paid_run.parent, project, symlinks=True)
+    monkeypatch.chdir(project)
+    return project / "film.yaml"
 
 
 def _cost(rdpipe_cli: Cli) -> dict[str, Any]:  # noqa: F811
