@@ -5,6 +5,7 @@ edit only the ``pick:`` line, sending nothing."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,14 +60,24 @@ def driver(browser: Any) -> Any:
     return browser
 
 
-@pytest.fixture
-def film(sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The drafted pipeline after one run: kite's two drafts, its final from draft 2, both
-    shots regenerated at 9:16."""
-    monkeypatch.chdir(tmp_path)
-    path = write_pipeline(tmp_path, FILM)
-    run(sim, path, CollectingRunReporter(), QUICK)
+@pytest.fixture(scope="module")
+def drafted_run(sim_server: SimServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The drafted pipeline after one run, made once for the module: kite's two drafts, its
+    final from draft 2, both shots regenerated at 9:16."""
+    path = write_pipeline(tmp_path_factory.mktemp("drafts-review"), FILM)
+    run(sim_server, path, CollectingRunReporter(), QUICK)
     return path
+
+
+@pytest.fixture
+def film(
+    drafted_run: Path, sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """This test's copy of the drafted pipeline after its run; the working folder."""
+    project = tmp_path / "project"
+    shutil.copytree(drafted_run.parent, project, symlinks=True)
+    monkeypatch.chdir(project)
+    return project / drafted_run.name
 
 
 @needs_chromium
