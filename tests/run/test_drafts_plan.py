@@ -113,6 +113,8 @@ def test_a_plan_without_drafts_or_regenerations_shows_no_stage_table(
 
 
 def test_the_run_announces_its_generations_by_stage(film: Path, rdpipe_cli: Cli) -> None:
+    small = FILM.replace("size: 1080x1920", "size: 360x640")  # small videos: the line is read
+    film.write_text(small.replace("path: out/film.mp4}", "path: out/film.mp4, size: 640x360}"))
     result = rdpipe_cli("run", "film.yaml")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[0] == (
