@@ -116,32 +116,29 @@ def test_run_drafts_submits_drafts_only_then_pick_and_run_submits_the_final_only
     assert online.counters().get(SUBMIT_KEY, 0) == 0
 
 
-def test_a_second_unchanged_run_after_the_finals_reads_its_lock_and_submits_nothing(
-    film: Path, online: SimServer, rdpipe_cli: Cli
-) -> None:
-    film.write_text(FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 1}"))
-    run(rdpipe_cli)
-    online.clear_observations()
-    run(rdpipe_cli)
-    assert online.counters().get(SUBMIT_KEY, 0) == 0
-
-
 def test_a_plain_run_with_a_shot_awaiting_a_pick_makes_drafts_and_says_how_to_pick(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
+    film.write_text(FILM.replace("-1080p", "-720p"))  # the final's size is not what is told
     result = run(rdpipe_cli)
     assert len(sent(online)) == 4
     assert "kite awaits a pick of its draft takes" in result.stdout
 
 
-def test_changing_only_the_final_model_regenerates_the_final_only(
+def test_a_rerun_of_the_finals_submits_nothing_and_a_new_final_model_only_the_final(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
-    film.write_text(FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 1}"))
+    """After the finals, an unchanged run reads its lock and submits nothing; changing only
+    the final model of kite regenerates kite's final only. (One run of the finals for both.)"""
+    small = FILM.replace("out/film.mp4}", "out/film.mp4, size: 640x360}")  # bodies are read
+    film.write_text(small.replace("prompt: a red kite}", "prompt: a red kite, pick: 1}"))
     run(rdpipe_cli)
     assert [b["model"] for b in sent(online)].count("doubao-seedance-2-0-480p") == 2
+    online.clear_observations()
+    run(rdpipe_cli)
+    assert online.counters().get(SUBMIT_KEY, 0) == 0
     film.write_text(
-        FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 1, model: "
+        small.replace("prompt: a red kite}", "prompt: a red kite, pick: 1, model: "
                      "doubao-seedance-2-0-720p}")
     )  # fmt: skip
     online.clear_observations()
@@ -152,7 +149,8 @@ def test_changing_only_the_final_model_regenerates_the_final_only(
 def test_run_drafts_after_the_pick_says_run_renders_the_finals(
     film: Path, online: SimServer, rdpipe_cli: Cli
 ) -> None:
-    film.write_text(FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 2}"))
+    text = FILM.replace("prompt: a red kite}", "prompt: a red kite, pick: 2}")
+    film.write_text(text.replace("-1080p", "-720p"))  # the final's size is not what is told
     result = run(rdpipe_cli, "--drafts")
     assert len(sent(online)) == 4  # the final is not rendered
     assert result.stdout.splitlines()[-2] == (
@@ -167,7 +165,7 @@ def test_a_regenerate_aspect_sends_one_more_request_at_9_16(
     text = FILM.replace(
         "output: {path: out/film.mp4}\n",
         "outputs:\n  - {name: main, path: out/film.mp4}\n"
-        "  - {name: vertical, ratio: '9:16', size: 1080x1920}\n",
+        "  - {name: vertical, ratio: '9:16'}\n",  # its frame size is not what is told
     ).replace("draft: false}", "draft: false, aspect: {vertical: regenerate}}")
     film.write_text(text)
     run(rdpipe_cli, "--drafts")
