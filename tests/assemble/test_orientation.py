@@ -116,5 +116,5 @@ def _aac(info: ClipInfo) -> ClipInfo:
 
 def test_output_size_must_be_even() -> None:
     """An odd output.size is refused when the file is read, before anything is generated."""
-    with pytest.raises(ValueError, match="853x480. is not a frame size: .* and even"):
+    with pytest.raises(ValueError, match=r"853x480. is not a frame size: .* and even"):
         OutputSpec(size="853x480")
