@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.review.browser import WINDOW, console_errors, requested_urls, start_chromium
 from tests.review.review_tree import RunTree, build_tree, make_clip
 
 
@@ -21,3 +24,23 @@ def session_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_tree(tmp_path: Path, session_clip: Path) -> RunTree:
     """A pipeline file and its finished run (three shots, seven takes) under tmp_path."""
     return build_tree(tmp_path / "film", session_clip)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium (fresh profile) for the module's tests."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def driver(browser: Any) -> Any:
+    """The module's browser at its normal size, on a blank page, with its logs drained."""
+    browser.set_window_size(*WINDOW)
+    browser.get("about:blank")
+    console_errors(browser)
+    requested_urls(browser)
+    return browser

@@ -6,7 +6,6 @@ edit only the ``pick:`` line, sending nothing."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,9 @@ from rdpipe.sim import SimServer
 from rdpipe.yaml_edit import read_picks
 from tests.cli_process import write_pipeline
 from tests.review.browser import (
-    WINDOW,
     console_errors,
     needs_chromium,
     play_video,
-    start_chromium,
     wait_for,
 )
 from tests.session.test_running import QUICK, run
@@ -41,23 +38,6 @@ outputs:
   - {name: master, path: out/film.mp4, contact_sheet: false}
   - {name: vertical, ratio: '9:16', aspect: regenerate, contact_sheet: false}
 """
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def driver(browser: Any) -> Any:
-    browser.set_window_size(*WINDOW)
-    browser.get("about:blank")
-    console_errors(browser)
-    return browser
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from rdpipe.review import build_page, serve
 from rdpipe.yaml_edit import read_picks
@@ -18,32 +15,11 @@ from tests.review.browser import (
     play_video,
     requested_urls,
     resource_urls,
-    start_chromium,
     wait_for,
 )
 from tests.review.review_tree import RunTree, manifest_document, write_manifest
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium (fresh profile) for the module's tests."""
-    driver = start_chromium(tmp_path_factory.mktemp("chromium-profile"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-@pytest.fixture
-def driver(browser: Any) -> Any:
-    """The shared browser at its normal size, with its logs drained."""
-    browser.set_window_size(*WINDOW)
-    browser.get("about:blank")
-    console_errors(browser)
-    requested_urls(browser)
-    return browser
 
 
 def png_size(path: Path) -> tuple[int, int]:

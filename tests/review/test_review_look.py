@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from rdpipe.ffmpeg_path import find_ffmpeg
 from rdpipe.review import build_page, serve
 from rdpipe.yaml_edit import read_picks
 from tests.assemble.oriented import PhoneClip, make_phone_clip
-from tests.review.browser import console_errors, needs_chromium, start_chromium, wait_for
+from tests.review.browser import console_errors, needs_chromium, wait_for
 from tests.review.review_tree import (
     RunTree,
     build_tree,
@@ -33,16 +32,6 @@ DESKTOP, PHONE = (1280, 900), (390, 844)
 # The shape each take's picture has for a viewer (width / height).
 SHAPES = {"coast-1": 16 / 9, "coast-3": 16 / 9, "stairs-1": 16 / 9,
           "lamp-1": 9 / 16, "lamp-2": 9 / 16}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium (fresh profile) for the module's tests."""
-    driver = start_chromium(tmp_path_factory.mktemp("chromium-look"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,17 @@ from tests.remote_servers import moto_server, s3_store_url  # noqa: F401 - fixtu
 
 SIM_API_KEY = "sk-sim-test"
 
+#: One drafted shot of two draft takes, take 2 picked (the drafts' advice and pick tests).
+DRAFTED_BOAT = """\
+version: 1
+name: film
+model: doubao-seedance-2-0-720p
+defaults: {seconds: 4, ratio: '16:9', draft: true}
+shots:
+  - {id: boat, prompt: a boat, takes: 2, pick: 2}
+output: {path: out/film.mp4}
+"""
+
 
 def pipeline_text(shots: dict[str, str], *, seconds: int = 4, extra: str = "") -> str:
     """A 480p pipeline whose shots are ``{id: prompt}``."""

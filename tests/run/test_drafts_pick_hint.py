@@ -10,17 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from tests.run.conftest import DRAFTED_BOAT as FILM
 from tests.run.conftest import write
-
-FILM = """\
-version: 1
-name: film
-model: doubao-seedance-2-0-720p
-defaults: {seconds: 4, ratio: '16:9', draft: true}
-shots:
-  - {id: boat, prompt: a boat, takes: 2, pick: 2}
-output: {path: out/film.mp4}
-"""
 
 
 def _said(result: Result) -> list[str]:
