@@ -60,6 +60,10 @@ class MediaResolver(Protocol):
     ) -> ContentEntry: ...
 
 
+#: The rendition of a draft take (:attr:`RenderedShot.rendition`).
+DRAFT = "draft"
+
+
 @dataclass(frozen=True)
 class RenderedShot:
     """One take of a shot as it will be sent: its request and what the planner needs to know."""

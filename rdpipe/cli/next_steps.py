@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from rdpipe.prepare.renditions import DRAFT
+from rdpipe.render import DRAFT
 from rdpipe.scheduler import Outcome, Phase
 
 if TYPE_CHECKING:

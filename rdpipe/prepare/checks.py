@@ -19,8 +19,8 @@ from rdpipe.load.scalars import YAML11_BOOLEANS
 from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, ShotFrame
 from rdpipe.prepare.media_checks import duration_problems, inline_images_warnings
-from rdpipe.prepare.renditions import DRAFT, draft_setting_place
-from rdpipe.render import RenderedShot
+from rdpipe.prepare.renditions import draft_setting_place
+from rdpipe.render import DRAFT, RenderedShot
 from rdpipe.templates import TEMPLATE_SYNTAX, Problem, iter_citations
 
 #: The API's limits on reference media in one request.

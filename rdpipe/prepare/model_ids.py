@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from rdpipe.errors import Diagnostic
 from rdpipe.load.loader import LoadedPipeline
 from rdpipe.load.yaml_source import DataPath, display_path
-from rdpipe.prepare.renditions import DRAFT, draft_of, draft_setting_place
-from rdpipe.render import RenderedShot
+from rdpipe.prepare.renditions import draft_of, draft_setting_place
+from rdpipe.render import DRAFT, RenderedShot
 
 #: How close an id must be to a known one for a did-you-mean (difflib's ratio).
 CLOSENESS = 0.7

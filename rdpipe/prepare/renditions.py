@@ -25,12 +25,10 @@ from rdpipe.load.yaml_source import DataPath
 from rdpipe.model import Pipeline, Shot, ShotFrame
 from rdpipe.model.deliverables import DELIVERABLE_RATIOS, DeliverableSpec, ratio_value
 from rdpipe.model.drafts import Draft, DraftSpec
-from rdpipe.render import RenderedShot, derived_seed
+from rdpipe.render import DRAFT, RenderedShot, derived_seed
 from rdpipe.request import GenerationRequest
 from rdpipe.templates import Problem
 
-#: The rendition of a draft take.
-DRAFT = "draft"
 #: The family whose resolution is part of the model id (``doubao-seedance-2-0-480p``).
 SEEDANCE_2 = "seedance-2.0"
 #: The cheapest resolution a draft asks for.

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.hints import Command, Invocation, Suggestion
+from rdpipe.render import DRAFT
 from rdpipe.review.posters import ClipLook, clip_look
 from rdpipe.review.take_text import cost_text, prompt_differences
 from rdpipe.review.thumbs import make_thumbnail
@@ -139,14 +140,14 @@ class ShotCard:
     def picks(self, take: TakeCard) -> bool:
         """Whether ``take`` is one ``pick:`` chooses: a draft of a drafted shot, else a
         storyboard take."""
-        return take.rendition == ("draft" if self.drafted else "")
+        return take.rendition == (DRAFT if self.drafted else "")
 
     @property
     def awaits_pick(self) -> bool:
         """A drafted shot whose final has not been asked for (no ``pick:`` at its run): it has
         drafts only (a picked shot has its final, or only regenerations when no deliverable
         shows the final)."""
-        return self.drafted and all(take.rendition == "draft" for take in self.takes)
+        return self.drafted and all(take.rendition == DRAFT for take in self.takes)
 
     @property
     def pickable_count(self) -> int:
@@ -159,7 +160,7 @@ class ShotCard:
         vertical: cached`` (a drafted shot's final is one clip, not one more take)."""
         if not self.takes:
             return "no takes yet"
-        picking = "draft" if self.drafted else ""
+        picking = DRAFT if self.drafted else ""
         takes = [take for take in self.takes if take.rendition == picking]
         parts = [_take_count(takes, "draft take" if self.drafted else "take")] if takes else []
         for rendition in dict.fromkeys(t.rendition for t in self.takes if t.rendition != picking):
@@ -372,7 +373,7 @@ def _takes(
     prompts = [_take_prompt(take, str(entry.get("prompt") or "")) for take in takes]
     marked = prompt_differences(prompts)
     drafted = entry.get("drafted") is True
-    picking = "draft" if drafted else ""
+    picking = DRAFT if drafted else ""
     pickable = [take for take in takes if _rendition(take) == picking]
     cards = []
     for take, prompt in zip(takes, marked, strict=True):

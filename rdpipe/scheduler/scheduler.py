@@ -64,6 +64,7 @@ from rdpipe.failure_codes import (
 )
 from rdpipe.hints import Suggestion
 from rdpipe.plan import Action, Job
+from rdpipe.render import DRAFT
 from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.scheduler import notes
 from rdpipe.scheduler.arrivals import HEAD_SIZE, not_a_video, what_was_sent
@@ -814,7 +815,7 @@ class Scheduler:
         labels = next(
             (
                 self._labels[upstream_id, rendition]
-                for rendition in (job.shot.rendition, "", "draft")
+                for rendition in (job.shot.rendition, "", DRAFT)
                 if (upstream_id, rendition) in self._labels
             ),
             [],

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from rdpipe.model.deliverables import CENTRE, AspectMethod, DeliverableSpec, Fit
 from rdpipe.model.pipeline import Pipeline, Shot
 from rdpipe.prepare.pipeline import PreparedPipeline
+from rdpipe.prepare.renditions import draft_of
+from rdpipe.render import DRAFT
 from rdpipe.scheduler import ShotResult, picked_result
-
-#: The rendition of a shot's draft takes (:attr:`rdpipe.render.RenderedShot.rendition`).
-DRAFT = "draft"
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,11 @@ def choose_clips(
         by_shot.setdefault(each.shot_id, {}).setdefault(each.rendition, []).append(each)
     chosen: list[ChosenClip] = []
     reframed: list[str] = []  # shots to regenerate for the deliverable, reframed meanwhile
-    for shot in pipeline.shots:
+    for index, shot in enumerate(pipeline.shots):
         method = shot.aspect.get(deliverable.name, _default_method(pipeline, deliverable))
         focus = (shot.focus.x, shot.focus.y) if shot.focus is not None else CENTRE
-        result = _pick(shot, pipeline, by_shot.get(shot.id, {}), deliverable, drafts=drafts)
+        drafted = draft_of(pipeline, index)[0] is not None
+        result = _pick(shot, drafted, by_shot.get(shot.id, {}), deliverable, drafts=drafts)
         if result is None:
             continue
         fit: Fit = "reframe" if method == "regenerate" else method
@@ -94,12 +94,6 @@ def _fallback_note(
     )
 
 
-def is_drafted(pipeline: Pipeline, shot: Shot) -> bool:
-    """Whether ``shot`` is generated as drafts first: its ``draft:``, else the defaults'."""
-    draft = shot.draft if shot.draft is not None else pipeline.defaults.draft
-    return draft is not None and draft is not False
-
-
 def _default_method(pipeline: Pipeline, deliverable: DeliverableSpec) -> AspectMethod:
     """An ``outputs:`` entry's ``aspect``; ``pad`` for an ``output:`` block (bars, as before)."""
     return deliverable.aspect if pipeline.outputs is not None else "pad"
@@ -107,14 +101,13 @@ def _default_method(pipeline: Pipeline, deliverable: DeliverableSpec) -> AspectM
 
 def _pick(
     shot: Shot,
-    pipeline: Pipeline,
+    drafted: bool,
     renditions: dict[str, list[ShotResult]],
     deliverable: DeliverableSpec,
     *,
     drafts: bool,
 ) -> ShotResult | None:
     """The result whose clip the deliverable shows for ``shot``, or ``None``."""
-    drafted = is_drafted(pipeline, shot)
     draft = picked_result(renditions.get(DRAFT, []), shot.pick) if drafted else None
     if drafts:
         return draft if drafted else picked_result(renditions.get("", []), shot.pick)

@@ -26,8 +26,8 @@ from typing import Any
 from rdpipe.files import write_atomically
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
-from rdpipe.prepare.renditions import DRAFT
 from rdpipe.redaction import Redactor
+from rdpipe.render import DRAFT
 from rdpipe.request import Metadata
 from rdpipe.scheduler import (
     Outcome,

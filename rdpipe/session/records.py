@@ -16,8 +16,8 @@ from pathlib import Path
 from rdpipe.model.output import contact_sheet_path
 from rdpipe.plan import Plan
 from rdpipe.prepare.pipeline import PreparedPipeline
-from rdpipe.prepare.renditions import DRAFT
 from rdpipe.redaction import Redactor
+from rdpipe.render import DRAFT
 from rdpipe.session.bills import TakeBill, costed, take_bills
 from rdpipe.session.manifest import ManifestBuilder, TakeView, write_manifest
 from rdpipe.session.session import PipelineSession
