@@ -148,7 +148,32 @@ class ShotRenderer:
                 takes, found = expand(rendered, shot)
                 problems.extend(found)
                 shots.extend(takes)
-        return shots, problems + self._located_variable_problems()
+        return shots, problems + self._located_variable_problems() + self._unread_sets()
+
+    def _unread_sets(self) -> list[Problem]:
+        """A ``--set`` name no template reads: a typo (``--set moood=calm``) would otherwise be
+        ignored and the shots generated, and paid for, without it."""
+        read = self._engine.names_read
+        declared = set(self._pipeline.vars).union(*(shot.vars for shot in self._pipeline.shots))
+        problems = []
+        for name in sorted(set(self._cli_vars) - read - RESERVED_NAMES):
+            close = difflib.get_close_matches(name, sorted(read | declared - {name}), n=1)
+            if name in declared:
+                advice = "the file defines it under vars: but no template uses it"
+            elif close:
+                advice = f"did you mean --set {close[0]}=...?"
+            elif read:
+                advice = "the variables it reads are " + ", ".join(map(repr, sorted(read)))
+            else:
+                advice = "it reads no variables"
+            problems.append(
+                Problem(
+                    ("--set", name),
+                    f"no template of the pipeline reads {name!r}, so this value would change "
+                    f"nothing; {advice}",
+                )
+            )
+        return problems
 
     def _reserved_names(self) -> list[Problem]:
         shots = self._pipeline.shots

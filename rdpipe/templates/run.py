@@ -111,6 +111,11 @@ class TemplateEngine:
             self._compiled[text] = found
         return found
 
+    @property
+    def names_read(self) -> frozenset[str]:
+        """Every variable name some template compiled so far reads (``{{ mood }}`` reads mood)."""
+        return frozenset().union(*(names for _, names in self._compiled.values()))
+
     def spend(self, characters: int) -> None:
         """Count rendered characters; raises SecurityError past :data:`MAX_TOTAL_RENDERED`."""
         self._spent += characters

@@ -237,6 +237,33 @@ def test_set_problems_name_the_option(make_tree: Tree, cli: Cli) -> None:
     ]
 
 
+def test_a_set_no_template_reads_is_refused(make_tree: Tree, cli: Cli) -> None:
+    """``--set moood=calm`` (a typo) would be ignored and every shot paid for without it: a
+    located error with the closest name read; a name read only through another variable counts."""
+    make_tree(
+        {
+            "sb.yaml": HEAD + "vars: {look: 'grey, {{ lens }}', lens: 35mm, spare: x}\nshots:\n"
+            "  - {id: a, prompt: '{{ mood }} sea, {{ look }}'}\n"
+        }
+    )
+    assert errors_of(cli, "--set", "mood=calm", "--set", "moood=calm") == [
+        "--set: moood: no template of the pipeline reads 'moood', so this value would change "
+        "nothing; did you mean --set mood=...?"
+    ]
+    assert prompts(cli, "--set", "mood=calm", "--set", "lens=50mm") == {"a": "calm sea, grey, 50mm"}
+    assert errors_of(cli, "--set", "mood=calm", "--set", "spare=y", "--set", "zzz=1") == [
+        "--set: spare: no template of the pipeline reads 'spare', so this value would change "
+        "nothing; the file defines it under vars: but no template uses it",
+        "--set: zzz: no template of the pipeline reads 'zzz', so this value would change "
+        "nothing; the variables it reads are 'lens', 'look', 'mood'",
+    ]
+    make_tree({"sb.yaml": HEAD + "shots:\n  - {id: a, prompt: plain}\n"})
+    assert errors_of(cli, "--set", "mood=calm") == [
+        "--set: mood: no template of the pipeline reads 'mood', so this value would change "
+        "nothing; it reads no variables"
+    ]
+
+
 def test_a_variable_extends_the_one_below_it(make_tree: Tree, cli: Cli) -> None:
     """A shot's ``look: "{{ look }}, wide"`` builds on the pipeline's look; --set on both."""
     make_tree(
