@@ -33,7 +33,7 @@ ACCEPTS: Mapping[str, frozenset[str]] = {
     "assemble": frozenset({SET, OUTSIDE, OFFLINE}),
     "review": frozenset({OFFLINE}),
     "cost": frozenset({OFFLINE}),
-    "pick": frozenset(),
+    "pick": frozenset({SET}),
     "push": frozenset({SET, OUTSIDE}),
     "pull": frozenset({SET, OUTSIDE}),
     "models": frozenset({OFFLINE}),

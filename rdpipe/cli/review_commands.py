@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from rdpipe.cli.app import app, run_command
 from rdpipe.cli.context import CommandContext
+from rdpipe.cli.pipeline_commands import SetOption
 from rdpipe.errors import UsageError
 from rdpipe.hints import Invocation
 
@@ -134,18 +136,20 @@ def pick(
             "a pick: its drafts only, no final).",
         ),
     ] = False,
+    sets: SetOption = None,
 ) -> None:
     """Choose the take of a shot used in the video: sets pick: in the file, keeping its layout.
 
-    Nothing is regenerated; run `rdpipe assemble FILE` afterwards to rebuild the video.
+    Nothing is regenerated; run `rdpipe assemble FILE` afterwards to rebuild the video. The
+    --set values of the run are not needed to pick; given, the commands it prints carry them.
     """
     context = CommandContext.start()
     console = context.out
+    invocation = Invocation.start(file, sets=sets)
 
     def action() -> None:
         from rdpipe.yaml_edit import set_pick
 
-        invocation = Invocation.start(file)
         example = invocation.command("pick", shot, "2")
         if take is not None and clear:
             clearing = invocation.command("pick", shot, options=("--clear",))
@@ -165,24 +169,24 @@ def pick(
             return
         console.print(f"{shot}: {describe(wanted)} (was {describe(change.before)}) in {file}")
         if change.drafted:
-            console.print(f"Nothing is regenerated. {_final_hint(file, shot, wanted)}")
+            console.print(f"Nothing is regenerated. {_final_hint(file, invocation, shot, wanted)}")
             return
-        console.print(f"Nothing is regenerated. {_rebuild_hint(file)}")
+        console.print(f"Nothing is regenerated. {_rebuild_hint(file, invocation)}")
 
-    run_command(action, context, invocation=Invocation.start(file))
+    run_command(action, context, invocation=invocation)
 
 
-def _final_hint(file: Path, shot: str, take: int | None) -> str:
+def _final_hint(file: Path, invocation: Invocation, shot: str, take: int | None) -> str:
     """What follows the pick of a drafted shot's draft take (issue 17): the next run renders
     its final from that draft (same seed and inputs); without a pick it has none. The run is
     written for the mode whose drafts exist: ``--offline`` when only the offline preview
     made them (the paid run's command when neither or both did, the preview's after it)."""
     made = _made_modes(file)
-    runs = [Invocation.start(file, offline=offline).command("run") for offline in made or [False]]
+    runs = [replace(invocation, offline=offline).command("run") for offline in made or [False]]
     run = f"`{runs[0]}`" + (f" (or `{runs[1]}` for the offline preview)" if len(runs) > 1 else "")
     if take is None:
         return f"{shot} now awaits a pick: {run} makes its drafts only, no final."
-    if _final_cached(file, shot, offline=(made or [False])[0]):
+    if _final_cached(file, invocation, shot, offline=(made or [False])[0]):
         return (
             f"{run} builds the videos with the final of {shot} from draft take {take}, "
             "already rendered (nothing to generate)."
@@ -190,18 +194,20 @@ def _final_hint(file: Path, shot: str, take: int | None) -> str:
     return f"{run} renders the final of {shot} from draft take {take} (its seed and inputs)."
 
 
-def _final_cached(file: Path, shot: str, *, offline: bool) -> bool:
+def _final_cached(file: Path, invocation: Invocation, shot: str, *, offline: bool) -> bool:
     """Whether the final of drafted ``shot``, as ``file`` picks it now, has its clip in the
     state of the mode (``offline``): a pick back to a draft whose final was made. Reads the
     state only; ``False`` when it cannot tell."""
     from rdpipe.errors import RdpipeError
+    from rdpipe.load.overrides import parse_set_options
     from rdpipe.plan import Action
     from rdpipe.prepare.pipeline import prepare_pipeline
     from rdpipe.session.session import read_plan
     from rdpipe.session.settings import RunSettings
 
     try:
-        plan = read_plan(prepare_pipeline(file), RunSettings(offline=offline))
+        prepared = prepare_pipeline(file, cli_vars=parse_set_options(list(invocation.sets)))
+        plan = read_plan(prepared, RunSettings(offline=offline))
     except (OSError, RdpipeError):
         return False
     finals = [job for job in plan.jobs if job.shot.id == shot and job.shot.rendition == ""]
@@ -227,14 +233,14 @@ def _describe_draft(take: int | None) -> str:
     return "no draft picked" if take is None else f"draft take {take}"
 
 
-def _rebuild_hint(file: Path) -> str:
+def _rebuild_hint(file: Path, invocation: Invocation) -> str:
     """How to rebuild the video after a pick, for each mode that has made one (the paid run's
     video, the offline preview's); `rdpipe run` when neither has been made yet."""
     made = _made_modes(file)
     if not made:
-        run = Invocation.start(file).command("run")
+        run = invocation.command("run")
         return f"No video was made yet: run `{run}` to make it with this pick."
-    commands = [Invocation.start(file, offline=offline).command("assemble") for offline in made]
+    commands = [replace(invocation, offline=offline).command("assemble") for offline in made]
     if len(commands) == 1:
         return f"Run `{commands[0]}` to rebuild the video."
     return (

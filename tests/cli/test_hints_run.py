@@ -101,6 +101,22 @@ def test_offline_run_then_pick_names_the_offline_assemble(folder: Path) -> None:
     _no_online_advice(status.stdout + status.stderr)
 
 
+def test_pick_carries_the_runs_sets_to_the_assemble_it_names(folder: Path) -> None:
+    """After `run --set`, `pick --set` names the assemble with the same --set (quoted); pasted,
+    it rebuilds the video of the clips that run made (without it: "no clip yet")."""
+    sets = "--set 'mood=very stormy'"
+    assert shell(f"rdpipe run {QUOTED} --offline {sets}", folder).returncode == 0
+    picked = shell(f"rdpipe pick {QUOTED} kite 1 {sets}", folder)
+    assert picked.returncode == 0, picked.stderr
+    assert picked.stdout.splitlines()[-1] == (
+        f"Nothing is regenerated. Run `rdpipe assemble {QUOTED} --offline --set "
+        "'mood=very stormy'` to rebuild the video."
+    )
+    (assemble,) = hints(picked)
+    said = run_hint(assemble, folder)
+    assert said.splitlines()[-1] == f"film: {folder}/my films/out/offline/film.mp4", said
+
+
 def test_assemble_without_offline_after_an_offline_run_names_both(folder: Path) -> None:
     """`rdpipe assemble FILE` after an offline run only: no paid clip yet, and the offline
     preview's own clips are named with the command that builds its video; pasted, it does."""
