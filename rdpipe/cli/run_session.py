@@ -46,6 +46,18 @@ STOPPING = (
     "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
     "to pick them up without paying twice. Press Ctrl-C again to exit at once."
 )
+#: The first Ctrl-C's notice once every shot has ended (the clips are on disk; joining them,
+#: pushing them or writing the video is what stops).
+STOPPING_AFTER_SHOTS = (
+    "stopping: the clips made are saved and nothing more is paid; the video is not finished: "
+    "run the same command again to build it (it reuses the clips). Press Ctrl-C again to exit "
+    "at once."
+)
+#: The first Ctrl-C's notice in a command that only moves clips (push, pull).
+STOPPING_TRANSFERS = (
+    "stopping: the clips moved so far are kept; run the same command again to move the rest. "
+    "Press Ctrl-C again to exit at once."
+)
 #: The second Ctrl-C's notice, before "interrupted" and the exit.
 EXITING = "Ctrl-C again: exiting now (the run state is consistent)"
 
@@ -77,6 +89,9 @@ class ConsoleRunReporter:
         self._quiet = quiet  # -q: no progress of long steps
         self._live: LiveReporter | None = None  # the live view while it shows the shots
         self._steps: StepReporting | None = None  # draws long steps when no live view does
+        self._shots_shown = False  # the shots' progress was opened (submits may go out)
+        self._shots_over = False  # ... and closed: every shot has ended
+        self._moved = False  # clips were moved (downloads, push, pull)
 
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
@@ -101,6 +116,7 @@ class ConsoleRunReporter:
         """On a terminal, the clips moved of ``total`` with the time left, over a bar per clip
         in flight (bytes, speed, time left); in a pipe a line per clip moved (``pushing: 2 of 5
         clips (a, 2.5 MB)``); nothing with ``--json`` or ``-q``."""
+        self._moved = True
         if self._json_to is not None or self._quiet:
             return nullcontext(_QuietMeter())
         from rdpipe.cli.progress import PlainTransfers, transfer_bars
@@ -125,6 +141,16 @@ class ConsoleRunReporter:
             self._steps = LiveSteps(self._console) if terminal else PlainSteps(self._console)
         self._steps.step(event)
 
+    def stopping_text(self) -> str:
+        """What the first Ctrl-C says now: :data:`STOPPING` while shots may still be submitted,
+        :data:`STOPPING_AFTER_SHOTS` once they have all ended, :data:`STOPPING_TRANSFERS` in a
+        command that only moves clips."""
+        if self._shots_over:
+            return STOPPING_AFTER_SHOTS
+        if self._moved and not self._shots_shown:
+            return STOPPING_TRANSFERS
+        return STOPPING
+
     def notice(self, text: str) -> None:
         """Say ``text`` (yellow) on the notices console.
 
@@ -139,10 +165,12 @@ class ConsoleRunReporter:
     def _showing(self, plan: Plan) -> Iterator[Reporter]:
         from rdpipe.cli.progress import LiveReporter
 
+        self._shots_shown = True
         with open_reporter(self._console, plan, self._json_to, self._redactor) as shots:
             self._live = shots if isinstance(shots, LiveReporter) else None
             try:
                 yield shots
+                self._shots_over = True
             finally:
                 self._live = None
 
@@ -210,7 +238,7 @@ async def interruptible(work: Awaitable[T], reporter: ConsoleRunReporter) -> T:
                 if interrupted:
                     _exit_at_once(reporter)
                 interrupted = True
-                reporter.notice(STOPPING)
+                reporter.notice(reporter.stopping_text())
                 scope.cancel()
 
     try:

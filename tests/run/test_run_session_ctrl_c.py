@@ -14,7 +14,14 @@ import anyio
 import pytest
 from rich.console import Console
 
-from rdpipe.cli.run_session import EXITING, STOPPING, ConsoleRunReporter, until_interrupted
+from rdpipe.cli.run_session import (
+    EXITING,
+    STOPPING,
+    STOPPING_AFTER_SHOTS,
+    STOPPING_TRANSFERS,
+    ConsoleRunReporter,
+    until_interrupted,
+)
 from rdpipe.plan import Plan
 from rdpipe.redaction import NO_SECRETS
 
@@ -97,3 +104,42 @@ def test_a_notice_stops_the_live_view_before_it_is_said() -> None:
         assert screen.getvalue() == drawn
     assert screen.getvalue() == drawn and drawn.endswith(SHOW_CURSOR), repr(drawn[-40:])
     assert err.getvalue() == STOPPING + "\n"
+
+
+def _first_ctrl_c_says(reporter: ConsoleRunReporter) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        until_interrupted(reporter)(_wait_for_ctrl_c)
+
+
+def test_ctrl_c_after_every_shot_ended_says_the_video_is_what_stops() -> None:
+    """Joining the clips (or pushing them) after the shots: no submit is left to stop, so the
+    notice says the clips are saved and the same command builds the video."""
+    reporter, _, err = _reporter()
+    with reporter.shots(Plan("film", [])):
+        pass
+    _first_ctrl_c_says(reporter)
+    assert err.getvalue() == STOPPING_AFTER_SHOTS + "\n"
+    assert "submit" not in STOPPING_AFTER_SHOTS
+
+
+def test_ctrl_c_while_shots_run_after_a_download_still_says_no_new_submits() -> None:
+    """A clip restored before the shots run (a transfer) does not make it a transfer command."""
+    reporter, _, err = _reporter()
+    with reporter.transfers("downloading", 1):
+        pass
+    with reporter.shots(Plan("film", [])), pytest.raises(KeyboardInterrupt):
+        until_interrupted(reporter)(_wait_for_ctrl_c)
+    assert err.getvalue() == STOPPING + "\n"
+
+
+async def _wait_for_ctrl_c() -> None:
+    await _ctrl_c_once_watched()
+    await anyio.sleep(30)
+
+
+def test_ctrl_c_in_push_or_pull_says_the_moved_clips_are_kept() -> None:
+    reporter, _, err = _reporter()
+    with reporter.transfers("pushing", 3):
+        pass
+    _first_ctrl_c_says(reporter)
+    assert err.getvalue() == STOPPING_TRANSFERS + "\n"
