@@ -99,6 +99,11 @@ STOPPING = (
     "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
     "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
 )
+STOPPING_AFTER_SHOTS = (
+    "stopping: the clips made are saved and nothing more is paid; the video is not finished: "
+    "run the same command again to build it (it reuses the clips). Press Ctrl-C again to exit "
+    "at once.\n"
+)
 
 
 def wait_until(condition: Callable[[], bool], run: RunProcess, timeout: float = 30) -> None:
@@ -137,7 +142,8 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
         wait_for_status(run, "done")
     press_ctrl_c(run)
     assert run.wait(timeout=30) == 130, run.error_text
-    assert run.error_text.endswith(STOPPING + "interrupted\n"), run.error_text
+    said = STOPPING_AFTER_SHOTS if moment == "assembly" else STOPPING
+    assert run.error_text.endswith(said + "interrupted\n"), run.error_text
     assert "Traceback" not in run.error_text + "".join(run.lines)
 
     sim.faults = Faults()
