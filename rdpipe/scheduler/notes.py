@@ -68,7 +68,10 @@ def outage_text(error: RelayDanceError, minutes: float) -> str:
     detail = error.reason if isinstance(error, NotSent | NoAnswer) else error.message.rstrip(".")
     return (
         f"could not reach RelayDance to poll ({detail}); polls are safe to repeat, so rdpipe "
-        f"keeps polling each task until its deadline (--shot-timeout, {minutes:g} min)"
+        f"keeps polling each task until its deadline (--shot-timeout, {minutes:g} min). "
+        "To stop waiting, press Ctrl-C: the tasks already submitted (paid for) are recorded, "
+        "and the same command, run again once RelayDance answers, resumes them without paying "
+        "again"
     )
 
 

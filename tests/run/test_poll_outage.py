@@ -23,7 +23,9 @@ _TASKS = ("/v1/video/generations/", "/v1/videos/")  # a task's polls (not the pr
 NOTE_HEAD = "could not reach RelayDance to poll ("
 NOTE_TAIL = (
     "); polls are safe to repeat, so rdpipe keeps polling each task until its deadline "
-    "(--shot-timeout, 30 min)"
+    "(--shot-timeout, 30 min). To stop waiting, press Ctrl-C: the tasks already submitted (paid "
+    "for) are recorded, and the same command, run again once RelayDance answers, resumes them "
+    "without paying again"
 )
 
 

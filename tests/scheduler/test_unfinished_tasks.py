@@ -86,7 +86,9 @@ def test_polls_outlast_a_network_outage_and_say_so_once(tmp_path: Path) -> None:
     notes = [u.message for u in reporter.updates if u.message and "could not reach" in u.message]
     assert notes == [
         "could not reach RelayDance to poll ([Errno 111] Connection refused); polls are safe to "
-        "repeat, so rdpipe keeps polling each task until its deadline (--shot-timeout, 30 min)"
+        "repeat, so rdpipe keeps polling each task until its deadline (--shot-timeout, 30 min). "
+        "To stop waiting, press Ctrl-C: the tasks already submitted (paid for) are recorded, and "
+        "the same command, run again once RelayDance answers, resumes them without paying again"
     ]
     assert sorted(relay.submitted) == ["coast", "lamp"]
 
