@@ -65,32 +65,46 @@ def merge_models(server: Sequence[ModelEntry], catalog: Catalog) -> list[ModelRo
 
 
 def _audio_text(audio: bool | None) -> str:
-    return {None: "generate_audio", True: "always", False: "no"}[audio]
+    return {None: "optional", True: "always", False: "none"}[audio]
 
 
-def models_table(rows: Sequence[ModelRow]) -> Table:
-    """The listing as a rich table (aspect ratios are in ``--json``); gaps are noted."""
+#: Below this many columns the table leaves out the family (``--json`` has it): the model id
+#: names its family, and the limits are what the listing is for.
+FAMILY_WIDTH = 100
+
+
+def models_table(rows: Sequence[ModelRow], width: int = FAMILY_WIDTH) -> Table:
+    """The listing as a rich table for a terminal of ``width`` columns (aspect ratios are in
+    ``--json``); gaps are noted. Audio says whether ``generate_audio`` may be set
+    (``optional``), or the model id fixes it (``always``, ``none``). Ids, figures and
+    resolutions are never cut: the note wraps, the family is left out when narrow."""
     from rich.table import Table
     from rich.text import Text
 
+    family = width >= FAMILY_WIDTH
     table = Table(box=None, pad_edge=False)
     table.add_column("model", no_wrap=True)
-    for name in ("family", "seconds", "resolutions", "audio", "note"):
-        table.add_column(name)
+    if family:
+        table.add_column("family", no_wrap=True)
+    table.add_column("seconds", no_wrap=True)
+    table.add_column("resolutions")
+    table.add_column("audio", no_wrap=True)
+    table.add_column("note")
     for row in rows:
         info = row.info
         note = "" if row.offered and info else "not offered" if info else "not in local catalog"
         if info is None:
-            cells = [row.id, "", "", "", "", note]
+            cells = [row.id, "", "", "", note]
         else:
             cells = [
                 row.id,
-                info.family,
                 f"{info.min_seconds}-{info.max_seconds}",
-                ",".join(info.resolutions),
+                ", ".join(info.resolutions),
                 _audio_text(info.audio),
                 note,
             ]
+        if family:
+            cells.insert(1, info.family if info else "")
         table.add_row(*map(Text, cells))  # a server's model id is data, never markup
     return table
 
@@ -152,6 +166,6 @@ def models(
             shown = document(Kind.MODELS, {"models": [row.as_json() for row in rows]})
             typer.echo(dumps(shown))
         else:
-            context.out.print(models_table(rows))
+            context.out.print(models_table(rows, context.out.width))
 
     run_command(action, context, as_json=as_json)

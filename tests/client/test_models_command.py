@@ -67,9 +67,28 @@ def test_models_table_marks_unknown_ids(client_sim: SimServer) -> None:
         "seedance-2.0",
         "4-15",
         "480p",
-        "generate_audio",
+        "optional",
     ]
     assert lines["doubao-seedance-1-0-lite-i2v"][1:] == ["not", "in", "local", "catalog"]
+
+
+def test_models_table_at_80_columns_cuts_no_value(client_sim: SimServer) -> None:
+    """At 80 columns every id, duration range, resolution and audio word is whole (no "…"):
+    the family is left out (it is in --json) and long cells wrap at their spaces."""
+    environ = {
+        "RELAYDANCE_API_KEY": SIM_KEY,
+        "RELAYDANCE_BASE_URL": client_sim.base_url,
+        "COLUMNS": "80",
+    }
+    result = CliRunner().invoke(app, ["models"], env=environ)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "…" not in result.output and max(map(len, lines)) <= 80
+    assert lines[0].split() == ["model", "seconds", "resolutions", "audio", "note"]
+    rows = [line.split() for line in lines[1:]]
+    assert ["doubao-seedance-1-0-pro", "2-12", "480p,", "720p,", "none"] in rows
+    assert ["1080p"] in rows  # the rest of 480p, 720p, 1080p, on the next line
+    assert ["seedance-1-5-pro-with-audio", "4-12", "480p,", "720p,", "always"] in rows
 
 
 def test_models_without_key_explains_setup() -> None:
