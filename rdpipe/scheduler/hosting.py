@@ -293,9 +293,12 @@ class MediaHosting:
     async def _upload(self, file: LocalFile, host: str, note: Note) -> str:
         slot = await self._api.upload_slot(file.md5, file.extension)
         if not slot.exists:
+            from rdpipe.scheduler.upload_progress import UploadProgress
+
             note(f"uploading {file.shown} ({_size_text(file.size)})")
+            progress = UploadProgress(file.shown, file.size, note)
             async with self._transfers:
-                await self._api.upload(slot, upload_source(file))
+                await self._api.upload(slot, upload_source(file), on_progress=progress)
         await self._state_call(
             lambda: self._journal.record_hosted(
                 file.md5, file.extension, file.size, slot.source_url, host=host, expires_at=None

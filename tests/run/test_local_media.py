@@ -135,6 +135,13 @@ def test_each_file_is_put_once_across_runs_and_pipelines_and_never_with_the_key(
     put_bodies = {r.path.rsplit("/", 1)[-1]: r for r in storage if r.method == "PUT"}
     assert put_bodies[names["video"]].headers["content-type"] == "video/mp4"
     assert put_bodies[names["audio"]].headers["content-type"] in ("audio/wav", "audio/x-wav")
+    size = f"{len(media['walk.mp4']) / 1000:.1f} kB"
+    events = [json.loads(line) for line in first.stdout.splitlines()]
+    said = [e["message"] for e in events if "walk.mp4" in (e.get("message") or "")]
+    assert said == [
+        f"uploading refs/walk.mp4 ({size})",
+        f"uploaded refs/walk.mp4 ({size}) in 0:00:00",
+    ]
 
     # A rerun after an edit submits the edited shot and uploads nothing.
     online.clear_observations()
