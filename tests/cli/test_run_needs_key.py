@@ -12,12 +12,14 @@ from tests.cli_process import PIPELINE, environment, rdpipe_command
 from tests.conftest import SIM_API_KEY
 
 
-def _run(folder: Path, sim: SimServer, key: str | None) -> subprocess.CompletedProcess[str]:
+def _run(
+    folder: Path, sim: SimServer, key: str | None, *options: str
+) -> subprocess.CompletedProcess[str]:
     keyed = {} if key is None else {"RELAYDANCE_API_KEY": key}
     env = environment(folder / ".cache", {"RELAYDANCE_BASE_URL": sim.base_url, **keyed,
                                          "NO_COLOR": "1", "COLUMNS": "200"})  # fmt: skip
     return subprocess.run(
-        rdpipe_command("run", "film.yaml"), cwd=folder, env=env, capture_output=True,
+        rdpipe_command("run", "film.yaml", *options), cwd=folder, env=env, capture_output=True,
         text=True, timeout=180,
     )  # fmt: skip
 
@@ -51,7 +53,7 @@ def test_a_key_with_a_space_is_refused_before_any_read(tmp_path: Path, sim: SimS
 def test_a_rerun_with_nothing_to_send_needs_no_key(tmp_path: Path, sim: SimServer) -> None:
     """Once every clip is made, a rerun without the key sends nothing and ends as before."""
     (tmp_path / "film.yaml").write_text(PIPELINE, encoding="utf-8")
-    first = _run(tmp_path, sim, SIM_API_KEY)
+    first = _run(tmp_path, sim, SIM_API_KEY, "--poll-interval", "0.05")  # not 7.5 s
     assert first.returncode == 0, first.stderr
     sim.clear_observations()
     again = _run(tmp_path, sim, None)
