@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -52,16 +53,38 @@ exec '{BIN}/rdpipe' "$@"
 """
 
 
+def _make_folder(folder: Path) -> Path:
+    """``folder`` holding ``my films/film.yaml`` and ``.bin/rdpipe`` (:data:`FAST_RDPIPE`)."""
+    (folder / "my films").mkdir(parents=True)
+    (folder / FILE).write_text(PIPELINE, encoding="utf-8")
+    (folder / ".bin").mkdir()
+    (folder / ".bin" / "rdpipe").write_text(FAST_RDPIPE, encoding="utf-8")
+    (folder / ".bin" / "rdpipe").chmod(0o755)
+    return folder
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """``tmp_path`` holding ``my films/film.yaml`` and ``.bin/rdpipe`` (:data:`FAST_RDPIPE`);
-    commands run from ``tmp_path``."""
-    (tmp_path / "my films").mkdir()
-    (tmp_path / FILE).write_text(PIPELINE, encoding="utf-8")
-    (tmp_path / ".bin").mkdir()
-    (tmp_path / ".bin" / "rdpipe").write_text(FAST_RDPIPE, encoding="utf-8")
-    (tmp_path / ".bin" / "rdpipe").chmod(0o755)
-    return tmp_path
+    """``tmp_path`` as :func:`_make_folder` makes it; commands run from ``tmp_path``."""
+    return _make_folder(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def offline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder after `rdpipe run 'my films/film.yaml' --offline` (exit 0), made once for the
+    module; each test that starts there gets its own copy (:func:`after_offline_run`)."""
+    made = _make_folder(tmp_path_factory.mktemp("offline-run"))
+    ran = shell(f"rdpipe run {QUOTED} --offline", made)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return made
+
+
+@pytest.fixture
+def after_offline_run(offline_run: Path, tmp_path: Path) -> Path:
+    """This test's copy of :func:`offline_run`'s folder; commands run from it."""
+    copy = tmp_path / "after offline run"
+    shutil.copytree(offline_run, copy, symlinks=True)
+    return copy
 
 
 def _env(folder: Path, sim: SimServer | None) -> dict[str, str]:
@@ -102,9 +125,9 @@ def _no_online_advice(text: str) -> None:
     assert "dashboard" not in text and "RELAYDANCE_API_KEY" not in text, text
 
 
-def test_offline_run_then_pick_names_the_offline_assemble(folder: Path) -> None:
+def test_offline_run_then_pick_names_the_offline_assemble(after_offline_run: Path) -> None:
     """After an offline run, pick says to assemble the offline preview; pasted, it rebuilds it."""
-    assert shell(f"rdpipe run {QUOTED} --offline", folder).returncode == 0
+    folder = after_offline_run
     picked = shell(f"rdpipe pick {QUOTED} kite 1", folder)
     assert picked.returncode == 0, picked.stderr
     assert picked.stdout.splitlines()[-1] == (
@@ -134,10 +157,10 @@ def test_pick_carries_the_runs_sets_to_the_assemble_it_names(folder: Path) -> No
     assert said.splitlines()[-1] == f"film: {folder}/my films/out/offline/film.mp4", said
 
 
-def test_assemble_without_offline_after_an_offline_run_names_both(folder: Path) -> None:
+def test_assemble_without_offline_after_an_offline_run_names_both(after_offline_run: Path) -> None:
     """`rdpipe assemble FILE` after an offline run only: no paid clip yet, and the offline
     preview's own clips are named with the command that builds its video; pasted, it does."""
-    assert shell(f"rdpipe run {QUOTED} --offline", folder).returncode == 0
+    folder = after_offline_run
     paid = shell(f"rdpipe assemble {QUOTED}", folder)
     assert paid.returncode == 1
     assert paid.stderr.splitlines() == [
@@ -210,12 +233,12 @@ def test_an_unknown_submit_names_the_resubmit_online_and_status_too(
 
 
 def test_status_online_after_an_offline_run_says_nothing_to_paste_wrong(
-    folder: Path, sim: SimServer
+    after_offline_run: Path, sim: SimServer
 ) -> None:
     """Online `status` before any paid run prints only the offline preview's own status
     (tests/cli/test_hints_offline_preview.py pastes it); offline advice never names the
     dashboard or the API key."""
-    assert shell(f"rdpipe run {QUOTED} --offline", folder).returncode == 0
+    folder = after_offline_run
     status = shell(f"rdpipe status {QUOTED}", folder, sim)
     assert status.returncode == 0, status.stderr
     assert hints(status) == [f"rdpipe status {QUOTED} --offline"], status.stdout
