@@ -86,6 +86,12 @@ def _assert_video_length(path: Path, seconds: float) -> None:
     assert abs(probe_video(path).duration - seconds) < 0.2
 
 
+def start_demo_run(pipeline: Path, *options: str, ffmpeg: Path | None = None) -> RunProcess:
+    """:func:`start_offline_run` polling its tasks from 0.05 s on (the simulator's are done in
+    a fraction of a second; the offline default of 0.3 s, backing off, adds about 0.5 s a run)."""
+    return start_offline_run(pipeline, *options, "--poll-interval", "0.05", ffmpeg=ffmpeg)
+
+
 def edit(pipeline: Path, old: str, new: str) -> None:
     text = pipeline.read_text(encoding="utf-8")
     assert old in text
@@ -99,19 +105,19 @@ def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
     pipeline = folder / "lighthouse.yaml"
     outputs = DecodedOutputs(folder / "out" / "offline")
 
-    code, summary = finish(start_offline_run(pipeline))
+    code, summary = finish(start_demo_run(pipeline))
     assert (code, summary["submitted"], set(statuses(summary).values())) == (0, 4, {"done"})
     outputs.check()
 
     edit(pipeline, "lights the great lamp", "lights the old lamp")
-    code, summary = finish(start_offline_run(pipeline))
+    code, summary = finish(start_demo_run(pipeline))
     assert (code, summary["submitted"], summary["reused"]) == (0, 1, 3)
     assert statuses(summary)["lamp"] == "done"
     outputs.check()
 
     edit(pipeline, "storm-battered coast", "storm-lashed coast")
     edit(pipeline, "finds a small boat", "finds a lost boat")
-    interrupted = start_offline_run(pipeline, ffmpeg=slow_ffmpeg(tmp_path, 1.0))
+    interrupted = start_demo_run(pipeline, ffmpeg=slow_ffmpeg(tmp_path, 1.0))
     wait_for_status(interrupted, "generating")
     press_ctrl_c(interrupted)
     code, summary = finish(interrupted)
@@ -119,7 +125,7 @@ def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
     assert interrupted.error_text.endswith(STOPPING + "interrupted\n"), interrupted.error_text
     outputs.check()  # what earlier runs made is intact
 
-    resumed = start_offline_run(pipeline)
+    resumed = start_demo_run(pipeline)
     code, summary = finish(resumed)
     assert (code, summary["submitted"]) == (0, 2)
     assert statuses(summary) == dict.fromkeys(SECONDS, "done") | {
@@ -130,11 +136,11 @@ def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
     assert any(RESUBMITTED.match(message) for message in messages), messages
     outputs.check()
 
-    code, summary = finish(start_offline_run(pipeline, "--force", "lamp"))
+    code, summary = finish(start_demo_run(pipeline, "--force", "lamp"))
     assert (code, summary["submitted"], statuses(summary)["lamp"]) == (0, 1, "done")
     outputs.check()
 
-    code, summary = finish(start_offline_run(pipeline))
+    code, summary = finish(start_demo_run(pipeline))
     assert (code, summary["submitted"], summary["reused"]) == (0, 0, 4)
     outputs.check()
 
