@@ -16,6 +16,8 @@ import pytest
 from tests.cli_process import PIPELINE, environment, run_rdpipe, write_pipeline
 
 TASK = r"task_\w{32}"
+#: A run that generates polls from 0.05 s: the simulator's tasks end in a fraction of a second.
+FAST_POLLS = ("--poll-interval", "0.05")
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +28,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = root / "project"
     write_pipeline(project)
     env = environment(root / "cache")
-    first = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
+    first = run_rdpipe("run", "film.yaml", "--offline", *FAST_POLLS, cwd=project, env=env)
     assert first.returncode == 0, first.stderr
     return project
 
@@ -59,7 +61,7 @@ def test_rerun_prints_only_the_shots_that_changed(first_run: Path, tmp_path: Pat
     project, env = project_after_run(first_run, tmp_path)
     write_pipeline(project, PIPELINE.replace("a blue boat", "a green boat"))
 
-    rerun = run_rdpipe("run", "film.yaml", "--offline", cwd=project, env=env)
+    rerun = run_rdpipe("run", "film.yaml", "--offline", *FAST_POLLS, cwd=project, env=env)
 
     video = project / "out" / "offline" / "film.mp4"
     assert rerun.returncode == 0, rerun.stderr
