@@ -53,7 +53,7 @@ def test_key_appears_in_no_artefact_and_never_reaches_storage(
     project = tmp_path / "project"
     project.mkdir()
     (project / "film.yaml").write_text(PIPELINE)
-    result = run(project, keyed_sim, "run", "film.yaml", "--poll-interval", "0.1")
+    result = run(project, keyed_sim, "run", "film.yaml", "--poll-interval", "0.05")
     assert result.returncode == 0, result.stderr
     assert KEY not in result.stdout and KEY not in result.stderr
     scanned = 0
