@@ -63,6 +63,9 @@ class Invocation:
     def file_argument(self) -> str:
         """The pipeline file as a path from ``cwd`` (``os.path.relpath``), unquoted.
 
+        When that lexical path names another file than the one given (``..`` after a symbolic
+        link to a folder), the path from the real ``cwd`` to the real file is used instead.
+
         A file given as an absolute path stays absolute unless it is under ``cwd`` (no
         ``../../tmp/...``), as does a path that cannot be made relative (another drive on
         Windows). A relative path starting with ``-`` gets ``./`` before it
@@ -76,6 +79,10 @@ class Invocation:
             relative = os.path.relpath(target, self.cwd)
         except ValueError:
             return str(target)
+        if not _same_file(self.cwd / relative, target):
+            # ``outlink/../rot.yaml`` through a symbolic link: the kernel resolves ``..`` from
+            # where the link points, relpath lexically. Use the path the kernel agrees with.
+            relative = os.path.relpath(os.path.realpath(target), os.path.realpath(self.cwd))
         if self.pipeline.is_absolute() and relative.split(os.sep)[0] == os.pardir:
             return str(target)
         if relative.startswith("-"):
@@ -122,6 +129,20 @@ class Invocation:
             sets=tuple(sets or ()),
             allow_outside_files=allow_outside_files,
         )
+
+
+def _same_file(lexical: Path, target: Path) -> bool:
+    """Whether ``lexical`` names the file ``target``; ``True`` when ``target`` itself cannot be
+    found (a file not made yet: nothing to correct)."""
+    try:
+        wanted = os.stat(target)
+    except OSError:
+        return True
+    try:
+        found = os.stat(lexical)
+    except OSError:
+        return False
+    return (found.st_dev, found.st_ino) == (wanted.st_dev, wanted.st_ino)
 
 
 @dataclass(frozen=True)

@@ -13,15 +13,17 @@ in an :class:`_AliasNode` that keeps the alias's own position. A shot that other
 A shot that merges a ``pick:`` gets one of its own (explicit keys win over merged ones); to
 clear it, ``pick: null`` is written, as removing nothing would leave the merged pick.
 
-Only the main file is edited: a shot that comes from an included file is reported, not
-searched for.
+A shot that comes from an included file (``include:``) is edited in that file: the loader's
+source map says which file each shot was written in. A pipeline file that is a symbolic link is
+edited where it points (the link stays a link).
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from ruamel.yaml.events import AliasEvent
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.files import write_atomically
 from rdpipe.hints import Suggestion
+from rdpipe.load.includes import load_document
 from rdpipe.load.yaml_source import YamlError, parse_yaml
 
 _BOM = "\ufeff"
@@ -51,16 +54,20 @@ class ShotNotInFile(PickNotSet):
         self.file = file
         self.shot_id = shot_id
         message = f"{file}: no shot with id {shot_id!r} in this file"
-        if includes:
-            hint = (
-                f"If it comes from an included file ({', '.join(includes)}), "
-                "write pick: in that file by hand."
-            )
-            super().__init__(message, hint=hint)
-        else:
-            super().__init__(
-                message, suggestion=Suggestion.of("status", "Check the id with `{0}`.")
-            )
+        if includes:  # set_pick looks in them too
+            message += f" nor in the files it includes ({', '.join(includes)})"
+        super().__init__(message, suggestion=Suggestion.of("status", "Check the id with `{0}`."))
+
+
+class PipelineFileMissing(PickNotSet):
+    """The pipeline file given does not exist."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        super().__init__(
+            f"{file}: no such file: cannot set a pick in a file that does not exist",
+            hint="Check the path of the pipeline file (it is relative to the current folder).",
+        )
 
 
 class TakeOutOfRange(PickNotSet):
@@ -119,6 +126,9 @@ class PickChange:
     before: int | None
     after: int | None
     drafted: bool = False
+    #: The file edited (or that would have been): the pipeline file, or the included file the
+    #: shot is written in; as given (not resolved through symbolic links).
+    file: Path | None = None
 
     @property
     def changed(self) -> bool:
@@ -126,42 +136,109 @@ class PickChange:
 
 
 def set_pick(pipeline_file: Path, shot_id: str, take: int | None) -> PickChange:
-    """Set (or, with ``take=None``, remove) ``pick:`` on one shot of the file, atomically."""
-    shown = str(pipeline_file)
+    """Set (or, with ``take=None``, remove) ``pick:`` on one shot, atomically, in the file it is
+    written in: ``pipeline_file``, or the included file that holds it (``PickChange.file``).
+
+    A symbolic link is edited where it points. Raises :class:`PipelineFileMissing`,
+    :class:`ShotNotInFile`, :class:`TakeOutOfRange`, :class:`PipelineNotEditable`,
+    :class:`AnchorShared` (all :class:`PickNotSet`); the files are then unchanged.
+    """
     raw = _read(pipeline_file)
-    bom = _BOM if raw.startswith(_BOM) else ""
-    text = raw[len(bom) :]
-    edited, change = edit_pick(text, shot_id, take, shown_as=shown)
-    if change.changed:
-        write_atomically(pipeline_file, (bom + edited).encode("utf-8"))
+    try:
+        change = _set_pick_in(pipeline_file, raw, shot_id, take, None)
+    except ShotNotInFile as missing:
+        included = _included_file(pipeline_file, shot_id)
+        if included is None:
+            raise missing from None
+        merged = load_document(pipeline_file, cwd=Path.cwd()).data
+        merged = {key: value for key, value in merged.items() if key != "include"}
+        change = _set_pick_in(included, _read(included), shot_id, take, merged)
     return change
 
 
+def _set_pick_in(file: Path, raw: str, shot_id: str, take: int | None, merged: Any) -> PickChange:
+    bom = _BOM if raw.startswith(_BOM) else ""
+    text = raw[len(bom) :]
+    edited, change = edit_pick(text, shot_id, take, shown_as=str(file), merged=merged)
+    if change.changed:
+        # Through a symbolic link, the file it points to is replaced, never the link.
+        write_atomically(Path(os.path.realpath(file)), (bom + edited).encode("utf-8"))
+    return replace(change, file=file)
+
+
+def _included_file(pipeline_file: Path, shot_id: str) -> Path | None:
+    """The included file ``shot_id`` is written in (as a path beside ``pipeline_file``'s
+    folder), or ``None``: not in an included file, or the files do not read."""
+    try:
+        document = load_document(pipeline_file, cwd=Path.cwd())
+    except (YamlError, OSError):
+        return None
+    shots = document.data.get("shots")
+    for index, shot in enumerate(shots if isinstance(shots, list) else []):
+        written = document.sources.texts.get(("shots", index, "id"))
+        if not isinstance(shot, dict) or shot_id not in (shot.get("id"), written):
+            continue
+        position = document.sources.find(("shots", index))
+        found = document.files.get(position.file) if position else None
+        if found is None or found == pipeline_file.resolve():
+            return None
+        folder = pipeline_file.parent
+        return folder / os.path.relpath(found, os.path.realpath(folder))
+    return None
+
+
 def read_picks(pipeline_file: Path) -> dict[str, int | None]:
-    """Each shot id written in the main file mapped to its ``pick:`` (``None`` when absent)."""
+    """Each shot id mapped to its ``pick:`` (``None`` when absent): the shots written in the
+    file and in the files it includes (only the file's own when an include does not read)."""
     shown = str(pipeline_file)
     data = _load(_read(pipeline_file).removeprefix(_BOM), shown)
+    picks: dict[str, int | None] = {}
+    if isinstance(data, dict) and data.get("include"):
+        try:
+            document = load_document(pipeline_file, cwd=Path.cwd())
+        except (YamlError, OSError):
+            pass
+        else:
+            picks.update(_picks_of(document.data, document.sources.texts))
+    picks.update(_picks_of(data, {}))
+    return picks
+
+
+def _picks_of(data: Any, texts: Mapping[Any, str]) -> dict[str, int | None]:
     shots = data.get("shots") if isinstance(data, dict) else None
     picks: dict[str, int | None] = {}
-    for shot in shots if isinstance(shots, list) else []:
-        if isinstance(shot, dict) and isinstance(shot.get("id"), str):
+    for index, shot in enumerate(shots if isinstance(shots, list) else []):
+        if not isinstance(shot, dict):
+            continue
+        shot_id = texts.get(("shots", index, "id"), shot.get("id"))
+        if isinstance(shot_id, str):
             pick = shot.get("pick")
-            picks[shot["id"]] = pick if _is_int(pick) else None
+            picks[shot_id] = pick if _is_int(pick) else None
     return picks
 
 
 def edit_pick(
-    text: str, shot_id: str, take: int | None, *, shown_as: str = "pipeline"
+    text: str,
+    shot_id: str,
+    take: int | None,
+    *,
+    shown_as: str = "pipeline",
+    merged: Any = None,
 ) -> tuple[str, PickChange]:
-    """The file's text with the shot's pick set to ``take`` (removed if ``None``). Pure."""
+    """The file's text with the shot's pick set to ``take`` (removed if ``None``). Pure.
+
+    ``merged``: the whole pipeline's data (its includes merged) when ``text`` is an included
+    file: its ``defaults`` (takes, draft) apply to the shot.
+    """
     root = _compose(text, shown_as)
     data = _load(text, shown_as)
     shot_node, shot_data = _find_shot(root, data, shot_id, shown_as)
     before = shot_data.get("pick")
     before = before if _is_int(before) else None
-    drafted = _drafted(shot_data, data)
+    context = data if merged is None else merged
+    drafted = _drafted(shot_data, context)
     if take is not None:
-        takes = _take_count(shot_data, data)
+        takes = _take_count(shot_data, context)
         if take < 1 or (takes is not None and take > takes):
             raise TakeOutOfRange(shown_as, shot_id, take, takes, drafted=drafted)
     entries = shot_node.value
@@ -195,7 +272,7 @@ def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise PipelineNotEditable(str(path), "no such file") from None
+        raise PipelineFileMissing(str(path)) from None
     except OSError as error:
         raise PipelineNotEditable(str(path), error.strerror or str(error)) from None
     except UnicodeDecodeError:

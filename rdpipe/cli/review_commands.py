@@ -164,10 +164,12 @@ def pick(
         wanted = None if clear or take == 0 else take  # below 0 or above takes: TakeOutOfRange
         change = set_pick(file, shot, wanted)
         describe = _describe_draft if change.drafted else _describe
+        edited = change.file or file  # the included file that holds the shot, if it is one
+        where = f"{edited} (included by {file})" if edited != file else f"{edited}"
         if not change.changed:
-            console.print(f"{shot}: {describe(wanted)} already; {file} is unchanged")
+            console.print(f"{shot}: {describe(wanted)} already; {where} is unchanged")
             return
-        console.print(f"{shot}: {describe(wanted)} (was {describe(change.before)}) in {file}")
+        console.print(f"{shot}: {describe(wanted)} (was {describe(change.before)}) in {where}")
         if change.drafted:
             console.print(f"Nothing is regenerated. {_final_hint(file, invocation, shot, wanted)}")
             return

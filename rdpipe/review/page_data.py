@@ -24,7 +24,7 @@ from urllib.parse import quote
 from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.hints import Command, Invocation, Suggestion
 from rdpipe.render import DRAFT
-from rdpipe.review.posters import ClipLook, clip_look
+from rdpipe.review.posters import CLIP_MISSING, ClipLook, look_at
 from rdpipe.review.take_text import cost_text, prompt_differences
 from rdpipe.review.thumbs import make_thumbnail
 
@@ -92,6 +92,11 @@ class TakeCard:
     model: str | None = None  # the take's own model and resolution (a draft's are cheaper)
     resolution: str | None = None
     ratio_asked: str | None = None  # the take's requested ratio ("9:16")
+    #: The shape asked for (the take's ratio, else the shot's): a tile without a picture
+    #: (waiting, failed, unplayable) has it, so a tile does not change shape when its clip lands.
+    shape: tuple[int, int] | None = None
+    #: Why a finished take's clip cannot be shown (``"clip missing"``, a decoder's reason).
+    problem: str | None = None
 
     @property
     def anchor(self) -> str:
@@ -99,24 +104,39 @@ class TakeCard:
         return f"{self.rendition}-{self.take}" if self.rendition else str(self.take)
 
     @property
-    def aspect(self) -> str:
-        """The CSS aspect ratio of the tile: ``"1080 / 1920"``, 16:9 when unknown."""
+    def _size(self) -> tuple[int, int]:
+        """The tile's shape: the clip's picture, else the shape asked for, else 16:9."""
         if self.width and self.height:
-            return f"{self.width} / {self.height}"
-        return "16 / 9"
+            return self.width, self.height
+        return self.shape or (16, 9)
+
+    @property
+    def aspect(self) -> str:
+        """The CSS aspect ratio of the tile: ``"1080 / 1920"``, ``"9 / 16"``, 16:9 when unknown."""
+        width, height = self._size
+        return f"{width} / {height}"
 
     @property
     def ratio(self) -> float:
         """Width over height of the tile (16:9 when unknown)."""
-        return self.width / self.height if self.width and self.height else 16 / 9
+        width, height = self._size
+        return width / height
 
     @property
     def portrait(self) -> bool:
-        return bool(self.width and self.height and self.height > self.width)
+        width, height = self._size
+        return height > width
 
     @property
     def playable(self) -> bool:
-        return self.clip is not None and self.status in SUCCEEDED
+        return self.clip is not None and self.status in SUCCEEDED and self.problem is None
+
+    @property
+    def tile_text(self) -> str:
+        """The words on a tile without a picture: its status, or what is wrong with its clip."""
+        if self.problem is None:
+            return self.status
+        return CLIP_MISSING if self.problem == CLIP_MISSING else "cannot be played"
 
 
 @dataclass(frozen=True)
@@ -203,6 +223,13 @@ class ReviewPage:
     assemble_command: str | None = None  # `rdpipe assemble …` as the user can paste it
     video_poster: str | None = None  # URL of the storyboard video's poster frame
     video_aspect: str = "16 / 9"  # its CSS aspect ratio (rotation applied)
+    video_ratio: float = 16 / 9  # its width over height
+    #: Why the storyboard video cannot be shown (``"clip missing"``, a decoder's reason).
+    video_problem: str | None = None
+    #: Shot ids without a take that succeeded, when no take is on its way (a run is needed).
+    shots_without_take: tuple[str, ...] = ()
+    run_command: str | None = None  # `rdpipe run …` as the user can paste it
+    partial_command: str | None = None  # `rdpipe assemble … --partial`
 
     @property
     def updated(self) -> str:
@@ -244,6 +271,12 @@ def load_review(
     shots = tuple(
         _shot(entry, links, picks or {}, invocation) for entry in document.get("shots") or []
     )
+    film_look = film if isinstance(film, ClipLook) else None
+    without = tuple(
+        shot.id
+        for shot in shots
+        if not any(take.status in SUCCEEDED | IN_PROGRESS for take in shot.takes)
+    )
     return ReviewPage(
         pipeline=str(document.get("pipeline") or manifest_path.parent.name),
         pipeline_file=pipeline_file,
@@ -253,8 +286,13 @@ def load_review(
         running=bool(document.get("running")),
         shots=tuple(sorted(shots, key=lambda shot: shot.index)),
         assemble_command=_command(invocation, "assemble"),
-        video_poster=links.url(film.poster) if film else None,
-        video_aspect=f"{film.width} / {film.height}" if film else "16 / 9",
+        video_poster=links.url(film_look.poster) if film_look else None,
+        video_aspect=f"{film_look.width} / {film_look.height}" if film_look else "16 / 9",
+        video_ratio=film_look.width / film_look.height if film_look else 16 / 9,
+        video_problem=film if isinstance(film, str) else None,
+        shots_without_take=without if document.get("running") is not True else (),
+        run_command=_command(invocation, "run"),
+        partial_command=_command(invocation, "assemble", "--partial"),
     )
 
 
@@ -310,11 +348,12 @@ class _Links:
         relative = os.path.relpath(target.absolute(), self.page_dir.absolute())
         return quote(Path(relative).as_posix(), safe="/")
 
-    def look(self, value: object) -> ClipLook | None:
-        """The poster and measurements of a manifest clip path (``ClipLook``), or ``None``."""
+    def look(self, value: object) -> ClipLook | str | None:
+        """The poster and measurements of a manifest clip path (``ClipLook``), why it cannot be
+        shown (``str``), or ``None`` when there is no path."""
         if not isinstance(value, str) or not value:
             return None
-        return clip_look(self.manifest_dir / value, self.page_dir / POSTERS_DIR)
+        return look_at(self.manifest_dir / value, self.page_dir / POSTERS_DIR)
 
     def media(self, label: str, entry: Mapping[str, Any]) -> TakeMedia:
         if isinstance(entry.get("shot"), str):
@@ -373,6 +412,8 @@ def _takes(
     prompts = [_take_prompt(take, str(entry.get("prompt") or "")) for take in takes]
     marked = prompt_differences(prompts)
     drafted = entry.get("drafted") is True
+    settings = entry.get("settings")
+    settings = settings if isinstance(settings, dict) else {}
     picking = DRAFT if drafted else ""
     pickable = [take for take in takes if _rendition(take) == picking]
     cards = []
@@ -382,8 +423,18 @@ def _takes(
         # orders the final); a rendition that pick: does not choose has no pick command.
         choice = _rendition(take) == picking and (drafted or len(pickable) > 1)
         command = _command(invocation, "pick", shot_id, number) if choice else None
-        cards.append(_take(take, links, prompt, command))
+        cards.append(_take(take, links, prompt, command, _shape(settings.get("ratio"))))
     return tuple(cards)
+
+
+def _shape(ratio: object) -> tuple[int, int] | None:
+    """``"9:16"`` as ``(9, 16)``; ``None`` for anything else (``"adaptive"``, absent)."""
+    if not isinstance(ratio, str):
+        return None
+    width, colon, height = ratio.partition(":")
+    if colon and width.isdigit() and height.isdigit() and int(width) and int(height):
+        return int(width), int(height)
+    return None
 
 
 def _rendition(take: Mapping[str, Any]) -> str:
@@ -396,11 +447,14 @@ def _take(
     links: _Links,
     prompt: tuple[tuple[str, bool], ...],
     pick_command: str | None,
+    shot_shape: tuple[int, int] | None,
 ) -> TakeCard:
     clip = links.file(entry.get("clip"))
     status = str(entry.get("status") or "unknown")
-    look = links.look(entry.get("clip")) if clip and status in SUCCEEDED else None
+    seen = links.look(entry.get("clip")) if clip and status in SUCCEEDED else None
+    look = seen if isinstance(seen, ClipLook) else None
     duration = _number(entry.get("duration"))
+    asked = _asked(entry)
     return TakeCard(
         take=_integer(entry.get("take")) or 1,
         status=status,
@@ -417,7 +471,9 @@ def _take(
         pick_command=pick_command,
         rendition=_rendition(entry),
         from_draft=_integer(entry.get("from_draft")),
-        **_asked(entry),
+        shape=_shape(asked["ratio_asked"]) or shot_shape,
+        problem=seen if isinstance(seen, str) else None,
+        **asked,
     )
 
 

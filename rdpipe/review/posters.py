@@ -39,16 +39,31 @@ class ClipLook:
     duration: float
 
 
+#: :func:`look_at`'s answer for a clip that is not on disk.
+CLIP_MISSING = "clip missing"
+
+
 def clip_look(clip: Path, posters_dir: Path) -> ClipLook | None:
     """The poster and measurements of ``clip``, cached in ``posters_dir``; ``None`` if unreadable.
 
     The folder above ``posters_dir`` (the page's ``review/``), when this makes it, gets a
     ``.gitignore`` of ``*``.
     """
+    look = look_at(clip, posters_dir)
+    return look if isinstance(look, ClipLook) else None
+
+
+def look_at(clip: Path, posters_dir: Path) -> ClipLook | str:
+    """As :func:`clip_look`, but for a clip that cannot be shown, why, in a few words:
+    :data:`CLIP_MISSING`, ``"the file is empty"``, ``"no video stream"``, a decoder's reason."""
     try:
         stat = clip.stat()
-    except OSError:
-        return None
+    except FileNotFoundError:
+        return CLIP_MISSING
+    except OSError as error:
+        return error.strerror or str(error)
+    if stat.st_size == 0:
+        return "the file is empty (0 bytes)"
     tag = f"{_VERSION}\0{clip.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
     stem = f"{clip.stem[:40]}-{hashlib.sha256(tag).hexdigest()[:16]}"
     poster, facts = posters_dir / f"{stem}.jpg", posters_dir / f"{stem}.json"
@@ -58,8 +73,12 @@ def clip_look(clip: Path, posters_dir: Path) -> ClipLook | None:
     try:
         info = probe_clip_blocking(clip, shot_id=clip.stem)
         jpeg = _poster_jpeg(clip, min(POSTER_AT, info.video_duration / 3))
-    except (ClipCorrupt, ClipMissing, av.FFmpegError, OSError, ValueError):
-        return None
+    except ClipMissing:
+        return CLIP_MISSING
+    except ClipCorrupt as error:
+        return error.reason
+    except (av.FFmpegError, OSError, ValueError) as error:
+        return str(error) or type(error).__name__
     width, height = info.display_size
     look = ClipLook(poster, width, height, info.video_duration)
     make_ignored_folder(posters_dir.parent)

@@ -143,7 +143,8 @@ class _Review:
             change = await anyio.to_thread.run_sync(self._write, shot, take)
         except PickNotSet as error:
             return _error(404 if isinstance(error, ShotNotInFile) else 400, error.message)
-        name = self.pipeline_file.name
+        edited = change.file or self.pipeline_file  # an included file holds some shots
+        name = edited.name if edited == self.pipeline_file else f"{edited.name} (included)"
         what = f"take {take} picked" if take is not None else "pick cleared"
         assemble = self.invocation.command("assemble")
         message = (

@@ -71,8 +71,8 @@ def test_takes_show_their_prompt_differences_duration_and_cost(run_tree: RunTree
     write_manifest(run_tree, document)
     html = build_page(run_tree.manifest).read_text(encoding="utf-8")
     one, two = figure(html, "lamp", 1), figure(html, "lamp", 2)
-    assert '<p class="take-prompt">The lamp is <mark>lit,</mark> seed one</p>' in one
-    assert '<p class="take-prompt">The lamp is <mark>dark,</mark> seed one</p>' in two
+    assert '<p class="take-prompt" dir="auto">The lamp is <mark>lit,</mark> seed one</p>' in one
+    assert '<p class="take-prompt" dir="auto">The lamp is <mark>dark,</mark> seed one</p>' in two
     assert '<span class="duration">1.0 s</span> · <span class="cost">0.42 USD</span>' in one
     assert '<span class="cost">≈0.50 USD</span>' in two
     assert "cost" not in figure(html, "coast", 1) and "take-prompt" not in figure(html, "coast", 1)

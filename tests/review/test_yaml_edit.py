@@ -131,13 +131,13 @@ def test_takes_bound_the_pick_from_the_shot_its_seeds_or_the_defaults() -> None:
 
 
 def test_a_shot_not_in_the_main_file_is_an_error_naming_the_file() -> None:
-    """An unknown id (or one from an include) names the file and suggests where to look."""
+    """An unknown id names the file and the files it includes (set_pick looks in them too)."""
     text = "include: [kit/brand.yaml]\n" + PIPELINE_YAML
     with pytest.raises(ShotNotInFile) as caught:
         edit_pick(text, "logo", 1, shown_as="teaser.yaml")
     assert str(caught.value) == (
-        "teaser.yaml: no shot with id 'logo' in this file\n"
-        "If it comes from an included file (kit/brand.yaml), write pick: in that file by hand."
+        "teaser.yaml: no shot with id 'logo' in this file nor in the files it includes "
+        "(kit/brand.yaml)\nCheck the id with `rdpipe status FILE`."
     )
     assert caught.value.exit_code == 2
 

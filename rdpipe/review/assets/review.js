@@ -2,7 +2,10 @@
 // go to that take of the shot, Space plays or pauses it, and p picks it on the served page.
 (function () {
   "use strict";
-  var current = null; // the take (figure) last gone to
+  // The take (figure) and shot last gone to, by element id: the live view replaces cards
+  // (and their elements) after a pick or a finished take, so elements are found again by id.
+  var currentTake = "";
+  var currentShot = "";
 
   function shots() {
     return Array.prototype.slice.call(document.querySelectorAll("article.shot"));
@@ -12,24 +15,41 @@
     return element && element.closest ? element.closest("article.shot") : null;
   }
 
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  function hereShot() {
+    return shotOf(document.activeElement) || shotOf(byId(currentTake)) || byId(currentShot);
+  }
+
   function goShot(step) {
     var list = shots();
-    var here = list.indexOf(shotOf(document.activeElement) || shotOf(current));
+    var left = hereShot();
+    var here = list.indexOf(left);
     var next = list[Math.min(list.length - 1, Math.max(0, here + step))];
     if (next) {
-      current = null;
+      if (left && left !== next) {
+        // Moving on stops the takes playing in the shot left behind.
+        left.querySelectorAll("video").forEach(function (video) {
+          video.pause();
+        });
+      }
+      currentTake = "";
+      currentShot = next.id;
       next.focus();
       next.scrollIntoView({ block: "start" });
     }
   }
 
   function goTake(number) {
-    var shot = shotOf(document.activeElement) || shotOf(current) || shots()[0];
+    var shot = hereShot() || shots()[0];
     var take = shot && shot.querySelector('figure.take[data-take="' + number + '"]');
     if (!take) {
       return;
     }
-    current = take;
+    currentTake = take.id;
+    currentShot = shot.id;
     var target = take.querySelector("video") || shot;
     target.focus();
     take.scrollIntoView({ block: "nearest" });
@@ -38,7 +58,7 @@
   function focusedTake() {
     var active = document.activeElement;
     var take = active && active.closest ? active.closest("figure.take") : null;
-    return take || (current && current.isConnected ? current : null);
+    return take || byId(currentTake);
   }
 
   function playPause() {
@@ -120,7 +140,11 @@
   function swap(old, html) {
     var fresh = fragment(html);
     var active = document.activeElement;
-    var focusedId = active && old.contains(active) ? active.id : "";
+    var inside = active && old.contains(active);
+    var focusedId = inside ? active.id : "";
+    // A focused player has no id of its own: its take (figure) has one.
+    var figure = inside && !focusedId ? active.closest("figure.take") : null;
+    var focusedTake = figure && figure.id ? figure.id : "";
     var playing = [];
     old.querySelectorAll("video[data-clip]").forEach(function (video) {
       var selector = 'video[data-clip="' + CSS.escape(video.dataset.clip) + '"]';
@@ -139,11 +163,13 @@
         video.play();
       }
     });
-    if (focusedId) {
-      var again = document.getElementById(focusedId);
-      if (again) {
-        again.focus();
-      }
+    var again = focusedId ? document.getElementById(focusedId) : null;
+    if (!again && focusedTake) {
+      var take = document.getElementById(focusedTake);
+      again = take ? take.querySelector("video") || take.closest("article.shot") : null;
+    }
+    if (again) {
+      again.focus();
     }
   }
 
