@@ -25,6 +25,7 @@ settled charge is recorded after the run, never assumed. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ from rdpipe.catalog import Catalog, load_catalog
 from rdpipe.plan import Action, Plan
 from rdpipe.prices import (
     BY_TOKENS,
+    MOST_QUOTA,
     PER_CALL,
     QUOTA_PER_TOKEN_AT_RATIO_1,
     QUOTA_PER_USD,
@@ -84,15 +86,16 @@ def estimate(
     them from the request (:func:`video_reference_seconds`). ``catalog`` gives the frame sizes,
     the model's maximum duration and default resolution (default: the packaged one).
     ``None`` when the model cannot be priced: the book does not name it, prices it in tiers
-    (``billing_mode``/``billing_expr``), or gives an unknown ``quota_type``; or, for a model
+    (``billing_mode``/``billing_expr``), or gives an unknown ``quota_type``; a task would cost
+    more than :data:`~rdpipe.prices.MOST_QUOTA` units (a figure no price can be); or, for a model
     priced by tokens, its frame size is unknown (a resolution or ratio the catalog lacks).
     """
     price = book.get(request.model)
     if price is None or price.tiered:
         return None
     if price.quota_type == PER_CALL:
-        each = round(price.model_price * QUOTA_PER_USD * book.group_ratio)
-        return ShotCost(precharge=each, expected=each)
+        each = _quota(price.model_price * QUOTA_PER_USD * book.group_ratio)
+        return None if each is None else ShotCost(precharge=each, expected=each)
     if price.quota_type != BY_TOKENS:
         return None
     catalog = catalog or load_catalog()
@@ -109,9 +112,19 @@ def estimate(
     expected = (asked if asked is not None else held) + (inputs or 0.0)
     per_second = frame[0] * frame[1] * FPS / PIXELS_PER_TOKEN
     ratio = price.model_ratio * book.group_ratio * QUOTA_PER_TOKEN_AT_RATIO_1
-    return ShotCost(
-        precharge=round(held * per_second * ratio), expected=round(expected * per_second * ratio)
-    )
+    precharge = _quota(held * per_second * ratio)
+    settled = _quota(expected * per_second * ratio)
+    if precharge is None or settled is None:
+        return None
+    return ShotCost(precharge=precharge, expected=settled)
+
+
+def _quota(units: float) -> int | None:
+    """``units`` rounded to whole quota units; ``None`` past :data:`MOST_QUOTA` (or not
+    finite): a figure no price can be (a ratio of 1e300), so the model is not priced."""
+    if not math.isfinite(units) or units > MOST_QUOTA:
+        return None
+    return round(units)
 
 
 @dataclass(frozen=True)

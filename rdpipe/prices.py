@@ -41,6 +41,14 @@ class PricingUnreadable(RdpipeError):
         super().__init__(f"the relay's price list could not be read: {why}")
 
 
+class CurrencyUnreadable(RdpipeError):
+    """``/api/status`` names a display currency rdpipe cannot convert to: yuan without a
+    usable ``usd_exchange_rate``. Amounts in it cannot be read, and are never taken as dollars."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"the relay's display currency could not be read: {why}")
+
+
 @dataclass(frozen=True)
 class ModelPrice:
     """One model's price, as an item of ``GET /api/pricing`` gives it.
@@ -112,9 +120,25 @@ class Currency:
         amounts, not always their quota)."""
         if self.code == "TOKENS":
             return f"{round(amount):,} tokens"
+        return self._money(amount, 2)
+
+    def show_apart(self, amount: float, other: float) -> tuple[str, str]:
+        """``amount`` and ``other`` as :meth:`show_amount` writes them, with as many more
+        decimals (up to 6) as it takes to tell apart two amounts that differ (``$1.7490`` and
+        ``$1.7500``, never "$1.75 above the budget of $1.75")."""
+        if self.code == "TOKENS":
+            return self.show_amount(amount), self.show_amount(other)
+        places = 2
+        while places < 6 and f"{amount:.{places}f}" == f"{other:.{places}f}" and amount != other:
+            places += 1
+        return self._money(amount, places), self._money(other, places)
+
+    def _money(self, amount: float, places: int) -> str:
+        """``$1.75``, ``-$4.00``, ``¥15.97`` (never ``-$0.00``)."""
         symbol = _SYMBOLS.get(self.code)
-        figure = f"{amount:,.2f}"
-        return f"{symbol}{figure}" if symbol else f"{figure} {self.code}"
+        figure = f"{abs(amount):,.{places}f}"
+        sign = "-" if amount < 0 and figure.strip("0.,") else ""
+        return f"{sign}{symbol}{figure}" if symbol else f"{sign}{figure} {self.code}"
 
 
 @dataclass(frozen=True)
@@ -167,6 +191,9 @@ def parse_currency(document: object) -> Currency:
     new-api's fields: ``quota_per_unit``, ``display_in_currency``, ``quota_display_type``
     ("USD", "CNY", "TOKENS"...), ``usd_exchange_rate``. What is missing takes new-api's
     defaults (USD, 500,000 units per dollar); a type rdpipe does not know shows as USD.
+
+    Raises :class:`CurrencyUnreadable` for yuan (CNY) without a positive, finite
+    ``usd_exchange_rate``: the relay's amounts are then in a unit rdpipe cannot convert.
     """
     data = document.get("data") if isinstance(document, Mapping) else None
     if not isinstance(data, Mapping):
@@ -179,24 +206,29 @@ def parse_currency(document: object) -> Currency:
         rate = _amount(data.get("usd_exchange_rate"))
         if rate:
             return Currency("CNY", per_unit, rate)
-        kind = "USD"  # a yuan price without its rate cannot be shown: dollars instead
+        raise CurrencyUnreadable("it shows amounts in CNY without a usable usd_exchange_rate")
     return Currency(kind if kind in ("TOKENS",) else "USD", per_unit, 1.0)
 
 
 def _model_price(item: Mapping[str, Any]) -> ModelPrice | None:
-    """The item's price, or ``None`` when its figures cannot be a price (not numbers, not
-    finite, negative, or a ``quota_type`` new-api does not define): such a model is not priced."""
-    quota_type = _amount(item.get("quota_type", BY_TOKENS))
-    ratio = _amount(item.get("model_ratio", 0.0))
-    price = _amount(item.get("model_price", 0.0))
+    """The item's price, or ``None`` when its figures cannot be a price: the figure its
+    ``quota_type`` is priced by (``model_ratio`` by tokens, ``model_price`` per call) missing,
+    zero, not a number, not finite or negative; ``quota_type`` missing or one new-api does not
+    define. Such a model is not priced, never free. A tiered item needs neither figure."""
+    quota_type = _amount(item.get("quota_type"))
     tiered = bool(item.get("billing_mode") or item.get("billing_expr"))
-    if quota_type not in (BY_TOKENS, PER_CALL) or ratio is None or price is None:
+    if quota_type not in (BY_TOKENS, PER_CALL):
+        return None
+    ratio = _amount(item.get("model_ratio"))
+    price = _amount(item.get("model_price"))
+    needed = ratio if quota_type == BY_TOKENS else price
+    if not tiered and not needed:  # missing, unreadable or 0: not a price
         return None
     return ModelPrice(
         model=str(item["model_name"]),
         quota_type=int(quota_type),
-        model_ratio=ratio,
-        model_price=price,
+        model_ratio=ratio or 0.0,
+        model_price=price or 0.0,
         completion_ratio=_amount(item.get("completion_ratio", 1.0)) or 1.0,
         tiered=tiered,
     )

@@ -27,7 +27,8 @@ def balance(
     the relay's balance endpoints answered (billing/subscription or credits).
 
     --json prints {"kind": "balance", "version", "remaining", "used", "currency", "unlimited",
-    "source"}. Exit 1 when the relay cannot tell the balance (with --json, an error document
+    "source"} ("currency" null when the display currency cannot be read).
+    Exit 1 when the relay cannot tell the balance (with --json, an error document
     on stdout too).
     """
     context = CommandContext.start()
@@ -39,7 +40,7 @@ def balance(
         if found.currency_unread is not None and not context.quiet:
             context.err.print(
                 f"note: the display currency could not be read ({found.currency_unread}); "
-                "amounts are in US dollars."
+                "the amounts are shown as the relay reported them, in a unit rdpipe cannot name."
             )
         if as_json:
             from rdpipe.cli.machine_output import Kind, document, dumps

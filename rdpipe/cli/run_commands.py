@@ -8,7 +8,6 @@ environment, read once, and the consoles); the run itself is
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
@@ -80,7 +79,7 @@ def run(
         float | None,
         typer.Option(
             "--max-cost",
-            callback=_positive_amount,
+            parser=_cost_amount,
             metavar="AMOUNT",
             help="Refuse a run whose expected cost or pre-charge is above this amount, in the "
             "account's display currency (from RelayDance's prices).",
@@ -247,7 +246,9 @@ def perform_run(
     json_to = JsonLinesTarget(context.out.file, prepared.loaded.path.parent) if as_json else None
     redactor = context.redactor
     shown = _nowhere(console) if context.quiet else console  # -q: the summary only
-    reporter = ConsoleRunReporter(shown, redactor, json_to=json_to, notices=context.err)
+    reporter = ConsoleRunReporter(
+        shown, redactor, json_to=json_to, notices=context.err, invocation=invocation
+    )
     try:
         summary = run_pipeline(
             prepared,
@@ -345,8 +346,21 @@ def _nowhere(console: Console) -> Console:
     return Console(file=_Discard(), width=console.width, force_terminal=False)
 
 
-def _positive_amount(value: float | None) -> float | None:
-    """``--max-cost``: a finite amount above 0, as ``budget: {cost:}`` in a file must be."""
-    if value is not None and not (math.isfinite(value) and value > 0):
-        raise typer.BadParameter(f"{value:g} is not an amount above 0 (a finite number, like 20)")
+def _cost_amount(written: str) -> float:
+    """``--max-cost``: a finite amount of at least one cent, as ``budget: {cost:}`` in a file
+    must be (:func:`rdpipe.model.budget.cost_problem`); the value is echoed when it is not."""
+    from rdpipe.model.budget import cost_problem
+
+    try:
+        if "_" in written:  # float() reads 1_000; a budget in a file may not be written so
+            raise ValueError(written)
+        value = float(written.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{written!r} is not an amount: write a number, like 20 or 7.5, with no currency "
+            "sign (it is in the account's display currency)"
+        ) from None
+    problem = cost_problem(value, written.strip())
+    if problem is not None:
+        raise typer.BadParameter(problem)
     return value

@@ -5,7 +5,8 @@ new-api offers two ways, both with the ``sk-`` key: the OpenAI-style pair
 ``GET /v1/dashboard/billing/usage`` (``total_usage`` = used * 100), and
 ``GET /v1/credits``, whose ``data.total_usage`` holds the **remaining** amount despite its
 name. Their errors come back as HTTP 200 with ``{"error": {"message", "type"}}``, and a key
-without a limit reports 100,000,000. Pure functions, no I/O.
+without a limit reports 100,000,000 (in whatever unit the relay shows: in tokens only that
+exact figure is the mark, :meth:`Balance.in_unit`). Pure functions, no I/O.
 
 The ``*_usd`` amounts are in the relay's display unit, as new-api computes them
 (``controller/billing.go``): US dollars when it shows dollars, yuan when it shows yuan
@@ -44,6 +45,23 @@ class Balance:
     used_usd: float | None
     unlimited: bool
     source: str
+    #: The figure read as the 100,000,000 mark (``hard_limit_usd``, or the credits' remaining
+    #: amount), kept to be compared after all when the unit turns out to be tokens
+    #: (:meth:`in_unit`); ``None`` when not ``unlimited``.
+    marker: float | None = None
+
+    def in_unit(self, currency: Currency) -> Balance:
+        """This balance read in the display ``currency``: new-api's 100,000,000 mark means
+        "no limit" where it would be that many dollars or yuan, but in tokens it is $200 at
+        new-api's default rate, a balance like another: there only the mark itself (exactly
+        100,000,000) is unlimited, and a larger figure is a balance to compare."""
+        if not self.unlimited or self.marker is None or currency.code != "TOKENS":
+            return self
+        if self.marker == UNLIMITED_AMOUNT:
+            return self
+        used = self.used_usd or 0.0
+        remaining = self.marker - used if self.source == SUBSCRIPTION else self.marker
+        return Balance(remaining, self.used_usd, False, self.source)
 
     def remaining_quota(self, currency: Currency) -> int | None:
         """The remaining balance in quota units, with the relay's display ``currency``;
@@ -103,19 +121,20 @@ def subscription_balance(hard_limit: float, total_usage: float) -> Balance:
     """The balance from ``hard_limit_usd`` and ``total_usage``: remaining = limit - usage/100."""
     used = total_usage / 100
     if is_unlimited(hard_limit):
-        return Balance(None, used, True, SUBSCRIPTION)
+        return Balance(None, used, True, SUBSCRIPTION, marker=hard_limit)
     return Balance(hard_limit - used, used, False, SUBSCRIPTION)
 
 
 def credits_balance(remaining: float) -> Balance:
     """The balance from ``/v1/credits``: the remaining amount only."""
     if is_unlimited(remaining):
-        return Balance(None, None, True, CREDITS)
+        return Balance(None, None, True, CREDITS, marker=remaining)
     return Balance(remaining, None, False, CREDITS)
 
 
 def is_unlimited(amount: float) -> bool:
-    """Whether ``amount`` is new-api's mark of a key without a limit (100,000,000)."""
+    """Whether ``amount`` may be new-api's mark of a key without a limit (100,000,000 or
+    more, in dollars or yuan; in tokens see :meth:`Balance.in_unit`)."""
     return amount >= UNLIMITED_AMOUNT
 
 

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+#: The smallest cost budget: one cent (or one token); below it no figure rdpipe shows could
+#: tell a run's cost from the budget.
+SMALLEST_COST = 0.01
+
 #: The two forms, for messages.
 FORMS = "a whole number of seconds (budget: 300) or a mapping (budget: {seconds: 300, cost: 20})"
 
@@ -25,7 +29,6 @@ class Budget(BaseModel):
     )
     cost: float | None = Field(
         default=None,
-        gt=0,
         description="Most one run may cost, in the account's display currency (USD, CNY or "
         "tokens, as RelayDance shows it): the run is refused when its expected cost or its "
         "pre-charge is above it.",
@@ -41,6 +44,31 @@ class Budget(BaseModel):
             f"{shown} is not an amount: write it as a number, like 20 or 7.5, with "
             "no currency sign (it is in the account's display currency)"
         )
+
+    @field_validator("cost", mode="after")
+    @classmethod
+    def _large_enough(cls, value: float | None) -> float | None:
+        problem = None if value is None else cost_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+def cost_problem(amount: float, written: str | None = None) -> str | None:
+    """Why ``amount`` cannot be a cost budget (``budget: {cost:}``, ``--max-cost``), in one
+    clause quoting it (as ``written``, when given); ``None`` when it can: a finite amount of at
+    least :data:`SMALLEST_COST`."""
+    shown = written if written is not None else f"{amount:g}"
+    if amount != amount or amount in (float("inf"), float("-inf")):
+        return f"{shown} is not a finite amount: write a number, like 20 or 7.5"
+    if amount <= 0:
+        return f"{shown} is not an amount above 0: write a number, like 20 or 7.5"
+    if amount < SMALLEST_COST:
+        return (
+            f"{shown} is below one cent ({SMALLEST_COST}), too small an amount to show or "
+            "compare: write a budget of at least 0.01"
+        )
+    return None
 
 
 def check_budget_shape(value: object) -> object:

@@ -50,10 +50,12 @@ class CostOverBudget(RdpipeError):
     exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, costs: PlanCosts, currency: Currency, limit: CostLimit) -> None:
-        expected = currency.show(costs.total.expected)
-        precharge = currency.show(costs.total.precharge)
         quota = currency.quota_of(limit.amount)
-        budget = currency.show(quota)
+        over = costs.total.expected if costs.total.expected > quota else costs.total.precharge
+        # As many decimals as tell the figure above the budget from it ($1.750 above $1.749).
+        shown, budget = currency.show_apart(currency.amount(over), currency.amount(quota))
+        expected = shown if over == costs.total.expected else currency.show(costs.total.expected)
+        precharge = shown if over == costs.total.precharge else currency.show(costs.total.precharge)
         if costs.total.expected > quota:
             said = (
                 f"this run's expected cost is {expected} (pre-charge {precharge}), above the "
@@ -74,9 +76,14 @@ class CostUnchecked(RdpipeError):
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, limit: CostLimit, why: str) -> None:
+    def __init__(self, limit: CostLimit, why: str, currency: Currency | None = None) -> None:
+        budget = (
+            currency.show_amount(limit.amount)
+            if currency is not None
+            else f"{limit.amount:g} in the account's display currency"
+        )
         super().__init__(
-            f"{why}, so the cost budget of {limit.amount:g} ({limit.source}) cannot be "
+            f"{why}, so the cost budget of {budget} ({limit.source}) cannot be "
             "checked; nothing was submitted",
             hint="Run again when the relay's prices can be read, or set no cost budget to run "
             "on the seconds budget alone.",
@@ -89,9 +96,10 @@ class BalanceTooLow(RdpipeError):
     exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, precharge: int, remaining: int, currency: Currency, source: str) -> None:
+        held, left = currency.show_apart(currency.amount(precharge), currency.amount(remaining))
         super().__init__(
-            f"this run's pre-charges come to {currency.show(precharge)}, above the balance of "
-            f"{currency.show(remaining)} left on the account (as {source} reports it): the relay "
+            f"this run's pre-charges come to {held}, above the balance of "
+            f"{left} left on the account (as {source} reports it): the relay "
             "would refuse the submits past it (insufficient_user_quota); nothing was submitted",
             suggestion=Suggestion.of(
                 "plan",
@@ -124,7 +132,9 @@ def check_costs(plan: Plan, limits: list[CostLimit], prices: PriceReading | None
     costs = prices.costs(plan)
     if costs.unpriced:
         models = ", ".join(costs.unpriced)
-        raise CostUnchecked(limits[0], f"{prices.host}'s price list does not price {models}")
+        raise CostUnchecked(
+            limits[0], f"{prices.host}'s price list does not price {models}", prices.currency
+        )
     for limit in limits:
         quota = prices.currency.quota_of(limit.amount)
         if costs.total.expected > quota or costs.total.precharge > quota:
@@ -144,6 +154,7 @@ def check_balance(plan: Plan, reading: Reading) -> str | None:
             f"the balance could not be read ({balance.reason}); the run goes on, and RelayDance "
             "refuses a submit the balance cannot cover (insufficient_user_quota)"
         )
+    balance = balance.in_unit(prices.currency)  # in tokens, 100,000,000+ is a balance
     remaining = balance.remaining_quota(prices.currency)
     if balance.unlimited or remaining is None:
         return None

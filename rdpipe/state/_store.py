@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from rdpipe.request import GenerationRequest
 
 _TASK_STATES = ("pending", "running", "succeeded", "failed")
+#: The largest charge kept, in quota units (2**62, rdpipe.prices.MOST_QUOTA; SQLite's INTEGER
+#: stops at 2**63 - 1): a relay stating more has stated no usable figure.
+MOST_STORED = 2**62
 
 
 class StateStore(MediaRecords):
@@ -227,12 +230,15 @@ class StateStore(MediaRecords):
         """Store the latest polled status of a task; ``None`` fields keep their stored value.
 
         ``settled_quota``: the charge the relay settled for it (quota units; 0 when it failed
-        and was refunded), as a finished task's envelope gives it.
+        and was refunded), as a finished task's envelope gives it; one above
+        :data:`MOST_STORED` (no charge is that large, nor can SQLite keep it) is not stated.
         """
         if state not in _TASK_STATES:
             raise ValueError(f"unknown task state {state!r}; expected one of {_TASK_STATES}")
         if settled_quota is not None and settled_quota < 0:
             raise ValueError(f"a settled charge is not negative, got {settled_quota}")
+        if settled_quota is not None and settled_quota > MOST_STORED:
+            settled_quota = None  # no charge can be that large (1e30): recorded as not stated
         now = self._clock()
         final = state in ("succeeded", "failed")
         error_message = self._redactor.redact_optional(error_message)

@@ -150,8 +150,8 @@ async def test_the_video_object_form_has_no_settled_quota(
 async def test_the_price_book_as_the_relay_publishes_it(
     http_client: RelayDanceClient, http_script: ScriptedServer
 ) -> None:
-    """Token-priced, per-call and tiered items, numbers as strings, missing fields defaulted;
-    the key goes with it (it is the API host)."""
+    """Token-priced, per-call and tiered items, numbers as strings; an item without its
+    figures ("bare") is not priced, never free; the key goes with it (it is the API host)."""
     http_script.json(
         "GET",
         "/api/pricing",
@@ -184,7 +184,6 @@ async def test_the_price_book_as_the_relay_publishes_it(
         models={
             "doubao-seedance-2-0-720p": ModelPrice("doubao-seedance-2-0-720p", 0, 10.0, 0.0),
             "per-call-video": ModelPrice("per-call-video", 1, 0.0, 0.6),
-            "bare": ModelPrice("bare", 0, 0.0, 0.0),
             "tiered-video": ModelPrice("tiered-video", 0, 0.0, 0.0, tiered=True),
         },
         group_ratio=0.9,
@@ -246,7 +245,6 @@ async def test_prices_are_read_like_any_read(
             {"quota_per_unit": 500000, "quota_display_type": "CNY", "usd_exchange_rate": 7.3},
             Currency("CNY", 500_000.0, 7.3),
         ),
-        ({"quota_per_unit": 500000, "quota_display_type": "CNY"}, Currency("USD", 500_000.0)),
         (
             {"quota_per_unit": "250000", "display_in_currency": False, "quota_display_type": "USD"},
             Currency("TOKENS", 250_000.0),
@@ -254,7 +252,7 @@ async def test_prices_are_read_like_any_read(
         ({"quota_display_type": "EUR"}, Currency("USD", 500_000.0)),
         ({}, Currency()),
     ],
-    ids=["usd", "cny", "cny-without-rate", "tokens", "unknown-type", "empty"],
+    ids=["usd", "cny", "tokens", "unknown-type", "empty"],
 )
 async def test_the_display_currency(
     http_client: RelayDanceClient,
@@ -263,7 +261,7 @@ async def test_the_display_currency(
     currency: Currency,
 ) -> None:
     """``/api/status`` tells the display currency; what is missing takes new-api's defaults
-    (USD, 500,000 units a dollar), yuan without a rate show as dollars."""
+    (USD, 500,000 units a dollar); yuan without a rate are unread (tests/pricing)."""
     http_script.json("GET", "/api/status", 200, {"success": True, "message": "", "data": data})
     assert await http_client.get_currency() == currency
 
@@ -391,8 +389,8 @@ async def test_answers_without_their_figures(
 @pytest.mark.parametrize(
     ("subscription", "usage", "credits", "balance"),
     [
-        (100_000_000, 1234, None, Balance(None, 12.34, True, "billing/subscription")),
-        (None, None, 100_000_000, Balance(None, None, True, "credits")),
+        (100_000_000, 1234, None, Balance(None, 12.34, True, "billing/subscription", 1e8)),
+        (None, None, 100_000_000, Balance(None, None, True, "credits", 1e8)),
     ],
 )
 async def test_an_unlimited_key(

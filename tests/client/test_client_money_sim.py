@@ -93,7 +93,9 @@ async def test_the_simulators_price_book() -> None:
 async def test_an_unlimited_simulator_account() -> None:
     with _sim() as sim:
         async with _client(sim) as client:
-            assert await client.get_balance() == Balance(None, 0.0, True, "billing/subscription")
+            assert await client.get_balance() == Balance(
+                None, 0.0, True, "billing/subscription", marker=100_000_000
+            )
 
 
 async def test_the_simulators_200_with_error_on_every_balance_route() -> None:

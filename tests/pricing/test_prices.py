@@ -8,6 +8,7 @@ from rdpipe.prices import (
     MOST_QUOTA,
     QUOTA_PER_TOKEN_AT_RATIO_1,
     Currency,
+    CurrencyUnreadable,
     ModelPrice,
     PricingUnreadable,
     ShotCost,
@@ -105,9 +106,19 @@ def test_yuan_use_the_exchange_rate() -> None:
     assert currency.quota_of(7.3) == 500_000
 
 
-def test_yuan_without_a_rate_show_as_dollars() -> None:
-    currency = parse_currency({"data": {"quota_display_type": "CNY"}})
-    assert currency.code == "USD"
+@pytest.mark.parametrize("rate", [None, 0, -7.3, "x", float("inf"), True])
+def test_yuan_without_a_usable_rate_cannot_be_read_never_dollars(rate: object) -> None:
+    """A yuan figure is 7.3 times a dollar one: taken as dollars it would overstate a balance
+    7.3 times. Without the rate the unit is unread, and the caller says so."""
+    data: dict[str, object] = {"quota_display_type": "CNY", "quota_per_unit": 500000}
+    if rate is not None:
+        data["usd_exchange_rate"] = rate
+    with pytest.raises(CurrencyUnreadable) as caught:
+        parse_currency({"success": True, "data": data})
+    assert caught.value.message == (
+        "the relay's display currency could not be read: it shows amounts in CNY without a "
+        "usable usd_exchange_rate"
+    )
 
 
 def test_raw_tokens_when_the_relay_does_not_display_a_currency() -> None:
@@ -142,6 +153,15 @@ def test_costs_add_up() -> None:
         {"model_ratio": True},
         {"quota_type": 1, "model_price": -0.5},
         {"quota_type": 7, "model_ratio": 10},
+        # A missing or zero figure is not a price either: never free (B1 round 18).
+        {"quota_type": 0},
+        {"quota_type": 0, "model_ratio": None},
+        {"quota_type": 0, "model_ratio": 0},
+        {"quota_type": 0, "model_price": 0.5},
+        {"quota_type": 1, "model_ratio": 10},
+        {"quota_type": 1, "model_price": 0},
+        {"model_ratio": 10},
+        {"quota_type": None, "model_ratio": 10},
     ],
 )
 def test_a_model_whose_figures_cannot_be_a_price_is_not_priced(figures: dict[str, object]) -> None:
@@ -162,8 +182,8 @@ def test_a_group_ratio_that_is_not_positive_makes_the_list_unreadable(ratio: obj
 @pytest.mark.parametrize(
     "data",
     [
-        {"quota_per_unit": -5, "quota_display_type": "CNY", "usd_exchange_rate": -7.3},
-        {"quota_per_unit": float("inf"), "quota_display_type": "CNY", "usd_exchange_rate": 0},
+        {"quota_per_unit": -5, "quota_display_type": "USD"},
+        {"quota_per_unit": float("inf")},
         {"quota_per_unit": "many"},
     ],
 )
@@ -175,3 +195,28 @@ def test_impossible_currency_figures_take_new_apis_defaults(data: dict[str, obje
 def test_a_budget_too_large_to_count_is_the_most_quota(amount: float) -> None:
     assert Currency().quota_of(amount) == MOST_QUOTA
     assert Currency("CNY", 500_000, 7.3).quota_of(amount) == MOST_QUOTA
+
+
+@pytest.mark.parametrize(
+    ("code", "amount", "shown"),
+    [("USD", -4.0, "-$4.00"), ("CNY", -29.2, "-¥29.20"), ("USD", -0.001, "$0.00")],
+)
+def test_a_negative_amount_puts_its_sign_before_the_symbol(
+    code: str, amount: float, shown: str
+) -> None:
+    assert Currency(code, 500_000, 7.3 if code == "CNY" else 1.0).show_amount(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "other", "shown"),
+    [
+        (1.75, 1.749, ("$1.750", "$1.749")),
+        (1.75, 1.7496, ("$1.7500", "$1.7496")),
+        (2.0, 1.0, ("$2.00", "$1.00")),
+        (1.75, 1.75, ("$1.75", "$1.75")),
+    ],
+)
+def test_two_amounts_that_differ_show_apart(
+    amount: float, other: float, shown: tuple[str, str]
+) -> None:
+    assert Currency().show_apart(amount, other) == shown

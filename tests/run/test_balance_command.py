@@ -96,15 +96,52 @@ def test_an_unlimited_key_in_tokens(relay: ScriptedServer) -> None:
     }
 
 
-def test_a_display_currency_that_cannot_be_read_is_taken_as_dollars(
+def test_a_display_currency_that_cannot_be_read_is_never_taken_as_dollars(
     relay: ScriptedServer,
 ) -> None:
     relay.json("GET", CREDITS, 200, {"data": {"total_usage": 4.25}})
     result = _balance(relay)  # no subscription route, no /api/status: both 404
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == "Remaining balance: $4.25."
+    assert result.stdout.splitlines()[0] == (
+        "Remaining balance: 4.25, in a unit rdpipe could not read."
+    )
     assert result.stderr.startswith("note: the display currency could not be read (RelayDance")
-    assert result.stderr.rstrip().endswith("amounts are in US dollars.")
+    assert result.stderr.rstrip().endswith(
+        "the amounts are shown as the relay reported them, in a unit rdpipe cannot name."
+    )
+
+
+def test_yuan_without_an_exchange_rate_are_not_shown_as_dollars(relay: ScriptedServer) -> None:
+    """¥7.30 (one dollar) once showed as "$7.30": the unit is now said to be unread."""
+    relay.json("GET", SUBSCRIPTION, 200, {"hard_limit_usd": 7.3})
+    relay.json("GET", USAGE, 200, {"total_usage": 0})
+    _status(relay, {"quota_per_unit": 500000, "quota_display_type": "CNY"})
+    result = _balance(relay)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "Remaining balance: 7.30 (0.00 used so far), in a unit rdpipe could not read."
+    )
+    assert result.stderr == (
+        "note: the display currency could not be read (the relay's display currency could not "
+        "be read: it shows amounts in CNY without a usable usd_exchange_rate); the amounts are "
+        "shown as the relay reported them, in a unit rdpipe cannot name.\n"
+    )
+    as_json = json.loads(_balance(relay, "--json").stdout)
+    assert (as_json["remaining"], as_json["used"], as_json["currency"]) == (7.3, 0.0, None)
+
+
+def test_a_large_balance_in_tokens_is_a_balance_not_unlimited(relay: ScriptedServer) -> None:
+    """In tokens new-api's 100,000,000 mark is $200: 125,000,000 tokens is a real balance."""
+    relay.json("GET", SUBSCRIPTION, 200, {"hard_limit_usd": 125_000_000})
+    relay.json("GET", USAGE, 200, {"total_usage": 100_000_000})
+    _status(relay, TOKENS)
+    result = _balance(relay)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        "Remaining balance: 124,000,000 tokens (1,000,000 tokens used so far)."
+    )
+    as_json = json.loads(_balance(relay, "--json").stdout)
+    assert (as_json["remaining"], as_json["unlimited"]) == (124_000_000, False)
 
 
 def test_both_endpoints_answering_200_with_an_error_exit_1_in_one_paragraph(

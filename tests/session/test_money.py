@@ -99,12 +99,27 @@ def test_a_cost_budget_that_cannot_be_checked_refuses_the_run() -> None:
     with pytest.raises(CostUnchecked) as caught:
         check_costs(plan, [LIMIT], PRICES)
     assert caught.value.message == (
-        "relay.test:8443's price list does not price tiered, so the cost budget of 2 "
+        "relay.test:8443's price list does not price tiered, so the cost budget of $2.00 "
         "(--max-cost) cannot be checked; nothing was submitted"
     )
     unread = PricesUnavailable("relay.test", "no answer")
-    with pytest.raises(CostUnchecked, match=r"^prices could not be read from relay\.test \(no "):
-        check_costs(plan, [LIMIT], unread)
+    with pytest.raises(CostUnchecked) as caught:
+        check_costs(plan, [CostLimit(2.5, "--max-cost")], unread)
+    assert caught.value.message == (  # the currency is not known: the budget says so
+        "prices could not be read from relay.test (no answer), so the cost budget of 2.5 in "
+        "the account's display currency (--max-cost) cannot be checked; nothing was submitted"
+    )
+
+
+def test_a_cost_just_above_the_budget_shows_enough_decimals_to_tell_them_apart() -> None:
+    """5 s 720p = $2.16 (1,080,000 units); a budget of $2.159 is 1,079,500 units."""
+    plan = _plan(GenerationRequest(SD2, "a", "5"))
+    with pytest.raises(CostOverBudget) as caught:
+        check_costs(plan, [CostLimit(2.159, "--max-cost")], PRICES)
+    assert caught.value.message == (
+        "this run's expected cost is $2.160 (pre-charge $2.160), above the budget of $2.159 "
+        "(--max-cost); nothing was submitted"
+    )
 
 
 def test_a_plan_that_generates_nothing_passes_any_cost_budget() -> None:
@@ -126,6 +141,33 @@ def test_the_balance_refuses_precharges_above_it_and_passes_an_unlimited_key() -
     assert check_balance(plan, Reading(PRICES, Balance(2.16, None, False, "credits"))) is None
     assert check_balance(plan, Reading(PRICES, Balance(None, 9.0, True, "credits"))) is None
     assert check_balance(plan, Reading(PRICES)) is None  # not asked (no key)
+
+
+def test_a_negative_balance_shows_its_sign_before_the_symbol() -> None:
+    plan = _plan(GenerationRequest(SD2, "a", "5"))
+    with pytest.raises(BalanceTooLow) as caught:
+        check_balance(plan, Reading(PRICES, Balance(-4.0, 14.0, False, "billing/subscription")))
+    assert caught.value.message.startswith(
+        "this run's pre-charges come to $2.16, above the balance of -$4.00 left on the account"
+    )
+
+
+def test_in_tokens_a_balance_past_the_unlimited_mark_is_compared() -> None:
+    """new-api's 100,000,000 means "no limit" in dollars; in tokens it is $200, and 125,000,000
+    tokens ($250) is a balance: a run pre-charging more is refused up front (B1 round 18)."""
+    tokens = Prices("relay.test", BOOK, Currency("TOKENS", 500_000, 1.0))
+    plan = _plan(*(GenerationRequest(SD2, str(i), "15") for i in range(40)))  # 129,600,000
+    read = Balance(None, 0.0, True, "billing/subscription", marker=125_000_000)
+    with pytest.raises(BalanceTooLow) as caught:
+        check_balance(plan, Reading(tokens, read))
+    assert caught.value.message.startswith(
+        "this run's pre-charges come to 129,600,000 tokens, above the balance of 125,000,000 "
+        "tokens left on the account (as billing/subscription reports it)"
+    )
+    exact = Balance(None, 0.0, True, "billing/subscription", marker=100_000_000)
+    assert check_balance(plan, Reading(tokens, exact)) is None  # the mark itself: unlimited
+    dollars = Balance(None, 0.0, True, "billing/subscription", marker=125_000_000)
+    assert check_balance(plan, Reading(PRICES, dollars)) is None  # $125,000,000: unlimited
 
 
 def test_a_balance_that_cannot_be_read_is_a_note_and_the_run_goes_on() -> None:
