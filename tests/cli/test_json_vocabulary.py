@@ -271,8 +271,8 @@ def test_a_usage_error_in_any_command_is_an_error_document(
         (
             ("run", FILM, "--json", "--max-cost", "abc"),
             {},
-            "Invalid value for '--max-cost': Input should be a valid number, unable to parse "
-            "string as a number",
+            "Invalid value for '--max-cost': 'abc' is not an amount: write a number, like 20 "
+            "or 7.5, with no currency sign (it is in the account's display currency)",
             "--max-cost",
         ),
         (

@@ -45,7 +45,11 @@ ERRORS = {
     "a currency sign": ("{cost: '$20'}", "sb.yaml:4:16: budget.cost: '$20' is not an amount: "
                         "write it as a number, like 20 or 7.5, with no currency sign (it is in "
                         "the account's display currency)"),
-    "no cost": ("{cost: 0}", "sb.yaml:4:16: budget.cost: 0 must be more than 0.0"),
+    "no cost": ("{cost: 0}", "sb.yaml:4:16: budget.cost: 0 is not an amount above 0: write a "
+                "number, like 20 or 7.5"),
+    "below a cent": ("{cost: 1e-12}", "sb.yaml:4:16: budget.cost: 1e-12 is below one cent "
+                     "(0.01), too small an amount to show or compare: write a budget of at least "
+                     "0.01"),
 }  # fmt: skip
 
 
@@ -60,14 +64,26 @@ def test_a_bad_budget_is_one_located_message(
     assert result.stderr == "error: " + expected + TAIL
 
 
-@pytest.mark.parametrize("given", ["0", "-1", "inf", "nan", "1e400"])
-def test_max_cost_is_an_amount_above_0_as_in_the_file(
-    given: str, make_tree: Tree, cli: Callable[..., Result]
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("0", "0 is not an amount above 0: write a number, like 20 or 7.5"),
+        ("-1", "-1 is not an amount above 0: write a number, like 20 or 7.5"),
+        ("inf", "inf is not a finite amount: write a number, like 20 or 7.5"),
+        ("nan", "nan is not a finite amount: write a number, like 20 or 7.5"),
+        ("1e400", "1e400 is not a finite amount: write a number, like 20 or 7.5"),
+        ("0.001", "0.001 is below one cent (0.01), too small an amount to show or compare: "
+                  "write a budget of at least 0.01"),
+        ("1_000", "'1_000' is not an amount: write a number, like 20 or 7.5, with no currency "
+                  "sign (it is in the account's display currency)"),
+        ("20 USD", "'20 USD' is not an amount: write a number, like 20 or 7.5, with no "
+                   "currency sign (it is in the account's display currency)"),
+    ],
+)  # fmt: skip
+def test_max_cost_is_an_amount_of_a_cent_or_more_as_in_the_file(
+    given: str, said: str, make_tree: Tree, cli: Callable[..., Result]
 ) -> None:
     make_tree({"sb.yaml": _file("budget: {cost: 5}")})
     result = cli("run", "sb.yaml", "--offline", "--max-cost", given)
     assert result.exit_code == 2
-    shown = f"{float(given):g}"
-    assert f"'--max-cost': {shown} is not an amount above 0 (a finite number, like 20)" in (
-        result.stderr
-    )
+    assert f"Invalid value for '--max-cost': {said}\n" in result.stderr
