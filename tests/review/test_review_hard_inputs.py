@@ -167,8 +167,8 @@ def test_missing_and_damaged_clips_say_so_on_their_tiles(driver: Any, run_tree: 
     driver.get(build_page(run_tree.manifest).as_uri())
 
     def text(selector: str) -> str:
-        return str(driver.execute_script(
-            "return document.querySelector(arguments[0]).textContent.trim()", selector))  # fmt: skip
+        script = "return document.querySelector(arguments[0]).textContent.trim()"
+        return str(driver.execute_script(script, selector))
 
     assert text("#take-coast-1 .placeholder") == "clip missing"
     assert "The clip is not on disk (clips/coast/1-aaaa.mp4)." in text("#take-coast-1")
