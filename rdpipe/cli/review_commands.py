@@ -71,6 +71,11 @@ def review(
                 hint=f"Add --serve: {_serving(file, offline, port)}",
             )
         manifest = manifest_path(file, offline=offline)
+        if not manifest.exists():
+            # Not run yet: a file that cannot run gets its problems, not "run it first".
+            from rdpipe.prepare.pipeline import prepare_pipeline
+
+            prepare_pipeline(file)
         should_open = sys.stdout.isatty() if open_page is None else open_page
         try:
             picks = read_picks(file)

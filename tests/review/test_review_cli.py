@@ -115,3 +115,23 @@ def test_review_writes_commands_that_work_from_where_it_ran(
     html = (tree.output_dir / "review.html").read_text(encoding="utf-8")
     assert "<code>rdpipe pick films/lighthouse/lighthouse.yaml coast 3</code>" in html
     assert "<code>rdpipe assemble films/lighthouse/lighthouse.yaml --offline</code>" in html
+
+
+def test_review_of_a_file_that_cannot_run_shows_why_not_a_run_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never run, and its output path is outside its folder: review exits 2 with the
+    validation error (file, line, field), not "run it first" with a run that would fail too."""
+    monkeypatch.chdir(tmp_path)
+    Path("a.yaml").write_text(
+        "version: 1\nname: a\nmodel: doubao-seedance-2-0-480p\n"
+        "shots:\n  - {id: one, prompt: x}\noutput:\n  path: /elsewhere/x.mp4\n",
+        encoding="utf-8",
+    )
+    code, output = invoke("review", "a.yaml", "--offline")
+    assert code == 2
+    assert output.startswith(
+        "error: a.yaml:7:9: output.path: '/elsewhere/x.mp4' must be a file path inside the "
+        "pipeline's folder (relative, without '..')\n"
+    )
+    assert "rdpipe run" not in output
