@@ -156,11 +156,15 @@ class ShotCost:
 def parse_price_book(document: object) -> PriceBook:
     """Read a ``GET /api/pricing`` document (§11) into a :class:`PriceBook`.
 
-    Raises :class:`PricingUnreadable` when it is not ``{"success": true, "data": [...]}``.
+    Raises :class:`PricingUnreadable` when it is not ``{"success": true, "data": [...]}``;
+    for new-api's HTTP 200 with ``{"error": {"message": ...}}`` it quotes the message.
     Items without a ``model_name`` are skipped; numbers given as strings are accepted.
     """
     if not isinstance(document, Mapping):
         raise PricingUnreadable("the answer is not a JSON object")
+    said = _error_message(document.get("error"))
+    if said is not None:  # new-api's 200-with-error: the relay's own words
+        raise PricingUnreadable(f"the relay answered with an error: {said}")
     if document.get("success") is False:
         raise PricingUnreadable(str(document.get("message") or "the relay answered success: false"))
     items = document.get("data")
@@ -232,6 +236,20 @@ def _model_price(item: Mapping[str, Any]) -> ModelPrice | None:
         completion_ratio=_amount(item.get("completion_ratio", 1.0)) or 1.0,
         tiered=tiered,
     )
+
+
+def _error_message(error: object) -> str | None:
+    """The message of an ``error`` member (an object's ``message``/``type``/``code``, or a
+    string); ``None`` when there is none."""
+    if isinstance(error, Mapping):
+        for field in ("message", "type", "code"):
+            said = error.get(field)
+            if isinstance(said, str) and said.strip():
+                return said.strip()
+        return "an error without a message"
+    if isinstance(error, str) and error.strip():
+        return error.strip()
+    return None if error in (None, False, "") else "an error without a message"
 
 
 def _amount(value: object) -> float | None:

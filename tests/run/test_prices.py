@@ -20,7 +20,14 @@ import pytest
 from click.testing import Result
 
 from rdpipe.sim import Faults, SimConfig, SimServer, Timing, run_simulator
-from rdpipe.sim.pricing import DEFAULT_PRICING_VERSION, PRICES, QUOTA_PER_UNIT
+from rdpipe.sim.pricing import (
+    DEFAULT_PRICING_VERSION,
+    PRICES,
+    QUOTA_PER_UNIT,
+    pricing_document,
+    status_document,
+)
+from tests.client.http_fixture import ScriptedServer, serve_script
 from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
 
 MODEL = "doubao-seedance-2-0-480p"
@@ -169,10 +176,131 @@ def test_without_prices_plan_counts_seconds_and_a_cost_budget_refuses(
     assert refused.exit_code == 2
     said = refused.stderr.splitlines()
     assert said[0].startswith(f"error: {note}") and said[0].endswith(
-        "), so the cost budget of 20 (--max-cost) cannot be checked; nothing was submitted"
+        "), so the cost budget of 20 in the account's display currency (--max-cost) cannot be "
+        "checked; nothing was submitted"
     )
     assert said[1] == (
         "Run again when the relay's prices can be read, or set no cost budget to run on the "
         "seconds budget alone."
     )
     assert submits(online) == 0
+
+
+# A relay whose price list or status is odd: a scripted server on 127.0.0.1 ----------------
+
+
+@pytest.fixture
+def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:
+    """A scripted relay answering /api/pricing and /api/status as each test says (the
+    simulator's documents, altered), and 404 elsewhere: nothing can be submitted to it."""
+    for server in serve_script():
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", server.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        yield server
+
+
+def _serve(relay: ScriptedServer, pricing: Any, status: Any | None = None) -> str:
+    relay.json("GET", "/api/pricing", 200, pricing)
+    relay.json("GET", "/api/status", 200, status or status_document("USD", 0))
+    return relay.base_url.removeprefix("http://")
+
+
+def _altered(**figures: Any) -> dict[str, Any]:
+    """The simulator's price list with the 480p item's ``figures`` set (``None``: removed)."""
+    document = json.loads(json.dumps(pricing_document(DEFAULT_PRICING_VERSION)))
+    (item,) = [each for each in document["data"] if each["model_name"] == MODEL]
+    for name, value in figures.items():
+        if value is None:
+            item.pop(name, None)
+        else:
+            item[name] = value
+    return document
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [{"model_ratio": None}, {"model_ratio": 0}, {"model_ratio": 1e300},
+     {"quota_type": 1, "model_price": None}, {"quota_type": None}],
+    ids=["no-model-ratio", "ratio-0", "ratio-1e300", "per-call-without-price", "no-quota-type"],
+)  # fmt: skip
+def test_a_price_item_without_a_usable_figure_is_not_priced_never_free(
+    relay: ScriptedServer,
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    figures: dict[str, Any],
+) -> None:
+    """B1 round 18: an item without model_ratio was priced $0.00 and a budget of $0.01 passed."""
+    host = _serve(relay, _altered(**figures))
+    path = _film(tmp_path)
+
+    planned = rdpipe_cli("plan", str(path), "--json")
+
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["totals"]["unpriced"] == [MODEL]
+    assert [shot["expected_quota"] for shot in plan["shots"]] == [None, None]
+    assert plan["totals"]["expected_quota"] == 0  # the priced shots' sum: none are
+    refused = rdpipe_cli("run", str(path), "--max-cost", "0.01")
+    assert refused.exit_code == 2
+    assert refused.stderr.splitlines()[0] == (
+        f"error: {host}'s price list does not price {MODEL}, so the cost budget of $0.01 "
+        "(--max-cost) cannot be checked; nothing was submitted"
+    )
+    assert relay.count("POST", "/v1/video/generations") == 0
+
+
+def test_a_huge_group_ratio_is_not_a_price_and_no_crash(
+    relay: ScriptedServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """group_ratio 1e308 once crashed plan (OverflowError: cannot convert float infinity)."""
+    document = _altered()
+    document["group_ratio"] = {"default": 1e308}
+    _serve(relay, document)
+
+    planned = rdpipe_cli("plan", str(_film(tmp_path)), "--json")
+
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["totals"]["unpriced"] == [MODEL]
+    assert plan["totals"]["precharge_quota"] == 0
+
+
+def test_yuan_without_an_exchange_rate_are_a_note_and_never_dollars(
+    relay: ScriptedServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The status names CNY but gives no usd_exchange_rate: amounts cannot be read."""
+    status = status_document("CNY", 0)
+    del status["data"]["usd_exchange_rate"]
+    host = _serve(relay, _altered(), status)
+    path = _film(tmp_path)
+
+    planned = rdpipe_cli("plan", str(path), "--json")
+
+    assert planned.exit_code == 0, planned.output
+    assert planned.stderr == (
+        f"prices could not be read from {host} (the relay's display currency could not be "
+        "read: it shows amounts in CNY without a usable usd_exchange_rate); showing seconds "
+        "only\n"
+    )
+    plan = json.loads(planned.stdout)
+    assert (plan["currency"], plan["prices"]) == (None, None)
+    refused = rdpipe_cli("run", str(path), "--max-cost", "100")
+    assert refused.exit_code == 2
+    assert "so the cost budget of 100 in the account's display currency (--max-cost) cannot " in (
+        refused.stderr
+    )
+    assert relay.count("POST", "/v1/video/generations") == 0
+
+
+def test_a_price_list_answered_200_with_an_error_quotes_the_relay(
+    relay: ScriptedServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    host = _serve(relay, {"error": {"message": "invalid token", "type": "new_api_error"}})
+
+    planned = rdpipe_cli("plan", str(_film(tmp_path)))
+
+    assert planned.exit_code == 0, planned.output
+    assert planned.stderr == (
+        f"prices could not be read from {host} (the relay's price list could not be read: the "
+        "relay answered with an error: invalid token); showing seconds only\n"
+    )
