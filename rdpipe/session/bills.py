@@ -116,9 +116,9 @@ NO_BILL: dict[str, Any] = {name: None for name in TakeBill("").manifest_fields()
 }
 
 
-def bill_of_task(task: TaskRecord) -> TakeBill:
-    """A recorded task's bill, converted with the currency its run saw."""
-    currency = task_currency(task)
+def bill_of_task(task: TaskRecord, currency: Currency | None = None) -> TakeBill:
+    """A recorded task's bill, converted with ``currency`` (default: the one its run saw)."""
+    currency = currency or task_currency(task)
     refunded = task.state == "failed"
     settled = 0 if refunded else task.settled_quota if task.state == "succeeded" else None
     return TakeBill(

@@ -2,9 +2,11 @@
 take the lock file holds, estimate against settled charge. Reads; never sends or writes.
 
 The last run is the newest command that submitted for the pipeline (:meth:`StateStore.last_run`):
-each task it sent, with the pre-charge and expected charge it was sent with and what the relay
-settled; a failed task was refunded (its pre-charge came back, it settled 0); a task still
-running holds its pre-charge; a submit that got no answer may hold one. The lock file holds the
+each task it sent, and each task an earlier (interrupted) run sent that it followed to its end
+(:meth:`StateStore.tasks_finished_in_run`), in its currency, with the pre-charge and expected
+charge it was sent with and what the relay settled; a failed task was refunded (its pre-charge
+came back, it settled 0); a task still running holds its pre-charge; a submit that got no
+answer may hold one. The lock file holds the
 settled cost of each take it names (:class:`~rdpipe.state.TakeCost`), its own or a teammate's,
 in the currency of the run that made it. :func:`cost_document` is ``rdpipe cost --json``.
 
@@ -140,9 +142,11 @@ def _last_run(store: StateStore, labels: Labels) -> RunCosts | None:
     if run is None:
         return None
     currency = task_currency(run)
+    # An interrupted run's tasks it resumed, shown in its own currency (one bill, one total).
+    followed = store.tasks_finished_in_run(run)
     rows = [CostRow(t.shot_id, t.take, t.task_id, _charge(t.state, t.settled_quota),
-                    bill_of_task(t), labels.get((t.key, t.take), ""))
-            for t in store.tasks_of_run(run.run_id)]  # fmt: skip
+                    bill_of_task(t, currency), labels.get((t.key, t.take), ""))
+            for t in [*followed, *store.tasks_of_run(run.run_id)]]  # fmt: skip
     unknown = [_unknown_row(i, currency, labels) for i in store.intents_of_run(run.run_id)
                if i.outcome in ("pending", "unknown")]  # fmt: skip
     return RunCosts(run, currency, run.currency is not None, tuple(rows + unknown))

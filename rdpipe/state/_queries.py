@@ -116,4 +116,8 @@ SELECT count(*) AS n FROM tasks t JOIN intents i USING (intent_id)
 WHERE i.pipeline = ? AND i.run_id IS NULL
 """
 TASKS_OF_RUN = f"{_TASKS} WHERE i.pipeline = ? AND i.run_id = ? ORDER BY i.intent_id"
+# Tasks an earlier run sent that finished once the run ``?`` had started: a resumed run followed
+# them to their end (an interrupted run's tasks), so they are on its bill.
+TASKS_FINISHED_IN_RUN = f"""{_TASKS}
+WHERE i.pipeline = ? AND i.run_id < ? AND t.finished_at >= ? ORDER BY i.intent_id"""
 INTENTS_OF_RUN = f"{_INTENTS} WHERE pipeline = ? AND run_id = ? ORDER BY intent_id"

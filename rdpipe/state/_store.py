@@ -388,6 +388,13 @@ class StateStore(MediaRecords):
         """Every task the run ``run_id`` submitted for this pipeline, in the order sent."""
         return self._tasks(queries.TASKS_OF_RUN, (self._pipeline, run_id))
 
+    def tasks_finished_in_run(self, run: RunRecord) -> list[TaskRecord]:
+        """The tasks earlier runs sent for this pipeline that finished after ``run`` started
+        (its first submit): a run resumed after Ctrl-C followed them to their end, so they
+        belong to its bill. In the order sent."""
+        parameters = (self._pipeline, run.run_id, run.started_at)
+        return self._tasks(queries.TASKS_FINISHED_IN_RUN, parameters)
+
     def intents_of_run(self, run_id: int) -> list[IntentRecord]:
         """Every submit the run ``run_id`` recorded for this pipeline (with or without a task)."""
         return self._intents(queries.INTENTS_OF_RUN, (self._pipeline, run_id))

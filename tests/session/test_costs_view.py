@@ -129,3 +129,43 @@ def test_cost_json_and_a_pipeline_never_run(tmp_path: Path) -> None:
     said = _cost(str(path))
     assert "film: no run has submitted anything yet." in said.stdout
     assert _cost(str(tmp_path / "gone.yaml")).exit_code == 2
+
+
+def test_the_last_run_bills_the_interrupted_runs_tasks_it_resumed(tmp_path: Path) -> None:
+    """Run 1 sent two tasks and was stopped (Ctrl-C) before they finished; run 2 sent a third
+    and followed the first two to their end: its bill has all three, so its total is what the
+    relay charged for them (B1 round 18: "Last run" left them out, 38% low). A task run 1
+    finished before run 2 began is run 1's alone."""
+    path = tmp_path / "film.yaml"
+    path.write_text(PIPELINE)
+    paths = StatePaths.for_pipeline(path)
+    paths.state_dir.mkdir()
+    now = [1_000.0]
+
+    def _open() -> StateStore:
+        return StateStore.open(paths.database, pipeline=paths.pipeline, clock=lambda: now[0])
+
+    with _open() as interrupted:
+        interrupted.use_currency(Currency())
+        _submit(interrupted, "z", "task_z", ShotCost(100_000, 90_000))
+        interrupted.record_status("task_z", state="succeeded", settled_quota=80_000)
+        _submit(interrupted, "a", "task_a", ShotCost(1_000_000, 800_000))
+        _submit(interrupted, "b", "task_b", ShotCost(1_000_000, 800_000))
+    now[0] = 2_000.0
+    with _open() as resumed:  # shows yuan now: the resumed tasks are shown in yuan too
+        resumed.use_currency(Currency("CNY", 500_000, 7.3))
+        _submit(resumed, "c", "task_c", ShotCost(500_000, 400_000))
+        now[0] = 2_100.0
+        resumed.record_status("task_a", state="succeeded", settled_quota=750_000)
+        resumed.record_status("task_b", state="failed", settled_quota=0)
+        resumed.record_status("task_c", state="succeeded", settled_quota=350_000)
+    run = cost_document(read_costs(path))["last_run"]
+    rows = [(r["task_id"], r["charge"], r["settled_quota"]) for r in run["takes"]]
+    assert rows == [
+        ("task_a", "settled", 750_000),
+        ("task_b", "refunded", 0),
+        ("task_c", "settled", 350_000),
+    ]
+    total = run["totals"]
+    assert (total["currency"], total["takes"], total["settled_quota"]) == ("CNY", 3, 1_100_000)
+    assert total["settled"] == pytest.approx(16.06)  # 1,100,000 / 500,000 * 7.3
