@@ -126,7 +126,10 @@ def _open(url: str) -> None:
 @app.command()
 def pick(
     file: Annotated[
-        Path, typer.Argument(metavar="FILE", help="The pipeline file (the shot must be in it).")
+        Path,
+        typer.Argument(
+            metavar="FILE", help="The pipeline file (the shot is in it or in a file it includes)."
+        ),
     ],
     shot: Annotated[str, typer.Argument(metavar="SHOT", help="Id of the shot.")],
     take: Annotated[

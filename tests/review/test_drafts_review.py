@@ -202,7 +202,7 @@ def test_pick_help_says_what_clear_does_to_a_drafted_shot() -> None:
     assert result.exit_code == 0, result.stdout
     assert (
         "--clear Remove pick: (use the first take that succeeded; a drafted shot then awaits a "
-        "pick: its drafts only, no final). -h, --help"
+        "pick: its drafts only, no final). --set NAME=VALUE"
     ) in " ".join(result.stdout.split())
 
 
