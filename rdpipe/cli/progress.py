@@ -53,10 +53,12 @@ class JsonLinesReporter:
         from rdpipe.cli.machine_output import Kind, document, relative_path
 
         event: dict[str, Any] = document(
-            Kind.RUN_EVENT, {"event": "shot", "id": update.shot_id, "status": update.phase.value}
+            Kind.RUN_EVENT, {"event": "shot", "id": update.shot_id, "status": update.status}
         )
         for name in ("task_id", "progress", "message"):
             value = getattr(update, name)
+            if name == "message" and update.notice is not None:
+                value = update.notice  # said once for the run: the shot's event carries it
             if value is not None:
                 event[name] = self._redactor.redact(value) if name == "message" else value
         if update.clip is not None:
@@ -88,12 +90,15 @@ class PlainReporter:
         self._last: dict[str, Phase] = {}
 
     def update(self, update: ShotUpdate) -> None:
+        if update.notice is not None:  # about the run, not the shot: a line of its own
+            self._console.print(self._redactor.redact(update.notice))
+            return
         if update.phase is Phase.CACHED and update.message is None:
             return
         if self._last.get(update.label) == update.phase and update.message is None:
             return
         self._last[update.label] = update.phase
-        parts = [f"{update.label}: {update.phase.value}"]
+        parts = [f"{update.label}: {update.status}"]
         if update.task_id:
             parts.append(f"task {update.task_id}")
         if update.message:
@@ -153,7 +158,6 @@ class LiveReporter:
         self._console = console
         self._redactor = redactor
         self._clock = clock
-        from rich.live import Live
 
         self._rows = {shot_id: _Row() for shot_id in shot_ids}
         # Rows are clips (labels); when a shot has several (takes, drafts and their final,
@@ -162,12 +166,9 @@ class LiveReporter:
         self._started = clock()
         self._gate: GateChanged | None = None  # the run's bound on requests, once it changed
         self._step: StepProgress | None = None  # a long step running now
-        self._live = Live(
-            console=console,
-            refresh_per_second=4,
-            get_renderable=lambda: _Frame(self),
-            vertical_overflow="crop",
-        )
+        # The width the view was last drawn at, and each of its lines' cells then.
+        self._drawn: tuple[int, list[int]] = (0, [])
+        self._live = _reflowing(self, console)
 
     def __enter__(self) -> LiveReporter:
         self._live.__enter__()
@@ -182,6 +183,15 @@ class LiveReporter:
         self._live.stop()
 
     def update(self, update: ShotUpdate) -> None:
+        if update.notice is not None:  # about the run: printed once above the view, whole
+            self._console.print(
+                self._redactor.redact(update.notice),
+                style="yellow",
+                markup=False,
+                highlight=False,
+                overflow="fold",
+            )
+            return
         row = self._rows.setdefault(update.label, _Row())
         if row.started is None and update.phase is not Phase.WAITING:
             row.started = self._clock()
@@ -208,6 +218,21 @@ class LiveReporter:
         """Show a long step's bar under the counts, until it finishes."""
         self._step = None if event.finished else event
 
+    def drawn(self, width: int, height: int) -> list[Text]:
+        """:meth:`lines`, noted as the view now on screen (for :meth:`reflowed_rows`)."""
+        lines = self.lines(width, height)
+        self._drawn = (width, [line.cell_len for line in lines])
+        return lines
+
+    def reflowed_rows(self, width: int) -> int | None:
+        """How many rows the view last drawn takes once the terminal is ``width`` columns wide:
+        narrower, each line the terminal re-wraps takes several (``None`` when unchanged). The
+        redraw moves up over all of them, so no stale copy of the view stays above it."""
+        drawn, cells = self._drawn
+        if not cells or width >= drawn:
+            return None
+        return sum(max(1, -(-count // width)) for count in cells)
+
     def _render(self, width: int | None = None, height: int | None = None) -> Group:
         """The view as it fits ``width`` x ``height`` (by default the console's size)."""
         from rich.console import Group
@@ -223,7 +248,7 @@ class LiveReporter:
         now = self._clock()
         rows = self._rows.values()
         done = sum(row.phase.final for row in rows)
-        header = [self._overall(done, now, width), self._counts()]
+        header = [self._overall(done, now, width), *self._counts(width)]
         if self._step is not None:
             header.append(_step_line(self._step, now, width))
         room = max(0, height - 1 - len(header))
@@ -266,7 +291,11 @@ class LiveReporter:
             line.append(gate, style=style)
         return line
 
-    def _counts(self) -> Text:
+    def _counts(self, width: int) -> list[Text]:
+        """The counts, on one line when they fit ``width``, else wrapped between counts (never
+        cut: each count stays readable at 40 columns). ``running`` counts the shots holding a
+        task slot (submitting, generating: at most ``-j``); a finished task's download, which
+        holds none, is counted apart (``1 downloading``)."""
         from rich.text import Text
 
         phases = [row.phase for row in self._rows.values()]
@@ -275,15 +304,21 @@ class LiveReporter:
             count = phases.count(phase)
             if count or phase in (Phase.DONE, Phase.CACHED, Phase.FAILED):
                 parts.append((f"{count} {word}", _STYLE[phase] if count else "dim"))
-        running = sum(not p.final and p is not Phase.WAITING for p in phases)
+        downloading = phases.count(Phase.DOWNLOADING)
+        running = sum(not p.final and p not in (Phase.WAITING, Phase.DOWNLOADING) for p in phases)
         parts.append((f"{running} running", ""))
+        if downloading:
+            parts.append((f"{downloading} downloading", ""))
         parts.append((f"{phases.count(Phase.WAITING)} waiting", "dim"))
-        line = Text()
-        for index, (text, style) in enumerate(parts):
-            if index:
+        lines = [Text()]
+        for text, style in parts:
+            line = lines[-1]
+            if line.plain and line.cell_len + 3 + len(text) > width:
+                lines.append(line := Text())
+            if line.plain:
                 line.append(" · ", style="dim")
             line.append(text, style=style)
-        return line
+        return lines
 
     def _table_header(self, label_width: int) -> Text:
         from rich.text import Text
@@ -318,7 +353,30 @@ class _Frame:
         self, console: Console, options: ConsoleOptions
     ) -> Iterator[RenderableType]:
         height = options.height or options.size.height
-        yield from self._reporter.lines(options.max_width, height)
+        yield from self._reporter.drawn(options.max_width, height)
+
+
+def _reflowing(reporter: LiveReporter, console: Console) -> Live:
+    """Rich's live display of ``reporter``'s view that, when the terminal got narrower since
+    the last redraw, first moves up over every row the terminal's re-wrap made of the old view
+    (:meth:`LiveReporter.reflowed_rows`), not just over its lines: else a stale copy of the
+    header stays above the view."""
+    from rich.live import Live
+
+    class _Reflowing(Live):
+        def process_renderables(self, renderables: list[Any]) -> list[Any]:
+            shown = self._live_render
+            rows = reporter.reflowed_rows(self.console.width)
+            if rows is not None and shown._shape is not None:
+                shown._shape = (self.console.width, max(rows, shown._shape[1]))
+            return super().process_renderables(renderables)
+
+    return _Reflowing(
+        console=console,
+        refresh_per_second=4,
+        get_renderable=lambda: _Frame(reporter),
+        vertical_overflow="crop",
+    )
 
 
 def _bar(done: int, total: int, width: int) -> Text:
@@ -342,17 +400,20 @@ def _step_line(event: StepProgress, now: float, width: int) -> Text:
     from rich.text import Text
 
     tail = f" {step_words(event, now)}"
+    if width - len(event.step) - 1 - len(tail) < 4:  # narrow: the unit goes, the time left stays
+        tail = f" {step_words(event, now, unit=False)}"
     line = Text(f"{event.step} ", style="bold")
-    bar_width = max(10, min(40, width - len(event.step) - 1 - len(tail)))
+    bar_width = max(4, min(40, width - len(event.step) - 1 - len(tail)))
     line.append_text(_bar(event.done, event.total, bar_width))
     line.append(tail)
     return line
 
 
-def step_words(event: StepProgress, now: float) -> str:
-    """``12/48 seconds, 0:00:09 left``: how far a step is, and its time left when known."""
+def step_words(event: StepProgress, now: float, *, unit: bool = True) -> str:
+    """``12/48 seconds, 0:00:09 left``: how far a step is, and its time left when known
+    (``12/48, 0:00:09 left`` without the ``unit``)."""
     left = event.seconds_left(now)
-    words = f"{event.done}/{event.total} {event.unit}"
+    words = f"{event.done}/{event.total} {event.unit}" if unit else f"{event.done}/{event.total}"
     return words if left is None or event.finished else f"{words}, {_clock_time(left)} left"
 
 

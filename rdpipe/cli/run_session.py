@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from rdpipe.cli.machine_output import JsonLinesTarget
     from rdpipe.cli.progress import LiveReporter
+    from rdpipe.hints import Invocation
     from rdpipe.plan import Plan
     from rdpipe.progress_steps import StepProgress, StepReporting
     from rdpipe.redaction import Redactor
@@ -58,6 +59,32 @@ STOPPING_TRANSFERS = (
     "stopping: the clips moved so far are kept; run the same command again to move the rest. "
     "Press Ctrl-C again to exit at once."
 )
+
+
+def stopping_words(invocation: Invocation, *, shots_over: bool) -> str:
+    """The first Ctrl-C's notice with the command that picks the run up, as the user would
+    paste it (``invocation``'s :meth:`~rdpipe.hints.Invocation.command`): ``run`` again, with
+    the same file, ``--offline``, ``--set`` and ``--allow-outside-files``. Offline nothing is
+    paid, and the tasks of the built-in simulator end with it: they are submitted again (free).
+    """
+    again = f"`{invocation.command('run')}`"
+    if shots_over:
+        paid = "" if invocation.offline else " and nothing more is paid"
+        return (
+            f"stopping: the clips made are saved{paid}; the video is not finished: {again} "
+            "builds it (it reuses the clips). Press Ctrl-C again to exit at once."
+        )
+    if invocation.offline:
+        return (
+            f"stopping: no new submits. The clips made are kept; {again} submits the unfinished "
+            "shots again (offline: free). Press Ctrl-C again to exit at once."
+        )
+    return (
+        "stopping: no new submits. Tasks already submitted are recorded: "
+        f"{again} picks them up without paying twice. Press Ctrl-C again to exit at once."
+    )
+
+
 #: The second Ctrl-C's notice, before "interrupted" and the exit.
 EXITING = "Ctrl-C again: exiting now (the run state is consistent)"
 
@@ -81,12 +108,14 @@ class ConsoleRunReporter:
         json_to: JsonLinesTarget | None = None,
         notices: Console | None = None,
         quiet: bool = False,
+        invocation: Invocation | None = None,
     ) -> None:
         self._console = console
         self._redactor = redactor
         self._json_to = json_to
         self.notices = notices or console
         self._quiet = quiet  # -q: no progress of long steps
+        self._invocation = invocation  # how the user ran the command, for the resume command
         self._live: LiveReporter | None = None  # the live view while it shows the shots
         self._steps: StepReporting | None = None  # draws long steps when no live view does
         self._shots_shown = False  # the shots' progress was opened (submits may go out)
@@ -144,11 +173,14 @@ class ConsoleRunReporter:
     def stopping_text(self) -> str:
         """What the first Ctrl-C says now: :data:`STOPPING` while shots may still be submitted,
         :data:`STOPPING_AFTER_SHOTS` once they have all ended, :data:`STOPPING_TRANSFERS` in a
-        command that only moves clips."""
+        command that only moves clips; with the command's invocation, the first two name the
+        exact command to run again (:func:`stopping_words`)."""
+        if self._moved and not self._shots_shown and not self._shots_over:
+            return STOPPING_TRANSFERS
+        if self._invocation is not None and self._invocation.pipeline is not None:
+            return stopping_words(self._invocation, shots_over=self._shots_over)
         if self._shots_over:
             return STOPPING_AFTER_SHOTS
-        if self._moved and not self._shots_shown:
-            return STOPPING_TRANSFERS
         return STOPPING
 
     def notice(self, text: str) -> None:

@@ -64,14 +64,27 @@ def stopped_text(cause: str, *, has_task: bool, downloading: bool, submitted: bo
 
 
 def outage_text(error: RelayDanceError, minutes: float) -> str:
-    """A poll that could not reach RelayDance: polling goes on, nothing is lost."""
+    """A poll that could not reach RelayDance: polling goes on, nothing is lost. Said once per
+    outage, above the live view (not in a shot's row), so it stays short enough to read."""
     detail = error.reason if isinstance(error, NotSent | NoAnswer) else error.message.rstrip(".")
     return (
-        f"could not reach RelayDance to poll ({detail}); polls are safe to repeat, so rdpipe "
-        f"keeps polling each task until its deadline (--shot-timeout, {minutes:g} min). "
-        "To stop waiting, press Ctrl-C: the tasks already submitted (paid for) are recorded, "
-        "and the same command, run again once RelayDance answers, resumes them without paying "
-        "again"
+        f"could not reach RelayDance to poll ({detail}); rdpipe keeps polling each task until "
+        f"--shot-timeout ({minutes:g} min). Ctrl-C stops waiting: the tasks submitted stay "
+        "recorded, and the resume command is printed"
+    )
+
+
+#: Said once when a poll reaches RelayDance again after :func:`outage_text`.
+OUTAGE_OVER = "RelayDance answers again: polling goes on"
+
+
+def offline_resubmit_reason(task_id: str | None) -> str:
+    """Why an offline run submits again what an earlier offline run left unfinished: the
+    built-in simulator keeps a task only while the run that submitted it lasts."""
+    task = f"task {task_id}" if task_id else "the task"
+    return (
+        f"{task} was left by an earlier offline run, whose simulator is gone; "
+        "it is submitted again (free)"
     )
 
 

@@ -664,7 +664,9 @@ class Scheduler:
                     self._note_outage(job, task_id, error, attempt)
                     delay = next(delays)
                     continue
-                self._outage = False
+                if self._outage:  # said once: the outage is over
+                    self._outage = False
+                    self._report(job, Phase.GENERATING, task_id=task_id, notice=notes.OUTAGE_OVER)
                 if status.state is not last_state:
                     # Only changes of state are written (a disk-synced commit each); progress
                     # ticks are shown, not stored.
@@ -708,7 +710,7 @@ class Scheduler:
             return
         self._outage = True
         message = notes.outage_text(error, self._options.shot_deadline / 60)
-        self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt, message=message)
+        self._report(job, Phase.GENERATING, task_id=task_id, attempt=attempt, notice=message)
 
     async def _download(
         self, job: Job, status: TaskStatus, *, note: str | None = None

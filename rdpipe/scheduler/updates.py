@@ -54,6 +54,9 @@ class ShotUpdate:
     take: int = 1
     takes: int = 1
     rendition: str = ""  # which clip of the shot (rdpipe.render.RenderedShot.rendition)
+    #: Said once for the whole run, not in the shot's row (polls cannot reach RelayDance, or
+    #: reach it again): the live view prints it above itself.
+    notice: str | None = None
 
     @property
     def label(self) -> str:

@@ -101,6 +101,12 @@ class PlanAnnounced:
             seconds = f"{self.billed_seconds} s submitted to RelayDance; failed tasks are refunded"
         if self.stages:
             seconds = f"{', '.join(self.stages)}; {seconds}"
+        if self.offline:  # an earlier offline run's simulator is gone: nothing resumes
+            again = f", {self.resumed} left by an earlier run to submit again" * bool(self.resumed)
+            return (
+                f"{self.pipeline}: {self.generations} to generate ({seconds}){again}, "
+                f"{self.cached} cached"
+            )
         return (
             f"{self.pipeline}: {self.generations} to generate ({seconds}), {self.resumed} to "
             f"resume, {self.cached} cached"

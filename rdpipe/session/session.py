@@ -33,6 +33,7 @@ from rdpipe.plan import (
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.redaction import NO_SECRETS, Redactor
 from rdpipe.scheduler import Outcome, Phase, ShotResult
+from rdpipe.scheduler.notes import offline_resubmit_reason
 from rdpipe.scheduler.results import cached_result, refused_result
 from rdpipe.session.refetch import whole_clip_store
 from rdpipe.session.settings import RunSettings
@@ -265,6 +266,9 @@ def _state_lookup(
             resubmit_unknown=settings.resubmits_unknown,
             run_in_progress=run_in_progress,
         )
+        if settings.offline and known is not None and known.action is Action.RESUME:
+            # The built-in simulator keeps tasks only while its run lasts: none is followed.
+            known = replace(known, reason=offline_resubmit_reason(known.task_id))
         if sources is None:
             return known
         if known is None:

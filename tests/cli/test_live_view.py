@@ -57,7 +57,7 @@ def _frame(live: LiveReporter, width: int, height: int) -> str:
 FIVE_80x24 = "\n".join(
     [
         "shots ━━━━━━━━━━━━━━━━━━━━━━━━──────────────── 3/5 0:00:20",
-        "1 done · 1 reused · 1 failed · 2 running · 0 waiting",
+        "1 done · 1 reused · 1 failed · 1 running · 1 downloading · 0 waiting",
         "shot      state        elapsed  progress  task / note",
         "shot-004  downloading      16s            task_0004",
         "shot-002  generating       18s       14%  task_0002",
@@ -68,7 +68,7 @@ FIVE_80x24 = "\n".join(
 FOUR_HUNDRED_80x24 = "\n".join(
     [
         "shots ━━━───────────────────────────────────── 30/400 0:01:15",
-        "10 done · 10 reused · 10 failed · 30 running · 340 waiting",
+        "10 done · 10 reused · 10 failed · 20 running · 10 downloading · 340 waiting",
         "shot      state        elapsed  progress  task / note",
         "shot-059  submitting       16s            task_0059",
         "shot-058  downloading      17s            task_0058",
@@ -97,7 +97,7 @@ FOUR_HUNDRED_80x24 = "\n".join(
 FIVE_200x60 = "\n".join(
     [
         "shots ━━━━━━━━━━━━━━━━━━━━━━━━──────────────── 3/5 0:00:20",
-        "1 done · 1 reused · 1 failed · 2 running · 0 waiting",
+        "1 done · 1 reused · 1 failed · 1 running · 1 downloading · 0 waiting",
         "shot      state        elapsed  progress  task / note",
         "shot-004  downloading      16s            task_0004",
         "shot-002  generating       18s       14%  task_0002",
@@ -108,7 +108,7 @@ FIVE_200x60 = "\n".join(
 FOUR_HUNDRED_200x60 = "\n".join(
     [
         "shots ━━━━━━━━━━━━━━━───────────────────────── 150/400 0:05:15",
-        "50 done · 50 reused · 50 failed · 150 running · 100 waiting",
+        "50 done · 50 reused · 50 failed · 100 running · 50 downloading · 100 waiting",
         "shot      state        elapsed  progress  task / note",
         "shot-299  submitting       16s            task_0299",
         "shot-298  downloading      17s            task_0298",
@@ -206,8 +206,9 @@ def test_lines_are_cut_to_the_width_with_an_ellipsis_and_a_step_shows_its_bar() 
     live.step(StepProgress("joining", 12, 48, "seconds", started=clock.now - 3))
     assert _frame(live, 40, 8) == "\n".join([
         "shots ━━━━━━━━━━━━━───────── 3/5 0:00:20",
-        "1 done · 1 reused · 1 failed · 2 runnin…",
-        "joining ━━──────── 12/48 seconds, 0:00:…",
+        "1 done · 1 reused · 1 failed · 1 running",
+        "1 downloading · 0 waiting",
+        "joining ━─── 12/48 seconds, 0:00:09 left",
         "shot      state        elapsed  progres…",
         "shot-004  downloading      16s         …",
         "shot-002  generating       18s       14…",
@@ -215,7 +216,7 @@ def test_lines_are_cut_to_the_width_with_an_ellipsis_and_a_step_shows_its_bar() 
     ])  # fmt: skip
     assert _frame(live, 80, 5) == "\n".join([
         "shots ━━━━━━━━━━━━━━━━━━━━━━━━──────────────── 3/5 0:00:20",
-        "1 done · 1 reused · 1 failed · 2 running · 0 waiting",
+        "1 done · 1 reused · 1 failed · 1 running · 1 downloading · 0 waiting",
         "joining ━━━━━━━━━━────────────────────────────── 12/48 seconds, 0:00:09 left",
         "",
     ])  # fmt: skip
@@ -237,3 +238,83 @@ def test_a_run_of_drafts_finals_and_regenerations_counts_clips_not_shots() -> No
         "1 done · 0 reused · 0 failed · 0 running · 5 waiting",
         "",
     ])  # fmt: skip
+
+
+def test_at_40_columns_the_counts_wrap_and_a_step_keeps_its_time_left() -> None:
+    """No count and no time left is cut at 40 columns: the counts wrap between counts, a long
+    step's unit gives way first (``normalising ━━━━────── 2/5, 0:00:04 left``)."""
+    live, clock, _ = _view(5, 5)
+    live.step(StepProgress("normalising", 2, 5, "pieces", started=clock.now - 3))
+    assert _frame(live, 40, 5) == "\n".join([
+        "shots ━━━━━━━━━━━━━───────── 3/5 0:00:20",
+        "1 done · 1 reused · 1 failed · 1 running",
+        "1 downloading · 0 waiting",
+        "normalising ━━━━────── 2/5, 0:00:04 left",
+        "",
+    ])  # fmt: skip
+
+
+def test_running_counts_task_slots_and_a_download_apart() -> None:
+    """-j 2 with two shots holding a task slot and a third downloading its finished task:
+    ``2 running`` (never more than -j) and ``1 downloading``."""
+    live = LiveReporter(Console(file=io.StringIO()), ["a", "b", "c", "d"], NO_SECRETS,
+                        clock=_Clock())  # fmt: skip
+    live.update(ShotUpdate("a", Phase.DOWNLOADING, task_id="task_a"))
+    live.update(ShotUpdate("b", Phase.GENERATING, task_id="task_b", progress=10))
+    live.update(ShotUpdate("c", Phase.SUBMITTING))
+    assert _frame(live, 80, 3).splitlines()[1] == (
+        "0 done · 0 reused · 0 failed · 2 running · 1 downloading · 1 waiting"
+    )
+
+
+OUTAGE = (
+    "could not reach RelayDance to poll (ConnectError: All connection attempts failed); rdpipe "
+    "keeps polling each task until --shot-timeout (30 min). Ctrl-C stops waiting: the tasks "
+    "submitted stay recorded, and the resume command is printed"
+)
+
+
+def test_an_outage_is_printed_whole_above_the_view_not_in_a_row() -> None:
+    """A run-wide notice (polls cannot reach RelayDance, then can) is printed once above the
+    view, folded, never cut; the shot's row keeps its task id."""
+    printed = Console(file=io.StringIO(), width=60, color_system=None, record=True)
+    live = LiveReporter(printed, ["coast", "lamp"], NO_SECRETS, clock=_Clock())
+    live.update(ShotUpdate("coast", Phase.GENERATING, task_id="task_1", progress=1))
+    live.update(ShotUpdate("coast", Phase.GENERATING, task_id="task_1", notice=OUTAGE))
+    back = "RelayDance answers again: polling goes on"
+    live.update(ShotUpdate("coast", Phase.GENERATING, task_id="task_1", notice=back))
+    assert printed.export_text() == (
+        "could not reach RelayDance to poll (ConnectError: All \n"
+        "connection attempts failed); rdpipe keeps polling each task \n"
+        "until --shot-timeout (30 min). Ctrl-C stops waiting: the \n"
+        "tasks submitted stay recorded, and the resume command is \n"
+        "printed\n"
+        "RelayDance answers again: polling goes on\n"
+    )
+    assert _frame(live, 60, 5).splitlines()[3] == "coast  generating        0s        1%  task_1"
+
+
+def test_a_narrower_terminal_redraws_over_every_row_the_old_view_wrapped_into() -> None:
+    """Drawn at 80 columns, then the terminal is made 40 wide: the terminal re-wraps the old
+    lines, so the redraw moves up over all their rows (not just its line count), leaving no
+    stale copy of the header above the view."""
+    stream = io.StringIO()
+    screen = Console(file=stream, width=80, height=24, force_terminal=True,
+                     force_interactive=True, color_system=None)  # fmt: skip
+    clock = _Clock()
+    view = LiveReporter(screen, [f"shot-{index}" for index in range(5)], NO_SECRETS, clock=clock)
+    for index in range(3):
+        view.update(ShotUpdate(f"shot-{index}", Phase.GENERATING, task_id=f"task_{index:04d}"))
+    with view:
+        view._live.refresh()  # drawn at 80 columns
+        lines = [line.cell_len for line in view.lines(80, 24)]
+        stream.seek(0)
+        stream.truncate()
+        screen.width = 40
+        view._live.refresh()  # the redraw rich's thread would make
+        redraw = stream.getvalue()
+    rows = sum(-(-cells // 40) for cells in lines)
+    assert (len(lines), rows) == (6, 12)  # each line is over 40 cells: two rows each
+    up = "\r\x1b[2K" + "\x1b[1A\x1b[2K" * (rows - 1)
+    assert redraw.startswith(up), repr(redraw[:120])
+    assert "\x1b[1A" not in redraw[len(up) :]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_ctrl_c_stops_cleanly_and_rerun_resumes(
     run.send_signal(signal.SIGINT)
     output, _ = run.communicate(timeout=60)
     assert run.returncode == 130, output
-    assert "run the same command again to pick them up without paying twice" in output
+    assert stopping(pipeline) in output  # the exact command to paste
     assert "Traceback" not in output
 
     rerun = online_cli(slow_sim, KEY, rdpipe_cli, monkeypatch)("run", str(pipeline))
@@ -95,15 +96,22 @@ def test_second_ctrl_c_exits_at_once(slow_sim: SimServer, tmp_path: Path) -> Non
     assert run.returncode == 130
 
 
-STOPPING = (
-    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
-    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
-)
-STOPPING_AFTER_SHOTS = (
-    "stopping: the clips made are saved and nothing more is paid; the video is not finished: "
-    "run the same command again to build it (it reuses the clips). Press Ctrl-C again to exit "
-    "at once.\n"
-)
+def stopping(pipeline: Path) -> str:
+    """The first Ctrl-C's notice while shots run: the command to resume, ready to paste."""
+    return (
+        "stopping: no new submits. Tasks already submitted are recorded: "
+        f"`rdpipe run {shlex.quote(str(pipeline))}` picks them up without paying twice. Press "
+        "Ctrl-C again to exit at once.\n"
+    )
+
+
+def stopping_after_shots(pipeline: Path) -> str:
+    """The first Ctrl-C's notice once every shot ended: the command that builds the video."""
+    return (
+        "stopping: the clips made are saved and nothing more is paid; the video is not "
+        f"finished: `rdpipe run {shlex.quote(str(pipeline))}` builds it (it reuses the clips). "
+        "Press Ctrl-C again to exit at once.\n"
+    )
 
 
 def wait_until(condition: Callable[[], bool], run: RunProcess, timeout: float = 30) -> None:
@@ -142,7 +150,8 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
         wait_for_status(run, "done")
     press_ctrl_c(run)
     assert run.wait(timeout=30) == 130, run.error_text
-    said = STOPPING_AFTER_SHOTS if moment == "assembly" else STOPPING
+    here = Path(pipeline.name)  # spawn_run runs `rdpipe run film.yaml` in the file's folder
+    said = stopping_after_shots(here) if moment == "assembly" else stopping(here)
     assert run.error_text.endswith(said + "interrupted\n"), run.error_text
     assert "Traceback" not in run.error_text + "".join(run.lines)
 

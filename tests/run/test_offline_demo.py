@@ -34,9 +34,10 @@ from tests.run.conftest_helpers import (
 REQUEST = GenerationRequest("m", "p", "5")
 DEMO = Path(__file__).parents[2] / "pipelines" / "lighthouse"
 SECONDS = {"coast": 5, "stairs": 4, "lamp": 4, "beam": 5}
+#: The first Ctrl-C's notice offline: nothing is paid, and the command submits the rest again.
 STOPPING = (
-    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
-    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
+    "stopping: no new submits. The clips made are kept; `rdpipe run {} --offline` submits the "
+    "unfinished shots again (offline: free). Press Ctrl-C again to exit at once.\n"
 )
 RESUBMITTED = re.compile(r"^task task_\w{32} ended with an earlier offline run; submitting again")
 
@@ -122,7 +123,8 @@ def test_offline_demo_survives_edit_ctrl_c_and_force(tmp_path: Path) -> None:
     press_ctrl_c(interrupted)
     code, summary = finish(interrupted)
     assert (code, summary) == (130, {})
-    assert interrupted.error_text.endswith(STOPPING + "interrupted\n"), interrupted.error_text
+    said = STOPPING.format(pipeline.name)  # run in its folder: `rdpipe run lighthouse.yaml`
+    assert interrupted.error_text.endswith(said + "interrupted\n"), interrupted.error_text
     outputs.check()  # what earlier runs made is intact
 
     resumed = start_demo_run(pipeline)

@@ -22,11 +22,11 @@ OUTAGE = 2.0  # seconds: longer than the (shortened) retries of one poll
 _TASKS = ("/v1/video/generations/", "/v1/videos/")  # a task's polls (not the prices' GETs)
 NOTE_HEAD = "could not reach RelayDance to poll ("
 NOTE_TAIL = (
-    "); polls are safe to repeat, so rdpipe keeps polling each task until its deadline "
-    "(--shot-timeout, 30 min). To stop waiting, press Ctrl-C: the tasks already submitted (paid "
-    "for) are recorded, and the same command, run again once RelayDance answers, resumes them "
-    "without paying again"
+    "); rdpipe keeps polling each task until --shot-timeout (30 min). Ctrl-C stops waiting: the "
+    "tasks submitted stay recorded, and the resume command is printed"
 )
+#: Said once when the polls reach RelayDance again.
+BACK = "RelayDance answers again: polling goes on"
 
 
 @pytest.fixture
@@ -75,10 +75,12 @@ def test_a_network_blip_while_polling_ends_neither_shot_nor_run(
     result = rdpipe_cli("run", str(path))
     outage.join(timeout=30)
     assert result.exit_code == 0, result.stdout
-    notes = [line for line in result.stdout.splitlines() if NOTE_HEAD in line]
+    lines = result.stdout.splitlines()
+    notes = [index for index, line in enumerate(lines) if NOTE_HEAD in line]
     assert len(notes) == 1, result.stdout
-    note = notes[0].split(" - ", 2)[2]
+    note = lines[notes[0]]  # a line of its own, not a shot's
     assert note.startswith(NOTE_HEAD) and note.endswith(NOTE_TAIL), note
+    assert lines.count(BACK) == 1 and lines.index(BACK) > notes[0], result.stdout
     assert "the run stopped" not in result.stdout + result.stderr
     video = tmp_path / "out" / "film.mp4"
     assert result.stdout.splitlines()[-1] == (

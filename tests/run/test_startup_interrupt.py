@@ -14,8 +14,8 @@ import pytest
 from tests.cli_process import environment, rdpipe_command, write_pipeline
 
 STOPPING = (
-    "stopping: no new submits. Tasks already submitted are recorded: run the same command again "
-    "to pick them up without paying twice. Press Ctrl-C again to exit at once.\n"
+    "stopping: no new submits. The clips made are kept; `rdpipe run film.yaml --offline` submits "
+    "the unfinished shots again (offline: free). Press Ctrl-C again to exit at once.\n"
 )
 # Runs rdpipe's entry point, sending the process a real SIGINT the moment ``target`` starts to
 # be imported: a Ctrl-C landing in exactly that part of the start-up.

@@ -83,12 +83,12 @@ def test_polls_outlast_a_network_outage_and_say_so_once(tmp_path: Path) -> None:
     relay = Relay(down=(4.0, 14.0))
     results, reporter = run_once(tmp_path, relay, shots("coast", "lamp"))
     assert [(r.phase, r.submits) for r in results] == [(Phase.DONE, 1), (Phase.DONE, 1)]
-    notes = [u.message for u in reporter.updates if u.message and "could not reach" in u.message]
+    notes = [u.notice for u in reporter.updates if u.notice]
     assert notes == [
-        "could not reach RelayDance to poll ([Errno 111] Connection refused); polls are safe to "
-        "repeat, so rdpipe keeps polling each task until its deadline (--shot-timeout, 30 min). "
-        "To stop waiting, press Ctrl-C: the tasks already submitted (paid for) are recorded, and "
-        "the same command, run again once RelayDance answers, resumes them without paying again"
+        "could not reach RelayDance to poll ([Errno 111] Connection refused); rdpipe keeps "
+        "polling each task until --shot-timeout (30 min). Ctrl-C stops waiting: the tasks "
+        "submitted stay recorded, and the resume command is printed",
+        "RelayDance answers again: polling goes on",
     ]
     assert sorted(relay.submitted) == ["coast", "lamp"]
 
