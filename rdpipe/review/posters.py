@@ -76,9 +76,9 @@ def look_at(clip: Path, posters_dir: Path) -> ClipLook | str:
     except ClipMissing:
         return CLIP_MISSING
     except ClipCorrupt as error:
-        return error.reason
+        return _damage(error.__cause__) or error.reason
     except (av.FFmpegError, OSError, ValueError) as error:
-        return str(error) or type(error).__name__
+        return _damage(error) or str(error) or type(error).__name__
     width, height = info.display_size
     look = ClipLook(poster, width, height, info.video_duration)
     make_ignored_folder(posters_dir.parent)
@@ -86,6 +86,13 @@ def look_at(clip: Path, posters_dir: Path) -> ClipLook | str:
     record = {"width": width, "height": height, "duration": info.video_duration}
     write_atomically(facts, json.dumps(record).encode(), durable=False)
     return look
+
+
+def _damage(error: BaseException | None) -> str | None:
+    """A decoder's refusal in words, without its error number and path."""
+    if isinstance(error, av.FFmpegError):
+        return f"the file is cut off or damaged ({error.strerror or 'unreadable'})"
+    return None
 
 
 def _cached(poster: Path, facts: Path) -> ClipLook | None:

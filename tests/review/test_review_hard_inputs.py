@@ -175,6 +175,7 @@ def test_missing_and_damaged_clips_say_so_on_their_tiles(driver: Any, run_tree: 
     assert text("#take-lamp-1 .placeholder") == "cannot be played"
     assert "The clip cannot be played: the file is empty (0 bytes)" in text("#take-lamp-1")
     assert text("#take-lamp-2 .placeholder") == "cannot be played"
+    assert "The clip cannot be played: the file is cut off or damaged (" in text("#take-lamp-2")
     assert driver.execute_script("return document.querySelectorAll('#shot-lamp video').length") == 0
     film = driver.find_element("css selector", "#storyboard .film").text
     assert film.startswith("Storyboard video missing (lighthouse.mp4): rdpipe assemble ")
