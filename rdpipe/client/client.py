@@ -64,6 +64,7 @@ from rdpipe.client.retry import (
 )
 from rdpipe.client.shapes import (
     ModelEntry,
+    ModelListUnreadable,
     TaskState,
     TaskStatus,
     is_known_status,
@@ -218,8 +219,14 @@ class RelayDanceClient:
         raise AssertionError("unreachable: the loop returns or raises")
 
     async def list_models(self) -> list[ModelEntry]:
-        """List the models the server offers."""
-        return parse_models((await self._read(MODELS_PATH)).json())
+        """List the models the server offers. Raises :class:`MalformedResponse` for an answer
+        that is not a model list (:func:`~rdpipe.client.shapes.parse_models`), and the
+        client's errors when no answer came."""
+        answer = await self._read(MODELS_PATH)
+        try:
+            return parse_models(answer.json())
+        except ModelListUnreadable as error:
+            raise MalformedResponse(answer.operation, str(error)) from error
 
     async def get_price_book(self) -> PriceBook:
         """The relay's price list: ``GET /api/pricing`` (§11, public; the key goes with it, as

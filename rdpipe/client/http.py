@@ -69,9 +69,55 @@ def without_queries(text: str) -> str:
     return _QUERY.sub(r"\1", text)
 
 
+#: What each timeout's phase was waiting for, in a reason's words.
+_TIMEOUT_PHASES: tuple[tuple[type[httpx.TimeoutException], str, str], ...] = (
+    (httpx.ConnectTimeout, "connect", "the connection did not open within {} s"),
+    (httpx.ReadTimeout, "read", "timed out after {} s waiting for the answer"),
+    (httpx.WriteTimeout, "write", "timed out after {} s sending the request"),
+    (httpx.PoolTimeout, "pool", "no free connection within {} s"),
+)
+_REFUSED = ("all connection attempts failed", "connection refused")
+_UNRESOLVED = ("name or service not known", "nodename nor servname", "name resolution")
+
+
+def plain_reason(error: Exception) -> str:
+    """Why an HTTP exchange failed, in a user's words, never a Python class name: ``timed out
+    after 60 s waiting for the answer``, ``connection refused``, ``the connection closed
+    mid-answer``; else the library's own sentence."""
+    said = str(error)
+    if isinstance(error, httpx.TimeoutException):
+        seconds = _timeout_of(error)
+        for kind, phase, words in _TIMEOUT_PHASES:
+            if isinstance(error, kind):
+                limit = seconds.get(phase)
+                return words.format(f"{limit:g}") if limit else words.replace(" {} s", "")
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        if any(words in said.lower() for words in _REFUSED) or not said:
+            return "connection refused"
+        if any(words in said.lower() for words in _UNRESOLVED):
+            return "the host name could not be resolved"
+        return f"the connection could not be opened ({said})"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the connection closed mid-answer"
+    if isinstance(error, httpx.ReadError):
+        return "the connection broke while the answer was read"
+    if isinstance(error, httpx.WriteError):
+        return "the connection broke while the request was sent"
+    return said or "the HTTP exchange failed"
+
+
+def _timeout_of(error: httpx.TimeoutException) -> dict[str, float]:
+    """The request's timeouts in seconds, by phase (empty when the error carries none)."""
+    try:
+        limits = error.request.extensions.get("timeout", {})
+    except RuntimeError:  # raised outside a request
+        return {}
+    return {phase: float(v) for phase, v in limits.items() if isinstance(v, int | float)}
+
+
 def _translate(error: Exception, operation: str, redactor: Redactor) -> NotSent | NoAnswer:
-    said = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    reason = without_queries(redactor.redact(said))
+    reason = without_queries(redactor.redact(plain_reason(error)))
     if isinstance(error, _NOT_BUILT):
         return RequestNotBuilt(operation, reason)
     if isinstance(error, _NEVER_SENT):

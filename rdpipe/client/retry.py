@@ -35,6 +35,7 @@ from rdpipe.client.errors import (
     DownloadIncomplete,
     GateUnavailable,
     InvalidRequest,
+    MalformedResponse,
     NoAnswer,
     NotSent,
     RateLimited,
@@ -80,7 +81,9 @@ def retry_reason(error: RelayDanceError) -> str:
         return "no answer"
     if isinstance(error, DownloadIncomplete):
         return "download cut short"
-    return type(error).__name__
+    if isinstance(error, MalformedResponse):
+        return "unreadable answer"
+    return "an error"  # words, never a class name
 
 
 _RETRIED_STATUSES = frozenset({408, 409, 425, 429})

@@ -168,24 +168,52 @@ def parse_task_id(payload: object) -> str | None:
     return None
 
 
+class ModelListUnreadable(ValueError):
+    """``GET /v1/models`` answered JSON that is not a model list; ``str()`` says what it is."""
+
+
 def parse_models(payload: object) -> list[ModelEntry]:
-    """Read the ``data`` list of ``GET /v1/models``; entries without an id are skipped."""
-    entries = _mapping(payload).get("data")
+    """Read the ``data`` list of ``GET /v1/models``: ``{"data": [{"id": "...", ...}, ...]}``.
+
+    Raises :class:`ModelListUnreadable` for anything else (no object, no ``data`` list, an
+    empty list, an entry that is not an object with a non-empty string ``id``): such an
+    answer says nothing about which ids are served, so it is never read as "none"."""
+    if not isinstance(payload, Mapping):
+        raise ModelListUnreadable(f"the answer is {_json_kind(payload)}, not an object")
+    entries = payload.get("data")
+    if not isinstance(entries, list):
+        raise ModelListUnreadable(f"its data is {_json_kind(entries)}, not a list of models")
+    if not entries:
+        raise ModelListUnreadable("its list of models is empty")
     models = []
-    for entry in entries if isinstance(entries, list) else []:
-        item = _mapping(entry)
-        model_id = _text(item.get("id"))
-        if not model_id:
-            continue
-        types = item.get("supported_endpoint_types")
+    for number, entry in enumerate(entries, start=1):
+        model_id = entry.get("id") if isinstance(entry, Mapping) else None
+        if not isinstance(model_id, str) or not model_id.strip():
+            raise ModelListUnreadable(f"entry {number} of its list is not a model with an id")
+        types = entry.get("supported_endpoint_types")
         models.append(
             ModelEntry(
                 id=model_id,
-                owned_by=_text(item.get("owned_by")),
+                owned_by=_text(entry.get("owned_by")),
                 endpoint_types=tuple(str(t) for t in types) if isinstance(types, list) else (),
             )
         )
     return models
+
+
+def _json_kind(value: object) -> str:
+    """A JSON value's kind in words: ``null``, ``a string``, ``an object``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -63,6 +63,9 @@ class PreparedPipeline:
     shots: list[RenderedShot]
     warnings: list[Diagnostic]
     local_files: tuple[LocatedFile, ...] = ()
+    #: The final request of each drafted shot that awaits its ``pick:`` (not in ``shots``: it
+    #: has no seed yet), so that the model id it will send is checked before any draft is.
+    awaited_finals: tuple[RenderedShot, ...] = ()
 
     @property
     def name(self) -> str:
@@ -130,12 +133,14 @@ def check_loaded(
     warning_diagnostics = [
         loaded.diagnostic(p.path, p.message, severity="warning") for p in warnings
     ]
-    warning_diagnostics += catalog_warnings(model_uses(loaded, shots), catalog.ids())
+    finals = tuple(renditions.awaited_finals)  # ids sent once picked: checked now
+    warning_diagnostics += catalog_warnings(model_uses(loaded, [*shots, *finals]), catalog.ids())
     if errors:
         diagnostics = [loaded.diagnostic(p.path, p.message) for p in _unique(errors)]
         diagnostics.sort(key=lambda d: (d.file != loaded.shown_as, d.file, d.line, d.column))
         raise PipelineInvalid(diagnostics + warning_diagnostics)
-    return PreparedPipeline(loaded, shots, warning_diagnostics, _local_files(loaded, shots, media))
+    local = _local_files(loaded, shots, media)
+    return PreparedPipeline(loaded, shots, warning_diagnostics, local, finals)
 
 
 def _local_files(

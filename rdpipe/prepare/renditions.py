@@ -49,6 +49,9 @@ class Renditions:
         #: Warnings found while expanding (a draft model the catalog does not know), in order
         #: found; a ``defaults.draft`` warning comes once per shot (deduplicate when shown).
         self.warnings: list[Problem] = []
+        #: The final request (no seed) of each drafted shot awaiting its pick, in shot order:
+        #: its model id is checked before any draft is paid for.
+        self.awaited_finals: list[RenderedShot] = []
 
     def expand(
         self, rendered: RenderedShot, shot: Shot
@@ -70,6 +73,7 @@ class Renditions:
         if found:
             return [], problems + found
         if shot.pick is None:  # awaits a pick: drafts only
+            self.awaited_finals.append(rendered)
             return drafts, problems
         seed = drafts[shot.pick - 1].request.metadata.seed
         assert seed is not None  # every draft take has its seed

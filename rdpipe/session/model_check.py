@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rdpipe.errors import Diagnostic, PipelineInvalid, RdpipeError
+from rdpipe.errors import Diagnostic, ExitCode, PipelineInvalid, RdpipeError
 from rdpipe.prepare.model_ids import ModelUse, did_you_mean, model_uses
 from rdpipe.prepare.pipeline import PreparedPipeline
 from rdpipe.render import RenderedShot
@@ -63,32 +63,83 @@ def read_served_models(
     *,
     sends: SendRecord,
     run_async: AsyncRunner,
+    asked: bool = False,
 ) -> ModelsReading:
     """Read the server's model list through a client for a command's reads (two quick tries);
-    never raises for the server: an error is a :class:`ModelsUnavailable`."""
+    an error of the server is a :class:`ModelsUnavailable`.
+
+    ``asked``: the user asked for this check (``validate --online``), so what only the user
+    can mend is an error (exit 2, as ``rdpipe models`` says it), not a note: no API key or a
+    malformed one (:class:`~rdpipe.client.MissingApiKey`...), an unusable
+    ``RELAYDANCE_BASE_URL`` (:class:`~rdpipe.client.InvalidBaseUrl`), a key the server
+    refuses (:class:`~rdpipe.client.AuthenticationFailed`)."""
+    from rdpipe.client.config import ClientConfig
     from rdpipe.session.connections import open_api
 
     host = environ.get("RELAYDANCE_BASE_URL", "").strip() or "RelayDance"
+    if asked:
+        ClientConfig.from_environ(environ)  # raises for the key and the address, sends nothing
 
     async def read() -> ModelsReading:
         async with open_api(settings, workspace, environ, sends=sends, reads=True) as api:
-            return await fetch_served_models(api)
+            return await fetch_served_models(api, asked=asked)
 
     try:
         return run_async(read)
     except (RdpipeError, OSError) as error:  # a bad address
+        if asked and isinstance(error, RdpipeError) and _for_the_user(error):
+            raise
         return ModelsUnavailable(host, _reason(error))
 
 
-async def fetch_served_models(api: RelayDanceClient, host: str | None = None) -> ModelsReading:
-    """The ids ``api`` lists (``GET /v1/models``); an error is a :class:`ModelsUnavailable`.
+async def fetch_served_models(
+    api: RelayDanceClient, host: str | None = None, *, asked: bool = False
+) -> ModelsReading:
+    """The ids ``api`` lists (``GET /v1/models``); an error is a :class:`ModelsUnavailable`
+    (``asked``: but a refused key or a request that cannot be built is raised).
     ``host`` names the server in messages (default: the API's host)."""
     named = api.api_host if host is None else host
     try:
         listed = await api.list_models()
     except RdpipeError as error:
+        if asked and _for_the_user(error):
+            raise
         return ModelsUnavailable(named, _reason(error))
     return ServedModels(named, tuple(entry.id for entry in listed))
+
+
+def _for_the_user(error: RdpipeError) -> bool:
+    """Whether ``error`` is one only the user's settings can mend (key, address)."""
+    from rdpipe.client.errors import AuthenticationFailed, RequestNotBuilt
+
+    return isinstance(error, AuthenticationFailed | RequestNotBuilt) or (
+        error.exit_code == ExitCode.INVALID_INPUT
+    )
+
+
+def pipeline_model_uses(prepared: PreparedPipeline) -> list[ModelUse]:
+    """Every model id ``prepared`` will ever send, each once with its places: its shots'
+    (drafts, finals, regenerations) and the finals of drafted shots awaiting a pick."""
+    return model_uses(prepared.loaded, [*prepared.shots, *prepared.awaited_finals])
+
+
+def online_warnings(
+    prepared: PreparedPipeline, refused: Sequence[Diagnostic], served: Sequence[ModelsReading]
+) -> list[Diagnostic]:
+    """``prepared``'s warnings once the server's list (``served``: read, or empty) is known:
+    less the catalog's warnings about each id ``refused`` names (the refusal says more: one
+    mistake, one message) and about each id the server serves (the server's list wins over
+    rdpipe's catalog)."""
+    kept = without_refused(prepared.warnings, refused)
+    reading = served[0] if served else None
+    if not isinstance(reading, ServedModels):
+        return kept
+    uses = pipeline_model_uses(prepared)
+    listed = set(reading.ids)
+    places = [use.diagnostic("") for use in uses if use.model in listed]
+    # a draft's "cannot tell the family" warning about a refused id says the mistake twice
+    unserved = [f"({use.model} is not in its catalog)" for use in uses if use.model not in listed]
+    return [w for w in without_refused(kept, places) if not any(u in w.message for u in unserved)]
 
 
 def served_problems(uses: Sequence[ModelUse], served: ServedModels) -> list[Diagnostic]:
@@ -123,7 +174,7 @@ def check_served(
 ) -> None:
     """Raise :class:`PipelineInvalid` (exit 2) when ``shots`` (all of ``prepared``'s by
     default) use a model id ``served`` does not list."""
-    chosen = prepared.shots if shots is None else shots
+    chosen = [*prepared.shots, *prepared.awaited_finals] if shots is None else shots
     problems = served_problems(model_uses(prepared.loaded, chosen), served)
     if problems:
         raise PipelineInvalid(problems)
@@ -131,7 +182,7 @@ def check_served(
 
 def _reason(error: RdpipeError | OSError) -> str:
     said = error.message if isinstance(error, RdpipeError) else str(error)
-    return said.removesuffix("; nothing was sent.").rstrip(".") or type(error).__name__
+    return said.removesuffix("; nothing was sent.").rstrip(".") or "no reason given"
 
 
 def check_run_models(
@@ -151,4 +202,4 @@ def check_run_models(
         note(reading.message)
         return
     shots = [job.shot for job in session.plan.jobs if job.action is Action.GENERATE]
-    check_served(session.prepared, reading, shots)
+    check_served(session.prepared, reading, [*shots, *session.prepared.awaited_finals])

@@ -239,7 +239,7 @@ def _reason(error: RdpipeError | OSError) -> str:
     """An error as one clause: its message without the hint, or the trailing full stop."""
     said = error.message if isinstance(error, RdpipeError) else str(error)
     said = said.removesuffix("; nothing was sent.").rstrip(".")
-    return said or type(error).__name__
+    return said or "no reason given"
 
 
 def _safe(name: str) -> str:

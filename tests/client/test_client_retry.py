@@ -190,7 +190,7 @@ async def test_submit_not_retried_after_read_timeout(
     assert isinstance(caught.value.__cause__, Exception)
     assert str(caught.value) == (
         "the submit (POST /v1/video/generations) was sent but its outcome is unknown "
-        "(ReadTimeout: timed out); a task may have been created and billed.\n"
+        "(timed out after 60 s waiting for the answer); a task may have been created and billed.\n"
         "rdpipe does not resubmit it on its own, to avoid paying twice. "
         "Check the task list on relaydance.com before running the shot again."
     )

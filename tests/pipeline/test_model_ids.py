@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 
 from rdpipe.sim import Faults, SimServer
+from tests.lying_models import LyingModels, lying_models
 
 SIM_API_KEY = "sk-sim-test"
 TreeMaker = Callable[[dict[str, object]], Path]
@@ -103,10 +104,11 @@ def test_validate_online_passes_the_ids_served(
 
 
 def test_validate_online_without_the_list_says_so_once(
-    make_tree: TreeMaker, cli: Callable[..., Result]
+    make_tree: TreeMaker, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A server that cannot be reached: one note for two files, and exit 0 (the files are
-    valid as far as rdpipe can tell)."""
+    """A server that cannot be reached: one note for two files, in words (no Python class
+    name), and exit 0 (the files are valid as far as rdpipe can tell)."""
+    monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
     valid = FOUR_SHOTS.replace(TYPO, CLOSE)
     make_tree({"a.yaml": valid, "b.yaml": valid})
     result = cli("validate", "--online", "a.yaml", "b.yaml")
@@ -115,7 +117,7 @@ def test_validate_online_without_the_list_says_so_once(
     host = urlsplit(os.environ["RELAYDANCE_BASE_URL"]).netloc  # a closed port (the fixture)
     assert result.stderr == (
         f"note: the model list could not be read from {host} (could not reach RelayDance for "
-        "GET /v1/models: ConnectError: All connection attempts failed); model ids were checked "
+        "GET /v1/models: connection refused); model ids were checked "
         "against rdpipe's catalog only\n"
     )
 
@@ -173,3 +175,204 @@ def test_a_model_not_found_at_submit_is_not_retried_advice(
         "RelayDance refused s0, t1, s2, s3 as sent and refuses the same request again: change "
         "the pipeline file as the reasons above say, then `rdpipe run sb.yaml`."
     ) in result.stdout.splitlines()
+
+
+FINAL_TYPO = "doubao-seedance-2-0-72Op"
+DRAFTED = f"""version: 1
+name: film
+defaults:
+  seconds: 4
+  draft: {{model: doubao-seedance-2-0-480p}}
+shots:
+  - id: a
+    prompt: one
+    model: {FINAL_TYPO}
+  - id: b
+    prompt: two
+    model: {FINAL_TYPO}
+"""
+FAMILY_WARNING = (
+    "sb.yaml:5:18: defaults.draft.model: warning: rdpipe cannot tell whether "
+    f"doubao-seedance-2-0-480p is of the family of the final {FINAL_TYPO} ({FINAL_TYPO} is not "
+    "in its catalog): a draft's seed reproduces the picture only on the same model family\n"
+)
+
+
+def test_a_drafted_shots_final_id_is_warned_before_any_draft(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """Shots awaiting their pick send only drafts now, but their final's id is checked too:
+    the catalog's did-you-mean at the line it is written."""
+    make_tree({"sb.yaml": DRAFTED})
+    result = cli("validate", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (0, "sb.yaml: OK (2 shots)\n")
+    assert result.stderr == FAMILY_WARNING + (
+        f"sb.yaml:9:12: shots[0].model: warning: model '{FINAL_TYPO}' is not in rdpipe's "
+        "catalog; did you mean 'doubao-seedance-2-0-720p'? (used by shots a, b; also written "
+        "at sb.yaml:12 shots[1].model)\n"
+    )
+
+
+def test_validate_online_refuses_a_drafted_shots_final_id_once(
+    make_tree: TreeMaker, cli: Callable[..., Result], online: SimServer
+) -> None:
+    """--online: the final's id the server does not serve is refused (exit 2), in one message:
+    neither the catalog's warning nor the draft's family warning about the same id."""
+    make_tree({"sb.yaml": DRAFTED})
+    result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: sb.yaml:9:12: shots[0].model: model '{FINAL_TYPO}' is not served by "
+        f"{urlsplit(online.base_url).netloc}; did you mean 'doubao-seedance-2-0-720p'? (used by "
+        "shots a, b; also written at sb.yaml:12 shots[1].model)\n"
+        "1 error; nothing was sent to the API.\n"
+    )
+    assert [r.path for r in online.requests()] == ["/v1/models"]
+
+
+def test_an_online_run_refuses_a_drafted_shots_final_id_before_any_draft(
+    make_tree: TreeMaker, cli: Callable[..., Result], online: SimServer
+) -> None:
+    """`rdpipe run` would pay for the drafts, then fail at the final: refused up front, 0 POSTs."""
+    make_tree({"sb.yaml": DRAFTED})
+    result = cli("run", "sb.yaml", "--poll-interval", "0.05")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert result.stderr.endswith(
+        f"error: sb.yaml:9:12: shots[0].model: model '{FINAL_TYPO}' is not served by "
+        f"{urlsplit(online.base_url).netloc}; did you mean 'doubao-seedance-2-0-720p'? (used by "
+        "shots a, b; also written at sb.yaml:12 shots[1].model)\n"
+        "1 error; nothing was sent to the API.\n"
+    )
+    assert _submits(online) == 0
+
+
+VALID = FOUR_SHOTS.replace(TYPO, CLOSE)
+
+#: Answers to GET /v1/models that are not a model list, and what the note says of each.
+NOT_A_LIST = [
+    ("null", "the answer is null, not an object"),
+    ('"doubao-seedance-2-0-480p"', "the answer is a string, not an object"),
+    (f'[{{"id": "{CLOSE}"}}]', "the answer is a list, not an object"),
+    ('{"data": "abc"}', "its data is a string, not a list of models"),
+    ('{"data": null}', "its data is null, not a list of models"),
+    (f'{{"data": {{"id": "{CLOSE}"}}}}', "its data is an object, not a list of models"),
+    ('{"data": [{"id": {"x": 1}}]}', "entry 1 of its list is not a model with an id"),
+    (
+        f'{{"data": [{{"id": "{CLOSE}"}}, 1, null, {{"id": 5}}]}}',
+        "entry 2 of its list is not a model with an id",
+    ),
+    ('{"object": "list", "data": []}', "its list of models is empty"),
+]
+
+
+@pytest.mark.parametrize(("body", "problem"), NOT_A_LIST)
+def test_a_model_list_that_is_not_one_is_a_note_never_none_served(
+    make_tree: TreeMaker,
+    cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    body: str,
+    problem: str,
+) -> None:
+    """A server lying on GET /v1/models (null, a string, data not a list of objects with string
+    ids, an empty list) says nothing of what it serves: the note, exit 0 for a valid file,
+    never "not served" for an id it may well serve."""
+    make_tree({"sb.yaml": VALID})
+    with lying_models(LyingModels(body=body.encode())) as liar:
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", liar.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (0, "sb.yaml: OK (4 shots)\n")
+    assert result.stderr == (
+        f"note: the model list could not be read from {urlsplit(liar.base_url).netloc} "
+        f"(RelayDance sent an unreadable answer to GET /v1/models: {problem}); model ids were "
+        "checked against rdpipe's catalog only\n"
+    )
+    assert liar.requests == ["GET /v1/models"]  # not retried: the same answer again
+
+
+def test_a_model_list_cut_mid_answer_is_said_in_words(
+    make_tree: TreeMaker, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection closes halfway through the list: the note says so in words (it named
+    httpx's RemoteProtocolError)."""
+    make_tree({"sb.yaml": VALID})
+    whole = f'{{"data": [{{"id": "{CLOSE}"}}]}}'.encode()
+    with lying_models(LyingModels(body=whole, cut=True)) as liar:
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", liar.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (0, "sb.yaml: OK (4 shots)\n")
+    assert result.stderr == (
+        f"note: the model list could not be read from {urlsplit(liar.base_url).netloc} (no "
+        "answer from RelayDance for GET /v1/models: the connection closed mid-answer); model "
+        "ids were checked against rdpipe's catalog only\n"
+    )
+
+
+NO_KEY = (
+    "error: RELAYDANCE_API_KEY is not set, so rdpipe cannot talk to RelayDance.\n"
+    "Set it in your shell (export RELAYDANCE_API_KEY=sk-...), or run with --offline to use "
+    "the built-in simulator.\n"
+)
+BAD_URL = (
+    "error: RELAYDANCE_BASE_URL is not a usable API address ('http://a b'): it contains a "
+    "space at character 9; nothing was sent.\n"
+    "Unset it to use https://relaydance.com, or set it like https://relaydance.com.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "said", "requests"),
+    [
+        (None, None, NO_KEY, []),
+        (None, "http://a b", NO_KEY, []),
+        (SIM_API_KEY, "http://a b", BAD_URL, []),
+        (
+            "sk-wrong-secret",
+            None,
+            "error: RelayDance refused the API key (401 new_api_error): invalid token\n"
+            "Check RELAYDANCE_API_KEY (keys look like sk-...).\n",
+            ["GET /v1/models"],
+        ),
+    ],
+    ids=["no-key", "no-key-bad-url", "bad-url", "refused-key"],
+)
+def test_validate_online_that_cannot_go_online_is_exit_2(
+    make_tree: TreeMaker,
+    cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str | None,
+    url: str | None,
+    said: str,
+    requests: list[str],
+) -> None:
+    """--online asked for the server's check: no key, an unusable RELAYDANCE_BASE_URL or a key
+    the server refuses is the paragraph `rdpipe models` prints, exit 2, not a pass (a CI line
+    with a missing secret would go green). No request goes out without a key."""
+    make_tree({"sb.yaml": VALID})
+    refusal = b'{"error": {"message": "invalid token", "type": "new_api_error"}}'
+    with lying_models(LyingModels(body=refusal, status=401)) as liar:
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", url or liar.base_url)
+        if key is None:
+            monkeypatch.delenv("RELAYDANCE_API_KEY", raising=False)
+        else:
+            monkeypatch.setenv("RELAYDANCE_API_KEY", key)
+        result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", said)
+    assert liar.requests == requests
+    assert "sk-wrong-secret" not in result.stderr
+
+
+def test_an_id_the_server_serves_but_the_catalog_lacks_is_not_warned_online(
+    make_tree: TreeMaker, cli: Callable[..., Result], online: SimServer
+) -> None:
+    """The server's list wins: an id it serves that rdpipe's catalog does not know has no
+    did-you-mean under --online (offline, the catalog's warning stands)."""
+    served = "doubao-seedance-1-0-lite-i2v"
+    make_tree({"sb.yaml": FOUR_SHOTS.replace(TYPO, served)})
+    offline = cli("validate", "sb.yaml")
+    assert offline.stderr.startswith(
+        f"sb.yaml:3:8: model: warning: model '{served}' is not in rdpipe's catalog; did you mean"
+    )
+    result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "sb.yaml: OK (4 shots)\n", "")

@@ -120,7 +120,7 @@ def test_a_run_whose_server_goes_away_says_how_to_resume_what_was_paid(
     command = "rdpipe run 'my films/film.yaml'"
     assert stderr.splitlines()[-2:] == [
         "error: the run stopped: could not reach RelayDance for POST /v1/video/generations: "
-        "ConnectError: All connection attempts failed; nothing was sent.",
+        "connection refused; nothing was sent.",
         "Check your network connection and RELAYDANCE_BASE_URL. The 1 task already submitted "
         f"(paid for) is recorded: once RelayDance answers again, `{command}` resumes it "
         "without paying again and submits the shots not sent yet.",

@@ -96,7 +96,7 @@ def test_a_request_the_http_library_refuses_to_build_is_never_sent_and_never_unk
         command, cwd=project, env=env, capture_output=True, text=True, timeout=90
     )
     reason = (
-        "rdpipe could not build the request POST /v1/video/generations: LocalProtocolError: "
+        "rdpipe could not build the request POST /v1/video/generations: "
         "Illegal header value b'Bearer [API key]'; nothing was sent."
     )
     assert result.returncode == 1, result.stderr
@@ -140,7 +140,7 @@ async def test_a_request_that_cannot_be_built_raises_not_built_once_without_a_re
             with anyio.fail_after(10):
                 await client.submit(b'{"model":"m","prompt":"p","seconds":"4"}')
     assert caught.value.message == (
-        "rdpipe could not build the request POST /v1/video/generations: LocalProtocolError: "
+        "rdpipe could not build the request POST /v1/video/generations: "
         "Illegal header value b'Bearer [API key]'; nothing was sent."
     )
     assert sleeps == []
