@@ -160,3 +160,40 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
     assert rerun.exit_code == 0, rerun.stderr
     assert (submits(sim), len(sim.created_task_ids())) == (1, 1)
     assert_whole_clip(tmp_path / "out" / "film.mp4", 4)
+
+
+def test_offline_status_and_run_say_an_earlier_offline_task_is_submitted_again_free(
+    tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A task an earlier offline run left in flight (its simulator ended with it): status says
+    it is submitted again, free, never "following it (no new charge)"; the run's plan line
+    never promises a resume; nothing offline speaks of paying."""
+    import json
+
+    from rdpipe.request import GenerationRequest
+    from rdpipe.state import StateStore
+
+    pipeline = write(tmp_path / "film.yaml", pipeline_text({"a": "a lighthouse at dawn"}))
+    plan = json.loads(rdpipe_cli("plan", str(pipeline), "--json").stdout)
+    database = tmp_path / ".rdpipe" / "offline" / "state.db"
+    task = "task_" + "7" * 32
+    with StateStore.open(database, pipeline="film", clock=time.time) as store:
+        intent = store.record_intent(key=plan["shots"][0]["key"], shot_id="a", take=1,
+                                     request=GenerationRequest("m", "p", "5"))  # fmt: skip
+        store.record_submitted(intent, task)
+
+    status = rdpipe_cli("status", str(pipeline), "--offline", "--json")
+    assert status.exit_code == 0, status.stderr
+    (shot,) = json.loads(status.stdout)["shots"]
+    assert shot["reason"] == (
+        f"task {task} was left by an earlier offline run, whose simulator is gone; it is "
+        "submitted again (free)"
+    )
+    result = rdpipe_cli("run", str(pipeline), "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "film: 0 to generate (0 s on the offline simulator, free), 1 left by an earlier run to "
+        "submit again, 0 cached"
+    )
+    said = (result.stdout + result.stderr).lower()
+    assert not any(word in said for word in ("paid", "no new charge", "paying")), said
