@@ -40,6 +40,7 @@ import anyio.to_thread
 
 from rdpipe.client import (
     ConcurrencyLimitReached,
+    GateUnavailable,
     NoAnswer,
     NotSent,
     RateLimited,
@@ -87,6 +88,7 @@ from rdpipe.scheduler.results import (
     cached_result,
     picked_result,
     refused_result,
+    shown_status,
 )
 from rdpipe.scheduler.updates import GateChanged, Phase, Reporter, ShotUpdate
 from rdpipe.scheduler.waker import Waker
@@ -106,6 +108,10 @@ _FATAL = FATAL_ERRORS
 #: A poll that met these is simply asked again later: a GET is safe to repeat. Not a request
 #: that could not even be built (a key with a line break): no wait mends it.
 _POLL_OUTAGE = (NotSent, NoAnswer, ServerError, RateLimited)
+#: A submit answered so (after the client's own retries) provably created nothing: the relay's
+#: gate unavailable (503) or a rate limit (429). Not an input refusal: the same request passes
+#: once the relay does, so the shot is "not submitted" and a rerun sends it.
+_CREATED_NOTHING = (GateUnavailable, RateLimited)
 
 
 class RunAborted(RdpipeError):
@@ -327,6 +333,7 @@ class Scheduler:
             task_id=result.task_id,
             message=result.message,
             clip=result.clip,
+            unsent=shown_status(result) == Outcome.NOT_SUBMITTED.value,
         )
         self._finished[job.shot.label].set()
 
@@ -383,6 +390,12 @@ class Scheduler:
                 f"the run stopped submitting after shot {job.shot.label!r} failed "
                 "(on_failure: stop)"
             )
+
+    @staticmethod
+    def _stops(job: Job, status: TaskStatus) -> bool:
+        """Whether the shot's ``on_failure:`` stops the run's submits for this failed task."""
+        failure = classify(status.error_code, status.upstream_status)
+        return policy_for(job.shot, failure) is FailurePolicy.STOP
 
     def _after_failure(
         self,
@@ -557,6 +570,7 @@ class Scheduler:
         self, job: Job, request: GenerationRequest, sent: GenerationRequest, attempt: int
     ) -> str:
         """POST ``sent`` once; the journal records ``request`` (``sent`` without the webhook)."""
+        self._check_submits(job)  # stopped while it waited for a task slot: never "submitting"
         self._report(job, Phase.SUBMITTING, attempt=attempt)
         if self._options.resubmit_unknown:
             await self._state_call(self._abandon_unknown, job)
@@ -570,6 +584,8 @@ class Scheduler:
                     "paying for it; rerun to fetch its clip"
                 )
             async with self._gate.slot() as slot:
+                # Submits may have stopped (on_failure: stop) while it waited for the slot.
+                self._check_submits(job)
                 task_id = await self._submit_once(job, request, sent, slot)
             if task_id is not None:
                 break
@@ -597,6 +613,10 @@ class Scheduler:
                 api_host=self._options.api_host,
                 cost=job.cost,
             )
+            if self._submits_stopped is not None:  # stopped while the intent was written
+                stopped = self._submits_stopped
+                await self._state_call(self._journal.record_refused, intent, f"not sent: {stopped}")
+                raise _NotSubmitted(stopped)
             try:
                 task_id = await self._api.submit(sent.body)
             except ConcurrencyLimitReached as error:
@@ -617,6 +637,12 @@ class Scheduler:
             except _FATAL as error:
                 await self._state_call(self._journal.record_refused, intent, error.message)
                 raise
+            except _CREATED_NOTHING as error:  # the client's retries ran out: nothing created
+                await self._state_call(self._journal.record_refused, intent, error.message)
+                raise _NotSubmitted(
+                    f"{error.message.rstrip('.')}, and still after the client's retries; "
+                    "nothing was created (not billed): rerun to submit it"
+                ) from error
             except RelayDanceError as error:
                 await self._state_call(self._journal.record_refused, intent, error.message)
                 raise _ShotFailed(
@@ -667,6 +693,9 @@ class Scheduler:
                 if self._outage:  # said once: the outage is over
                     self._outage = False
                     self._report(job, Phase.GENERATING, task_id=task_id, notice=notes.OUTAGE_OVER)
+                if status.state is TaskState.FAILED and self._stops(job, status):
+                    # Before anything is awaited: no other shot's submit goes out from now on.
+                    self._stop_submits(job)
                 if status.state is not last_state:
                     # Only changes of state are written (a disk-synced commit each); progress
                     # ticks are shown, not stored.

@@ -57,6 +57,16 @@ class ShotUpdate:
     #: Said once for the whole run, not in the shot's row (polls cannot reach RelayDance, or
     #: reach it again): the live view prints it above itself.
     notice: str | None = None
+    #: Ended ``skipped`` with nothing sent for it (the run stopped submitting, the shot it
+    #: continues did not finish): shown ``not submitted`` (:attr:`status`).
+    unsent: bool = False
+
+    @property
+    def status(self) -> str:
+        """The shot's status word in events and log lines: its phase's, except ``not
+        submitted`` for a shot that ended with nothing sent (``skipped`` is ``on_failure:
+        skip``'s word), as the run's summary says it."""
+        return "not submitted" if self.phase is Phase.SKIPPED and self.unsent else self.phase.value
 
     @property
     def label(self) -> str:

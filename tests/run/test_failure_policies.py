@@ -5,6 +5,7 @@ relay's concurrency gate ridden without a shot failing for it."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -294,3 +295,125 @@ def test_a_gate_of_4_at_32_tasks_finishes_every_shot(
 
 def submits_created(sim: SimServer) -> int:
     return len(sim.created_task_ids())
+
+
+# on_failure and the gate together (issue 15 §3, round 18's B2 findings) ----------------------
+
+
+@pytest.fixture(scope="module")
+def served_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One 4 s clip the simulators below serve for every task (nothing rendered per task)."""
+    clip = tmp_path_factory.mktemp("served") / "served.mp4"
+    body = {"model": "doubao-seedance-2-0-480p", "prompt": "x", "seconds": "4",
+            "metadata": {"ratio": "16:9", "generate_audio": False}}  # fmt: skip
+    render_clip(find_ffmpeg({}), clip_spec_for(parse_submission(body)), clip)
+    return clip
+
+
+@pytest.fixture
+def gate_sim(
+    served_clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Any]:
+    """Starts a simulator with the given SimConfig fields, reachable through the environment."""
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+
+    def start(**fields: Any) -> SimServer:
+        config = SimConfig(
+            api_key=SIM_API_KEY,
+            timing=Timing.fast(),
+            clip_file=served_clip,
+            work_dir=tmp_path / "sim",
+            **fields,
+        )
+        server = stack.enter_context(run_simulator(config))
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", server.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        return server
+
+    yield start
+    stack.close()
+
+
+def _events(result: Result) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    return [line for line in lines if line.get("kind") == "run.event" and "id" in line]
+
+
+def test_stop_sends_no_submit_once_a_shot_queued_at_the_gate_wins_its_slot(
+    gate_sim: Callable[..., SimServer], tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """A gate of 1 that holds each slot 1 s: eight shots queue for it. Once `first` fails
+    (on_failure: stop), no shot is submitted any more, even one that wins the gate's slot after
+    the stop: every shot after it ends `not submitted` (one word in events and summary, never
+    `skipped`), and the POSTs are exactly the shots submitted before the stop."""
+    sim = gate_sim(
+        concurrency_limit=1,
+        gate_hold=1.0,
+        faults=Faults(failure_markers={"FIRST": "transient"}),
+    )
+    shots = {"first": "FIRST light", **{f"s{i}": f"shot {i}" for i in range(1, 8)}}
+    text = pipeline_text(shots).replace(
+        "defaults: {seconds: 4, ratio: '16:9'}",
+        "defaults: {seconds: 4, ratio: '16:9', on_failure: stop}",
+    )
+    path = write(tmp_path / "film.yaml", text)
+    result = rdpipe_cli("run", str(path), "-j", "8", "--json")
+    assert result.exit_code == 1, result.stderr
+    events = _events(result)
+    # The journal writes a submit's intent after the stop check, just before its POST: no
+    # intent that created a task was written after `first`'s failure was recorded.
+    with sqlite3.connect(tmp_path / ".rdpipe" / "state.db") as db:
+        [(failed_at,)] = db.execute(
+            "SELECT t.finished_at FROM tasks t JOIN intents i USING (intent_id) "
+            "WHERE i.shot_id = 'first'"
+        ).fetchall()
+        late = db.execute(
+            "SELECT shot_id FROM intents WHERE outcome = 'submitted' AND created_at > ?",
+            (failed_at,),
+        ).fetchall()
+    assert late == []
+    outcomes = _outcomes(result)
+    stopped = "the run stopped submitting after shot 'first' failed (on_failure: stop)"
+    unsent = [shot for shot, (_, outcome, _) in outcomes.items() if outcome == "not submitted"]
+    assert unsent  # the gate kept some shots waiting until the stop
+    for shot in unsent:
+        assert outcomes[shot] == ("not submitted", "not submitted", stopped)
+        assert [e["status"] for e in events if e["id"] == shot][-1] == "not submitted"
+    assert "skipped" not in {e["status"] for e in events}
+    # The bodies the relay read (the gate answers 429 before reading one): one per task.
+    posted = [json.loads(r.body)["prompt"] for r in sim.requests() if r.body and r.method == "POST"]
+    assert len(sim.created_task_ids()) == len(shots) - len(unsent)
+    assert set(posted) == {shots[s] for s in shots if s not in unsent}
+    assert summary_of(result)["not_submitted"] == len(unsent)
+
+
+def test_a_gate_unavailable_past_the_retries_is_not_a_refusal(
+    gate_sim: Callable[..., SimServer], tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """Every submit answered 503 token_concurrency_unavailable, past the client's retries:
+    nothing was created, so the shots are `not submitted` (not `refused`), and the advice is
+    to rerun, never to change the pipeline file."""
+    sim = gate_sim(gate_unavailable_rate=1.0)
+    path = write(tmp_path / "film.yaml", pipeline_text({"dawn": "dawn", "dusk": "dusk"}))
+    result = rdpipe_cli("run", str(path), "--json")
+    assert result.exit_code == 1, result.stderr
+    assert sim.created_task_ids() == []
+    said = (
+        "RelayDance's concurrency gate was unavailable for POST /v1/video/generations "
+        "(503 token_concurrency_unavailable)"
+    )
+    outcomes = _outcomes(result)
+    for shot in ("dawn", "dusk"):
+        status, outcome, message = outcomes[shot]
+        assert (status, outcome) == ("not submitted", "not submitted")
+        assert message is not None and message.startswith(said)
+        assert message.endswith(
+            ", and still after the client's retries; nothing was created (not billed): rerun "
+            "to submit it"
+        )
+    summary = summary_of(result)
+    assert summary["outcomes"]["refused"] == 0 and summary["not_submitted"] == 2
+    assert "change the pipeline file" not in result.stderr
+    assert "` tries again the shots without a clip (dawn, dusk): " in result.stderr
