@@ -11,6 +11,7 @@ import anyio.to_thread
 from PIL import Image, ImageDraw, ImageOps
 
 from rdpipe.assemble.frames import grab_frame
+from rdpipe.progress_steps import StepCounter, StepListener
 from rdpipe.text import FontChain, Typesetter, draw_block, layout_text
 
 _THUMB_WIDTH = 320
@@ -29,11 +30,25 @@ class SheetEntry:
 
 
 async def write_contact_sheet(
-    entries: Sequence[SheetEntry], dest: Path, *, fonts: FontChain
+    entries: Sequence[SheetEntry],
+    dest: Path,
+    *,
+    fonts: FontChain,
+    progress: StepListener | None = None,
 ) -> Path:
-    """Grab a frame of every shot and lay them out in a grid, written beside the video."""
-    frames = [await grab_frame(e.clip, e.at, shot_id=e.shot_id) for e in entries]
-    return await anyio.to_thread.run_sync(_draw, entries, frames, dest, fonts)
+    """Grab a frame of every shot and lay them out in a grid, written beside the video.
+
+    ``progress`` hears the step "contact sheet" in shots: one more per frame grabbed, the last
+    once the sheet is drawn and written (120 shots take several seconds)."""
+    counter = StepCounter(progress, "contact sheet", len(entries), "shots")
+    counter.start()
+    frames: list[Image.Image] = []
+    for entry in entries:
+        frames.append(await grab_frame(entry.clip, entry.at, shot_id=entry.shot_id))
+        counter.set(min(len(frames), len(entries) - 1))  # the last piece is the drawing
+    written = await anyio.to_thread.run_sync(_draw, entries, frames, dest, fonts)
+    counter.set(len(entries))
+    return written
 
 
 def _draw(

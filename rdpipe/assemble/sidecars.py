@@ -13,6 +13,7 @@ from rdpipe.assemble.join_plan import ClipInput, JoinPlan
 from rdpipe.assemble.probe import ClipInfo
 from rdpipe.files import write_atomically
 from rdpipe.model.output import OutputSpec, caption_path, contact_sheet_path
+from rdpipe.progress_steps import StepListener
 from rdpipe.text import FontChain
 
 _CAPTION_FORMATS = {"srt": format_srt, "vtt": format_vtt}
@@ -26,11 +27,13 @@ async def write_sidecars(
     spec: OutputSpec,
     output: Path,
     fonts: FontChain,
+    progress: StepListener | None = None,
 ) -> tuple[Path, ...]:
     """Write the caption files ``output.captions.sidecars`` asks for (when a shot has a
     caption) and the contact sheet (``output.contact_sheet``) beside ``output``; their paths.
 
-    ``infos[i]`` describes ``clips[i]``. Files are written in worker threads.
+    ``infos[i]`` describes ``clips[i]``. Files are written in worker threads. ``progress``
+    hears the contact sheet's step (:func:`write_contact_sheet`).
     """
     written: list[Path] = []
     if plan.cues:
@@ -45,7 +48,7 @@ async def write_sidecars(
             for c, i in zip(clips, infos, strict=True)
         ]
         sheet = contact_sheet_path(output)
-        written.append(await write_contact_sheet(entries, sheet, fonts=fonts))
+        written.append(await write_contact_sheet(entries, sheet, fonts=fonts, progress=progress))
     return tuple(written)
 
 

@@ -83,7 +83,8 @@ async def assemble(
     core) and the normalised pieces are joined by copy. ``base_dir`` resolves the relative
     paths of ``spec``. ``verdicts``: what is known of the clips' media (a run's clip store's);
     by default those kept in ``cache_dir``. ``progress`` hears the long steps: "normalising"
-    (pieces encoded of those to encode) and "joining" (seconds of video written of its length).
+    (pieces encoded of those to encode), "joining" (seconds of video written of its length)
+    and "contact sheet" (shots whose frame is on it).
     """
     cores = os.cpu_count() or 1
     base = base_dir if base_dir is not None else output.parent
@@ -114,7 +115,9 @@ async def assemble(
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(probes.save)
     await check_length(spec, output)
-    sidecars = await write_sidecars(plan, clips, infos, spec=spec, output=output, fonts=fonts)
+    sidecars = await write_sidecars(
+        plan, clips, infos, spec=spec, output=output, fonts=fonts, progress=progress
+    )
     # The editors' timeline beside the video (issue 17 §3).
     await write_timeline(
         plan, clips, spec=spec, output=output, ffmpeg=ffmpeg, base_dir=base, fonts=fonts

@@ -247,3 +247,36 @@ def test_run_in_a_pipe_says_the_join_steps_before_its_summary(tmp_path: Path) ->
     assert steps[-1] == "joining: 11 of 11 seconds (100%)"
     assert lines.index(steps[-1]) == len(lines) - 2  # then the summary line
     assert lines[-1].startswith("film: 3 submitted, 0 resumed, 0 reused, 0 failed -> ")
+
+
+def test_the_contact_sheet_is_a_step_counted_in_shots(tmp_path: Path) -> None:
+    """The contact sheet (a frame grabbed per shot, then drawn: seconds for 120 shots) tells its
+    progress like the other steps: 0 of 3 shots at its start, one more per frame, the last once
+    the PNG is written; a pipe then reads ``contact sheet: 3 of 3 shots (100%)``."""
+    import anyio
+
+    from rdpipe.assemble.contact_sheet import SheetEntry, write_contact_sheet
+    from rdpipe.ffmpeg_path import find_ffmpeg
+    from rdpipe.text import load_font_chain
+    from tests.assemble.clips import ClipRecipe, make_clip
+
+    ffmpeg = find_ffmpeg(os.environ)
+    clips = [make_clip(ffmpeg, ClipRecipe(f"c{i}", 160, 90, "25", hue=i * 90), tmp_path)
+             for i in range(3)]  # fmt: skip
+    entries = [SheetEntry(f"s{i}", clip, 0.5, f"shot {i}") for i, clip in enumerate(clips)]
+    heard: list[StepProgress] = []
+    sheet = tmp_path / "film.contact.png"
+
+    async def write() -> Path:
+        fonts = load_font_chain(None, tmp_path)
+        return await write_contact_sheet(entries, sheet, fonts=fonts, progress=heard.append)
+
+    assert anyio.run(write) == sheet and sheet.stat().st_size > 0
+    assert {(event.step, event.unit) for event in heard} == {("contact sheet", "shots")}
+    assert [(event.done, event.total) for event in heard] == [(0, 3), (1, 3), (2, 3), (2, 3),
+                                                              (3, 3)]  # fmt: skip
+    out = io.StringIO()
+    plain = PlainSteps(Console(file=out, width=80), patience=0.0, clock=lambda: heard[0].started)
+    for event in heard:
+        plain.step(event)
+    assert out.getvalue().splitlines()[-1] == "contact sheet: 3 of 3 shots (100%)"
