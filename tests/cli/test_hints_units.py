@@ -19,7 +19,9 @@ def test_the_file_is_written_from_where_the_user_is_and_quoted() -> None:
         "rdpipe assemble 'my films/film.yaml' --offline --set 'mood=very stormy'"
     )
     assert typed.command("review") == "rdpipe review 'my films/film.yaml' --offline"
-    assert typed.command("pick", "kite", "2") == "rdpipe pick 'my films/film.yaml' kite 2"
+    assert typed.command("pick", "kite", "2") == (
+        "rdpipe pick 'my films/film.yaml' kite 2 --set 'mood=very stormy'"
+    )
     assert typed.command("models") == "rdpipe models --offline"
     inside = Invocation(HOME, HOME / "a" / "film.yaml")
     assert inside.command("status") == "rdpipe status a/film.yaml"
@@ -68,3 +70,20 @@ def test_a_relative_file_starting_with_a_dash_is_not_read_as_an_option() -> None
     assert Invocation(HOME, HOME / "-x.yaml").command("status") == "rdpipe status ./-x.yaml"
     assert Invocation(HOME, Path("a-b/film.yaml")).file_argument() == "a-b/film.yaml"
     assert Invocation(HOME, Path("/-srv/film.yaml")).file_argument() == "/-srv/film.yaml"
+
+
+def test_a_path_through_a_symlinked_folder_is_written_as_the_kernel_reads_it(
+    tmp_path: Path,
+) -> None:
+    """``outlink/../rot.yaml`` with outlink -> rot/out is rot/rot.yaml to the kernel (``..``
+    from where the link points); the lexical ``rot.yaml`` does not exist there. The command
+    names rot/rot.yaml; a path without a link is left as typed."""
+    (tmp_path / "rot" / "out").mkdir(parents=True)
+    (tmp_path / "rot" / "rot.yaml").write_text("version: 1\n", encoding="utf-8")
+    (tmp_path / "outlink").symlink_to("rot/out")
+    linked = Invocation(tmp_path, Path("outlink/../rot.yaml"))
+    assert linked.command("pick", "phone", "1") == "rdpipe pick rot/rot.yaml phone 1"
+    plain = Invocation(tmp_path, Path("rot/../rot/rot.yaml"))
+    assert plain.command("status") == "rdpipe status rot/rot.yaml"
+    not_yet = Invocation(tmp_path, Path("outlink/../new.yaml"))  # no file: left as typed
+    assert not_yet.command("run") == "rdpipe run new.yaml"
