@@ -87,15 +87,19 @@ def _cost(value: object) -> TakeCost | None:
     currency, quota = value.get("currency"), value.get("quota")
     settled, per_unit = value.get("settled"), value.get("quota_per_unit")
     expected, rate = value.get("expected"), value.get("rate")
-    if not (isinstance(currency, str) and _is_int(quota) and quota >= 0):
+    if not (isinstance(currency, str) and _is_number(per_unit) and per_unit > 0):
         return None
-    if not (_is_number(settled) and settled >= 0 and _is_number(per_unit) and per_unit > 0):
+    if (quota is None) != (settled is None):  # both stated, or neither (not stated)
+        return None
+    if quota is not None and not (_is_int(quota) and quota >= 0):
+        return None
+    if settled is not None and not (_is_number(settled) and settled >= 0):
         return None
     if not all(v is None or (_is_number(v) and v >= 0) for v in (expected, rate)):
         return None
     return TakeCost(
         currency=currency,
-        settled=float(settled),
+        settled=None if settled is None else float(settled),
         quota=quota,
         quota_per_unit=float(per_unit),
         expected=None if expected is None else float(expected),

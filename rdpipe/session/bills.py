@@ -156,15 +156,16 @@ def bill_of_lock(cost: TakeCost) -> TakeBill:
 
 def take_cost(task: RecordedCharge) -> TakeCost | None:
     """The cost of a task that made a clip, as the lock file records it: for a clip restored,
-    the cost it was restored with; ``None`` when the relay stated no settled charge."""
+    the cost it was restored with; when the relay stated no settled charge, the expected one
+    with ``settled``/``quota`` ``None``; ``None`` when neither is known."""
     if task.restored_cost is not None:
         return task.restored_cost
-    if task.settled_quota is None:
+    if task.settled_quota is None and task.expected_quota is None:
         return None
     currency = task_currency(task)
     return TakeCost(
         currency=currency.code,
-        settled=round(currency.amount(task.settled_quota), DECIMALS),
+        settled=amount(currency, task.settled_quota),
         quota=task.settled_quota,
         quota_per_unit=currency.quota_per_unit,
         expected=amount(currency, task.expected_quota),

@@ -183,7 +183,8 @@ def _lock_costs(entries: Sequence[ShotLock]) -> LockCosts:
                                        TakeBill("")))  # fmt: skip
             else:
                 bill = bill_of_lock(take.cost)
-                rows.append(CostRow(entry.name, take.take, take.task_id, SETTLED, bill))
+                charge = SETTLED if take.cost.settled is not None else NOT_STATED
+                rows.append(CostRow(entry.name, take.take, take.task_id, charge, bill))
     return LockCosts(tuple(rows), tuple(without))
 
 

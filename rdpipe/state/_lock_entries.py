@@ -29,12 +29,14 @@ class TakeCost:
     converted with the unit the relay stated: ``settled`` = ``quota`` / ``quota_per_unit``
     (quota units per US dollar), times ``rate`` (yuan per dollar) for CNY; for TOKENS, the
     quota itself. ``expected``: the estimate it was sent with, in the same currency (``None``:
-    not known). Figures are rounded to 6 decimals.
+    not known). ``settled`` and ``quota`` are ``None`` when the relay stated no usable charge
+    (its envelope had no ``quota``, or one no charge can be): the take keeps its ``expected``
+    figure. Figures are rounded to 6 decimals.
     """
 
     currency: str
-    settled: float
-    quota: int
+    settled: float | None
+    quota: int | None
     quota_per_unit: float
     expected: float | None = None
     rate: float | None = None  # CNY only

@@ -242,8 +242,8 @@ class _Reader:
 
         return TakeCost(
             currency=self.text(*required("currency")),
-            settled=self.amount(*required("settled")),
-            quota=self.quota(*required("quota")),
+            settled=self.optional(fields, "settled", field, self.amount),
+            quota=self.optional(fields, "quota", field, self.quota),
             quota_per_unit=self.positive(*required("quota_per_unit")),
             expected=self.optional(fields, "expected", field, self.amount),
             rate=self.optional(fields, "rate", field, self.positive),

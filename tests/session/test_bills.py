@@ -73,7 +73,11 @@ def test_a_failed_task_is_refunded_and_has_no_lock_cost() -> None:
     assert failed.precharge == 3.0
     running = bill_of_task(_task(state="running", settled_quota=None))
     assert (running.refunded, running.settled) == (False, None)
-    assert take_cost(_task(settled_quota=None)) is None  # the relay did not say
+    # The relay did not say (no usable quota): the lock keeps the expected figure, settled null.
+    assert take_cost(_task(settled_quota=None)) == TakeCost(
+        "USD", None, None, 500_000.0, expected=2.41
+    )
+    assert take_cost(_task(settled_quota=None, expected_quota=None)) is None  # nothing known
 
 
 def test_manifest_fields_of_an_estimate_and_of_nothing() -> None:

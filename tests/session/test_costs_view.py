@@ -169,3 +169,40 @@ def test_the_last_run_bills_the_interrupted_runs_tasks_it_resumed(tmp_path: Path
     total = run["totals"]
     assert (total["currency"], total["takes"], total["settled_quota"]) == ("CNY", 3, 1_100_000)
     assert total["settled"] == pytest.approx(16.06)  # 1,100,000 / 500,000 * 7.3
+
+
+def test_a_charge_the_relay_did_not_state_usably_keeps_the_expected_figure_in_the_lock(
+    tmp_path: Path,
+) -> None:
+    """An envelope whose quota is 1e30 (no charge is that large; SQLite cannot keep it) is
+    recorded as not stated, never a crash; the lock keeps the take's cost with its expected
+    figure and no settled one, and `rdpipe cost` lists it with the lock's takes as "not stated"
+    (not among those made before rdpipe recorded costs)."""
+    from rdpipe.session.bills import take_cost
+
+    path = tmp_path / "film.yaml"
+    path.write_text(PIPELINE)
+    with _state(path) as store:
+        store.use_currency(Currency())
+        _submit(store, "a", "task_a", ShotCost(250_000, 200_000))
+        task = store.record_status("task_a", state="succeeded", settled_quota=10**30)
+    assert task.settled_quota is None
+    cost = take_cost(task)
+    assert cost == TakeCost("USD", None, None, 500_000.0, expected=0.4)
+    lock = LockFile(StatePaths.for_pipeline(path).lock_file)
+    lock.write([ShotLock("a", "a" * 64, "m", (TakeLock(1, "task_a", "a.mp4", "aa" * 32,
+                                                       cost=cost),))])  # fmt: skip
+    assert (
+        "    cost:\n      currency: USD\n      expected: 0.4\n      quota_per_unit: 500000\n"
+    ) in lock.path.read_text()
+    assert lock.read()[0].takes[0].cost == cost
+    document = cost_document(read_costs(path))
+    assert document["last_run"]["takes"][0]["charge"] == "not stated"
+    (row,) = document["lock"]["takes"]
+    assert (row["charge"], row["expected"], row["settled"], row["settled_quota"]) == (
+        "not stated",
+        0.4,
+        None,
+        None,
+    )
+    assert document["lock"]["without_cost"] == []
