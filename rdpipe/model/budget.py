@@ -29,6 +29,7 @@ class Budget(BaseModel):
     )
     cost: float | None = Field(
         default=None,
+        json_schema_extra={"minimum": SMALLEST_COST},  # checked by _large_enough, in words
         description="Most one run may cost, in the account's display currency (USD, CNY or "
         "tokens, as RelayDance shows it): the run is refused when its expected cost or its "
         "pre-charge is above it.",
