@@ -267,7 +267,7 @@ class ShotRenderer:
         for problem in template.variable_problems:
             self._variable_problems.setdefault(problem, []).append(shot.id)
         model = settings["model"]
-        if not model:
+        if model is None:  # written empty: one error at that line (check_model_structure)
             problems.append(
                 Problem(base, "no model: set model: at the top of the file, in defaults or here")
             )

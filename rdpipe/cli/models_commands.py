@@ -64,6 +64,13 @@ def merge_models(server: Sequence[ModelEntry], catalog: Catalog) -> list[ModelRo
     return rows + [ModelRow(i, False, None, catalog.get(i)) for i in missing]
 
 
+def printable(text: str) -> str:
+    """``text`` as a terminal may show it: each character that is not printable (ESC, a line
+    break, a tab) written as its Python escape (``\\x1b``, ``\\n``); a server's id is data
+    and must neither colour the terminal nor break a row."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _audio_text(audio: bool | None) -> str:
     return {None: "optional", True: "always", False: "none"}[audio]
 
@@ -94,10 +101,10 @@ def models_table(rows: Sequence[ModelRow], width: int = FAMILY_WIDTH) -> Table:
         info = row.info
         note = "" if row.offered and info else "not offered" if info else "not in local catalog"
         if info is None:
-            cells = [row.id, "", "", "", note]
+            cells = [printable(row.id), "", "", "", note]
         else:
             cells = [
-                row.id,
+                printable(row.id),
                 f"{info.min_seconds}-{info.max_seconds}",
                 ", ".join(info.resolutions),
                 _audio_text(info.audio),

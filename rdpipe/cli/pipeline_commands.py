@@ -452,6 +452,7 @@ def print_plan(
     from rich.text import Text
 
     from rdpipe.plan import Action
+    from rdpipe.prepare.model_ids import shown_model
 
     # Ids, reasons and model ids are data, never markup: each goes in as a Text.
     for job in result.jobs:
@@ -468,7 +469,8 @@ def print_plan(
     table = _figures_table(f"Plan for {result.pipeline}", "model", priced=money is not None)
     by_model = {} if money is None else money.by_model(result)
     for model, totals in sorted(result.by_model.items()):
-        row: list[Text | str] = [Text(model), str(totals.generations), str(totals.billed_seconds)]
+        model_cell = Text(shown_model(model))
+        row: list[Text | str] = [model_cell, str(totals.generations), str(totals.billed_seconds)]
         if money is not None:
             row += _cost_cells(money, by_model.get(model))
         table.add_row(*row)
@@ -477,7 +479,8 @@ def print_plan(
         total += _cost_cells(money, money.costs.total)
         if money.costs.unpriced:
             total[-2] += "*"
-            table.caption = Text(f"* without {', '.join(money.costs.unpriced)} (not priced)")
+            unpriced = ", ".join(map(shown_model, money.costs.unpriced))
+            table.caption = Text(f"* without {unpriced} (not priced)")
     table.add_row(*total, style="bold")
     console.print(table)
     if result.staged or later is not None:
@@ -602,7 +605,9 @@ def _cost_line(money: PlanMoney, job: Job) -> str:
     """``cost: expected $2.16, pre-charge $2.70`` (or that the model is not priced)."""
     cost = money.billed(job)
     if cost is None:
-        model = job.shot.model
+        from rdpipe.prepare.model_ids import shown_model
+
+        model = shown_model(job.shot.model)
         return f"cost: not priced (the relay's price list has no price rdpipe reads for {model})"
     return f"cost: expected {money.show(cost.expected)}, pre-charge {money.show(cost.precharge)}"
 

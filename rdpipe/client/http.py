@@ -90,7 +90,9 @@ def plain_reason(error: Exception) -> str:
         for kind, phase, words in _TIMEOUT_PHASES:
             if isinstance(error, kind):
                 limit = seconds.get(phase)
-                return words.format(f"{limit:g}") if limit else words.replace(" {} s", "")
+                if limit:
+                    return words.format(f"{limit:g}")
+                return words.replace("after {} s ", "").replace(" within {} s", "")
         return "timed out"
     if isinstance(error, httpx.ConnectError):
         if any(words in said.lower() for words in _REFUSED) or not said:

@@ -44,6 +44,7 @@ def check_model_structure(pipeline: Pipeline) -> list[Problem]:
         else:
             seen[lower] = index
     problems.extend(_continuity_problems(pipeline, seen))
+    problems.extend(_blank_models(pipeline))
     output = PurePosixPath(pipeline.output.path.replace("\\", "/"))
     if output.is_absolute() or ".." in output.parts or not output.name:
         problems.append(
@@ -54,6 +55,22 @@ def check_model_structure(pipeline: Pipeline) -> list[Problem]:
             )
         )
     return problems
+
+
+def _blank_models(pipeline: Pipeline) -> Iterator[Problem]:
+    """One error at each ``model:`` written empty (``""``, spaces): it is no id, and not
+    "no model" at every shot that falls back to it."""
+    written: list[tuple[DataPath, str | None]] = [
+        (("model",), pipeline.model),
+        (("defaults", "model"), pipeline.defaults.model),
+    ]
+    written += [(("shots", i, "model"), shot.model) for i, shot in enumerate(pipeline.shots)]
+    for place, model in written:
+        if model is not None and not model.strip():
+            yield Problem(
+                place,
+                f"model is empty ({model!r}): write a model id, as `rdpipe models` lists them",
+            )
 
 
 def _continuity_problems(pipeline: Pipeline, ids: dict[str, int]) -> Iterator[Problem]:

@@ -84,6 +84,13 @@ def model_place(loaded: LoadedPipeline, shot: RenderedShot) -> DataPath:
     return ("shots", shot.index, "model")
 
 
+def shown_model(model: str) -> str:
+    """``model`` as a message shows it: bare when it is a plain id, quoted (Python's repr) when
+    it has spaces at its ends or characters a terminal would not show, so ``' x '`` is seen."""
+    plain = model == model.strip() and model.isprintable() and bool(model)
+    return model if plain else repr(model)
+
+
 def did_you_mean(model: str, known: Iterable[str]) -> str | None:
     """The known id closest to ``model``, when one is close enough."""
     close = difflib.get_close_matches(model, list(known), n=1, cutoff=CLOSENESS)
@@ -95,7 +102,7 @@ def catalog_warnings(uses: Sequence[ModelUse], known: Sequence[str]) -> list[Dia
     did-you-mean; a new id may be fine, so never an error."""
     warnings = []
     for use in uses:
-        if use.model in known:
+        if use.model in known or not use.model.strip():  # an empty id is an error already
             continue
         close = did_you_mean(use.model, known)
         tail = f"; did you mean {close!r}?" if close else " (new models appear over time)"

@@ -82,7 +82,9 @@ class PlanAnnounced:
         show = self.currency.show
         said = f"expected {show(self.cost.expected)}, pre-charge {show(self.cost.precharge)}"
         if self.unpriced:
-            said += f" without {', '.join(self.unpriced)} (not priced)"
+            from rdpipe.prepare.model_ids import shown_model
+
+            said += f" without {', '.join(map(shown_model, self.unpriced))} (not priced)"
         return said
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from rdpipe.catalog import load_catalog
@@ -12,6 +13,7 @@ from rdpipe.cli.models_commands import merge_models
 from rdpipe.client import ModelEntry
 from rdpipe.sim import SimServer
 from tests.client.mock_server import SIM_KEY
+from tests.lying_models import LyingModels, lying_models
 
 VIDEO = ("openai-video",)
 
@@ -118,3 +120,48 @@ def test_models_offline() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "doubao-seedance-2-0-720p" in {row["id"] for row in json.loads(result.output)["models"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("null", "the answer is null, not an object"),
+        ('{"data": "abc"}', "its data is a string, not a list of models"),
+        ('[{"id": "doubao-seedance-2-0-480p"}]', "the answer is a list, not an object"),
+        ('{"data": [1, null, {"id": 5}]}', "entry 1 of its list is not a model with an id"),
+        ('{"data": []}', "its list of models is empty"),
+    ],
+)
+def test_models_says_a_list_that_is_not_one_could_not_be_read(body: str, problem: str) -> None:
+    """A lying GET /v1/models: exit 1 and what is wrong with the answer, never every catalog
+    model marked "not offered" nor a garbage entry shown as a model."""
+    with lying_models(LyingModels(body=body.encode())) as liar:
+        environ = {"RELAYDANCE_API_KEY": SIM_KEY, "RELAYDANCE_BASE_URL": liar.base_url}
+        result = CliRunner().invoke(app, ["models"], env=environ)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: RelayDance sent an unreadable answer to GET /v1/models: {problem}.\n"
+    )
+
+
+def test_models_escapes_control_characters_in_server_ids() -> None:
+    """An id carrying ESC or a line break is shown escaped: no colour reaches the terminal and
+    the row stays one line (--json keeps the id as sent)."""
+    ids = ["seedance-x\x1b[31mRED\x1b[0m", "seedance-a\nb"]
+    body = json.dumps({"data": [{"id": i} for i in ids]}).encode()
+    with lying_models(LyingModels(body=body)) as liar:
+        environ = {
+            "RELAYDANCE_API_KEY": SIM_KEY,
+            "RELAYDANCE_BASE_URL": liar.base_url,
+            "COLUMNS": "160",
+        }
+        table = CliRunner().invoke(app, ["models"], env=environ)
+        shown = CliRunner().invoke(app, ["models", "--json"], env=environ)
+    assert table.exit_code == 0, table.output
+    assert "\x1b" not in table.stdout
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert ["seedance-a\\nb", "not", "in", "local", "catalog"] in rows
+    assert ["seedance-x\\x1b[31mRED\\x1b[0m", "not", "in", "local", "catalog"] in rows
+    assert [row["id"] for row in json.loads(shown.stdout)["models"] if row["offered"]] == sorted(
+        ids
+    )

@@ -376,3 +376,50 @@ def test_an_id_the_server_serves_but_the_catalog_lacks_is_not_warned_online(
     )
     result = cli("validate", "--online", "sb.yaml")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "sb.yaml: OK (4 shots)\n", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            _pipeline('""', ["  - {id: a, prompt: x}", "  - {id: b, prompt: y}"]),
+            "3:8: model: model is empty ('')",
+        ),
+        (
+            _pipeline(CLOSE, ["  - {id: a, prompt: x}", "  - {id: b, prompt: y, model: '  '}"]),
+            "7:31: shots[1].model: model is empty ('  ')",
+        ),
+    ],
+    ids=["top", "shot"],
+)
+def test_an_empty_model_is_one_error_at_its_line(
+    make_tree: TreeMaker, cli: Callable[..., Result], text: str, said: str
+) -> None:
+    """`model: ""` is one error where it is written, not "no model" at every shot."""
+    make_tree({"sb.yaml": text})
+    result = cli("validate", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: sb.yaml:{said}: write a model id, as `rdpipe models` lists them\n"
+        "1 error; nothing was sent to the API.\n"
+    )
+
+
+def test_a_model_id_with_spaces_at_its_ends_is_quoted(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """`model: " doubao-seedance-2-0-480p "`: plan quotes the id wherever it names it, so the
+    spaces that make it unpriced (and unserved) are seen."""
+    padded = f"' {CLOSE} '"
+    make_tree({"sb.yaml": _pipeline(f'" {CLOSE} "', ["  - {id: a, prompt: x}"])})
+    result = cli("plan", "sb.yaml", "--offline")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert (
+        f"cost: not priced (the relay's price list has no price rdpipe reads for {padded})"
+    ) in lines
+    assert f"* without {padded} (not priced)" in lines
+    assert result.stderr.startswith(
+        f"sb.yaml:3:8: model: warning: model {padded} is not in rdpipe's catalog; did you mean "
+        f"'{CLOSE}'?"
+    )
