@@ -217,6 +217,8 @@ def run_command(
             raise closed[0] from None  # not a bug: the entry point says so in one line
         if _interrupted(error):
             say_interrupted(context.err)
+            if as_json:  # a machine reading stdout learns how it ended
+                _write_out(dumps_line(interrupted_document()), context)
             raise InterruptionReported from None
         if not isinstance(error, Exception):
             raise  # SystemExit, GeneratorExit
@@ -300,6 +302,28 @@ def _write_out(text: str, context: CommandContext) -> None:
     stream = context.out.file
     stream.write(text + "\n")
     stream.flush()
+
+
+#: The ``error`` document's message of a command stopped by Ctrl-C.
+INTERRUPTED = "interrupted (Ctrl-C); what was already done is recorded"
+
+
+def interrupted_document() -> dict[str, object]:
+    """The ``error`` document of a command stopped by Ctrl-C under ``--json``: ``code``
+    ``interrupted``, ``exit_code`` 130, the other fields ``null`` or empty."""
+    from rdpipe.cli.machine_output import Kind, document
+
+    error = {"code": "interrupted", "message": INTERRUPTED,
+             "exit_code": int(ExitCode.INTERRUPTED), "file": None, "line": None, "field": None,
+             "diagnostics": [], "crash_log": None}  # fmt: skip
+    return document(Kind.ERROR, {"error": error, "errors": [error]})
+
+
+def dumps_line(shown: dict[str, object]) -> str:
+    """A document on one line, as ``--json`` prints each."""
+    from rdpipe.cli.machine_output import dumps
+
+    return dumps(shown, indent=None)
 
 
 def say_interrupted(err: Console) -> None:

@@ -281,6 +281,18 @@ def _kinds() -> dict[str, Any]:
             required=["kind", "version", "event", "id", "status"],
             description="rdpipe run --json: one line per change of a shot",
         ),
+        "run_gate_event": _object(
+            {
+                "kind": {"const": Kind.RUN_EVENT.value},
+                "version": {"const": VERSION},
+                "event": {"const": "gate"},
+                "limit": {"type": "integer", "minimum": 1},
+                "ceiling": {"type": "integer", "minimum": 1},
+                "lowered": {"type": "boolean"},
+            },
+            description="rdpipe run --json: the run's bound on requests in flight changed "
+            "(lowered: halved after a 429 token_concurrency_limit_reached; else raised by one)",
+        ),
         "run_summary": _document(
             Kind.RUN_SUMMARY,
             "rdpipe run --json: the last line",

@@ -77,6 +77,17 @@ class JsonLinesReporter:
         stream.flush()
 
 
+def gate_event(change: GateChanged) -> dict[str, Any]:
+    """The ``run.event`` of a change of the run's bound on requests in flight:
+    ``{"kind": "run.event", "version": 1, "event": "gate", "limit": 4, "ceiling": 32,
+    "lowered": true}`` (``lowered``: halved after a 429 ``token_concurrency_limit_reached``,
+    else raised by one)."""
+    from rdpipe.cli.machine_output import Kind, document
+
+    fields = {"event": "gate", "limit": change.limit, "ceiling": change.ceiling}
+    return document(Kind.RUN_EVENT, {**fields, "lowered": change.lowered})
+
+
 class PlainReporter:
     """A log line per change of phase (not per progress tick), for logs and pipes.
 

@@ -125,6 +125,10 @@ class ConsoleRunReporter:
     def run_event(self, event: RunEvent) -> None:
         if isinstance(event, PlanAnnounced) and event.idle:
             return
+        if isinstance(event, GateChanged) and self._json_to is not None:
+            from rdpipe.cli.progress import gate_event
+
+            _json_line(self._json_to, gate_event(event))  # --json: a run.event a machine reads
         if isinstance(event, GateChanged):  # the live view's header, else a line when lowered
             if self._live is not None:
                 self._live.show_gate(event)
@@ -183,6 +187,14 @@ class ConsoleRunReporter:
             return STOPPING_AFTER_SHOTS
         return STOPPING
 
+    def interrupted_document(self) -> None:
+        """With ``--json``, end standard output with the ``error`` document of a Ctrl-C
+        (:func:`~rdpipe.cli.app.interrupted_document`), for a second Ctrl-C's exit at once."""
+        if self._json_to is not None:
+            from rdpipe.cli.app import interrupted_document
+
+            _json_line(self._json_to, interrupted_document())
+
     def notice(self, text: str) -> None:
         """Say ``text`` (yellow) on the notices console.
 
@@ -205,6 +217,14 @@ class ConsoleRunReporter:
                 self._shots_over = True
             finally:
                 self._live = None
+
+
+def _json_line(target: JsonLinesTarget, document: dict[str, object]) -> None:
+    """``document`` as one JSON line on ``target``'s stream, flushed at once."""
+    import json
+
+    target.stream.write(json.dumps(document, ensure_ascii=False) + "\n")
+    target.stream.flush()
 
 
 class _QuietMeter:
@@ -297,5 +317,6 @@ def _exit_at_once(reporter: ConsoleRunReporter) -> NoReturn:
     try:
         reporter.notice(EXITING)
         say_interrupted(reporter.notices)
+        reporter.interrupted_document()
     finally:
         os._exit(int(ExitCode.INTERRUPTED))

@@ -114,6 +114,48 @@ def stopping_after_shots(pipeline: Path) -> str:
     )
 
 
+#: The ``error`` document that ends ``run --json``'s standard output after a Ctrl-C.
+INTERRUPTED_JSON = (
+    '{"kind": "error", "version": 1, "error": {"code": "interrupted", "message": "interrupted '
+    '(Ctrl-C); what was already done is recorded", "exit_code": 130, "file": null, "line": '
+    'null, "field": null, "diagnostics": [], "crash_log": null}, "errors": [{"code": '
+    '"interrupted", "message": "interrupted (Ctrl-C); what was already done is recorded", '
+    '"exit_code": 130, "file": null, "line": null, "field": null, "diagnostics": [], '
+    '"crash_log": null}]}\n'
+)
+
+
+def test_gate_changes_are_run_events_under_json() -> None:
+    """--json: each change of the bound on requests is a run.event line on stdout (a machine
+    reads the limit there, not in stderr's words), valid against the output schema."""
+    import io
+    import json
+
+    import jsonschema
+    from rich.console import Console
+
+    from rdpipe.cli.machine_output import JsonLinesTarget
+    from rdpipe.cli.output_schema import output_schema
+    from rdpipe.cli.run_session import ConsoleRunReporter
+    from rdpipe.redaction import NO_SECRETS
+    from rdpipe.scheduler import GateChanged
+
+    out, err = io.StringIO(), io.StringIO()
+    reporter = ConsoleRunReporter(Console(file=err), NO_SECRETS,
+                                  json_to=JsonLinesTarget(out, Path(".")))  # fmt: skip
+    reporter.run_event(GateChanged(4, 32, lowered=True))
+    reporter.run_event(GateChanged(5, 32))
+    assert out.getvalue() == (
+        '{"kind": "run.event", "version": 1, "event": "gate", "limit": 4, "ceiling": 32, '
+        '"lowered": true}\n'
+        '{"kind": "run.event", "version": 1, "event": "gate", "limit": 5, "ceiling": 32, '
+        '"lowered": false}\n'
+    )
+    schema = output_schema()
+    for line in [*out.getvalue().splitlines(), INTERRUPTED_JSON]:
+        jsonschema.validate(json.loads(line), schema)
+
+
 def wait_until(condition: Callable[[], bool], run: RunProcess, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -154,6 +196,7 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
     said = stopping_after_shots(here) if moment == "assembly" else stopping(here)
     assert run.error_text.endswith(said + "interrupted\n"), run.error_text
     assert "Traceback" not in run.error_text + "".join(run.lines)
+    assert run.lines[-1] == INTERRUPTED_JSON  # --json: stdout ends with how the run ended
 
     sim.faults = Faults()
     rerun = online_cli(sim, SIM_API_KEY, rdpipe_cli, monkeypatch)("run", str(pipeline), "--json")
