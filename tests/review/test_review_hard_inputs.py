@@ -226,3 +226,29 @@ def test_user_text_takes_its_direction_from_its_first_letters(run_tree: RunTree)
     assert '<p class="prompt" dir="auto">@image1 climbs the stairs</p>' in html
     assert '<p class="caption" dir="auto">The coast, at dusk.</p>' in html
     assert '<h2 id="title-coast" dir="auto">' in html
+
+
+def test_takes_beyond_nine_are_reached_with_h_and_l(driver: Any, run_tree: RunTree) -> None:
+    """A shot of 12 takes: `9` goes to take 9, `l` on to 10, 11, 12 (and stays there), `h`
+    back to 11; `h` on the first take stays on it."""
+    document = manifest_document(run_tree.pipeline)
+    document["shots"][0]["takes"] = [
+        {**document["shots"][0]["takes"][0], "take": number, "seed": number}
+        for number in range(1, 13)
+    ]
+    write_manifest(run_tree, document)
+    driver.get(build_page(run_tree.manifest).as_uri())
+    assert press(driver, "9")["take"] == "take-coast-9"
+    assert [press(driver, "l")["take"] for _ in range(4)] == [
+        "take-coast-10",
+        "take-coast-11",
+        "take-coast-12",
+        "take-coast-12",
+    ]
+    assert press(driver, "h") == {"tag": "VIDEO", "take": "take-coast-11", "shot": "shot-coast"}
+    press(driver, "1")
+    assert press(driver, "h")["take"] == "take-coast-1"
+    assert press(driver, "j")["shot"] == "shot-stairs"
+    assert press(driver, "l")["take"] == "take-stairs-1"
+    assert press(driver, "l") == {"tag": "ARTICLE", "take": None, "shot": "shot-stairs"}
+    assert press(driver, "h")["take"] == "take-stairs-1"

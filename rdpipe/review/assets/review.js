@@ -1,5 +1,5 @@
 // The review page's keyboard, on every page: j/k or the arrow keys move between shots, 1-9
-// go to that take of the shot, Space plays or pauses it, and p picks it on the served page.
+// go to that take of the shot, h/l to the previous or next take, Space plays or pauses it, and p picks it on the served page.
 (function () {
   "use strict";
   // The take (figure) and shot last gone to, by element id: the live view replaces cards
@@ -42,9 +42,9 @@
     }
   }
 
-  function goTake(number) {
+  function goTake(number, figure) {
     var shot = hereShot() || shots()[0];
-    var take = shot && shot.querySelector('figure.take[data-take="' + number + '"]');
+    var take = figure || (shot && shot.querySelector('figure.take[data-take="' + number + '"]'));
     if (!take) {
       return;
     }
@@ -53,6 +53,20 @@
     var target = take.querySelector("video") || shot;
     target.focus();
     take.scrollIntoView({ block: "nearest" });
+  }
+
+  function stepTake(step) {
+    // h/l: the previous or next take of the shot, for shots of more than nine takes too.
+    var shot = hereShot() || shots()[0];
+    if (!shot) {
+      return;
+    }
+    var takes = Array.prototype.slice.call(shot.querySelectorAll("figure.take"));
+    var here = takes.indexOf(focusedTake());
+    var next = takes[here < 0 ? 0 : Math.min(takes.length - 1, Math.max(0, here + step))];
+    if (next) {
+      goTake(next.dataset.take, next);
+    }
   }
 
   function focusedTake() {
@@ -95,6 +109,8 @@
       goShot(-1);
     } else if (/^[1-9]$/.test(key)) {
       goTake(key);
+    } else if (key === "h" || key === "l") {
+      stepTake(key === "l" ? 1 : -1);
     } else if (key === " " && tag !== "BUTTON" && tag !== "A" && tag !== "VIDEO") {
       // A focused player plays and pauses itself on Space (Chromium: on key up).
       handled = playPause();
