@@ -38,6 +38,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
+from rdpipe.catalog import load_catalog
 from rdpipe.client import (
     ConcurrencyLimitReached,
     GateUnavailable,
@@ -236,6 +237,7 @@ class Scheduler:
         self._stopped_by: str | None = None  # why the run was stopped early, if it was
         self._submits_stopped: str | None = None  # why no new submits go out (on_failure: stop)
         self._outage = False  # polls are failing to reach RelayDance (noted once)
+        self._catalog = load_catalog()  # which model ids fix the sound (retry_without_audio)
 
     @property
     def gate_rejections(self) -> int:
@@ -374,7 +376,7 @@ class Scheduler:
             urls = await self._hosted_urls(job, request)
             request, sent = request.with_hosted(urls), sent.with_hosted(urls)
         if without_audio:
-            request, sent = _without_audio(request), _without_audio(sent)
+            request, sent = self._silenced(request), self._silenced(sent)
         return await self._generate(job, request, sent)
 
     def _check_submits(self, job: Job) -> None:
@@ -390,6 +392,47 @@ class Scheduler:
                 f"the run stopped submitting after shot {job.shot.label!r} failed "
                 "(on_failure: stop)"
             )
+
+    def _silent_model(self, request: GenerationRequest) -> str | None:
+        """The model without audio of ``request``'s model when its id fixes the sound
+        (``seedance-1-5-pro-with-audio`` -> ``seedance-1-5-pro-no-audio``), by the catalog;
+        ``None`` when its id does not fix the sound or the catalog knows no such sibling."""
+        info = self._catalog.get(request.model)
+        if info is None or info.audio is not True:
+            return None
+        siblings = [
+            other.id
+            for other in self._catalog.models.values()
+            if other.family == info.family and other.audio is False
+        ]
+        return siblings[0] if len(siblings) == 1 else None
+
+    def _can_silence(self, request: GenerationRequest) -> bool:
+        """Whether ``request`` can be sent again without sound: it asks for sound, and its
+        model lets ``generate_audio`` decide or has a sibling without audio."""
+        if request.metadata.generate_audio is False:
+            return False
+        info = self._catalog.get(request.model)
+        if info is None or info.audio is None:
+            return True
+        return info.audio and self._silent_model(request) is not None
+
+    def _silenced(self, request: GenerationRequest) -> GenerationRequest:
+        """``request`` without sound: on the model's sibling without audio when its id fixes
+        the sound (the body validate accepts: no ``generate_audio``), else with
+        ``generate_audio: false``, its other settings kept."""
+        silent = self._silent_model(request)
+        if silent is not None:
+            return replace(request, model=silent)
+        return _without_audio(request)
+
+    def _fixed_audio(self, request: GenerationRequest, failure: FailureClass) -> bool:
+        """A refused sound track on a model whose id fixes the sound, with no sibling without
+        it, that the shot's ``retry_without_audio`` therefore retries as it was."""
+        if failure is not FailureClass.OUTPUT_AUDIO or request.metadata.generate_audio is False:
+            return False
+        info = self._catalog.get(request.model)
+        return info is not None and info.audio is True and not self._can_silence(request)
 
     @staticmethod
     def _stops(job: Job, status: TaskStatus) -> bool:
@@ -410,7 +453,7 @@ class Scheduler:
         request it was), by the shot's ``on_failure:``: the step when it is resubmitted, else
         :class:`_ShotFailed` with the shot's result (and, for ``stop``, no more submits)."""
         failure = classify(status.error_code, status.upstream_status)
-        audio = failed.metadata.generate_audio is not False
+        audio = self._can_silence(failed)
         step = next_step(job.shot, failure, retries_left=retries_left, audio=audio)
         text = _failure_text(job, status, failed)
         if step in (Step.RESUBMIT, Step.RESUBMIT_WITHOUT_AUDIO):
@@ -548,9 +591,23 @@ class Scheduler:
                 said = f"{failure.said} ({status.error_code or 'no code'})"
                 failed_text = _failure_text(job, status, request)
                 if step is Step.RESUBMIT_WITHOUT_AUDIO:
-                    request, sent = _without_audio(request), _without_audio(sent)
-                    again = "generating again without audio (not billed)"
-                    refunded.append(f"{said}; generated again without audio")
+                    silent = self._silent_model(request)
+                    request, sent = self._silenced(request), self._silenced(sent)
+                    if silent is None:
+                        again = "generating again without audio (not billed)"
+                        refunded.append(f"{said}; generated again without audio")
+                    else:  # the model id fixes the sound: its sibling without it
+                        again = f"generating again with {silent}, the model without audio"
+                        again += " (not billed; priced as that model)"
+                        refunded.append(f"{said}; generated again with {silent} (no audio)")
+                elif self._fixed_audio(request, failure):
+                    retries_left -= 1
+                    again = (
+                        f"submitting again as it was (not billed): {request.model} always has "
+                        "audio and no model of it without audio is known, so "
+                        "retry_without_audio retries it as it is"
+                    )
+                    refunded.append(f"{said}; generated again as it was")
                 else:
                     retries_left -= 1
                     again = "submitting again (not billed)"
@@ -611,7 +668,9 @@ class Scheduler:
                 take=job.shot.take,
                 request=request,
                 api_host=self._options.api_host,
-                cost=job.cost,
+                # The job's estimate is its model's; a retry on another (without audio) is
+                # priced by the relay's bill.
+                cost=job.cost if request.model == job.shot.request.model else None,
             )
             if self._submits_stopped is not None:  # stopped while the intent was written
                 stopped = self._submits_stopped

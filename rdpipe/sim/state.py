@@ -98,7 +98,11 @@ class SimState:
         precharge = precharge_quota(submission)
         if not self.account.hold(task_id, submission.model.id, precharge):
             raise _insufficient_quota(self.account.remaining or 0, precharge)
-        failure = self.injector.task_failure(submission.prompt, audio_off=submission.audio_off)
+        # The audio filter has nothing to judge in a clip without sound: one that asked for
+        # none, or of a model that never has any (a model that always has it ignores the flag).
+        fixed = submission.model.audio != "optional"
+        audio_off = not submission.audio if fixed else submission.audio_off
+        failure = self.injector.task_failure(submission.prompt, audio_off=audio_off)
         task = self._new_task(task_id, submission, failure)
         with self._lock:
             self._created.append(task.id)

@@ -417,3 +417,26 @@ def test_a_gate_unavailable_past_the_retries_is_not_a_refusal(
     assert summary["outcomes"]["refused"] == 0 and summary["not_submitted"] == 2
     assert "change the pipeline file" not in result.stderr
     assert "` tries again the shots without a clip (dawn, dusk): " in result.stderr
+
+
+def test_refused_sound_on_a_model_that_always_has_audio_moves_to_its_silent_sibling(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """seedance-1-5-pro-with-audio fixes the sound in its id, so `generate_audio: false` is a
+    body validate forbids: retry_without_audio sends the same request to the catalog's
+    seedance-1-5-pro-no-audio instead (no generate_audio field), and the summary says so."""
+    online.faults = Faults(failure_markers={"BEAM": "output_audio"})
+    text = pipeline_text({"beam": "BEAM a lighthouse beam sweeps the fog"}).replace(
+        "model: doubao-seedance-2-0-480p", "model: seedance-1-5-pro-with-audio"
+    )
+    path = write(tmp_path / "film.yaml", text)
+    result = rdpipe_cli("run", str(path))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    first, second = _posted(online)
+    assert first["model"] == "seedance-1-5-pro-with-audio"
+    assert second == {**first, "model": "seedance-1-5-pro-no-audio"}
+    assert "generate_audio" not in second["metadata"]
+    assert (
+        f"beam: done (succeeded): output audio refused ({AUDIO}); generated again with "
+        "seedance-1-5-pro-no-audio (no audio) (refunded, not billed)"
+    ) in result.stdout.splitlines()
