@@ -130,48 +130,56 @@ def _print_run(out: Console, run: RunCosts) -> None:
 
 def _table(title: str, rows: tuple[CostRow, ...], *, run: bool) -> Table:
     """Shot, take, (pre-charge,) expected, settled and what became of the charge; a total
-    row per currency. Fits 80 columns."""
+    row per currency. Fits 80 columns: figures never wrap, and when every row is in tokens
+    the title says so once and the figures are bare (``16,402,500``, not ``… tokens``)."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     from rdpipe.session.costs_view import totals
 
-    table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+    bare = bool(rows) and all(row.bill.currency == "TOKENS" for row in rows)
+    shown = f"{title}, in tokens" if bare else title
+    table = Table(title=Text(shown), title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("shot", overflow="fold", max_width=24)
     table.add_column("take", justify="right")
     if run:
-        table.add_column("pre-charge", justify="right")
-    table.add_column("expected", justify="right")
-    table.add_column("settled", justify="right")
+        table.add_column("pre-charge", justify="right", no_wrap=True)
+    table.add_column("expected", justify="right", no_wrap=True)
+    table.add_column("settled", justify="right", no_wrap=True)
     table.add_column("", overflow="fold")
     for index, row in enumerate(rows):
         bill = row.bill
-        figures = [_money(bill.currency, bill.expected), _money(bill.currency, bill.settled)]
+        figures = [_money(bill.currency, bill.expected, bare=bare),
+                   _money(bill.currency, bill.settled, bare=bare)]  # fmt: skip
         if run:
-            figures.insert(0, _money(bill.currency, bill.precharge))
+            figures.insert(0, _money(bill.currency, bill.precharge, bare=bare))
         last = index == len(rows) - 1
         table.add_row(Text(row.name), str(row.take), *figures, row.charge, end_section=last)
     sums = totals(rows)
     for total in sums:
-        table.add_row(*_total_cells(total, run=run, named=len(sums) > 1))
+        table.add_row(*_total_cells(total, run=run, named=len(sums) > 1, bare=bare))
     return table
 
 
-def _total_cells(total: Totals, *, run: bool, named: bool) -> list[str]:
+def _total_cells(total: Totals, *, run: bool, named: bool, bare: bool = False) -> list[str]:
     """The total row (``named``: one of several currencies): the pre-charges of every task,
     the expected and settled charges of the tasks that settled (so they compare)."""
-    figures = [_money(total.currency, total.expected), _money(total.currency, total.settled)]
+    figures = [_money(total.currency, total.expected, bare=bare),
+               _money(total.currency, total.settled, bare=bare)]  # fmt: skip
     if run:
-        figures.insert(0, _money(total.currency, total.precharge))
+        figures.insert(0, _money(total.currency, total.precharge, bare=bare))
     label = f"total {total.currency}" if named else "total"
     return [f"{label} ({total.takes})", "", *figures, ""]
 
 
-def _money(code: str, amount: float | None) -> str:
-    """An amount as the account shows it (``$2.19``); ``-`` when not known."""
+def _money(code: str, amount: float | None, *, bare: bool = False) -> str:
+    """An amount as the account shows it (``$2.19``); ``-`` when not known; with ``bare``,
+    tokens without their unit (the table's title names it)."""
     from rdpipe.prices import Currency
 
     if amount is None:
         return "-"
+    if bare and code == "TOKENS":
+        return f"{round(amount):,}"
     return Currency(code or "USD").show_amount(amount)

@@ -206,3 +206,24 @@ def test_a_charge_the_relay_did_not_state_usably_keeps_the_expected_figure_in_th
         None,
     )
     assert document["lock"]["without_cost"] == []
+
+
+def test_a_run_in_tokens_prints_bare_figures_that_fit_80_columns(tmp_path: Path) -> None:
+    """B1 round 18: every "tokens" wrapped onto a second line at 80 columns. The title names
+    the unit once and each figure stays on its row."""
+    path = tmp_path / "film.yaml"
+    path.write_text(PIPELINE)
+    with _state(path) as store:
+        store.use_currency(Currency("TOKENS", 500_000, 1.0))
+        _submit(store, LONG, "task_a", ShotCost(16_402_500, 16_402_500))
+        store.record_status("task_a", state="succeeded", settled_quota=14_762_250)
+    result = _cost(str(path))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    assert lines[0].startswith("Last run (") and lines[0].endswith("), in tokens")
+    rows = [line.split() for line in lines if "16,402,500" in line]
+    assert rows == [
+        [LONG[:20], "1", "16,402,500", "16,402,500", "14,762,250", "settled"],
+        ["total", "(1)", "16,402,500", "16,402,500", "14,762,250"],
+    ]
