@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,13 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 @dataclass
 class LyingModels:
     """What ``GET /v1/models`` answers (``status``, ``body``, ``content_type``; ``cut``: send
-    only the body's first half and close the connection, its length announced whole), and the
-    requests received (``"GET /v1/models"``...)."""
+    only the body's first half and close the connection, its length announced whole;
+    ``delay``: seconds before answering), and the requests received (``"GET /v1/models"``...)."""
 
     body: bytes = b'{"data": []}'
     status: int = 200
     content_type: str = "application/json"
     cut: bool = False
+    delay: float = 0.0
     requests: list[str] = field(default_factory=list)
     base_url: str = ""
 
@@ -40,6 +42,7 @@ def _handler(liar: LyingModels) -> type[BaseHTTPRequestHandler]:
                 body, status, kind = b'{"error": {"message": "not here"}}', 404, "application/json"
             else:
                 body, status, kind = liar.body, liar.status, liar.content_type
+                time.sleep(liar.delay)
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))

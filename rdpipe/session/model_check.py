@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from rdpipe.session.workspace import Workspace
 
 
+#: Seconds without the model list after which ``validate --online`` says it is waiting.
+SLOW_READ = 3.0
+
+
 @dataclass(frozen=True)
 class ServedModels:
     """The model ids ``host`` lists (``GET /v1/models``), in its order."""
@@ -64,6 +68,7 @@ def read_served_models(
     sends: SendRecord,
     run_async: AsyncRunner,
     asked: bool = False,
+    waiting: Callable[[str], None] | None = None,
 ) -> ModelsReading:
     """Read the server's model list through a client for a command's reads (two quick tries);
     an error of the server is a :class:`ModelsUnavailable`.
@@ -72,7 +77,9 @@ def read_served_models(
     can mend is an error (exit 2, as ``rdpipe models`` says it), not a note: no API key or a
     malformed one (:class:`~rdpipe.client.MissingApiKey`...), an unusable
     ``RELAYDANCE_BASE_URL`` (:class:`~rdpipe.client.InvalidBaseUrl`), a key the server
-    refuses (:class:`~rdpipe.client.AuthenticationFailed`)."""
+    refuses (:class:`~rdpipe.client.AuthenticationFailed`). ``waiting`` is told once, after
+    :data:`SLOW_READ` seconds without the list, that rdpipe is still waiting (a slow server
+    would otherwise leave the terminal silent for up to two read timeouts)."""
     from rdpipe.client.config import ClientConfig
     from rdpipe.session.connections import open_api
 
@@ -81,8 +88,22 @@ def read_served_models(
         ClientConfig.from_environ(environ)  # raises for the key and the address, sends nothing
 
     async def read() -> ModelsReading:
+        import anyio
+
         async with open_api(settings, workspace, environ, sends=sends, reads=True) as api:
-            return await fetch_served_models(api, asked=asked)
+            if waiting is None:
+                return await fetch_served_models(api, asked=asked)
+            told = waiting
+
+            async def tell() -> None:
+                await anyio.sleep(SLOW_READ)
+                told(f"waiting for the model list from {api.api_host} (GET /v1/models)...")
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(tell)
+                reading = await fetch_served_models(api, asked=asked)
+                group.cancel_scope.cancel()
+            return reading
 
     try:
         return run_async(read)

@@ -423,3 +423,21 @@ def test_a_model_id_with_spaces_at_its_ends_is_quoted(
         f"sb.yaml:3:8: model: warning: model {padded} is not in rdpipe's catalog; did you mean "
         f"'{CLOSE}'?"
     )
+
+
+def test_a_slow_model_list_is_said_before_the_wait(
+    make_tree: TreeMaker, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server taking 4 s over its list: after 3 s of silence a line says what rdpipe waits
+    for; the check then goes on as usual."""
+    make_tree({"sb.yaml": VALID})
+    listed = f'{{"data": [{{"id": "{CLOSE}"}}]}}'.encode()
+    with lying_models(LyingModels(body=listed, delay=4.0)) as liar:
+        monkeypatch.setenv("RELAYDANCE_BASE_URL", liar.base_url)
+        monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+        result = cli("validate", "--online", "sb.yaml")
+    assert (result.exit_code, result.stdout) == (0, "sb.yaml: OK (4 shots)\n")
+    assert result.stderr == (
+        f"note: waiting for the model list from {urlsplit(liar.base_url).netloc} "
+        "(GET /v1/models)...\n"
+    )
