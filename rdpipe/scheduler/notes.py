@@ -102,3 +102,15 @@ def _sent(submitted_to: str | None, asked: str | None) -> str:
     if submitted_to == asked:
         return f"it was submitted there ({submitted_to})"
     return f"it was submitted to {submitted_to}"
+
+
+def gate_refused_text(answers: int, deadline: float) -> str:
+    """Why a shot was not submitted: the relay's concurrency gate refused each of its
+    ``answers`` submits until the shot's deadline (``deadline`` seconds) passed."""
+    waited = f"{deadline:g} s" if deadline < 60 else f"{deadline / 60:g} min"
+    return (
+        f"the relay's concurrency gate refused every submit for {waited} ({answers} times, 429 "
+        "token_concurrency_limit_reached) and the shot's time limit (--shot-timeout) passed; "
+        "nothing was created (not billed): rerun when fewer requests of this API key run at "
+        "once (other runs, or a lower -j)"
+    )

@@ -113,6 +113,8 @@ _POLL_OUTAGE = (NotSent, NoAnswer, ServerError, RateLimited)
 #: gate unavailable (503) or a rate limit (429). Not an input refusal: the same request passes
 #: once the relay does, so the shot is "not submitted" and a rerun sends it.
 _CREATED_NOTHING = (GateUnavailable, RateLimited)
+#: After this many gate answers (429) to one submit, and every 50th, its row says so.
+_GATE_NOTED = frozenset({3, 10})
 
 
 class RunAborted(RdpipeError):
@@ -632,7 +634,10 @@ class Scheduler:
         if self._options.resubmit_unknown:
             await self._state_call(self._abandon_unknown, job)
         gated = 0  # the relay's concurrency gate's answers to this submit so far
+        started = anyio.current_time()
         while True:
+            if gated and anyio.current_time() - started >= self._options.shot_deadline:
+                raise _NotSubmitted(notes.gate_refused_text(gated, self._options.shot_deadline))
             self._check_submits(job)
             if self._may_submit is not None and not self._may_submit(job):
                 raise _NotSubmitted(
@@ -647,6 +652,12 @@ class Scheduler:
             if task_id is not None:
                 break
             gated += 1
+            if gated in _GATE_NOTED or gated % 50 == 0:  # the live view says why it waits
+                message = (
+                    f"the relay's concurrency gate refused this submit {gated} times (429 "
+                    "token_concurrency_limit_reached); sending it again"
+                )
+                self._report(job, Phase.SUBMITTING, attempt=attempt, message=message)
             await self._gate.pause(gated)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id

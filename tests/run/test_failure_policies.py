@@ -440,3 +440,60 @@ def test_refused_sound_on_a_model_that_always_has_audio_moves_to_its_silent_sibl
         f"beam: done (succeeded): output audio refused ({AUDIO}); generated again with "
         "seedance-1-5-pro-no-audio (no audio) (refunded, not billed)"
     ) in result.stdout.splitlines()
+
+
+def test_a_gate_that_never_admits_ends_at_the_shot_deadline_and_says_why(
+    gate_sim: Callable[..., SimServer],
+    tmp_path: Path,
+    rdpipe_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Another client of the same key holds the relay's only gate slot for 8 s: every submit
+    of the run is refused (429). The shot's deadline (--shot-timeout, shortened here to 2 s)
+    bounds the wait: the shot ends `not submitted`, saying the gate refused every submit,
+    and the run ends instead of looping."""
+    import threading
+    import urllib.request
+    from dataclasses import replace
+
+    from rdpipe.session import running
+
+    sim = gate_sim(concurrency_limit=1, gate_hold=8.0)
+    body = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "other", "seconds": "4"})
+    other = urllib.request.Request(
+        f"{sim.base_url}/v1/video/generations",
+        data=body.encode(),
+        headers={"Authorization": f"Bearer {SIM_API_KEY}", "Content-Type": "application/json"},
+    )
+    holder = threading.Thread(target=lambda: urllib.request.urlopen(other, timeout=30).read())
+    holder.start()
+    time.sleep(0.3)  # the other client holds the slot
+    options = running.scheduler_options
+    monkeypatch.setattr(
+        running,
+        "scheduler_options",
+        lambda *a, **k: replace(options(*a, **k), shot_deadline=2.0),
+    )
+    path = write(tmp_path / "film.yaml", pipeline_text({"dawn": "dawn"}))
+    started = time.monotonic()
+    result = rdpipe_cli("run", str(path))
+    took = time.monotonic() - started
+    holder.join()
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert took < 7  # before the other client let go of the slot
+    assert len(sim.created_task_ids()) == 1  # the other client's only
+    lines = result.stdout.splitlines()
+    [line] = [line for line in lines if line.startswith("dawn: not submitted: ")]
+    assert line.startswith(
+        "dawn: not submitted: the relay's concurrency gate refused every submit for 2 s ("
+    )
+    assert line.endswith(
+        " times, 429 token_concurrency_limit_reached) and the shot's time limit "
+        "(--shot-timeout) passed; nothing was created (not billed): rerun when fewer requests "
+        "of this API key run at once (other runs, or a lower -j)"
+    )
+    assert (
+        "dawn: submitting - the relay's concurrency gate refused this submit 3 times (429 "
+        "token_concurrency_limit_reached); sending it again"
+    ) in lines
+    assert lines[-1] == "film: 0 submitted, 0 resumed, 0 reused, 0 failed, 1 not submitted"
