@@ -252,3 +252,21 @@ def test_takes_beyond_nine_are_reached_with_h_and_l(driver: Any, run_tree: RunTr
     assert press(driver, "l")["take"] == "take-stairs-1"
     assert press(driver, "l") == {"tag": "ARTICLE", "take": None, "shot": "shot-stairs"}
     assert press(driver, "h")["take"] == "take-stairs-1"
+
+
+def test_portrait_takes_sit_two_abreast_on_a_phone(driver: Any, run_tree: RunTree) -> None:
+    """At 390 px, a 9:16 shot's two takes share a row (each at least 130 px wide, 9:16), where
+    a 16:9 shot's takes stack; nothing scrolls sideways."""
+    for name in ("1-eeee.mp4", "2-ffff.mp4"):
+        make_sim_clip(run_tree.output_dir / "clips" / "lamp" / name, 180, 320, "tall lamp")
+    driver.set_window_size(390, 844)
+    driver.get(build_page(run_tree.manifest).as_uri())
+    one, two = box(driver, "#take-lamp-1 video"), box(driver, "#take-lamp-2 video")
+    assert abs(one["top"] - two["top"]) <= 1 and one["width"] >= 130  # picked: 3 px border
+    assert one["height"] / one["width"] == pytest.approx(16 / 9, abs=0.02)
+    lefts = driver.execute_script(
+        "return [...document.querySelectorAll('#shot-coast .take')].map(t => t.offsetLeft);"
+    )
+    assert len(set(lefts)) == 1
+    scroll_width, inner_width = page_width(driver)
+    assert scroll_width <= inner_width
