@@ -1,4 +1,4 @@
-"""The relay's prices for one command: read once through the client, and cached by version.
+"""The relay's prices for one command: read once through the client, never kept on disk.
 
 A command that would generate asks the relay (the offline simulator with ``--offline``) for its
 price list (``GET /api/pricing``, public) and its display currency (``GET /api/status``), once,
@@ -8,25 +8,22 @@ known. A relay that cannot be reached, or whose answer is not a price list, cost
 (:class:`PricesUnavailable`: "prices could not be read from <host> (<reason>); showing seconds
 only"), and the command goes on in seconds.
 
-Each price list read is kept as ``<state dir>/pricing/<host>/<version>.json``, in the shape
-the relay publishes it (:func:`rdpipe.prices.parse_price_book` reads it back), written only
-when that version is new to the folder; a command that has no state folder yet writes none.
+The price list is not kept on disk: the version comes with the list, so a copy kept by version
+could never spare the read, and a relay may change a ratio without changing its version (a
+kept copy would then be stale). What a run was priced at is in its state: each submit keeps its
+estimate and the display currency the run saw.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rdpipe.costs import PlanCosts, plan_costs
 from rdpipe.errors import RdpipeError
-from rdpipe.files import write_atomically
 from rdpipe.plan import Action, Job, Plan
-from rdpipe.prices import Currency, PriceBook, PricingUnreadable, ShotCost, parse_price_book
+from rdpipe.prices import Currency, PriceBook, ShotCost
 from rdpipe.session.model_check import ModelsReading, ModelsUnavailable, fetch_served_models
 
 if TYPE_CHECKING:
@@ -38,9 +35,6 @@ if TYPE_CHECKING:
 
 #: How the offline simulator is named where a host would be.
 OFFLINE_HOST = "the offline simulator"
-#: The folder of the state directory that keeps the price lists read.
-PRICING_DIR = "pricing"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -110,8 +104,7 @@ def read_prices(
     or offline; with ``models``, the server's model list,
     :func:`~rdpipe.session.model_check.fetch_served_models`) through one client for the
     command's reads
-    (:func:`~rdpipe.session.connections.open_api` with ``reads``), then keep the price list in
-    the state folder (:func:`cache_price_book`) if it exists.
+    (:func:`~rdpipe.session.connections.open_api` with ``reads``).
 
     Never raises for the relay: an error reading it is a :class:`PricesUnavailable` (the
     prices) or a :class:`BalanceUnread` (the balance). A bad ``RELAYDANCE_BASE_URL`` is
@@ -132,14 +125,11 @@ def read_prices(
             return Reading(prices, await fetch_balance(api), served)
 
     try:
-        reading = run_async(read)
+        return run_async(read)
     except (RdpipeError, OSError) as error:  # a bad address, a simulator that cannot start
         host, reason = _host_named(settings, environ), _reason(error)
         unread = ModelsUnavailable(host, reason) if models else None
         return Reading(PricesUnavailable(host, reason), models=unread)
-    if isinstance(reading.prices, Prices) and workspace.state.state_dir.is_dir():
-        cache_price_book(workspace.state.state_dir, reading.prices.host, reading.prices.book)
-    return reading
 
 
 async def fetch_prices(api: RelayDanceClient, host: str) -> PriceReading:
@@ -173,59 +163,6 @@ def priced(plan: Plan, prices: PriceReading | None) -> Plan:
     return replace(plan, jobs=[job.with_cost(costs.of(job.shot.label)) for job in plan.jobs])
 
 
-def price_book_path(state_dir: Path, host: str, version: str) -> Path:
-    """Where the price list ``version`` of ``host`` is kept: ``pricing/<host>/<version>.json``
-    (characters a file name cannot hold become ``_``)."""
-    return state_dir / PRICING_DIR / _safe(host) / f"{_safe(version)}.json"
-
-
-def cache_price_book(state_dir: Path, host: str, book: PriceBook) -> Path | None:
-    """Keep ``book`` as :func:`price_book_path` names it, unless that file exists; the path,
-    or ``None`` when it could not be written (a read-only folder: the cache is not needed)."""
-    path = price_book_path(state_dir, host, book.version)
-    if path.exists():
-        return path
-    text = json.dumps(price_book_document(book, host), indent=2, ensure_ascii=False) + "\n"
-    try:
-        write_atomically(path, text.encode(), durable=False)
-    except OSError:
-        return None
-    return path
-
-
-def cached_price_book(state_dir: Path, host: str, version: str) -> PriceBook | None:
-    """The price list ``version`` of ``host`` kept in ``state_dir``; ``None`` when it is not
-    there or not readable."""
-    path = price_book_path(state_dir, host, version)
-    try:
-        return parse_price_book(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, PricingUnreadable):
-        return None
-
-
-def price_book_document(book: PriceBook, host: str) -> dict[str, Any]:
-    """``book`` in the shape ``GET /api/pricing`` publishes it (§11), with ``host``."""
-    items = []
-    for price in book.models.values():
-        item: dict[str, Any] = {
-            "model_name": price.model,
-            "quota_type": price.quota_type,
-            "model_ratio": price.model_ratio,
-            "model_price": price.model_price,
-            "completion_ratio": price.completion_ratio,
-        }
-        if price.tiered:
-            item["billing_mode"] = "tiered"
-        items.append(item)
-    return {
-        "success": True,
-        "host": host,
-        "pricing_version": book.version,
-        "group_ratio": {"default": book.group_ratio},
-        "data": items,
-    }
-
-
 def _host_named(settings: RunSettings, environ: Mapping[str, str]) -> str:
     """The host a note names when no client could be made: the address as set."""
     if settings.offline:
@@ -240,10 +177,6 @@ def _reason(error: RdpipeError | OSError) -> str:
     said = error.message if isinstance(error, RdpipeError) else str(error)
     said = said.removesuffix("; nothing was sent.").rstrip(".")
     return said or "no reason given"
-
-
-def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name).strip("._") or "_"
 
 
 @dataclass(frozen=True)
@@ -276,6 +209,17 @@ class PlanMoney:
     def show(self, quota: int) -> str:
         """``quota`` units in the display currency (``$2.16``)."""
         return self.prices.currency.show(quota)
+
+    def cell(self, quota: int) -> str:
+        """``quota`` as a table cell: :meth:`show`, but tokens bare (``19,683,000``), the
+        table's title naming the unit (:attr:`unit_title`), so a cell fits 80 columns."""
+        currency = self.prices.currency
+        return f"{quota:,}" if currency.code == "TOKENS" else currency.show(quota)
+
+    @property
+    def unit_title(self) -> str:
+        """What a table title adds when its cells are bare tokens: ``, in tokens``, else ``""``."""
+        return ", in tokens" if self.prices.currency.code == "TOKENS" else ""
 
     def amounts(self, cost: ShotCost | None) -> dict[str, float | int | None]:
         """``precharge`` and ``expected_cost`` (display currency), ``precharge_quota`` and

@@ -16,7 +16,6 @@ import pytest
 from click.testing import Result
 
 from rdpipe.prepare.pipeline import prepare_pipeline
-from rdpipe.session.pricing import PRICING_DIR
 from rdpipe.session.workspace import Workspace
 from rdpipe.sim import SimServer
 from tests.run.conftest import submits, write
@@ -106,9 +105,8 @@ def test_every_path_a_run_writes_is_one_it_checked(
 ) -> None:
     """After a whole run (captions, a contact sheet, two takes), everything it made is a file
     the check names, a folder it names (or one above it), or lies directly in such a folder:
-    a new output added later without its check fails here. The price lists kept under the
-    state folder's ``pricing/`` (by relay host and version) are a cache a run writes when it
-    can and never stops on (session.pricing), so they are not checked."""
+    a new output added later without its check fails here. The relay's price list is not
+    kept on disk (session.pricing): no ``pricing/`` folder appears."""
     path = write(tmp_path / "film.yaml", CAPTIONED)
     before = set(tmp_path.rglob("*"))
     assert rdpipe_cli("run", str(path)).exit_code == 0
@@ -118,9 +116,8 @@ def test_every_path_a_run_writes_is_one_it_checked(
     folders = set(workspace.written_folders(prepared))
     files = set(workspace.written_files(prepared))
     above = {parent for folder in folders for parent in folder.parents}
-    pricing = workspace.state.state_dir / PRICING_DIR
-    made = {made for made in set(tmp_path.rglob("*")) - before if pricing not in made.parents}
-    assert (pricing / online.base_url.removeprefix("http://").replace(":", "_")).is_dir()
+    made = set(tmp_path.rglob("*")) - before
+    assert not (workspace.state.state_dir / "pricing").exists()
     unchecked = [
         made_path
         for made_path in sorted(made)

@@ -304,3 +304,22 @@ def test_a_price_list_answered_200_with_an_error_quotes_the_relay(
         f"prices could not be read from {host} (the relay's price list could not be read: the "
         "relay answered with an error: invalid token); showing seconds only\n"
     )
+
+
+def test_plan_in_tokens_fits_80_columns_with_the_unit_in_the_title(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """B1 round 18: "19,683,000 tokens" cells squeezed the model column to 5 characters."""
+    path = _film(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
+    with _own_simulator(tmp_path, monkeypatch, display_currency="TOKENS"):
+        shown = rdpipe_cli("plan", str(path))
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    start = lines.index("Plan for film, in tokens")
+    table = lines[start + 1 : start + 8]
+    assert all(len(line) <= 80 for line in table), shown.stdout
+    assert table[3].startswith("│ doubao-seedance-") and table[4].startswith("│ 2-0-480p ")
+    assert re.search(r"│ doubao-seedance- +│ +2 │ +8 │ +388,800 │ +388,800 │", table[3])
+    assert re.search(r"│ total +│ +2 │ +8 │ +388,800 │ +388,800 │", shown.stdout)
+    assert not (tmp_path / ".rdpipe" / "pricing").exists()  # the price list is not kept

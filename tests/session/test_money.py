@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from rdpipe.client.balance import Balance
 from rdpipe.plan import Plan, plan_run
-from rdpipe.prices import BY_TOKENS, Currency, ModelPrice, PriceBook, ShotCost, parse_price_book
+from rdpipe.prices import BY_TOKENS, Currency, ModelPrice, PriceBook, ShotCost
 from rdpipe.render import RenderedShot
 from rdpipe.request import GenerationRequest, LocalFile
 from rdpipe.session.events import PlanAnnounced
@@ -28,9 +27,6 @@ from rdpipe.session.pricing import (
     Prices,
     PricesUnavailable,
     Reading,
-    cache_price_book,
-    cached_price_book,
-    price_book_path,
     priced,
 )
 
@@ -179,20 +175,6 @@ def test_a_balance_that_cannot_be_read_is_a_note_and_the_run_goes_on() -> None:
     )
 
 
-def test_a_price_list_is_kept_once_per_version_and_reads_back(tmp_path: Path) -> None:
-    path = cache_price_book(tmp_path, "relay.test:8443", BOOK)
-    assert path == price_book_path(tmp_path, "relay.test:8443", "v 1/2")
-    assert path == tmp_path / "pricing" / "relay.test_8443" / "v_1_2.json"
-    assert json.loads(path.read_text())["pricing_version"] == "v 1/2"
-    assert cached_price_book(tmp_path, "relay.test:8443", "v 1/2") == BOOK
-    assert parse_price_book(json.loads(path.read_text())) == BOOK
-    path.write_text("{}")  # written only when new: a second read keeps the file as it is
-    assert cache_price_book(tmp_path, "relay.test:8443", BOOK) == path
-    assert path.read_text() == "{}"
-    assert cached_price_book(tmp_path, "relay.test:8443", "v 1/2") is None  # not a price list
-    assert cached_price_book(tmp_path, "elsewhere", "v 1/2") is None
-
-
 def test_priced_jobs_carry_their_estimate_and_plan_money_totals_the_jobs_to_generate() -> None:
     a = GenerationRequest(SD2, "a", "5")
     plan = _plan(a, GenerationRequest(SD2, "b", "4"), a)  # s2 reuses s0's clip
@@ -231,8 +213,3 @@ def test_the_announcement_gives_both_totals_in_the_display_currency() -> None:
         "film: 2 to generate (10 s submitted to RelayDance; failed tasks are refunded), 0 to "
         "resume, 1 cached"
     )
-
-
-def test_a_price_list_that_cannot_be_kept_is_left_unkept(tmp_path: Path) -> None:
-    (tmp_path / "pricing").write_text("a file in the way")
-    assert cache_price_book(tmp_path, "relay.test", BOOK) is None
