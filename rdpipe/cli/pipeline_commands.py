@@ -466,7 +466,8 @@ def print_plan(
         body = json.dumps(shown, indent=2, ensure_ascii=False)
         console.print(body)
     # The model id folds (never cut: ids share long prefixes); the figures stay whole.
-    table = _figures_table(f"Plan for {result.pipeline}", "model", priced=money is not None)
+    unit = "" if money is None else money.unit_title  # ", in tokens": cells bare, 80 columns
+    table = _figures_table(f"Plan for {result.pipeline}{unit}", "model", priced=bool(money))
     by_model = {} if money is None else money.by_model(result)
     for model, totals in sorted(result.by_model.items()):
         model_cell = Text(shown_model(model))
@@ -518,8 +519,9 @@ def _stage_table(result: Plan, money: PlanMoney | None, later: NextRun | None) -
     then the next run's stages (``later``) and the total of both runs."""
     from rich.text import Text
 
+    unit = "" if money is None else money.unit_title
     table = _figures_table(
-        f"Plan for {result.pipeline} by stage", "stage", priced=money is not None
+        f"Plan for {result.pipeline} by stage{unit}", "stage", priced=money is not None
     )
     stages = result.stages
     for index, stage in enumerate(stages):
@@ -615,7 +617,7 @@ def _cost_line(money: PlanMoney, job: Job) -> str:
 def _cost_cells(money: PlanMoney, cost: ShotCost | None) -> list[str]:
     if cost is None:
         return ["not priced", "not priced"]
-    return [money.show(cost.expected), money.show(cost.precharge)]
+    return [money.cell(cost.expected), money.cell(cost.precharge)]
 
 
 def print_media(views: Sequence[MediaView], console: Console) -> None:
