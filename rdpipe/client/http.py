@@ -102,10 +102,9 @@ def plain_reason(error: Exception) -> str:
         return f"the connection could not be opened ({said})"
     if isinstance(error, httpx.RemoteProtocolError):
         return "the connection closed mid-answer"
-    if isinstance(error, httpx.ReadError):
-        return "the connection broke while the answer was read"
-    if isinstance(error, httpx.WriteError):
-        return "the connection broke while the request was sent"
+    if isinstance(error, httpx.ReadError | httpx.WriteError):
+        phase = "the answer was read" if isinstance(error, httpx.ReadError) else "it was sent"
+        return f"the connection broke while {phase}" + (f" ({said})" if said else "")
     return said or "the HTTP exchange failed"
 
 

@@ -175,9 +175,10 @@ class ModelListUnreadable(ValueError):
 def parse_models(payload: object) -> list[ModelEntry]:
     """Read the ``data`` list of ``GET /v1/models``: ``{"data": [{"id": "...", ...}, ...]}``.
 
-    Raises :class:`ModelListUnreadable` for anything else (no object, no ``data`` list, an
-    empty list, an entry that is not an object with a non-empty string ``id``): such an
-    answer says nothing about which ids are served, so it is never read as "none"."""
+    An object without ``id`` is skipped. Raises :class:`ModelListUnreadable` for anything
+    else (no object, no ``data`` list, an entry that is not an object, an ``id`` that is not
+    a non-empty string, no model left): such an answer says nothing about which ids are
+    served, so it is never read as "none"."""
     if not isinstance(payload, Mapping):
         raise ModelListUnreadable(f"the answer is {_json_kind(payload)}, not an object")
     entries = payload.get("data")
@@ -187,6 +188,8 @@ def parse_models(payload: object) -> list[ModelEntry]:
         raise ModelListUnreadable("its list of models is empty")
     models = []
     for number, entry in enumerate(entries, start=1):
+        if isinstance(entry, Mapping) and "id" not in entry:
+            continue  # not a model (a relay's note, a group header)
         model_id = entry.get("id") if isinstance(entry, Mapping) else None
         if not isinstance(model_id, str) or not model_id.strip():
             raise ModelListUnreadable(f"entry {number} of its list is not a model with an id")
@@ -198,6 +201,8 @@ def parse_models(payload: object) -> list[ModelEntry]:
                 endpoint_types=tuple(str(t) for t in types) if isinstance(types, list) else (),
             )
         )
+    if not models:
+        raise ModelListUnreadable("no entry of its list has an id")
     return models
 
 

@@ -130,6 +130,7 @@ def test_models_offline() -> None:
         ('[{"id": "doubao-seedance-2-0-480p"}]', "the answer is a list, not an object"),
         ('{"data": [1, null, {"id": 5}]}', "entry 1 of its list is not a model with an id"),
         ('{"data": []}', "its list of models is empty"),
+        ('{"data": [{"object": "model"}, {"noid": 1}]}', "no entry of its list has an id"),
     ],
 )
 def test_models_says_a_list_that_is_not_one_could_not_be_read(body: str, problem: str) -> None:

@@ -39,7 +39,11 @@ def _request() -> httpx.Request:
             "the connection closed mid-answer",
         ),
         (httpx.ReadError(""), "the connection broke while the answer was read"),
-        (httpx.WriteError(""), "the connection broke while the request was sent"),
+        (
+            httpx.ReadError("[Errno 104] Connection reset by peer"),
+            "the connection broke while the answer was read ([Errno 104] Connection reset by peer)",
+        ),
+        (httpx.WriteError(""), "the connection broke while it was sent"),
         (httpx.LocalProtocolError("Illegal header value b'x'"), "Illegal header value b'x'"),
     ],
 )
