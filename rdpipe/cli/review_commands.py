@@ -239,6 +239,17 @@ def _made_modes(file: Path) -> list[bool]:
     return made
 
 
+def _loads(file: Path) -> bool:
+    """Whether ``file`` loads as a pipeline of its own (a shared part others include does not)."""
+    from rdpipe.errors import RdpipeError
+
+    try:
+        manifest_path(file, offline=False)
+    except RdpipeError:
+        return False
+    return True
+
+
 def _describe_draft(take: int | None) -> str:
     return "no draft picked" if take is None else f"draft take {take}"
 
@@ -247,6 +258,15 @@ def _rebuild_hint(file: Path, invocation: Invocation) -> str:
     """How to rebuild the video after a pick, for each mode that has made one (the paid run's
     video, the offline preview's); `rdpipe run` when neither has been made yet."""
     made = _made_modes(file)
+    if not made and not _loads(file):
+        # A shared part other pipelines include (no version:, name:...), or a broken file:
+        # running it would fail; the pipeline that includes it is the one to run.
+        validate = invocation.command("validate")
+        return (
+            f"{file} does not load as a pipeline on its own (`{validate}` says why): if "
+            "another pipeline includes it, assemble or run that one, or pick through it "
+            "(`rdpipe pick MAIN.yaml SHOT TAKE` edits the included file)."
+        )
     if not made:
         run = invocation.command("run")
         return f"No video was made yet: run `{run}` to make it with this pick."

@@ -118,3 +118,17 @@ def test_a_command_for_a_path_through_a_symlinked_folder_works_when_pasted(
     assert code == 0, output
     assert "pick: 2" in (folder / "deep" / "main.yaml").read_text()
     assert (folder / "main.yaml").read_text() == MAIN
+
+
+def test_a_pick_in_the_included_file_itself_does_not_suggest_running_it(folder: Path) -> None:
+    """`pick kit/shots.yaml included 2`: written there; the file is no pipeline on its own, so
+    the hint does not say to run it (that fails) but to go through the pipeline including it."""
+    code, output = invoke("pick", "kit/shots.yaml", "included", "1")
+    assert code == 0, output
+    assert output == (
+        "included: take 1 (was the first take that succeeded) in kit/shots.yaml\n"
+        "Nothing is regenerated. kit/shots.yaml does not load as a pipeline on its own "
+        "(`rdpipe validate kit/shots.yaml` says why): if another pipeline includes it, assemble "
+        "or run that one, or pick through it (`rdpipe pick MAIN.yaml SHOT TAKE` edits the "
+        "included file).\n"
+    )
