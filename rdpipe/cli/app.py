@@ -10,11 +10,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.text import Text
-from typer.core import TyperArgument, TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 from typer.exceptions import TyperException
 
 from rdpipe.cli.context import CommandContext, GlobalOptions
@@ -42,6 +42,128 @@ class _PlainArgument(TyperArgument):
         return name if self.nargs == 1 else f"{name}..."
 
 
+def range_words(low: float | None, high: float | None, *, whole: bool = True) -> str | None:
+    """``from 1 to 256``, ``at least 0``, ``at most 9``: a number range as help says it
+    (``None`` without bounds); ``whole``: whole numbers (``1``), else as written (``0.05``)."""
+
+    def shown(value: float) -> str:
+        return str(int(value)) if whole else f"{value:g}"
+
+    if low is not None and high is not None:
+        return f"from {shown(low)} to {shown(high)}"
+    if low is not None:
+        return f"at least {shown(low)}"
+    return None if high is None else f"at most {shown(high)}"
+
+
+#: What a yes/no option (or its ``RDPIPE_*`` variable) reads, as said when it reads neither.
+_YES_NO = "1, true, yes or on; or 0, false, no or off"
+
+
+class _ValueProblem(typer.BadParameter):
+    """A value an option could not take, said in rdpipe's words: the value as the user gave
+    it (``RDPIPE_CONCURRENCY=abc``, ``--concurrency abc``), the option, and what it takes."""
+
+    def __init__(self, message: str, param: TyperOption) -> None:
+        super().__init__(message, param=param)
+        self.said = message
+
+    def format_message(self) -> str:
+        return self.said
+
+
+class _WordedOption(TyperOption):
+    """An option whose help gives its range in words (``[from 1 to 256]``, not
+    ``[1<=x<=256]``) and whose bad value is said naming the value and where it came from."""
+
+    def _get_number_range_help_str(self) -> str | None:
+        return range_words(self.min, self.max, whole=self._whole())
+
+    def _whole(self) -> bool:
+        return self.type_descriptor.annotation is not float and not (
+            isinstance(self.min, float) or isinstance(self.max, float)
+        )
+
+    def process_value(self, ctx: typer.Context, value: object) -> object:  # type: ignore[override]
+        try:
+            return super().process_value(ctx, value)
+        except typer.BadParameter as error:
+            # Only typer's own conversion (pydantic's words); a parser's or callback's message
+            # is rdpipe's already.
+            converted = type(error.__cause__).__name__ == "ValidationError"
+            numeric = self.type_descriptor.annotation in (int, float, bool)
+            if not (converted and numeric and isinstance(value, str)):
+                raise
+            raise _ValueProblem(self._problem(ctx, value), self) from None
+
+    def _problem(self, ctx: typer.Context, value: str) -> str:
+        import shlex
+
+        name = next((opt for opt in self.opts if opt.startswith("--")), self.opts[0])
+        source = ctx.get_parameter_source(self.name or "")
+        from_environment = source is not None and source.name == "ENVIRONMENT"
+        variable = self.envvar if isinstance(self.envvar, str) else None
+        given = (
+            f"{variable}={shlex.quote(value)}"
+            if from_environment and variable
+            else f"{name} {shlex.quote(value)}"
+        )
+        where = f" (for {name})" if from_environment and variable else ""
+        if self.type_descriptor.annotation is bool or self.is_flag:
+            return f"{given} is not a yes or no{where}: give {_YES_NO}"
+        whole = self._whole()
+        kind = "a whole number" if whole else "a number"
+        bounds = range_words(self.min, self.max, whole=whole)
+        return f"{given} is not valid{where}: give {kind}" + (f" {bounds}" if bounds else "")
+
+
+#: The shells ``--install-completion`` and ``--show-completion`` know.
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+_COMPLETION_OPTIONS = ("--install-completion", "--show-completion")
+
+
+def _completion_asked(args: list[str]) -> tuple[str, str] | None:
+    """``(option, shell)`` when ``args`` (rdpipe's, before the command) name a shell after a
+    completion option (``--install-completion fish``, ``--show-completion=zsh``)."""
+    for index, arg in enumerate(args):
+        option, equals, shell = arg.partition("=")
+        if option not in _COMPLETION_OPTIONS:
+            if not arg.startswith("-"):
+                return None  # the command's name: its own arguments follow
+            continue
+        if equals:
+            return option, shell
+        if index + 1 < len(args) and not args[index + 1].startswith("-"):
+            return option, args[index + 1]
+        return None
+    return None
+
+
+def _complete_for(ctx: typer.Context, option: str, shell: str) -> None:
+    """Install or show the completion of ``shell`` (as typer's own options do for the shell
+    they detect), exit 0; a shell rdpipe cannot complete is a usage error (exit 2)."""
+    from typer._completion_shared import get_completion_script, install
+
+    if shell not in SHELLS:
+        raise typer.BadParameter(
+            f"{shell!r} is not a shell rdpipe can complete: give one of {', '.join(SHELLS)}",
+            ctx=ctx,
+            param_hint=option,
+        )
+    program = ctx.info_name or "rdpipe"
+    variable = "_{}_COMPLETE".format(program.replace("-", "_").upper())
+    if option == "--show-completion":
+        script = get_completion_script(prog_name=program, complete_var=variable, shell=shell)
+        sys.stdout.write(script + "\n")
+    else:
+        installed, path = install(shell=shell, prog_name=program, complete_var=variable)
+        sys.stdout.write(
+            f"{installed} completion installed in {path}\n"
+            "Completion will take effect once you restart the terminal\n"
+        )
+    raise typer.Exit(0)
+
+
 class _Group(TyperGroup):
     """rdpipe's command group: each command's help ends with its example (:data:`EXAMPLES`)
     and shows its arguments as :class:`_PlainArgument`; so do the commands of its groups."""
@@ -50,6 +172,27 @@ class _Group(TyperGroup):
         super().__init__(**attrs)  # type: ignore[arg-type]
         for name, command in self.commands.items():
             _dress(command, name)
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:  # type: ignore[override]
+        """The options, typer's completion ones saying that they take a shell too."""
+        params = list(super().get_params(ctx))
+        shells = ", ".join(SHELLS)
+        for param in params:  # click's Option (typer's base class lacks ``help``)
+            if param.name == "install_completion":
+                param.help = f"Install completion for the current shell, or SHELL ({shells})."  # type: ignore[attr-defined]
+            elif param.name == "show_completion":
+                param.help = "Print the completion script of the current shell, or SHELL's."  # type: ignore[attr-defined]
+        return params
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        """As click parses, but ``--install-completion SHELL`` / ``--show-completion SHELL``
+        act for that shell (typer's own options take no shell: they detect one and ignore the
+        word given), and refuse a shell they do not know (exit 2, naming the shells)."""
+        if ctx.parent is None:
+            asked = _completion_asked(args)
+            if asked is not None:
+                _complete_for(ctx, *asked)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         """Run the command, and under ``--json`` say a usage error on standard output too.
@@ -111,6 +254,8 @@ def _dress(command: object, path: str) -> None:
     for param in getattr(command, "params", ()):
         if type(param) is TyperArgument:
             param.__class__ = _PlainArgument  # same state; only what help shows
+        elif type(param) is TyperOption:
+            param.__class__ = _WordedOption  # same state; help and errors in words
     for name, sub in getattr(command, "commands", {}).items():
         _dress(sub, f"{path} {name}")
 

@@ -110,8 +110,18 @@ def test_help_shows_the_environment_variables() -> None:
     text = " ".join(CliRunner().invoke(app, ["run", "--help"], prog_name="rdpipe").output.split())
 
     assert "-j, --concurrency N Tasks in flight." in text
-    assert "[env var: RDPIPE_CONCURRENCY; 1<=x<=256]" in text
+    assert "[env var: RDPIPE_CONCURRENCY; from 1 to 256]" in text
     assert "[env var: RDPIPE_OFFLINE]" in text
+    assert "[default: 30.0; at least 1]" in text and "[at least 0.05]" in text
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=lambda path: " ".join(path) or "rdpipe")
+def test_help_gives_ranges_in_words(path: list[str]) -> None:
+    """No command's help shows a range as maths (``[x>=0]``, ``[0<=x<=65535]``)."""
+    from typer.testing import CliRunner
+
+    output = CliRunner().invoke(app, [*path, "--help"], prog_name="rdpipe").output
+    assert re.findall(r"x\s*[<>]=|<=\s*x", output) == [], output
 
 
 def test_every_offline_option_names_rdpipe_offline() -> None:
@@ -139,10 +149,40 @@ def test_concurrency_comes_from_the_environment(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr.endswith(
-        "Error: Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
-        "Input should be greater than or equal to 1\n"
+        "Error: RDPIPE_CONCURRENCY=0 is not valid (for --concurrency): give a whole number "
+        "from 1 to 256\n"
     )
     assert not (tmp_path / ".rdpipe").exists()
+
+
+@pytest.mark.parametrize(
+    ("environ", "arguments", "said"),
+    [
+        ({"RDPIPE_CONCURRENCY": "abc"}, ["run", "film.yaml", "--offline"],
+         "RDPIPE_CONCURRENCY=abc is not valid (for --concurrency): give a whole number from 1 "
+         "to 256"),
+        ({}, ["run", "film.yaml", "--offline", "-j", "3.5"],
+         "--concurrency 3.5 is not valid: give a whole number from 1 to 256"),
+        ({}, ["run", "film.yaml", "--offline", "--max-seconds", "-1"],
+         "--max-seconds -1 is not valid: give a whole number at least 0"),
+        ({"RDPIPE_OFFLINE": "maybe"}, ["status", "film.yaml"],
+         "RDPIPE_OFFLINE=maybe is not a yes or no (for --offline): give 1, true, yes or on; or "
+         "0, false, no or off"),
+        ({"RDPIPE_CONCURRENCY": "a b"}, ["run", "film.yaml", "--offline"],
+         "RDPIPE_CONCURRENCY='a b' is not valid (for --concurrency): give a whole number from 1 "
+         "to 256"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_named_with_where_it_came_from(
+    tmp_path: Path, environ: dict[str, str], arguments: list[str], said: str
+) -> None:
+    """A value an option cannot take is said in rdpipe's words, naming the value as given
+    (``RDPIPE_CONCURRENCY=abc``, ``--concurrency 3.5``) and what it takes; exit 2."""
+    write_pipeline(tmp_path)
+    env = environment(tmp_path / "cache", environ)
+    result = run_rdpipe(*arguments, cwd=tmp_path, env=env)
+    assert (result.returncode, result.stderr.splitlines()[-1]) == (2, f"Error: {said}")
+    assert "Input should be" not in result.stderr
 
 
 def test_offline_comes_from_the_environment(
@@ -288,6 +328,40 @@ def test_quiet_run_prints_the_summary_only(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     video = tmp_path / "out" / "offline" / "film.mp4"
     assert result.stdout == f"film: 2 submitted, 0 resumed, 0 reused, 0 failed -> {video}\n"
+
+
+def test_install_completion_installs_for_the_shell_named(tmp_path: Path) -> None:
+    """``rdpipe --install-completion fish`` in bash installs fish's completion, not bash's."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = environment(tmp_path / "cache", {"HOME": str(home), "SHELL": "/bin/bash"})
+
+    result = run_rdpipe("--install-completion", "fish", cwd=tmp_path, env=env)
+
+    script = home / ".config" / "fish" / "completions" / "rdpipe.fish"
+    assert (result.returncode, result.stdout) == (0, (
+        f"fish completion installed in {script}\n"
+        "Completion will take effect once you restart the terminal\n"
+    )), result.stderr  # fmt: skip
+    assert "complete --command rdpipe" in script.read_text()
+    assert not (home / ".bashrc").exists()
+
+
+@pytest.mark.parametrize("option", ["--show-completion", "--install-completion"])
+def test_a_shell_completion_cannot_serve_is_refused(tmp_path: Path, option: str) -> None:
+    """``rdpipe --show-completion nosuch``: exit 2 naming the shells, no script printed."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = environment(tmp_path / "cache", {"HOME": str(home), "SHELL": "/bin/bash"})
+
+    result = run_rdpipe(option, "nosuch", cwd=tmp_path, env=env)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for {option}: 'nosuch' is not a shell rdpipe can complete: give "
+        "one of bash, zsh, fish, powershell, pwsh"
+    )
+    assert list(home.iterdir()) == []
 
 
 def test_install_completion_writes_the_script_and_sources_it(tmp_path: Path) -> None:

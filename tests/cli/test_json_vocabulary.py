@@ -264,8 +264,7 @@ def test_a_usage_error_in_any_command_is_an_error_document(
         (
             ("run", FILM, "--json", "-j", "0"),
             {},
-            "Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
-            "Input should be greater than or equal to 1",
+            "--concurrency 0 is not valid: give a whole number from 1 to 256",
             "--concurrency",
         ),
         (
@@ -278,8 +277,8 @@ def test_a_usage_error_in_any_command_is_an_error_document(
         (
             ("run", FILM, "--json"),
             {"RDPIPE_CONCURRENCY": "abc"},
-            "Invalid value for '--concurrency' / '-j' (env var: 'RDPIPE_CONCURRENCY'): "
-            "Input should be a valid integer, unable to parse string as an integer",
+            "RDPIPE_CONCURRENCY=abc is not valid (for --concurrency): give a whole number from 1 "
+            "to 256",
             "--concurrency",
         ),
         (("validate", "--json"), {}, "Missing argument 'FILE'.", "FILE"),
