@@ -233,7 +233,7 @@ def validate(
                 continue
             count = len({shot.index for shot in prepared.shots})  # shots, not their takes
             checked.append(validate_entry(file, warnings, count))
-            if not as_json:
+            if not as_json and not context.quiet:  # -q: nothing on success
                 shots = "1 shot" if count == 1 else f"{count} shots"
                 context.out.print(f"{prepared.loaded.shown_as}: OK ({shots})")
         if as_json:

@@ -491,3 +491,15 @@ def test_init_refuses_a_gitignore_folder_before_writing_anything(tmp_path: Path)
         "makes it).\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore"]
+
+
+def test_quiet_validate_prints_nothing_on_success(tmp_path: Path) -> None:
+    """``rdpipe -q validate FILE``: a valid file says nothing (exit 0); an invalid one still
+    says its error (exit 2)."""
+    write_pipeline(tmp_path)
+    env = environment(tmp_path / "cache")
+    result = run_rdpipe("-q", "validate", "film.yaml", cwd=tmp_path, env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    (tmp_path / "bad.yaml").write_text("version: 1\nshots: 3\n", encoding="utf-8")
+    failed = run_rdpipe("-q", "validate", "bad.yaml", cwd=tmp_path, env=env)
+    assert failed.returncode == 2 and "bad.yaml" in failed.stderr, failed.stderr
