@@ -47,6 +47,8 @@ INITIAL = 8
 #: answer to the same request, up to :data:`PAUSE_CAP`), each wait jittered by ±50 %.
 FIRST_PAUSE = 0.25
 PAUSE_CAP = 4.0
+#: The longest ``Retry-After`` of a gate answer that is waited out as asked.
+RETRY_AFTER_CAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,13 @@ class AdaptiveGate:
             raised = self.limit * 2 if self._cuts == 0 else self.limit + 1
             self._set(min(self.ceiling, raised), lowered=False)
 
-    async def pause(self, answers: int) -> None:
-        """Wait before sending again a request the gate answered ``answers`` times in a row."""
+    async def pause(self, answers: int, retry_after: float | None = None) -> None:
+        """Wait before sending again a request the gate answered ``answers`` times in a row:
+        ``retry_after`` seconds if its answer asked so (``Retry-After``, up to
+        :data:`RETRY_AFTER_CAP`; new-api sends none, §13), else a jittered back-off."""
+        if retry_after is not None:
+            await anyio.sleep(min(max(retry_after, 0.0), RETRY_AFTER_CAP))
+            return
         base = min(PAUSE_CAP, FIRST_PAUSE * 2 ** (answers - 1))
         await anyio.sleep(base * self._rng.uniform(0.5, 1.5))
 
@@ -138,13 +145,14 @@ class AdaptiveGate:
             async with self.slot() as sent:
                 try:
                     result = await request()
-                except ConcurrencyLimitReached:
+                except ConcurrencyLimitReached as error:
                     self.overloaded(sent)
                     answers += 1
+                    retry_after = error.retry_after
                 else:
                     self.succeeded(sent)
                     return result
-            await self.pause(answers)
+            await self.pause(answers, retry_after)
 
     def _set(self, limit: int, *, lowered: bool) -> None:
         if limit == self.limit:

@@ -648,8 +648,9 @@ class Scheduler:
             async with self._gate.slot() as slot:
                 # Submits may have stopped (on_failure: stop) while it waited for the slot.
                 self._check_submits(job)
-                task_id = await self._submit_once(job, request, sent, slot)
-            if task_id is not None:
+                answer = await self._submit_once(job, request, sent, slot)
+            if isinstance(answer, str):
+                task_id = answer
                 break
             gated += 1
             if gated in _GATE_NOTED or gated % 50 == 0:  # the live view says why it waits
@@ -658,16 +659,16 @@ class Scheduler:
                     "token_concurrency_limit_reached); sending it again"
                 )
                 self._report(job, Phase.SUBMITTING, attempt=attempt, message=message)
-            await self._gate.pause(gated)
+            await self._gate.pause(gated, answer.retry_after)
         self._report(job, Phase.GENERATING, task_id=task_id, progress=0, attempt=attempt)
         return task_id
 
     async def _submit_once(
         self, job: Job, request: GenerationRequest, sent: GenerationRequest, slot: Sent
-    ) -> str | None:
+    ) -> str | ConcurrencyLimitReached:
         """Journal the intent and POST ``sent``, holding the gate's ``slot``; the new task's
-        id, or ``None`` when the relay's concurrency gate refused it (nothing was created: the
-        intent is journalled as refused, and the submit is sent again)."""
+        id, or the relay's concurrency gate's answer when it refused it (nothing was created:
+        the intent is journalled as refused, and the submit is sent again)."""
         # A cancelled run must not slip into the shielded section below: check first.
         await anyio.lowlevel.checkpoint()
         with anyio.CancelScope(shield=True):
@@ -692,7 +693,7 @@ class Scheduler:
             except ConcurrencyLimitReached as error:
                 self._gate.overloaded(slot)
                 await self._state_call(self._journal.record_refused, intent, error.message)
-                return None
+                return error
             except SubmitOutcomeUnknown as error:
                 await self._state_call(self._journal.record_unknown, intent, error.message)
                 self._count_submit(job)  # it may have created a task, and may be billed

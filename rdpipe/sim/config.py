@@ -98,6 +98,9 @@ class SimConfig:
     concurrency_limit: int | None = None
     gate_hold: float = 0.05
     gate_unavailable_rate: float = 0.0
+    #: Seconds a 429 of the gate asks to wait (``Retry-After``); ``None``: no header, as
+    #: new-api answers (§13), the default.
+    gate_retry_after: int | None = None
 
     def __post_init__(self) -> None:
         if self.display_currency not in DISPLAY_CURRENCIES:

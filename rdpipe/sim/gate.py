@@ -54,8 +54,10 @@ class ConcurrencyGate:
         unavailable_rate: float = 0.0,
         seed: int = 0,
         clock: Callable[[], float] = time.time,
+        retry_after: int | None = None,
     ) -> None:
         self.limit = limit
+        self.retry_after = retry_after  # a Retry-After on its 429s (None: none, as new-api)
         self.hold = hold
         self.unavailable_rate = unavailable_rate
         self._random = random.Random(f"gate:{seed}")
@@ -111,4 +113,9 @@ class ConcurrencyGate:
         """new-api's ``abortWithOpenAiMessage``: the code as the message, with a request id."""
         stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(self._clock()))
         request_id = f"{stamp}{next(self._ids):08d}"
-        return openai_error(status, f"{code} (request id: {request_id})", code=code)
+        headers = None
+        if status == 429 and self.retry_after is not None:
+            headers = {"Retry-After": str(self.retry_after)}
+        return openai_error(
+            status, f"{code} (request id: {request_id})", code=code, headers=headers
+        )

@@ -70,6 +70,7 @@ class SimState:
         self.gate = ConcurrencyGate(
             config.concurrency_limit, hold=config.gate_hold,
             unavailable_rate=config.gate_unavailable_rate, seed=config.seed, clock=self.clock,
+            retry_after=config.gate_retry_after,
         )  # fmt: skip
         self.started_at = int(self.clock())
 

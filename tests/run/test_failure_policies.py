@@ -497,3 +497,34 @@ def test_a_gate_that_never_admits_ends_at_the_shot_deadline_and_says_why(
         "token_concurrency_limit_reached); sending it again"
     ) in lines
     assert lines[-1] == "film: 0 submitted, 0 resumed, 0 reused, 0 failed, 1 not submitted"
+
+
+def test_a_gate_answer_with_retry_after_is_waited_out(
+    gate_sim: Callable[..., SimServer], tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """Another client of the key holds the relay's only gate slot for 2 s, and the gate's 429s
+    carry `Retry-After: 4`: the run's submit, refused once, waits the 4 s it was asked to
+    (HTTP semantics, though new-api sends none) and passes; with the jittered pause alone
+    (0.125 s, doubling) it would meet the gate 3 or 4 times before the slot is free."""
+    import threading
+    import urllib.request
+
+    sim = gate_sim(concurrency_limit=1, gate_hold=2.0, gate_retry_after=4)
+    body = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "other", "seconds": "4"})
+    other = urllib.request.Request(
+        f"{sim.base_url}/v1/video/generations",
+        data=body.encode(),
+        headers={"Authorization": f"Bearer {SIM_API_KEY}", "Content-Type": "application/json"},
+    )
+    holder = threading.Thread(target=lambda: urllib.request.urlopen(other, timeout=30).read())
+    holder.start()
+    time.sleep(0.3)  # the other client holds the slot
+    path = write(tmp_path / "film.yaml", pipeline_text({"dawn": "dawn"}))
+    started = time.monotonic()
+    result = rdpipe_cli("run", str(path), "-j", "1")
+    took = time.monotonic() - started
+    holder.join()
+    assert result.exit_code == 0, result.stdout
+    assert len(sim.created_task_ids()) == 2  # the other client's and dawn's
+    assert sim.gate_rejections == 1
+    assert took >= 4.0
