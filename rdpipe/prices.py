@@ -47,6 +47,7 @@ class CurrencyUnreadable(RdpipeError):
 
     def __init__(self, why: str) -> None:
         super().__init__(f"the relay's display currency could not be read: {why}")
+        self.why = why
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,9 @@ async def read_account_balance(client: RelayDanceClient, *, host: str) -> Accoun
     balance = await client.get_balance()
     try:
         currency = await client.get_currency()
-    except (RelayDanceError, CurrencyUnreadable) as error:
+    except CurrencyUnreadable as error:
+        return AccountBalance(balance, Currency(), host, currency_unread=error.why)
+    except RelayDanceError as error:
         return AccountBalance(balance, Currency(), host, currency_unread=error.message)
     return AccountBalance(balance.in_unit(currency), currency, host)
 

@@ -122,9 +122,9 @@ def test_yuan_without_an_exchange_rate_are_not_shown_as_dollars(relay: ScriptedS
         "Remaining balance: 7.30 (0.00 used so far), in a unit rdpipe could not read."
     )
     assert result.stderr == (
-        "note: the display currency could not be read (the relay's display currency could not "
-        "be read: it shows amounts in CNY without a usable usd_exchange_rate); the amounts are "
-        "shown as the relay reported them, in a unit rdpipe cannot name.\n"
+        "note: the display currency could not be read (it shows amounts in CNY without a "
+        "usable usd_exchange_rate); the amounts are shown as the relay reported them, in a "
+        "unit rdpipe cannot name.\n"
     )
     as_json = json.loads(_balance(relay, "--json").stdout)
     assert (as_json["remaining"], as_json["used"], as_json["currency"]) == (7.3, 0.0, None)
