@@ -20,7 +20,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO, cast
 
 from rdpipe.errors import ExitCode
@@ -46,12 +46,15 @@ class OutputClosed(BaseException):
         self.reason = reason
         super().__init__(f"{stream} {reason}")
 
-    def line(self, *, reads_only: bool = False) -> str:
+    def line(self, *, reads_only: bool = False, offline: bool = False) -> str:
         """The one line said on standard error (when that is still open); ``reads_only``: the
-        command sends no paid work, so the line does not speak of resuming it."""
+        command sends no paid work, so the line does not speak of resuming it; ``offline``:
+        nothing is paid (the built-in simulator), so it does not speak of paying."""
         stopped = f"rdpipe stopped: its {self.stream} {self.reason}."
         if reads_only:
             return f"{stopped}\n"
+        if offline:
+            return f"{stopped} Nothing is paid offline: run the same command again to finish.\n"
         return (
             f"{stopped} Work already paid for is recorded: run the same command again to "
             "resume it without paying twice.\n"
@@ -136,7 +139,17 @@ def say_output_closed(closed: OutputClosed, argv: Sequence[str]) -> None:
     """Write ``closed``'s line straight to descriptor 2, if anything still reads it; ``argv``
     (``sys.argv``) tells the command, and whether it only reads (:func:`reads_only`)."""
     with contextlib.suppress(OSError):
-        os.write(2, closed.line(reads_only=reads_only(argv)).encode("utf-8"))
+        line = closed.line(reads_only=reads_only(argv), offline=runs_offline(argv, os.environ))
+        os.write(2, line.encode("utf-8"))
+
+
+def runs_offline(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether ``argv`` runs offline: ``--offline`` before any ``--``, or ``RDPIPE_OFFLINE``
+    set to a yes (``1``, ``true``, ``yes``, ``on``)."""
+    words = list(argv[1:])
+    options = words[: words.index("--")] if "--" in words else words
+    wanted = environ.get("RDPIPE_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    return "--offline" in options or wanted
 
 
 def reads_only(argv: Sequence[str]) -> bool:

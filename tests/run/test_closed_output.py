@@ -15,10 +15,8 @@ from click.testing import Result
 
 from tests.cli_process import environment, rdpipe_command, run_rdpipe, write_pipeline
 
-RESUME = (
-    "Work already paid for is recorded: run the same command again to resume it without "
-    "paying twice.\n"
-)
+#: Every run here is offline: nothing is paid, so the line does not speak of paying.
+RESUME = "Nothing is paid offline: run the same command again to finish.\n"
 PIPE_CLOSED = (
     f"rdpipe stopped: its standard output was closed (the program reading it stopped). {RESUME}"
 )
@@ -159,3 +157,23 @@ def test_the_entry_point_module_stays_small(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=tmp_path
     )
     assert result.stdout == "['rdpipe', 'rdpipe.entry']\n"
+
+
+def test_the_line_speaks_of_paid_work_only_online() -> None:
+    """Online, the stopped run's work is paid and recorded; offline (``--offline`` or
+    RDPIPE_OFFLINE=1) nothing is paid, so the line says so."""
+    from rdpipe.standard_streams import OutputClosed, runs_offline
+
+    closed = OutputClosed("standard output", "is closed")
+    assert closed.line() == (
+        "rdpipe stopped: its standard output is closed. Work already paid for is recorded: run "
+        "the same command again to resume it without paying twice.\n"
+    )
+    assert closed.line(offline=True) == (
+        "rdpipe stopped: its standard output is closed. Nothing is paid offline: run the same "
+        "command again to finish.\n"
+    )
+    assert runs_offline(["rdpipe", "run", "f.yaml", "--offline"], {})
+    assert runs_offline(["rdpipe", "run", "f.yaml"], {"RDPIPE_OFFLINE": "1"})
+    assert not runs_offline(["rdpipe", "run", "f.yaml", "--", "--offline"], {})
+    assert not runs_offline(["rdpipe", "run", "f.yaml"], {"RDPIPE_OFFLINE": "0"})
