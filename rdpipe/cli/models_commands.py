@@ -64,13 +64,6 @@ def merge_models(server: Sequence[ModelEntry], catalog: Catalog) -> list[ModelRo
     return rows + [ModelRow(i, False, None, catalog.get(i)) for i in missing]
 
 
-def printable(text: str) -> str:
-    """``text`` as a terminal may show it: each character that is not printable (ESC, a line
-    break, a tab) written as its Python escape (``\\x1b``, ``\\n``); a server's id is data
-    and must neither colour the terminal nor break a row."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
 def _audio_text(audio: bool | None) -> str:
     return {None: "optional", True: "always", False: "none"}[audio]
 
@@ -87,6 +80,8 @@ def models_table(rows: Sequence[ModelRow], width: int = FAMILY_WIDTH) -> Table:
     resolutions are never cut: the note wraps, the family is left out when narrow."""
     from rich.table import Table
     from rich.text import Text
+
+    from rdpipe.client.refusals import printable  # a server's id: ESC, line breaks escaped
 
     family = width >= FAMILY_WIDTH
     table = Table(box=None, pad_edge=False)

@@ -58,13 +58,20 @@ def _message(document: Mapping[str, Any]) -> str:
 
 def _string(value: object) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-        return str(value)
+        return printable(str(value))
     return None
 
 
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    """A server's words on one line, at most ``_MESSAGE_LIMIT`` characters, with characters a
+    terminal would act on (ESC...) written as escapes: they are data, never colour."""
+    text = printable(" ".join(text.split()))
     return text if len(text) <= _MESSAGE_LIMIT else text[: _MESSAGE_LIMIT - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` with each character that is not printable written as its Python escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def error_for_answer(

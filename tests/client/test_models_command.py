@@ -166,3 +166,16 @@ def test_models_escapes_control_characters_in_server_ids() -> None:
     assert [row["id"] for row in json.loads(shown.stdout)["models"] if row["offered"]] == sorted(
         ids
     )
+
+
+def test_a_server_error_message_reaches_the_terminal_escaped() -> None:
+    """A 500 whose message carries ESC and a line break: one line, the ESC written as \\x1b."""
+    body = json.dumps({"error": {"message": "boom\x1b[31mRED\nline2"}}).encode()
+    with lying_models(LyingModels(status=500, body=body)) as liar:
+        environ = {"RELAYDANCE_API_KEY": SIM_KEY, "RELAYDANCE_BASE_URL": liar.base_url}
+        result = CliRunner().invoke(app, ["models"], env=environ)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: RelayDance failed while handling GET /v1/models (500): boom\\x1b[31mRED line2\n"
+        "This is on the server's side; try again in a few minutes.\n"
+    )
