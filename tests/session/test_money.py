@@ -206,7 +206,7 @@ def test_the_announcement_gives_both_totals_in_the_display_currency() -> None:
                             unpriced=("tiered",))  # fmt: skip
     assert offline.message == (
         "film: 2 to generate (10 s on the offline simulator, free; at its prices: expected "
-        "$2.16, pre-charge $5.40 without tiered (not priced)), 0 to resume, 1 cached"
+        "$2.16, pre-charge $5.40 without tiered (not priced)), 1 cached"  # offline: no resumes
     )
     seconds = PlanAnnounced("film", 2, 10, 0, 1, offline=False)
     assert seconds.message == (
