@@ -61,6 +61,21 @@ class OutputClosed(BaseException):
         )
 
 
+def escape_undecodable(text: str) -> str:
+    """``text`` with each byte of a file name that was not UTF-8 (Python's surrogate escape,
+    ``\\udcff``) written ``\\xff``, and any other lone surrogate ``\\ud800``: what a terminal,
+    a log and a JSON parser can all take, the same on standard output and error (issue 16 §5).
+    """
+    if not any("\ud800" <= character <= "\udfff" for character in text):
+        return text
+    return "".join(
+        character if not "\ud800" <= character <= "\udfff"
+        else f"\\x{ord(character) - 0xDC00:02x}" if "\udc80" <= character <= "\udcff"
+        else f"\\u{ord(character):04x}"
+        for character in text
+    )  # fmt: skip
+
+
 class GuardedStream:
     """A text stream whose failed writes raise :class:`OutputClosed` once, then go nowhere.
 
@@ -78,7 +93,7 @@ class GuardedStream:
     def write(self, text: str) -> int:
         if self.failure is None:
             try:
-                return self._inner.write(text)
+                return self._inner.write(escape_undecodable(text))
             except (OSError, ValueError) as error:
                 self._fail(error)
         return len(text)

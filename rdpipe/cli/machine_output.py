@@ -128,8 +128,23 @@ def document(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
 
 def dumps(shown: Mapping[str, Any], *, indent: int | None = 2) -> str:
     """The text of a document: UTF-8 as is (no ``\\u`` escapes), indented unless ``None``
-    (one line: ``run``'s JSON lines)."""
-    return json.dumps(shown, indent=indent, ensure_ascii=False)
+    (one line: ``run``'s JSON lines). Always valid UTF-8: a file name's bytes that are not
+    UTF-8 are written ``\\xff`` in the string (:func:`~rdpipe.standard_streams.escape_undecodable`,
+    as standard error shows them)."""
+    return json.dumps(_valid_text(shown), indent=indent, ensure_ascii=False)
+
+
+def _valid_text(value: Any) -> Any:
+    """``value`` with every string (keys too) passed through ``escape_undecodable``."""
+    from rdpipe.standard_streams import escape_undecodable
+
+    if isinstance(value, str):
+        return escape_undecodable(value)
+    if isinstance(value, Mapping):
+        return {_valid_text(key): _valid_text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(item) for item in value]
+    return value
 
 
 def relative_path(path: str | PurePath, base: Path) -> str:
@@ -238,14 +253,14 @@ def validate_entry(
     diagnostics: Sequence[Diagnostic],
     shots: int | None,
     *,
-    included_by: Path | None = None,
+    included_by: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """One file of ``validate --json``: ``pipeline`` as given on the command line, ``ok``,
     ``shots`` (how many; ``null`` when it does not load; 0 for a fragment), its ``errors`` and
     ``warnings`` (:func:`diagnostic_object`, relative to the file's folder), ``fragment``
-    (whether it was checked as a fragment another pipeline includes) and ``included_by`` (that
-    pipeline, relative to the fragment's folder as the text output says it; ``null`` for a
-    pipeline)."""
+    (whether it was checked as a fragment other pipelines include) and ``included_by`` (every
+    file found including it, relative to the fragment's folder as the text output says them;
+    ``[]`` for a pipeline)."""
     base = file.absolute().parent
     shown = [diagnostic_object(d, base) for d in diagnostics]
     errors = [d for d in shown if d["severity"] == "error"]
@@ -253,8 +268,8 @@ def validate_entry(
         "pipeline": PurePath(file).as_posix(),
         "ok": not errors,
         "shots": shots,
-        "fragment": included_by is not None,
-        "included_by": optional_path(included_by, file.resolve().parent),
+        "fragment": bool(included_by),
+        "included_by": [relative_path(path, file.resolve().parent) for path in included_by],
         "errors": errors,
         "warnings": [d for d in shown if d["severity"] != "error"],
     }

@@ -20,6 +20,7 @@ _NULLABLE_STRING = {"type": ["string", "null"]}
 _NULLABLE_NUMBER = {"type": ["number", "null"]}
 _NULLABLE_INTEGER = {"type": ["integer", "null"]}
 _COUNT = {"type": "integer", "minimum": 0}
+_NULLABLE_STRINGS = {"type": ["array", "null"], "items": {"type": "string"}}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -35,6 +36,7 @@ def _object(
 ) -> dict[str, Any]:
     shown: dict[str, Any] = {"type": "object", "properties": properties}
     shown["required"] = list(properties) if required is None else required
+    shown["additionalProperties"] = False  # every key rdpipe prints is named: drift fails
     if description:
         shown["description"] = description
     return shown
@@ -59,8 +61,10 @@ def _shared() -> dict[str, Any]:
             "enum": [outcome.value for outcome in Outcome],
         },
         "path": {
-            "description": "A path relative to the pipeline file's folder, '/' separators.",
+            "description": "A path relative to the pipeline file's folder, '/' separators "
+            "(never absolute: no leading '/', no drive letter).",
             "type": "string",
+            "pattern": "^(?!/)(?![A-Za-z]:)",
         },
         "diagnostic": _object(
             {
@@ -319,9 +323,16 @@ def _kinds() -> dict[str, Any]:
                         {
                             "id": {"type": "string"},
                             "offered": {"type": "boolean"},
+                            "owned_by": _NULLABLE_STRING,
+                            "in_catalog": {"type": "boolean"},
+                            "family": _NULLABLE_STRING,
                             "min_seconds": _NULLABLE_INTEGER,
                             "max_seconds": _NULLABLE_INTEGER,
+                            "resolutions": _NULLABLE_STRINGS,
+                            "ratios": _NULLABLE_STRINGS,
+                            "audio": {"type": ["boolean", "null"]},
                         },
+                        ["id", "offered", "min_seconds", "max_seconds"],
                     ),
                 },
             },
@@ -407,9 +418,11 @@ def _kinds() -> dict[str, Any]:
                                 "description": "Checked as a fragment another pipeline includes.",
                             },
                             "included_by": {
-                                "anyOf": [_ref("path"), {"type": "null"}],
-                                "description": "The pipeline including this fragment, "
-                                "relative to the fragment's folder; null for a pipeline.",
+                                "type": "array",
+                                "items": _ref("path"),
+                                "description": "Every file found including this fragment "
+                                "(directly or through another fragment), relative to the "
+                                "fragment's folder; [] for a pipeline.",
                             },
                             "errors": {"type": "array", "items": _ref("diagnostic")},
                             "warnings": {"type": "array", "items": _ref("diagnostic")},

@@ -178,57 +178,80 @@ def validate(
 
     def action() -> None:
         from rdpipe.cli.machine_output import validate_entry
-        from rdpipe.errors import PipelineInvalid
+        from rdpipe.errors import Diagnostic, PipelineInvalid
         from rdpipe.load.fragments import find_fragments
         from rdpipe.load.includes import shown_name
-        from rdpipe.load.loader import fragment_diagnostics
+        from rdpipe.load.loader import fragment_diagnostics, pipeline_file_problem
         from rdpipe.session.hosting import read_hosting_problems
-        from rdpipe.session.model_check import without_refused
+        from rdpipe.session.model_check import online_warnings
 
-        failed: PipelineInvalid | None = None
+        problems: list[Diagnostic] = []  # every file's, each said once (a shared fragment's)
+        printed: list[Diagnostic] = []  # the warnings of files that passed: said as they come
         fragments = find_fragments(files)
         served: list[ModelsReading] = []  # --online: the server's list, read once
 
-        def merged(error: PipelineInvalid) -> PipelineInvalid:
-            if failed is None:
-                return error
-            return PipelineInvalid(failed.diagnostics + error.diagnostics + error.warnings)
+        def said_once(found: Sequence[Diagnostic]) -> list[Diagnostic]:
+            """``found`` less what an earlier file already said (a fragment's own mistake is
+            found through each pipeline including it, each naming its own shots: the same
+            mistake at the same place); kept for the closing paragraph."""
+            said = {_mistake(d) for d in problems}
+            fresh = []
+            for diagnostic in found:
+                if _mistake(diagnostic) not in said:
+                    said.add(_mistake(diagnostic))
+                    fresh.append(diagnostic)
+            problems.extend(fresh)
+            return fresh
+
+        def warn(warnings: Sequence[Diagnostic]) -> None:
+            fresh = said_once(warnings)
+            printed.extend(fresh)
+            print_warnings(fresh, context.err)
 
         for file in files:
-            includer = fragments.get(file.resolve())
-            if includer is not None:
-                problems = fragment_diagnostics(file, cwd=Path.cwd())
-                entry = validate_entry(
-                    file, problems, None if problems else 0, included_by=includer
+            cwd = Path.cwd()
+            unreadable = pipeline_file_problem(file)
+            if unreadable is not None:  # missing, a folder, a FIFO, /dev/null: never opened
+                problem = Diagnostic(str(file), 0, 0, "", unreadable)
+                said_once([problem])
+                checked.append(validate_entry(file, [problem], None))
+                continue
+            includers = fragments.get(file.resolve())
+            if includers is not None:
+                found = fragment_diagnostics(file, cwd=cwd)
+                if not found:
+                    found = fragment_model_problems(file, served, context, online=online)
+                errors = [d for d in found if d.severity == "error"]
+                warn([d for d in found if d.severity != "error"])
+                said_once(errors)
+                checked.append(
+                    validate_entry(file, found, None if errors else 0, included_by=includers)
                 )
-                checked.append(entry)
-                if problems:
-                    failed = merged(PipelineInvalid(problems))
-                elif not as_json:
-                    by = os.path.relpath(includer, file.resolve().parent)
+                if not errors and not as_json:
+                    by = _listed(os.path.relpath(i, file.resolve().parent) for i in includers)
                     context.out.print(
-                        f"{shown_name(file, Path.cwd())}: fragment (included by {by}): OK",
+                        f"{shown_name(file, cwd)}: fragment (included by {by}): OK",
                         markup=False,
                     )
                 continue
             try:
                 prepared = prepare(file, sets, allow_outside, warnings_to=None)
             except PipelineInvalid as error:
-                failed = merged(error)
+                said_once(error.diagnostics + error.warnings)
                 checked.append(validate_entry(file, error.diagnostics + error.warnings, None))
                 continue
             remote = remote_setting(file, None, context)
             hosting = read_hosting_problems(prepared, remote, context.environ)
             if hosting:
-                print_warnings(prepared.warnings, context.err)
-                failed = merged(PipelineInvalid(hosting))
+                warn(prepared.warnings)
+                said_once(hosting)
                 checked.append(validate_entry(file, [*hosting, *prepared.warnings], None))
                 continue
             refused = served_problems_of(prepared, served, context) if online else []
-            warnings = without_refused(prepared.warnings, refused)  # one id, one message
-            print_warnings(warnings, context.err)
+            warnings = online_warnings(prepared, refused, served)  # one id, one message
+            warn(warnings)
             if refused:
-                failed = merged(PipelineInvalid(refused))
+                said_once(refused)
                 checked.append(validate_entry(file, [*refused, *warnings], None))
                 continue
             count = len({shot.index for shot in prepared.shots})  # shots, not their takes
@@ -236,6 +259,9 @@ def validate(
             if not as_json and not context.quiet:  # -q: nothing on success
                 shots = "1 shot" if count == 1 else f"{count} shots"
                 context.out.print(f"{prepared.loaded.shown_as}: OK ({shots})")
+        # The closing paragraph: every error, and the warnings of the files that failed.
+        unsaid = [d for d in problems if d not in printed]
+        failed = PipelineInvalid(unsaid) if any(d.severity == "error" for d in unsaid) else None
         if as_json:
             from rdpipe.cli.machine_output import ModelsChecked, dumps, validate_document
             from rdpipe.session.model_check import ModelsUnavailable
@@ -256,31 +282,90 @@ def validate(
     run_command(action, context, as_json=as_json)
 
 
+def _mistake(diagnostic: Diagnostic) -> tuple[str, int, int, str, str, str]:
+    """What makes two diagnostics the same mistake: the place, the severity and the message
+    less the shots that use a model id (``(used by shots a, b; also written at ...)``)."""
+    import re
+
+    message = re.sub(r" \((?:used by|also written at) [^()]*\)$", "", diagnostic.message)
+    d = diagnostic
+    return (d.file, d.line, d.column, d.field, d.severity, message)
+
+
+def _listed(names: Iterable[str]) -> str:
+    """``a.yaml``, ``a.yaml and b.yaml``, ``a.yaml, b.yaml and c.yaml``."""
+    shown = list(names)
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def fragment_model_problems(
+    file: Path, served: list[ModelsReading], context: CommandContext, *, online: bool
+) -> list[Diagnostic]:
+    """The model ids the fragment ``file`` writes, checked as a fragment allows: a warning for
+    each id rdpipe's catalog lacks (with a did-you-mean) and, ``online``, an error for each id
+    the server does not serve (that id's catalog warning then left out: one id, one
+    message). The server's list is read once, into ``served``."""
+    from rdpipe.catalog import load_catalog
+    from rdpipe.prepare.fragment_models import fragment_model_uses
+    from rdpipe.prepare.model_ids import catalog_warnings
+    from rdpipe.session.model_check import ModelsUnavailable, served_problems, without_refused
+
+    uses = fragment_model_uses(file, cwd=Path.cwd())
+    if not uses:
+        return []
+    warnings = catalog_warnings(uses, load_catalog().ids())
+    if not online:
+        return warnings
+    reading = _served_reading(file, served, context)
+    if isinstance(reading, ModelsUnavailable):
+        return warnings
+    refused = served_problems(uses, reading)
+    return [*refused, *without_refused(warnings, refused)]
+
+
+def _served_reading(
+    file: Path, served: list[ModelsReading], context: CommandContext
+) -> ModelsReading:
+    """The server's model list, read on first use into ``served`` (a note on stderr, once,
+    when it cannot be read), for the pipeline or fragment ``file``."""
+    from rdpipe.send_record import SendRecord
+    from rdpipe.session.events import run_in_event_loop
+    from rdpipe.session.model_check import ModelsUnavailable, read_served_models
+    from rdpipe.session.settings import RunSettings
+    from rdpipe.session.workspace import Workspace
+    from rdpipe.state import StatePaths
+
+    if not served:
+        folder = file.resolve().parent  # a read only: no state is written there
+        state = StatePaths.for_pipeline(file.resolve(), offline=False)
+        workspace = Workspace(folder, folder / "video.mp4", state, False, folder)
+        reading = read_served_models(
+            RunSettings(), workspace,
+            context.environ, sends=SendRecord(), run_async=run_in_event_loop, asked=True,
+            waiting=lambda said: context.err.print(f"note: {said}", markup=False),
+        )  # fmt: skip
+        served.append(reading)
+        if isinstance(reading, ModelsUnavailable):
+            context.err.print(f"note: {reading.message}", style="yellow", markup=False)
+    return served[0]
+
+
 def served_problems_of(
     prepared: PreparedPipeline, served: list[ModelsReading], context: CommandContext
 ) -> list[Diagnostic]:
     """``validate --online``: the model ids of ``prepared`` the server does not serve. The
     list is read on first use and kept in ``served``; when it cannot be read, a note says so
     (once) on stderr and nothing is refused."""
-    from rdpipe.prepare.model_ids import model_uses
-    from rdpipe.send_record import SendRecord
-    from rdpipe.session.events import run_in_event_loop
-    from rdpipe.session.model_check import ModelsUnavailable, read_served_models, served_problems
-    from rdpipe.session.settings import RunSettings
-    from rdpipe.session.workspace import Workspace
+    from rdpipe.session.model_check import (
+        ModelsUnavailable,
+        pipeline_model_uses,
+        served_problems,
+    )
 
-    if not served:
-        reading = read_served_models(
-            RunSettings(), Workspace.for_pipeline(prepared.loaded, offline=False),
-            context.environ, sends=SendRecord(), run_async=run_in_event_loop,
-        )  # fmt: skip
-        served.append(reading)
-        if isinstance(reading, ModelsUnavailable):
-            context.err.print(f"note: {reading.message}", style="yellow", markup=False)
-    reading = served[0]
+    reading = _served_reading(prepared.loaded.path, served, context)
     if isinstance(reading, ModelsUnavailable):
         return []
-    return served_problems(model_uses(prepared.loaded, prepared.shots), reading)
+    return served_problems(pipeline_model_uses(prepared), reading)
 
 
 @app.command()

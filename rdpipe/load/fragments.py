@@ -10,6 +10,7 @@ folder, includes it (directly or through another include), whatever the file hol
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -21,16 +22,17 @@ _PIPELINE_SUFFIXES = (".yaml", ".yml")
 _LARGEST = 4_000_000
 
 
-def find_fragments(files: Sequence[Path]) -> dict[Path, Path]:
-    """The given files that another file includes: each (resolved) with the first file found
-    including it, a given one first, else one in the fragment's folder."""
+def find_fragments(files: Sequence[Path]) -> dict[Path, list[Path]]:
+    """The given files that another file includes: each (resolved) with every file found
+    including it (directly or not), the given ones first in the order given, then those in the
+    fragment's folder by name."""
     given = [file.resolve() for file in files]
     candidates = list(dict.fromkeys([*given, *_neighbours(given)]))
-    fragments: dict[Path, Path] = {}
+    fragments: dict[Path, list[Path]] = {}
     for includer in candidates:
         for included in _included_by(includer):
             if included in given and included != includer:
-                fragments.setdefault(included, includer)
+                fragments.setdefault(included, []).append(includer)
     return fragments
 
 
@@ -59,7 +61,9 @@ def _included_by(path: Path) -> list[Path]:
 
 def _includes(path: Path) -> list[Path]:
     try:
-        if path.stat().st_size > _LARGEST:
+        found = path.stat()
+        # Only a regular file is opened: a FIFO, socket or device named *.yaml would block.
+        if not stat.S_ISREG(found.st_mode) or found.st_size > _LARGEST:
             return []
         data, _sources = read_yaml(path, str(path))  # the loader's own reading: same rules
     except (OSError, YamlError):

@@ -8,6 +8,7 @@ naming file, line, column and field, so that all problems are reported at once.
 from __future__ import annotations
 
 import difflib
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -72,8 +73,9 @@ def load_pipeline(
 ) -> LoadedPipeline:
     """Read, merge and validate a pipeline file; raise PipelineInvalid listing every problem."""
     cwd = cwd or Path.cwd()
-    if not path.is_file():
-        raise UsageError(f"{path}: no such pipeline file")
+    problem = pipeline_file_problem(path)
+    if problem is not None:
+        raise UsageError(f"{path}: {problem}")
     try:
         document = load_document(path, cwd=cwd)
     except YamlError as error:
@@ -96,6 +98,37 @@ def load_pipeline(
         files=document.files,
         cli_vars=dict(cli_vars or {}),
     )
+
+
+#: What a path that is no regular file is, by its ``stat`` mode test.
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+def pipeline_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a pipeline file, from its ``stat`` alone (nothing is
+    opened, so a FIFO never blocks): ``"no such pipeline file"``, ``"is a folder, not a
+    pipeline file"``, ``"is a FIFO, not a pipeline file"`` (a socket, a device such as
+    ``/dev/null``), ``"cannot be read: <reason>"``; ``None`` for a regular file (or a link to
+    one)."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "no such pipeline file"
+    except OSError as error:
+        return f"cannot be read: {error.strerror or error}"
+    except ValueError:  # a NUL byte in the name
+        return "no such pipeline file"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a pipeline file"
+    kind = next((name for test, name in _SPECIAL_FILES if test(mode)), "no regular file")
+    return f"is {kind}, not a pipeline file"
 
 
 def fragment_diagnostics(path: Path, *, cwd: Path) -> list[Diagnostic]:

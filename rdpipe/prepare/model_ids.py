@@ -38,11 +38,11 @@ class ModelUse:
 
     def _where(self) -> str:
         noun = "shot" if len(self.shots) == 1 else "shots"
-        text = f" (used by {noun} {', '.join(self.shots)}"
+        said = [f"used by {noun} {', '.join(self.shots)}"] if self.shots else []  # a fragment: none
         others = [f"{f}:{line} {display_path(p)}" for f, line, _, p in self.places[1:]]
         if others:
-            text += f"; also written at {', '.join(others)}"
-        return text + ")"
+            said.append(f"also written at {', '.join(others)}")
+        return f" ({'; '.join(said)})" if said else ""
 
 
 def model_uses(loaded: LoadedPipeline, shots: Sequence[RenderedShot]) -> list[ModelUse]:

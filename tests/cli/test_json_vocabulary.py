@@ -236,19 +236,20 @@ def test_human_output_is_unchanged_without_json(project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("validate", "../project/none.yaml"), "../project/none.yaml: no such pipeline file"),
+        (("plan", "../project/none.yaml"), "../project/none.yaml: no such pipeline file"),
         (
             ("assets", "../nowhere", "--offline"),
             "Invalid value for PATH: ../nowhere does not exist",
         ),
     ],
-    ids=["validate", "assets"],
+    ids=["plan", "assets"],
 )
 def test_a_usage_error_in_any_command_is_an_error_document(
     project: Path, args: tuple[str, ...], message: str
 ) -> None:
     """A missing file or folder is a usage error under --json too: exit 2 and an ``error``
-    document with code ``usage_error`` and the message stderr gives."""
+    document with code ``usage_error`` and the message stderr gives. (``validate`` says a
+    missing file in its own document, beside the files it could check.)"""
     result = rdpipe(*args, "--json")
     assert result.exit_code == 2
     [shown] = checked(result, "error", exit_code=2)
@@ -370,7 +371,7 @@ def test_validate_json_says_the_model_ids_were_checked_online(
 
 def test_validate_json_marks_a_fragment_and_its_includer(project: Path) -> None:
     """A fragment's entry says ``fragment`` and ``included_by`` (from the fragment's folder, as
-    the text output says it); a pipeline's says ``false`` and ``null``."""
+    the text output says it; a list: every includer); a pipeline's says ``false`` and ``[]``."""
     (project / "kit").mkdir()
     (project / "kit" / "look.yaml").write_text("vars: {look: dusk}\n", encoding="utf-8")
     (project / "film.yaml").write_text(
@@ -382,8 +383,8 @@ def test_validate_json_marks_a_fragment_and_its_includer(project: Path) -> None:
         (f["pipeline"], f["ok"], f["shots"], f["fragment"], f["included_by"])
         for f in shown["files"]
     ] == [
-        ("../project/film.yaml", True, 2, False, None),
-        ("../project/kit/look.yaml", True, 0, True, "../film.yaml"),
+        ("../project/film.yaml", True, 2, False, []),
+        ("../project/kit/look.yaml", True, 0, True, ["../film.yaml"]),
     ]
     text = rdpipe("validate", FILM, "../project/kit/look.yaml")
     assert "../project/kit/look.yaml: fragment (included by ../film.yaml): OK\n" in text.stdout

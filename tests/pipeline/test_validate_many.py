@@ -3,6 +3,7 @@ is checked as a fragment, and only such a file, so a broken pipeline is never ex
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -45,8 +46,8 @@ def test_the_ci_line_passes_on_the_examples(tmp_path: Path) -> None:
 def test_a_broken_fragment_is_reported_at_its_own_line(
     make_tree: TreeMaker, cli: Callable[..., Result]
 ) -> None:
-    """A fragment's own mistake is named at its file:line, once as a fragment and once through
-    the pipeline that includes it; exit 2."""
+    """A fragment's own mistake is named at its file:line once, though it is found both as a
+    fragment and through the pipeline that includes it; exit 2."""
     make_tree(
         {
             "film.yaml": PIPELINE,
@@ -58,8 +59,7 @@ def test_a_broken_fragment_is_reported_at_its_own_line(
     assert result.stdout == ""
     assert result.stderr == (
         "error: kit.yaml:3:12: defaults.seconds: 'forever' is not a whole number\n"
-        "kit.yaml:3:12: defaults.seconds: 'forever' is not a whole number\n"
-        "2 errors; nothing was sent to the API.\n"
+        "1 error; nothing was sent to the API.\n"
     )
 
 
@@ -67,7 +67,7 @@ def test_a_fragment_named_alone_is_found_by_its_folder(
     make_tree: TreeMaker, cli: Callable[..., Result]
 ) -> None:
     """The includer need not be given: a pipeline in the fragment's folder that includes it
-    (through another fragment too) is enough; a given includer is named first."""
+    (through another fragment too) is enough; every includer is named, given ones first."""
     make_tree(
         {
             "film.yaml": PIPELINE.replace("kit.yaml", "shared.yaml"),
@@ -78,7 +78,7 @@ def test_a_fragment_named_alone_is_found_by_its_folder(
     result = cli("validate", "kit.yaml", "shared.yaml")
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        "kit.yaml: fragment (included by shared.yaml): OK\n"
+        "kit.yaml: fragment (included by shared.yaml and film.yaml): OK\n"
         "shared.yaml: fragment (included by film.yaml): OK\n"
     )
 
@@ -144,3 +144,141 @@ def test_ok_counts_shots_not_their_takes(make_tree: TreeMaker, cli: Callable[...
 
     document = json.loads(cli("validate", "two.yaml", "--json").stdout)
     assert [entry["shots"] for entry in document["files"]] == [2]
+
+
+def test_missing_files_folders_and_devices_are_each_reported_and_the_rest_checked(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """A glob mixing a missing file, a folder and /dev/null with pipelines: each is its own
+    problem, every pipeline is still checked, exit 2 at the end; under --json the validate
+    document holds every file's entry (no error document instead)."""
+    make_tree({"film.yaml": PIPELINE, "kit.yaml": "vars: {look: dusk}\n", "frames/a.txt": "x"})
+    result = cli("validate", "missing.yaml", "frames", "/dev/null", "film.yaml")
+    assert (result.exit_code, result.stdout) == (2, "film.yaml: OK (1 shot)\n")
+    assert result.stderr == (
+        "error: missing.yaml: no such pipeline file\n"
+        "frames: is a folder, not a pipeline file\n"
+        "/dev/null: is a device, not a pipeline file\n"
+        "3 errors; nothing was sent to the API.\n"
+    )
+    import json
+
+    shown = cli("validate", "--json", "missing.yaml", "frames", "film.yaml")
+    assert shown.exit_code == 2
+    document = json.loads(shown.stdout)
+    assert (document["kind"], document["ok"]) == ("validate", False)
+    assert [
+        (
+            f["pipeline"],
+            f["ok"],
+            f["shots"],
+            [(e["file"], e["line"], e["message"]) for e in f["errors"]],
+        )
+        for f in document["files"]
+    ] == [
+        ("missing.yaml", False, None, [("missing.yaml", None, "no such pipeline file")]),
+        ("frames", False, None, [("frames", None, "is a folder, not a pipeline file")]),
+        ("film.yaml", True, 1, []),
+    ]
+
+
+def test_a_fifo_named_yaml_never_hangs_validate_or_plan(tmp_path: Path) -> None:
+    """A FIFO named *.yaml beside the pipeline is not opened by the search for includers, and
+    given as the pipeline itself it is refused from its stat: both answer at once."""
+    import os
+
+    (tmp_path / "film.yaml").write_text(PIPELINE, encoding="utf-8")
+    (tmp_path / "kit.yaml").write_text("vars: {look: dusk}\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    env = environment(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "rdpipe", "validate", "film.yaml"], cwd=tmp_path, env=env,
+        text=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "film.yaml: OK (1 shot)\n", "")
+    done = subprocess.run(
+        [sys.executable, "-m", "rdpipe", "validate", "pipe.yaml", "film.yaml"], cwd=tmp_path,
+        env=env, text=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (2, "film.yaml: OK (1 shot)\n")
+    assert done.stderr == (
+        "error: pipe.yaml: is a FIFO, not a pipeline file\n1 error; nothing was sent to the API.\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rdpipe", "plan", "pipe.yaml", "--offline"], cwd=tmp_path,
+        env=env, text=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        2,
+        "error: pipe.yaml: is a FIFO, not a pipeline file\n",
+    )
+
+
+def test_a_file_name_that_is_not_utf8_gives_valid_json_and_the_same_escape_on_stderr(
+    tmp_path: Path,
+) -> None:
+    """Byte 0xff in a file name: --json stdout is valid UTF-8 JSON naming it ``\\xff``, and
+    stderr says it the same way (never a raw byte, never ``\\udcff``)."""
+    import json
+
+    (tmp_path / "film.yaml").write_text(PIPELINE, encoding="utf-8")
+    (tmp_path / "kit.yaml").write_text("vars: {look: dusk}\n", encoding="utf-8")
+    env = environment(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"rdpipe", b"plan", b"\xff.yaml", b"--json"],
+        cwd=tmp_path, env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    error = json.loads(done.stdout.decode("utf-8"))["error"]
+    assert error["message"] == "\\xff.yaml: no such pipeline file"
+    assert done.stderr.decode("utf-8") == "error: \\xff.yaml: no such pipeline file\n"
+    (tmp_path / "film.yaml").rename(tmp_path / os.fsdecode(b"\xff.yaml"))
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"rdpipe", b"validate", b"\xff.yaml", b"--json"],
+        cwd=tmp_path, env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [entry] = json.loads(done.stdout.decode("utf-8"))["files"]
+    assert (entry["pipeline"], entry["ok"], entry["shots"]) == ("\\xff.yaml", True, 1)
+    done = subprocess.run(
+        [sys.executable.encode(), b"-m", b"rdpipe", b"validate", b"\xff.yaml"],
+        cwd=tmp_path, env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout == b"\\xff.yaml: OK (1 shot)\n"
+
+
+def test_a_fragment_included_by_several_pipelines_is_said_once_naming_them_all(
+    make_tree: TreeMaker, cli: Callable[..., Result]
+) -> None:
+    """A mistake in a fragment three pipelines include is printed once and counted once; the
+    fragment names all its includers (text and --json ``included_by``); validated alone, its
+    model id is still checked against the catalog."""
+    import json
+
+    pipeline = PIPELINE.replace("kit.yaml", "common.yaml").replace(
+        "model: doubao-seedance-2-0-480p\n", ""
+    )
+    make_tree({
+        "one.yaml": pipeline, "two.yaml": pipeline, "three.yaml": pipeline,
+        "common.yaml": "vars: {look: dusk}\ndefaults:\n  model: doubao-seedance-2-0-48op\n",
+    })  # fmt: skip
+    warning = (
+        "common.yaml:3:10: defaults.model: warning: model 'doubao-seedance-2-0-48op' is not in "
+        "rdpipe's catalog; did you mean 'doubao-seedance-2-0-480p'?"
+    )
+    result = cli("validate", "one.yaml", "two.yaml", "three.yaml", "common.yaml")
+    assert result.exit_code == 0
+    assert result.stderr.count(warning) == 1, result.stderr
+    assert result.stdout.endswith(
+        "common.yaml: fragment (included by one.yaml, two.yaml and three.yaml): OK\n"
+    )
+    document = json.loads(cli("validate", "--json", "common.yaml", "one.yaml").stdout)
+    [fragment, _one] = document["files"]
+    assert (fragment["fragment"], fragment["included_by"]) == (
+        True, ["one.yaml", "three.yaml", "two.yaml"],
+    )  # fmt: skip
+    alone = cli("validate", "common.yaml")
+    assert (alone.exit_code, alone.stderr) == (0, warning + "\n")
+    assert alone.stdout == (
+        "common.yaml: fragment (included by one.yaml, three.yaml and two.yaml): OK\n"
+    )
