@@ -159,7 +159,9 @@ def parse_price_book(document: object) -> PriceBook:
 
     Raises :class:`PricingUnreadable` when it is not ``{"success": true, "data": [...]}``;
     for new-api's HTTP 200 with ``{"error": {"message": ...}}`` it quotes the message.
-    Items without a ``model_name`` are skipped; numbers given as strings are accepted.
+    Items without a ``model_name`` are skipped; numbers given as strings are accepted; a model
+    listed twice at different prices is not priced (which one applies is unknown); a
+    ``pricing_version`` that is not text or a whole number is "unversioned".
     """
     if not isinstance(document, Mapping):
         raise PricingUnreadable("the answer is not a JSON object")
@@ -171,21 +173,23 @@ def parse_price_book(document: object) -> PriceBook:
     items = document.get("data")
     if not isinstance(items, list):
         raise PricingUnreadable("it has no list of models (data)")
-    models: dict[str, ModelPrice] = {}
+    models: dict[str, ModelPrice | None] = {}
     for item in items:
         if not isinstance(item, Mapping) or not isinstance(item.get("model_name"), str):
             continue
-        price = _model_price(item)
-        if price is not None:
-            models[price.model] = price
+        name, price = str(item["model_name"]), _model_price(item)
+        if name in models and models[name] != price:
+            price = None  # listed twice at two prices: which one the relay charges is unknown
+        models[name] = price
     groups = document.get("group_ratio")
     group_ratio = _amount(groups.get("default", 1.0)) if isinstance(groups, Mapping) else 1.0
     if not group_ratio:
         raise PricingUnreadable("its default group ratio is not a positive number")
     version = document.get("pricing_version")
+    named = isinstance(version, str | int) and not isinstance(version, bool) and version != ""
     return PriceBook(
-        version=str(version) if version not in (None, "") else "unversioned",
-        models=models,
+        version=str(version) if named else "unversioned",
+        models={name: price for name, price in models.items() if price is not None},
         group_ratio=group_ratio,
     )
 

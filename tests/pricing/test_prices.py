@@ -220,3 +220,24 @@ def test_two_amounts_that_differ_show_apart(
     amount: float, other: float, shown: tuple[str, str]
 ) -> None:
     assert Currency().show_apart(amount, other) == shown
+
+
+def test_a_model_listed_twice_at_two_prices_is_not_priced() -> None:
+    """The last item once won silently ($17.50 where the first said $1.75)."""
+    dearer = {**_ITEM, "model_ratio": 100}
+    book = parse_price_book({"success": True, "data": [_ITEM, dearer, {**_ITEM}]})
+    assert book.get("doubao-seedance-2-0-720p") is None
+    same = parse_price_book({"success": True, "data": [_ITEM, {**_ITEM}]})
+    assert same.get("doubao-seedance-2-0-720p") == ModelPrice(
+        "doubao-seedance-2-0-720p", 0, 10.0, 0.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "shown"),
+    [({"a": 1}, "unversioned"), ([1], "unversioned"), (True, "unversioned"), (7, "7"),
+     ("a/b", "a/b")],
+)  # fmt: skip
+def test_a_pricing_version_is_text_or_a_number(version: object, shown: str) -> None:
+    book = parse_price_book({"success": True, "data": [_ITEM], "pricing_version": version})
+    assert book.version == shown
