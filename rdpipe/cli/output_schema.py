@@ -353,11 +353,11 @@ def _kinds() -> dict[str, Any]:
         ),
         "balance": _document(
             Kind.BALANCE,
-            "rdpipe balance --json; amounts in currency",
+            "rdpipe balance --json; amounts in currency (null: it could not be read)",
             {
                 "remaining": _NULLABLE_NUMBER,
                 "used": _NULLABLE_NUMBER,
-                "currency": {"type": "string"},
+                "currency": {"type": ["string", "null"]},
                 "unlimited": {"type": "boolean"},
                 "source": {"type": "string"},
             },
