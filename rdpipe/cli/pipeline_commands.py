@@ -308,7 +308,7 @@ def fragment_model_problems(
     from rdpipe.catalog import load_catalog
     from rdpipe.prepare.fragment_models import fragment_model_uses
     from rdpipe.prepare.model_ids import catalog_warnings
-    from rdpipe.session.model_check import ModelsUnavailable, served_problems, without_refused
+    from rdpipe.session.model_check import ModelsUnavailable, served_problems, settled_warnings
 
     uses = fragment_model_uses(file, cwd=Path.cwd())
     if not uses:
@@ -320,7 +320,7 @@ def fragment_model_problems(
     if isinstance(reading, ModelsUnavailable):
         return warnings
     refused = served_problems(uses, reading)
-    return [*refused, *without_refused(warnings, refused)]
+    return [*refused, *settled_warnings(warnings, uses, refused, reading)]
 
 
 def _served_reading(

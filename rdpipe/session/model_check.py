@@ -151,16 +151,27 @@ def online_warnings(
     less the catalog's warnings about each id ``refused`` names (the refusal says more: one
     mistake, one message) and about each id the server serves (the server's list wins over
     rdpipe's catalog)."""
-    kept = without_refused(prepared.warnings, refused)
     reading = served[0] if served else None
     if not isinstance(reading, ServedModels):
-        return kept
-    uses = pipeline_model_uses(prepared)
-    listed = set(reading.ids)
-    places = [use.diagnostic("") for use in uses if use.model in listed]
+        return without_refused(prepared.warnings, refused)
+    return settled_warnings(prepared.warnings, pipeline_model_uses(prepared), refused, reading)
+
+
+def settled_warnings(
+    warnings: Sequence[Diagnostic],
+    uses: Sequence[ModelUse],
+    refused: Sequence[Diagnostic],
+    served: ServedModels,
+) -> list[Diagnostic]:
+    """``warnings`` of a pipeline or fragment whose model ids (``uses``) were checked against
+    ``served``: less the catalog's warnings about ids ``refused`` names (one mistake, one
+    message) and about ids ``served`` lists (the server's list wins over the catalog)."""
+    listed = set(served.ids)
+    places = [*refused, *(use.diagnostic("") for use in uses if use.model in listed)]
     # a draft's "cannot tell the family" warning about a refused id says the mistake twice
     unserved = [f"({use.model} is not in its catalog)" for use in uses if use.model not in listed]
-    return [w for w in without_refused(kept, places) if not any(u in w.message for u in unserved)]
+    kept = without_refused(warnings, places)
+    return [w for w in kept if not any(u in w.message for u in unserved)]
 
 
 def served_problems(uses: Sequence[ModelUse], served: ServedModels) -> list[Diagnostic]:

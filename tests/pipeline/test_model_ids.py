@@ -441,3 +441,20 @@ def test_a_slow_model_list_is_said_before_the_wait(
         f"note: waiting for the model list from {urlsplit(liar.base_url).netloc} "
         "(GET /v1/models)...\n"
     )
+
+
+def test_a_fragments_id_the_server_serves_is_not_warned_online(
+    make_tree: TreeMaker, cli: Callable[..., Result], online: SimServer
+) -> None:
+    """A fragment writing an id the server serves but rdpipe's catalog lacks: the catalog's
+    did-you-mean offline, nothing under --online."""
+    served = "doubao-seedance-1-0-lite-i2v"
+    film = "version: 1\nname: film\ninclude: [kit.yaml]\nshots:\n  - {id: a, prompt: x}\n"
+    make_tree({"kit.yaml": f"defaults:\n  model: {served}\n", "film.yaml": film})
+    offline = cli("validate", "kit.yaml")
+    assert offline.stderr.startswith(
+        f"kit.yaml:2:10: defaults.model: warning: model '{served}' is not in rdpipe's catalog"
+    )
+    result = cli("validate", "--online", "kit.yaml")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "kit.yaml: fragment (included by film.yaml): OK\n"
