@@ -114,6 +114,21 @@ def plan_state(job: Job) -> ShotState:
     return PLAN_STATES[job.action.value]
 
 
+def job_reason(job: Job, base: Path) -> str:
+    """The plan's reason for ``job`` as ``--json`` says it: a cached clip named by its path
+    relative to ``base`` (the pipeline file's folder), as the ``clip`` key names it, not to
+    the output folder the run state records it under."""
+    from rdpipe.plan import Action
+
+    if (
+        job.action is Action.REUSE
+        and job.clip is not None
+        and job.reason.startswith("cached clip ")
+    ):
+        return f"cached clip {relative_path(job.clip.path, base)}"
+    return job.reason
+
+
 def result_state(result: ShotResult) -> ShotState:
     """The state a run left a shot in: its phase, ``not submitted`` when skipped unsent."""
     from rdpipe.scheduler.results import shown_status

@@ -435,8 +435,19 @@ def _kinds() -> dict[str, Any]:
             Kind.ERROR,
             "Printed on stdout by any command failing under --json",
             {
-                "error": _ref("errorObject"),
-                "errors": {"type": "array", "items": _ref("errorObject"), "minItems": 1},
+                "error": {
+                    **_ref("errorObject"),
+                    "description": "The error that decided the exit code (with that "
+                    "exit_code): what a script reads. When the command failed for one reason "
+                    "it is also errors[0], kept so that one key always answers.",
+                },
+                "errors": {
+                    "type": "array",
+                    "items": _ref("errorObject"),
+                    "minItems": 1,
+                    "description": "Every error the command met, in the order met (several "
+                    "when, say, a run's shots failed and the video could not be built too).",
+                },
             },
         ),
     }

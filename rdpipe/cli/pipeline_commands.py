@@ -414,7 +414,7 @@ def plan(
             from rdpipe.cli.machine_output import Kind, document, dumps
 
             shown = {
-                **plan_json(result, money, note, later),
+                **plan_json(result, money, note, later, base=file.absolute().parent),
                 "local_media": [view.to_json() for view in media],
             }
             typer.echo(dumps(document(Kind.PLAN, shown)))
@@ -451,7 +451,12 @@ def plan_prices(
 
 
 def plan_json(
-    result: Plan, money: PlanMoney | None, note: str | None, later: NextRun | None = None
+    result: Plan,
+    money: PlanMoney | None,
+    note: str | None,
+    later: NextRun | None = None,
+    *,
+    base: Path,
 ) -> dict[str, object]:
     """The ``plan --json`` object: the plan's own (:meth:`~rdpipe.plan.Plan.to_json`) with the
     money: per shot ``precharge`` and ``expected_cost`` (display currency) and
@@ -463,16 +468,20 @@ def plan_json(
     ``null`` and the plan counts seconds only. Each shot's ``status`` is its
     :class:`~rdpipe.cli.machine_output.ShotState` (``action``: what the next run does).
 
+    A cached clip's ``reason`` names it relative to ``base``, the pipeline file's folder
+    (:func:`~rdpipe.cli.machine_output.job_reason`).
+
     ``totals.by_stage``: this run's stages (``run: "this"``), then the next run's (``later``,
     :mod:`rdpipe.session.next_run`: ``run: "next"``, ``after_picks`` when they wait for drafted
     shots to be picked), each with its generations, billed seconds and money;
     ``totals.next_run``: the next run's totals and ``awaiting_pick`` (the shot ids), ``null``
     when there is nothing after this run. Every other total counts this run only."""
-    from rdpipe.cli.machine_output import plan_state
+    from rdpipe.cli.machine_output import job_reason, plan_state
 
     shown = result.to_json()
     for shot, job in zip(shown["shots"], result.jobs, strict=True):
         shot["status"] = plan_state(job).value
+        shot["reason"] = job_reason(job, base)
     totals: dict[str, object] = shown["totals"]
     if money is None:
         for shot in shown["shots"]:

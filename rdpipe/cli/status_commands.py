@@ -166,7 +166,7 @@ def _json_rows(jobs: list[Job], rows: list[dict[str, Any]], file: Path) -> list[
     :class:`~rdpipe.cli.machine_output.ShotState` (as ``plan --json`` says it), ``action`` the
     plan's, ``clip`` relative to the pipeline's folder, and for a clip made before where it is
     (``clip_source``: local, shared or server; ``locked``: named by the lock file)."""
-    from rdpipe.cli.machine_output import ShotState, optional_path, plan_state
+    from rdpipe.cli.machine_output import ShotState, job_reason, optional_path, plan_state
 
     base = file.absolute().parent
     shown = []
@@ -176,6 +176,7 @@ def _json_rows(jobs: list[Job], rows: list[dict[str, Any]], file: Path) -> list[
         shown.append({
             **row,
             "status": ShotState.GENERATING_ELSEWHERE.value if elsewhere else plan_state(job).value,
+            "reason": row["reason"] if elsewhere else job_reason(job, base),
             "action": job.action.value,
             "clip": optional_path(job.clip.path if job.clip else None, base),
             "clip_source": None if known is None else known.source,

@@ -139,8 +139,9 @@ def rdpipe_plan_shots() -> list[dict[str, Any]]:
 
 
 def test_paths_are_relative_to_the_pipeline_folder(project: Path) -> None:
-    """The video, each clip (in events, the summary and status) and the lock file are named
-    from the pipeline's folder with ``/``, whatever the working directory; each names the file."""
+    """The video, each clip (in events, the summary, status, and plan's and status's reasons)
+    and the lock file are named from the pipeline's folder with ``/``, whatever the working
+    directory; each names the file."""
     run = checked(rdpipe("run", FILM, "--offline", "--json"), "run.summary")
     summary = run[-1]
     assert summary["output"] == "out/offline/film.mp4"
@@ -155,6 +156,10 @@ def test_paths_are_relative_to_the_pipeline_folder(project: Path) -> None:
     assert sorted(done) == sorted(clips)
     status = checked(rdpipe("status", FILM, "--offline", "--json"), "status")[0]
     assert [shot["clip"] for shot in status["shots"]] == clips
+    # A cached clip's reason names the same path as ``clip`` (not one relative to out/).
+    assert [shot["reason"] for shot in status["shots"]] == [f"cached clip {c}" for c in clips]
+    plan = checked(rdpipe("plan", FILM, "--offline", "--json"), "plan")[0]
+    assert [shot["reason"] for shot in plan["shots"]] == [f"cached clip {c}" for c in clips]
     cost = checked(rdpipe("cost", FILM, "--offline", "--json"), "cost")[0]
     assert cost["lock_file"] is None  # offline previews keep no lock file
 
