@@ -27,7 +27,7 @@ _SUMMARY_LIMIT = 300
 class CrashReport(RdpipeError):
     """The paragraph shown for an unexpected exception (a bug); the traceback is in ``log``."""
 
-    def __init__(self, summary: str, log: Path | None) -> None:
+    def __init__(self, summary: str, log: Path | None, *, offline: bool = False) -> None:
         self.summary = summary
         self.log = log
         where = (
@@ -35,11 +35,17 @@ class CrashReport(RdpipeError):
             if log is not None
             else "No crash log could be written; rerun with the same arguments to see it again."
         )
+        safe = (
+            "Nothing is paid offline, and the clips made are kept, so running the same command "
+            "again picks up where this one stopped."
+            if offline
+            else "Work already paid for is safe: submitted tasks and downloaded clips are "
+            "recorded as they happen, so running the same command again picks up where this "
+            "one stopped without paying twice."
+        )
         super().__init__(
             f"rdpipe stopped on an unexpected error: {summary}. This is a bug in rdpipe, not a "
-            "problem with your pipeline. Work already paid for is safe: submitted tasks and "
-            "downloaded clips are recorded as they happen, so running the same command again "
-            f"picks up where this one stopped without paying twice. {where}"
+            f"problem with your pipeline. {safe} {where}"
         )
 
 
@@ -64,7 +70,9 @@ def report_crash(
         f"python: {sys.version.split()[0]} on {sys.platform}\n\n"
     )
     log = _write_log(redactor.redact(header + text), state_dir, _other_dirs(environ))
-    return CrashReport(summary, log)
+    from rdpipe.standard_streams import runs_offline
+
+    return CrashReport(summary, log, offline=runs_offline(argv, environ))
 
 
 def _summary(error: BaseException) -> str:

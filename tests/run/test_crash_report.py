@@ -135,3 +135,19 @@ def test_a_bug_outside_any_command_body_is_one_paragraph_too(tmp_path: Path) -> 
     assert result.stderr == PARAGRAPH.replace(
         "RuntimeError: disk gremlin with key [API key]", "RuntimeError: planted outside run_command"
     ).format(log=log)
+
+
+def test_an_offline_crash_does_not_speak_of_paying() -> None:
+    """Offline (``--offline`` or RDPIPE_OFFLINE) nothing is paid: the paragraph says so."""
+    from rdpipe.cli.crash import report_crash
+    from rdpipe.redaction import NO_SECRETS
+
+    argv = ["rdpipe", "run", "f.yaml", "--offline"]
+    error = RuntimeError("gremlin")
+    said = str(report_crash(error, state_dir=None, environ={}, argv=argv, redactor=NO_SECRETS))
+    assert said.startswith(
+        "rdpipe stopped on an unexpected error: RuntimeError: gremlin. This is a bug in rdpipe, "
+        "not a problem with your pipeline. Nothing is paid offline, and the clips made are kept, "
+        "so running the same command again picks up where this one stopped. "
+    ), said
+    assert "paid for" not in said and "paying" not in said
