@@ -22,7 +22,13 @@ from rdpipe.errors import ExitCode, RdpipeError
 from rdpipe.hints import Suggestion
 from rdpipe.model.budget import cost_of
 from rdpipe.prices import Currency
-from rdpipe.session.pricing import BalanceUnread, PriceReading, Prices, Reading
+from rdpipe.session.pricing import (
+    BalanceUncompared,
+    BalanceUnread,
+    PriceReading,
+    Prices,
+    Reading,
+)
 
 if TYPE_CHECKING:
     from rdpipe.plan import Plan
@@ -144,10 +150,19 @@ def check_costs(plan: Plan, limits: list[CostLimit], prices: PriceReading | None
 def check_balance(plan: Plan, reading: Reading) -> str | None:
     """Refuse the run when the pre-charges of the jobs ``plan`` generates are above the
     account's remaining balance; an unlimited key passes. Returns a note when the balance was
-    asked for and could not be read (the run goes on), else ``None``. Raises
+    asked for and could not be read, or could not be compared because the prices were not read
+    (the run goes on), else ``None``. Raises
     :class:`BalanceTooLow`."""
     prices, balance = reading.prices, reading.balance
-    if balance is None or not isinstance(prices, Prices) or not plan.generations:
+    if isinstance(balance, BalanceUncompared) and plan.generations:
+        return (
+            f"the balance was not compared with this run's pre-charges ({balance.reason}); "
+            "the run goes on, and RelayDance refuses a submit the balance cannot cover "
+            "(insufficient_user_quota)"
+        )
+    if balance is None or isinstance(balance, BalanceUncompared) or not plan.generations:
+        return None
+    if not isinstance(prices, Prices):
         return None
     if isinstance(balance, BalanceUnread):
         return (

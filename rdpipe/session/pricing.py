@@ -79,13 +79,22 @@ class BalanceUnread:
 
 
 @dataclass(frozen=True)
+class BalanceUncompared:
+    """The balance was not asked for: the run's pre-charges are not known (the prices, or the
+    currency they are shown in, could not be read), so it could not be compared with them;
+    ``reason`` says why (one clause)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class Reading:
     """What a command read before it runs: the prices (``None``: not asked for, the plan
     generating nothing), and the balance when asked for (``None``: not asked, as without a key,
     or when the prices were not read)."""
 
     prices: PriceReading | None
-    balance: Balance | BalanceUnread | None = None
+    balance: Balance | BalanceUnread | BalanceUncompared | None = None
     #: The server's model list when asked for (``None``: not asked, as offline).
     models: ModelsReading | None = None
 
@@ -120,6 +129,8 @@ def read_prices(
             host = OFFLINE_HOST if settings.offline else api.api_host
             served = await fetch_served_models(api, host) if models else None
             prices = await fetch_prices(api, host)
+            if balance and keyed and isinstance(prices, PricesUnavailable):
+                return Reading(prices, BalanceUncompared(prices.unread), served)
             if not (balance and keyed and isinstance(prices, Prices)):
                 return Reading(prices, models=served)
             return Reading(prices, await fetch_balance(api), served)

@@ -323,3 +323,28 @@ def test_plan_in_tokens_fits_80_columns_with_the_unit_in_the_title(
     assert re.search(r"│ doubao-seedance- +│ +2 │ +8 │ +388,800 │ +388,800 │", table[3])
     assert re.search(r"│ total +│ +2 │ +8 │ +388,800 │ +388,800 │", shown.stdout)
     assert not (tmp_path / ".rdpipe" / "pricing").exists()  # the price list is not kept
+
+
+def test_without_prices_the_run_says_the_balance_was_not_compared(
+    online: SimServer, tmp_path: Path, rdpipe_cli: Callable[..., Result]
+) -> None:
+    """The pre-charges are not known, so the balance cannot be compared with them: a note,
+    never silence; the run goes on."""
+    online.faults = Faults(server_error_rate=1.0, endpoints=frozenset({"pricing"}))
+    path = write(tmp_path / "film.yaml", pipeline_text({"a": "one"}))
+    host = online.base_url.removeprefix("http://")
+
+    result = rdpipe_cli("run", str(path))
+
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stdout.splitlines() if "not compared" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith(
+        f"the balance was not compared with this run's pre-charges (prices could not be read "
+        f"from {host} ("
+    )
+    assert notes[0].endswith(
+        "); the run goes on, and RelayDance refuses a submit the balance cannot cover "
+        "(insufficient_user_quota)"
+    )
+    assert submits(online) == 1
