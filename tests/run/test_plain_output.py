@@ -68,7 +68,7 @@ def test_rerun_prints_only_the_shots_that_changed(first_run: Path, tmp_path: Pat
     expected = [
         re.escape(
             "film: 1 to generate (4 s on the offline simulator, free; at its prices: expected "
-            "$0.39, pre-charge $0.39), 0 to resume, 1 cached"
+            "$0.39, pre-charge $0.39), 1 cached"
         ),
         r"b: submitting",
         rf"b: generating - task {TASK}",
