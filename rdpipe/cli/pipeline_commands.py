@@ -755,14 +755,24 @@ def schema(
             "--output", "-o", metavar="FILE", help="Write to this file instead of stdout."
         ),
     ] = None,
+    fragment: Annotated[
+        bool,
+        typer.Option(
+            "--fragment",
+            help="The schema of fragments, files pipelines include (no key required).",
+        ),
+    ] = False,
 ) -> None:
-    """Print the JSON Schema of pipeline files (for editors and CI)."""
+    """Print the JSON Schema of pipeline files (for editors and CI).
+
+    Example: rdpipe schema -o pipeline.schema.json; rdpipe schema --fragment -o
+    fragment.schema.json (for a brand kit that pipelines include)."""
     context = CommandContext.start()
 
     def action() -> None:
-        from rdpipe.schema import schema_text
+        from rdpipe.schema import fragment_schema_text, schema_text
 
-        text = schema_text()
+        text = fragment_schema_text() if fragment else schema_text()
         if output is None:
             typer.echo(text, nl=False)
         else:

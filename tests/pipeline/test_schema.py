@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from rdpipe.schema import schema_text
+from rdpipe.schema import fragment_schema_text, schema_text
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "pipelines").glob("*/*.yaml") if p.name != "brand.yaml")
@@ -40,3 +40,32 @@ def test_schema_command_prints_the_schema(cli) -> None:  # type: ignore[no-untyp
     result = cli("schema")
     assert result.exit_code == 0
     assert result.stdout == schema_text()
+
+
+def test_fragment_schema_file_is_current_and_requires_nothing() -> None:
+    """schemas/fragment.schema.json is generated: the pipeline's keys, none required."""
+    text = (ROOT / "schemas" / "fragment.schema.json").read_text()
+    assert text == fragment_schema_text()
+    schema = json.loads(text)
+    assert "required" not in schema
+    assert schema["properties"].keys() == json.loads(schema_text())["properties"].keys()
+
+
+def test_the_brand_kit_fragment_passes_its_schema_and_names_it() -> None:
+    """The example's included brand kit names the fragment schema in its modeline and passes
+    it (it fails the pipeline schema: no version, name or shots), while a typo'd model id in
+    a fragment is still flagged."""
+    brand = ROOT / "pipelines" / "product-teaser" / "brand.yaml"
+    first = brand.read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../schemas/fragment.schema.json"
+    validator = jsonschema.Draft202012Validator(json.loads(fragment_schema_text()))
+    data = yaml.safe_load(brand.read_text())
+    assert list(validator.iter_errors(data)) == []
+    data["defaults"] = {"model": "doubao_seedance_2_0_480p"}
+    assert [e.json_path for e in validator.iter_errors(data)] == ["$.defaults.model"]
+
+
+def test_schema_command_prints_the_fragment_schema(cli) -> None:  # type: ignore[no-untyped-def]
+    """`rdpipe schema --fragment` prints schemas/fragment.schema.json."""
+    result = cli("schema", "--fragment")
+    assert (result.exit_code, result.stdout) == (0, fragment_schema_text())

@@ -38,7 +38,8 @@ def test_the_model_ids_complete_with_their_descriptions() -> None:
     schema = json.loads((ROOT / "schemas" / "pipeline.schema.json").read_text())
     ids = schema["properties"]["model"]["anyOf"][0]["anyOf"]
     known = [choice for choice in ids if "const" in choice]
-    assert [choice["const"] for choice in known] == load_catalog().ids()
+    served = ["doubao-seedance-1-0-lite-i2v"]  # served, not in the catalog: accepted
+    assert [choice["const"] for choice in known] == [*load_catalog().ids(), *served]
     first = {choice["const"]: choice["description"] for choice in known}
     assert first["doubao-seedance-2-0-480p"] == (
         "seedance-2.0: 4-15 s, 480p, sound as generate_audio says, image, video and audio "
@@ -88,4 +89,51 @@ def test_a_typo_of_a_known_family_is_flagged(lighthouse: dict[str, Any]) -> None
 def test_an_id_of_another_family_is_allowed(lighthouse: dict[str, Any]) -> None:
     """An id of a family the catalog lacks passes, as validate lets it pass with a warning."""
     lighthouse["model"] = "kling-v2-1-master"
+    assert _problems(lighthouse) == []
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["Doubao-seedance-2-0-480p", "DOUBAO-SEEDANCE-2-0-480P", "doubao_seedance_2_0_480p",
+     "Seedance-1-5-pro", "SEEDANCE_x"],
+)  # fmt: skip
+def test_an_id_differing_from_a_family_by_case_or_underscore_is_flagged(
+    lighthouse: dict[str, Any], model: str
+) -> None:
+    """rdpipe compares ids as written: a known family in another case, or with ``_`` for
+    ``-``, is no id it knows; the schema flags it (character classes: JSON Schema regexes
+    have no case flag)."""
+    lighthouse["model"] = model
+    assert _problems(lighthouse) == [
+        ("$.model", f"{model!r} is not valid under any of the given schemas")
+    ]
+
+
+def test_a_served_id_outside_the_catalog_passes(lighthouse: dict[str, Any]) -> None:
+    """doubao-seedance-1-0-lite-i2v is served by RelayDance though rdpipe's catalog has no
+    limits for it: validate --online accepts it, and so does the schema."""
+    lighthouse["model"] = "doubao-seedance-1-0-lite-i2v"
+    lighthouse["defaults"].pop("resolution", None)
+    assert _problems(lighthouse) == []
+
+
+def test_a_draft_model_is_checked_like_a_model(lighthouse: dict[str, Any]) -> None:
+    """``draft.model`` completes to the same ids and a typo of a known family is flagged, in
+    ``defaults`` and in a shot."""
+    lighthouse["defaults"]["draft"] = {"model": "doubao-seedance-2-0-48op"}
+    lighthouse["shots"][0]["draft"] = {"model": "doubao-seedance-2-0-480p"}
+    assert _problems(lighthouse) == [
+        (
+            "$.defaults.draft",
+            "{'model': 'doubao-seedance-2-0-48op'} is not valid under any of the given schemas",
+        )
+    ]
+
+
+def test_retry_without_audio_as_the_one_policy_is_refused(lighthouse: dict[str, Any]) -> None:
+    """``on_failure: retry_without_audio`` alone is refused, as validate refuses it; under the
+    ``output_audio`` class it is fine."""
+    lighthouse["defaults"]["on_failure"] = "retry_without_audio"
+    assert [path for path, _ in _problems(lighthouse)] == ["$.defaults.on_failure"]
+    lighthouse["defaults"]["on_failure"] = {"output_audio": "retry_without_audio"}
     assert _problems(lighthouse) == []
