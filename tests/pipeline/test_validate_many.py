@@ -9,10 +9,14 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 from click.testing import Result
 
+from rdpipe.sim import SimServer
 from tests.cli_process import environment
+from tests.conftest import SIM_API_KEY
 
 ROOT = Path(__file__).parents[2]
 TreeMaker = Callable[[dict[str, object]], Path]
@@ -282,3 +286,33 @@ def test_a_fragment_included_by_several_pipelines_is_said_once_naming_them_all(
     assert alone.stdout == (
         "common.yaml: fragment (included by one.yaml, three.yaml and two.yaml): OK\n"
     )
+
+
+def test_online_a_shared_fragments_unserved_id_is_one_error_and_refused_alone(
+    make_tree: TreeMaker, cli: Callable[..., Result], sim: SimServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """validate --online over three pipelines sharing a fragment with a typo'd id: one error
+    (not three), exit 2; the fragment validated alone is refused the same way."""
+    monkeypatch.setenv("RELAYDANCE_BASE_URL", sim.base_url)
+    monkeypatch.setenv("RELAYDANCE_API_KEY", SIM_API_KEY)
+    pipeline = PIPELINE.replace("kit.yaml", "common.yaml").replace(
+        "model: doubao-seedance-2-0-480p\n", ""
+    )
+    make_tree({
+        "one.yaml": pipeline, "two.yaml": pipeline, "three.yaml": pipeline,
+        "common.yaml": "vars: {look: dusk}\ndefaults:\n  model: doubao-seedance-2-0-48op\n",
+    })  # fmt: skip
+    host = urlsplit(sim.base_url).netloc
+    refusal = (
+        f"common.yaml:3:10: defaults.model: model 'doubao-seedance-2-0-48op' is not served by "
+        f"{host}; did you mean 'doubao-seedance-2-0-480p'?"
+    )
+    result = cli("validate", "--online", "one.yaml", "two.yaml", "three.yaml", "common.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"error: {refusal}")
+    assert result.stderr.count("is not served by") == 1, result.stderr
+    assert result.stderr.endswith("\n1 error; nothing was sent to the API.\n")
+    alone = cli("validate", "--online", "common.yaml")
+    assert (alone.exit_code, alone.stdout) == (2, "")
+    assert alone.stderr == f"error: {refusal}\n1 error; nothing was sent to the API.\n"
