@@ -87,7 +87,11 @@ def _shared() -> dict[str, Any]:
                     "pattern": "^[a-z][a-z0-9_]*$",
                     "description": "Stable snake_case: the error's class name.",
                 },
-                "message": {"type": "string", "description": "What stderr says, in full."},
+                "message": {
+                    "type": "string",
+                    "description": "What stderr says, in full (for a usage error, its "
+                    "'Error:' line, without the usage and help lines around it).",
+                },
                 "exit_code": {"type": "integer"},
                 "file": _NULLABLE_STRING,
                 "line": _NULLABLE_INTEGER,

@@ -187,13 +187,17 @@ def test_missing_files_folders_and_devices_are_each_reported_and_the_rest_checke
 
 
 def test_a_fifo_named_yaml_never_hangs_validate_or_plan(tmp_path: Path) -> None:
-    """A FIFO named *.yaml beside the pipeline is not opened by the search for includers, and
-    given as the pipeline itself it is refused from its stat: both answer at once."""
+    """A FIFO (or socket) named *.yaml beside the pipeline is not opened by the search for
+    includers, and given as the pipeline itself it is refused from its stat: at once."""
     import os
 
     (tmp_path / "film.yaml").write_text(PIPELINE, encoding="utf-8")
     (tmp_path / "kit.yaml").write_text("vars: {look: dusk}\n", encoding="utf-8")
     os.mkfifo(tmp_path / "pipe.yaml")
+    import socket
+
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(tmp_path / "sock.yaml"))  # a socket beside: never opened either
     env = environment(tmp_path / "cache")
     done = subprocess.run(
         [sys.executable, "-m", "rdpipe", "validate", "film.yaml"], cwd=tmp_path, env=env,
@@ -201,12 +205,15 @@ def test_a_fifo_named_yaml_never_hangs_validate_or_plan(tmp_path: Path) -> None:
     )  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (0, "film.yaml: OK (1 shot)\n", "")
     done = subprocess.run(
-        [sys.executable, "-m", "rdpipe", "validate", "pipe.yaml", "film.yaml"], cwd=tmp_path,
-        env=env, text=True, capture_output=True, timeout=60,
+        [sys.executable, "-m", "rdpipe", "validate", "pipe.yaml", "sock.yaml", "film.yaml"],
+        cwd=tmp_path, env=env, text=True, capture_output=True, timeout=60,
     )  # fmt: skip
+    listening.close()
     assert (done.returncode, done.stdout) == (2, "film.yaml: OK (1 shot)\n")
     assert done.stderr == (
-        "error: pipe.yaml: is a FIFO, not a pipeline file\n1 error; nothing was sent to the API.\n"
+        "error: pipe.yaml: is a FIFO, not a pipeline file\n"
+        "sock.yaml: is a socket, not a pipeline file\n"
+        "2 errors; nothing was sent to the API.\n"
     )
     done = subprocess.run(
         [sys.executable, "-m", "rdpipe", "plan", "pipe.yaml", "--offline"], cwd=tmp_path,
