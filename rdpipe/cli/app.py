@@ -370,7 +370,8 @@ def run_command(
         from rdpipe.cli.file_problems import file_problem
 
         sent = _after_sending(error)
-        leaves = [file_problem(leaf, sent=sent) or leaf for leaf in _leaves(error)]
+        offline = invocation is not None and invocation.offline  # nothing paid: said so
+        leaves = [file_problem(leaf, sent=sent, offline=offline) or leaf for leaf in _leaves(error)]
         errors = [leaf for leaf in leaves if isinstance(leaf, RdpipeError)]
         if len(errors) < len(leaves):
             errors = [_crash_report(error, state_dir, context)]

@@ -62,36 +62,46 @@ _TEMPORARY = re.compile(r"\.(?P<name>.+?)(?:\.[A-Za-z0-9_]+)?\.(?:tmp|partial)")
 class PathNotWritable(RdpipeError):
     """rdpipe cannot write a file or folder it needs, for a reason of its environment."""
 
-    def __init__(self, path: PurePath | None, cause: str, action: str, *, sent: bool) -> None:
+    def __init__(
+        self, path: PurePath | None, cause: str, action: str, *, sent: bool, offline: bool = False
+    ) -> None:
         self.path = path
         self.cause = cause
         self.exit_code = ExitCode.FAILED if sent else ExitCode.INVALID_INPUT
         what = f"cannot write {path}" if path is not None else "cannot write its files"
-        then = (
-            "run the same command again: work already paid for is recorded, and it is not "
-            "paid for twice."
-            if sent
-            else "run the same command again; nothing was sent."
-        )
+        if sent and offline:  # the built-in simulator: nothing is paid
+            then = "run the same command again: the clips made are kept (nothing is paid offline)."
+        elif sent:
+            then = (
+                "run the same command again: work already paid for is recorded, and it is not "
+                "paid for twice."
+            )
+        else:
+            then = "run the same command again; nothing was sent."
         super().__init__(f"rdpipe {what}: {cause}. {action}, then {then}")
 
 
-def file_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
-    """The paragraph for ``error`` if the environment caused it, else ``None`` (maybe a bug)."""
+def file_problem(
+    error: BaseException, *, sent: bool, offline: bool = False
+) -> PathNotWritable | None:
+    """The paragraph for ``error`` if the environment caused it, else ``None`` (maybe a bug);
+    ``offline``: the command ran on the built-in simulator, where nothing is paid."""
     import sqlite3
 
     if isinstance(error, sqlite3.Error):
-        return _sqlite_problem(error, sent=sent)
+        return _sqlite_problem(error, sent=sent, offline=offline)
     if not isinstance(error, OSError) or error.errno not in _CAUSES:
         return None
     path = _named_path(error)
     cause, action = _CAUSES[error.errno]
     if error.errno in (errno.ENOSPC, errno.EDQUOT) and path is not None:
         action = f"{action} (the disk that holds {path.parent})"
-    return PathNotWritable(path, cause, action, sent=sent)
+    return PathNotWritable(path, cause, action, sent=sent, offline=offline)
 
 
-def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | None:
+def _sqlite_problem(
+    error: BaseException, *, sent: bool, offline: bool = False
+) -> PathNotWritable | None:
     """SQLite's own words for a full or read-only disk; the database it names no path for.
 
     Opening the state database and writing to it are said by :mod:`rdpipe.state` itself, with
@@ -100,7 +110,7 @@ def _sqlite_problem(error: BaseException, *, sent: bool) -> PathNotWritable | No
     if str(error) not in _SQLITE_CAUSES:
         return None
     cause, action = _SQLITE_CAUSES[str(error)]
-    return PathNotWritable(None, cause, action, sent=sent)
+    return PathNotWritable(None, cause, action, sent=sent, offline=offline)
 
 
 def _named_path(error: OSError) -> PurePath | None:

@@ -138,3 +138,7 @@ def test_a_file_where_mkdir_makes_a_folder_is_the_file_in_the_way(tmp_path: Path
         "Remove or rename the file that stands where a folder should be, then run the same "
         "command again: work already paid for is recorded"
     )
+    offline = file_problem(caught.value, sent=True, offline=True)
+    assert str(offline).endswith(
+        "then run the same command again: the clips made are kept (nothing is paid offline)."
+    )

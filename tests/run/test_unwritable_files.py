@@ -23,9 +23,9 @@ from tests.cli_process import environment, run_rdpipe, write_pipeline
 
 ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 NOTHING_SENT = "then run the same command again; nothing was sent.\n"
-PAID_KEPT = (
-    "then run the same command again: work already paid for is recorded, and it is not paid "
-    "for twice.\n"
+#: After sending, offline (nothing is paid on the built-in simulator).
+KEPT_OFFLINE = (
+    "then run the same command again: the clips made are kept (nothing is paid offline).\n"
 )
 # rdpipe's entry point with one planted bug: perform_run fills the disk under .rdpipe/, then
 # fails, so the crash log cannot go where it usually goes.
@@ -225,7 +225,7 @@ def test_an_output_disk_that_fills_up_is_named_and_the_rerun_finishes(
     last = result.stderr.splitlines(keepends=True)[-1]
     found = re.fullmatch(
         r"error: rdpipe cannot write (\S+): the disk is full\. Free some space on it \(the "
-        rf"disk that holds (\S+)\), {re.escape(PAID_KEPT)}",
+        rf"disk that holds (\S+)\), {re.escape(KEPT_OFFLINE)}",
         last,
     )
     assert found is not None, result.stderr
