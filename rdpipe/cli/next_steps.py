@@ -46,13 +46,20 @@ def next_steps(
     unknown = [r.shot_id for r in results if r.phase is Phase.UNKNOWN]
     in_flight = [r.shot_id for r in results if r.phase is Phase.IN_FLIGHT]
     # A refused request (a model not served, say) is refused again unchanged: not "try again".
-    refused = [r.shot_id for r in results if not r.ok and r.outcome is Outcome.REFUSED]
+    # So is an input refused (skipped by its on_failure or not); shots that a refusal of an
+    # earlier run stops (on_failure: stop) wait on it being changed.
+    refused = [
+        r.shot_id for r in results if not r.ok and (r.outcome is Outcome.REFUSED or r.input_refused)
+    ]
+    stopped_by = {r.shot_id: r.waits_on for r in results if not r.ok and r.waits_on}
     again = [
         r.shot_id
         for r in results
         if not r.ok
         and r.phase not in (Phase.UNKNOWN, Phase.IN_FLIGHT)
         and r.outcome is not Outcome.REFUSED
+        and not r.input_refused
+        and r.shot_id not in stopped_by
     ]
     steps = []
     if invocation.offline and unknown:  # the simulator bills nothing: send them again
@@ -73,6 +80,13 @@ def next_steps(
             f"RelayDance refused {_ids(refused)} as sent and refuses the same request again: "
             "change the pipeline file as the reasons above say, then "
             f"`{invocation.command('run')}`."
+        )
+    if stopped_by:
+        [*_, blocker] = stopped_by.values()
+        steps.append(
+            f"{_ids(list(stopped_by))} wait on {blocker}: RelayDance refused it in an earlier run "
+            "and its on_failure: stop stops every run's submits while it is unchanged; once it "
+            f"is changed, `{invocation.command('run')}` sends them too."
         )
     if unknown:
         steps.append(unknown_outcome_advice(unknown, invocation))

@@ -13,9 +13,13 @@ is sent) and adapts that bound, as TCP adapts its window:
   the refused one was sent, if fewer than the bound, never below the floor. Only answers to
   requests sent since the last cut count, so a burst of answers to requests sent together
   halves it once;
-- after that, as many answers in a row as the bound raise it by one (additive increase), up to
-  the ceiling. Only answers to requests sent since the last cut, while the bound was full,
-  count: a bound the run does not reach says nothing about the relay's gate.
+- after that, as many answers in a row as the bound, and at least the probe's length
+  (:data:`PROBE`, doubled each time a raised bound was cut again, up to :data:`PROBE_CAP`),
+  raise it by one (additive increase), up to the ceiling. Only answers to requests sent since
+  the last cut, while the bound was full, count: a bound the run does not reach says nothing
+  about the relay's gate. So a gate of 1 is not probed with a second request after each
+  answer that passed (the bound flapping 1 <-> 2, a 429 every other request), but after 8,
+  then 16, ... 64.
 
 A gated request is sent again after a short jittered wait (:meth:`AdaptiveGate.pause`): a submit
 the gate refused created nothing.
@@ -47,6 +51,10 @@ INITIAL = 8
 #: answer to the same request, up to :data:`PAUSE_CAP`), each wait jittered by ±50 %.
 FIRST_PAUSE = 0.25
 PAUSE_CAP = 4.0
+#: Answers in a row (at least) that raise a cut bound by one; doubled each time a raised bound
+#: meets the gate again, up to PROBE_CAP.
+PROBE = 8
+PROBE_CAP = 64
 #: The longest ``Retry-After`` of a gate answer that is waited out as asked.
 RETRY_AFTER_CAP = 60.0
 
@@ -89,6 +97,8 @@ class AdaptiveGate:
         self._limiter = anyio.CapacityLimiter(start)
         self._streak = 0  # answers in a row that passed the gate with the bound full
         self._cuts = 0  # cuts so far; none: slow start
+        self._probe = PROBE  # answers in a row (at least) that raise a cut bound by one
+        self._raised = False  # the bound was raised by one since the last cut
         self.rejections = 0  # gate answers (429) seen so far
 
     @property
@@ -111,6 +121,9 @@ class AdaptiveGate:
             return
         self._cuts += 1
         self._streak = 0
+        if self._raised:  # the step up met the gate: probe less often
+            self._probe = min(PROBE_CAP, self._probe * 2)
+        self._raised = False
         self._set(max(self.floor, min(self.limit, sent.flight) // 2), lowered=True)
 
     def succeeded(self, sent: Sent) -> None:
@@ -119,9 +132,11 @@ class AdaptiveGate:
         if not self._adaptive or sent.cuts != self._cuts or sent.flight < self.limit:
             return
         self._streak += 1
-        if self._streak >= self.limit and self.limit < self.ceiling:
+        needed = self.limit if self._cuts == 0 else max(self.limit, self._probe)
+        if self._streak >= needed and self.limit < self.ceiling:
             self._streak = 0
             raised = self.limit * 2 if self._cuts == 0 else self.limit + 1
+            self._raised = self._cuts > 0
             self._set(min(self.ceiling, raised), lowered=False)
 
     async def pause(self, answers: int, retry_after: float | None = None) -> None:

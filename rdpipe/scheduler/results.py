@@ -134,6 +134,12 @@ class ShotResult:
     #: Which clip of the shot this is (:attr:`rdpipe.render.RenderedShot.rendition`): ``""``
     #: the storyboard's, ``"draft"`` a draft take, else the deliverable it was regenerated for.
     rendition: str = field(default="", kw_only=True)
+    #: Its input was refused (in this run or an earlier one): a rerun does not send it again
+    #: unchanged, whatever its ``on_failure:`` made of it (failed or skipped).
+    input_refused: bool = field(default=False, kw_only=True)
+    #: Not submitted because the shot of this label, refused in an earlier run and unchanged,
+    #: stops every run's submits (``on_failure: {input_refused: stop}``).
+    waits_on: str | None = field(default=None, kw_only=True)
 
     @property
     def ok(self) -> bool:
@@ -182,6 +188,7 @@ def refused_result(job: Job) -> ShotResult:
         take=job.shot.take,
         outcome=outcome,
         rendition=job.shot.rendition,
+        input_refused=True,
     )
 
 

@@ -38,7 +38,7 @@ import anyio
 import anyio.lowlevel
 import anyio.to_thread
 
-from rdpipe.catalog import load_catalog
+from rdpipe.catalog import Catalog, load_catalog
 from rdpipe.client import (
     ConcurrencyLimitReached,
     GateUnavailable,
@@ -153,12 +153,16 @@ class _ShotFailed(Exception):
         task_id: str | None = None,
         *,
         outcome: Outcome | None = None,
+        input_refused: bool = False,
+        waits_on: str | None = None,
     ) -> None:
         super().__init__(message)
         self.phase = phase
         self.message = message
         self.task_id = task_id
         self.outcome = outcome or Outcome.usual(phase)
+        self.input_refused = input_refused
+        self.waits_on = waits_on
 
 
 class _TaskLost(_ShotFailed):
@@ -172,8 +176,8 @@ class _TaskLost(_ShotFailed):
 class _NotSubmitted(_ShotFailed):
     """Nothing is sent for the shot (internal control flow): skipped, not submitted."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(Phase.SKIPPED, message, outcome=Outcome.NOT_SUBMITTED)
+    def __init__(self, message: str, *, waits_on: str | None = None) -> None:
+        super().__init__(Phase.SKIPPED, message, outcome=Outcome.NOT_SUBMITTED, waits_on=waits_on)
 
 
 class _ClipProblem(Exception):
@@ -238,8 +242,10 @@ class Scheduler:
         self._downloading: set[str] = set()  # labels whose finished task is being downloaded
         self._stopped_by: str | None = None  # why the run was stopped early, if it was
         self._submits_stopped: str | None = None  # why no new submits go out (on_failure: stop)
+        self._stopped_on: str | None = None  # the shot refused in an earlier run that stopped it
         self._outage = False  # polls are failing to reach RelayDance (noted once)
-        self._catalog = load_catalog()  # which model ids fix the sound (retry_without_audio)
+        # Which model ids fix the sound (retry_without_audio): read when the run starts.
+        self._catalog = Catalog(models={})
 
     @property
     def gate_rejections(self) -> int:
@@ -252,6 +258,7 @@ class Scheduler:
         for job in jobs:
             self._labels.setdefault((job.shot.id, job.shot.rendition), []).append(job.shot.label)
         self._jobs = {job.shot.label: job for job in jobs}
+        self._catalog = await self._file_call(load_catalog)
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self._options.run_deadline is not None:
@@ -297,6 +304,8 @@ class Scheduler:
                 task_id=failure.task_id,
                 message=failure.message,
                 outcome=failure.outcome,
+                input_refused=failure.input_refused,
+                waits_on=failure.waits_on,
             )
         except TaskReissued as error:  # another pipeline's submit got this task's id
             message = f"{error.message}; rerun to submit the shot anew"
@@ -348,7 +357,7 @@ class Scheduler:
             raise _ShotFailed(Phase.UNKNOWN, job.reason)
         if job.action is Action.REFUSED:  # refused before: its on_failure, as if refused now
             if policy_for(job.shot, FailureClass.INPUT_REFUSED) is FailurePolicy.STOP:
-                self._stop_submits(job)
+                self._stop_submits(job, earlier=True)
             return refused_result(job)
         without_audio = False
         if job.action is Action.RESUME and job.task_id is not None:
@@ -384,15 +393,24 @@ class Scheduler:
     def _check_submits(self, job: Job) -> None:
         """Raise :class:`_NotSubmitted` once a shot's ``on_failure: stop`` stopped submits."""
         if self._submits_stopped is not None:
-            raise _NotSubmitted(self._submits_stopped)
+            raise _NotSubmitted(self._submits_stopped, waits_on=self._stopped_on)
 
-    def _stop_submits(self, job: Job) -> None:
+    def _stop_submits(self, job: Job, *, earlier: bool = False) -> None:
         """No new submits for the rest of the run: ``job``'s shot failed with ``on_failure:
-        stop`` (the first such shot is the one named)."""
-        if self._submits_stopped is None:
+        stop`` (the first such shot is the one named); ``earlier``: its input was refused in
+        an earlier run and it is unchanged, so every run stops so until it is changed."""
+        if self._submits_stopped is not None:
+            return
+        label = job.shot.label
+        if earlier:
+            self._stopped_on = label
             self._submits_stopped = (
-                f"the run stopped submitting after shot {job.shot.label!r} failed "
-                "(on_failure: stop)"
+                f"the run stopped submitting: shot {label!r}, refused in an earlier run, is "
+                "unchanged (on_failure: stop)"
+            )
+        else:
+            self._submits_stopped = (
+                f"the run stopped submitting after shot {label!r} failed (on_failure: stop)"
             )
 
     def _silent_model(self, request: GenerationRequest) -> str | None:
@@ -468,7 +486,11 @@ class Scheduler:
         outcome = Outcome.REFUSED if refused else Outcome.REFUNDED
         if step is Step.SKIP:
             raise _ShotFailed(
-                Phase.SKIPPED, text + SKIP_NOTE, status.task_id, outcome=Outcome.SKIPPED
+                Phase.SKIPPED,
+                text + SKIP_NOTE,
+                status.task_id,
+                outcome=Outcome.SKIPPED,
+                input_refused=refused,
             )
         if step is Step.STOP:
             text += STOP_NOTE
@@ -687,7 +709,7 @@ class Scheduler:
             if self._submits_stopped is not None:  # stopped while the intent was written
                 stopped = self._submits_stopped
                 await self._state_call(self._journal.record_refused, intent, f"not sent: {stopped}")
-                raise _NotSubmitted(stopped)
+                raise _NotSubmitted(stopped, waits_on=self._stopped_on)
             try:
                 task_id = await self._api.submit(sent.body)
             except ConcurrencyLimitReached as error:

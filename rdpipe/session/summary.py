@@ -41,12 +41,19 @@ class RunSummary:
 
     @property
     def failed(self) -> int:
-        """Shots that ended without a clip: failed, or skipped (``on_failure: skip``, or a task
-        failed before); not those skipped with nothing sent (:attr:`not_submitted`)."""
+        """Shots that ended without a clip and failed; not those their ``on_failure: skip``
+        left out (:attr:`skipped`), nor those with nothing sent (:attr:`not_submitted`)."""
         return sum(
-            result.phase in (Phase.FAILED, Phase.SKIPPED) and not _unsent(result)
+            result.phase in (Phase.FAILED, Phase.SKIPPED)
+            and not _unsent(result)
+            and result.outcome is not Outcome.SKIPPED
             for result in self.results
         )
+
+    @property
+    def skipped(self) -> int:
+        """Shots their ``on_failure: skip`` left out of the video."""
+        return sum(result.outcome is Outcome.SKIPPED for result in self.results)
 
     @property
     def not_submitted(self) -> int:
@@ -81,13 +88,14 @@ class RunSummary:
         return [result for result in self.results if not result.ok or result.message]
 
     def counts(self) -> str:
-        """``4 submitted, 0 resumed, 0 reused, 1 failed, 2 not submitted, 3 in flight`` (zero
-        extras left out)."""
+        """``4 submitted, 0 resumed, 0 reused, 1 failed, 1 skipped, 2 not submitted, 3 in
+        flight`` (zero extras left out)."""
         text = (
             f"{self.submitted} submitted, {self.resumed} resumed, {self.reused} reused, "
             f"{self.failed} failed"
         )
         extras = (
+            (self.skipped, "skipped"),
             (self.not_submitted, "not submitted"),
             (self.unknown, "unknown"),
             (self.in_flight, "in flight"),

@@ -132,7 +132,9 @@ def test_skip_leaves_the_shot_out_and_the_video_is_built(
         "the video (on_failure: skip)"
     ) in lines
     video = tmp_path / "out" / "film.mp4"
-    assert lines[-1] == f"film: 3 submitted, 0 resumed, 0 reused, 1 failed -> {video}"
+    assert lines[-1] == f"film: 3 submitted, 0 resumed, 0 reused, 0 failed, 1 skipped -> {video}"
+    # gull's generation failed (refunded), not its input: a rerun tries it again
+    assert any("` tries again the shots without a clip (gull): " in line for line in lines)
     assert abs(_seconds(video) - 8.0) < 0.15
 
 
@@ -213,7 +215,13 @@ def test_skip_holds_for_an_input_refused_in_an_earlier_run(
     assert (
         f"rude: skipped: {_refused_before(task_id)}; left out of the video (on_failure: skip)"
     ) in lines
-    assert lines[-1] == f"film: 0 submitted, 0 resumed, 2 reused, 1 failed -> {video}"
+    assert lines[-1] == f"film: 0 submitted, 0 resumed, 2 reused, 0 failed, 1 skipped -> {video}"
+    # a refused input is not sent again unchanged: the rerun does not "try it again"
+    assert not any("tries again" in line for line in lines)
+    assert (
+        "RelayDance refused rude as sent and refuses the same request again: change the "
+        "pipeline file as the reasons above say, then `"
+    ) in "\n".join(lines)
     assert abs(_seconds(video) - 8.0) < 0.15
 
 
@@ -236,8 +244,17 @@ def test_stop_holds_for_an_input_refused_in_an_earlier_run(
         "refused",
         _refused_before(task_id) + "; no new submits for the rest of the run (on_failure: stop)",
     )
-    stopped = "the run stopped submitting after shot 'rude' failed (on_failure: stop)"
+    stopped = (
+        "the run stopped submitting: shot 'rude', refused in an earlier run, is unchanged "
+        "(on_failure: stop)"
+    )
     assert outcomes["kind"] == ("not submitted", "not submitted", stopped)
+    # the hint does not promise that a rerun sends kind: it waits on rude being changed
+    assert "tries again" not in again.stderr
+    assert (
+        "kind wait on rude: RelayDance refused it in an earlier run and its on_failure: stop "
+        "stops every run's submits while it is unchanged; once it is changed, `"
+    ) in again.stderr
 
 
 # The relay's concurrency gate --------------------------------------------------------------

@@ -87,10 +87,12 @@ def test_a_burst_of_429s_halves_the_bound_once() -> None:
     assert fewer.limit == 1
 
 
-def test_successes_raise_the_bound_by_one_per_bound_in_a_row() -> None:
-    """After a cut to 4: 4 answers with the bound full raise it to 5, five more to 6; answers
-    sent with the bound not full, or before the cut, do not count; a 429 starts again."""
-    gate = AdaptiveGate(8)
+def test_successes_raise_the_bound_by_one_per_probe_in_a_row() -> None:
+    """After a cut to 4: 8 answers with the bound full (the probe, more than the bound) raise
+    it to 5, 8 more to 6; answers sent with the bound not full, or before the cut, do not
+    count; a cut after a raise doubles the probe (16), so a gate that refuses the step up
+    is probed half as often."""
+    gate = AdaptiveGate(16)
     gate.overloaded(Sent(flight=8, cuts=0))
     assert gate.limit == 4
     gate.succeeded(Sent(flight=8, cuts=0))  # sent before the cut
@@ -100,12 +102,31 @@ def test_successes_raise_the_bound_by_one_per_bound_in_a_row() -> None:
     for _ in range(20):
         gate.succeeded(Sent(flight=gate.limit, cuts=1))
         seen.append(gate.limit)
-    assert seen == [4, 4, 4, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7]
-    gate.overloaded(Sent(flight=7, cuts=1))
+    assert seen == [4] * 7 + [5] * 8 + [6] * 5
+    gate.overloaded(Sent(flight=6, cuts=1))
     assert gate.limit == 3
-    for _ in range(3):
+    for _ in range(15):
         gate.succeeded(Sent(flight=3, cuts=2))
+    assert gate.limit == 3
+    gate.succeeded(Sent(flight=3, cuts=2))
     assert gate.limit == 4  # additive now, not doubling
+
+
+def test_a_gate_of_1_is_probed_ever_less_often() -> None:
+    """The relay admits one request: each step up to 2 meets the gate and is cut back to 1;
+    the bound is raised after 8, then 16, 32 and 64 answers (not after each one)."""
+    gate = AdaptiveGate(16)
+    gate.overloaded(Sent(flight=2, cuts=0))
+    assert gate.limit == 1
+    steps = []
+    for _ in range(5):
+        answers = 0
+        while gate.limit == 1:
+            gate.succeeded(Sent(flight=1, cuts=gate._cuts))
+            answers += 1
+        steps.append(answers)
+        gate.overloaded(Sent(flight=2, cuts=gate._cuts))
+    assert steps == [8, 16, 32, 64, 64]
 
 
 def test_plain_backoff_keeps_the_bound() -> None:
