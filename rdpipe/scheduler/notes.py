@@ -8,7 +8,10 @@ why and what the next run does with it. Pure functions, no I/O.
 
 from __future__ import annotations
 
-from rdpipe.client import ApiError, NoAnswer, NotSent, RelayDanceError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the session reads offline_resubmit_reason at start-up: no HTTP client then
+    from rdpipe.client import ApiError, RelayDanceError
 
 RESUBMIT = "--resubmit-unknown"
 
@@ -66,6 +69,8 @@ def stopped_text(cause: str, *, has_task: bool, downloading: bool, submitted: bo
 def outage_text(error: RelayDanceError, minutes: float) -> str:
     """A poll that could not reach RelayDance: polling goes on, nothing is lost. Said once per
     outage, above the live view (not in a shot's row), so it stays short enough to read."""
+    from rdpipe.client import NoAnswer, NotSent
+
     detail = error.reason if isinstance(error, NotSent | NoAnswer) else error.message.rstrip(".")
     return (
         f"could not reach RelayDance to poll ({detail}); rdpipe keeps polling each task until "
