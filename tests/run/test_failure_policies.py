@@ -361,22 +361,22 @@ def _events(result: Result) -> list[dict[str, Any]]:
 def test_stop_sends_no_submit_once_a_shot_queued_at_the_gate_wins_its_slot(
     gate_sim: Callable[..., SimServer], tmp_path: Path, rdpipe_cli: Callable[..., Result]
 ) -> None:
-    """A gate of 1 that holds each slot 1 s: eight shots queue for it. Once `first` fails
+    """A gate of 1 that holds each slot 0.3 s: sixteen shots queue for it. Once `first` fails
     (on_failure: stop), no shot is submitted any more, even one that wins the gate's slot after
     the stop: every shot after it ends `not submitted` (one word in events and summary, never
     `skipped`), and the POSTs are exactly the shots submitted before the stop."""
     sim = gate_sim(
         concurrency_limit=1,
-        gate_hold=1.0,
+        gate_hold=0.3,
         faults=Faults(failure_markers={"FIRST": "transient"}),
     )
-    shots = {"first": "FIRST light", **{f"s{i}": f"shot {i}" for i in range(1, 8)}}
+    shots = {"first": "FIRST light", **{f"s{i}": f"shot {i}" for i in range(1, 16)}}
     text = pipeline_text(shots).replace(
         "defaults: {seconds: 4, ratio: '16:9'}",
         "defaults: {seconds: 4, ratio: '16:9', on_failure: stop}",
     )
     path = write(tmp_path / "film.yaml", text)
-    result = rdpipe_cli("run", str(path), "-j", "8", "--json")
+    result = rdpipe_cli("run", str(path), "-j", "16", "--json")
     assert result.exit_code == 1, result.stderr
     events = _events(result)
     # The journal writes a submit's intent after the stop check, just before its POST: no
