@@ -363,6 +363,7 @@ def summary_document(summary: RunSummary, base: Path) -> dict[str, Any]:
         "resumed": summary.resumed,
         "reused": summary.reused,
         "failed": summary.failed,
+        "skipped": summary.skipped,
         "not_submitted": summary.not_submitted,
         "unknown": summary.unknown,
         "in_flight": summary.in_flight,

@@ -241,7 +241,10 @@ def _kinds() -> dict[str, Any]:
             "message": _NULLABLE_STRING,
         }
     )
-    counts = ("submitted", "resumed", "reused", "failed", "not_submitted", "unknown", "in_flight")
+    counts = (
+        "submitted", "resumed", "reused", "failed", "skipped", "not_submitted", "unknown",
+        "in_flight",
+    )  # fmt: skip
     return {
         "plan": _document(
             Kind.PLAN,

@@ -209,6 +209,7 @@ def test_skip_holds_for_an_input_refused_in_an_earlier_run(
         _refused_before(task_id) + "; left out of the video (on_failure: skip)",
     )
     assert summary["outcomes"]["skipped"] == 1 and summary["outcomes"]["refused"] == 0
+    assert (summary["skipped"], summary["failed"], summary["not_submitted"]) == (1, 0, 0)
     plain = rdpipe_cli("run", str(path))
     lines = plain.stdout.splitlines()
     assert "the video leaves out rude (on_failure: skip)" in lines
