@@ -124,6 +124,7 @@ class _Row:
     progress: int | None = None
     task_id: str | None = None
     message: str | None = None
+    unsent: bool = False  # skipped with nothing sent: the run stopped submitting
 
 
 #: The columns of a shot's line after its id: state, elapsed, progress (then the note).
@@ -211,6 +212,7 @@ class LiveReporter:
         row.progress = update.progress if update.progress is not None else row.progress
         row.task_id = update.task_id or row.task_id
         row.message = self._redactor.redact_optional(update.message)
+        row.unsent = update.unsent
         if update.phase in (Phase.FAILED, Phase.UNKNOWN) and was is not update.phase:
             reason = f" - {row.message}" if row.message else ""
             self._console.print(
@@ -310,11 +312,14 @@ class LiveReporter:
         from rich.text import Text
 
         phases = [row.phase for row in self._rows.values()]
+        unsent = sum(row.unsent and row.phase is Phase.SKIPPED for row in self._rows.values())
         parts: list[tuple[str, str]] = []
         for phase, word in _COUNTED:
-            count = phases.count(phase)
+            count = phases.count(phase) - (unsent if phase is Phase.SKIPPED else 0)
             if count or phase in (Phase.DONE, Phase.CACHED, Phase.FAILED):
                 parts.append((f"{count} {word}", _STYLE[phase] if count else "dim"))
+        if unsent:  # on_failure: stop; "skipped" is on_failure: skip's word
+            parts.append((f"{unsent} not submitted", _STYLE[Phase.SKIPPED]))
         downloading = phases.count(Phase.DOWNLOADING)
         running = sum(not p.final and p not in (Phase.WAITING, Phase.DOWNLOADING) for p in phases)
         parts.append((f"{running} running", ""))

@@ -267,6 +267,20 @@ def test_running_counts_task_slots_and_a_download_apart() -> None:
     )
 
 
+def test_shots_the_run_stopped_submitting_are_counted_not_submitted_not_skipped() -> None:
+    """on_failure: stop leaves the unsent shots ``not submitted``; ``skipped`` is for shots an
+    on_failure: skip left out."""
+    live = LiveReporter(Console(file=io.StringIO()), ["a", "b", "c", "d"], NO_SECRETS,
+                        clock=_Clock())  # fmt: skip
+    live.update(ShotUpdate("a", Phase.FAILED, message="refused"))
+    live.update(ShotUpdate("b", Phase.SKIPPED, message="left out (on_failure: skip)"))
+    live.update(ShotUpdate("c", Phase.SKIPPED, unsent=True))
+    live.update(ShotUpdate("d", Phase.SKIPPED, unsent=True))
+    assert _frame(live, 100, 3).splitlines()[1] == (
+        "0 done · 0 reused · 1 failed · 1 skipped · 2 not submitted · 0 running · 0 waiting"
+    )
+
+
 OUTAGE = (
     "could not reach RelayDance to poll (ConnectError: All connection attempts failed); rdpipe "
     "keeps polling each task until --shot-timeout (30 min). Ctrl-C stops waiting: the tasks "
