@@ -165,7 +165,7 @@ def parse_price_book(document: object) -> PriceBook:
     """
     if not isinstance(document, Mapping):
         raise PricingUnreadable("the answer is not a JSON object")
-    said = _error_message(document.get("error"))
+    said = error_of(document)
     if said is not None:  # new-api's 200-with-error: the relay's own words
         raise PricingUnreadable(f"the relay answered with an error: {said}")
     if document.get("success") is False:
@@ -243,9 +243,13 @@ def _model_price(item: Mapping[str, Any]) -> ModelPrice | None:
     )
 
 
-def _error_message(error: object) -> str | None:
-    """The message of an ``error`` member (an object's ``message``/``type``/``code``, or a
-    string); ``None`` when there is none."""
+def error_of(document: object) -> str | None:
+    """The message of new-api's HTTP 200 with an error (``{"error": {"message": ...}}``, or
+    ``{"error": "..."}``), as the price list and the balance routes answer it
+    (relaydance-api.md §13); ``None`` when ``document`` carries no error."""
+    if not isinstance(document, Mapping):
+        return None
+    error = document.get("error")
     if isinstance(error, Mapping):
         for field in ("message", "type", "code"):
             said = error.get(field)

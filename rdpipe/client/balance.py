@@ -84,23 +84,6 @@ def quota_of_amount(amount: float, currency: Currency) -> int:
     return round(min(units, MOST_QUOTA)) if math.isfinite(units) else MOST_QUOTA
 
 
-def error_of(document: object) -> str | None:
-    """The message of a 200-with-error answer (``{"error": {"message": ...}}``, or
-    ``{"error": "..."}``); ``None`` when ``document`` carries no error."""
-    if not isinstance(document, Mapping) or "error" not in document:
-        return None
-    error = document["error"]
-    if isinstance(error, Mapping):
-        for field in ("message", "type", "code"):
-            said = error.get(field)
-            if isinstance(said, str) and said.strip():
-                return said.strip()
-        return "an error without a message"
-    if isinstance(error, str) and error.strip():
-        return error.strip()
-    return None if error in (None, False) else "an error without a message"
-
-
 def hard_limit_of(document: object) -> float | None:
     """``hard_limit_usd`` of a subscription answer (remaining + used), or ``None``."""
     return _amount(document.get("hard_limit_usd")) if isinstance(document, Mapping) else None

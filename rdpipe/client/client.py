@@ -31,7 +31,6 @@ from rdpipe.client.balance import (
     Balance,
     credits_balance,
     credits_remaining_of,
-    error_of,
     hard_limit_of,
     subscription_balance,
     total_usage_of,
@@ -77,6 +76,7 @@ from rdpipe.prices import (
     Currency,
     PriceBook,
     PricingUnreadable,
+    error_of,
     parse_currency,
     parse_price_book,
 )
