@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -470,22 +472,12 @@ def test_a_gate_that_never_admits_ends_at_the_shot_deadline_and_says_why(
     of the run is refused (429). The shot's deadline (--shot-timeout, shortened here to 2 s)
     bounds the wait: the shot ends `not submitted`, saying the gate refused every submit,
     and the run ends instead of looping."""
-    import threading
-    import urllib.request
     from dataclasses import replace
 
     from rdpipe.session import running
 
     sim = gate_sim(concurrency_limit=1, gate_hold=8.0)
-    body = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "other", "seconds": "4"})
-    other = urllib.request.Request(
-        f"{sim.base_url}/v1/video/generations",
-        data=body.encode(),
-        headers={"Authorization": f"Bearer {SIM_API_KEY}", "Content-Type": "application/json"},
-    )
-    holder = threading.Thread(target=lambda: urllib.request.urlopen(other, timeout=30).read())
-    holder.start()
-    time.sleep(0.3)  # the other client holds the slot
+    holder = _another_client_holds_the_slot(sim)
     options = running.scheduler_options
     monkeypatch.setattr(
         running,
@@ -524,19 +516,8 @@ def test_a_gate_answer_with_retry_after_is_waited_out(
     carry `Retry-After: 4`: the run's submit, refused once, waits the 4 s it was asked to
     (HTTP semantics, though new-api sends none) and passes; with the jittered pause alone
     (0.125 s, doubling) it would meet the gate 3 or 4 times before the slot is free."""
-    import threading
-    import urllib.request
-
     sim = gate_sim(concurrency_limit=1, gate_hold=2.0, gate_retry_after=4)
-    body = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "other", "seconds": "4"})
-    other = urllib.request.Request(
-        f"{sim.base_url}/v1/video/generations",
-        data=body.encode(),
-        headers={"Authorization": f"Bearer {SIM_API_KEY}", "Content-Type": "application/json"},
-    )
-    holder = threading.Thread(target=lambda: urllib.request.urlopen(other, timeout=30).read())
-    holder.start()
-    time.sleep(0.3)  # the other client holds the slot
+    holder = _another_client_holds_the_slot(sim)
     path = write(tmp_path / "film.yaml", pipeline_text({"dawn": "dawn"}))
     started = time.monotonic()
     result = rdpipe_cli("run", str(path), "-j", "1")
@@ -546,3 +527,18 @@ def test_a_gate_answer_with_retry_after_is_waited_out(
     assert len(sim.created_task_ids()) == 2  # the other client's and dawn's
     assert sim.gate_rejections == 1
     assert took >= 4.0
+
+
+def _another_client_holds_the_slot(sim: SimServer) -> threading.Thread:
+    """Another client of the key submits, holding the gate's only slot for the simulator's
+    gate_hold; returned once the slot is held (join it when done)."""
+    body = json.dumps({"model": "doubao-seedance-2-0-480p", "prompt": "other", "seconds": "4"})
+    other = urllib.request.Request(
+        f"{sim.base_url}/v1/video/generations",
+        data=body.encode(),
+        headers={"Authorization": f"Bearer {SIM_API_KEY}", "Content-Type": "application/json"},
+    )
+    holder = threading.Thread(target=lambda: urllib.request.urlopen(other, timeout=30).read())
+    holder.start()
+    time.sleep(0.3)
+    return holder
