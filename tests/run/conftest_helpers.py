@@ -166,13 +166,22 @@ def wait_for_status(run: RunProcess, status: str, timeout: float = 60) -> None:
 
 
 def slow_ffmpeg(folder: Path, seconds: float) -> Path:
-    """An ffmpeg that waits ``seconds`` before each run: holds a render or an assembly open."""
+    """An ffmpeg that waits ``seconds`` before each run: holds a render or an assembly open.
+    Each run first touches ``folder/ffmpeg-started`` (:func:`ffmpeg_started`)."""
     from rdpipe.ffmpeg_path import find_ffmpeg
 
     script = folder / "slow-ffmpeg"
-    script.write_text(f'#!/bin/sh\nsleep {seconds}\nexec "{find_ffmpeg({})}" "$@"\n')
+    started = ffmpeg_started(folder)
+    script.write_text(
+        f'#!/bin/sh\ntouch "{started}"\nsleep {seconds}\nexec "{find_ffmpeg({})}" "$@"\n'
+    )
     script.chmod(0o755)
     return script
+
+
+def ffmpeg_started(folder: Path) -> Path:
+    """The file :func:`slow_ffmpeg` of ``folder`` touches when rdpipe first runs it."""
+    return folder / "ffmpeg-started"
 
 
 def _drain(stream: Any, sink: list[str]) -> None:

@@ -19,10 +19,10 @@ from tests.run.conftest import SIM_API_KEY, pipeline_text, submits, write
 from tests.run.conftest_helpers import (
     RunProcess,
     assert_whole_clip,
+    ffmpeg_started,
     press_ctrl_c,
     slow_ffmpeg,
     spawn_run,
-    wait_for_status,
 )
 
 KEY = "sk-interrupt-test"
@@ -189,7 +189,8 @@ def test_ctrl_c_at_any_moment_exits_130_and_the_rerun_pays_nothing_twice(
     else:
         ffmpeg = slow_ffmpeg(tmp_path, 1.0)
         run = spawn_run(pipeline, *options, env={**env, "RDPIPE_FFMPEG": str(ffmpeg)})
-        wait_for_status(run, "done")
+        wait_until(ffmpeg_started(tmp_path).exists, run)  # the assembly's first ffmpeg
+        time.sleep(0.3)  # it may start as the clip lands: let the shots' end be said (1 s left)
     press_ctrl_c(run)
     assert run.wait(timeout=30) == 130, run.error_text
     here = Path(pipeline.name)  # spawn_run runs `rdpipe run film.yaml` in the file's folder
