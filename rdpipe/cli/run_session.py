@@ -268,6 +268,16 @@ def open_reporter(
         yield PlainReporter(console, redactor)
 
 
+def _quiet_child_reaping() -> None:
+    """A terminal's Ctrl-C reaches ffmpeg too: its process may be reaped before asyncio's
+    child watcher asks, which then warns "Unknown child process pid N" on stderr through
+    logging's last resort. Once the run is stopping, that warning is expected, and not for
+    the user: asyncio's warnings are dropped (errors still say)."""
+    import logging
+
+    logging.getLogger("asyncio").setLevel(logging.ERROR)
+
+
 async def interruptible(work: Awaitable[T], reporter: ConsoleRunReporter) -> T:
     """Run ``work``; the first Ctrl-C stops it cleanly, a second one exits at once.
 
@@ -291,6 +301,7 @@ async def interruptible(work: Awaitable[T], reporter: ConsoleRunReporter) -> T:
                     _exit_at_once(reporter)
                 interrupted = True
                 reporter.notice(reporter.stopping_text())
+                _quiet_child_reaping()
                 scope.cancel()
 
     try:
