@@ -95,3 +95,10 @@ class StepCounter:
         if self._listener is not None:
             self._listener(StepProgress(self._step, self._done, self._total, self._unit,
                                         self._started))  # fmt: skip
+
+
+def clock_time(seconds: float) -> str:
+    """``0:01:05``: whole hours, minutes and seconds (the part of a second dropped), as
+    progress bars show elapsed time and time left."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

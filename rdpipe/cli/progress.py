@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rdpipe.progress_steps import StepProgress
+from rdpipe.progress_steps import StepProgress, clock_time
 from rdpipe.redaction import Redactor
 from rdpipe.scheduler import GateChanged, Phase, ShotUpdate
 
@@ -292,7 +292,7 @@ class LiveReporter:
         from rich.text import Text
 
         total = len(self._rows)
-        tail = f" {done}/{total} {_clock_time(now - self._started)}"
+        tail = f" {done}/{total} {clock_time(now - self._started)}"
         gate = f"  {self._gate.shown}" if self._gate is not None else ""
         unit = f"{self._unit} "
         bar_width = max(10, min(40, width - len(unit) - len(tail) - len(gate)))
@@ -405,12 +405,6 @@ def _bar(done: int, total: int, width: int) -> Text:
     return bar
 
 
-def _clock_time(seconds: float) -> str:
-    """``0:01:05``: hours, minutes and seconds."""
-    whole = max(0, int(seconds))
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-
-
 def _step_line(event: StepProgress, now: float, width: int) -> Text:
     """``joining ━━━━──── 12/48 seconds, 0:00:09 left``: a long step's bar."""
     from rich.text import Text
@@ -430,7 +424,7 @@ def step_words(event: StepProgress, now: float, *, unit: bool = True) -> str:
     (``12/48, 0:00:09 left`` without the ``unit``)."""
     left = event.seconds_left(now)
     words = f"{event.done}/{event.total} {event.unit}" if unit else f"{event.done}/{event.total}"
-    return words if left is None or event.finished else f"{words}, {_clock_time(left)} left"
+    return words if left is None or event.finished else f"{words}, {clock_time(left)} left"
 
 
 class PlainSteps:

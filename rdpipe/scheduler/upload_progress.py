@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rdpipe.progress_steps import clock_time
+
 #: Seconds between two notes of one upload, at least.
 EVERY = 1.0
 #: Share of the file sent between two notes, at least.
@@ -63,14 +65,8 @@ class UploadProgress:
 
         total = decimal(self._size)
         if sent >= self._size:
-            return f"uploaded {self._shown} ({total}) in {_clock_text(elapsed)}"
+            return f"uploaded {self._shown} ({total}) in {clock_time(round(elapsed))}"
         share = sent / self._size if self._size else 1.0
         left = elapsed * (self._size - sent) / sent if sent else None
-        tail = "" if left is None else f", {_clock_text(left)} left"
+        tail = "" if left is None else f", {clock_time(round(left))} left"
         return f"uploading {self._shown}: {share:.0%} of {total}{tail}"
-
-
-def _clock_text(seconds: float) -> str:
-    """``0:01:05``: hours, minutes and seconds, as progress bars show time."""
-    whole = max(0, round(seconds))
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
